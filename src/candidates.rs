@@ -1,0 +1,232 @@
+//! Candidate locations for a reference, most specific first (R10–R12).
+
+use std::fmt;
+use std::iter::FusedIterator;
+
+use crate::host::HostKind;
+use crate::suffix;
+
+/// How a candidate relates to the reference it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CandidateKind {
+    /// `host[:port]/n1/…/nj`: a namespace the image is in (R10).
+    Namespace,
+    /// `host[:port]`: the registry itself (R10).
+    Registry,
+    /// A parent domain of the host, with the same port (R11).
+    ParentDomain,
+}
+
+impl fmt::Display for CandidateKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CandidateKind::Namespace => "namespace",
+            CandidateKind::Registry => "registry",
+            CandidateKind::ParentDomain => "parent domain",
+        })
+    }
+}
+
+/// One candidate location: a slice of the reference's normalized name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Candidate<'a> {
+    location: &'a str,
+    kind: CandidateKind,
+}
+
+impl<'a> Candidate<'a> {
+    /// The location in normal form, as a store holds it.
+    pub fn as_str(&self) -> &'a str {
+        self.location
+    }
+
+    /// How it relates to the reference.
+    pub fn kind(&self) -> CandidateKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for Candidate<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.location)
+    }
+}
+
+impl AsRef<str> for Candidate<'_> {
+    fn as_ref(&self) -> &str {
+        self.location
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Path,
+    Parents,
+    Done,
+}
+
+/// The candidate locations of a [`Reference`](crate::Reference), most
+/// specific first; made by [`Reference::candidates`](crate::Reference::candidates).
+///
+/// Every candidate is a slice of the normalized name
+/// `host[:port]/n1/…/nk/image`: first the namespaces `host[:port]/n1/…/nk`
+/// down to `host[:port]/n1` (the image name itself never), then
+/// `host[:port]`, then the parent domains of a DNS host, each with the same
+/// port, down to the registrable domain. Nothing is allocated.
+#[derive(Debug, Clone)]
+pub struct Candidates<'a> {
+    name: &'a str,
+    host_len: usize,
+    registry_len: usize,
+    host_kind: HostKind,
+    /// The next namespace ends at the last `/` before this offset.
+    back: usize,
+    /// Where the next search for a `.` in the host starts.
+    label: usize,
+    /// Parent domains start at or before this offset.
+    registrable: usize,
+    phase: Phase,
+}
+
+impl<'a> Candidates<'a> {
+    pub(crate) fn new(name: &'a str, host_len: usize, registry_len: usize, kind: HostKind) -> Self {
+        Candidates {
+            name,
+            host_len,
+            registry_len,
+            host_kind: kind,
+            back: name.len(),
+            label: 0,
+            registrable: 0,
+            phase: Phase::Path,
+        }
+    }
+
+    fn start_parents(&mut self) {
+        self.phase = Phase::Done;
+        if self.host_kind != HostKind::Domain {
+            return;
+        }
+        let host = &self.name[..self.host_len];
+        // A name whose last label is all digits is no DNS name under a
+        // top-level domain (no TLD is numeric): it has no parents.
+        let last = host.rfind('.').map_or(host, |i| &host[i + 1..]);
+        if !host.contains('.') || last.bytes().all(|b| b.is_ascii_digit()) {
+            return;
+        }
+        if let Some(r) = suffix::registrable_start(host) {
+            if r > 0 {
+                self.registrable = r;
+                self.phase = Phase::Parents;
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Candidates<'a> {
+    type Item = Candidate<'a>;
+
+    fn next(&mut self) -> Option<Candidate<'a>> {
+        loop {
+            match self.phase {
+                Phase::Path => {
+                    let slash = self.name[..self.back].rfind('/')?;
+                    self.back = slash;
+                    if slash == self.registry_len {
+                        self.start_parents();
+                        return Some(Candidate {
+                            location: &self.name[..slash],
+                            kind: CandidateKind::Registry,
+                        });
+                    }
+                    return Some(Candidate {
+                        location: &self.name[..slash],
+                        kind: CandidateKind::Namespace,
+                    });
+                }
+                Phase::Parents => {
+                    let dot = match self.name[self.label..self.host_len].find('.') {
+                        Some(d) => self.label + d,
+                        None => {
+                            self.phase = Phase::Done;
+                            continue;
+                        }
+                    };
+                    let start = dot + 1;
+                    if start > self.registrable {
+                        self.phase = Phase::Done;
+                        continue;
+                    }
+                    self.label = start;
+                    return Some(Candidate {
+                        location: &self.name[start..self.registry_len],
+                        kind: CandidateKind::ParentDomain,
+                    });
+                }
+                Phase::Done => return None,
+            }
+        }
+    }
+}
+
+impl FusedIterator for Candidates<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use crate::Reference;
+
+    fn cands(s: &str) -> Vec<String> {
+        Reference::parse(s)
+            .unwrap()
+            .candidates()
+            .map(|c| c.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn r10_r11_r12_spec_examples() {
+        assert_eq!(cands("nginx"), ["docker.io/library", "docker.io"]);
+        assert_eq!(cands("myorg/app:1"), ["docker.io/myorg", "docker.io"]);
+        assert_eq!(
+            cands("registry.example.com/repo/image:tag"),
+            [
+                "registry.example.com/repo",
+                "registry.example.com",
+                "example.com"
+            ]
+        );
+        assert_eq!(
+            cands("localhost:5000/a/b/img"),
+            ["localhost:5000/a/b", "localhost:5000/a", "localhost:5000"]
+        );
+        assert_eq!(
+            cands("registry.example.com:5000/img"),
+            ["registry.example.com:5000", "example.com:5000"]
+        );
+        assert_eq!(
+            cands("a.b.example.co.uk/x/img"),
+            [
+                "a.b.example.co.uk/x",
+                "a.b.example.co.uk",
+                "b.example.co.uk",
+                "example.co.uk"
+            ]
+        );
+        assert_eq!(
+            cands("10.0.0.1:5000/r/i"),
+            ["10.0.0.1:5000/r", "10.0.0.1:5000"]
+        );
+        assert_eq!(cands("[::1]/i"), ["[::1]"]);
+        assert_eq!(cands("1.2.3.999/i"), ["1.2.3.999"]);
+        assert_eq!(cands("a.b.corp/i"), ["a.b.corp", "b.corp"]);
+        assert_eq!(cands("user.github.io/i"), ["user.github.io"]);
+    }
+
+    #[test]
+    fn r10_kinds() {
+        use crate::CandidateKind::*;
+        let r = Reference::parse("registry.example.com/repo/image").unwrap();
+        let kinds: Vec<_> = r.candidates().map(|c| c.kind()).collect();
+        assert_eq!(kinds, [Namespace, Registry, ParentDomain]);
+    }
+}

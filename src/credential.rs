@@ -1,0 +1,314 @@
+//! Credentials: a username and a secret password, and a credential as
+//! stored at a scope and location.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{Location, Scope};
+
+/// The longest password accepted (R16), in bytes.
+pub const MAX_PASSWORD_LEN: usize = 5000;
+
+/// The longest username accepted, in bytes.
+pub const MAX_USERNAME_LEN: usize = 255;
+
+/// Why a username or password was refused. The messages never hold the
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// The username is empty.
+    #[error("the username is empty; give the registry username")]
+    EmptyUsername,
+    /// The username is too long.
+    #[error("the username is {len} bytes long, more than the {MAX_USERNAME_LEN} allowed")]
+    UsernameTooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// The username has a control character.
+    #[error("the username contains a control character at byte {at}; remove it")]
+    UsernameControl {
+        /// Where.
+        at: usize,
+    },
+    /// The password is empty.
+    #[error("the password is empty; give the registry password")]
+    EmptyPassword,
+    /// The password is too long.
+    #[error("the password is {len} bytes long, more than the {MAX_PASSWORD_LEN} allowed")]
+    PasswordTooLong {
+        /// Its length.
+        len: usize,
+    },
+}
+
+/// A registry username: non-empty, at most 255 bytes, no control characters.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Username(Box<str>);
+
+impl Username {
+    /// Checks and wraps a username.
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialError`] when it is empty, too long or has a control
+    /// character.
+    pub fn new(name: impl AsRef<str>) -> Result<Self, CredentialError> {
+        let name = name.as_ref();
+        if name.is_empty() {
+            return Err(CredentialError::EmptyUsername);
+        }
+        if name.len() > MAX_USERNAME_LEN {
+            return Err(CredentialError::UsernameTooLong { len: name.len() });
+        }
+        if let Some((at, _)) = name.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(CredentialError::UsernameControl { at });
+        }
+        Ok(Username(name.into()))
+    }
+
+    /// The username.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Username({:?})", &*self.0)
+    }
+}
+
+impl std::str::FromStr for Username {
+    type Err = CredentialError;
+    fn from_str(s: &str) -> Result<Self, CredentialError> {
+        Self::new(s)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Username {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// A registry password: non-empty, at most 5,000 bytes (R16).
+///
+/// It is a secret. Its `Debug` prints `Password(<redacted>)`; it has no
+/// `Display` and no serde, so it cannot be printed, logged or serialized by
+/// accident; it is held in a [`secrecy::SecretString`], whose memory is
+/// zeroed when it is dropped. [`expose`](Self::expose) is the one way to
+/// read it, for the code that talks to the registry.
+///
+/// ```
+/// use registry_credentials::Password;
+/// let p = Password::new("s3cret")?;
+/// assert_eq!(format!("{p:?}"), "Password(<redacted>)");
+/// assert_eq!(p.expose(), "s3cret");
+/// # Ok::<(), registry_credentials::CredentialError>(())
+/// ```
+pub struct Password(SecretString);
+
+impl Password {
+    /// Checks and wraps a password.
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialError`] when it is empty or longer than 5,000 bytes. The
+    /// error does not hold the password.
+    pub fn new(password: impl Into<String>) -> Result<Self, CredentialError> {
+        let password: String = password.into();
+        // Move the String into the secret before any check, so that it is
+        // zeroed on every path.
+        let secret = SecretString::from(password);
+        let len = secret.expose_secret().len();
+        if len == 0 {
+            return Err(CredentialError::EmptyPassword);
+        }
+        if len > MAX_PASSWORD_LEN {
+            return Err(CredentialError::PasswordTooLong { len });
+        }
+        Ok(Password(secret))
+    }
+
+    /// The password, for sending to the registry. Keep the borrow short.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl Clone for Password {
+    fn clone(&self) -> Self {
+        Password(SecretString::from(self.expose()))
+    }
+}
+
+/// Compares in constant time for equal lengths, so comparing a password with
+/// a guess does not tell how many leading bytes match.
+impl PartialEq for Password {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.expose().as_bytes(), other.expose().as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl Eq for Password {}
+
+/// Redacted: a password must never reach a log.
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A username and password: what a push brings, or what is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The username.
+    pub username: Username,
+    /// The password.
+    pub password: Password,
+}
+
+impl Credential {
+    /// Checks and pairs a username and a password.
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialError`] when either is refused.
+    pub fn new(
+        username: impl AsRef<str>,
+        password: impl Into<String>,
+    ) -> Result<Self, CredentialError> {
+        Ok(Credential {
+            username: Username::new(username)?,
+            password: Password::new(password)?,
+        })
+    }
+}
+
+/// A credential stored at a scope, under a location (R13).
+///
+/// Its `Debug` shows the password as `<redacted>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryCredential {
+    scope: Scope,
+    location: Location,
+    credential: Credential,
+}
+
+impl RegistryCredential {
+    /// A credential for `location` at `scope`.
+    pub fn new(scope: Scope, location: Location, credential: Credential) -> Self {
+        RegistryCredential {
+            scope,
+            location,
+            credential,
+        }
+    }
+
+    /// Where it lives.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// What it is stored under.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The username.
+    pub fn username(&self) -> &Username {
+        &self.credential.username
+    }
+
+    /// The password.
+    pub fn password(&self) -> &Password {
+        &self.credential.password
+    }
+
+    /// Username and password.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
+    /// This credential with `update` applied; scope and location stay.
+    pub fn updated(&self, update: CredentialUpdate) -> Self {
+        let mut c = self.clone();
+        match update {
+            CredentialUpdate::Username(u) => c.credential.username = u,
+            CredentialUpdate::Password(p) => c.credential.password = p,
+            CredentialUpdate::Both(cred) => c.credential = cred,
+        }
+        c
+    }
+}
+
+/// A change to a stored credential: username, password or both; never the
+/// location (R17).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialUpdate {
+    /// A new username; the password stays.
+    Username(Username),
+    /// A new password; the username stays.
+    Password(Password),
+    /// A new username and password.
+    Both(Credential),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r16_password_limits() {
+        assert_eq!(
+            Password::new("").unwrap_err(),
+            CredentialError::EmptyPassword
+        );
+        assert!(Password::new("x".repeat(5000)).is_ok());
+        let e = Password::new("y".repeat(5001)).unwrap_err();
+        assert_eq!(e, CredentialError::PasswordTooLong { len: 5001 });
+        assert!(!e.to_string().contains("yyyy"));
+        assert!(Username::new("").is_err());
+        assert!(Username::new("a\nb").is_err());
+    }
+
+    #[test]
+    fn r21_debug_redacts_the_password() {
+        let c = RegistryCredential::new(
+            Scope::Foundation,
+            "example.com".parse().unwrap(),
+            Credential::new("me", "hunter2").unwrap(),
+        );
+        let dbg = format!("{c:?} {c:#?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(dbg.contains("redacted"));
+        assert!(dbg.contains("me"));
+    }
+
+    #[test]
+    fn r17_updates_keep_the_location() {
+        let c = RegistryCredential::new(
+            Scope::Foundation,
+            "example.com".parse().unwrap(),
+            Credential::new("me", "old").unwrap(),
+        );
+        let u = c.updated(CredentialUpdate::Password(Password::new("new").unwrap()));
+        assert_eq!(u.username().as_str(), "me");
+        assert_eq!(u.password().expose(), "new");
+        assert_eq!(u.location(), c.location());
+        let u = c.updated(CredentialUpdate::Username(Username::new("you").unwrap()));
+        assert_eq!(u.password().expose(), "old");
+        assert_eq!(u.username().as_str(), "you");
+    }
+}

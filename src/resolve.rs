@@ -1,0 +1,330 @@
+//! Resolution: which stored credential an image pull uses (R13–R15).
+//!
+//! The decision is pure: [`Plan`] lists the (scope, location) keys to look
+//! up in precedence order, and [`select_first`] picks the winner from what
+//! the store found for them. [`resolve`], [`resolve_all`] and [`explain`]
+//! put the two around a [`CredentialStore`], so sync and async callers (and
+//! a database that answers the whole plan in one query) share one rule.
+
+use std::fmt;
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use crate::store::{CredentialStore, Key, StoreError};
+use crate::{
+    App, Candidate, CandidateKind, Location, Reference, RegistryCredential, Scope, ScopeKind,
+};
+
+/// The keys to look up for one app and one reference, in precedence order:
+/// every candidate of the reference, most specific first, at the app's own
+/// scope, then its space, its organization and the foundation (R14).
+///
+/// ```
+/// use registry_credentials::{App, Plan, Reference, ScopeKind};
+/// let app = App::new("o", "s", "a")?;
+/// let image: Reference = "registry.example.com/repo/image".parse()?;
+/// let plan = Plan::new(&app, &image);
+/// assert_eq!(plan.keys().len(), 4 * 3);
+/// assert_eq!(plan.keys()[0].scope.kind(), ScopeKind::App);
+/// assert_eq!(plan.keys()[0].location, "registry.example.com/repo");
+/// assert_eq!(plan.keys()[11].scope.kind(), ScopeKind::Foundation);
+/// assert_eq!(plan.keys()[11].location, "example.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Plan<'a> {
+    candidates: SmallVec<[Candidate<'a>; 8]>,
+    keys: SmallVec<[Key<'a>; 32]>,
+}
+
+impl<'a> Plan<'a> {
+    /// The plan for pushing `reference` as `app`. Allocates nothing for up
+    /// to 8 candidates.
+    pub fn new(app: &'a App, reference: &'a Reference) -> Self {
+        let candidates: SmallVec<[Candidate<'a>; 8]> = reference.candidates().collect();
+        let mut keys = SmallVec::with_capacity(candidates.len() * 4);
+        for scope in app.scopes() {
+            keys.extend(candidates.iter().map(|c| Key::new(scope, c.as_str())));
+        }
+        Plan { candidates, keys }
+    }
+
+    /// The keys, in precedence order.
+    pub fn keys(&self) -> &[Key<'a>] {
+        &self.keys
+    }
+
+    /// The reference's candidates, most specific first.
+    pub fn candidates(&self) -> &[Candidate<'a>] {
+        &self.candidates
+    }
+
+    /// The candidate the key at `index` looks up, and its rank among the
+    /// candidates (0 is the most specific).
+    pub fn candidate(&self, index: usize) -> (Candidate<'a>, usize) {
+        let rank = index % self.candidates.len().max(1);
+        (self.candidates[rank], rank)
+    }
+
+    fn resolution(&self, index: usize, credential: Arc<RegistryCredential>) -> Resolution {
+        let (candidate, rank) = self.candidate(index);
+        Resolution {
+            credential,
+            kind: candidate.kind(),
+            rank,
+        }
+    }
+}
+
+/// The first found credential and its index: the winner (R14), or `None`
+/// when nothing was found (R15). `found` answers a [`Plan`]'s keys in order.
+pub fn select_first(
+    found: Vec<Option<Arc<RegistryCredential>>>,
+) -> Option<(usize, Arc<RegistryCredential>)> {
+    found
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, c)| c.map(|c| (i, c)))
+}
+
+/// The credential chosen for a pull, and why.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    credential: Arc<RegistryCredential>,
+    kind: CandidateKind,
+    rank: usize,
+}
+
+impl Resolution {
+    /// The credential to send.
+    pub fn credential(&self) -> &Arc<RegistryCredential> {
+        &self.credential
+    }
+
+    /// The scope it was found at.
+    pub fn scope(&self) -> &Scope {
+        self.credential.scope()
+    }
+
+    /// The kind of that scope.
+    pub fn scope_kind(&self) -> ScopeKind {
+        self.credential.scope().kind()
+    }
+
+    /// The location that matched.
+    pub fn location(&self) -> &Location {
+        self.credential.location()
+    }
+
+    /// How the matched location relates to the image.
+    pub fn candidate_kind(&self) -> CandidateKind {
+        self.kind
+    }
+
+    /// The matched location's rank among the candidates: 0 is the most
+    /// specific.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "user `{}` from the {} credential for `{}` ({})",
+            self.credential.username(),
+            self.scope(),
+            self.location(),
+            self.kind
+        )
+    }
+}
+
+/// The credential to use for pushing `reference` as `app`: the first stored
+/// credential in the order of [`Plan`] (R14), or `None` (R15: the push goes
+/// on without credentials). Reads the store afresh every time (R17).
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails. Finding nothing is not an
+/// error.
+///
+/// ```
+/// use registry_credentials::*;
+/// let store = MemoryStore::new();
+/// let app = App::new("o", "s", "a")?;
+/// let image: Reference = "registry.example.com/repo/image:tag".parse()?;
+/// assert!(resolve(&store, &app, &image)?.is_none());
+///
+/// store.create(RegistryCredential::new(
+///     Scope::Space(app.space().clone()),
+///     "registry.example.com/repo".parse()?,
+///     Credential::new("space-user", "pw")?,
+/// ))?;
+/// store.create(RegistryCredential::new(
+///     Scope::App(app.id().clone()),
+///     "example.com".parse()?,
+///     Credential::new("app-user", "pw")?,
+/// ))?;
+/// // Scope outranks specificity.
+/// let r = resolve(&store, &app, &image)?.unwrap();
+/// assert_eq!(r.scope_kind(), ScopeKind::App);
+/// assert_eq!(r.location().as_str(), "example.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn resolve<S: CredentialStore + ?Sized>(
+    store: &S,
+    app: &App,
+    reference: &Reference,
+) -> Result<Option<Resolution>, StoreError> {
+    let plan = Plan::new(app, reference);
+    Ok(store
+        .first_match(plan.keys())?
+        .map(|(i, c)| plan.resolution(i, c)))
+}
+
+/// Every stored credential that serves `reference` for `app`, in precedence
+/// order: the winner first, then the ones to fall back to when a registry
+/// refuses it.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+pub fn resolve_all<S: CredentialStore + ?Sized>(
+    store: &S,
+    app: &App,
+    reference: &Reference,
+) -> Result<Vec<Resolution>, StoreError> {
+    let plan = Plan::new(app, reference);
+    let found = store.get_many(plan.keys())?;
+    Ok(found
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.map(|c| plan.resolution(i, c)))
+        .collect())
+}
+
+/// One (scope, candidate) look-up, as [`explain`] reports it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The scope searched.
+    pub scope: Scope,
+    /// The candidate location.
+    pub location: String,
+    /// How the candidate relates to the image.
+    pub kind: CandidateKind,
+    /// What the store held there.
+    pub found: Option<Arc<RegistryCredential>>,
+}
+
+/// Every (scope, candidate) tried for a pull, in order, and which one won:
+/// for an operator asking why a credential was or was not used.
+///
+/// Its `Display` is a table, one line per attempt; passwords never appear.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// The image as written.
+    pub image: String,
+    /// Its normalized name.
+    pub name: String,
+    /// The app pushed.
+    pub app: App,
+    /// Every look-up, in precedence order.
+    pub attempts: Vec<Attempt>,
+    /// The index in `attempts` of the winner.
+    pub winner: Option<usize>,
+}
+
+impl Explanation {
+    /// The winning attempt.
+    pub fn winner(&self) -> Option<&Attempt> {
+        self.winner.map(|i| &self.attempts[i])
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "image `{}` ({}) for app {} in space {} of organization {}:",
+            self.image,
+            self.name,
+            self.app.id(),
+            self.app.space(),
+            self.app.org()
+        )?;
+        let width = self
+            .attempts
+            .iter()
+            .map(|a| a.location.len())
+            .max()
+            .unwrap_or(0);
+        for (i, a) in self.attempts.iter().enumerate() {
+            let what = match (&a.found, Some(i) == self.winner) {
+                (None, _) => "-".to_owned(),
+                (Some(c), true) => format!("found user `{}`  <- chosen", c.username()),
+                (Some(c), false) => format!("found user `{}` (outranked)", c.username()),
+            };
+            writeln!(
+                f,
+                "  {:<12} {:<width$}  {:<13}  {what}",
+                a.scope.kind().as_str(),
+                a.location,
+                a.kind.to_string(),
+            )?;
+        }
+        match self.winner() {
+            Some(w) => write!(
+                f,
+                "chosen: the {} credential for `{}`, user `{}`",
+                w.scope,
+                w.location,
+                w.found
+                    .as_ref()
+                    .map(|c| c.username().as_str())
+                    .unwrap_or("")
+            ),
+            None => write!(
+                f,
+                "no stored credential matches; the push goes on without one"
+            ),
+        }
+    }
+}
+
+/// Every (scope, candidate) look-up for pushing `reference` as `app`, with
+/// what each found and which won.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+pub fn explain<S: CredentialStore + ?Sized>(
+    store: &S,
+    app: &App,
+    reference: &Reference,
+) -> Result<Explanation, StoreError> {
+    let plan = Plan::new(app, reference);
+    let found = store.get_many(plan.keys())?;
+    let winner = found.iter().position(Option::is_some);
+    let attempts = plan
+        .keys()
+        .iter()
+        .zip(found)
+        .enumerate()
+        .map(|(i, (key, found))| Attempt {
+            scope: key.scope.to_scope(),
+            location: key.location.to_owned(),
+            kind: plan.candidate(i).0.kind(),
+            found,
+        })
+        .collect();
+    Ok(Explanation {
+        image: reference.as_str().to_owned(),
+        name: reference.name().to_owned(),
+        app: app.clone(),
+        attempts,
+        winner,
+    })
+}

@@ -1,0 +1,435 @@
+//! Scopes: foundation, organization, space and app (R13), their ids, and the
+//! app being pushed.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The longest id accepted.
+pub const MAX_ID_LEN: usize = 255;
+
+/// Why an id was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdError {
+    /// The id is empty.
+    #[error("{what} id is empty; give the {what}'s id")]
+    Empty {
+        /// Which id.
+        what: &'static str,
+    },
+    /// The id is too long.
+    #[error("{what} id is {len} bytes long, more than the {MAX_ID_LEN} allowed")]
+    TooLong {
+        /// Which id.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+    /// The id has white space or a control character.
+    #[error("{what} id contains white space or a control character at byte {at}; remove it")]
+    BadCharacter {
+        /// Which id.
+        what: &'static str,
+        /// Where.
+        at: usize,
+    },
+}
+
+fn check_id(s: &str, what: &'static str) -> Result<(), IdError> {
+    if s.is_empty() {
+        return Err(IdError::Empty { what });
+    }
+    if s.len() > MAX_ID_LEN {
+        return Err(IdError::TooLong { what, len: s.len() });
+    }
+    if let Some((at, _)) = s
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        return Err(IdError::BadCharacter { what, at });
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        ///
+        /// Any non-empty string of at most 255 bytes without white space or
+        /// control characters (a platform's GUID, or a plain name). Clones
+        /// share one allocation.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Arc<str>);
+
+        impl $name {
+            /// Checks and wraps an id.
+            ///
+            /// # Errors
+            ///
+            /// [`IdError`] when it is empty, too long, or has white space.
+            pub fn new(id: impl AsRef<str>) -> Result<Self, IdError> {
+                let id = id.as_ref();
+                check_id(id, $what)?;
+                Ok(Self(Arc::from(id)))
+            }
+
+            /// The id.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({:?})"), &*self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = IdError;
+            fn try_from(s: &str) -> Result<Self, IdError> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                Self::new(s)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::new(&*s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// The id of an organization.
+    OrgId,
+    "organization"
+);
+id_type!(
+    /// The id of a space; unique across organizations.
+    SpaceId,
+    "space"
+);
+id_type!(
+    /// The id of an app; unique across the platform.
+    AppId,
+    "app"
+);
+
+/// The four kinds of scope, ordered by precedence: `App < Space < Org <
+/// Foundation`, so sorting puts the scope that wins first (R14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScopeKind {
+    /// One app's own credential.
+    App,
+    /// Every app in a space.
+    Space,
+    /// Every app in an organization.
+    Org,
+    /// Every app on the platform.
+    Foundation,
+}
+
+impl ScopeKind {
+    /// All four, in precedence order.
+    pub const ALL: [ScopeKind; 4] = [
+        ScopeKind::App,
+        ScopeKind::Space,
+        ScopeKind::Org,
+        ScopeKind::Foundation,
+    ];
+
+    /// The name cf prints: `app`, `space`, `organization`, `foundation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::App => "app",
+            ScopeKind::Space => "space",
+            ScopeKind::Org => "organization",
+            ScopeKind::Foundation => "foundation",
+        }
+    }
+}
+
+impl fmt::Display for ScopeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a credential lives (R13): the foundation, an organization, a space
+/// or an app.
+///
+/// `Ord` sorts by precedence first (app, space, organization, foundation),
+/// then by id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// An app's own credential (R19). Listed first: it wins.
+    App(AppId),
+    /// Every app in a space.
+    Space(SpaceId),
+    /// Every app in an organization.
+    Org(OrgId),
+    /// The whole platform.
+    Foundation,
+}
+
+impl Scope {
+    /// Which kind of scope.
+    pub fn kind(&self) -> ScopeKind {
+        self.as_ref().kind()
+    }
+
+    /// A borrowed view, as store look-ups take it.
+    pub fn as_ref(&self) -> ScopeRef<'_> {
+        match self {
+            Scope::Foundation => ScopeRef::Foundation,
+            Scope::Org(o) => ScopeRef::Org(o),
+            Scope::Space(s) => ScopeRef::Space(s),
+            Scope::App(a) => ScopeRef::App(a),
+        }
+    }
+
+    /// The id of the organization, space or app; `None` for the foundation.
+    pub fn id(&self) -> Option<&str> {
+        self.as_ref().id()
+    }
+}
+
+impl Hash for Scope {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_ref().hash(state)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_ref().fmt(f)
+    }
+}
+
+/// A borrowed [`Scope`]; hashes and compares as the owned one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ScopeRef<'a> {
+    /// An app.
+    App(&'a AppId),
+    /// A space.
+    Space(&'a SpaceId),
+    /// An organization.
+    Org(&'a OrgId),
+    /// The whole platform.
+    Foundation,
+}
+
+impl<'a> ScopeRef<'a> {
+    /// Which kind of scope.
+    pub fn kind(&self) -> ScopeKind {
+        match self {
+            ScopeRef::Foundation => ScopeKind::Foundation,
+            ScopeRef::Org(_) => ScopeKind::Org,
+            ScopeRef::Space(_) => ScopeKind::Space,
+            ScopeRef::App(_) => ScopeKind::App,
+        }
+    }
+
+    /// The id of the organization, space or app; `None` for the foundation.
+    pub fn id(&self) -> Option<&'a str> {
+        match self {
+            ScopeRef::Foundation => None,
+            ScopeRef::Org(o) => Some(o.as_str()),
+            ScopeRef::Space(s) => Some(s.as_str()),
+            ScopeRef::App(a) => Some(a.as_str()),
+        }
+    }
+
+    /// An owned copy (the ids are shared, not copied).
+    pub fn to_scope(&self) -> Scope {
+        match *self {
+            ScopeRef::Foundation => Scope::Foundation,
+            ScopeRef::Org(o) => Scope::Org(o.clone()),
+            ScopeRef::Space(s) => Scope::Space(s.clone()),
+            ScopeRef::App(a) => Scope::App(a.clone()),
+        }
+    }
+}
+
+impl Hash for ScopeRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.kind() as u8).hash(state);
+        self.id().unwrap_or("").hash(state);
+    }
+}
+
+impl PartialEq<Scope> for ScopeRef<'_> {
+    fn eq(&self, other: &Scope) -> bool {
+        *self == other.as_ref()
+    }
+}
+
+impl From<&ScopeRef<'_>> for Scope {
+    fn from(s: &ScopeRef<'_>) -> Scope {
+        s.to_scope()
+    }
+}
+
+impl hashbrown::Equivalent<Scope> for ScopeRef<'_> {
+    fn equivalent(&self, key: &Scope) -> bool {
+        *self == key.as_ref()
+    }
+}
+
+impl fmt::Display for ScopeRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.id() {
+            Some(id) => write!(f, "{} {id}", self.kind()),
+            None => f.write_str("foundation"),
+        }
+    }
+}
+
+/// The app being pushed, with the space and organization it belongs to:
+/// what resolution searches from (R14).
+///
+/// ```
+/// use registry_credentials::{App, ScopeKind};
+/// let app = App::new("org-1", "space-1", "app-1")?;
+/// let kinds: Vec<_> = app.scopes().iter().map(|s| s.kind()).collect();
+/// assert_eq!(kinds, ScopeKind::ALL);
+/// # Ok::<(), registry_credentials::IdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct App {
+    org: OrgId,
+    space: SpaceId,
+    id: AppId,
+}
+
+impl App {
+    /// An app `id` in space `space` of organization `org`.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError`] when an id is not valid.
+    pub fn new(
+        org: impl AsRef<str>,
+        space: impl AsRef<str>,
+        id: impl AsRef<str>,
+    ) -> Result<Self, IdError> {
+        Ok(App {
+            org: OrgId::new(org)?,
+            space: SpaceId::new(space)?,
+            id: AppId::new(id)?,
+        })
+    }
+
+    /// From ids already checked.
+    pub fn from_ids(org: OrgId, space: SpaceId, id: AppId) -> Self {
+        App { org, space, id }
+    }
+
+    /// The organization.
+    pub fn org(&self) -> &OrgId {
+        &self.org
+    }
+
+    /// The space.
+    pub fn space(&self) -> &SpaceId {
+        &self.space
+    }
+
+    /// The app.
+    pub fn id(&self) -> &AppId {
+        &self.id
+    }
+
+    /// The scopes searched for this app, in precedence order: app, space,
+    /// organization, foundation (R14).
+    pub fn scopes(&self) -> [ScopeRef<'_>; 4] {
+        [
+            ScopeRef::App(&self.id),
+            ScopeRef::Space(&self.space),
+            ScopeRef::Org(&self.org),
+            ScopeRef::Foundation,
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn r14_scope_kinds_sort_by_precedence() {
+        let mut v = vec![
+            ScopeKind::Foundation,
+            ScopeKind::App,
+            ScopeKind::Org,
+            ScopeKind::Space,
+        ];
+        v.sort();
+        assert_eq!(v, ScopeKind::ALL);
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(OrgId::new("").is_err());
+        assert!(OrgId::new("a b").is_err());
+        assert!(OrgId::new("x".repeat(256)).is_err());
+        assert_eq!(AppId::new("a1").unwrap().as_str(), "a1");
+        assert_eq!(
+            SpaceId::new("").unwrap_err().to_string(),
+            "space id is empty; give the space's id"
+        );
+    }
+
+    #[test]
+    fn scope_ref_hashes_like_scope() {
+        let s = hashbrown::DefaultHashBuilder::default();
+        let org = OrgId::new("o").unwrap();
+        let owned = Scope::Org(org.clone());
+        assert_eq!(s.hash_one(&owned), s.hash_one(ScopeRef::Org(&org)));
+        assert_eq!(
+            s.hash_one(Scope::Foundation),
+            s.hash_one(ScopeRef::Foundation)
+        );
+        let space = Scope::Space(SpaceId::new("o").unwrap());
+        assert_ne!(s.hash_one(&owned), s.hash_one(&space));
+    }
+}
