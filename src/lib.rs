@@ -108,3 +108,8 @@ pub use resolve::{
 };
 pub use scope::{App, AppId, IdError, OrgId, Scope, ScopeKind, ScopeRef, SpaceId, MAX_ID_LEN};
 pub use store::{CredentialStore, Key, StoreError};
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
