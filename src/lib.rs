@@ -81,6 +81,10 @@
 //! environment or files: it decides, the caller pulls. It does not talk to
 //! registries, and it does not store keys.
 
+// Forbidden here, only denied in Cargo.toml: the counting allocators of the
+// allocation test and the memory bench need their one `unsafe impl`.
+#![forbid(unsafe_code)]
+
 mod candidates;
 mod credential;
 mod error;

@@ -8,7 +8,9 @@ use arrayvec::ArrayString;
 
 use crate::candidates::Candidates;
 use crate::error::{ParseErrorKind, ReferenceError};
-use crate::host::{self, Host, HostKind, HostPort, DOCKER_HUB};
+use crate::host::{
+    self, find_byte, rfind_byte, Host, HostKind, HostPort, DOCKER_HUB, DOCKER_HUB_ALIASES,
+};
 
 /// The longest input [`Reference`] reads; longer input is refused before any
 /// other work. A valid reference is at most 255 characters of name, 129 of
@@ -261,6 +263,189 @@ fn fault((kind, at): host::Fault) -> ReferenceError {
 }
 
 fn parse(s: &str) -> Result<Reference, ReferenceError> {
+    match parse_fast(s) {
+        Some(r) => Ok(r),
+        None => parse_general(s),
+    }
+}
+
+/// The state of a path component scan, after the byte just read:
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` (R1).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    Start,
+    Alnum,
+    Dot,
+    Under1,
+    Under2,
+    Dash,
+}
+
+/// The common shapes in one pass: `[host[:port]/]path[:tag][@sha256:hex]`
+/// with a lowercase DNS host (not all digits, not a Docker Hub alias), a
+/// port without leading zeros, and a lowercase path. Anything else, every
+/// error included, returns `None` and [`parse_general`] decides. What this
+/// returns is exactly what `parse_general` returns for the same input (the
+/// test `fast_path_agrees_with_the_general_parser` checks it); it exists
+/// because the general parser's separate passes cost several times more.
+fn parse_fast(s: &str) -> Option<Reference> {
+    let b = s.as_bytes();
+    let len = b.len();
+    if len == 0 || len > MAX_REFERENCE_LEN {
+        return None;
+    }
+    if len == 64 && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None; // an image id (R6)
+    }
+    // The name: components separated by `/`, up to a `:` or `@`.
+    let mut state = Scan::Start;
+    let mut slashes = 0usize;
+    let mut first_slash = 0usize;
+    let mut first_end = 0usize; // end of the first component (before any port)
+    let mut first_dot = false;
+    let mut first_under = false;
+    let mut port: Option<u16> = None;
+    let mut i = 0;
+    while i < len {
+        let c = b[i];
+        state = match c {
+            b'a'..=b'z' | b'0'..=b'9' => Scan::Alnum,
+            b'.' if state == Scan::Alnum => {
+                first_dot |= slashes == 0;
+                Scan::Dot
+            }
+            b'_' if state == Scan::Alnum => {
+                first_under |= slashes == 0;
+                Scan::Under1
+            }
+            b'_' if state == Scan::Under1 => Scan::Under2,
+            b'-' if state == Scan::Alnum || state == Scan::Dash => Scan::Dash,
+            b'/' if state == Scan::Alnum => {
+                if slashes == 0 {
+                    first_slash = i;
+                    first_end = i;
+                }
+                slashes += 1;
+                Scan::Start
+            }
+            b':' if state == Scan::Alnum && slashes == 0 => {
+                // A port when digits and a `/` follow; else a tag.
+                let digits = &b[i + 1..];
+                let n = digits.iter().take_while(|d| d.is_ascii_digit()).count();
+                if digits.get(n) != Some(&b'/') {
+                    break;
+                }
+                if n == 0 || n > 5 || digits[0] == b'0' {
+                    return None;
+                }
+                let p = digits[..n]
+                    .iter()
+                    .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+                port = Some(u16::try_from(p).ok()?);
+                first_end = i;
+                first_slash = i + 1 + n;
+                slashes = 1;
+                i = first_slash + 1;
+                state = Scan::Start;
+                continue;
+            }
+            b':' | b'@' if state == Scan::Alnum => break,
+            _ => return None,
+        };
+        i += 1;
+    }
+    if state != Scan::Alnum {
+        return None;
+    }
+    let name_end = i;
+    let mut tag = None;
+    if i < len && b[i] == b':' {
+        let start = i + 1;
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        if !b.get(start).is_some_and(|&c| word(c)) {
+            return None;
+        }
+        let n = b[start..]
+            .iter()
+            .take_while(|&&c| word(c) || c == b'.' || c == b'-')
+            .count();
+        if n > MAX_TAG_LEN {
+            return None;
+        }
+        i = start + n;
+        tag = Some((start, i));
+    }
+    let mut digest = None;
+    if i < len && b[i] == b'@' {
+        let d = &b[i + 1..];
+        let hex = |c: &u8| matches!(c, b'0'..=b'9' | b'a'..=b'f');
+        if d.len() != 71 || !d.starts_with(b"sha256:") || !d[7..].iter().all(hex) {
+            return None;
+        }
+        digest = Some((i + 1, len));
+        i = len;
+    }
+    if i != len {
+        return None;
+    }
+
+    // R2: with several components, the first is a host when it has a `.`
+    // or a port, or is `localhost` (uppercase never gets here).
+    let host = slashes > 0 && (first_dot || port.is_some() || &s[..first_end] == "localhost");
+    let (host_len, registry_len, path) = if host {
+        let h = &s[..first_end];
+        if first_under
+            || h.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+            || (port.is_none() && DOCKER_HUB_ALIASES.contains(&h))
+        {
+            return None; // not a DNS name, maybe IPv4, or an alias (R4)
+        }
+        (first_end, first_slash, &s[first_slash + 1..name_end])
+    } else {
+        (DOCKER_HUB.len(), DOCKER_HUB.len(), &s[..name_end])
+    };
+    let docker_hub = !host || (port.is_none() && &s[..first_end] == DOCKER_HUB);
+    let path_slashes = if host { slashes - 1 } else { slashes };
+    let add_library = docker_hub && path_slashes == 0;
+    let name_len = registry_len + 1 + if add_library { 8 } else { 0 } + path.len();
+    if name_len > MAX_NAME_LEN {
+        return None;
+    }
+    let (text, name_start) = if host && !add_library {
+        let text = match ArrayString::from(s) {
+            Ok(a) => Text::Inline(a),
+            Err(_) => Text::Heap(s.into()),
+        };
+        (text, 0)
+    } else {
+        let registry = if host { &s[..registry_len] } else { DOCKER_HUB };
+        let write = |out: &mut dyn Write| {
+            out.write_str(s)?;
+            out.write_str(registry)?;
+            out.write_str(if add_library { "/library/" } else { "/" })?;
+            out.write_str(path)
+        };
+        (store(len + name_len, write), len)
+    };
+    let n = |x: usize| x as u16; // all bounded by MAX_REFERENCE_LEN + MAX_NAME_LEN
+    let range = |r: Option<(usize, usize)>| r.map(|(a, b)| (n(a), n(b)));
+    Some(Reference {
+        text,
+        written_len: n(len),
+        name_start: n(name_start),
+        name_len: n(name_len),
+        host_len: n(host_len),
+        registry_len: n(registry_len),
+        port,
+        host_kind: HostKind::Domain,
+        tag: range(tag),
+        digest: range(digest),
+        host_written: host,
+    })
+}
+
+/// Every input, every error: the grammar of R1–R6 step by step.
+fn parse_general(s: &str) -> Result<Reference, ReferenceError> {
     if s.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
@@ -287,15 +472,15 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
     }
 
     // Split off the digest, then the tag (a `:` after the last `/`).
-    let (name_tag, digest) = match s.find('@') {
+    let (name_tag, digest) = match find_byte(s, b'@') {
         Some(at) => {
             check_digest(&s[at + 1..], at + 1)?;
             (&s[..at], Some((at + 1, s.len())))
         }
         None => (s, None),
     };
-    let after_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match name_tag[after_slash..].find(':') {
+    let after_slash = rfind_byte(name_tag, b'/').map_or(0, |i| i + 1);
+    let (name, tag) = match find_byte(&name_tag[after_slash..], b':') {
         Some(c) => {
             let c = after_slash + c;
             check_tag(&name_tag[c + 1..], c + 1)?;
@@ -305,7 +490,7 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
     };
 
     // R2: the first component is a host when it looks like one.
-    let (hostport, path, path_at) = match name.find('/') {
+    let (hostport, path, path_at) = match find_byte(name, b'/') {
         Some(i) if looks_like_host(&name[..i]) => (
             Some(host::parse_host_port(&name[..i], 0).map_err(fault)?),
             &name[i + 1..],
@@ -331,9 +516,13 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
             .as_ref()
             .is_some_and(HostPort::is_normal_as_written);
     let (text, name_start) = if as_written {
-        (store(s.len(), |out| out.write_str(s)), 0)
+        let text = match ArrayString::from(s) {
+            Ok(a) => Text::Inline(a),
+            Err(_) => Text::Heap(s.into()),
+        };
+        (text, 0)
     } else {
-        let text = store(s.len() + name_len, |out| {
+        let write = |out: &mut dyn Write| {
             out.write_str(s)?;
             match &hostport {
                 Some(h) => h.write_normalized(out)?,
@@ -344,8 +533,8 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
                 out.write_str("library/")?;
             }
             out.write_str(path)
-        });
-        (text, s.len())
+        };
+        (store(s.len() + name_len, write), s.len())
     };
     // Every length here is bounded by MAX_REFERENCE_LEN + MAX_NAME_LEN.
     let n = |x: usize| x as u16;
@@ -391,12 +580,19 @@ fn check_path(path: &str, at: usize) -> Result<(), ReferenceError> {
     if path.is_empty() {
         return Err(fail(ParseErrorKind::EmptyComponent, at));
     }
-    let mut offset = at;
-    for c in path.split('/') {
+    let (mut rest, mut offset) = (path, at);
+    loop {
+        let end = find_byte(rest, b'/');
+        let c = &rest[..end.unwrap_or(rest.len())];
         host::check_component(c, offset).map_err(fault)?;
-        offset += c.len() + 1;
+        match end {
+            Some(e) => {
+                rest = &rest[e + 1..];
+                offset += e + 1;
+            }
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
 
 fn check_tag(tag: &str, at: usize) -> Result<(), ReferenceError> {
@@ -420,7 +616,7 @@ fn check_tag(tag: &str, at: usize) -> Result<(), ReferenceError> {
 /// R1: `ALG:HEX`, ALG `[a-z][a-z0-9]*([+._-][a-z][a-z0-9]*)*`, HEX lowercase,
 /// 64 digits for sha256, 128 for sha512, at least 32 otherwise.
 pub(crate) fn check_digest(d: &str, at: usize) -> Result<(), ReferenceError> {
-    let Some(colon) = d.find(':') else {
+    let Some(colon) = find_byte(d, b':') else {
         return Err(fail(ParseErrorKind::InvalidDigest, at));
     };
     let (alg, hex) = (&d[..colon], &d[colon + 1..]);
@@ -594,6 +790,149 @@ mod tests {
             let r = Reference::parse(s).unwrap();
             assert_eq!(r.to_string(), s);
             assert_eq!(Reference::parse(&r.to_string()).unwrap(), r);
+        }
+    }
+
+    /// Every field, and where the text lives.
+    fn fields(r: &Reference) -> String {
+        format!(
+            "{:?} inline={} {:?}",
+            (
+                r.text.as_str(),
+                r.written_len,
+                r.name_start,
+                r.name_len,
+                r.host_len,
+                r.registry_len,
+            ),
+            matches!(r.text, Text::Inline(_)),
+            (r.port, r.host_kind, r.tag, r.digest, r.host_written),
+        )
+    }
+
+    fn agree(s: &str) -> bool {
+        match parse_fast(s) {
+            Some(fast) => {
+                let general = parse_general(s)
+                    .unwrap_or_else(|e| panic!("fast path accepted {s:?}, general refused: {e}"));
+                assert_eq!(fields(&fast), fields(&general), "{s:?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn r1_r3_fast_path_covers_the_common_shapes() {
+        for s in [
+            "nginx",
+            "nginx:1.25",
+            "myorg/app:1",
+            "docker.io/nginx",
+            "docker.io/org/app",
+            "registry.example.com/repo/image:tag",
+            &format!("registry.example.com/repo/image@sha256:{SHA}"),
+            &format!("registry.example.com/repo/image:tag@sha256:{SHA}"),
+            "registry.example.com/one/two/three/four/five/six/seven/image:tag",
+            "localhost:5000/a/b/img",
+            "localhost/img",
+            "registry:5000/a",
+            "test.com:5000",
+            "a__b/c--d/e.f_g:T_1.x-y",
+            &format!("registry.example.com/{}", "a/".repeat(100) + "img"),
+        ] {
+            assert!(agree(s), "{s:?} should take the fast path");
+        }
+    }
+
+    #[test]
+    fn r2_r4_r6_fast_path_leaves_the_rest_to_the_general_parser() {
+        for s in [
+            "",
+            "Foo/bar",
+            "index.docker.io/nginx",
+            "registry.example.com:05000/a",
+            "10.0.0.1:5000/r/i",
+            "[::1]/i",
+            "example.com/Repo/img",
+            "https://example.com/a",
+            "a_b.com/c",
+            "example.com//a",
+            "a:",
+            "a@sha512:00",
+            SHA,
+            "example.com:0/a",
+            "example.com:65536/a",
+        ] {
+            assert!(!agree(s), "{s:?} should take the general path");
+        }
+    }
+
+    /// A strategy picking from `good` four times in five, else from `bad`.
+    fn mostly(
+        good: &'static [&'static str],
+        bad: &'static [&'static str],
+    ) -> impl proptest::strategy::Strategy<Value = &'static str> {
+        use proptest::sample::select;
+        proptest::prop_oneof![4 => select(good), 1 => select(bad)]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Whatever the fast path accepts, the general parser accepts with
+        /// the same result, field by field (R1–R6).
+        #[test]
+        fn r1_r6_fast_path_agrees_with_the_general_parser(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "b0", "z9", ".", "_", "__", "-", "--", "/", ":", ":", "5000",
+                    "05000", "65535", "65536", "0", "@", "@sha256:", SHA, "localhost",
+                    "docker.io", "index.docker.io", "A", "Tag", "1.2.3.4", "example.com",
+                    "x.y", "..", "[::1]", "://", " ", "library", "\u{e9}",
+                ]),
+                0..12,
+            )
+        ) {
+            let s: String = parts.concat();
+            agree(&s);
+            if let Some(fast) = parse_fast(&s) {
+                proptest::prop_assert_eq!(parse(&s).unwrap(), fast);
+            }
+        }
+
+        /// The same, on inputs built in the reference's own shape, most
+        /// parts valid, some not (R1–R6).
+        #[test]
+        fn r1_r6_fast_path_agrees_on_shaped_inputs(
+            host in mostly(
+                &["", "", "example.com", "localhost", "docker.io", "registry", "a.b-c.d"],
+                &["Example.com", "index.docker.io", "a_b.com", "1.2.3.4", "1.2.3.999",
+                  "[::1]", "x-.com", "a..b"],
+            ),
+            port in mostly(&["", "", "", ":5000", ":65535", ":1"],
+                           &[":05000", ":0", ":65536", ":", ":123456", ":x"]),
+            path in proptest::collection::vec(
+                mostly(&["a", "b0", "a.b", "a_b", "a__b", "a-b", "a--b", "library", "x",
+                         "localhost", "a.b.c", "0"],
+                       &["a___b", "-a", "a-", "A", "", "a.", "a:b"]),
+                1..5,
+            ),
+            tag in mostly(&["", "", ":t", ":T_1.x-y", ":0"], &[":", ":.x", ":a/b", ":a@b"]),
+            digest in mostly(&["", "", "@sha256:"], &["@sha512:", "@sha256:0", "@sha256:A"]),
+        ) {
+            let mut s = String::from(host);
+            s.push_str(port);
+            if !s.is_empty() {
+                s.push('/');
+            }
+            s.push_str(&path.join("/"));
+            s.push_str(tag);
+            if !digest.is_empty() {
+                s.push_str(digest);
+                s.push_str(SHA);
+            }
+            agree(&s);
         }
     }
 }

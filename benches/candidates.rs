@@ -1,0 +1,79 @@
+//! Generating every candidate location of a parsed reference: ours (slices
+//! of the normalized name, nothing allocated) against the straightforward
+//! way (a `Vec<String>` of prefixes and parent domains), on the same inputs
+//! in the same run.
+//!
+//! Run: `cargo bench --bench candidates`. Names are
+//! `candidates/<case>/<impl>`.
+
+#![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use registry_credentials::Reference;
+
+mod common;
+
+/// The candidates built as owned strings from the normalized name: every
+/// namespace prefix, the registry, then each parent domain down to the last
+/// two labels (no Public Suffix List: the cheapest honest version).
+fn vec_of_strings(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let slash = name.find('/').unwrap_or(name.len());
+    let registry = &name[..slash];
+    let parts: Vec<&str> = name[slash + 1..].split('/').collect();
+    for k in (1..parts.len()).rev() {
+        out.push(format!("{registry}/{}", parts[..k].join("/")));
+    }
+    out.push(registry.to_owned());
+    let (host, port) = match registry.rfind(':') {
+        Some(i) if !registry.ends_with(']') => (&registry[..i], &registry[i..]),
+        _ => (registry, ""),
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    for k in 1..labels.len().saturating_sub(1) {
+        out.push(format!("{}{port}", labels[k..].join(".")));
+    }
+    out
+}
+
+fn candidates(c: &mut Criterion) {
+    let mut g = c.benchmark_group("candidates");
+    g.measurement_time(Duration::from_secs(2));
+    g.warm_up_time(Duration::from_millis(500));
+    for input in common::inputs() {
+        let r = Reference::parse(&input.text).unwrap();
+        let expected: Vec<String> = r.candidates().map(|c| c.to_string()).collect();
+        assert_eq!(vec_of_strings(r.name()), expected, "{}", input.case);
+        let (n, last) = (expected.len(), expected.last().unwrap().clone());
+        g.bench_with_input(BenchmarkId::new(input.case, "ours"), &r, |b, r| {
+            b.iter(|| {
+                let mut count = 0;
+                let mut least = "";
+                for c in black_box(r).candidates() {
+                    count += 1;
+                    least = c.as_str();
+                }
+                assert_eq!((count, least), (n, last.as_str()));
+            })
+        });
+        let name = r.name();
+        g.bench_with_input(
+            BenchmarkId::new(input.case, "vec-of-strings"),
+            name,
+            |b, name| {
+                b.iter(|| {
+                    let v = vec_of_strings(black_box(name));
+                    assert_eq!((v.len(), v.last()), (n, Some(&last)));
+                    v
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, candidates);
+criterion_main!(benches);

@@ -1,0 +1,43 @@
+//! Parsing an image reference: ours against oci-spec's regex parser, on the
+//! same five inputs in the same run.
+//!
+//! Run: `cargo bench --bench parse`. Names are `parse/<case>/<impl>`.
+
+#![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
+
+use std::hint::black_box;
+use std::str::FromStr;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use registry_credentials::Reference;
+
+mod common;
+
+fn parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parse");
+    g.measurement_time(Duration::from_secs(2));
+    g.warm_up_time(Duration::from_millis(500));
+    for input in common::inputs() {
+        let text = input.text.as_str();
+        g.bench_with_input(BenchmarkId::new(input.case, "ours"), text, |b, text| {
+            b.iter(|| {
+                let r = Reference::parse(black_box(text)).expect("a valid reference");
+                assert_eq!(r.registry(), input.registry);
+                r
+            })
+        });
+        g.bench_with_input(BenchmarkId::new(input.case, "oci-spec"), text, |b, text| {
+            b.iter(|| {
+                let r = oci_spec::distribution::Reference::from_str(black_box(text))
+                    .expect("a valid reference");
+                assert_eq!(r.registry(), input.registry);
+                r
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parse);
+criterion_main!(benches);
