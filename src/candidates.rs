@@ -3,7 +3,7 @@
 use std::fmt;
 use std::iter::FusedIterator;
 
-use crate::host::HostKind;
+use crate::host::{find_byte, rfind_byte, HostKind};
 use crate::suffix;
 
 /// How a candidate relates to the reference it came from.
@@ -110,8 +110,10 @@ impl<'a> Candidates<'a> {
         let host = &self.name[..self.host_len];
         // A name whose last label is all digits is no DNS name under a
         // top-level domain (no TLD is numeric): it has no parents.
-        let last = host.rfind('.').map_or(host, |i| &host[i + 1..]);
-        if !host.contains('.') || last.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(dot) = rfind_byte(host, b'.') else {
+            return;
+        };
+        if host[dot + 1..].bytes().all(|b| b.is_ascii_digit()) {
             return;
         }
         if let Some(r) = suffix::registrable_start(host) {
@@ -130,7 +132,7 @@ impl<'a> Iterator for Candidates<'a> {
         loop {
             match self.phase {
                 Phase::Path => {
-                    let slash = self.name[..self.back].rfind('/')?;
+                    let slash = rfind_byte(&self.name[..self.back], b'/')?;
                     self.back = slash;
                     if slash == self.registry_len {
                         self.start_parents();
@@ -145,7 +147,7 @@ impl<'a> Iterator for Candidates<'a> {
                     });
                 }
                 Phase::Parents => {
-                    let dot = match self.name[self.label..self.host_len].find('.') {
+                    let dot = match find_byte(&self.name[self.label..self.host_len], b'.') {
                         Some(d) => self.label + d,
                         None => {
                             self.phase = Phase::Done;

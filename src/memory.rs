@@ -10,14 +10,13 @@ use hashbrown::{HashMap, HashTable};
 use crate::store::{CredentialStore, Key, StoreError};
 use crate::{CredentialUpdate, RegistryCredential, Scope, ScopeRef};
 
-/// Credentials in memory, indexed by scope and then by location, so a
+/// Credentials in memory, indexed by scope and location together, so a
 /// look-up costs the same with ten credentials or ten million.
 ///
 /// Clones share one store (an `Arc<RwLock<…>>` inside), as the clones of an
 /// `Arc` do: hand a clone to each thread or task. Reads run in parallel;
-/// a write holds the lock for one hash-table change. Stored credentials are
-/// `Arc`s, so a look-up copies no strings and a replaced credential is
-/// swapped whole.
+/// a write holds the lock for one change. Stored credentials are `Arc`s, so
+/// a look-up copies no strings and a replaced credential is swapped whole.
 ///
 /// ```
 /// use registry_credentials::*;
@@ -38,30 +37,93 @@ pub struct MemoryStore {
     inner: Arc<RwLock<Inner>>,
 }
 
+/// Two indexes over the same `Arc`s, changed together under the write lock:
+///
+/// - `all`, one table keyed by (scope, location), is what look-ups probe.
+///   A key that holds nothing costs one probe, usually one cache line, and
+///   the probes of a resolution do not depend on each other, so the
+///   processor overlaps their cache misses. (A table per scope would make
+///   every probe wait for the scope's own look-up first.)
+/// - `scopes`, a table per scope keyed by location, is what listings read,
+///   so listing one scope does not scan the whole store.
 #[derive(Default)]
 struct Inner {
     hasher: DefaultHashBuilder,
+    all: HashTable<Arc<RegistryCredential>>,
     scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
-    len: usize,
+}
+
+/// The hashes of one key: its location's (for the per-scope tables) and the
+/// key's (for `all`).
+#[derive(Clone, Copy)]
+struct Hashes {
+    location: u64,
+    key: u64,
 }
 
 impl Inner {
-    fn hash(&self, location: &str) -> u64 {
+    fn hash_location(&self, location: &str) -> u64 {
         self.hasher.hash_one(location)
     }
 
-    fn find(&self, key: Key<'_>) -> Option<&Arc<RegistryCredential>> {
-        let table = self.scopes.get(&key.scope)?;
-        find_in(table, self.hash(key.location), key.location)
+    fn hash_scope(&self, scope: ScopeRef<'_>) -> u64 {
+        self.hasher.hash_one(scope)
+    }
+
+    fn combine(&self, scope: u64, location: u64) -> u64 {
+        self.hasher.hash_one((scope, location))
+    }
+
+    fn hashes(&self, scope: ScopeRef<'_>, location: &str) -> Hashes {
+        let l = self.hash_location(location);
+        Hashes {
+            location: l,
+            key: self.combine(self.hash_scope(scope), l),
+        }
+    }
+
+    fn find(&self, hash: u64, key: Key<'_>) -> Option<&Arc<RegistryCredential>> {
+        self.all.find(hash, |c| is_key(c, key))
+    }
+
+    fn find_key(&self, key: Key<'_>) -> Option<&Arc<RegistryCredential>> {
+        self.find(self.hashes(key.scope, key.location).key, key)
+    }
+
+    /// Replaces the credential at `key` in both indexes; false when there
+    /// is none.
+    fn replace(&mut self, h: Hashes, key: Key<'_>, new: &Arc<RegistryCredential>) -> bool {
+        let Some(slot) = self.all.find_mut(h.key, |c| is_key(c, key)) else {
+            return false;
+        };
+        *slot = Arc::clone(new);
+        if let Some(slot) = self
+            .scopes
+            .get_mut(&key.scope)
+            .and_then(|t| t.find_mut(h.location, |c| c.location().as_str() == key.location))
+        {
+            *slot = Arc::clone(new);
+        }
+        true
+    }
+
+    /// Adds a credential whose key holds nothing, to both indexes.
+    fn insert_new(&mut self, h: Hashes, stored: Arc<RegistryCredential>) {
+        let hasher = &self.hasher;
+        let rehash_location = |c: &Arc<RegistryCredential>| hasher.hash_one(c.location().as_str());
+        self.scopes
+            .entry_ref(&stored.scope().as_ref())
+            .or_default()
+            .insert_unique(h.location, Arc::clone(&stored), rehash_location);
+        self.all.insert_unique(h.key, stored, |c| {
+            let l = hasher.hash_one(c.location().as_str());
+            hasher.hash_one((hasher.hash_one(c.scope().as_ref()), l))
+        });
     }
 }
 
-fn find_in<'t>(
-    table: &'t HashTable<Arc<RegistryCredential>>,
-    hash: u64,
-    location: &str,
-) -> Option<&'t Arc<RegistryCredential>> {
-    table.find(hash, |c| c.location().as_str() == location)
+fn is_key(c: &RegistryCredential, key: Key<'_>) -> bool {
+    c.location().as_str() == key.location && c.scope().as_ref() == key.scope
 }
 
 impl MemoryStore {
@@ -72,7 +134,7 @@ impl MemoryStore {
 
     /// How many credentials it holds.
     pub fn len(&self) -> usize {
-        self.read().len
+        self.read().all.len()
     }
 
     /// True when it holds none.
@@ -80,8 +142,9 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    // A panic while the lock is held cannot leave a half-made change: every
-    // write is one hash-table operation. So a poisoned lock is still sound.
+    // A panic while the lock is held cannot leave a half-made change: no
+    // code that can panic runs between the two index updates of a write.
+    // So a poisoned lock is still sound.
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -95,15 +158,19 @@ impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.read();
         f.debug_struct("MemoryStore")
-            .field("credentials", &inner.len)
+            .field("credentials", &inner.all.len())
             .field("scopes", &inner.scopes.len())
             .finish()
     }
 }
 
+/// How many location hashes [`CredentialStore::first_match`] remembers: a
+/// plan repeats the same candidates at each of its four scopes.
+const LOCATION_MEMO: usize = 8;
+
 impl CredentialStore for MemoryStore {
     fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        Ok(self.read().find(key).cloned())
+        Ok(self.read().find_key(key).cloned())
     }
 
     fn get_many(
@@ -111,30 +178,41 @@ impl CredentialStore for MemoryStore {
         keys: &[Key<'_>],
     ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
         let inner = self.read();
-        Ok(keys.iter().map(|k| inner.find(*k).cloned()).collect())
+        Ok(keys.iter().map(|k| inner.find_key(*k).cloned()).collect())
     }
 
-    /// One read lock for the whole plan, one scope look-up per run of keys
-    /// at the same scope, and no allocation.
+    /// One read lock for the whole plan, one probe of one table per key,
+    /// each scope and location hashed once, and no allocation.
     fn first_match(
         &self,
         keys: &[Key<'_>],
     ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         let inner = self.read();
-        let mut current: Option<(ScopeRef<'_>, Option<&HashTable<_>>)> = None;
+        let mut scope: Option<(ScopeRef<'_>, u64)> = None;
+        // Remembered by address: a plan's keys share their location slices.
+        let mut memo = [(std::ptr::null::<u8>(), 0usize, 0u64); LOCATION_MEMO];
+        let mut memo_len = 0;
         for (i, key) in keys.iter().enumerate() {
-            let table = match current {
-                Some((scope, table)) if scope == key.scope => table,
+            let hs = match scope {
+                Some((s, h)) if s == key.scope => h,
                 _ => {
-                    let table = inner.scopes.get(&key.scope);
-                    current = Some((key.scope, table));
-                    table
+                    let h = inner.hash_scope(key.scope);
+                    scope = Some((key.scope, h));
+                    h
                 }
             };
-            if let Some(table) = table {
-                if let Some(c) = find_in(table, inner.hash(key.location), key.location) {
-                    return Ok(Some((i, Arc::clone(c))));
+            let addr = (key.location.as_ptr(), key.location.len());
+            let hl = match memo[..memo_len].iter().find(|m| (m.0, m.1) == addr) {
+                Some(m) => m.2,
+                None => {
+                    let h = inner.hash_location(key.location);
+                    memo[memo_len % LOCATION_MEMO] = (addr.0, addr.1, h);
+                    memo_len = (memo_len + 1).min(LOCATION_MEMO);
+                    h
                 }
+            };
+            if let Some(c) = inner.find(inner.combine(hs, hl), *key) {
+                return Ok(Some((i, Arc::clone(c))));
             }
         }
         Ok(None)
@@ -144,25 +222,17 @@ impl CredentialStore for MemoryStore {
         &self,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let hash = inner.hash(credential.location().as_str());
-        let table = inner
-            .scopes
-            .entry_ref(&credential.scope().as_ref())
-            .or_default();
-        if find_in(table, hash, credential.location().as_str()).is_some() {
+        let mut inner = self.write();
+        let key = Key::of(&credential);
+        let h = inner.hashes(key.scope, key.location);
+        if inner.find(h.key, key).is_some() {
             return Err(StoreError::Conflict {
                 scope: credential.scope().clone(),
                 location: credential.location().clone(),
             });
         }
         let stored = Arc::new(credential);
-        let hasher = &inner.hasher;
-        table.insert_unique(hash, Arc::clone(&stored), |c| {
-            hasher.hash_one(c.location().as_str())
-        });
-        inner.len += 1;
+        inner.insert_new(h, Arc::clone(&stored));
         Ok(stored)
     }
 
@@ -170,22 +240,15 @@ impl CredentialStore for MemoryStore {
         &self,
         credential: RegistryCredential,
     ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let hash = inner.hash(credential.location().as_str());
-        let table = inner
-            .scopes
-            .entry_ref(&credential.scope().as_ref())
-            .or_default();
-        let location = credential.location().as_str().to_owned();
+        let mut inner = self.write();
         let stored = Arc::new(credential);
-        if let Some(slot) = table.find_mut(hash, |c| c.location().as_str() == location) {
-            return Ok(Some(std::mem::replace(slot, stored)));
+        let key = Key::of(&stored);
+        let h = inner.hashes(key.scope, key.location);
+        let old = inner.find(h.key, key).cloned();
+        if !inner.replace(h, key, &stored) {
+            inner.insert_new(h, Arc::clone(&stored));
         }
-        let hasher = &inner.hasher;
-        table.insert_unique(hash, stored, |c| hasher.hash_one(c.location().as_str()));
-        inner.len += 1;
-        Ok(None)
+        Ok(old)
     }
 
     fn update(
@@ -193,35 +256,35 @@ impl CredentialStore for MemoryStore {
         key: Key<'_>,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut guard = self.write();
-        let inner = &mut *guard;
-        let hash = inner.hash(key.location);
-        let slot = inner
-            .scopes
-            .get_mut(&key.scope)
-            .and_then(|t| t.find_mut(hash, |c| c.location().as_str() == key.location))
+        let mut inner = self.write();
+        let h = inner.hashes(key.scope, key.location);
+        let old = inner
+            .find(h.key, key)
             .ok_or_else(|| StoreError::not_found(key))?;
-        let new = Arc::new(slot.updated(update));
-        *slot = Arc::clone(&new);
+        let new = Arc::new(old.updated(update));
+        inner.replace(h, key, &new);
         Ok(new)
     }
 
     fn delete(&self, key: Key<'_>) -> Result<Arc<RegistryCredential>, StoreError> {
         let mut guard = self.write();
         let inner = &mut *guard;
-        let hash = inner.hash(key.location);
-        let table = inner
-            .scopes
-            .get_mut(&key.scope)
-            .ok_or_else(|| StoreError::not_found(key))?;
-        let (removed, _) = table
-            .find_entry(hash, |c| c.location().as_str() == key.location)
+        let h = inner.hashes(key.scope, key.location);
+        let (removed, _) = inner
+            .all
+            .find_entry(h.key, |c| is_key(c, key))
             .map_err(|_| StoreError::not_found(key))?
             .remove();
-        if table.is_empty() {
-            inner.scopes.remove(&key.scope);
+        if let Some(table) = inner.scopes.get_mut(&key.scope) {
+            if let Ok(entry) =
+                table.find_entry(h.location, |c| c.location().as_str() == key.location)
+            {
+                entry.remove();
+            }
+            if table.is_empty() {
+                inner.scopes.remove(&key.scope);
+            }
         }
-        inner.len -= 1;
         Ok(removed)
     }
 
@@ -238,11 +301,7 @@ impl CredentialStore for MemoryStore {
 
     fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let inner = self.read();
-        let mut v: Vec<_> = inner
-            .scopes
-            .values()
-            .flat_map(|t| t.iter().cloned())
-            .collect();
+        let mut v: Vec<_> = inner.all.iter().cloned().collect();
         v.sort_unstable_by(|a, b| (a.scope(), a.location()).cmp(&(b.scope(), b.location())));
         Ok(v)
     }
@@ -285,5 +344,103 @@ mod tests {
         let clone = s.clone();
         clone.create(cred(Scope::Foundation, "x.io", "x")).unwrap();
         assert_eq!(s.len(), 1, "clones share state");
+    }
+
+    /// The two indexes stay in step through every kind of write: what a
+    /// key finds, what a scope lists and what the whole store lists agree
+    /// (R13, R16–R18).
+    #[test]
+    fn r13_r18_indexes_agree_after_every_write() {
+        use crate::{AppId, SpaceId};
+        let s = MemoryStore::new();
+        let scopes = [
+            Scope::Foundation,
+            Scope::Org(OrgId::new("o").unwrap()),
+            Scope::Space(SpaceId::new("s").unwrap()),
+            Scope::App(AppId::new("a").unwrap()),
+        ];
+        let mut expected = std::collections::BTreeMap::new();
+        for i in 0..200 {
+            let scope = scopes[i % 4].clone();
+            let loc = format!("r{}.example.com/team{}", i % 7, i / 7);
+            s.create(cred(scope.clone(), &loc, &format!("u{i}")))
+                .unwrap();
+            expected.insert((scope, loc), format!("u{i}"));
+        }
+        for (i, ((scope, loc), user)) in expected.iter_mut().enumerate() {
+            let key = Key::new(scope.as_ref(), loc);
+            match i % 5 {
+                0 => {
+                    let u = crate::Username::new(format!("{user}-updated")).unwrap();
+                    s.update(key, CredentialUpdate::Username(u)).unwrap();
+                    user.push_str("-updated");
+                }
+                1 => {
+                    let old = s
+                        .put(cred(scope.clone(), loc, &format!("{user}-put")))
+                        .unwrap();
+                    assert_eq!(old.unwrap().username().as_str(), user);
+                    user.push_str("-put");
+                }
+                _ => {}
+            }
+        }
+        let deleted: Vec<_> = expected.keys().step_by(3).cloned().collect();
+        for (scope, loc) in &deleted {
+            s.delete(Key::new(scope.as_ref(), loc)).unwrap();
+            expected.remove(&(scope.clone(), loc.clone()));
+        }
+        // A put of a new key adds it.
+        assert!(s
+            .put(cred(Scope::Foundation, "new.example.com", "n"))
+            .unwrap()
+            .is_none());
+        expected.insert((Scope::Foundation, "new.example.com".into()), "n".into());
+
+        assert_eq!(s.len(), expected.len());
+        for ((scope, loc), user) in &expected {
+            let got = s.get(Key::new(scope.as_ref(), loc)).unwrap().unwrap();
+            assert_eq!(got.username().as_str(), user);
+        }
+        for (scope, loc) in &deleted {
+            assert!(s.get(Key::new(scope.as_ref(), loc)).unwrap().is_none());
+        }
+        let all: Vec<_> = s
+            .list_all()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c.scope().clone(),
+                    c.location().to_string(),
+                    c.username().to_string(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = expected
+            .iter()
+            .map(|((s, l), u)| (s.clone(), l.clone(), u.clone()))
+            .collect();
+        assert_eq!(all, want);
+        for scope in &scopes {
+            let listed: Vec<_> = s
+                .list(scope.as_ref())
+                .unwrap()
+                .iter()
+                .map(|c| c.location().to_string())
+                .collect();
+            let want: Vec<_> = expected
+                .keys()
+                .filter(|(s, _)| s == scope)
+                .map(|(_, l)| l.clone())
+                .collect();
+            assert_eq!(listed, want, "{scope}");
+        }
+        // Emptied scopes are dropped from the per-scope index.
+        for ((scope, loc), _) in std::mem::take(&mut expected) {
+            s.delete(Key::new(scope.as_ref(), &loc)).unwrap();
+        }
+        assert!(s.is_empty());
+        assert_eq!(s.read().scopes.len(), 0);
     }
 }

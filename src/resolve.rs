@@ -41,13 +41,21 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// The plan for pushing `reference` as `app`. Allocates nothing for up
     /// to 8 candidates.
+    #[inline] // built in the caller's frame: a plan is over a kilobyte
     pub fn new(app: &'a App, reference: &'a Reference) -> Self {
-        let candidates: SmallVec<[Candidate<'a>; 8]> = reference.candidates().collect();
-        let mut keys = SmallVec::with_capacity(candidates.len() * 4);
+        // Filled in place: moving a finished plan copies over a kilobyte.
+        let mut plan = Plan {
+            candidates: SmallVec::new(),
+            keys: SmallVec::new(),
+        };
+        plan.candidates.extend(reference.candidates());
+        plan.keys.reserve_exact(plan.candidates.len() * 4);
         for scope in app.scopes() {
-            keys.extend(candidates.iter().map(|c| Key::new(scope, c.as_str())));
+            for c in &plan.candidates {
+                plan.keys.push(Key::new(scope, c.as_str()));
+            }
         }
-        Plan { candidates, keys }
+        plan
     }
 
     /// The keys, in precedence order.

@@ -111,13 +111,16 @@ impl Tenants {
         Tenants { orgs, spaces, apps }
     }
 
-    /// The app with index `a`, in its space and organization.
+    /// The app with index `a`, in its space and organization, made from
+    /// fresh strings as a request would bring them (so no look-up can take
+    /// a shortcut through shared pointers).
     pub fn app(&self, a: usize) -> App {
-        App::from_ids(
-            self.orgs[a / 100].clone(),
-            self.spaces[a / 10].clone(),
-            self.apps[a].clone(),
+        App::new(
+            self.orgs[a / 100].as_str(),
+            self.spaces[a / 10].as_str(),
+            self.apps[a].as_str(),
         )
+        .unwrap()
     }
 }
 

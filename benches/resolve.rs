@@ -1,0 +1,139 @@
+//! Resolution end to end (parse, candidates, search of app, space,
+//! organization and foundation) on a `MemoryStore` of 1 thousand, 100
+//! thousand and 1 million credentials, against a linear scan of the kind
+//! kubelet's keyring does (every stored entry tested against the
+//! reference, the best kept), in the same run.
+//!
+//! Run: `cargo bench --bench resolve`. Names are `resolve/<case>-<size>/<impl>`
+//! with case `app-hit` (the app's own credential, the first of the plan's
+//! keys), `foundation-hit` (a foundation credential for a parent domain, the
+//! last of twelve keys) or `miss` (twelve keys, nothing found). Each
+//! iteration asks the next of 4,096 different questions, so a large store
+//! is not all in cache.
+
+#![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use registry_credentials::{
+    resolve, App, CredentialStore, Reference, RegistryCredential, ScopeKind,
+};
+
+mod common;
+
+use common::Population;
+
+/// The baseline: every stored credential is tested against the reference
+/// and the best is kept, as kubelet's `BasicDockerKeyring::Lookup` tests
+/// every configured registry pattern against the image. It gets the
+/// candidates computed once, so it is measured at its best.
+fn resolve_linear<'e>(
+    entries: &'e [Arc<RegistryCredential>],
+    app: &App,
+    image: &str,
+) -> Option<&'e Arc<RegistryCredential>> {
+    let reference = Reference::parse(image).ok()?;
+    let mut candidates = [""; 16];
+    let mut n = 0;
+    for c in reference.candidates().take(candidates.len()) {
+        candidates[n] = c.as_str();
+        n += 1;
+    }
+    let candidates = &candidates[..n];
+    let mut best: Option<((usize, usize), &Arc<RegistryCredential>)> = None;
+    for e in entries {
+        let id = e.scope().id();
+        let scope_rank = match e.scope().kind() {
+            ScopeKind::App if id == Some(app.id().as_str()) => 0,
+            ScopeKind::Space if id == Some(app.space().as_str()) => 1,
+            ScopeKind::Org if id == Some(app.org().as_str()) => 2,
+            ScopeKind::Foundation => 3,
+            _ => continue,
+        };
+        let location = e.location().as_str();
+        let Some(rank) = candidates.iter().position(|c| *c == location) else {
+            continue;
+        };
+        if best.is_none_or(|(b, _)| (scope_rank, rank) < b) {
+            best = Some(((scope_rank, rank), e));
+        }
+    }
+    best.map(|(_, e)| e)
+}
+
+/// An app and the image it pushes.
+type Question = (App, String);
+
+fn label(n: usize) -> &'static str {
+    match n {
+        1_000 => "1k",
+        100_000 => "100k",
+        1_000_000 => "1m",
+        _ => unreachable!("sizes are 1k, 100k and 1m"),
+    }
+}
+
+fn resolve_bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("resolve");
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(2));
+    g.warm_up_time(Duration::from_millis(500));
+    for n in [1_000, 100_000, 1_000_000] {
+        let p = Population::new(n);
+        let entries = p.store.list_all().unwrap();
+        assert_eq!(entries.len(), n);
+        let cases: [(&str, &[Question], Option<ScopeKind>); 3] = [
+            ("app-hit", &p.queries.app_hits, Some(ScopeKind::App)),
+            (
+                "foundation-hit",
+                &p.queries.foundation_hits,
+                Some(ScopeKind::Foundation),
+            ),
+            ("miss", &p.queries.misses, None),
+        ];
+        for (case, queries, expected) in cases {
+            // Both implementations give the same answers.
+            for (app, image) in queries.iter().take(64) {
+                let ours = resolve(&p.store, app, &image.parse().unwrap()).unwrap();
+                let linear = resolve_linear(&entries, app, image);
+                assert_eq!(
+                    ours.as_ref().map(|r| r.credential().location()),
+                    linear.map(|c| c.location()),
+                    "{case} {image}"
+                );
+                assert_eq!(ours.map(|r| r.scope_kind()), expected);
+            }
+            let id = format!("{case}-{}", label(n));
+            g.bench_function(BenchmarkId::new(&id, "memory-store"), |b| {
+                let mut i = 0;
+                b.iter(|| {
+                    let (app, image) = &queries[i % queries.len()];
+                    i += 1;
+                    let reference = Reference::parse(black_box(image)).unwrap();
+                    let found = resolve(&p.store, black_box(app), &reference).unwrap();
+                    assert_eq!(found.as_ref().map(|r| r.scope_kind()), expected);
+                    found
+                })
+            });
+            if n <= 100_000 {
+                g.bench_function(BenchmarkId::new(&id, "linear-scan"), |b| {
+                    let mut i = 0;
+                    b.iter(|| {
+                        let (app, image) = &queries[i % queries.len()];
+                        i += 1;
+                        let found = resolve_linear(&entries, black_box(app), black_box(image));
+                        assert_eq!(found.map(|c| c.scope().kind()), expected);
+                        found.cloned()
+                    })
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, resolve_bench);
+criterion_main!(benches);
