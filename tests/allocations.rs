@@ -175,3 +175,16 @@ fn r14_resolve_allocates_nothing_on_a_hit_or_a_miss() {
         assert_eq!(found.map(|r| r.scope_kind()), expected, "{image}");
     }
 }
+
+#[test]
+fn r14_resolve_with_more_than_eight_candidates_allocates_twice() {
+    // 7 namespaces, the registry and a parent domain: 9 candidates, more
+    // than a plan holds inline, so its candidates and keys spill.
+    let (store, app) = store_and_app();
+    let image = "registry.example.com/one/two/three/four/five/six/seven/image:tag";
+    let reference = Reference::parse(image).unwrap();
+    assert_eq!(reference.candidates().count(), 9);
+    let (n, found) = allocations(|| resolve(&store, &app, &reference).unwrap());
+    assert_eq!(n, 2);
+    assert!(found.is_none());
+}
