@@ -254,10 +254,11 @@ fn parse(s: &str) -> Result<Location, LocationError> {
         if let Some(c) = path.find(':') {
             let (before, after) = (&path[..c], &path[c + 1..]);
             let at = path_at + c;
-            if !after.is_empty()
-                && after.bytes().all(|b| b.is_ascii_digit())
-                && !hostport.contains(':')
-            {
+            let has_port = match hostport.strip_prefix('[') {
+                Some(v6) => v6.split_once(']').is_some_and(|(_, p)| p.contains(':')),
+                None => hostport.contains(':'),
+            };
+            if !after.is_empty() && after.bytes().all(|b| b.is_ascii_digit()) && !has_port {
                 let fixed = format!("{hostport}:{after}/{before}");
                 return Err(hinted(fail(ParseErrorKind::PortAfterPath, at), &fixed));
             }
@@ -382,6 +383,8 @@ mod tests {
         assert_eq!(err("").kind(), &ParseErrorKind::Empty);
         assert_eq!(err("a.com/Team").hint(), Some("a.com/team"));
         assert_eq!(err("a.com.").kind(), &ParseErrorKind::TrailingDot);
+        assert_eq!(err("[::1]/x:5000").hint(), Some("[::1]:5000/x"));
+        assert_eq!(err("[::1]:80/x:5000").kind(), &ParseErrorKind::LocationTag);
     }
 
     #[test]

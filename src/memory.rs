@@ -177,10 +177,11 @@ impl CredentialStore for MemoryStore {
             .scopes
             .entry_ref(&credential.scope().as_ref())
             .or_default();
-        let location = credential.location().as_str().to_owned();
         let stored = Arc::new(credential);
+        let location = stored.location().as_str();
         if let Some(slot) = table.find_mut(hash, |c| c.location().as_str() == location) {
-            return Ok(Some(std::mem::replace(slot, stored)));
+            let new = Arc::clone(&stored);
+            return Ok(Some(std::mem::replace(slot, new)));
         }
         let hasher = &inner.hasher;
         table.insert_unique(hash, stored, |c| hasher.hash_one(c.location().as_str()));

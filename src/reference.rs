@@ -288,6 +288,10 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
 
     // Split off the digest, then the tag (a `:` after the last `/`).
     let (name_tag, digest) = match s.find('@') {
+        // `user@host/…`: user information, not a digest. Never echoed.
+        Some(at) if s.find('/').is_some_and(|slash| at < slash) => {
+            return Err(fail(ParseErrorKind::UserInfo, 0));
+        }
         Some(at) => {
             check_digest(&s[at + 1..], at + 1)?;
             (&s[..at], Some((at + 1, s.len())))
@@ -563,6 +567,11 @@ mod tests {
         );
         assert_eq!(kind("example.com//a"), ParseErrorKind::EmptyComponent);
         assert_eq!(kind(SHA), ParseErrorKind::ImageId);
+        assert_eq!(kind("user:pw@example.com/a"), ParseErrorKind::UserInfo);
+        assert!(!Reference::parse("user:pw@example.com/a")
+            .unwrap_err()
+            .to_string()
+            .contains("pw"));
         assert!(Reference::parse(&format!("{SHA}:tag")).is_ok());
         assert_eq!(kind("example.com:0/a"), ParseErrorKind::PortOutOfRange);
         assert_eq!(kind("ex\u{e9}mple.com/a"), ParseErrorKind::NonAscii);
