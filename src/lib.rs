@@ -86,6 +86,7 @@ mod credential;
 mod error;
 mod host;
 mod location;
+mod macros;
 mod memory;
 mod reference;
 mod resolve;

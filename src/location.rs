@@ -3,7 +3,6 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::str::FromStr;
 
 use crate::error::{LocationError, ParseErrorKind};
 use crate::host::{self, Host, HostKind};
@@ -157,41 +156,7 @@ impl fmt::Debug for Location {
     }
 }
 
-impl FromStr for Location {
-    type Err = LocationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse(s)
-    }
-}
-
-impl TryFrom<&str> for Location {
-    type Error = LocationError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        parse(s)
-    }
-}
-
-impl TryFrom<String> for Location {
-    type Error = LocationError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        parse(&s)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Location {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Location {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+crate::macros::checked_string_conversions!(Location, LocationError, parse);
 
 fn fail(kind: ParseErrorKind, at: usize) -> LocationError {
     LocationError::new(kind, at)

@@ -2,7 +2,6 @@
 
 use std::fmt::{self, Write};
 use std::hash::{Hash, Hasher};
-use std::str::FromStr;
 
 use arrayvec::ArrayString;
 
@@ -216,41 +215,7 @@ impl fmt::Debug for Reference {
     }
 }
 
-impl FromStr for Reference {
-    type Err = ReferenceError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse(s)
-    }
-}
-
-impl TryFrom<&str> for Reference {
-    type Error = ReferenceError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        parse(s)
-    }
-}
-
-impl TryFrom<String> for Reference {
-    type Error = ReferenceError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        parse(&s)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Reference {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Reference {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+crate::macros::checked_string_conversions!(Reference, ReferenceError, parse);
 
 fn fail(kind: ParseErrorKind, at: usize) -> ReferenceError {
     ReferenceError::new(kind, at)
