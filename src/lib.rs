@@ -81,11 +81,15 @@
 //! environment or files: it decides, the caller pulls. It does not talk to
 //! registries, and it does not store keys.
 
+pub mod access;
 mod candidates;
 mod credential;
+mod directory;
 mod error;
 mod host;
+mod listing;
 mod location;
+mod manage;
 mod memory;
 mod reference;
 mod resolve;
@@ -108,6 +112,15 @@ pub use resolve::{
 };
 pub use scope::{App, AppId, IdError, OrgId, Scope, ScopeKind, ScopeRef, SpaceId, MAX_ID_LEN};
 pub use store::{CredentialStore, Key, StoreError};
+
+// Managing credentials: access control, directory, pushes, listings (R16–R21).
+pub use access::{
+    DirectoryAction, GlobalRole, Operation, OrgRole, RoleError, Roles, ScopePath, SpaceRole,
+};
+pub use directory::{Directory, DirectoryError, Name, NameError, MAX_DIRECTORY_NAME_LEN};
+pub use listing::{Listing, Row, Target};
+pub use manage::{Chosen, ManageError, Manager, PermissionError, StagedPush, Started};
+pub use scope::UserId;
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]
