@@ -4,6 +4,7 @@
 //! the model's own precedence search picks (R14, R19), and a refused or
 //! failed call never changes the store.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
@@ -304,15 +305,13 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 if !may_change(*user, *scope) {
                     prop_assert!(matches!(r, Err(ManageError::Permission(_))), "R20: {r:?}");
                     false
-                } else if model.creds.contains_key(&key) {
+                } else if let Entry::Vacant(slot) = model.creds.entry(key) {
+                    prop_assert!(r.is_ok(), "{r:?}");
+                    slot.insert((user_name(cred.0), password(cred.1)));
+                    true
+                } else {
                     prop_assert!(matches!(r, Err(ManageError::Conflict { .. })), "R16: {r:?}");
                     false
-                } else {
-                    prop_assert!(r.is_ok(), "{r:?}");
-                    model
-                        .creds
-                        .insert(key, (user_name(cred.0), password(cred.1)));
-                    true
                 }
             }
             Op::Update {
