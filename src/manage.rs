@@ -229,6 +229,25 @@ impl<S: CredentialStore> Manager<S> {
             })
     }
 
+    /// Whether `caller` may do `operation` at `scope`, without doing it:
+    /// for a front end that asks for a password only when the call can go
+    /// through. The calls themselves check again.
+    ///
+    /// # Errors
+    ///
+    /// [`ManageError::Unknown`] for a scope not in the directory,
+    /// [`ManageError::Permission`] when the caller's roles do not allow it.
+    pub fn check_access(
+        &self,
+        caller: &UserId,
+        operation: Operation,
+        scope: &Scope,
+    ) -> Result<(), ManageError> {
+        let path = self.path(scope)?;
+        self.check(caller, operation, path, scope)?;
+        Ok(())
+    }
+
     /// The organization called `name`, if `caller` may know of it: those
     /// who see everything and its members. To anyone else it does not
     /// exist, as in cf.
@@ -518,6 +537,56 @@ impl<S: CredentialStore> Manager<S> {
         Ok(Listing::new(rows))
     }
 
+    /// The app a push of `app` to `space` would be (an existing one, or a
+    /// new one with a fresh id) and whether it is new, if `caller` may push
+    /// there.
+    fn push_target(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+        app: &Name,
+    ) -> Result<(App, bool), ManageError> {
+        let space_scope = Scope::Space(space.clone());
+        let ScopePath::Space(org, _) = self.path(&space_scope)? else {
+            unreachable!("a space's path is a space path")
+        };
+        let (id, new) = match self.directory.app_id(space, app.as_str()) {
+            Some(id) => (id.clone(), false),
+            None => (
+                AppId::new(self.directory.fresh_id("app")).expect("a generated id is valid"),
+                true,
+            ),
+        };
+        let the_app = App::from_ids(org.clone(), space.clone(), id);
+        if !access::may_change(self.roles(caller), ScopePath::App(&the_app)) {
+            return Err(PermissionError {
+                user: caller.clone(),
+                action: format!("push app `{app}`"),
+                at: format!("to {}", self.directory.describe(&space_scope)),
+                who_may: access::who_may(Operation::Create, ScopeKind::App),
+            }
+            .into());
+        }
+        Ok((the_app, new))
+    }
+
+    /// Whether `caller` may push the app called `app` to `space` (R20:
+    /// Admin, or a Space Developer of the space), without pushing: for a
+    /// front end that asks for a password only when the push can go on.
+    ///
+    /// # Errors
+    ///
+    /// [`ManageError::Unknown`] or [`ManageError::Permission`], as
+    /// [`stage`](Self::stage) would fail.
+    pub fn check_push(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+        app: &Name,
+    ) -> Result<(), ManageError> {
+        self.push_target(caller, space, app).map(|_| ())
+    }
+
     /// Stages a push of the app called `app` in `space` with `image` (R19).
     ///
     /// With `given` credentials, staging uses them, ahead of every stored
@@ -544,27 +613,8 @@ impl<S: CredentialStore> Manager<S> {
         image: Reference,
         given: Option<Credential>,
     ) -> Result<StagedPush, ManageError> {
-        let space_scope = Scope::Space(space.clone());
-        let ScopePath::Space(org, _) = self.path(&space_scope)? else {
-            unreachable!("a space's path is a space path")
-        };
-        let (id, new) = match self.directory.app_id(space, app.as_str()) {
-            Some(id) => (id.clone(), false),
-            None => (
-                AppId::new(self.directory.fresh_id("app")).expect("a generated id is valid"),
-                true,
-            ),
-        };
-        let the_app = App::from_ids(org.clone(), space.clone(), id.clone());
-        if !access::may_change(self.roles(caller), ScopePath::App(&the_app)) {
-            return Err(PermissionError {
-                user: caller.clone(),
-                action: format!("push app `{app}`"),
-                at: format!("to {}", self.directory.describe(&space_scope)),
-                who_may: access::who_may(Operation::Create, ScopeKind::App),
-            }
-            .into());
-        }
+        let (the_app, new) = self.push_target(caller, space, app)?;
+        let id = the_app.id().clone();
         let (chosen, keep) = match given {
             Some(credential) => {
                 let first = image
@@ -664,6 +714,41 @@ impl Chosen {
 /// (if the push brought one); dropping it, or [`failed`](Self::failed),
 /// stores nothing (R19). Only [`Manager::stage`] makes one, so a credential
 /// cannot be stored before staging, and only `started` stores.
+///
+/// ```
+/// use registry_credentials::*;
+///
+/// let mut m = Manager::new(MemoryStore::new());
+/// let admin = UserId::new("admin")?;
+/// m.directory_mut().grant_global(admin.clone(), GlobalRole::Admin);
+/// let org = m.create_org(&admin, Name::new("o")?)?;
+/// let space = m.create_space(&admin, &org, Name::new("s")?)?;
+/// let given = Credential::new("me", "my-password")?;
+/// let staged = m.stage(&admin, &space, &Name::new("app")?, "nginx".parse()?, Some(given))?;
+/// assert_eq!(staged.chosen().source(), Some("push"));
+/// staged.failed(); // staging failed: nothing is stored (R19)
+/// assert!(m.store().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A push that failed cannot be started afterwards; the same code with one
+/// more line does not compile:
+///
+/// ```compile_fail
+/// use registry_credentials::*;
+///
+/// let mut m = Manager::new(MemoryStore::new());
+/// let admin = UserId::new("admin")?;
+/// m.directory_mut().grant_global(admin.clone(), GlobalRole::Admin);
+/// let org = m.create_org(&admin, Name::new("o")?)?;
+/// let space = m.create_space(&admin, &org, Name::new("s")?)?;
+/// let given = Credential::new("me", "my-password")?;
+/// let staged = m.stage(&admin, &space, &Name::new("app")?, "nginx".parse()?, Some(given))?;
+/// assert_eq!(staged.chosen().source(), Some("push"));
+/// staged.failed(); // staging failed: nothing is stored (R19)
+/// staged.started(&m)?; // error[E0382]: use of moved value: `staged`
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[must_use = "call `started` once the app has started, or `failed` if it did not"]
 pub struct StagedPush {

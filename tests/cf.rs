@@ -328,6 +328,15 @@ fn r20_refusals_are_one_line_and_change_nothing() {
         "create-foundation-registry-credential registry.example.com --username u",
     );
     sh.fails("create-org other");
+    // Refused before any password is asked for (there is no terminal here:
+    // a prompt would fail differently).
+    let e = sh.fails("create-org-registry-credential registry.example.com --username u");
+    assert!(e.contains("may not create registry credentials"), "{e}");
+    let e = sh.fails("update-foundation-registry-credential registry.example.com --username u");
+    assert!(
+        e.contains("may not update registry credentials for the foundation"),
+        "{e}"
+    );
 
     // R20: an Org Manager may not change space credentials.
     sh.ok("auth org-manager");
@@ -344,6 +353,8 @@ fn r20_refusals_are_one_line_and_change_nothing() {
         Some("pw-refused-4"),
         "push app --docker-image nginx --docker-username u",
     );
+    assert!(e.contains("may not push app `app`"), "{e}");
+    let e = sh.fails("push app --docker-image nginx --docker-username u");
     assert!(e.contains("may not push app `app`"), "{e}");
 
     // R21: an organization the caller has no role in is not found.

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use registry_credentials::{
     Chosen, Credential, CredentialStore, CredentialUpdate, Directory, GlobalRole, Location,
-    ManageError, Manager, MemoryStore, Name, OrgId, OrgRole, Password, Reference,
+    ManageError, Manager, MemoryStore, Name, Operation, OrgId, OrgRole, Password, Reference,
     RegistryCredential, Scope, SpaceId, SpaceRole, Target, UserId, Username,
 };
 
@@ -510,6 +510,9 @@ impl State {
         let location = Location::parse(a.positional[0])?;
         let username = Username::new(a.require("--username")?)?;
         let (scope, label) = self.scope(level)?;
+        // Refuse before asking for a password that could not be used.
+        self.manager
+            .check_access(&caller, Operation::Create, &scope)?;
         let password = password(io, false)?.expect("a required password");
         write_out(
             io,
@@ -536,6 +539,8 @@ impl State {
         let location = Location::parse(a.positional[0])?;
         let username = a.option("--username").map(Username::new).transpose()?;
         let (scope, label) = self.scope(level)?;
+        self.manager
+            .check_access(&caller, Operation::Update, &scope)?;
         let update = match username {
             Some(username) => match password(io, true)? {
                 Some(password) => CredentialUpdate::Both(Credential { username, password }),
@@ -586,6 +591,7 @@ impl State {
         let given = match a.option("--docker-username") {
             Some(user) => {
                 let username = Username::new(user)?;
+                self.manager.check_push(&caller, &space, &app)?;
                 let password = password(io, false)?.expect("a required password");
                 Some(Credential { username, password })
             }
