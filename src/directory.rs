@@ -108,6 +108,14 @@ impl TryFrom<&str> for Name {
     }
 }
 
+/// Names compare as their text, so maps keyed by names are searched with a
+/// `&str`.
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
         &self.0
@@ -163,8 +171,9 @@ struct AppEntry {
 /// Organizations, spaces and apps with their names, and every user's roles.
 ///
 /// Organization names are unique on the platform, space names inside their
-/// organization, app names inside their space, as in cf. Iteration is in
-/// id order.
+/// organization, app names inside their space, as in cf. Every look-up, by
+/// id or by name, is a map look-up; iteration is in id order, except
+/// [`apps_in`](Self::apps_in), which is in name order.
 ///
 /// ```
 /// use registry_credentials::{Directory, Name, OrgId, Scope, ScopeKind, SpaceId};
@@ -186,6 +195,10 @@ pub struct Directory {
     spaces: BTreeMap<SpaceId, SpaceEntry>,
     apps: BTreeMap<AppId, AppEntry>,
     users: BTreeMap<UserId, Roles>,
+    // Indexes by name.
+    org_names: BTreeMap<Name, OrgId>,
+    space_names: BTreeMap<OrgId, BTreeMap<Name, SpaceId>>,
+    app_names: BTreeMap<SpaceId, BTreeMap<Name, AppId>>,
 }
 
 static NO_ROLES: std::sync::OnceLock<Roles> = std::sync::OnceLock::new();
@@ -215,6 +228,7 @@ impl Directory {
                 where_: String::new(),
             });
         }
+        self.org_names.insert(name.clone(), id.clone());
         self.orgs.insert(id, name);
         Ok(())
     }
@@ -247,6 +261,10 @@ impl Directory {
                 name,
             });
         }
+        self.space_names
+            .entry(org.clone())
+            .or_default()
+            .insert(name.clone(), id.clone());
         self.spaces.insert(
             id,
             SpaceEntry {
@@ -287,6 +305,10 @@ impl Directory {
             });
         }
         let app = App::from_ids(entry.org.clone(), space.clone(), id.clone());
+        self.app_names
+            .entry(space.clone())
+            .or_default()
+            .insert(name.clone(), id.clone());
         self.apps.insert(id, AppEntry { app, name });
         Ok(())
     }
@@ -372,7 +394,12 @@ impl Directory {
         &'a self,
         space: &'a SpaceId,
     ) -> impl Iterator<Item = (&'a App, &'a Name)> + 'a {
-        self.apps().filter(move |(a, _)| a.space() == space)
+        self.app_names
+            .get(space)
+            .into_iter()
+            .flat_map(|names| names.values())
+            .filter_map(|id| self.apps.get(id))
+            .map(|e| (&e.app, &e.name))
     }
 
     /// The name of `org`.
@@ -382,10 +409,7 @@ impl Directory {
 
     /// The organization called `name`.
     pub fn org_id(&self, name: &str) -> Option<&OrgId> {
-        self.orgs
-            .iter()
-            .find(|(_, n)| n.as_str() == name)
-            .map(|(id, _)| id)
+        self.org_names.get(name)
     }
 
     /// The name of `space`.
@@ -400,10 +424,7 @@ impl Directory {
 
     /// The space of `org` called `name`.
     pub fn space_id(&self, org: &OrgId, name: &str) -> Option<&SpaceId> {
-        self.spaces
-            .iter()
-            .find(|(_, e)| &e.org == org && e.name.as_str() == name)
-            .map(|(id, _)| id)
+        self.space_names.get(org)?.get(name)
     }
 
     /// The app with id `app`: its space and organization.
@@ -418,10 +439,7 @@ impl Directory {
 
     /// The app of `space` called `name`.
     pub fn app_id(&self, space: &SpaceId, name: &str) -> Option<&AppId> {
-        self.apps
-            .values()
-            .find(|e| e.app.space() == space && e.name.as_str() == name)
-            .map(|e| e.app.id())
+        self.app_names.get(space)?.get(name)
     }
 
     /// The place `scope` names, with its organization and space, for an
@@ -480,9 +498,9 @@ impl Directory {
     /// uses yet.
     pub(crate) fn fresh_id(&self, prefix: &str) -> String {
         let used = |id: &str| {
-            self.orgs.keys().any(|k| k.as_str() == id)
-                || self.spaces.keys().any(|k| k.as_str() == id)
-                || self.apps.keys().any(|k| k.as_str() == id)
+            OrgId::new(id).is_ok_and(|k| self.orgs.contains_key(&k))
+                || SpaceId::new(id).is_ok_and(|k| self.spaces.contains_key(&k))
+                || AppId::new(id).is_ok_and(|k| self.apps.contains_key(&k))
         };
         let count = self.orgs.len() + self.spaces.len() + self.apps.len();
         (count + 1..)

@@ -407,3 +407,121 @@ fn r21_passwords_never_in_listings_errors_or_debug() {
         .iter()
         .all(|c| c.password().expose() == SECRET));
 }
+
+/// A store whose writes fail while `broken` is set, to check that a
+/// backend failure reaches the caller as such and changes nothing.
+struct Flaky {
+    inner: MemoryStore,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl Flaky {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(StoreError::Backend {
+                retryable: true,
+                source: "the disk is on fire".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl CredentialStore for Flaky {
+    fn get(&self, key: Key<'_>) -> Result<Option<std::sync::Arc<RegistryCredential>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn create(
+        &self,
+        c: RegistryCredential,
+    ) -> Result<std::sync::Arc<RegistryCredential>, StoreError> {
+        self.check()?;
+        self.inner.create(c)
+    }
+    fn put(
+        &self,
+        c: RegistryCredential,
+    ) -> Result<Option<std::sync::Arc<RegistryCredential>>, StoreError> {
+        self.check()?;
+        self.inner.put(c)
+    }
+    fn update(
+        &self,
+        key: Key<'_>,
+        u: CredentialUpdate,
+    ) -> Result<std::sync::Arc<RegistryCredential>, StoreError> {
+        self.check()?;
+        self.inner.update(key, u)
+    }
+    fn delete(&self, key: Key<'_>) -> Result<std::sync::Arc<RegistryCredential>, StoreError> {
+        self.check()?;
+        self.inner.delete(key)
+    }
+    fn list(
+        &self,
+        scope: ScopeRef<'_>,
+    ) -> Result<Vec<std::sync::Arc<RegistryCredential>>, StoreError> {
+        self.inner.list(scope)
+    }
+    fn list_all(&self) -> Result<Vec<std::sync::Arc<RegistryCredential>>, StoreError> {
+        self.inner.list_all()
+    }
+}
+
+#[test]
+fn r16_r19_backend_failures_change_nothing() {
+    let mut m = Manager::new(Flaky {
+        inner: MemoryStore::new(),
+        broken: false.into(),
+    });
+    let admin = UserId::new("admin").unwrap();
+    m.directory_mut()
+        .grant_global(admin.clone(), GlobalRole::Admin);
+    let org = m.create_org(&admin, name("o")).unwrap();
+    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let loc: Location = "registry.example.com".parse().unwrap();
+    m.create(
+        &admin,
+        RegistryCredential::new(
+            Scope::Foundation,
+            loc.clone(),
+            Credential::new("u", "p").unwrap(),
+        ),
+    )
+    .unwrap();
+    let staged = m
+        .stage(
+            &admin,
+            &space,
+            &name("app"),
+            "registry.example.com/img".parse().unwrap(),
+            Some(Credential::new("app-user", "app-pw").unwrap()),
+        )
+        .unwrap();
+
+    m.store()
+        .broken
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = staged.started(&m).unwrap_err();
+    assert!(
+        matches!(&e, ManageError::Store(s) if s.is_retryable()),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "the credential store failed (retry later)");
+    let e = m
+        .update(
+            &admin,
+            &Scope::Foundation,
+            &loc,
+            CredentialUpdate::Username("v".parse().unwrap()),
+        )
+        .unwrap_err();
+    assert!(matches!(e, ManageError::Store(_)), "{e}");
+    let e = m.delete(&admin, &Scope::Foundation, &loc).unwrap_err();
+    assert!(matches!(e, ManageError::Store(_)), "{e}");
+    let all = m.store().list_all().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].username().as_str(), "u");
+    assert_eq!(all[0].password().expose(), "p");
+}
