@@ -117,6 +117,12 @@ id_type!(
     AppId,
     "app"
 );
+id_type!(
+    /// The id of a platform user: who calls a management operation (R20,
+    /// R21).
+    UserId,
+    "user"
+);
 
 /// The four kinds of scope, ordered by precedence: `App < Space < Org <
 /// Foundation`, so sorting puts the scope that wins first (R14).
