@@ -206,6 +206,18 @@ mod tests {
             ["registry.example.com:5000", "example.com:5000"]
         );
         assert_eq!(
+            cands("10.0.0.1:5000/r/i"),
+            ["10.0.0.1:5000/r", "10.0.0.1:5000"]
+        );
+        assert_eq!(cands("[::1]/i"), ["[::1]"]);
+        assert_eq!(cands("1.2.3.999/i"), ["1.2.3.999"]);
+        assert_eq!(cands("a.b.corp/i"), ["a.b.corp", "b.corp"]);
+    }
+
+    #[test]
+    #[cfg(feature = "psl")]
+    fn r11_public_suffix_list() {
+        assert_eq!(
             cands("a.b.example.co.uk/x/img"),
             [
                 "a.b.example.co.uk/x",
@@ -214,14 +226,16 @@ mod tests {
                 "example.co.uk"
             ]
         );
-        assert_eq!(
-            cands("10.0.0.1:5000/r/i"),
-            ["10.0.0.1:5000/r", "10.0.0.1:5000"]
-        );
-        assert_eq!(cands("[::1]/i"), ["[::1]"]);
-        assert_eq!(cands("1.2.3.999/i"), ["1.2.3.999"]);
-        assert_eq!(cands("a.b.corp/i"), ["a.b.corp", "b.corp"]);
         assert_eq!(cands("user.github.io/i"), ["user.github.io"]);
+    }
+
+    #[test]
+    #[cfg(not(feature = "psl"))]
+    fn r11_default_rule_without_the_list() {
+        assert_eq!(
+            cands("a.example.co.uk/img"),
+            ["a.example.co.uk", "example.co.uk", "co.uk"]
+        );
     }
 
     #[test]

@@ -53,6 +53,9 @@
 //! - [`resolve`], [`resolve_all`] and [`explain`] apply the precedence rules
 //!   (R14, R15) over any store; [`Plan`] and [`select_first`] are the pure
 //!   parts, for stores that answer a whole plan in one query.
+//! - [`Manager`] applies R16–R21 over any store: access rules
+//!   ([`access`]), the [`Directory`] of names, pushes in two phases
+//!   ([`StagedPush`]), and [`Listing`]s in the order cf prints them.
 //! - [`Password`] is a secret: redacted `Debug`, no `Display`, no serde,
 //!   zeroed on drop.
 //!
@@ -85,11 +88,16 @@
 // allocation test and the memory bench need their one `unsafe impl`.
 #![forbid(unsafe_code)]
 
+pub mod access;
 mod candidates;
 mod credential;
+mod directory;
 mod error;
 mod host;
+mod listing;
 mod location;
+mod macros;
+mod manage;
 mod memory;
 mod reference;
 mod resolve;
@@ -112,6 +120,15 @@ pub use resolve::{
 };
 pub use scope::{App, AppId, IdError, OrgId, Scope, ScopeKind, ScopeRef, SpaceId, MAX_ID_LEN};
 pub use store::{CredentialStore, Key, StoreError};
+
+// Managing credentials: access control, directory, pushes, listings (R16–R21).
+pub use access::{
+    DirectoryAction, GlobalRole, Operation, OrgRole, RoleError, Roles, ScopePath, SpaceRole,
+};
+pub use directory::{Directory, DirectoryError, Name, NameError, MAX_DIRECTORY_NAME_LEN};
+pub use listing::{Listing, Row, Target};
+pub use manage::{Chosen, ManageError, Manager, PermissionError, StagedPush, Started};
+pub use scope::UserId;
 
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

@@ -3,7 +3,6 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::str::FromStr;
 
 use crate::error::{LocationError, ParseErrorKind};
 use crate::host::{self, Host, HostKind};
@@ -157,41 +156,7 @@ impl fmt::Debug for Location {
     }
 }
 
-impl FromStr for Location {
-    type Err = LocationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse(s)
-    }
-}
-
-impl TryFrom<&str> for Location {
-    type Error = LocationError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        parse(s)
-    }
-}
-
-impl TryFrom<String> for Location {
-    type Error = LocationError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        parse(&s)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Location {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Location {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+crate::macros::checked_string_conversions!(Location, LocationError, parse);
 
 fn fail(kind: ParseErrorKind, at: usize) -> LocationError {
     LocationError::new(kind, at)
@@ -254,10 +219,11 @@ fn parse(s: &str) -> Result<Location, LocationError> {
         if let Some(c) = path.find(':') {
             let (before, after) = (&path[..c], &path[c + 1..]);
             let at = path_at + c;
-            if !after.is_empty()
-                && after.bytes().all(|b| b.is_ascii_digit())
-                && !hostport.contains(':')
-            {
+            let has_port = match hostport.strip_prefix('[') {
+                Some(v6) => v6.split_once(']').is_some_and(|(_, p)| p.contains(':')),
+                None => hostport.contains(':'),
+            };
+            if !after.is_empty() && after.bytes().all(|b| b.is_ascii_digit()) && !has_port {
                 let fixed = format!("{hostport}:{after}/{before}");
                 return Err(hinted(fail(ParseErrorKind::PortAfterPath, at), &fixed));
             }
@@ -382,6 +348,8 @@ mod tests {
         assert_eq!(err("").kind(), &ParseErrorKind::Empty);
         assert_eq!(err("a.com/Team").hint(), Some("a.com/team"));
         assert_eq!(err("a.com.").kind(), &ParseErrorKind::TrailingDot);
+        assert_eq!(err("[::1]/x:5000").hint(), Some("[::1]:5000/x"));
+        assert_eq!(err("[::1]:80/x:5000").kind(), &ParseErrorKind::LocationTag);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use std::fmt::{self, Write};
 use std::hash::{Hash, Hasher};
-use std::str::FromStr;
 
 use arrayvec::ArrayString;
 
@@ -218,41 +217,7 @@ impl fmt::Debug for Reference {
     }
 }
 
-impl FromStr for Reference {
-    type Err = ReferenceError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse(s)
-    }
-}
-
-impl TryFrom<&str> for Reference {
-    type Error = ReferenceError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        parse(s)
-    }
-}
-
-impl TryFrom<String> for Reference {
-    type Error = ReferenceError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        parse(&s)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Reference {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Reference {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+crate::macros::checked_string_conversions!(Reference, ReferenceError, parse);
 
 fn fail(kind: ParseErrorKind, at: usize) -> ReferenceError {
     ReferenceError::new(kind, at)
@@ -473,6 +438,10 @@ fn parse_general(s: &str) -> Result<Reference, ReferenceError> {
 
     // Split off the digest, then the tag (a `:` after the last `/`).
     let (name_tag, digest) = match find_byte(s, b'@') {
+        // `user@host/…`: user information, not a digest. Never echoed.
+        Some(at) if find_byte(s, b'/').is_some_and(|slash| at < slash) => {
+            return Err(fail(ParseErrorKind::UserInfo, 0));
+        }
         Some(at) => {
             check_digest(&s[at + 1..], at + 1)?;
             (&s[..at], Some((at + 1, s.len())))
@@ -759,6 +728,11 @@ mod tests {
         );
         assert_eq!(kind("example.com//a"), ParseErrorKind::EmptyComponent);
         assert_eq!(kind(SHA), ParseErrorKind::ImageId);
+        assert_eq!(kind("user:pw@example.com/a"), ParseErrorKind::UserInfo);
+        assert!(!Reference::parse("user:pw@example.com/a")
+            .unwrap_err()
+            .to_string()
+            .contains("pw"));
         assert!(Reference::parse(&format!("{SHA}:tag")).is_ok());
         assert_eq!(kind("example.com:0/a"), ParseErrorKind::PortOutOfRange);
         assert_eq!(kind("ex\u{e9}mple.com/a"), ParseErrorKind::NonAscii);
@@ -863,6 +837,7 @@ mod tests {
             SHA,
             "example.com:0/a",
             "example.com:65536/a",
+            "user:pw@example.com/a",
         ] {
             assert!(!agree(s), "{s:?} should take the general path");
         }

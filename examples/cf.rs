@@ -1,0 +1,48 @@
+//! A cf-style command line, to walk through the user page ("Using stored
+//! Registry Credentials to push Docker apps") by hand.
+//!
+//! Each run is one command, with cf's names and argument order:
+//!
+//! ```text
+//! cargo run --example cf -- auth admin
+//! cargo run --example cf -- create-org myorg
+//! cargo run --example cf -- create-space myspace -o myorg
+//! cargo run --example cf -- set-space-role dev myorg myspace SpaceDeveloper
+//! CF_DOCKER_PASSWORD=secret cargo run --example cf -- create-foundation-registry-credential docker.io --username hub-user
+//! cargo run --example cf -- auth dev
+//! cargo run --example cf -- target -o myorg -s myspace
+//! cargo run --example cf -- push myapp --docker-image nginx
+//! cargo run --example cf -- registry-credentials
+//! ```
+//!
+//! The user `admin` holds the Admin role; any other name is a user with
+//! the roles given to it by `set-org-role` and `set-space-role`. Passwords
+//! come from `CF_DOCKER_PASSWORD`, or else from a prompt that does not
+//! echo; they are never printed. State persists between runs in
+//! `.cf-registry-credentials` in the working directory, readable by its
+//! owner alone. Errors are one line on standard error and a non-zero exit.
+//! `help` lists the commands.
+
+#[path = "../tests/support/cf.rs"]
+mod cf;
+
+use std::path::Path;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut prompt = |text: &str| rpassword::prompt_password(text);
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    let mut io = cf::Io {
+        state: Path::new(cf::STATE_FILE),
+        password_env: std::env::var("CF_DOCKER_PASSWORD").ok(),
+        prompt: &mut prompt,
+        out: &mut stdout,
+        err: &mut stderr,
+    };
+    let code = cf::main(&args, &mut io);
+    drop(io);
+    drop(stdout);
+    drop(stderr);
+    std::process::exit(code);
+}

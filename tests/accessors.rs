@@ -1,0 +1,158 @@
+//! Every accessor of `Reference` and `Location`, table-driven, with the round
+//! trip `parse(x.to_string()) == x` (R1–R9).
+
+use registry_credentials::{CandidateKind, Host, Location, ParseErrorKind, Reference, ScopeKind};
+
+macro_rules! reference_table {
+    ($($name:ident: $input:expr => {
+        name: $n:expr, registry: $reg:expr, host: $host:expr, port: $port:expr,
+        path: $path:expr, image: $img:expr, tag: $tag:expr, digest: $dig:expr, has_host: $hh:expr,
+    })*) => {$(
+        #[test]
+        fn $name() {
+            let r = Reference::parse($input).unwrap();
+            assert_eq!(r.as_str(), $input, "as written");
+            assert_eq!(r.to_string(), $input, "Display is what was written");
+            assert_eq!(r.name(), $n, "name");
+            assert_eq!(r.registry(), $reg, "registry");
+            assert_eq!(r.host(), $host, "host");
+            assert_eq!(r.port(), $port, "port");
+            assert_eq!(r.path(), $path, "path");
+            assert_eq!(r.image_name(), $img, "image name");
+            assert_eq!(r.tag(), $tag, "tag");
+            assert_eq!(r.digest(), $dig, "digest");
+            assert_eq!(r.has_host(), $hh, "has_host");
+            assert_eq!(r.is_docker_hub(), $reg == "docker.io", "is_docker_hub");
+            let again: Reference = r.to_string().parse().unwrap();
+            assert_eq!(again, r, "round trip");
+            assert_eq!(Reference::try_from(String::from($input)).unwrap(), r);
+        }
+    )*};
+}
+
+const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+reference_table! {
+    r3_bare_name: "nginx" => {
+        name: "docker.io/library/nginx", registry: "docker.io", host: Host::Domain("docker.io"),
+        port: None, path: "library/nginx", image: "nginx", tag: None, digest: None, has_host: false,
+    }
+    r3_org_image_with_tag: "myorg/app:1.0" => {
+        name: "docker.io/myorg/app", registry: "docker.io", host: Host::Domain("docker.io"),
+        port: None, path: "myorg/app", image: "app", tag: Some("1.0"), digest: None, has_host: false,
+    }
+    r4_alias_and_case: "Index.Docker.IO/nginx" => {
+        name: "docker.io/library/nginx", registry: "docker.io", host: Host::Domain("docker.io"),
+        port: None, path: "library/nginx", image: "nginx", tag: None, digest: None, has_host: true,
+    }
+    r1_full_reference: "Registry.Example.com:05000/team/sub/image:v2@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" => {
+        name: "registry.example.com:5000/team/sub/image", registry: "registry.example.com:5000",
+        host: Host::Domain("registry.example.com"), port: Some(5000), path: "team/sub/image",
+        image: "image", tag: Some("v2"), digest: Some(SHA), has_host: true,
+    }
+    r5_ipv4: "10.0.0.1:5000/repo/img" => {
+        name: "10.0.0.1:5000/repo/img", registry: "10.0.0.1:5000",
+        host: Host::Ipv4([10, 0, 0, 1].into()), port: Some(5000), path: "repo/img",
+        image: "img", tag: None, digest: None, has_host: true,
+    }
+    r5_ipv6: "[2001:DB8:0:0:0:0:0:2]/img" => {
+        name: "[2001:db8::2]/img", registry: "[2001:db8::2]",
+        host: Host::Ipv6("2001:db8::2".parse().unwrap()), port: None, path: "img",
+        image: "img", tag: None, digest: None, has_host: true,
+    }
+    r2_capital_host: "Foo/bar" => {
+        name: "foo/bar", registry: "foo", host: Host::Domain("foo"), port: None, path: "bar",
+        image: "bar", tag: None, digest: None, has_host: true,
+    }
+    r2_localhost: "localhost/img" => {
+        name: "localhost/img", registry: "localhost", host: Host::Domain("localhost"), port: None,
+        path: "img", image: "img", tag: None, digest: None, has_host: true,
+    }
+    r1_digest_only: "img@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" => {
+        name: "docker.io/library/img", registry: "docker.io", host: Host::Domain("docker.io"),
+        port: None, path: "library/img", image: "img", tag: None, digest: Some(SHA), has_host: false,
+    }
+}
+
+#[test]
+fn r1_equality_is_by_normalized_name_tag_and_digest() {
+    let a: Reference = "nginx:1".parse().unwrap();
+    let b: Reference = "docker.io/library/nginx:1".parse().unwrap();
+    let c: Reference = "nginx:2".parse().unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let mut set = std::collections::HashSet::new();
+    set.insert(a);
+    assert!(set.contains(&b), "Hash agrees with Eq");
+}
+
+#[test]
+fn r7_location_accessors() {
+    let l: Location = "Registry.Example.com:5000/team/sub".parse().unwrap();
+    assert_eq!(l.as_str(), "registry.example.com:5000/team/sub");
+    assert_eq!(l.registry(), "registry.example.com:5000");
+    assert_eq!(l.host(), Host::Domain("registry.example.com"));
+    assert_eq!(l.port(), Some(5000));
+    assert_eq!(l.path(), Some("team/sub"));
+    assert_eq!(l.to_string().parse::<Location>().unwrap(), l);
+    let bare: Location = "registry.example.com".parse().unwrap();
+    assert_eq!(bare.path(), None);
+    assert_eq!(bare.port(), None);
+    let set: std::collections::HashSet<Location> = [l.clone()].into();
+    assert!(
+        set.contains("registry.example.com:5000/team/sub"),
+        "looked up by &str"
+    );
+}
+
+#[test]
+fn r6_errors_say_what_where_and_how() {
+    let e = Reference::parse("registry.example.com/repo/Image").unwrap_err();
+    assert_eq!(e.kind(), &ParseErrorKind::Uppercase);
+    assert_eq!(e.position(), 26);
+    assert!(e.to_string().contains("must be lowercase"));
+    let e = Reference::parse("https://registry.example.com/repo/img").unwrap_err();
+    assert!(e.to_string().contains("leave out the protocol"), "{e}");
+    assert_eq!(e.hint(), Some("registry.example.com/repo/img"));
+    let e = Location::parse("registry.example.com/path/to/repo:5000").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("registry.example.com:5000/path/to/repo"),
+        "{e}"
+    );
+}
+
+#[test]
+fn r10_candidate_kinds_and_scope_names() {
+    let r: Reference = "registry.example.com:5000/a/b/img".parse().unwrap();
+    let got: Vec<_> = r.candidates().map(|c| (c.as_str(), c.kind())).collect();
+    assert_eq!(
+        got,
+        [
+            ("registry.example.com:5000/a/b", CandidateKind::Namespace),
+            ("registry.example.com:5000/a", CandidateKind::Namespace),
+            ("registry.example.com:5000", CandidateKind::Registry),
+            ("example.com:5000", CandidateKind::ParentDomain),
+        ]
+    );
+    let names: Vec<_> = ScopeKind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(names, ["app", "space", "organization", "foundation"]);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_writes_strings_and_reading_validates() {
+    let r: Reference = "Index.Docker.io/nginx:1".parse().unwrap();
+    let json = serde_json::to_string(&r).unwrap();
+    assert_eq!(json, "\"Index.Docker.io/nginx:1\"");
+    assert_eq!(serde_json::from_str::<Reference>(&json).unwrap(), r);
+    assert!(serde_json::from_str::<Reference>("\"Bad/Path\"").is_err());
+    let l: Location = "Registry.Example.com".parse().unwrap();
+    assert_eq!(
+        serde_json::to_string(&l).unwrap(),
+        "\"registry.example.com\""
+    );
+    let err = serde_json::from_str::<Location>("\"https://x.example.com\"").unwrap_err();
+    assert!(err.to_string().contains("leave out the protocol"), "{err}");
+    assert!(serde_json::from_str::<registry_credentials::OrgId>("\"\"").is_err());
+}

@@ -1,0 +1,69 @@
+//! Runs the conformance vectors (R1–R15): the project's own copy, and the
+//! shared one when it is present beside the repository.
+
+mod support {
+    pub mod conformance;
+}
+
+use support::conformance;
+
+fn run_file(path: &str) -> conformance::Report {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    conformance::run(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn r1_to_r15_project_vectors_all_pass() {
+    let report = run_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors.json"
+    ));
+    assert!(report.passed >= 150, "{}", report.summary());
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+}
+
+#[test]
+fn r1_to_r15_shared_vectors_all_pass() {
+    // The copy kept in the repository, so the test runs without `shared/`.
+    let report = run_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/shared-vectors.json"
+    ));
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    let beside = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/conformance/vectors.json"
+    );
+    if std::path::Path::new(beside).exists() {
+        let report = run_file(beside);
+        assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    }
+}
+
+#[test]
+fn the_runner_reports_wrong_expectations() {
+    let text = r#"{
+      "references": [
+        {"input": "nginx", "name": "docker.io/nginx", "candidates": ["docker.io"]},
+        {"input": "nginx", "error": true},
+        {"input": "", "name": "x"}
+      ],
+      "locations": [
+        {"input": "https://a.example.com", "error": true, "hint": "nope.example.com"},
+        {"input": "A.example.com", "normalized": "A.example.com"}
+      ],
+      "resolutions": [
+        {"name": "wrong winner",
+         "credentials": [{"scope": "foundation", "location": "docker.io", "username": "u"}],
+         "app": {"org": "o", "space": "s", "app": "a"},
+         "image": "nginx",
+         "expect": null}
+      ]
+    }"#;
+    let report = conformance::run(text).unwrap();
+    assert_eq!(report.passed, 0, "{report:?}");
+    assert_eq!(report.failures.len(), 6, "{report:?}");
+    assert_eq!(report.summary(), "0 passed, 6 failed");
+    assert!(report.failures[0].contains("nginx"));
+    assert!(conformance::run("not json").is_err());
+}

@@ -1,0 +1,307 @@
+//! Resolution over the store (R13–R17).
+
+use std::sync::{Arc, Mutex};
+
+use registry_credentials::*;
+
+fn app() -> App {
+    App::new("o1", "s1", "a1").unwrap()
+}
+
+fn add(store: &dyn CredentialStore, scope: Scope, loc: &str, user: &str) {
+    store
+        .create(RegistryCredential::new(
+            scope,
+            loc.parse().unwrap(),
+            Credential::new(user, format!("{user}-pw")).unwrap(),
+        ))
+        .unwrap();
+}
+
+fn winner(store: &dyn CredentialStore, image: &str) -> Option<(ScopeKind, String, String)> {
+    resolve(store, &app(), &image.parse().unwrap())
+        .unwrap()
+        .map(|r| {
+            (
+                r.scope_kind(),
+                r.location().to_string(),
+                r.credential().username().to_string(),
+            )
+        })
+}
+
+#[test]
+fn r17_updates_and_deletes_take_effect_on_the_next_resolution() {
+    let store = MemoryStore::new();
+    let space = Scope::Space(app().space().clone());
+    add(&store, space.clone(), "registry.example.com", "s");
+    add(&store, Scope::Foundation, "example.com", "f");
+    let image = "registry.example.com/repo/img";
+    assert_eq!(winner(&store, image).unwrap().2, "s");
+
+    let key = Key::new(space.as_ref(), "registry.example.com");
+    store
+        .update(
+            key,
+            CredentialUpdate::Username(Username::new("s2").unwrap()),
+        )
+        .unwrap();
+    let r = resolve(&store, &app(), &image.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.credential().username().as_str(), "s2");
+    assert_eq!(r.credential().password().expose(), "s-pw", "password kept");
+
+    store.delete(key).unwrap();
+    assert_eq!(
+        winner(&store, image),
+        Some((ScopeKind::Foundation, "example.com".into(), "f".into()))
+    );
+}
+
+#[test]
+fn r16_conflict_leaves_the_stored_credential_untouched() {
+    let store = MemoryStore::new();
+    add(&store, Scope::Foundation, "registry.example.com", "first");
+    let err = store
+        .create(RegistryCredential::new(
+            Scope::Foundation,
+            "Registry.Example.com".parse().unwrap(),
+            Credential::new("second", "second-pw").unwrap(),
+        ))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }));
+    assert!(err.to_string().contains("registry.example.com"), "{err}");
+    assert!(!err.to_string().contains("second-pw"));
+    assert_eq!(winner(&store, "registry.example.com/x").unwrap().2, "first");
+}
+
+#[test]
+fn r18_deleting_or_updating_a_missing_credential_is_not_found() {
+    let store = MemoryStore::new();
+    let key = Key::new(ScopeRef::Foundation, "example.com");
+    assert!(matches!(
+        store.delete(key),
+        Err(StoreError::NotFound { .. })
+    ));
+    let e = store
+        .update(key, CredentialUpdate::Password(Password::new("x").unwrap()))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::NotFound { .. }));
+    assert!(e.to_string().contains("example.com"));
+}
+
+#[test]
+fn r14_resolve_all_lists_fallbacks_in_precedence_order() {
+    let store = MemoryStore::new();
+    let a = app();
+    add(&store, Scope::Foundation, "example.com", "f");
+    add(
+        &store,
+        Scope::Org(a.org().clone()),
+        "registry.example.com/repo",
+        "o",
+    );
+    add(
+        &store,
+        Scope::App(a.id().clone()),
+        "registry.example.com",
+        "a",
+    );
+    add(&store, Scope::Foundation, "registry.example.com/repo", "f2");
+    let all: Vec<_> = resolve_all(
+        &store,
+        &a,
+        &"registry.example.com/repo/img".parse().unwrap(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        (
+            r.credential().username().to_string(),
+            r.rank(),
+            r.candidate_kind(),
+        )
+    })
+    .collect();
+    assert_eq!(
+        all,
+        [
+            ("a".to_string(), 1, CandidateKind::Registry),
+            ("o".to_string(), 0, CandidateKind::Namespace),
+            ("f2".to_string(), 0, CandidateKind::Namespace),
+            ("f".to_string(), 2, CandidateKind::ParentDomain),
+        ]
+    );
+}
+
+#[test]
+fn r14_explain_shows_every_attempt_and_never_a_password() {
+    let store = MemoryStore::new();
+    let a = app();
+    add(&store, Scope::Foundation, "example.com", "f");
+    add(
+        &store,
+        Scope::Space(a.space().clone()),
+        "registry.example.com/repo",
+        "s",
+    );
+    let why = explain(
+        &store,
+        &a,
+        &"registry.example.com/repo/img:1".parse().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(why.attempts.len(), 12);
+    let w = why.winner().unwrap();
+    assert_eq!(w.scope.kind(), ScopeKind::Space);
+    assert_eq!(w.location, "registry.example.com/repo");
+    let text = why.to_string();
+    assert!(text.contains("<- chosen"), "{text}");
+    assert!(text.contains("(outranked)"), "{text}");
+    assert!(!text.contains("-pw"), "{text}");
+    assert!(!format!("{why:?}").contains("-pw"));
+
+    let none = explain(&MemoryStore::new(), &a, &"nginx".parse().unwrap()).unwrap();
+    assert!(none.winner().is_none());
+    assert!(none.to_string().contains("goes on without one"));
+}
+
+#[test]
+fn r15_nothing_found_is_not_an_error() {
+    assert_eq!(winner(&MemoryStore::new(), "nginx"), None);
+}
+
+/// A store that implements only the required methods and counts `get`s,
+/// to check the trait's defaults: `get_many` loops over `get`, and
+/// `first_match` selects the first hit.
+#[derive(Default)]
+struct Minimal {
+    inner: MemoryStore,
+    gets: Mutex<usize>,
+}
+
+impl CredentialStore for Minimal {
+    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        *self.gets.lock().unwrap() += 1;
+        self.inner.get(key)
+    }
+    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.inner.create(c)
+    }
+    fn put(&self, c: RegistryCredential) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        self.inner.put(c)
+    }
+    fn update(
+        &self,
+        k: Key<'_>,
+        u: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.inner.update(k, u)
+    }
+    fn delete(&self, k: Key<'_>) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.inner.delete(k)
+    }
+    fn list(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.list(s)
+    }
+    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.list_all()
+    }
+}
+
+#[test]
+fn r14_trait_defaults_and_forwarding_impls_agree_with_memory_store() {
+    let minimal = Minimal::default();
+    let a = app();
+    add(
+        &minimal,
+        Scope::Org(a.org().clone()),
+        "registry.example.com",
+        "o",
+    );
+    add(
+        &minimal,
+        Scope::Foundation,
+        "registry.example.com/repo",
+        "f",
+    );
+    let image: Reference = "registry.example.com/repo/img".parse().unwrap();
+    let r = resolve(&minimal, &a, &image).unwrap().unwrap();
+    assert_eq!(r.credential().username().as_str(), "o");
+    assert_eq!(
+        *minimal.gets.lock().unwrap(),
+        12,
+        "one get per key of the plan"
+    );
+
+    let shared: Arc<dyn CredentialStore> = Arc::new(minimal);
+    let boxed: Box<dyn CredentialStore> = Box::new(Arc::clone(&shared));
+    assert_eq!(
+        resolve(&boxed, &a, &image)
+            .unwrap()
+            .unwrap()
+            .credential()
+            .username()
+            .as_str(),
+        "o"
+    );
+    assert_eq!(shared.list_all().unwrap().len(), 2);
+}
+
+#[test]
+fn r19_put_replaces_an_app_credential_whole() {
+    let store = MemoryStore::new();
+    let a = app();
+    let scope = Scope::App(a.id().clone());
+    let loc: Location = "docker.io/library".parse().unwrap();
+    let first = RegistryCredential::new(
+        scope.clone(),
+        loc.clone(),
+        Credential::new("u1", "p1").unwrap(),
+    );
+    assert!(store.put(first).unwrap().is_none());
+    let second = RegistryCredential::new(scope.clone(), loc, Credential::new("u2", "p2").unwrap());
+    let old = store.put(second).unwrap().unwrap();
+    assert_eq!(old.username().as_str(), "u1");
+    assert_eq!(store.len(), 1);
+    let r = resolve(&store, &a, &"nginx".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            r.credential().username().as_str(),
+            r.credential().password().expose()
+        ),
+        ("u2", "p2")
+    );
+    // Another app never sees it.
+    let other = App::new("o1", "s1", "a2").unwrap();
+    assert!(resolve(&store, &other, &"nginx".parse().unwrap())
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn r21_listing_is_ordered_by_location_and_by_scope() {
+    let store = MemoryStore::new();
+    let a = app();
+    add(&store, Scope::Foundation, "z.example.com", "1");
+    add(&store, Scope::Foundation, "a.example.com", "2");
+    add(&store, Scope::App(a.id().clone()), "m.example.com", "3");
+    add(&store, Scope::Org(a.org().clone()), "b.example.com", "4");
+    let found: Vec<_> = store
+        .list(ScopeRef::Foundation)
+        .unwrap()
+        .iter()
+        .map(|c| c.location().to_string())
+        .collect();
+    assert_eq!(found, ["a.example.com", "z.example.com"]);
+    let all: Vec<_> = store
+        .list_all()
+        .unwrap()
+        .iter()
+        .map(|c| c.username().to_string())
+        .collect();
+    assert_eq!(all, ["3", "4", "2", "1"]);
+}
