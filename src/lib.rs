@@ -90,6 +90,10 @@ mod memory;
 mod reference;
 mod resolve;
 mod scope;
+#[cfg(feature = "sqlite")]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 mod suffix;
 
@@ -107,6 +111,10 @@ pub use resolve::{
     explain, resolve, resolve_all, select_first, Attempt, Explanation, Plan, Resolution,
 };
 pub use scope::{App, AppId, IdError, OrgId, Scope, ScopeKind, ScopeRef, SpaceId, MAX_ID_LEN};
+#[cfg(feature = "sqlite")]
+pub use sql::{EncryptionKey, KeyError, Keyring, OpenError, SchemaError, KEY_LEN, MAX_KEY_ID_LEN};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore};
 pub use store::{CredentialStore, Key, StoreError};
 
 /// The README's examples, compiled and run as doc tests.

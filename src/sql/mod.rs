@@ -1,0 +1,139 @@
+//! What the database stores share: the schema and its migrations, the
+//! encryption of passwords at rest, and turning rows into credentials.
+
+pub(crate) mod crypto;
+pub(crate) mod schema;
+
+use std::error::Error as StdError;
+
+pub use crypto::{EncryptionKey, KeyError, Keyring, KEY_LEN, MAX_KEY_ID_LEN};
+pub use schema::SchemaError;
+
+use crate::store::StoreError;
+use crate::{Credential, Location, Password, RegistryCredential, Scope, Username};
+use crypto::RowIdentity;
+
+/// Why a database store could not be opened.
+///
+/// Key and schema problems are told apart from the database failing, as
+/// they need a person: a missing or wrong key, or a file written by a newer
+/// release.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// A key is wrong or missing ([`KeyError::WrongKey`],
+    /// [`KeyError::MissingKey`]).
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The database's schema is newer than this release, or a row is
+    /// corrupt.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// The database could not be reached or read.
+    #[error("could not open the credential database{}", if *retryable { " (retry later)" } else { "; check its location and permissions" })]
+    Backend {
+        /// True when the same call may succeed later.
+        retryable: bool,
+        /// The database's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl OpenError {
+    /// True when retrying may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            OpenError::Backend {
+                retryable: true,
+                ..
+            }
+        )
+    }
+}
+
+impl From<StoreError> for OpenError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Backend { retryable, source } => match source.downcast::<KeyError>() {
+                Ok(k) => OpenError::Key(*k),
+                Err(source) => match source.downcast::<SchemaError>() {
+                    Ok(s) => OpenError::Schema(*s),
+                    Err(source) => OpenError::Backend { retryable, source },
+                },
+            },
+            other => OpenError::Backend {
+                retryable: false,
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// A backend failure that needs a person: retrying will not help.
+pub(crate) fn fatal(e: impl StdError + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend {
+        retryable: false,
+        source: Box::new(e),
+    }
+}
+
+/// The sealed password of `credential`, under the keyring's current key.
+pub(crate) fn seal(keyring: &Keyring, c: &RegistryCredential) -> Result<Vec<u8>, StoreError> {
+    keyring
+        .seal_password(
+            c.scope().as_ref(),
+            c.location().as_str(),
+            c.username().as_str(),
+            c.password().expose(),
+        )
+        .map_err(fatal)
+}
+
+/// A stored row's columns after the scope.
+pub(crate) struct RowData<'a> {
+    pub location: &'a str,
+    pub username: &'a str,
+    pub key_id: &'a str,
+    pub secret: &'a [u8],
+}
+
+/// The credential a row holds, its password decrypted and every part
+/// checked: a row that fails is an error, never a wrong credential.
+pub(crate) fn decode(
+    keyring: &Keyring,
+    scope: Scope,
+    row: RowData<'_>,
+) -> Result<RegistryCredential, StoreError> {
+    let corrupt = |what: String| fatal(SchemaError::CorruptRow { what });
+    let location = Location::parse(row.location).map_err(|e| {
+        corrupt(format!(
+            "location `{}` at {scope} is not valid ({e})",
+            row.location.escape_debug()
+        ))
+    })?;
+    if location.as_str() != row.location {
+        return Err(corrupt(format!(
+            "location `{}` at {scope} is not in normal form",
+            row.location.escape_debug()
+        )));
+    }
+    let username = Username::new(row.username)
+        .map_err(|e| corrupt(format!("the username at `{location}` in {scope}: {e}")))?;
+    let identity = RowIdentity {
+        kind: scope.kind(),
+        scope_id: scope.id().unwrap_or(""),
+        location: row.location,
+    };
+    let password = keyring
+        .open_password(identity, row.username, row.key_id, row.secret)
+        .map_err(fatal)?;
+    let password = Password::new(password)
+        .map_err(|e| corrupt(format!("the password at `{location}` in {scope}: {e}")))?;
+    Ok(RegistryCredential::new(
+        scope,
+        location,
+        Credential { username, password },
+    ))
+}
