@@ -9,7 +9,10 @@ use std::time::Duration;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use crate::sql::schema::{self, kind_of, scope_columns, scope_of};
-use crate::sql::{decode, fatal, seal, KeyError, Keyring, OpenError, RowData};
+use crate::sql::{
+    check_key, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
+    ROTATE_SELECT,
+};
 use crate::store::{CredentialStore, Key, StoreError};
 use crate::{CredentialUpdate, RegistryCredential, Scope, ScopeRef};
 
@@ -269,12 +272,7 @@ impl SqliteStore {
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(sqlite_error)?;
                 let rows = {
-                    let mut stmt = tx
-                        .prepare_cached(
-                            "SELECT scope_kind, scope_id, location, username, key_id, secret \
-                             FROM registry_credentials WHERE key_id < ?1 OR key_id > ?1 LIMIT ?2",
-                        )
-                        .map_err(sqlite_error)?;
+                    let mut stmt = tx.prepare_cached(ROTATE_SELECT).map_err(sqlite_error)?;
                     let rows = stmt
                         .query_map(params![current, ROTATE_BATCH as i64], |r| {
                             Ok((
@@ -427,16 +425,12 @@ fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), OpenError>
             )
             .optional()
             .map_err(sqlite_error)?;
-        match stored {
-            Some(check) => Keyring::verify_check_value(key, &check)?,
-            None => {
-                let check = Keyring::check_value(key)?;
-                tx.execute(
-                    "INSERT INTO registry_credential_keys (key_id, check_value) VALUES (?1, ?2)",
-                    params![id, check],
-                )
-                .map_err(sqlite_error)?;
-            }
+        if let Some(check) = check_key(key, stored.as_deref())? {
+            tx.execute(
+                "INSERT INTO registry_credential_keys (key_id, check_value) VALUES (?1, ?2)",
+                params![id, check],
+            )
+            .map_err(sqlite_error)?;
         }
     }
     let known: Vec<String> = tx
@@ -462,12 +456,8 @@ fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), OpenError>
 /// Forgets the check values of keys that encrypt nothing any more and are
 /// not the current key.
 fn prune_keys(tx: &rusqlite::Transaction<'_>, keyring: &Keyring) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM registry_credential_keys WHERE key_id <> ?1 AND NOT EXISTS \
-         (SELECT 1 FROM registry_credentials c WHERE c.key_id = registry_credential_keys.key_id)",
-        [keyring.current().id()],
-    )
-    .map_err(sqlite_error)?;
+    tx.execute(PRUNE_KEYS, [keyring.current().id()])
+        .map_err(sqlite_error)?;
     Ok(())
 }
 

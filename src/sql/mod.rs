@@ -71,6 +71,31 @@ impl From<StoreError> for OpenError {
     }
 }
 
+/// What opening a store does about one key of its keyring, given the
+/// check value the database holds for its id: verify it, or return the
+/// check value to store for an id seen first.
+pub(crate) fn check_key(
+    key: &EncryptionKey,
+    stored: Option<&[u8]>,
+) -> Result<Option<Vec<u8>>, KeyError> {
+    match stored {
+        Some(check) => Keyring::verify_check_value(key, check).map(|()| None),
+        None => Keyring::check_value(key).map(Some),
+    }
+}
+
+/// The statement that finds up to `$2` rows not under the current key `$1`,
+/// for `rotate` (both dialects; `<>` would not use the index).
+pub(crate) const ROTATE_SELECT: &str =
+    "SELECT scope_kind, scope_id, location, username, key_id, secret \
+     FROM registry_credentials WHERE key_id < $1 OR key_id > $1 LIMIT $2";
+
+/// The statement that forgets check values of keys that encrypt nothing
+/// any more, except the current key `$1`.
+pub(crate) const PRUNE_KEYS: &str =
+    "DELETE FROM registry_credential_keys WHERE key_id <> $1 AND NOT EXISTS \
+     (SELECT 1 FROM registry_credentials c WHERE c.key_id = registry_credential_keys.key_id)";
+
 /// A backend failure that needs a person: retrying will not help.
 pub(crate) fn fatal(e: impl StdError + Send + Sync + 'static) -> StoreError {
     StoreError::Backend {
