@@ -141,7 +141,12 @@ struct Inner {
     idle: Mutex<Vec<Connection>>,
 }
 
-const COLUMNS: &str = "location, username, key_id, secret";
+/// One scope's rows, in location order (the `by_scope` index).
+const LIST_SQL: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+                        WHERE scope_kind = ?1 AND scope_id = ?2 ORDER BY location";
+/// Every row, in scope and location order (the `by_scope` index).
+const LIST_ALL_SQL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
+                            FROM registry_credentials ORDER BY scope_kind, scope_id, location";
 /// Keys per statement in `get_many`; plans are far smaller.
 const KEYS_PER_QUERY: usize = 256;
 /// Rows re-encrypted per transaction by `rotate`.
@@ -462,7 +467,8 @@ fn prune_keys(tx: &rusqlite::Transaction<'_>, keyring: &Keyring) -> Result<(), S
 }
 
 /// `get_many`'s statement for `n` keys: the keys as a VALUES list joined
-/// to the table on its primary key.
+/// to the table on its primary key (location first, so the four scopes of a
+/// candidate are neighbours in the index).
 fn get_many_sql(n: usize) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let all = SQL.get_or_init(|| {
@@ -696,12 +702,7 @@ impl CredentialStore for SqliteStore {
         let keyring = &self.inner.keyring;
         let (kind, id) = scope_columns(scope);
         self.inner.with_conn(|conn| {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM registry_credentials \
-                     WHERE scope_kind = ?1 AND scope_id = ?2 ORDER BY location"
-                ))
-                .map_err(sqlite_error)?;
+            let mut stmt = conn.prepare_cached(LIST_SQL).map_err(sqlite_error)?;
             let mut rows = stmt.query(params![kind, id]).map_err(sqlite_error)?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().map_err(sqlite_error)? {
@@ -714,12 +715,7 @@ impl CredentialStore for SqliteStore {
     fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let keyring = &self.inner.keyring;
         self.inner.with_conn(|conn| {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT scope_kind, scope_id, {COLUMNS} FROM registry_credentials \
-                     ORDER BY scope_kind, scope_id, location"
-                ))
-                .map_err(sqlite_error)?;
+            let mut stmt = conn.prepare_cached(LIST_ALL_SQL).map_err(sqlite_error)?;
             let mut rows = stmt.query([]).map_err(sqlite_error)?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().map_err(sqlite_error)? {
@@ -776,11 +772,36 @@ mod tests {
             .unwrap_or_else(|| panic!("{details:?}"));
         assert!(
             search.starts_with(
-                "SEARCH c USING PRIMARY KEY (scope_kind=? AND scope_id=? AND location=?)"
+                "SEARCH c USING PRIMARY KEY (location=? AND scope_kind=? AND scope_id=?)"
             ),
             "{details:?}"
         );
         drop(store);
+    }
+
+    #[test]
+    fn r21_listings_read_the_scope_index_in_order() {
+        let path = temp_path("listing");
+        let _store = SqliteStore::open(&path, keyring()).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        for sql in [LIST_SQL, LIST_ALL_SQL] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let mut rows = stmt.raw_query();
+            let mut details: Vec<String> = Vec::new();
+            while let Some(r) = rows.next().unwrap() {
+                details.push(r.get(3).unwrap());
+            }
+            assert!(
+                details
+                    .iter()
+                    .any(|d| d.contains("INDEX registry_credentials_by_scope")),
+                "{details:?}"
+            );
+            assert!(
+                !details.iter().any(|d| d.contains("TEMP B-TREE")),
+                "{details:?}"
+            );
+        }
     }
 
     #[test]

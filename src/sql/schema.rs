@@ -4,13 +4,19 @@
 //! # Design
 //!
 //! - `registry_credentials` holds one row per credential. Its primary key
-//!   (scope kind, scope id, location) is the uniqueness rule of R13 and the
+//!   (location, scope kind, scope id) is the uniqueness rule of R13 and the
 //!   index every look-up uses; in SQLite the table is `WITHOUT ROWID`, so
-//!   the row lives in that index. The foundation's scope id is the empty
-//!   string (ids are never empty), so the key has no NULLs. Scope kinds are
-//!   stored as 0–3 in precedence order and text compares bytewise (SQLite's
-//!   `BINARY`, PostgreSQL's `"C"` collation), so ordering by the key is the
-//!   order [`list_all`](crate::CredentialStore::list_all) promises.
+//!   the row lives in that index. Location comes first because a
+//!   resolution asks for each candidate location at four scopes: those four
+//!   keys sit side by side in the index, so a plan touches a few index pages
+//!   instead of one per key, and its cost stays nearly flat as the table
+//!   grows. The foundation's scope id is the empty string (ids are never
+//!   empty), so the key has no NULLs.
+//! - `registry_credentials_by_scope` (scope kind, scope id, location) serves
+//!   the listings. Scope kinds are stored as 0–3 in precedence order and
+//!   text compares bytewise (SQLite's `BINARY`, PostgreSQL's `"C"`
+//!   collation), so that index's order is the order
+//!   [`list_all`](crate::CredentialStore::list_all) promises.
 //! - The password is never stored: `secret` is its ciphertext (nonce,
 //!   ciphertext and tag), `key_id` the key that sealed it, indexed so a
 //!   rotation finds the rows left under old keys.
@@ -47,9 +53,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             username   TEXT    NOT NULL,
             key_id     TEXT    NOT NULL,
             secret     BLOB    NOT NULL,
-            PRIMARY KEY (scope_kind, scope_id, location),
+            PRIMARY KEY (location, scope_kind, scope_id),
             CHECK ((scope_kind = 3) = (scope_id = ''))
         ) WITHOUT ROWID;
+        CREATE INDEX registry_credentials_by_scope
+            ON registry_credentials (scope_kind, scope_id, location);
         CREATE INDEX registry_credentials_by_key ON registry_credentials (key_id);
         CREATE TABLE registry_credential_keys (
             key_id TEXT PRIMARY KEY,
@@ -64,9 +72,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             username   TEXT NOT NULL,
             key_id     TEXT COLLATE "C" NOT NULL,
             secret     BYTEA NOT NULL,
-            PRIMARY KEY (scope_kind, scope_id, location),
+            PRIMARY KEY (location, scope_kind, scope_id),
             CHECK ((scope_kind = 3) = (scope_id = ''))
         );
+        CREATE INDEX registry_credentials_by_scope
+            ON registry_credentials (scope_kind, scope_id, location);
         CREATE INDEX registry_credentials_by_key ON registry_credentials (key_id);
         CREATE TABLE registry_credential_keys (
             key_id TEXT COLLATE "C" PRIMARY KEY,
