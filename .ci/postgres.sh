@@ -38,9 +38,11 @@ pg_ctl_() {
 
 case "${1:-}" in
   setup)
+    # Only the address goes to stdout, for `URL="$(.ci/postgres.sh setup)"`.
+    exec 3>&1 1>&2
     if ! bindir >/dev/null 2>&1; then
-      apt-get update -qq >&2
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
     fi
     if [ -f "$DATA/postmaster.pid" ]; then pg_ctl_ stop -m fast || true; fi
     rm -rf "$DATA"
@@ -49,8 +51,8 @@ case "${1:-}" in
     as_postgres "$(bindir)/initdb" -D "$DATA" -U postgres --auth=trust \
       --encoding=UTF8 --no-locale >/dev/null
     pg_ctl_ start -o "-c listen_addresses=127.0.0.1 -c port=${PORT} -c unix_socket_directories=${DATA} -c max_connections=200 -c fsync=off" >/dev/null
-    as_postgres "$(bindir)/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DB" >&2
-    echo "$URL"
+    as_postgres "$(bindir)/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DB"
+    echo "$URL" >&3
     ;;
   stop) pg_ctl_ stop -m fast >/dev/null ;;
   start) pg_ctl_ start -o "-c listen_addresses=127.0.0.1 -c port=${PORT} -c unix_socket_directories=${DATA} -c max_connections=200 -c fsync=off" >/dev/null ;;
