@@ -33,7 +33,9 @@ as_postgres() {
 }
 
 pg_ctl_() {
-  as_postgres "$(bindir)/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 "$@"
+  # fd 3 (setup's stdout) is closed for the server, or `$(… setup)` would
+  # wait for the server to exit.
+  as_postgres "$(bindir)/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 "$@" 3>&-
 }
 
 case "${1:-}" in
