@@ -89,6 +89,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+mod async_store;
 mod candidates;
 mod credential;
 mod directory;
@@ -99,12 +100,19 @@ mod location;
 mod macros;
 mod manage;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod reference;
 mod resolve;
 mod scope;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 mod suffix;
 
+pub use async_store::{resolve_all_async, resolve_async, AsyncCredentialStore, InlineStore};
 pub use candidates::{Candidate, CandidateKind, Candidates};
 pub use credential::{
     Credential, CredentialError, CredentialUpdate, Password, RegistryCredential, Username,
@@ -114,11 +122,17 @@ pub use error::{LocationError, ParseErrorKind, ReferenceError};
 pub use host::{Host, DOCKER_HUB, DOCKER_HUB_ALIASES};
 pub use location::Location;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use reference::{Reference, MAX_NAME_LEN, MAX_REFERENCE_LEN, MAX_TAG_LEN};
 pub use resolve::{
     explain, resolve, resolve_all, select_first, Attempt, Explanation, Plan, Resolution,
 };
 pub use scope::{App, AppId, IdError, OrgId, Scope, ScopeKind, ScopeRef, SpaceId, MAX_ID_LEN};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql::{EncryptionKey, KeyError, Keyring, OpenError, SchemaError, KEY_LEN, MAX_KEY_ID_LEN};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore};
 pub use store::{CredentialStore, Key, StoreError};
 
 // Managing credentials: access control, directory, pushes, listings (R16–R21).

@@ -75,7 +75,11 @@ impl<'a> Plan<'a> {
         (self.candidates[rank], rank)
     }
 
-    fn resolution(&self, index: usize, credential: Arc<RegistryCredential>) -> Resolution {
+    pub(crate) fn resolution(
+        &self,
+        index: usize,
+        credential: Arc<RegistryCredential>,
+    ) -> Resolution {
         let (candidate, rank) = self.candidate(index);
         Resolution {
             credential,
