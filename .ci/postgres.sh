@@ -16,7 +16,10 @@ URL="postgresql://postgres@127.0.0.1:${PORT}/${DB}?connect_timeout=5"
 
 bindir() {
   local d
-  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  # The server's own directory: a new machine may have the client alone
+  # (psql) in a version directory with no initdb.
+  d=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n1 || true)
+  d=${d%/initdb}
   if [ -z "$d" ]; then
     echo "PostgreSQL is not installed" >&2
     return 1

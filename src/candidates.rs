@@ -108,12 +108,9 @@ impl<'a> Candidates<'a> {
             return;
         }
         let host = &self.name[..self.host_len];
-        // A name whose last label is all digits is no DNS name under a
-        // top-level domain (no TLD is numeric): it has no parents.
-        let Some(dot) = rfind_byte(host, b'.') else {
-            return;
-        };
-        if host[dot + 1..].bytes().all(|b| b.is_ascii_digit()) {
+        // A single label has no parent (R11). A name that is not an IPv4
+        // address is a DNS name, whatever its labels look like.
+        if rfind_byte(host, b'.').is_none() {
             return;
         }
         if let Some(r) = suffix::registrable_start(host) {
@@ -210,7 +207,8 @@ mod tests {
             ["10.0.0.1:5000/r", "10.0.0.1:5000"]
         );
         assert_eq!(cands("[::1]/i"), ["[::1]"]);
-        assert_eq!(cands("1.2.3.999/i"), ["1.2.3.999"]);
+        // Not an IPv4 address, so a DNS name, with the default rule (R11).
+        assert_eq!(cands("1.2.3.999/i"), ["1.2.3.999", "2.3.999", "3.999"]);
         assert_eq!(cands("a.b.corp/i"), ["a.b.corp", "b.corp"]);
     }
 

@@ -101,6 +101,15 @@ impl serde::Serialize for Username {
     }
 }
 
+/// Reads a string and checks it as [`Username::new`] does.
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Username {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Username::new(&*s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A registry password: non-empty, at most 5,000 bytes (R16).
 ///
 /// It is a secret. Its `Debug` prints `Password(<redacted>)`; it has no

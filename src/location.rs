@@ -200,11 +200,16 @@ fn parse(s: &str) -> Result<Location, LocationError> {
         });
     }
     if let Some(at) = s.find('@') {
-        let slash = s.find('/');
-        if slash.is_some_and(|sl| sl < at)
-            && crate::reference::check_digest(&s[at + 1..], at + 1).is_ok()
-        {
-            return Err(hinted(fail(ParseErrorKind::LocationDigest, at), &s[..at]));
+        let after_path = s.find('/').is_some_and(|sl| sl < at);
+        if after_path || crate::reference::check_digest(&s[at + 1..], at + 1).is_ok() {
+            // `@` after the path, or a digest after the host: leave it out,
+            // and a tag before it too.
+            let before = &s[..at];
+            let fixed = match before.rfind('/') {
+                Some(sl) => before[sl..].find(':').map_or(before, |c| &before[..sl + c]),
+                None => before,
+            };
+            return Err(hinted(fail(ParseErrorKind::LocationDigest, at), fixed));
         }
         // Never echo what stands before `@`: it may hold a password.
         let after = &s[s.rfind('@').map_or(at, |i| i) + 1..];
@@ -349,6 +354,16 @@ mod tests {
         assert_eq!(err("a.com/Team").hint(), Some("a.com/team"));
         assert_eq!(err("a.com.").kind(), &ParseErrorKind::TrailingDot);
         assert_eq!(err("[::1]/x:5000").hint(), Some("[::1]:5000/x"));
+        let e = err("registry.example.com/repo@latest");
+        assert_eq!(e.kind(), &ParseErrorKind::LocationDigest);
+        assert_eq!(e.hint(), Some("registry.example.com/repo"));
+        let e = err(&format!("a.com@sha256:{sha}"));
+        assert_eq!(
+            (e.kind(), e.hint()),
+            (&ParseErrorKind::LocationDigest, Some("a.com"))
+        );
+        let e = err(&format!("a.com/repo:v1@sha256:{sha}"));
+        assert_eq!(e.hint(), Some("a.com/repo"));
         assert_eq!(err("[::1]:80/x:5000").kind(), &ParseErrorKind::LocationTag);
     }
 

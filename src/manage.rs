@@ -50,7 +50,7 @@ use crate::directory::{Directory, DirectoryError, Name};
 use crate::listing::{Listing, Row, Target};
 use crate::store::{CredentialStore, Key, StoreError};
 use crate::{
-    resolve, App, AppId, Credential, CredentialUpdate, Location, LocationError, OrgId, Reference,
+    resolve, App, AppId, Credential, CredentialUpdate, Location, OrgId, Reference,
     RegistryCredential, Resolution, Scope, ScopeKind, SpaceId, UserId, Username,
 };
 
@@ -108,11 +108,6 @@ pub enum ManageError {
     /// Credentials are created at app scope by a push only (R16, R19).
     #[error("app credentials are not created directly; push the app with a username and password to store one")]
     AppCredentialByPush,
-    /// The image's most specific candidate is not a location a credential
-    /// can be stored under (a public suffix, R9), so a push that brings
-    /// credentials cannot keep them.
-    #[error("the pushed credentials cannot be stored for this image's registry location")]
-    ImageLocation(#[source] LocationError),
     /// The directory refused a change (a name already used).
     #[error(transparent)]
     Directory(#[from] DirectoryError),
@@ -602,9 +597,7 @@ impl<S: CredentialStore> Manager<S> {
     /// # Errors
     ///
     /// [`ManageError::Unknown`], [`ManageError::Permission`],
-    /// [`ManageError::ImageLocation`] when `given` credentials could not be
-    /// kept for the image's location, [`ManageError::Store`]. On error the
-    /// directory is unchanged.
+    /// [`ManageError::Store`]. On error the directory is unchanged.
     pub fn stage(
         &mut self,
         caller: &UserId,
@@ -621,19 +614,19 @@ impl<S: CredentialStore> Manager<S> {
                     .candidates()
                     .next()
                     .expect("every reference has a candidate");
-                let location =
-                    Location::parse(first.as_str()).map_err(ManageError::ImageLocation)?;
-                let keep = RegistryCredential::new(
-                    Scope::App(id.clone()),
-                    location.clone(),
-                    credential.clone(),
-                );
+                // A location that cannot hold a credential (a public
+                // suffix, R9) still lets the push use what it brought; it
+                // is just not kept.
+                let location = Location::parse(first.as_str()).ok();
+                let keep = location.clone().map(|location| {
+                    RegistryCredential::new(Scope::App(id.clone()), location, credential.clone())
+                });
                 (
                     Chosen::Given {
                         location,
                         credential,
                     },
-                    Some(keep),
+                    keep,
                 )
             }
             None => match resolve(&self.store, &the_app, &image).map_err(ManageError::Store)? {
@@ -662,8 +655,10 @@ pub enum Chosen {
     /// stored credential (R19). `location` is where they will be kept as
     /// the app's credential once it starts.
     Given {
-        /// The image's most specific candidate location.
-        location: Location,
+        /// The image's most specific candidate location, where they will be
+        /// kept; `None` when no credential can be stored there (its host is
+        /// a public suffix, R9): then they serve this push alone.
+        location: Option<Location>,
         /// The credential given.
         credential: Credential,
     },
@@ -691,7 +686,7 @@ impl Chosen {
     /// Its location.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            Chosen::Given { location, .. } => Some(location),
+            Chosen::Given { location, .. } => location.as_ref(),
             Chosen::Stored(r) => Some(r.location()),
             Chosen::None => None,
         }
@@ -781,21 +776,42 @@ impl StagedPush {
     }
 
     /// The app started: keep the credentials given with the push as the
-    /// app's credential for the image's most specific candidate location,
-    /// replacing any it had there (R19).
+    /// app's credential for the image's most specific candidate location.
+    /// They replace the app's credentials (R19): the one at that location,
+    /// and any the app had at other locations from earlier pushes of other
+    /// images, so an app holds one pair, as in cf.
     ///
     /// # Errors
     ///
-    /// [`ManageError::Store`] when the store fails; then nothing was
-    /// stored.
+    /// [`ManageError::Store`] when the store fails. The new credential is
+    /// written first, so a failure while removing the older ones leaves
+    /// the new one in place and some older ones still stored.
     pub fn started<S: CredentialStore>(self, manager: &Manager<S>) -> Result<Started, ManageError> {
-        let (stored, replaced) = match self.keep {
+        let mut replaced = Vec::new();
+        let stored = match self.keep {
             Some(credential) => {
                 let stored = Arc::new(credential.clone());
-                let replaced = manager.store.put(credential).map_err(ManageError::Store)?;
-                (Some(stored), replaced)
+                let scope = Scope::App(self.app.id().clone());
+                if let Some(old) = manager.store.put(credential).map_err(ManageError::Store)? {
+                    replaced.push(old);
+                }
+                for old in manager
+                    .store
+                    .list(scope.as_ref())
+                    .map_err(ManageError::Store)?
+                {
+                    if old.location() != stored.location() {
+                        replaced.push(
+                            manager
+                                .store
+                                .delete(Key::of(&old))
+                                .map_err(ManageError::Store)?,
+                        );
+                    }
+                }
+                Some(stored)
             }
-            None => (None, None),
+            None => None,
         };
         Ok(Started {
             app: self.app,
@@ -814,7 +830,7 @@ impl StagedPush {
 pub struct Started {
     app: App,
     stored: Option<Arc<RegistryCredential>>,
-    replaced: Option<Arc<RegistryCredential>>,
+    replaced: Vec<Arc<RegistryCredential>>,
 }
 
 impl Started {
@@ -828,8 +844,9 @@ impl Started {
         self.stored.as_ref()
     }
 
-    /// The app credential it replaced, if there was one.
-    pub fn replaced(&self) -> Option<&Arc<RegistryCredential>> {
-        self.replaced.as_ref()
+    /// The app credentials it replaced: the one at the same location first,
+    /// if there was one, then any at other locations.
+    pub fn replaced(&self) -> &[Arc<RegistryCredential>] {
+        &self.replaced
     }
 }

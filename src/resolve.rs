@@ -252,7 +252,7 @@ pub struct Explanation {
 impl Explanation {
     /// The winning attempt.
     pub fn winner(&self) -> Option<&Attempt> {
-        self.winner.map(|i| &self.attempts[i])
+        self.winner.and_then(|i| self.attempts.get(i))
     }
 }
 

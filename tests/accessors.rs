@@ -155,4 +155,7 @@ fn serde_writes_strings_and_reading_validates() {
     let err = serde_json::from_str::<Location>("\"https://x.example.com\"").unwrap_err();
     assert!(err.to_string().contains("leave out the protocol"), "{err}");
     assert!(serde_json::from_str::<registry_credentials::OrgId>("\"\"").is_err());
+    let u: registry_credentials::Username = serde_json::from_str("\"me\"").unwrap();
+    assert_eq!(serde_json::to_string(&u).unwrap(), "\"me\"");
+    assert!(serde_json::from_str::<registry_credentials::Username>("\"\"").is_err());
 }

@@ -115,7 +115,7 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
         )
         .unwrap();
     let started = staged.started(&w.m).unwrap();
-    assert!(started.replaced().is_none());
+    assert!(started.replaced().is_empty());
     assert_eq!(
         app_creds(&w.m),
         [("docker.io/library".into(), "mine".into(), "mine-pw".into())]
@@ -147,7 +147,7 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
         )
         .unwrap();
     let started = staged.started(&w.m).unwrap();
-    assert_eq!(started.replaced().unwrap().username().as_str(), "mine");
+    assert_eq!(started.replaced()[0].username().as_str(), "mine");
     assert_eq!(
         app_creds(&w.m),
         [(
@@ -236,9 +236,9 @@ fn r20_a_refused_push_changes_nothing() {
 
 #[cfg(feature = "psl")]
 #[test]
-fn r9_r19_given_credentials_for_an_unstorable_location_are_refused_up_front() {
+fn r9_r19_given_credentials_for_an_unstorable_location_serve_the_push_alone() {
     let mut w = world();
-    let e =
+    let staged =
         w.m.stage(
             &w.dev,
             &w.space,
@@ -246,10 +246,45 @@ fn r9_r19_given_credentials_for_an_unstorable_location_are_refused_up_front() {
             "co.uk/img".parse().unwrap(),
             Some(Credential::new("u", "p").unwrap()),
         )
-        .unwrap_err();
-    assert!(matches!(e, ManageError::ImageLocation(_)), "{e}");
-    assert!(std::error::Error::source(&e).is_some());
-    assert!(w.m.directory().app_id(&w.space, "app").is_none());
+        .unwrap();
+    assert_eq!(staged.chosen().source(), Some("push"));
+    assert_eq!(staged.chosen().username().unwrap().as_str(), "u");
+    assert!(staged.chosen().location().is_none());
+    let started = staged.started(&w.m).unwrap();
+    assert!(started.stored().is_none());
+    assert!(app_creds(&w.m).is_empty());
+}
+
+#[test]
+fn r19_a_later_push_with_new_credentials_replaces_the_apps_credentials() {
+    let mut w = world();
+    let push = |w: &mut World, image: &str, user: &str| {
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            image.parse().unwrap(),
+            Some(Credential::new(user, format!("{user}-pw")).unwrap()),
+        )
+        .unwrap()
+        .started(&w.m)
+        .unwrap()
+    };
+    push(&mut w, "nginx", "first");
+    let started = push(&mut w, "registry.example.com/team/img", "second");
+    assert_eq!(started.replaced().len(), 1);
+    assert_eq!(
+        started.replaced()[0].location().as_str(),
+        "docker.io/library"
+    );
+    assert_eq!(
+        app_creds(&w.m),
+        [(
+            "registry.example.com/team".into(),
+            "second".into(),
+            "second-pw".into()
+        )]
+    );
 }
 
 #[test]

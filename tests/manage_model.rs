@@ -439,6 +439,9 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                             .started(&real.m)
                             .map_err(|e| TestCaseError::fail(e.to_string()))?;
                         if let Some((u, p)) = given {
+                            // R19: new credentials replace the app's, at
+                            // every location, as one pair per app.
+                            model.creds.retain(|(s, _), _| *s != M::App(*space, *app));
                             let key = (M::App(*space, *app), IMAGES[*image].1[0]);
                             model.creds.insert(key, (user_name(*u), password(*p)));
                         }

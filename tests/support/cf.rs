@@ -624,7 +624,7 @@ impl State {
         // stores the app credential (R19).
         let started = staged.started(&self.manager)?;
         if let Some(stored) = started.stored() {
-            let verb = if started.replaced().is_some() {
+            let verb = if !started.replaced().is_empty() {
                 "Replaced"
             } else {
                 "Stored"
