@@ -3,7 +3,7 @@
 use std::fmt;
 use std::iter::FusedIterator;
 
-use crate::host::HostKind;
+use crate::host::{HostKind, DOCKER_HUB_ALIASES};
 use crate::suffix;
 
 /// How a candidate relates to the reference it came from.
@@ -158,8 +158,16 @@ impl<'a> Iterator for Candidates<'a> {
                         continue;
                     }
                     self.label = start;
+                    let location = &self.name[start..self.registry_len];
+                    // A Docker Hub alias is never a location's normal form
+                    // (R4, R7: it is stored as `docker.io`), so as a parent
+                    // it could match nothing; `docker.io` itself follows.
+                    if self.registry_len == self.host_len && DOCKER_HUB_ALIASES.contains(&location)
+                    {
+                        continue;
+                    }
                     return Some(Candidate {
-                        location: &self.name[start..self.registry_len],
+                        location,
                         kind: CandidateKind::ParentDomain,
                     });
                 }

@@ -102,7 +102,7 @@ pub use error::{LocationError, ParseErrorKind, ReferenceError};
 pub use host::{Host, DOCKER_HUB, DOCKER_HUB_ALIASES};
 pub use location::Location;
 pub use memory::MemoryStore;
-pub use reference::{Reference, MAX_NAME_LEN, MAX_REFERENCE_LEN, MAX_TAG_LEN};
+pub use reference::{Reference, MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN, MAX_TAG_LEN};
 pub use resolve::{
     explain, resolve, resolve_all, select_first, Attempt, Explanation, Plan, Resolution,
 };

@@ -22,6 +22,12 @@ pub const MAX_NAME_LEN: usize = 255;
 /// The longest tag (R1).
 pub const MAX_TAG_LEN: usize = 128;
 
+/// The longest digest (`algorithm:hex`) accepted: what [`MAX_REFERENCE_LEN`]
+/// leaves after the longest name and tag, so that the normalized form
+/// `name[:tag][@digest]` of every accepted reference is itself accepted
+/// (a `sha512` digest is 135 characters).
+pub const MAX_DIGEST_LEN: usize = MAX_REFERENCE_LEN - MAX_NAME_LEN - 1 - MAX_TAG_LEN - 1;
+
 /// Up to this many bytes (the input, plus its normalized name where that is
 /// not a slice of the input) are held inline, without a heap allocation.
 const INLINE: usize = 128;
@@ -420,6 +426,9 @@ fn check_tag(tag: &str, at: usize) -> Result<(), ReferenceError> {
 /// R1: `ALG:HEX`, ALG `[a-z][a-z0-9]*([+._-][a-z][a-z0-9]*)*`, HEX lowercase,
 /// 64 digits for sha256, 128 for sha512, at least 32 otherwise.
 pub(crate) fn check_digest(d: &str, at: usize) -> Result<(), ReferenceError> {
+    if d.len() > MAX_DIGEST_LEN {
+        return Err(fail(ParseErrorKind::DigestTooLong, at + MAX_DIGEST_LEN));
+    }
     let Some(colon) = d.find(':') else {
         return Err(fail(ParseErrorKind::InvalidDigest, at));
     };
