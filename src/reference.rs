@@ -266,7 +266,22 @@ fn fault((kind, at): host::Fault) -> ReferenceError {
     ReferenceError::new(kind, at)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times `parse_with` ran on this thread: tests count the work.
+    static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn parse(s: &str) -> Result<Reference, ReferenceError> {
+    parse_with(s, true)
+}
+
+/// Parses `s`; with `hints`, works out a corrected input for an error. The
+/// hint is checked by one more parse, without hints, so a refusal costs at
+/// most two linear passes (R6), not one per nested protocol.
+fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
+    #[cfg(test)]
+    PARSES.with(|n| n.set(n.get() + 1));
     if s.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
@@ -281,11 +296,13 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
     }
     if let Some((_, rest)) = host::strip_scheme(s) {
         let e = fail(ParseErrorKind::Scheme, 0);
-        return Err(if !rest.contains('@') && Reference::parse(rest).is_ok() {
-            e.with_hint(rest)
-        } else {
-            e
-        });
+        return Err(
+            if hints && !rest.contains('@') && parse_with(rest, false).is_ok() {
+                e.with_hint(rest)
+            } else {
+                e
+            },
+        );
     }
     host::check_characters(s).map_err(fault)?;
     if s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -587,6 +604,27 @@ mod tests {
         assert!(Reference::parse(&long[..long.len() - 1]).is_ok());
         let huge = "a".repeat(MAX_REFERENCE_LEN + 1);
         assert!(matches!(kind(&huge), ParseErrorKind::TooLong { .. }));
+    }
+
+    #[test]
+    fn r6_refusals_take_at_most_two_passes() {
+        let passes = |s: &str| {
+            PARSES.with(|n| n.set(0));
+            let _ = Reference::parse(s);
+            PARSES.with(|n| n.get())
+        };
+        let nested = [
+            "https://".repeat(MAX_REFERENCE_LEN / 8),
+            format!("{}a/b", "https://".repeat(MAX_REFERENCE_LEN / 8 - 1)),
+        ];
+        for s in &nested {
+            assert!(Reference::parse(s).is_err());
+            assert!(passes(s) <= 2, "{} passes", passes(s));
+        }
+        let e = Reference::parse("https://example.com/a").unwrap_err();
+        assert_eq!(e.hint(), Some("example.com/a"));
+        assert_eq!(passes("https://example.com/a"), 2);
+        assert_eq!(passes("example.com/a"), 1);
     }
 
     #[test]
