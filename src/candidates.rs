@@ -157,8 +157,13 @@ impl<'a> Iterator for Candidates<'a> {
                         continue;
                     }
                     self.label = start;
+                    // R11 to the letter: a parent that is a Docker Hub
+                    // alias (`x.index.docker.io` -> `index.docker.io`) is
+                    // listed too, though it never matches: a location under
+                    // an alias is stored as `docker.io` (R4, R7).
+                    let location = &self.name[start..self.registry_len];
                     return Some(Candidate {
-                        location: &self.name[start..self.registry_len],
+                        location,
                         kind: CandidateKind::ParentDomain,
                     });
                 }
@@ -210,6 +215,10 @@ mod tests {
         // Not an IPv4 address, so a DNS name, with the default rule (R11).
         assert_eq!(cands("1.2.3.999/i"), ["1.2.3.999", "2.3.999", "3.999"]);
         assert_eq!(cands("a.b.corp/i"), ["a.b.corp", "b.corp"]);
+        assert_eq!(
+            cands("x.index.docker.io/i"),
+            ["x.index.docker.io", "index.docker.io", "docker.io"]
+        );
     }
 
     #[test]

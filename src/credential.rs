@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use secrecy::zeroize::{Zeroize, ZeroizeOnDrop};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Location, Scope};
@@ -130,23 +131,30 @@ pub struct Password(SecretString);
 impl Password {
     /// Checks and wraps a password.
     ///
+    /// The length is checked before anything else is done with the
+    /// password; a refused one is wiped at once. Given a `&str`, the
+    /// conversion to `String` copies it before that check: for an untrusted
+    /// `&str` of any length, [`Password::try_from`] checks first.
+    ///
     /// # Errors
     ///
     /// [`CredentialError`] when it is empty or longer than 5,000 bytes. The
     /// error does not hold the password.
     pub fn new(password: impl Into<String>) -> Result<Self, CredentialError> {
-        let password: String = password.into();
-        // Move the String into the secret before any check, so that it is
-        // zeroed on every path.
-        let secret = SecretString::from(password);
-        let len = secret.expose_secret().len();
-        if len == 0 {
-            return Err(CredentialError::EmptyPassword);
+        let mut password: String = password.into();
+        let len = password.len();
+        let refused = if len == 0 {
+            Some(CredentialError::EmptyPassword)
+        } else if len > MAX_PASSWORD_LEN {
+            Some(CredentialError::PasswordTooLong { len })
+        } else {
+            None
+        };
+        if let Some(e) = refused {
+            password.zeroize();
+            return Err(e);
         }
-        if len > MAX_PASSWORD_LEN {
-            return Err(CredentialError::PasswordTooLong { len });
-        }
-        Ok(Password(secret))
+        Ok(Password(into_secret(password)))
     }
 
     /// The password, for sending to the registry. Keep the borrow short.
@@ -154,6 +162,62 @@ impl Password {
         self.0.expose_secret()
     }
 }
+
+/// Moves `password` into a secret without leaving a copy behind.
+///
+/// `SecretString::from(String)` shrinks the buffer to its length first,
+/// which moves the bytes when the capacity is larger and frees the old
+/// buffer unwiped. So a `String` with spare room is copied into an
+/// exact-size box and wiped, capacity and all.
+fn into_secret(mut password: String) -> SecretString {
+    if password.capacity() == password.len() {
+        return SecretString::from(password);
+    }
+    let exact: Box<str> = Box::from(password.as_str());
+    password.zeroize();
+    SecretString::from(exact)
+}
+
+/// Checks the length of `password` before copying it, so an over-long
+/// input costs nothing.
+///
+/// ```
+/// use registry_credentials::{CredentialError, Password};
+/// let huge = "x".repeat(1 << 20);
+/// let e = Password::try_from(huge.as_str()).unwrap_err();
+/// assert_eq!(e, CredentialError::PasswordTooLong { len: 1 << 20 });
+/// assert_eq!(Password::try_from("s3cret")?.expose(), "s3cret");
+/// # Ok::<(), CredentialError>(())
+/// ```
+impl TryFrom<&str> for Password {
+    type Error = CredentialError;
+    fn try_from(password: &str) -> Result<Self, CredentialError> {
+        match password.len() {
+            0 => Err(CredentialError::EmptyPassword),
+            len if len > MAX_PASSWORD_LEN => Err(CredentialError::PasswordTooLong { len }),
+            _ => Ok(Password(SecretString::from(password))),
+        }
+    }
+}
+
+impl TryFrom<String> for Password {
+    type Error = CredentialError;
+    fn try_from(password: String) -> Result<Self, CredentialError> {
+        Self::new(password)
+    }
+}
+
+/// The password's memory is wiped when it is dropped: it lives in a
+/// [`secrecy::SecretString`], whose `Drop` zeroes it (`secrecy` 0.10,
+/// `SecretBox<str>`, with `zeroize`). The private check below makes this
+/// impl fail to compile if the field ever stops being one.
+impl ZeroizeOnDrop for Password {}
+
+/// Compile-time proof that the field of [`Password`] is wiped on drop.
+const _: fn(&Password) = |p| {
+    fn wiped_on_drop<T: ZeroizeOnDrop + ?Sized>(_: &T) {}
+    wiped_on_drop(&p.0);
+};
 
 impl Clone for Password {
     fn clone(&self) -> Self {

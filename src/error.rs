@@ -72,6 +72,8 @@ pub enum ParseErrorKind {
     InvalidDigestAlgorithm,
     /// The digest's hex part has the wrong length or characters.
     InvalidDigestHex,
+    /// The digest is longer than [`MAX_DIGEST_LEN`](crate::MAX_DIGEST_LEN).
+    DigestTooLong,
     /// The normalized name is longer than 255 characters.
     NameTooLong {
         /// The normalized name's length.
@@ -134,6 +136,11 @@ impl fmt::Display for ParseErrorKind {
             ),
             InvalidDigestHex => f.write_str(
                 "the digest must be lowercase hex: 64 digits for sha256, 128 for sha512, at least 32 otherwise",
+            ),
+            DigestTooLong => write!(
+                f,
+                "the digest is longer than {} characters",
+                crate::MAX_DIGEST_LEN
             ),
             NameTooLong { len } => {
                 write!(f, "the repository name is {len} characters long, more than 255")

@@ -124,7 +124,7 @@ pub use location::Location;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
-pub use reference::{Reference, MAX_NAME_LEN, MAX_REFERENCE_LEN, MAX_TAG_LEN};
+pub use reference::{Reference, MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN, MAX_TAG_LEN};
 pub use resolve::{
     explain, resolve, resolve_all, select_first, Attempt, Explanation, Plan, Resolution,
 };

@@ -162,16 +162,32 @@ fn fail(kind: ParseErrorKind, at: usize) -> LocationError {
     LocationError::new(kind, at)
 }
 
-/// Adds `fixed` as the hint when it is itself a valid location.
-fn hinted(e: LocationError, fixed: &str) -> LocationError {
-    if parse(fixed).is_ok() {
-        e.with_hint(fixed)
-    } else {
-        e
-    }
+#[cfg(test)]
+thread_local! {
+    /// How many times `parse_with` ran on this thread: tests count the work.
+    static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 fn parse(s: &str) -> Result<Location, LocationError> {
+    parse_with(s, true)
+}
+
+/// Parses `s`; with `hints`, works out a corrected input for an error.
+///
+/// A hint is offered only when it is itself a valid location, which takes
+/// one more parse, without hints: so a refusal costs at most two linear
+/// passes, however the faults in the input are nested (R6).
+fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
+    #[cfg(test)]
+    PARSES.with(|n| n.set(n.get() + 1));
+    // Adds `fixed` as the hint when it is itself a valid location.
+    let hinted = |e: LocationError, fixed: &str| {
+        if hints && parse_with(fixed, false).is_ok() {
+            e.with_hint(fixed)
+        } else {
+            e
+        }
+    };
     if s.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
@@ -365,6 +381,39 @@ mod tests {
         let e = err(&format!("a.com/repo:v1@sha256:{sha}"));
         assert_eq!(e.hint(), Some("a.com/repo"));
         assert_eq!(err("[::1]:80/x:5000").kind(), &ParseErrorKind::LocationTag);
+    }
+
+    /// Parses `s` and counts the passes it took.
+    fn passes(s: &str) -> usize {
+        PARSES.with(|n| n.set(0));
+        let _ = Location::parse(s);
+        PARSES.with(|n| n.get())
+    }
+
+    #[test]
+    fn r6_refusals_take_at_most_two_passes() {
+        // Each of these nests one fix inside another (a protocol, then
+        // white space, then a protocol…), so checking hints by parsing
+        // them with hints would take a pass per layer: quadratic time.
+        let max = MAX_REFERENCE_LEN;
+        let nested = [
+            "https://".repeat(max / 8),
+            "https:// ".repeat(max / 9),
+            " https://".repeat(max / 9),
+            format!("{}a.com", "https://".repeat(max / 8 - 1)),
+            format!("{}a.com/B", "https:// ".repeat(max / 9 - 1)),
+            format!("{}x", "a.com/b:5000/".repeat(max / 14)),
+            format!("{}a.com", "u@".repeat(max / 2 - 3)),
+        ];
+        for s in &nested {
+            assert!(s.len() <= max, "{}", s.len());
+            assert!(Location::parse(s).is_err());
+            assert!(passes(s) <= 2, "{} passes for {s:?}", passes(s));
+        }
+        // A hint is still offered where one layer hides a valid location.
+        assert_eq!(err("https://a.com").hint(), Some("a.com"));
+        assert_eq!(passes("https://a.com"), 2);
+        assert_eq!(passes("a.com"), 1);
     }
 
     #[test]

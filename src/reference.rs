@@ -23,6 +23,12 @@ pub const MAX_NAME_LEN: usize = 255;
 /// The longest tag (R1).
 pub const MAX_TAG_LEN: usize = 128;
 
+/// The longest digest (`algorithm:hex`) accepted: what [`MAX_REFERENCE_LEN`]
+/// leaves after the longest name and tag, so that the normalized form
+/// `name[:tag][@digest]` of every accepted reference is itself accepted
+/// (a `sha512` digest is 135 characters).
+pub const MAX_DIGEST_LEN: usize = MAX_REFERENCE_LEN - MAX_NAME_LEN - 1 - MAX_TAG_LEN - 1;
+
 /// Up to this many bytes (the input, plus its normalized name where that is
 /// not a slice of the input) are held inline, without a heap allocation.
 const INLINE: usize = 128;
@@ -227,10 +233,16 @@ fn fault((kind, at): host::Fault) -> ReferenceError {
     ReferenceError::new(kind, at)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times `parse_with` ran on this thread: tests count the work.
+    static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn parse(s: &str) -> Result<Reference, ReferenceError> {
     match parse_fast(s) {
         Some(r) => Ok(r),
-        None => parse_general(s),
+        None => parse_with(s, true),
     }
 }
 
@@ -249,8 +261,8 @@ enum Scan {
 /// The common shapes in one pass: `[host[:port]/]path[:tag][@sha256:hex]`
 /// with a lowercase DNS host (not all digits, not a Docker Hub alias), a
 /// port without leading zeros, and a lowercase path. Anything else, every
-/// error included, returns `None` and [`parse_general`] decides. What this
-/// returns is exactly what `parse_general` returns for the same input (the
+/// error included, returns `None` and [`parse_with`] decides. What this
+/// returns is exactly what `parse_with` returns for the same input (the
 /// test `fast_path_agrees_with_the_general_parser` checks it); it exists
 /// because the general parser's separate passes cost several times more.
 fn parse_fast(s: &str) -> Option<Reference> {
@@ -409,8 +421,13 @@ fn parse_fast(s: &str) -> Option<Reference> {
     })
 }
 
-/// Every input, every error: the grammar of R1–R6 step by step.
-fn parse_general(s: &str) -> Result<Reference, ReferenceError> {
+/// Every input, every error: the grammar of R1–R6 step by step. With
+/// `hints`, works out a corrected input for an error; the hint is checked
+/// by one more parse, without hints, so a refusal costs at most two linear
+/// passes (R6), not one per nested protocol.
+fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
+    #[cfg(test)]
+    PARSES.with(|n| n.set(n.get() + 1));
     if s.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
@@ -425,11 +442,13 @@ fn parse_general(s: &str) -> Result<Reference, ReferenceError> {
     }
     if let Some((_, rest)) = host::strip_scheme(s) {
         let e = fail(ParseErrorKind::Scheme, 0);
-        return Err(if !rest.contains('@') && Reference::parse(rest).is_ok() {
-            e.with_hint(rest)
-        } else {
-            e
-        });
+        return Err(
+            if hints && !rest.contains('@') && parse_with(rest, false).is_ok() {
+                e.with_hint(rest)
+            } else {
+                e
+            },
+        );
     }
     host::check_characters(s).map_err(fault)?;
     if s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -585,6 +604,9 @@ fn check_tag(tag: &str, at: usize) -> Result<(), ReferenceError> {
 /// R1: `ALG:HEX`, ALG `[a-z][a-z0-9]*([+._-][a-z][a-z0-9]*)*`, HEX lowercase,
 /// 64 digits for sha256, 128 for sha512, at least 32 otherwise.
 pub(crate) fn check_digest(d: &str, at: usize) -> Result<(), ReferenceError> {
+    if d.len() > MAX_DIGEST_LEN {
+        return Err(fail(ParseErrorKind::DigestTooLong, at + MAX_DIGEST_LEN));
+    }
     let Some(colon) = find_byte(d, b':') else {
         return Err(fail(ParseErrorKind::InvalidDigest, at));
     };
@@ -751,6 +773,30 @@ mod tests {
     }
 
     #[test]
+    fn r6_refusals_take_at_most_two_passes() {
+        let passes = |s: &str| {
+            PARSES.with(|n| n.set(0));
+            let _ = Reference::parse(s);
+            PARSES.with(|n| n.get())
+        };
+        let nested = [
+            "https://".repeat(MAX_REFERENCE_LEN / 8),
+            format!("{}a/b", "https://".repeat(MAX_REFERENCE_LEN / 8 - 1)),
+        ];
+        for s in &nested {
+            assert!(Reference::parse(s).is_err());
+            assert!(passes(s) <= 2, "{} passes", passes(s));
+        }
+        let e = Reference::parse("https://example.com/a").unwrap_err();
+        assert_eq!(e.hint(), Some("example.com/a"));
+        assert_eq!(passes("https://example.com/a"), 2);
+        // The one-pass parser takes the common shapes without the general
+        // one; a shape it does not take costs one general pass.
+        assert_eq!(passes("example.com/a"), 0);
+        assert_eq!(passes("Example.com/a"), 1);
+    }
+
+    #[test]
     fn display_round_trips() {
         for s in [
             "nginx",
@@ -787,7 +833,7 @@ mod tests {
     fn agree(s: &str) -> bool {
         match parse_fast(s) {
             Some(fast) => {
-                let general = parse_general(s)
+                let general = parse_with(s, true)
                     .unwrap_or_else(|e| panic!("fast path accepted {s:?}, general refused: {e}"));
                 assert_eq!(fields(&fast), fields(&general), "{s:?}");
                 true

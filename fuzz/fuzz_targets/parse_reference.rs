@@ -1,0 +1,12 @@
+//! Fuzz target `parse_reference`: the checks are in `fuzz/checks.rs`, shared with
+//! `tests/fuzz_regressions.rs`, which replays every input this target found.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../checks.rs"]
+mod checks;
+
+fuzz_target!(|data: &[u8]| {
+    checks::reference(&String::from_utf8_lossy(data));
+});

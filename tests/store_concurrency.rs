@@ -1,0 +1,435 @@
+//! Concurrency stress test of `MemoryStore` (R13–R18 under concurrent use;
+//! the store contract: "a reader sees the old one or the new one, never
+//! one's username with the other's password").
+//!
+//! Writer threads create, put, update, delete, get and resolve on one
+//! store, each for a fixed number of operations (not for a time: the test
+//! does the same amount of work on a slow machine). Reader threads only
+//! resolve, get and list. Every credential written has the password
+//! `USERNAME-pw`, and its username names its location, so a torn read (one
+//! credential's username with another's password) or a credential under
+//! the wrong location is detected on every read.
+//!
+//! Each writer owns some keys, which only it writes: it keeps an exact
+//! model of them and checks every result and every read of them against
+//! it (nothing cached: a write is seen by the next read, R17). All writers
+//! also contend on shared keys: each shared key is created exactly once,
+//! and ends holding some writer's last acknowledged update. At the end the
+//! store must equal what the acknowledged operations imply.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex};
+
+use registry_credentials::{
+    resolve, App, Credential, CredentialStore, CredentialUpdate, Key, Location, MemoryStore,
+    Reference, RegistryCredential, Scope, StoreError,
+};
+
+const WRITERS: usize = 4;
+const READERS: usize = 2;
+const OPS_PER_THREAD: usize = 20_000;
+const OWNED_KEYS: usize = 8;
+const SHARED_KEYS: usize = 4;
+
+/// xorshift64*: a fixed sequence per thread, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: usize) -> Self {
+        Rng(0x9E37_79B9_7F4A_7C15 ^ (seed as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D))
+    }
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+}
+
+fn app() -> App {
+    App::new("o1", "s1", "a1").unwrap()
+}
+
+/// The app's four scopes, in precedence order (R14).
+fn scopes() -> [Scope; 4] {
+    app().scopes().map(|s| s.to_scope())
+}
+
+fn owned_location(thread: usize, j: usize) -> String {
+    format!("t{thread}.example.com/k{j}")
+}
+
+fn shared_location(j: usize) -> String {
+    format!("shared.example.com/k{j}")
+}
+
+/// A credential for `location` whose fields encode their pairing: the
+/// username names the location and a generation, the password is the
+/// username with `-pw`.
+fn credential(location: &str, generation: u64) -> Credential {
+    let user = format!("{location}#{generation}");
+    let password = format!("{user}-pw");
+    Credential::new(user, password).unwrap()
+}
+
+/// Checks a credential read from the store: never torn, never under the
+/// wrong location. Returns its generation.
+fn check_read(c: &RegistryCredential) -> u64 {
+    let user = c.username().as_str();
+    assert_eq!(
+        c.password().expose(),
+        format!("{user}-pw"),
+        "torn read: a password that is not its username's"
+    );
+    let (location, generation) = user.rsplit_once('#').expect("a written username");
+    assert_eq!(
+        location,
+        c.location().as_str(),
+        "a credential under the wrong location"
+    );
+    generation.parse().unwrap()
+}
+
+#[derive(Default)]
+struct Counts {
+    ops: AtomicUsize,
+    acknowledged_writes: AtomicUsize,
+    refused_as_expected: AtomicUsize,
+    resolves: AtomicUsize,
+    resolves_found: AtomicUsize,
+}
+
+/// What one writer leaves behind: its owned keys' model, and its last
+/// acknowledged value per shared key.
+struct WriterResult {
+    owned: BTreeMap<(Scope, String), String>,
+    shared_last: HashMap<String, String>,
+}
+
+fn writer(
+    t: usize,
+    store: &MemoryStore,
+    counts: &Counts,
+    shared_creates: &[AtomicUsize; SHARED_KEYS],
+    barrier: &Barrier,
+) -> WriterResult {
+    let scopes = scopes();
+    let app = app();
+    let mut rng = Rng::new(t);
+    // Generations increase with every write, across all of this thread's
+    // keys: a reader never sees a key's generation go back.
+    let mut generation = (t as u64) << 40;
+    let next_generation = |g: &mut u64| {
+        *g += 1;
+        *g
+    };
+    let mut owned: BTreeMap<(Scope, String), String> = BTreeMap::new();
+    let mut shared_last = HashMap::new();
+    let mut seen: HashMap<(Scope, String), u64> = HashMap::new();
+    barrier.wait();
+
+    // Every writer tries to create every shared key: one wins each.
+    for (j, creates) in shared_creates.iter().enumerate() {
+        let loc = shared_location(j);
+        let cred = credential(&loc, next_generation(&mut generation));
+        let user = cred.username.as_str().to_owned();
+        match store.create(RegistryCredential::new(
+            Scope::Foundation,
+            loc.parse().unwrap(),
+            cred,
+        )) {
+            Ok(_) => {
+                creates.fetch_add(1, Ordering::SeqCst);
+                shared_last.insert(loc, user);
+                counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(StoreError::Conflict { .. }) => {
+                counts.refused_as_expected.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => panic!("create {loc}: {e}"),
+        }
+    }
+
+    for _ in 0..OPS_PER_THREAD {
+        counts.ops.fetch_add(1, Ordering::Relaxed);
+        let j = rng.below(OWNED_KEYS);
+        let scope = scopes[rng.below(4)].clone();
+        let loc = owned_location(t, j);
+        let location: Location = loc.parse().unwrap();
+        let mkey = (scope.clone(), loc.clone());
+        let key = Key::new(scope.as_ref(), &loc);
+        match rng.below(9) {
+            0 => {
+                let g = next_generation(&mut generation);
+                let cred = credential(&loc, g);
+                let user = cred.username.as_str().to_owned();
+                let got = store.create(RegistryCredential::new(scope.clone(), location, cred));
+                if let std::collections::btree_map::Entry::Vacant(slot) = owned.entry(mkey) {
+                    assert_eq!(check_read(&got.expect("create")), g);
+                    slot.insert(user);
+                    counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    assert!(matches!(got, Err(StoreError::Conflict { .. })), "R16");
+                    counts.refused_as_expected.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            1 => {
+                let cred = credential(&loc, next_generation(&mut generation));
+                let user = cred.username.as_str().to_owned();
+                let before = store
+                    .put(RegistryCredential::new(scope.clone(), location, cred))
+                    .unwrap()
+                    .map(|c| c.username().as_str().to_owned());
+                assert_eq!(
+                    before,
+                    owned.insert(mkey, user),
+                    "put returns the one replaced"
+                );
+                counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+            }
+            2 => {
+                let cred = credential(&loc, next_generation(&mut generation));
+                let user = cred.username.as_str().to_owned();
+                let got = store.update(key, CredentialUpdate::Both(cred));
+                match owned.get_mut(&mkey) {
+                    Some(v) => {
+                        assert_eq!(got.expect("update").username().as_str(), user);
+                        *v = user;
+                        counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None => {
+                        assert!(matches!(got, Err(StoreError::NotFound { .. })), "R17");
+                        counts.refused_as_expected.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            3 => {
+                let got = store.delete(key);
+                match owned.remove(&mkey) {
+                    Some(v) => {
+                        assert_eq!(got.expect("delete").username().as_str(), v);
+                        counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None => {
+                        assert!(matches!(got, Err(StoreError::NotFound { .. })), "R18");
+                        counts.refused_as_expected.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            4 => {
+                // Read-your-writes on an owned key: exactly the model (R17).
+                let got = store.get(key).unwrap();
+                if let Some(c) = &got {
+                    check_read(c);
+                }
+                assert_eq!(
+                    got.map(|c| c.username().as_str().to_owned()).as_ref(),
+                    owned.get(&mkey)
+                );
+            }
+            5 => {
+                // Resolving an owned image: the model's first hit (R14).
+                let image: Reference = format!("{loc}/img").parse().unwrap();
+                let got = resolve(store, &app, &image).unwrap();
+                counts.resolves.fetch_add(1, Ordering::Relaxed);
+                let want = scopes
+                    .iter()
+                    .find_map(|s| owned.get(&(s.clone(), loc.clone())).map(|u| (s.clone(), u)));
+                match (&got, want) {
+                    (Some(r), Some((s, u))) => {
+                        check_read(r.credential());
+                        assert_eq!((r.scope(), r.credential().username().as_str()), (&s, &**u));
+                        counts.resolves_found.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (None, None) => {}
+                    (got, want) => panic!("resolve {image}: {got:?}, want {want:?}"),
+                }
+            }
+            6 => {
+                // Another writer's key: never torn, never going back.
+                let other = (t + 1 + rng.below(WRITERS - 1)) % WRITERS;
+                let oloc = owned_location(other, j);
+                if let Some(c) = store.get(Key::new(scope.as_ref(), &oloc)).unwrap() {
+                    let g = check_read(&c);
+                    let last = seen.entry((scope.clone(), oloc)).or_insert(0);
+                    assert!(g >= *last, "a reader saw a key's generation go back");
+                    *last = g;
+                }
+                let image: Reference = format!("{}/img", owned_location(other, j)).parse().unwrap();
+                counts.resolves.fetch_add(1, Ordering::Relaxed);
+                if let Some(r) = resolve(store, &app, &image).unwrap() {
+                    check_read(r.credential());
+                    counts.resolves_found.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            _ => {
+                // A shared key: contended updates.
+                let sloc = shared_location(rng.below(SHARED_KEYS));
+                let cred = credential(&sloc, next_generation(&mut generation));
+                let user = cred.username.as_str().to_owned();
+                let got = store
+                    .update(
+                        Key::new(Scope::Foundation.as_ref(), &sloc),
+                        CredentialUpdate::Both(cred),
+                    )
+                    .expect("a shared key is never deleted");
+                assert_eq!(got.username().as_str(), user);
+                shared_last.insert(sloc.clone(), user);
+                counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+                let image: Reference = format!("{sloc}/img").parse().unwrap();
+                counts.resolves.fetch_add(1, Ordering::Relaxed);
+                let r = resolve(store, &app, &image).unwrap().expect("shared key");
+                check_read(r.credential());
+                counts.resolves_found.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    WriterResult { owned, shared_last }
+}
+
+fn reader(t: usize, store: &MemoryStore, counts: &Counts, barrier: &Barrier) {
+    let app = app();
+    let mut rng = Rng::new(100 + t);
+    barrier.wait();
+    for i in 0..OPS_PER_THREAD {
+        counts.ops.fetch_add(1, Ordering::Relaxed);
+        let loc = match rng.below(3) {
+            0 => shared_location(rng.below(SHARED_KEYS)),
+            _ => owned_location(rng.below(WRITERS), rng.below(OWNED_KEYS)),
+        };
+        let image: Reference = format!("{loc}/img").parse().unwrap();
+        counts.resolves.fetch_add(1, Ordering::Relaxed);
+        if let Some(r) = resolve(store, &app, &image).unwrap() {
+            check_read(r.credential());
+            assert_eq!(r.location().as_str(), loc);
+            counts.resolves_found.fetch_add(1, Ordering::Relaxed);
+        }
+        if i % 100 == 0 {
+            for c in store.list_all().unwrap() {
+                check_read(&c);
+            }
+        }
+    }
+}
+
+#[test]
+fn r13_r18_concurrent_writers_and_readers_lose_nothing_and_never_tear() {
+    let store = MemoryStore::new();
+    let counts = Counts::default();
+    let shared_creates: [AtomicUsize; SHARED_KEYS] = Default::default();
+    let barrier = Barrier::new(WRITERS + READERS);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for t in 0..WRITERS {
+            let (store, counts, shared_creates, barrier, results) =
+                (&store, &counts, &shared_creates, &barrier, &results);
+            s.spawn(move || {
+                let r = writer(t, store, counts, shared_creates, barrier);
+                results.lock().unwrap().push(r);
+            });
+        }
+        for t in 0..READERS {
+            let (store, counts, barrier) = (&store, &counts, &barrier);
+            s.spawn(move || reader(t, store, counts, barrier));
+        }
+    });
+    let results = results.into_inner().unwrap();
+    assert_eq!(results.len(), WRITERS, "a thread panicked");
+
+    // R16: every shared key was created exactly once.
+    for (j, n) in shared_creates.iter().enumerate() {
+        assert_eq!(n.load(Ordering::SeqCst), 1, "shared key {j}");
+    }
+
+    // The store equals what the acknowledged operations imply.
+    let stored: BTreeMap<(Scope, String), String> = store
+        .list_all()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            check_read(c);
+            (
+                (c.scope().clone(), c.location().as_str().to_owned()),
+                c.username().as_str().to_owned(),
+            )
+        })
+        .collect();
+    let mut want_owned = BTreeMap::new();
+    for r in &results {
+        want_owned.extend(r.owned.clone());
+    }
+    let stored_owned: BTreeMap<_, _> = stored
+        .iter()
+        .filter(|((_, loc), _)| !loc.starts_with("shared."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(stored_owned, want_owned, "owned keys: lost or stray writes");
+    for j in 0..SHARED_KEYS {
+        let loc = shared_location(j);
+        let got = &stored[&(Scope::Foundation, loc.clone())];
+        // Some writer's last acknowledged write to it (its create or its
+        // last update) is what remains.
+        let lasts: BTreeSet<&String> = results
+            .iter()
+            .filter_map(|r| r.shared_last.get(&loc))
+            .collect();
+        assert!(
+            lasts.contains(got),
+            "{loc}: {got} is no writer's last write"
+        );
+    }
+    assert_eq!(stored.len(), want_owned.len() + SHARED_KEYS);
+    assert_eq!(store.len(), stored.len());
+
+    let ops = counts.ops.load(Ordering::Relaxed);
+    assert_eq!(ops, (WRITERS + READERS) * OPS_PER_THREAD);
+    let resolves = counts.resolves.load(Ordering::Relaxed);
+    let found = counts.resolves_found.load(Ordering::Relaxed);
+    assert!(
+        found > 0 && found < resolves,
+        "both hits and misses were seen"
+    );
+    // The figures SECURITY.md quotes (`cargo test --test store_concurrency
+    // -- --nocapture` prints them).
+    println!(
+        "threads: {} ({WRITERS} writers, {READERS} readers); operations: {ops}; \
+         acknowledged writes: {}; refused as expected: {}; resolves: {resolves} \
+         ({found} found a credential); credentials at the end: {}, all accounted for",
+        WRITERS + READERS,
+        counts.acknowledged_writes.load(Ordering::Relaxed),
+        counts.refused_as_expected.load(Ordering::Relaxed),
+        stored.len(),
+    );
+}
+
+/// The check itself catches a torn credential: one username with another's
+/// password.
+#[test]
+#[should_panic(expected = "torn read")]
+fn the_pairing_check_catches_a_torn_read() {
+    let loc = owned_location(0, 0);
+    let a = credential(&loc, 1);
+    let b = credential(&loc, 2);
+    let torn = Credential {
+        username: a.username,
+        password: b.password,
+    };
+    check_read(&RegistryCredential::new(
+        Scope::Foundation,
+        loc.parse().unwrap(),
+        torn,
+    ));
+}
+
+/// And one filed under another location.
+#[test]
+#[should_panic(expected = "wrong location")]
+fn the_pairing_check_catches_a_misfiled_credential() {
+    let c = credential(&owned_location(0, 0), 1);
+    check_read(&RegistryCredential::new(
+        Scope::Foundation,
+        owned_location(0, 1).parse().unwrap(),
+        c,
+    ));
+}
