@@ -659,6 +659,15 @@ mod sqlite {
         let other = EncryptionKey::from_hex("cf", &"07".repeat(32)).unwrap();
         assert!(SqliteStore::open(db(&sh), Keyring::new(other)).is_err());
 
+        // A key file others may read is refused, and left as it is.
+        fs::set_permissions(key_file(&sh), fs::Permissions::from_mode(0o644)).unwrap();
+        let e = sh.fails("registry-credentials");
+        assert!(
+            e.contains("the key file") && e.contains("others may access it (mode 644)"),
+            "{e}"
+        );
+        fs::set_permissions(key_file(&sh), fs::Permissions::from_mode(0o600)).unwrap();
+
         // Deleting goes to the database too.
         sh.ok("delete-space-registry-credential registry.example.com");
         assert_eq!(sh.rows().len(), 2);
