@@ -20,7 +20,11 @@
 //! come from `CF_DOCKER_PASSWORD`, or else from a prompt that does not
 //! echo; they are never printed. State persists between runs in
 //! `.cf-registry-credentials` in the working directory, readable by its
-//! owner alone. Errors are one line on standard error and a non-zero exit.
+//! owner alone. Built with `--features sqlite`, the credentials live
+//! instead in the SQLite file `.cf-registry-credentials.db`, passwords
+//! encrypted with the key in `CF_REGISTRY_KEY` (64 hexadecimal digits) or,
+//! when that is unset, in `.cf-registry-credentials.key` (made on first
+//! use, mode 0600). Errors are one line on standard error and a non-zero exit.
 //! `help` lists the commands.
 
 #[path = "../tests/support/cf.rs"]
@@ -36,6 +40,7 @@ fn main() {
     let mut io = cf::Io {
         state: Path::new(cf::STATE_FILE),
         password_env: std::env::var("CF_DOCKER_PASSWORD").ok(),
+        registry_key: std::env::var("CF_REGISTRY_KEY").ok(),
         prompt: &mut prompt,
         out: &mut stdout,
         err: &mut stderr,

@@ -17,6 +17,8 @@ struct Shell {
     transcript: String,
     /// Passwords used, none of which may ever be printed.
     secrets: Vec<String>,
+    /// `CF_REGISTRY_KEY` for the runs.
+    registry_key: Option<String>,
 }
 
 struct Outcome {
@@ -34,6 +36,7 @@ impl Shell {
             dir,
             transcript: String::new(),
             secrets: Vec::new(),
+            registry_key: None,
         }
     }
 
@@ -58,6 +61,7 @@ impl Shell {
         let mut io = cf::Io {
             state: &state,
             password_env: env.map(str::to_owned),
+            registry_key: self.registry_key.clone(),
             prompt: &mut prompted,
             out: &mut out,
             err: &mut err,
@@ -110,6 +114,52 @@ impl Shell {
             .skip(2)
             .map(|l| l.split_whitespace().map(str::to_owned).collect())
             .collect()
+    }
+
+    /// The stored passwords, sorted: from the state file's credential
+    /// lines (hex), or with the `sqlite` feature from the database.
+    #[cfg(not(feature = "sqlite"))]
+    fn stored_passwords(&self) -> Vec<String> {
+        let state = fs::read_to_string(self.state()).unwrap();
+        let mut found: Vec<String> = state
+            .lines()
+            .filter(|l| l.starts_with("credential\t"))
+            .map(|l| {
+                let h = l.rsplit('\t').next().unwrap();
+                let bytes = (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                    .collect();
+                String::from_utf8(bytes).unwrap()
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// The stored passwords, sorted: from the state file's credential
+    /// lines (hex), or with the `sqlite` feature from the database.
+    #[cfg(feature = "sqlite")]
+    fn stored_passwords(&self) -> Vec<String> {
+        use registry_credentials::{CredentialStore, EncryptionKey, Keyring, SqliteStore};
+        let mut db = self.state().into_os_string();
+        let mut key = db.clone();
+        db.push(cf::DB_SUFFIX);
+        key.push(cf::KEY_SUFFIX);
+        let hex_key = match &self.registry_key {
+            Some(k) => k.clone(),
+            None => fs::read_to_string(key).unwrap(),
+        };
+        let key = EncryptionKey::from_hex("cf", &hex_key).unwrap();
+        let store = SqliteStore::open(db, Keyring::new(key)).unwrap();
+        let mut found: Vec<String> = store
+            .list_all()
+            .unwrap()
+            .iter()
+            .map(|c| c.password().expose().to_owned())
+            .collect();
+        found.sort();
+        found
     }
 
     fn assert_no_secret_printed(&self) {
@@ -443,8 +493,7 @@ fn r17_password_from_the_prompt_and_partial_updates() {
         "update-foundation-registry-credential registry.example.com --username b",
     );
     assert_eq!(o.code, 0, "{}", o.err);
-    let state = fs::read_to_string(sh.state()).unwrap();
-    assert!(state.contains(&hex("typed-Password-1")));
+    assert_eq!(sh.stored_passwords(), ["typed-Password-1"]);
     // A password-only update.
     let o = sh.run_with(
         None,
@@ -452,9 +501,7 @@ fn r17_password_from_the_prompt_and_partial_updates() {
         "update-foundation-registry-credential registry.example.com",
     );
     assert_eq!(o.code, 0, "{}", o.err);
-    let state = fs::read_to_string(sh.state()).unwrap();
-    assert!(state.contains(&hex("typed-Password-2")));
-    assert!(!state.contains(&hex("typed-Password-1")));
+    assert_eq!(sh.stored_passwords(), ["typed-Password-2"]);
     assert_eq!(sh.rows(), cells(&["registry.example.com foundation b"]));
     sh.assert_no_secret_printed();
 }
@@ -492,4 +539,212 @@ fn r21_state_file_is_private_and_survives_runs() {
     let e = sh.fails("registry-credentials");
     assert!(e.contains("is damaged at line"), "{e}");
     sh.assert_no_secret_printed();
+}
+
+/// The `sqlite` feature: credentials in an encrypted SQLite file beside
+/// the state file, which keeps the directory only (R21: what was stored
+/// survives between runs; passwords never stored or shown in clear).
+#[cfg(all(unix, feature = "sqlite"))]
+mod sqlite {
+    use super::*;
+    use registry_credentials::{EncryptionKey, Keyring, SqliteStore};
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        name.into()
+    }
+
+    fn db(sh: &Shell) -> PathBuf {
+        with_suffix(&sh.state(), cf::DB_SUFFIX)
+    }
+
+    fn key_file(sh: &Shell) -> PathBuf {
+        with_suffix(&sh.state(), cf::KEY_SUFFIX)
+    }
+
+    /// A short session: credentials at two scopes, a push with
+    /// credentials (an app-scoped one), and the listing.
+    fn session(sh: &mut Shell) -> Vec<Vec<String>> {
+        sh.ok_with(
+            Some("hub-Sqlite-Pass-1"),
+            "create-foundation-registry-credential docker.io/library --username hub-user",
+        );
+        sh.ok("auth developer");
+        sh.ok("target -o myorg -s myspace");
+        sh.ok_with(
+            Some("space-Sqlite-Pass-2"),
+            "create-space-registry-credential registry.example.com --username space-user",
+        );
+        let out = sh.ok_with(
+            Some("app-Sqlite-Pass-3"),
+            "push myapp --docker-image registry.example.com/team/app --docker-username app-user",
+        );
+        assert!(
+            out.contains("Stored the app's registry credential"),
+            "{out}"
+        );
+        let rows = sh.rows();
+        assert_eq!(
+            rows,
+            cells(&[
+                "registry.example.com/team app app-user myapp",
+                "registry.example.com space space-user",
+                "docker.io/library foundation hub-user",
+            ]),
+        );
+        rows
+    }
+
+    /// Every file the session wrote: the state file, the database and its
+    /// WAL and shared-memory files when present.
+    fn raw_files(sh: &Shell) -> Vec<(PathBuf, Vec<u8>)> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|s| with_suffix(&db(sh), s))
+            .chain([sh.state()])
+            .filter_map(|p| fs::read(&p).ok().map(|b| (p, b)))
+            .collect()
+    }
+
+    fn assert_no_password_at_rest(sh: &Shell) {
+        let files = raw_files(sh);
+        assert!(files.iter().any(|(p, _)| *p == db(sh)), "no database");
+        for (path, bytes) in &files {
+            for s in &sh.secrets {
+                for needle in [s.clone(), hex(s)] {
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                        "`{s}` is in {} in clear",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn r21_sqlite_credentials_live_encrypted_in_their_own_file() {
+        let mut sh = platform("sqlite-session");
+        let rows = session(&mut sh);
+
+        assert!(db(&sh).is_file());
+        let state = fs::read_to_string(sh.state()).unwrap();
+        assert!(
+            !state.lines().any(|l| l.starts_with("credential")),
+            "{state}"
+        );
+        assert!(state.contains("space\t") && state.contains("space-role\t"));
+        assert_no_password_at_rest(&sh);
+        for file in [key_file(&sh), db(&sh), sh.state()] {
+            let mode = fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+        }
+
+        // A fresh load (every command is one) sees the same listing.
+        assert_eq!(sh.rows(), rows);
+
+        // The database holds exactly the session's credentials, readable
+        // with the key file's key and no other.
+        assert_eq!(
+            sh.stored_passwords(),
+            [
+                "app-Sqlite-Pass-3",
+                "hub-Sqlite-Pass-1",
+                "space-Sqlite-Pass-2"
+            ]
+        );
+        let other = EncryptionKey::from_hex("cf", &"07".repeat(32)).unwrap();
+        assert!(SqliteStore::open(db(&sh), Keyring::new(other)).is_err());
+
+        // A key file others may read is refused, and left as it is.
+        fs::set_permissions(key_file(&sh), fs::Permissions::from_mode(0o644)).unwrap();
+        let e = sh.fails("registry-credentials");
+        assert!(
+            e.contains("the key file") && e.contains("others may access it (mode 644)"),
+            "{e}"
+        );
+        fs::set_permissions(key_file(&sh), fs::Permissions::from_mode(0o600)).unwrap();
+
+        // Deleting goes to the database too.
+        sh.ok("delete-space-registry-credential registry.example.com");
+        assert_eq!(sh.rows().len(), 2);
+        sh.assert_no_secret_printed();
+    }
+
+    #[test]
+    fn r21_sqlite_wrong_key_is_one_line_and_changes_nothing() {
+        let mut sh = platform("sqlite-wrong-key");
+        let rows = session(&mut sh);
+        let before: Vec<_> = raw_files(&sh)
+            .into_iter()
+            .chain(fs::read(key_file(&sh)).ok().map(|b| (key_file(&sh), b)))
+            .collect();
+
+        sh.registry_key = Some("5a".repeat(32));
+        let e = sh.fails("registry-credentials");
+        assert!(
+            e.contains("was encrypted with another key") && e.contains("CF_REGISTRY_KEY"),
+            "{e}"
+        );
+        let e = sh.fails_with(
+            Some("never-Stored-Pass"),
+            "create-space-registry-credential ghcr.io --username x",
+        );
+        assert!(e.contains("was encrypted with another key"), "{e}");
+        sh.registry_key = Some("not hex".into());
+        let e = sh.fails("registry-credentials");
+        assert!(
+            e.contains("CF_REGISTRY_KEY is not 64 hexadecimal digits"),
+            "{e}"
+        );
+        let after: Vec<_> = raw_files(&sh)
+            .into_iter()
+            .chain(fs::read(key_file(&sh)).ok().map(|b| (key_file(&sh), b)))
+            .collect();
+        assert_eq!(before, after, "a refused run changed a file");
+
+        // The right key (the key file's, here given in the environment)
+        // still opens it, and nothing was added.
+        sh.registry_key = Some(fs::read_to_string(key_file(&sh)).unwrap());
+        assert_eq!(sh.rows(), rows);
+        sh.registry_key = None;
+        assert_eq!(sh.rows(), rows);
+        sh.assert_no_secret_printed();
+    }
+
+    #[test]
+    fn r21_sqlite_key_from_the_environment_makes_no_key_file() {
+        let mut sh = Shell::new("sqlite-env-key");
+        sh.registry_key = Some("3c".repeat(32));
+        sh.ok("auth admin");
+        sh.ok_with(
+            Some("env-Sqlite-Pass-1"),
+            "create-foundation-registry-credential docker.io --username hub-user",
+        );
+        assert!(!key_file(&sh).exists());
+        assert_eq!(sh.rows(), cells(&["docker.io foundation hub-user"]));
+        assert_no_password_at_rest(&sh);
+
+        // Without the key, the database is not opened with a new one.
+        sh.registry_key = None;
+        let e = sh.fails("registry-credentials");
+        assert!(e.contains("set CF_REGISTRY_KEY"), "{e}");
+        assert!(!key_file(&sh).exists());
+    }
+
+    #[test]
+    fn r21_sqlite_refuses_credentials_in_an_old_state_file() {
+        let mut sh = platform("sqlite-old-state");
+        let text = fs::read_to_string(sh.state()).unwrap();
+        fs::write(
+            sh.state(),
+            format!("{text}credential\tfoundation\t-\tdocker.io\t75\t70\n"),
+        )
+        .unwrap();
+        let e = sh.fails("registry-credentials");
+        assert!(e.contains("written without the `sqlite` feature"), "{e}");
+    }
 }

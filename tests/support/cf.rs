@@ -13,6 +13,13 @@
 //! persists in one file that only its owner may read or write (mode 0600);
 //! a file others may read is refused. Passwords are in that file, since
 //! they must persist; they never reach the output.
+//!
+//! With the `sqlite` feature the credentials live instead in a
+//! [`SqliteStore`](registry_credentials::SqliteStore) beside the state file
+//! (its name plus `.db`), passwords encrypted with the key in
+//! `CF_REGISTRY_KEY` (64 hexadecimal digits) or, when that is unset, in the
+//! key file (the state file's name plus `.key`, mode 0600), made on first
+//! use. The state file then holds the directory, user and target only.
 
 #![allow(dead_code)]
 
@@ -22,13 +29,39 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use registry_credentials::{
-    Chosen, Credential, CredentialStore, CredentialUpdate, Directory, GlobalRole, Location,
-    ManageError, Manager, MemoryStore, Name, Operation, OrgId, OrgRole, Password, Reference,
-    RegistryCredential, Scope, SpaceId, SpaceRole, Target, UserId, Username,
+    Chosen, Credential, CredentialUpdate, Directory, GlobalRole, Location, ManageError, Manager,
+    Name, Operation, OrgId, OrgRole, Password, Reference, RegistryCredential, Scope, SpaceId,
+    SpaceRole, Target, UserId, Username,
 };
+#[cfg(not(feature = "sqlite"))]
+use registry_credentials::{CredentialStore, MemoryStore};
 
 /// The state file's name, in the working directory.
 pub const STATE_FILE: &str = ".cf-registry-credentials";
+
+/// What the `sqlite` feature adds to the state file's name for the
+/// credential database.
+pub const DB_SUFFIX: &str = ".db";
+
+/// What the `sqlite` feature adds to the state file's name for the key
+/// file, used when `CF_REGISTRY_KEY` is unset.
+pub const KEY_SUFFIX: &str = ".key";
+
+/// What the state file holds that others must not read.
+#[cfg(not(feature = "sqlite"))]
+const STATE_HOLDS: &str = "holds passwords";
+#[cfg(feature = "sqlite")]
+const STATE_HOLDS: &str = "holds your session";
+
+/// The id the `sqlite` feature's rows record for their key.
+const KEY_ID: &str = "cf";
+
+/// The credential store: in the state file without the `sqlite` feature,
+/// in its own encrypted SQLite file with it.
+#[cfg(not(feature = "sqlite"))]
+type Store = MemoryStore;
+#[cfg(feature = "sqlite")]
+type Store = registry_credentials::SqliteStore;
 
 /// The user who holds the Admin role.
 pub const ADMIN: &str = "admin";
@@ -41,6 +74,9 @@ pub struct Io<'a> {
     pub state: &'a Path,
     /// `CF_DOCKER_PASSWORD`, if set.
     pub password_env: Option<String>,
+    /// `CF_REGISTRY_KEY`, if set: the credential database's key (used
+    /// with the `sqlite` feature only).
+    pub registry_key: Option<String>,
     /// Asks for a password without echoing it.
     pub prompt: &'a mut dyn FnMut(&str) -> io::Result<String>,
     /// Standard output.
@@ -138,7 +174,7 @@ pub fn run(args: &[String], io: &mut Io<'_>) -> Result<(), Failure> {
     let Some((command, rest)) = args.split_first() else {
         return Err(Failure::usage(format!("no command given; {USAGE}")));
     };
-    let mut state = State::load(io.state)?;
+    let mut state = State::load(io.state, io.registry_key.as_deref())?;
     let changed = state.execute(command, rest, io)?;
     if changed {
         state.save(io.state)?;
@@ -232,15 +268,15 @@ enum Level {
 }
 
 struct State {
-    manager: Manager<MemoryStore>,
+    manager: Manager<Store>,
     user: Option<UserId>,
     org: Option<OrgId>,
     space: Option<SpaceId>,
 }
 
 impl State {
-    fn fresh() -> Self {
-        let mut manager = Manager::new(MemoryStore::new());
+    fn fresh(store: Store) -> Self {
+        let mut manager = Manager::new(store);
         manager
             .directory_mut()
             .grant_global(UserId::new(ADMIN).expect("a valid id"), GlobalRole::Admin);
@@ -642,17 +678,19 @@ impl State {
         Ok(true)
     }
 
-    /// Loads the state file, or a fresh state when there is none.
-    fn load(path: &Path) -> Result<Self, Failure> {
+    /// Loads the state file, or a fresh state when there is none, and
+    /// opens the credential store.
+    fn load(path: &Path, key: Option<&str>) -> Result<Self, Failure> {
         let shown = path.display();
         let text = match fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::fresh()),
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(fail(format!("cannot read the state file {shown}: {e}"))),
         };
-        check_private(path)?;
-        let mut state = State::fresh();
-        let mut lines = text.lines().enumerate();
+        if text.is_some() {
+            check_private(path, "the state file", STATE_HOLDS)?;
+        }
+        let mut lines = text.as_deref().unwrap_or(MAGIC).lines().enumerate();
         match lines.next() {
             Some((_, MAGIC)) => {}
             _ => {
@@ -661,6 +699,17 @@ impl State {
                 )))
             }
         }
+        #[cfg(feature = "sqlite")]
+        if text
+            .as_deref()
+            .is_some_and(|t| t.contains("\ncredential\t"))
+        {
+            return Err(fail(format!(
+                "the state file {shown} holds credentials, written without the `sqlite` feature; \
+                 delete them with a run without it, or move the file away to start afresh"
+            )));
+        }
+        let mut state = State::fresh(open_store(path, key)?);
         for (n, line) in lines {
             state.load_line(line).map_err(|e| {
                 fail(format!("the state file {shown} is damaged at line {}: {}; move it away to start afresh", n + 1, e.message))
@@ -693,6 +742,7 @@ impl State {
             ["space-role", u, s, r] => {
                 dir.grant_space(UserId::new(u)?, &SpaceId::new(s)?, r.parse()?)?
             }
+            #[cfg(not(feature = "sqlite"))]
             ["credential", kind, id, loc, user, pass] => {
                 let scope = match (*kind, opt(id)) {
                     ("foundation", None) => Scope::Foundation,
@@ -748,6 +798,7 @@ impl State {
                 let _ = writeln!(s, "space-role\t{user}\t{space}\t{r}");
             }
         }
+        #[cfg(not(feature = "sqlite"))]
         for c in self
             .manager
             .store()
@@ -824,29 +875,109 @@ fn password(io: &mut Io<'_>, optional: bool) -> Result<Option<Password>, Failure
     Password::new(answer).map(Some).map_err(Failure::from)
 }
 
-/// Refuses a state file that others may read: it holds passwords.
-fn check_private(path: &Path) -> Result<(), Failure> {
+/// Refuses a file (`what`, which `holds` something) that others may read.
+fn check_private(path: &Path, what: &str, holds: &str) -> Result<(), Failure> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path)
-            .map_err(|e| {
-                fail(format!(
-                    "cannot read the state file {}: {e}",
-                    path.display()
-                ))
-            })?
+            .map_err(|e| fail(format!("cannot read {what} {}: {e}", path.display())))?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
             return Err(fail(format!(
-                "the state file {0} holds passwords but others may access it (mode {1:o}); run `chmod 600 {0}`",
+                "{what} {0} {holds} but others may access it (mode {1:o}); run `chmod 600 {0}`",
                 path.display(),
                 mode & 0o777
             )));
         }
     }
+    #[cfg(not(unix))]
+    let _ = (path, what, holds);
     Ok(())
+}
+
+/// `state` with `suffix` added to its name.
+fn beside(state: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = state.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+/// Creates `path` readable by its owner alone, holding `bytes`, unless it
+/// exists; true when this call created it.
+fn create_private(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_store(_state: &Path, _key: Option<&str>) -> Result<Store, Failure> {
+    Ok(MemoryStore::new())
+}
+
+/// Opens the credential database beside `state`, with the key from
+/// `CF_REGISTRY_KEY` (`key`) or else from the key file, which is made
+/// (mode 0600) on first use.
+#[cfg(feature = "sqlite")]
+fn open_store(state: &Path, key: Option<&str>) -> Result<Store, Failure> {
+    use registry_credentials::{EncryptionKey, Keyring, SqliteStore};
+    use secrecy::ExposeSecret;
+
+    let db = beside(state, DB_SUFFIX);
+    let key = match key {
+        Some(hex) => EncryptionKey::from_hex(KEY_ID, hex).map_err(|_| {
+            fail("CF_REGISTRY_KEY is not 64 hexadecimal digits; set it to the key of the credential database, or unset it to use the key file")
+        })?,
+        None => {
+            let path = beside(state, KEY_SUFFIX);
+            let shown = path.display();
+            if db.exists() && !path.exists() {
+                return Err(fail(format!(
+                    "the credential database {} exists but the key file {shown} does not; set CF_REGISTRY_KEY to the database's key",
+                    db.display()
+                )));
+            }
+            let generated = EncryptionKey::generate_hex()
+                .map_err(|e| fail(format!("cannot make a key for {shown}: {}", chain(&e))))?;
+            create_private(&path, format!("{}\n", generated.expose_secret()).as_bytes())
+                .map_err(|e| fail(format!("cannot write the key file {shown}: {e}")))?;
+            check_private(&path, "the key file", "holds the credentials' key")?;
+            let hex = secrecy::SecretString::from(
+                fs::read_to_string(&path)
+                    .map_err(|e| fail(format!("cannot read the key file {shown}: {e}")))?,
+            );
+            EncryptionKey::from_hex(KEY_ID, hex.expose_secret()).map_err(|_| {
+                fail(format!("the key file {shown} does not hold 64 hexadecimal digits; restore it, or set CF_REGISTRY_KEY"))
+            })?
+        }
+    };
+    let path = db;
+    let shown = path.display();
+    // SQLite gives its WAL and shared-memory files the database's mode.
+    create_private(&path, b"").map_err(|e| {
+        fail(format!(
+            "cannot create the credential database {shown}: {e}"
+        ))
+    })?;
+    SqliteStore::open(&path, Keyring::new(key)).map_err(|e| match e {
+        registry_credentials::OpenError::Key(_) => fail(format!(
+            "the credential database {shown} was encrypted with another key: {}; set CF_REGISTRY_KEY to its key, or unset it to use the key file",
+            chain(&e)
+        )),
+        e => fail(format!("cannot open the credential database {shown}: {}", chain(&e))),
+    })
 }
 
 fn hex(s: &str) -> String {
