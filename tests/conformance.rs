@@ -67,3 +67,37 @@ fn the_runner_reports_wrong_expectations() {
     assert!(report.failures[0].contains("nginx"));
     assert!(conformance::run("not json").is_err());
 }
+
+#[test]
+fn r9_r16_credentials_the_platform_refuses_are_not_stored() {
+    let text = r#"{
+      "resolutions": [
+        {"name": "R9 a public suffix is refused, the rest stored",
+         "credentials": [
+           {"scope": "foundation", "location": "co.uk", "username": "suffix"},
+           {"scope": "foundation", "location": "example.co.uk", "username": "ok"}],
+         "app": {"org": "o", "space": "s", "app": "a"},
+         "image": "registry.example.co.uk/img",
+         "expect": {"scope": "foundation", "location": "example.co.uk", "username": "ok"}},
+        {"name": "R16 the second credential at one location is a conflict",
+         "credentials": [
+           {"scope": "foundation", "location": "example.com", "username": "first"},
+           {"scope": "foundation", "location": "Example.com", "username": "second"}],
+         "app": {"org": "o", "space": "s", "app": "a"},
+         "image": "example.com/img",
+         "expect": {"scope": "foundation", "location": "example.com", "username": "first"}},
+        {"name": "a refused credential is reported when the case fails",
+         "credentials": [{"scope": "foundation", "location": "https://x.example.com", "username": "u"}],
+         "app": {"org": "o", "space": "s", "app": "a"},
+         "image": "x.example.com/img",
+         "expect": {"scope": "foundation", "location": "x.example.com", "username": "u"}}
+      ]
+    }"#;
+    let report = conformance::run(text).unwrap();
+    assert_eq!(report.passed, 2, "{report:?}");
+    assert_eq!(report.failures.len(), 1);
+    assert!(
+        report.failures[0].contains("refused to store"),
+        "{report:?}"
+    );
+}

@@ -147,6 +147,11 @@ fn resolution_case(case: &Value) -> Result<(), String> {
         .and_then(Value::as_str)
         .unwrap_or("(unnamed)");
     let store = MemoryStore::new();
+    // A credential the platform would refuse to create (a location refused
+    // by R8/R9, an empty username, a second one at the same scope and
+    // location, R16) is refused here too, and the case goes on: its
+    // expectation says what resolution then finds.
+    let mut refused = Vec::new();
     for c in case
         .get("credentials")
         .and_then(Value::as_array)
@@ -154,17 +159,22 @@ fn resolution_case(case: &Value) -> Result<(), String> {
         .flatten()
     {
         let scope = scope_of(c).map_err(|e| format!("{name}: {e}"))?;
-        let location = Location::parse(text(c, "location")?)
-            .map_err(|e| format!("{name}: stored location: {e}"))?;
         let username = text(c, "username")?;
         let password = c
             .get("password")
             .and_then(Value::as_str)
             .map_or_else(|| format!("{username}-pw"), str::to_owned);
-        let credential = Credential::new(username, password).map_err(|e| format!("{name}: {e}"))?;
-        store
-            .create(RegistryCredential::new(scope, location, credential))
-            .map_err(|e| format!("{name}: storing: {e}"))?;
+        let created = Location::parse(text(c, "location")?)
+            .map_err(|e| e.to_string())
+            .and_then(|location| {
+                let credential = Credential::new(username, password).map_err(|e| e.to_string())?;
+                store
+                    .create(RegistryCredential::new(scope, location, credential))
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = created {
+            refused.push(e);
+        }
     }
     let app = case.get("app").ok_or_else(|| format!("{name}: no app"))?;
     let app = App::new(text(app, "org")?, text(app, "space")?, text(app, "app")?)
@@ -195,7 +205,12 @@ fn resolution_case(case: &Value) -> Result<(), String> {
     };
     if got != want {
         return Err(format!(
-            "resolution {name:?} ({image} for {app:?}): got {got:?}, expected {want:?}"
+            "resolution {name:?} ({image} for {app:?}): got {got:?}, expected {want:?}{}",
+            if refused.is_empty() {
+                String::new()
+            } else {
+                format!(" (refused to store: {})", refused.join("; "))
+            }
         ));
     }
     Ok(())
