@@ -259,9 +259,5 @@ pub async fn resolve_all_async<S: AsyncCredentialStore + ?Sized>(
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
     let found = store.get_many(plan.keys()).await?;
-    Ok(found
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.map(|c| plan.resolution(i, c)))
-        .collect())
+    Ok(plan.resolutions(found))
 }

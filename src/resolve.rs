@@ -87,6 +87,19 @@ impl<'a> Plan<'a> {
             rank,
         }
     }
+
+    /// Every found credential as a resolution, in plan order: the sync and
+    /// async `resolve_all` share this. `found` answers [`keys`](Self::keys).
+    pub(crate) fn resolutions(
+        &self,
+        found: Vec<Option<Arc<RegistryCredential>>>,
+    ) -> Vec<Resolution> {
+        found
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.map(|c| self.resolution(i, c)))
+            .collect()
+    }
 }
 
 /// The first found credential and its index: the winner (R14), or `None`
@@ -211,11 +224,7 @@ pub fn resolve_all<S: CredentialStore + ?Sized>(
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
     let found = store.get_many(plan.keys())?;
-    Ok(found
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.map(|c| plan.resolution(i, c)))
-        .collect())
+    Ok(plan.resolutions(found))
 }
 
 /// One (scope, candidate) look-up, as [`explain`] reports it.

@@ -521,6 +521,41 @@ fn read_row(
     )
 }
 
+/// A new row; a row already at its key is a conflict (0 rows changed).
+const INSERT_NEW: &str = "INSERT INTO registry_credentials \
+     (scope_kind, scope_id, location, username, key_id, secret) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+
+/// A new row, or a new username and secret for the row at its key.
+const INSERT_OR_REPLACE: &str = "INSERT INTO registry_credentials \
+     (scope_kind, scope_id, location, username, key_id, secret) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET \
+     username = excluded.username, key_id = excluded.key_id, secret = excluded.secret";
+
+/// Writes `credential`, its password `sealed` under the keyring's current
+/// key, with one of the two statements above; returns the rows changed.
+fn insert(
+    tx: &Connection,
+    sql: &str,
+    keyring: &Keyring,
+    credential: &RegistryCredential,
+    sealed: &[u8],
+) -> Result<usize, StoreError> {
+    let (kind, id) = scope_columns(credential.scope().as_ref());
+    tx.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute(params![
+                kind,
+                id,
+                credential.location().as_str(),
+                credential.username().as_str(),
+                keyring.current().id(),
+                sealed
+            ])
+        })
+        .map_err(sqlite_error)
+}
+
 fn get_in(
     conn: &Connection,
     keyring: &Keyring,
@@ -595,25 +630,8 @@ impl CredentialStore for SqliteStore {
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         let inner = &self.inner;
         let sealed = seal(&inner.keyring, &credential)?;
-        let (kind, id) = scope_columns(credential.scope().as_ref());
-        let inserted = inner.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO registry_credentials \
-                 (scope_kind, scope_id, location, username, key_id, secret) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    kind,
-                    id,
-                    credential.location().as_str(),
-                    credential.username().as_str(),
-                    inner.keyring.current().id(),
-                    sealed
-                ])
-            })
-            .map_err(sqlite_error)
-        })?;
+        let inserted =
+            inner.write(|tx| insert(tx, INSERT_NEW, &inner.keyring, &credential, &sealed))?;
         if inserted == 0 {
             return Err(StoreError::Conflict {
                 scope: credential.scope().clone(),
@@ -629,26 +647,9 @@ impl CredentialStore for SqliteStore {
     ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
         let inner = &self.inner;
         let sealed = seal(&inner.keyring, &credential)?;
-        let (kind, id) = scope_columns(credential.scope().as_ref());
         inner.write(|tx| {
             let old = get_in(tx, &inner.keyring, Key::of(&credential))?;
-            tx.prepare_cached(
-                "INSERT INTO registry_credentials \
-                 (scope_kind, scope_id, location, username, key_id, secret) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET \
-                 username = excluded.username, key_id = excluded.key_id, secret = excluded.secret",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    kind,
-                    id,
-                    credential.location().as_str(),
-                    credential.username().as_str(),
-                    inner.keyring.current().id(),
-                    sealed
-                ])
-            })
-            .map_err(sqlite_error)?;
+            insert(tx, INSERT_OR_REPLACE, &inner.keyring, &credential, &sealed)?;
             Ok(old.map(Arc::new))
         })
     }
