@@ -12,8 +12,11 @@
 
 use std::error::Error;
 
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::resolve::explain;
+use registry_credentials::scope::ScopeRef;
 use registry_credentials::{
-    explain, resolve, App, Credential, CredentialStore, Key, Location, MemoryStore, Reference,
+    resolve, App, Credential, CredentialStore, Location, MemoryStore, Reference,
     RegistryCredential, Scope,
 };
 
@@ -105,20 +108,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     push(&creds, &other, "registry.example.com:5000/repo/image")?;
 
     println!("\nThe space developer rotates the space credential (R17):");
+    let space_location = Location::parse("registry.example.com")?;
     creds.update(
-        Key::new(
-            Scope::Space(myapp.space().clone()).as_ref(),
-            "registry.example.com",
-        ),
-        registry_credentials::CredentialUpdate::Both(Credential::new("spaceuser2", "new-secret")?),
+        ScopeRef::Space(myapp.space()),
+        &space_location,
+        CredentialUpdate::Both(Credential::new("spaceuser2", "new-secret")?),
     )?;
     push(&creds, &myapp, "registry.example.com/repo/image:tag")?;
 
     println!("\nAnd deletes it (R18); the next push falls back to the organization:");
-    creds.delete(Key::new(
-        Scope::Space(myapp.space().clone()).as_ref(),
-        "registry.example.com",
-    ))?;
+    creds.delete(ScopeRef::Space(myapp.space()), &space_location)?;
     push(&creds, &myapp, "registry.example.com/repo/image:tag")?;
     Ok(())
 }

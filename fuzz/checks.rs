@@ -8,9 +8,9 @@
 //! The rules named (R1–R12, "Printing") are those of the project's SPEC.md.
 #![allow(dead_code)] // each fuzz target uses one of the functions
 
-use registry_credentials::{
-    CandidateKind, Location, ParseErrorKind, Reference, DOCKER_HUB_ALIASES,
-};
+use registry_credentials::candidates::CandidateKind;
+use registry_credentials::host::DOCKER_HUB_ALIASES;
+use registry_credentials::{Location, ParseErrorKind, Reference};
 
 /// `parse_reference`: parse any input; an accepted reference keeps every
 /// invariant, a refused one has a well-formed error.
@@ -21,7 +21,9 @@ pub fn reference(s: &str) {
             let msg = e.to_string();
             assert!(msg.starts_with("invalid image reference at byte "), "{msg}");
             assert!(
-                e.position() <= s.len().min(registry_credentials::MAX_REFERENCE_LEN),
+                e.position()
+                    <= s.len()
+                        .min(registry_credentials::reference::MAX_REFERENCE_LEN),
                 "position {} past the input in {msg}",
                 e.position()
             );
@@ -45,7 +47,9 @@ pub fn location(s: &str) {
                 "{msg}"
             );
             assert!(
-                e.position() <= s.len().min(registry_credentials::MAX_REFERENCE_LEN),
+                e.position()
+                    <= s.len()
+                        .min(registry_credentials::reference::MAX_REFERENCE_LEN),
                 "position {} past the input in {msg}",
                 e.position()
             );
@@ -155,7 +159,10 @@ fn reference_invariants(s: &str, r: &Reference) {
     assert_eq!(r.to_string(), s);
     // R1: the normalized name.
     let name = r.name();
-    assert!(name.len() <= registry_credentials::MAX_NAME_LEN, "{name}");
+    assert!(
+        name.len() <= registry_credentials::reference::MAX_NAME_LEN,
+        "{name}"
+    );
     assert_eq!(name, format!("{}/{}", r.registry(), r.path()));
     assert!(!name.bytes().any(|b| b.is_ascii_uppercase()), "R4: {name}");
     assert!(name.is_ascii(), "R5: {name}");
@@ -163,7 +170,7 @@ fn reference_invariants(s: &str, r: &Reference) {
     assert_eq!(Some(r.image_name()), r.path().rsplit('/').next());
     assert!(r.registry().starts_with(&r.host().to_string()));
     if let Some(t) = r.tag() {
-        assert!(!t.is_empty() && t.len() <= registry_credentials::MAX_TAG_LEN);
+        assert!(!t.is_empty() && t.len() <= registry_credentials::reference::MAX_TAG_LEN);
         assert!(s.contains(&format!(":{t}")));
     }
     if let Some(d) = r.digest() {
@@ -262,7 +269,7 @@ fn candidates(r: &Reference) {
 
 fn location_invariants(l: &Location) {
     let text = l.as_str();
-    assert!(text.len() <= registry_credentials::MAX_NAME_LEN);
+    assert!(text.len() <= registry_credentials::reference::MAX_NAME_LEN);
     assert!(!text.bytes().any(|b| b.is_ascii_uppercase()), "R7: {text}");
     assert!(text.is_ascii());
     assert_eq!(l.to_string(), text);
@@ -280,7 +287,8 @@ fn location_invariants(l: &Location) {
     assert_eq!(&again, l);
     assert_eq!(again.as_str(), text);
     // R10: a location serves the images right under it.
-    if registry_reads_as_host(l.registry()) && text.len() + 4 <= registry_credentials::MAX_NAME_LEN
+    if registry_reads_as_host(l.registry())
+        && text.len() + 4 <= registry_credentials::reference::MAX_NAME_LEN
     {
         let image = format!("{text}/img");
         let r = Reference::parse(&image)

@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn r10_kinds() {
-        use crate::CandidateKind::*;
+        use crate::candidates::CandidateKind::*;
         let r = Reference::parse("registry.example.com/repo/image").unwrap();
         let kinds: Vec<_> = r.candidates().map(|c| c.kind()).collect();
         assert_eq!(kinds, [Namespace, Registry, ParentDomain]);

@@ -124,7 +124,7 @@ impl<'de> serde::Deserialize<'de> for Username {
 /// let p = Password::new("s3cret")?;
 /// assert_eq!(format!("{p:?}"), "Password(<redacted>)");
 /// assert_eq!(p.expose(), "s3cret");
-/// # Ok::<(), registry_credentials::CredentialError>(())
+/// # Ok::<(), registry_credentials::credential::CredentialError>(())
 /// ```
 pub struct Password(SecretString);
 
@@ -182,7 +182,8 @@ fn into_secret(mut password: String) -> SecretString {
 /// input costs nothing.
 ///
 /// ```
-/// use registry_credentials::{CredentialError, Password};
+/// use registry_credentials::credential::CredentialError;
+/// use registry_credentials::Password;
 /// let huge = "x".repeat(1 << 20);
 /// let e = Password::try_from(huge.as_str()).unwrap_err();
 /// assert_eq!(e, CredentialError::PasswordTooLong { len: 1 << 20 });

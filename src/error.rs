@@ -72,7 +72,7 @@ pub enum ParseErrorKind {
     InvalidDigestAlgorithm,
     /// The digest's hex part has the wrong length or characters.
     InvalidDigestHex,
-    /// The digest is longer than [`MAX_DIGEST_LEN`](crate::MAX_DIGEST_LEN).
+    /// The digest is longer than [`MAX_DIGEST_LEN`](crate::reference::MAX_DIGEST_LEN).
     DigestTooLong,
     /// The normalized name is longer than 255 characters.
     NameTooLong {
@@ -140,7 +140,7 @@ impl fmt::Display for ParseErrorKind {
             DigestTooLong => write!(
                 f,
                 "the digest is longer than {} characters",
-                crate::MAX_DIGEST_LEN
+                crate::reference::MAX_DIGEST_LEN
             ),
             NameTooLong { len } => {
                 write!(f, "the repository name is {len} characters long, more than 255")

@@ -20,7 +20,8 @@ pub const DOCKER_HUB_ALIASES: [&str; 3] = [
 /// A registry host in normal form, as a reference or location holds it.
 ///
 /// ```
-/// use registry_credentials::{Host, Location};
+/// use registry_credentials::host::Host;
+/// use registry_credentials::Location;
 /// let loc: Location = "[2001:DB8:0:0::1]:5000/team".parse()?;
 /// assert_eq!(loc.host(), Host::Ipv6("2001:db8::1".parse()?));
 /// assert_eq!(loc.host().to_string(), "[2001:db8::1]");

@@ -37,27 +37,36 @@
 //! pushed with an image, the credential to send is the first one found
 //! searching the app's scope, then its space, its organization and the
 //! foundation, and inside each scope the most specific location first. The
-//! rules are numbered R1–R21 in the project's `SPEC.md`; the docs name them.
+//! rules are numbered R1–R21 in the repository's `RULES.md`; the docs and tests
+//! name them.
 //!
-//! - [`Reference`] parses an image reference (R1–R6) with a hand-written,
-//!   linear, allocation-free parser, and keeps what was written apart from its
-//!   normalized [`name`](Reference::name).
-//! - [`Location`] is a checked, normalized place a credential is stored under
-//!   (R7–R9); its errors carry the corrected input.
-//! - [`Reference::candidates`] lists the locations that serve a reference,
-//!   most specific first (R10–R12), without allocating.
-//! - [`Scope`], [`App`] and the id types say where a credential lives and who
-//!   is pushing (R13).
-//! - [`CredentialStore`] is the storage trait, with a written contract;
-//!   [`MemoryStore`] is the embedded default.
-//! - [`resolve`], [`resolve_all`] and [`explain`] apply the precedence rules
-//!   (R14, R15) over any store; [`Plan`] and [`select_first`] are the pure
-//!   parts, for stores that answer a whole plan in one query.
-//! - [`Manager`] applies R16–R21 over any store: access rules
-//!   ([`access`]), the [`Directory`] of names, pushes in two phases
-//!   ([`StagedPush`]), and [`Listing`]s in the order cf prints them.
-//! - [`Password`] is a secret: redacted `Debug`, no `Display`, no serde,
-//!   zeroed on drop.
+//! This crate is the core: the rules themselves, over a pluggable store.
+//!
+//! - [`reference`](mod@reference): [`Reference`] parses an image reference (R1–R6) in one
+//!   linear, allocation-free pass, and keeps what was written apart from its
+//!   normalized name.
+//! - [`location`]: [`Location`], a checked, normalized place a credential is
+//!   stored under (R7–R9); its errors carry the corrected input.
+//! - [`candidates`]: the locations that serve a reference, most specific
+//!   first (R10–R12), without allocating. [`host`] is the host grammar both
+//!   share, with Docker Hub's aliases.
+//! - [`scope`]: [`Scope`], [`App`] and the ids, where a credential lives and
+//!   who is pushing (R13).
+//! - [`credential`]: [`Credential`], [`Username`] (R16) and [`Password`], a
+//!   secret: redacted `Debug`, no `Display`, no serde, wiped on drop.
+//! - [`store`]: [`CredentialSource`], the look-up trait resolution needs;
+//!   [`CredentialStore`], which adds management (with R19's one-step
+//!   replacement of an app's credentials); their async, object-safe forms;
+//!   and [`MemoryStore`], the embedded default.
+//! - [`resolve`](mod@resolve): the precedence search (R14, R15), a pure
+//!   [`Plan`](resolve::Plan) over what any store returns, with
+//!   [`resolve`](fn@resolve), `resolve_all`, `explain` and their async forms
+//!   around it.
+//!
+//! Beside it: `registry-credentials-sql` has the database stores (SQLite,
+//! PostgreSQL, passwords encrypted at rest), and `registry-credentials-cf`
+//! the Cloud Foundry model (roles and access rules, the directory,
+//! management, listings) with a cf-style command line.
 //!
 //! # Errors
 //!
@@ -66,7 +75,8 @@
 //! ([`LocationError::hint`]). Store calls fail with [`StoreError`], whose
 //! variants tell a conflict from a missing credential from a backend
 //! failure. Ids and credentials are checked by their constructors
-//! ([`IdError`], [`CredentialError`]). No error message holds a password.
+//! ([`scope::IdError`], [`credential::CredentialError`]). No error message
+//! holds a password.
 //!
 //! # Features
 //!
@@ -77,74 +87,38 @@
 //!   `a.example.co.uk` also yields the candidate `co.uk`.
 //! - `serde`: strings in and out for [`Reference`], [`Location`], the ids and
 //!   [`Username`]; reading validates. [`Password`] has no serde at all.
+//! - `conformance`: [`store::conformance`] and the
+//!   [`store_conformance!`](crate::store_conformance) macro, the suite every
+//!   store backend must pass, to run against your own backend.
 //!
 //! # Non-features
 //!
-//! The crate does no I/O of its own and never reads the clock, the
+//! This crate does no I/O of its own and never reads the clock, the
 //! environment or files: it decides, the caller pulls. It does not talk to
-//! registries, and it does not store keys.
+//! registries, and it does not store keys. (The database stores of
+//! `registry-credentials-sql` do I/O, by their nature.)
 
 // Forbidden here, only denied in Cargo.toml: the counting allocators of the
 // allocation test and the memory bench need their one `unsafe impl`.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod access;
-mod async_store;
-mod candidates;
-mod credential;
-mod directory;
+pub mod candidates;
+pub mod credential;
 mod error;
-mod host;
-mod listing;
-mod location;
+pub mod host;
+pub mod location;
 mod macros;
-mod manage;
-mod memory;
-#[cfg(feature = "postgres")]
-mod postgres;
-mod reference;
-mod resolve;
-mod scope;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod sql;
-#[cfg(feature = "sqlite")]
-mod sqlite;
-mod store;
+pub mod reference;
+pub mod resolve;
+pub mod scope;
+pub mod store;
 mod suffix;
 
-pub use async_store::{resolve_all_async, resolve_async, AsyncCredentialStore, InlineStore};
-pub use candidates::{Candidate, CandidateKind, Candidates};
-pub use credential::{
-    Credential, CredentialError, CredentialUpdate, Password, RegistryCredential, Username,
-    MAX_PASSWORD_LEN, MAX_USERNAME_LEN,
-};
+pub use credential::{Credential, Password, RegistryCredential, Username};
 pub use error::{LocationError, ParseErrorKind, ReferenceError};
-pub use host::{Host, DOCKER_HUB, DOCKER_HUB_ALIASES};
 pub use location::Location;
-pub use memory::MemoryStore;
-#[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
-pub use reference::{Reference, MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN, MAX_TAG_LEN};
-pub use resolve::{
-    explain, resolve, resolve_all, select_first, Attempt, Explanation, Plan, Resolution,
-};
-pub use scope::{App, AppId, IdError, OrgId, Scope, ScopeKind, ScopeRef, SpaceId, MAX_ID_LEN};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::{EncryptionKey, KeyError, Keyring, OpenError, SchemaError, KEY_LEN, MAX_KEY_ID_LEN};
-#[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteOptions, SqliteStore};
-pub use store::{CredentialStore, Key, StoreError};
-
-// Managing credentials: access control, directory, pushes, listings (R16–R21).
-pub use access::{
-    DirectoryAction, GlobalRole, Operation, OrgRole, RoleError, Roles, ScopePath, SpaceRole,
-};
-pub use directory::{Directory, DirectoryError, Name, NameError, MAX_DIRECTORY_NAME_LEN};
-pub use listing::{Listing, Row, Target};
-pub use manage::{Chosen, ManageError, Manager, PermissionError, StagedPush, Started};
-pub use scope::UserId;
-
-/// The README's examples, compiled and run as doc tests.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
+pub use reference::Reference;
+pub use resolve::{resolve, Resolution};
+pub use scope::{App, Scope, ScopeKind};
+pub use store::{CredentialSource, CredentialStore, MemoryStore, StoreError};

@@ -1,35 +1,69 @@
 //! Resolution: which stored credential an image pull uses (R13–R15).
 //!
 //! The decision is pure: [`Plan`] lists the (scope, location) keys to look
-//! up in precedence order, and [`select_first`] picks the winner from what
-//! the store found for them. [`resolve`], [`resolve_all`] and [`explain`]
-//! put the two around a [`CredentialStore`], so sync and async callers (and
-//! a database that answers the whole plan in one query) share one rule.
+//! up in precedence order, and turns what any store found for them into a
+//! [`Resolution`] ([`Plan::resolve`], [`Plan::resolve_all`]). [`resolve`],
+//! [`resolve_all`] and [`explain`] put the two around a [`CredentialSource`],
+//! [`resolve_async`] and [`resolve_all_async`] around an
+//! [`AsyncCredentialSource`], so sync and async callers, and a store that
+//! answers a whole plan in one query, share one rule.
 
 use std::fmt;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::store::{CredentialStore, Key, StoreError};
-use crate::{
-    App, Candidate, CandidateKind, Location, Reference, RegistryCredential, Scope, ScopeKind,
-};
+use crate::candidates::{Candidate, CandidateKind};
+use crate::credential::RegistryCredential;
+use crate::location::Location;
+use crate::reference::Reference;
+use crate::scope::{App, Scope, ScopeKind};
+use crate::store::{AsyncCredentialSource, CredentialSource, Key, StoreError};
 
 /// The keys to look up for one app and one reference, in precedence order:
 /// every candidate of the reference, most specific first, at the app's own
 /// scope, then its space, its organization and the foundation (R14).
 ///
 /// ```
-/// use registry_credentials::{App, Plan, Reference, ScopeKind};
+/// use registry_credentials::resolve::Plan;
+/// use registry_credentials::{App, Reference, ScopeKind};
 /// let app = App::new("o", "s", "a")?;
 /// let image: Reference = "registry.example.com/repo/image".parse()?;
 /// let plan = Plan::new(&app, &image);
 /// assert_eq!(plan.keys().len(), 4 * 3);
-/// assert_eq!(plan.keys()[0].scope.kind(), ScopeKind::App);
-/// assert_eq!(plan.keys()[0].location, "registry.example.com/repo");
-/// assert_eq!(plan.keys()[11].scope.kind(), ScopeKind::Foundation);
-/// assert_eq!(plan.keys()[11].location, "example.com");
+/// assert_eq!(plan.keys()[0].scope().kind(), ScopeKind::App);
+/// assert_eq!(plan.keys()[0].location(), "registry.example.com/repo");
+/// assert_eq!(plan.keys()[11].scope().kind(), ScopeKind::Foundation);
+/// assert_eq!(plan.keys()[11].location(), "example.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A store that answers a whole plan itself (one query for every key)
+/// hands what it found back to the plan, which applies the rules:
+///
+/// ```
+/// use std::sync::Arc;
+/// use registry_credentials::resolve::Plan;
+/// use registry_credentials::{App, Credential, RegistryCredential, Scope, ScopeKind};
+/// let app = App::new("o", "s", "a")?;
+/// let image = "registry.example.com/repo/image".parse()?;
+/// let plan = Plan::new(&app, &image);
+/// // Say the store found something for the space's `example.com` only.
+/// let space_key = plan
+///     .keys()
+///     .iter()
+///     .position(|k| k.scope().kind() == ScopeKind::Space && k.location() == "example.com")
+///     .unwrap();
+/// let found = plan.keys().iter().enumerate().map(|(i, _)| {
+///     (i == space_key).then(|| Arc::new(RegistryCredential::new(
+///         Scope::Space(app.space().clone()),
+///         "example.com".parse().unwrap(),
+///         Credential::new("space-user", "pw").unwrap(),
+///     )))
+/// });
+/// let winner = plan.resolve(found).expect("the space's credential");
+/// assert_eq!(winner.scope_kind(), ScopeKind::Space);
+/// assert_eq!(winner.rank(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -52,7 +86,7 @@ impl<'a> Plan<'a> {
         plan.keys.reserve_exact(plan.candidates.len() * 4);
         for scope in app.scopes() {
             for c in &plan.candidates {
-                plan.keys.push(Key::new(scope, c.as_str()));
+                plan.keys.push(Key::candidate(scope, *c));
             }
         }
         plan
@@ -69,35 +103,51 @@ impl<'a> Plan<'a> {
     }
 
     /// The candidate the key at `index` looks up, and its rank among the
-    /// candidates (0 is the most specific).
-    pub fn candidate(&self, index: usize) -> (Candidate<'a>, usize) {
-        let rank = index % self.candidates.len().max(1);
-        (self.candidates[rank], rank)
+    /// candidates (0 is the most specific); `None` past the last key.
+    pub fn candidate(&self, index: usize) -> Option<(Candidate<'a>, usize)> {
+        if index >= self.keys.len() {
+            return None;
+        }
+        let rank = index % self.candidates.len();
+        Some((self.candidates[rank], rank))
     }
 
-    pub(crate) fn resolution(
+    /// The resolution for `credential`, found at the key at `index`; `None`
+    /// past the last key.
+    pub fn resolution(
         &self,
         index: usize,
         credential: Arc<RegistryCredential>,
-    ) -> Resolution {
-        let (candidate, rank) = self.candidate(index);
-        Resolution {
+    ) -> Option<Resolution> {
+        let (candidate, rank) = self.candidate(index)?;
+        Some(Resolution {
             credential,
             kind: candidate.kind(),
             rank,
-        }
+        })
     }
 
-    /// Every found credential as a resolution, in plan order: the sync and
-    /// async `resolve_all` share this. `found` answers [`keys`](Self::keys).
-    pub(crate) fn resolutions(
+    /// The winner among what a store found for [`keys`](Self::keys),
+    /// answered in key order: the first found (R14), or `None` when nothing
+    /// was (R15). Answers past the last key are ignored.
+    pub fn resolve(
         &self,
-        found: Vec<Option<Arc<RegistryCredential>>>,
+        found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
+    ) -> Option<Resolution> {
+        select_first(found).and_then(|(i, c)| self.resolution(i, c))
+    }
+
+    /// Every found credential as a resolution, winner first: what
+    /// [`resolve_all`] returns. `found` answers [`keys`](Self::keys) in
+    /// order; answers past the last key are ignored.
+    pub fn resolve_all(
+        &self,
+        found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
     ) -> Vec<Resolution> {
         found
             .into_iter()
             .enumerate()
-            .filter_map(|(i, c)| c.map(|c| self.resolution(i, c)))
+            .filter_map(|(i, c)| c.and_then(|c| self.resolution(i, c)))
             .collect()
     }
 }
@@ -105,12 +155,9 @@ impl<'a> Plan<'a> {
 /// The first found credential and its index: the winner (R14), or `None`
 /// when nothing was found (R15). `found` answers a [`Plan`]'s keys in order.
 pub fn select_first(
-    found: Vec<Option<Arc<RegistryCredential>>>,
+    found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
 ) -> Option<(usize, Arc<RegistryCredential>)> {
-    found
-        .into_iter()
-        .enumerate()
-        .find_map(|(i, c)| c.map(|c| (i, c)))
+    crate::store::first_found(found)
 }
 
 /// The credential chosen for a pull, and why.
@@ -177,7 +224,10 @@ impl fmt::Display for Resolution {
 /// error.
 ///
 /// ```
-/// use registry_credentials::*;
+/// use registry_credentials::{
+///     resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential,
+///     Scope, ScopeKind,
+/// };
 /// let store = MemoryStore::new();
 /// let app = App::new("o", "s", "a")?;
 /// let image: Reference = "registry.example.com/repo/image:tag".parse()?;
@@ -199,7 +249,7 @@ impl fmt::Display for Resolution {
 /// assert_eq!(r.location().as_str(), "example.com");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn resolve<S: CredentialStore + ?Sized>(
+pub fn resolve<S: CredentialSource + ?Sized>(
     store: &S,
     app: &App,
     reference: &Reference,
@@ -207,7 +257,7 @@ pub fn resolve<S: CredentialStore + ?Sized>(
     let plan = Plan::new(app, reference);
     Ok(store
         .first_match(plan.keys())?
-        .map(|(i, c)| plan.resolution(i, c)))
+        .and_then(|(i, c)| plan.resolution(i, c)))
 }
 
 /// Every stored credential that serves `reference` for `app`, in precedence
@@ -217,14 +267,48 @@ pub fn resolve<S: CredentialStore + ?Sized>(
 /// # Errors
 ///
 /// [`StoreError::Backend`] when the store fails.
-pub fn resolve_all<S: CredentialStore + ?Sized>(
+pub fn resolve_all<S: CredentialSource + ?Sized>(
     store: &S,
     app: &App,
     reference: &Reference,
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    let found = store.get_many(plan.keys())?;
-    Ok(plan.resolutions(found))
+    Ok(plan.resolve_all(store.get_many(plan.keys())?))
+}
+
+/// [`resolve`] for async stores: the same [`Plan`], so a store that
+/// answers `first_match` in one query resolves in one round trip.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails. Finding nothing is not an
+/// error (R15).
+pub async fn resolve_async<S: AsyncCredentialSource + ?Sized>(
+    store: &S,
+    app: &App,
+    reference: &Reference,
+) -> Result<Option<Resolution>, StoreError> {
+    let plan = Plan::new(app, reference);
+    Ok(store
+        .first_match(plan.keys())
+        .await?
+        .and_then(|(i, c)| plan.resolution(i, c)))
+}
+
+/// [`resolve_all`] for async stores: every stored credential that serves
+/// `reference` for `app`, winner first.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized>(
+    store: &S,
+    app: &App,
+    reference: &Reference,
+) -> Result<Vec<Resolution>, StoreError> {
+    let plan = Plan::new(app, reference);
+    let found = store.get_many(plan.keys()).await?;
+    Ok(plan.resolve_all(found))
 }
 
 /// One (scope, candidate) look-up, as [`explain`] reports it.
@@ -321,7 +405,7 @@ impl fmt::Display for Explanation {
 /// # Errors
 ///
 /// [`StoreError::Backend`] when the store fails.
-pub fn explain<S: CredentialStore + ?Sized>(
+pub fn explain<S: CredentialSource + ?Sized>(
     store: &S,
     app: &App,
     reference: &Reference,
@@ -333,11 +417,11 @@ pub fn explain<S: CredentialStore + ?Sized>(
         .keys()
         .iter()
         .zip(found)
-        .enumerate()
-        .map(|(i, (key, found))| Attempt {
-            scope: key.scope.to_scope(),
-            location: key.location.to_owned(),
-            kind: plan.candidate(i).0.kind(),
+        .zip(plan.candidates().iter().cycle())
+        .map(|((key, found), candidate)| Attempt {
+            scope: key.scope().to_scope(),
+            location: key.location().to_owned(),
+            kind: candidate.kind(),
             found,
         })
         .collect();

@@ -302,7 +302,7 @@ impl fmt::Display for ScopeRef<'_> {
 /// let app = App::new("org-1", "space-1", "app-1")?;
 /// let kinds: Vec<_> = app.scopes().iter().map(|s| s.kind()).collect();
 /// assert_eq!(kinds, ScopeKind::ALL);
-/// # Ok::<(), registry_credentials::IdError>(())
+/// # Ok::<(), registry_credentials::scope::IdError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct App {

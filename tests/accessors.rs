@@ -1,7 +1,9 @@
 //! Every accessor of `Reference` and `Location`, table-driven, with the round
 //! trip `parse(x.to_string()) == x` (R1–R9).
 
-use registry_credentials::{CandidateKind, Host, Location, ParseErrorKind, Reference, ScopeKind};
+use registry_credentials::candidates::CandidateKind;
+use registry_credentials::host::Host;
+use registry_credentials::{Location, ParseErrorKind, Reference, ScopeKind};
 
 macro_rules! reference_table {
     ($($name:ident: $input:expr => {
@@ -154,7 +156,7 @@ fn serde_writes_strings_and_reading_validates() {
     );
     let err = serde_json::from_str::<Location>("\"https://x.example.com\"").unwrap_err();
     assert!(err.to_string().contains("leave out the protocol"), "{err}");
-    assert!(serde_json::from_str::<registry_credentials::OrgId>("\"\"").is_err());
+    assert!(serde_json::from_str::<registry_credentials::scope::OrgId>("\"\"").is_err());
     let u: registry_credentials::Username = serde_json::from_str("\"me\"").unwrap();
     assert_eq!(serde_json::to_string(&u).unwrap(), "\"me\"");
     assert!(serde_json::from_str::<registry_credentials::Username>("\"\"").is_err());

@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 use oci_spec::distribution::Reference as OciReference;
 use proptest::prelude::*;
-use registry_credentials::{Reference, DOCKER_HUB_ALIASES};
+use registry_credentials::host::DOCKER_HUB_ALIASES;
+use registry_credentials::Reference;
 
 /// The documented differences, each with an input that shows it.
 const DIFFERENCES: &[(&str, &str, &str, &str)] = &[

@@ -8,11 +8,10 @@
 //! report that byte. Getting the "too long" error, at the limit's position,
 //! shows the length was checked first, in constant time.
 
-use registry_credentials::{
-    AppId, Credential, CredentialError, IdError, Location, OrgId, ParseErrorKind, Password,
-    Reference, SpaceId, Username, MAX_ID_LEN, MAX_PASSWORD_LEN, MAX_REFERENCE_LEN,
-    MAX_USERNAME_LEN,
-};
+use registry_credentials::credential::{CredentialError, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
+use registry_credentials::reference::MAX_REFERENCE_LEN;
+use registry_credentials::scope::{AppId, IdError, OrgId, SpaceId, MAX_ID_LEN};
+use registry_credentials::{Credential, Location, ParseErrorKind, Password, Reference, Username};
 
 const MB: usize = 1 << 20;
 

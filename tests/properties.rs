@@ -1,9 +1,12 @@
 //! Property tests of the matching rules (R1–R15).
 
 use proptest::prelude::*;
+use registry_credentials::candidates::CandidateKind;
+use registry_credentials::resolve::resolve_all;
+use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{
-    resolve, resolve_all, App, AppId, CandidateKind, Credential, CredentialStore, Location,
-    MemoryStore, OrgId, Reference, RegistryCredential, Scope, ScopeKind, SpaceId,
+    resolve, App, Credential, CredentialStore, Location, MemoryStore, Reference,
+    RegistryCredential, Scope, ScopeKind,
 };
 
 const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -2,6 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use registry_credentials::candidates::CandidateKind;
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::resolve::{explain, resolve_all};
+use registry_credentials::scope::ScopeRef;
+use registry_credentials::store::{Found, Key};
 use registry_credentials::*;
 
 fn app() -> App {
@@ -39,10 +44,11 @@ fn r17_updates_and_deletes_take_effect_on_the_next_resolution() {
     let image = "registry.example.com/repo/img";
     assert_eq!(winner(&store, image).unwrap().2, "s");
 
-    let key = Key::new(space.as_ref(), "registry.example.com");
+    let location: Location = "registry.example.com".parse().unwrap();
     store
         .update(
-            key,
+            space.as_ref(),
+            &location,
             CredentialUpdate::Username(Username::new("s2").unwrap()),
         )
         .unwrap();
@@ -52,7 +58,7 @@ fn r17_updates_and_deletes_take_effect_on_the_next_resolution() {
     assert_eq!(r.credential().username().as_str(), "s2");
     assert_eq!(r.credential().password().expose(), "s-pw", "password kept");
 
-    store.delete(key).unwrap();
+    store.delete(space.as_ref(), &location).unwrap();
     assert_eq!(
         winner(&store, image),
         Some((ScopeKind::Foundation, "example.com".into(), "f".into()))
@@ -79,13 +85,17 @@ fn r16_conflict_leaves_the_stored_credential_untouched() {
 #[test]
 fn r18_deleting_or_updating_a_missing_credential_is_not_found() {
     let store = MemoryStore::new();
-    let key = Key::new(ScopeRef::Foundation, "example.com");
+    let location: Location = "example.com".parse().unwrap();
     assert!(matches!(
-        store.delete(key),
+        store.delete(ScopeRef::Foundation, &location),
         Err(StoreError::NotFound { .. })
     ));
     let e = store
-        .update(key, CredentialUpdate::Password(Password::new("x").unwrap()))
+        .update(
+            ScopeRef::Foundation,
+            &location,
+            CredentialUpdate::Password(Password::new("x").unwrap()),
+        )
         .unwrap_err();
     assert!(matches!(e, StoreError::NotFound { .. }));
     assert!(e.to_string().contains("example.com"));
@@ -172,35 +182,51 @@ fn r15_nothing_found_is_not_an_error() {
     assert_eq!(winner(&MemoryStore::new(), "nginx"), None);
 }
 
-/// A store that implements only the required methods and counts `get`s,
-/// to check the trait's defaults: `get_many` loops over `get`, and
-/// `first_match` selects the first hit.
+/// A store that implements only the required methods and counts the
+/// batch look-ups and the keys they ask for, to check the trait's
+/// defaults: `first_match` (what `resolve` calls) asks `get_many` once for
+/// the whole plan and selects the first hit, and `get` is a batch of one.
 #[derive(Default)]
 struct Minimal {
     inner: MemoryStore,
-    gets: Mutex<usize>,
+    /// (`get_many` calls, keys asked for).
+    gets: Mutex<(usize, usize)>,
+}
+
+impl CredentialSource for Minimal {
+    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+        let mut gets = self.gets.lock().unwrap();
+        gets.0 += 1;
+        gets.1 += keys.len();
+        self.inner.get_many(keys)
+    }
 }
 
 impl CredentialStore for Minimal {
-    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        *self.gets.lock().unwrap() += 1;
-        self.inner.get(key)
-    }
     fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
         self.inner.create(c)
     }
-    fn put(&self, c: RegistryCredential) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        self.inner.put(c)
-    }
     fn update(
         &self,
-        k: Key<'_>,
+        s: ScopeRef<'_>,
+        l: &Location,
         u: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.update(k, u)
+        self.inner.update(s, l, u)
     }
-    fn delete(&self, k: Key<'_>) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.delete(k)
+    fn delete(&self, s: ScopeRef<'_>, l: &Location) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.inner.delete(s, l)
+    }
+    fn replace_app_credential(
+        &self,
+        app: &registry_credentials::scope::AppId,
+        location: Location,
+        credential: Credential,
+    ) -> Result<registry_credentials::store::AppCredentialReplaced, StoreError> {
+        self.inner.replace_app_credential(app, location, credential)
+    }
+    fn delete_scope(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.delete_scope(s)
     }
     fn list(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         self.inner.list(s)
@@ -231,9 +257,17 @@ fn r14_trait_defaults_and_forwarding_impls_agree_with_memory_store() {
     assert_eq!(r.credential().username().as_str(), "o");
     assert_eq!(
         *minimal.gets.lock().unwrap(),
-        12,
-        "one get per key of the plan"
+        (1, 12),
+        "one batch look-up of every key of the plan"
     );
+    // `get` is a batch of one.
+    let org_location: Location = "registry.example.com".parse().unwrap();
+    let got = minimal
+        .get(Key::new(ScopeRef::Org(a.org()), &org_location))
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.username().as_str(), "o");
+    assert_eq!(*minimal.gets.lock().unwrap(), (2, 13));
 
     let shared: Arc<dyn CredentialStore> = Arc::new(minimal);
     let boxed: Box<dyn CredentialStore> = Box::new(Arc::clone(&shared));
@@ -250,20 +284,21 @@ fn r14_trait_defaults_and_forwarding_impls_agree_with_memory_store() {
 }
 
 #[test]
-fn r19_put_replaces_an_app_credential_whole() {
+fn r19_replace_app_credential_replaces_it_whole() {
     let store = MemoryStore::new();
     let a = app();
-    let scope = Scope::App(a.id().clone());
     let loc: Location = "docker.io/library".parse().unwrap();
-    let first = RegistryCredential::new(
-        scope.clone(),
-        loc.clone(),
-        Credential::new("u1", "p1").unwrap(),
-    );
-    assert!(store.put(first).unwrap().is_none());
-    let second = RegistryCredential::new(scope.clone(), loc, Credential::new("u2", "p2").unwrap());
-    let old = store.put(second).unwrap().unwrap();
+    let first = store
+        .replace_app_credential(a.id(), loc.clone(), Credential::new("u1", "p1").unwrap())
+        .unwrap();
+    assert!(first.replaced.is_empty());
+    let second = store
+        .replace_app_credential(a.id(), loc, Credential::new("u2", "p2").unwrap())
+        .unwrap();
+    assert_eq!(second.replaced.len(), 1);
+    let old = &second.replaced[0];
     assert_eq!(old.username().as_str(), "u1");
+    assert_eq!(second.stored.username().as_str(), "u2");
     assert_eq!(store.len(), 1);
     let r = resolve(&store, &a, &"nginx".parse().unwrap())
         .unwrap()

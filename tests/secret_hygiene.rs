@@ -25,10 +25,12 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use registry_credentials::credential::{CredentialError, CredentialUpdate};
+use registry_credentials::resolve::{explain, resolve_all, Attempt, Explanation};
+use registry_credentials::store::{AppCredentialReplaced, Key};
 use registry_credentials::{
-    explain, resolve, resolve_all, App, Attempt, Credential, CredentialError, CredentialStore,
-    CredentialUpdate, Explanation, Key, Location, MemoryStore, Password, Reference,
-    RegistryCredential, Resolution, Scope, StoreError, Username,
+    resolve, App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Password,
+    Reference, RegistryCredential, Resolution, Scope, StoreError, Username,
 };
 
 const SECRET: &str = "Hunter2-S3cr3t-\u{2603}-7f3a";
@@ -124,7 +126,8 @@ fn r21_debug_of_every_type_holding_a_password_is_redacted() {
     for scope in app().scopes() {
         debug_clean("list", &store.list(scope).unwrap(), SECRET);
     }
-    let key = Key::new(Scope::Foundation.as_ref(), "example.com");
+    let location: Location = "example.com".parse().unwrap();
+    let key = Key::new(Scope::Foundation.as_ref(), &location);
     debug_clean("get", &store.get(key).unwrap(), SECRET);
     debug_clean("get_many", &store.get_many(&[key, key]).unwrap(), SECRET);
     debug_clean("first_match", &store.first_match(&[key]).unwrap(), SECRET);
@@ -147,6 +150,18 @@ fn r21_debug_of_every_type_holding_a_password_is_redacted() {
     debug_clean("Attempt", attempt, SECRET);
     // The password is really in there, and reachable where it must be.
     assert_eq!(found.credential().password().expose(), SECRET);
+
+    // An app credential replaced (R19): what was stored and what it
+    // replaced. Last, as it changes the store.
+    let replaced: AppCredentialReplaced = store
+        .replace_app_credential(
+            app().id(),
+            "docker.io".parse().unwrap(),
+            Credential::new("me", SECRET).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(replaced.replaced.len(), 1, "the app held one");
+    debug_clean("AppCredentialReplaced", &replaced, SECRET);
 }
 
 #[test]
@@ -180,16 +195,20 @@ fn r21_no_error_shows_a_password() {
     let conflict = store.create(dup).unwrap_err();
     assert!(matches!(conflict, StoreError::Conflict { .. }));
     error_clean("StoreError::Conflict", &conflict, SECRET);
-    let missing = Key::new(Scope::Foundation.as_ref(), "missing.example.com");
+    let missing: Location = "missing.example.com".parse().unwrap();
     let update = CredentialUpdate::Password(Password::new(SECRET).unwrap());
     error_clean(
         "StoreError::NotFound",
-        &store.update(missing, update).unwrap_err(),
+        &store
+            .update(Scope::Foundation.as_ref(), &missing, update)
+            .unwrap_err(),
         SECRET,
     );
     error_clean(
         "StoreError::NotFound",
-        &store.delete(missing).unwrap_err(),
+        &store
+            .delete(Scope::Foundation.as_ref(), &missing)
+            .unwrap_err(),
         SECRET,
     );
 

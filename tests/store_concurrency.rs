@@ -2,7 +2,7 @@
 //! the store contract: "a reader sees the old one or the new one, never
 //! one's username with the other's password").
 //!
-//! Writer threads create, put, update, delete, get and resolve on one
+//! Writer threads create, replace, update, delete, get and resolve on one
 //! store, each for a fixed number of operations (not for a time: the test
 //! does the same amount of work on a slow machine). Reader threads only
 //! resolve, get and list. Every credential written has the password
@@ -12,7 +12,10 @@
 //!
 //! Each writer owns some keys, which only it writes: it keeps an exact
 //! model of them and checks every result and every read of them against
-//! it (nothing cached: a write is seen by the next read, R17). All writers
+//! it (nothing cached: a write is seen by the next read, R17). Each writer
+//! pushes its own app, so that replacing the app's credential (R19, which
+//! removes every other credential of the app) only touches its own keys;
+//! at the other scopes a replacement is a delete and a create. All writers
 //! also contend on shared keys: each shared key is created exactly once,
 //! and ends holding some writer's last acknowledged update. At the end the
 //! store must equal what the acknowledged operations imply.
@@ -21,9 +24,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::store::Key;
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, CredentialUpdate, Key, Location, MemoryStore,
-    Reference, RegistryCredential, Scope, StoreError,
+    resolve, App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Reference,
+    RegistryCredential, Scope, StoreError,
 };
 
 const WRITERS: usize = 4;
@@ -47,13 +52,15 @@ impl Rng {
     }
 }
 
-fn app() -> App {
-    App::new("o1", "s1", "a1").unwrap()
+/// Writer `t`'s app: every writer's app is in the same space and
+/// organization.
+fn app(t: usize) -> App {
+    App::new("o1", "s1", format!("a{t}")).unwrap()
 }
 
-/// The app's four scopes, in precedence order (R14).
-fn scopes() -> [Scope; 4] {
-    app().scopes().map(|s| s.to_scope())
+/// Writer `t`'s app's four scopes, in precedence order (R14).
+fn scopes(t: usize) -> [Scope; 4] {
+    app(t).scopes().map(|s| s.to_scope())
 }
 
 fn owned_location(thread: usize, j: usize) -> String {
@@ -114,8 +121,12 @@ fn writer(
     shared_creates: &[AtomicUsize; SHARED_KEYS],
     barrier: &Barrier,
 ) -> WriterResult {
-    let scopes = scopes();
-    let app = app();
+    // Every writer's app and scopes, for reading the others' keys.
+    let apps: Vec<App> = (0..WRITERS).map(app).collect();
+    let scopes_of_others: Vec<[Scope; 4]> = (0..WRITERS).map(scopes).collect();
+    let scopes = scopes(t);
+    let app = app(t);
+    let app_scope = Scope::App(app.id().clone());
     let mut rng = Rng::new(t);
     // Generations increase with every write, across all of this thread's
     // keys: a reader never sees a key's generation go back.
@@ -154,17 +165,22 @@ fn writer(
     for _ in 0..OPS_PER_THREAD {
         counts.ops.fetch_add(1, Ordering::Relaxed);
         let j = rng.below(OWNED_KEYS);
-        let scope = scopes[rng.below(4)].clone();
+        let scope_index = rng.below(4);
+        let scope = scopes[scope_index].clone();
         let loc = owned_location(t, j);
         let location: Location = loc.parse().unwrap();
         let mkey = (scope.clone(), loc.clone());
-        let key = Key::new(scope.as_ref(), &loc);
+        let key = Key::new(scope.as_ref(), &location);
         match rng.below(9) {
             0 => {
                 let g = next_generation(&mut generation);
                 let cred = credential(&loc, g);
                 let user = cred.username.as_str().to_owned();
-                let got = store.create(RegistryCredential::new(scope.clone(), location, cred));
+                let got = store.create(RegistryCredential::new(
+                    scope.clone(),
+                    location.clone(),
+                    cred,
+                ));
                 if let std::collections::btree_map::Entry::Vacant(slot) = owned.entry(mkey) {
                     assert_eq!(check_read(&got.expect("create")), g);
                     slot.insert(user);
@@ -174,24 +190,70 @@ fn writer(
                     counts.refused_as_expected.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            1 if scope == app_scope => {
+                // R19: the app's one credential, replacing all it held.
+                let g = next_generation(&mut generation);
+                let cred = credential(&loc, g);
+                let user = cred.username.as_str().to_owned();
+                let done = store
+                    .replace_app_credential(app.id(), location.clone(), cred)
+                    .unwrap();
+                assert_eq!(check_read(&done.stored), g);
+                let replaced: Vec<(String, String)> = done
+                    .replaced
+                    .iter()
+                    .map(|c| {
+                        check_read(c);
+                        assert_eq!(c.scope(), &app_scope);
+                        (
+                            c.location().as_str().to_owned(),
+                            c.username().as_str().to_owned(),
+                        )
+                    })
+                    .collect();
+                // The model: the one at this location first, then the
+                // app's others in location order; afterwards only the new.
+                let mut want: Vec<(String, String)> = Vec::new();
+                if let Some(u) = owned.get(&mkey) {
+                    want.push((loc.clone(), u.clone()));
+                }
+                want.extend(
+                    owned
+                        .iter()
+                        .filter(|((s, l), _)| *s == app_scope && *l != loc)
+                        .map(|((_, l), u)| (l.clone(), u.clone())),
+                );
+                assert_eq!(
+                    replaced, want,
+                    "replace_app_credential returns the ones replaced"
+                );
+                owned.retain(|(s, _), _| *s != app_scope);
+                owned.insert(mkey, user);
+                counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+            }
             1 => {
+                // Elsewhere a replacement is a delete and a create.
                 let cred = credential(&loc, next_generation(&mut generation));
                 let user = cred.username.as_str().to_owned();
-                let before = store
-                    .put(RegistryCredential::new(scope.clone(), location, cred))
-                    .unwrap()
-                    .map(|c| c.username().as_str().to_owned());
+                let before = match store.delete(scope.as_ref(), &location) {
+                    Ok(c) => Some(c.username().as_str().to_owned()),
+                    Err(StoreError::NotFound { .. }) => None,
+                    Err(e) => panic!("delete {loc}: {e}"),
+                };
+                store
+                    .create(RegistryCredential::new(scope.clone(), location, cred))
+                    .expect("create after delete");
                 assert_eq!(
                     before,
                     owned.insert(mkey, user),
-                    "put returns the one replaced"
+                    "delete returns the one replaced"
                 );
                 counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
             }
             2 => {
                 let cred = credential(&loc, next_generation(&mut generation));
                 let user = cred.username.as_str().to_owned();
-                let got = store.update(key, CredentialUpdate::Both(cred));
+                let got = store.update(scope.as_ref(), &location, CredentialUpdate::Both(cred));
                 match owned.get_mut(&mkey) {
                     Some(v) => {
                         assert_eq!(got.expect("update").username().as_str(), user);
@@ -205,7 +267,7 @@ fn writer(
                 }
             }
             3 => {
-                let got = store.delete(key);
+                let got = store.delete(scope.as_ref(), &location);
                 match owned.remove(&mkey) {
                     Some(v) => {
                         assert_eq!(got.expect("delete").username().as_str(), v);
@@ -248,17 +310,20 @@ fn writer(
             }
             6 => {
                 // Another writer's key: never torn, never going back.
+                // At the same kind of scope: its app's, for the app scope.
                 let other = (t + 1 + rng.below(WRITERS - 1)) % WRITERS;
+                let oscope = scopes_of_others[other][scope_index].clone();
                 let oloc = owned_location(other, j);
-                if let Some(c) = store.get(Key::new(scope.as_ref(), &oloc)).unwrap() {
+                let olocation: Location = oloc.parse().unwrap();
+                if let Some(c) = store.get(Key::new(oscope.as_ref(), &olocation)).unwrap() {
                     let g = check_read(&c);
-                    let last = seen.entry((scope.clone(), oloc)).or_insert(0);
+                    let last = seen.entry((oscope, oloc)).or_insert(0);
                     assert!(g >= *last, "a reader saw a key's generation go back");
                     *last = g;
                 }
                 let image: Reference = format!("{}/img", owned_location(other, j)).parse().unwrap();
                 counts.resolves.fetch_add(1, Ordering::Relaxed);
-                if let Some(r) = resolve(store, &app, &image).unwrap() {
+                if let Some(r) = resolve(store, &apps[other], &image).unwrap() {
                     check_read(r.credential());
                     counts.resolves_found.fetch_add(1, Ordering::Relaxed);
                 }
@@ -266,11 +331,13 @@ fn writer(
             _ => {
                 // A shared key: contended updates.
                 let sloc = shared_location(rng.below(SHARED_KEYS));
+                let slocation: Location = sloc.parse().unwrap();
                 let cred = credential(&sloc, next_generation(&mut generation));
                 let user = cred.username.as_str().to_owned();
                 let got = store
                     .update(
-                        Key::new(Scope::Foundation.as_ref(), &sloc),
+                        Scope::Foundation.as_ref(),
+                        &slocation,
                         CredentialUpdate::Both(cred),
                     )
                     .expect("a shared key is never deleted");
@@ -289,18 +356,23 @@ fn writer(
 }
 
 fn reader(t: usize, store: &MemoryStore, counts: &Counts, barrier: &Barrier) {
-    let app = app();
+    let apps: Vec<App> = (0..WRITERS).map(app).collect();
     let mut rng = Rng::new(100 + t);
     barrier.wait();
     for i in 0..OPS_PER_THREAD {
         counts.ops.fetch_add(1, Ordering::Relaxed);
-        let loc = match rng.below(3) {
-            0 => shared_location(rng.below(SHARED_KEYS)),
-            _ => owned_location(rng.below(WRITERS), rng.below(OWNED_KEYS)),
+        // An owned key is resolved as its writer's app, so that its app
+        // credentials are found too.
+        let (loc, app) = match rng.below(3) {
+            0 => (shared_location(rng.below(SHARED_KEYS)), &apps[t % WRITERS]),
+            _ => {
+                let w = rng.below(WRITERS);
+                (owned_location(w, rng.below(OWNED_KEYS)), &apps[w])
+            }
         };
         let image: Reference = format!("{loc}/img").parse().unwrap();
         counts.resolves.fetch_add(1, Ordering::Relaxed);
-        if let Some(r) = resolve(store, &app, &image).unwrap() {
+        if let Some(r) = resolve(store, app, &image).unwrap() {
             check_read(r.credential());
             assert_eq!(r.location().as_str(), loc);
             counts.resolves_found.fetch_add(1, Ordering::Relaxed);

@@ -1,4 +1,4 @@
-//! Model-based tests of the store contract (`CredentialStore`, R13–R18):
+//! Model-based tests of the store contract (`CredentialStore`, R13–R19):
 //! proptest generates sequences of operations, runs each on a store and on
 //! a plain `BTreeMap` model, and compares results and whole contents after
 //! every step.
@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::store::Key;
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, CredentialUpdate, Key, Location, MemoryStore,
-    Password, Reference, RegistryCredential, Scope, StoreError, Username,
+    resolve, App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Password,
+    Reference, RegistryCredential, Scope, StoreError, Username,
 };
 
 /// (username, password): what the model keeps per key.
@@ -75,9 +77,12 @@ enum Change {
 #[derive(Debug, Clone)]
 enum Op {
     Create(usize, usize, u8, u8),
-    Put(usize, usize, u8, u8),
+    /// At an app scope, `replace_app_credential` (R19); elsewhere a delete
+    /// and a create.
+    Replace(usize, usize, u8, u8),
     Update(usize, usize, Change),
     Delete(usize, usize),
+    DeleteScope(usize),
     Get(usize, usize),
     List(usize),
     ListAll,
@@ -96,9 +101,10 @@ fn op() -> impl Strategy<Value = Op> {
     ];
     prop_oneof![
         3 => (s.clone(), l.clone(), v.clone(), v.clone()).prop_map(|(s, l, u, p)| Op::Create(s, l, u, p)),
-        2 => (s.clone(), l.clone(), v.clone(), v.clone()).prop_map(|(s, l, u, p)| Op::Put(s, l, u, p)),
+        2 => (s.clone(), l.clone(), v.clone(), v.clone()).prop_map(|(s, l, u, p)| Op::Replace(s, l, u, p)),
         2 => (s.clone(), l.clone(), change).prop_map(|(s, l, c)| Op::Update(s, l, c)),
         2 => (s.clone(), l.clone()).prop_map(|(s, l)| Op::Delete(s, l)),
+        1 => s.clone().prop_map(Op::DeleteScope),
         1 => (s.clone(), l.clone()).prop_map(|(s, l)| Op::Get(s, l)),
         1 => s.clone().prop_map(Op::List),
         1 => Just(Op::ListAll),
@@ -180,19 +186,69 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                     }
                 }
             }
-            Op::Put(s, l, u, p) => {
+            Op::Replace(s, l, u, p) => {
                 let (scope, loc) = (scopes[*s].clone(), location(*l));
                 let key = (scope.clone(), loc.as_str().to_owned());
                 let cred = Credential::new(username(*u), password(*p)).unwrap();
-                let got = store
-                    .put(RegistryCredential::new(scope, loc, cred))
-                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", ctx())))?;
-                let before = model.insert(key, (username(*u), password(*p)));
-                prop_assert_eq!(got.as_deref().map(value), before, "{}", ctx());
+                let new = (username(*u), password(*p));
+                if let Scope::App(app) = &scope {
+                    // R19: the app's one credential; every other it held,
+                    // at this location or another, is replaced.
+                    let got = store
+                        .replace_app_credential(app, loc, cred)
+                        .map_err(|e| TestCaseError::fail(format!("{}: {e}", ctx())))?;
+                    prop_assert_eq!(entry(&got.stored), (key.clone(), new.clone()));
+                    let replaced: Vec<_> = got.replaced.iter().map(|c| entry(c)).collect();
+                    // The one at the same location first, then the others
+                    // in location order.
+                    let mut want: Vec<_> = model
+                        .get(&key)
+                        .map(|v| (key.clone(), v.clone()))
+                        .into_iter()
+                        .collect();
+                    want.extend(
+                        model
+                            .iter()
+                            .filter(|((sc, l), _)| *sc == scope && *l != key.1)
+                            .map(|(k, v)| (k.clone(), v.clone())),
+                    );
+                    prop_assert_eq!(replaced, want, "{}", ctx());
+                    model.retain(|(sc, _), _| *sc != scope);
+                    model.insert(key, new);
+                } else {
+                    let deleted = match store.delete(scope.as_ref(), &loc) {
+                        Ok(c) => Some(value(&c)),
+                        Err(StoreError::NotFound { .. }) => None,
+                        Err(e) => return Err(TestCaseError::fail(format!("{}: {e}", ctx()))),
+                    };
+                    let stored = store
+                        .create(RegistryCredential::new(scope, loc, cred))
+                        .map_err(|e| TestCaseError::fail(format!("{}: {e}", ctx())))?;
+                    prop_assert_eq!(value(&stored), new.clone(), "{}", ctx());
+                    let before = model.insert(key, new);
+                    prop_assert_eq!(deleted, before, "{}", ctx());
+                }
+            }
+            Op::DeleteScope(s) => {
+                let scope = &scopes[*s];
+                let got: Vec<_> = store
+                    .delete_scope(scope.as_ref())
+                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", ctx())))?
+                    .iter()
+                    .map(|c| entry(c))
+                    .collect();
+                // R13: that scope's credentials, ordered by location; no
+                // other scope's.
+                let want: Vec<_> = model
+                    .iter()
+                    .filter(|((sc, _), _)| sc == scope)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                model.retain(|(sc, _), _| sc != scope);
+                prop_assert_eq!(got, want, "{}", ctx());
             }
             Op::Update(s, l, change) => {
                 let loc = location(*l);
-                let key = Key::new(scopes[*s].as_ref(), loc.as_str());
                 let update = match change {
                     Change::Username(u) => {
                         CredentialUpdate::Username(Username::new(username(*u)).unwrap())
@@ -204,7 +260,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                         CredentialUpdate::Both(Credential::new(username(*u), password(*p)).unwrap())
                     }
                 };
-                let got = store.update(key, update);
+                let got = store.update(scopes[*s].as_ref(), &loc, update);
                 let mkey = (scopes[*s].clone(), loc.as_str().to_owned());
                 match model.get_mut(&mkey) {
                     // R17: updating a missing credential is not found.
@@ -230,7 +286,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
             }
             Op::Delete(s, l) => {
                 let loc = location(*l);
-                let got = store.delete(Key::new(scopes[*s].as_ref(), loc.as_str()));
+                let got = store.delete(scopes[*s].as_ref(), &loc);
                 match model.remove(&(scopes[*s].clone(), loc.as_str().to_owned())) {
                     // R18: deleting a missing credential is not found.
                     None => prop_assert!(
@@ -248,7 +304,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::Get(s, l) => {
                 let loc = location(*l);
                 let got = store
-                    .get(Key::new(scopes[*s].as_ref(), loc.as_str()))
+                    .get(Key::new(scopes[*s].as_ref(), &loc))
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let want = model.get(&(scopes[*s].clone(), loc.as_str().to_owned()));
                 let got = got.as_deref().map(value);
@@ -274,7 +330,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                 let store_keys: Vec<Key<'_>> = keys
                     .iter()
                     .zip(&locs)
-                    .map(|((s, _), loc)| Key::new(scopes[*s].as_ref(), loc.as_str()))
+                    .map(|((s, _), loc)| Key::new(scopes[*s].as_ref(), loc))
                     .collect();
                 let got: Vec<Option<Value>> = store
                     .get_many(&store_keys)
@@ -336,7 +392,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn r13_r18_memory_store_matches_the_model(ops in ops()) {
+    fn r13_r19_memory_store_matches_the_model(ops in ops()) {
         let store = MemoryStore::new();
         check(&store, &ops)?;
         prop_assert_eq!(store.len(), store.list_all().unwrap().len());
@@ -345,7 +401,7 @@ proptest! {
     /// The forwarding impls (`Arc`, `Box<dyn CredentialStore>`) keep the
     /// contract.
     #[test]
-    fn r13_r18_forwarding_stores_match_the_model(ops in ops()) {
+    fn r13_r19_forwarding_stores_match_the_model(ops in ops()) {
         check(Arc::new(MemoryStore::new()), &ops)?;
         let boxed: Box<dyn CredentialStore> = Box::new(MemoryStore::new());
         check(boxed, &ops)?;
@@ -364,8 +420,6 @@ fn r17_memory_store_clones_share_state() {
         Credential::new("u", "p").unwrap(),
     ))
     .unwrap();
-    let got = b
-        .get(Key::new(Scope::Foundation.as_ref(), loc.as_str()))
-        .unwrap();
+    let got = b.get(Key::new(Scope::Foundation.as_ref(), &loc)).unwrap();
     assert_eq!(got.map(|c| value(&c)), Some(("u".into(), "p".into())));
 }

@@ -2,9 +2,10 @@
 //! `shared/conformance/README.md` against the crate. Shared by
 //! `examples/conformance.rs` and `tests/conformance.rs`.
 
+use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{
-    resolve, App, AppId, Credential, CredentialStore, Location, MemoryStore, OrgId, Reference,
-    RegistryCredential, Scope, SpaceId,
+    resolve, App, Credential, CredentialStore, Location, MemoryStore, Reference,
+    RegistryCredential, Scope,
 };
 use serde_json::Value;
 

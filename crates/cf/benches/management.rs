@@ -1,0 +1,220 @@
+//! Create, update and delete throughput on a `MemoryStore` holding 100
+//! thousand credentials, against the plain way to hold them (a std
+//! `HashMap` of scopes to a `HashMap` of locations, behind an `RwLock`), in
+//! the same run.
+//!
+//! Run: `cargo bench -p registry-credentials-cf --bench management`. Names are
+//! `management/<case>/<impl>`; each iteration is one operation, and the
+//! credentials it takes are built outside the timed part.
+
+#![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::scope::ScopeRef;
+use registry_credentials::{
+    Credential, CredentialStore, Location, MemoryStore, Password, RegistryCredential, Scope,
+    StoreError,
+};
+
+#[path = "../../../benches/common/mod.rs"]
+mod common;
+
+/// The peer: what one writes first, with the standard library's maps.
+#[derive(Default)]
+struct NestedStd(RwLock<HashMap<Scope, HashMap<String, Arc<RegistryCredential>>>>);
+
+impl NestedStd {
+    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+        let mut map = self.0.write().unwrap();
+        let table = map.entry(c.scope().clone()).or_default();
+        if table.contains_key(c.location().as_str()) {
+            return Err(StoreError::Conflict {
+                scope: c.scope().clone(),
+                location: c.location().clone(),
+            });
+        }
+        let stored = Arc::new(c);
+        table.insert(stored.location().to_string(), Arc::clone(&stored));
+        Ok(stored)
+    }
+
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        u: CredentialUpdate,
+    ) -> Option<Arc<RegistryCredential>> {
+        let mut map = self.0.write().unwrap();
+        let slot = map.get_mut(&scope.to_scope())?.get_mut(location.as_str())?;
+        let new = Arc::new(slot.updated(u));
+        *slot = Arc::clone(&new);
+        Some(new)
+    }
+
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Arc<RegistryCredential>> {
+        let mut map = self.0.write().unwrap();
+        let scope = scope.to_scope();
+        let table = map.get_mut(&scope)?;
+        let removed = table.remove(location.as_str())?;
+        if table.is_empty() {
+            map.remove(&scope);
+        }
+        Some(removed)
+    }
+}
+
+/// Either store, behind the three operations measured.
+trait Manage {
+    fn create(&self, c: RegistryCredential) -> Arc<RegistryCredential>;
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        u: CredentialUpdate,
+    ) -> Arc<RegistryCredential>;
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Arc<RegistryCredential>;
+}
+
+impl Manage for MemoryStore {
+    fn create(&self, c: RegistryCredential) -> Arc<RegistryCredential> {
+        CredentialStore::create(self, c).expect("a new location")
+    }
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        u: CredentialUpdate,
+    ) -> Arc<RegistryCredential> {
+        CredentialStore::update(self, scope, location, u).expect("a stored credential")
+    }
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Arc<RegistryCredential> {
+        CredentialStore::delete(self, scope, location).expect("a stored credential")
+    }
+}
+
+impl Manage for NestedStd {
+    fn create(&self, c: RegistryCredential) -> Arc<RegistryCredential> {
+        NestedStd::create(self, c).expect("a new location")
+    }
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        u: CredentialUpdate,
+    ) -> Arc<RegistryCredential> {
+        NestedStd::update(self, scope, location, u).expect("a stored credential")
+    }
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Arc<RegistryCredential> {
+        NestedStd::delete(self, scope, location).expect("a stored credential")
+    }
+}
+
+/// `n` credentials that no population holds, at space scope.
+fn fresh(tenants: &common::Tenants, round: u64, n: u64) -> Vec<RegistryCredential> {
+    (0..n)
+        .map(|k| {
+            let space = &tenants.spaces[(k as usize * 7919) % tenants.spaces.len()];
+            RegistryCredential::new(
+                Scope::Space(space.clone()),
+                Location::parse(&format!("new{round}-{k}.example.org/team")).unwrap(),
+                Credential::new("new-user", "new-password").unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn bench_store<S: Manage>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    store: &S,
+    tenants: &common::Tenants,
+    existing: &[Arc<RegistryCredential>],
+) {
+    let mut round = 0u64;
+    g.bench_function(BenchmarkId::new("create", name), |b| {
+        b.iter_custom(|iters| {
+            round += 1;
+            let creds = fresh(tenants, round, iters);
+            let keys: Vec<(Scope, Location)> = creds
+                .iter()
+                .map(|c| (c.scope().clone(), c.location().clone()))
+                .collect();
+            let start = Instant::now();
+            for c in creds {
+                let stored = store.create(black_box(c));
+                assert_eq!(stored.username().as_str(), "new-user");
+            }
+            let took = start.elapsed();
+            for (scope, loc) in &keys {
+                store.delete(scope.as_ref(), loc);
+            }
+            took
+        })
+    });
+    let mut next = 0usize;
+    g.bench_function(BenchmarkId::new("update", name), |b| {
+        b.iter_custom(|iters| {
+            let updates: Vec<CredentialUpdate> = (0..iters)
+                .map(|_| CredentialUpdate::Password(Password::new("rotated").unwrap()))
+                .collect();
+            let start = Instant::now();
+            for u in updates {
+                let c = &existing[next % existing.len()];
+                next = next.wrapping_add(7919);
+                let new = store.update(black_box(c.scope().as_ref()), black_box(c.location()), u);
+                assert_eq!(new.password().expose(), "rotated");
+            }
+            start.elapsed()
+        })
+    });
+    g.bench_function(BenchmarkId::new("delete", name), |b| {
+        b.iter_custom(|iters| {
+            round += 1;
+            let creds = fresh(tenants, round, iters);
+            let keys: Vec<(Scope, Location)> = creds
+                .iter()
+                .map(|c| (c.scope().clone(), c.location().clone()))
+                .collect();
+            for c in creds {
+                store.create(c);
+            }
+            let start = Instant::now();
+            for (scope, loc) in &keys {
+                let removed = store.delete(black_box(scope.as_ref()), black_box(loc));
+                assert_eq!(removed.location(), loc);
+            }
+            start.elapsed()
+        })
+    });
+}
+
+fn management(c: &mut Criterion) {
+    let mut g = c.benchmark_group("management");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(2));
+    g.warm_up_time(Duration::from_millis(500));
+    let p = common::Population::new(100_000);
+    let existing = p.store.list_all().unwrap();
+    let peer = NestedStd::default();
+    for c in &existing {
+        NestedStd::create(&peer, RegistryCredential::clone(c)).unwrap();
+    }
+    bench_store(&mut g, "memory-store", &p.store, &p.tenants, &existing);
+    bench_store(&mut g, "std-nested-hashmap", &peer, &p.tenants, &existing);
+    assert_eq!(
+        p.store.len(),
+        existing.len(),
+        "every bench leaves the store as it was"
+    );
+    g.finish();
+}
+
+criterion_group!(benches, management);
+criterion_main!(benches);

@@ -1,0 +1,910 @@
+//! The platform's directory: which organizations, spaces and apps exist,
+//! with their names, and which roles each user holds.
+//!
+//! The store keys credentials by ids alone ([`Scope`]); the directory is
+//! what knows that an app sits in a space of an organization (for the
+//! access rules, R20, R21) and what each is called (for listings).
+//!
+//! [`Directory`] is the trait a platform implements over its own records
+//! (cf's Cloud Controller, a database); [`MemoryDirectory`] keeps one in
+//! memory. A directory does no access control: the
+//! [`Manager`](crate::manage::Manager) checks the caller's roles before it
+//! changes one, and a platform operator uses the directory directly to set
+//! up the first admin or to restore one.
+
+use std::collections::BTreeMap;
+use std::error::Error as StdError;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::{App, Scope};
+
+use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
+
+/// The longest name accepted, in bytes.
+pub const MAX_DIRECTORY_NAME_LEN: usize = 255;
+
+/// Why a name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The name is empty.
+    #[error("the name is empty; give a name")]
+    Empty,
+    /// The name is too long.
+    #[error("the name is {len} bytes long, more than the {MAX_DIRECTORY_NAME_LEN} allowed")]
+    TooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// The name has white space or a control character.
+    #[error("the name contains white space or a control character at byte {at}; remove it")]
+    BadCharacter {
+        /// Where.
+        at: usize,
+    },
+}
+
+/// The name of an organization, space or app: non-empty, at most 255
+/// bytes, without white space or control characters.
+///
+/// ```
+/// use registry_credentials_cf::directory::Name;
+/// let name: Name = "my-app".parse()?;
+/// assert_eq!(name.as_str(), "my-app");
+/// assert!("my app".parse::<Name>().is_err());
+/// # Ok::<(), registry_credentials_cf::directory::NameError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(Box<str>);
+
+impl Name {
+    /// Checks and wraps a name.
+    ///
+    /// # Errors
+    ///
+    /// [`NameError`] when it is empty, too long, or has white space or a
+    /// control character.
+    pub fn new(name: impl AsRef<str>) -> Result<Self, NameError> {
+        let name = name.as_ref();
+        if name.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if name.len() > MAX_DIRECTORY_NAME_LEN {
+            return Err(NameError::TooLong { len: name.len() });
+        }
+        if let Some((at, _)) = name
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || c.is_control())
+        {
+            return Err(NameError::BadCharacter { at });
+        }
+        Ok(Name(name.into()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Name({:?})", &*self.0)
+    }
+}
+
+impl FromStr for Name {
+    type Err = NameError;
+    fn from_str(s: &str) -> Result<Self, NameError> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<&str> for Name {
+    type Error = NameError;
+    fn try_from(s: &str) -> Result<Self, NameError> {
+        Self::new(s)
+    }
+}
+
+/// Names compare as their text, so maps keyed by names are searched with a
+/// `&str`.
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why the directory refused a change. A refused change leaves it as it
+/// was.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DirectoryError {
+    /// The id is already used.
+    #[error("{what} id `{id}` is already used; choose another id")]
+    IdTaken {
+        /// Organization, space or app.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// The name is already used where it must be unique: among
+    /// organizations, among a organization's spaces, among a space's apps.
+    #[error("{what} `{name}` already exists{where_}; choose another name")]
+    NameTaken {
+        /// Organization, space or app.
+        what: &'static str,
+        /// The name.
+        name: Name,
+        /// Where, for a space or an app (` in organization `x``).
+        where_: String,
+    },
+    /// The organization, space or app named by id does not exist.
+    #[error("no {what} has the id `{id}`; create it first")]
+    Unknown {
+        /// Organization, space or app.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// The directory's backend failed; nothing is known to have changed.
+    #[error("the directory failed{}", if *retryable { " (retry later)" } else { "" })]
+    Backend {
+        /// True when the same call may succeed later.
+        retryable: bool,
+        /// The backend's error.
+        #[source]
+        source: Arc<dyn StdError + Send + Sync>,
+    },
+}
+
+/// Where a scope sits: the place an access decision is about, owned (see
+/// [`ScopePath`] for the borrowed form the access rules take).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// The whole platform.
+    Foundation,
+    /// An organization.
+    Org(OrgId),
+    /// A space of an organization.
+    Space(OrgId, SpaceId),
+    /// An app, with its space and organization.
+    App(App),
+}
+
+impl Place {
+    /// The borrowed form, for the [`access`](crate::access) rules.
+    pub fn as_path(&self) -> ScopePath<'_> {
+        match self {
+            Place::Foundation => ScopePath::Foundation,
+            Place::Org(org) => ScopePath::Org(org),
+            Place::Space(org, space) => ScopePath::Space(org, space),
+            Place::App(app) => ScopePath::App(app),
+        }
+    }
+}
+
+/// Organizations, spaces and apps with their names, and every user's roles:
+/// what the access rules and listings need to know about the platform.
+///
+/// # Contract
+///
+/// - Organization names are unique on the platform, space names inside
+///   their organization, app names inside their space, as in cf; ids are
+///   never reused (R13). A change that would break this fails with
+///   [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`] and
+///   changes nothing.
+/// - Every call sees every change that returned before it began.
+/// - Implementations are `Send + Sync`; calls take `&self`, so a directory
+///   is shared between threads and handlers as it is.
+///
+/// The look-ups have no defaults; [`place`](Self::place) and
+/// [`describe`](Self::describe) are built on them.
+pub trait Directory: Send + Sync {
+    /// The roles of `user`; none for a user the directory has never seen.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError>;
+
+    /// The organization called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError>;
+
+    /// The space of `org` called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError>;
+
+    /// The app of `space` called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError>;
+
+    /// The name of `org`, if it exists.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError>;
+
+    /// The organization and name of `space`, if it exists.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError>;
+
+    /// The app with id `app` (its space and organization) and its name, if
+    /// it exists.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError>;
+
+    /// The apps of `space` with their names, in name order.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError>;
+
+    /// Adds an organization.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::IdTaken`], [`DirectoryError::NameTaken`],
+    /// [`DirectoryError::Backend`].
+    fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError>;
+
+    /// Adds a space to `org`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `org` does not exist,
+    /// [`DirectoryError::IdTaken`], [`DirectoryError::NameTaken`],
+    /// [`DirectoryError::Backend`].
+    fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError>;
+
+    /// Adds an app to `space`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `space` does not exist,
+    /// [`DirectoryError::IdTaken`], [`DirectoryError::NameTaken`],
+    /// [`DirectoryError::Backend`].
+    fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError>;
+
+    /// Gives `user` a global role.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError>;
+
+    /// Gives `user` a role in `org`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `org` does not exist,
+    /// [`DirectoryError::Backend`].
+    fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError>;
+
+    /// Gives `user` a role in `space`, which also makes the user an Org
+    /// User of the space's organization (R21).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `space` does not exist,
+    /// [`DirectoryError::Backend`].
+    fn grant_space(
+        &self,
+        user: UserId,
+        space: &SpaceId,
+        role: SpaceRole,
+    ) -> Result<(), DirectoryError>;
+
+    /// Where `scope` sits, for an access decision; `None` when the
+    /// directory does not know it.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn place(&self, scope: &Scope) -> Result<Option<Place>, DirectoryError> {
+        Ok(match scope {
+            Scope::Foundation => Some(Place::Foundation),
+            Scope::Org(org) => self.org_name(org)?.map(|_| Place::Org(org.clone())),
+            Scope::Space(space) => self
+                .space(space)?
+                .map(|(org, _)| Place::Space(org, space.clone())),
+            Scope::App(app) => self.app(app)?.map(|(app, _)| Place::App(app)),
+        })
+    }
+
+    /// `scope` in words, by name: `the foundation`, ``organization `myorg` ``,
+    /// ``space `myspace` of organization `myorg` ``, ``app `myapp` in space
+    /// `myspace` ``. Ids stand in for names the directory does not know.
+    /// Names are printed with control characters escaped (R21).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn describe(&self, scope: &Scope) -> Result<String, DirectoryError> {
+        let org_label = |org: &OrgId| -> Result<String, DirectoryError> {
+            Ok(self
+                .org_name(org)?
+                .map_or_else(|| org.to_string(), |n| n.to_string()))
+        };
+        let space_label = |space: &SpaceId| -> Result<String, DirectoryError> {
+            Ok(self
+                .space(space)?
+                .map_or_else(|| space.to_string(), |(_, n)| n.to_string()))
+        };
+        Ok(match scope {
+            Scope::Foundation => "the foundation".to_owned(),
+            Scope::Org(org) => format!("organization `{}`", org_label(org)?),
+            Scope::Space(space) => match self.space(space)? {
+                Some((org, name)) => {
+                    format!("space `{name}` of organization `{}`", org_label(&org)?)
+                }
+                None => format!("space `{space}`"),
+            },
+            Scope::App(app) => match self.app(app)? {
+                Some((a, name)) => {
+                    format!("app `{name}` in space `{}`", space_label(a.space())?)
+                }
+                None => format!("app `{app}`"),
+            },
+        })
+    }
+}
+
+macro_rules! forward_directory {
+    ($($ty:ty),*) => {$(
+        impl<D: Directory + ?Sized> Directory for $ty {
+            fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
+                (**self).roles(user)
+            }
+            fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
+                (**self).org_by_name(name)
+            }
+            fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
+                (**self).space_by_name(org, name)
+            }
+            fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
+                (**self).app_by_name(space, name)
+            }
+            fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
+                (**self).org_name(org)
+            }
+            fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
+                (**self).space(space)
+            }
+            fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError> {
+                (**self).app(app)
+            }
+            fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
+                (**self).apps_in(space)
+            }
+            fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
+                (**self).add_org(id, name)
+            }
+            fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
+                (**self).add_space(id, org, name)
+            }
+            fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
+                (**self).add_app(id, space, name)
+            }
+            fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
+                (**self).grant_global(user, role)
+            }
+            fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
+                (**self).grant_org(user, org, role)
+            }
+            fn grant_space(&self, user: UserId, space: &SpaceId, role: SpaceRole) -> Result<(), DirectoryError> {
+                (**self).grant_space(user, space, role)
+            }
+            fn place(&self, scope: &Scope) -> Result<Option<Place>, DirectoryError> {
+                (**self).place(scope)
+            }
+            fn describe(&self, scope: &Scope) -> Result<String, DirectoryError> {
+                (**self).describe(scope)
+            }
+        }
+    )*};
+}
+
+forward_directory!(&D, Box<D>, Arc<D>);
+
+#[derive(Debug, Clone)]
+struct SpaceEntry {
+    org: OrgId,
+    name: Name,
+}
+
+#[derive(Debug, Clone)]
+struct AppEntry {
+    app: App,
+    name: Name,
+}
+
+/// A [`Directory`] in memory: the embedded default.
+///
+/// Clones share one directory (an `Arc<RwLock<…>>` inside). Every look-up,
+/// by id or by name, is a map look-up.
+///
+/// ```
+/// use registry_credentials::scope::{OrgId, SpaceId};
+/// use registry_credentials::{Scope, ScopeKind};
+/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+///
+/// let dir = MemoryDirectory::new();
+/// let org = OrgId::new("org-1")?;
+/// let space = SpaceId::new("space-1")?;
+/// dir.add_org(org.clone(), Name::new("myorg")?)?;
+/// dir.add_space(space.clone(), &org, Name::new("myspace")?)?;
+/// assert_eq!(dir.space_by_name(&org, "myspace")?, Some(space.clone()));
+/// let scope = Scope::Space(space);
+/// assert_eq!(dir.place(&scope)?.map(|p| p.as_path().kind()), Some(ScopeKind::Space));
+/// assert_eq!(dir.describe(&scope)?, "space `myspace` of organization `myorg`");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryDirectory {
+    tables: Arc<RwLock<Tables>>,
+}
+
+impl fmt::Debug for MemoryDirectory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.read();
+        f.debug_struct("MemoryDirectory")
+            .field("orgs", &t.orgs.len())
+            .field("spaces", &t.spaces.len())
+            .field("apps", &t.apps.len())
+            .field("users", &t.users.len())
+            .finish()
+    }
+}
+
+impl MemoryDirectory {
+    /// An empty directory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // No code that can panic runs while a change is half made, so a
+    // poisoned lock is still sound.
+    fn read(&self) -> RwLockReadGuard<'_, Tables> {
+        self.tables.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Tables> {
+        self.tables.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every user that holds a role, with the roles, in id order.
+    pub fn users(&self) -> Vec<(UserId, Roles)> {
+        self.read()
+            .users
+            .iter()
+            .map(|(u, r)| (u.clone(), r.clone()))
+            .collect()
+    }
+
+    /// Every organization, with its name, in id order.
+    pub fn orgs(&self) -> Vec<(OrgId, Name)> {
+        self.read()
+            .orgs
+            .iter()
+            .map(|(o, n)| (o.clone(), n.clone()))
+            .collect()
+    }
+
+    /// Every space, with its organization and name, in id order.
+    pub fn spaces(&self) -> Vec<(SpaceId, OrgId, Name)> {
+        self.read()
+            .spaces
+            .iter()
+            .map(|(id, e)| (id.clone(), e.org.clone(), e.name.clone()))
+            .collect()
+    }
+
+    /// Every app, with its name, in id order.
+    pub fn apps(&self) -> Vec<(App, Name)> {
+        self.read()
+            .apps
+            .values()
+            .map(|e| (e.app.clone(), e.name.clone()))
+            .collect()
+    }
+}
+
+impl Directory for MemoryDirectory {
+    fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
+        Ok(self.read().users.get(user).cloned().unwrap_or_default())
+    }
+    fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
+        Ok(self.read().org_id(name).cloned())
+    }
+    fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
+        Ok(self.read().space_id(org, name).cloned())
+    }
+    fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
+        Ok(self.read().app_id(space, name).cloned())
+    }
+    fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
+        Ok(self.read().org_name(org).cloned())
+    }
+    fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
+        Ok(self
+            .read()
+            .spaces
+            .get(space)
+            .map(|e| (e.org.clone(), e.name.clone())))
+    }
+    fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError> {
+        Ok(self
+            .read()
+            .apps
+            .get(app)
+            .map(|e| (e.app.clone(), e.name.clone())))
+    }
+    fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
+        let t = self.read();
+        Ok(t.app_names
+            .get(space)
+            .into_iter()
+            .flat_map(|names| names.values())
+            .filter_map(|id| t.apps.get(id))
+            .map(|e| (e.app.clone(), e.name.clone()))
+            .collect())
+    }
+    fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
+        self.write().add_org(id, name)
+    }
+    fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
+        self.write().add_space(id, org, name)
+    }
+    fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
+        self.write().add_app(id, space, name)
+    }
+    fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
+        self.write()
+            .users
+            .entry(user)
+            .or_default()
+            .grant_global(role);
+        Ok(())
+    }
+    fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
+        self.write().grant_org(user, org, role)
+    }
+    fn grant_space(
+        &self,
+        user: UserId,
+        space: &SpaceId,
+        role: SpaceRole,
+    ) -> Result<(), DirectoryError> {
+        self.write().grant_space(user, space, role)
+    }
+}
+
+/// The maps behind a [`MemoryDirectory`], changed under its write lock.
+#[derive(Debug, Default)]
+struct Tables {
+    orgs: BTreeMap<OrgId, Name>,
+    spaces: BTreeMap<SpaceId, SpaceEntry>,
+    apps: BTreeMap<AppId, AppEntry>,
+    users: BTreeMap<UserId, Roles>,
+    // Indexes by name.
+    org_names: BTreeMap<Name, OrgId>,
+    space_names: BTreeMap<OrgId, BTreeMap<Name, SpaceId>>,
+    app_names: BTreeMap<SpaceId, BTreeMap<Name, AppId>>,
+}
+
+impl Tables {
+    /// Adds an organization.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`].
+    fn add_org(&mut self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
+        if self.orgs.contains_key(&id) {
+            return Err(DirectoryError::IdTaken {
+                what: "organization",
+                id: id.to_string(),
+            });
+        }
+        if self.org_id(name.as_str()).is_some() {
+            return Err(DirectoryError::NameTaken {
+                what: "organization",
+                name,
+                where_: String::new(),
+            });
+        }
+        self.org_names.insert(name.clone(), id.clone());
+        self.orgs.insert(id, name);
+        Ok(())
+    }
+
+    /// Adds a space to `org`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `org` does not exist,
+    /// [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`].
+    fn add_space(&mut self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
+        let org_name = self
+            .org_name(org)
+            .ok_or_else(|| unknown("organization", org))?;
+        if self.spaces.contains_key(&id) {
+            return Err(DirectoryError::IdTaken {
+                what: "space",
+                id: id.to_string(),
+            });
+        }
+        if self.space_id(org, name.as_str()).is_some() {
+            return Err(DirectoryError::NameTaken {
+                what: "space",
+                where_: format!(" in organization `{org_name}`"),
+                name,
+            });
+        }
+        self.space_names
+            .entry(org.clone())
+            .or_default()
+            .insert(name.clone(), id.clone());
+        self.spaces.insert(
+            id,
+            SpaceEntry {
+                org: org.clone(),
+                name,
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds an app to `space`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `space` does not exist,
+    /// [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`].
+    fn add_app(&mut self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
+        let entry = self
+            .spaces
+            .get(space)
+            .ok_or_else(|| unknown("space", space))?;
+        if self.apps.contains_key(&id) {
+            return Err(DirectoryError::IdTaken {
+                what: "app",
+                id: id.to_string(),
+            });
+        }
+        if self.app_id(space, name.as_str()).is_some() {
+            return Err(DirectoryError::NameTaken {
+                what: "app",
+                where_: format!(" in space `{}`", entry.name),
+                name,
+            });
+        }
+        let app = App::from_ids(entry.org.clone(), space.clone(), id.clone());
+        self.app_names
+            .entry(space.clone())
+            .or_default()
+            .insert(name.clone(), id.clone());
+        self.apps.insert(id, AppEntry { app, name });
+        Ok(())
+    }
+
+    /// Gives `user` a role in `org`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `org` does not exist.
+    fn grant_org(
+        &mut self,
+        user: UserId,
+        org: &OrgId,
+        role: OrgRole,
+    ) -> Result<(), DirectoryError> {
+        if !self.orgs.contains_key(org) {
+            return Err(unknown("organization", org));
+        }
+        self.users
+            .entry(user)
+            .or_default()
+            .grant_org(org.clone(), role);
+        Ok(())
+    }
+
+    /// Gives `user` a role in `space`, which also makes the user an Org
+    /// User of the space's organization (R21).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `space` does not exist.
+    fn grant_space(
+        &mut self,
+        user: UserId,
+        space: &SpaceId,
+        role: SpaceRole,
+    ) -> Result<(), DirectoryError> {
+        let org = self
+            .spaces
+            .get(space)
+            .map(|e| e.org.clone())
+            .ok_or_else(|| unknown("space", space))?;
+        self.users
+            .entry(user)
+            .or_default()
+            .grant_space(org, space.clone(), role);
+        Ok(())
+    }
+
+    /// The name of `org`.
+    fn org_name(&self, org: &OrgId) -> Option<&Name> {
+        self.orgs.get(org)
+    }
+
+    /// The organization called `name`.
+    fn org_id(&self, name: &str) -> Option<&OrgId> {
+        self.org_names.get(name)
+    }
+
+    /// The space of `org` called `name`.
+    fn space_id(&self, org: &OrgId, name: &str) -> Option<&SpaceId> {
+        self.space_names.get(org)?.get(name)
+    }
+
+    /// The app of `space` called `name`.
+    fn app_id(&self, space: &SpaceId, name: &str) -> Option<&AppId> {
+        self.app_names.get(space)?.get(name)
+    }
+}
+
+fn unknown(what: &'static str, id: &impl fmt::Display) -> DirectoryError {
+    DirectoryError::Unknown {
+        what,
+        id: id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> (MemoryDirectory, OrgId, SpaceId) {
+        let d = MemoryDirectory::new();
+        let org = OrgId::new("o1").unwrap();
+        let space = SpaceId::new("s1").unwrap();
+        d.add_org(org.clone(), Name::new("myorg").unwrap()).unwrap();
+        d.add_space(space.clone(), &org, Name::new("myspace").unwrap())
+            .unwrap();
+        (d, org, space)
+    }
+
+    #[test]
+    fn names_are_unique_where_cf_wants_them() {
+        let (d, org, space) = dir();
+        let e = d
+            .add_org(OrgId::new("o2").unwrap(), Name::new("myorg").unwrap())
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "organization `myorg` already exists; choose another name"
+        );
+        let e = d
+            .add_space(
+                SpaceId::new("s2").unwrap(),
+                &org,
+                Name::new("myspace").unwrap(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "space `myspace` already exists in organization `myorg`; choose another name"
+        );
+        d.add_app(AppId::new("a1").unwrap(), &space, Name::new("app").unwrap())
+            .unwrap();
+        assert!(d
+            .add_app(AppId::new("a2").unwrap(), &space, Name::new("app").unwrap())
+            .is_err());
+        assert_eq!(d.apps().len(), 1);
+        let e = d
+            .add_space(
+                SpaceId::new("s3").unwrap(),
+                &OrgId::new("nope").unwrap(),
+                Name::new("x").unwrap(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no organization has the id `nope`; create it first"
+        );
+        // R13: an id is never taken twice.
+        let e = d
+            .add_org(org.clone(), Name::new("other").unwrap())
+            .unwrap_err();
+        assert!(matches!(e, DirectoryError::IdTaken { .. }));
+    }
+
+    #[test]
+    fn r21_space_role_grants_org_membership() {
+        let (d, org, space) = dir();
+        let u = UserId::new("u").unwrap();
+        d.grant_space(u.clone(), &space, SpaceRole::Auditor)
+            .unwrap();
+        assert!(d.roles(&u).unwrap().has_org_role(&org, OrgRole::User));
+        assert!(d
+            .roles(&UserId::new("nobody").unwrap())
+            .unwrap()
+            .org_roles()
+            .next()
+            .is_none());
+    }
+
+    #[test]
+    fn describe_uses_names_and_place_finds_the_parents() {
+        let (d, org, space) = dir();
+        let id = AppId::new("a1").unwrap();
+        d.add_app(id.clone(), &space, Name::new("a").unwrap())
+            .unwrap();
+        assert_eq!(
+            d.describe(&Scope::App(id.clone())).unwrap(),
+            "app `a` in space `myspace`"
+        );
+        assert_eq!(
+            d.describe(&Scope::Space(space.clone())).unwrap(),
+            "space `myspace` of organization `myorg`"
+        );
+        assert_eq!(
+            d.place(&Scope::App(id.clone())).unwrap(),
+            Some(Place::App(App::from_ids(org.clone(), space.clone(), id)))
+        );
+        assert_eq!(
+            d.place(&Scope::Space(space.clone())).unwrap(),
+            Some(Place::Space(org, space))
+        );
+        assert_eq!(
+            d.place(&Scope::App(AppId::new("nope").unwrap())).unwrap(),
+            None
+        );
+        assert!(Name::new("a b").is_err());
+        assert!(Name::new("").is_err());
+    }
+
+    #[test]
+    fn clones_share_one_directory() {
+        let (d, _, _) = dir();
+        let clone = d.clone();
+        clone
+            .add_org(OrgId::new("o9").unwrap(), Name::new("nine").unwrap())
+            .unwrap();
+        assert!(d.org_by_name("nine").unwrap().is_some());
+    }
+}

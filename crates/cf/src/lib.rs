@@ -1,0 +1,66 @@
+//! The Cloud Foundry model over [`registry_credentials`]: who may change
+//! and see which registry credentials (R20, R21), the directory of
+//! organizations, spaces, apps and roles, management with pushes in two
+//! phases (R16–R19), and listings as `cf registry-credentials` prints them.
+//!
+//! ```
+//! use registry_credentials::scope::UserId;
+//! use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
+//! use registry_credentials_cf::access::{GlobalRole, SpaceRole};
+//! use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+//! use registry_credentials_cf::manage::Manager;
+//!
+//! let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+//! let admin = UserId::new("admin")?;
+//! m.directory().grant_global(admin.clone(), GlobalRole::Admin)?;
+//! let org = m.create_org(&admin, Name::new("myorg")?)?;
+//! let space = m.create_space(&admin, &org, Name::new("myspace")?)?;
+//! m.create(&admin, RegistryCredential::new(
+//!     Scope::Org(org),
+//!     "registry.example.com".parse()?,
+//!     Credential::new("org-user", "org-password")?,
+//! ))?;
+//! let staged = m.stage(&admin, &space, &Name::new("myapp")?, "registry.example.com/team/app".parse()?, None)?;
+//! assert_eq!(staged.chosen().source(), Some("organization"));
+//! staged.started()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`access`]: the rules of R20 and R21 as pure functions of a user's
+//!   [`Roles`](access::Roles) and a place: no store, no directory, no I/O.
+//! - [`directory`]: the [`Directory`](directory::Directory) trait a
+//!   platform implements over its own records, and
+//!   [`MemoryDirectory`](directory::MemoryDirectory).
+//! - [`manage`]: [`Manager`](manage::Manager) over a sync store and
+//!   [`AsyncManager`](manage::AsyncManager) over an async one (PostgreSQL),
+//!   sharing every decision; pushes in two phases
+//!   ([`StagedPush`](manage::StagedPush)) whose start replaces the app's
+//!   credentials in one step (R19).
+//! - [`listing`]: rows in R21's order and the table cf prints.
+//!
+//! The cf-style command line is the example `cf` of this crate:
+//! `cargo run -p registry-credentials-cf --example cf -- help`.
+//!
+//! # Features
+//!
+//! - `sqlite`: the cf tool keeps its credentials in an encrypted SQLite
+//!   file (`registry-credentials-sql`'s `SqliteStore`).
+//! - `postgres`: brings in `registry-credentials-sql`'s `PostgresStore`, to
+//!   run [`AsyncManager`](manage::AsyncManager) over it.
+//!
+//! Neither is on by default.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod directory;
+pub mod listing;
+pub mod manage;
+
+/// The repository README's examples, compiled and run as doc tests here,
+/// where the core, the database stores and this crate are all in reach.
+#[doc = include_str!("../../../README.md")]
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres"))]
+pub struct ReadmeDoctests;

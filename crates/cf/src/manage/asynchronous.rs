@@ -1,0 +1,223 @@
+//! [`AsyncManager`]: management over an async store.
+
+use std::sync::Arc;
+
+use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::resolve::resolve_async;
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::store::AsyncCredentialStore;
+use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
+
+use super::blocking::directory_calls;
+use super::{rows_of, Chosen, Gate, ManageError, StagedPush, Started};
+use crate::access::{Operation, OrgRole, SpaceRole};
+use crate::directory::{Directory, DirectoryError, MemoryDirectory, Name};
+use crate::listing::{Listing, Target};
+
+/// [`Manager`](super::Manager) for async services: the same calls, rules
+/// and errors over an [`AsyncCredentialStore`] (a `PostgresStore`, or
+/// `Arc<dyn AsyncCredentialStore>`). The directory is sync: its calls are
+/// look-ups in memory or in an embedded database.
+///
+/// ```
+/// use std::sync::Arc;
+/// use registry_credentials::scope::UserId;
+/// use registry_credentials::store::{AsyncCredentialStore, InlineStore};
+/// use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
+/// use registry_credentials_cf::access::GlobalRole;
+/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::manage::AsyncManager;
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::task::{Context, Poll, Wake, Waker};
+/// #     struct Noop;
+/// #     impl Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// #     let waker = Waker::from(std::sync::Arc::new(Noop));
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(&waker);
+/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let store: Arc<dyn AsyncCredentialStore> = Arc::new(InlineStore(MemoryStore::new()));
+/// let m = AsyncManager::new(store, MemoryDirectory::new());
+/// let admin = UserId::new("admin")?;
+/// m.directory().grant_global(admin.clone(), GlobalRole::Admin)?;
+/// let org = m.create_org(&admin, Name::new("o")?)?;
+/// let space = m.create_space(&admin, &org, Name::new("s")?)?;
+/// let staged = m
+///     .stage(&admin, &space, &Name::new("app")?, "nginx".parse()?, Some(Credential::new("me", "pw")?))
+///     .await?;
+/// let started = staged.started().await?;
+/// assert_eq!(started.stored().unwrap().location().as_str(), "docker.io/library");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct AsyncManager<S, D = MemoryDirectory> {
+    store: S,
+    directory: D,
+}
+
+impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
+    /// A manager over `store` and `directory`.
+    pub fn new(store: S, directory: D) -> Self {
+        AsyncManager { store, directory }
+    }
+
+    directory_calls!();
+
+    /// [`Manager::create`](super::Manager::create), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::create`](super::Manager::create).
+    pub async fn create(
+        &self,
+        caller: &UserId,
+        credential: RegistryCredential,
+    ) -> Result<Arc<RegistryCredential>, ManageError> {
+        if credential.scope().kind() == ScopeKind::App {
+            return Err(ManageError::AppCredentialByPush);
+        }
+        let gate = self.gate();
+        gate.check(caller, Operation::Create, credential.scope())?;
+        self.store
+            .create(credential)
+            .await
+            .map_err(|e| gate.store_error(e))
+    }
+
+    /// [`Manager::update`](super::Manager::update), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::update`](super::Manager::update).
+    pub async fn update(
+        &self,
+        caller: &UserId,
+        scope: &Scope,
+        location: &Location,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, ManageError> {
+        let gate = self.gate();
+        gate.check(caller, Operation::Update, scope)?;
+        self.store
+            .update(scope.as_ref(), location, update)
+            .await
+            .map_err(|e| gate.store_error(e))
+    }
+
+    /// [`Manager::delete`](super::Manager::delete), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::delete`](super::Manager::delete).
+    pub async fn delete(
+        &self,
+        caller: &UserId,
+        scope: &Scope,
+        location: &Location,
+    ) -> Result<Arc<RegistryCredential>, ManageError> {
+        let gate = self.gate();
+        gate.check(caller, Operation::Delete, scope)?;
+        self.store
+            .delete(scope.as_ref(), location)
+            .await
+            .map_err(|e| gate.store_error(e))
+    }
+
+    /// [`Manager::list`](super::Manager::list), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::list`](super::Manager::list).
+    pub async fn list(&self, caller: &UserId, target: &Target) -> Result<Listing, ManageError> {
+        let mut rows = Vec::new();
+        for (scope, app_name) in self.gate().listing_scopes(caller, target)? {
+            let found = self
+                .store
+                .list(scope.as_ref())
+                .await
+                .map_err(ManageError::Store)?;
+            rows.extend(rows_of(&scope, app_name.as_ref(), found));
+        }
+        Ok(Listing::new(rows))
+    }
+
+    /// [`Manager::stage`](super::Manager::stage), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::stage`](super::Manager::stage).
+    pub async fn stage(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+        app: &Name,
+        image: Reference,
+        given: Option<Credential>,
+    ) -> Result<StagedPush<'_, Self>, ManageError> {
+        // A first push of a new app racing another that names it the
+        // same: the second to add it finds it taken and pushes to the one
+        // the first added.
+        let mut attempts = 0;
+        let (the_app, chosen) = loop {
+            attempts += 1;
+            let (the_app, new) = self.gate().push_target(caller, space, app)?;
+            let chosen = match &given {
+                Some(credential) => Gate::<D>::given(&image, credential.clone()),
+                None => match resolve_async(&self.store, &the_app, &image)
+                    .await
+                    .map_err(ManageError::Store)?
+                {
+                    Some(r) => Chosen::Stored(r),
+                    None => Chosen::None,
+                },
+            };
+            if new {
+                match self
+                    .directory
+                    .add_app(the_app.id().clone(), space, app.clone())
+                {
+                    Err(DirectoryError::NameTaken { .. }) if attempts < 2 => continue,
+                    other => other?,
+                }
+            }
+            break (the_app, chosen);
+        };
+        Ok(StagedPush {
+            manager: self,
+            caller: caller.clone(),
+            app: the_app,
+            app_name: app.clone(),
+            image,
+            chosen,
+        })
+    }
+}
+
+impl<S: AsyncCredentialStore, D: Directory> StagedPush<'_, AsyncManager<S, D>> {
+    /// [`StagedPush::started`] for an [`AsyncManager`]: checks the caller's
+    /// roles again, then replaces the app's credentials in one step of the
+    /// store (R19).
+    ///
+    /// # Errors
+    ///
+    /// [`ManageError::Permission`] or [`ManageError::Store`]; either way
+    /// nothing changed.
+    pub async fn started(self) -> Result<Started, ManageError> {
+        let m = self.manager;
+        m.gate()
+            .check_push(&self.caller, &self.app, &self.app_name)?;
+        let done = match self.keep() {
+            Some((location, credential)) => Some(
+                m.store
+                    .replace_app_credential(self.app.id(), location, credential)
+                    .await
+                    .map_err(ManageError::Store)?,
+            ),
+            None => None,
+        };
+        Ok(self.started_with(done))
+    }
+}

@@ -1,0 +1,702 @@
+//! Managing credentials (R16–R21) over any store and any directory:
+//! create, update, delete and list with access control, and pushes that
+//! store an app's credential once the app has started.
+//!
+//! Two fronts share every decision: [`Manager`] over a sync
+//! [`CredentialStore`] (the in-memory store, SQLite) and [`AsyncManager`]
+//! over an [`AsyncCredentialStore`] (PostgreSQL, or any store behind
+//! `Arc<dyn AsyncCredentialStore>`). Each holds a store and a
+//! [`Directory`]. Every call names its caller; the manager looks up the
+//! caller's roles and the place of the scope in the directory, asks the
+//! pure [`access`](crate::access::allows) rules, and only then reads or writes. A
+//! call that is refused or fails changes nothing.
+//!
+//! ```
+//! use registry_credentials::scope::UserId;
+//! use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
+//! use registry_credentials_cf::access::{GlobalRole, SpaceRole};
+//! use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+//! use registry_credentials_cf::listing::Target;
+//! use registry_credentials_cf::manage::{ManageError, Manager};
+//!
+//! let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+//! let admin = UserId::new("admin")?;
+//! m.directory().grant_global(admin.clone(), GlobalRole::Admin)?;
+//! let org = m.create_org(&admin, Name::new("myorg")?)?;
+//! let space = m.create_space(&admin, &org, Name::new("myspace")?)?;
+//! let dev = UserId::new("dev")?;
+//! m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)?;
+//!
+//! // A Space Developer stores a space credential (R16, R20)…
+//! m.create(&dev, RegistryCredential::new(
+//!     Scope::Space(space.clone()),
+//!     "registry.example.com".parse()?,
+//!     Credential::new("space-user", "space-password")?,
+//! ))?;
+//! // …but not one for the organization.
+//! let refused = m.create(&dev, RegistryCredential::new(
+//!     Scope::Org(org.clone()),
+//!     "registry.example.com".parse()?,
+//!     Credential::new("org-user", "org-password")?,
+//! ));
+//! assert!(matches!(refused, Err(ManageError::Permission(_))));
+//!
+//! // A push without credentials uses the stored one (R14, R19).
+//! let staged = m.stage(&dev, &space, &Name::new("myapp")?, "registry.example.com/repo/img".parse()?, None)?;
+//! assert_eq!(staged.chosen().username().map(|u| u.as_str()), Some("space-user"));
+//! staged.started()?;
+//!
+//! let listing = m.list(&dev, &Target::Space(space))?;
+//! assert_eq!(listing.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod asynchronous;
+mod blocking;
+
+use std::fmt;
+use std::sync::Arc;
+
+use registry_credentials::credential::{Credential, Username};
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::store::{AppCredentialReplaced, StoreError};
+use registry_credentials::{
+    App, Location, Reference, RegistryCredential, Resolution, Scope, ScopeKind,
+};
+
+pub use asynchronous::AsyncManager;
+pub use blocking::Manager;
+
+use crate::access::{self, DirectoryAction, Operation, Roles, ScopePath};
+use crate::directory::{Directory, DirectoryError, Name, Place};
+use crate::listing::Target;
+#[cfg(doc)]
+use registry_credentials::store::{AsyncCredentialStore, CredentialStore};
+
+/// What a refused call tried to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refused {
+    /// An operation on registry credentials (R20, R21).
+    Credentials(Operation),
+    /// A push of an app, which may store its credential (R19, R20).
+    Push,
+    /// Creating an organization.
+    CreateOrg,
+    /// Creating a space.
+    CreateSpace,
+    /// Giving a user a role in an organization.
+    SetOrgRole,
+    /// Giving a user a role in a space.
+    SetSpaceRole,
+}
+
+/// A refusal (R20): the caller's roles do not allow the call. Nothing
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("user `{}` may not {action} {at}: {who_may}", user.as_str().escape_debug())]
+pub struct PermissionError {
+    user: UserId,
+    refused: Refused,
+    scope: Scope,
+    action: String,
+    at: String,
+    who_may: &'static str,
+}
+
+impl PermissionError {
+    /// The caller refused.
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    /// What it tried to do.
+    pub fn refused(&self) -> Refused {
+        self.refused
+    }
+
+    /// Where: the scope whose credentials it tried to change or see, the
+    /// space it pushed to, or the organization or space it tried to shape
+    /// (the foundation for creating an organization).
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+}
+
+/// Why a management call failed. Whatever the variant, the call changed
+/// nothing, and no message holds a password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManageError {
+    /// The caller's roles do not allow the call (R20).
+    #[error(transparent)]
+    Permission(#[from] PermissionError),
+    /// A credential already exists there (R16); it is unchanged.
+    #[error("a registry credential for `{location}` already exists for {at}; update or delete it instead")]
+    Conflict {
+        /// The scope, in words.
+        at: String,
+        /// The location.
+        location: Location,
+    },
+    /// No credential exists there (R17, R18).
+    #[error("no registry credential for `{location}` exists for {at}; check the location and the target")]
+    NotFound {
+        /// The scope, in words.
+        at: String,
+        /// The location.
+        location: Location,
+    },
+    /// The organization, space or app is not in the directory, or the
+    /// caller may not know it exists.
+    #[error("{what} `{}` not found", name.escape_debug())]
+    Unknown {
+        /// Organization, space or app.
+        what: &'static str,
+        /// Its name or id, as given.
+        name: String,
+    },
+    /// Credentials are created at app scope by a push only (R16, R19).
+    #[error("app credentials are not created directly; push the app with a username and password to store one")]
+    AppCredentialByPush,
+    /// The directory refused a change (a name already used), or failed.
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// The decisions both fronts share: every directory look-up and access
+/// check, and turning store errors into management errors. No store I/O.
+struct Gate<'a, D: ?Sized> {
+    directory: &'a D,
+}
+
+impl<'a, D: Directory + ?Sized> Gate<'a, D> {
+    fn new(directory: &'a D) -> Self {
+        Gate { directory }
+    }
+
+    fn roles(&self, user: &UserId) -> Result<Roles, ManageError> {
+        Ok(self.directory.roles(user)?)
+    }
+
+    /// The place of `scope`, or [`ManageError::Unknown`].
+    fn place(&self, scope: &Scope) -> Result<Place, ManageError> {
+        self.directory
+            .place(scope)?
+            .ok_or_else(|| ManageError::Unknown {
+                what: match scope.kind() {
+                    ScopeKind::App => "app",
+                    ScopeKind::Space => "space",
+                    ScopeKind::Org | ScopeKind::Foundation => "organization",
+                },
+                name: scope.id().unwrap_or_default().to_owned(),
+            })
+    }
+
+    fn refuse(
+        &self,
+        caller: &UserId,
+        refused: Refused,
+        scope: &Scope,
+        action: String,
+        at: String,
+        who_may: &'static str,
+    ) -> ManageError {
+        ManageError::Permission(PermissionError {
+            user: caller.clone(),
+            refused,
+            scope: scope.clone(),
+            action,
+            at,
+            who_may,
+        })
+    }
+
+    /// Whether `caller` may do `operation` at `scope`; its place if so.
+    fn check(
+        &self,
+        caller: &UserId,
+        operation: Operation,
+        scope: &Scope,
+    ) -> Result<Place, ManageError> {
+        let place = self.place(scope)?;
+        if access::allows(&self.roles(caller)?, operation, place.as_path()) {
+            Ok(place)
+        } else {
+            Err(self.refuse(
+                caller,
+                Refused::Credentials(operation),
+                scope,
+                format!("{operation} registry credentials"),
+                format!("for {}", self.directory.describe(scope)?),
+                access::who_may(operation, scope.kind()),
+            ))
+        }
+    }
+
+    fn administer(
+        &self,
+        caller: &UserId,
+        action: DirectoryAction<'_>,
+        refused: Refused,
+        scope: &Scope,
+    ) -> Result<(), ManageError> {
+        if access::may_administer(&self.roles(caller)?, action) {
+            return Ok(());
+        }
+        let at = match scope {
+            Scope::Foundation => String::new(),
+            _ => format!("(in {})", self.directory.describe(scope)?),
+        };
+        Err(self.refuse(
+            caller,
+            refused,
+            scope,
+            action.as_str().to_owned(),
+            at,
+            action.who_may(),
+        ))
+    }
+
+    fn store_error(&self, e: StoreError) -> ManageError {
+        match e {
+            StoreError::Conflict { scope, location } => match self.directory.describe(&scope) {
+                Ok(at) => ManageError::Conflict { at, location },
+                Err(d) => ManageError::Directory(d),
+            },
+            StoreError::NotFound { scope, location } => match self.directory.describe(&scope) {
+                Ok(at) => ManageError::NotFound { at, location },
+                Err(d) => ManageError::Directory(d),
+            },
+            other => ManageError::Store(other),
+        }
+    }
+
+    fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+        let roles = self.roles(caller)?;
+        self.directory
+            .org_by_name(name)?
+            .filter(|org| access::may_find_org(&roles, org))
+            .ok_or_else(|| ManageError::Unknown {
+                what: "organization",
+                name: name.to_owned(),
+            })
+    }
+
+    fn find_space(&self, caller: &UserId, org: &OrgId, name: &str) -> Result<SpaceId, ManageError> {
+        let roles = self.roles(caller)?;
+        self.directory
+            .space_by_name(org, name)?
+            .filter(|_| access::may_find_org(&roles, org))
+            .ok_or_else(|| ManageError::Unknown {
+                what: "space",
+                name: name.to_owned(),
+            })
+    }
+
+    fn find_app(&self, caller: &UserId, space: &SpaceId, name: &str) -> Result<AppId, ManageError> {
+        let roles = self.roles(caller)?;
+        let visible = self
+            .directory
+            .space(space)?
+            .is_some_and(|(org, _)| access::may_find_org(&roles, &org));
+        self.directory
+            .app_by_name(space, name)?
+            .filter(|_| visible)
+            .ok_or_else(|| ManageError::Unknown {
+                what: "app",
+                name: name.to_owned(),
+            })
+    }
+
+    fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
+        self.administer(
+            caller,
+            DirectoryAction::CreateOrg,
+            Refused::CreateOrg,
+            &Scope::Foundation,
+        )?;
+        let id = OrgId::new(new_guid()).expect("a GUID is a valid id");
+        self.directory.add_org(id.clone(), name)?;
+        Ok(id)
+    }
+
+    fn create_space(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        name: Name,
+    ) -> Result<SpaceId, ManageError> {
+        let scope = Scope::Org(org.clone());
+        self.place(&scope)?;
+        self.administer(
+            caller,
+            DirectoryAction::CreateSpace(org),
+            Refused::CreateSpace,
+            &scope,
+        )?;
+        let id = SpaceId::new(new_guid()).expect("a GUID is a valid id");
+        self.directory.add_space(id.clone(), org, name)?;
+        Ok(id)
+    }
+
+    fn set_org_role(
+        &self,
+        caller: &UserId,
+        user: UserId,
+        org: &OrgId,
+        role: access::OrgRole,
+    ) -> Result<(), ManageError> {
+        let scope = Scope::Org(org.clone());
+        self.place(&scope)?;
+        self.administer(
+            caller,
+            DirectoryAction::SetOrgRole(org),
+            Refused::SetOrgRole,
+            &scope,
+        )?;
+        self.directory.grant_org(user, org, role)?;
+        Ok(())
+    }
+
+    fn set_space_role(
+        &self,
+        caller: &UserId,
+        user: UserId,
+        space: &SpaceId,
+        role: access::SpaceRole,
+    ) -> Result<(), ManageError> {
+        let scope = Scope::Space(space.clone());
+        let Place::Space(org, _) = self.place(&scope)? else {
+            unreachable!("a space's place is a space")
+        };
+        self.administer(
+            caller,
+            DirectoryAction::SetSpaceRole(&org, space),
+            Refused::SetSpaceRole,
+            &scope,
+        )?;
+        self.directory.grant_space(user, space, role)?;
+        Ok(())
+    }
+
+    /// The scopes a listing for `target` reads, in R21's order, each with
+    /// the app's name for an app scope; those `caller` may not see are left
+    /// out without a trace (R21).
+    fn listing_scopes(
+        &self,
+        caller: &UserId,
+        target: &Target,
+    ) -> Result<Vec<(Scope, Option<Name>)>, ManageError> {
+        let mut scopes: Vec<(Place, Scope, Option<Name>)> =
+            vec![(Place::Foundation, Scope::Foundation, None)];
+        match target {
+            Target::Foundation => {}
+            Target::Org(org) => {
+                let scope = Scope::Org(org.clone());
+                scopes.push((self.place(&scope)?, scope, None));
+            }
+            Target::Space(space) => {
+                let scope = Scope::Space(space.clone());
+                let place = self.place(&scope)?;
+                let Place::Space(org, _) = &place else {
+                    unreachable!("a space's place is a space")
+                };
+                scopes.push((Place::Org(org.clone()), Scope::Org(org.clone()), None));
+                for (app, name) in self.directory.apps_in(space)? {
+                    let scope = Scope::App(app.id().clone());
+                    scopes.push((Place::App(app), scope, Some(name)));
+                }
+                scopes.push((place, scope, None));
+            }
+        }
+        let roles = self.roles(caller)?;
+        Ok(scopes
+            .into_iter()
+            .filter(|(place, _, _)| access::may_see(&roles, place.as_path()))
+            .map(|(_, scope, name)| (scope, name))
+            .collect())
+    }
+
+    /// The app a push of `app` to `space` would be (an existing one, or a
+    /// new one with a fresh id) and whether it is new, if `caller` may push
+    /// there.
+    fn push_target(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+        app: &Name,
+    ) -> Result<(App, bool), ManageError> {
+        let space_scope = Scope::Space(space.clone());
+        let Place::Space(org, _) = self.place(&space_scope)? else {
+            unreachable!("a space's place is a space")
+        };
+        let (id, new) = match self.directory.app_by_name(space, app.as_str())? {
+            Some(id) => (id, false),
+            None => (AppId::new(new_guid()).expect("a GUID is a valid id"), true),
+        };
+        let the_app = App::from_ids(org, space.clone(), id);
+        self.check_push(caller, &the_app, app)?;
+        Ok((the_app, new))
+    }
+
+    /// Whether `caller` may push `app` (R20: Admin, or a Space Developer of
+    /// its space).
+    fn check_push(&self, caller: &UserId, app: &App, name: &Name) -> Result<(), ManageError> {
+        if access::may_change(&self.roles(caller)?, ScopePath::App(app)) {
+            return Ok(());
+        }
+        let space = Scope::Space(app.space().clone());
+        Err(self.refuse(
+            caller,
+            Refused::Push,
+            &space,
+            format!("push app `{}`", name.as_str().escape_debug()),
+            format!("to {}", self.directory.describe(&space)?),
+            access::who_may(Operation::Create, ScopeKind::App),
+        ))
+    }
+
+    /// Staging's decision when the push brought credentials: use them, and
+    /// keep them at the image's most specific candidate once started.
+    fn given(image: &Reference, credential: Credential) -> Chosen {
+        let first = image
+            .candidates()
+            .next()
+            .expect("every reference has a candidate");
+        // A location that cannot hold a credential (a public suffix, R9)
+        // still lets the push use what it brought; it is just not kept.
+        Chosen::Given {
+            location: Location::parse(first.as_str()).ok(),
+            credential,
+        }
+    }
+}
+
+/// A new random id in cf's form (a version 4 UUID), so that ids are never
+/// reused (R13).
+fn new_guid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The credential a push's staging uses (R19, R14, R15).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Chosen {
+    /// The username and password given with the push, ahead of every
+    /// stored credential (R19). `location` is where they will be kept as
+    /// the app's credential once it starts.
+    Given {
+        /// The image's most specific candidate location, where they will be
+        /// kept; `None` when no credential can be stored there (its host is
+        /// a public suffix, R9): then they serve this push alone.
+        location: Option<Location>,
+        /// The credential given.
+        credential: Credential,
+    },
+    /// A stored credential, found by the precedence search (R14).
+    Stored(Resolution),
+    /// Nothing matched: the push goes on without credentials (R15).
+    None,
+}
+
+impl Chosen {
+    /// The credential to send to the registry, if any.
+    pub fn credential(&self) -> Option<&Credential> {
+        match self {
+            Chosen::Given { credential, .. } => Some(credential),
+            Chosen::Stored(r) => Some(r.credential().credential()),
+            Chosen::None => None,
+        }
+    }
+
+    /// Its username.
+    pub fn username(&self) -> Option<&Username> {
+        self.credential().map(|c| &c.username)
+    }
+
+    /// Its location.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Chosen::Given { location, .. } => location.as_ref(),
+            Chosen::Stored(r) => Some(r.location()),
+            Chosen::None => None,
+        }
+    }
+
+    /// Where it came from: `push` for credentials given with the push, else
+    /// the scope it is stored at (`app`, `space`, `organization`,
+    /// `foundation`); `None` when nothing matched.
+    pub fn source(&self) -> Option<&'static str> {
+        match self {
+            Chosen::Given { .. } => Some("push"),
+            Chosen::Stored(r) => Some(r.scope_kind().as_str()),
+            Chosen::None => None,
+        }
+    }
+}
+
+/// A push that has staged: it knows which credential to pull with and has
+/// stored nothing. It borrows the manager that staged it (`M` is a
+/// [`Manager`] or an [`AsyncManager`]); `started` stores the app's
+/// credential (if the push brought one) through that manager, after
+/// checking the caller's roles again; dropping it, or
+/// [`failed`](Self::failed), stores nothing (R19). Only `stage` makes one,
+/// so a credential cannot be stored before staging, and only `started`
+/// stores.
+///
+/// ```
+/// use registry_credentials::scope::UserId;
+/// use registry_credentials::{Credential, MemoryStore};
+/// use registry_credentials_cf::access::GlobalRole;
+/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::manage::Manager;
+///
+/// let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+/// let admin = UserId::new("admin")?;
+/// m.directory().grant_global(admin.clone(), GlobalRole::Admin)?;
+/// let org = m.create_org(&admin, Name::new("o")?)?;
+/// let space = m.create_space(&admin, &org, Name::new("s")?)?;
+/// let given = Credential::new("me", "my-password")?;
+/// let staged = m.stage(&admin, &space, &Name::new("app")?, "nginx".parse()?, Some(given))?;
+/// assert_eq!(staged.chosen().source(), Some("push"));
+/// staged.failed(); // staging failed: nothing is stored (R19)
+/// assert!(m.store().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A push that failed cannot be started afterwards; the same code with one
+/// more line does not compile:
+///
+/// ```compile_fail
+/// use registry_credentials::scope::UserId;
+/// use registry_credentials::{Credential, MemoryStore};
+/// use registry_credentials_cf::access::GlobalRole;
+/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::manage::Manager;
+///
+/// let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+/// let admin = UserId::new("admin")?;
+/// m.directory().grant_global(admin.clone(), GlobalRole::Admin)?;
+/// let org = m.create_org(&admin, Name::new("o")?)?;
+/// let space = m.create_space(&admin, &org, Name::new("s")?)?;
+/// let given = Credential::new("me", "my-password")?;
+/// let staged = m.stage(&admin, &space, &Name::new("app")?, "nginx".parse()?, Some(given))?;
+/// staged.failed(); // staging failed: nothing is stored (R19)
+/// staged.started()?; // error[E0382]: use of moved value: `staged`
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "call `started` once the app has started, or `failed` if it did not"]
+pub struct StagedPush<'m, M> {
+    manager: &'m M,
+    caller: UserId,
+    app: App,
+    app_name: Name,
+    image: Reference,
+    chosen: Chosen,
+}
+
+impl<M> fmt::Debug for StagedPush<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StagedPush")
+            .field("caller", &self.caller)
+            .field("app", &self.app)
+            .field("app_name", &self.app_name)
+            .field("image", &self.image)
+            .field("chosen", &self.chosen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> StagedPush<'_, M> {
+    /// The app pushed.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Its name.
+    pub fn app_name(&self) -> &Name {
+        &self.app_name
+    }
+
+    /// The image.
+    pub fn image(&self) -> &Reference {
+        &self.image
+    }
+
+    /// The credential staging pulls with.
+    pub fn chosen(&self) -> &Chosen {
+        &self.chosen
+    }
+
+    /// Staging or start failed: nothing is stored (R19). The same as
+    /// dropping it, said out loud.
+    pub fn failed(self) {}
+
+    /// What `started` will keep: the credentials given with the push and
+    /// the location to keep them at, if they can be kept.
+    fn keep(&self) -> Option<(Location, Credential)> {
+        match &self.chosen {
+            Chosen::Given {
+                location: Some(location),
+                credential,
+            } => Some((location.clone(), credential.clone())),
+            _ => None,
+        }
+    }
+
+    fn started_with(&self, done: Option<AppCredentialReplaced>) -> Started {
+        let (stored, replaced) = match done {
+            Some(d) => (Some(d.stored), d.replaced),
+            None => (None, Vec::new()),
+        };
+        Started {
+            app: self.app.clone(),
+            stored,
+            replaced,
+        }
+    }
+}
+
+/// A push whose app started.
+#[derive(Debug, Clone)]
+pub struct Started {
+    app: App,
+    stored: Option<Arc<RegistryCredential>>,
+    replaced: Vec<Arc<RegistryCredential>>,
+}
+
+impl Started {
+    /// The app.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The app credential stored, when the push brought credentials.
+    pub fn stored(&self) -> Option<&Arc<RegistryCredential>> {
+        self.stored.as_ref()
+    }
+
+    /// The app credentials it replaced: the one at the same location first,
+    /// if there was one, then any at other locations.
+    pub fn replaced(&self) -> &[Arc<RegistryCredential>] {
+        &self.replaced
+    }
+}
+
+/// The listing rows of one scope's credentials.
+fn rows_of<'a>(
+    scope: &'a Scope,
+    app_name: Option<&'a Name>,
+    credentials: Vec<Arc<RegistryCredential>>,
+) -> impl Iterator<Item = crate::listing::Row> + 'a {
+    credentials.into_iter().map(move |c| crate::listing::Row {
+        location: c.location().clone(),
+        scope: scope.kind(),
+        username: c.username().clone(),
+        app_name: app_name.cloned(),
+    })
+}

@@ -1,0 +1,938 @@
+//! The management layer end to end: pushes in two phases (R19), listings
+//! (R21), and passwords kept out of every listing, error and `Debug`.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex, PoisonError};
+
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::scope::{AppId, OrgId, ScopeRef, SpaceId, UserId};
+use registry_credentials::store::{AppCredentialReplaced, CredentialSource, Found, Key};
+use registry_credentials::{
+    App, Credential, CredentialStore, Location, MemoryStore, Password, RegistryCredential, Scope,
+    ScopeKind, StoreError,
+};
+use registry_credentials_cf::access::{GlobalRole, OrgRole, Roles, SpaceRole};
+use registry_credentials_cf::directory::{Directory, DirectoryError, MemoryDirectory, Name};
+use registry_credentials_cf::listing::Target;
+use registry_credentials_cf::manage::{Chosen, ManageError, Manager, Refused, Started};
+
+struct World {
+    m: Manager<MemoryStore>,
+    admin: UserId,
+    dev: UserId,
+    org: OrgId,
+    space: SpaceId,
+    other_space: SpaceId,
+}
+
+fn world() -> World {
+    let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, Name::new("myorg").unwrap()).unwrap();
+    let space = m
+        .create_space(&admin, &org, Name::new("myspace").unwrap())
+        .unwrap();
+    let other_space = m
+        .create_space(&admin, &org, Name::new("other").unwrap())
+        .unwrap();
+    let dev = UserId::new("dev").unwrap();
+    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+        .unwrap();
+    World {
+        m,
+        admin,
+        dev,
+        org,
+        space,
+        other_space,
+    }
+}
+
+fn name(s: &str) -> Name {
+    Name::new(s).unwrap()
+}
+
+fn app_creds<D: Directory>(m: &Manager<MemoryStore, D>) -> Vec<(String, String, String)> {
+    m.store()
+        .list_all()
+        .unwrap()
+        .iter()
+        .filter(|c| c.scope().kind() == ScopeKind::App)
+        .map(|c| {
+            (
+                c.location().to_string(),
+                c.username().to_string(),
+                c.password().expose().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn r19_given_credentials_win_and_are_stored_only_once_started() {
+    let w = world();
+    w.m.create(
+        &w.admin,
+        RegistryCredential::new(
+            Scope::Foundation,
+            "docker.io/library".parse().unwrap(),
+            Credential::new("hub", "hub-pw").unwrap(),
+        ),
+    )
+    .unwrap();
+    let given = Credential::new("mine", "mine-pw").unwrap();
+
+    // With credentials: they are used ahead of every stored one.
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "nginx".parse().unwrap(),
+            Some(given.clone()),
+        )
+        .unwrap();
+    assert_eq!(staged.chosen().source(), Some("push"));
+    assert_eq!(staged.chosen().credential(), Some(&given));
+    assert_eq!(
+        staged.chosen().location().map(Location::as_str),
+        Some("docker.io/library")
+    );
+    // Staging failed: dropping the push stores nothing.
+    drop(staged);
+    assert!(app_creds(&w.m).is_empty());
+
+    // Staging succeeded but start failed: nothing either.
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "nginx".parse().unwrap(),
+            Some(given.clone()),
+        )
+        .unwrap();
+    staged.failed();
+    assert!(app_creds(&w.m).is_empty());
+
+    // Started: stored for the most specific candidate.
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "nginx:1".parse().unwrap(),
+            Some(given),
+        )
+        .unwrap();
+    let started = staged.started().unwrap();
+    assert!(started.replaced().is_empty());
+    assert_eq!(
+        app_creds(&w.m),
+        [("docker.io/library".into(), "mine".into(), "mine-pw".into())]
+    );
+
+    // A later push without credentials finds the app's own (R14).
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "nginx".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(staged.chosen().source(), Some("app"));
+    assert_eq!(staged.chosen().username().unwrap().as_str(), "mine");
+    let started = staged.started().unwrap();
+    assert!(started.stored().is_none(), "nothing given, nothing stored");
+
+    // New credentials replace them.
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "docker.io/library/nginx".parse().unwrap(),
+            Some(Credential::new("newer", "newer-pw").unwrap()),
+        )
+        .unwrap();
+    let started = staged.started().unwrap();
+    assert_eq!(started.replaced()[0].username().as_str(), "mine");
+    assert_eq!(
+        app_creds(&w.m),
+        [(
+            "docker.io/library".into(),
+            "newer".into(),
+            "newer-pw".into()
+        )]
+    );
+
+    // An app credential serves that app alone.
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("another"),
+            "nginx".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(staged.chosen().source(), Some("foundation"));
+    staged.failed();
+
+    // Deleting it takes a location and an app (R18).
+    let app =
+        w.m.directory()
+            .app_by_name(&w.space, "app")
+            .unwrap()
+            .expect("pushed");
+    let e =
+        w.m.delete(
+            &w.dev,
+            &Scope::App(app.clone()),
+            &"docker.io".parse().unwrap(),
+        )
+        .unwrap_err();
+    assert!(matches!(e, ManageError::NotFound { .. }), "{e}");
+    w.m.delete(
+        &w.dev,
+        &Scope::App(app),
+        &"docker.io/library".parse().unwrap(),
+    )
+    .unwrap();
+    assert!(app_creds(&w.m).is_empty());
+}
+
+#[test]
+fn r15_r19_without_credentials_the_search_decides() {
+    let w = world();
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "registry.example.com/repo/img".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    assert!(matches!(staged.chosen(), Chosen::None));
+    assert!(staged.chosen().credential().is_none());
+    staged.started().unwrap();
+    assert!(w.m.store().is_empty());
+}
+
+#[test]
+fn r20_a_refused_push_changes_nothing() {
+    let w = world();
+    // A developer of another space may not push here: not even the app
+    // record appears.
+    let outsider = UserId::new("outsider").unwrap();
+    w.m.set_space_role(
+        &w.admin,
+        outsider.clone(),
+        &w.other_space,
+        SpaceRole::Developer,
+    )
+    .unwrap();
+    let e =
+        w.m.stage(
+            &outsider,
+            &w.space,
+            &name("app"),
+            "nginx".parse().unwrap(),
+            Some(Credential::new("u", "p").unwrap()),
+        )
+        .unwrap_err();
+    assert!(matches!(e, ManageError::Permission(_)), "{e}");
+    assert!(w
+        .m
+        .directory()
+        .app_by_name(&w.space, "app")
+        .unwrap()
+        .is_none());
+    assert!(w.m.store().is_empty());
+}
+
+// The core's `psl` feature (on by default, and this crate keeps the
+// defaults) makes `co.uk` a public suffix.
+#[test]
+fn r9_r19_given_credentials_for_an_unstorable_location_serve_the_push_alone() {
+    let w = world();
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "co.uk/img".parse().unwrap(),
+            Some(Credential::new("u", "p").unwrap()),
+        )
+        .unwrap();
+    assert_eq!(staged.chosen().source(), Some("push"));
+    assert_eq!(staged.chosen().username().unwrap().as_str(), "u");
+    assert!(staged.chosen().location().is_none());
+    let started = staged.started().unwrap();
+    assert!(started.stored().is_none());
+    assert!(app_creds(&w.m).is_empty());
+}
+
+#[test]
+fn r19_a_later_push_with_new_credentials_replaces_the_apps_credentials() {
+    let w = world();
+    let push = |w: &World, image: &str, user: &str| {
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            image.parse().unwrap(),
+            Some(Credential::new(user, format!("{user}-pw")).unwrap()),
+        )
+        .unwrap()
+        .started()
+        .unwrap()
+    };
+    push(&w, "nginx", "first");
+    let started = push(&w, "registry.example.com/team/img", "second");
+    assert_eq!(started.replaced().len(), 1);
+    assert_eq!(
+        started.replaced()[0].location().as_str(),
+        "docker.io/library"
+    );
+    assert_eq!(
+        app_creds(&w.m),
+        [(
+            "registry.example.com/team".into(),
+            "second".into(),
+            "second-pw".into()
+        )]
+    );
+}
+
+#[test]
+fn r21_listing_targets() {
+    let w = world();
+    let loc: Location = "registry.example.com".parse().unwrap();
+    for scope in [
+        Scope::Foundation,
+        Scope::Org(w.org.clone()),
+        Scope::Space(w.space.clone()),
+        Scope::Space(w.other_space.clone()),
+    ] {
+        w.m.create(
+            &w.admin,
+            RegistryCredential::new(
+                scope.clone(),
+                loc.clone(),
+                Credential::new("u", "p").unwrap(),
+            ),
+        )
+        .unwrap();
+    }
+    w.m.stage(
+        &w.dev,
+        &w.space,
+        &name("app"),
+        "registry.example.com/i".parse().unwrap(),
+        Some(Credential::new("a", "p").unwrap()),
+    )
+    .unwrap()
+    .started()
+    .unwrap();
+    let kinds = |t: Target| -> Vec<ScopeKind> {
+        w.m.list(&w.admin, &t)
+            .unwrap()
+            .rows()
+            .iter()
+            .map(|r| r.scope)
+            .collect()
+    };
+    use ScopeKind::*;
+    assert_eq!(kinds(Target::Foundation), [Foundation]);
+    assert_eq!(kinds(Target::Org(w.org.clone())), [Org, Foundation]);
+    assert_eq!(
+        kinds(Target::Space(w.space.clone())),
+        [App, Space, Org, Foundation]
+    );
+    assert_eq!(
+        kinds(Target::Space(w.other_space.clone())),
+        [Space, Org, Foundation]
+    );
+    let listing = w.m.list(&w.dev, &Target::Space(w.space.clone())).unwrap();
+    assert_eq!(listing.rows()[0].app_name.as_ref().unwrap().as_str(), "app");
+    let e =
+        w.m.list(&w.dev, &Target::Space(SpaceId::new("nope").unwrap()))
+            .unwrap_err();
+    assert!(matches!(e, ManageError::Unknown { .. }), "{e}");
+}
+
+#[test]
+fn r21_passwords_never_in_listings_errors_or_debug() {
+    const SECRET: &str = "Zebra-Secret-31415";
+    let w = world();
+    let loc: Location = "registry.example.com".parse().unwrap();
+    let mut texts: Vec<String> = Vec::new();
+    let created =
+        w.m.create(
+            &w.dev,
+            RegistryCredential::new(
+                Scope::Space(w.space.clone()),
+                loc.clone(),
+                Credential::new("user", SECRET).unwrap(),
+            ),
+        )
+        .unwrap();
+    texts.push(format!("{created:?}"));
+    let conflict =
+        w.m.create(
+            &w.dev,
+            RegistryCredential::new(
+                Scope::Space(w.space.clone()),
+                loc.clone(),
+                Credential::new("user", SECRET).unwrap(),
+            ),
+        )
+        .unwrap_err();
+    let refused =
+        w.m.create(
+            &w.dev,
+            RegistryCredential::new(
+                Scope::Foundation,
+                loc.clone(),
+                Credential::new("u", SECRET).unwrap(),
+            ),
+        )
+        .unwrap_err();
+    let missing =
+        w.m.update(
+            &w.dev,
+            &Scope::Space(w.space.clone()),
+            &"example.com".parse().unwrap(),
+            CredentialUpdate::Password(Password::new(SECRET).unwrap()),
+        )
+        .unwrap_err();
+    for e in [&conflict, &refused, &missing] {
+        texts.push(e.to_string());
+        texts.push(format!("{e:?} {e:#?}"));
+    }
+    let updated =
+        w.m.update(
+            &w.dev,
+            &Scope::Space(w.space.clone()),
+            &loc,
+            CredentialUpdate::Both(Credential::new("user2", SECRET).unwrap()),
+        )
+        .unwrap();
+    texts.push(format!("{updated:#?}"));
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "registry.example.com/img".parse().unwrap(),
+            Some(Credential::new("pusher", SECRET).unwrap()),
+        )
+        .unwrap();
+    texts.push(format!("{staged:?} {:?}", staged.chosen()));
+    let started = staged.started().unwrap();
+    texts.push(format!("{started:#?}"));
+    let staged =
+        w.m.stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "registry.example.com/img".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    texts.push(format!("{staged:#?}"));
+    staged.failed();
+    let listing = w.m.list(&w.dev, &Target::Space(w.space.clone())).unwrap();
+    texts.push(listing.to_string());
+    texts.push(format!("{listing:#?}"));
+    texts.push(format!("{:?} {:?}", w.m, w.m.store()));
+    assert_eq!(listing.len(), 2);
+    for t in &texts {
+        assert!(!t.contains(SECRET), "a password leaked: {t}");
+    }
+    // The secret is really there, so the checks above could fail.
+    assert!(w
+        .m
+        .store()
+        .list_all()
+        .unwrap()
+        .iter()
+        .all(|c| c.password().expose() == SECRET));
+}
+
+/// A store whose writes fail while `broken` is set, to check that a
+/// backend failure reaches the caller as such and changes nothing.
+struct Flaky {
+    inner: MemoryStore,
+    broken: AtomicBool,
+}
+
+impl Flaky {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.broken.load(Ordering::SeqCst) {
+            Err(StoreError::Backend {
+                retryable: true,
+                source: "the disk is on fire".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl CredentialSource for Flaky {
+    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+        self.inner.get_many(keys)
+    }
+}
+
+impl CredentialStore for Flaky {
+    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.check()?;
+        self.inner.create(c)
+    }
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        u: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.check()?;
+        self.inner.update(scope, location, u)
+    }
+    fn delete(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.check()?;
+        self.inner.delete(scope, location)
+    }
+    fn replace_app_credential(
+        &self,
+        app: &AppId,
+        location: Location,
+        credential: Credential,
+    ) -> Result<AppCredentialReplaced, StoreError> {
+        self.check()?;
+        self.inner.replace_app_credential(app, location, credential)
+    }
+    fn delete_scope(
+        &self,
+        scope: ScopeRef<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.check()?;
+        self.inner.delete_scope(scope)
+    }
+    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.list(scope)
+    }
+    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.list_all()
+    }
+}
+
+#[test]
+fn r16_r19_backend_failures_change_nothing() {
+    let m = Manager::new(
+        Flaky {
+            inner: MemoryStore::new(),
+            broken: false.into(),
+        },
+        MemoryDirectory::new(),
+    );
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, name("o")).unwrap();
+    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let loc: Location = "registry.example.com".parse().unwrap();
+    m.create(
+        &admin,
+        RegistryCredential::new(
+            Scope::Foundation,
+            loc.clone(),
+            Credential::new("u", "p").unwrap(),
+        ),
+    )
+    .unwrap();
+    let staged = m
+        .stage(
+            &admin,
+            &space,
+            &name("app"),
+            "registry.example.com/img".parse().unwrap(),
+            Some(Credential::new("app-user", "app-pw").unwrap()),
+        )
+        .unwrap();
+
+    m.store().broken.store(true, Ordering::SeqCst);
+    let e = staged.started().unwrap_err();
+    assert!(
+        matches!(&e, ManageError::Store(s) if s.is_retryable()),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "the credential store failed (retry later)");
+    let e = m
+        .update(
+            &admin,
+            &Scope::Foundation,
+            &loc,
+            CredentialUpdate::Username("v".parse().unwrap()),
+        )
+        .unwrap_err();
+    assert!(matches!(e, ManageError::Store(_)), "{e}");
+    let e = m.delete(&admin, &Scope::Foundation, &loc).unwrap_err();
+    assert!(matches!(e, ManageError::Store(_)), "{e}");
+    let all = m.store().list_all().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].username().as_str(), "u");
+    assert_eq!(all[0].password().expose(), "p");
+}
+
+/// A [`MemoryDirectory`] whose operator can take every role away from a
+/// user at once, as cf does when a user is removed from a space: `roles`
+/// answers none for a revoked user; everything else is the inner
+/// directory's.
+#[derive(Default)]
+struct Revocable {
+    inner: MemoryDirectory,
+    revoked: Mutex<BTreeSet<UserId>>,
+}
+
+impl Revocable {
+    fn revoke(&self, user: &UserId) {
+        self.revoked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(user.clone());
+    }
+}
+
+impl Directory for Revocable {
+    fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
+        let revoked = self
+            .revoked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(user);
+        if revoked {
+            Ok(Roles::new())
+        } else {
+            self.inner.roles(user)
+        }
+    }
+    fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
+        self.inner.org_by_name(name)
+    }
+    fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
+        self.inner.space_by_name(org, name)
+    }
+    fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
+        self.inner.app_by_name(space, name)
+    }
+    fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
+        self.inner.org_name(org)
+    }
+    fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
+        self.inner.space(space)
+    }
+    fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError> {
+        self.inner.app(app)
+    }
+    fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
+        self.inner.apps_in(space)
+    }
+    fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
+        self.inner.add_org(id, name)
+    }
+    fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
+        self.inner.add_space(id, org, name)
+    }
+    fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
+        self.inner.add_app(id, space, name)
+    }
+    fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
+        self.inner.grant_global(user, role)
+    }
+    fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
+        self.inner.grant_org(user, org, role)
+    }
+    fn grant_space(
+        &self,
+        user: UserId,
+        space: &SpaceId,
+        role: SpaceRole,
+    ) -> Result<(), DirectoryError> {
+        self.inner.grant_space(user, space, role)
+    }
+}
+
+#[test]
+fn r19_r20_a_push_whose_caller_lost_the_role_before_start_stores_nothing() {
+    let m = Manager::new(MemoryStore::new(), Revocable::default());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, name("o")).unwrap();
+    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let dev = UserId::new("dev").unwrap();
+    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+        .unwrap();
+    // An earlier push left the app a credential.
+    m.stage(
+        &dev,
+        &space,
+        &name("app"),
+        "nginx".parse().unwrap(),
+        Some(Credential::new("before", "before-pw").unwrap()),
+    )
+    .unwrap()
+    .started()
+    .unwrap();
+    assert_eq!(
+        app_creds(&m),
+        [(
+            "docker.io/library".into(),
+            "before".into(),
+            "before-pw".into()
+        )]
+    );
+
+    // Staged while a Space Developer…
+    let staged = m
+        .stage(
+            &dev,
+            &space,
+            &name("app"),
+            "registry.example.com/team/img".parse().unwrap(),
+            Some(Credential::new("after", "after-pw").unwrap()),
+        )
+        .unwrap();
+    assert_eq!(staged.chosen().source(), Some("push"));
+    // …removed from the space before the app started (R20).
+    m.directory().revoke(&dev);
+    let e = staged.started().unwrap_err();
+    let ManageError::Permission(p) = &e else {
+        panic!("not a permission error: {e}");
+    };
+    assert_eq!(p.user(), &dev);
+    assert_eq!(p.refused(), Refused::Push);
+    assert_eq!(p.scope(), &Scope::Space(space.clone()));
+    assert_eq!(
+        e.to_string(),
+        "user `dev` may not push app `app` to space `s` of organization `o`: \
+         only an admin or a space developer of that space may"
+    );
+    assert!(!e.to_string().contains("after-pw"));
+    // R19: nothing was stored; the app keeps what it had.
+    assert_eq!(
+        app_creds(&m),
+        [(
+            "docker.io/library".into(),
+            "before".into(),
+            "before-pw".into()
+        )]
+    );
+    assert_eq!(m.store().len(), 1);
+}
+
+#[test]
+fn r19_two_pushes_starting_at_once_leave_exactly_one_credential() {
+    let w = world();
+    // The app exists (staging a new app adds it to the directory), with a
+    // credential of its own from an earlier push.
+    w.m.stage(
+        &w.dev,
+        &w.space,
+        &name("app"),
+        "example.com/img".parse().unwrap(),
+        Some(Credential::new("first", "first-pw").unwrap()),
+    )
+    .unwrap()
+    .started()
+    .unwrap();
+    let pushes = [
+        ("nginx:1.27", "docker.io/library", "one", "one-pw"),
+        (
+            "registry.example.com/team/img",
+            "registry.example.com/team",
+            "two",
+            "two-pw",
+        ),
+    ];
+    let cred = |c: &RegistryCredential| {
+        (
+            c.location().to_string(),
+            c.username().to_string(),
+            c.password().expose().to_owned(),
+        )
+    };
+    for round in 0..64 {
+        let barrier = Barrier::new(pushes.len());
+        let started: Vec<Started> = std::thread::scope(|threads| {
+            let handles: Vec<_> = pushes
+                .iter()
+                .map(|(image, _, user, pw)| {
+                    let (w, barrier) = (&w, &barrier);
+                    threads.spawn(move || {
+                        let staged =
+                            w.m.stage(
+                                &w.dev,
+                                &w.space,
+                                &name("app"),
+                                image.parse().unwrap(),
+                                Some(Credential::new(*user, *pw).unwrap()),
+                            )
+                            .unwrap();
+                        barrier.wait();
+                        staged.started().unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+
+        // Exactly one credential for the app, and it is one of the two
+        // pairs whole: its location, username and password from one push.
+        let left = app_creds(&w.m);
+        assert_eq!(left.len(), 1, "round {round}: {left:?}");
+        let last = pushes
+            .iter()
+            .position(|(_, loc, user, pw)| left[0] == ((*loc).into(), (*user).into(), (*pw).into()))
+            .unwrap_or_else(|| panic!("round {round}: {left:?} is neither push's"));
+        // The one that took effect last replaced the other's (R19).
+        let other = &started[1 - last];
+        let stored = cred(other.stored().expect("credentials were given"));
+        assert!(
+            started[last].replaced().iter().any(|c| cred(c) == stored),
+            "round {round}: the last push did not replace {stored:?}"
+        );
+        assert_eq!(
+            started[last].stored().map(|c| cred(c)),
+            Some(left[0].clone())
+        );
+    }
+    // Nothing but the app's credential was ever stored.
+    assert_eq!(w.m.store().len(), 1);
+}
+
+/// A directory whose first `add_app` in each thread waits for the other
+/// thread's: two first pushes of one new app, both past their look-up of
+/// the name before either adds it.
+struct RacingDirectory {
+    inner: MemoryDirectory,
+    rendezvous: Barrier,
+}
+
+thread_local! {
+    static ADDED_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Directory for RacingDirectory {
+    fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
+        self.inner.roles(user)
+    }
+    fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
+        self.inner.org_by_name(name)
+    }
+    fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
+        self.inner.space_by_name(org, name)
+    }
+    fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
+        self.inner.app_by_name(space, name)
+    }
+    fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
+        self.inner.org_name(org)
+    }
+    fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
+        self.inner.space(space)
+    }
+    fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError> {
+        self.inner.app(app)
+    }
+    fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
+        self.inner.apps_in(space)
+    }
+    fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
+        self.inner.add_org(id, name)
+    }
+    fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
+        self.inner.add_space(id, org, name)
+    }
+    fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
+        if !ADDED_ONCE.with(|a| a.replace(true)) {
+            self.rendezvous.wait();
+        }
+        self.inner.add_app(id, space, name)
+    }
+    fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
+        self.inner.grant_global(user, role)
+    }
+    fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
+        self.inner.grant_org(user, org, role)
+    }
+    fn grant_space(
+        &self,
+        user: UserId,
+        space: &SpaceId,
+        role: SpaceRole,
+    ) -> Result<(), DirectoryError> {
+        self.inner.grant_space(user, space, role)
+    }
+}
+
+/// R13, R19: two first pushes of one new app at the same moment both go
+/// on, to the same app: the second to add it finds the name taken and
+/// pushes to the app the first added.
+#[test]
+fn r13_r19_two_first_pushes_of_a_new_app_push_to_one_app() {
+    let directory = RacingDirectory {
+        inner: MemoryDirectory::new(),
+        rendezvous: Barrier::new(2),
+    };
+    let m = Manager::new(MemoryStore::new(), directory);
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, name("o")).unwrap();
+    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let apps: Vec<AppId> = std::thread::scope(|threads| {
+        let pushes: Vec<_> = (0..2)
+            .map(|t| {
+                let (m, admin, space) = (&m, &admin, &space);
+                threads.spawn(move || {
+                    let given = Credential::new(format!("u{t}"), "pw").unwrap();
+                    let staged = m
+                        .stage(
+                            admin,
+                            space,
+                            &name("new-app"),
+                            "nginx".parse().unwrap(),
+                            Some(given),
+                        )
+                        .unwrap_or_else(|e| panic!("push {t}: {e}"));
+                    let id = staged.app().id().clone();
+                    staged.started().unwrap();
+                    id
+                })
+            })
+            .collect();
+        pushes.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    assert_eq!(apps[0], apps[1], "both pushes went to one app");
+    assert_eq!(m.directory().inner.apps().len(), 1);
+    let held = m.store().list(ScopeRef::App(&apps[0])).unwrap();
+    assert_eq!(held.len(), 1, "R19: one credential");
+}

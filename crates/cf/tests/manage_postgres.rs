@@ -1,0 +1,333 @@
+//! Management end to end over `PostgresStore` in an async runtime (R14,
+//! R16–R21): two service instances, each an `AsyncManager` with its own
+//! connection pool behind `Arc<dyn AsyncCredentialStore>`, sharing one
+//! directory and one database.
+//!
+//! Needs a server: these tests are ignored unless run with
+//! `-- --include-ignored` and `REGISTRY_CREDENTIALS_PG_URL` set
+//! (`.ci/postgres.sh setup` starts one and prints the address).
+#![cfg(feature = "postgres")]
+
+use std::sync::Arc;
+
+use registry_credentials::credential::{Credential, CredentialUpdate, Password};
+use registry_credentials::resolve::resolve_async;
+use registry_credentials::scope::UserId;
+use registry_credentials::store::AsyncCredentialStore;
+use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
+use registry_credentials_cf::access::{GlobalRole, SpaceRole};
+use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::listing::Target;
+use registry_credentials_cf::manage::{AsyncManager, ManageError};
+use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
+
+const NEEDS: &str =
+    "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)";
+
+type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, MemoryDirectory>;
+
+fn url() -> String {
+    std::env::var("REGISTRY_CREDENTIALS_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("{NEEDS}"))
+}
+
+fn keyring() -> Keyring {
+    Keyring::new(EncryptionKey::new("cf-pg-test", [0x5c; 32]).unwrap())
+}
+
+/// Two instances of a service over one database and one directory.
+async fn instances(directory: &MemoryDirectory) -> (Instance, Instance) {
+    let url = url();
+    let a: Arc<dyn AsyncCredentialStore> =
+        Arc::new(PostgresStore::connect(&url, keyring()).await.unwrap());
+    let b: Arc<dyn AsyncCredentialStore> =
+        Arc::new(PostgresStore::connect(&url, keyring()).await.unwrap());
+    (
+        AsyncManager::new(a, directory.clone()),
+        AsyncManager::new(b, directory.clone()),
+    )
+}
+
+fn name(s: &str) -> Name {
+    Name::new(s).unwrap()
+}
+
+fn loc(s: &str) -> Location {
+    s.parse().unwrap()
+}
+
+fn cred(user: &str) -> Credential {
+    Credential::new(user, format!("{user}-pw")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+async fn r16_to_r21_managed_end_to_end_over_postgres() {
+    let directory = MemoryDirectory::new();
+    let (a, b) = instances(&directory).await;
+    let admin = UserId::new("admin").unwrap();
+    directory
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    // Org and space ids are fresh GUIDs, so this test's scopes are its own
+    // in a shared database; its foundation credential has a unique host.
+    let org = a.create_org(&admin, name("pg-org")).unwrap();
+    let space = a.create_space(&admin, &org, name("pg-space")).unwrap();
+    let dev = UserId::new("dev").unwrap();
+    a.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+        .unwrap();
+    let host = format!("r{}.example.com", std::process::id());
+
+    // R16, R20: created through one instance…
+    a.create(
+        &admin,
+        RegistryCredential::new(Scope::Foundation, loc(&host), cred("platform")),
+    )
+    .await
+    .unwrap();
+    a.create(
+        &dev,
+        RegistryCredential::new(
+            Scope::Space(space.clone()),
+            loc(&format!("{host}/team")),
+            cred("space-user"),
+        ),
+    )
+    .await
+    .unwrap();
+    let refused = b
+        .create(
+            &dev,
+            RegistryCredential::new(Scope::Org(org.clone()), loc(&host), cred("org-user")),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, ManageError::Permission(_)), "{refused}");
+    // …a conflict through the other (R16).
+    let conflict = b
+        .create(
+            &dev,
+            RegistryCredential::new(
+                Scope::Space(space.clone()),
+                loc(&format!("{host}/team")),
+                cred("again"),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(conflict, ManageError::Conflict { .. }),
+        "{conflict}"
+    );
+
+    // R17: updated through B, seen by a push staged on A (R14).
+    b.update(
+        &dev,
+        &Scope::Space(space.clone()),
+        &loc(&format!("{host}/team")),
+        CredentialUpdate::Password(Password::new("rotated").unwrap()),
+    )
+    .await
+    .unwrap();
+    let image = format!("{host}/team/app:1").parse().unwrap();
+    let staged = a
+        .stage(&dev, &space, &name("web"), image, None)
+        .await
+        .unwrap();
+    assert_eq!(staged.chosen().source(), Some("space"));
+    assert_eq!(
+        staged.chosen().credential().unwrap().password.expose(),
+        "rotated"
+    );
+    let app = staged.app().clone();
+    assert!(staged.started().await.unwrap().stored().is_none());
+
+    // R19: a push with credentials stores them once started, on A…
+    let image = format!("{host}/team/app:2").parse().unwrap();
+    let staged = a
+        .stage(&dev, &space, &name("web"), image, Some(cred("app-a")))
+        .await
+        .unwrap();
+    assert_eq!(staged.app().id(), app.id(), "the same app");
+    let started = staged.started().await.unwrap();
+    assert_eq!(
+        started.stored().unwrap().location().as_str(),
+        format!("{host}/team")
+    );
+    // …and a later push through B at another location replaces it whole.
+    let staged = b
+        .stage(
+            &dev,
+            &space,
+            &name("web"),
+            "nginx".parse().unwrap(),
+            Some(cred("app-b")),
+        )
+        .await
+        .unwrap();
+    let started = staged.started().await.unwrap();
+    assert_eq!(started.replaced().len(), 1);
+    assert_eq!(started.replaced()[0].username().as_str(), "app-a");
+
+    // R14: resolution through either instance's store sees one app credential.
+    let found = resolve_async(&**b.store(), &app, &"nginx".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.scope_kind(), ScopeKind::App);
+    assert_eq!(found.credential().username().as_str(), "app-b");
+    let found = resolve_async(
+        &**a.store(),
+        &app,
+        &format!("{host}/team/x").parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(found.credential().username().as_str(), "space-user");
+
+    // R21: the listing, in order, with the app's name; no passwords.
+    let listing = b.list(&dev, &Target::Space(space.clone())).await.unwrap();
+    let rows: Vec<_> = listing
+        .rows()
+        .iter()
+        .map(|r| {
+            (
+                r.scope,
+                r.location.to_string(),
+                r.username.to_string(),
+                r.app_name.as_ref().map(Name::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                ScopeKind::App,
+                "docker.io/library".into(),
+                "app-b".into(),
+                Some("web".into())
+            ),
+            (
+                ScopeKind::Space,
+                format!("{host}/team"),
+                "space-user".into(),
+                None
+            ),
+            (ScopeKind::Foundation, host.clone(), "platform".into(), None),
+        ]
+    );
+    assert!(!listing.to_string().contains("-pw"));
+
+    // R18: deleted through A, gone for B.
+    a.delete(
+        &dev,
+        &Scope::Space(space.clone()),
+        &loc(&format!("{host}/team")),
+    )
+    .await
+    .unwrap();
+    let gone = b
+        .delete(
+            &dev,
+            &Scope::Space(space.clone()),
+            &loc(&format!("{host}/team")),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(gone, ManageError::NotFound { .. }), "{gone}");
+    a.delete(&admin, &Scope::Foundation, &loc(&host))
+        .await
+        .unwrap();
+    a.delete(
+        &dev,
+        &Scope::App(app.id().clone()),
+        &loc("docker.io/library"),
+    )
+    .await
+    .unwrap();
+}
+
+/// R19 under concurrency through the async front: pushes of one app
+/// started at once on two instances leave exactly one app credential.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
+    let directory = MemoryDirectory::new();
+    let (a, b) = instances(&directory).await;
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let admin = UserId::new("admin").unwrap();
+    directory
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = a.create_org(&admin, name("race-org")).unwrap();
+    let space = a.create_space(&admin, &org, name("race-space")).unwrap();
+    // Stage once so the app exists.
+    let first = a
+        .stage(
+            &admin,
+            &space,
+            &name("racer"),
+            "nginx".parse().unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let app = first.app().clone();
+    first.failed();
+
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let m = if t % 2 == 0 {
+            Arc::clone(&a)
+        } else {
+            Arc::clone(&b)
+        };
+        let (admin, space, barrier) = (admin.clone(), space.clone(), Arc::clone(&barrier));
+        tasks.push(tokio::spawn(async move {
+            let image = format!("registry{}.example.com/team/app", t % 3)
+                .parse()
+                .unwrap();
+            let staged = m
+                .stage(
+                    &admin,
+                    &space,
+                    &name("racer"),
+                    image,
+                    Some(cred(&format!("t{t}"))),
+                )
+                .await
+                .unwrap();
+            barrier.wait().await;
+            staged.started().await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let held = a
+        .store()
+        .list(Scope::App(app.id().clone()).as_ref())
+        .await
+        .unwrap();
+    assert_eq!(
+        held.len(),
+        1,
+        "R19: {:?}",
+        held.iter()
+            .map(|c| c.username().as_str())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        held[0].password().expose(),
+        format!("{}-pw", held[0].username())
+    );
+    a.store()
+        .delete_scope(Scope::App(app.id().clone()).as_ref())
+        .await
+        .unwrap();
+}

@@ -1,0 +1,154 @@
+//! Resolve on `PostgresStore` against a loopback server, with `MemoryStore`
+//! measured beside it in the same run, at 1 thousand and 1 million stored
+//! credentials: plan, one round trip, decrypt the winner.
+//!
+//! The population and the questions are the core's resolve bench's
+//! (`benches/common`), as in the SQLite bench: `app-hit`, `foundation-hit`
+//! and `miss`, each iteration the next of 4,096 different questions, the
+//! references parsed outside the timed part.
+//!
+//! Run: `.ci/postgres.sh setup` prints the server's address; then
+//! `REGISTRY_CREDENTIALS_PG_URL=<address> cargo bench -p registry-credentials-sql --features postgres --bench postgres`.
+//! The rows are loaded once (the million takes several minutes) into the
+//! schemas `bench_population_1000` and `bench_population_1000000` and kept
+//! for later runs.
+
+#![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use registry_credentials::resolve::resolve_async;
+use registry_credentials::store::AsyncCredentialStore;
+use registry_credentials::{resolve, App, CredentialStore, Reference, ScopeKind};
+use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
+
+#[path = "../../../benches/common/mod.rs"]
+mod common;
+
+use common::Population;
+
+/// The population's credentials in a schema of their own, loaded once and
+/// kept.
+async fn store(url: &str, p: &Population, n: usize) -> PostgresStore {
+    let schema = format!("bench_population_{n}");
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let keyring = Keyring::new(EncryptionKey::new("bench", [7; 32]).unwrap());
+    let store = PostgresStore::connect(&url, keyring).await.unwrap();
+    let have = store.len().await.unwrap() as usize;
+    if have != n {
+        client
+            .batch_execute(&format!("TRUNCATE {schema}.registry_credentials"))
+            .await
+            .unwrap();
+        eprintln!("loading {n} credentials into {schema}…");
+        let all = std::sync::Arc::new(p.store.list_all().unwrap());
+        let tasks: Vec<_> = (0..8)
+            .map(|t| {
+                let (store, all) = (store.clone(), std::sync::Arc::clone(&all));
+                tokio::spawn(async move {
+                    for c in all.iter().skip(t).step_by(8) {
+                        store.create((**c).clone()).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        client
+            .batch_execute(&format!("ANALYZE {schema}.registry_credentials"))
+            .await
+            .unwrap();
+    }
+    store
+}
+
+/// An app and the parsed image it pushes.
+type Question = (App, Reference);
+
+fn parsed(questions: &[(App, String)]) -> Vec<Question> {
+    questions
+        .iter()
+        .map(|(app, image)| (app.clone(), image.parse().unwrap()))
+        .collect()
+}
+
+fn resolve_bench(c: &mut Criterion) {
+    let Ok(url) = std::env::var("REGISTRY_CREDENTIALS_PG_URL") else {
+        eprintln!("skipped: set REGISTRY_CREDENTIALS_PG_URL (see .ci/postgres.sh) to run the PostgreSQL bench");
+        return;
+    };
+    // One thread: the bench, the pool's connection tasks and the client
+    // run together, as in a request handler; no cross-thread wake-ups.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("resolve");
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_millis(500));
+    for (n, label) in [(1_000, "1k"), (1_000_000, "1m")] {
+        let p = Population::new(n);
+        let store = rt.block_on(store(&url, &p, n));
+        let cases = [
+            ("app-hit", parsed(&p.queries.app_hits), Some(ScopeKind::App)),
+            (
+                "foundation-hit",
+                parsed(&p.queries.foundation_hits),
+                Some(ScopeKind::Foundation),
+            ),
+            ("miss", parsed(&p.queries.misses), None),
+        ];
+        for (case, questions, expected) in &cases {
+            // Both stores give the same answers.
+            for (app, image) in questions.iter().take(64) {
+                let ours = rt.block_on(resolve_async(&store, app, image)).unwrap();
+                let memory = resolve(&p.store, app, image).unwrap();
+                assert_eq!(
+                    ours.as_ref().map(|r| r.credential().location()),
+                    memory.as_ref().map(|r| r.credential().location()),
+                    "{case} {image}"
+                );
+            }
+            let id = format!("{case}-{label}");
+            g.bench_function(BenchmarkId::new(&id, "postgres"), |b| {
+                let mut i = 0;
+                b.iter(|| {
+                    let (app, image) = &questions[i % questions.len()];
+                    i += 1;
+                    let found = rt
+                        .block_on(resolve_async(&store, black_box(app), black_box(image)))
+                        .unwrap();
+                    assert_eq!(found.as_ref().map(|r| r.scope_kind()), *expected);
+                    found
+                })
+            });
+            g.bench_function(BenchmarkId::new(&id, "memory-store"), |b| {
+                let mut i = 0;
+                b.iter(|| {
+                    let (app, image) = &questions[i % questions.len()];
+                    i += 1;
+                    let found = resolve(&p.store, black_box(app), black_box(image)).unwrap();
+                    assert_eq!(found.as_ref().map(|r| r.scope_kind()), *expected);
+                    found
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, resolve_bench);
+criterion_main!(benches);

@@ -1,0 +1,132 @@
+//! Resolve on `SqliteStore`, with `MemoryStore` measured beside it in the
+//! same run, at 1 thousand and 1 million stored credentials: plan, one
+//! statement, decrypt the winner.
+//!
+//! The population and the questions are the core's resolve bench's
+//! (`benches/common`): `app-hit` (the app's own credential, the first of
+//! the plan's keys), `foundation-hit` (a foundation credential for a parent
+//! domain, the last of twelve keys) and `miss` (twelve keys, nothing
+//! found), each iteration the next of 4,096 different questions. The
+//! references are parsed outside the timed part.
+//!
+//! Run: `cargo bench -p registry-credentials-sql --features sqlite --bench sqlite`.
+//! Names are `resolve/<case>-<size>/<impl>`. The 1-million-row file is built
+//! once (a minute or two) and kept under `target/bench-data/` of the
+//! workspace.
+
+#![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use registry_credentials::{resolve, App, CredentialStore, Reference, ScopeKind};
+use registry_credentials_sql::{EncryptionKey, Keyring, SqliteOptions, SqliteStore};
+
+#[path = "../../../benches/common/mod.rs"]
+mod common;
+
+use common::Population;
+
+fn keyring() -> Keyring {
+    Keyring::new(EncryptionKey::new("bench", [7; 32]).unwrap())
+}
+
+/// The population's credentials in a SQLite file, built once and kept.
+fn sqlite_store(p: &Population, n: usize) -> SqliteStore {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("sqlite-population-{n}.db"));
+    if let Ok(store) = SqliteStore::open(&path, keyring()) {
+        if store.len().unwrap() == n as u64 {
+            return store;
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    eprintln!("building {}…", path.display());
+    // Build without waiting for the disk on every commit, then reopen with
+    // the defaults for measuring.
+    let build = SqliteStore::open_with(
+        &path,
+        keyring(),
+        SqliteOptions::default().sync_every_commit(false),
+    )
+    .unwrap();
+    for c in p.store.list_all().unwrap() {
+        build.create((*c).clone()).unwrap();
+    }
+    drop(build);
+    SqliteStore::open(&path, keyring()).unwrap()
+}
+
+/// An app and the parsed image it pushes.
+type Question = (App, Reference);
+
+fn parsed(questions: &[(App, String)]) -> Vec<Question> {
+    questions
+        .iter()
+        .map(|(app, image)| (app.clone(), image.parse().unwrap()))
+        .collect()
+}
+
+fn bench_store<S: CredentialStore>(
+    c: &mut Criterion,
+    id: &str,
+    name: &str,
+    store: &S,
+    questions: &[Question],
+    expected: Option<ScopeKind>,
+) {
+    let mut g = c.benchmark_group("resolve");
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(2));
+    g.warm_up_time(Duration::from_millis(500));
+    g.bench_function(BenchmarkId::new(id, name), |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let (app, image) = &questions[i % questions.len()];
+            i += 1;
+            let found = resolve(store, black_box(app), black_box(image)).unwrap();
+            assert_eq!(found.as_ref().map(|r| r.scope_kind()), expected);
+            found
+        })
+    });
+    g.finish();
+}
+
+fn resolve_bench(c: &mut Criterion) {
+    for (n, label) in [(1_000, "1k"), (1_000_000, "1m")] {
+        let p = Population::new(n);
+        let sqlite = sqlite_store(&p, n);
+        let cases = [
+            ("app-hit", parsed(&p.queries.app_hits), Some(ScopeKind::App)),
+            (
+                "foundation-hit",
+                parsed(&p.queries.foundation_hits),
+                Some(ScopeKind::Foundation),
+            ),
+            ("miss", parsed(&p.queries.misses), None),
+        ];
+        for (case, questions, expected) in &cases {
+            // Both stores give the same answers.
+            for (app, image) in questions.iter().take(64) {
+                let ours = resolve(&sqlite, app, image).unwrap();
+                let memory = resolve(&p.store, app, image).unwrap();
+                assert_eq!(
+                    ours.as_ref().map(|r| r.credential().location()),
+                    memory.as_ref().map(|r| r.credential().location()),
+                    "{case} {image}"
+                );
+            }
+            let id = format!("{case}-{label}");
+            bench_store(c, &id, "sqlite", &sqlite, questions, *expected);
+            bench_store(c, &id, "memory-store", &p.store, questions, *expected);
+        }
+    }
+}
+
+criterion_group!(benches, resolve_bench);
+criterion_main!(benches);

@@ -1,0 +1,554 @@
+//! Passwords encrypted at rest: keys, keyrings and the row cipher, shared
+//! by the database stores.
+//!
+//! # Design
+//!
+//! Each stored password is sealed with XChaCha20-Poly1305 (authenticated
+//! encryption, from RustCrypto's `chacha20poly1305`) under the keyring's
+//! current key, with a fresh random 24-byte nonce from the operating system
+//! (a nonce that long can be drawn at random without fear of repeats). The
+//! row's identity — scope kind, scope id, location — and its username are
+//! bound in as associated data, so a ciphertext copied to another row, or a
+//! row whose username was changed behind the store's back, fails to decrypt
+//! instead of yielding the wrong password. Each row records the id of the
+//! key that sealed it, so a store can hold rows under several keys while a
+//! rotation is under way.
+
+use std::fmt;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use secrecy::SecretString;
+use zeroize::{Zeroize, Zeroizing};
+
+use registry_credentials::scope::{ScopeKind, ScopeRef};
+
+/// The length of an encryption key, in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// The longest key id accepted, in bytes.
+pub const MAX_KEY_ID_LEN: usize = 64;
+
+const NONCE_LEN: usize = 24;
+
+/// Why a key could not be made, or a stored secret could not be read with
+/// the keys given. The messages never hold key material or passwords.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key id is empty, too long, or has a character outside
+    /// `[A-Za-z0-9._-]`.
+    #[error(
+        "key id `{id}` is not valid; use 1 to {MAX_KEY_ID_LEN} letters, digits, `.`, `_` or `-`"
+    )]
+    InvalidId {
+        /// The id as given (shown only when it has no control characters).
+        id: String,
+    },
+    /// The key material is not 32 bytes long.
+    #[error("key `{id}` is {len} bytes long; an encryption key is exactly {KEY_LEN} bytes (64 hexadecimal digits)")]
+    InvalidLength {
+        /// The key's id.
+        id: String,
+        /// The length given.
+        len: usize,
+    },
+    /// The key text is not 64 hexadecimal digits.
+    #[error("key `{id}` is not 64 hexadecimal digits; give the key as written by `EncryptionKey::generate_hex`")]
+    InvalidHex {
+        /// The key's id.
+        id: String,
+    },
+    /// Two keys of a keyring have the same id.
+    #[error("the keyring already holds a key with id `{id}`; give each key its own id")]
+    DuplicateId {
+        /// The id given twice.
+        id: String,
+    },
+    /// The store knows a key by this id, and the key given under it is a
+    /// different one.
+    #[error("key `{id}` is not the key this store knows by that id (its check value does not decrypt); give the right key for `{id}`")]
+    WrongKey {
+        /// The key's id.
+        id: String,
+    },
+    /// Stored credentials are encrypted with a key the keyring does not
+    /// hold.
+    #[error("the store holds credentials encrypted with key `{id}`, which the keyring lacks; add it with `Keyring::with_key`, then call `rotate` to move them to the current key")]
+    MissingKey {
+        /// The missing key's id.
+        id: String,
+    },
+    /// A stored password failed authentication: the row was altered or
+    /// moved, or written under another key with the same id.
+    #[error("the stored password for `{location}` at {scope} does not decrypt with key `{id}`; the row was altered, or written with a different key of that id")]
+    Undecryptable {
+        /// The scope of the row.
+        scope: String,
+        /// The location of the row.
+        location: String,
+        /// The key id the row names.
+        id: String,
+    },
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
+    Random(#[source] getrandom::Error),
+}
+
+fn check_id(id: &str) -> Result<(), KeyError> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_KEY_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        let shown = if id.chars().any(char::is_control) || id.len() > 2 * MAX_KEY_ID_LEN {
+            "…".to_owned()
+        } else {
+            id.to_owned()
+        };
+        Err(KeyError::InvalidId { id: shown })
+    }
+}
+
+/// A 256-bit key that encrypts stored passwords, with the id rows record it
+/// by.
+///
+/// It is a secret: its `Debug` shows the id only, it has no `Display` and no
+/// serde, and its key material is wiped when it is dropped. The crate never
+/// stores keys: keep them in a secret manager and pass them in when opening
+/// a store.
+///
+/// ```
+/// use registry_credentials_sql::EncryptionKey;
+/// let hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+/// let key = EncryptionKey::from_hex("2026-11", hex)?;
+/// assert_eq!(key.id(), "2026-11");
+/// assert_eq!(format!("{key:?}"), r#"EncryptionKey { id: "2026-11", key: <redacted> }"#);
+/// assert!(EncryptionKey::from_hex("2026-11", "00ff").is_err());
+/// # Ok::<(), registry_credentials_sql::KeyError>(())
+/// ```
+#[derive(Clone)]
+pub struct EncryptionKey {
+    id: Box<str>,
+    // The cipher holds the only copy of the key and wipes it on drop.
+    cipher: XChaCha20Poly1305,
+}
+
+impl EncryptionKey {
+    /// A key with id `id` (1 to 64 letters, digits, `.`, `_` or `-`) and
+    /// the 32 bytes of `key`, which are wiped here after use.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidId`] for a bad id.
+    pub fn new(id: impl AsRef<str>, mut key: [u8; KEY_LEN]) -> Result<Self, KeyError> {
+        let made = Self::from_slice(id, &key);
+        key.zeroize();
+        made
+    }
+
+    /// A key from 32 bytes of key material.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidId`] for a bad id, [`KeyError::InvalidLength`]
+    /// when `key` is not 32 bytes long.
+    pub fn from_slice(id: impl AsRef<str>, key: &[u8]) -> Result<Self, KeyError> {
+        let id = id.as_ref();
+        check_id(id)?;
+        if key.len() != KEY_LEN {
+            return Err(KeyError::InvalidLength {
+                id: id.to_owned(),
+                len: key.len(),
+            });
+        }
+        Ok(EncryptionKey {
+            id: id.into(),
+            cipher: XChaCha20Poly1305::new(key.into()),
+        })
+    }
+
+    /// A key from 64 hexadecimal digits (either case; surrounding white
+    /// space, as a secret file may end with a newline, is ignored).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidId`] for a bad id, [`KeyError::InvalidHex`] when
+    /// `hex` is not 64 hexadecimal digits. The error never holds the text.
+    pub fn from_hex(id: impl AsRef<str>, hex: &str) -> Result<Self, KeyError> {
+        let id = id.as_ref();
+        check_id(id)?;
+        let hex = hex.trim().as_bytes();
+        let bad = || KeyError::InvalidHex { id: id.to_owned() };
+        if hex.len() != 2 * KEY_LEN {
+            return Err(bad());
+        }
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        for (byte, pair) in key.iter_mut().zip(hex.chunks_exact(2)) {
+            let digit = |c: u8| (c as char).to_digit(16);
+            match (digit(pair[0]), digit(pair[1])) {
+                (Some(h), Some(l)) => *byte = (h * 16 + l) as u8,
+                _ => return Err(bad()),
+            }
+        }
+        Self::from_slice(id, &key[..])
+    }
+
+    /// 64 hexadecimal digits of fresh key material from the operating
+    /// system's random number generator: what to save in a secret manager
+    /// and later pass to [`from_hex`](Self::from_hex).
+    ///
+    /// ```
+    /// use registry_credentials_sql::EncryptionKey;
+    /// use secrecy::ExposeSecret;
+    /// let hex = EncryptionKey::generate_hex()?;
+    /// let key = EncryptionKey::from_hex("k1", hex.expose_secret())?;
+    /// assert_eq!(key.id(), "k1");
+    /// # Ok::<(), registry_credentials_sql::KeyError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::Random`] when the random number generator fails.
+    pub fn generate_hex() -> Result<SecretString, KeyError> {
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        getrandom::fill(&mut key[..]).map_err(KeyError::Random)?;
+        let mut hex = String::with_capacity(2 * KEY_LEN);
+        for b in key.iter() {
+            hex.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            hex.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+        }
+        Ok(SecretString::from(hex))
+    }
+
+    /// The key's id, as rows record it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(KeyError::Random)?;
+        let sealed = self
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            // Encryption fails only for messages of gigabytes.
+            .map_err(|_| KeyError::InvalidLength {
+                id: self.id.to_string(),
+                len: plaintext.len(),
+            })?;
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open(&self, aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        if sealed.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        self.cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
+            .ok()
+            .map(Zeroizing::new)
+    }
+}
+
+/// Redacted: key material must never reach a log.
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "EncryptionKey {{ id: {:?}, key: <redacted> }}",
+            &*self.id
+        )
+    }
+}
+
+/// The keys a store may use: the current one, which encrypts every write,
+/// and older ones that only decrypt rows not yet rotated.
+///
+/// To rotate: open every instance with the new key as an extra key
+/// ([`with_key`](Self::with_key)) so all can read it; then make it the
+/// current key everywhere, keeping the old one as an extra; call the store's
+/// `rotate`, which re-encrypts every row under the current key; finally drop
+/// the old key.
+///
+/// ```
+/// use registry_credentials_sql::{EncryptionKey, Keyring};
+/// let new = EncryptionKey::new("2026-11", [7; 32])?;
+/// let old = EncryptionKey::new("2026-05", [9; 32])?;
+/// let keyring = Keyring::new(new).with_key(old)?;
+/// assert_eq!(keyring.current().id(), "2026-11");
+/// assert_eq!(keyring.ids().collect::<Vec<_>>(), ["2026-11", "2026-05"]);
+///
+/// let again = EncryptionKey::new("2026-05", [1; 32])?;
+/// assert!(keyring.with_key(again).is_err(), "ids are unique");
+/// # Ok::<(), registry_credentials_sql::KeyError>(())
+/// ```
+#[derive(Clone)]
+pub struct Keyring {
+    // keys[0] is the current key.
+    keys: Vec<EncryptionKey>,
+}
+
+impl Keyring {
+    /// A keyring whose current key is `current`.
+    pub fn new(current: EncryptionKey) -> Self {
+        Keyring {
+            keys: vec![current],
+        }
+    }
+
+    /// This keyring with `key` added as an extra key: it decrypts rows that
+    /// name it, and encrypts nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::DuplicateId`] when the keyring already holds a key with
+    /// that id.
+    pub fn with_key(mut self, key: EncryptionKey) -> Result<Self, KeyError> {
+        if self.get(key.id()).is_some() {
+            return Err(KeyError::DuplicateId {
+                id: key.id().to_owned(),
+            });
+        }
+        self.keys.push(key);
+        Ok(self)
+    }
+
+    /// The key that encrypts every write.
+    pub fn current(&self) -> &EncryptionKey {
+        &self.keys[0]
+    }
+
+    /// The ids of every key, the current one first.
+    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.keys.iter().map(EncryptionKey::id)
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&EncryptionKey> {
+        self.keys.iter().find(|k| k.id() == id)
+    }
+
+    /// Seals `password` for the row at (`scope`, `location`) with
+    /// `username`, under the current key.
+    pub(crate) fn seal_password(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Vec<u8>, KeyError> {
+        let aad = row_aad(scope.kind(), scope.id().unwrap_or(""), location, username);
+        self.current().seal(&aad, password.as_bytes())
+    }
+
+    /// Opens a row's sealed password, checking it belongs to that row.
+    pub(crate) fn open_password(
+        &self,
+        row: RowIdentity<'_>,
+        username: &str,
+        key_id: &str,
+        sealed: &[u8],
+    ) -> Result<String, KeyError> {
+        let key = self.get(key_id).ok_or_else(|| KeyError::MissingKey {
+            id: key_id.to_owned(),
+        })?;
+        let aad = row_aad(row.kind, row.scope_id, row.location, username);
+        let undecryptable = || KeyError::Undecryptable {
+            scope: row.describe_scope(),
+            location: row.location.to_owned(),
+            id: key_id.to_owned(),
+        };
+        let mut plain = key.open(&aad, sealed).ok_or_else(undecryptable)?;
+        match String::from_utf8(std::mem::take(&mut *plain)) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                e.into_bytes().zeroize();
+                Err(undecryptable())
+            }
+        }
+    }
+
+    /// The check value stored for `key`: proves later that a key given
+    /// under the same id is the same key.
+    pub(crate) fn check_value(key: &EncryptionKey) -> Result<Vec<u8>, KeyError> {
+        key.seal(&check_aad(key.id()), CHECK_PLAINTEXT)
+    }
+
+    /// Whether `check` was made by `key`.
+    pub(crate) fn verify_check_value(key: &EncryptionKey, check: &[u8]) -> Result<(), KeyError> {
+        match key.open(&check_aad(key.id()), check) {
+            Some(p) if p.as_slice() == CHECK_PLAINTEXT => Ok(()),
+            _ => Err(KeyError::WrongKey {
+                id: key.id().to_owned(),
+            }),
+        }
+    }
+}
+
+/// Lists the ids, never the keys.
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("current", &self.current().id())
+            .field("keys", &self.ids().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+const CHECK_PLAINTEXT: &[u8] = b"registry-credentials key check v1";
+
+fn check_aad(id: &str) -> Vec<u8> {
+    let mut aad = b"rc1:key-check:".to_vec();
+    aad.extend_from_slice(id.as_bytes());
+    aad
+}
+
+/// Which row a sealed password belongs to, as read from the database.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowIdentity<'a> {
+    pub kind: ScopeKind,
+    pub scope_id: &'a str,
+    pub location: &'a str,
+}
+
+impl RowIdentity<'_> {
+    fn describe_scope(&self) -> String {
+        match self.kind {
+            ScopeKind::Foundation => "foundation".to_owned(),
+            kind => format!("{kind} {}", self.scope_id),
+        }
+    }
+}
+
+/// The associated data of a row: a format tag, then scope kind, scope id,
+/// location and username, each length-prefixed so no two rows share it.
+fn row_aad(kind: ScopeKind, scope_id: &str, location: &str, username: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(16 + scope_id.len() + location.len() + username.len());
+    aad.extend_from_slice(b"rc1:row:");
+    aad.push(kind as u8);
+    for part in [scope_id, location, username] {
+        aad.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        aad.extend_from_slice(part.as_bytes());
+    }
+    aad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use registry_credentials::scope::OrgId;
+
+    fn row<'a>(scope_id: &'a str, location: &'a str) -> RowIdentity<'a> {
+        RowIdentity {
+            kind: ScopeKind::Org,
+            scope_id,
+            location,
+        }
+    }
+
+    #[test]
+    fn seal_and_open_round_trip_with_fresh_nonces() {
+        let ring = Keyring::new(EncryptionKey::new("k1", [3; 32]).unwrap());
+        let org = OrgId::new("o").unwrap();
+        let a = ring
+            .seal_password(ScopeRef::Org(&org), "example.com", "u", "hunter2")
+            .unwrap();
+        let b = ring
+            .seal_password(ScopeRef::Org(&org), "example.com", "u", "hunter2")
+            .unwrap();
+        assert_ne!(a, b, "a random nonce per seal");
+        assert!(!a.windows(7).any(|w| w == b"hunter2"));
+        let p = ring
+            .open_password(row("o", "example.com"), "u", "k1", &a)
+            .unwrap();
+        assert_eq!(p, "hunter2");
+    }
+
+    #[test]
+    fn moved_or_altered_rows_fail_to_decrypt() {
+        let ring = Keyring::new(EncryptionKey::new("k1", [3; 32]).unwrap());
+        let org = OrgId::new("o").unwrap();
+        let sealed = ring
+            .seal_password(ScopeRef::Org(&org), "example.com", "u", "pw")
+            .unwrap();
+        for (r, user) in [
+            (row("o", "other.example.com"), "u"),
+            (row("p", "example.com"), "u"),
+            (row("o", "example.com"), "v"),
+            (
+                RowIdentity {
+                    kind: ScopeKind::Space,
+                    scope_id: "o",
+                    location: "example.com",
+                },
+                "u",
+            ),
+        ] {
+            let e = ring.open_password(r, user, "k1", &sealed).unwrap_err();
+            assert!(matches!(e, KeyError::Undecryptable { .. }), "{e}");
+        }
+        let mut flipped = sealed.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(ring
+            .open_password(row("o", "example.com"), "u", "k1", &flipped)
+            .is_err());
+        let e = ring
+            .open_password(row("o", "example.com"), "u", "k2", &sealed)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the store holds credentials encrypted with key `k2`, which the keyring lacks; \
+             add it with `Keyring::with_key`, then call `rotate` to move them to the current key"
+        );
+    }
+
+    #[test]
+    fn check_values_tell_keys_apart() {
+        let k = EncryptionKey::new("k1", [1; 32]).unwrap();
+        let check = Keyring::check_value(&k).unwrap();
+        Keyring::verify_check_value(&k, &check).unwrap();
+        let other = EncryptionKey::new("k1", [2; 32]).unwrap();
+        let e = Keyring::verify_check_value(&other, &check).unwrap_err();
+        assert!(matches!(e, KeyError::WrongKey { .. }));
+    }
+
+    #[test]
+    fn keys_are_checked_and_redacted() {
+        assert!(matches!(
+            EncryptionKey::new("", [0; 32]),
+            Err(KeyError::InvalidId { .. })
+        ));
+        assert!(EncryptionKey::new("a b", [0; 32]).is_err());
+        assert!(EncryptionKey::new("x".repeat(65), [0; 32]).is_err());
+        assert!(matches!(
+            EncryptionKey::from_slice("k", &[0; 31]),
+            Err(KeyError::InvalidLength { len: 31, .. })
+        ));
+        let secret_hex = "ab".repeat(31) + "zz";
+        let e = EncryptionKey::from_hex("k", &secret_hex).unwrap_err();
+        assert!(!e.to_string().contains("abab"), "{e}");
+        let k = EncryptionKey::from_hex("k", &format!("{}\n", "AB".repeat(32))).unwrap();
+        let dbg = format!("{k:?} {:?}", Keyring::new(k.clone()));
+        assert!(!dbg.contains("171") && !dbg.contains("ab"), "{dbg}");
+        assert!(dbg.contains("redacted"));
+    }
+}

@@ -1,0 +1,785 @@
+//! `PostgresStore`: credentials in PostgreSQL, shared by many service
+//! instances; async, over tokio-postgres and a deadpool pool.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::scope::{AppId, ScopeRef};
+use registry_credentials::store::{
+    AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture, FirstMatch,
+    Found, Key, StoreError,
+};
+use registry_credentials::{Location, RegistryCredential, Scope};
+
+use crate::schema::{self, kind_of, scope_columns, scope_of};
+use crate::{
+    check_key, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
+    ROTATE_SELECT,
+};
+
+/// Credentials in a PostgreSQL database, for services whose instances must
+/// share one store: a credential created through one instance serves the
+/// next push through any other. Passwords are encrypted at rest with the
+/// caller's [`Keyring`], exactly as in the SQLite store (the schema,
+/// migrations and encryption are the same code).
+///
+/// - Async: it implements [`AsyncCredentialStore`], over `tokio-postgres`
+///   with a `deadpool-postgres` pool; nothing blocks the runtime.
+/// - One resolution is one round trip that reads one row: `first_match`
+///   sends every key of the [`Plan`](registry_credentials::resolve::Plan) as
+///   three arrays to one prepared statement, which looks each up on the
+///   primary key and returns the first found in plan order (`ORDER BY` the
+///   key's position, `LIMIT 1`); only that row is decrypted.
+/// - Replacing an app's credentials (R19) is one transaction, serialized
+///   per app by a transaction-scoped advisory lock, so that of two
+///   instances replacing at once, one waits for the other.
+/// - It is object safe: keep it as `Arc<dyn AsyncCredentialStore>`.
+/// - The database enforces one credential per location and scope: of two
+///   instances creating the same location at once, exactly one wins and the
+///   other gets [`StoreError::Conflict`]. Updates and deletes lock the row,
+///   so an update racing a delete either lands before it or finds nothing.
+/// - A lost connection (a database restart, a network cut) fails the call
+///   with [`StoreError::Backend`] and `retryable: true`; the pool replaces
+///   broken connections, so calls work again once the database is back,
+///   without restarting the service.
+///
+/// Clones share one pool. Connections are plain TCP ([`connect`]); for TLS
+/// build a [`deadpool_postgres::Pool`] with a TLS connector and use
+/// [`from_pool`].
+///
+/// [`connect`]: Self::connect
+/// [`from_pool`]: Self::from_pool
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    keyring: Arc<Keyring>,
+}
+
+/// Which statement `get_many` runs: the keys as arrays, unnested with their
+/// position, each looked up on the primary key. The `LATERAL … LIMIT 1`
+/// keeps the planner on one index look-up per key: as a plain join, a small
+/// table gets a hash join over a full scan, three times slower.
+const GET_MANY: &str = r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
+FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
+CROSS JOIN LATERAL (
+  SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
+  WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
+  LIMIT 1
+) AS c"#;
+
+/// `first_match`'s statement: `GET_MANY`'s winner alone.
+const FIRST_MATCH: &str = r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
+FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
+CROSS JOIN LATERAL (
+  SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
+  WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
+  LIMIT 1
+) AS c
+ORDER BY k.i
+LIMIT 1"#;
+
+/// Serializes the replacements of one app's credentials (R19): the
+/// transaction-scoped advisory lock (namespace, hash of the app id).
+const APP_LOCK: &str = "SELECT pg_advisory_xact_lock(1919246177, hashtext($1))";
+/// Deletes every row at one scope, returning them.
+const DELETE_SCOPE: &str = "DELETE FROM registry_credentials \
+                            WHERE scope_kind = $1 AND scope_id = $2 \
+                            RETURNING location, username, key_id, secret";
+/// A new row; a row at its key (made meanwhile by `create`) is replaced.
+const UPSERT: &str = "INSERT INTO registry_credentials \
+                      (scope_kind, scope_id, location, username, key_id, secret) \
+                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (location, scope_kind, scope_id) \
+                      DO UPDATE SET username = excluded.username, key_id = excluded.key_id, \
+                      secret = excluded.secret";
+
+const GET: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+                   WHERE scope_kind = $1 AND scope_id = $2 AND location = $3";
+const GET_FOR_UPDATE: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+                              WHERE scope_kind = $1 AND scope_id = $2 AND location = $3 FOR UPDATE";
+const INSERT: &str = "INSERT INTO registry_credentials \
+                      (scope_kind, scope_id, location, username, key_id, secret) \
+                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+const UPDATE: &str = "UPDATE registry_credentials SET username = $4, key_id = $5, secret = $6 \
+                      WHERE scope_kind = $1 AND scope_id = $2 AND location = $3";
+const DELETE: &str = "DELETE FROM registry_credentials \
+                      WHERE scope_kind = $1 AND scope_id = $2 AND location = $3 \
+                      RETURNING location, username, key_id, secret";
+const LIST: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+                    WHERE scope_kind = $1 AND scope_id = $2 ORDER BY location";
+const LIST_ALL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
+                        FROM registry_credentials ORDER BY scope_kind, scope_id, location";
+
+/// Serializes migrations and key checks of instances starting at once.
+const MIGRATION_LOCK: i64 = 0x7265_6763_7265_6473; // "regcreds"
+
+/// Rows re-encrypted per transaction by `rotate`.
+const ROTATE_BATCH: i64 = 500;
+
+/// True for the SQLSTATEs after which the same call may succeed: a lost or
+/// refused connection, a server shutting down or starting, too many
+/// connections, a serialization failure or deadlock.
+fn retryable_state(state: &SqlState) -> bool {
+    let code = state.code();
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(
+            code,
+            "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "55P03"
+        )
+}
+
+fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    let retryable = match e.code() {
+        Some(state) => retryable_state(state),
+        // No SQLSTATE: the connection closed, or the network failed.
+        None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
+    };
+    StoreError::Backend {
+        retryable,
+        source: Box::new(e),
+    }
+}
+
+fn pool_error(e: PoolError) -> StoreError {
+    match e {
+        PoolError::Backend(e) => pg_error(e),
+        PoolError::Timeout(_) => StoreError::Backend {
+            retryable: true,
+            source: Box::new(e),
+        },
+        other => StoreError::Backend {
+            retryable: false,
+            source: Box::new(other),
+        },
+    }
+}
+
+/// `Box<dyn Error>` from a message, for configuration errors.
+#[derive(Debug)]
+struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for ConfigError {}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (a libpq URL or key=value string,
+    /// such as `postgresql://app@db.internal:5432/platform`), with a pool of
+    /// up to 16 connections over plain TCP, migrates its schema and checks
+    /// the keyring against it.
+    ///
+    /// Tables are created in the first schema of the connection's
+    /// `search_path` (add `?options=-c%20search_path%3Dcredentials` to the
+    /// URL to choose one).
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Key`] when a key is wrong or missing,
+    /// [`OpenError::Schema`] when the database was migrated by a newer
+    /// release, [`OpenError::Backend`] when `url` is not valid or the
+    /// database cannot be reached (retryable then).
+    pub async fn connect(url: &str, keyring: Keyring) -> Result<Self, OpenError> {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| OpenError::Backend {
+            retryable: false,
+            source: Box::new(ConfigError(format!(
+                "the PostgreSQL address is not valid ({e}); write it as postgresql://USER@HOST:PORT/DATABASE"
+            ))),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| OpenError::Backend {
+                retryable: false,
+                source: Box::new(e),
+            })?;
+        Self::from_pool(pool, keyring).await
+    }
+
+    /// A store over a pool the caller built (for TLS, other pool sizes or
+    /// timeouts); migrates the schema and checks the keyring as
+    /// [`connect`](Self::connect) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    pub async fn from_pool(pool: Pool, keyring: Keyring) -> Result<Self, OpenError> {
+        let store = PostgresStore {
+            pool,
+            keyring: Arc::new(keyring),
+        };
+        store.prepare().await?;
+        Ok(store)
+    }
+
+    /// The pool, to share with other queries of the service.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// How many credentials the store holds.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn len(&self) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT count(*) FROM registry_credentials", &[])
+            .await
+            .map_err(pg_error)?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    /// True when it holds no credential.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.len().await? == 0)
+    }
+
+    /// Re-encrypts every row not under the keyring's current key with it,
+    /// a few hundred rows per transaction, and returns how many were
+    /// (see [`Keyring`] for the steps of a rotation).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the database fails, or with a
+    /// [`KeyError`] source when a row cannot be decrypted; the rows done
+    /// before stay done.
+    pub async fn rotate(&self) -> Result<u64, StoreError> {
+        let keyring = &*self.keyring;
+        let current = keyring.current().id();
+        let mut client = self.client().await?;
+        let select = format!("{ROTATE_SELECT} FOR UPDATE SKIP LOCKED");
+        let mut done = 0u64;
+        loop {
+            let tx = client.transaction().await.map_err(pg_error)?;
+            let rows = tx
+                .query(&select, &[&current, &ROTATE_BATCH])
+                .await
+                .map_err(pg_error)?;
+            if rows.is_empty() {
+                tx.execute(PRUNE_KEYS, &[&current])
+                    .await
+                    .map_err(pg_error)?;
+                tx.commit().await.map_err(pg_error)?;
+                return Ok(done);
+            }
+            for row in &rows {
+                let kind: i16 = row.get(0);
+                let scope_id: &str = row.get(1);
+                let scope =
+                    scope_of(kind_of(kind.into()).map_err(fatal)?, scope_id).map_err(fatal)?;
+                let credential = read_row(keyring, scope, row, 2)?;
+                let sealed = seal(keyring, &credential)?;
+                let location = credential.location().as_str();
+                tx.execute(
+                    "UPDATE registry_credentials SET key_id = $4, secret = $5 \
+                     WHERE scope_kind = $1 AND scope_id = $2 AND location = $3",
+                    &[&kind, &scope_id, &location, &current, &sealed],
+                )
+                .await
+                .map_err(pg_error)?;
+                done += 1;
+            }
+            tx.commit().await.map_err(pg_error)?;
+        }
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Migrates the schema and checks the keyring, under an advisory lock
+    /// so instances starting together take turns.
+    async fn prepare(&self) -> Result<(), OpenError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(pg_error)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS registry_credentials_schema (version INTEGER NOT NULL)",
+        )
+        .await
+        .map_err(pg_error)?;
+        let found: Option<i32> = tx
+            .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
+            .await
+            .map_err(pg_error)?
+            .get(0);
+        let found = found.unwrap_or(0).max(0) as u32;
+        let pending = schema::pending(found)?;
+        for m in pending {
+            tx.batch_execute(m.postgres).await.map_err(pg_error)?;
+        }
+        if let Some(last) = pending.last() {
+            tx.execute("DELETE FROM registry_credentials_schema", &[])
+                .await
+                .map_err(pg_error)?;
+            tx.execute(
+                "INSERT INTO registry_credentials_schema (version) VALUES ($1)",
+                &[&(last.version as i32)],
+            )
+            .await
+            .map_err(pg_error)?;
+        }
+
+        let keyring = &*self.keyring;
+        for id in keyring.ids() {
+            let key = keyring.get(id).expect("an id of the keyring");
+            let stored = tx
+                .query_opt(
+                    "SELECT check_value FROM registry_credential_keys WHERE key_id = $1",
+                    &[&id],
+                )
+                .await
+                .map_err(pg_error)?
+                .map(|r| r.get::<_, Vec<u8>>(0));
+            if let Some(check) = check_key(key, stored.as_deref())? {
+                tx.execute(
+                    "INSERT INTO registry_credential_keys (key_id, check_value) VALUES ($1, $2)",
+                    &[&id, &check],
+                )
+                .await
+                .map_err(pg_error)?;
+            }
+        }
+        let known = tx
+            .query("SELECT key_id FROM registry_credential_keys", &[])
+            .await
+            .map_err(pg_error)?;
+        for row in known {
+            let id: &str = row.get(0);
+            if keyring.get(id).is_some() {
+                continue;
+            }
+            let used: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM registry_credentials WHERE key_id = $1)",
+                    &[&id],
+                )
+                .await
+                .map_err(pg_error)?
+                .get(0);
+            if used {
+                return Err(KeyError::MissingKey { id: id.to_owned() }.into());
+            }
+        }
+        tx.commit().await.map_err(pg_error)?;
+        Ok(())
+    }
+
+    /// The parameters of `INSERT` and `UPDATE` for `c`, its password
+    /// sealed under the current key.
+    fn row_params<'a>(&'a self, c: &'a RegistryCredential) -> Result<RowParams<'a>, StoreError> {
+        Ok(RowParams {
+            kind: scope_columns(c.scope().as_ref()).0,
+            scope_id: c.scope().id().unwrap_or(""),
+            location: c.location().as_str(),
+            username: c.username().as_str(),
+            key_id: self.keyring.current().id(),
+            sealed: seal(&self.keyring, c)?,
+        })
+    }
+}
+
+/// `$1`–`$6` of `INSERT` and `UPDATE`.
+struct RowParams<'a> {
+    kind: i16,
+    scope_id: &'a str,
+    location: &'a str,
+    username: &'a str,
+    key_id: &'a str,
+    sealed: Vec<u8>,
+}
+
+impl RowParams<'_> {
+    fn as_params(&self) -> [&(dyn ToSql + Sync); 6] {
+        [
+            &self.kind,
+            &self.scope_id,
+            &self.location,
+            &self.username,
+            &self.key_id,
+            &self.sealed,
+        ]
+    }
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PostgresStore")
+            .field("pool_size", &status.size)
+            .field("pool_max", &status.max_size)
+            .field("keyring", &self.keyring)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_row(
+    keyring: &Keyring,
+    scope: Scope,
+    row: &Row,
+    first: usize,
+) -> Result<RegistryCredential, StoreError> {
+    let get_str =
+        |i: usize| -> Result<&str, StoreError> { row.try_get(first + i).map_err(pg_error) };
+    let secret: &[u8] = row.try_get(first + 3).map_err(pg_error)?;
+    decode(
+        keyring,
+        scope,
+        RowData {
+            location: get_str(0)?,
+            username: get_str(1)?,
+            key_id: get_str(2)?,
+            secret,
+        },
+    )
+}
+
+async fn get_in(
+    client: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    keyring: &Keyring,
+    key: Key<'_>,
+) -> Result<Option<RegistryCredential>, StoreError> {
+    let (kind, id) = scope_columns(key.scope());
+    let stmt = client.prepare_cached(sql).await.map_err(pg_error)?;
+    let row = client
+        .query_opt(&stmt, &[&kind, &id, &key.location()])
+        .await
+        .map_err(pg_error)?;
+    row.map(|r| read_row(keyring, key.scope().to_scope(), &r, 0))
+        .transpose()
+}
+
+/// The keys of a plan as the three arrays of `GET_MANY` and `FIRST_MATCH`.
+fn key_arrays<'a>(keys: &[Key<'a>]) -> (Vec<i16>, Vec<&'a str>, Vec<&'a str>) {
+    let mut kinds = Vec::with_capacity(keys.len());
+    let mut ids = Vec::with_capacity(keys.len());
+    let mut locations = Vec::with_capacity(keys.len());
+    for key in keys {
+        let (kind, id) = scope_columns(key.scope());
+        kinds.push(kind);
+        ids.push(id);
+        locations.push(key.location());
+    }
+    (kinds, ids, locations)
+}
+
+/// A plan row's key index (column 0, counted from 1) as an index into
+/// `keys`.
+fn plan_index(row: &Row, keys: &[Key<'_>]) -> Result<usize, StoreError> {
+    let i: i64 = row.try_get(0).map_err(pg_error)?;
+    usize::try_from(i - 1)
+        .ok()
+        .filter(|i| *i < keys.len())
+        .ok_or_else(|| {
+            fatal(schema::SchemaError::CorruptRow {
+                what: format!("the plan query returned key {i}"),
+            })
+        })
+}
+
+impl PostgresStore {
+    async fn pg_get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        let client = self.client().await?;
+        Ok(get_in(&client, GET, &self.keyring, key)
+            .await?
+            .map(Arc::new))
+    }
+
+    /// One prepared statement, one round trip, whatever the number of keys.
+    async fn pg_get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+        let mut found = vec![None; keys.len()];
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let (kinds, ids, locations) = key_arrays(keys);
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(GET_MANY).await.map_err(pg_error)?;
+        let rows = client
+            .query(&stmt, &[&kinds, &ids, &locations])
+            .await
+            .map_err(pg_error)?;
+        drop(client);
+        for row in rows {
+            let index = plan_index(&row, keys)?;
+            let c = read_row(&self.keyring, keys[index].scope().to_scope(), &row, 1)?;
+            found[index] = Some(Arc::new(c));
+        }
+        Ok(found)
+    }
+
+    /// One prepared statement, one round trip, one row read and decrypted.
+    async fn pg_first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let (kinds, ids, locations) = key_arrays(keys);
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(FIRST_MATCH).await.map_err(pg_error)?;
+        let row = client
+            .query_opt(&stmt, &[&kinds, &ids, &locations])
+            .await
+            .map_err(pg_error)?;
+        drop(client);
+        match row {
+            Some(row) => {
+                let index = plan_index(&row, keys)?;
+                let c = read_row(&self.keyring, keys[index].scope().to_scope(), &row, 1)?;
+                Ok(Some((index, Arc::new(c))))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn pg_create(
+        &self,
+        credential: RegistryCredential,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let params = self.row_params(&credential)?;
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(INSERT).await.map_err(pg_error)?;
+        let inserted = client
+            .execute(&stmt, &params.as_params())
+            .await
+            .map_err(pg_error)?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict {
+                scope: credential.scope().clone(),
+                location: credential.location().clone(),
+            });
+        }
+        Ok(Arc::new(credential))
+    }
+
+    /// One transaction under the app's advisory lock: delete the app's
+    /// rows (returning them), insert the new one.
+    async fn pg_replace_app_credential(
+        &self,
+        app: &AppId,
+        location: Location,
+        credential: Credential,
+    ) -> Result<AppCredentialReplaced, StoreError> {
+        let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
+        let params = self.row_params(&new)?;
+        let scope = ScopeRef::App(app);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let lock = tx.prepare_cached(APP_LOCK).await.map_err(pg_error)?;
+        tx.execute(&lock, &[&app.as_str()])
+            .await
+            .map_err(pg_error)?;
+        let mut replaced = self.take_scope(&tx, scope).await?;
+        if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
+            let same = replaced.remove(i);
+            replaced.insert(0, same);
+        }
+        let stmt = tx.prepare_cached(UPSERT).await.map_err(pg_error)?;
+        tx.execute(&stmt, &params.as_params())
+            .await
+            .map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(AppCredentialReplaced {
+            stored: Arc::new(new),
+            replaced,
+        })
+    }
+
+    /// Deletes every row at `scope` inside `tx`; returns them ordered by
+    /// location. A row that cannot be decrypted fails the call, and the
+    /// transaction rolls back.
+    async fn take_scope(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        scope: ScopeRef<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let (kind, id) = scope_columns(scope);
+        let stmt = tx.prepare_cached(DELETE_SCOPE).await.map_err(pg_error)?;
+        let rows = tx.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+        let mut taken = rows
+            .iter()
+            .map(|r| read_row(&self.keyring, scope.to_scope(), r, 0).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        taken.sort_unstable_by(|a, b| a.location().cmp(b.location()));
+        Ok(taken)
+    }
+
+    async fn pg_delete_scope(
+        &self,
+        scope: ScopeRef<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let taken = self.take_scope(&tx, scope).await?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(taken)
+    }
+
+    async fn pg_update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let old = get_in(
+            &tx,
+            GET_FOR_UPDATE,
+            &self.keyring,
+            Key::new(scope, location),
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found(scope, location))?;
+        let new = old.updated(update);
+        let params = self.row_params(&new)?;
+        let stmt = tx.prepare_cached(UPDATE).await.map_err(pg_error)?;
+        tx.execute(&stmt, &params.as_params())
+            .await
+            .map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(Arc::new(new))
+    }
+
+    /// Deletes and reads the row in one statement; if it cannot be
+    /// decrypted the transaction rolls back and nothing changes.
+    async fn pg_delete(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let gone = get_in(&tx, DELETE, &self.keyring, Key::new(scope, location))
+            .await?
+            .ok_or_else(|| StoreError::not_found(scope, location))?;
+        tx.commit().await.map_err(pg_error)?;
+        Ok(Arc::new(gone))
+    }
+
+    async fn pg_list(
+        &self,
+        scope: ScopeRef<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let (kind, id) = scope_columns(scope);
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(LIST).await.map_err(pg_error)?;
+        let rows = client.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+        rows.iter()
+            .map(|r| read_row(&self.keyring, scope.to_scope(), r, 0).map(Arc::new))
+            .collect()
+    }
+
+    async fn pg_list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(LIST_ALL).await.map_err(pg_error)?;
+        let rows = client.query(&stmt, &[]).await.map_err(pg_error)?;
+        rows.iter()
+            .map(|r| {
+                let kind: i16 = r.get(0);
+                let id: &str = r.get(1);
+                let scope = scope_of(kind_of(kind.into()).map_err(fatal)?, id).map_err(fatal)?;
+                read_row(&self.keyring, scope, r, 2).map(Arc::new)
+            })
+            .collect()
+    }
+}
+
+impl AsyncCredentialSource for PostgresStore {
+    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+        Box::pin(self.pg_get_many(keys))
+    }
+    fn get<'a>(
+        &'a self,
+        key: Key<'a>,
+    ) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(self.pg_get(key))
+    }
+    fn first_match<'a>(
+        &'a self,
+        keys: &'a [Key<'a>],
+    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+        Box::pin(self.pg_first_match(keys))
+    }
+}
+
+impl AsyncCredentialStore for PostgresStore {
+    fn create(
+        &self,
+        credential: RegistryCredential,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(self.pg_create(credential))
+    }
+    fn update<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+        location: &'a Location,
+        update: CredentialUpdate,
+    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(self.pg_update(scope, location, update))
+    }
+    fn delete<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(self.pg_delete(scope, location))
+    }
+    fn replace_app_credential<'a>(
+        &'a self,
+        app: &'a AppId,
+        location: Location,
+        credential: Credential,
+    ) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
+        Box::pin(self.pg_replace_app_credential(app, location, credential))
+    }
+    fn delete_scope<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(self.pg_delete_scope(scope))
+    }
+    fn list<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(self.pg_list(scope))
+    }
+    fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(self.pg_list_all())
+    }
+}

@@ -1,0 +1,205 @@
+//! The schema the database stores share: one table of credentials, one of
+//! key check values, and the ordered migrations that build them.
+//!
+//! # Design
+//!
+//! - `registry_credentials` holds one row per credential. Its primary key
+//!   (location, scope kind, scope id) is the uniqueness rule of R13 and the
+//!   index every look-up uses; in SQLite the table is `WITHOUT ROWID`, so
+//!   the row lives in that index. Location comes first because a
+//!   resolution asks for each candidate location at four scopes: those four
+//!   keys sit side by side in the index, so a plan touches a few index pages
+//!   instead of one per key, and its cost stays nearly flat as the table
+//!   grows. The foundation's scope id is the empty string (ids are never
+//!   empty), so the key has no NULLs.
+//! - `registry_credentials_by_scope` (scope kind, scope id, location) serves
+//!   the listings. Scope kinds are stored as 0–3 in precedence order and
+//!   text compares bytewise (SQLite's `BINARY`, PostgreSQL's `"C"`
+//!   collation), so that index's order is the order
+//!   [`list_all`](crate::CredentialStore::list_all) promises.
+//! - The password is never stored: `secret` is its ciphertext (nonce,
+//!   ciphertext and tag), `key_id` the key that sealed it, indexed so a
+//!   rotation finds the rows left under old keys.
+//! - `registry_credential_keys` keeps, per key id, a check value sealed with
+//!   that key, so a store opened with the wrong key under a known id fails
+//!   at once with [`KeyError::WrongKey`](crate::KeyError::WrongKey).
+//! - Migrations are numbered from 1 and applied in order, each in one
+//!   transaction with its version bump. A database whose version is newer
+//!   than this release knows is refused, never written.
+
+use registry_credentials::scope::{AppId, IdError, OrgId, ScopeKind, ScopeRef, SpaceId};
+use registry_credentials::Scope;
+
+/// One schema change, written once per dialect.
+#[derive(Debug)]
+pub(crate) struct Migration {
+    /// The schema version after it.
+    pub version: u32,
+    /// Its SQLite statements.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub sqlite: &'static str,
+    /// Its PostgreSQL statements.
+    #[allow(dead_code)] // read by the PostgreSQL store
+    pub postgres: &'static str,
+}
+
+/// Every migration, in order.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: "
+        CREATE TABLE registry_credentials (
+            scope_kind INTEGER NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
+            scope_id   TEXT    NOT NULL,
+            location   TEXT    NOT NULL,
+            username   TEXT    NOT NULL,
+            key_id     TEXT    NOT NULL,
+            secret     BLOB    NOT NULL,
+            PRIMARY KEY (location, scope_kind, scope_id),
+            CHECK ((scope_kind = 3) = (scope_id = ''))
+        ) WITHOUT ROWID;
+        CREATE INDEX registry_credentials_by_scope
+            ON registry_credentials (scope_kind, scope_id, location);
+        CREATE INDEX registry_credentials_by_key ON registry_credentials (key_id);
+        CREATE TABLE registry_credential_keys (
+            key_id TEXT PRIMARY KEY,
+            check_value BLOB NOT NULL
+        ) WITHOUT ROWID;
+    ",
+    postgres: r#"
+        CREATE TABLE registry_credentials (
+            scope_kind SMALLINT NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
+            scope_id   TEXT COLLATE "C" NOT NULL,
+            location   TEXT COLLATE "C" NOT NULL,
+            username   TEXT NOT NULL,
+            key_id     TEXT COLLATE "C" NOT NULL,
+            secret     BYTEA NOT NULL,
+            PRIMARY KEY (location, scope_kind, scope_id),
+            CHECK ((scope_kind = 3) = (scope_id = ''))
+        );
+        CREATE INDEX registry_credentials_by_scope
+            ON registry_credentials (scope_kind, scope_id, location);
+        CREATE INDEX registry_credentials_by_key ON registry_credentials (key_id);
+        CREATE TABLE registry_credential_keys (
+            key_id TEXT COLLATE "C" PRIMARY KEY,
+            check_value BYTEA NOT NULL
+        );
+    "#,
+}];
+
+/// The schema version this release writes.
+pub(crate) fn latest_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// The migrations to apply to a database at version `found`.
+pub(crate) fn pending(found: u32) -> Result<&'static [Migration], SchemaError> {
+    if found > latest_version() {
+        return Err(SchemaError::TooNew {
+            found,
+            supported: latest_version(),
+        });
+    }
+    Ok(&MIGRATIONS[MIGRATIONS
+        .iter()
+        .position(|m| m.version > found)
+        .unwrap_or(MIGRATIONS.len())..])
+}
+
+/// Why a database's schema or contents could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// The database was written by a newer release of this crate.
+    #[error("the database has schema version {found}, newer than the {supported} this release knows; upgrade registry-credentials, or open a copy made before the upgrade")]
+    TooNew {
+        /// The database's version.
+        found: u32,
+        /// The newest version this release knows.
+        supported: u32,
+    },
+    /// A row holds something no release writes.
+    #[error(
+        "a stored row is corrupt: {what}; restore the database from a backup or delete the row"
+    )]
+    CorruptRow {
+        /// What is wrong with it (never a password).
+        what: String,
+    },
+}
+
+/// The stored code of a scope kind: its place in precedence order.
+pub(crate) fn kind_code(kind: ScopeKind) -> i16 {
+    match kind {
+        ScopeKind::App => 0,
+        ScopeKind::Space => 1,
+        ScopeKind::Org => 2,
+        ScopeKind::Foundation => 3,
+    }
+}
+
+/// The scope kind of a stored code.
+pub(crate) fn kind_of(code: i64) -> Result<ScopeKind, SchemaError> {
+    Ok(match code {
+        0 => ScopeKind::App,
+        1 => ScopeKind::Space,
+        2 => ScopeKind::Org,
+        3 => ScopeKind::Foundation,
+        _ => {
+            return Err(SchemaError::CorruptRow {
+                what: format!("scope kind {code} is not 0 to 3"),
+            })
+        }
+    })
+}
+
+/// The stored (kind, id) of a scope; the foundation's id is empty.
+pub(crate) fn scope_columns<'a>(scope: ScopeRef<'a>) -> (i16, &'a str) {
+    (kind_code(scope.kind()), scope.id().unwrap_or(""))
+}
+
+/// The scope of stored columns.
+pub(crate) fn scope_of(kind: ScopeKind, id: &str) -> Result<Scope, SchemaError> {
+    let corrupt = |e: IdError| SchemaError::CorruptRow {
+        what: format!("the {kind} id is not valid ({e})"),
+    };
+    Ok(match kind {
+        ScopeKind::Foundation if id.is_empty() => Scope::Foundation,
+        ScopeKind::Foundation => {
+            return Err(SchemaError::CorruptRow {
+                what: "a foundation row has a scope id".to_owned(),
+            })
+        }
+        ScopeKind::Org => Scope::Org(OrgId::new(id).map_err(corrupt)?),
+        ScopeKind::Space => Scope::Space(SpaceId::new(id).map_err(corrupt)?),
+        ScopeKind::App => Scope::App(AppId::new(id).map_err(corrupt)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_ordered_and_newer_files_are_refused() {
+        for pair in MIGRATIONS.windows(2) {
+            assert_eq!(pair[1].version, pair[0].version + 1);
+        }
+        assert_eq!(MIGRATIONS[0].version, 1);
+        assert_eq!(pending(0).unwrap().len(), MIGRATIONS.len());
+        assert!(pending(latest_version()).unwrap().is_empty());
+        let e = pending(latest_version() + 1).unwrap_err();
+        assert!(e.to_string().contains("newer than"), "{e}");
+    }
+
+    #[test]
+    fn r14_kind_codes_follow_precedence() {
+        let codes: Vec<_> = ScopeKind::ALL.iter().map(|k| kind_code(*k)).collect();
+        assert_eq!(codes, [0, 1, 2, 3]);
+        for k in ScopeKind::ALL {
+            assert_eq!(kind_of(i64::from(kind_code(k))).unwrap(), k);
+        }
+        assert!(kind_of(4).is_err());
+        assert!(scope_of(ScopeKind::Foundation, "x").is_err());
+        assert!(scope_of(ScopeKind::Org, "").is_err());
+    }
+}

@@ -1,0 +1,411 @@
+//! `PostgresStore`: the store conformance suite (R19's concurrent pushes
+//! on two instances, two pools, one schema), two instances racing on the
+//! same keys, resolution reading the winning row alone, and encryption at
+//! rest.
+//!
+//! Every test needs a server and is `#[ignore]`d, so a plain `cargo test`
+//! reports them as ignored. Run them with `REGISTRY_CREDENTIALS_PG_URL` set
+//! (`.ci/postgres.sh setup` starts a server and prints it) and
+//! `cargo test --features postgres -- --include-ignored`; without the
+//! variable they then fail, saying so.
+#![cfg(feature = "postgres")]
+
+#[path = "pg_support/mod.rs"]
+mod pg_support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use pg_support::{fresh_schema, keyring, runtime, url, url_in, Blocking};
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::resolve::{resolve_all_async, resolve_async};
+use registry_credentials::store::conformance::{cred, loc, org};
+use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore, Key, StoreError};
+use registry_credentials::{App, Password, Scope, Username};
+use registry_credentials_sql::{EncryptionKey, KeyError, Keyring, OpenError, PostgresStore};
+
+fn store() -> Blocking {
+    Blocking::new("conformance")
+}
+
+/// A second `PostgresStore`, with its own pool, on the same schema.
+fn reopen(store: &Blocking) -> Blocking {
+    store.reopen()
+}
+
+registry_credentials::store_conformance!(
+    ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"
+);
+
+/// A runtime, a fresh schema and its URL.
+///
+/// # Panics
+///
+/// Without `REGISTRY_CREDENTIALS_PG_URL`.
+fn setup(test: &str) -> (tokio::runtime::Runtime, String) {
+    let url = url();
+    let rt = runtime();
+    let schema = rt.block_on(fresh_schema(&url, test));
+    (rt, url_in(&url, &schema))
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r16_two_instances_racing_on_the_same_keys() {
+    let (rt, url) = setup("race");
+    rt.block_on(async {
+        // Two service instances: two stores, two pools, one database.
+        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
+        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+        const KEYS: usize = 20;
+        for j in 0..KEYS {
+            a.create(cred(
+                Scope::Foundation,
+                &format!("ud{j}.example.com"),
+                "initial",
+                "p",
+            ))
+            .await
+            .unwrap();
+        }
+        let mut tasks = Vec::new();
+        for (w, store) in [a.clone(), b.clone(), a.clone(), b.clone()]
+            .into_iter()
+            .enumerate()
+        {
+            tasks.push(tokio::spawn(async move {
+                let mut won = Vec::new();
+                let mut deleted = Vec::new();
+                let mut updated = Vec::new();
+                for j in 0..KEYS {
+                    let l = format!("race{j}.example.com");
+                    match store
+                        .create(cred(Scope::Foundation, &l, &format!("w{w}"), "p"))
+                        .await
+                    {
+                        Ok(_) => won.push(l),
+                        Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => panic!("{e:?}"),
+                    }
+                    let ud = format!("ud{j}.example.com");
+                    let ud_at = loc(&ud);
+                    let foundation = Scope::Foundation.as_ref();
+                    if w % 2 == 0 {
+                        match store.delete(foundation, &ud_at).await {
+                            Ok(_) => deleted.push(ud),
+                            Err(StoreError::NotFound { .. }) => {}
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    } else {
+                        let user = format!("w{w}");
+                        let u = CredentialUpdate::Username(Username::new(&user).unwrap());
+                        match store.update(foundation, &ud_at, u).await {
+                            Ok(_) => updated.push(ud),
+                            Err(StoreError::NotFound { .. }) => {}
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    }
+                }
+                (w, won, deleted, updated)
+            }));
+        }
+        let mut winners = BTreeMap::new();
+        let mut deletes: BTreeMap<String, usize> = BTreeMap::new();
+        let mut updates: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for t in tasks {
+            let (w, won, deleted, updated) = t.await.unwrap();
+            for l in won {
+                assert!(winners.insert(l.clone(), w).is_none(), "{l} won twice");
+            }
+            for l in deleted {
+                *deletes.entry(l).or_default() += 1;
+            }
+            for l in updated {
+                updates.entry(l).or_default().push(format!("w{w}"));
+            }
+        }
+        assert_eq!(winners.len(), KEYS, "exactly one create wins per key");
+        for (l, w) in &winners {
+            let got = b
+                .get(Key::new(Scope::Foundation.as_ref(), &loc(l)))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(got.username().as_str(), format!("w{w}"));
+        }
+        for j in 0..KEYS {
+            let l = format!("ud{j}.example.com");
+            let n = deletes.get(&l).copied().unwrap_or(0);
+            assert!(n <= 1, "{l} deleted {n} times");
+            let now = a
+                .get(Key::new(Scope::Foundation.as_ref(), &loc(&l)))
+                .await
+                .unwrap();
+            match now {
+                None => assert_eq!(n, 1, "{l} vanished without an acknowledged delete"),
+                Some(c) => {
+                    assert_eq!(n, 0, "{l} survived an acknowledged delete");
+                    let users = updates.get(&l).cloned().unwrap_or_default();
+                    let u = c.username().as_str().to_owned();
+                    assert!(
+                        users.contains(&u) || (users.is_empty() && u == "initial"),
+                        "{l}: {u} not among {users:?}"
+                    );
+                }
+            }
+        }
+        let all = a.list_all().await.unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &all {
+            assert!(seen.insert((c.scope().clone(), c.location().clone())));
+        }
+    });
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r14_resolution_on_the_async_interface() {
+    let (rt, url) = setup("resolve");
+    rt.block_on(async {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        store
+            .create(cred(
+                org("org-1"),
+                "registry.example.com",
+                "org-user",
+                "org-pw",
+            ))
+            .await
+            .unwrap();
+        store
+            .create(cred(
+                Scope::Foundation,
+                "registry.example.com/repo",
+                "f",
+                "p",
+            ))
+            .await
+            .unwrap();
+        let app = App::new("org-1", "space-1", "app-1").unwrap();
+        let image = "registry.example.com/repo/image:tag".parse().unwrap();
+        // Spawned: the futures are Send.
+        let handle = {
+            let store = store.clone();
+            let app = app.clone();
+            tokio::spawn(async move { resolve_async(&store, &app, &image).await })
+        };
+        let r = handle.await.unwrap().unwrap().unwrap();
+        assert_eq!(r.credential().username().as_str(), "org-user");
+        assert_eq!(r.credential().password().expose(), "org-pw");
+        // Every candidate at every scope, in one call.
+        let all = resolve_all_async(
+            &store,
+            &app,
+            &"registry.example.com/repo/image".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let users: Vec<&str> = all
+            .iter()
+            .map(|r| r.credential().username().as_str())
+            .collect();
+        assert_eq!(users, ["org-user", "f"]);
+    });
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r21_the_database_never_holds_a_password_in_plain_text() {
+    let (rt, url) = setup("plaintext");
+    rt.block_on(async {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        for i in 0..20 {
+            store
+                .create(cred(
+                    org("o"),
+                    &format!("r{i}.example.com"),
+                    &format!("visible-{i}"),
+                    &format!("SENTINEL-{i}"),
+                ))
+                .await
+                .unwrap();
+        }
+        store
+            .update(
+                org("o").as_ref(),
+                &loc("r3.example.com"),
+                CredentialUpdate::Password(Password::new("SENTINEL-UPDATED").unwrap()),
+            )
+            .await
+            .unwrap();
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let row = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE position('SENTINEL'::bytea in secret) > 0 \
+                   OR strpos(username, 'SENTINEL') > 0 OR strpos(location, 'SENTINEL') > 0), \
+                 count(*) FILTER (WHERE strpos(username, 'visible-') > 0) \
+                 FROM registry_credentials",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0), 0, "a password in clear");
+        assert_eq!(row.get::<_, i64>(1), 20, "the search reads the rows");
+    });
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn wrong_and_missing_keys_and_rotation() {
+    let (rt, url) = setup("keys");
+    rt.block_on(async {
+        let key = |id: &str, b: u8| EncryptionKey::new(id, [b; 32]).unwrap();
+        let store = PostgresStore::connect(&url, Keyring::new(key("old", 1)))
+            .await
+            .unwrap();
+        for i in 0..700 {
+            store
+                .create(cred(
+                    org("o"),
+                    &format!("r{i}.example.com"),
+                    "u",
+                    &format!("p{i}"),
+                ))
+                .await
+                .unwrap();
+        }
+        let e = PostgresStore::connect(&url, Keyring::new(key("old", 2)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, OpenError::Key(KeyError::WrongKey { .. })),
+            "{e:?}"
+        );
+        let e = PostgresStore::connect(&url, Keyring::new(key("new", 2)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, OpenError::Key(KeyError::MissingKey { ref id }) if id == "old"),
+            "{e:?}"
+        );
+
+        let both = Keyring::new(key("new", 2)).with_key(key("old", 1)).unwrap();
+        let rotating = PostgresStore::connect(&url, both).await.unwrap();
+        assert_eq!(rotating.rotate().await.unwrap(), 700);
+        assert_eq!(rotating.rotate().await.unwrap(), 0);
+
+        // The first instance still has only the old key: a clear error,
+        // never a garbled password.
+        let e = store
+            .get(Key::new(org("o").as_ref(), &loc("r5.example.com")))
+            .await
+            .unwrap_err();
+        match &e {
+            StoreError::Backend {
+                retryable: false,
+                source,
+            } => assert!(matches!(
+                source.downcast_ref::<KeyError>(),
+                Some(KeyError::MissingKey { .. })
+            )),
+            other => panic!("{other:?}"),
+        }
+        let only_new = PostgresStore::connect(&url, Keyring::new(key("new", 2)))
+            .await
+            .unwrap();
+        let c = only_new
+            .get(Key::new(org("o").as_ref(), &loc("r5.example.com")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.password().expose(), "p5");
+        assert_eq!(only_new.len().await.unwrap(), 700);
+        let _ = Arc::new(only_new);
+    });
+}
+
+fn undecryptable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Backend { retryable, source } => {
+            !retryable
+                && matches!(
+                    source.downcast_ref::<KeyError>(),
+                    Some(KeyError::Undecryptable { .. })
+                )
+        }
+        _ => false,
+    }
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
+    let (rt, url) = setup("winner_only");
+    rt.block_on(async {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        // The winner: the organization's credential for the registry. The
+        // foundation's, for a more specific location, is outranked (scope
+        // outranks specificity) but matches the same image.
+        store
+            .create(cred(
+                org("org-1"),
+                "registry.example.com",
+                "org-user",
+                "org-pw",
+            ))
+            .await
+            .unwrap();
+        store
+            .create(cred(
+                Scope::Foundation,
+                "registry.example.com/repo",
+                "foundation-user",
+                "foundation-pw",
+            ))
+            .await
+            .unwrap();
+        // Corrupt the outranked row's sealed password behind the store's
+        // back: flip one bit of its authentication tag.
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let changed = client
+            .execute(
+                "UPDATE registry_credentials \
+                 SET secret = set_byte(secret, length(secret) - 1, \
+                                       get_byte(secret, length(secret) - 1) # 1) \
+                 WHERE scope_id = '' AND location = 'registry.example.com/repo'",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+        let app = App::new("org-1", "space-1", "app-1").unwrap();
+        let image = "registry.example.com/repo/image:tag".parse().unwrap();
+        // `resolve_async` asks `first_match`, one statement that returns
+        // the winning row alone: the corrupt row never leaves the server,
+        // so it cannot fail.
+        let r = resolve_async(&store, &app, &image)
+            .await
+            .unwrap()
+            .expect("the winner");
+        assert_eq!(r.scope(), &org("org-1"));
+        assert_eq!(r.credential().username().as_str(), "org-user");
+        assert_eq!(r.credential().password().expose(), "org-pw");
+        // The same through the object-safe trait, as a service holds it.
+        let shared: Arc<dyn AsyncCredentialSource> = Arc::new(store.clone());
+        let r = resolve_async(&*shared, &app, &image)
+            .await
+            .unwrap()
+            .expect("the winner");
+        assert_eq!(r.credential().username().as_str(), "org-user");
+        // `resolve_all_async` reads every match, so it meets the corrupt
+        // row and says so, rather than skipping it or garbling a password.
+        let e = resolve_all_async(&store, &app, &image).await.unwrap_err();
+        assert!(undecryptable(&e), "{e:?}");
+    });
+}

@@ -1,0 +1,776 @@
+//! `SqliteStore`: the store conformance suite, durability across a killed
+//! process, concurrency across threads and processes, and encryption at
+//! rest (keys, rotation, tampering, no plain text in the file).
+#![cfg(feature = "sqlite")]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::resolve::resolve_all;
+use registry_credentials::scope::AppId;
+use registry_credentials::store::conformance::{cred, loc, org};
+use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
+use registry_credentials::{resolve, App, Credential, Password, Scope, Username};
+use registry_credentials_sql::{
+    EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteStore,
+};
+
+/// A fresh directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "sqlite-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn key(id: &str, byte: u8) -> EncryptionKey {
+    EncryptionKey::new(id, [byte; 32]).unwrap()
+}
+
+fn keyring() -> Keyring {
+    Keyring::new(key("test-key", 0x42))
+}
+
+fn store() -> SqliteStore {
+    SqliteStore::open(temp_dir("conformance").join("c.db"), keyring()).unwrap()
+}
+
+/// A second instance over the same file: another `SqliteStore::open`, with
+/// connections of its own, as a second process would have.
+fn reopen(store: &SqliteStore) -> SqliteStore {
+    SqliteStore::open(store.path(), keyring()).unwrap()
+}
+
+registry_credentials::store_conformance!();
+
+#[test]
+fn r17_clones_and_reopened_stores_share_the_file() {
+    let path = temp_dir("reopen").join("c.db");
+    let a = SqliteStore::open(&path, keyring()).unwrap();
+    let b = SqliteStore::open(&path, keyring()).unwrap();
+    a.create(cred(Scope::Foundation, "docker.io", "u", "p"))
+        .unwrap();
+    let docker = loc("docker.io");
+    let k = Key::new(Scope::Foundation.as_ref(), &docker);
+    assert_eq!(b.get(k).unwrap().unwrap().password().expose(), "p");
+    b.clone()
+        .update(
+            Scope::Foundation.as_ref(),
+            &docker,
+            CredentialUpdate::Password(Password::new("q").unwrap()),
+        )
+        .unwrap();
+    assert_eq!(a.get(k).unwrap().unwrap().password().expose(), "q");
+    drop((a, b));
+    let c = SqliteStore::open(&path, keyring()).unwrap();
+    assert_eq!(c.len().unwrap(), 1);
+}
+
+// ---- encryption at rest -------------------------------------------------
+
+fn raw_bytes(path: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        if let Ok(b) = std::fs::read(&p) {
+            all.extend(b);
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn r21_the_file_never_holds_a_password_in_plain_text() {
+    let path = temp_dir("plaintext").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    for i in 0..40 {
+        store
+            .create(cred(
+                org("o"),
+                &format!("r{i}.example.com"),
+                &format!("visible-user-{i}"),
+                &format!("SENTINEL-PASSWORD-{i}-zq"),
+            ))
+            .unwrap();
+    }
+    for i in 0..10 {
+        store
+            .update(
+                org("o").as_ref(),
+                &loc(&format!("r{i}.example.com")),
+                CredentialUpdate::Password(Password::new(format!("SENTINEL-UPDATED-{i}")).unwrap()),
+            )
+            .unwrap();
+    }
+    // The other write path: an app's credential replaced whole (R19).
+    store
+        .replace_app_credential(
+            &AppId::new("p").unwrap(),
+            loc("docker.io"),
+            Credential::new("put-user", "SENTINEL-PUT").unwrap(),
+        )
+        .unwrap();
+    // While open: the WAL holds the recent writes.
+    let open_bytes = raw_bytes(&path);
+    // The search reads real data: usernames are stored in clear.
+    assert!(contains(&open_bytes, b"visible-user-7"));
+    assert!(!contains(&open_bytes, b"SENTINEL"), "a password in clear");
+    drop(store);
+    // Closed: checkpointed into the main file.
+    let closed_bytes = raw_bytes(&path);
+    assert!(contains(&closed_bytes, b"visible-user-7"));
+    assert!(!contains(&closed_bytes, b"SENTINEL"));
+}
+
+#[test]
+fn wrong_and_missing_keys_are_clear_errors() {
+    let path = temp_dir("keys").join("c.db");
+    let store = SqliteStore::open(&path, Keyring::new(key("k1", 1))).unwrap();
+    store
+        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
+        .unwrap();
+    drop(store);
+
+    // The same id with other key bytes.
+    let e = SqliteStore::open(&path, Keyring::new(key("k1", 2))).unwrap_err();
+    assert!(
+        matches!(e, OpenError::Key(KeyError::WrongKey { ref id }) if id == "k1"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("key `k1` is not the key"), "{e}");
+
+    // Another key only: the rows under k1 cannot be read.
+    let e = SqliteStore::open(&path, Keyring::new(key("k2", 2))).unwrap_err();
+    assert!(
+        matches!(e, OpenError::Key(KeyError::MissingKey { ref id }) if id == "k1"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("which the keyring lacks"), "{e}");
+
+    // Both: reads fine, writes under k2.
+    let store = SqliteStore::open(
+        &path,
+        Keyring::new(key("k2", 2)).with_key(key("k1", 1)).unwrap(),
+    )
+    .unwrap();
+    let docker = loc("docker.io");
+    let k = Key::new(Scope::Foundation.as_ref(), &docker);
+    assert_eq!(store.get(k).unwrap().unwrap().password().expose(), "p");
+}
+
+#[test]
+fn rotate_moves_every_row_to_the_current_key() {
+    let path = temp_dir("rotate").join("c.db");
+    let store = SqliteStore::open(&path, Keyring::new(key("old", 1))).unwrap();
+    for i in 0..1200 {
+        store
+            .create(cred(
+                org("o"),
+                &format!("r{i}.example.com"),
+                "u",
+                &format!("p{i}"),
+            ))
+            .unwrap();
+    }
+    drop(store);
+    let both = || Keyring::new(key("new", 2)).with_key(key("old", 1)).unwrap();
+    let store = SqliteStore::open(&path, both()).unwrap();
+    store
+        .create(cred(org("o"), "fresh.example.com", "u", "fresh"))
+        .unwrap();
+    assert_eq!(store.rotate().unwrap(), 1200, "batches cover every old row");
+    assert_eq!(store.rotate().unwrap(), 0);
+    drop(store);
+
+    let store = SqliteStore::open(&path, Keyring::new(key("new", 2))).unwrap();
+    let all = store.list_all().unwrap();
+    assert_eq!(all.len(), 1201);
+    let r7 = store
+        .get(Key::new(org("o").as_ref(), &loc("r7.example.com")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(r7.password().expose(), "p7");
+    drop(store);
+    // The old key alone no longer reads anything.
+    let e = SqliteStore::open(&path, Keyring::new(key("old", 1))).unwrap_err();
+    assert!(
+        matches!(e, OpenError::Key(KeyError::MissingKey { ref id }) if id == "new"),
+        "{e:?}"
+    );
+}
+
+fn undecryptable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Backend { retryable, source } => {
+            !retryable
+                && matches!(
+                    source.downcast_ref::<KeyError>(),
+                    Some(KeyError::Undecryptable { .. })
+                )
+        }
+        _ => false,
+    }
+}
+
+#[test]
+fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
+    let path = temp_dir("tamper").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    store
+        .create(cred(
+            org("victim"),
+            "registry.example.com",
+            "same-user",
+            "victim-pw",
+        ))
+        .unwrap();
+    store
+        .create(cred(
+            org("attacker"),
+            "registry.example.com",
+            "same-user",
+            "attacker-pw",
+        ))
+        .unwrap();
+    store
+        .create(cred(org("victim"), "example.com", "other", "x"))
+        .unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    // Copy the victim's sealed password onto the attacker's row.
+    raw.execute(
+        "UPDATE registry_credentials SET secret = \
+         (SELECT secret FROM registry_credentials WHERE scope_id = 'victim' AND location = 'registry.example.com') \
+         WHERE scope_id = 'attacker'",
+        [],
+    )
+    .unwrap();
+    // And change a username behind the store's back.
+    raw.execute(
+        "UPDATE registry_credentials SET username = 'renamed' WHERE location = 'example.com'",
+        [],
+    )
+    .unwrap();
+    let attacker = org("attacker");
+    let e = store
+        .get(Key::new(attacker.as_ref(), &loc("registry.example.com")))
+        .unwrap_err();
+    assert!(undecryptable(&e), "{e:?}");
+    let victim = org("victim");
+    let e = store
+        .get(Key::new(victim.as_ref(), &loc("example.com")))
+        .unwrap_err();
+    assert!(undecryptable(&e), "{e:?}");
+    let e = store.list_all().unwrap_err();
+    assert!(undecryptable(&e));
+    let app = App::new("attacker", "s", "a").unwrap();
+    let e = resolve(&store, &app, &"registry.example.com/x/y".parse().unwrap()).unwrap_err();
+    assert!(undecryptable(&e));
+    // A failed delete changes nothing.
+    assert!(store
+        .delete(attacker.as_ref(), &loc("registry.example.com"))
+        .is_err());
+    let n: i64 = raw
+        .query_row("SELECT count(*) FROM registry_credentials", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 3);
+    // The untouched row still reads.
+    let v = store
+        .get(Key::new(victim.as_ref(), &loc("registry.example.com")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.password().expose(), "victim-pw");
+}
+
+#[test]
+fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
+    let path = temp_dir("winner-only").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    // The winner: the organization's credential for the registry. The
+    // foundation's, for a more specific location, is outranked (scope
+    // outranks specificity) but matches the same image.
+    store
+        .create(cred(
+            org("org-1"),
+            "registry.example.com",
+            "org-user",
+            "org-pw",
+        ))
+        .unwrap();
+    store
+        .create(cred(
+            Scope::Foundation,
+            "registry.example.com/repo",
+            "foundation-user",
+            "foundation-pw",
+        ))
+        .unwrap();
+    // Corrupt the outranked row's sealed password behind the store's back.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let changed = raw
+        .execute(
+            "UPDATE registry_credentials SET secret = zeroblob(length(secret)) \
+             WHERE scope_id = '' AND location = 'registry.example.com/repo'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let app = App::new("org-1", "space-1", "app-1").unwrap();
+    let image = "registry.example.com/repo/image:tag".parse().unwrap();
+    // `resolve` asks `first_match`, one statement that returns the winning
+    // row alone: the corrupt row is never read, so it cannot fail.
+    let r = resolve(&store, &app, &image).unwrap().expect("the winner");
+    assert_eq!(r.scope(), &org("org-1"));
+    assert_eq!(r.credential().username().as_str(), "org-user");
+    assert_eq!(r.credential().password().expose(), "org-pw");
+    // `resolve_all` reads every match, so it meets the corrupt row and says
+    // so, rather than skipping it or returning a garbled password.
+    let e = resolve_all(&store, &app, &image).unwrap_err();
+    assert!(undecryptable(&e), "{e:?}");
+}
+
+#[test]
+fn schema_is_versioned_and_newer_files_are_refused() {
+    let path = temp_dir("schema").join("c.db");
+    drop(SqliteStore::open(&path, keyring()).unwrap());
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let v: u32 = raw
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    let mode: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    raw.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(raw);
+    let e = SqliteStore::open(&path, keyring()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            OpenError::Schema(SchemaError::TooNew {
+                found: 99,
+                supported: 1
+            })
+        ),
+        "{e:?}"
+    );
+    // Nothing was written.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let v: u32 = raw
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 99);
+}
+
+// ---- durability: a writer killed with SIGKILL ---------------------------
+
+const CHILD_ENV: &str = "REGISTRY_CREDENTIALS_TEST_CHILD";
+const PATH_ENV: &str = "REGISTRY_CREDENTIALS_TEST_DB";
+
+/// The deterministic stream of writes the durability child makes.
+fn durability_op(store: &SqliteStore, n: usize) {
+    let o = org("o");
+    let name = |i: usize| format!("d{i}.example.com");
+    let at = |i: usize| loc(&name(i));
+    match n % 3 {
+        0 => {
+            store
+                .create(cred(o, &name(n), &format!("u{n}"), &format!("p{n}")))
+                .unwrap();
+        }
+        1 => {
+            store
+                .update(
+                    o.as_ref(),
+                    &at(n - 1),
+                    CredentialUpdate::Password(Password::new(format!("p{n}")).unwrap()),
+                )
+                .unwrap();
+        }
+        _ if (n / 3) % 2 == 1 => {
+            store.delete(o.as_ref(), &at(n - 2)).unwrap();
+        }
+        _ => {
+            store
+                .update(
+                    o.as_ref(),
+                    &at(n - 2),
+                    CredentialUpdate::Username(Username::new(format!("u{n}")).unwrap()),
+                )
+                .unwrap();
+        }
+    }
+}
+
+/// What the store holds after the first `k` writes: location → (user, pw).
+fn durability_model(k: usize) -> BTreeMap<String, (String, String)> {
+    let mut m = BTreeMap::new();
+    for n in 0..k {
+        let name = |i: usize| format!("d{i}.example.com");
+        match n % 3 {
+            0 => {
+                m.insert(name(n), (format!("u{n}"), format!("p{n}")));
+            }
+            1 => m.get_mut(&name(n - 1)).unwrap().1 = format!("p{n}"),
+            _ if (n / 3) % 2 == 1 => {
+                m.remove(&name(n - 2));
+            }
+            _ => m.get_mut(&name(n - 2)).unwrap().0 = format!("u{n}"),
+        }
+    }
+    m
+}
+
+fn snapshot(store: &SqliteStore) -> BTreeMap<String, (String, String)> {
+    store
+        .list(org("o").as_ref())
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c.location().as_str().to_owned(),
+                (
+                    c.username().as_str().to_owned(),
+                    c.password().expose().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn child(test: &str, role: &str, path: &Path, extra: &[(&str, String)]) -> std::process::Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, role)
+        .env(PATH_ENV, path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+#[test]
+fn durability_every_acknowledged_write_survives_sigkill() {
+    if std::env::var(CHILD_ENV).as_deref() == Ok("durability") {
+        let store = SqliteStore::open(std::env::var(PATH_ENV).unwrap(), keyring()).unwrap();
+        let mut out = std::io::stdout().lock();
+        // End libtest's `test … ` line, so each acknowledgement has its own.
+        writeln!(out).unwrap();
+        for n in 0.. {
+            durability_op(&store, n);
+            writeln!(out, "ack {n}").unwrap();
+            out.flush().unwrap();
+        }
+        return;
+    }
+    let path = temp_dir("durability").join("c.db");
+    let mut proc = child(
+        "durability_every_acknowledged_write_survives_sigkill",
+        "durability",
+        &path,
+        &[],
+    );
+    let mut lines = BufReader::new(proc.stdout.take().unwrap()).lines();
+    let mut acked = 0usize;
+    while acked < 240 {
+        let line = lines.next().expect("the child ended early").unwrap();
+        if let Some(n) = line.strip_prefix("ack ") {
+            assert_eq!(n.parse::<usize>().unwrap(), acked);
+            acked += 1;
+        }
+    }
+    proc.kill().unwrap(); // SIGKILL
+    proc.wait().unwrap();
+    for line in lines {
+        if let Some(n) = line.unwrap().strip_prefix("ack ") {
+            assert_eq!(n.parse::<usize>().unwrap(), acked);
+            acked += 1;
+        }
+    }
+
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let check: String = raw
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    drop(raw);
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let found = snapshot(&store);
+    // Every acknowledged write is there; the one in flight may or may not
+    // be, but whole.
+    assert!(
+        found == durability_model(acked) || found == durability_model(acked + 1),
+        "after {acked} acknowledged writes the file holds {found:?}"
+    );
+}
+
+// ---- concurrency: threads and two processes -----------------------------
+
+const SHARED: usize = 12;
+
+#[derive(Default)]
+struct Outcome {
+    /// Contested creates this worker won.
+    won: Vec<String>,
+    /// Contested deletes it made.
+    deleted: Vec<String>,
+    /// Contested updates it made, with the username written.
+    updated: Vec<(String, String)>,
+}
+
+fn retry<T>(mut f: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    for _ in 0..50 {
+        match f() {
+            Err(e) if e.is_retryable() => continue,
+            other => return other,
+        }
+    }
+    f()
+}
+
+fn own_location(worker: usize, i: usize) -> String {
+    format!("w{worker}-{i}.example.com")
+}
+
+/// The worker's own keys: create all, rename each, delete every third.
+fn own_expected(worker: usize) -> BTreeMap<(String, String), String> {
+    (0..30)
+        .filter(|i| i % 3 != 0)
+        .map(|i| {
+            (
+                (format!("w{worker}"), own_location(worker, i)),
+                format!("w{worker}-{i}-v2"),
+            )
+        })
+        .collect()
+}
+
+fn worker(store: &SqliteStore, w: usize) -> Outcome {
+    let mut out = Outcome::default();
+    let own = org(&format!("w{w}"));
+    let app = App::new(format!("w{w}"), "s", "a").unwrap();
+    for i in 0..30 {
+        let l = own_location(w, i);
+        retry(|| store.create(cred(own.clone(), &l, "first", &format!("pw-{w}-{i}")))).unwrap();
+        let shared = format!("shared{}.example.com", i % SHARED);
+        match retry(|| store.create(cred(Scope::Foundation, &shared, &format!("w{w}"), "p"))) {
+            Ok(_) => out.won.push(shared.clone()),
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+        retry(|| {
+            store.update(
+                own.as_ref(),
+                &loc(&l),
+                CredentialUpdate::Username(Username::new(format!("w{w}-{i}-v2")).unwrap()),
+            )
+        })
+        .unwrap();
+        if i % 3 == 0 {
+            retry(|| store.delete(own.as_ref(), &loc(&l))).unwrap();
+        }
+        // An update racing a delete on the contested rows.
+        let ud = format!("ud{}.example.com", i % SHARED);
+        let ud_at = loc(&ud);
+        let foundation = Scope::Foundation.as_ref();
+        if w % 2 == 0 {
+            match retry(|| store.delete(foundation, &ud_at)) {
+                Ok(_) => out.deleted.push(ud.clone()),
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        } else {
+            let user = format!("w{w}-{i}");
+            match retry(|| {
+                store.update(
+                    foundation,
+                    &ud_at,
+                    CredentialUpdate::Username(Username::new(&user).unwrap()),
+                )
+            }) {
+                Ok(_) => out.updated.push((ud.clone(), user)),
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        // Resolution runs meanwhile and only ever sees whole credentials.
+        let image = format!("shared{}.example.com/x/y", i % SHARED)
+            .parse()
+            .unwrap();
+        if let Some(r) = retry(|| resolve(store, &app, &image)).unwrap() {
+            assert!(r.credential().username().as_str().starts_with('w'));
+            assert_eq!(r.credential().password().expose(), "p");
+        }
+    }
+    out
+}
+
+#[test]
+fn concurrency_threads_and_processes_on_one_file() {
+    if std::env::var(CHILD_ENV).as_deref() == Ok("concurrency") {
+        let store = SqliteStore::open(std::env::var(PATH_ENV).unwrap(), keyring()).unwrap();
+        let out = worker(&store, 1);
+        let mut so = std::io::stdout().lock();
+        writeln!(so).unwrap();
+        for l in out.won {
+            writeln!(so, "won {l}").unwrap();
+        }
+        for l in out.deleted {
+            writeln!(so, "deleted {l}").unwrap();
+        }
+        for (l, u) in out.updated {
+            writeln!(so, "updated {l} {u}").unwrap();
+        }
+        writeln!(so, "done").unwrap();
+        return;
+    }
+    let path = temp_dir("concurrency").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    for j in 0..SHARED {
+        store
+            .create(cred(
+                Scope::Foundation,
+                &format!("ud{j}.example.com"),
+                "initial",
+                "p",
+            ))
+            .unwrap();
+    }
+    let proc = child(
+        "concurrency_threads_and_processes_on_one_file",
+        "concurrency",
+        &path,
+        &[],
+    );
+    let mut outcomes: Vec<Outcome> = std::thread::scope(|s| {
+        let handles: Vec<_> = (2..5)
+            .map(|w| {
+                let store = store.clone();
+                s.spawn(move || worker(&store, w))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let output = proc.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.lines().any(|l| l == "done"), "{text}");
+    let mut child_outcome = Outcome::default();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        match parts.as_slice() {
+            ["won", l] => child_outcome.won.push(l.to_string()),
+            ["deleted", l] => child_outcome.deleted.push(l.to_string()),
+            ["updated", l, u] => child_outcome.updated.push((l.to_string(), u.to_string())),
+            _ => {}
+        }
+    }
+    outcomes.push(child_outcome);
+
+    let all = store.list_all().unwrap();
+    let keys: BTreeSet<(Scope, String)> = all
+        .iter()
+        .map(|c| (c.scope().clone(), c.location().as_str().to_owned()))
+        .collect();
+    assert_eq!(keys.len(), all.len(), "no location twice at one scope");
+
+    // Own keys: exactly what each worker's acknowledged writes imply.
+    let mut expected_own = BTreeMap::new();
+    for w in 1..5 {
+        expected_own.extend(own_expected(w));
+    }
+    let own: BTreeMap<(String, String), String> = all
+        .iter()
+        .filter(|c| matches!(c.scope(), Scope::Org(_)))
+        .map(|c| {
+            (
+                (
+                    c.scope().id().unwrap().to_owned(),
+                    c.location().as_str().to_owned(),
+                ),
+                c.username().as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(own, expected_own);
+
+    // Contested creates: exactly one winner each, and it is stored.
+    let mut winners: BTreeMap<String, usize> = BTreeMap::new();
+    for (w, o) in outcomes.iter().enumerate() {
+        for l in &o.won {
+            assert!(winners.insert(l.clone(), w).is_none(), "{l} won twice");
+        }
+    }
+    assert_eq!(winners.len(), SHARED);
+    for l in winners.keys() {
+        assert!(store
+            .get(Key::new(Scope::Foundation.as_ref(), &loc(l)))
+            .unwrap()
+            .is_some());
+    }
+
+    // Update racing delete: one delete at most; a survivor carries an
+    // acknowledged update (or the initial username if none came).
+    for j in 0..SHARED {
+        let l = format!("ud{j}.example.com");
+        let deletes = outcomes
+            .iter()
+            .flat_map(|o| &o.deleted)
+            .filter(|d| **d == l)
+            .count();
+        assert!(deletes <= 1, "{l} deleted {deletes} times");
+        let now = store
+            .get(Key::new(Scope::Foundation.as_ref(), &loc(&l)))
+            .unwrap();
+        match now {
+            None => assert_eq!(deletes, 1, "{l} vanished without an acknowledged delete"),
+            Some(c) => {
+                assert_eq!(deletes, 0);
+                let user = c.username().as_str();
+                let updates: Vec<&String> = outcomes
+                    .iter()
+                    .flat_map(|o| &o.updated)
+                    .filter(|(ul, _)| *ul == l)
+                    .map(|(_, u)| u)
+                    .collect();
+                assert!(
+                    updates.iter().any(|u| *u == user) || (updates.is_empty() && user == "initial"),
+                    "{l}: {user} not among {updates:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        all.len(),
+        expected_own.len()
+            + SHARED
+            + (0..SHARED)
+                .filter(|j| store
+                    .get(Key::new(
+                        Scope::Foundation.as_ref(),
+                        &loc(&format!("ud{j}.example.com"))
+                    ))
+                    .unwrap()
+                    .is_some())
+                .count(),
+        "nothing else is stored"
+    );
+}

@@ -1,0 +1,314 @@
+//! The async store traits, for stores that talk to a server.
+//!
+//! # Why boxed futures
+//!
+//! The methods return [`BoxFuture`], a pinned, boxed, `Send` future, as
+//! `object_store` does, so that the traits are object safe: a service
+//! keeps an `Arc<dyn AsyncCredentialSource>` (or `…Store`) in its shared
+//! state and picks the backend at run time. One box per call costs nothing
+//! measurable next to the database round trip it waits for. Implementations
+//! write `Box::pin(async move { … })`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::{
+    first_found, AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key,
+    StoreError,
+};
+use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
+use crate::location::Location;
+use crate::scope::{AppId, ScopeRef};
+
+/// A pinned, boxed future that can move between threads: what the async
+/// traits' methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`CredentialSource`] for async callers: the same contract (read its
+/// *Contract* section), as futures that never block the runtime.
+///
+/// Object safe: a service keeps `Arc<dyn AsyncCredentialSource>` in its
+/// state.
+///
+/// ```
+/// use std::sync::Arc;
+/// use registry_credentials::resolve::resolve_async;
+/// use registry_credentials::store::{AsyncCredentialSource, CredentialStore, InlineStore};
+/// use registry_credentials::{App, Credential, MemoryStore, RegistryCredential, Scope};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     // A tiny executor for the example; services use tokio.
+/// #     use std::task::{Context, Poll, Wake, Waker};
+/// #     struct Noop;
+/// #     impl Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// #     let waker = Waker::from(std::sync::Arc::new(Noop));
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(&waker);
+/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+///
+/// /// A service's shared state, cloned into every request handler.
+/// #[derive(Clone)]
+/// struct AppState {
+///     credentials: Arc<dyn AsyncCredentialSource>,
+/// }
+///
+/// async fn handle_push(state: AppState, image: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
+///     let app = App::new("org", "space", "app")?;
+///     let found = resolve_async(&*state.credentials, &app, &image.parse()?).await?;
+///     Ok(found.map(|r| r.credential().username().to_string()))
+/// }
+///
+/// let memory = MemoryStore::new();
+/// memory.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let state = AppState { credentials: Arc::new(InlineStore(memory)) };
+/// let user = block_on(handle_push(state.clone(), "nginx"))?;
+/// assert_eq!(user.as_deref(), Some("hub-user"));
+/// assert_eq!(block_on(handle_push(state, "quay.io/x/y"))?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait AsyncCredentialSource: Send + Sync {
+    /// The credential at each of `keys`, in the same order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>>;
+
+    /// The credential at `key`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn get<'a>(
+        &'a self,
+        key: Key<'a>,
+    ) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { Ok(self.get_many(&[key]).await?.pop().flatten()) })
+    }
+
+    /// The first of `keys`, in order, that holds a credential, with its
+    /// index in `keys`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn first_match<'a>(
+        &'a self,
+        keys: &'a [Key<'a>],
+    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+        Box::pin(async move { Ok(first_found(self.get_many(keys).await?)) })
+    }
+}
+
+/// [`CredentialStore`] for async callers: the same operations and contract.
+///
+/// Object safe: `Arc<dyn AsyncCredentialStore>` works, and can be used as
+/// an `AsyncCredentialSource` too.
+pub trait AsyncCredentialStore: AsyncCredentialSource {
+    /// Stores a new credential.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] when its scope already holds its location.
+    fn create(
+        &self,
+        credential: RegistryCredential,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>>;
+
+    /// Changes the username, password or both of the credential for
+    /// `location` at `scope` (R17).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] when it holds nothing.
+    fn update<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+        location: &'a Location,
+        update: CredentialUpdate,
+    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>>;
+
+    /// Removes the credential for `location` at `scope` and returns it
+    /// (R18).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] when it holds nothing.
+    fn delete<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>>;
+
+    /// Makes `credential` for `location` the app's one credential, in one
+    /// step (R19); see [`CredentialStore::replace_app_credential`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails; then nothing
+    /// changed.
+    fn replace_app_credential<'a>(
+        &'a self,
+        app: &'a AppId,
+        location: Location,
+        credential: Credential,
+    ) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>>;
+
+    /// Removes every credential at `scope` in one step (R13); see
+    /// [`CredentialStore::delete_scope`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn delete_scope<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
+
+    /// The credentials at `scope`, ordered by location.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn list<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
+
+    /// Every credential, ordered by scope, then location.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
+}
+
+macro_rules! forward_async {
+    ($($ty:ty),*) => {$(
+        impl<S: AsyncCredentialSource + ?Sized> AsyncCredentialSource for $ty {
+            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+                (**self).get_many(keys)
+            }
+            fn get<'a>(&'a self, key: Key<'a>) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+                (**self).get(key)
+            }
+            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+                (**self).first_match(keys)
+            }
+        }
+
+        impl<S: AsyncCredentialStore + ?Sized> AsyncCredentialStore for $ty {
+            fn create(&self, c: RegistryCredential) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+                (**self).create(c)
+            }
+            fn update<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location, u: CredentialUpdate) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+                (**self).update(scope, location, u)
+            }
+            fn delete<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+                (**self).delete(scope, location)
+            }
+            fn replace_app_credential<'a>(&'a self, app: &'a AppId, location: Location, credential: Credential) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
+                (**self).replace_app_credential(app, location, credential)
+            }
+            fn delete_scope<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                (**self).delete_scope(scope)
+            }
+            fn list<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                (**self).list(scope)
+            }
+            fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                (**self).list_all()
+            }
+        }
+    )*};
+}
+
+forward_async!(&S, Box<S>, Arc<S>);
+
+/// A sync store used as an async one, its calls run inline in the future:
+/// the one adapter from the sync traits to the async ones. Right for stores
+/// that never wait on I/O, such as [`MemoryStore`](super::MemoryStore)
+/// (each call takes a lock for one hash-table operation). A store that
+/// waits on a disk (`SqliteStore`) would block the runtime's thread for
+/// that long; run it under the runtime's blocking pool instead, or accept
+/// the wait where it is short.
+///
+/// ```
+/// use registry_credentials::store::{AsyncCredentialStore, InlineStore};
+/// use registry_credentials::MemoryStore;
+/// let store = InlineStore(MemoryStore::new());
+/// fn takes_async_store(_: &dyn AsyncCredentialStore) {}
+/// takes_async_store(&store);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct InlineStore<S>(pub S);
+
+impl<S: CredentialSource> AsyncCredentialSource for InlineStore<S> {
+    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+        Box::pin(async move { self.0.get_many(keys) })
+    }
+    fn get<'a>(
+        &'a self,
+        key: Key<'a>,
+    ) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.get(key) })
+    }
+    fn first_match<'a>(
+        &'a self,
+        keys: &'a [Key<'a>],
+    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+        Box::pin(async move { self.0.first_match(keys) })
+    }
+}
+
+impl<S: CredentialStore> AsyncCredentialStore for InlineStore<S> {
+    fn create(
+        &self,
+        credential: RegistryCredential,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(async move { self.0.create(credential) })
+    }
+    fn update<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+        location: &'a Location,
+        update: CredentialUpdate,
+    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(async move { self.0.update(scope, location, update) })
+    }
+    fn delete<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(async move { self.0.delete(scope, location) })
+    }
+    fn replace_app_credential<'a>(
+        &'a self,
+        app: &'a AppId,
+        location: Location,
+        credential: Credential,
+    ) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
+        Box::pin(async move { self.0.replace_app_credential(app, location, credential) })
+    }
+    fn delete_scope<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.delete_scope(scope) })
+    }
+    fn list<'a>(
+        &'a self,
+        scope: ScopeRef<'a>,
+    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.list(scope) })
+    }
+    fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.list_all() })
+    }
+}

@@ -1,0 +1,527 @@
+//! The in-memory store, the embedded default.
+
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use hashbrown::DefaultHashBuilder;
+use hashbrown::{HashMap, HashTable};
+
+use super::{
+    AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key, StoreError,
+};
+use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
+use crate::location::Location;
+use crate::scope::{AppId, Scope, ScopeRef};
+
+/// Credentials in memory, indexed by scope and location together, so a
+/// look-up costs the same with ten credentials or ten million.
+///
+/// Clones share one store (an `Arc<RwLock<…>>` inside), as the clones of an
+/// `Arc` do: hand a clone to each thread or task. Reads run in parallel;
+/// a write holds the lock for one change. Stored credentials are `Arc`s, so
+/// a look-up copies no strings and a replaced credential is swapped whole.
+///
+/// ```
+/// use registry_credentials::*;
+///
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let app = App::new("org", "space", "app")?;
+/// let found = resolve(&store, &app, &"nginx".parse()?)?.expect("a credential");
+/// assert_eq!(found.credential().username().as_str(), "hub-user");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<RwLock<Inner>>,
+}
+
+/// Two indexes over the same `Arc`s, changed together under the write lock:
+///
+/// - `all`, one table keyed by (scope, location), is what look-ups probe.
+///   A key that holds nothing costs one probe, usually one cache line, and
+///   the probes of a resolution do not depend on each other, so the
+///   processor overlaps their cache misses. (A table per scope would make
+///   every probe wait for the scope's own look-up first.)
+/// - `scopes`, a table per scope keyed by location, is what listings read,
+///   so listing one scope does not scan the whole store.
+#[derive(Default)]
+struct Inner {
+    hasher: DefaultHashBuilder,
+    all: HashTable<Arc<RegistryCredential>>,
+    scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
+}
+
+/// The hashes of one key: its location's (for the per-scope tables) and the
+/// key's (for `all`).
+#[derive(Clone, Copy)]
+struct Hashes {
+    location: u64,
+    key: u64,
+}
+
+impl Inner {
+    fn hash_location(&self, location: &str) -> u64 {
+        self.hasher.hash_one(location)
+    }
+
+    fn hash_scope(&self, scope: ScopeRef<'_>) -> u64 {
+        self.hasher.hash_one(scope)
+    }
+
+    fn combine(&self, scope: u64, location: u64) -> u64 {
+        self.hasher.hash_one((scope, location))
+    }
+
+    fn hashes(&self, scope: ScopeRef<'_>, location: &str) -> Hashes {
+        let l = self.hash_location(location);
+        Hashes {
+            location: l,
+            key: self.combine(self.hash_scope(scope), l),
+        }
+    }
+
+    fn find(&self, hash: u64, key: Key<'_>) -> Option<&Arc<RegistryCredential>> {
+        self.all.find(hash, |c| is_key(c, key))
+    }
+
+    fn find_key(&self, key: Key<'_>) -> Option<&Arc<RegistryCredential>> {
+        self.find(self.hashes(key.scope, key.location).key, key)
+    }
+
+    /// Replaces the credential at `key` in both indexes; false when there
+    /// is none.
+    fn replace(&mut self, h: Hashes, key: Key<'_>, new: &Arc<RegistryCredential>) -> bool {
+        let Some(slot) = self.all.find_mut(h.key, |c| is_key(c, key)) else {
+            return false;
+        };
+        *slot = Arc::clone(new);
+        if let Some(slot) = self
+            .scopes
+            .get_mut(&key.scope)
+            .and_then(|t| t.find_mut(h.location, |c| c.location().as_str() == key.location))
+        {
+            *slot = Arc::clone(new);
+        }
+        true
+    }
+
+    /// Removes the credential at `key` from both indexes.
+    fn remove(&mut self, key: Key<'_>) -> Option<Arc<RegistryCredential>> {
+        let h = self.hashes(key.scope, key.location);
+        let (removed, _) = self
+            .all
+            .find_entry(h.key, |c| is_key(c, key))
+            .ok()?
+            .remove();
+        if let Some(table) = self.scopes.get_mut(&key.scope) {
+            if let Ok(entry) =
+                table.find_entry(h.location, |c| c.location().as_str() == key.location)
+            {
+                entry.remove();
+            }
+            if table.is_empty() {
+                self.scopes.remove(&key.scope);
+            }
+        }
+        Some(removed)
+    }
+
+    /// Removes every credential at `scope` from both indexes; returns them
+    /// ordered by location.
+    fn take_scope(&mut self, scope: ScopeRef<'_>) -> Vec<Arc<RegistryCredential>> {
+        let Some(table) = self.scopes.remove(&scope) else {
+            return Vec::new();
+        };
+        let mut taken: Vec<_> = table.into_iter().collect();
+        taken.sort_unstable_by(|a, b| a.location().cmp(b.location()));
+        for c in &taken {
+            let h = self.hashes(scope, c.location().as_str());
+            if let Ok(entry) = self.all.find_entry(h.key, |x| Arc::ptr_eq(x, c)) {
+                entry.remove();
+            }
+        }
+        taken
+    }
+
+    /// Adds a credential whose key holds nothing, to both indexes.
+    fn insert_new(&mut self, h: Hashes, stored: Arc<RegistryCredential>) {
+        let hasher = &self.hasher;
+        let rehash_location = |c: &Arc<RegistryCredential>| hasher.hash_one(c.location().as_str());
+        self.scopes
+            .entry_ref(&stored.scope().as_ref())
+            .or_default()
+            .insert_unique(h.location, Arc::clone(&stored), rehash_location);
+        self.all.insert_unique(h.key, stored, |c| {
+            let l = hasher.hash_one(c.location().as_str());
+            hasher.hash_one((hasher.hash_one(c.scope().as_ref()), l))
+        });
+    }
+}
+
+fn is_key(c: &RegistryCredential, key: Key<'_>) -> bool {
+    c.location().as_str() == key.location && c.scope().as_ref() == key.scope
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many credentials it holds.
+    pub fn len(&self) -> usize {
+        self.read().all.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // A panic while the lock is held cannot leave a half-made change: no
+    // code that can panic runs between the two index updates of a write.
+    // So a poisoned lock is still sound.
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.read();
+        f.debug_struct("MemoryStore")
+            .field("credentials", &inner.all.len())
+            .field("scopes", &inner.scopes.len())
+            .finish()
+    }
+}
+
+/// How many location hashes [`CredentialSource::first_match`] remembers: a
+/// plan repeats the same candidates at each of its four scopes.
+const LOCATION_MEMO: usize = 8;
+
+impl CredentialSource for MemoryStore {
+    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        Ok(self.read().find_key(key).cloned())
+    }
+
+    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+        let inner = self.read();
+        Ok(keys.iter().map(|k| inner.find_key(*k).cloned()).collect())
+    }
+
+    /// One read lock for the whole plan, one probe of one table per key,
+    /// each scope and location hashed once, and no allocation.
+    fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+        let inner = self.read();
+        let mut scope: Option<(ScopeRef<'_>, u64)> = None;
+        // Remembered by address: a plan's keys share their location slices.
+        let mut memo = [(std::ptr::null::<u8>(), 0usize, 0u64); LOCATION_MEMO];
+        let mut memo_len = 0;
+        for (i, key) in keys.iter().enumerate() {
+            let hs = match scope {
+                Some((s, h)) if s == key.scope => h,
+                _ => {
+                    let h = inner.hash_scope(key.scope);
+                    scope = Some((key.scope, h));
+                    h
+                }
+            };
+            let addr = (key.location.as_ptr(), key.location.len());
+            let hl = match memo[..memo_len].iter().find(|m| (m.0, m.1) == addr) {
+                Some(m) => m.2,
+                None => {
+                    let h = inner.hash_location(key.location);
+                    memo[memo_len % LOCATION_MEMO] = (addr.0, addr.1, h);
+                    memo_len = (memo_len + 1).min(LOCATION_MEMO);
+                    h
+                }
+            };
+            if let Some(c) = inner.find(inner.combine(hs, hl), *key) {
+                return Ok(Some((i, Arc::clone(c))));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl CredentialStore for MemoryStore {
+    fn create(
+        &self,
+        credential: RegistryCredential,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let mut inner = self.write();
+        let key = Key::of(&credential);
+        let h = inner.hashes(key.scope, key.location);
+        if inner.find(h.key, key).is_some() {
+            return Err(StoreError::Conflict {
+                scope: credential.scope().clone(),
+                location: credential.location().clone(),
+            });
+        }
+        let stored = Arc::new(credential);
+        inner.insert_new(h, Arc::clone(&stored));
+        Ok(stored)
+    }
+
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let key = Key::new(scope, location);
+        let mut inner = self.write();
+        let h = inner.hashes(key.scope, key.location);
+        let old = inner
+            .find(h.key, key)
+            .ok_or_else(|| StoreError::not_found(scope, location))?;
+        let new = Arc::new(old.updated(update));
+        inner.replace(h, key, &new);
+        Ok(new)
+    }
+
+    fn delete(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.write()
+            .remove(Key::new(scope, location))
+            .ok_or_else(|| StoreError::not_found(scope, location))
+    }
+
+    /// One write lock for the whole replacement: readers see the app's old
+    /// credentials or its new one, and two replacements never interleave.
+    fn replace_app_credential(
+        &self,
+        app: &AppId,
+        location: Location,
+        credential: Credential,
+    ) -> Result<AppCredentialReplaced, StoreError> {
+        let stored = Arc::new(RegistryCredential::new(
+            Scope::App(app.clone()),
+            location,
+            credential,
+        ));
+        let scope = ScopeRef::App(app);
+        let mut inner = self.write();
+        let mut replaced = inner.take_scope(scope);
+        // The one at the same location first, as the contract says.
+        if let Some(i) = replaced
+            .iter()
+            .position(|c| c.location() == stored.location())
+        {
+            let same = replaced.remove(i);
+            replaced.insert(0, same);
+        }
+        let key = Key::of(&stored);
+        let h = inner.hashes(key.scope, key.location);
+        inner.insert_new(h, Arc::clone(&stored));
+        Ok(AppCredentialReplaced { stored, replaced })
+    }
+
+    fn delete_scope(
+        &self,
+        scope: ScopeRef<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        Ok(self.write().take_scope(scope))
+    }
+
+    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let inner = self.read();
+        let mut v: Vec<_> = inner
+            .scopes
+            .get(&scope)
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
+        v.sort_unstable_by(|a, b| a.location().cmp(b.location()));
+        Ok(v)
+    }
+
+    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let inner = self.read();
+        let mut v: Vec<_> = inner.all.iter().cloned().collect();
+        v.sort_unstable_by(|a, b| (a.scope(), a.location()).cmp(&(b.scope(), b.location())));
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    use super::MemoryStore;
+
+    fn store() -> MemoryStore {
+        MemoryStore::new()
+    }
+
+    /// Clones share one store: the second instance of the two-instance
+    /// checks.
+    fn reopen(store: &MemoryStore) -> MemoryStore {
+        store.clone()
+    }
+
+    crate::store_conformance!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::{OrgId, SpaceId};
+
+    fn cred(scope: Scope, loc: &str, user: &str) -> RegistryCredential {
+        RegistryCredential::new(
+            scope,
+            Location::parse(loc).unwrap(),
+            Credential::new(user, format!("{user}-pw")).unwrap(),
+        )
+    }
+
+    fn loc(s: &str) -> Location {
+        Location::parse(s).unwrap()
+    }
+
+    #[test]
+    fn r16_r17_r18_basic_operations() {
+        let s = MemoryStore::new();
+        let org = Scope::Org(OrgId::new("o").unwrap());
+        s.create(cred(org.clone(), "example.com", "a")).unwrap();
+        let e = s.create(cred(org.clone(), "Example.com", "b")).unwrap_err();
+        assert!(matches!(e, StoreError::Conflict { .. }));
+        let l = loc("example.com");
+        let key = Key::new(org.as_ref(), &l);
+        assert_eq!(s.get(key).unwrap().unwrap().username().as_str(), "a");
+        s.update(
+            org.as_ref(),
+            &l,
+            CredentialUpdate::Username(crate::credential::Username::new("c").unwrap()),
+        )
+        .unwrap();
+        assert_eq!(s.get(key).unwrap().unwrap().username().as_str(), "c");
+        assert_eq!(s.get(key).unwrap().unwrap().password().expose(), "a-pw");
+        assert_eq!(s.len(), 1);
+        s.delete(org.as_ref(), &l).unwrap();
+        assert!(s.get(key).unwrap().is_none());
+        assert!(matches!(
+            s.delete(org.as_ref(), &l),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(s.is_empty());
+        let clone = s.clone();
+        clone.create(cred(Scope::Foundation, "x.io", "x")).unwrap();
+        assert_eq!(s.len(), 1, "clones share state");
+    }
+
+    /// The two indexes stay in step through every kind of write: what a
+    /// key finds, what a scope lists and what the whole store lists agree
+    /// (R13, R16–R19).
+    #[test]
+    fn r13_r19_indexes_agree_after_every_write() {
+        let s = MemoryStore::new();
+        let app = AppId::new("a").unwrap();
+        let scopes = [
+            Scope::Foundation,
+            Scope::Org(OrgId::new("o").unwrap()),
+            Scope::Space(SpaceId::new("s").unwrap()),
+            Scope::App(app.clone()),
+        ];
+        let mut expected = std::collections::BTreeMap::new();
+        for i in 0..200 {
+            let scope = scopes[i % 4].clone();
+            let l = format!("r{}.example.com/team{}", i % 7, i / 7);
+            s.create(cred(scope.clone(), &l, &format!("u{i}"))).unwrap();
+            expected.insert((scope, l), format!("u{i}"));
+        }
+        for (i, ((scope, l), user)) in expected.iter_mut().enumerate() {
+            if i % 5 == 0 {
+                let u = crate::credential::Username::new(format!("{user}-updated")).unwrap();
+                s.update(scope.as_ref(), &loc(l), CredentialUpdate::Username(u))
+                    .unwrap();
+                user.push_str("-updated");
+            }
+        }
+        let deleted: Vec<_> = expected.keys().step_by(3).cloned().collect();
+        for (scope, l) in &deleted {
+            s.delete(scope.as_ref(), &loc(l)).unwrap();
+            expected.remove(&(scope.clone(), l.clone()));
+        }
+        // Replacing the app's credentials leaves one there.
+        let done = s
+            .replace_app_credential(
+                &app,
+                loc("new.example.com"),
+                Credential::new("n", "n-pw").unwrap(),
+            )
+            .unwrap();
+        let app_scope = Scope::App(app.clone());
+        let before: Vec<_> = expected
+            .keys()
+            .filter(|(sc, _)| *sc == app_scope)
+            .cloned()
+            .collect();
+        assert_eq!(done.replaced.len(), before.len());
+        for k in &before {
+            expected.remove(k);
+        }
+        expected.insert((app_scope, "new.example.com".into()), "n".into());
+
+        assert_eq!(s.len(), expected.len());
+        for ((scope, l), user) in &expected {
+            let l = loc(l);
+            let got = s.get(Key::new(scope.as_ref(), &l)).unwrap().unwrap();
+            assert_eq!(got.username().as_str(), user);
+        }
+        for (scope, l) in &deleted {
+            let l = loc(l);
+            assert!(s.get(Key::new(scope.as_ref(), &l)).unwrap().is_none());
+        }
+        let all: Vec<_> = s
+            .list_all()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c.scope().clone(),
+                    c.location().to_string(),
+                    c.username().to_string(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = expected
+            .iter()
+            .map(|((s, l), u)| (s.clone(), l.clone(), u.clone()))
+            .collect();
+        assert_eq!(all, want);
+        for scope in &scopes {
+            let listed: Vec<_> = s
+                .list(scope.as_ref())
+                .unwrap()
+                .iter()
+                .map(|c| c.location().to_string())
+                .collect();
+            let want: Vec<_> = expected
+                .keys()
+                .filter(|(s, _)| s == scope)
+                .map(|(_, l)| l.clone())
+                .collect();
+            assert_eq!(listed, want, "{scope}");
+        }
+        // Emptied scopes are dropped from the per-scope index.
+        for scope in &scopes {
+            s.delete_scope(scope.as_ref()).unwrap();
+        }
+        assert!(s.is_empty());
+        assert_eq!(s.read().scopes.len(), 0);
+        assert_eq!(s.read().all.len(), 0);
+    }
+}

@@ -1,0 +1,391 @@
+//! Where credentials are kept: the look-up and management traits, sync and
+//! async, their contract, and [`MemoryStore`], the embedded default.
+//!
+//! Two audiences, two traits:
+//!
+//! - [`CredentialSource`] is all that resolution needs: one batch look-up
+//!   of (scope, location) [`Key`]s in plan order. A back end that only
+//!   answers look-ups (a secrets manager, a platform API, a config file)
+//!   implements this one method.
+//! - [`CredentialStore`] adds what management needs: create, update,
+//!   delete, list, and [`replace_app_credential`](CredentialStore::replace_app_credential),
+//!   which replaces an app's credentials whole in one step (R19).
+//!
+//! [`AsyncCredentialSource`] and [`AsyncCredentialStore`] are the same for
+//! stores that talk to a server. Their methods return boxed futures, so
+//! they can be trait objects (`Arc<dyn AsyncCredentialSource>`) in a
+//! service's shared state. [`InlineStore`] makes any sync store an async
+//! one.
+//!
+//! Every trait is implemented for `&S`, `Box<S>` and `Arc<S>` when `S`
+//! implements it.
+
+mod asynchronous;
+#[cfg(any(test, feature = "conformance"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
+mod memory;
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+pub use asynchronous::{AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore};
+pub use memory::MemoryStore;
+
+use crate::candidates::Candidate;
+use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
+use crate::location::Location;
+use crate::scope::{AppId, Scope, ScopeRef};
+
+/// One look-up key: a scope and a location in normal form.
+///
+/// Made only from a checked [`Location`] or a [`Candidate`], so its
+/// location is always in normal form: a key cannot silently miss because
+/// it was spelled `Example.com`.
+///
+/// ```
+/// use registry_credentials::store::Key;
+/// use registry_credentials::{Location, Scope};
+/// let location: Location = "Registry.Example.com/team".parse()?;
+/// let key = Key::new(Scope::Foundation.as_ref(), &location);
+/// assert_eq!(key.location(), "registry.example.com/team");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key<'a> {
+    scope: ScopeRef<'a>,
+    location: &'a str,
+}
+
+impl<'a> Key<'a> {
+    /// A key for `location` at `scope`.
+    pub fn new(scope: ScopeRef<'a>, location: &'a Location) -> Self {
+        Key {
+            scope,
+            location: location.as_str(),
+        }
+    }
+
+    /// A key for a reference's `candidate` at `scope`: what a resolution
+    /// [`Plan`](crate::resolve::Plan) is made of.
+    pub fn candidate(scope: ScopeRef<'a>, candidate: Candidate<'a>) -> Self {
+        Key {
+            scope,
+            location: candidate.as_str(),
+        }
+    }
+
+    /// The key of a stored credential.
+    pub fn of(credential: &'a RegistryCredential) -> Self {
+        Key::new(credential.scope().as_ref(), credential.location())
+    }
+
+    /// The scope.
+    pub fn scope(&self) -> ScopeRef<'a> {
+        self.scope
+    }
+
+    /// The location, in normal form.
+    pub fn location(&self) -> &'a str {
+        self.location
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A credential already exists at that scope and location (R16); the
+    /// stored one is unchanged.
+    #[error(
+        "a credential for `{location}` already exists at {scope}; update or delete it instead"
+    )]
+    Conflict {
+        /// The scope.
+        scope: Scope,
+        /// The location.
+        location: Location,
+    },
+    /// No credential exists at that scope and location (R17, R18).
+    #[error("no credential for `{location}` exists at {scope}; check the location and scope")]
+    NotFound {
+        /// The scope.
+        scope: Scope,
+        /// The location.
+        location: Location,
+    },
+    /// The backend failed. Nothing is known to have changed.
+    #[error("the credential store failed{}", if *retryable { " (retry later)" } else { "" })]
+    Backend {
+        /// True when the same call may succeed later (a lost connection, a
+        /// busy database).
+        retryable: bool,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    /// A [`StoreError::NotFound`] for `location` at `scope`.
+    pub fn not_found(scope: ScopeRef<'_>, location: &Location) -> Self {
+        StoreError::NotFound {
+            scope: scope.to_scope(),
+            location: location.clone(),
+        }
+    }
+
+    /// True when retrying the same call may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Backend {
+                retryable: true,
+                ..
+            }
+        )
+    }
+}
+
+/// What one [`CredentialStore::replace_app_credential`] did: the app
+/// credential now stored, and every one it replaced.
+#[derive(Debug, Clone)]
+pub struct AppCredentialReplaced {
+    /// The credential stored.
+    pub stored: Arc<RegistryCredential>,
+    /// The app's credentials before the call: the one at the same location
+    /// first, if there was one, then the others in location order.
+    pub replaced: Vec<Arc<RegistryCredential>>,
+}
+
+/// What each of a batch of keys holds, in the keys' order.
+pub type Found = Vec<Option<Arc<RegistryCredential>>>;
+
+/// The first of a batch of keys that holds a credential: its index among
+/// the keys, and the credential; `None` when no key holds one.
+pub type FirstMatch = Option<(usize, Arc<RegistryCredential>)>;
+
+/// Where resolution looks credentials up: the read side of a store.
+///
+/// # Contract
+///
+/// - Keys are a scope and a location in normal form; a location is held at
+///   most once per scope (R13).
+/// - [`get_many`](Self::get_many) answers every key, in the keys' order;
+///   a key that holds nothing answers `None`: missing is not an error.
+/// - Every call sees every write that returned before it began: nothing is
+///   cached (R17). A credential is replaced whole: a reader sees the old one
+///   or the new one, never one's username with the other's password.
+/// - Implementations are `Send + Sync` and may be called from many threads
+///   at once.
+///
+/// [`get`](Self::get) and [`first_match`](Self::first_match) have defaults
+/// over `get_many`. A store that can answer the whole plan with its winner
+/// alone (a database: one statement, `ORDER BY` the key's index, `LIMIT
+/// 1`) overrides `first_match`, so that it reads and decrypts one row.
+///
+/// ```
+/// use std::sync::Arc;
+/// use registry_credentials::store::{CredentialSource, Found, Key, StoreError};
+/// use registry_credentials::{resolve, App, Credential, RegistryCredential, Scope};
+///
+/// /// One credential for every image on Docker Hub, from configuration.
+/// struct HubOnly(Arc<RegistryCredential>);
+///
+/// impl CredentialSource for HubOnly {
+///     fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+///         Ok(keys
+///             .iter()
+///             .map(|k| (*k == Key::of(&self.0)).then(|| Arc::clone(&self.0)))
+///             .collect())
+///     }
+/// }
+///
+/// let source = HubOnly(Arc::new(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// )));
+/// let app = App::new("org", "space", "app")?;
+/// let found = resolve(&source, &app, &"nginx".parse()?)?.expect("Docker Hub");
+/// assert_eq!(found.credential().username().as_str(), "hub-user");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait CredentialSource: Send + Sync {
+    /// The credential at each of `keys`, in the same order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError>;
+
+    /// The credential at `key`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        Ok(self.get_many(&[key])?.pop().flatten())
+    }
+
+    /// The first of `keys`, in order, that holds a credential, with its
+    /// index in `keys`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+        Ok(first_found(self.get_many(keys)?))
+    }
+}
+
+/// The first found credential and its index.
+pub(crate) fn first_found(
+    found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
+) -> Option<(usize, Arc<RegistryCredential>)> {
+    found
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, c)| c.map(|c| (i, c)))
+}
+
+/// Where credentials are kept and managed: [`CredentialSource`] plus the
+/// writes and listings of R16–R19 and R21.
+///
+/// # Contract
+///
+/// Everything [`CredentialSource`] promises, and:
+///
+/// - [`create`](Self::create) fails with [`StoreError::Conflict`] when the
+///   key holds a credential, and leaves that one untouched (R16).
+///   [`update`](Self::update) and [`delete`](Self::delete) fail with
+///   [`StoreError::NotFound`] when it holds none (R17, R18). A failed call
+///   changes nothing.
+/// - [`replace_app_credential`](Self::replace_app_credential) is one atomic
+///   step (R19): of any number of calls for one app that overlap in time,
+///   the app afterwards holds exactly one credential, the one of the call
+///   that took effect last; never none, never two.
+/// - [`delete_scope`](Self::delete_scope) removes everything at one scope
+///   in one step (R13).
+/// - [`list`](Self::list) returns one scope's credentials ordered by
+///   location; [`list_all`](Self::list_all) every credential ordered by
+///   scope ([`Scope`]'s `Ord`), then location.
+///
+/// The suite in [`conformance`] (feature `conformance`) checks all of
+/// this; run it against a new backend.
+pub trait CredentialStore: CredentialSource {
+    /// Stores a new credential.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] when its scope already holds its location.
+    fn create(&self, credential: RegistryCredential)
+        -> Result<Arc<RegistryCredential>, StoreError>;
+
+    /// Changes the username, password or both of the credential for
+    /// `location` at `scope` (R17).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] when it holds nothing.
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError>;
+
+    /// Removes the credential for `location` at `scope` and returns it
+    /// (R18).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] when it holds nothing.
+    fn delete(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+    ) -> Result<Arc<RegistryCredential>, StoreError>;
+
+    /// Makes `credential` for `location` the app's one credential, in one
+    /// step: every credential the app held, at this location or any other,
+    /// is replaced (R19). This is how a started push keeps what it brought.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails; then nothing
+    /// changed.
+    fn replace_app_credential(
+        &self,
+        app: &AppId,
+        location: Location,
+        credential: Credential,
+    ) -> Result<AppCredentialReplaced, StoreError>;
+
+    /// Removes every credential at `scope` in one step and returns them,
+    /// ordered by location: for deleting an organization, space or app
+    /// (R13). A scope that holds nothing is not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails; then nothing
+    /// changed.
+    fn delete_scope(&self, scope: ScopeRef<'_>)
+        -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
+
+    /// The credentials at `scope`, ordered by location.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
+
+    /// Every credential, ordered by scope, then location.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
+}
+
+macro_rules! forward_store {
+    ($($ty:ty),*) => {$(
+        impl<S: CredentialSource + ?Sized> CredentialSource for $ty {
+            fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+                (**self).get_many(keys)
+            }
+            fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+                (**self).get(key)
+            }
+            fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+                (**self).first_match(keys)
+            }
+        }
+
+        impl<S: CredentialStore + ?Sized> CredentialStore for $ty {
+            fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+                (**self).create(c)
+            }
+            fn update(&self, scope: ScopeRef<'_>, location: &Location, u: CredentialUpdate) -> Result<Arc<RegistryCredential>, StoreError> {
+                (**self).update(scope, location, u)
+            }
+            fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Result<Arc<RegistryCredential>, StoreError> {
+                (**self).delete(scope, location)
+            }
+            fn replace_app_credential(&self, app: &AppId, location: Location, credential: Credential) -> Result<AppCredentialReplaced, StoreError> {
+                (**self).replace_app_credential(app, location, credential)
+            }
+            fn delete_scope(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                (**self).delete_scope(scope)
+            }
+            fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                (**self).list(scope)
+            }
+            fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                (**self).list_all()
+            }
+        }
+    )*};
+}
+
+forward_store!(&S, Box<S>, Arc<S>);
