@@ -40,7 +40,13 @@ pub use postgres::PostgresStore;
 pub use schema::SchemaError;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
+
+/// The SQLite bindings [`SqliteTransaction::with_connection`] lends a
+/// connection of, re-exported so callers name the same version.
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use rusqlite;
 
 use crypto::RowIdentity;
 use registry_credentials::store::StoreError;
