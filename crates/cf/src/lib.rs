@@ -58,6 +58,7 @@ pub mod access;
 pub mod directory;
 pub mod listing;
 pub mod manage;
+pub mod text;
 
 /// The repository README's examples, compiled and run as doc tests here,
 /// where the core, the database stores and this crate are all in reach.
