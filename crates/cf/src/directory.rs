@@ -23,6 +23,12 @@ use registry_credentials::{App, Scope};
 
 use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::{Session, SqliteDirectory, SQLITE_DIRECTORY_VERSION};
+
 /// The longest name accepted, in bytes.
 pub const MAX_DIRECTORY_NAME_LEN: usize = 255;
 
@@ -174,6 +180,17 @@ pub enum DirectoryError {
         #[source]
         source: Arc<dyn StdError + Send + Sync>,
     },
+}
+
+/// A store's failure inside a transaction the directory shares (the
+/// `sqlite` feature's `SqliteDirectory`): a backend failure.
+impl From<registry_credentials::StoreError> for DirectoryError {
+    fn from(e: registry_credentials::StoreError) -> Self {
+        DirectoryError::Backend {
+            retryable: e.is_retryable(),
+            source: Arc::new(e),
+        }
+    }
 }
 
 /// Where a scope sits: the place an access decision is about, owned (see
