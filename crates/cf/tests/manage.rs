@@ -1071,3 +1071,39 @@ fn r13_r20_deleting_orgs_spaces_and_apps_deletes_their_credentials() {
         Err(ManageError::Unknown { .. })
     ));
 }
+
+/// R13 through the async front: the same deletions, the same rules.
+#[tokio::test]
+async fn r13_async_manager_deletes_an_app_and_its_credentials() {
+    use registry_credentials::store::InlineStore;
+    use registry_credentials_cf::manage::AsyncManager;
+    let m = AsyncManager::new(InlineStore(MemoryStore::new()), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, name("o")).unwrap();
+    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let staged = m
+        .stage(
+            &admin,
+            &space,
+            &name("app"),
+            "nginx".parse().unwrap(),
+            Some(Credential::new("u", "pw-async").unwrap()),
+        )
+        .await
+        .unwrap();
+    let app = staged.app().id().clone();
+    staged.started().await.unwrap();
+    let stranger = UserId::new("stranger").unwrap();
+    assert!(matches!(
+        m.delete_app(&stranger, &app).await,
+        Err(ManageError::Permission(_))
+    ));
+    assert_eq!(m.delete_app(&admin, &app).await.unwrap().len(), 1);
+    assert!(m.store().0.list_all().unwrap().is_empty());
+    assert!(m.delete_space(&admin, &space).await.unwrap().is_empty());
+    assert!(m.delete_org(&admin, &org).await.unwrap().is_empty());
+    assert!(m.directory().org_by_name("o").unwrap().is_none());
+}
