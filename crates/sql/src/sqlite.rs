@@ -103,6 +103,17 @@ impl SqliteOptions {
 ///   one statement ordered by the key's place in the plan, `LIMIT 1`, and
 ///   decrypts the winner alone.
 /// - Replacing an app's credentials (R19) is one transaction.
+/// - Several operations run as one transaction with
+///   [`transaction`](Self::transaction) (or, reading,
+///   [`read_transaction`](Self::read_transaction)), which hands out a
+///   [`SqliteTransaction`]: a store on the open transaction that also lends
+///   its connection, so a caller's own tables in the same file (a
+///   directory, a session) change together with the credentials.
+/// - Opening reads the schema and key check values without the write lock
+///   (it writes only to migrate or to record a new key id), retries the
+///   switch to WAL mode under the busy timeout, and creates a new file
+///   readable by its owner alone (0600; SQLite gives the WAL and
+///   shared-memory files the same mode).
 /// - Every write is one transaction (`BEGIN IMMEDIATE`); the file is in WAL
 ///   mode, so readers never wait for writers, and by default every commit is
 ///   synced to disk before the call returns

@@ -227,15 +227,10 @@ impl<'t> SqliteDirectory<'t> {
                 |r| r.get(0),
             )?;
             if !exists {
-                if c.is_readonly(rusqlite::MAIN_DB)? {
-                    return Ok(0);
-                }
-                // Created in read transactions too would fail: only here,
-                // in a write transaction, with the migrations to follow.
-                let writable = c
-                    .query_row("PRAGMA query_only", [], |r| r.get::<_, bool>(0))
-                    .map(|q| !q)?;
-                if writable {
+                // Made only in a write transaction (a read one is
+                // `query_only`), where the migrations follow at once.
+                let read_only = c.query_row("PRAGMA query_only", [], |r| r.get::<_, bool>(0))?;
+                if !read_only {
                     c.execute_batch(
                         "CREATE TABLE registry_credentials_cf_schema (
                              one INTEGER PRIMARY KEY CHECK (one = 1),

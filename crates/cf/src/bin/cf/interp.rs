@@ -562,10 +562,9 @@ impl Command {
                 }
             }
             ("target", _) => {
+                // `-s` without `-o` is checked against the current target
+                // when it runs.
                 let a = Args::parse(command, rest, &["-o", "-s"], &[], &[])?;
-                if a.option("-s").is_some() && a.option("-o").is_none() {
-                    // Checked against the current target when it runs.
-                }
                 Command::Target {
                     org: a.option("-o").map(str::to_owned),
                     space: a.option("-s").map(str::to_owned),
