@@ -1272,6 +1272,15 @@ fn issue11_a_username_cannot_forge_a_listing_row() {
         assert!(!out.contains('\u{2028}'));
     }
 
+    // A user name that looks like another is refused too.
+    for bad in ["ad\u{202e}nim", "admin\u{200b}"] {
+        let args: Vec<OsString> = ["auth", bad].iter().map(OsString::from).collect();
+        let before = sh.snapshot();
+        let o = sh.run_args(None, None, &args);
+        let e = sh.failed(o, "auth with an invisible character", &before);
+        assert!(e.contains("invisible character"), "{e}");
+    }
+
     // Error lines escape what they repeat, and cut long arguments.
     let args: Vec<OsString> = ["target", "-o", "\u{1b}]0;pwned\u{7}"]
         .iter()

@@ -24,7 +24,7 @@ use crate::{
 /// How a [`SqliteStore`] uses its file.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// use registry_credentials_sql::SqliteOptions;
 /// let options = SqliteOptions::default()
 ///     .busy_timeout(Duration::from_secs(10))
@@ -587,25 +587,18 @@ fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
     let mut pause = Duration::from_millis(1);
     loop {
         let mode = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
-        let busy = match &mode {
-            Ok(m) if m.eq_ignore_ascii_case("wal") => return Ok(()),
-            Ok(_) => true,
-            Err(e) => matches!(
-                e.sqlite_error_code(),
-                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-            ),
+        let e = match mode {
+            // A file system without shared memory for WAL answers with the
+            // mode it keeps: the store still works, readers just wait.
+            Ok(_) => return Ok(()),
+            Err(e) => e,
         };
+        let busy = matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        );
         if !busy || Instant::now() >= deadline {
-            return match mode {
-                Err(e) => Err(sqlite_error(e)),
-                Ok(m) => Err(StoreError::Backend {
-                    retryable: true,
-                    source: Box::new(std::io::Error::other(format!(
-                        "the database stayed in journal mode `{}`; another process holds it",
-                        m.escape_debug()
-                    ))),
-                }),
-            };
+            return Err(sqlite_error(e));
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));

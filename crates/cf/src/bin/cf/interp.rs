@@ -140,6 +140,13 @@ fn one_line(line: &str, args: &[OsString]) -> String {
             line = line.replace(&arg.escape_debug().to_string(), &cut);
         }
     }
+    // Whatever a library error repeated in another form, the line stays
+    // short.
+    const MAX_LINE: usize = 2000;
+    if let Some((at, _)) = line.char_indices().nth(MAX_LINE) {
+        line.truncate(at);
+        line.push('…');
+    }
     let mut out = String::with_capacity(line.len());
     for c in line.chars() {
         if text::is_unsafe(c) {
@@ -501,6 +508,19 @@ fn username(s: &str) -> Result<Username, Failure> {
     Ok(Username::new(s)?)
 }
 
+/// A user id from an argument: the core's checks, and no invisible
+/// (format or separator) character, so that no message names a user that
+/// looks like another.
+fn user_id(s: &str) -> Result<UserId, Failure> {
+    if let Some((at, c)) = s.char_indices().find(|(_, c)| text::is_unsafe(*c)) {
+        return Err(fail(format!(
+            "the user name contains an invisible character (U+{:04X}) at byte {at}; remove it",
+            c as u32
+        )));
+    }
+    Ok(UserId::new(s)?)
+}
+
 impl Command {
     fn parse(command: &str, rest: &[String]) -> Result<Self, Failure> {
         let level = |s: &str| match s {
@@ -520,7 +540,7 @@ impl Command {
             }
             ("auth", _) => {
                 let a = Args::parse(command, rest, &[], &[], &["USER"])?;
-                Command::Auth(UserId::new(a.positional[0])?)
+                Command::Auth(user_id(a.positional[0])?)
             }
             ("create-org", _) => {
                 let a = Args::parse(command, rest, &[], &[], &["ORG"])?;
@@ -547,7 +567,7 @@ impl Command {
             ("set-org-role", _) => {
                 let a = Args::parse(command, rest, &[], &[], &["USER", "ORG", "ROLE"])?;
                 Command::SetOrgRole {
-                    user: UserId::new(a.positional[0])?,
+                    user: user_id(a.positional[0])?,
                     org: a.positional[1].to_owned(),
                     role: a.positional[2].parse()?,
                 }
@@ -555,7 +575,7 @@ impl Command {
             ("set-space-role", _) => {
                 let a = Args::parse(command, rest, &[], &[], &["USER", "ORG", "SPACE", "ROLE"])?;
                 Command::SetSpaceRole {
-                    user: UserId::new(a.positional[0])?,
+                    user: user_id(a.positional[0])?,
                     org: a.positional[1].to_owned(),
                     space: a.positional[2].to_owned(),
                     role: a.positional[3].parse()?,
