@@ -907,7 +907,8 @@ fn issue11_four_processes_creating_25_credentials_each() {
     let sh = Shell::new("four-writers");
     let d = sh.dir.clone();
     cf_ok(&d, &["auth", "admin"], &[]);
-    let results: Vec<Vec<(String, String, bool)>> = std::thread::scope(|s| {
+    type Attempt = (String, String, Result<(), String>);
+    let results: Vec<Vec<Attempt>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|w| {
                 let d = d.clone();
@@ -937,7 +938,8 @@ fn issue11_four_processes_creating_25_credentials_each() {
                             } else {
                                 assert_eq!(err.lines().count(), 1, "{err}");
                             }
-                            (location, user, o.status.success())
+                            let outcome = if o.status.success() { Ok(()) } else { Err(err) };
+                            (location, user, outcome)
                         })
                         .collect()
                 })
@@ -954,8 +956,19 @@ fn issue11_four_processes_creating_25_credentials_each() {
         .collect();
     let mut acked: BTreeMap<String, String> = BTreeMap::new();
     let mut failed = 0;
-    for (location, user, ok) in results.into_iter().flatten() {
-        if ok {
+    let mut busy = 0;
+    for (location, user, outcome) in results.into_iter().flatten() {
+        if let Err(e) = &outcome {
+            // A contested location is taken; any other failure can only be
+            // a database busy past the timeout, which says so.
+            if e.contains("already exists") {
+                assert!(location.starts_with("shared"), "{e}");
+            } else {
+                assert!(e.contains("retry"), "{e}");
+                busy += 1;
+            }
+        }
+        if outcome.is_ok() {
             assert!(
                 acked.insert(location.clone(), user.clone()).is_none(),
                 "two creates of {location} both exited 0"
@@ -974,9 +987,18 @@ fn issue11_four_processes_creating_25_credentials_each() {
         stored, acked,
         "stored credentials differ from the acknowledged creates"
     );
-    // 4 × 20 own locations, and 5 contested ones with one winner each.
-    assert_eq!(acked.len(), 85);
-    assert_eq!(failed, 15);
+    // 4 × 20 own locations, and 5 contested ones with one winner each,
+    // less what a busy database refused (none, unless the machine is
+    // very slow).
+    assert!(
+        acked.len() + busy >= 85,
+        "{} acknowledged, {busy} busy",
+        acked.len()
+    );
+    assert_eq!(acked.len() + failed, 100);
+    if busy == 0 {
+        assert_eq!((acked.len(), failed), (85, 15));
+    }
 }
 
 /// Issue 11: a process killed in the middle of a push leaves the database
@@ -1294,6 +1316,18 @@ fn issue11_a_username_cannot_forge_a_listing_row() {
         o.err
     );
     assert!(o.err.contains("\\u{1b}"), "{:?}", o.err);
+    let args: Vec<OsString> = ["target", "-o", &"y".repeat(300)]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    let o = sh.run_args(None, None, &args);
+    assert_ne!(o.code, 0);
+    assert!(
+        o.err.contains(&format!("{}…", "y".repeat(200))),
+        "{}",
+        o.err
+    );
+    assert!(!o.err.contains(&"y".repeat(201)), "{}", o.err);
     let long = format!("{}{}", "x".repeat(5000), '\u{1b}');
     let args: Vec<OsString> = [long.as_str()].iter().map(OsString::from).collect();
     let o = sh.run_args(None, None, &args);

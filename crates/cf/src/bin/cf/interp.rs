@@ -1325,7 +1325,13 @@ impl Files {
             return Err(self.damaged("it is empty"));
         }
         let mut header = [0u8; 100];
-        let read = fs::File::open(&self.db).and_then(|mut f| f.read_exact(&mut header));
+        let read = open_nonblocking(&self.db).and_then(|f| {
+            if f.metadata()?.is_file() {
+                f.take(100).read_exact(&mut header)
+            } else {
+                Err(io::Error::other("not a regular file"))
+            }
+        });
         if read.is_err() || &header[..16] != b"SQLite format 3\0" {
             return Err(self.damaged("it is not an SQLite database, or is cut short"));
         }
@@ -1378,12 +1384,7 @@ impl Files {
     /// hang it).
     fn read_key(&self) -> Result<EncryptionKey, Failure> {
         let shown = self.key.display();
-        let mut options = fs::OpenOptions::new();
-        options.read(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-        let file = options
-            .open(&self.key)
+        let file = open_nonblocking(&self.key)
             .map_err(|e| fail(format!("cannot read the key file {shown}: {e}")))?;
         let meta = file
             .metadata()
@@ -1540,6 +1541,16 @@ impl Files {
         let _ = fs::remove_file(&temp);
         result.map_err(|e| fail(format!("cannot write the key file {shown}: {e}")))
     }
+}
+
+/// Opens `path` for reading without blocking: a FIFO swapped in after a
+/// check of its kind cannot hang the open.
+fn open_nonblocking(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
 }
 
 /// The text of a generated key.
