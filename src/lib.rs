@@ -115,8 +115,8 @@ mod suffix;
 pub use async_store::{resolve_all_async, resolve_async, AsyncCredentialStore, InlineStore};
 pub use candidates::{Candidate, CandidateKind, Candidates};
 pub use credential::{
-    Credential, CredentialError, CredentialUpdate, Password, RegistryCredential, Username,
-    MAX_PASSWORD_LEN, MAX_USERNAME_LEN,
+    Credential, CredentialError, CredentialUpdate, ForbiddenCharacter, Password,
+    RegistryCredential, Username, MAX_PASSWORD_LEN, MAX_USERNAME_LEN,
 };
 pub use error::{LocationError, ParseErrorKind, ReferenceError};
 pub use host::{Host, DOCKER_HUB, DOCKER_HUB_ALIASES};

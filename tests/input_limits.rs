@@ -9,9 +9,9 @@
 //! shows the length was checked first, in constant time.
 
 use registry_credentials::{
-    AppId, Credential, CredentialError, IdError, Location, OrgId, ParseErrorKind, Password,
-    Reference, SpaceId, Username, MAX_ID_LEN, MAX_PASSWORD_LEN, MAX_REFERENCE_LEN,
-    MAX_USERNAME_LEN,
+    AppId, Credential, CredentialError, ForbiddenCharacter, IdError, Location, OrgId,
+    ParseErrorKind, Password, Reference, SpaceId, Username, MAX_ID_LEN, MAX_PASSWORD_LEN,
+    MAX_REFERENCE_LEN, MAX_USERNAME_LEN,
 };
 
 const MB: usize = 1 << 20;
@@ -151,7 +151,11 @@ fn r16_a_1mb_username_is_refused_by_its_length_alone() {
     let input = mb_starting_with("\u{1}");
     assert_eq!(
         Username::new(&input[..64]),
-        Err(CredentialError::UsernameControl { at: 0 })
+        Err(CredentialError::UsernameCharacter {
+            at: 0,
+            character: '\u{1}',
+            class: ForbiddenCharacter::Control
+        })
     );
     assert_eq!(
         Username::new(&input),
