@@ -9,7 +9,7 @@
 #![allow(dead_code)] // each fuzz target uses one of the functions
 
 use registry_credentials::{
-    CandidateKind, Location, ParseErrorKind, Reference, DOCKER_HUB_ALIASES,
+    CandidateKind, Location, LocationErrorKind, Reference, DOCKER_HUB_ALIASES,
 };
 
 /// `parse_reference`: parse any input; an accepted reference keeps every
@@ -59,7 +59,8 @@ pub fn location(s: &str) {
                 );
                 assert!(!h.contains('@'), "hint {h:?} keeps user information");
             }
-            no_user_info_in(s, &msg, e.kind());
+            let digest = e.kind() == &LocationErrorKind::Digest;
+            no_user_info_in(s, &msg, digest);
         }
     }
 }
@@ -179,7 +180,7 @@ fn reference_invariants(s: &str, r: &Reference) {
     // Idempotent normalization: the name read back as a location is itself.
     match Location::parse(name) {
         Ok(l) => assert_eq!(l.as_str(), name, "R7 normal form of {name:?}"),
-        Err(e) => assert_eq!(e.kind(), &ParseErrorKind::PublicSuffix, "{name:?}: {e}"),
+        Err(e) => assert_eq!(e.kind(), &LocationErrorKind::PublicSuffix, "{name:?}: {e}"),
     }
     candidates(r);
     // Parsing is a function of the input.
@@ -252,7 +253,7 @@ fn candidates(r: &Reference) {
             Err(e) => {
                 // R9: a location on a public suffix is refused at creation;
                 // R11 never produces one.
-                assert_eq!(e.kind(), &ParseErrorKind::PublicSuffix, "{text}: {e}");
+                assert_eq!(e.kind(), &LocationErrorKind::PublicSuffix, "{text}: {e}");
                 assert_ne!(c.kind(), CandidateKind::ParentDomain, "R11: {text}");
             }
         }
@@ -291,9 +292,9 @@ fn location_invariants(l: &Location) {
 
 /// An error about user information never repeats it: what stands before
 /// the last `@` may be `user:password`.
-fn no_user_info_in(s: &str, msg: &str, kind: &ParseErrorKind) {
+fn no_user_info_in(s: &str, msg: &str, digest: bool) {
     let Some(at) = s.rfind('@') else { return };
-    if kind == &ParseErrorKind::LocationDigest {
+    if digest {
         // `host/repo@sha256:…`: before `@` is a location, not user info.
         return;
     }

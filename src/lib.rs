@@ -90,19 +90,18 @@
 
 pub mod access;
 mod async_store;
-mod candidates;
+pub mod candidates;
 mod credential;
 mod directory;
-mod error;
-mod host;
+pub mod host;
 mod listing;
-mod location;
+pub mod location;
 mod macros;
 mod manage;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
-mod reference;
+pub mod reference;
 mod resolve;
 mod scope;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -110,7 +109,6 @@ mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
-mod suffix;
 
 pub use async_store::{resolve_all_async, resolve_async, AsyncCredentialStore, InlineStore};
 pub use candidates::{Candidate, CandidateKind, Candidates};
@@ -118,13 +116,15 @@ pub use credential::{
     Credential, CredentialError, CredentialUpdate, ForbiddenCharacter, Password,
     RegistryCredential, Username, MAX_PASSWORD_LEN, MAX_USERNAME_LEN,
 };
-pub use error::{LocationError, ParseErrorKind, ReferenceError};
 pub use host::{Host, DOCKER_HUB, DOCKER_HUB_ALIASES};
-pub use location::Location;
+pub use location::{Location, LocationError, LocationErrorKind};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
-pub use reference::{Reference, MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN, MAX_TAG_LEN};
+pub use reference::{
+    Reference, ReferenceError, ReferenceErrorKind, MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN,
+    MAX_TAG_LEN,
+};
 pub use resolve::{
     explain, resolve, resolve_all, select_first, Attempt, Explanation, Plan, Resolution,
 };

@@ -1,7 +1,9 @@
 //! Every accessor of `Reference` and `Location`, table-driven, with the round
 //! trip `parse(x.to_string()) == x` (R1–R9).
 
-use registry_credentials::{CandidateKind, Host, Location, ParseErrorKind, Reference, ScopeKind};
+use registry_credentials::{
+    CandidateKind, Host, Location, Reference, ReferenceErrorKind, ScopeKind,
+};
 
 macro_rules! reference_table {
     ($($name:ident: $input:expr => {
@@ -108,7 +110,7 @@ fn r7_location_accessors() {
 #[test]
 fn r6_errors_say_what_where_and_how() {
     let e = Reference::parse("registry.example.com/repo/Image").unwrap_err();
-    assert_eq!(e.kind(), &ParseErrorKind::Uppercase);
+    assert_eq!(e.kind(), &ReferenceErrorKind::Uppercase);
     assert_eq!(e.position(), 26);
     assert!(e.to_string().contains("must be lowercase"));
     let e = Reference::parse("https://registry.example.com/repo/img").unwrap_err();

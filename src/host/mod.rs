@@ -1,10 +1,13 @@
-//! Hosts, ports and path components: the grammar that references and
-//! locations share (R4, R5), and the Docker Hub aliases.
+//! Registry hosts: their normal form (R4), the host and port grammar that
+//! references and locations share (R5), the Docker Hub aliases, and public
+//! suffixes (R9, R11).
 
 use std::fmt::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::error::ParseErrorKind;
+use crate::reference::scan::{At, Fault, First};
+
+pub(crate) mod suffix;
 
 /// The registry that references without a host name (R3).
 pub const DOCKER_HUB: &str = "docker.io";
@@ -20,7 +23,8 @@ pub const DOCKER_HUB_ALIASES: [&str; 3] = [
 /// A registry host in normal form, as a reference or location holds it.
 ///
 /// ```
-/// use registry_credentials::{Host, Location};
+/// use registry_credentials::host::Host;
+/// use registry_credentials::location::Location;
 /// let loc: Location = "[2001:DB8:0:0::1]:5000/team".parse()?;
 /// assert_eq!(loc.host(), Host::Ipv6("2001:db8::1".parse()?));
 /// assert_eq!(loc.host().to_string(), "[2001:db8::1]");
@@ -160,8 +164,8 @@ impl HostPort<'_> {
                     out.write_char(']')?;
                 }
                 _ => {
-                    for b in self.written.bytes() {
-                        out.write_char(b.to_ascii_lowercase() as char)?;
+                    for c in self.written.chars() {
+                        out.write_char(c.to_ascii_lowercase())?;
                     }
                 }
             }
@@ -255,9 +259,6 @@ pub(crate) fn write_ipv6<W: Write + ?Sized>(out: &mut W, addr: &Ipv6Addr) -> fmt
     Ok(())
 }
 
-/// Error position inside the string being parsed.
-pub(crate) type Fault = (ParseErrorKind, usize);
-
 /// The first `needle` in `s`. For the short strings parsed here a plain byte
 /// loop is several times cheaper than `str::find`'s searcher set-up.
 #[inline]
@@ -271,52 +272,41 @@ pub(crate) fn rfind_byte(s: &str, needle: u8) -> Option<usize> {
     s.bytes().rposition(|b| b == needle)
 }
 
-/// Parses `HOST[:PORT]` (R5). `base` is the offset of `s` in the whole input,
-/// for error positions.
-pub(crate) fn parse_host_port(s: &str, base: usize) -> Result<HostPort<'_>, Fault> {
-    let bytes = s.as_bytes();
-    if bytes.is_empty() {
-        return Err((ParseErrorKind::EmptyHost, base));
+/// Checks the first segment that [`scan`](crate::reference::scan::scan)
+/// read as `HOST[:PORT]` and gives its normal form (R4, R5). `s` is the
+/// whole input; the host starts at byte 0.
+pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, At> {
+    if let Some(fault) = first.host_fault {
+        return Err(fault);
     }
-    let (host, rest, rest_at) = if bytes[0] == b'[' {
-        let close = match find_byte(s, b']') {
-            Some(c) => c,
-            None => return Err((ParseErrorKind::InvalidIpv6, base)),
-        };
-        (&s[..=close], &s[close + 1..], close + 1)
-    } else {
-        match find_byte(s, b':') {
-            Some(c) => (&s[..c], &s[c..], c),
-            None => (s, "", s.len()),
+    let host = &s[..first.host_end()];
+    let (kind, ipv6) = if first.bracket {
+        // The scanner checked the brackets and that only hex digits and
+        // colons stand inside; the address grammar is the standard one's.
+        let inner = host.get(1..host.len().saturating_sub(1)).unwrap_or("");
+        match inner.parse::<Ipv6Addr>() {
+            Ok(a) if !inner.is_empty() => (HostKind::Ipv6, Some(a)),
+            _ => return Err((Fault::InvalidIpv6, 1)),
         }
-    };
-    let (port, port_written) = if rest.is_empty() {
-        (None, None)
-    } else if let Some(digits) = rest.strip_prefix(':') {
-        let p = parse_port(digits, base + rest_at + 1)?;
-        (Some(p), Some(digits))
+    } else if ends_in_a_number(&host[first.last_label.min(host.len())..]) {
+        if !is_dotted_quad(host) {
+            return Err((Fault::InvalidIpv4, 0));
+        }
+        (HostKind::Ipv4, None)
     } else {
-        return Err((ParseErrorKind::InvalidIpv6, base + rest_at));
+        (HostKind::Domain, None)
     };
-    let (kind, ipv6) = if host.starts_with('[') {
-        let inner = &host[1..host.len() - 1];
-        let bad = inner.is_empty() || inner.bytes().any(|b| !(b.is_ascii_hexdigit() || b == b':'));
-        let addr: Ipv6Addr = match (bad, inner.parse()) {
-            (false, Ok(a)) => a,
-            _ => return Err((ParseErrorKind::InvalidIpv6, base + 1)),
-        };
-        (HostKind::Ipv6, Some(addr))
-    } else {
-        check_dns_name(host, base)?;
-        // Only digits and dots can be an IPv4 address: skip the parse
-        // for every other name.
-        let numeric = host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        let kind = if numeric && host.parse::<Ipv4Addr>().is_ok() {
-            HostKind::Ipv4
-        } else {
-            HostKind::Domain
-        };
-        (kind, None)
+    let (port, port_written) = match first.colon {
+        None => (None, None),
+        Some(colon) => {
+            if let Some(fault) = first.port_fault {
+                return Err(fault);
+            }
+            match u16::try_from(first.port) {
+                Ok(p) if p > 0 => (Some(p), Some(&s[colon + 1..first.end])),
+                _ => return Err((Fault::PortOutOfRange, colon + 1)),
+            }
+        }
     };
     let alias = kind == HostKind::Domain
         && port.is_none()
@@ -333,120 +323,34 @@ pub(crate) fn parse_host_port(s: &str, base: usize) -> Result<HostPort<'_>, Faul
     })
 }
 
-/// Checks a DNS name: dot-separated labels of `[A-Za-z0-9-]`, none empty, none
-/// starting or ending with `-`. Uppercase is accepted here and lowered later.
-fn check_dns_name(host: &str, base: usize) -> Result<(), Fault> {
-    if host.is_empty() {
-        return Err((ParseErrorKind::EmptyHost, base));
-    }
-    let mut at = base;
-    let mut labels = host.as_bytes().split(|&b| b == b'.').peekable();
-    while let Some(lb) = labels.next() {
-        let last = labels.peek().is_none();
-        if lb.is_empty() {
-            let kind = if last && host.len() > 1 {
-                ParseErrorKind::TrailingDot
-            } else {
-                ParseErrorKind::InvalidHost
-            };
-            return Err((kind, at.saturating_sub(usize::from(last))));
-        }
-        if let Some(i) = lb
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
-        {
-            return Err((ParseErrorKind::InvalidHost, at + i));
-        }
-        if lb[0] == b'-' {
-            return Err((ParseErrorKind::InvalidHost, at));
-        }
-        if lb[lb.len() - 1] == b'-' {
-            return Err((ParseErrorKind::InvalidHost, at + lb.len() - 1));
-        }
-        at += lb.len() + 1;
-    }
-    Ok(())
-}
-
-/// Parses a port: decimal digits, 1–65535, leading zeros allowed.
-fn parse_port(digits: &str, at: usize) -> Result<u16, Fault> {
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err((ParseErrorKind::InvalidPort, at));
-    }
-    let significant = digits.trim_start_matches('0');
-    if significant.is_empty() || significant.len() > 5 {
-        return Err((ParseErrorKind::PortOutOfRange, at));
-    }
-    match significant.parse::<u32>() {
-        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        _ => Err((ParseErrorKind::PortOutOfRange, at)),
+/// R5, after the WHATWG URL standard's "ends in a number": the last label
+/// is all decimal digits, or `0x`/`0X` followed by hex digits (none
+/// included, as there: `0x` is the number 0). Resolvers (`inet_aton`)
+/// read such a name as an address.
+fn ends_in_a_number(last_label: &str) -> bool {
+    let b = last_label.as_bytes();
+    match b {
+        [] => false,
+        [b'0', b'x' | b'X', hex @ ..] => hex.iter().all(u8::is_ascii_hexdigit),
+        digits => digits.iter().all(u8::is_ascii_digit),
     }
 }
 
-/// Checks one path component against
-/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` (R1). `at` is its offset.
-pub(crate) fn check_component(c: &str, at: usize) -> Result<(), Fault> {
-    #[derive(PartialEq)]
-    enum Last {
-        Start,
-        Alnum,
-        Dot,
-        Under1,
-        Under2,
-        Dash,
-    }
-    if c.is_empty() {
-        return Err((ParseErrorKind::EmptyComponent, at));
-    }
-    let mut last = Last::Start;
-    for (i, b) in c.bytes().enumerate() {
-        last = match b {
-            b'a'..=b'z' | b'0'..=b'9' => Last::Alnum,
-            b'A'..=b'Z' => return Err((ParseErrorKind::Uppercase, at + i)),
-            b'.' if last == Last::Alnum => Last::Dot,
-            b'_' if last == Last::Alnum => Last::Under1,
-            b'_' if last == Last::Under1 => Last::Under2,
-            b'-' if last == Last::Alnum || last == Last::Dash => Last::Dash,
-            _ => return Err((ParseErrorKind::InvalidComponent, at + i)),
-        };
-    }
-    if last != Last::Alnum {
-        return Err((ParseErrorKind::InvalidComponent, at + c.len() - 1));
-    }
-    Ok(())
-}
-
-/// Rejects white space, control characters and non-ASCII, which no valid
-/// reference or location holds.
-pub(crate) fn check_characters(s: &str) -> Result<(), Fault> {
-    // Fast path: every byte printable ASCII other than space.
-    if s.bytes().all(|b| matches!(b, 0x21..=0x7e)) {
-        return Ok(());
-    }
-    for (i, b) in s.bytes().enumerate() {
-        if b == b' ' || b == b'\t' || b == b'\n' || b == b'\r' || b == 0x0b || b == 0x0c {
-            return Err((ParseErrorKind::Whitespace, i));
-        }
-        if b < 0x20 || b == 0x7f {
-            return Err((ParseErrorKind::ControlCharacter, i));
-        }
-        if b >= 0x80 {
-            return Err((ParseErrorKind::NonAscii, i));
+/// R5: four decimal numbers 0–255, dot-separated, without leading zeros.
+fn is_dotted_quad(host: &str) -> bool {
+    let mut parts = 0;
+    for part in host.split('.') {
+        parts += 1;
+        let b = part.as_bytes();
+        let number = !b.is_empty()
+            && b.len() <= 3
+            && b.iter().all(u8::is_ascii_digit)
+            && (b.len() == 1 || b[0] != b'0');
+        if !number || part.parse::<u16>().map_or(true, |n| n > 255) {
+            return false;
         }
     }
-    Ok(())
-}
-
-/// The position of `://` when the input starts with a protocol, and the rest.
-pub(crate) fn strip_scheme(s: &str) -> Option<(usize, &str)> {
-    let i = s.as_bytes().windows(3).position(|w| w == b"://")?;
-    let scheme = &s[..i];
-    let is_scheme = !scheme.is_empty()
-        && scheme.as_bytes()[0].is_ascii_alphabetic()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.');
-    is_scheme.then(|| (i, &s[i + 3..]))
+    parts == 4
 }
 
 #[cfg(test)]
@@ -472,57 +376,75 @@ mod tests {
         assert_eq!(canonical("00ab:0:0:0:0:0:0:0"), "ab::");
     }
 
-    #[test]
-    fn r5_components_follow_the_grammar() {
-        for ok in ["a", "a0", "a.b", "a_b", "a__b", "a-b", "a---b", "0"] {
-            assert!(check_component(ok, 0).is_ok(), "{ok}");
-        }
-        for bad in [
-            "", "-a", "a-", "a..b", "a___b", "a_-b", ".a", "a.", "a+b", "_a",
-        ] {
-            assert!(check_component(bad, 0).is_err(), "{bad}");
-        }
-        assert_eq!(
-            check_component("aB", 10),
-            Err((ParseErrorKind::Uppercase, 11))
-        );
+    /// Scans `s` as a location's first segment and checks it as a host.
+    fn hp(s: &str) -> Result<HostPort<'_>, At> {
+        host_port(s, &crate::reference::scan::scan(s).first)
     }
 
     #[test]
     fn r5_ports() {
-        assert_eq!(parse_port("5000", 0), Ok(5000));
-        assert_eq!(parse_port("05000", 0), Ok(5000));
-        assert_eq!(parse_port("65535", 0), Ok(65535));
-        assert!(parse_port("0", 0).is_err());
-        assert!(parse_port("65536", 0).is_err());
-        assert!(parse_port("", 0).is_err());
-        assert!(parse_port("5a", 0).is_err());
-        assert!(parse_port("0000000000000000000080", 0).is_ok());
+        assert_eq!(hp("a:5000").unwrap().port, Some(5000));
+        assert_eq!(hp("a:05000").unwrap().port, Some(5000));
+        assert_eq!(hp("a:65535").unwrap().port, Some(65535));
+        assert_eq!(hp("a:0").unwrap_err(), (Fault::PortOutOfRange, 2));
+        assert_eq!(hp("a:65536").unwrap_err(), (Fault::PortOutOfRange, 2));
+        assert_eq!(hp("a:").unwrap_err(), (Fault::InvalidPort, 2));
+        assert_eq!(hp("a:5a").unwrap_err(), (Fault::InvalidPort, 2));
+        assert_eq!(hp("a:0000000000000000000080").unwrap().port, Some(80));
+        assert!(hp("a:99999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn r5_host_ending_in_number_must_be_dotted_quad() {
+        for ok in ["1.2.3.4", "10.0.0.1", "0.0.0.0", "255.255.255.255"] {
+            assert_eq!(hp(ok).unwrap().kind(), HostKind::Ipv4, "{ok}");
+        }
+        for bad in [
+            "010.0.0.1",
+            "0x7f.0.0.1",
+            "1.2.3.999",
+            "1.2.3",
+            "999",
+            "0.1",
+            "3.999",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "a.1",
+            "example.123",
+            "1a.2",
+            "x.0x",
+            "x.0X1F",
+            "1.2.3.04",
+            "1..2.3",
+        ] {
+            assert!(hp(bad).is_err(), "{bad}");
+        }
+        assert_eq!(hp("1.2.3.999").unwrap_err(), (Fault::InvalidIpv4, 0));
+        assert_eq!(hp("0x7f.0.0.1").unwrap_err(), (Fault::InvalidIpv4, 0));
+        // The last label decides: these are DNS names.
+        for name in ["1.2.3.a", "0x.com", "1x", "123abc", "x.0xg", "0xg"] {
+            assert_eq!(hp(name).unwrap().kind(), HostKind::Domain, "{name}");
+        }
     }
 
     #[test]
     fn r5_hosts() {
-        assert!(parse_host_port("registry.example.com:5000", 0).is_ok());
-        assert!(parse_host_port("[::1]:5000", 0).is_ok());
-        assert_eq!(
-            parse_host_port("example.com.", 0).unwrap_err().0,
-            ParseErrorKind::TrailingDot
-        );
-        assert!(parse_host_port("-a.com", 0).is_err());
-        assert!(parse_host_port("a-.com", 0).is_err());
-        assert!(parse_host_port("a..com", 0).is_err());
-        assert!(parse_host_port("[fe80::1%eth0]", 0).is_err());
-        assert!(parse_host_port("[::ffff:1.2.3.4]", 0).is_err());
-        assert!(parse_host_port("[]", 0).is_err());
-        assert!(parse_host_port("[::1]x", 0).is_err());
-        assert!(parse_host_port("a_b.com", 0).is_err());
-        let hp = parse_host_port("Index.Docker.IO", 0).unwrap();
-        assert!(hp.is_docker_hub());
+        assert!(hp("registry.example.com:5000").is_ok());
+        assert!(hp("[::1]:5000").is_ok());
+        assert_eq!(hp("example.com.").unwrap_err().0, Fault::TrailingDot);
+        assert!(hp("-a.com").is_err());
+        assert!(hp("a-.com").is_err());
+        assert!(hp("a..com").is_err());
+        assert!(hp("[fe80::1%eth0]").is_err());
+        assert!(hp("[::ffff:1.2.3.4]").is_err());
+        assert!(hp("[]").is_err());
+        assert!(hp("[::1]x").is_err());
+        assert!(hp("a_b.com").is_err());
+        let hub = hp("Index.Docker.IO").unwrap();
+        assert!(hub.is_docker_hub());
         let mut s = String::new();
-        hp.write_normalized(&mut s).unwrap();
+        hub.write_normalized(&mut s).unwrap();
         assert_eq!(s, "docker.io");
-        assert!(!parse_host_port("index.docker.io:443", 0)
-            .unwrap()
-            .is_docker_hub());
+        assert!(!hp("index.docker.io:443").unwrap().is_docker_hub());
     }
 }
