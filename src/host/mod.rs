@@ -87,6 +87,8 @@ pub(crate) struct HostPort<'a> {
     ipv6: Option<Ipv6Addr>,
     /// True when the host is one of the Docker Hub aliases (and has no port).
     alias: bool,
+    /// True when the host has an uppercase letter.
+    upper: bool,
     pub(crate) port: Option<u16>,
     /// The port's digits as written.
     port_written: Option<&'a str>,
@@ -136,7 +138,7 @@ impl HostPort<'_> {
                     same.finish()
                 }
             }
-            _ => !self.alias && !self.written.bytes().any(|b| b.is_ascii_uppercase()),
+            _ => !self.alias && !self.upper,
         };
         let port_ok = match (self.port, self.port_written) {
             (Some(p), Some(w)) => w.len() == port_len(p),
@@ -318,6 +320,7 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
         kind,
         ipv6,
         alias,
+        upper: first.has_upper,
         port,
         port_written,
     })

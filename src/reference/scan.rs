@@ -116,6 +116,9 @@ const HEX: u8 = 0x10;
 const TAG: u8 = 0x20;
 /// Flag: a hex digit of either case, for IPv6 addresses.
 const ANY_HEX: u8 = 0x40;
+/// Flag: a lowercase letter or digit, which every machine takes the same
+/// way, so that runs of them skip the state tables.
+const ALNUM: u8 = 0x80;
 
 /// The class and flags of every byte.
 static BYTES: [u8; 256] = {
@@ -126,9 +129,9 @@ static BYTES: [u8; 256] = {
         #[allow(clippy::cast_possible_truncation, reason = "i < 256")]
         let b = i as u8;
         t[i] = match b {
-            b'a'..=b'f' => LOWER | HEX | TAG | ANY_HEX,
-            b'g'..=b'z' => LOWER | TAG,
-            b'0'..=b'9' => DIGIT | HEX | TAG | ANY_HEX,
+            b'a'..=b'f' => LOWER | HEX | TAG | ANY_HEX | ALNUM,
+            b'g'..=b'z' => LOWER | TAG | ALNUM,
+            b'0'..=b'9' => DIGIT | HEX | TAG | ANY_HEX | ALNUM,
             b'A'..=b'F' => UPPER | TAG | ANY_HEX,
             b'G'..=b'Z' => UPPER | TAG,
             b'.' => DOT | TAG,
@@ -163,95 +166,114 @@ fn first(slot: &mut Option<At>, fault: Fault, at: usize) {
     }
 }
 
-/// The state of a path component after the byte just read:
-/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` (R1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Comp {
-    Start,
-    Alnum,
-    Dot,
-    Under1,
-    Under2,
-    Dash,
-    /// A fault was recorded; the rest of the component is not checked.
-    Failed,
+/// The path component machine: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` (R1).
+/// States: what the byte just read was.
+const C_START: u8 = 0;
+const C_ALNUM: u8 = 1;
+const C_DOT: u8 = 2;
+const C_UNDER1: u8 = 3;
+const C_UNDER2: u8 = 4;
+const C_DASH: u8 = 5;
+/// A fault was recorded; the rest of the component is not checked.
+const C_FAILED: u8 = 6;
+
+/// The next component state, by state and byte class (`LOWER`..=`DASH`;
+/// every other class fails).
+static COMP_NEXT: [[u8; 6]; 7] = {
+    let mut t = [[C_FAILED; 6]; 7];
+    let mut state = 0;
+    while state < 6 {
+        t[state][LOWER as usize] = C_ALNUM;
+        t[state][DIGIT as usize] = C_ALNUM;
+        state += 1;
+    }
+    t[C_ALNUM as usize][DOT as usize] = C_DOT;
+    t[C_ALNUM as usize][UNDER as usize] = C_UNDER1;
+    t[C_UNDER1 as usize][UNDER as usize] = C_UNDER2;
+    t[C_ALNUM as usize][DASH as usize] = C_DASH;
+    t[C_DASH as usize][DASH as usize] = C_DASH;
+    t
+};
+
+/// One byte of class `c` of a component, at `at`.
+#[inline(always)]
+fn comp_step(state: u8, c: u8, at: usize, fault: &mut Option<At>) -> u8 {
+    let row = COMP_NEXT.get(usize::from(state));
+    let next = row
+        .and_then(|r| r.get(usize::from(c)))
+        .map_or(C_FAILED, |&n| n);
+    if next == C_FAILED && state != C_FAILED {
+        let f = if c == UPPER {
+            Fault::Uppercase
+        } else {
+            Fault::InvalidComponent
+        };
+        first(fault, f, at);
+    }
+    next
 }
 
-impl Comp {
-    /// One byte of a component.
-    #[inline]
-    fn step(self, c: u8, at: usize, fault: &mut Option<At>) -> Comp {
-        use Comp::*;
-        match (self, c) {
-            (Failed, _) => return Failed,
-            (_, LOWER | DIGIT) => Alnum,
-            (Alnum, DOT) => Dot,
-            (Alnum, UNDER) => Under1,
-            (Under1, UNDER) => Under2,
-            (Alnum | Dash, DASH) => Dash,
-            (_, UPPER) => {
-                first(fault, Fault::Uppercase, at);
-                Failed
-            }
-            _ => {
-                first(fault, Fault::InvalidComponent, at);
-                Failed
-            }
-        }
-    }
-
-    /// The component ends before byte `at`.
-    #[inline]
-    fn end(self, at: usize, fault: &mut Option<At>) {
-        match self {
-            Comp::Alnum | Comp::Failed => {}
-            Comp::Start => first(fault, Fault::EmptyComponent, at),
-            _ => first(fault, Fault::InvalidComponent, at - 1),
-        }
+/// The component ends before byte `at`.
+#[inline]
+fn comp_end(state: u8, at: usize, fault: &mut Option<At>) {
+    match state {
+        C_ALNUM | C_FAILED => {}
+        C_START => first(fault, Fault::EmptyComponent, at),
+        _ => first(fault, Fault::InvalidComponent, at - 1),
     }
 }
 
-/// The state of a DNS name after the byte just read: dot-separated labels
-/// of `[A-Za-z0-9-]`, none empty, none starting or ending with `-` (R5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dns {
-    /// Nothing read yet.
-    Empty,
-    /// After a `.`.
-    LabelStart,
-    Label,
-    Dash,
-    Failed,
+/// The DNS name machine: dot-separated labels of `[A-Za-z0-9-]`, none
+/// empty, none starting or ending with `-` (R5). States: what was read.
+const D_EMPTY: u8 = 0;
+/// After a `.`.
+const D_LABEL_START: u8 = 1;
+const D_LABEL: u8 = 2;
+const D_DASH: u8 = 3;
+const D_FAILED: u8 = 4;
+
+/// The next DNS state, by state and byte class (`LOWER`..=`DASH`).
+static DNS_NEXT: [[u8; 6]; 5] = {
+    let mut t = [[D_FAILED; 6]; 5];
+    let mut state = 0;
+    while state < 4 {
+        t[state][LOWER as usize] = D_LABEL;
+        t[state][DIGIT as usize] = D_LABEL;
+        t[state][UPPER as usize] = D_LABEL;
+        state += 1;
+    }
+    t[D_LABEL as usize][DASH as usize] = D_DASH;
+    t[D_DASH as usize][DASH as usize] = D_DASH;
+    t[D_LABEL as usize][DOT as usize] = D_LABEL_START;
+    t
+};
+
+/// One byte of class `c` of a host name, at `at`.
+#[inline(always)]
+fn dns_step(state: u8, c: u8, at: usize, fault: &mut Option<At>) -> u8 {
+    let row = DNS_NEXT.get(usize::from(state));
+    let next = row
+        .and_then(|r| r.get(usize::from(c)))
+        .map_or(D_FAILED, |&n| n);
+    if next == D_FAILED && state != D_FAILED {
+        // `a-.b`: the label ended with the `-` before the dot.
+        let at = if state == D_DASH && c == DOT {
+            at - 1
+        } else {
+            at
+        };
+        first(fault, Fault::InvalidHost, at);
+    }
+    next
 }
 
-impl Dns {
-    #[inline]
-    fn step(self, c: u8, at: usize, fault: &mut Option<At>) -> Dns {
-        use Dns::*;
-        match (self, c) {
-            (Failed, _) => Failed,
-            (_, LOWER | DIGIT | UPPER) => Label,
-            (Label | Dash, DASH) => Dash,
-            (Label, DOT) => LabelStart,
-            (Dash, DOT) => {
-                first(fault, Fault::InvalidHost, at - 1);
-                Failed
-            }
-            _ => {
-                first(fault, Fault::InvalidHost, at);
-                Failed
-            }
-        }
-    }
-
-    /// The name ends before byte `at`; it started at `start`.
-    fn end(self, start: usize, at: usize, fault: &mut Option<At>) {
-        match self {
-            Dns::Label | Dns::Failed => {}
-            Dns::Empty => first(fault, Fault::EmptyHost, start),
-            Dns::LabelStart => first(fault, Fault::TrailingDot, at - 1),
-            Dns::Dash => first(fault, Fault::InvalidHost, at - 1),
-        }
+/// The host name ends before byte `at`; it started at `start`.
+fn dns_end(state: u8, start: usize, at: usize, fault: &mut Option<At>) {
+    match state {
+        D_EMPTY => first(fault, Fault::EmptyHost, start),
+        D_LABEL_START => first(fault, Fault::TrailingDot, at - 1),
+        D_DASH => first(fault, Fault::InvalidHost, at - 1),
+        _ => {}
     }
 }
 
@@ -360,16 +382,139 @@ fn tag_end(start: usize, end: usize, fault: &mut Option<At>) {
     }
 }
 
-/// Reads `s` once (R1, R2, R5, R7). `location` reads the first segment as
-/// a host even when nothing follows it.
+/// Reads `s` once (R1, R2, R5, R7): the first segment, then the path
+/// components, a tag and a digest. The hot loops keep their state in
+/// locals and take one table look-up per byte; the rare bytes (`/`, `:`,
+/// `@`, brackets, anything invalid) take the slow branch.
 pub(crate) fn scan(s: &str) -> Scanned {
     let b = s.as_bytes();
     let len = b.len();
+    let mut scheme = None;
+    let mut bad_byte = None;
+    // The AND of every byte's flags: its `HEX` bit says all are hex.
+    let mut hex = HEX;
+
+    // The rare classes every part handles the same way.
+    let mut rare = |c: u8, i: usize, scheme: &mut Option<usize>| {
+        if c >= SPACE {
+            let fault = match c {
+                SPACE => Fault::Whitespace,
+                CONTROL => Fault::ControlCharacter,
+                _ => Fault::NonAscii,
+            };
+            first(&mut bad_byte, fault, i);
+        } else if c == COLON && scheme.is_none() && b.get(i + 1..i + 3) == Some(b"//".as_slice()) {
+            *scheme = Some(i);
+        }
+    };
+
+    // The first segment, up to `/`, `@` or the end.
+    let mut f = First {
+        bracket: b.first() == Some(&b'['),
+        ..First::default()
+    };
+    let mut comp = C_START;
+    let mut dns = D_EMPTY;
+    let mut in_brackets = false;
+    let mut i = 0;
+    while i < len {
+        let fl = flags(b[i]);
+        hex &= fl;
+        let c = fl & CLASS;
+        let name = !f.bracket && f.colon.is_none();
+        if fl & ALNUM != 0 && name {
+            // A run of lowercase letters and digits: valid in a component
+            // and in a label, whatever came before.
+            i += 1;
+            while i < len {
+                let fl = flags(b[i]);
+                if fl & ALNUM == 0 {
+                    break;
+                }
+                hex &= fl;
+                i += 1;
+            }
+            if comp != C_FAILED {
+                comp = C_ALNUM;
+            }
+            if dns != D_FAILED {
+                dns = D_LABEL;
+            }
+            continue;
+        }
+        if c <= DASH && name {
+            // The common case: a byte of a name.
+            comp = comp_step(comp, c, i, &mut f.comp_fault);
+            dns = dns_step(dns, c, i, &mut f.host_fault);
+            f.has_upper |= c == UPPER;
+            if c == DOT {
+                f.has_dot = true;
+                f.last_label = i + 1;
+            }
+            i += 1;
+            continue;
+        }
+        if c == SLASH || c == AT_SIGN {
+            break;
+        }
+        rare(c, i, &mut scheme);
+        if in_brackets {
+            if c == CLOSE {
+                in_brackets = false;
+                f.close = Some(i);
+            } else if c != COLON && fl & ANY_HEX == 0 {
+                first(&mut f.host_fault, Fault::InvalidIpv6, i);
+            }
+        } else if let Some(colon) = f.colon {
+            // After the colon: a port, or a tag when nothing follows.
+            if c == DIGIT {
+                f.port = (f.port * 10 + u32::from(b[i] - b'0')).min(100_000);
+            } else {
+                first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
+            }
+            tag_byte(b[i], i - colon - 1, i, &mut f.tag_fault);
+        } else if c == COLON {
+            f.colon = Some(i);
+            comp_end(comp, i, &mut f.comp_fault);
+            if !f.bracket {
+                dns_end(dns, 0, i, &mut f.host_fault);
+            }
+        } else if f.bracket && i == 0 {
+            in_brackets = true;
+            comp = comp_step(comp, c, i, &mut f.comp_fault);
+        } else if f.bracket {
+            // After `]`: only `:PORT` may follow.
+            first(&mut f.host_fault, Fault::InvalidIpv6, i);
+        } else {
+            comp = comp_step(comp, c, i, &mut f.comp_fault);
+            dns = dns_step(dns, c, i, &mut f.host_fault);
+        }
+        i += 1;
+    }
+    f.end = i;
+    match f.colon {
+        Some(colon) => {
+            if i == colon + 1 {
+                first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
+            }
+            tag_end(colon + 1, i, &mut f.tag_fault);
+        }
+        None => {
+            comp_end(comp, i, &mut f.comp_fault);
+            if f.bracket {
+                if f.close.is_none() {
+                    first(&mut f.host_fault, Fault::InvalidIpv6, 0);
+                }
+            } else {
+                dns_end(dns, 0, i, &mut f.host_fault);
+            }
+        }
+    }
+
     let mut out = Scanned {
         scheme: None,
         bad_byte: None,
-        all_hex: true,
-        first: First::default(),
+        all_hex: false,
         first_ends: FirstEnd::Alone,
         path_fault: None,
         path_colon: None,
@@ -380,155 +525,93 @@ pub(crate) fn scan(s: &str) -> Scanned {
         digest_fault: None,
         slash_after_at: false,
         slashes: 0,
+        first: f,
     };
-    let mut i = 0;
 
-    // Bytes every part checks the same way. Returns the class.
-    macro_rules! common {
-        ($i:expr) => {{
-            let i = $i;
-            let f = flags(b[i]);
-            out.all_hex &= f & HEX != 0;
-            let c = f & CLASS;
-            if c >= SPACE {
-                let fault = match c {
-                    SPACE => Fault::Whitespace,
-                    CONTROL => Fault::ControlCharacter,
-                    _ => Fault::NonAscii,
-                };
-                first(&mut out.bad_byte, fault, i);
-            } else if c == COLON
-                && out.scheme.is_none()
-                && b.get(i + 1..i + 3) == Some(b"//".as_slice())
-            {
-                out.scheme = Some(i);
-            }
-            c
-        }};
-    }
-
-    // The first segment, up to `/`, `@` or the end.
-    let f = &mut out.first;
-    let mut comp = Comp::Start;
-    let mut dns = Dns::Empty;
-    let mut in_brackets = false;
-    f.bracket = b.first() == Some(&b'[');
-    while i < len {
-        let c = common!(i);
-        let f = &mut out.first;
-        if c == SLASH || c == AT_SIGN {
-            break;
-        }
-        if in_brackets {
-            if c == CLOSE {
-                in_brackets = false;
-                f.close = Some(i);
-            } else if c != COLON && flags(b[i]) & ANY_HEX == 0 {
-                first(&mut f.host_fault, Fault::InvalidIpv6, i);
-            }
-        } else if let Some(colon) = f.colon {
-            // After the colon: a port, or a tag when nothing follows.
-            let n = i - colon - 1;
-            if c == DIGIT {
-                f.port = (f.port * 10 + u32::from(b[i] - b'0')).min(100_000);
-            } else {
-                first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
-            }
-            tag_byte(b[i], n, i, &mut f.tag_fault);
-        } else if c == COLON {
-            f.colon = Some(i);
-            comp.end(i, &mut f.comp_fault);
-            if !f.bracket {
-                dns.end(0, i, &mut f.host_fault);
-            }
-        } else if f.bracket {
-            if i == 0 {
-                in_brackets = true;
-                comp = comp.step(c, i, &mut f.comp_fault);
-            } else {
-                // After `]`: only `:PORT` may follow.
-                first(&mut f.host_fault, Fault::InvalidIpv6, i);
-            }
-        } else {
-            comp = comp.step(c, i, &mut f.comp_fault);
-            dns = dns.step(c, i, &mut f.host_fault);
-            f.has_dot |= c == DOT;
-            f.has_upper |= c == UPPER;
-            if c == DOT {
-                f.last_label = i + 1;
-            }
-        }
-        i += 1;
-    }
-    let f = &mut out.first;
-    f.end = i;
-    match f.colon {
-        Some(colon) => {
-            let digits = i - colon - 1;
-            if digits == 0 {
-                first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
-            }
-            tag_end(colon + 1, i, &mut f.tag_fault);
-        }
-        None => {
-            comp.end(i, &mut f.comp_fault);
-            if f.bracket {
-                if f.close.is_none() {
-                    first(&mut f.host_fault, Fault::InvalidIpv6, 0);
-                }
-            } else {
-                dns.end(0, i, &mut f.host_fault);
-            }
-        }
-    }
-    if f.bracket && in_brackets {
-        first(&mut f.host_fault, Fault::InvalidIpv6, 0);
-    }
-
-    // The components after the first `/`, then a tag, then a digest.
-    let mut digest_start = None;
+    // The components after the first `/`, then a tag.
     if i < len && b[i] == b'/' {
         out.first_ends = FirstEnd::Slash;
-        out.slashes = 1;
-        i += 1;
-        let mut comp = Comp::Start;
+        let mut slashes = 1;
+        let mut path_fault = None;
+        let mut comp = C_START;
         let mut tag_colon: Option<usize> = None;
         let mut tag_fault = None;
+        i += 1;
         while i < len {
-            let c = common!(i);
+            let fl = flags(b[i]);
+            hex &= fl;
+            let c = fl & CLASS;
+            if fl & ALNUM != 0 && tag_colon.is_none() {
+                // A run of lowercase letters and digits.
+                i += 1;
+                while i < len {
+                    let fl = flags(b[i]);
+                    if fl & ALNUM == 0 {
+                        break;
+                    }
+                    hex &= fl;
+                    i += 1;
+                }
+                if comp != C_FAILED {
+                    comp = C_ALNUM;
+                }
+                continue;
+            }
+            if c <= DASH && tag_colon.is_none() {
+                comp = comp_step(comp, c, i, &mut path_fault);
+                i += 1;
+                continue;
+            }
+            if c == AT_SIGN {
+                break;
+            }
+            rare(c, i, &mut scheme);
             match tag_colon {
                 None => match c {
                     SLASH => {
-                        comp.end(i, &mut out.path_fault);
-                        comp = Comp::Start;
-                        out.slashes += 1;
+                        comp_end(comp, i, &mut path_fault);
+                        comp = C_START;
+                        slashes += 1;
                     }
                     COLON => {
-                        comp.end(i, &mut out.path_fault);
+                        comp_end(comp, i, &mut path_fault);
                         if out.path_colon.is_none() {
                             out.path_colon = Some(i);
                         }
                         tag_colon = Some(i);
+                        // The tag's valid bytes in one run; whatever
+                        // stops it takes the slow branch.
+                        let start = i + 1;
+                        let mut j = start;
+                        while j < len {
+                            let fl = flags(b[j]);
+                            if fl & TAG == 0 {
+                                break;
+                            }
+                            hex &= fl;
+                            j += 1;
+                        }
+                        if j > start && matches!(b[start], b'.' | b'-') {
+                            first(&mut tag_fault, Fault::InvalidTag, start);
+                        }
+                        if j - start > MAX_TAG_LEN {
+                            first(&mut tag_fault, Fault::TagTooLong, start + MAX_TAG_LEN);
+                        }
+                        i = j;
+                        continue;
                     }
-                    AT_SIGN => {
-                        comp.end(i, &mut out.path_fault);
-                        break;
-                    }
-                    _ => comp = comp.step(c, i, &mut out.path_fault),
+                    _ => comp = comp_step(comp, c, i, &mut path_fault),
                 },
-                Some(colon) => match c {
-                    // A `/` after the `:`: it was no tag, but a component
-                    // with a `:` in it.
-                    SLASH => {
-                        first(&mut out.path_fault, Fault::InvalidComponent, colon);
-                        tag_colon = None;
-                        tag_fault = None;
-                        comp = Comp::Start;
-                        out.slashes += 1;
-                    }
-                    AT_SIGN => break,
-                    _ => tag_byte(b[i], i - colon - 1, i, &mut tag_fault),
-                },
+                // A `/` after the `:`: it was no tag, but a component with
+                // a `:` in it.
+                Some(colon) if c == SLASH => {
+                    first(&mut path_fault, Fault::InvalidComponent, colon);
+                    tag_colon = None;
+                    tag_fault = None;
+                    comp = C_START;
+                    slashes += 1;
+                }
+                Some(colon) => tag_byte(b[i], i - colon - 1, i, &mut tag_fault),
             }
             i += 1;
         }
@@ -540,10 +623,12 @@ pub(crate) fn scan(s: &str) -> Scanned {
                 out.tag_fault = tag_fault;
             }
             None => {
-                comp.end(i, &mut out.path_fault);
+                comp_end(comp, i, &mut path_fault);
                 out.name_end = i;
             }
         }
+        out.slashes = slashes;
+        out.path_fault = path_fault;
     } else {
         out.name_end = out.first.host_end();
         out.path_fault = out.first.comp_fault;
@@ -552,26 +637,40 @@ pub(crate) fn scan(s: &str) -> Scanned {
             out.tag_fault = out.first.tag_fault;
         }
     }
-    if i < len {
-        // At `@`: the digest is the rest.
-        out.at_sign = Some(i);
-        digest_start = Some(i + 1);
-        i += 1;
-    }
 
-    if let Some(start) = digest_start {
-        let fault = &mut out.digest_fault;
+    // At `@`: the digest is the rest.
+    if i < len {
+        out.at_sign = Some(i);
+        hex = 0;
+        i += 1;
+        let start = i;
+        let mut fault = None;
         if len - start > MAX_DIGEST_LEN {
-            first(fault, Fault::DigestTooLong, start + MAX_DIGEST_LEN);
+            first(&mut fault, Fault::DigestTooLong, start + MAX_DIGEST_LEN);
         }
         let mut state = Digest::Letter;
         let mut alg_fault = None;
         let mut hex_fault = None;
         let mut colon = None;
         while i < len {
-            let c = common!(i);
-            out.slash_after_at |= c == SLASH;
+            let fl = flags(b[i]);
+            let c = fl & CLASS;
+            if c >= SLASH {
+                rare(c, i, &mut scheme);
+                out.slash_after_at |= c == SLASH;
+            }
             state = match (state, c) {
+                (Digest::Hex, _) => {
+                    if fl & HEX == 0 {
+                        first(&mut hex_fault, Fault::InvalidDigestHex, i);
+                    }
+                    // The rest of the hex in one run.
+                    i += 1;
+                    while i < len && flags(b[i]) & HEX != 0 {
+                        i += 1;
+                    }
+                    continue;
+                }
                 (Digest::Letter, LOWER) => Digest::Alg,
                 (Digest::Alg, LOWER | DIGIT) => Digest::Alg,
                 (Digest::Alg, DOT | UNDER | DASH | PLUS) => Digest::Letter,
@@ -582,12 +681,6 @@ pub(crate) fn scan(s: &str) -> Scanned {
                     colon = Some(i);
                     Digest::Hex
                 }
-                (Digest::Hex, _) => {
-                    if flags(b[i]) & HEX == 0 {
-                        first(&mut hex_fault, Fault::InvalidDigestHex, i);
-                    }
-                    Digest::Hex
-                }
                 (s, _) => {
                     first(&mut alg_fault, Fault::InvalidDigestAlgorithm, i);
                     s
@@ -596,23 +689,27 @@ pub(crate) fn scan(s: &str) -> Scanned {
             i += 1;
         }
         match colon {
-            None => first(fault, Fault::InvalidDigest, start),
+            None => first(&mut fault, Fault::InvalidDigest, start),
             Some(colon) => {
                 if let Some((f, at)) = alg_fault.or(hex_fault) {
-                    first(fault, f, at);
+                    first(&mut fault, f, at);
                 }
-                let hex = len - colon - 1;
+                let digits = len - colon - 1;
                 let ok = match &s[start..colon] {
-                    "sha256" => hex == 64,
-                    "sha512" => hex == 128,
-                    _ => hex >= 32,
+                    "sha256" => digits == 64,
+                    "sha512" => digits == 128,
+                    _ => digits >= 32,
                 };
                 if !ok {
-                    first(fault, Fault::InvalidDigestHex, colon + 1);
+                    first(&mut fault, Fault::InvalidDigestHex, colon + 1);
                 }
             }
         }
+        out.digest_fault = fault;
     }
+    out.scheme = scheme;
+    out.bad_byte = bad_byte;
+    out.all_hex = hex & HEX != 0;
     out
 }
 
