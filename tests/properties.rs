@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use registry_credentials::{
     resolve, resolve_all, App, AppId, CandidateKind, Credential, CredentialStore, Location,
-    MemoryStore, OrgId, Reference, RegistryCredential, Scope, ScopeKind, SpaceId,
+    LocationErrorKind, MemoryStore, OrgId, Reference, RegistryCredential, Scope, ScopeKind,
+    SpaceId,
 };
 
 const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -198,8 +199,14 @@ fn r7_location_normal_form_is_a_fixed_point() {
             prop_assert_eq!(&again, &l);
             let r = Reference::parse(&format!("{text}/img")).unwrap();
             for c in r.candidates() {
-                if let Ok(l) = Location::parse(c.as_str()) {
-                    prop_assert_eq!(l.as_str(), c.as_str());
+                match Location::parse(c.as_str()) {
+                    Ok(l) => prop_assert_eq!(l.as_str(), c.as_str()),
+                    // R9: only the registry itself may be a public suffix
+                    // (`github.io/img`); R11 never climbs to one.
+                    Err(e) => {
+                        prop_assert_eq!(e.kind(), &LocationErrorKind::PublicSuffix);
+                        prop_assert_eq!(c.kind(), CandidateKind::Registry);
+                    }
                 }
             }
             Ok(true)

@@ -365,9 +365,8 @@ pub(crate) struct Scanned {
 #[inline]
 fn tag_byte(b: u8, n: usize, i: usize, fault: &mut Option<At>) {
     let f = flags(b);
-    if n == 0 && f & TAG != 0 && matches!(f & CLASS, DOT | DASH) {
-        first(fault, Fault::InvalidTag, i);
-    } else if f & TAG == 0 {
+    let leading_punct = n == 0 && matches!(f & CLASS, DOT | DASH);
+    if f & TAG == 0 || leading_punct {
         first(fault, Fault::InvalidTag, i);
     } else if n == MAX_TAG_LEN {
         first(fault, Fault::TagTooLong, i);
