@@ -170,6 +170,7 @@ fn reference_invariants(s: &str, r: &Reference) {
     if let Some(d) = r.digest() {
         assert!(s.ends_with(&format!("@{d}")));
     }
+    host_ending_in_a_number_is_ipv4(r.host());
     // R3: no host means Docker Hub; one component gets `library/`.
     if !r.has_host() {
         assert_eq!(r.registry(), "docker.io");
@@ -261,8 +262,23 @@ fn candidates(r: &Reference) {
     assert!(phase >= 1, "the registry is always a candidate: {list:?}");
 }
 
+/// R5: a host whose last label is a number (digits, or `0x` and hex) was
+/// accepted only as an IPv4 address, never as a DNS name.
+fn host_ending_in_a_number_is_ipv4(host: registry_credentials::Host<'_>) {
+    if let registry_credentials::Host::Domain(d) = host {
+        let last = d.rsplit('.').next().unwrap_or(d);
+        let hex = last
+            .strip_prefix("0x")
+            .or_else(|| last.strip_prefix("0X"))
+            .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let digits = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+        assert!(!hex && !digits, "R5: {d} ends in a number but is a DNS name");
+    }
+}
+
 fn location_invariants(l: &Location) {
     let text = l.as_str();
+    host_ending_in_a_number_is_ipv4(l.host());
     assert!(text.len() <= registry_credentials::MAX_NAME_LEN);
     assert!(!text.bytes().any(|b| b.is_ascii_uppercase()), "R7: {text}");
     assert!(text.is_ascii());
