@@ -272,7 +272,10 @@ fn host_ending_in_a_number_is_ipv4(host: registry_credentials::Host<'_>) {
             .or_else(|| last.strip_prefix("0X"))
             .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
         let digits = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
-        assert!(!hex && !digits, "R5: {d} ends in a number but is a DNS name");
+        assert!(
+            !hex && !digits,
+            "R5: {d} ends in a number but is a DNS name"
+        );
     }
 }
 

@@ -29,7 +29,10 @@ pub(crate) fn is_public_suffix(host: &str) -> bool {
 #[cfg(feature = "psl")]
 fn is_wildcard_root(host: &str) -> bool {
     const PROBE: &[u8] = b"-.";
-    let mut below = [0u8; PROBE.len() + crate::reference::MAX_NAME_LEN];
+    // No normalized name is longer than 255 characters (R1, R7), so no
+    // host is.
+    const MAX_HOST_LEN: usize = 255;
+    let mut below = [0u8; PROBE.len() + MAX_HOST_LEN];
     let Some(room) = below.get_mut(PROBE.len()..PROBE.len() + host.len()) else {
         return false; // longer than any host a reference or location holds
     };

@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::host::{self, suffix, Host, HostKind};
+use crate::host::{suffix, Host, HostKind};
 use crate::reference::scan::{self, At, FirstEnd};
 use crate::reference::{Reference, MAX_NAME_LEN, MAX_REFERENCE_LEN};
 
@@ -253,7 +253,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         }
         return Err(hinted(fail(LocationErrorKind::Tag, at), &s[..at]));
     }
-    let hp = host::host_port(s, &x.first).map_err(|(f, at): At| fail(f, at))?;
+    let hp = scan::host_port(s, &x.first).map_err(|(f, at): At| fail(f, at))?;
 
     let mut text = String::with_capacity(s.len());
     let _ = hp.write_normalized(&mut text);

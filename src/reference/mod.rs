@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use arrayvec::ArrayString;
 
 use crate::candidates::Candidates;
-use crate::host::{self, Host, HostKind, HostPort, DOCKER_HUB};
+use crate::host::{Host, HostKind, HostPort, DOCKER_HUB};
 
 pub(crate) mod error;
 pub(crate) mod scan;
@@ -302,7 +302,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     }
     let is_host = first_is_host(s, &x);
     let hostport = if is_host {
-        Some(host::host_port(s, &x.first).map_err(fail)?)
+        Some(scan::host_port(s, &x.first).map_err(fail)?)
     } else {
         None
     };

@@ -15,7 +15,10 @@
 //! [`Reference`]: crate::reference::Reference
 //! [`Location`]: crate::location::Location
 
+use std::net::Ipv6Addr;
+
 use super::{MAX_DIGEST_LEN, MAX_TAG_LEN};
+use crate::host::{self, HostKind, HostPort};
 
 /// A fault the scanner found: what, and at which byte.
 pub(crate) type At = (Fault, usize);
@@ -712,6 +715,57 @@ pub(crate) fn scan(s: &str) -> Scanned {
     out
 }
 
+/// Checks the first segment that [`scan`] read as `HOST[:PORT]` and gives its normal form (R4, R5). `s` is the
+/// whole input; the host starts at byte 0.
+pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, At> {
+    if let Some(fault) = first.host_fault {
+        return Err(fault);
+    }
+    let host = &s[..first.host_end()];
+    let (kind, ipv6) = if first.bracket {
+        // The scanner checked the brackets and that only hex digits and
+        // colons stand inside; the address grammar is the standard one's.
+        let inner = host.get(1..host.len().saturating_sub(1)).unwrap_or("");
+        match inner.parse::<Ipv6Addr>() {
+            Ok(a) if !inner.is_empty() => (HostKind::Ipv6, Some(a)),
+            _ => return Err((Fault::InvalidIpv6, 1)),
+        }
+    } else if host::ends_in_a_number(&host[first.last_label.min(host.len())..]) {
+        if !host::is_dotted_quad(host) {
+            return Err((Fault::InvalidIpv4, 0));
+        }
+        (HostKind::Ipv4, None)
+    } else {
+        (HostKind::Domain, None)
+    };
+    let (port, port_written) = match first.colon {
+        None => (None, None),
+        Some(colon) => {
+            if let Some(fault) = first.port_fault {
+                return Err(fault);
+            }
+            match u16::try_from(first.port) {
+                Ok(p) if p > 0 => (Some(p), Some(&s[colon + 1..first.end])),
+                _ => return Err((Fault::PortOutOfRange, colon + 1)),
+            }
+        }
+    };
+    let alias = kind == HostKind::Domain
+        && port.is_none()
+        && host::DOCKER_HUB_ALIASES
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(host));
+    Ok(HostPort {
+        written: host,
+        kind,
+        ipv6,
+        alias,
+        upper: first.has_upper,
+        port,
+        port_written,
+    })
+}
+
 /// True when `scheme` (what stands before `://`) is a URL scheme:
 /// `[A-Za-z][A-Za-z0-9+.-]*`.
 pub(crate) fn is_scheme(scheme: &str) -> bool {
@@ -867,5 +921,77 @@ mod tests {
                 let _ = scan(&s);
             }
         }
+    }
+
+    /// Scans `s` as a location's first segment and checks it as a host.
+    fn hp(s: &str) -> Result<HostPort<'_>, At> {
+        host_port(s, &scan(s).first)
+    }
+
+    #[test]
+    fn r5_ports() {
+        assert_eq!(hp("a:5000").unwrap().port, Some(5000));
+        assert_eq!(hp("a:05000").unwrap().port, Some(5000));
+        assert_eq!(hp("a:65535").unwrap().port, Some(65535));
+        assert_eq!(hp("a:0").unwrap_err(), (Fault::PortOutOfRange, 2));
+        assert_eq!(hp("a:65536").unwrap_err(), (Fault::PortOutOfRange, 2));
+        assert_eq!(hp("a:").unwrap_err(), (Fault::InvalidPort, 2));
+        assert_eq!(hp("a:5a").unwrap_err(), (Fault::InvalidPort, 2));
+        assert_eq!(hp("a:0000000000000000000080").unwrap().port, Some(80));
+        assert!(hp("a:99999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn r5_host_ending_in_number_must_be_dotted_quad() {
+        for ok in ["1.2.3.4", "10.0.0.1", "0.0.0.0", "255.255.255.255"] {
+            assert_eq!(hp(ok).unwrap().kind(), HostKind::Ipv4, "{ok}");
+        }
+        for bad in [
+            "010.0.0.1",
+            "0x7f.0.0.1",
+            "1.2.3.999",
+            "1.2.3",
+            "999",
+            "0.1",
+            "3.999",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "a.1",
+            "example.123",
+            "1a.2",
+            "x.0x",
+            "x.0X1F",
+            "1.2.3.04",
+            "1..2.3",
+        ] {
+            assert!(hp(bad).is_err(), "{bad}");
+        }
+        assert_eq!(hp("1.2.3.999").unwrap_err(), (Fault::InvalidIpv4, 0));
+        assert_eq!(hp("0x7f.0.0.1").unwrap_err(), (Fault::InvalidIpv4, 0));
+        // The last label decides: these are DNS names.
+        for name in ["1.2.3.a", "0x.com", "1x", "123abc", "x.0xg", "0xg"] {
+            assert_eq!(hp(name).unwrap().kind(), HostKind::Domain, "{name}");
+        }
+    }
+
+    #[test]
+    fn r5_hosts() {
+        assert!(hp("registry.example.com:5000").is_ok());
+        assert!(hp("[::1]:5000").is_ok());
+        assert_eq!(hp("example.com.").unwrap_err().0, Fault::TrailingDot);
+        assert!(hp("-a.com").is_err());
+        assert!(hp("a-.com").is_err());
+        assert!(hp("a..com").is_err());
+        assert!(hp("[fe80::1%eth0]").is_err());
+        assert!(hp("[::ffff:1.2.3.4]").is_err());
+        assert!(hp("[]").is_err());
+        assert!(hp("[::1]x").is_err());
+        assert!(hp("a_b.com").is_err());
+        let hub = hp("Index.Docker.IO").unwrap();
+        assert!(hub.is_docker_hub());
+        let mut s = String::new();
+        hub.write_normalized(&mut s).unwrap();
+        assert_eq!(s, "docker.io");
+        assert!(!hp("index.docker.io:443").unwrap().is_docker_hub());
     }
 }
