@@ -126,12 +126,9 @@ const ALNUM: u8 = 0x80;
 /// The class and flags of every byte.
 static BYTES: [u8; 256] = {
     let mut t = [OTHER; 256];
-    let mut i = 0;
-    while i < 256 {
-        // Never truncates: `i` < 256.
-        #[allow(clippy::cast_possible_truncation, reason = "i < 256")]
-        let b = i as u8;
-        t[i] = match b {
+    let mut b: u8 = 0;
+    loop {
+        t[b as usize] = match b {
             b'a'..=b'f' => LOWER | HEX | TAG | ANY_HEX | ALNUM,
             b'g'..=b'z' => LOWER | TAG | ALNUM,
             b'0'..=b'9' => DIGIT | HEX | TAG | ANY_HEX | ALNUM,
@@ -151,7 +148,10 @@ static BYTES: [u8; 256] = {
             0x80..=0xff => NON_ASCII,
             _ => OTHER,
         };
-        i += 1;
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
     }
     t
 };
