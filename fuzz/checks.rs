@@ -5,7 +5,7 @@
 //! ever failed on. Each function panics when a property fails; a parser that
 //! panics on its own fails the same way.
 //!
-//! The rules named (R1–R12, "Printing") are those of the project's SPEC.md.
+//! The rules named (R1–R12, "Printing") are those of `RULES.md`.
 #![allow(dead_code)] // each fuzz target uses one of the functions
 
 use registry_credentials::{

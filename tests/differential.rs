@@ -1,7 +1,7 @@
 //! Differential test against oci-spec's reference parser (R1–R4).
 //!
 //! On inputs both parsers accept, the normalized names agree, except where
-//! this crate follows SPEC.md and oci-spec does not. The differences are
+//! this crate follows the rules (`RULES.md`) and oci-spec does not. The differences are
 //! listed in `DIFFERENCES` and applied to oci-spec's answer before
 //! comparing, so any other disagreement fails the test.
 
