@@ -10,7 +10,8 @@
 //! rules rank them, from this one pass. Building a [`Reference`] or a
 //! [`Location`] from a [`Scanned`] takes no second look at the input,
 //! except at the host's last label when it starts with a digit (R5) and
-//! inside the brackets of an IPv6 address.
+//! inside the brackets of an IPv6 address: [`host_port`] does that for
+//! both, so hosts and ports have one grammar.
 //!
 //! [`Reference`]: crate::reference::Reference
 //! [`Location`]: crate::location::Location
