@@ -17,7 +17,7 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of, SchemaError};
 use crate::{
-    check_key, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
+    check_key, corrupt, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
     ROTATE_SELECT,
 };
 
@@ -445,7 +445,7 @@ impl SqliteStore {
                 }
                 for (kind, scope_id, location, username, key_id, secret) in rows {
                     let scope =
-                        scope_of(kind_of(kind).map_err(fatal)?, &scope_id).map_err(fatal)?;
+                        scope_of(kind_of(kind).map_err(corrupt)?, &scope_id).map_err(corrupt)?;
                     let credential = decode(
                         keyring,
                         scope,
@@ -1000,7 +1000,7 @@ fn list_all_in(
     while let Some(r) = rows.next().map_err(sqlite_error)? {
         let kind: i64 = r.get(0).map_err(sqlite_error)?;
         let id: String = r.get(1).map_err(sqlite_error)?;
-        let scope = scope_of(kind_of(kind).map_err(fatal)?, &id).map_err(fatal)?;
+        let scope = scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)?;
         out.push(Arc::new(read_row(keyring, scope, r, 2)?));
     }
     Ok(out)
@@ -1057,7 +1057,7 @@ fn read_plan_row(
 ) -> Result<(usize, RegistryCredential), StoreError> {
     let i: usize = r.get(0).map_err(sqlite_error)?;
     let key = chunk.get(i).ok_or_else(|| {
-        fatal(schema::SchemaError::CorruptRow {
+        corrupt(schema::SchemaError::CorruptRow {
             what: format!("the plan query returned key {i}"),
         })
     })?;

@@ -13,7 +13,7 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
-use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
+use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError, Unreadable};
 use registry_credentials::{resolve, App, Credential, Password, Scope, Username};
 use registry_credentials_sql::{
     EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteStore,
@@ -215,13 +215,13 @@ fn rotate_moves_every_row_to_the_current_key() {
 
 fn undecryptable(e: &StoreError) -> bool {
     match e {
-        StoreError::Backend { retryable, source } => {
-            !retryable
-                && matches!(
-                    source.downcast_ref::<KeyError>(),
-                    Some(KeyError::Undecryptable { .. })
-                )
-        }
+        StoreError::Unreadable {
+            problem: Unreadable::Key,
+            source,
+        } => matches!(
+            source.downcast_ref::<KeyError>(),
+            Some(KeyError::Undecryptable { .. })
+        ),
         _ => false,
     }
 }

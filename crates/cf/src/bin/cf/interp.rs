@@ -213,16 +213,19 @@ macro_rules! impl_failure_from {
     )*};
 }
 
-/// A backend failure that retrying will not mend is the database's
-/// damage (the store and the directory check every row they read).
+/// A row the store cannot read (a wrong key, a corrupt row) or a backend
+/// failure that retrying will not mend is the database's damage (the
+/// store and the directory check every row they read).
 impl From<registry_credentials::StoreError> for Failure {
     fn from(e: registry_credentials::StoreError) -> Self {
+        use registry_credentials::StoreError;
         let damage = matches!(
             e,
-            registry_credentials::StoreError::Backend {
-                retryable: false,
-                ..
-            }
+            StoreError::Unreadable { .. }
+                | StoreError::Backend {
+                    retryable: false,
+                    ..
+                }
         );
         Failure {
             message: chain(&e),
