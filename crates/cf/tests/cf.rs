@@ -1086,9 +1086,21 @@ fn issue11_truncated_and_missing_databases_are_reported_not_replaced() {
     let bytes = fs::read(&db).unwrap();
     assert!(!with_suffix(&db, "-wal").exists(), "checkpointed on close");
 
-    // Cut short by a few bytes, by half, and to nothing.
-    for len in [bytes.len() - 7, bytes.len() / 2, 0] {
-        fs::write(&db, &bytes[..len]).unwrap();
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    // Garbage over the second page (a table's b-tree page).
+    let mut garbled = bytes.clone();
+    garbled[page..page + 200].fill(0xa5);
+    // Cut short by a few bytes, by half, by a whole page, and to nothing;
+    // and garbled.
+    let cuts = [bytes.len() - 7, bytes.len() / 2, bytes.len() - page, 0];
+    let damaged: Vec<Vec<u8>> = cuts
+        .iter()
+        .map(|len| bytes[..*len].to_vec())
+        .chain([garbled])
+        .collect();
+    for damaged in damaged {
+        let len = damaged.len();
+        fs::write(&db, &damaged).unwrap();
         let before = fs::read(&db).unwrap();
         let o = sh.run_with(None, None, "registry-credentials");
         assert_ne!(
