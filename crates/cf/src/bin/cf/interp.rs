@@ -39,7 +39,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::{OrgId, SpaceId, UserId};
@@ -1368,6 +1368,9 @@ impl Files {
         let written = fs::metadata(&self.key)
             .and_then(|m| m.modified())
             .unwrap_or(SystemTime::UNIX_EPOCH);
+        // However the key file's time reads (a clock set back, a file
+        // restored with a time ahead), the wait ends.
+        let deadline = Instant::now() + CREATION_GRACE;
         loop {
             if self.check(&self.db, "the database")?.is_some() {
                 return Ok(true);
@@ -1375,7 +1378,7 @@ impl Files {
             let age = SystemTime::now()
                 .duration_since(written)
                 .unwrap_or(Duration::ZERO);
-            if age > CREATION_GRACE {
+            if age > CREATION_GRACE || Instant::now() > deadline {
                 return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(20));
