@@ -171,6 +171,14 @@ pub enum DirectoryError {
         /// The id.
         id: String,
     },
+    /// The directory's records hold what no release writes (a name or id
+    /// that is not valid, an unknown role, tables of a newer release):
+    /// they need a person, not a retry.
+    #[error("the directory's records are not usable: {what}; restore them from a backup")]
+    Corrupt {
+        /// What is wrong (never a password).
+        what: String,
+    },
     /// The directory's backend failed; nothing is known to have changed.
     #[error("the directory failed{}", if *retryable { " (retry later)" } else { "" })]
     Backend {

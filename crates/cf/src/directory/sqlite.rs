@@ -130,27 +130,9 @@ impl fmt::Debug for SqliteDirectory<'_> {
     }
 }
 
-/// A row that holds what no release writes.
-#[derive(Debug)]
-struct Corrupt(String);
-
-impl fmt::Display for Corrupt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the directory's tables hold {}; restore the database from a backup",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for Corrupt {}
-
+/// Tables that hold what no release writes.
 fn corrupt(what: impl Into<String>) -> DirectoryError {
-    DirectoryError::Backend {
-        retryable: false,
-        source: Arc::new(Corrupt(what.into())),
-    }
+    DirectoryError::Corrupt { what: what.into() }
 }
 
 fn backend(e: rusqlite::Error) -> DirectoryError {
@@ -195,13 +177,13 @@ impl<'t> SqliteDirectory<'t> {
         let found = dir.version()?;
         if found > SQLITE_DIRECTORY_VERSION {
             return Err(corrupt(format!(
-                "schema version {found}, newer than the {SQLITE_DIRECTORY_VERSION} this release knows; upgrade registry-credentials-cf"
+                "the tables have schema version {found}, newer than the {SQLITE_DIRECTORY_VERSION} this release knows; upgrade registry-credentials-cf"
             )));
         }
         if found < SQLITE_DIRECTORY_VERSION {
             if tx.is_read_only() {
                 return Err(corrupt(format!(
-                    "schema version {found}, older than {SQLITE_DIRECTORY_VERSION}; open it in a write transaction to migrate"
+                    "the tables have schema version {found}, older than {SQLITE_DIRECTORY_VERSION}; open them in a write transaction to migrate"
                 )));
             }
             dir.q(|c| {

@@ -213,20 +213,31 @@ macro_rules! impl_failure_from {
     )*};
 }
 
-/// A row the store cannot read (a wrong key, a corrupt row) or a backend
-/// failure that retrying will not mend is the database's damage (the
-/// store and the directory check every row they read).
+/// True when SQLite found the file corrupt, or not a database.
+fn sqlite_damage(e: &(dyn std::error::Error + 'static)) -> bool {
+    use registry_credentials_sql::rusqlite::ErrorCode;
+    e.downcast_ref::<registry_credentials_sql::rusqlite::Error>()
+        .and_then(|e| e.sqlite_error_code())
+        .is_some_and(|c| matches!(c, ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
+}
+
+/// True when the store found the database damaged: a row it cannot read
+/// (a wrong key for a row, a corrupt row) or a file SQLite calls corrupt.
+/// A full disk or a busy database is not damage.
+fn store_damage(e: &registry_credentials::StoreError) -> bool {
+    use registry_credentials::StoreError;
+    match e {
+        StoreError::Unreadable { .. } => true,
+        StoreError::Backend { source, .. } => sqlite_damage(source.as_ref()),
+        _ => false,
+    }
+}
+
+/// A store error; damage is reported with the database's name and what to
+/// do (the store and the directory check every row they read).
 impl From<registry_credentials::StoreError> for Failure {
     fn from(e: registry_credentials::StoreError) -> Self {
-        use registry_credentials::StoreError;
-        let damage = matches!(
-            e,
-            StoreError::Unreadable { .. }
-                | StoreError::Backend {
-                    retryable: false,
-                    ..
-                }
-        );
+        let damage = store_damage(&e);
         Failure {
             message: chain(&e),
             code: 1,
@@ -238,13 +249,16 @@ impl From<registry_credentials::StoreError> for Failure {
 impl From<registry_credentials_cf::directory::DirectoryError> for Failure {
     fn from(e: registry_credentials_cf::directory::DirectoryError) -> Self {
         use registry_credentials_cf::directory::DirectoryError;
-        let damage = matches!(
-            e,
-            DirectoryError::Backend {
-                retryable: false,
-                ..
+        let damage = match &e {
+            DirectoryError::Corrupt { .. } => true,
+            DirectoryError::Backend { source, .. } => {
+                sqlite_damage(source.as_ref())
+                    || source
+                        .downcast_ref::<registry_credentials::StoreError>()
+                        .is_some_and(store_damage)
             }
-        );
+            _ => false,
+        };
         Failure {
             message: chain(&e),
             code: 1,
@@ -350,7 +364,7 @@ fn run(args: &[OsString], io: &mut Io<'_>) -> Result<Done, Failure> {
         let mut output = String::new();
         let attempt = |tx: &SqliteTransaction<'_>| -> Result<(), Failure> {
             check_database(tx, &files.db)?;
-            let directory = SqliteDirectory::open(tx).map_err(|e| files.damaged(&chain(&e)))?;
+            let directory = SqliteDirectory::open(tx)?;
             let mut state = State {
                 manager: Manager::new(tx, directory),
                 session: directory.session()?,
