@@ -8,7 +8,9 @@
 //! share one schema, and keep passwords encrypted at rest with
 //! XChaCha20-Poly1305 under keys the caller supplies ([`Keyring`]). A
 //! resolution is one statement that returns and decrypts the winning row
-//! alone; replacing an app's credential (R19) is one transaction.
+//! alone; replacing an app's credential (R19) is one transaction. With
+//! `sqlite`, [`SqliteStore::transaction`] runs several operations — on the
+//! credentials and on the caller's own tables in the same file — as one.
 //!
 //! # Features
 //!
@@ -40,7 +42,13 @@ pub use postgres::PostgresStore;
 pub use schema::SchemaError;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
+
+/// The SQLite bindings [`SqliteTransaction::with_connection`] lends a
+/// connection of, re-exported so callers name the same version.
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use rusqlite;
 
 use crypto::RowIdentity;
 use registry_credentials::store::{StoreError, Unreadable};
