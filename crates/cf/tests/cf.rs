@@ -1264,7 +1264,8 @@ fn issue11_a_username_cannot_forge_a_listing_row() {
     let before = sh.snapshot();
     let o = sh.run_args(Some("forged-Pw-1"), None, &args);
     let e = sh.failed(o, "create with a forged username", &before);
-    assert!(e.contains("invisible character (U+2028)"), "{e}");
+    assert!(e.contains("U+2028"), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
     for bad in [
         "a\u{202e}b",
         "zero\u{200b}width",
@@ -1287,24 +1288,9 @@ fn issue11_a_username_cannot_forge_a_listing_row() {
         assert_ne!(o.code, 0, "{bad:?} accepted");
     }
 
-    // A row written with such a username by another program (the core's
-    // `Username` may accept it) is listed escaped, on one line.
-    if let Ok(user) = registry_credentials::Username::new(forged) {
-        sh.store()
-            .create(registry_credentials::RegistryCredential::new(
-                registry_credentials::Scope::Foundation,
-                "registry.example.com".parse().unwrap(),
-                registry_credentials::Credential {
-                    username: user,
-                    password: registry_credentials::Password::new("forged-Pw-3").unwrap(),
-                },
-            ))
-            .unwrap();
-        let out = sh.ok("registry-credentials");
-        assert_eq!(out.lines().count(), 3, "{out}");
-        assert!(out.contains("evil\\u{2028}docker.io"), "{out}");
-        assert!(!out.contains('\u{2028}'));
-    }
+    // No program can store such a username through the core either, so
+    // no listing can show one (R16).
+    assert!(registry_credentials::Username::new(forged).is_err());
 
     // A user name that looks like another is refused too.
     for bad in ["ad\u{202e}nim", "admin\u{200b}"] {
