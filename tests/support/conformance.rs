@@ -39,6 +39,18 @@ impl Report {
 /// When the text is not JSON of the expected shape.
 pub fn run(json: &str) -> Result<Report, String> {
     let doc: Value = serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Value::Object(top) = &doc else {
+        return Err("the file is not a JSON object of case lists".to_owned());
+    };
+    // A misspelled list (`resolution`) would otherwise be skipped in silence.
+    if let Some(unknown) = top
+        .keys()
+        .find(|k| !["references", "locations", "resolutions"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "unknown top-level key `{unknown}`; expected `references`, `locations` or `resolutions`"
+        ));
+    }
     let mut report = Report::default();
     for (list, check) in [
         (

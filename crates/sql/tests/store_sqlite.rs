@@ -1,4 +1,4 @@
-//! `SqliteStore`: the store conformance suite, durability across a killed
+//! `SqliteStore`: the store conformance suite, integrity across a killed
 //! process, concurrency across threads and processes, and encryption at
 //! rest (keys, rotation, tampering, no plain text in the file).
 #![cfg(feature = "sqlite")]
@@ -378,7 +378,15 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     assert_eq!(v, 99);
 }
 
-// ---- durability: a writer killed with SIGKILL ---------------------------
+// ---- integrity: a writer killed with SIGKILL ----------------------------
+//
+// SIGKILL ends the process but not the kernel: what it wrote to the page
+// cache stays and reaches the file. So this shows that the file stays
+// consistent and that every acknowledged (committed) write is there for the
+// next process, whatever instant the writer dies at. It does not show
+// durability across a power loss, which needs `fsync` to reach the disk
+// (`SqliteOptions::sync_every_commit`, on by default) and cannot be tested
+// by killing a process.
 
 const CHILD_ENV: &str = "REGISTRY_CREDENTIALS_TEST_CHILD";
 const PATH_ENV: &str = "REGISTRY_CREDENTIALS_TEST_DB";
@@ -468,7 +476,7 @@ fn child(test: &str, role: &str, path: &Path, extra: &[(&str, String)]) -> std::
 }
 
 #[test]
-fn durability_every_acknowledged_write_survives_sigkill() {
+fn integrity_every_acknowledged_write_survives_a_killed_writer() {
     if std::env::var(CHILD_ENV).as_deref() == Ok("durability") {
         let store = SqliteStore::open(std::env::var(PATH_ENV).unwrap(), keyring()).unwrap();
         let mut out = std::io::stdout().lock();
@@ -483,7 +491,7 @@ fn durability_every_acknowledged_write_survives_sigkill() {
     }
     let path = temp_dir("durability").join("c.db");
     let mut proc = child(
-        "durability_every_acknowledged_write_survives_sigkill",
+        "integrity_every_acknowledged_write_survives_a_killed_writer",
         "durability",
         &path,
         &[],
