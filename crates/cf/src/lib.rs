@@ -49,8 +49,11 @@
 //!   file (`registry-credentials-sql`'s `SqliteStore`).
 //! - `postgres`: brings in `registry-credentials-sql`'s `PostgresStore`, to
 //!   run [`AsyncManager`](manage::AsyncManager) over it.
+//! - `tracing`: the core's resolution spans, and one event per management
+//!   write (create, update, delete, a push's start) with its operation,
+//!   caller, scope, location and outcome; never a password.
 //!
-//! Neither is on by default.
+//! None is on by default.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
