@@ -80,5 +80,10 @@ pub mod import;
 #[cfg_attr(docsrs, doc(cfg(any(feature = "oci-client", feature = "oci-spec"))))]
 pub mod oci;
 
+/// This crate's README, whose examples are compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "cf", feature = "oci-client", feature = "oci-spec"))]
+pub struct ReadmeDoctests;
+
 /// The key Docker and most tools use for Docker Hub in `config.json`.
 pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
