@@ -74,8 +74,17 @@ pub enum Form {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ReadError {
-    /// Not JSON, or not of any form this module reads.
-    Json(serde_json::Error),
+    /// Not JSON, or not of any form this module reads. Only the place is
+    /// kept: serde_json's own message repeats the value it did not expect,
+    /// which in a mangled file may be a password.
+    Json {
+        /// The line, from 1 (0 at the end of the input).
+        line: usize,
+        /// The column, from 1.
+        column: usize,
+        /// True for bad JSON, false for JSON of the wrong shape.
+        syntax: bool,
+    },
     /// A Kubernetes secret of another type, or without its data key.
     Secret(String),
     /// A Kubernetes secret whose data is not base64.
@@ -85,8 +94,14 @@ pub enum ReadError {
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReadError::Json(_) => f.write_str(
-                "not a credentials file: expected a Docker config.json, a containers auth.json, a .dockercfg or a Kubernetes secret as JSON",
+            ReadError::Json {
+                line,
+                column,
+                syntax,
+            } => write!(
+                f,
+                "not a credentials file: {} at line {line}, column {column}; expected a Docker config.json, a containers auth.json, a .dockercfg or a Kubernetes secret as JSON",
+                if *syntax { "bad JSON" } else { "an unexpected value" }
             ),
             ReadError::Secret(why) => write!(f, "not a registry credentials secret: {why}"),
             ReadError::SecretData => f.write_str("the secret's data is not base64"),
@@ -94,12 +109,14 @@ impl fmt::Display for ReadError {
     }
 }
 
-impl std::error::Error for ReadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ReadError::Json(e) => Some(e),
-            _ => None,
-        }
+impl std::error::Error for ReadError {}
+
+/// The place of a JSON error, without serde_json's message.
+fn json_error(e: serde_json::Error) -> ReadError {
+    ReadError::Json {
+        line: e.line(),
+        column: e.column(),
+        syntax: !e.is_data(),
     }
 }
 
@@ -661,7 +678,7 @@ struct RawSecret {
 ///
 /// [`ReadError`] when the bytes are not JSON of any of these forms.
 pub fn read(bytes: &[u8]) -> Result<Import, ReadError> {
-    let probe: Probe = serde_json::from_slice(bytes).map_err(ReadError::Json)?;
+    let probe: Probe = serde_json::from_slice(bytes).map_err(json_error)?;
     if probe.kind.as_ref().and_then(|k| k.as_str()) == Some("Secret") {
         return read_kubernetes_secret(bytes);
     }
@@ -679,7 +696,7 @@ pub fn read(bytes: &[u8]) -> Result<Import, ReadError> {
 ///
 /// [`ReadError::Json`] when it is not one.
 pub fn read_auths(bytes: &[u8]) -> Result<Import, ReadError> {
-    let raw: RawConfig = serde_json::from_slice(bytes).map_err(ReadError::Json)?;
+    let raw: RawConfig = serde_json::from_slice(bytes).map_err(json_error)?;
     Ok(collect(
         Form::Auths,
         &raw.auths,
@@ -695,7 +712,7 @@ pub fn read_auths(bytes: &[u8]) -> Result<Import, ReadError> {
 ///
 /// [`ReadError::Json`] when it is not one.
 pub fn read_dockercfg(bytes: &[u8]) -> Result<Import, ReadError> {
-    let raw: BTreeMap<String, RawEntry> = serde_json::from_slice(bytes).map_err(ReadError::Json)?;
+    let raw: BTreeMap<String, RawEntry> = serde_json::from_slice(bytes).map_err(json_error)?;
     Ok(collect(Form::DockerCfg, &raw, &BTreeMap::new(), None, true))
 }
 
@@ -707,7 +724,7 @@ pub fn read_dockercfg(bytes: &[u8]) -> Result<Import, ReadError> {
 ///
 /// [`ReadError`] for another type, missing or undecodable data.
 pub fn read_kubernetes_secret(bytes: &[u8]) -> Result<Import, ReadError> {
-    let secret: RawSecret = serde_json::from_slice(bytes).map_err(ReadError::Json)?;
+    let secret: RawSecret = serde_json::from_slice(bytes).map_err(json_error)?;
     let (field, form) = match secret.kind.as_str() {
         "kubernetes.io/dockerconfigjson" => (".dockerconfigjson", Form::KubernetesDockerConfigJson),
         "kubernetes.io/dockercfg" => (".dockercfg", Form::KubernetesDockerCfg),
@@ -735,6 +752,18 @@ pub fn read_kubernetes_secret(bytes: &[u8]) -> Result<Import, ReadError> {
     Ok(import)
 }
 
+/// `key` with any user info (`user:password@`) replaced, so no report or
+/// `Debug` repeats it. Such a key is refused anyway (R8).
+fn shown_key(key: &str) -> String {
+    match key.rfind('@') {
+        Some(at) => {
+            let scheme = key.find("://").map_or(0, |i| i + 3).min(at);
+            format!("{}<redacted>{}", &key[..scheme], &key[at..])
+        }
+        None => key.to_owned(),
+    }
+}
+
 fn collect(
     form: Form,
     auths: &BTreeMap<String, RawEntry>,
@@ -750,15 +779,16 @@ fn collect(
         .collect();
     for (key, helper) in helpers {
         skipped.push(Skipped {
-            key: key.clone(),
+            key: shown_key(key),
             location: location_of_key(key, true).ok().map(|(l, _)| l),
             reason: Skip::Helper {
                 helper: helper.clone(),
             },
         });
     }
-    for (key, raw) in auths {
-        let (location, warning) = match location_of_key(key, legacy) {
+    for (written, raw) in auths {
+        let key = &shown_key(written);
+        let (location, warning) = match location_of_key(written, legacy) {
             Ok(found) => found,
             Err(reason) => {
                 skipped.push(Skipped {

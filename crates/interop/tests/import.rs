@@ -354,9 +354,35 @@ fn kubernetes_secrets_as_json() {
 fn not_a_credentials_file() {
     for bad in ["", "[]", "{\"auths\": []}", "not json"] {
         let e = read(bad.as_bytes()).unwrap_err();
-        assert!(matches!(e, ReadError::Json(_)), "{bad}");
+        assert!(matches!(e, ReadError::Json { .. }), "{bad}");
     }
     assert!(read_auths(b"{}").unwrap().entries.is_empty());
+}
+
+#[test]
+fn r21_a_mangled_file_does_not_echo_its_secrets() {
+    // serde_json's message would quote the string it did not expect.
+    for bad in [
+        r#"{"auths": {"r.example.com": "me:Hunter2-secret"}}"#,
+        r#"{"auths": "Hunter2-secret"}"#,
+        r#"{"auths": {"r.example.com": {"password": "Hunter2-secret", "auth": 5}}}"#,
+    ] {
+        let e = read(bad.as_bytes()).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("Hunter2"), "{shown}");
+        assert!(
+            matches!(
+                e,
+                ReadError::Json {
+                    line: 1,
+                    syntax: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(std::error::Error::source(&e).is_none());
+    }
 }
 
 #[test]
@@ -367,6 +393,7 @@ fn r21_no_password_in_debug_report_or_errors() {
         "bad.example.com": {"auth": b64(&format!("me:{secret}")), "password": "other-secret"},
         "com": {"auth": b64(&format!("me:{secret}"))},
         "x\u{1b}[31m.example.com": {"auth": b64(&format!("me:{secret}"))},
+        (format!("https://me:{secret}@r.example.com")): {"auth": b64("me:pw")},
     }})
     .to_string();
     let import = read(file.as_bytes()).unwrap();
@@ -384,7 +411,13 @@ fn r21_no_password_in_debug_report_or_errors() {
         .iter()
         .map(|l| l.to_string())
         .collect();
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 5);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("`https://<redacted>@r.example.com`")),
+        "{lines:?}"
+    );
     assert!(import
         .report()
         .lines
