@@ -519,10 +519,19 @@ const FORMAT: &[(u32, u32)] = &[
 /// log line can be forged through one. (The core checks all of it once
 /// its R16 work lands; until then the import checks here.)
 ///
+/// ```
+/// use registry_credentials_interop::import::parse_username;
+/// assert_eq!(parse_username("robot$team")?.as_str(), "robot$team");
+/// assert!(parse_username("a:b").unwrap_err().contains("U+003A"));
+/// assert!(parse_username("a\u{202e}b").unwrap_err().contains("format character"));
+/// assert!(parse_username("a\u{3000}b").unwrap_err().contains("white space"));
+/// # Ok::<(), String>(())
+/// ```
+///
 /// # Errors
 ///
 /// What is wrong, with the character written as `U+XXXX`.
-pub fn username(name: &str) -> Result<Username, String> {
+pub fn parse_username(name: &str) -> Result<Username, String> {
     for (at, c) in name.char_indices() {
         let code = u32::from(c);
         let class = if c == ':' {
@@ -612,7 +621,7 @@ fn credential_of(raw: &RawEntry) -> Result<Credential, Skip> {
             _ => return Err(Skip::NoSecret),
         },
     };
-    let username = username(&user).map_err(Skip::Username)?;
+    let username = parse_username(&user).map_err(Skip::Username)?;
     let password = Password::try_from(password.as_str()).map_err(Skip::Password)?;
     Ok(Credential { username, password })
 }
