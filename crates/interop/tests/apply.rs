@@ -379,3 +379,31 @@ fn r16_r20_the_async_twin_does_the_same() {
         assert_eq!(m.store().list(scope.as_ref()).await.unwrap().len(), 3);
     });
 }
+
+#[test]
+fn the_async_twin_rolls_back_a_create_that_fails_late() {
+    let m = AsyncManager::new(InlineStore(Racing::default()), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    m.store().0.race.store(true, Ordering::SeqCst);
+    block_on(async {
+        let e = import_into_async(&m, &admin, &Scope::Foundation, good(), Policy::AllOrNothing)
+            .await
+            .unwrap_err();
+        let ImportError::Failed { report, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            report
+                .lines
+                .iter()
+                .filter(|l| l.outcome == Outcome::RolledBack)
+                .count(),
+            2,
+            "{report}"
+        );
+        assert!(m.store().0.inner.list_all().unwrap().is_empty());
+    });
+}
