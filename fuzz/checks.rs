@@ -5,12 +5,13 @@
 //! ever failed on. Each function panics when a property fails; a parser that
 //! panics on its own fails the same way.
 //!
-//! The rules named (R1–R12, "Printing") are those of the project's SPEC.md.
+//! The rules named (R1–R12, "Printing") are those of `RULES.md`.
 #![allow(dead_code)] // each fuzz target uses one of the functions
 
 use registry_credentials::candidates::CandidateKind;
 use registry_credentials::host::DOCKER_HUB_ALIASES;
-use registry_credentials::{Location, ParseErrorKind, Reference};
+use registry_credentials::location::LocationErrorKind;
+use registry_credentials::{Location, Reference};
 
 /// `parse_reference`: parse any input; an accepted reference keeps every
 /// invariant, a refused one has a well-formed error.
@@ -63,7 +64,8 @@ pub fn location(s: &str) {
                 );
                 assert!(!h.contains('@'), "hint {h:?} keeps user information");
             }
-            no_user_info_in(s, &msg, e.kind());
+            let digest = e.kind() == &LocationErrorKind::Digest;
+            no_user_info_in(s, &msg, digest);
         }
     }
 }
@@ -176,6 +178,7 @@ fn reference_invariants(s: &str, r: &Reference) {
     if let Some(d) = r.digest() {
         assert!(s.ends_with(&format!("@{d}")));
     }
+    host_ending_in_a_number_is_ipv4(r.host());
     // R3: no host means Docker Hub; one component gets `library/`.
     if !r.has_host() {
         assert_eq!(r.registry(), "docker.io");
@@ -186,7 +189,7 @@ fn reference_invariants(s: &str, r: &Reference) {
     // Idempotent normalization: the name read back as a location is itself.
     match Location::parse(name) {
         Ok(l) => assert_eq!(l.as_str(), name, "R7 normal form of {name:?}"),
-        Err(e) => assert_eq!(e.kind(), &ParseErrorKind::PublicSuffix, "{name:?}: {e}"),
+        Err(e) => assert_eq!(e.kind(), &LocationErrorKind::PublicSuffix, "{name:?}: {e}"),
     }
     candidates(r);
     // Parsing is a function of the input.
@@ -259,7 +262,7 @@ fn candidates(r: &Reference) {
             Err(e) => {
                 // R9: a location on a public suffix is refused at creation;
                 // R11 never produces one.
-                assert_eq!(e.kind(), &ParseErrorKind::PublicSuffix, "{text}: {e}");
+                assert_eq!(e.kind(), &LocationErrorKind::PublicSuffix, "{text}: {e}");
                 assert_ne!(c.kind(), CandidateKind::ParentDomain, "R11: {text}");
             }
         }
@@ -267,8 +270,26 @@ fn candidates(r: &Reference) {
     assert!(phase >= 1, "the registry is always a candidate: {list:?}");
 }
 
+/// R5: a host whose last label is a number (digits, or `0x` and hex) was
+/// accepted only as an IPv4 address, never as a DNS name.
+fn host_ending_in_a_number_is_ipv4(host: registry_credentials::host::Host<'_>) {
+    if let registry_credentials::host::Host::Domain(d) = host {
+        let last = d.rsplit('.').next().unwrap_or(d);
+        let hex = last
+            .strip_prefix("0x")
+            .or_else(|| last.strip_prefix("0X"))
+            .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let digits = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+        assert!(
+            !hex && !digits,
+            "R5: {d} ends in a number but is a DNS name"
+        );
+    }
+}
+
 fn location_invariants(l: &Location) {
     let text = l.as_str();
+    host_ending_in_a_number_is_ipv4(l.host());
     assert!(text.len() <= registry_credentials::reference::MAX_NAME_LEN);
     assert!(!text.bytes().any(|b| b.is_ascii_uppercase()), "R7: {text}");
     assert!(text.is_ascii());
@@ -299,9 +320,9 @@ fn location_invariants(l: &Location) {
 
 /// An error about user information never repeats it: what stands before
 /// the last `@` may be `user:password`.
-fn no_user_info_in(s: &str, msg: &str, kind: &ParseErrorKind) {
+fn no_user_info_in(s: &str, msg: &str, digest: bool) {
     let Some(at) = s.rfind('@') else { return };
-    if kind == &ParseErrorKind::LocationDigest {
+    if digest {
         // `host/repo@sha256:…`: before `@` is a location, not user info.
         return;
     }

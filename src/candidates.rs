@@ -3,8 +3,8 @@
 use std::fmt;
 use std::iter::FusedIterator;
 
+use crate::host::suffix;
 use crate::host::{find_byte, rfind_byte, HostKind};
-use crate::suffix;
 
 /// How a candidate relates to the reference it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -212,8 +212,11 @@ mod tests {
             ["10.0.0.1:5000/r", "10.0.0.1:5000"]
         );
         assert_eq!(cands("[::1]/i"), ["[::1]"]);
-        // Not an IPv4 address, so a DNS name, with the default rule (R11).
-        assert_eq!(cands("1.2.3.999/i"), ["1.2.3.999", "2.3.999", "3.999"]);
+        // R5: a host ending in a number is an IPv4 address or an error,
+        // never a DNS name with parent domains (R11).
+        assert!(Reference::parse("1.2.3.999/i").is_err());
+        assert!(Reference::parse("010.0.0.1/i").is_err());
+        assert_eq!(cands("10.0.0.1/i"), ["10.0.0.1"]);
         assert_eq!(cands("a.b.corp/i"), ["a.b.corp", "b.corp"]);
         assert_eq!(
             cands("x.index.docker.io/i"),

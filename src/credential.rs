@@ -28,11 +28,19 @@ pub enum CredentialError {
         /// Its length.
         len: usize,
     },
-    /// The username has a control character.
-    #[error("the username contains a control character at byte {at}; remove it")]
-    UsernameControl {
-        /// Where.
+    /// The username has a character R16 forbids.
+    #[error(
+        "the username contains {class} {} at byte {at}; remove it{}",
+        Escaped(*character),
+        class.why()
+    )]
+    UsernameCharacter {
+        /// The byte offset of the character.
         at: usize,
+        /// The character.
+        character: char,
+        /// Why it is forbidden.
+        class: ForbiddenCharacter,
     },
     /// The password is empty.
     #[error("the password is empty; give the registry password")]
@@ -45,7 +53,81 @@ pub enum CredentialError {
     },
 }
 
-/// A registry username: non-empty, at most 255 bytes, no control characters.
+/// Why a character may not be part of a username (R16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ForbiddenCharacter {
+    /// `:`, which HTTP Basic authentication (RFC 7617) cannot carry in a
+    /// username, and at which `config.json`'s `auth` is split.
+    Colon,
+    /// A control character (general category Cc), `U+0085` included.
+    Control,
+    /// A Unicode format character (general category Cf): bidi controls,
+    /// zero-width marks, the soft hyphen, the byte order mark.
+    Format,
+    /// A line or paragraph separator (`U+2028`, `U+2029`).
+    LineSeparator,
+    /// Any other white space or space separator (general category Zs, or
+    /// `char::is_whitespace`).
+    Whitespace,
+}
+
+impl ForbiddenCharacter {
+    /// The class of `c`, when a username may not hold it (R16).
+    pub fn of(c: char) -> Option<Self> {
+        use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+        // `U+180E` (Mongolian vowel separator) was white space before
+        // Unicode 6.3 and `U+200B` is read as one by many tools; both are
+        // Cf today, so the format class covers them.
+        match (c, c.general_category()) {
+            (':', _) => Some(Self::Colon),
+            (_, G::Control) => Some(Self::Control),
+            (_, G::Format) => Some(Self::Format),
+            (_, G::LineSeparator | G::ParagraphSeparator) => Some(Self::LineSeparator),
+            (_, G::SpaceSeparator) => Some(Self::Whitespace),
+            _ if c.is_whitespace() => Some(Self::Whitespace),
+            _ => None,
+        }
+    }
+
+    /// The reason, after the advice to remove it.
+    fn why(self) -> &'static str {
+        match self {
+            Self::Colon => ": basic authentication splits username and password at the first `:`",
+            Self::Control => ": a control character could forge a listing or log line",
+            Self::Format => {
+                ": an invisible format character (bidi control or zero-width mark) could disguise the name"
+            }
+            Self::LineSeparator => ": a line separator could forge a listing or log line",
+            Self::Whitespace => ": white space could disguise the name",
+        }
+    }
+}
+
+impl fmt::Display for ForbiddenCharacter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Colon => "a colon",
+            Self::Control => "a control character",
+            Self::Format => "a format character",
+            Self::LineSeparator => "a line separator",
+            Self::Whitespace => "white space",
+        })
+    }
+}
+
+/// A character written as `U+XXXX`, so that no message prints it raw.
+struct Escaped(char);
+
+impl fmt::Display for Escaped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "U+{:04X}", u32::from(self.0))
+    }
+}
+
+/// A registry username: non-empty, at most 255 bytes, and none of the
+/// characters R16 forbids ([`ForbiddenCharacter`]): no `:`, no control,
+/// format or separator characters, no white space.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Username(Box<str>);
 
@@ -54,8 +136,8 @@ impl Username {
     ///
     /// # Errors
     ///
-    /// [`CredentialError`] when it is empty, too long or has a control
-    /// character.
+    /// [`CredentialError`] when it is empty, too long or has a character
+    /// R16 forbids.
     pub fn new(name: impl AsRef<str>) -> Result<Self, CredentialError> {
         let name = name.as_ref();
         if name.is_empty() {
@@ -64,8 +146,14 @@ impl Username {
         if name.len() > MAX_USERNAME_LEN {
             return Err(CredentialError::UsernameTooLong { len: name.len() });
         }
-        if let Some((at, _)) = name.char_indices().find(|(_, c)| c.is_control()) {
-            return Err(CredentialError::UsernameControl { at });
+        for (at, character) in name.char_indices() {
+            if let Some(class) = ForbiddenCharacter::of(character) {
+                return Err(CredentialError::UsernameCharacter {
+                    at,
+                    character,
+                    class,
+                });
+            }
         }
         Ok(Username(name.into()))
     }
@@ -355,6 +443,69 @@ mod tests {
         assert!(!e.to_string().contains("yyyy"));
         assert!(Username::new("").is_err());
         assert!(Username::new("a\nb").is_err());
+    }
+
+    #[test]
+    fn r16_username_refuses_colon_control_format_and_space() {
+        use ForbiddenCharacter::*;
+        let cases = [
+            ("user:name", Colon, ':'),
+            ("a\u{7}b", Control, '\u{7}'),
+            ("a\u{85}b", Control, '\u{85}'),
+            ("admin\u{202E}nimda", Format, '\u{202E}'),
+            ("a\u{202A}", Format, '\u{202A}'),
+            ("a\u{2066}", Format, '\u{2066}'),
+            ("a\u{2069}", Format, '\u{2069}'),
+            ("a\u{200E}", Format, '\u{200E}'),
+            ("a\u{200F}", Format, '\u{200F}'),
+            ("a\u{200B}", Format, '\u{200B}'),
+            ("a\u{200D}", Format, '\u{200D}'),
+            ("a\u{2060}", Format, '\u{2060}'),
+            ("\u{FEFF}a", Format, '\u{FEFF}'),
+            ("soft\u{AD}hyphen", Format, '\u{AD}'),
+            ("a\u{180E}", Format, '\u{180E}'),
+            ("a\u{2028}b", LineSeparator, '\u{2028}'),
+            ("a\u{2029}b", LineSeparator, '\u{2029}'),
+            ("a b", Whitespace, ' '),
+            ("a\u{A0}b", Whitespace, '\u{A0}'),
+            ("a\u{3000}b", Whitespace, '\u{3000}'),
+            ("a\tb", Control, '\t'),
+        ];
+        for (name, class, character) in cases {
+            let at = name.find(character).unwrap();
+            assert_eq!(
+                Username::new(name),
+                Err(CredentialError::UsernameCharacter {
+                    at,
+                    character,
+                    class
+                }),
+                "{name:?}"
+            );
+        }
+        for ok in [
+            "user",
+            "Jos\u{e9}",
+            "\u{540d}\u{524d}",
+            "a.b-c_d@corp",
+            "robot$ci",
+        ] {
+            assert!(Username::new(ok).is_ok(), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn r16_username_error_names_the_character_escaped() {
+        let e = Username::new("admin\u{202E}x").unwrap_err().to_string();
+        assert!(e.contains("U+202E"), "{e}");
+        assert!(e.contains("byte 5"), "{e}");
+        assert!(!e.contains('\u{202E}'), "{e}");
+        assert!(
+            e.starts_with("the username contains a format character"),
+            "{e}"
+        );
+        let e = Username::new("a:b").unwrap_err().to_string();
+        assert!(e.contains("U+003A") && e.contains("remove it"), "{e}");
     }
 
     #[test]

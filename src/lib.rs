@@ -37,8 +37,8 @@
 //! pushed with an image, the credential to send is the first one found
 //! searching the app's scope, then its space, its organization and the
 //! foundation, and inside each scope the most specific location first. The
-//! rules are numbered R1–R21 in the repository's `RULES.md`; the docs and tests
-//! name them.
+//! rules are numbered R1–R21 in [`rules`] (the repository's `RULES.md`);
+//! the docs and tests name them.
 //!
 //! This crate is the core: the rules themselves, over a pluggable store.
 //!
@@ -111,20 +111,21 @@
 
 pub mod candidates;
 pub mod credential;
-mod error;
 pub mod host;
 pub mod location;
 mod macros;
 pub mod reference;
 pub mod resolve;
+/// The rules R1–R21 the crate implements, as `RULES.md` states them.
+///
+#[doc = include_str!("../RULES.md")]
+pub mod rules {}
 pub mod scope;
 pub mod store;
-mod suffix;
 
 pub use credential::{Credential, Password, RegistryCredential, Username};
-pub use error::{LocationError, ParseErrorKind, ReferenceError};
-pub use location::Location;
-pub use reference::Reference;
+pub use location::{Location, LocationError};
+pub use reference::{Reference, ReferenceError};
 pub use resolve::{resolve, Resolution};
 pub use scope::{App, Scope, ScopeKind};
 pub use store::{CredentialSource, CredentialStore, MemoryStore, StoreError};

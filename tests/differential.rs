@@ -1,7 +1,7 @@
 //! Differential test against oci-spec's reference parser (R1–R4).
 //!
 //! On inputs both parsers accept, the normalized names agree, except where
-//! this crate follows SPEC.md and oci-spec does not. The differences are
+//! this crate follows the rules (`RULES.md`) and oci-spec does not. The differences are
 //! listed in `DIFFERENCES` and applied to oci-spec's answer before
 //! comparing, so any other disagreement fails the test.
 
@@ -55,6 +55,13 @@ const OCI_ONLY: &[(&str, &str)] = &[
         "R6 64 hex digits are an image id",
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     ),
+    (
+        "R5 a host ending in a number is a dotted quad",
+        "1.2.3.999/img",
+    ),
+    ("R5 no leading zeros in an IPv4 address", "010.0.0.1/img"),
+    ("R5 no hex numbers in an IPv4 address", "0x7f.0.0.1/img"),
+    ("R5 an IPv4 address has four numbers", "1.2.3/img"),
     (
         "R1 digest hex is lowercase",
         "img@sha256:0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
@@ -169,13 +176,35 @@ fn reference_like() -> impl Strategy<Value = String> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
-
-    #[test]
-    fn r1_r4_names_agree_with_oci_spec_modulo_documented_differences(input in reference_like()) {
+/// On inputs both parsers accept, the names agree once the documented
+/// differences are applied (R1–R4). At least a third of the generated
+/// inputs must be accepted by both, so the comparison cannot pass by
+/// comparing nothing.
+#[test]
+fn r1_r4_names_agree_with_oci_spec_modulo_documented_differences() {
+    use std::cell::Cell;
+    let (total, compared) = (Cell::new(0u32), Cell::new(0u32));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(3000));
+    let result = runner.run(&reference_like(), |input| {
+        total.set(total.get() + 1);
         if let (Some(theirs), Ok(ours)) = (oci_name(&input), Reference::parse(&input)) {
-            prop_assert_eq!(ours.name(), expected_from_oci(&input, &theirs), "input {}", input);
+            compared.set(compared.get() + 1);
+            prop_assert_eq!(
+                ours.name(),
+                expected_from_oci(&input, &theirs),
+                "input {}",
+                input
+            );
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    assert!(
+        compared.get() * 3 >= total.get(),
+        "only {} of {} inputs were accepted by both parsers",
+        compared.get(),
+        total.get()
+    );
 }

@@ -108,11 +108,12 @@ fn r11_parent_domains_are_listed_to_the_letter_even_when_an_alias() {
 /// accepted reference's normalized form is accepted too.
 #[test]
 fn r1_r6_a_long_digest_keeps_the_normal_form_readable() {
-    use registry_credentials::reference::{MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN};
-    use registry_credentials::ParseErrorKind;
+    use registry_credentials::reference::{
+        ReferenceErrorKind, MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN,
+    };
     let input = format!("a@foo:{}", "a".repeat(1010));
     let e = Reference::parse(&input).unwrap_err();
-    assert_eq!(e.kind(), &ParseErrorKind::DigestTooLong);
+    assert_eq!(e.kind(), &ReferenceErrorKind::DigestTooLong);
     assert_eq!(e.position(), 2 + MAX_DIGEST_LEN);
     checks::round_trip(&input);
     // The longest digest still fits with the longest name and tag.
@@ -131,6 +132,6 @@ fn r1_r6_a_long_digest_keeps_the_normal_form_readable() {
     let over = format!("a@foo:{}", "a".repeat(MAX_DIGEST_LEN - 3));
     assert_eq!(
         Reference::parse(&over).unwrap_err().kind(),
-        &ParseErrorKind::DigestTooLong
+        &ReferenceErrorKind::DigestTooLong
     );
 }

@@ -8,10 +8,13 @@
 //! report that byte. Getting the "too long" error, at the limit's position,
 //! shows the length was checked first, in constant time.
 
-use registry_credentials::credential::{CredentialError, MAX_PASSWORD_LEN, MAX_USERNAME_LEN};
-use registry_credentials::reference::MAX_REFERENCE_LEN;
+use registry_credentials::credential::{
+    CredentialError, ForbiddenCharacter, MAX_PASSWORD_LEN, MAX_USERNAME_LEN,
+};
+use registry_credentials::location::LocationErrorKind;
+use registry_credentials::reference::{ReferenceErrorKind, MAX_REFERENCE_LEN};
 use registry_credentials::scope::{AppId, IdError, OrgId, SpaceId, MAX_ID_LEN};
-use registry_credentials::{Credential, Location, ParseErrorKind, Password, Reference, Username};
+use registry_credentials::{Credential, Location, Password, Reference, Username};
 
 const MB: usize = 1 << 20;
 
@@ -27,16 +30,32 @@ fn mb_starting_with(head: &str) -> String {
 
 /// Heads that a scan would refuse at once, each with the error it would
 /// give.
-const HEADS: [(&str, ParseErrorKind); 4] = [
-    (" ", ParseErrorKind::Whitespace),
-    ("\u{1}", ParseErrorKind::ControlCharacter),
-    ("\u{e9}", ParseErrorKind::NonAscii),
-    ("https://", ParseErrorKind::Scheme),
+const HEADS: [(&str, ReferenceErrorKind, LocationErrorKind); 4] = [
+    (
+        " ",
+        ReferenceErrorKind::Whitespace,
+        LocationErrorKind::Whitespace,
+    ),
+    (
+        "\u{1}",
+        ReferenceErrorKind::ControlCharacter,
+        LocationErrorKind::ControlCharacter,
+    ),
+    (
+        "\u{e9}",
+        ReferenceErrorKind::NonAscii,
+        LocationErrorKind::NonAscii,
+    ),
+    (
+        "https://",
+        ReferenceErrorKind::Scheme,
+        LocationErrorKind::Scheme,
+    ),
 ];
 
 #[test]
 fn r6_a_1mb_reference_is_refused_by_its_length_alone() {
-    for (head, scanned) in HEADS {
+    for (head, scanned, _) in HEADS {
         let input = mb_starting_with(head);
         // What a short input with the same head gets: the scan's error.
         let short = Reference::parse(&input[..64]).unwrap_err();
@@ -44,7 +63,7 @@ fn r6_a_1mb_reference_is_refused_by_its_length_alone() {
         let e = Reference::parse(&input).unwrap_err();
         assert_eq!(
             e.kind(),
-            &ParseErrorKind::TooLong {
+            &ReferenceErrorKind::TooLong {
                 len: MB,
                 max: MAX_REFERENCE_LEN
             },
@@ -65,13 +84,13 @@ fn r6_a_1mb_reference_is_refused_by_its_length_alone() {
 
 #[test]
 fn r6_a_1mb_location_is_refused_by_its_length_alone() {
-    for (head, scanned) in HEADS {
+    for (head, _, scanned) in HEADS {
         let input = mb_starting_with(head);
         assert_eq!(Location::parse(&input[..64]).unwrap_err().kind(), &scanned);
         let e = Location::parse(&input).unwrap_err();
         assert_eq!(
             e.kind(),
-            &ParseErrorKind::TooLong {
+            &LocationErrorKind::TooLong {
                 len: MB,
                 max: MAX_REFERENCE_LEN
             }
@@ -92,21 +111,21 @@ fn r6_the_limits_are_exact() {
     let over = "a".repeat(MAX_REFERENCE_LEN + 1);
     assert!(matches!(
         Reference::parse(&over).unwrap_err().kind(),
-        ParseErrorKind::TooLong { len, .. } if *len == MAX_REFERENCE_LEN + 1
+        ReferenceErrorKind::TooLong { len, .. } if *len == MAX_REFERENCE_LEN + 1
     ));
     assert!(matches!(
         Location::parse(&over).unwrap_err().kind(),
-        ParseErrorKind::TooLong { .. }
+        LocationErrorKind::TooLong { .. }
     ));
     // At the limit the input is read, and refused for what it is.
     let at = "a".repeat(MAX_REFERENCE_LEN);
     assert!(matches!(
         Reference::parse(&at).unwrap_err().kind(),
-        ParseErrorKind::NameTooLong { .. }
+        ReferenceErrorKind::NameTooLong { .. }
     ));
     assert!(matches!(
         Location::parse(&at).unwrap_err().kind(),
-        ParseErrorKind::NameTooLong { .. }
+        LocationErrorKind::NameTooLong { .. }
     ));
 }
 
@@ -150,7 +169,11 @@ fn r16_a_1mb_username_is_refused_by_its_length_alone() {
     let input = mb_starting_with("\u{1}");
     assert_eq!(
         Username::new(&input[..64]),
-        Err(CredentialError::UsernameControl { at: 0 })
+        Err(CredentialError::UsernameCharacter {
+            at: 0,
+            character: '\u{1}',
+            class: ForbiddenCharacter::Control
+        })
     );
     assert_eq!(
         Username::new(&input),

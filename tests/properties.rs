@@ -1,7 +1,14 @@
 //! Property tests of the matching rules (R1–R15).
+//!
+//! The candidate and resolution oracles below are written from the rules'
+//! text (R10–R14) and the Public Suffix List, never from the crate's own
+//! candidate code. Tests that can only check inputs that parse count them,
+//! and fail when too few did.
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use registry_credentials::candidates::CandidateKind;
+use registry_credentials::location::LocationErrorKind;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{
@@ -88,92 +95,342 @@ proptest! {
         let _ = Reference::parse(&t);
         let _ = Location::parse(&t);
     }
+}
 
-    /// Printing: a reference prints as written and parses back equal.
-    #[test]
-    fn r1_display_round_trips(s in prop_oneof![reference_text(), noise()]) {
-        if let Ok(r) = Reference::parse(&s) {
-            prop_assert_eq!(r.to_string(), s.clone());
-            let again = Reference::parse(&r.to_string()).unwrap();
-            prop_assert_eq!(&again, &r);
-            prop_assert_eq!(again.name(), r.name());
-            prop_assert!(r.name().len() <= 255);
+/// Runs `check` on `cases` inputs from `strategy`; `check` says whether
+/// the input was one it could check (it parsed). Fails unless at least
+/// `min_percent` of the inputs were checked, so a generator that drifts
+/// into producing only refused inputs cannot make a property pass
+/// vacuously.
+fn run_counting<S: Strategy>(
+    name: &str,
+    cases: u32,
+    min_percent: u32,
+    strategy: S,
+    check: impl Fn(S::Value) -> Result<bool, TestCaseError>,
+) where
+    S::Value: std::fmt::Debug,
+{
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    let (total, checked) = (AtomicU32::new(0), AtomicU32::new(0));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
+    let result = runner.run(&strategy, |v| {
+        total.fetch_add(1, Relaxed);
+        if check(v)? {
+            checked.fetch_add(1, Relaxed);
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{name}: {e}");
     }
+    let (total, checked) = (total.into_inner(), checked.into_inner());
+    assert!(
+        checked * 100 >= total * min_percent,
+        "{name}: only {checked} of {total} inputs parsed, less than {min_percent}%"
+    );
+}
 
-    /// R3/R4: normalization is idempotent. A normalized name parses to
-    /// itself, except for a host recognised only by its capitals (`Foo/bar`),
-    /// which the SPEC names as the one form that cannot read back.
-    #[test]
-    fn r4_normalization_is_idempotent(s in reference_text()) {
-        if let Ok(r) = Reference::parse(&s) {
+/// Printing: a reference prints as written and parses back equal (R1).
+#[test]
+fn r1_display_round_trips() {
+    run_counting("r1_display_round_trips", 2000, 60, reference_text(), |s| {
+        let Ok(r) = Reference::parse(&s) else {
+            return Ok(false);
+        };
+        prop_assert_eq!(r.to_string(), s.clone());
+        let again = Reference::parse(&r.to_string()).unwrap();
+        prop_assert_eq!(&again, &r);
+        prop_assert_eq!(again.name(), r.name());
+        prop_assert!(r.name().len() <= 255);
+        Ok(true)
+    });
+}
+
+/// R3/R4: normalization is idempotent. A normalized name parses to itself,
+/// except for a host recognised only by its capitals (`Foo/bar`), which the
+/// SPEC names as the one form that cannot read back.
+#[test]
+fn r4_normalization_is_idempotent() {
+    run_counting(
+        "r4_normalization_is_idempotent",
+        2000,
+        60,
+        reference_text(),
+        |s| {
+            let Ok(r) = Reference::parse(&s) else {
+                return Ok(false);
+            };
             let first = s.split('/').next().unwrap_or("");
             let capital_only_host = r.has_host()
                 && !first.contains(['.', ':'])
                 && !first.eq_ignore_ascii_case("localhost");
-            let again = Reference::parse(r.name());
+            let again = Reference::parse(r.name()).unwrap();
             if capital_only_host {
-                let again = again.unwrap();
                 prop_assert_eq!(again.name(), format!("docker.io/{}", r.name()));
             } else {
-                let again = again.unwrap();
                 prop_assert_eq!(again.name(), r.name());
                 let third = Reference::parse(again.name()).unwrap();
                 prop_assert_eq!(third.name(), r.name());
             }
-        }
-    }
+            Ok(true)
+        },
+    );
+}
 
-    /// R7: a location's normal form is a fixed point, and every candidate
-    /// that is a valid location is already in normal form.
-    #[test]
-    fn r7_location_normal_form_is_a_fixed_point(h in host(), path in prop::collection::vec(component(), 0..3)) {
-        let text = if path.is_empty() { h } else { format!("{h}/{}", path.join("/")) };
-        if let Ok(l) = Location::parse(&text) {
+/// R7: a location's normal form is a fixed point, and every candidate that
+/// is a valid location is already in normal form.
+#[test]
+fn r7_location_normal_form_is_a_fixed_point() {
+    let input = (host(), prop::collection::vec(component(), 0..3));
+    run_counting(
+        "r7_location_normal_form_is_a_fixed_point",
+        2000,
+        50,
+        input,
+        |(h, path)| {
+            let text = if path.is_empty() {
+                h
+            } else {
+                format!("{h}/{}", path.join("/"))
+            };
+            let Ok(l) = Location::parse(&text) else {
+                return Ok(false);
+            };
             let again = Location::parse(l.as_str()).unwrap();
             prop_assert_eq!(again.as_str(), l.as_str());
             prop_assert_eq!(&again, &l);
-        }
-        if let Ok(r) = Reference::parse(&format!("{text}/img")) {
+            let r = Reference::parse(&format!("{text}/img")).unwrap();
             for c in r.candidates() {
-                if let Ok(l) = Location::parse(c.as_str()) {
-                    prop_assert_eq!(l.as_str(), c.as_str());
+                match Location::parse(c.as_str()) {
+                    Ok(l) => prop_assert_eq!(l.as_str(), c.as_str()),
+                    // R9: only the registry itself may be a public suffix
+                    // (`github.io/img`); R11 never climbs to one.
+                    Err(e) => {
+                        prop_assert_eq!(e.kind(), &LocationErrorKind::PublicSuffix);
+                        prop_assert_eq!(c.kind(), CandidateKind::Registry);
+                    }
                 }
             }
-        }
-    }
+            Ok(true)
+        },
+    );
+}
 
-    /// R10–R12: each candidate is a strict prefix (by whole components) or
-    /// a parent domain (with the same port) of the one before; the first is
-    /// the name without its image; ports never change.
-    #[test]
-    fn r10_r11_r12_candidates_shrink_strictly(s in reference_text()) {
-        let Ok(r) = Reference::parse(&s) else { return Ok(()) };
-        let cands: Vec<_> = r.candidates().collect();
-        prop_assert!(!cands.is_empty());
-        let (image_dir, _) = r.name().rsplit_once('/').unwrap();
-        prop_assert_eq!(cands[0].as_str(), image_dir);
-        let port_suffix = r.port().map(|p| format!(":{p}")).unwrap_or_default();
-        for pair in cands.windows(2) {
-            let (a, b) = (pair[0].as_str(), pair[1].as_str());
-            match pair[1].kind() {
-                CandidateKind::Namespace | CandidateKind::Registry => {
-                    prop_assert!(a.starts_with(b) && a.as_bytes()[b.len()] == b'/', "{a} -> {b}");
-                }
-                CandidateKind::ParentDomain => {
-                    let (ha, hb) = (
-                        a.strip_suffix(&port_suffix).unwrap(),
-                        b.strip_suffix(&port_suffix).unwrap(),
-                    );
-                    prop_assert!(ha.ends_with(hb) && ha.as_bytes()[ha.len() - hb.len() - 1] == b'.', "{a} -> {b}");
-                    prop_assert!(hb.contains('.'), "a parent keeps two labels: {b}");
-                }
-            }
-        }
-        let registry = cands.iter().filter(|c| c.kind() == CandidateKind::Registry).count();
-        prop_assert_eq!(registry, 1);
-        prop_assert!(cands.iter().all(|c| !c.as_str().contains('@') && c.as_str().len() < r.name().len()));
+// ---------------------------------------------------------------------------
+// The oracle: R10–R12 from the rules' text, with nothing of the crate's
+// candidate code. It needs only the reference's normalized name (tested
+// above and by the vectors) and the Public Suffix List itself.
+
+/// `host[:port]` split into host and port; `[v6]:port` keeps its brackets.
+fn split_registry(registry: &str) -> (&str, Option<&str>) {
+    let after_host = if registry.starts_with('[') {
+        registry.find(']').map_or(registry.len(), |i| i + 1)
+    } else {
+        registry.find(':').unwrap_or(registry.len())
+    };
+    let (host, port) = registry.split_at(after_host);
+    (host, port.strip_prefix(':'))
+}
+
+/// A location in normal form: registry, host, port and path components.
+struct Place<'a> {
+    registry: &'a str,
+    host: &'a str,
+    port: Option<&'a str>,
+    path: Vec<&'a str>,
+}
+
+fn place(normal: &str) -> Place<'_> {
+    let (registry, path) = match normal.split_once('/') {
+        Some((r, p)) => (r, p.split('/').collect()),
+        None => (normal, Vec::new()),
+    };
+    let (host, port) = split_registry(registry);
+    Place {
+        registry,
+        host,
+        port,
+        path,
     }
+}
+
+/// R5: an IP address (a dotted quad or a bracketed IPv6 address).
+fn is_ip(host: &str) -> bool {
+    host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// R9: the name is listed in the Public Suffix List, or is the root of one
+/// of its wildcard rules (a label below it is a suffix by `*.`).
+#[cfg(feature = "psl")]
+fn is_public_suffix(name: &str) -> bool {
+    let listed = |n: &str| {
+        psl::suffix(n.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes().len() == n.len())
+    };
+    // `zz0-oracle` is no explicit rule of any suffix: only a wildcard can
+    // make it one.
+    listed(name) || listed(&format!("zz0-oracle.{name}"))
+}
+
+/// Without the list only its default rule applies: the top-level label.
+#[cfg(not(feature = "psl"))]
+fn is_public_suffix(name: &str) -> bool {
+    !name.contains('.')
+}
+
+/// R11: the proper parent domains of `host` that a credential may sit at,
+/// longest first: while at least two labels remain and what remains is not
+/// a public suffix.
+fn parent_domains(host: &str) -> Vec<&str> {
+    if is_ip(host) || !host.contains('.') {
+        return Vec::new();
+    }
+    let mut parents = Vec::new();
+    let mut rest = host;
+    while let Some((_, parent)) = rest.split_once('.') {
+        if !parent.contains('.') || is_public_suffix(parent) {
+            break;
+        }
+        parents.push(parent);
+        rest = parent;
+    }
+    parents
+}
+
+/// How specific a match is, most specific first (smaller sorts first):
+/// namespaces by length, then the registry, then parent domains by length.
+type Specificity = (u8, std::cmp::Reverse<usize>);
+
+/// Whether a credential stored at `location` (normal form) serves a
+/// reference whose normalized name is `name`, and how specifically
+/// (R10–R12).
+fn serves(location: &str, name: &str) -> Option<Specificity> {
+    let loc = place(location);
+    let want = place(name);
+    let namespaces = &want.path[..want.path.len() - 1]; // not the image (R10)
+    if loc.registry == want.registry {
+        // R10: the location's path is a whole-component prefix of the
+        // namespaces (the registry itself has the empty path).
+        let n = loc.path.len();
+        return (n <= namespaces.len() && loc.path == namespaces[..n])
+            .then_some((0, std::cmp::Reverse(n)));
+    }
+    // R11, R12: no path, the same port, a proper parent domain.
+    if !loc.path.is_empty() || loc.port != want.port {
+        return None;
+    }
+    parent_domains(want.host)
+        .contains(&loc.host)
+        .then_some((1, std::cmp::Reverse(loc.host.len())))
+}
+
+/// Every candidate the rules allow for `name`, most specific first.
+fn oracle_candidates(name: &str) -> Vec<String> {
+    let want = place(name);
+    let k = want.path.len() - 1;
+    let mut out: Vec<String> = (1..=k)
+        .rev()
+        .map(|j| format!("{}/{}", want.registry, want.path[..j].join("/")))
+        .collect();
+    out.push(want.registry.to_owned());
+    let port = want.port.map(|p| format!(":{p}")).unwrap_or_default();
+    out.extend(
+        parent_domains(want.host)
+            .into_iter()
+            .map(|p| format!("{p}{port}")),
+    );
+    out
+}
+
+/// R10–R12: the candidates are exactly the oracle's, in its order: the
+/// count is k namespaces, the registry, and every allowed parent domain.
+#[test]
+fn r10_r11_r12_candidates_equal_the_oracle() {
+    run_counting(
+        "r10_r11_r12_candidates_equal_the_oracle",
+        3000,
+        60,
+        reference_text(),
+        |s| {
+            let Ok(r) = Reference::parse(&s) else {
+                return Ok(false);
+            };
+            let got: Vec<&str> = r.candidates().map(|c| c.as_str()).collect();
+            let expected = oracle_candidates(r.name());
+            let k = r.path().split('/').count() - 1;
+            let parents = parent_domains(split_registry(r.registry()).0).len();
+            prop_assert_eq!(got.len(), k + 1 + parents, "{}: {:?}", r.name(), got);
+            prop_assert_eq!(&got, &expected, "{}", r.name());
+            for (c, next) in r.candidates().zip(r.candidates().skip(1)) {
+                prop_assert!(serves(c.as_str(), r.name()) < serves(next.as_str(), r.name()));
+            }
+            let kinds: Vec<CandidateKind> = r.candidates().map(|c| c.kind()).collect();
+            let mut shape = vec![CandidateKind::Namespace; k];
+            shape.push(CandidateKind::Registry);
+            shape.extend(std::iter::repeat_n(CandidateKind::ParentDomain, parents));
+            prop_assert_eq!(kinds, shape);
+            Ok(true)
+        },
+    );
+}
+
+/// The oracle itself, on the SPEC's examples and the revised rules, so a
+/// wrong oracle cannot agree with a wrong crate.
+#[test]
+fn r10_r11_oracle_follows_the_spec_examples() {
+    assert_eq!(
+        oracle_candidates("docker.io/library/nginx"),
+        ["docker.io/library", "docker.io"]
+    );
+    assert_eq!(
+        oracle_candidates("registry.example.com/repo/image"),
+        [
+            "registry.example.com/repo",
+            "registry.example.com",
+            "example.com"
+        ]
+    );
+    assert_eq!(
+        oracle_candidates("localhost:5000/a/b/img"),
+        ["localhost:5000/a/b", "localhost:5000/a", "localhost:5000"]
+    );
+    assert_eq!(
+        oracle_candidates("registry.example.com:5000/img"),
+        ["registry.example.com:5000", "example.com:5000"]
+    );
+    assert_eq!(
+        oracle_candidates("10.0.0.1:5000/r/i"),
+        ["10.0.0.1:5000/r", "10.0.0.1:5000"]
+    );
+    assert_eq!(oracle_candidates("[::1]/i"), ["[::1]"]);
+    #[cfg(feature = "psl")]
+    {
+        assert_eq!(
+            oracle_candidates("a.b.example.co.uk/img"),
+            ["a.b.example.co.uk", "b.example.co.uk", "example.co.uk"]
+        );
+        assert_eq!(oracle_candidates("user.github.io/img"), ["user.github.io"]);
+        assert_eq!(
+            oracle_candidates("a.city.kawasaki.jp/img"),
+            ["a.city.kawasaki.jp", "city.kawasaki.jp"]
+        );
+        assert_eq!(
+            oracle_candidates("a.b.example.ck/img"),
+            ["a.b.example.ck", "b.example.ck"]
+        );
+        assert!(is_public_suffix("ck") && is_public_suffix("kawasaki.jp"));
+        assert!(!is_public_suffix("city.kawasaki.jp") && !is_public_suffix("www.ck"));
+    }
+    assert_eq!(serves("team", "docker.io/team-x/img"), None);
+    assert_eq!(serves("example.com", "registry.example.com:5000/img"), None);
+    assert_eq!(serves("example.com:5000", "registry.example.com/img"), None);
+    assert_eq!(
+        serves(
+            "registry.example.com/repo/image",
+            "registry.example.com/repo/image"
+        ),
+        None
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -197,6 +454,10 @@ fn location_strategy() -> impl Strategy<Value = String> {
         "localhost:5000",
         "example.com:5000",
         "registry.example.com:5000",
+        "city.kawasaki.jp",
+        "b.example.co.uk",
+        "example.co.uk",
+        "10.0.0.1",
     ]);
     let path = prop::sample::select(vec![
         "",
@@ -218,6 +479,9 @@ fn image_strategy() -> impl Strategy<Value = String> {
         "localhost:5000/",
         "registry.example.com:5000/",
         "Index.Docker.io/",
+        "a.city.kawasaki.jp/",
+        "a.b.example.co.uk/",
+        "10.0.0.1/",
     ]);
     let path = prop::sample::select(vec![
         "img",
@@ -232,16 +496,16 @@ fn image_strategy() -> impl Strategy<Value = String> {
         .prop_map(|(h, p, t)| format!("{h}{p}{}", t.map(|t| format!(":{t}")).unwrap_or_default()))
 }
 
-/// The oracle: scan everything stored, keep the credentials at one of the
-/// app's scopes whose location is a candidate, order by scope precedence,
-/// then by candidate specificity.
+/// The resolution oracle (R13–R15): scan everything stored, keep the
+/// credentials at one of the app's scopes whose location serves the
+/// reference by [`serves`] (the rules' text, not the crate's candidates),
+/// and order them by scope precedence, then by specificity.
 fn oracle(
     all: &[std::sync::Arc<RegistryCredential>],
     app: &App,
     r: &Reference,
 ) -> Vec<(ScopeKind, String, String)> {
-    let cands: Vec<&str> = r.candidates().map(|c| c.as_str()).collect();
-    let mut hits: Vec<(ScopeKind, usize, String, String)> = all
+    let mut hits: Vec<(ScopeKind, Specificity, String, String)> = all
         .iter()
         .filter(|c| match c.scope() {
             Scope::Foundation => true,
@@ -250,7 +514,7 @@ fn oracle(
             Scope::App(a) => a == app.id(),
         })
         .filter_map(|c| {
-            let rank = cands.iter().position(|x| *x == c.location().as_str())?;
+            let rank = serves(c.location().as_str(), r.name())?;
             Some((
                 c.scope().kind(),
                 rank,

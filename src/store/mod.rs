@@ -114,6 +114,19 @@ pub enum StoreError {
         /// The location.
         location: Location,
     },
+    /// A stored credential cannot be read back as it was written: it does
+    /// not decrypt with the keys the store was given, or its stored data is
+    /// corrupt. The store never returns a wrong credential instead.
+    /// Retrying will not help: a person must supply the right key or repair
+    /// the data. Nothing changed.
+    #[error("a stored credential cannot be read: {problem}")]
+    Unreadable {
+        /// What is wrong.
+        problem: Unreadable,
+        /// The backend's error, naming the key or the row.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
     /// The backend failed. Nothing is known to have changed.
     #[error("the credential store failed{}", if *retryable { " (retry later)" } else { "" })]
     Backend {
@@ -124,6 +137,29 @@ pub enum StoreError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+}
+
+/// Why a stored credential cannot be read ([`StoreError::Unreadable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unreadable {
+    /// It does not decrypt with the keys given: a key is wrong or missing.
+    Key,
+    /// Its stored data is not what the store writes: the row is corrupt.
+    Corrupt,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unreadable::Key => {
+                "it does not decrypt with the keys given; supply the key it was written with"
+            }
+            Unreadable::Corrupt => {
+                "its stored data is corrupt; restore it from a backup or delete it"
+            }
+        })
+    }
 }
 
 impl StoreError {

@@ -229,6 +229,20 @@ impl Roles {
         self.grant_org(org, OrgRole::User)
     }
 
+    /// Takes away every role in `org` (its organization was deleted). Its
+    /// spaces' roles are taken away by [`revoke_space`](Self::revoke_space).
+    pub fn revoke_org(&mut self, org: &OrgId) -> &mut Self {
+        self.orgs.remove(org);
+        self
+    }
+
+    /// Takes away every role in `space` (it was deleted). The Org User
+    /// role it brought stays, as in cf.
+    pub fn revoke_space(&mut self, space: &SpaceId) -> &mut Self {
+        self.spaces.remove(space);
+        self
+    }
+
     /// True when the user holds `role` globally.
     pub fn has_global(&self, role: GlobalRole) -> bool {
         self.global.contains(&role)
@@ -434,6 +448,11 @@ pub enum DirectoryAction<'a> {
     /// Give a user a role in a space: Admin, an Org Manager of its
     /// organization, or a Space Manager of the space.
     SetSpaceRole(&'a OrgId, &'a SpaceId),
+    /// Delete an organization with everything in it: Admin.
+    DeleteOrg(&'a OrgId),
+    /// Delete a space of an organization with everything in it: Admin,
+    /// or an Org Manager of the organization.
+    DeleteSpace(&'a OrgId),
 }
 
 impl DirectoryAction<'_> {
@@ -444,14 +463,18 @@ impl DirectoryAction<'_> {
             DirectoryAction::CreateSpace(_) => "create spaces in this organization",
             DirectoryAction::SetOrgRole(_) => "set roles in this organization",
             DirectoryAction::SetSpaceRole(..) => "set roles in this space",
+            DirectoryAction::DeleteOrg(_) => "delete organizations",
+            DirectoryAction::DeleteSpace(_) => "delete spaces in this organization",
         }
     }
 
     /// Who may, in words.
     pub fn who_may(&self) -> &'static str {
         match self {
-            DirectoryAction::CreateOrg => "only an admin may",
-            DirectoryAction::CreateSpace(_) | DirectoryAction::SetOrgRole(_) => {
+            DirectoryAction::CreateOrg | DirectoryAction::DeleteOrg(_) => "only an admin may",
+            DirectoryAction::CreateSpace(_)
+            | DirectoryAction::SetOrgRole(_)
+            | DirectoryAction::DeleteSpace(_) => {
                 "only an admin or an org manager of the organization may"
             }
             DirectoryAction::SetSpaceRole(..) => {
@@ -467,10 +490,10 @@ pub fn may_administer(roles: &Roles, action: DirectoryAction<'_>) -> bool {
         return true;
     }
     match action {
-        DirectoryAction::CreateOrg => false,
-        DirectoryAction::CreateSpace(org) | DirectoryAction::SetOrgRole(org) => {
-            roles.has_org_role(org, OrgRole::Manager)
-        }
+        DirectoryAction::CreateOrg | DirectoryAction::DeleteOrg(_) => false,
+        DirectoryAction::CreateSpace(org)
+        | DirectoryAction::SetOrgRole(org)
+        | DirectoryAction::DeleteSpace(org) => roles.has_org_role(org, OrgRole::Manager),
         DirectoryAction::SetSpaceRole(org, space) => {
             roles.has_org_role(org, OrgRole::Manager)
                 || roles.has_space_role(space, SpaceRole::Manager)
@@ -557,9 +580,14 @@ mod tests {
         assert!(may_administer(&om, DirectoryAction::CreateSpace(&org)));
         assert!(!may_administer(&om, DirectoryAction::CreateSpace(&other)));
         assert!(!may_administer(&om, DirectoryAction::CreateOrg));
+        assert!(may_administer(&om, DirectoryAction::DeleteSpace(&org)));
+        assert!(!may_administer(&om, DirectoryAction::DeleteSpace(&other)));
+        assert!(!may_administer(&om, DirectoryAction::DeleteOrg(&org)));
+        assert!(!may_administer(&sm, DirectoryAction::DeleteSpace(&org)));
         let mut admin = Roles::new();
         admin.grant_global(GlobalRole::Admin);
         assert!(may_administer(&admin, DirectoryAction::CreateOrg));
+        assert!(may_administer(&admin, DirectoryAction::DeleteOrg(&org)));
         assert!(may_find_org(&om, &org));
         assert!(!may_find_org(&om, &other));
     }

@@ -23,6 +23,12 @@ use registry_credentials::{App, Scope};
 
 use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::{Session, SqliteDirectory, SQLITE_DIRECTORY_VERSION};
+
 /// The longest name accepted, in bytes.
 pub const MAX_DIRECTORY_NAME_LEN: usize = 255;
 
@@ -39,8 +45,9 @@ pub enum NameError {
         /// Its length.
         len: usize,
     },
-    /// The name has white space or a control character.
-    #[error("the name contains white space or a control character at byte {at}; remove it")]
+    /// The name has white space, a control, format or separator
+    /// character.
+    #[error("the name contains white space or an invisible character at byte {at}; remove it")]
     BadCharacter {
         /// Where.
         at: usize,
@@ -48,7 +55,9 @@ pub enum NameError {
 }
 
 /// The name of an organization, space or app: non-empty, at most 255
-/// bytes, without white space or control characters.
+/// bytes, without white space, control, format (bidi controls, zero-width
+/// marks) or separator characters, so that no listing or message can be
+/// forged through one (R21).
 ///
 /// ```
 /// use registry_credentials_cf::directory::Name;
@@ -65,8 +74,8 @@ impl Name {
     ///
     /// # Errors
     ///
-    /// [`NameError`] when it is empty, too long, or has white space or a
-    /// control character.
+    /// [`NameError`] when it is empty, too long, or has white space, a
+    /// control, format or separator character.
     pub fn new(name: impl AsRef<str>) -> Result<Self, NameError> {
         let name = name.as_ref();
         if name.is_empty() {
@@ -77,7 +86,7 @@ impl Name {
         }
         if let Some((at, _)) = name
             .char_indices()
-            .find(|(_, c)| c.is_whitespace() || c.is_control())
+            .find(|(_, c)| c.is_whitespace() || crate::text::is_unsafe(*c))
         {
             return Err(NameError::BadCharacter { at });
         }
@@ -162,6 +171,14 @@ pub enum DirectoryError {
         /// The id.
         id: String,
     },
+    /// The directory's records hold what no release writes (a name or id
+    /// that is not valid, an unknown role, tables of a newer release):
+    /// they need a person, not a retry.
+    #[error("the directory's records are not usable: {what}; restore them from a backup")]
+    Corrupt {
+        /// What is wrong (never a password).
+        what: String,
+    },
     /// The directory's backend failed; nothing is known to have changed.
     #[error("the directory failed{}", if *retryable { " (retry later)" } else { "" })]
     Backend {
@@ -171,6 +188,17 @@ pub enum DirectoryError {
         #[source]
         source: Arc<dyn StdError + Send + Sync>,
     },
+}
+
+/// A store's failure inside a transaction the directory shares (the
+/// `sqlite` feature's `SqliteDirectory`): a backend failure.
+impl From<registry_credentials::StoreError> for DirectoryError {
+    fn from(e: registry_credentials::StoreError) -> Self {
+        DirectoryError::Backend {
+            retryable: e.is_retryable(),
+            source: Arc::new(e),
+        }
+    }
 }
 
 /// Where a scope sits: the place an access decision is about, owned (see
@@ -273,6 +301,13 @@ pub trait Directory: Send + Sync {
     /// [`DirectoryError::Backend`].
     fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError>;
 
+    /// The spaces of `org` with their names, in name order.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError>;
+
     /// Adds an organization.
     ///
     /// # Errors
@@ -280,6 +315,37 @@ pub trait Directory: Send + Sync {
     /// [`DirectoryError::IdTaken`], [`DirectoryError::NameTaken`],
     /// [`DirectoryError::Backend`].
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError>;
+
+    /// Removes an organization with its spaces, their apps, and every role
+    /// held in them. Its id, and theirs, are never used again (R13): adding
+    /// one with a removed id fails with [`DirectoryError::IdTaken`].
+    ///
+    /// The directory holds no credentials: the
+    /// [`Manager`](crate::manage::Manager)'s `delete_org` deletes those
+    /// first.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `org` does not exist,
+    /// [`DirectoryError::Backend`].
+    fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError>;
+
+    /// Removes a space with its apps and every role held in it; the ids
+    /// are never used again (R13).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `space` does not exist,
+    /// [`DirectoryError::Backend`].
+    fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError>;
+
+    /// Removes an app; its id is never used again (R13).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `app` does not exist,
+    /// [`DirectoryError::Backend`].
+    fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError>;
 
     /// Adds a space to `org`.
     ///
@@ -410,8 +476,20 @@ macro_rules! forward_directory {
             fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
                 (**self).apps_in(space)
             }
+            fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
+                (**self).spaces_in(org)
+            }
             fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
                 (**self).add_org(id, name)
+            }
+            fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
+                (**self).remove_org(org)
+            }
+            fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
+                (**self).remove_space(space)
+            }
+            fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
+                (**self).remove_app(app)
             }
             fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
                 (**self).add_space(id, org, name)
@@ -583,8 +661,27 @@ impl Directory for MemoryDirectory {
             .map(|e| (e.app.clone(), e.name.clone()))
             .collect())
     }
+    fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
+        Ok(self
+            .read()
+            .space_names
+            .get(org)
+            .into_iter()
+            .flat_map(|names| names.iter())
+            .map(|(name, id)| (id.clone(), name.clone()))
+            .collect())
+    }
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
         self.write().add_org(id, name)
+    }
+    fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
+        self.write().remove_org(org)
+    }
+    fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
+        self.write().remove_space(space)
+    }
+    fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
+        self.write().remove_app(app)
     }
     fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
         self.write().add_space(id, org, name)
@@ -624,6 +721,8 @@ struct Tables {
     org_names: BTreeMap<Name, OrgId>,
     space_names: BTreeMap<OrgId, BTreeMap<Name, SpaceId>>,
     app_names: BTreeMap<SpaceId, BTreeMap<Name, AppId>>,
+    // Ids removed, never to be used again (R13), each with its kind.
+    retired: std::collections::BTreeSet<(&'static str, String)>,
 }
 
 impl Tables {
@@ -633,7 +732,7 @@ impl Tables {
     ///
     /// [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`].
     fn add_org(&mut self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-        if self.orgs.contains_key(&id) {
+        if self.orgs.contains_key(&id) || self.is_retired("organization", id.as_str()) {
             return Err(DirectoryError::IdTaken {
                 what: "organization",
                 id: id.to_string(),
@@ -661,7 +760,7 @@ impl Tables {
         let org_name = self
             .org_name(org)
             .ok_or_else(|| unknown("organization", org))?;
-        if self.spaces.contains_key(&id) {
+        if self.spaces.contains_key(&id) || self.is_retired("space", id.as_str()) {
             return Err(DirectoryError::IdTaken {
                 what: "space",
                 id: id.to_string(),
@@ -699,7 +798,7 @@ impl Tables {
             .spaces
             .get(space)
             .ok_or_else(|| unknown("space", space))?;
-        if self.apps.contains_key(&id) {
+        if self.apps.contains_key(&id) || self.is_retired("app", id.as_str()) {
             return Err(DirectoryError::IdTaken {
                 what: "app",
                 id: id.to_string(),
@@ -718,6 +817,63 @@ impl Tables {
             .or_default()
             .insert(name.clone(), id.clone());
         self.apps.insert(id, AppEntry { app, name });
+        Ok(())
+    }
+
+    fn is_retired(&self, what: &'static str, id: &str) -> bool {
+        self.retired.contains(&(what, id.to_owned()))
+    }
+
+    /// Removes an organization, its spaces and apps, and the roles in them.
+    fn remove_org(&mut self, org: &OrgId) -> Result<(), DirectoryError> {
+        let name = self
+            .orgs
+            .remove(org)
+            .ok_or_else(|| unknown("organization", org))?;
+        self.org_names.remove(&name);
+        let spaces: Vec<SpaceId> = self
+            .space_names
+            .get(org)
+            .map(|names| names.values().cloned().collect())
+            .unwrap_or_default();
+        for space in &spaces {
+            self.remove_space(space)?;
+        }
+        self.space_names.remove(org);
+        for roles in self.users.values_mut() {
+            roles.revoke_org(org);
+        }
+        self.retired.insert(("organization", org.to_string()));
+        Ok(())
+    }
+
+    /// Removes a space, its apps, and the roles in it.
+    fn remove_space(&mut self, space: &SpaceId) -> Result<(), DirectoryError> {
+        let entry = self
+            .spaces
+            .remove(space)
+            .ok_or_else(|| unknown("space", space))?;
+        if let Some(names) = self.space_names.get_mut(&entry.org) {
+            names.remove(&entry.name);
+        }
+        for (_, app) in self.app_names.remove(space).unwrap_or_default() {
+            self.apps.remove(&app);
+            self.retired.insert(("app", app.to_string()));
+        }
+        for roles in self.users.values_mut() {
+            roles.revoke_space(space);
+        }
+        self.retired.insert(("space", space.to_string()));
+        Ok(())
+    }
+
+    /// Removes an app.
+    fn remove_app(&mut self, app: &AppId) -> Result<(), DirectoryError> {
+        let entry = self.apps.remove(app).ok_or_else(|| unknown("app", app))?;
+        if let Some(names) = self.app_names.get_mut(entry.app.space()) {
+            names.remove(&entry.name);
+        }
+        self.retired.insert(("app", app.to_string()));
         Ok(())
     }
 
@@ -896,6 +1052,63 @@ mod tests {
         );
         assert!(Name::new("a b").is_err());
         assert!(Name::new("").is_err());
+    }
+
+    #[test]
+    fn r13_removed_ids_are_never_used_again() {
+        let (d, org, space) = dir();
+        let app = AppId::new("a1").unwrap();
+        d.add_app(app.clone(), &space, Name::new("app").unwrap())
+            .unwrap();
+        let u = UserId::new("u").unwrap();
+        d.grant_space(u.clone(), &space, SpaceRole::Developer)
+            .unwrap();
+        d.remove_org(&org).unwrap();
+        assert_eq!(d.org_by_name("myorg").unwrap(), None);
+        assert_eq!(d.space(&space).unwrap(), None);
+        assert!(d.app(&app).unwrap().is_none());
+        assert!(!d.roles(&u).unwrap().in_org(&org));
+        assert!(!d.roles(&u).unwrap().in_space(&space));
+        // The name is free again; the ids are not.
+        let o2 = OrgId::new("o2").unwrap();
+        d.add_org(o2.clone(), Name::new("myorg").unwrap()).unwrap();
+        let e = d
+            .add_org(org.clone(), Name::new("again").unwrap())
+            .unwrap_err();
+        assert!(matches!(e, DirectoryError::IdTaken { .. }), "{e}");
+        let e = d
+            .add_space(space.clone(), &o2, Name::new("s").unwrap())
+            .unwrap_err();
+        assert!(matches!(e, DirectoryError::IdTaken { .. }), "{e}");
+        assert!(matches!(
+            d.remove_org(&org),
+            Err(DirectoryError::Unknown { .. })
+        ));
+        // Removing one app leaves its space.
+        let s2 = SpaceId::new("s2").unwrap();
+        d.add_space(s2.clone(), &o2, Name::new("s").unwrap())
+            .unwrap();
+        let a2 = AppId::new("a2").unwrap();
+        d.add_app(a2.clone(), &s2, Name::new("x").unwrap()).unwrap();
+        d.remove_app(&a2).unwrap();
+        assert!(d.apps_in(&s2).unwrap().is_empty());
+        assert_eq!(d.spaces_in(&o2).unwrap().len(), 1);
+        d.remove_space(&s2).unwrap();
+        assert!(d.spaces_in(&o2).unwrap().is_empty());
+    }
+
+    #[test]
+    fn r21_names_refuse_invisible_characters() {
+        for bad in [
+            "a\u{2028}b",
+            "bidi\u{202e}",
+            "zw\u{200b}",
+            "nb\u{a0}sp",
+            "c\x07",
+        ] {
+            assert!(Name::new(bad).is_err(), "{bad:?}");
+        }
+        assert!(Name::new("ünïcödé-app").is_ok());
     }
 
     #[test]

@@ -39,21 +39,31 @@
 //!   ([`StagedPush`](manage::StagedPush)) whose start replaces the app's
 //!   credentials in one step (R19).
 //! - [`listing`]: rows in R21's order and the table cf prints.
+//! - [`text`]: which characters names and usernames may not hold (R16),
+//!   and escaping for whatever is printed from input (R21).
 //!
-//! The cf-style command line is the example `cf` of this crate:
-//! `cargo run -p registry-credentials-cf --example cf -- help`.
+//! The cf-style command line is this crate's binary `cf` (feature `cli`):
+//! `cargo run -p registry-credentials-cf --features cli --bin cf -- help`.
+//! It keeps all of its state in one SQLite database, and runs every
+//! command as one transaction of
+//! `registry_credentials_sql::SqliteStore::transaction`, over the
+//! credentials and a `SqliteDirectory` together.
 //!
 //! # Features
 //!
-//! - `sqlite`: the cf tool keeps its credentials in an encrypted SQLite
-//!   file (`registry-credentials-sql`'s `SqliteStore`).
+//! - `sqlite`: `directory::SqliteDirectory`, the directory in tables of a
+//!   `SqliteStore`'s file, read and changed in the same transaction as the
+//!   credentials (`registry-credentials-sql`'s `SqliteTransaction`).
+//! - `cli`: the `cf` binary (brings `sqlite`, a password prompt and
+//!   `libc`); the library itself does no I/O.
 //! - `postgres`: brings in `registry-credentials-sql`'s `PostgresStore`, to
 //!   run [`AsyncManager`](manage::AsyncManager) over it.
 //! - `tracing`: the core's resolution spans, and one event per management
 //!   write (create, update, delete, a push's start) with its operation,
 //!   caller, scope, location and outcome; never a password.
 //!
-//! None is on by default.
+//! None is on by default; the in-memory store and
+//! [`MemoryDirectory`](directory::MemoryDirectory) are the defaults.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
@@ -61,6 +71,7 @@ pub mod access;
 pub mod directory;
 pub mod listing;
 pub mod manage;
+pub mod text;
 
 /// The repository README's examples, compiled and run as doc tests here,
 /// where the core, the database stores and this crate are all in reach.

@@ -8,6 +8,7 @@ use registry_credentials::scope::{OrgId, SpaceId};
 use registry_credentials::{Location, ScopeKind, Username};
 
 use crate::directory::Name;
+use crate::text;
 
 /// What a listing is for: nothing targeted (the foundation's credentials
 /// only), an organization, or a space of an organization.
@@ -53,7 +54,9 @@ impl Row {
 
 /// The rows of a listing, in R21's order. Its `Display` is the table cf
 /// prints: a header `location scope username app name` and one line per
-/// row, columns padded to line up.
+/// row, columns padded to line up, with control, format and separator
+/// characters in usernames and names escaped ([`text::escape`]), so that
+/// every row is one line and shows what it holds (R21).
 ///
 /// ```
 /// use registry_credentials::ScopeKind;
@@ -118,8 +121,13 @@ impl fmt::Display for Listing {
             [
                 r.location.to_string(),
                 r.scope.as_str().to_owned(),
-                r.username.to_string(),
-                r.app_name.as_ref().map(Name::to_string).unwrap_or_default(),
+                // Usernames and names come from input: escaped, so that no
+                // cell can end its line or hide characters (R21).
+                text::escape(r.username.as_str()).into_owned(),
+                r.app_name
+                    .as_ref()
+                    .map(|n| text::escape(n.as_str()).into_owned())
+                    .unwrap_or_default(),
             ]
         };
         let lines: Vec<[String; 4]> = std::iter::once(HEADER.map(str::to_owned))

@@ -214,8 +214,8 @@ fn r20_r21_pure_decisions_match_the_table() {
 const LOC: &str = "registry.example.com";
 const PW: &str = "matrix-secret-password";
 
-struct Setup {
-    m: Manager<MemoryStore>,
+struct Setup<S = MemoryStore, D = MemoryDirectory> {
+    m: Manager<S, D>,
     admin: UserId,
     caller: UserId,
     o1: OrgId,
@@ -227,7 +227,21 @@ struct Setup {
 /// where `held` says; one credential for `LOC` at each of the four scopes
 /// (when `seeded`).
 fn setup(role: Role, held: Held, seeded: bool) -> Setup {
-    let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+    setup_over(
+        Manager::new(MemoryStore::new(), MemoryDirectory::new()),
+        role,
+        held,
+        seeded,
+    )
+}
+
+/// [`setup`] over any store and directory.
+fn setup_over<S: CredentialStore, D: Directory>(
+    m: Manager<S, D>,
+    role: Role,
+    held: Held,
+    seeded: bool,
+) -> Setup<S, D> {
     let admin = UserId::new("admin").unwrap();
     m.directory()
         .grant_global(admin.clone(), GlobalRole::Admin)
@@ -277,7 +291,7 @@ fn setup(role: Role, held: Held, seeded: bool) -> Setup {
     s
 }
 
-fn scope(s: &Setup, kind: ScopeKind) -> Scope {
+fn scope<S, D>(s: &Setup<S, D>, kind: ScopeKind) -> Scope {
     match kind {
         ScopeKind::Foundation => Scope::Foundation,
         ScopeKind::Org => Scope::Org(s.o1.clone()),
@@ -286,7 +300,7 @@ fn scope(s: &Setup, kind: ScopeKind) -> Scope {
     }
 }
 
-fn seed(s: &Setup, kind: ScopeKind) {
+fn seed<S: CredentialStore, D: Directory>(s: &Setup<S, D>, kind: ScopeKind) {
     let c = RegistryCredential::new(
         scope(s, kind),
         LOC.parse().unwrap(),
@@ -299,7 +313,9 @@ fn seed(s: &Setup, kind: ScopeKind) {
 
 /// Everything in the store, passwords included, to compare before and
 /// after.
-fn snapshot(m: &Manager<MemoryStore>) -> Vec<(Scope, String, String, String)> {
+fn snapshot<S: CredentialStore, D: Directory>(
+    m: &Manager<S, D>,
+) -> Vec<(Scope, String, String, String)> {
     m.store()
         .list_all()
         .unwrap()
@@ -315,7 +331,7 @@ fn snapshot(m: &Manager<MemoryStore>) -> Vec<(Scope, String, String, String)> {
         .collect()
 }
 
-fn target(s: &Setup, kind: ScopeKind) -> Target {
+fn target<S, D>(s: &Setup<S, D>, kind: ScopeKind) -> Target {
     match kind {
         ScopeKind::Foundation => Target::Foundation,
         ScopeKind::Org => Target::Org(s.o1.clone()),
@@ -326,7 +342,11 @@ fn target(s: &Setup, kind: ScopeKind) -> Target {
 /// Runs `op` at `kind` as the caller: true when it was carried out, false
 /// when refused with a permission error that names the caller, what was
 /// refused and where.
-fn attempt(s: &Setup, op: Operation, kind: ScopeKind) -> bool {
+fn attempt<S: CredentialStore, D: Directory>(
+    s: &Setup<S, D>,
+    op: Operation,
+    kind: ScopeKind,
+) -> bool {
     let sc = scope(s, kind);
     let loc: Location = LOC.parse().unwrap();
     let result = match (op, kind) {
@@ -384,6 +404,31 @@ fn attempt(s: &Setup, op: Operation, kind: ScopeKind) -> bool {
     }
 }
 
+/// One case of the matrix: `op` at `kind` by a caller holding `role`
+/// where `held` says, over the setup `s`.
+fn check_case<S: CredentialStore, D: Directory>(
+    s: &Setup<S, D>,
+    (role, held, want): (Role, Held, bool),
+    op: Operation,
+    kind: ScopeKind,
+) {
+    // Create needs the location free at that scope; the others need it
+    // taken.
+    if op == Operation::Create && kind != ScopeKind::App {
+        let sc = scope(s, kind);
+        s.m.delete(&s.admin, &sc, &LOC.parse().unwrap()).unwrap();
+    }
+    let before = snapshot(&s.m);
+    let got = attempt(s, op, kind);
+    assert_eq!(got, want, "{role:?} held {held:?}: {op} at {kind}");
+    let after = snapshot(&s.m);
+    if !got || op == Operation::Read {
+        assert_eq!(before, after, "a refused {op} at {kind} changed the store");
+    } else {
+        assert_ne!(before, after, "{op} at {kind} was carried out");
+    }
+}
+
 #[test]
 fn r20_r21_manager_matches_the_table() {
     let mut checked = 0;
@@ -391,27 +436,62 @@ fn r20_r21_manager_matches_the_table() {
         for (kind, allowed) in SCOPES.iter().zip(allowed) {
             for op in Operation::ALL {
                 let want = allowed.contains(letter(op));
-                // Create needs the location free at that scope; the others
-                // need it taken.
                 let s = setup(*role, *held, true);
-                if op == Operation::Create && *kind != ScopeKind::App {
-                    let sc = scope(&s, *kind);
-                    s.m.delete(&s.admin, &sc, &LOC.parse().unwrap()).unwrap();
-                }
-                let before = snapshot(&s.m);
-                let got = attempt(&s, op, *kind);
-                assert_eq!(got, want, "{role:?} held {held:?}: {op} at {kind}");
-                let after = snapshot(&s.m);
-                if !got || op == Operation::Read {
-                    assert_eq!(before, after, "a refused {op} at {kind} changed the store");
-                } else {
-                    assert_ne!(before, after, "{op} at {kind} was carried out");
-                }
+                check_case(&s, (*role, *held, want), op, *kind);
                 checked += 1;
             }
         }
     }
     assert_eq!(checked, 24 * 4 * 4);
+}
+
+/// The same matrix through the cf tool's storage: the credentials and a
+/// `SqliteDirectory` in one SQLite file, each case one transaction
+/// (rolled back afterwards, so every case starts from the same file).
+#[cfg(feature = "sqlite")]
+#[test]
+fn r20_r21_manager_matches_the_table_over_sqlite() {
+    use registry_credentials::StoreError;
+    use registry_credentials_cf::directory::SqliteDirectory;
+    use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
+
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("access-matrix-sqlite");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(
+        dir.join("cf.db"),
+        Keyring::new(EncryptionKey::new("k", [9; 32]).unwrap()),
+    )
+    .unwrap();
+    store
+        .transaction(|tx| SqliteDirectory::open(tx).map(|_| ()))
+        .unwrap();
+    /// Ends a case's transaction without committing it.
+    #[derive(Debug)]
+    struct RolledBack;
+    impl From<StoreError> for RolledBack {
+        fn from(e: StoreError) -> Self {
+            panic!("{e}")
+        }
+    }
+    let mut checked = 0;
+    for (role, held, allowed) in TABLE {
+        for (kind, allowed) in SCOPES.iter().zip(allowed) {
+            for op in Operation::ALL {
+                let want = allowed.contains(letter(op));
+                let result: Result<(), RolledBack> = store.transaction(|tx| {
+                    let directory = SqliteDirectory::open(tx).unwrap();
+                    let s = setup_over(Manager::new(tx, directory), *role, *held, true);
+                    check_case(&s, (*role, *held, want), op, *kind);
+                    Err(RolledBack)
+                });
+                assert!(result.is_err());
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 24 * 4 * 4);
+    assert!(store.is_empty().unwrap(), "every case was rolled back");
 }
 
 #[test]

@@ -652,8 +652,20 @@ impl Directory for Revocable {
     fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
         self.inner.apps_in(space)
     }
+    fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
+        self.inner.spaces_in(org)
+    }
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
         self.inner.add_org(id, name)
+    }
+    fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
+        self.inner.remove_org(org)
+    }
+    fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
+        self.inner.remove_space(space)
+    }
+    fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
+        self.inner.remove_app(app)
     }
     fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
         self.inner.add_space(id, org, name)
@@ -864,8 +876,20 @@ impl Directory for RacingDirectory {
     fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
         self.inner.apps_in(space)
     }
+    fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
+        self.inner.spaces_in(org)
+    }
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
         self.inner.add_org(id, name)
+    }
+    fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
+        self.inner.remove_org(org)
+    }
+    fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
+        self.inner.remove_space(space)
+    }
+    fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
+        self.inner.remove_app(app)
     }
     fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
         self.inner.add_space(id, org, name)
@@ -935,4 +959,151 @@ fn r13_r19_two_first_pushes_of_a_new_app_push_to_one_app() {
     assert_eq!(m.directory().inner.apps().len(), 1);
     let held = m.store().list(ScopeRef::App(&apps[0])).unwrap();
     assert_eq!(held.len(), 1, "R19: one credential");
+}
+
+/// R13: deleting an organization, space or app deletes the credentials at
+/// it and below it, so a later one of the same name inherits nothing; R20:
+/// who may delete each (as cf: Admin for organizations, Admin or Org
+/// Manager for spaces, Admin or Space Developer for apps).
+#[test]
+fn r13_r20_deleting_orgs_spaces_and_apps_deletes_their_credentials() {
+    let w = world();
+    let m = &w.m;
+    let manager = UserId::new("org-manager").unwrap();
+    m.set_org_role(&w.admin, manager.clone(), &w.org, OrgRole::Manager)
+        .unwrap();
+    let at = |scope: Scope, loc: &str, user: &str| {
+        RegistryCredential::new(
+            scope,
+            loc.parse().unwrap(),
+            Credential::new(user, "pw-delete").unwrap(),
+        )
+    };
+    m.create(
+        &w.admin,
+        at(Scope::Org(w.org.clone()), "org.example.com", "o"),
+    )
+    .unwrap();
+    m.create(
+        &w.admin,
+        at(Scope::Space(w.space.clone()), "space.example.com", "s"),
+    )
+    .unwrap();
+    m.create(&w.admin, at(Scope::Foundation, "docker.io", "f"))
+        .unwrap();
+    let staged = m
+        .stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "registry.example.com/team/x".parse().unwrap(),
+            Some(Credential::new("a", "pw-app").unwrap()),
+        )
+        .unwrap();
+    let app = staged.app().id().clone();
+    staged.started().unwrap();
+
+    // R20: refusals change nothing.
+    let outsider = UserId::new("outsider").unwrap();
+    assert!(matches!(
+        m.delete_app(&outsider, &app),
+        Err(ManageError::Permission(_))
+    ));
+    assert!(matches!(
+        m.delete_app(&manager, &app),
+        Err(ManageError::Permission(_))
+    ));
+    let e = m.delete_space(&w.dev, &w.space).unwrap_err();
+    assert!(
+        matches!(&e, ManageError::Permission(p) if p.refused() == Refused::DeleteSpace),
+        "{e}"
+    );
+    let e = m.delete_org(&manager, &w.org).unwrap_err();
+    assert!(
+        matches!(&e, ManageError::Permission(p) if p.refused() == Refused::DeleteOrg),
+        "{e}"
+    );
+    assert_eq!(m.store().list_all().unwrap().len(), 4);
+
+    // A Space Developer deletes the app: its credential goes with it.
+    let gone = m.delete_app(&w.dev, &app).unwrap();
+    assert_eq!(gone.len(), 1);
+    assert!(m.directory().app(&app).unwrap().is_none());
+    // A new app of the same name is a new id, with no credential.
+    let staged = m
+        .stage(
+            &w.dev,
+            &w.space,
+            &name("app"),
+            "registry.example.com/team/x".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    assert_ne!(staged.app().id(), &app);
+    assert_eq!(staged.chosen().source(), None);
+    staged.started().unwrap();
+
+    // An Org Manager deletes the space; an admin the organization.
+    let gone = m.delete_space(&manager, &w.space).unwrap();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].location().as_str(), "space.example.com");
+    let gone = m.delete_org(&w.admin, &w.org).unwrap();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(
+        m.store()
+            .list_all()
+            .unwrap()
+            .iter()
+            .map(|c| c.location().as_str().to_owned())
+            .collect::<Vec<_>>(),
+        ["docker.io"]
+    );
+    // A new organization of the old name inherits nothing (R13).
+    let again = m.create_org(&w.admin, name("myorg")).unwrap();
+    assert_ne!(again, w.org);
+    let space = m.create_space(&w.admin, &again, name("myspace")).unwrap();
+    m.set_space_role(&w.admin, w.dev.clone(), &space, SpaceRole::Developer)
+        .unwrap();
+    let listing = m.list(&w.dev, &Target::Space(space)).unwrap();
+    assert_eq!(listing.len(), 1, "{listing}");
+    assert!(matches!(
+        m.delete_org(&w.admin, &w.org),
+        Err(ManageError::Unknown { .. })
+    ));
+}
+
+/// R13 through the async front: the same deletions, the same rules.
+#[tokio::test]
+async fn r13_async_manager_deletes_an_app_and_its_credentials() {
+    use registry_credentials::store::InlineStore;
+    use registry_credentials_cf::manage::AsyncManager;
+    let m = AsyncManager::new(InlineStore(MemoryStore::new()), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, name("o")).unwrap();
+    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let staged = m
+        .stage(
+            &admin,
+            &space,
+            &name("app"),
+            "nginx".parse().unwrap(),
+            Some(Credential::new("u", "pw-async").unwrap()),
+        )
+        .await
+        .unwrap();
+    let app = staged.app().id().clone();
+    staged.started().await.unwrap();
+    let stranger = UserId::new("stranger").unwrap();
+    assert!(matches!(
+        m.delete_app(&stranger, &app).await,
+        Err(ManageError::Permission(_))
+    ));
+    assert_eq!(m.delete_app(&admin, &app).await.unwrap().len(), 1);
+    assert!(m.store().0.list_all().unwrap().is_empty());
+    assert!(m.delete_space(&admin, &space).await.unwrap().is_empty());
+    assert!(m.delete_org(&admin, &org).await.unwrap().is_empty());
+    assert!(m.directory().org_by_name("o").unwrap().is_none());
 }

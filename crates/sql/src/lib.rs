@@ -8,7 +8,9 @@
 //! share one schema, and keep passwords encrypted at rest with
 //! XChaCha20-Poly1305 under keys the caller supplies ([`Keyring`]). A
 //! resolution is one statement that returns and decrypts the winning row
-//! alone; replacing an app's credential (R19) is one transaction.
+//! alone; replacing an app's credential (R19) is one transaction. With
+//! `sqlite`, [`SqliteStore::transaction`] runs several operations — on the
+//! credentials and on the caller's own tables in the same file — as one.
 //!
 //! # Features
 //!
@@ -40,10 +42,16 @@ pub use postgres::PostgresStore;
 pub use schema::SchemaError;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
+
+/// The SQLite bindings [`SqliteTransaction::with_connection`] lends a
+/// connection of, re-exported so callers name the same version.
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use rusqlite;
 
 use crypto::RowIdentity;
-use registry_credentials::store::StoreError;
+use registry_credentials::store::{StoreError, Unreadable};
 use registry_credentials::{Credential, Location, Password, RegistryCredential, Scope, Username};
 
 /// Why a database store could not be opened.
@@ -89,6 +97,16 @@ impl OpenError {
 impl From<StoreError> for OpenError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Unreadable { source, .. } => match source.downcast::<KeyError>() {
+                Ok(k) => OpenError::Key(*k),
+                Err(source) => match source.downcast::<SchemaError>() {
+                    Ok(s) => OpenError::Schema(*s),
+                    Err(source) => OpenError::Backend {
+                        retryable: false,
+                        source,
+                    },
+                },
+            },
             StoreError::Backend { retryable, source } => match source.downcast::<KeyError>() {
                 Ok(k) => OpenError::Key(*k),
                 Err(source) => match source.downcast::<SchemaError>() {
@@ -129,6 +147,22 @@ pub(crate) const PRUNE_KEYS: &str =
     "DELETE FROM registry_credential_keys WHERE key_id <> $1 AND NOT EXISTS \
      (SELECT 1 FROM registry_credentials c WHERE c.key_id = registry_credential_keys.key_id)";
 
+/// A row that does not decrypt with the keyring's keys.
+pub(crate) fn undecryptable(e: KeyError) -> StoreError {
+    StoreError::Unreadable {
+        problem: Unreadable::Key,
+        source: Box::new(e),
+    }
+}
+
+/// A row whose stored data is not what this release writes.
+pub(crate) fn corrupt(e: SchemaError) -> StoreError {
+    StoreError::Unreadable {
+        problem: Unreadable::Corrupt,
+        source: Box::new(e),
+    }
+}
+
 /// A backend failure that needs a person: retrying will not help.
 pub(crate) fn fatal(e: impl StdError + Send + Sync + 'static) -> StoreError {
     StoreError::Backend {
@@ -164,7 +198,7 @@ pub(crate) fn decode(
     scope: Scope,
     row: RowData<'_>,
 ) -> Result<RegistryCredential, StoreError> {
-    let corrupt = |what: String| fatal(SchemaError::CorruptRow { what });
+    let corrupt = |what: String| corrupt(SchemaError::CorruptRow { what });
     let location = Location::parse(row.location).map_err(|e| {
         corrupt(format!(
             "location `{}` at {scope} is not valid ({e})",
@@ -186,7 +220,7 @@ pub(crate) fn decode(
     };
     let password = keyring
         .open_password(identity, row.username, row.key_id, row.secret)
-        .map_err(fatal)?;
+        .map_err(undecryptable)?;
     let password = Password::new(password)
         .map_err(|e| corrupt(format!("the password at `{location}` in {scope}: {e}")))?;
     Ok(RegistryCredential::new(

@@ -24,7 +24,7 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    check_key, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
+    check_key, corrupt, decode, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
     ROTATE_SELECT,
 };
 
@@ -299,7 +299,7 @@ impl PostgresStore {
                 let kind: i16 = row.get(0);
                 let scope_id: &str = row.get(1);
                 let scope =
-                    scope_of(kind_of(kind.into()).map_err(fatal)?, scope_id).map_err(fatal)?;
+                    scope_of(kind_of(kind.into()).map_err(corrupt)?, scope_id).map_err(corrupt)?;
                 let credential = read_row(keyring, scope, row, 2)?;
                 let sealed = seal(keyring, &credential)?;
                 let location = credential.location().as_str();
@@ -507,7 +507,7 @@ fn plan_index(row: &Row, keys: &[Key<'_>]) -> Result<usize, StoreError> {
         .ok()
         .filter(|i| *i < keys.len())
         .ok_or_else(|| {
-            fatal(schema::SchemaError::CorruptRow {
+            corrupt(schema::SchemaError::CorruptRow {
                 what: format!("the plan query returned key {i}"),
             })
         })
@@ -712,7 +712,8 @@ impl PostgresStore {
             .map(|r| {
                 let kind: i16 = r.get(0);
                 let id: &str = r.get(1);
-                let scope = scope_of(kind_of(kind.into()).map_err(fatal)?, id).map_err(fatal)?;
+                let scope =
+                    scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
                 read_row(&self.keyring, scope, r, 2).map(Arc::new)
             })
             .collect()

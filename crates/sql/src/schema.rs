@@ -117,6 +117,11 @@ pub enum SchemaError {
         /// The newest version this release knows.
         supported: u32,
     },
+    /// The file holds no credential store: it was opened with
+    /// `SqliteOptions::create(false)`, and it is empty or another
+    /// program's database.
+    #[error("the database holds no credential store; give the path of the store's file, or restore it from a backup")]
+    NotAStore,
     /// A row holds something no release writes.
     #[error(
         "a stored row is corrupt: {what}; restore the database from a backup or delete the row"

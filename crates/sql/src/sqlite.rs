@@ -4,9 +4,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::scope::{AppId, ScopeRef};
@@ -15,9 +15,9 @@ use registry_credentials::store::{
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
-use crate::schema::{self, kind_of, scope_columns, scope_of};
+use crate::schema::{self, kind_of, scope_columns, scope_of, SchemaError};
 use crate::{
-    check_key, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
+    check_key, corrupt, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
     ROTATE_SELECT,
 };
 
@@ -37,6 +37,7 @@ pub struct SqliteOptions {
     busy_timeout: Duration,
     idle_connections: usize,
     synchronous_full: bool,
+    create: bool,
 }
 
 impl Default for SqliteOptions {
@@ -45,6 +46,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             idle_connections: 4,
             synchronous_full: true,
+            create: true,
         }
     }
 }
@@ -77,6 +79,16 @@ impl SqliteOptions {
         self.synchronous_full = full;
         self
     }
+
+    /// Whether opening may create the file and the store's tables (the
+    /// default). With `false`, a missing file, or a file without the
+    /// store's tables, is an error ([`SchemaError::NotAStore`] for the
+    /// latter) and nothing is created or written: for a tool that must
+    /// notice a database that went missing instead of starting over.
+    pub fn create(mut self, create: bool) -> Self {
+        self.create = create;
+        self
+    }
 }
 
 /// Credentials in one SQLite file, the persistent embedded store; passwords
@@ -91,6 +103,17 @@ impl SqliteOptions {
 ///   one statement ordered by the key's place in the plan, `LIMIT 1`, and
 ///   decrypts the winner alone.
 /// - Replacing an app's credentials (R19) is one transaction.
+/// - Several operations run as one transaction with
+///   [`transaction`](Self::transaction) (or, reading,
+///   [`read_transaction`](Self::read_transaction)), which hands out a
+///   [`SqliteTransaction`]: a store on the open transaction that also lends
+///   its connection, so a caller's own tables in the same file (a
+///   directory, a session) change together with the credentials.
+/// - Opening reads the schema and key check values without the write lock
+///   (it writes only to migrate or to record a new key id), retries the
+///   switch to WAL mode under the busy timeout, and creates a new file
+///   readable by its owner alone (0600; SQLite gives the WAL and
+///   shared-memory files the same mode).
 /// - Every write is one transaction (`BEGIN IMMEDIATE`); the file is in WAL
 ///   mode, so readers never wait for writers, and by default every commit is
 ///   synced to disk before the call returns
@@ -195,21 +218,135 @@ impl SqliteStore {
         keyring: Keyring,
         options: SqliteOptions,
     ) -> Result<Self, OpenError> {
+        let path = path.as_ref().to_owned();
+        if options.create {
+            create_private(&path)?;
+        }
         let inner = Inner {
-            path: path.as_ref().to_owned(),
+            path,
             keyring,
             options,
             idle: Mutex::new(Vec::new()),
         };
         let mut conn = inner.connect()?;
-        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-            .map_err(sqlite_error)?;
-        migrate(&mut conn)?;
+        // Without `create`, nothing is written to a file that is not a
+        // store: not even the switch to WAL mode.
+        if !inner.options.create && user_version(&conn)? == 0 {
+            return Err(SchemaError::NotAStore.into());
+        }
+        enable_wal(&conn, inner.options.busy_timeout)?;
+        migrate(&mut conn, inner.options.create)?;
         check_keys(&mut conn, &inner.keyring)?;
         inner.give_back(conn);
         Ok(SqliteStore {
             inner: Arc::new(inner),
         })
+    }
+
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`, waiting up to
+    /// the busy timeout for other writers) and commits it when `f` returns
+    /// `Ok`; when `f` returns `Err`, or the commit fails, every change `f`
+    /// made is rolled back. Whatever `f` does through the
+    /// [`SqliteTransaction`] — credentials, and the caller's own tables
+    /// through [`with_connection`](SqliteTransaction::with_connection) —
+    /// takes effect whole or not at all, also when the process dies
+    /// part-way.
+    ///
+    /// ```
+    /// use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope, StoreError};
+    /// use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
+    /// # let dir = std::env::temp_dir().join(format!("rc-tx-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let store = SqliteStore::open(dir.join("c.db"), Keyring::new(EncryptionKey::new("k", [7; 32])?))?;
+    /// let hub = || RegistryCredential::new(
+    ///     Scope::Foundation, "docker.io".parse().unwrap(), Credential::new("u", "p").unwrap(),
+    /// );
+    /// // The second create conflicts: the first is rolled back with it.
+    /// let failed: Result<(), StoreError> = store.transaction(|tx| {
+    ///     tx.create(hub())?;
+    ///     tx.create(hub())?;
+    ///     Ok(())
+    /// });
+    /// assert!(matches!(failed, Err(StoreError::Conflict { .. })));
+    /// assert!(store.is_empty()?);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `f`'s error, or [`StoreError::Backend`] (converted to `E`) when the
+    /// transaction cannot begin or commit (retryable when another writer
+    /// held the lock past the busy timeout).
+    pub fn transaction<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&SqliteTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run_transaction(false, f)
+    }
+
+    /// Runs `f` in one read transaction: a plain (deferred) `BEGIN` with
+    /// `PRAGMA query_only`, so it takes no write lock and never waits for
+    /// writers; every read in it sees one snapshot of the file, and every
+    /// write fails.
+    ///
+    /// # Errors
+    ///
+    /// `f`'s error, or [`StoreError::Backend`] (converted to `E`) when the
+    /// transaction cannot begin or end.
+    pub fn read_transaction<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&SqliteTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run_transaction(true, f)
+    }
+
+    fn run_transaction<T, E: From<StoreError>>(
+        &self,
+        read_only: bool,
+        f: impl FnOnce(&SqliteTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let inner = &self.inner;
+        let conn = inner.take()?;
+        let begin = if read_only {
+            "PRAGMA query_only = ON; BEGIN DEFERRED;"
+        } else {
+            "BEGIN IMMEDIATE;"
+        };
+        if let Err(e) = conn.execute_batch(begin) {
+            // Not given back: it may be left query-only.
+            return Err(sqlite_error(e).into());
+        }
+        let tx = SqliteTransaction {
+            conn: Mutex::new(conn),
+            keyring: &inner.keyring,
+            read_only,
+        };
+        let out = f(&tx);
+        let conn = tx.conn.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let ended = conn.is_autocommit();
+        let result = match out {
+            Ok(_) if ended => Err(E::from(fatal(std::io::Error::other(
+                "the transaction was ended inside it (COMMIT or ROLLBACK); nothing is known to have been written",
+            )))),
+            Ok(v) => match conn.execute_batch("COMMIT;") {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK;");
+                    Err(sqlite_error(e).into())
+                }
+            },
+            Err(e) => {
+                if !ended {
+                    let _ = conn.execute_batch("ROLLBACK;");
+                }
+                Err(e)
+            }
+        };
+        if !read_only || conn.execute_batch("PRAGMA query_only = OFF;").is_ok() {
+            inner.give_back(conn);
+        }
+        result
     }
 
     /// The file's path.
@@ -308,7 +445,7 @@ impl SqliteStore {
                 }
                 for (kind, scope_id, location, username, key_id, secret) in rows {
                     let scope =
-                        scope_of(kind_of(kind).map_err(fatal)?, &scope_id).map_err(fatal)?;
+                        scope_of(kind_of(kind).map_err(corrupt)?, &scope_id).map_err(corrupt)?;
                     let credential = decode(
                         keyring,
                         scope,
@@ -345,7 +482,13 @@ impl fmt::Debug for SqliteStore {
 
 impl Inner {
     fn connect(&self) -> Result<Connection, StoreError> {
-        let conn = Connection::open(&self.path).map_err(sqlite_error)?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if self.options.create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(sqlite_error)?;
         conn.busy_timeout(self.options.busy_timeout)
             .map_err(sqlite_error)?;
         let sync = if self.options.synchronous_full {
@@ -407,13 +550,82 @@ impl Inner {
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
+/// Creates the store's file readable and writable by its owner alone
+/// (mode 0600) when it does not exist, before SQLite opens it: SQLite
+/// gives the WAL and shared-memory files the database's mode.
+fn create_private(path: &Path) -> Result<(), OpenError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(OpenError::Backend {
+                    retryable: false,
+                    source: Box::new(e),
+                })
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Switches the file to WAL mode, retrying for up to `timeout` while
+/// another connection holds a lock: the switch needs the file to itself,
+/// and SQLite does not wait for that under the busy timeout. A file
+/// already in WAL mode needs no switch, and no lock.
+fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let mode = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+        let e = match mode {
+            // A file system without shared memory for WAL answers with the
+            // mode it keeps: the store still works, readers just wait.
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let busy = matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        );
+        if !busy || Instant::now() >= deadline {
+            return Err(sqlite_error(e));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// The file's schema version, read without the write lock.
+fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sqlite_error)
+}
+
+/// Brings the schema up to date. A file that is up to date is only read,
+/// so opening it never waits for a writer; migrating takes the write lock
+/// and checks the version again under it.
+fn migrate(conn: &mut Connection, create: bool) -> Result<(), OpenError> {
+    let found = user_version(conn)?;
+    if found == 0 && !create {
+        return Err(SchemaError::NotAStore.into());
+    }
+    if schema::pending(found)?.is_empty() {
+        return Ok(());
+    }
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
-    let found: u32 = tx
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(sqlite_error)?;
+    let found = user_version(&tx)?;
     for m in schema::pending(found)? {
         tx.execute_batch(m.sqlite).map_err(sqlite_error)?;
         tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))
@@ -423,12 +635,28 @@ fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
     Ok(())
 }
 
-/// Checks every key against the check value stored for its id (storing one
-/// for an id seen first), and that no row is under a key the keyring lacks.
+/// Checks every key against the check value stored for its id, and that
+/// no row is under a key the keyring lacks: a read, without the write lock.
+/// Only when a key's id is new does it take the write lock, to store its
+/// check value.
 fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), OpenError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite_error)?;
+    let tx = conn.transaction().map_err(sqlite_error)?;
+    let new_ids = check_keys_in(&tx, keyring, false)?;
+    tx.commit().map_err(sqlite_error)?;
+    if new_ids {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite_error)?;
+        check_keys_in(&tx, keyring, true)?;
+        tx.commit().map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
+/// [`check_keys`]'s work inside one transaction; with `write`, stores the
+/// check values of new ids. True when an id is new and nothing was written.
+fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool, OpenError> {
+    let mut new_ids = false;
     for id in keyring.ids() {
         let key = keyring.get(id).expect("an id of the keyring");
         let stored: Option<Vec<u8>> = tx
@@ -440,11 +668,15 @@ fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), OpenError>
             .optional()
             .map_err(sqlite_error)?;
         if let Some(check) = check_key(key, stored.as_deref())? {
-            tx.execute(
-                "INSERT INTO registry_credential_keys (key_id, check_value) VALUES (?1, ?2)",
-                params![id, check],
-            )
-            .map_err(sqlite_error)?;
+            if write {
+                tx.execute(
+                    "INSERT INTO registry_credential_keys (key_id, check_value) VALUES (?1, ?2)",
+                    params![id, check],
+                )
+                .map_err(sqlite_error)?;
+            } else {
+                new_ids = true;
+            }
         }
     }
     let known: Vec<String> = tx
@@ -463,8 +695,7 @@ fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), OpenError>
             return Err(KeyError::MissingKey { id: id.clone() }.into());
         }
     }
-    tx.commit().map_err(sqlite_error)?;
-    Ok(())
+    Ok(new_ids)
 }
 
 /// Forgets the check values of keys that encrypt nothing any more and are
@@ -615,6 +846,166 @@ fn take_scope(
     Ok(taken)
 }
 
+/// The credential at each of `keys`, in order, read on `conn`.
+fn get_many_in(
+    conn: &Connection,
+    keyring: &Keyring,
+    keys: &[Key<'_>],
+) -> Result<Found, StoreError> {
+    let mut found = vec![None; keys.len()];
+    for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
+        let mut stmt = conn
+            .prepare_cached(get_many_sql(chunk.len()))
+            .map_err(sqlite_error)?;
+        bind_keys(&mut stmt, chunk)?;
+        let mut rows = stmt.raw_query();
+        while let Some(r) = rows.next().map_err(sqlite_error)? {
+            let (i, c) = read_plan_row(keyring, chunk, r)?;
+            found[chunk_no * KEYS_PER_QUERY + i] = Some(Arc::new(c));
+        }
+    }
+    Ok(found)
+}
+
+/// The first of `keys` that holds a credential, read on `conn`.
+fn first_match_in(
+    conn: &Connection,
+    keyring: &Keyring,
+    keys: &[Key<'_>],
+) -> Result<FirstMatch, StoreError> {
+    for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
+        let mut stmt = conn
+            .prepare_cached(first_match_sql(chunk.len()))
+            .map_err(sqlite_error)?;
+        bind_keys(&mut stmt, chunk)?;
+        let mut rows = stmt.raw_query();
+        if let Some(r) = rows.next().map_err(sqlite_error)? {
+            let (i, c) = read_plan_row(keyring, chunk, r)?;
+            return Ok(Some((chunk_no * KEYS_PER_QUERY + i, Arc::new(c))));
+        }
+    }
+    Ok(None)
+}
+
+/// Inserts `credential` (its password already `sealed`), inside the
+/// caller's transaction; a taken key is a conflict.
+fn create_in(
+    tx: &Connection,
+    keyring: &Keyring,
+    credential: RegistryCredential,
+    sealed: &[u8],
+) -> Result<Arc<RegistryCredential>, StoreError> {
+    if insert(tx, INSERT_NEW, keyring, &credential, sealed)? == 0 {
+        return Err(StoreError::Conflict {
+            scope: credential.scope().clone(),
+            location: credential.location().clone(),
+        });
+    }
+    Ok(Arc::new(credential))
+}
+
+/// Updates a row, inside the caller's transaction.
+fn update_in(
+    tx: &Connection,
+    keyring: &Keyring,
+    scope: ScopeRef<'_>,
+    location: &Location,
+    update: CredentialUpdate,
+) -> Result<Arc<RegistryCredential>, StoreError> {
+    let key = Key::new(scope, location);
+    let old = get_in(tx, keyring, key)?.ok_or_else(|| StoreError::not_found(scope, location))?;
+    let new = old.updated(update);
+    let sealed = seal(keyring, &new)?;
+    let (kind, id) = scope_columns(key.scope());
+    tx.prepare_cached(
+        "UPDATE registry_credentials SET username = ?4, key_id = ?5, secret = ?6 \
+         WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            kind,
+            id,
+            key.location(),
+            new.username().as_str(),
+            keyring.current().id(),
+            sealed
+        ])
+    })
+    .map_err(sqlite_error)?;
+    Ok(Arc::new(new))
+}
+
+/// Deletes a row, inside the caller's transaction.
+fn delete_in(
+    tx: &Connection,
+    keyring: &Keyring,
+    scope: ScopeRef<'_>,
+    location: &Location,
+) -> Result<Arc<RegistryCredential>, StoreError> {
+    let key = Key::new(scope, location);
+    let old = get_in(tx, keyring, key)?.ok_or_else(|| StoreError::not_found(scope, location))?;
+    let (kind, id) = scope_columns(key.scope());
+    tx.prepare_cached(
+        "DELETE FROM registry_credentials \
+         WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
+    )
+    .and_then(|mut s| s.execute(params![kind, id, key.location()]))
+    .map_err(sqlite_error)?;
+    Ok(Arc::new(old))
+}
+
+/// Replaces an app's rows with `new` (its password already `sealed`),
+/// inside the caller's transaction; returns the rows replaced, the one at
+/// `new`'s location first.
+fn replace_in(
+    tx: &Connection,
+    keyring: &Keyring,
+    app: &AppId,
+    new: &RegistryCredential,
+    sealed: &[u8],
+) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+    let mut replaced = take_scope(tx, keyring, ScopeRef::App(app))?;
+    if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
+        let same = replaced.remove(i);
+        replaced.insert(0, same);
+    }
+    insert(tx, INSERT_NEW, keyring, new, sealed)?;
+    Ok(replaced)
+}
+
+/// One scope's rows, in location order, read on `conn`.
+fn list_in(
+    conn: &Connection,
+    keyring: &Keyring,
+    scope: ScopeRef<'_>,
+) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+    let (kind, id) = scope_columns(scope);
+    let mut stmt = conn.prepare_cached(LIST_SQL).map_err(sqlite_error)?;
+    let mut rows = stmt.query(params![kind, id]).map_err(sqlite_error)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(sqlite_error)? {
+        out.push(Arc::new(read_row(keyring, scope.to_scope(), r, 0)?));
+    }
+    Ok(out)
+}
+
+/// Every row, in scope and location order, read on `conn`.
+fn list_all_in(
+    conn: &Connection,
+    keyring: &Keyring,
+) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+    let mut stmt = conn.prepare_cached(LIST_ALL_SQL).map_err(sqlite_error)?;
+    let mut rows = stmt.query([]).map_err(sqlite_error)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(sqlite_error)? {
+        let kind: i64 = r.get(0).map_err(sqlite_error)?;
+        let id: String = r.get(1).map_err(sqlite_error)?;
+        let scope = scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)?;
+        out.push(Arc::new(read_row(keyring, scope, r, 2)?));
+    }
+    Ok(out)
+}
+
 impl CredentialSource for SqliteStore {
     fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
         let keyring = &self.inner.keyring;
@@ -625,25 +1016,11 @@ impl CredentialSource for SqliteStore {
     /// One statement per 256 keys (a resolution plan has far fewer): the
     /// keys as a `VALUES` list joined to the table's primary key.
     fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        let keyring = &self.inner.keyring;
-        let mut found = vec![None; keys.len()];
         if keys.is_empty() {
-            return Ok(found);
+            return Ok(Vec::new());
         }
-        self.inner.with_conn(|conn| {
-            for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
-                let mut stmt = conn
-                    .prepare_cached(get_many_sql(chunk.len()))
-                    .map_err(sqlite_error)?;
-                bind_keys(&mut stmt, chunk)?;
-                let mut rows = stmt.raw_query();
-                while let Some(r) = rows.next().map_err(sqlite_error)? {
-                    let (i, c) = read_plan_row(keyring, chunk, r)?;
-                    found[chunk_no * KEYS_PER_QUERY + i] = Some(Arc::new(c));
-                }
-            }
-            Ok(found)
-        })
+        let keyring = &self.inner.keyring;
+        self.inner.with_conn(|c| get_many_in(c, keyring, keys))
     }
 
     /// One statement per 256 keys that returns the winning row alone
@@ -651,20 +1028,7 @@ impl CredentialSource for SqliteStore {
     /// decrypted, and outranked passwords never leave the database.
     fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
         let keyring = &self.inner.keyring;
-        self.inner.with_conn(|conn| {
-            for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
-                let mut stmt = conn
-                    .prepare_cached(first_match_sql(chunk.len()))
-                    .map_err(sqlite_error)?;
-                bind_keys(&mut stmt, chunk)?;
-                let mut rows = stmt.raw_query();
-                if let Some(r) = rows.next().map_err(sqlite_error)? {
-                    let (i, c) = read_plan_row(keyring, chunk, r)?;
-                    return Ok(Some((chunk_no * KEYS_PER_QUERY + i, Arc::new(c))));
-                }
-            }
-            Ok(None)
-        })
+        self.inner.with_conn(|c| first_match_in(c, keyring, keys))
     }
 }
 
@@ -693,7 +1057,7 @@ fn read_plan_row(
 ) -> Result<(usize, RegistryCredential), StoreError> {
     let i: usize = r.get(0).map_err(sqlite_error)?;
     let key = chunk.get(i).ok_or_else(|| {
-        fatal(schema::SchemaError::CorruptRow {
+        corrupt(schema::SchemaError::CorruptRow {
             what: format!("the plan query returned key {i}"),
         })
     })?;
@@ -707,15 +1071,7 @@ impl CredentialStore for SqliteStore {
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         let inner = &self.inner;
         let sealed = seal(&inner.keyring, &credential)?;
-        let inserted =
-            inner.write(|tx| insert(tx, INSERT_NEW, &inner.keyring, &credential, &sealed))?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict {
-                scope: credential.scope().clone(),
-                location: credential.location().clone(),
-            });
-        }
-        Ok(Arc::new(credential))
+        inner.write(|tx| create_in(tx, &inner.keyring, credential, &sealed))
     }
 
     fn update(
@@ -725,30 +1081,7 @@ impl CredentialStore for SqliteStore {
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         let inner = &self.inner;
-        let key = Key::new(scope, location);
-        inner.write(|tx| {
-            let old = get_in(tx, &inner.keyring, key)?
-                .ok_or_else(|| StoreError::not_found(scope, location))?;
-            let new = old.updated(update);
-            let sealed = seal(&inner.keyring, &new)?;
-            let (kind, id) = scope_columns(key.scope());
-            tx.prepare_cached(
-                "UPDATE registry_credentials SET username = ?4, key_id = ?5, secret = ?6 \
-                 WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    kind,
-                    id,
-                    key.location(),
-                    new.username().as_str(),
-                    inner.keyring.current().id(),
-                    sealed
-                ])
-            })
-            .map_err(sqlite_error)?;
-            Ok(Arc::new(new))
-        })
+        inner.write(|tx| update_in(tx, &inner.keyring, scope, location, update))
     }
 
     fn delete(
@@ -757,19 +1090,7 @@ impl CredentialStore for SqliteStore {
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         let inner = &self.inner;
-        let key = Key::new(scope, location);
-        inner.write(|tx| {
-            let old = get_in(tx, &inner.keyring, key)?
-                .ok_or_else(|| StoreError::not_found(scope, location))?;
-            let (kind, id) = scope_columns(key.scope());
-            tx.prepare_cached(
-                "DELETE FROM registry_credentials \
-                 WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
-            )
-            .and_then(|mut s| s.execute(params![kind, id, key.location()]))
-            .map_err(sqlite_error)?;
-            Ok(Arc::new(old))
-        })
+        inner.write(|tx| delete_in(tx, &inner.keyring, scope, location))
     }
 
     /// One `BEGIN IMMEDIATE` transaction: read the app's rows, delete them
@@ -784,15 +1105,7 @@ impl CredentialStore for SqliteStore {
         let inner = &self.inner;
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
         let sealed = seal(&inner.keyring, &new)?;
-        let replaced = inner.write(|tx| {
-            let mut replaced = take_scope(tx, &inner.keyring, ScopeRef::App(app))?;
-            if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
-                let same = replaced.remove(i);
-                replaced.insert(0, same);
-            }
-            insert(tx, INSERT_NEW, &inner.keyring, &new, &sealed)?;
-            Ok(replaced)
-        })?;
+        let replaced = inner.write(|tx| replace_in(tx, &inner.keyring, app, &new, &sealed))?;
         Ok(AppCredentialReplaced {
             stored: Arc::new(new),
             replaced,
@@ -809,32 +1122,141 @@ impl CredentialStore for SqliteStore {
 
     fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let keyring = &self.inner.keyring;
-        let (kind, id) = scope_columns(scope);
-        self.inner.with_conn(|conn| {
-            let mut stmt = conn.prepare_cached(LIST_SQL).map_err(sqlite_error)?;
-            let mut rows = stmt.query(params![kind, id]).map_err(sqlite_error)?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next().map_err(sqlite_error)? {
-                out.push(Arc::new(read_row(keyring, scope.to_scope(), r, 0)?));
-            }
-            Ok(out)
-        })
+        self.inner.with_conn(|c| list_in(c, keyring, scope))
     }
 
     fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let keyring = &self.inner.keyring;
-        self.inner.with_conn(|conn| {
-            let mut stmt = conn.prepare_cached(LIST_ALL_SQL).map_err(sqlite_error)?;
-            let mut rows = stmt.query([]).map_err(sqlite_error)?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next().map_err(sqlite_error)? {
-                let kind: i64 = r.get(0).map_err(sqlite_error)?;
-                let id: String = r.get(1).map_err(sqlite_error)?;
-                let scope = scope_of(kind_of(kind).map_err(fatal)?, &id).map_err(fatal)?;
-                out.push(Arc::new(read_row(keyring, scope, r, 2)?));
-            }
-            Ok(out)
+        self.inner.with_conn(|c| list_all_in(c, keyring))
+    }
+}
+
+/// Several operations in one transaction on one connection of a
+/// [`SqliteStore`]: what [`SqliteStore::transaction`] and
+/// [`SqliteStore::read_transaction`] hand their closure.
+///
+/// It is a [`CredentialStore`] whose calls all run inside the open
+/// transaction: they see each other's writes, and either all of them take
+/// effect (the closure returned `Ok` and the commit succeeded) or none
+/// does. [`with_connection`](Self::with_connection) lends the transaction's
+/// connection, for tables of the caller's own in the same file (a
+/// directory of organizations, a session), changed in the same
+/// transaction.
+///
+/// In a read transaction every write fails (`PRAGMA query_only`), and
+/// the transaction takes no write lock: writers to the file go on while it
+/// runs, and it reads one snapshot throughout.
+pub struct SqliteTransaction<'s> {
+    // A `Mutex` makes it `Sync`, as the store traits require; calls never
+    // nest, so it is never contended.
+    conn: Mutex<Connection>,
+    keyring: &'s Keyring,
+    read_only: bool,
+}
+
+impl fmt::Debug for SqliteTransaction<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteTransaction")
+            .field("keyring", &self.keyring)
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteTransaction<'_> {
+    /// Runs `f` with the transaction's connection: its statements run
+    /// inside the transaction, and commit or roll back with it.
+    ///
+    /// `f` must not end the transaction (`COMMIT`, `ROLLBACK`): if it does,
+    /// the closure's result is replaced by an error. It must not call this
+    /// transaction's store methods either (they wait for the connection
+    /// `f` holds).
+    pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&conn)
+    }
+
+    /// True for a read transaction, where every write fails.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn on_conn<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Keyring) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_connection(|c| f(c, self.keyring))
+    }
+}
+
+impl CredentialSource for SqliteTransaction<'_> {
+    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        self.on_conn(|c, k| Ok(get_in(c, k, key)?.map(Arc::new)))
+    }
+
+    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+        self.on_conn(|c, k| get_many_in(c, k, keys))
+    }
+
+    fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+        self.on_conn(|c, k| first_match_in(c, k, keys))
+    }
+}
+
+impl CredentialStore for SqliteTransaction<'_> {
+    fn create(
+        &self,
+        credential: RegistryCredential,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let sealed = seal(self.keyring, &credential)?;
+        self.on_conn(|c, k| create_in(c, k, credential, &sealed))
+    }
+
+    fn update(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.on_conn(|c, k| update_in(c, k, scope, location, update))
+    }
+
+    fn delete(
+        &self,
+        scope: ScopeRef<'_>,
+        location: &Location,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.on_conn(|c, k| delete_in(c, k, scope, location))
+    }
+
+    fn replace_app_credential(
+        &self,
+        app: &AppId,
+        location: Location,
+        credential: Credential,
+    ) -> Result<AppCredentialReplaced, StoreError> {
+        let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
+        let sealed = seal(self.keyring, &new)?;
+        let replaced = self.on_conn(|c, k| replace_in(c, k, app, &new, &sealed))?;
+        Ok(AppCredentialReplaced {
+            stored: Arc::new(new),
+            replaced,
         })
+    }
+
+    fn delete_scope(
+        &self,
+        scope: ScopeRef<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.on_conn(|c, k| take_scope(c, k, scope))
+    }
+
+    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.on_conn(|c, k| list_in(c, k, scope))
+    }
+
+    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.on_conn(list_all_in)
     }
 }
 

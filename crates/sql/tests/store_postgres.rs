@@ -20,7 +20,9 @@ use pg_support::{fresh_schema, keyring, runtime, url, url_in, Blocking};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{resolve_all_async, resolve_async};
 use registry_credentials::store::conformance::{cred, loc, org};
-use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore, Key, StoreError};
+use registry_credentials::store::{
+    AsyncCredentialSource, AsyncCredentialStore, Key, StoreError, Unreadable,
+};
 use registry_credentials::{App, Password, Scope, Username};
 use registry_credentials_sql::{EncryptionKey, KeyError, Keyring, OpenError, PostgresStore};
 
@@ -304,8 +306,8 @@ fn wrong_and_missing_keys_and_rotation() {
             .await
             .unwrap_err();
         match &e {
-            StoreError::Backend {
-                retryable: false,
+            StoreError::Unreadable {
+                problem: Unreadable::Key,
                 source,
             } => assert!(matches!(
                 source.downcast_ref::<KeyError>(),
@@ -329,13 +331,13 @@ fn wrong_and_missing_keys_and_rotation() {
 
 fn undecryptable(e: &StoreError) -> bool {
     match e {
-        StoreError::Backend { retryable, source } => {
-            !retryable
-                && matches!(
-                    source.downcast_ref::<KeyError>(),
-                    Some(KeyError::Undecryptable { .. })
-                )
-        }
+        StoreError::Unreadable {
+            problem: Unreadable::Key,
+            source,
+        } => matches!(
+            source.downcast_ref::<KeyError>(),
+            Some(KeyError::Undecryptable { .. })
+        ),
         _ => false,
     }
 }

@@ -13,7 +13,7 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
-use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
+use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError, Unreadable};
 use registry_credentials::{resolve, App, Credential, Password, Scope, Username};
 use registry_credentials_sql::{
     EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteStore,
@@ -215,13 +215,13 @@ fn rotate_moves_every_row_to_the_current_key() {
 
 fn undecryptable(e: &StoreError) -> bool {
     match e {
-        StoreError::Backend { retryable, source } => {
-            !retryable
-                && matches!(
-                    source.downcast_ref::<KeyError>(),
-                    Some(KeyError::Undecryptable { .. })
-                )
-        }
+        StoreError::Unreadable {
+            problem: Unreadable::Key,
+            source,
+        } => matches!(
+            source.downcast_ref::<KeyError>(),
+            Some(KeyError::Undecryptable { .. })
+        ),
         _ => false,
     }
 }
@@ -773,4 +773,226 @@ fn concurrency_threads_and_processes_on_one_file() {
                 .count(),
         "nothing else is stored"
     );
+}
+
+// ---- transactions, opening, files ---------------------------------------
+
+#[test]
+fn transactions_take_effect_whole_or_not_at_all() {
+    let path = temp_dir("transaction").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    // Committed: the credential and a table of the caller's own, together.
+    store
+        .transaction(|tx| -> Result<(), StoreError> {
+            tx.create(cred(Scope::Foundation, "docker.io", "u", "p"))?;
+            tx.with_connection(|c| {
+                c.execute_batch("CREATE TABLE mine (x TEXT); INSERT INTO mine VALUES ('a');")
+            })
+            .map_err(|e| StoreError::Backend {
+                retryable: false,
+                source: Box::new(e),
+            })?;
+            // The transaction sees its own writes.
+            assert_eq!(tx.list_all()?.len(), 1);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.len().unwrap(), 1);
+    // Rolled back: an error after a create and a row of the caller's.
+    let e = store
+        .transaction(|tx| -> Result<(), StoreError> {
+            tx.create(cred(org("o"), "example.com", "u", "p"))?;
+            tx.with_connection(|c| c.execute("INSERT INTO mine VALUES ('b')", []))
+                .unwrap();
+            tx.create(cred(Scope::Foundation, "docker.io", "v", "q"))?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict { .. }), "{e:?}");
+    assert_eq!(store.len().unwrap(), 1);
+    let mine: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM mine", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mine, 1);
+    // A closure that ends the transaction itself gets an error.
+    let e = store
+        .transaction(|tx| -> Result<(), StoreError> {
+            tx.with_connection(|c| c.execute_batch("COMMIT")).unwrap();
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("failed"), "{e}");
+    // The store still works afterwards.
+    assert_eq!(store.list_all().unwrap().len(), 1);
+}
+
+#[test]
+fn read_transactions_refuse_writes_and_never_wait_for_a_writer() {
+    let path = temp_dir("read-transaction").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    store
+        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
+        .unwrap();
+    let e = store
+        .read_transaction(|tx| tx.create(cred(org("o"), "example.com", "u", "p")))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Backend { .. }), "{e:?}");
+    assert_eq!(store.len().unwrap(), 1);
+    // Another connection holds the write lock; a read transaction, and
+    // opening the store, go on at once.
+    let writer = rusqlite::Connection::open(&path).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let other = SqliteStore::open(&path, keyring()).unwrap();
+    let n = other
+        .read_transaction(|tx| tx.list_all().map(|v| v.len()))
+        .unwrap();
+    assert_eq!(n, 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // A write waits for the busy timeout and fails, retryably.
+    let short = SqliteStore::open_with(
+        &path,
+        keyring(),
+        registry_credentials_sql::SqliteOptions::default()
+            .busy_timeout(std::time::Duration::from_millis(100)),
+    )
+    .unwrap();
+    let e = short
+        .transaction(|tx| tx.create(cred(org("o"), "example.com", "u", "p")))
+        .unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+    writer.execute_batch("ROLLBACK").unwrap();
+    // After a read transaction the pooled connection writes again.
+    other
+        .create(cred(org("o"), "example.com", "u", "p"))
+        .unwrap();
+}
+
+#[test]
+fn opening_without_create_never_makes_a_store() {
+    use registry_credentials_sql::SqliteOptions;
+    let dir = temp_dir("no-create");
+    let missing = dir.join("missing.db");
+    let existing = || SqliteOptions::default().create(false);
+    assert!(SqliteStore::open_with(&missing, keyring(), existing()).is_err());
+    assert!(!missing.exists());
+    // An empty file, and another program's database, are not stores.
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let e = SqliteStore::open_with(&empty, keyring(), existing()).unwrap_err();
+    assert!(
+        matches!(e, OpenError::Schema(SchemaError::NotAStore)),
+        "{e:?}"
+    );
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    let foreign = dir.join("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let e = SqliteStore::open_with(&foreign, keyring(), existing()).unwrap_err();
+    assert!(
+        matches!(e, OpenError::Schema(SchemaError::NotAStore)),
+        "{e:?}"
+    );
+    // A store opens.
+    let path = dir.join("store.db");
+    drop(SqliteStore::open(&path, keyring()).unwrap());
+    SqliteStore::open_with(&path, keyring(), existing()).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn r21_files_are_created_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = temp_dir("private").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    store
+        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
+        .unwrap();
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    let mut shm = path.clone().into_os_string();
+    shm.push("-shm");
+    for file in [path.clone(), wal.into(), shm.into()] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+}
+
+/// Several processes opening one new file at once all succeed: the switch
+/// to WAL mode is retried under the busy timeout.
+#[test]
+fn opening_a_new_file_from_several_processes_at_once() {
+    if std::env::var(CHILD_ENV).as_deref() == Ok("open-race") {
+        let store = SqliteStore::open(std::env::var(PATH_ENV).unwrap(), keyring()).unwrap();
+        let w: usize = std::env::var("RC_WORKER").unwrap().parse().unwrap();
+        store
+            .create(cred(
+                Scope::Foundation,
+                &format!("w{w}.example.com"),
+                "u",
+                "p",
+            ))
+            .unwrap();
+        return;
+    }
+    for round in 0..3 {
+        let path = temp_dir(&format!("open-race-{round}")).join("c.db");
+        let procs: Vec<_> = (0..4)
+            .map(|w| {
+                child(
+                    "opening_a_new_file_from_several_processes_at_once",
+                    "open-race",
+                    &path,
+                    &[("RC_WORKER", w.to_string())],
+                )
+            })
+            .collect();
+        for p in procs {
+            let out = p.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "a process failed to open the new file"
+            );
+        }
+        let store = SqliteStore::open(&path, keyring()).unwrap();
+        assert_eq!(store.len().unwrap(), 4);
+    }
+}
+
+/// R13: a row copied to another scope's id (an id that was deleted and
+/// came back, or a forged row) does not decrypt there: the sealed password
+/// binds the scope's kind and id.
+#[test]
+fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
+    let path = temp_dir("copied-row").join("c.db");
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    store
+        .create(cred(org("old-org"), "registry.example.com", "u", "secret"))
+        .unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute(
+        "INSERT INTO registry_credentials \
+         SELECT scope_kind, 'new-org', location, username, key_id, secret \
+         FROM registry_credentials WHERE scope_id = 'old-org'",
+        [],
+    )
+    .unwrap();
+    let new_org = org("new-org");
+    let e = store
+        .get(Key::new(new_org.as_ref(), &loc("registry.example.com")))
+        .unwrap_err();
+    assert!(undecryptable(&e), "{e:?}");
+    let app = App::new("new-org", "s", "a").unwrap();
+    let e = resolve(&store, &app, &"registry.example.com/x/y".parse().unwrap()).unwrap_err();
+    assert!(undecryptable(&e), "{e:?}");
+    // The original still reads.
+    let old_org = org("old-org");
+    let c = store
+        .get(Key::new(old_org.as_ref(), &loc("registry.example.com")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.password().expose(), "secret");
 }

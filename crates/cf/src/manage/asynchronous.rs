@@ -167,6 +167,80 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         Ok(Listing::new(rows))
     }
 
+    /// Deletes the organization `org` with its spaces and apps, and every
+    /// credential stored at any of them (R13): nothing created later can
+    /// inherit them, and the ids are never used again. Admin only.
+    ///
+    /// The credentials go first, then the directory's entries: over a
+    /// store and directory that share a transaction (the `sqlite`
+    /// feature's `SqliteTransaction` and `SqliteDirectory`) the whole
+    /// deletion is one step; otherwise a failure part-way leaves entries
+    /// without some of their credentials, never credentials without their
+    /// entry.
+    ///
+    /// Returns the credentials deleted.
+    ///
+    /// # Errors
+    ///
+    /// [`ManageError::Unknown`], [`ManageError::Permission`],
+    /// [`ManageError::Store`], [`ManageError::Directory`].
+    pub async fn delete_org(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.delete_entry(caller, Scope::Org(org.clone())).await
+    }
+
+    /// Deletes the space `space` with its apps and every credential stored
+    /// at them (R13), as [`delete_org`](Self::delete_org) does. Admin, or
+    /// an Org Manager of its organization.
+    ///
+    /// # Errors
+    ///
+    /// As [`delete_org`](Self::delete_org).
+    pub async fn delete_space(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.delete_entry(caller, Scope::Space(space.clone())).await
+    }
+
+    /// Deletes the app `app` and its credentials (R13), as
+    /// [`delete_org`](Self::delete_org) does. Admin, or a Space Developer
+    /// of its space.
+    ///
+    /// # Errors
+    ///
+    /// As [`delete_org`](Self::delete_org).
+    pub async fn delete_app(
+        &self,
+        caller: &UserId,
+        app: &AppId,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.delete_entry(caller, Scope::App(app.clone())).await
+    }
+
+    async fn delete_entry(
+        &self,
+        caller: &UserId,
+        what: Scope,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        let gate = self.gate();
+        let mut deleted = Vec::new();
+        for scope in gate.deletion(caller, &what)? {
+            deleted.extend(
+                self.store
+                    .delete_scope(scope.as_ref())
+                    .await
+                    .map_err(ManageError::Store)?,
+            );
+        }
+        gate.remove(&what)?;
+        Ok(deleted)
+    }
+
     /// [`Manager::stage`](super::Manager::stage), async.
     ///
     /// # Errors

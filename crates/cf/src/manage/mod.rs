@@ -89,6 +89,12 @@ pub enum Refused {
     SetOrgRole,
     /// Giving a user a role in a space.
     SetSpaceRole,
+    /// Deleting an organization.
+    DeleteOrg,
+    /// Deleting a space.
+    DeleteSpace,
+    /// Deleting an app.
+    DeleteApp,
 }
 
 /// A refusal (R20): the caller's roles do not allow the call. Nothing
@@ -380,6 +386,75 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             &scope,
         )?;
         self.directory.grant_space(user, space, role)?;
+        Ok(())
+    }
+
+    /// The scopes whose credentials deleting `what` deletes, innermost
+    /// first (apps, spaces, then the organization), if `caller` may delete
+    /// it: R13's "at that scope and below it".
+    fn deletion(&self, caller: &UserId, what: &Scope) -> Result<Vec<Scope>, ManageError> {
+        let place = self.place(what)?;
+        let mut scopes = Vec::new();
+        let apps_of = |space: &SpaceId, scopes: &mut Vec<Scope>| -> Result<(), ManageError> {
+            for (app, _) in self.directory.apps_in(space)? {
+                scopes.push(Scope::App(app.id().clone()));
+            }
+            scopes.push(Scope::Space(space.clone()));
+            Ok(())
+        };
+        match &place {
+            Place::Foundation => unreachable!("the foundation is not deleted"),
+            Place::Org(org) => {
+                self.administer(
+                    caller,
+                    DirectoryAction::DeleteOrg(org),
+                    Refused::DeleteOrg,
+                    what,
+                )?;
+                for (space, _) in self.directory.spaces_in(org)? {
+                    apps_of(&space, &mut scopes)?;
+                }
+                scopes.push(what.clone());
+            }
+            Place::Space(org, space) => {
+                self.administer(
+                    caller,
+                    DirectoryAction::DeleteSpace(org),
+                    Refused::DeleteSpace,
+                    what,
+                )?;
+                apps_of(space, &mut scopes)?;
+            }
+            Place::App(app) => {
+                if !access::may_change(&self.roles(caller)?, ScopePath::App(app)) {
+                    let name = self
+                        .directory
+                        .app(app.id())?
+                        .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
+                    let space = Scope::Space(app.space().clone());
+                    return Err(self.refuse(
+                        caller,
+                        Refused::DeleteApp,
+                        what,
+                        format!("delete app `{}`", name.escape_debug()),
+                        format!("in {}", self.directory.describe(&space)?),
+                        access::who_may(Operation::Delete, ScopeKind::App),
+                    ));
+                }
+                scopes.push(what.clone());
+            }
+        }
+        Ok(scopes)
+    }
+
+    /// Removes `what` from the directory once its credentials are gone.
+    fn remove(&self, what: &Scope) -> Result<(), ManageError> {
+        match what {
+            Scope::Foundation => unreachable!("the foundation is not deleted"),
+            Scope::Org(org) => self.directory.remove_org(org)?,
+            Scope::Space(space) => self.directory.remove_space(space)?,
+            Scope::App(app) => self.directory.remove_app(app)?,
+        }
         Ok(())
     }
 

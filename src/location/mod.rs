@@ -4,10 +4,13 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::error::{LocationError, ParseErrorKind};
-use crate::host::{self, Host, HostKind};
-use crate::reference::{MAX_NAME_LEN, MAX_REFERENCE_LEN};
-use crate::{suffix, Reference};
+use crate::host::{suffix, Host, HostKind};
+use crate::reference::scan::{self, At, FirstEnd};
+use crate::reference::{Reference, MAX_NAME_LEN, MAX_REFERENCE_LEN};
+
+mod error;
+
+pub use error::{LocationError, LocationErrorKind};
 
 /// A registry location in normal form: `HOST[:PORT][/COMPONENT]*` (R7).
 ///
@@ -18,7 +21,7 @@ use crate::{suffix, Reference};
 /// `registry.example.com/team` are the same location.
 ///
 /// ```
-/// use registry_credentials::Location;
+/// use registry_credentials::location::Location;
 ///
 /// let loc: Location = "Registry.Example.com:5000/team".parse()?;
 /// assert_eq!(loc.as_str(), "registry.example.com:5000/team");
@@ -28,7 +31,7 @@ use crate::{suffix, Reference};
 ///
 /// let err = "registry.example.com/path/to/repo:5000".parse::<Location>().unwrap_err();
 /// assert_eq!(err.hint(), Some("registry.example.com:5000/path/to/repo"));
-/// # Ok::<(), registry_credentials::LocationError>(())
+/// # Ok::<(), registry_credentials::location::LocationError>(())
 /// ```
 #[derive(Clone)]
 pub struct Location {
@@ -81,7 +84,7 @@ impl Location {
     /// is one of its candidates (R10–R12).
     ///
     /// ```
-    /// use registry_credentials::{Location, Reference};
+    /// use registry_credentials::{location::Location, reference::Reference};
     /// let loc: Location = "example.com".parse()?;
     /// assert!(loc.serves(&"registry.example.com/repo/image".parse()?));
     /// assert!(!loc.serves(&"registry.example.com:5000/repo/image".parse()?));
@@ -158,7 +161,7 @@ impl fmt::Debug for Location {
 
 crate::macros::checked_string_conversions!(Location, LocationError, parse);
 
-fn fail(kind: ParseErrorKind, at: usize) -> LocationError {
+fn fail(kind: impl Into<LocationErrorKind>, at: usize) -> LocationError {
     LocationError::new(kind, at)
 }
 
@@ -172,7 +175,11 @@ fn parse(s: &str) -> Result<Location, LocationError> {
     parse_with(s, true)
 }
 
-/// Parses `s`; with `hints`, works out a corrected input for an error.
+/// Every length a `Location` stores is at most `MAX_NAME_LEN`.
+const _: () = assert!(MAX_NAME_LEN <= u16::MAX as usize);
+
+/// Parses `s` with the scanner references use; with `hints`, works out a
+/// corrected input for an error.
 ///
 /// A hint is offered only when it is itself a valid location, which takes
 /// one more parse, without hints: so a refusal costs at most two linear
@@ -189,25 +196,27 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         }
     };
     if s.is_empty() {
-        return Err(fail(ParseErrorKind::Empty, 0));
+        return Err(fail(LocationErrorKind::Empty, 0));
     }
     if s.len() > MAX_REFERENCE_LEN {
-        let kind = ParseErrorKind::TooLong {
+        let kind = LocationErrorKind::TooLong {
             len: s.len(),
             max: MAX_REFERENCE_LEN,
         };
         return Err(fail(kind, MAX_REFERENCE_LEN));
     }
-    if let Some((_, rest)) = host::strip_scheme(s) {
-        let e = fail(ParseErrorKind::Scheme, 0);
+    let x = scan::scan(s);
+    if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
+        let e = fail(LocationErrorKind::Scheme, 0);
+        let rest = &s[i + 3..];
         return Err(if rest.contains('@') {
             e
         } else {
             hinted(e, rest)
         });
     }
-    if let Err((kind, at)) = host::check_characters(s) {
-        let e = fail(kind, at);
+    if let Some((fault, at)) = x.bad_byte {
+        let e = fail(fault, at);
         let trimmed = s.trim();
         return Err(if trimmed.len() < s.len() && !trimmed.contains('@') {
             hinted(e, trimmed)
@@ -215,9 +224,9 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
             e
         });
     }
-    if let Some(at) = s.find('@') {
-        let after_path = s.find('/').is_some_and(|sl| sl < at);
-        if after_path || crate::reference::check_digest(&s[at + 1..], at + 1).is_ok() {
+    if let Some(at) = x.at_sign {
+        let after_path = x.first_ends == FirstEnd::Slash;
+        if after_path || x.digest_fault.is_none() {
             // `@` after the path, or a digest after the host: leave it out,
             // and a tag before it too.
             let before = &s[..at];
@@ -225,46 +234,39 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
                 Some(sl) => before[sl..].find(':').map_or(before, |c| &before[..sl + c]),
                 None => before,
             };
-            return Err(hinted(fail(ParseErrorKind::LocationDigest, at), fixed));
+            return Err(hinted(fail(LocationErrorKind::Digest, at), fixed));
         }
         // Never echo what stands before `@`: it may hold a password.
         let after = &s[s.rfind('@').map_or(at, |i| i) + 1..];
-        return Err(hinted(fail(ParseErrorKind::UserInfo, 0), after));
+        return Err(hinted(fail(LocationErrorKind::UserInfo, 0), after));
     }
 
-    let (hostport, path) = match s.find('/') {
-        Some(i) => (&s[..i], Some((&s[i + 1..], i + 1))),
-        None => (s, None),
-    };
-    if let Some((path, path_at)) = path {
-        if let Some(c) = path.find(':') {
-            let (before, after) = (&path[..c], &path[c + 1..]);
-            let at = path_at + c;
-            let has_port = match hostport.strip_prefix('[') {
-                Some(v6) => v6.split_once(']').is_some_and(|(_, p)| p.contains(':')),
-                None => hostport.contains(':'),
-            };
-            if !after.is_empty() && after.bytes().all(|b| b.is_ascii_digit()) && !has_port {
-                let fixed = format!("{hostport}:{after}/{before}");
-                return Err(hinted(fail(ParseErrorKind::PortAfterPath, at), &fixed));
-            }
-            return Err(hinted(fail(ParseErrorKind::LocationTag, at), &s[..at]));
+    let hostport = &s[..x.first.end];
+    let path = (x.first_ends == FirstEnd::Slash).then(|| (&s[x.first.end + 1..], x.first.end + 1));
+    if let (Some(at), Some((path, path_at))) = (x.path_colon, path) {
+        let c = at - path_at;
+        let (before, after) = (&path[..c], &path[c + 1..]);
+        if !after.is_empty() && after.bytes().all(|b| b.is_ascii_digit()) && x.first.colon.is_none()
+        {
+            let fixed = format!("{hostport}:{after}/{before}");
+            return Err(hinted(fail(LocationErrorKind::PortAfterPath, at), &fixed));
         }
+        return Err(hinted(fail(LocationErrorKind::Tag, at), &s[..at]));
     }
-    let hp = host::parse_host_port(hostport, 0).map_err(|(k, at)| fail(k, at))?;
+    let hp = scan::host_port(s, &x.first).map_err(|(f, at): At| fail(f, at))?;
 
     let mut text = String::with_capacity(s.len());
     let _ = hp.write_normalized(&mut text);
     let host_len = hp.normalized_host_len();
     let registry_len = text.len();
     if hp.kind() == HostKind::Domain && suffix::is_public_suffix(&text[..host_len]) {
-        return Err(fail(ParseErrorKind::PublicSuffix, 0));
+        return Err(fail(LocationErrorKind::PublicSuffix, 0));
     }
-    if let Some((path, path_at)) = path {
-        if let Err((kind, at)) = check_location_path(path, path_at) {
-            let e = fail(kind.clone(), at);
-            return Err(match kind {
-                ParseErrorKind::EmptyComponent => {
+    if let Some((path, _)) = path {
+        if let Some((fault, at)) = x.path_fault {
+            let e = fail(fault, at);
+            return Err(match e.kind() {
+                LocationErrorKind::EmptyComponent => {
                     let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
                     if parts.is_empty() {
                         hinted(e, hostport)
@@ -272,7 +274,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
                         hinted(e, &format!("{hostport}/{}", parts.join("/")))
                     }
                 }
-                ParseErrorKind::Uppercase => {
+                LocationErrorKind::Uppercase => {
                     hinted(e, &format!("{hostport}/{}", path.to_ascii_lowercase()))
                 }
                 _ => e,
@@ -282,27 +284,16 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         text.push_str(path);
     }
     if text.len() > MAX_NAME_LEN {
-        return Err(fail(ParseErrorKind::NameTooLong { len: text.len() }, 0));
+        return Err(fail(LocationErrorKind::NameTooLong { len: text.len() }, 0));
     }
+    let short = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
     Ok(Location {
         text: text.into_boxed_str(),
-        host_len: host_len as u16,
-        registry_len: registry_len as u16,
+        host_len: short(host_len),
+        registry_len: short(registry_len),
         port: hp.port,
         kind: hp.kind(),
     })
-}
-
-fn check_location_path(path: &str, at: usize) -> Result<(), host::Fault> {
-    if path.is_empty() {
-        return Err((ParseErrorKind::EmptyComponent, at));
-    }
-    let mut offset = at;
-    for c in path.split('/') {
-        host::check_component(c, offset)?;
-        offset += c.len() + 1;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -339,48 +330,48 @@ mod tests {
     #[test]
     fn r8_rejections_show_the_fix() {
         let e = err("https://registry.example.com");
-        assert_eq!(e.kind(), &ParseErrorKind::Scheme);
+        assert_eq!(e.kind(), &LocationErrorKind::Scheme);
         assert_eq!(e.hint(), Some("registry.example.com"));
         assert!(e.to_string().contains("leave out the protocol"));
 
         let e = err("registry.example.com/path/to/repo:5000");
-        assert_eq!(e.kind(), &ParseErrorKind::PortAfterPath);
+        assert_eq!(e.kind(), &LocationErrorKind::PortAfterPath);
         assert_eq!(e.hint(), Some("registry.example.com:5000/path/to/repo"));
 
         let e = err("user:hunter2@registry.example.com");
-        assert_eq!(e.kind(), &ParseErrorKind::UserInfo);
+        assert_eq!(e.kind(), &LocationErrorKind::UserInfo);
         assert_eq!(e.hint(), Some("registry.example.com"));
         assert!(!e.to_string().contains("hunter2"));
 
         let e = err("registry.example.com/repo:v1");
-        assert_eq!(e.kind(), &ParseErrorKind::LocationTag);
+        assert_eq!(e.kind(), &LocationErrorKind::Tag);
         assert_eq!(e.hint(), Some("registry.example.com/repo"));
 
         let sha = "0123456789abcdef".repeat(4);
         let e = err(&format!("registry.example.com/repo@sha256:{sha}"));
-        assert_eq!(e.kind(), &ParseErrorKind::LocationDigest);
+        assert_eq!(e.kind(), &LocationErrorKind::Digest);
         assert_eq!(e.hint(), Some("registry.example.com/repo"));
 
         let e = err("registry.example.com/");
-        assert_eq!(e.kind(), &ParseErrorKind::EmptyComponent);
+        assert_eq!(e.kind(), &LocationErrorKind::EmptyComponent);
         assert_eq!(e.hint(), Some("registry.example.com"));
         assert_eq!(err("a.com//b").hint(), Some("a.com/b"));
         assert_eq!(err(" a.com").hint(), Some("a.com"));
-        assert_eq!(err("").kind(), &ParseErrorKind::Empty);
+        assert_eq!(err("").kind(), &LocationErrorKind::Empty);
         assert_eq!(err("a.com/Team").hint(), Some("a.com/team"));
-        assert_eq!(err("a.com.").kind(), &ParseErrorKind::TrailingDot);
+        assert_eq!(err("a.com.").kind(), &LocationErrorKind::TrailingDot);
         assert_eq!(err("[::1]/x:5000").hint(), Some("[::1]:5000/x"));
         let e = err("registry.example.com/repo@latest");
-        assert_eq!(e.kind(), &ParseErrorKind::LocationDigest);
+        assert_eq!(e.kind(), &LocationErrorKind::Digest);
         assert_eq!(e.hint(), Some("registry.example.com/repo"));
         let e = err(&format!("a.com@sha256:{sha}"));
         assert_eq!(
             (e.kind(), e.hint()),
-            (&ParseErrorKind::LocationDigest, Some("a.com"))
+            (&LocationErrorKind::Digest, Some("a.com"))
         );
         let e = err(&format!("a.com/repo:v1@sha256:{sha}"));
         assert_eq!(e.hint(), Some("a.com/repo"));
-        assert_eq!(err("[::1]:80/x:5000").kind(), &ParseErrorKind::LocationTag);
+        assert_eq!(err("[::1]:80/x:5000").kind(), &LocationErrorKind::Tag);
     }
 
     /// Parses `s` and counts the passes it took.
@@ -420,9 +411,72 @@ mod tests {
     #[cfg(feature = "psl")]
     fn r9_public_suffixes_are_refused() {
         for s in ["com", "co.uk", "github.io", "CO.UK/x"] {
-            assert_eq!(err(s).kind(), &ParseErrorKind::PublicSuffix, "{s}");
+            assert_eq!(err(s).kind(), &LocationErrorKind::PublicSuffix, "{s}");
         }
         assert!(Location::parse("example.co.uk").is_ok());
         assert!(Location::parse("user.github.io").is_ok());
+    }
+
+    #[test]
+    #[cfg(feature = "psl")]
+    fn r9_wildcard_roots_are_refused_as_locations() {
+        for s in [
+            "ck",
+            "kawasaki.jp",
+            "example.ck",
+            "foo.kawasaki.jp",
+            "CK/team",
+        ] {
+            assert_eq!(err(s).kind(), &LocationErrorKind::PublicSuffix, "{s}");
+        }
+        for s in [
+            "city.kawasaki.jp",
+            "www.ck",
+            "registry.example.ck",
+            "example.com",
+        ] {
+            assert!(Location::parse(s).is_ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn r5_location_host_ending_in_number_must_be_dotted_quad() {
+        for s in [
+            "999",
+            "0.1",
+            "3.999",
+            "010.0.0.1",
+            "0x7f.0.0.1/a",
+            "1.2.3.999:5000",
+            "1.2.3",
+            "0x",
+        ] {
+            assert_eq!(err(s).kind(), &LocationErrorKind::InvalidIpv4, "{s}");
+        }
+        assert_eq!(norm("10.0.0.1/team"), "10.0.0.1/team");
+        assert_eq!(
+            Location::parse("10.0.0.1").unwrap().host(),
+            Host::Ipv4([10, 0, 0, 1].into())
+        );
+    }
+
+    #[test]
+    fn r7_normal_form_at_most_255_characters() {
+        let at = format!("example.com/{}", "a".repeat(MAX_NAME_LEN - 12));
+        assert_eq!(norm(&at).len(), MAX_NAME_LEN);
+        let over = format!("{at}a");
+        assert_eq!(
+            err(&over).kind(),
+            &LocationErrorKind::NameTooLong { len: 256 }
+        );
+        // The normal form counts, not the input: an alias shrinks.
+        let alias = format!("registry.hub.docker.com/{}", "a".repeat(MAX_NAME_LEN - 10));
+        assert_eq!(norm(&alias).len(), MAX_NAME_LEN);
+    }
+
+    #[test]
+    fn r4_r7_aliases_are_rewritten_only_without_a_port() {
+        assert_eq!(norm("index.docker.io:443/x"), "index.docker.io:443/x");
+        assert_eq!(norm("Index.Docker.io/x"), "docker.io/x");
     }
 }

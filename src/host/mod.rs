@@ -1,0 +1,327 @@
+//! Registry hosts: their normal form (R4), the host and port grammar that
+//! references and locations share (R5), the Docker Hub aliases, and public
+//! suffixes (R9, R11).
+
+use std::fmt::{self, Write};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub(crate) mod suffix;
+
+/// The registry that references without a host name (R3).
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// Host names that are the same registry as [`DOCKER_HUB`] and are rewritten
+/// to it (R4).
+pub const DOCKER_HUB_ALIASES: [&str; 3] = [
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+];
+
+/// A registry host in normal form, as a reference or location holds it.
+///
+/// ```
+/// use registry_credentials::host::Host;
+/// use registry_credentials::location::Location;
+/// let loc: Location = "[2001:DB8:0:0::1]:5000/team".parse()?;
+/// assert_eq!(loc.host(), Host::Ipv6("2001:db8::1".parse()?));
+/// assert_eq!(loc.host().to_string(), "[2001:db8::1]");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Host<'a> {
+    /// A DNS name, lowercase.
+    Domain(&'a str),
+    /// An IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address (written in brackets).
+    Ipv6(Ipv6Addr),
+}
+
+impl<'a> Host<'a> {
+    /// Reads a host from its normal form (`text` is already validated).
+    pub(crate) fn from_normalized(text: &'a str, kind: HostKind) -> Self {
+        match kind {
+            HostKind::Domain => Host::Domain(text),
+            HostKind::Ipv4 => text.parse().map(Host::Ipv4).unwrap_or(Host::Domain(text)),
+            HostKind::Ipv6 => text
+                .get(1..text.len().saturating_sub(1))
+                .and_then(|t| t.parse().ok())
+                .map(Host::Ipv6)
+                .unwrap_or(Host::Domain(text)),
+        }
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => {
+                f.write_char('[')?;
+                write_ipv6(f, a)?;
+                f.write_char(']')
+            }
+        }
+    }
+}
+
+/// Which of the three forms a host has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum HostKind {
+    Domain,
+    Ipv4,
+    Ipv6,
+}
+
+/// A host and port as written, checked; it knows its normal form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HostPort<'a> {
+    /// The host as written (brackets included for IPv6).
+    pub(crate) written: &'a str,
+    pub(crate) kind: HostKind,
+    /// The IPv6 address, for writing its canonical form.
+    pub(crate) ipv6: Option<Ipv6Addr>,
+    /// True when the host is one of the Docker Hub aliases (and has no port).
+    pub(crate) alias: bool,
+    /// True when the host has an uppercase letter.
+    pub(crate) upper: bool,
+    pub(crate) port: Option<u16>,
+    /// The port's digits as written.
+    pub(crate) port_written: Option<&'a str>,
+}
+
+/// The decimal length of a port number.
+fn port_len(p: u16) -> usize {
+    match p {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => 5,
+    }
+}
+
+impl HostPort<'_> {
+    pub(crate) fn kind(&self) -> HostKind {
+        self.kind
+    }
+
+    /// Length of the normalized host, without the port.
+    pub(crate) fn normalized_host_len(&self) -> usize {
+        match (self.kind, self.alias) {
+            (_, true) => DOCKER_HUB.len(),
+            (HostKind::Ipv6, _) => {
+                let mut n = Counter(0);
+                let _ = write_ipv6(&mut n, &self.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED));
+                n.0 + 2
+            }
+            _ => self.written.len(),
+        }
+    }
+
+    /// Length of the normalized `host[:port]`.
+    pub(crate) fn normalized_len(&self) -> usize {
+        self.normalized_host_len() + self.port.map_or(0, |p| 1 + port_len(p))
+    }
+
+    /// True when the normal form is exactly what was written.
+    pub(crate) fn is_normal_as_written(&self) -> bool {
+        let host_ok = match self.kind {
+            HostKind::Ipv6 => {
+                self.normalized_host_len() == self.written.len() && {
+                    let mut same = SameAs::new(&self.written[1..self.written.len() - 1]);
+                    let _ = write_ipv6(&mut same, &self.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED));
+                    same.finish()
+                }
+            }
+            _ => !self.alias && !self.upper,
+        };
+        let port_ok = match (self.port, self.port_written) {
+            (Some(p), Some(w)) => w.len() == port_len(p),
+            _ => true,
+        };
+        host_ok && port_ok
+    }
+
+    /// True when the normalized host is `docker.io` with no port.
+    pub(crate) fn is_docker_hub(&self) -> bool {
+        self.port.is_none()
+            && (self.alias
+                || (self.kind == HostKind::Domain && self.written.eq_ignore_ascii_case(DOCKER_HUB)))
+    }
+
+    /// Writes the normalized `host[:port]`.
+    pub(crate) fn write_normalized<W: Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        if self.alias {
+            out.write_str(DOCKER_HUB)?;
+        } else {
+            match self.kind {
+                HostKind::Ipv6 => {
+                    out.write_char('[')?;
+                    write_ipv6(out, &self.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED))?;
+                    out.write_char(']')?;
+                }
+                _ => {
+                    for c in self.written.chars() {
+                        out.write_char(c.to_ascii_lowercase())?;
+                    }
+                }
+            }
+        }
+        if let Some(p) = self.port {
+            write!(out, ":{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts what is written.
+struct Counter(usize);
+
+impl Write for Counter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// Compares what is written with a given string.
+struct SameAs<'a> {
+    rest: &'a str,
+    same: bool,
+}
+
+impl<'a> SameAs<'a> {
+    fn new(s: &'a str) -> Self {
+        SameAs {
+            rest: s,
+            same: true,
+        }
+    }
+    fn finish(self) -> bool {
+        self.same && self.rest.is_empty()
+    }
+}
+
+impl Write for SameAs<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self.rest.strip_prefix(s) {
+            Some(r) => self.rest = r,
+            None => {
+                self.same = false;
+                self.rest = "";
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes an IPv6 address in the form of RFC 5952: lowercase hex without
+/// leading zeros, the longest run of two or more zero groups (the first of
+/// equal runs) written `::`, and never a dotted quad (which `Ipv6Addr`'s own
+/// `Display` uses for IPv4-mapped addresses).
+pub(crate) fn write_ipv6<W: Write + ?Sized>(out: &mut W, addr: &Ipv6Addr) -> fmt::Result {
+    let g = addr.segments();
+    let (mut best_start, mut best_len) = (0usize, 0usize);
+    let mut i = 0;
+    while i < 8 {
+        if g[i] == 0 {
+            let start = i;
+            while i < 8 && g[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                best_start = start;
+                best_len = i - start;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if best_len < 2 {
+        best_len = 0;
+    }
+    let mut i = 0;
+    while i < 8 {
+        if best_len > 0 && i == best_start {
+            out.write_str("::")?;
+            i += best_len;
+            continue;
+        }
+        if i > 0 && !(best_len > 0 && i == best_start + best_len) {
+            out.write_char(':')?;
+        }
+        write!(out, "{:x}", g[i])?;
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The first `needle` in `s`. For the short strings parsed here a plain byte
+/// loop is several times cheaper than `str::find`'s searcher set-up.
+#[inline]
+pub(crate) fn find_byte(s: &str, needle: u8) -> Option<usize> {
+    s.bytes().position(|b| b == needle)
+}
+
+/// The last `needle` in `s`; see [`find_byte`].
+#[inline]
+pub(crate) fn rfind_byte(s: &str, needle: u8) -> Option<usize> {
+    s.bytes().rposition(|b| b == needle)
+}
+
+/// R5, after the WHATWG URL standard's "ends in a number": the last label
+/// is all decimal digits, or `0x`/`0X` followed by hex digits (none
+/// included, as there: `0x` is the number 0). Resolvers (`inet_aton`)
+/// read such a name as an address.
+pub(crate) fn ends_in_a_number(last_label: &str) -> bool {
+    let b = last_label.as_bytes();
+    match b {
+        [] => false,
+        [b'0', b'x' | b'X', hex @ ..] => hex.iter().all(u8::is_ascii_hexdigit),
+        digits => digits.iter().all(u8::is_ascii_digit),
+    }
+}
+
+/// R5: four decimal numbers 0–255, dot-separated, without leading zeros.
+pub(crate) fn is_dotted_quad(host: &str) -> bool {
+    let mut parts = 0;
+    for part in host.split('.') {
+        parts += 1;
+        let b = part.as_bytes();
+        let number = !b.is_empty()
+            && b.len() <= 3
+            && b.iter().all(u8::is_ascii_digit)
+            && (b.len() == 1 || b[0] != b'0');
+        if !number || part.parse::<u16>().map_or(true, |n| n > 255) {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canonical(s: &str) -> String {
+        let mut out = String::new();
+        write_ipv6(&mut out, &s.parse().unwrap()).unwrap();
+        out
+    }
+
+    #[test]
+    fn r4_ipv6_canonical_form_rfc5952() {
+        assert_eq!(canonical("2001:db8:0:0:0:0:0:2"), "2001:db8::2");
+        assert_eq!(canonical("0:0:0:0:0:0:0:1"), "::1");
+        assert_eq!(canonical("::"), "::");
+        assert_eq!(canonical("2001:DB8:0:0:1:0:0:1"), "2001:db8::1:0:0:1");
+        assert_eq!(canonical("2001:db8:0:1:1:1:1:1"), "2001:db8:0:1:1:1:1:1");
+        assert_eq!(canonical("1:0:0:0:0:0:0:0"), "1::");
+        // Never a dotted quad, even for IPv4-mapped addresses.
+        assert_eq!(canonical("::ffff:102:304"), "::ffff:102:304");
+        assert_eq!(canonical("00ab:0:0:0:0:0:0:0"), "ab::");
+    }
+}

@@ -1,0 +1,150 @@
+//! Public suffixes (R9, R11), from the `psl` crate when the `psl` feature is
+//! on. Without it, only the list's default rule applies: the last label alone
+//! is a suffix, and single-label names are never refused.
+
+/// True when `host` (a lowercase DNS name) is itself a suffix named by the
+/// Public Suffix List, in its ICANN or private section, or the root of one
+/// of its wildcard rules (R9).
+#[cfg(feature = "psl")]
+pub(crate) fn is_public_suffix(host: &str) -> bool {
+    let listed = match psl::suffix(host.as_bytes()) {
+        Some(s) => s.is_known() && s.as_bytes().len() == host.len(),
+        None => false,
+    };
+    listed || is_wildcard_root(host)
+}
+
+/// True when `host` is the root of a wildcard rule (`ck` of `*.ck`,
+/// `kawasaki.jp` of `*.kawasaki.jp`), so that every name one label below it
+/// is a public suffix (R9).
+///
+/// The `psl` crate answers for whole names only, so this asks about a name
+/// one label below `host`: when the list's suffix of `-.host` is that whole
+/// name, a rule matched the new label, and only a wildcard can match a label
+/// nobody registers (`-` is not a valid DNS label, so no explicit rule names
+/// it). An exception rule (`!city.kawasaki.jp`) makes the suffix of
+/// `-.city.kawasaki.jp` `kawasaki.jp`, and a plain private rule such as
+/// `github.io` makes the suffix of `-.github.io` `github.io`: neither is a
+/// root.
+#[cfg(feature = "psl")]
+fn is_wildcard_root(host: &str) -> bool {
+    const PROBE: &[u8] = b"-.";
+    // No normalized name is longer than 255 characters (R1, R7), so no
+    // host is.
+    const MAX_HOST_LEN: usize = 255;
+    let mut below = [0u8; PROBE.len() + MAX_HOST_LEN];
+    let Some(room) = below.get_mut(PROBE.len()..PROBE.len() + host.len()) else {
+        return false; // longer than any host a reference or location holds
+    };
+    room.copy_from_slice(host.as_bytes());
+    below[..PROBE.len()].copy_from_slice(PROBE);
+    let name = &below[..PROBE.len() + host.len()];
+    match psl::suffix(name) {
+        Some(s) => s.is_known() && s.as_bytes().len() == name.len(),
+        None => false,
+    }
+}
+
+/// Without the `psl` feature no host is known to be a public suffix.
+#[cfg(not(feature = "psl"))]
+pub(crate) fn is_public_suffix(_host: &str) -> bool {
+    false
+}
+
+/// Where the registrable domain of `host` (a lowercase DNS name) starts: the
+/// byte offset of its first label, or `None` when the host has no
+/// registrable domain (it is a suffix itself, or a single label).
+#[cfg(feature = "psl")]
+pub(crate) fn registrable_start(host: &str) -> Option<usize> {
+    let d = psl::domain(host.as_bytes())?;
+    let start = host.len() - d.as_bytes().len();
+    // The list's own answer never names a wildcard root (its suffix would
+    // be one label longer); the check keeps R11 from climbing to one
+    // whatever the list's snapshot says.
+    let root = host.get(start..).is_none_or(is_wildcard_root);
+    (!root).then_some(start)
+}
+
+/// The default rule: the registrable domain is the last two labels.
+#[cfg(not(feature = "psl"))]
+pub(crate) fn registrable_start(host: &str) -> Option<usize> {
+    let last_dot = host.rfind('.')?;
+    Some(host[..last_dot].rfind('.').map_or(0, |i| i + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(feature = "psl")]
+    fn r9_known_suffixes() {
+        for s in ["com", "co.uk", "github.io", "uk"] {
+            assert!(is_public_suffix(s), "{s}");
+        }
+        for s in [
+            "example.com",
+            "localhost",
+            "registry",
+            "example.co.uk",
+            "corp.internal",
+        ] {
+            assert!(!is_public_suffix(s), "{s}");
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "psl")]
+    fn r11_registrable_domains() {
+        assert_eq!(registrable_start("registry.example.com"), Some(9));
+        assert_eq!(registrable_start("example.com"), Some(0));
+        assert_eq!(registrable_start("a.b.example.co.uk"), Some(4));
+        assert_eq!(registrable_start("a.b.corp"), Some(2));
+        assert_eq!(registrable_start("co.uk"), None);
+        assert_eq!(registrable_start("user.github.io"), Some(0));
+    }
+
+    #[test]
+    #[cfg(feature = "psl")]
+    fn r9_wildcard_roots_are_public_suffixes() {
+        // `*.ck` with the exception `!www.ck`; `*.kawasaki.jp` with
+        // `!city.kawasaki.jp`.
+        for s in ["ck", "kawasaki.jp", "example.ck", "foo.kawasaki.jp"] {
+            assert!(is_public_suffix(s), "{s}");
+        }
+        assert!(is_wildcard_root("ck"));
+        assert!(is_wildcard_root("kawasaki.jp"));
+        // Exceptions are registrable; plain rules have no wildcard below.
+        for s in [
+            "city.kawasaki.jp",
+            "www.ck",
+            "example.com",
+            "localhost",
+            "registry.example.ck",
+        ] {
+            assert!(!is_public_suffix(s), "{s}");
+        }
+        for s in [
+            "co.uk",
+            "github.io",
+            "com",
+            "example.com",
+            "www.ck",
+            "city.kawasaki.jp",
+        ] {
+            assert!(!is_wildcard_root(s), "{s}");
+        }
+        assert!(!is_wildcard_root(&"a".repeat(400)));
+    }
+
+    #[test]
+    #[cfg(feature = "psl")]
+    fn r11_registrable_domain_is_never_a_wildcard_root() {
+        assert_eq!(registrable_start("a.b.example.ck"), Some(2));
+        assert_eq!(registrable_start("a.www.ck"), Some(2));
+        assert_eq!(registrable_start("a.b.city.kawasaki.jp"), Some(4));
+        assert_eq!(registrable_start("a.b.kawasaki.jp"), Some(0));
+        assert_eq!(registrable_start("kawasaki.jp"), None);
+        assert_eq!(registrable_start("ck"), None);
+    }
+}

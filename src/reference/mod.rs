@@ -1,0 +1,676 @@
+//! Image references: `[HOST[:PORT]/]PATH[:TAG][@DIGEST]` (R1–R6).
+
+use std::fmt::{self, Write};
+use std::hash::{Hash, Hasher};
+
+use arrayvec::ArrayString;
+
+use crate::candidates::Candidates;
+use crate::host::{Host, HostKind, HostPort, DOCKER_HUB};
+
+pub(crate) mod error;
+pub(crate) mod scan;
+
+pub use error::{ReferenceError, ReferenceErrorKind};
+use scan::{At, FirstEnd, Scanned};
+
+/// The longest input [`Reference`] reads; longer input is refused before any
+/// other work. A valid reference is at most 255 characters of name, 129 of
+/// tag and a digest (135 for sha512); the rest leaves room for aliases and
+/// long digests of other algorithms.
+pub const MAX_REFERENCE_LEN: usize = 1024;
+
+/// The longest normalized name (`host[:port]/path`) (R1).
+pub const MAX_NAME_LEN: usize = 255;
+
+/// The longest tag (R1).
+pub const MAX_TAG_LEN: usize = 128;
+
+/// The longest digest (`algorithm:hex`) accepted: what [`MAX_REFERENCE_LEN`]
+/// leaves after the longest name and tag, so that the normalized form
+/// `name[:tag][@digest]` of every accepted reference is itself accepted
+/// (a `sha512` digest is 135 characters).
+pub const MAX_DIGEST_LEN: usize = MAX_REFERENCE_LEN - MAX_NAME_LEN - 1 - MAX_TAG_LEN - 1;
+
+/// Up to this many bytes (the input, plus its normalized name where that is
+/// not a slice of the input) are held inline, without a heap allocation.
+const INLINE: usize = 128;
+
+#[derive(Clone)]
+enum Text {
+    Inline(ArrayString<INLINE>),
+    Heap(Box<str>),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Inline(s) => s.as_str(),
+            Text::Heap(s) => s,
+        }
+    }
+}
+
+/// A parsed image reference (R1–R6).
+///
+/// It keeps what was written (its [`Display`](fmt::Display) and
+/// [`as_str`](Self::as_str) give the input back, so printing and parsing
+/// again yields an equal reference) apart from the normalized name, in which
+/// the host is lowercased, Docker Hub aliases become `docker.io`, and the
+/// defaults of R3 are filled in.
+///
+/// Two references are equal when their normalized names, tags and digests
+/// are: `nginx` equals `docker.io/library/nginx`. Tag and digest are kept
+/// but play no part in choosing a credential.
+///
+/// Parsing does not allocate for inputs of up to 128 bytes (109 when the
+/// normalized name differs from what was written), and never panics.
+///
+/// ```
+/// use registry_credentials::reference::Reference;
+///
+/// let r: Reference = "Registry.Example.com:5000/team/app:1.2".parse()?;
+/// assert_eq!(r.name(), "registry.example.com:5000/team/app");
+/// assert_eq!(r.registry(), "registry.example.com:5000");
+/// assert_eq!(r.port(), Some(5000));
+/// assert_eq!(r.path(), "team/app");
+/// assert_eq!(r.image_name(), "app");
+/// assert_eq!(r.tag(), Some("1.2"));
+/// assert_eq!(r.to_string(), "Registry.Example.com:5000/team/app:1.2");
+///
+/// let hub: Reference = "nginx".parse()?;
+/// assert_eq!(hub.name(), "docker.io/library/nginx");
+/// assert!(!hub.has_host());
+/// assert_eq!(hub.tag(), None); // no `latest` nobody wrote
+/// # Ok::<(), registry_credentials::reference::ReferenceError>(())
+/// ```
+#[derive(Clone)]
+pub struct Reference {
+    text: Text,
+    written_len: u16,
+    name_start: u16,
+    name_len: u16,
+    /// Length of the normalized host (no port) at the start of the name.
+    host_len: u16,
+    /// Length of the normalized `host[:port]` at the start of the name.
+    registry_len: u16,
+    port: Option<u16>,
+    host_kind: HostKind,
+    tag: Option<(u16, u16)>,
+    digest: Option<(u16, u16)>,
+    host_written: bool,
+}
+
+impl Reference {
+    /// Parses an image reference.
+    ///
+    /// # Errors
+    ///
+    /// A [`ReferenceError`] naming what is wrong and where, for anything
+    /// outside the grammar of R1–R6.
+    pub fn parse(input: &str) -> Result<Self, ReferenceError> {
+        parse(input)
+    }
+
+    /// The reference as it was written.
+    pub fn as_str(&self) -> &str {
+        &self.text.as_str()[..usize::from(self.written_len)]
+    }
+
+    /// The normalized name: `host[:port]/path`, with no tag or digest.
+    pub fn name(&self) -> &str {
+        let start = usize::from(self.name_start);
+        &self.text.as_str()[start..start + usize::from(self.name_len)]
+    }
+
+    /// The normalized host (without port).
+    pub fn host(&self) -> Host<'_> {
+        Host::from_normalized(&self.name()[..usize::from(self.host_len)], self.host_kind)
+    }
+
+    /// The normalized registry, `host[:port]`: the least specific location
+    /// that is not a parent domain.
+    pub fn registry(&self) -> &str {
+        &self.name()[..usize::from(self.registry_len)]
+    }
+
+    /// The port, if one was written.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// The normalized path: every component after the host, with the image
+    /// name last (`library/nginx`).
+    pub fn path(&self) -> &str {
+        &self.name()[usize::from(self.registry_len) + 1..]
+    }
+
+    /// The image name: the last path component.
+    pub fn image_name(&self) -> &str {
+        let path = self.path();
+        path.rfind('/').map_or(path, |i| &path[i + 1..])
+    }
+
+    /// The tag, if one was written (no `latest` is assumed).
+    pub fn tag(&self) -> Option<&str> {
+        self.tag
+            .map(|(s, e)| &self.as_str()[usize::from(s)..usize::from(e)])
+    }
+
+    /// The digest (`algorithm:hex`), if one was written.
+    pub fn digest(&self) -> Option<&str> {
+        self.digest
+            .map(|(s, e)| &self.as_str()[usize::from(s)..usize::from(e)])
+    }
+
+    /// True when the input named a host; false when `docker.io` was assumed.
+    pub fn has_host(&self) -> bool {
+        self.host_written
+    }
+
+    /// True when the image is on Docker Hub (`docker.io`, after aliases).
+    pub fn is_docker_hub(&self) -> bool {
+        self.registry() == DOCKER_HUB
+    }
+
+    /// The candidate locations for this reference, most specific first
+    /// (R10–R12). Allocates nothing.
+    ///
+    /// ```
+    /// use registry_credentials::reference::Reference;
+    /// let r: Reference = "registry.example.com/repo/image:tag".parse()?;
+    /// let c: Vec<&str> = r.candidates().map(|c| c.as_str()).collect();
+    /// assert_eq!(c, ["registry.example.com/repo", "registry.example.com", "example.com"]);
+    /// # Ok::<(), registry_credentials::reference::ReferenceError>(())
+    /// ```
+    pub fn candidates(&self) -> Candidates<'_> {
+        Candidates::new(
+            self.name(),
+            usize::from(self.host_len),
+            usize::from(self.registry_len),
+            self.host_kind,
+        )
+    }
+}
+
+impl PartialEq for Reference {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name() && self.tag() == other.tag() && self.digest() == other.digest()
+    }
+}
+
+impl Eq for Reference {}
+
+impl Hash for Reference {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+        self.tag().hash(state);
+        self.digest().hash(state);
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reference")
+            .field("written", &self.as_str())
+            .field("name", &self.name())
+            .field("tag", &self.tag())
+            .field("digest", &self.digest())
+            .finish()
+    }
+}
+
+crate::macros::checked_string_conversions!(Reference, ReferenceError, parse);
+
+#[cfg(test)]
+thread_local! {
+    /// How many times `parse_with` ran on this thread: tests count the work.
+    static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn parse(s: &str) -> Result<Reference, ReferenceError> {
+    parse_with(s, true)
+}
+
+/// Every length a `Reference` stores is below this, so its `u16` fields
+/// never truncate.
+const _: () = assert!(MAX_REFERENCE_LEN + MAX_NAME_LEN <= u16::MAX as usize);
+const _: () = assert!(MAX_DIGEST_LEN == 639, "the digest message says 639");
+
+/// A length or offset of a reference, which fits (the assertion above).
+fn short(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+/// R2: the first of several components is a host when it contains `.` or
+/// `:`, equals `localhost`, or has an uppercase letter (or is a bracketed
+/// IPv6 address, which has a `:`).
+fn first_is_host(s: &str, x: &Scanned) -> bool {
+    let f = &x.first;
+    x.first_ends == FirstEnd::Slash
+        && (f.has_dot
+            || f.colon.is_some()
+            || f.has_upper
+            || f.bracket
+            || &s[..f.end] == "localhost")
+}
+
+/// The grammar of R1–R6, in one scan. With `hints`, works out a corrected
+/// input for an error; the hint is checked by one more parse, without
+/// hints, so a refusal costs at most two linear passes (R6).
+fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
+    #[cfg(test)]
+    PARSES.with(|n| n.set(n.get() + 1));
+    if s.is_empty() {
+        return Err(ReferenceError::new(ReferenceErrorKind::Empty, 0));
+    }
+    if s.len() > MAX_REFERENCE_LEN {
+        let kind = ReferenceErrorKind::TooLong {
+            len: s.len(),
+            max: MAX_REFERENCE_LEN,
+        };
+        return Err(ReferenceError::new(kind, MAX_REFERENCE_LEN));
+    }
+    let x = scan::scan(s);
+    let fail = |(fault, at): At| ReferenceError::new(fault, at);
+
+    // The faults, in the order the rules rank them.
+    if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
+        let e = ReferenceError::new(ReferenceErrorKind::Scheme, 0);
+        let rest = &s[i + 3..];
+        let fixed = hints && !rest.contains('@') && parse_with(rest, false).is_ok();
+        return Err(if fixed { e.with_hint(rest) } else { e });
+    }
+    if let Some(fault) = x.bad_byte {
+        return Err(fail(fault));
+    }
+    if s.len() == 64 && x.all_hex {
+        return Err(ReferenceError::new(ReferenceErrorKind::ImageId, 0));
+    }
+    if x.first_ends == FirstEnd::Alone && x.slash_after_at {
+        // `user@host/…`: user information, not a digest. Never echoed.
+        return Err(ReferenceError::new(ReferenceErrorKind::UserInfo, 0));
+    }
+    if let Some(fault) = x.digest_fault.or(x.tag_fault) {
+        return Err(fail(fault));
+    }
+    let is_host = first_is_host(s, &x);
+    let hostport = if is_host {
+        Some(scan::host_port(s, &x.first).map_err(fail)?)
+    } else {
+        None
+    };
+    let path_fault = if is_host || x.first_ends == FirstEnd::Alone {
+        x.path_fault
+    } else {
+        // The first segment is the first path component.
+        x.first.comp_fault.or(x.path_fault)
+    };
+    if let Some(fault) = path_fault {
+        return Err(fail(fault));
+    }
+    let path_start = if is_host { x.first.end + 1 } else { 0 };
+    let path = &s[path_start..x.name_end];
+    let path_slashes = if is_host { x.slashes - 1 } else { x.slashes };
+
+    let docker_hub = hostport.as_ref().is_none_or(HostPort::is_docker_hub);
+    let add_library = docker_hub && path_slashes == 0;
+    let (host_len, registry_len) = match &hostport {
+        Some(h) => (h.normalized_host_len(), h.normalized_len()),
+        None => (DOCKER_HUB.len(), DOCKER_HUB.len()),
+    };
+    let name_len = registry_len + 1 + if add_library { 8 } else { 0 } + path.len();
+    if name_len > MAX_NAME_LEN {
+        let kind = ReferenceErrorKind::NameTooLong { len: name_len };
+        return Err(ReferenceError::new(kind, 0));
+    }
+
+    let as_written = !add_library
+        && hostport
+            .as_ref()
+            .is_some_and(HostPort::is_normal_as_written);
+    let (text, name_start) = if as_written {
+        let text = match ArrayString::from(s) {
+            Ok(a) => Text::Inline(a),
+            Err(_) => Text::Heap(s.into()),
+        };
+        (text, 0)
+    } else {
+        let write = |out: &mut dyn Write| {
+            out.write_str(s)?;
+            match &hostport {
+                Some(h) => h.write_normalized(out)?,
+                None => out.write_str(DOCKER_HUB)?,
+            }
+            out.write_char('/')?;
+            if add_library {
+                out.write_str("library/")?;
+            }
+            out.write_str(path)
+        };
+        (store(s.len() + name_len, write), s.len())
+    };
+    let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
+    Ok(Reference {
+        text,
+        written_len: short(s.len()),
+        name_start: short(name_start),
+        name_len: short(name_len),
+        host_len: short(host_len),
+        registry_len: short(registry_len),
+        port: hostport.as_ref().and_then(|h| h.port),
+        host_kind: hostport.as_ref().map_or(HostKind::Domain, HostPort::kind),
+        tag: x.tag.map(|(a, b)| (short(a), short(b))),
+        digest,
+        host_written: hostport.is_some(),
+    })
+}
+
+/// Writes `len` bytes inline when they fit, else into one heap allocation.
+fn store(len: usize, write: impl Fn(&mut dyn Write) -> fmt::Result) -> Text {
+    if len <= INLINE {
+        let mut a = ArrayString::<INLINE>::new();
+        if write(&mut a).is_ok() {
+            return Text::Inline(a);
+        }
+    }
+    let mut s = String::with_capacity(len);
+    let _ = write(&mut s);
+    Text::Heap(s.into_boxed_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn kind(s: &str) -> ReferenceErrorKind {
+        Reference::parse(s).unwrap_err().kind().clone()
+    }
+
+    #[test]
+    fn r3_defaults() {
+        let r = Reference::parse("nginx").unwrap();
+        assert_eq!(r.name(), "docker.io/library/nginx");
+        assert_eq!(r.path(), "library/nginx");
+        assert_eq!(r.registry(), "docker.io");
+        assert!(r.is_docker_hub());
+        let r = Reference::parse("myorg/app").unwrap();
+        assert_eq!(r.name(), "docker.io/myorg/app");
+        let r = Reference::parse("docker.io/nginx").unwrap();
+        assert_eq!(r.name(), "docker.io/library/nginx");
+        assert!(r.has_host());
+    }
+
+    #[test]
+    fn r2_host_detection() {
+        assert_eq!(
+            Reference::parse("myrepo/img").unwrap().name(),
+            "docker.io/myrepo/img"
+        );
+        assert_eq!(
+            Reference::parse("myrepo.io/img").unwrap().name(),
+            "myrepo.io/img"
+        );
+        assert_eq!(
+            Reference::parse("localhost/img").unwrap().name(),
+            "localhost/img"
+        );
+        let r = Reference::parse("Foo/bar").unwrap();
+        assert_eq!(r.name(), "foo/bar");
+        assert!(r.has_host());
+        let r = Reference::parse("test.com:5000").unwrap();
+        assert_eq!(r.name(), "docker.io/library/test.com");
+        assert_eq!(r.tag(), Some("5000"));
+    }
+
+    #[test]
+    fn r4_aliases_and_case() {
+        for h in [
+            "index.docker.io",
+            "registry-1.docker.io",
+            "Registry.Hub.Docker.com",
+        ] {
+            let r = Reference::parse(&format!("{h}/nginx")).unwrap();
+            assert_eq!(r.name(), "docker.io/library/nginx", "{h}");
+            let r = Reference::parse(&format!("{h}/org/app")).unwrap();
+            assert_eq!(r.name(), "docker.io/org/app", "{h}");
+        }
+        assert_eq!(kind("example.com/Repo/img"), ReferenceErrorKind::Uppercase);
+        assert_eq!(
+            Reference::parse("[2001:DB8:0:0:0:0:0:2]:05000/img")
+                .unwrap()
+                .name(),
+            "[2001:db8::2]:5000/img"
+        );
+    }
+
+    #[test]
+    fn r1_tags_and_digests() {
+        let r = Reference::parse(&format!("a/b:t@sha256:{SHA}")).unwrap();
+        assert_eq!(r.tag(), Some("t"));
+        assert_eq!(r.digest().unwrap(), format!("sha256:{SHA}"));
+        assert_eq!(r.name(), "docker.io/a/b");
+        assert!(Reference::parse(&format!("a@sha256:{}", &SHA[..63])).is_err());
+        assert!(Reference::parse(&format!("a@sha512:{SHA}")).is_err());
+        assert!(Reference::parse(&format!("a@sha512:{SHA}{SHA}")).is_ok());
+        assert!(Reference::parse(&format!("a@foo+bar:{}", &SHA[..32])).is_ok());
+        assert!(Reference::parse(&format!("a@foo:{}", &SHA[..31])).is_err());
+        assert!(Reference::parse(&format!("a@SHA256:{SHA}")).is_err());
+        assert!(Reference::parse(&format!("a@sha256:{}", SHA.to_uppercase())).is_err());
+        assert!(Reference::parse(&format!("a@1sha:{SHA}")).is_err());
+        assert!(Reference::parse(&format!("a@sha-:{SHA}")).is_err());
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(128))).is_ok());
+        assert_eq!(
+            kind(&format!("a:{}", "t".repeat(129))),
+            ReferenceErrorKind::TagTooLong
+        );
+        assert_eq!(kind("a:.t"), ReferenceErrorKind::InvalidTag);
+        assert_eq!(kind("a:"), ReferenceErrorKind::EmptyTag);
+        assert!(Reference::parse("a:_t.T-1").is_ok());
+    }
+
+    #[test]
+    fn r6_errors_name_the_place() {
+        assert_eq!(kind(""), ReferenceErrorKind::Empty);
+        assert_eq!(kind(" nginx"), ReferenceErrorKind::Whitespace);
+        assert_eq!(kind("https://example.com/a"), ReferenceErrorKind::Scheme);
+        assert_eq!(
+            Reference::parse("https://example.com/a")
+                .unwrap_err()
+                .hint(),
+            Some("example.com/a")
+        );
+        assert_eq!(kind("example.com//a"), ReferenceErrorKind::EmptyComponent);
+        assert_eq!(kind(SHA), ReferenceErrorKind::ImageId);
+        assert_eq!(kind("user:pw@example.com/a"), ReferenceErrorKind::UserInfo);
+        assert!(!Reference::parse("user:pw@example.com/a")
+            .unwrap_err()
+            .to_string()
+            .contains("pw"));
+        assert!(Reference::parse(&format!("{SHA}:tag")).is_ok());
+        assert_eq!(kind("example.com:0/a"), ReferenceErrorKind::PortOutOfRange);
+        assert_eq!(kind("ex\u{e9}mple.com/a"), ReferenceErrorKind::NonAscii);
+        assert_eq!(kind("example.com./a"), ReferenceErrorKind::TrailingDot);
+        let e = Reference::parse("example.com/ok/Bad").unwrap_err();
+        assert_eq!(e.position(), 15);
+        assert_eq!(
+            e.to_string(),
+            "invalid image reference at byte 15: repository name must be lowercase; write the path in lowercase"
+        );
+        let long = format!("example.com/{}", "a".repeat(244));
+        assert_eq!(kind(&long), ReferenceErrorKind::NameTooLong { len: 256 });
+        assert!(Reference::parse(&long[..long.len() - 1]).is_ok());
+        let huge = "a".repeat(MAX_REFERENCE_LEN + 1);
+        assert!(matches!(kind(&huge), ReferenceErrorKind::TooLong { .. }));
+    }
+
+    #[test]
+    fn r6_refusals_take_at_most_two_passes() {
+        let passes = |s: &str| {
+            PARSES.with(|n| n.set(0));
+            let _ = Reference::parse(s);
+            PARSES.with(|n| n.get())
+        };
+        let nested = [
+            "https://".repeat(MAX_REFERENCE_LEN / 8),
+            format!("{}a/b", "https://".repeat(MAX_REFERENCE_LEN / 8 - 1)),
+        ];
+        for s in &nested {
+            assert!(Reference::parse(s).is_err());
+            assert!(passes(s) <= 2, "{} passes", passes(s));
+        }
+        let e = Reference::parse("https://example.com/a").unwrap_err();
+        assert_eq!(e.hint(), Some("example.com/a"));
+        assert_eq!(passes("https://example.com/a"), 2);
+        // Every shape that parses takes one pass.
+        assert_eq!(passes("example.com/a"), 1);
+        assert_eq!(passes("Example.com/a"), 1);
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "nginx",
+            "Foo/bar",
+            "Index.Docker.IO/x:1",
+            "[::1]:00080/a/b",
+            "registry.example.com/repo/image:tag",
+            &format!("a@sha256:{SHA}"),
+            &format!("registry.example.com/{}", "a/".repeat(60) + "img"),
+        ] {
+            let r = Reference::parse(s).unwrap();
+            assert_eq!(r.to_string(), s);
+            assert_eq!(Reference::parse(&r.to_string()).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn r5_host_ending_in_number_must_be_dotted_quad() {
+        for bad in [
+            "010.0.0.1/img",
+            "0x7f.0.0.1/img",
+            "1.2.3.999/img",
+            "1.2.3/img",
+            "0X7F/img",
+            "999:5000/img",
+        ] {
+            assert_eq!(kind(bad), ReferenceErrorKind::InvalidIpv4, "{bad}");
+        }
+        let r = Reference::parse("10.0.0.1:5000/r/i").unwrap();
+        assert_eq!(r.host(), Host::Ipv4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
+        // R2: a single first component without `.` or `:`, not
+        // `localhost` and without capitals, is no host at all.
+        let r = Reference::parse("999/img").unwrap();
+        assert_eq!(r.name(), "docker.io/999/img");
+        assert!(!r.has_host());
+        let r = Reference::parse("test.com:5000").unwrap();
+        assert_eq!(
+            (r.name(), r.tag()),
+            ("docker.io/library/test.com", Some("5000"))
+        );
+    }
+
+    #[test]
+    fn r4_aliases_are_rewritten_only_without_a_port() {
+        let r = Reference::parse("index.docker.io:443/x").unwrap();
+        assert_eq!(r.name(), "index.docker.io:443/x");
+        assert_eq!(r.registry(), "index.docker.io:443");
+        assert!(!r.is_docker_hub());
+        let r = Reference::parse("index.docker.io/x").unwrap();
+        assert_eq!(r.name(), "docker.io/library/x");
+        let r = Reference::parse("docker.io:443/x").unwrap();
+        assert_eq!(r.name(), "docker.io:443/x");
+    }
+
+    #[test]
+    fn r1_input_longer_than_1024_bytes_is_refused_first() {
+        // Over the limit, whatever else is wrong: the length is checked
+        // before the scan.
+        let over = format!(" {}", "a".repeat(MAX_REFERENCE_LEN));
+        assert_eq!(
+            kind(&over),
+            ReferenceErrorKind::TooLong {
+                len: MAX_REFERENCE_LEN + 1,
+                max: MAX_REFERENCE_LEN
+            }
+        );
+        let e = Reference::parse(&over).unwrap_err();
+        assert_eq!(e.position(), MAX_REFERENCE_LEN);
+        // At the limit the scan runs and finds the white space.
+        assert_eq!(
+            kind(&over[..MAX_REFERENCE_LEN]),
+            ReferenceErrorKind::Whitespace
+        );
+    }
+
+    #[test]
+    fn r1_digest_at_most_639_characters() {
+        let hex = |n: usize| "a".repeat(n);
+        let at_limit = format!("a@foo:{}", hex(MAX_DIGEST_LEN - 4));
+        assert_eq!(
+            Reference::parse(&at_limit).unwrap().digest().unwrap().len(),
+            MAX_DIGEST_LEN
+        );
+        let over = format!("a@foo:{}", hex(MAX_DIGEST_LEN - 3));
+        assert_eq!(kind(&over), ReferenceErrorKind::DigestTooLong);
+        // The longest name, tag and digest together fit the input limit.
+        let longest = format!(
+            "example.com/{}:{}@foo:{}",
+            "a".repeat(MAX_NAME_LEN - 12),
+            "t".repeat(MAX_TAG_LEN),
+            hex(MAX_DIGEST_LEN - 4)
+        );
+        assert_eq!(longest.len(), MAX_REFERENCE_LEN);
+        assert!(Reference::parse(&longest).is_ok());
+    }
+
+    #[test]
+    fn r6_parsing_is_one_pass_and_never_panics_on_odd_shapes() {
+        for s in [
+            "a/b:c/d",
+            "a:b:c",
+            "[::1]",
+            "[::1]/a",
+            "[::1/a",
+            "a@",
+            "@",
+            ":",
+            "/",
+            "a/",
+            "a//",
+            "a:@",
+            "a/b@",
+            "a/b@sha256:",
+            "::",
+            "[]:/",
+            "a/b:c@d/e",
+            "[",
+            "]",
+            "a]/b",
+            "localhost",
+            "localhost/a",
+            "LOCALHOST/a",
+        ] {
+            let _ = Reference::parse(s);
+            let _ = crate::location::Location::parse(s);
+        }
+        assert_eq!(kind("a:b:c"), ReferenceErrorKind::InvalidTag);
+        assert_eq!(kind("a/b:c/d"), ReferenceErrorKind::InvalidComponent);
+        assert_eq!(kind("[::1]"), ReferenceErrorKind::InvalidComponent);
+        assert_eq!(kind("a:b/c"), ReferenceErrorKind::InvalidPort);
+        assert_eq!(kind(":5000/c"), ReferenceErrorKind::EmptyHost);
+        assert_eq!(Reference::parse("[::1]/a").unwrap().name(), "[::1]/a");
+        assert_eq!(
+            Reference::parse("LOCALHOST/a").unwrap().name(),
+            "localhost/a"
+        );
+    }
+}
