@@ -139,6 +139,34 @@ impl AsRef<str> for Name {
     }
 }
 
+/// What a directory holds: an organization, a space or an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Entity {
+    /// An organization.
+    Org,
+    /// A space of an organization.
+    Space,
+    /// An app in a space.
+    App,
+}
+
+impl Entity {
+    /// Its name in messages: `organization`, `space`, `app`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Org => "organization",
+            Entity::Space => "space",
+            Entity::App => "app",
+        }
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why the directory refused a change. A refused change leaves it as it
 /// was.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -148,7 +176,7 @@ pub enum DirectoryError {
     #[error("{what} id `{id}` is already used; choose another id")]
     IdTaken {
         /// Organization, space or app.
-        what: &'static str,
+        what: Entity,
         /// The id.
         id: String,
     },
@@ -157,7 +185,7 @@ pub enum DirectoryError {
     #[error("{what} `{name}` already exists{where_}; choose another name")]
     NameTaken {
         /// Organization, space or app.
-        what: &'static str,
+        what: Entity,
         /// The name.
         name: Name,
         /// Where, for a space or an app (` in organization `x``).
@@ -167,7 +195,7 @@ pub enum DirectoryError {
     #[error("no {what} has the id `{id}`; create it first")]
     Unknown {
         /// Organization, space or app.
-        what: &'static str,
+        what: Entity,
         /// The id.
         id: String,
     },
@@ -732,15 +760,15 @@ impl Tables {
     ///
     /// [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`].
     fn add_org(&mut self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-        if self.orgs.contains_key(&id) || self.is_retired("organization", id.as_str()) {
+        if self.orgs.contains_key(&id) || self.is_retired(Entity::Org, id.as_str()) {
             return Err(DirectoryError::IdTaken {
-                what: "organization",
+                what: Entity::Org,
                 id: id.to_string(),
             });
         }
         if self.org_id(name.as_str()).is_some() {
             return Err(DirectoryError::NameTaken {
-                what: "organization",
+                what: Entity::Org,
                 name,
                 where_: String::new(),
             });
@@ -759,16 +787,16 @@ impl Tables {
     fn add_space(&mut self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
         let org_name = self
             .org_name(org)
-            .ok_or_else(|| unknown("organization", org))?;
-        if self.spaces.contains_key(&id) || self.is_retired("space", id.as_str()) {
+            .ok_or_else(|| unknown(Entity::Org, org))?;
+        if self.spaces.contains_key(&id) || self.is_retired(Entity::Space, id.as_str()) {
             return Err(DirectoryError::IdTaken {
-                what: "space",
+                what: Entity::Space,
                 id: id.to_string(),
             });
         }
         if self.space_id(org, name.as_str()).is_some() {
             return Err(DirectoryError::NameTaken {
-                what: "space",
+                what: Entity::Space,
                 where_: format!(" in organization `{org_name}`"),
                 name,
             });
@@ -797,16 +825,16 @@ impl Tables {
         let entry = self
             .spaces
             .get(space)
-            .ok_or_else(|| unknown("space", space))?;
-        if self.apps.contains_key(&id) || self.is_retired("app", id.as_str()) {
+            .ok_or_else(|| unknown(Entity::Space, space))?;
+        if self.apps.contains_key(&id) || self.is_retired(Entity::App, id.as_str()) {
             return Err(DirectoryError::IdTaken {
-                what: "app",
+                what: Entity::App,
                 id: id.to_string(),
             });
         }
         if self.app_id(space, name.as_str()).is_some() {
             return Err(DirectoryError::NameTaken {
-                what: "app",
+                what: Entity::App,
                 where_: format!(" in space `{}`", entry.name),
                 name,
             });
@@ -820,8 +848,8 @@ impl Tables {
         Ok(())
     }
 
-    fn is_retired(&self, what: &'static str, id: &str) -> bool {
-        self.retired.contains(&(what, id.to_owned()))
+    fn is_retired(&self, what: Entity, id: &str) -> bool {
+        self.retired.contains(&(what.as_str(), id.to_owned()))
     }
 
     /// Removes an organization, its spaces and apps, and the roles in them.
@@ -829,7 +857,7 @@ impl Tables {
         let name = self
             .orgs
             .remove(org)
-            .ok_or_else(|| unknown("organization", org))?;
+            .ok_or_else(|| unknown(Entity::Org, org))?;
         self.org_names.remove(&name);
         let spaces: Vec<SpaceId> = self
             .space_names
@@ -852,7 +880,7 @@ impl Tables {
         let entry = self
             .spaces
             .remove(space)
-            .ok_or_else(|| unknown("space", space))?;
+            .ok_or_else(|| unknown(Entity::Space, space))?;
         if let Some(names) = self.space_names.get_mut(&entry.org) {
             names.remove(&entry.name);
         }
@@ -869,7 +897,10 @@ impl Tables {
 
     /// Removes an app.
     fn remove_app(&mut self, app: &AppId) -> Result<(), DirectoryError> {
-        let entry = self.apps.remove(app).ok_or_else(|| unknown("app", app))?;
+        let entry = self
+            .apps
+            .remove(app)
+            .ok_or_else(|| unknown(Entity::App, app))?;
         if let Some(names) = self.app_names.get_mut(entry.app.space()) {
             names.remove(&entry.name);
         }
@@ -889,7 +920,7 @@ impl Tables {
         role: OrgRole,
     ) -> Result<(), DirectoryError> {
         if !self.orgs.contains_key(org) {
-            return Err(unknown("organization", org));
+            return Err(unknown(Entity::Org, org));
         }
         self.users
             .entry(user)
@@ -914,7 +945,7 @@ impl Tables {
             .spaces
             .get(space)
             .map(|e| e.org.clone())
-            .ok_or_else(|| unknown("space", space))?;
+            .ok_or_else(|| unknown(Entity::Space, space))?;
         self.users
             .entry(user)
             .or_default()
@@ -943,7 +974,7 @@ impl Tables {
     }
 }
 
-fn unknown(what: &'static str, id: &impl fmt::Display) -> DirectoryError {
+fn unknown(what: Entity, id: &impl fmt::Display) -> DirectoryError {
     DirectoryError::Unknown {
         what,
         id: id.to_string(),

@@ -9,7 +9,7 @@ use registry_credentials::App;
 use registry_credentials_sql::rusqlite::{self, params, Connection, ErrorCode, OptionalExtension};
 use registry_credentials_sql::SqliteTransaction;
 
-use super::{Directory, DirectoryError, Name};
+use super::{Directory, DirectoryError, Entity, Name};
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 
 /// The directory's schema changes, in order: (version after it, SQL).
@@ -249,7 +249,7 @@ impl<'t> SqliteDirectory<'t> {
         })
     }
 
-    fn id_free(&self, what: &'static str, table: &str, id: &str) -> Result<(), DirectoryError> {
+    fn id_free(&self, what: Entity, table: &str, id: &str) -> Result<(), DirectoryError> {
         let used: bool = self.q(|c| {
             c.query_row(
                 &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)"),
@@ -257,7 +257,7 @@ impl<'t> SqliteDirectory<'t> {
                 |r| r.get(0),
             )
         })?;
-        if used || self.retired(what, id)? {
+        if used || self.retired(what.as_str(), id)? {
             return Err(DirectoryError::IdTaken {
                 what,
                 id: id.to_owned(),
@@ -482,10 +482,10 @@ impl Directory for SqliteDirectory<'_> {
     }
 
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.id_free("organization", "cf_orgs", id.as_str())?;
+        self.id_free(Entity::Org, "cf_orgs", id.as_str())?;
         if self.org_by_name(name.as_str())?.is_some() {
             return Err(DirectoryError::NameTaken {
-                what: "organization",
+                what: Entity::Org,
                 name,
                 where_: String::new(),
             });
@@ -502,11 +502,11 @@ impl Directory for SqliteDirectory<'_> {
     fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
         let org_name = self
             .org_name(org)?
-            .ok_or_else(|| super::unknown("organization", org))?;
-        self.id_free("space", "cf_spaces", id.as_str())?;
+            .ok_or_else(|| super::unknown(Entity::Org, org))?;
+        self.id_free(Entity::Space, "cf_spaces", id.as_str())?;
         if self.space_by_name(org, name.as_str())?.is_some() {
             return Err(DirectoryError::NameTaken {
-                what: "space",
+                what: Entity::Space,
                 where_: format!(" in organization `{org_name}`"),
                 name,
             });
@@ -523,11 +523,11 @@ impl Directory for SqliteDirectory<'_> {
     fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
         let (_, space_name) = self
             .space(space)?
-            .ok_or_else(|| super::unknown("space", space))?;
-        self.id_free("app", "cf_apps", id.as_str())?;
+            .ok_or_else(|| super::unknown(Entity::Space, space))?;
+        self.id_free(Entity::App, "cf_apps", id.as_str())?;
         if self.app_by_name(space, name.as_str())?.is_some() {
             return Err(DirectoryError::NameTaken {
-                what: "app",
+                what: Entity::App,
                 where_: format!(" in space `{space_name}`"),
                 name,
             });
@@ -543,7 +543,7 @@ impl Directory for SqliteDirectory<'_> {
 
     fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
         if self.org_name(org)?.is_none() {
-            return Err(super::unknown("organization", org));
+            return Err(super::unknown(Entity::Org, org));
         }
         for (space, _) in self.spaces_in(org)? {
             self.remove_space_rows(&space)?;
@@ -561,7 +561,7 @@ impl Directory for SqliteDirectory<'_> {
 
     fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
         if self.space(space)?.is_none() {
-            return Err(super::unknown("space", space));
+            return Err(super::unknown(Entity::Space, space));
         }
         self.remove_space_rows(space)
     }
@@ -569,7 +569,7 @@ impl Directory for SqliteDirectory<'_> {
     fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
         let removed = self.q(|c| c.execute("DELETE FROM cf_apps WHERE id = ?1", [app.as_str()]))?;
         if removed == 0 {
-            return Err(super::unknown("app", app));
+            return Err(super::unknown(Entity::App, app));
         }
         self.q(|c| {
             c.execute(
@@ -592,7 +592,7 @@ impl Directory for SqliteDirectory<'_> {
 
     fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
         if self.org_name(org)?.is_none() {
-            return Err(super::unknown("organization", org));
+            return Err(super::unknown(Entity::Org, org));
         }
         self.q(|c| {
             c.execute(
@@ -611,7 +611,7 @@ impl Directory for SqliteDirectory<'_> {
     ) -> Result<(), DirectoryError> {
         let (org, _) = self
             .space(space)?
-            .ok_or_else(|| super::unknown("space", space))?;
+            .ok_or_else(|| super::unknown(Entity::Space, space))?;
         self.q(|c| {
             c.execute(
                 "INSERT OR IGNORE INTO cf_space_roles (user_id, space_id, role) VALUES (?1, ?2, ?3)",

@@ -68,7 +68,7 @@ pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
 
 use crate::access::{self, DirectoryAction, Operation, Roles, ScopePath};
-use crate::directory::{Directory, DirectoryError, Name, Place};
+use crate::directory::{Directory, DirectoryError, Entity, Name, Place};
 use crate::listing::Target;
 #[cfg(doc)]
 use registry_credentials::store::{AsyncCredentialStore, CredentialStore};
@@ -158,7 +158,7 @@ pub enum ManageError {
     #[error("{what} `{}` not found", name.escape_debug())]
     Unknown {
         /// Organization, space or app.
-        what: &'static str,
+        what: Entity,
         /// Its name or id, as given.
         name: String,
     },
@@ -194,9 +194,9 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             .place(scope)?
             .ok_or_else(|| ManageError::Unknown {
                 what: match scope.kind() {
-                    ScopeKind::App => "app",
-                    ScopeKind::Space => "space",
-                    ScopeKind::Org | ScopeKind::Foundation => "organization",
+                    ScopeKind::App => Entity::App,
+                    ScopeKind::Space => Entity::Space,
+                    ScopeKind::Org | ScopeKind::Foundation => Entity::Org,
                 },
                 name: scope.id().unwrap_or_default().to_owned(),
             })
@@ -287,7 +287,7 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             .org_by_name(name)?
             .filter(|org| access::may_find_org(&roles, org))
             .ok_or_else(|| ManageError::Unknown {
-                what: "organization",
+                what: Entity::Org,
                 name: name.to_owned(),
             })
     }
@@ -298,7 +298,7 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             .space_by_name(org, name)?
             .filter(|_| access::may_find_org(&roles, org))
             .ok_or_else(|| ManageError::Unknown {
-                what: "space",
+                what: Entity::Space,
                 name: name.to_owned(),
             })
     }
@@ -313,7 +313,7 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             .app_by_name(space, name)?
             .filter(|_| visible)
             .ok_or_else(|| ManageError::Unknown {
-                what: "app",
+                what: Entity::App,
                 name: name.to_owned(),
             })
     }
