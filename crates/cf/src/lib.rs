@@ -58,6 +58,8 @@
 //!   `libc`); the library itself does no I/O.
 //! - `postgres`: brings in `registry-credentials-sql`'s `PostgresStore`, to
 //!   run [`AsyncManager`](manage::AsyncManager) over it.
+//! - `import`: [`import`], the management calls that
+//!   `registry-credentials-interop` imports credential files through.
 //! - `tracing`: the core's resolution spans, and one event per management
 //!   write (create, update, delete, a push's start) with its operation,
 //!   caller, scope, location and outcome; never a password.
@@ -69,6 +71,9 @@
 
 pub mod access;
 pub mod directory;
+#[cfg(feature = "import")]
+#[cfg_attr(docsrs, doc(cfg(feature = "import")))]
+pub mod import;
 pub mod listing;
 pub mod manage;
 pub mod text;

@@ -1,38 +1,166 @@
-//! Storing an [`Import`] at a scope through `registry-credentials-cf`'s
-//! management API, so the access rules (R20) and the checks of creation
-//! (R16) apply to every entry as if it were created by hand.
+//! Storing an [`Import`] at a scope through a management API, so that the
+//! access rules (R20) and the checks of creation (R16) apply to every entry
+//! as if it were created by hand.
 //!
-//! [`import_into`] (over a [`Manager`]) and [`import_into_async`] (over an
-//! [`AsyncManager`]) do the same steps:
+//! The management API is reached through [`ImportTarget`] (sync) and
+//! [`AsyncImportTarget`] (async): `registry-credentials-cf` implements them
+//! for its `Manager` and `AsyncManager` (its feature `import`), so that
+//! crate and its `cf` binary can depend on this one and not the other way
+//! round. [`import_into`] and [`import_into_async`] do the same steps:
 //!
 //! 1. the caller must be allowed to create credentials at the scope
-//!    ([`Manager::check_access`]); app scope is refused, as app
-//!    credentials come from pushes only (R19);
-//! 2. every entry is checked against the scope's listing: a location the
+//!    ([`ImportTarget::check_create`]: for cf, `Manager::check_access`;
+//!    app scope is refused, as app credentials come from pushes only, R19);
+//! 2. every entry is checked against what the scope holds
+//!    ([`ImportTarget::held`]: for cf, the scope's listing): a location the
 //!    scope already holds is a conflict, and the stored credential is left
 //!    as it is (R16);
 //! 3. with [`Policy::AllOrNothing`] (the default), any key that failed
 //!    ([`Skip::is_failure`]) stops the import before anything is created;
 //!    keys whose secret is not in the file (a helper, a token) are
 //!    reported but do not stop it;
-//! 4. the entries are created one by one with [`Manager::create`]; if one
-//!    still fails (another writer got there first, the store failed), the
-//!    ones this import created are deleted again and the report says so.
-//!    With [`Policy::SkipFailures`] a failed key is reported and the rest go
-//!    on.
+//! 4. the entries are created one by one ([`ImportTarget::create`]: for
+//!    cf, `Manager::create`); if one still fails (another writer got there
+//!    first, the store failed), the ones this import created are deleted
+//!    again and the report says so. With [`Policy::SkipFailures`] a failed
+//!    key is reported and the rest go on.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use registry_credentials::scope::UserId;
-use registry_credentials::store::{AsyncCredentialStore, CredentialStore};
-use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
-use registry_credentials_cf::access::Operation;
-use registry_credentials_cf::directory::Directory;
-use registry_credentials_cf::listing::{Listing, Target};
-use registry_credentials_cf::manage::{AsyncManager, ManageError, Manager};
+use registry_credentials::store::BoxFuture;
+use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::import::{Entry, Import, Line, Outcome, Report, Skip};
+
+/// The management calls an import makes, over a sync store. Every call
+/// names the caller and applies the implementation's access rules.
+///
+/// ```
+/// use std::collections::BTreeSet;
+/// use std::sync::Mutex;
+/// use registry_credentials::scope::UserId;
+/// use registry_credentials::{Location, RegistryCredential, Scope};
+/// use registry_credentials_interop::apply::{import_into, ImportTarget, Policy};
+/// use registry_credentials_interop::import::read;
+///
+/// /// Everyone may import; nothing is ever held twice.
+/// #[derive(Default)]
+/// struct Open(Mutex<Vec<RegistryCredential>>);
+///
+/// #[derive(Debug)]
+/// struct Never;
+/// impl std::fmt::Display for Never {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("never") }
+/// }
+/// impl std::error::Error for Never {}
+///
+/// impl ImportTarget for Open {
+///     type Error = Never;
+///     fn check_create(&self, _: &UserId, _: &Scope) -> Result<(), Never> { Ok(()) }
+///     fn held(&self, _: &UserId, scope: &Scope) -> Result<BTreeSet<Location>, Never> {
+///         let held = self.0.lock().unwrap();
+///         Ok(held.iter().filter(|c| c.scope() == scope).map(|c| c.location().clone()).collect())
+///     }
+///     fn create(&self, _: &UserId, credential: RegistryCredential) -> Result<(), Never> {
+///         self.0.lock().unwrap().push(credential);
+///         Ok(())
+///     }
+///     fn delete(&self, _: &UserId, scope: &Scope, location: &Location) -> Result<(), Never> {
+///         self.0.lock().unwrap().retain(|c| !(c.scope() == scope && c.location() == location));
+///         Ok(())
+///     }
+///     fn conflict_at(_: &Never) -> Option<String> { None }
+/// }
+///
+/// let target = Open::default();
+/// let file = br#"{"auths": {"quay.io/org": {"username": "robot", "password": "pw"}}}"#;
+/// let report = import_into(&target, &UserId::new("me")?, &Scope::Foundation, read(file)?, Policy::AllOrNothing)?;
+/// assert_eq!(report.imported(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait ImportTarget {
+    /// Why a call failed. Its message must not hold a password.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Whether `caller` may create credentials at `scope` (R20), without
+    /// creating one.
+    ///
+    /// # Errors
+    ///
+    /// The refusal, or a failure to find out.
+    fn check_create(&self, caller: &UserId, scope: &Scope) -> Result<(), Self::Error>;
+
+    /// The locations `scope` holds, as `caller` sees them.
+    ///
+    /// # Errors
+    ///
+    /// A failure to read them.
+    fn held(&self, caller: &UserId, scope: &Scope) -> Result<BTreeSet<Location>, Self::Error>;
+
+    /// Creates `credential` as `caller` (R16, R20).
+    ///
+    /// # Errors
+    ///
+    /// Whatever creating it by hand would fail with.
+    fn create(&self, caller: &UserId, credential: RegistryCredential) -> Result<(), Self::Error>;
+
+    /// Deletes the credential for `location` at `scope` as `caller`: the
+    /// roll-back of a failed import.
+    ///
+    /// # Errors
+    ///
+    /// Whatever deleting it by hand would fail with.
+    fn delete(
+        &self,
+        caller: &UserId,
+        scope: &Scope,
+        location: &Location,
+    ) -> Result<(), Self::Error>;
+
+    /// `Some(the scope in words)` when `error` says the location was taken
+    /// (R16), for the report.
+    fn conflict_at(error: &Self::Error) -> Option<String>;
+}
+
+/// [`ImportTarget`] over an async store: the same calls, as boxed futures.
+pub trait AsyncImportTarget: Sync {
+    /// Why a call failed. Its message must not hold a password.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// As [`ImportTarget::check_create`].
+    fn check_create<'a>(
+        &'a self,
+        caller: &'a UserId,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<(), Self::Error>>;
+
+    /// As [`ImportTarget::held`].
+    fn held<'a>(
+        &'a self,
+        caller: &'a UserId,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<BTreeSet<Location>, Self::Error>>;
+
+    /// As [`ImportTarget::create`].
+    fn create<'a>(
+        &'a self,
+        caller: &'a UserId,
+        credential: RegistryCredential,
+    ) -> BoxFuture<'a, Result<(), Self::Error>>;
+
+    /// As [`ImportTarget::delete`].
+    fn delete<'a>(
+        &'a self,
+        caller: &'a UserId,
+        scope: &'a Scope,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<(), Self::Error>>;
+
+    /// As [`ImportTarget::conflict_at`].
+    fn conflict_at(error: &Self::Error) -> Option<String>;
+}
 
 /// What to do when some keys cannot be imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,15 +173,16 @@ pub enum Policy {
     SkipFailures,
 }
 
-/// Why an import stored nothing. Every variant carries what is known;
-/// no message holds a password.
+/// Why an import stored nothing. `E` is the management API's error (for
+/// cf, `ManageError`). Every variant carries what is known; no message
+/// holds a password.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum ImportError {
+pub enum ImportError<E> {
     /// The caller may not create credentials at the scope, the scope is
-    /// unknown or is an app's, or its listing could not be read. Nothing
+    /// unknown or is an app's, or what it holds could not be read. Nothing
     /// was created.
-    Check(ManageError),
+    Check(E),
     /// Some keys cannot be imported and the import is all or nothing:
     /// nothing was created. The report says which and why.
     Refused(Report),
@@ -63,12 +192,12 @@ pub enum ImportError {
     Failed {
         /// One line per key.
         report: Report,
-        /// The failure (boxed: it is large, and rare).
-        error: Box<ManageError>,
+        /// The failure (boxed: it may be large, and it is rare).
+        error: Box<E>,
     },
 }
 
-impl ImportError {
+impl<E> ImportError<E> {
     /// The report, when the import got as far as the keys.
     pub fn report(&self) -> Option<&Report> {
         match self {
@@ -78,7 +207,7 @@ impl ImportError {
     }
 }
 
-impl fmt::Display for ImportError {
+impl<E> fmt::Display for ImportError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ImportError::Check(_) => f.write_str("the import was refused; nothing was created"),
@@ -101,7 +230,7 @@ impl fmt::Display for ImportError {
     }
 }
 
-impl std::error::Error for ImportError {
+impl<E: std::error::Error + 'static> std::error::Error for ImportError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ImportError::Check(e) => Some(e),
@@ -111,26 +240,6 @@ impl std::error::Error for ImportError {
     }
 }
 
-/// The listing target that shows `scope`'s own credentials.
-fn target_of(scope: &Scope) -> Target {
-    match scope {
-        Scope::Foundation => Target::Foundation,
-        Scope::Org(org) => Target::Org(org.clone()),
-        Scope::Space(space) => Target::Space(space.clone()),
-        Scope::App(_) => unreachable!("app scope is refused before listing"),
-    }
-}
-
-/// The locations `scope` holds, read from its listing.
-fn held(listing: &Listing, kind: ScopeKind) -> BTreeSet<Location> {
-    listing
-        .rows()
-        .iter()
-        .filter(|r| r.scope == kind)
-        .map(|r| r.location.clone())
-        .collect()
-}
-
 /// Steps 1–3, after the access check and the listing: the lines so far and
 /// the entries to create.
 struct Plan {
@@ -138,12 +247,12 @@ struct Plan {
     to_create: Vec<(usize, Entry)>,
 }
 
-fn plan(
+fn plan<E>(
     import: Import,
     scope: &Scope,
     held: &BTreeSet<Location>,
     policy: Policy,
-) -> Result<Plan, ImportError> {
+) -> Result<Plan, ImportError<E>> {
     let mut lines: Vec<Line> = import.skipped.iter().map(Line::of_skipped).collect();
     let mut ready = Vec::new();
     for entry in import.entries {
@@ -178,15 +287,15 @@ fn sorted(mut lines: Vec<Line>) -> Report {
     Report { lines }
 }
 
-fn skip_of(error: &ManageError) -> Skip {
-    match error {
-        ManageError::Conflict { at, .. } => Skip::Conflict { at: at.clone() },
-        other => Skip::Failed(other.to_string()),
+fn skip_of(conflict: Option<String>, error: &impl fmt::Display) -> Skip {
+    match conflict {
+        Some(at) => Skip::Conflict { at },
+        None => Skip::Failed(error.to_string()),
     }
 }
 
-/// Stores `import` at `scope` as `caller`, through `manager` (so R16 and
-/// R20 apply), and reports one line per key.
+/// Stores `import` at `scope` as `caller` through `target` (for cf, a
+/// `Manager`: so R16 and R20 apply), and reports one line per key.
 ///
 /// ```
 /// use registry_credentials::scope::UserId;
@@ -213,26 +322,21 @@ fn skip_of(error: &ManageError) -> Skip {
 ///
 /// [`ImportError`]: nothing is left created, except what a failed
 /// roll-back reports.
-pub fn import_into<S: CredentialStore, D: Directory>(
-    manager: &Manager<S, D>,
+pub fn import_into<T: ImportTarget + ?Sized>(
+    target: &T,
     caller: &UserId,
     scope: &Scope,
     import: Import,
     policy: Policy,
-) -> Result<Report, ImportError> {
-    if scope.kind() == ScopeKind::App {
-        return Err(ImportError::Check(ManageError::AppCredentialByPush));
-    }
-    manager
-        .check_access(caller, Operation::Create, scope)
+) -> Result<Report, ImportError<T::Error>> {
+    target
+        .check_create(caller, scope)
         .map_err(ImportError::Check)?;
-    let listing = manager
-        .list(caller, &target_of(scope))
-        .map_err(ImportError::Check)?;
+    let held = target.held(caller, scope).map_err(ImportError::Check)?;
     let Plan {
         mut lines,
         to_create,
-    } = plan(import, scope, &held(&listing, scope.kind()), policy)?;
+    } = plan(import, scope, &held, policy)?;
     let mut created: Vec<(usize, Location)> = Vec::new();
     for (n, (i, entry)) in to_create.iter().enumerate() {
         let credential = RegistryCredential::new(
@@ -240,17 +344,17 @@ pub fn import_into<S: CredentialStore, D: Directory>(
             entry.location.clone(),
             entry.credential.clone(),
         );
-        match manager.create(caller, credential) {
-            Ok(_) => {
+        match target.create(caller, credential) {
+            Ok(()) => {
                 lines[*i].outcome = Outcome::Imported;
                 created.push((*i, entry.location.clone()));
             }
             Err(error) => {
-                lines[*i].outcome = Outcome::Skipped(skip_of(&error));
+                lines[*i].outcome = Outcome::Skipped(skip_of(T::conflict_at(&error), &error));
                 if policy == Policy::AllOrNothing {
                     for (j, location) in created {
-                        lines[j].outcome = match manager.delete(caller, scope, &location) {
-                            Ok(_) => Outcome::RolledBack,
+                        lines[j].outcome = match target.delete(caller, scope, &location) {
+                            Ok(()) => Outcome::RolledBack,
                             Err(e) => Outcome::RollbackFailed(e.to_string()),
                         };
                     }
@@ -268,32 +372,31 @@ pub fn import_into<S: CredentialStore, D: Directory>(
     Ok(sorted(lines))
 }
 
-/// [`import_into`] over an [`AsyncManager`]: the same steps and report.
+/// [`import_into`] through an [`AsyncImportTarget`] (for cf, an
+/// `AsyncManager`): the same steps and report.
 ///
 /// # Errors
 ///
 /// As [`import_into`].
-pub async fn import_into_async<S: AsyncCredentialStore, D: Directory>(
-    manager: &AsyncManager<S, D>,
+pub async fn import_into_async<T: AsyncImportTarget + ?Sized>(
+    target: &T,
     caller: &UserId,
     scope: &Scope,
     import: Import,
     policy: Policy,
-) -> Result<Report, ImportError> {
-    if scope.kind() == ScopeKind::App {
-        return Err(ImportError::Check(ManageError::AppCredentialByPush));
-    }
-    manager
-        .check_access(caller, Operation::Create, scope)
+) -> Result<Report, ImportError<T::Error>> {
+    target
+        .check_create(caller, scope)
+        .await
         .map_err(ImportError::Check)?;
-    let listing = manager
-        .list(caller, &target_of(scope))
+    let held = target
+        .held(caller, scope)
         .await
         .map_err(ImportError::Check)?;
     let Plan {
         mut lines,
         to_create,
-    } = plan(import, scope, &held(&listing, scope.kind()), policy)?;
+    } = plan(import, scope, &held, policy)?;
     let mut created: Vec<(usize, Location)> = Vec::new();
     for (n, (i, entry)) in to_create.iter().enumerate() {
         let credential = RegistryCredential::new(
@@ -301,17 +404,17 @@ pub async fn import_into_async<S: AsyncCredentialStore, D: Directory>(
             entry.location.clone(),
             entry.credential.clone(),
         );
-        match manager.create(caller, credential).await {
-            Ok(_) => {
+        match target.create(caller, credential).await {
+            Ok(()) => {
                 lines[*i].outcome = Outcome::Imported;
                 created.push((*i, entry.location.clone()));
             }
             Err(error) => {
-                lines[*i].outcome = Outcome::Skipped(skip_of(&error));
+                lines[*i].outcome = Outcome::Skipped(skip_of(T::conflict_at(&error), &error));
                 if policy == Policy::AllOrNothing {
                     for (j, location) in created {
-                        lines[j].outcome = match manager.delete(caller, scope, &location).await {
-                            Ok(_) => Outcome::RolledBack,
+                        lines[j].outcome = match target.delete(caller, scope, &location).await {
+                            Ok(()) => Outcome::RolledBack,
                             Err(e) => Outcome::RollbackFailed(e.to_string()),
                         };
                     }

@@ -45,17 +45,17 @@
 //!   secret into [`Entry`](import::Entry)s, keys mapped to locations the way
 //!   containers/image and the Docker CLI read them, with a report line for
 //!   every key.
-//! - [`apply`] (feature `cf`): create the entries at a scope through
-//!   `registry-credentials-cf`'s `Manager` or `AsyncManager`, so the access
-//!   rules (R20) and checks (R16) apply; all or nothing unless asked to skip
-//!   failures.
+//! - [`apply`]: create the entries at a scope through a management API
+//!   ([`ImportTarget`](apply::ImportTarget); `registry-credentials-cf`
+//!   implements it for its `Manager` and `AsyncManager` with its feature
+//!   `import`), so the access rules (R20) and checks (R16) apply; all or
+//!   nothing unless asked to skip failures.
 //! - [`oci`] (features `oci-client`, `oci-spec`): a resolution as
 //!   `oci_client::secrets::RegistryAuth`, a reference as
 //!   `oci_spec::distribution::Reference`.
 //!
 //! # Features
 //!
-//! - `cf`: [`apply`], over `registry-credentials-cf`.
 //! - `oci-client`: [`oci::registry_auth`], for oci-client's `Client`.
 //! - `oci-spec`: [`oci::oci_reference`].
 //!
@@ -71,8 +71,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
-#[cfg(feature = "cf")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cf")))]
 pub mod apply;
 pub mod export;
 pub mod import;
@@ -82,7 +80,7 @@ pub mod oci;
 
 /// This crate's README, whose examples are compiled and run as doc tests.
 #[doc = include_str!("../README.md")]
-#[cfg(all(doctest, feature = "cf", feature = "oci-client", feature = "oci-spec"))]
+#[cfg(all(doctest, feature = "oci-client", feature = "oci-spec"))]
 pub struct ReadmeDoctests;
 
 /// The key Docker and most tools use for Docker Hub in `config.json`.

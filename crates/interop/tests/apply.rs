@@ -1,6 +1,5 @@
 //! Applying an import through the management API: access (R20), conflicts
 //! (R16), all or nothing, and rolling back a create that failed late.
-#![cfg(feature = "cf")]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -16,7 +16,7 @@
 //! Run it: `.ci/registry.sh setup`, then
 //! `cargo test -p registry-credentials-interop --all-features -- --ignored`,
 //! then `.ci/registry.sh teardown`. CI does all three.
-#![cfg(all(feature = "cf", feature = "oci-client", feature = "oci-spec"))]
+#![cfg(all(feature = "oci-client", feature = "oci-spec"))]
 
 use std::fs;
 use std::io::Write as _;
