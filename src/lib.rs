@@ -90,6 +90,12 @@
 //! - `conformance`: [`store::conformance`] and the
 //!   [`store_conformance!`](crate::store_conformance) macro, the suite every
 //!   store backend must pass, to run against your own backend.
+//! - `tracing`: [`resolve`](fn@resolve), `resolve_all` and their async forms
+//!   open a `tracing` span (named after the function) with the image, the
+//!   app's ids (`org`, `space`, `app`), the number of `keys` in the plan and
+//!   how many were `tried`, and the `outcome`: the winner's `scope`,
+//!   `scope_id`, `location` and `rank`, `none` (R15), or the store's
+//!   `error`. Never a password, and no username either.
 //!
 //! # Non-features
 //!

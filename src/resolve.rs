@@ -20,6 +20,77 @@ use crate::reference::Reference;
 use crate::scope::{App, Scope, ScopeKind};
 use crate::store::{AsyncCredentialSource, CredentialSource, Key, StoreError};
 
+/// The span each resolution opens (feature `tracing`): named after the
+/// function, with the image, the app's ids and the plan's size; the rest is
+/// recorded by [`trace`] once the store has answered.
+#[cfg(feature = "tracing")]
+macro_rules! resolve_span {
+    ($name:literal, $app:expr, $reference:expr, $plan:expr) => {
+        tracing::info_span!(
+            $name,
+            image = $reference.as_str(),
+            org = $app.org().as_str(),
+            space = $app.space().as_str(),
+            app = $app.id().as_str(),
+            keys = $plan.keys().len(),
+            tried = tracing::field::Empty,
+            found = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            scope = tracing::field::Empty,
+            scope_id = tracing::field::Empty,
+            location = tracing::field::Empty,
+            rank = tracing::field::Empty,
+            error = tracing::field::Empty,
+        )
+    };
+}
+
+/// Recording what a resolution found on its span, and one event with the
+/// outcome. Only scopes, ids, locations and counts: never a username or a
+/// password.
+#[cfg(feature = "tracing")]
+mod trace {
+    use super::Resolution;
+    use crate::store::StoreError;
+
+    /// `tried` keys were looked up, and `winner` won (or nothing did).
+    pub(super) fn found(
+        span: &tracing::Span,
+        tried: usize,
+        found: usize,
+        winner: Option<&Resolution>,
+    ) {
+        span.record("tried", tried);
+        span.record("found", found);
+        match winner {
+            Some(r) => {
+                span.record("outcome", "found");
+                span.record("scope", r.scope_kind().as_str());
+                span.record("scope_id", r.scope().id().unwrap_or(""));
+                span.record("location", r.location().as_str());
+                span.record("rank", r.rank());
+                tracing::debug!(
+                    parent: span,
+                    scope = r.scope_kind().as_str(),
+                    location = r.location().as_str(),
+                    "registry credential chosen"
+                );
+            }
+            None => {
+                span.record("outcome", "none");
+                tracing::debug!(parent: span, "no registry credential matches (R15)");
+            }
+        }
+    }
+
+    /// The store failed.
+    pub(super) fn failed(span: &tracing::Span, error: &StoreError) {
+        span.record("outcome", "error");
+        span.record("error", tracing::field::display(error));
+        tracing::warn!(parent: span, error = %error, "registry credential look-up failed");
+    }
+}
+
 /// The keys to look up for one app and one reference, in precedence order:
 /// every candidate of the reference, most specific first, at the app's own
 /// scope, then its space, its organization and the foundation (R14).
@@ -255,9 +326,27 @@ pub fn resolve<S: CredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Option<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    Ok(store
-        .first_match(plan.keys())?
-        .and_then(|(i, c)| plan.resolution(i, c)))
+    #[cfg(feature = "tracing")]
+    let span = resolve_span!("resolve", app, reference, plan);
+    #[cfg(feature = "tracing")]
+    let _entered = span.enter();
+    let found = store.first_match(plan.keys());
+    #[cfg(feature = "tracing")]
+    if let Err(e) = &found {
+        trace::failed(&span, e);
+    }
+    let found = found?;
+    #[cfg(feature = "tracing")]
+    let tried = found.as_ref().map_or(plan.keys().len(), |(i, _)| i + 1);
+    let resolution = found.and_then(|(i, c)| plan.resolution(i, c));
+    #[cfg(feature = "tracing")]
+    trace::found(
+        &span,
+        tried,
+        usize::from(resolution.is_some()),
+        resolution.as_ref(),
+    );
+    Ok(resolution)
 }
 
 /// Every stored credential that serves `reference` for `app`, in precedence
@@ -273,7 +362,19 @@ pub fn resolve_all<S: CredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    Ok(plan.resolve_all(store.get_many(plan.keys())?))
+    #[cfg(feature = "tracing")]
+    let span = resolve_span!("resolve_all", app, reference, plan);
+    #[cfg(feature = "tracing")]
+    let _entered = span.enter();
+    let found = store.get_many(plan.keys());
+    #[cfg(feature = "tracing")]
+    if let Err(e) = &found {
+        trace::failed(&span, e);
+    }
+    let all = plan.resolve_all(found?);
+    #[cfg(feature = "tracing")]
+    trace::found(&span, plan.keys().len(), all.len(), all.first());
+    Ok(all)
 }
 
 /// [`resolve`] for async stores: the same [`Plan`], so a store that
@@ -289,10 +390,30 @@ pub async fn resolve_async<S: AsyncCredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Option<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    Ok(store
-        .first_match(plan.keys())
-        .await?
-        .and_then(|(i, c)| plan.resolution(i, c)))
+    #[cfg(feature = "tracing")]
+    let span = resolve_span!("resolve_async", app, reference, plan);
+    let lookup = store.first_match(plan.keys());
+    // The span covers the store's future, and is never held across an
+    // await by a guard.
+    #[cfg(feature = "tracing")]
+    let lookup = tracing::Instrument::instrument(lookup, span.clone());
+    let found = lookup.await;
+    #[cfg(feature = "tracing")]
+    if let Err(e) = &found {
+        trace::failed(&span, e);
+    }
+    let found = found?;
+    #[cfg(feature = "tracing")]
+    let tried = found.as_ref().map_or(plan.keys().len(), |(i, _)| i + 1);
+    let resolution = found.and_then(|(i, c)| plan.resolution(i, c));
+    #[cfg(feature = "tracing")]
+    trace::found(
+        &span,
+        tried,
+        usize::from(resolution.is_some()),
+        resolution.as_ref(),
+    );
+    Ok(resolution)
 }
 
 /// [`resolve_all`] for async stores: every stored credential that serves
@@ -307,8 +428,20 @@ pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    let found = store.get_many(plan.keys()).await?;
-    Ok(plan.resolve_all(found))
+    #[cfg(feature = "tracing")]
+    let span = resolve_span!("resolve_all_async", app, reference, plan);
+    let lookup = store.get_many(plan.keys());
+    #[cfg(feature = "tracing")]
+    let lookup = tracing::Instrument::instrument(lookup, span.clone());
+    let found = lookup.await;
+    #[cfg(feature = "tracing")]
+    if let Err(e) = &found {
+        trace::failed(&span, e);
+    }
+    let all = plan.resolve_all(found?);
+    #[cfg(feature = "tracing")]
+    trace::found(&span, plan.keys().len(), all.len(), all.first());
+    Ok(all)
 }
 
 /// One (scope, candidate) look-up, as [`explain`] reports it.

@@ -58,6 +58,11 @@
 //!   `libc`); the library itself does no I/O.
 //! - `postgres`: brings in `registry-credentials-sql`'s `PostgresStore`, to
 //!   run [`AsyncManager`](manage::AsyncManager) over it.
+//! - `import`: [`import`], the management calls that
+//!   `registry-credentials-interop` imports credential files through.
+//! - `tracing`: the core's resolution spans, and one event per management
+//!   write (create, update, delete, a push's start) with its operation,
+//!   caller, scope, location and outcome; never a password.
 //!
 //! None is on by default; the in-memory store and
 //! [`MemoryDirectory`](directory::MemoryDirectory) are the defaults.
@@ -66,6 +71,9 @@
 
 pub mod access;
 pub mod directory;
+#[cfg(feature = "import")]
+#[cfg_attr(docsrs, doc(cfg(feature = "import")))]
+pub mod import;
 pub mod listing;
 pub mod manage;
 pub mod text;

@@ -9,7 +9,7 @@ use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
 use super::blocking::directory_calls;
-use super::{rows_of, Chosen, Gate, ManageError, StagedPush, Started};
+use super::{rows_of, Chosen, Gate, ManageError, StagedPush, Started, Traced};
 use crate::access::{Operation, OrgRole, SpaceRole};
 use crate::directory::{Directory, DirectoryError, MemoryDirectory, Name};
 use crate::listing::{Listing, Target};
@@ -76,15 +76,26 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         caller: &UserId,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        if credential.scope().kind() == ScopeKind::App {
-            return Err(ManageError::AppCredentialByPush);
-        }
-        let gate = self.gate();
-        gate.check(caller, Operation::Create, credential.scope())?;
-        self.store
-            .create(credential)
-            .await
-            .map_err(|e| gate.store_error(e))
+        let traced = Traced::new(
+            "create",
+            caller,
+            credential.scope(),
+            Some(credential.location()),
+        );
+        traced.done(
+            async {
+                if credential.scope().kind() == ScopeKind::App {
+                    return Err(ManageError::AppCredentialByPush);
+                }
+                let gate = self.gate();
+                gate.check(caller, Operation::Create, credential.scope())?;
+                self.store
+                    .create(credential)
+                    .await
+                    .map_err(|e| gate.store_error(e))
+            }
+            .await,
+        )
     }
 
     /// [`Manager::update`](super::Manager::update), async.
@@ -99,12 +110,18 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         location: &Location,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let gate = self.gate();
-        gate.check(caller, Operation::Update, scope)?;
-        self.store
-            .update(scope.as_ref(), location, update)
-            .await
-            .map_err(|e| gate.store_error(e))
+        let traced = Traced::new("update", caller, scope, Some(location));
+        traced.done(
+            async {
+                let gate = self.gate();
+                gate.check(caller, Operation::Update, scope)?;
+                self.store
+                    .update(scope.as_ref(), location, update)
+                    .await
+                    .map_err(|e| gate.store_error(e))
+            }
+            .await,
+        )
     }
 
     /// [`Manager::delete`](super::Manager::delete), async.
@@ -118,12 +135,18 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         scope: &Scope,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let gate = self.gate();
-        gate.check(caller, Operation::Delete, scope)?;
-        self.store
-            .delete(scope.as_ref(), location)
-            .await
-            .map_err(|e| gate.store_error(e))
+        let traced = Traced::new("delete", caller, scope, Some(location));
+        traced.done(
+            async {
+                let gate = self.gate();
+                gate.check(caller, Operation::Delete, scope)?;
+                self.store
+                    .delete(scope.as_ref(), location)
+                    .await
+                    .map_err(|e| gate.store_error(e))
+            }
+            .await,
+        )
     }
 
     /// [`Manager::list`](super::Manager::list), async.
@@ -280,18 +303,30 @@ impl<S: AsyncCredentialStore, D: Directory> StagedPush<'_, AsyncManager<S, D>> {
     /// [`ManageError::Permission`] or [`ManageError::Store`]; either way
     /// nothing changed.
     pub async fn started(self) -> Result<Started, ManageError> {
-        let m = self.manager;
-        m.gate()
-            .check_push(&self.caller, &self.app, &self.app_name)?;
-        let done = match self.keep() {
-            Some((location, credential)) => Some(
-                m.store
-                    .replace_app_credential(self.app.id(), location, credential)
-                    .await
-                    .map_err(ManageError::Store)?,
-            ),
-            None => None,
-        };
-        Ok(self.started_with(done))
+        let kept = self.keep();
+        let traced = Traced::new(
+            "push-start",
+            &self.caller,
+            &Scope::App(self.app.id().clone()),
+            kept.as_ref().map(|(location, _)| location),
+        );
+        traced.done(
+            async {
+                let m = self.manager;
+                m.gate()
+                    .check_push(&self.caller, &self.app, &self.app_name)?;
+                let done = match kept {
+                    Some((location, credential)) => Some(
+                        m.store
+                            .replace_app_credential(self.app.id(), location, credential)
+                            .await
+                            .map_err(ManageError::Store)?,
+                    ),
+                    None => None,
+                };
+                Ok(self.started_with(done))
+            }
+            .await,
+        )
     }
 }

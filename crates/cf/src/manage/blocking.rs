@@ -7,7 +7,7 @@ use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::CredentialStore;
 use registry_credentials::{resolve, Location, Reference, RegistryCredential, Scope, ScopeKind};
 
-use super::{rows_of, Chosen, Gate, ManageError, StagedPush, Started};
+use super::{rows_of, Chosen, Gate, ManageError, StagedPush, Started, Traced};
 use crate::access::{Operation, OrgRole, SpaceRole};
 use crate::directory::{Directory, DirectoryError, MemoryDirectory, Name};
 use crate::listing::{Listing, Target};
@@ -216,14 +216,22 @@ impl<S: CredentialStore, D: Directory> Manager<S, D> {
         caller: &UserId,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        if credential.scope().kind() == ScopeKind::App {
-            return Err(ManageError::AppCredentialByPush);
-        }
-        let gate = self.gate();
-        gate.check(caller, Operation::Create, credential.scope())?;
-        self.store
-            .create(credential)
-            .map_err(|e| gate.store_error(e))
+        let traced = Traced::new(
+            "create",
+            caller,
+            credential.scope(),
+            Some(credential.location()),
+        );
+        traced.done((|| {
+            if credential.scope().kind() == ScopeKind::App {
+                return Err(ManageError::AppCredentialByPush);
+            }
+            let gate = self.gate();
+            gate.check(caller, Operation::Create, credential.scope())?;
+            self.store
+                .create(credential)
+                .map_err(|e| gate.store_error(e))
+        })())
     }
 
     /// Changes the username, password or both of the credential for
@@ -241,11 +249,14 @@ impl<S: CredentialStore, D: Directory> Manager<S, D> {
         location: &Location,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let gate = self.gate();
-        gate.check(caller, Operation::Update, scope)?;
-        self.store
-            .update(scope.as_ref(), location, update)
-            .map_err(|e| gate.store_error(e))
+        let traced = Traced::new("update", caller, scope, Some(location));
+        traced.done((|| {
+            let gate = self.gate();
+            gate.check(caller, Operation::Update, scope)?;
+            self.store
+                .update(scope.as_ref(), location, update)
+                .map_err(|e| gate.store_error(e))
+        })())
     }
 
     /// Deletes the credential for `location` at `scope` (R18); an app
@@ -262,11 +273,14 @@ impl<S: CredentialStore, D: Directory> Manager<S, D> {
         scope: &Scope,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let gate = self.gate();
-        gate.check(caller, Operation::Delete, scope)?;
-        self.store
-            .delete(scope.as_ref(), location)
-            .map_err(|e| gate.store_error(e))
+        let traced = Traced::new("delete", caller, scope, Some(location));
+        traced.done((|| {
+            let gate = self.gate();
+            gate.check(caller, Operation::Delete, scope)?;
+            self.store
+                .delete(scope.as_ref(), location)
+                .map_err(|e| gate.store_error(e))
+        })())
     }
 
     /// The credentials available to `target` that `caller` may see (R21),
@@ -440,17 +454,26 @@ impl<S: CredentialStore, D: Directory> StagedPush<'_, Manager<S, D>> {
     /// there, [`ManageError::Store`] when the store fails; either way
     /// nothing changed.
     pub fn started(self) -> Result<Started, ManageError> {
-        let m = self.manager;
-        m.gate()
-            .check_push(&self.caller, &self.app, &self.app_name)?;
-        let done = match self.keep() {
-            Some((location, credential)) => Some(
-                m.store
-                    .replace_app_credential(self.app.id(), location, credential)
-                    .map_err(ManageError::Store)?,
-            ),
-            None => None,
-        };
-        Ok(self.started_with(done))
+        let kept = self.keep();
+        let traced = Traced::new(
+            "push-start",
+            &self.caller,
+            &Scope::App(self.app.id().clone()),
+            kept.as_ref().map(|(location, _)| location),
+        );
+        traced.done((|| {
+            let m = self.manager;
+            m.gate()
+                .check_push(&self.caller, &self.app, &self.app_name)?;
+            let done = match kept {
+                Some((location, credential)) => Some(
+                    m.store
+                        .replace_app_credential(self.app.id(), location, credential)
+                        .map_err(ManageError::Store)?,
+                ),
+                None => None,
+            };
+            Ok(self.started_with(done))
+        })())
     }
 }

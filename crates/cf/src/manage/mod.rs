@@ -762,6 +762,55 @@ impl Started {
     }
 }
 
+/// The event a management write leaves (feature `tracing`): operation,
+/// caller, scope, location and outcome, at `info` when it succeeded and at
+/// `warn` with the error (whose message never holds a password) when it
+/// failed. Without the feature it holds nothing and does nothing.
+#[must_use = "call `done` with the write's result"]
+struct Traced {
+    #[cfg(feature = "tracing")]
+    what: (&'static str, UserId, Scope, Option<Location>),
+}
+
+impl Traced {
+    /// A write of kind `op` (`create`, `update`, `delete`, `push-start`)
+    /// by `caller` at `scope`, for `location` when there is one.
+    fn new(op: &'static str, caller: &UserId, scope: &Scope, location: Option<&Location>) -> Self {
+        #[cfg(not(feature = "tracing"))]
+        let _ = (op, caller, scope, location);
+        Traced {
+            #[cfg(feature = "tracing")]
+            what: (op, caller.clone(), scope.clone(), location.cloned()),
+        }
+    }
+
+    /// Leaves the event for `result`, and returns it.
+    fn done<T>(self, result: Result<T, ManageError>) -> Result<T, ManageError> {
+        #[cfg(feature = "tracing")]
+        {
+            let (op, caller, scope, location) = &self.what;
+            let (caller, kind) = (caller.as_str(), scope.kind().as_str());
+            let (scope_id, location) = (
+                scope.id().unwrap_or(""),
+                location.as_ref().map_or("", Location::as_str),
+            );
+            match &result {
+                Ok(_) => tracing::info!(
+                    target: "registry_credentials_cf::manage",
+                    op, caller, scope = kind, scope_id, location, outcome = "ok",
+                    "registry credential {op}: done"
+                ),
+                Err(e) => tracing::warn!(
+                    target: "registry_credentials_cf::manage",
+                    op, caller, scope = kind, scope_id, location, outcome = "error", error = %e,
+                    "registry credential {op}: failed"
+                ),
+            }
+        }
+        result
+    }
+}
+
 /// The listing rows of one scope's credentials.
 fn rows_of<'a>(
     scope: &'a Scope,

@@ -1,0 +1,562 @@
+//! A resolution in the forms pullers read: Docker's `config.json`,
+//! containers' `auth.json`, the Docker Engine API's `X-Registry-Auth`, and
+//! the kubelet's credential provider response.
+//!
+//! Every type here holds a password. None has `Display` or serde; each
+//! `Debug` prints the key and the username and leaves the password out.
+//! The secret leaves only through an explicit call: `to_json_bytes` (or
+//! `header_value`), which returns a buffer wiped when dropped, or
+//! `write_to`, which writes that buffer and wipes it.
+//!
+//! Each is made from the image and the [`Resolution`] for it, and refuses
+//! a resolution whose location does not serve the image
+//! ([`ExportError::NotServing`]): a credential is never handed to a
+//! registry it was not stored for.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use base64::Engine as _;
+use registry_credentials::candidates::CandidateKind;
+use registry_credentials::{Credential, Location, Reference, Resolution, Username};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::DOCKER_HUB_KEY;
+
+/// Why a resolution cannot be exported for an image. No message holds a
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The resolution's location is not a candidate of the image (R10–R12):
+    /// it was resolved for another image.
+    NotServing {
+        /// The image, as written.
+        image: String,
+        /// The resolution's location.
+        location: Location,
+    },
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::NotServing { image, location } => write!(
+                f,
+                "the credential for `{location}` does not serve the image `{}`; export the resolution made for that image",
+                image.escape_debug()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+fn check_serves(image: &Reference, resolution: &Resolution) -> Result<(), ExportError> {
+    if resolution.location().serves(image) {
+        Ok(())
+    } else {
+        Err(ExportError::NotServing {
+            image: image.as_str().to_owned(),
+            location: resolution.location().clone(),
+        })
+    }
+}
+
+/// Serializes `value` into a buffer wiped on drop. The buffer is sized up
+/// front for the worst case (every byte of `text_len` escaped as `\uXXXX`)
+/// plus `overhead`, so it never grows: growing would free a copy of the
+/// secret without wiping it.
+fn secret_json(value: &impl Serialize, text_len: usize, overhead: usize) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(6 * text_len + overhead));
+    serde_json::to_writer(&mut *out, value).expect("serializing strings into memory cannot fail");
+    out
+}
+
+/// `base64(username:password)` in a buffer wiped on drop, sized up front.
+fn basic_auth(credential: &Credential) -> Zeroizing<String> {
+    let user = credential.username.as_str();
+    let password = credential.password.expose();
+    let mut plain = Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
+    plain.push_str(user);
+    plain.push(':');
+    plain.push_str(password);
+    let len = base64::encoded_len(plain.len(), true).expect("a credential is short");
+    let mut encoded = Zeroizing::new(String::with_capacity(len));
+    base64::engine::general_purpose::STANDARD.encode_string(plain.as_bytes(), &mut encoded);
+    encoded
+}
+
+/// A one-entry JSON object `{key: value}`.
+struct One<'a, V>(&'a str, V);
+
+impl<V: Serialize> Serialize for One<'_, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.0, &self.1)?;
+        m.end()
+    }
+}
+
+/// Which file an [`AuthFile`] is written for; they differ in their keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthFileForm {
+    /// Docker's `~/.docker/config.json`: the key is the registry,
+    /// `https://index.docker.io/v1/` for Docker Hub (what the Docker CLI
+    /// writes and every tool reads), else `host[:port]`.
+    Docker,
+    /// containers' `auth.json` (skopeo, podman, buildah, CRI-O): the key is
+    /// the matched location, namespace and all, since containers/image
+    /// looks keys up namespace by namespace as R10 does. A parent domain
+    /// (R11), which containers/image never looks up, becomes the image's
+    /// registry.
+    Containers,
+}
+
+/// A credentials file with one entry: `{"auths": {KEY: {"auth":
+/// base64("user:password")}}}`, for the one image it was made for.
+///
+/// ```
+/// use registry_credentials::{resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope};
+/// use registry_credentials_interop::export::AuthFile;
+///
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let app = App::new("o", "s", "a")?;
+/// let image: Reference = "nginx".parse()?;
+/// let chosen = resolve(&store, &app, &image)?.unwrap();
+/// assert_eq!(AuthFile::docker(&image, &chosen)?.key(), "https://index.docker.io/v1/");
+/// assert_eq!(AuthFile::containers(&image, &chosen)?.key(), "docker.io");
+///
+/// let mut file = Vec::new();
+/// AuthFile::docker(&image, &chosen)?.write_to(&mut file)?;
+/// let doc: serde_json::Value = serde_json::from_slice(&file)?;
+/// // "hub-user:hub-password"
+/// assert_eq!(doc["auths"]["https://index.docker.io/v1/"]["auth"], "aHViLXVzZXI6aHViLXBhc3N3b3Jk");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct AuthFile {
+    form: AuthFileForm,
+    key: String,
+    credential: Credential,
+}
+
+impl AuthFile {
+    /// The `config.json` form ([`AuthFileForm::Docker`]) of `resolution`,
+    /// for pulling `image`.
+    ///
+    /// # Errors
+    ///
+    /// [`ExportError::NotServing`] when the resolution was made for another
+    /// image.
+    pub fn docker(image: &Reference, resolution: &Resolution) -> Result<Self, ExportError> {
+        Self::new(AuthFileForm::Docker, image, resolution)
+    }
+
+    /// The `auth.json` form ([`AuthFileForm::Containers`]) of `resolution`,
+    /// for pulling `image`.
+    ///
+    /// # Errors
+    ///
+    /// [`ExportError::NotServing`] when the resolution was made for another
+    /// image.
+    pub fn containers(image: &Reference, resolution: &Resolution) -> Result<Self, ExportError> {
+        Self::new(AuthFileForm::Containers, image, resolution)
+    }
+
+    /// The `form` of `resolution`, for pulling `image`.
+    ///
+    /// # Errors
+    ///
+    /// [`ExportError::NotServing`] when the resolution was made for another
+    /// image.
+    pub fn new(
+        form: AuthFileForm,
+        image: &Reference,
+        resolution: &Resolution,
+    ) -> Result<Self, ExportError> {
+        check_serves(image, resolution)?;
+        let key = match form {
+            AuthFileForm::Docker => docker_key(image).to_owned(),
+            AuthFileForm::Containers => match resolution.candidate_kind() {
+                CandidateKind::ParentDomain => image.registry().to_owned(),
+                _ => resolution.location().as_str().to_owned(),
+            },
+        };
+        Ok(AuthFile {
+            form,
+            key,
+            credential: resolution.credential().credential().clone(),
+        })
+    }
+
+    /// The form.
+    pub fn form(&self) -> AuthFileForm {
+        self.form
+    }
+
+    /// The entry's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The username.
+    pub fn username(&self) -> &Username {
+        &self.credential.username
+    }
+
+    /// The document, in a buffer wiped when dropped.
+    pub fn to_json_bytes(&self) -> Zeroizing<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            auth: &'a str,
+        }
+        let auth = basic_auth(&self.credential);
+        let doc = One("auths", One(&self.key, Entry { auth: &auth }));
+        secret_json(&doc, self.key.len() + auth.len(), 64)
+    }
+
+    /// Writes the document to `out`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `out` fails with.
+    pub fn write_to(&self, mut out: impl Write) -> io::Result<()> {
+        out.write_all(&self.to_json_bytes())
+    }
+}
+
+/// Redacted: the key and the username, never the password.
+impl fmt::Debug for AuthFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthFile")
+            .field("form", &self.form)
+            .field("key", &self.key)
+            .field("username", &self.credential.username)
+            .field("password", &format_args!("<redacted>"))
+            .finish()
+    }
+}
+
+/// The key Docker looks `image` up under: [`DOCKER_HUB_KEY`] for Docker
+/// Hub, else `host[:port]`.
+fn docker_key(image: &Reference) -> &str {
+    if image.is_docker_hub() {
+        DOCKER_HUB_KEY
+    } else {
+        image.registry()
+    }
+}
+
+/// The Docker Engine API's `X-Registry-Auth` header for pulling `image`
+/// (`POST /images/create`): base64url of `{"username", "password",
+/// "serveraddress"}`, with `serveraddress` the key Docker itself uses
+/// (`https://index.docker.io/v1/` for Docker Hub, else `host[:port]`).
+///
+/// ```
+/// use base64::Engine as _;
+/// use registry_credentials::{resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope};
+/// use registry_credentials_interop::export::RegistryAuthHeader;
+///
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "example.com".parse()?,
+///     Credential::new("me", "pw")?,
+/// ))?;
+/// // A parent domain's credential: the header names the image's registry.
+/// let image: Reference = "registry.example.com/team/app".parse()?;
+/// let chosen = resolve(&store, &App::new("o", "s", "a")?, &image)?.unwrap();
+/// let header = RegistryAuthHeader::new(&image, &chosen)?;
+/// let json = base64::engine::general_purpose::URL_SAFE.decode(&*header.header_value())?;
+/// assert_eq!(json, br#"{"username":"me","password":"pw","serveraddress":"registry.example.com"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct RegistryAuthHeader {
+    server_address: String,
+    credential: Credential,
+}
+
+impl RegistryAuthHeader {
+    /// The header for pulling `image` with `resolution`.
+    ///
+    /// # Errors
+    ///
+    /// [`ExportError::NotServing`] when the resolution was made for another
+    /// image.
+    pub fn new(image: &Reference, resolution: &Resolution) -> Result<Self, ExportError> {
+        check_serves(image, resolution)?;
+        Ok(RegistryAuthHeader {
+            server_address: docker_key(image).to_owned(),
+            credential: resolution.credential().credential().clone(),
+        })
+    }
+
+    /// The header's name.
+    pub const NAME: &'static str = "X-Registry-Auth";
+
+    /// `serveraddress`.
+    pub fn server_address(&self) -> &str {
+        &self.server_address
+    }
+
+    /// The header's value (base64url, padded, as Go's `URLEncoding` writes
+    /// it), in a buffer wiped when dropped.
+    pub fn header_value(&self) -> Zeroizing<String> {
+        #[derive(Serialize)]
+        struct Auth<'a> {
+            username: &'a str,
+            password: &'a str,
+            serveraddress: &'a str,
+        }
+        let username = self.credential.username.as_str();
+        let password = self.credential.password.expose();
+        let json = secret_json(
+            &Auth {
+                username,
+                password,
+                serveraddress: &self.server_address,
+            },
+            username.len() + password.len() + self.server_address.len(),
+            64,
+        );
+        let len = base64::encoded_len(json.len(), true).expect("a credential is short");
+        let mut out = Zeroizing::new(String::with_capacity(len));
+        base64::engine::general_purpose::URL_SAFE.encode_string(&*json, &mut out);
+        out
+    }
+}
+
+/// Redacted: the server address and the username, never the password.
+impl fmt::Debug for RegistryAuthHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryAuthHeader")
+            .field("server_address", &self.server_address)
+            .field("username", &self.credential.username)
+            .field("password", &format_args!("<redacted>"))
+            .finish()
+    }
+}
+
+/// The kubelet's credential provider API version this module speaks.
+pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
+
+/// A kubelet credential provider plugin's answer for one image
+/// (`credentialprovider.kubelet.k8s.io/v1`, `CredentialProviderResponse`),
+/// so that kubelet pulls with exactly the credential resolution chose.
+///
+/// - `auth` has one key, the image's repository name (`docker.io/library/nginx`):
+///   kubelet matches keys as path prefixes, so the key serves this
+///   repository alone, not the namespace the credential was stored under;
+///   it has no entry when nothing matched (R15).
+/// - `cacheKeyType` is `Image` and `cacheDuration` is `0s`, which tells
+///   kubelet not to cache the answer at all (not even for the provider's
+///   `defaultCacheDuration`): an update or delete must take effect on the
+///   next pull (R17).
+///
+/// ```
+/// use registry_credentials::{resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope};
+/// use registry_credentials_interop::export::CredentialProviderResponse;
+///
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io/library".parse()?,
+///     Credential::new("me", "pw")?,
+/// ))?;
+/// let image: Reference = "nginx:1.27".parse()?;
+/// let chosen = resolve(&store, &App::new("o", "s", "a")?, &image)?;
+/// let response = CredentialProviderResponse::new(&image, chosen.as_ref())?;
+/// let doc: serde_json::Value = serde_json::from_slice(&response.to_json_bytes())?;
+/// assert_eq!(doc["kind"], "CredentialProviderResponse");
+/// assert_eq!(doc["cacheKeyType"], "Image");
+/// assert_eq!(doc["cacheDuration"], "0s");
+/// assert_eq!(doc["auth"]["docker.io/library/nginx"]["username"], "me");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct CredentialProviderResponse {
+    key: String,
+    credential: Option<Credential>,
+}
+
+impl CredentialProviderResponse {
+    /// The response for `image`, with the credential of `resolution`, or
+    /// none when nothing matched (R15).
+    ///
+    /// # Errors
+    ///
+    /// [`ExportError::NotServing`] when the resolution was made for another
+    /// image.
+    pub fn new(image: &Reference, resolution: Option<&Resolution>) -> Result<Self, ExportError> {
+        if let Some(r) = resolution {
+            check_serves(image, r)?;
+        }
+        Ok(CredentialProviderResponse {
+            key: image.name().to_owned(),
+            credential: resolution.map(|r| r.credential().credential().clone()),
+        })
+    }
+
+    /// The `auth` key: the image's repository name.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The username, when a credential matched.
+    pub fn username(&self) -> Option<&Username> {
+        self.credential.as_ref().map(|c| &c.username)
+    }
+
+    /// The response, in a buffer wiped when dropped.
+    pub fn to_json_bytes(&self) -> Zeroizing<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Auth<'a> {
+            username: &'a str,
+            password: &'a str,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Response<'a> {
+            api_version: &'static str,
+            kind: &'static str,
+            cache_key_type: &'static str,
+            cache_duration: &'static str,
+            auth: Option<One<'a, Auth<'a>>>,
+        }
+        let auth = self.credential.as_ref().map(|c| {
+            One(
+                &self.key,
+                Auth {
+                    username: c.username.as_str(),
+                    password: c.password.expose(),
+                },
+            )
+        });
+        let len = self.key.len()
+            + self
+                .credential
+                .as_ref()
+                .map_or(0, |c| c.username.as_str().len() + c.password.expose().len());
+        let doc = Response {
+            api_version: KUBELET_API_VERSION,
+            kind: "CredentialProviderResponse",
+            cache_key_type: "Image",
+            cache_duration: "0s",
+            auth,
+        };
+        secret_json(&doc, len, 256)
+    }
+
+    /// Writes the response to `out` (a plugin's standard output).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `out` fails with.
+    pub fn write_to(&self, mut out: impl Write) -> io::Result<()> {
+        out.write_all(&self.to_json_bytes())
+    }
+}
+
+/// Redacted: the key and the username, never the password.
+impl fmt::Debug for CredentialProviderResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialProviderResponse")
+            .field("key", &self.key)
+            .field("username", &self.username())
+            .field(
+                "password",
+                &format_args!(
+                    "{}",
+                    if self.credential.is_some() {
+                        "<redacted>"
+                    } else {
+                        "None"
+                    }
+                ),
+            )
+            .finish()
+    }
+}
+
+/// Why a kubelet `CredentialProviderRequest` was refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// Not JSON of the request's shape.
+    Json(serde_json::Error),
+    /// Another API version or kind than this module speaks.
+    Version {
+        /// `apiVersion`, as sent.
+        api_version: String,
+        /// `kind`, as sent.
+        kind: String,
+    },
+    /// The image is not a valid reference (R1–R6).
+    Image(registry_credentials::ReferenceError),
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::Json(_) => f.write_str("the request is not a CredentialProviderRequest"),
+            RequestError::Version { api_version, kind } => write!(
+                f,
+                "the request is `{}` `{}`; this plugin answers `{KUBELET_API_VERSION}` `CredentialProviderRequest`",
+                api_version.escape_debug(),
+                kind.escape_debug()
+            ),
+            RequestError::Image(_) => f.write_str("the request's image is not a valid reference"),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RequestError::Json(e) => Some(e),
+            RequestError::Image(e) => Some(e),
+            RequestError::Version { .. } => None,
+        }
+    }
+}
+
+/// The image of a kubelet `CredentialProviderRequest` (what kubelet writes
+/// to a plugin's standard input).
+///
+/// ```
+/// use registry_credentials_interop::export::image_of_request;
+/// let request = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"registry.example.com/team/app:1"}"#;
+/// assert_eq!(image_of_request(request)?.name(), "registry.example.com/team/app");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`RequestError`] for anything but a v1 request with a valid image.
+pub fn image_of_request(request: &[u8]) -> Result<Reference, RequestError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Request {
+        api_version: String,
+        kind: String,
+        image: String,
+    }
+    let r: Request = serde_json::from_slice(request).map_err(RequestError::Json)?;
+    if r.api_version != KUBELET_API_VERSION || r.kind != "CredentialProviderRequest" {
+        return Err(RequestError::Version {
+            api_version: r.api_version,
+            kind: r.kind,
+        });
+    }
+    r.image.parse().map_err(RequestError::Image)
+}

@@ -1,0 +1,839 @@
+//! Reading the credentials files people already have: Docker's
+//! `config.json`, containers' `auth.json`, the legacy `.dockercfg`, and
+//! Kubernetes `kubernetes.io/dockerconfigjson` (or `dockercfg`) secrets.
+//!
+//! [`read`] tells the forms apart and returns an [`Import`]: the
+//! [`Entry`]s that can be stored, and a [`Skipped`] for every key that
+//! cannot, with the reason. [`Import::report`] says, one line per key,
+//! what became of it. Storing the entries is [`apply`](crate::apply)'s job
+//! (feature `cf`), through the management API.
+//!
+//! # Keys and locations
+//!
+//! Keys are read as containers/image (`normalizeAuthFileKey`) and the
+//! Docker CLI (`ConvertToHostname`) read them, then checked as any
+//! [`Location`] is (R7–R9):
+//!
+//! - a key written as a URL (`http://`, `https://`) names a whole registry:
+//!   only its host and port are kept (`https://index.docker.io/v1/` →
+//!   `docker.io`, `https://registry.example.com/team` →
+//!   `registry.example.com`);
+//! - a key without a scheme keeps its path: `quay.io/org` is a namespace;
+//! - in a legacy `.dockercfg` every key is a host: the path is dropped;
+//! - Docker Hub's spellings (`index.docker.io`, `registry-1.docker.io`,
+//!   `registry.hub.docker.com`) become `docker.io` (R4);
+//! - a wildcard (`*.example.com`), which only kubelet reads (one label per
+//!   `*`), has no equivalent here and is skipped;
+//! - a public suffix is refused (R9), as is anything else R7–R8 refuse.
+//!
+//! A key with two or more path components (`quay.io/org/image`) may name a
+//! repository, which containers/image would use for that repository too;
+//! here a location serves only the images below it (R10), so the entry is
+//! imported with a [`Warning`].
+//!
+//! # Secrets
+//!
+//! `auth` is base64 of `username:password`, padded or not; it is split at
+//! the first `:` and trailing NUL bytes are trimmed from the password.
+//! Where `auth` is absent, `username` and `password` are taken; where both
+//! are present they must agree. Secrets that are not in the file — an entry
+//! of `credHelpers` or `credsStore`, an `identitytoken` or `registrytoken` —
+//! are reported and skipped. The decoded secrets live in buffers wiped on
+//! drop, and no report, error or `Debug` holds a password.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use registry_credentials::credential::CredentialError;
+use registry_credentials::location::LocationErrorKind;
+use registry_credentials::{Credential, Location, LocationError, Password, Username};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use zeroize::{Zeroize, Zeroizing};
+
+/// Which form a file was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Form {
+    /// `{"auths": {…}}`: Docker's `config.json` or containers' `auth.json`
+    /// (the two share the format; keys with a path are namespaces).
+    Auths,
+    /// The legacy `.dockercfg`: entries at the top level, keys are hosts.
+    DockerCfg,
+    /// A Kubernetes secret (as JSON) of type
+    /// `kubernetes.io/dockerconfigjson`, holding an `auths` document.
+    KubernetesDockerConfigJson,
+    /// A Kubernetes secret of type `kubernetes.io/dockercfg`, holding a
+    /// legacy document.
+    KubernetesDockerCfg,
+}
+
+/// Why a file could not be read at all. No message holds a secret.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// Not JSON, or not of any form this module reads. Only the place is
+    /// kept: serde_json's own message repeats the value it did not expect,
+    /// which in a mangled file may be a password.
+    Json {
+        /// The line, from 1 (0 at the end of the input).
+        line: usize,
+        /// The column, from 1.
+        column: usize,
+        /// True for bad JSON, false for JSON of the wrong shape.
+        syntax: bool,
+    },
+    /// A Kubernetes secret of another type, or without its data key.
+    Secret(String),
+    /// A Kubernetes secret whose data is not base64.
+    SecretData,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Json {
+                line,
+                column,
+                syntax,
+            } => write!(
+                f,
+                "not a credentials file: {} at line {line}, column {column}; expected a Docker config.json, a containers auth.json, a .dockercfg or a Kubernetes secret as JSON",
+                if *syntax { "bad JSON" } else { "an unexpected value" }
+            ),
+            ReadError::Secret(why) => write!(f, "not a registry credentials secret: {why}"),
+            ReadError::SecretData => f.write_str("the secret's data is not base64"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// The place of a JSON error, without serde_json's message.
+fn json_error(e: serde_json::Error) -> ReadError {
+    ReadError::Json {
+        line: e.line(),
+        column: e.column(),
+        syntax: !e.is_data(),
+    }
+}
+
+/// A key that can be stored: its location and credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key as written in the file.
+    pub key: String,
+    /// Where it will be stored.
+    pub location: Location,
+    /// Username and password. Its `Debug` redacts the password.
+    pub credential: Credential,
+    /// Something to tell the user.
+    pub warning: Option<Warning>,
+}
+
+/// Something an imported entry does differently from the tool that wrote
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// The key may name a repository: containers/image would use it for
+    /// that repository, but a location serves only images below it (R10).
+    Repository,
+}
+
+/// A key that is not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The key as written in the file (a helper's key for `credHelpers`).
+    pub key: String,
+    /// The location it names, when it names one.
+    pub location: Option<Location>,
+    /// Why.
+    pub reason: Skip,
+}
+
+/// Why a key is not imported. Messages never hold a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Skip {
+    /// `credHelpers` sends this registry to a helper program, which holds
+    /// the secret.
+    Helper {
+        /// The helper (`docker-credential-<name>`).
+        helper: String,
+    },
+    /// An `auths` entry with no secret, whose secret is in `credsStore`.
+    Store {
+        /// The store helper's name.
+        store: String,
+    },
+    /// `credHelpers` names a helper for this registry, so Docker never
+    /// reads this `auths` entry.
+    ShadowedByHelper {
+        /// The helper.
+        helper: String,
+    },
+    /// An `identitytoken` (an OAuth refresh token), not a username and
+    /// password.
+    IdentityToken,
+    /// A `registrytoken` (a bearer token), not a username and password.
+    RegistryToken,
+    /// A wildcard key: kubelet's one-label glob has no equivalent.
+    Wildcard,
+    /// The key's host is a public suffix (R9).
+    PublicSuffix,
+    /// The key is no location (R7, R8).
+    Location(LocationError),
+    /// `auth` is not base64, not UTF-8, or has no `:`.
+    Auth(&'static str),
+    /// `username` or `password` disagree with `auth`.
+    Contradiction,
+    /// Neither `auth` nor `username` and `password`.
+    NoSecret,
+    /// The username is refused (R16).
+    Username(String),
+    /// The password is refused (R16).
+    Password(CredentialError),
+    /// Another key names the same location with another credential.
+    Duplicate {
+        /// The other key.
+        other: String,
+    },
+    /// Another key names the same location with the same credential, and
+    /// is imported.
+    SameAs {
+        /// The other key.
+        other: String,
+    },
+    /// The scope already holds a credential for the location (R16); it is
+    /// left as it is. Found when the import is applied.
+    Conflict {
+        /// The scope, in words.
+        at: String,
+    },
+    /// Creating it failed when the import was applied.
+    Failed(String),
+}
+
+impl Skip {
+    /// False when the secret is simply not in the file (a helper, a
+    /// store, a token): reported, but no reason to refuse the rest of an
+    /// import. True for a key that is wrong or cannot be stored.
+    pub fn is_failure(&self) -> bool {
+        !matches!(
+            self,
+            Skip::Helper { .. }
+                | Skip::Store { .. }
+                | Skip::ShadowedByHelper { .. }
+                | Skip::IdentityToken
+                | Skip::RegistryToken
+                | Skip::SameAs { .. }
+        )
+    }
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::Helper { helper } => write!(
+                f,
+                "the secret lives in the credential helper `docker-credential-{}` (credHelpers); store it by hand",
+                helper.escape_debug()
+            ),
+            Skip::Store { store } => write!(
+                f,
+                "the secret lives in the credential store `docker-credential-{}` (credsStore); store it by hand",
+                store.escape_debug()
+            ),
+            Skip::ShadowedByHelper { helper } => write!(
+                f,
+                "credHelpers sends this registry to `docker-credential-{}`, so Docker never uses this entry",
+                helper.escape_debug()
+            ),
+            Skip::IdentityToken => f.write_str(
+                "an identity token, not a username and password; log in with a password or an access token",
+            ),
+            Skip::RegistryToken => f.write_str(
+                "a registry bearer token, not a username and password",
+            ),
+            Skip::Wildcard => f.write_str(
+                "a wildcard key: kubelet's one-label glob has no equivalent here; store each registry by name",
+            ),
+            Skip::PublicSuffix => f.write_str(
+                "a public suffix, which no registry serves from (R9)",
+            ),
+            Skip::Location(e) => write!(f, "not a registry location: {e}"),
+            Skip::Auth(why) => write!(f, "`auth` {why}"),
+            Skip::Contradiction => f.write_str(
+                "`username` or `password` contradicts `auth`; fix the file",
+            ),
+            Skip::NoSecret => f.write_str(
+                "no `auth`, and no `username` and `password`",
+            ),
+            Skip::Username(why) => write!(f, "the username is refused (R16): {why}"),
+            Skip::Password(e) => write!(f, "the password is refused (R16): {e}"),
+            Skip::Duplicate { other } => write!(
+                f,
+                "the key `{}` names the same location with another credential; import one of them by hand",
+                other.escape_debug()
+            ),
+            Skip::SameAs { other } => write!(
+                f,
+                "the same credential as the key `{}`",
+                other.escape_debug()
+            ),
+            Skip::Conflict { at } => write!(
+                f,
+                "a credential for this location already exists for {at}; it is left as it is (R16)"
+            ),
+            Skip::Failed(why) => write!(f, "not created: {why}"),
+        }
+    }
+}
+
+/// What a file held: the entries to store and the keys skipped.
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// The form it was read as.
+    pub form: Form,
+    /// The keys that can be stored, in key order.
+    pub entries: Vec<Entry>,
+    /// The keys that cannot, in key order.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Import {
+    /// One line per key: found (to be imported), or skipped and why.
+    pub fn report(&self) -> Report {
+        let mut lines: Vec<Line> = self
+            .entries
+            .iter()
+            .map(|e| Line::of_entry(e, Outcome::Found))
+            .chain(self.skipped.iter().map(Line::of_skipped))
+            .collect();
+        lines.sort_by(|a, b| a.key.cmp(&b.key));
+        Report { lines }
+    }
+
+    /// True when some key was skipped for a failure ([`Skip::is_failure`]).
+    pub fn has_failures(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_failure())
+    }
+}
+
+/// What became of one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Read and ready to store; not stored yet.
+    Found,
+    /// Stored.
+    Imported,
+    /// Not stored, and why.
+    Skipped(Skip),
+    /// Ready, but not stored: another key failed and the import was all or
+    /// nothing.
+    NotCreated,
+    /// Stored, then deleted again: a later key failed and the import was
+    /// all or nothing.
+    RolledBack,
+    /// Stored, and deleting it again failed: it is still stored.
+    RollbackFailed(String),
+}
+
+/// One line of a [`Report`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The key as written.
+    pub key: String,
+    /// The location it names, if it names one.
+    pub location: Option<Location>,
+    /// The username, for an entry that has one.
+    pub username: Option<Username>,
+    /// A warning for an entry.
+    pub warning: Option<Warning>,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+impl Line {
+    /// The line for an entry.
+    pub fn of_entry(entry: &Entry, outcome: Outcome) -> Self {
+        Line {
+            key: entry.key.clone(),
+            location: Some(entry.location.clone()),
+            username: Some(entry.credential.username.clone()),
+            warning: entry.warning.clone(),
+            outcome,
+        }
+    }
+
+    /// The line for a skipped key.
+    pub fn of_skipped(skipped: &Skipped) -> Self {
+        Line {
+            key: skipped.key.clone(),
+            location: skipped.location.clone(),
+            username: None,
+            warning: None,
+            outcome: Outcome::Skipped(skipped.reason.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = self.key.escape_debug();
+        let target = match (&self.location, &self.username) {
+            (Some(l), Some(u)) => format!(" as `{l}`, user `{}`", u.as_str().escape_debug()),
+            (Some(l), None) => format!(" (`{l}`)"),
+            _ => String::new(),
+        };
+        match &self.outcome {
+            Outcome::Found => write!(f, "found     `{key}`{target}")?,
+            Outcome::Imported => write!(f, "imported  `{key}`{target}")?,
+            Outcome::Skipped(why) => write!(f, "skipped   `{key}`{target}: {why}")?,
+            Outcome::NotCreated => write!(
+                f,
+                "not done  `{key}`{target}: another key failed and the import is all or nothing"
+            )?,
+            Outcome::RolledBack => write!(
+                f,
+                "undone    `{key}`{target}: created, then deleted again because another key failed"
+            )?,
+            Outcome::RollbackFailed(why) => write!(
+                f,
+                "KEPT      `{key}`{target}: created, and deleting it again failed: {why}"
+            )?,
+        }
+        if let (Some(Warning::Repository), Some(l)) = (&self.warning, &self.location) {
+            write!(
+                f,
+                "; warning: if `{l}` is a repository, this credential does not serve it, only images below it (R10)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One line per key of an import. Its `Display` prints them, one a line;
+/// no line holds a password, and keys and usernames are escaped (R21).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The lines, in key order.
+    pub lines: Vec<Line>,
+}
+
+impl Report {
+    /// How many keys were stored.
+    pub fn imported(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| l.outcome == Outcome::Imported)
+            .count()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, line) in self.lines.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The location a file's key names, with a warning for a key that may
+/// name a repository. `legacy` is for `.dockercfg`, whose keys are hosts.
+///
+/// ```
+/// use registry_credentials_interop::import::{location_of_key, Skip};
+/// let loc = |k| location_of_key(k, false).map(|(l, _)| l.to_string());
+/// assert_eq!(loc("https://index.docker.io/v1/").unwrap(), "docker.io");
+/// assert_eq!(loc("https://registry.example.com/team").unwrap(), "registry.example.com");
+/// assert_eq!(loc("quay.io/org").unwrap(), "quay.io/org");
+/// assert_eq!(loc("registry-1.docker.io").unwrap(), "docker.io");
+/// assert_eq!(location_of_key("*.example.com", false).unwrap_err(), Skip::Wildcard);
+/// assert_eq!(location_of_key("quay.io/org", true).unwrap().0.as_str(), "quay.io");
+/// ```
+///
+/// # Errors
+///
+/// The [`Skip`] for a wildcard, a public suffix (R9) or a key that is no
+/// location (R7, R8).
+pub fn location_of_key(key: &str, legacy: bool) -> Result<(Location, Option<Warning>), Skip> {
+    if key.contains('*') {
+        return Err(Skip::Wildcard);
+    }
+    let stripped = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"));
+    let text = match stripped {
+        Some(rest) => rest.split('/').next().unwrap_or(rest),
+        None if legacy => key.split('/').next().unwrap_or(key),
+        None => key,
+    };
+    let location = Location::parse(text).map_err(|e| match e.kind() {
+        LocationErrorKind::PublicSuffix => Skip::PublicSuffix,
+        _ => Skip::Location(e),
+    })?;
+    let warning = location
+        .path()
+        .is_some_and(|p| p.contains('/'))
+        .then_some(Warning::Repository);
+    Ok((location, warning))
+}
+
+/// A username as R16 has it, checked by [`Username::new`]: no `:`,
+/// control, format or separator character and no white space, so that no
+/// listing or log line can be forged through one.
+///
+/// ```
+/// use registry_credentials_interop::import::parse_username;
+/// assert_eq!(parse_username("robot$team")?.as_str(), "robot$team");
+/// assert!(parse_username("a:b").unwrap_err().contains("U+003A"));
+/// assert!(parse_username("a\u{202e}b").unwrap_err().contains("format character"));
+/// assert!(parse_username("a\u{3000}b").unwrap_err().contains("white space"));
+/// # Ok::<(), String>(())
+/// ```
+///
+/// # Errors
+///
+/// The core's message: what is wrong, with the character written as
+/// `U+XXXX`, never raw.
+pub fn parse_username(name: &str) -> Result<Username, String> {
+    Username::new(name).map_err(|e| e.to_string())
+}
+
+/// One `auths` entry as written. Its strings are wiped when it is dropped.
+#[derive(Deserialize, Default)]
+struct RawEntry {
+    #[serde(default)]
+    auth: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
+    #[serde(default)]
+    registrytoken: Option<String>,
+}
+
+impl Drop for RawEntry {
+    fn drop(&mut self) {
+        for s in [
+            &mut self.auth,
+            &mut self.username,
+            &mut self.password,
+            &mut self.identitytoken,
+            &mut self.registrytoken,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            s.zeroize();
+        }
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
+}
+
+/// The credential of one entry.
+fn credential_of(raw: &RawEntry) -> Result<Credential, Skip> {
+    if non_empty(&raw.identitytoken).is_some() {
+        return Err(Skip::IdentityToken);
+    }
+    if non_empty(&raw.registrytoken).is_some() {
+        return Err(Skip::RegistryToken);
+    }
+    let (user, password): (Zeroizing<String>, Zeroizing<String>) = match non_empty(&raw.auth) {
+        Some(auth) => {
+            let decoded = Zeroizing::new(
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(auth.trim_end_matches('='))
+                    .map_err(|_| Skip::Auth("is not base64"))?,
+            );
+            let text = std::str::from_utf8(&decoded).map_err(|_| Skip::Auth("is not UTF-8"))?;
+            let (u, p) = text
+                .split_once(':')
+                .ok_or(Skip::Auth("has no `:` between username and password"))?;
+            let p = p.trim_end_matches('\0');
+            let (u, p) = (Zeroizing::new(u.to_owned()), Zeroizing::new(p.to_owned()));
+            let disagrees = non_empty(&raw.username).is_some_and(|x| x != u.as_str())
+                || non_empty(&raw.password).is_some_and(|x| x != p.as_str());
+            if disagrees {
+                return Err(Skip::Contradiction);
+            }
+            (u, p)
+        }
+        None => match (non_empty(&raw.username), non_empty(&raw.password)) {
+            (Some(u), Some(p)) => (Zeroizing::new(u.to_owned()), Zeroizing::new(p.to_owned())),
+            _ => return Err(Skip::NoSecret),
+        },
+    };
+    let username = parse_username(&user).map_err(Skip::Username)?;
+    let password = Password::try_from(password.as_str()).map_err(Skip::Password)?;
+    Ok(Credential { username, password })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Probe {
+    #[serde(default)]
+    auths: Option<IgnoredAny>,
+    #[serde(default)]
+    cred_helpers: Option<IgnoredAny>,
+    #[serde(default)]
+    creds_store: Option<IgnoredAny>,
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawConfig {
+    #[serde(default)]
+    auths: BTreeMap<String, RawEntry>,
+    #[serde(default)]
+    cred_helpers: BTreeMap<String, String>,
+    #[serde(default)]
+    creds_store: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSecret {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    data: BTreeMap<String, String>,
+}
+
+/// Reads any form this module knows, telling them apart by their shape: a
+/// Kubernetes `Secret`, an `auths` document (with or without
+/// `credHelpers`/`credsStore`), else a legacy `.dockercfg`.
+///
+/// ```
+/// use registry_credentials_interop::import::{read, Form, Skip};
+/// let file = br#"{
+///   "auths": {
+///     "https://index.docker.io/v1/": {"auth": "aHViLXVzZXI6aHViLXBhc3N3b3Jk"},
+///     "quay.io/org": {"username": "robot", "password": "pw"},
+///     "ghcr.io": {}
+///   },
+///   "credHelpers": {"123456789.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"},
+///   "credsStore": "desktop"
+/// }"#;
+/// let import = read(file)?;
+/// assert_eq!(import.form, Form::Auths);
+/// let locations: Vec<&str> = import.entries.iter().map(|e| e.location.as_str()).collect();
+/// assert_eq!(locations, ["docker.io", "quay.io/org"]);
+/// assert!(matches!(import.skipped[0].reason, Skip::Helper { .. }));
+/// assert!(matches!(import.skipped[1].reason, Skip::Store { .. }));
+/// println!("{}", import.report());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ReadError`] when the bytes are not JSON of any of these forms.
+pub fn read(bytes: &[u8]) -> Result<Import, ReadError> {
+    let probe: Probe = serde_json::from_slice(bytes).map_err(json_error)?;
+    if probe.kind.as_ref().and_then(|k| k.as_str()) == Some("Secret") {
+        return read_kubernetes_secret(bytes);
+    }
+    if probe.auths.is_some() || probe.cred_helpers.is_some() || probe.creds_store.is_some() {
+        read_auths(bytes)
+    } else {
+        read_dockercfg(bytes)
+    }
+}
+
+/// Reads an `auths` document: Docker's `config.json` or containers'
+/// `auth.json`.
+///
+/// # Errors
+///
+/// [`ReadError::Json`] when it is not one.
+pub fn read_auths(bytes: &[u8]) -> Result<Import, ReadError> {
+    let raw: RawConfig = serde_json::from_slice(bytes).map_err(json_error)?;
+    Ok(collect(
+        Form::Auths,
+        &raw.auths,
+        &raw.cred_helpers,
+        raw.creds_store.as_deref(),
+        false,
+    ))
+}
+
+/// Reads a legacy `.dockercfg`: entries at the top level, keys are hosts.
+///
+/// # Errors
+///
+/// [`ReadError::Json`] when it is not one.
+pub fn read_dockercfg(bytes: &[u8]) -> Result<Import, ReadError> {
+    let raw: BTreeMap<String, RawEntry> = serde_json::from_slice(bytes).map_err(json_error)?;
+    Ok(collect(Form::DockerCfg, &raw, &BTreeMap::new(), None, true))
+}
+
+/// Reads a Kubernetes secret, as JSON (`kubectl get secret -o json`), of
+/// type `kubernetes.io/dockerconfigjson` (`data[".dockerconfigjson"]`) or
+/// `kubernetes.io/dockercfg` (`data[".dockercfg"]`).
+///
+/// # Errors
+///
+/// [`ReadError`] for another type, missing or undecodable data.
+pub fn read_kubernetes_secret(bytes: &[u8]) -> Result<Import, ReadError> {
+    let secret: RawSecret = serde_json::from_slice(bytes).map_err(json_error)?;
+    let (field, form) = match secret.kind.as_str() {
+        "kubernetes.io/dockerconfigjson" => (".dockerconfigjson", Form::KubernetesDockerConfigJson),
+        "kubernetes.io/dockercfg" => (".dockercfg", Form::KubernetesDockerCfg),
+        other => {
+            return Err(ReadError::Secret(format!(
+            "its type is `{}`, not `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg`",
+            other.escape_debug()
+        )))
+        }
+    };
+    let data = secret
+        .data
+        .get(field)
+        .ok_or_else(|| ReadError::Secret(format!("it has no `data[\"{field}\"]`")))?;
+    let decoded = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|_| ReadError::SecretData)?,
+    );
+    let mut import = match form {
+        Form::KubernetesDockerConfigJson => read_auths(&decoded)?,
+        _ => read_dockercfg(&decoded)?,
+    };
+    import.form = form;
+    Ok(import)
+}
+
+/// `key` with any user info (`user:password@`) replaced, so no report or
+/// `Debug` repeats it. Such a key is refused anyway (R8).
+fn shown_key(key: &str) -> String {
+    match key.rfind('@') {
+        Some(at) => {
+            let scheme = key.find("://").map_or(0, |i| i + 3).min(at);
+            format!("{}<redacted>{}", &key[..scheme], &key[at..])
+        }
+        None => key.to_owned(),
+    }
+}
+
+fn collect(
+    form: Form,
+    auths: &BTreeMap<String, RawEntry>,
+    helpers: &BTreeMap<String, String>,
+    store: Option<&str>,
+    legacy: bool,
+) -> Import {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut skipped = Vec::new();
+    let helper_locations: Vec<(Location, &String)> = helpers
+        .iter()
+        .filter_map(|(k, h)| location_of_key(k, true).ok().map(|(l, _)| (l, h)))
+        .collect();
+    for (key, helper) in helpers {
+        skipped.push(Skipped {
+            key: shown_key(key),
+            location: location_of_key(key, true).ok().map(|(l, _)| l),
+            reason: Skip::Helper {
+                helper: helper.clone(),
+            },
+        });
+    }
+    for (written, raw) in auths {
+        let key = &shown_key(written);
+        let (location, warning) = match location_of_key(written, legacy) {
+            Ok(found) => found,
+            Err(reason) => {
+                skipped.push(Skipped {
+                    key: key.clone(),
+                    location: None,
+                    reason,
+                });
+                continue;
+            }
+        };
+        let skip = |reason| Skipped {
+            key: key.clone(),
+            location: Some(location.clone()),
+            reason,
+        };
+        if let Some((_, helper)) = helper_locations.iter().find(|(l, _)| *l == location) {
+            skipped.push(skip(Skip::ShadowedByHelper {
+                helper: (*helper).clone(),
+            }));
+            continue;
+        }
+        match credential_of(raw) {
+            Ok(credential) => entries.push(Entry {
+                key: key.clone(),
+                location,
+                credential,
+                warning,
+            }),
+            Err(Skip::NoSecret) if store.is_some() => skipped.push(skip(Skip::Store {
+                store: store.unwrap_or_default().to_owned(),
+            })),
+            Err(reason) => skipped.push(skip(reason)),
+        }
+    }
+    // Two keys for one location (`https://index.docker.io/v1/` and
+    // `docker.io`): the same credential is imported once; different ones
+    // are both refused, since neither tool agrees which wins.
+    let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
+    let mut refused: Vec<usize> = Vec::new();
+    for entry in entries {
+        match kept.iter().position(|k| k.location == entry.location) {
+            Some(i) if kept[i].credential == entry.credential => skipped.push(Skipped {
+                key: entry.key.clone(),
+                location: Some(entry.location.clone()),
+                reason: Skip::SameAs {
+                    other: kept[i].key.clone(),
+                },
+            }),
+            Some(i) => {
+                skipped.push(Skipped {
+                    key: entry.key.clone(),
+                    location: Some(entry.location.clone()),
+                    reason: Skip::Duplicate {
+                        other: kept[i].key.clone(),
+                    },
+                });
+                if !refused.contains(&i) {
+                    refused.push(i);
+                    skipped.push(Skipped {
+                        key: kept[i].key.clone(),
+                        location: Some(kept[i].location.clone()),
+                        reason: Skip::Duplicate {
+                            other: entry.key.clone(),
+                        },
+                    });
+                }
+            }
+            None => kept.push(entry),
+        }
+    }
+    let entries = kept
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !refused.contains(i))
+        .map(|(_, e)| e)
+        .collect();
+    skipped.sort_by(|a: &Skipped, b| a.key.cmp(&b.key));
+    Import {
+        form,
+        entries,
+        skipped,
+    }
+}

@@ -1,0 +1,408 @@
+//! Applying an import through the management API: access (R20), conflicts
+//! (R16), all or nothing, and rolling back a create that failed late.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::scope::{AppId, OrgId, ScopeRef, SpaceId, UserId};
+use registry_credentials::store::{
+    AppCredentialReplaced, CredentialSource, Found, InlineStore, Key, StoreError,
+};
+use registry_credentials::{
+    resolve, App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope,
+};
+use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
+use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::manage::{AsyncManager, ManageError, Manager};
+use registry_credentials_interop::apply::{import_into, import_into_async, ImportError, Policy};
+use registry_credentials_interop::import::{read, Import, Outcome, Skip};
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// A store that can be told to fail the next create of `registry.example.com`,
+/// as if another writer had got there between the checks and the create.
+#[derive(Default)]
+struct Racing {
+    inner: MemoryStore,
+    race: AtomicBool,
+}
+
+impl CredentialSource for Racing {
+    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+        self.inner.get_many(keys)
+    }
+}
+
+impl CredentialStore for Racing {
+    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+        if c.location().as_str() == "registry.example.com"
+            && self.race.swap(false, Ordering::SeqCst)
+        {
+            return Err(StoreError::Conflict {
+                scope: c.scope().clone(),
+                location: c.location().clone(),
+            });
+        }
+        self.inner.create(c)
+    }
+    fn update(
+        &self,
+        s: ScopeRef<'_>,
+        l: &Location,
+        u: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.inner.update(s, l, u)
+    }
+    fn delete(&self, s: ScopeRef<'_>, l: &Location) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.inner.delete(s, l)
+    }
+    fn replace_app_credential(
+        &self,
+        a: &AppId,
+        l: Location,
+        c: Credential,
+    ) -> Result<AppCredentialReplaced, StoreError> {
+        self.inner.replace_app_credential(a, l, c)
+    }
+    fn delete_scope(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.delete_scope(s)
+    }
+    fn list(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.list(s)
+    }
+    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.list_all()
+    }
+}
+
+struct World {
+    m: Manager<Racing>,
+    admin: UserId,
+    dev: UserId,
+    manager: UserId,
+    org: OrgId,
+    space: SpaceId,
+}
+
+fn world() -> World {
+    let m = Manager::new(Racing::default(), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, Name::new("o").unwrap()).unwrap();
+    let space = m
+        .create_space(&admin, &org, Name::new("s").unwrap())
+        .unwrap();
+    let dev = UserId::new("dev").unwrap();
+    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+        .unwrap();
+    let manager = UserId::new("org-manager").unwrap();
+    m.set_org_role(&admin, manager.clone(), &org, OrgRole::Manager)
+        .unwrap();
+    World {
+        m,
+        admin,
+        dev,
+        manager,
+        org,
+        space,
+    }
+}
+
+/// Three good entries (one for Docker Hub), and a helper entry that is
+/// reported but is no failure.
+fn good() -> Import {
+    let file = serde_json::json!({
+        "auths": {
+            "https://index.docker.io/v1/": {"auth": b64("hub-user:hub-pw")},
+            "registry.example.com": {"auth": b64("reg-user:reg-pw")},
+            "quay.io/org": {"username": "robot", "password": "robot-pw"}
+        },
+        "credHelpers": {"gcr.io": "gcloud"}
+    });
+    read(file.to_string().as_bytes()).unwrap()
+}
+
+#[test]
+fn r16_r20_a_space_developer_imports_into_the_space_and_resolution_uses_it() {
+    let w = world();
+    let scope = Scope::Space(w.space.clone());
+    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap();
+    assert_eq!(report.imported(), 3, "{report}");
+    assert_eq!(report.lines.len(), 4);
+    assert!(matches!(
+        &report.lines[0].outcome,
+        Outcome::Skipped(Skip::Helper { .. })
+    ));
+    assert_eq!(w.m.store().list(scope.as_ref()).unwrap().len(), 3);
+    // R14: pushing an app in that space now resolves to the imported one.
+    let app = App::from_ids(w.org.clone(), w.space.clone(), AppId::new("a").unwrap());
+    let r = resolve(w.m.store(), &app, &"nginx".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.location().as_str(), r.credential().username().as_str()),
+        ("docker.io", "hub-user")
+    );
+    let r = resolve(w.m.store(), &app, &"quay.io/org/tool".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.credential().password().expose(), "robot-pw");
+}
+
+#[test]
+fn r20_refused_callers_and_app_scope_create_nothing() {
+    let w = world();
+    // A Space Developer may not change the organization's credentials…
+    let e = import_into(
+        &w.m,
+        &w.dev,
+        &Scope::Org(w.org.clone()),
+        good(),
+        Policy::SkipFailures,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ImportError::Check(ManageError::Permission(_))),
+        "{e:?}"
+    );
+    // …nor an Org Manager a space's.
+    let e = import_into(
+        &w.m,
+        &w.manager,
+        &Scope::Space(w.space.clone()),
+        good(),
+        Policy::SkipFailures,
+    )
+    .unwrap_err();
+    assert!(matches!(e, ImportError::Check(ManageError::Permission(_))));
+    // R19: app credentials come from pushes only.
+    let e = import_into(
+        &w.m,
+        &w.admin,
+        &Scope::App(AppId::new("a").unwrap()),
+        good(),
+        Policy::SkipFailures,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ImportError::Check(ManageError::AppCredentialByPush)
+    ));
+    assert!(e.report().is_none());
+    // The Org Manager may import into the organization.
+    let report = import_into(
+        &w.m,
+        &w.manager,
+        &Scope::Org(w.org.clone()),
+        good(),
+        Policy::AllOrNothing,
+    )
+    .unwrap();
+    assert_eq!(report.imported(), 3);
+    assert_eq!(w.m.store().inner.list_all().unwrap().len(), 3);
+}
+
+#[test]
+fn r16_a_conflict_refuses_the_whole_import_unless_failures_are_skipped() {
+    let w = world();
+    let scope = Scope::Space(w.space.clone());
+    w.m.create(
+        &w.admin,
+        RegistryCredential::new(
+            scope.clone(),
+            "quay.io/org".parse().unwrap(),
+            Credential::new("kept", "kept-pw").unwrap(),
+        ),
+    )
+    .unwrap();
+    let e = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap_err();
+    let ImportError::Refused(report) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(report.imported(), 0);
+    let conflict = report
+        .lines
+        .iter()
+        .find(|l| l.key == "quay.io/org")
+        .unwrap();
+    assert!(matches!(
+        &conflict.outcome,
+        Outcome::Skipped(Skip::Conflict { .. })
+    ));
+    assert_eq!(
+        report
+            .lines
+            .iter()
+            .filter(|l| l.outcome == Outcome::NotCreated)
+            .count(),
+        2
+    );
+    assert!(
+        e.to_string().contains("1 of 4 keys cannot be imported"),
+        "{e}"
+    );
+    assert_eq!(w.m.store().list(scope.as_ref()).unwrap().len(), 1);
+
+    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
+    assert_eq!(report.imported(), 2);
+    let kept = w.m.store().list(scope.as_ref()).unwrap();
+    assert_eq!(kept.len(), 3);
+    // R16: the stored one is untouched.
+    let quay = kept
+        .iter()
+        .find(|c| c.location().as_str() == "quay.io/org")
+        .unwrap();
+    assert_eq!(quay.username().as_str(), "kept");
+    assert_eq!(quay.password().expose(), "kept-pw");
+}
+
+#[test]
+fn r9_r16_bad_entries_refuse_the_import_and_are_skipped_on_request() {
+    let w = world();
+    let scope = Scope::Foundation;
+    let file = serde_json::json!({"auths": {
+        "co.uk": {"auth": b64("u:pw")},
+        "registry.example.com": {"username": "bad user", "password": "pw"},
+        "good.example.com": {"auth": b64("u:pw")},
+    }});
+    let import = read(file.to_string().as_bytes()).unwrap();
+    let e = import_into(&w.m, &w.admin, &scope, import.clone(), Policy::AllOrNothing).unwrap_err();
+    assert!(matches!(e, ImportError::Refused(_)));
+    assert!(w.m.store().inner.list_all().unwrap().is_empty());
+    let report = import_into(&w.m, &w.admin, &scope, import, Policy::SkipFailures).unwrap();
+    assert_eq!(report.imported(), 1);
+    let text = report.to_string();
+    assert!(
+        text.contains("public suffix") && text.contains("(R9)"),
+        "{text}"
+    );
+    assert!(text.contains("refused (R16)"), "{text}");
+}
+
+#[test]
+fn a_create_that_fails_late_rolls_back_what_the_import_created() {
+    let w = world();
+    let scope = Scope::Space(w.space.clone());
+    w.m.store().race.store(true, Ordering::SeqCst);
+    let e = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap_err();
+    let ImportError::Failed { report, error } = &e else {
+        panic!("{e:?}")
+    };
+    assert!(matches!(**error, ManageError::Conflict { .. }));
+    // Keys are created in key order: Docker Hub first, then quay.io/org,
+    // then registry.example.com, which fails.
+    let outcome = |k: &str| {
+        report
+            .lines
+            .iter()
+            .find(|l| l.key == k)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert_eq!(outcome("https://index.docker.io/v1/"), Outcome::RolledBack);
+    assert_eq!(outcome("quay.io/org"), Outcome::RolledBack);
+    assert!(matches!(
+        outcome("registry.example.com"),
+        Outcome::Skipped(Skip::Conflict { .. })
+    ));
+    assert!(w.m.store().list(scope.as_ref()).unwrap().is_empty());
+    assert!(report.to_string().contains("undone"));
+
+    // Skipping failures keeps the others.
+    w.m.store().race.store(true, Ordering::SeqCst);
+    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
+    assert_eq!(report.imported(), 2);
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn r16_r20_the_async_twin_does_the_same() {
+    let store: Arc<dyn registry_credentials::store::AsyncCredentialStore> =
+        Arc::new(InlineStore(MemoryStore::new()));
+    let m = AsyncManager::new(store, MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, Name::new("o").unwrap()).unwrap();
+    let space = m
+        .create_space(&admin, &org, Name::new("s").unwrap())
+        .unwrap();
+    let dev = UserId::new("dev").unwrap();
+    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+        .unwrap();
+    block_on(async {
+        let e = import_into_async(
+            &m,
+            &dev,
+            &Scope::Org(org.clone()),
+            good(),
+            Policy::AllOrNothing,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, ImportError::Check(ManageError::Permission(_))));
+        let scope = Scope::Space(space.clone());
+        let report = import_into_async(&m, &dev, &scope, good(), Policy::AllOrNothing)
+            .await
+            .unwrap();
+        assert_eq!(report.imported(), 3);
+        // Again: every key now conflicts (R16), nothing changes.
+        let e = import_into_async(&m, &dev, &scope, good(), Policy::AllOrNothing)
+            .await
+            .unwrap_err();
+        let ImportError::Refused(report) = e else {
+            panic!()
+        };
+        assert_eq!(
+            report
+                .lines
+                .iter()
+                .filter(|l| matches!(l.outcome, Outcome::Skipped(Skip::Conflict { .. })))
+                .count(),
+            3
+        );
+        assert_eq!(m.store().list(scope.as_ref()).await.unwrap().len(), 3);
+    });
+}
+
+#[test]
+fn the_async_twin_rolls_back_a_create_that_fails_late() {
+    let m = AsyncManager::new(InlineStore(Racing::default()), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    m.store().0.race.store(true, Ordering::SeqCst);
+    block_on(async {
+        let e = import_into_async(&m, &admin, &Scope::Foundation, good(), Policy::AllOrNothing)
+            .await
+            .unwrap_err();
+        let ImportError::Failed { report, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            report
+                .lines
+                .iter()
+                .filter(|l| l.outcome == Outcome::RolledBack)
+                .count(),
+            2,
+            "{report}"
+        );
+        assert!(m.store().0.inner.list_all().unwrap().is_empty());
+    });
+}

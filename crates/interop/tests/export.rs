@@ -1,0 +1,268 @@
+//! Exporting a resolution: keys per form, the documents' shape, and that
+//! no password reaches a `Debug`, an error or a report.
+
+use base64::Engine as _;
+use registry_credentials::resolve::resolve_all;
+use registry_credentials::{
+    resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential,
+    Resolution, Scope,
+};
+use registry_credentials_interop::export::{
+    image_of_request, AuthFile, AuthFileForm, CredentialProviderResponse, ExportError,
+    RegistryAuthHeader, RequestError,
+};
+use registry_credentials_interop::import;
+
+const SECRET: &str = "s3cret-Pa55word";
+
+fn app() -> App {
+    App::new("org", "space", "app").unwrap()
+}
+
+fn store_with(entries: &[(Scope, &str, &str)]) -> MemoryStore {
+    let store = MemoryStore::new();
+    for (scope, location, user) in entries {
+        store
+            .create(RegistryCredential::new(
+                scope.clone(),
+                location.parse().unwrap(),
+                Credential::new(*user, SECRET).unwrap(),
+            ))
+            .unwrap();
+    }
+    store
+}
+
+fn chosen(store: &MemoryStore, image: &str) -> (Reference, Resolution) {
+    let image: Reference = image.parse().unwrap();
+    let r = resolve(store, &app(), &image)
+        .unwrap()
+        .expect("a credential");
+    (image, r)
+}
+
+fn auths(bytes: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    doc["auths"].as_object().unwrap().clone()
+}
+
+#[test]
+fn r10_r11_keys_per_form() {
+    let a = app();
+    let store = store_with(&[
+        (Scope::Foundation, "docker.io", "hub"),
+        (
+            Scope::Space(a.space().clone()),
+            "registry.example.com/team",
+            "team",
+        ),
+        (Scope::Org(a.org().clone()), "example.com", "parent"),
+        (Scope::Foundation, "localhost:5000/a", "local"),
+    ]);
+    // (image, config.json key, auth.json key)
+    let table = [
+        ("nginx", "https://index.docker.io/v1/", "docker.io"),
+        (
+            "index.docker.io/myorg/app:1",
+            "https://index.docker.io/v1/",
+            "docker.io",
+        ),
+        (
+            "registry.example.com/team/app",
+            "registry.example.com",
+            "registry.example.com/team",
+        ),
+        // A parent domain (R11): containers/image never looks one up, so
+        // the auth.json key is the image's registry.
+        (
+            "registry.example.com/other/app",
+            "registry.example.com",
+            "registry.example.com",
+        ),
+        (
+            "mirror.example.com/x/y",
+            "mirror.example.com",
+            "mirror.example.com",
+        ),
+        (
+            "localhost:5000/a/b/img",
+            "localhost:5000",
+            "localhost:5000/a",
+        ),
+    ];
+    for (image, docker, containers) in table {
+        let (image, r) = chosen(&store, image);
+        let d = AuthFile::docker(&image, &r).unwrap();
+        let c = AuthFile::containers(&image, &r).unwrap();
+        assert_eq!(
+            (d.key(), d.form()),
+            (docker, AuthFileForm::Docker),
+            "{image}"
+        );
+        assert_eq!(
+            (c.key(), c.form()),
+            (containers, AuthFileForm::Containers),
+            "{image}"
+        );
+        for file in [d, c] {
+            let bytes = file.to_json_bytes();
+            let map = auths(&bytes);
+            assert_eq!(map.len(), 1);
+            let auth = map[file.key()]["auth"].as_str().unwrap();
+            let plain = base64::engine::general_purpose::STANDARD
+                .decode(auth)
+                .unwrap();
+            let expected = format!("{}:{SECRET}", r.credential().username());
+            assert_eq!(plain, expected.as_bytes());
+            let mut written = Vec::new();
+            file.write_to(&mut written).unwrap();
+            assert_eq!(&written[..], &bytes[..]);
+        }
+    }
+}
+
+#[test]
+fn r12_a_resolution_for_another_image_is_refused() {
+    let store = store_with(&[(Scope::Foundation, "registry.example.com", "u")]);
+    let (_, r) = chosen(&store, "registry.example.com/team/app");
+    for other in [
+        "registry.example.com:5000/team/app",
+        "other.example.com/team/app",
+        "nginx",
+    ] {
+        let other: Reference = other.parse().unwrap();
+        let e = AuthFile::docker(&other, &r).unwrap_err();
+        assert!(matches!(e, ExportError::NotServing { .. }));
+        assert!(!e.to_string().contains(SECRET));
+        assert!(RegistryAuthHeader::new(&other, &r).is_err());
+        assert!(CredentialProviderResponse::new(&other, Some(&r)).is_err());
+    }
+}
+
+#[test]
+fn x_registry_auth_is_base64url_json() {
+    let store = store_with(&[(Scope::Foundation, "docker.io/library", "hub")]);
+    let (image, r) = chosen(&store, "nginx:1.27");
+    let header = RegistryAuthHeader::new(&image, &r).unwrap();
+    assert_eq!(RegistryAuthHeader::NAME, "X-Registry-Auth");
+    assert_eq!(header.server_address(), "https://index.docker.io/v1/");
+    let value = header.header_value();
+    assert!(!value.contains('+') && !value.contains('/'));
+    let json = base64::engine::general_purpose::URL_SAFE
+        .decode(&*value)
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(doc["username"], "hub");
+    assert_eq!(doc["password"], SECRET);
+    assert_eq!(doc["serveraddress"], "https://index.docker.io/v1/");
+}
+
+#[test]
+fn r15_r17_kubelet_response_is_keyed_by_repository_and_never_cached() {
+    let a = app();
+    let store = store_with(&[(
+        Scope::Space(a.space().clone()),
+        "registry.example.com/team",
+        "team",
+    )]);
+    let (image, r) = chosen(&store, "registry.example.com/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    let response = CredentialProviderResponse::new(&image, Some(&r)).unwrap();
+    assert_eq!(response.key(), "registry.example.com/team/app");
+    let doc: serde_json::Value = serde_json::from_slice(&response.to_json_bytes()).unwrap();
+    assert_eq!(doc["apiVersion"], "credentialprovider.kubelet.k8s.io/v1");
+    assert_eq!(doc["kind"], "CredentialProviderResponse");
+    assert_eq!(doc["cacheKeyType"], "Image");
+    // R17: "0s" tells kubelet not to cache at all.
+    assert_eq!(doc["cacheDuration"], "0s");
+    let auth = doc["auth"].as_object().unwrap();
+    assert_eq!(auth.len(), 1);
+    assert_eq!(auth["registry.example.com/team/app"]["username"], "team");
+    assert_eq!(auth["registry.example.com/team/app"]["password"], SECRET);
+
+    // R15: nothing matched, no auth.
+    let none = CredentialProviderResponse::new(&"quay.io/x/y".parse().unwrap(), None).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&none.to_json_bytes()).unwrap();
+    assert!(doc["auth"].is_null());
+    assert_eq!(doc["cacheDuration"], "0s");
+    assert!(none.username().is_none());
+
+    let request = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx"}"#;
+    assert_eq!(
+        image_of_request(request).unwrap().name(),
+        "docker.io/library/nginx"
+    );
+    let old = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1alpha1","kind":"CredentialProviderRequest","image":"nginx"}"#;
+    assert!(matches!(
+        image_of_request(old),
+        Err(RequestError::Version { .. })
+    ));
+    let bad = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"https://x"}"#;
+    assert!(matches!(image_of_request(bad), Err(RequestError::Image(_))));
+}
+
+#[test]
+fn r21_no_password_in_debug_or_errors() {
+    let store = store_with(&[(Scope::Foundation, "registry.example.com", "user")]);
+    let (image, r) = chosen(&store, "registry.example.com/team/app");
+    let d = AuthFile::docker(&image, &r).unwrap();
+    let h = RegistryAuthHeader::new(&image, &r).unwrap();
+    let k = CredentialProviderResponse::new(&image, Some(&r)).unwrap();
+    let shown = format!("{d:?} {d:#?} {h:?} {h:#?} {k:?} {k:#?}");
+    assert!(!shown.contains(SECRET), "{shown}");
+    // Nor its base64, in any alignment of the `auth` field.
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("user:{SECRET}"));
+    assert!(!shown.contains(&encoded[8..20]), "{shown}");
+    assert!(shown.contains("<redacted>") && shown.contains("user"));
+    // The bytes, when asked for, do hold it.
+    assert!(String::from_utf8_lossy(&k.to_json_bytes()).contains(SECRET));
+}
+
+#[test]
+fn an_outranked_credential_exports_for_its_own_location() {
+    let a = app();
+    let store = store_with(&[
+        (
+            Scope::Space(a.space().clone()),
+            "registry.example.com/team",
+            "space-user",
+        ),
+        (Scope::Foundation, "registry.example.com", "foundation-user"),
+    ]);
+    let image: Reference = "registry.example.com/team/app".parse().unwrap();
+    let all = resolve_all(&store, &a, &image).unwrap();
+    assert_eq!(all.len(), 2);
+    let outranked = AuthFile::containers(&image, &all[1]).unwrap();
+    assert_eq!(outranked.key(), "registry.example.com");
+    assert_eq!(outranked.username().as_str(), "foundation-user");
+}
+
+#[test]
+fn r7_an_exported_auth_json_imports_back_to_the_same_location_and_credential() {
+    let a = app();
+    let store = store_with(&[
+        (
+            Scope::Space(a.space().clone()),
+            "registry.example.com/team",
+            "space-user",
+        ),
+        (Scope::Foundation, "docker.io", "hub"),
+    ]);
+    for image in ["registry.example.com/team/app", "nginx"] {
+        let (image, r) = chosen(&store, image);
+        for file in [
+            AuthFile::containers(&image, &r).unwrap(),
+            AuthFile::docker(&image, &r).unwrap(),
+        ] {
+            let back = import::read(&file.to_json_bytes()).unwrap();
+            assert!(back.skipped.is_empty());
+            assert_eq!(back.entries.len(), 1);
+            let e = &back.entries[0];
+            assert_eq!(&e.credential, r.credential().credential());
+            if file.form() == AuthFileForm::Containers {
+                assert_eq!(&e.location, r.location());
+            } else {
+                assert_eq!(e.location.as_str(), image.registry());
+            }
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! Reading credentials files: keys to locations as the peers read them,
+//! secrets decoded and checked, and a report line for every key.
+
+use base64::Engine as _;
+use registry_credentials_interop::import::{
+    location_of_key, read, read_auths, read_dockercfg, read_kubernetes_secret, Form, Outcome,
+    ReadError, Skip, Warning,
+};
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn b64_unpadded(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(s)
+}
+
+fn one(json: &str) -> Result<(String, String, String), Skip> {
+    let import = read(json.as_bytes()).unwrap();
+    if let Some(s) = import.skipped.first() {
+        return Err(s.reason.clone());
+    }
+    let e = &import.entries[0];
+    Ok((
+        e.location.to_string(),
+        e.credential.username.to_string(),
+        e.credential.password.expose().to_owned(),
+    ))
+}
+
+#[test]
+fn r4_r7_keys_map_to_locations_as_the_peers_read_them() {
+    // (key, in an auths document, in a legacy .dockercfg)
+    let table = [
+        ("https://index.docker.io/v1/", "docker.io", "docker.io"),
+        ("http://index.docker.io/v1/", "docker.io", "docker.io"),
+        ("index.docker.io", "docker.io", "docker.io"),
+        ("registry-1.docker.io", "docker.io", "docker.io"),
+        ("registry.hub.docker.com", "docker.io", "docker.io"),
+        ("docker.io/library", "docker.io/library", "docker.io"),
+        (
+            "https://registry.example.com/team",
+            "registry.example.com",
+            "registry.example.com",
+        ),
+        (
+            "https://registry.example.com:5000/v2/",
+            "registry.example.com:5000",
+            "registry.example.com:5000",
+        ),
+        ("quay.io/org", "quay.io/org", "quay.io"),
+        ("Quay.IO/org", "quay.io/org", "quay.io"),
+        ("localhost:5000", "localhost:5000", "localhost:5000"),
+        ("127.0.0.1:55000", "127.0.0.1:55000", "127.0.0.1:55000"),
+        // R4: with a port, `index.docker.io` is not Docker Hub.
+        (
+            "index.docker.io:443",
+            "index.docker.io:443",
+            "index.docker.io:443",
+        ),
+    ];
+    for (key, auths, legacy) in table {
+        assert_eq!(
+            location_of_key(key, false).unwrap().0.as_str(),
+            auths,
+            "{key}"
+        );
+        assert_eq!(
+            location_of_key(key, true).unwrap().0.as_str(),
+            legacy,
+            "{key} legacy"
+        );
+    }
+}
+
+#[test]
+fn r8_r9_wildcards_public_suffixes_and_bad_keys_are_skipped() {
+    assert_eq!(
+        location_of_key("*.example.com", false).unwrap_err(),
+        Skip::Wildcard
+    );
+    assert_eq!(
+        location_of_key("https://*.azurecr.io", false).unwrap_err(),
+        Skip::Wildcard
+    );
+    // R9: a public suffix, however written.
+    for key in ["com", "https://co.uk/v1/", "github.io"] {
+        assert_eq!(
+            location_of_key(key, false).unwrap_err(),
+            Skip::PublicSuffix,
+            "{key}"
+        );
+    }
+    for key in [
+        "",
+        "registry.example.com/Team",
+        "user@registry.example.com",
+        "a b",
+    ] {
+        assert!(
+            matches!(location_of_key(key, false), Err(Skip::Location(_))),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn r10_a_key_that_may_name_a_repository_warns() {
+    assert_eq!(
+        location_of_key("quay.io/org/image", false).unwrap().1,
+        Some(Warning::Repository)
+    );
+    assert_eq!(location_of_key("quay.io/org", false).unwrap().1, None);
+    assert_eq!(location_of_key("quay.io", false).unwrap().1, None);
+    let file = format!(
+        r#"{{"auths":{{"quay.io/org/image":{{"auth":"{}"}}}}}}"#,
+        b64("u:p")
+    );
+    let import = read(file.as_bytes()).unwrap();
+    assert_eq!(import.entries[0].location.as_str(), "quay.io/org/image");
+    let report = import.report().to_string();
+    assert!(
+        report.contains("does not serve it, only images below it (R10)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn auth_is_decoded_padded_or_not_split_at_the_first_colon_nul_trimmed() {
+    let doc = |auth: &str| format!(r#"{{"auths":{{"r.example.com":{{"auth":"{auth}"}}}}}}"#);
+    let expected = (
+        "r.example.com".to_owned(),
+        "me".to_owned(),
+        "pa:ss".to_owned(),
+    );
+    assert_eq!(one(&doc(&b64("me:pa:ss"))).unwrap(), expected);
+    assert_eq!(one(&doc(&b64_unpadded("me:pa:ss"))).unwrap(), expected);
+    assert_eq!(one(&doc(&b64("me:pa:ss\0\0"))).unwrap(), expected);
+    assert_eq!(
+        one(&doc("not base64!")).unwrap_err(),
+        Skip::Auth("is not base64")
+    );
+    assert!(matches!(
+        one(&doc(&b64("no-colon"))).unwrap_err(),
+        Skip::Auth(_)
+    ));
+    // R16: the password may not be empty.
+    assert!(matches!(
+        one(&doc(&b64("me:"))).unwrap_err(),
+        Skip::Password(_)
+    ));
+    assert!(matches!(
+        one(&doc(&b64(":pw"))).unwrap_err(),
+        Skip::Username(_)
+    ));
+}
+
+#[test]
+fn username_and_password_fields_stand_in_for_auth_and_must_agree_with_it() {
+    let plain = r#"{"auths":{"r.example.com":{"username":"me","password":"pw"}}}"#;
+    assert_eq!(one(plain).unwrap().1, "me");
+    let agree = format!(
+        r#"{{"auths":{{"r.example.com":{{"auth":"{}","username":"me","password":"pw"}}}}}}"#,
+        b64("me:pw")
+    );
+    assert_eq!(one(&agree).unwrap().2, "pw");
+    let contradict = format!(
+        r#"{{"auths":{{"r.example.com":{{"auth":"{}","username":"you"}}}}}}"#,
+        b64("me:pw")
+    );
+    assert_eq!(one(&contradict).unwrap_err(), Skip::Contradiction);
+    let contradict = format!(
+        r#"{{"auths":{{"r.example.com":{{"auth":"{}","password":"other"}}}}}}"#,
+        b64("me:pw")
+    );
+    assert_eq!(one(&contradict).unwrap_err(), Skip::Contradiction);
+    let half = r#"{"auths":{"r.example.com":{"username":"me"}}}"#;
+    assert_eq!(one(half).unwrap_err(), Skip::NoSecret);
+}
+
+#[test]
+fn r16_usernames_that_could_forge_a_line_are_refused() {
+    for bad in [
+        "a:b",
+        "a b",
+        "a\tb",
+        "a\u{2028}b",
+        "a\u{202e}b",
+        "a\u{200b}b",
+        "a\u{feff}b",
+        "a\u{85}b",
+    ] {
+        let json =
+            serde_json::json!({"auths": {"r.example.com": {"username": bad, "password": "pw"}}});
+        let import = read(json.to_string().as_bytes()).unwrap();
+        assert!(import.entries.is_empty(), "{bad:?}");
+        let Skip::Username(why) = &import.skipped[0].reason else {
+            panic!("{bad:?}: {:?}", import.skipped)
+        };
+        // The message names the character, never prints it raw.
+        assert!(why.contains("U+"), "{why}");
+        assert!(!import.report().to_string().contains(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn secrets_kept_elsewhere_are_reported_not_imported() {
+    let file = format!(
+        r#"{{
+        "auths": {{
+            "ghcr.io": {{}},
+            "gcr.io": {{"auth": "{}"}},
+            "azurecr.example.com": {{"identitytoken": "eyJ..."}},
+            "tokens.example.com": {{"registrytoken": "abc"}},
+            "quay.io": {{"auth": "{}"}}
+        }},
+        "credHelpers": {{"gcr.io": "gcloud", "123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"}},
+        "credsStore": "desktop"
+    }}"#,
+        b64("old:stale"),
+        b64("robot:pw")
+    );
+    let import = read(file.as_bytes()).unwrap();
+    assert_eq!(import.form, Form::Auths);
+    assert_eq!(import.entries.len(), 1);
+    assert_eq!(import.entries[0].location.as_str(), "quay.io");
+    let reasons: Vec<(&str, &Skip)> = import
+        .skipped
+        .iter()
+        .map(|s| (s.key.as_str(), &s.reason))
+        .collect();
+    assert!(
+        matches!(reasons[0], ("123456789012.dkr.ecr.us-east-1.amazonaws.com", Skip::Helper { helper }) if helper == "ecr-login")
+    );
+    assert!(matches!(
+        reasons[1],
+        ("azurecr.example.com", Skip::IdentityToken)
+    ));
+    assert!(matches!(reasons[2], ("gcr.io", Skip::Helper { .. })));
+    assert!(
+        matches!(reasons[3], ("gcr.io", Skip::ShadowedByHelper { helper }) if helper == "gcloud")
+    );
+    assert!(matches!(reasons[4], ("ghcr.io", Skip::Store { store }) if store == "desktop"));
+    assert!(matches!(
+        reasons[5],
+        ("tokens.example.com", Skip::RegistryToken)
+    ));
+    // None of these is a failure: the rest of an import goes on.
+    assert!(!import.has_failures());
+    let report = import.report().to_string();
+    assert_eq!(report.lines().count(), 7, "{report}");
+    assert!(
+        report.contains("found     `quay.io` as `quay.io`, user `robot`"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("stale") && !report.contains("eyJ"),
+        "{report}"
+    );
+}
+
+#[test]
+fn two_keys_for_one_location() {
+    let same = format!(
+        r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{0}"}},"docker.io":{{"auth":"{0}"}}}}}}"#,
+        b64("me:pw")
+    );
+    let import = read(same.as_bytes()).unwrap();
+    assert_eq!(import.entries.len(), 1);
+    assert!(matches!(import.skipped[0].reason, Skip::SameAs { .. }));
+    assert!(!import.has_failures());
+    let different = format!(
+        r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{}"}},"docker.io":{{"auth":"{}"}}}}}}"#,
+        b64("me:pw"),
+        b64("you:pw")
+    );
+    let import = read(different.as_bytes()).unwrap();
+    assert!(import.entries.is_empty());
+    assert_eq!(import.skipped.len(), 2);
+    assert!(import
+        .skipped
+        .iter()
+        .all(|s| matches!(s.reason, Skip::Duplicate { .. })));
+    assert!(import.has_failures());
+}
+
+#[test]
+fn legacy_dockercfg_keys_are_hosts() {
+    let file = format!(
+        r#"{{"https://index.docker.io/v1/":{{"auth":"{}","email":"me@example.com"}},"quay.io/org":{{"auth":"{}"}}}}"#,
+        b64("me:pw"),
+        b64("robot:pw")
+    );
+    let import = read(file.as_bytes()).unwrap();
+    assert_eq!(import.form, Form::DockerCfg);
+    let locations: Vec<&str> = import.entries.iter().map(|e| e.location.as_str()).collect();
+    assert_eq!(locations, ["docker.io", "quay.io"]);
+    assert_eq!(read_dockercfg(file.as_bytes()).unwrap().entries.len(), 2);
+}
+
+#[test]
+fn kubernetes_secrets_as_json() {
+    let inner = format!(
+        r#"{{"auths":{{"registry.example.com/team":{{"auth":"{}"}}}}}}"#,
+        b64("me:pw")
+    );
+    let secret = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "regcred"},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": b64(&inner)}
+    })
+    .to_string();
+    let import = read(secret.as_bytes()).unwrap();
+    assert_eq!(import.form, Form::KubernetesDockerConfigJson);
+    assert_eq!(
+        import.entries[0].location.as_str(),
+        "registry.example.com/team"
+    );
+    assert_eq!(
+        read_kubernetes_secret(secret.as_bytes())
+            .unwrap()
+            .entries
+            .len(),
+        1
+    );
+
+    let legacy = serde_json::json!({
+        "kind": "Secret",
+        "type": "kubernetes.io/dockercfg",
+        "data": {".dockercfg": b64(&format!(r#"{{"registry.example.com/team":{{"auth":"{}"}}}}"#, b64("me:pw")))}
+    })
+    .to_string();
+    let import = read(legacy.as_bytes()).unwrap();
+    assert_eq!(import.form, Form::KubernetesDockerCfg);
+    assert_eq!(import.entries[0].location.as_str(), "registry.example.com");
+
+    let opaque = r#"{"kind":"Secret","type":"Opaque","data":{}}"#;
+    assert!(matches!(read(opaque.as_bytes()), Err(ReadError::Secret(_))));
+    let missing = r#"{"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{}}"#;
+    assert!(matches!(
+        read(missing.as_bytes()),
+        Err(ReadError::Secret(_))
+    ));
+    let garbled = r#"{"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"!!"}}"#;
+    assert!(matches!(
+        read(garbled.as_bytes()),
+        Err(ReadError::SecretData)
+    ));
+}
+
+#[test]
+fn not_a_credentials_file() {
+    for bad in ["", "[]", "{\"auths\": []}", "not json"] {
+        let e = read(bad.as_bytes()).unwrap_err();
+        assert!(matches!(e, ReadError::Json { .. }), "{bad}");
+    }
+    assert!(read_auths(b"{}").unwrap().entries.is_empty());
+}
+
+#[test]
+fn r21_a_mangled_file_does_not_echo_its_secrets() {
+    // serde_json's message would quote the string it did not expect.
+    for bad in [
+        r#"{"auths": {"r.example.com": "me:Hunter2-secret"}}"#,
+        r#"{"auths": "Hunter2-secret"}"#,
+        r#"{"auths": {"r.example.com": {"password": "Hunter2-secret", "auth": 5}}}"#,
+    ] {
+        let e = read(bad.as_bytes()).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("Hunter2"), "{shown}");
+        assert!(
+            matches!(
+                e,
+                ReadError::Json {
+                    line: 1,
+                    syntax: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(std::error::Error::source(&e).is_none());
+    }
+}
+
+#[test]
+fn r21_no_password_in_debug_report_or_errors() {
+    let secret = "Hunter2-secret";
+    let file = serde_json::json!({"auths": {
+        "registry.example.com": {"auth": b64(&format!("me:{secret}"))},
+        "bad.example.com": {"auth": b64(&format!("me:{secret}")), "password": "other-secret"},
+        "com": {"auth": b64(&format!("me:{secret}"))},
+        "x\u{1b}[31m.example.com": {"auth": b64(&format!("me:{secret}"))},
+        (format!("https://me:{secret}@r.example.com")): {"auth": b64("me:pw")},
+    }})
+    .to_string();
+    let import = read(file.as_bytes()).unwrap();
+    let shown = format!("{import:?} {import:#?} {}", import.report());
+    assert!(
+        !shown.contains(secret) && !shown.contains("other-secret"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&b64(&format!("me:{secret}"))), "{shown}");
+    // Keys are escaped: no terminal escape reaches the report (R21).
+    assert!(!import.report().to_string().contains('\u{1b}'));
+    let lines: Vec<String> = import
+        .report()
+        .lines
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("`https://<redacted>@r.example.com`")),
+        "{lines:?}"
+    );
+    assert!(import
+        .report()
+        .lines
+        .iter()
+        .any(|l| l.outcome == Outcome::Found));
+}

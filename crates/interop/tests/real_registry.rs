@@ -1,0 +1,307 @@
+//! The crate's decision against a real registry: Debian's `docker-registry`
+//! (the CNCF distribution registry) on 127.0.0.1 with htpasswd
+//! authentication, holding one image, started by `.ci/registry.sh setup`.
+//!
+//! Credentials are stored at several scopes: the right one where precedence
+//! must pick it (R14: the space's, for the image's namespace), wrong ones
+//! where precedence must pass them over (the space's for the whole
+//! registry, outranked by specificity; the organization's and the
+//! foundation's, outranked by scope). The chosen one, exported as
+//! containers' `auth.json` and as Docker's `config.json`, opens the image
+//! with `skopeo inspect` and with oci-client; every outranked one, exported
+//! the same way, is refused with "unauthorized". Last, an `auth.json`
+//! written by `skopeo login` is imported through the management API and
+//! resolved.
+//!
+//! Run it: `.ci/registry.sh setup`, then
+//! `cargo test -p registry-credentials-interop --all-features -- --ignored`,
+//! then `.ci/registry.sh teardown`. CI does all three.
+#![cfg(all(feature = "oci-client", feature = "oci-spec"))]
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use registry_credentials::resolve::resolve_all;
+use registry_credentials::scope::{AppId, UserId};
+use registry_credentials::{
+    resolve, App, Credential, MemoryStore, Reference, RegistryCredential, Resolution, Scope,
+    ScopeKind,
+};
+use registry_credentials_cf::access::GlobalRole;
+use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::manage::Manager;
+use registry_credentials_interop::apply::{import_into, Policy};
+use registry_credentials_interop::export::{AuthFile, AuthFileForm};
+use registry_credentials_interop::import;
+use registry_credentials_interop::oci::{oci_reference, registry_auth};
+
+const HOW: &str = "needs docker-registry and skopeo: .ci/registry.sh setup";
+
+struct Env {
+    registry: String,
+    image: Reference,
+    user: String,
+    password: String,
+}
+
+/// What `.ci/registry.sh setup` printed (its defaults when not exported).
+fn env() -> Env {
+    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    let registry = var("REGISTRY_CREDENTIALS_REGISTRY", "127.0.0.1:55000");
+    let image = var(
+        "REGISTRY_CREDENTIALS_REGISTRY_IMAGE",
+        &format!("{registry}/team/app:1"),
+    );
+    assert!(
+        Command::new("skopeo").arg("--version").output().is_ok(),
+        "skopeo is missing: {HOW}"
+    );
+    assert!(
+        std::net::TcpStream::connect(&registry).is_ok(),
+        "no registry listens on {registry}: {HOW}"
+    );
+    Env {
+        image: image.parse().expect("the test image is a valid reference"),
+        registry,
+        user: var("REGISTRY_CREDENTIALS_REGISTRY_USER", "team-user"),
+        password: var("REGISTRY_CREDENTIALS_REGISTRY_PASSWORD", "team-password-1"),
+    }
+}
+
+/// A private scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("rc-interop-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// Writes `bytes` to a new file readable by its owner only.
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .unwrap();
+        f.write_all(bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `skopeo inspect` of `image` with `authfile` only; its output and
+/// whether it succeeded.
+fn skopeo_inspect(authfile: &Path, image: &Reference) -> (bool, String) {
+    let out = Command::new("skopeo")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .args(["inspect", "--tls-verify=false", "--authfile"])
+        .arg(authfile)
+        .arg(format!("docker://{}", image.as_str()))
+        .output()
+        .expect("skopeo runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn pull_manifest(image: &Reference, resolution: &Resolution) -> Result<String, String> {
+    // oci-client's TLS stack needs a crypto provider even for plain HTTP.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = oci_client::Client::new(oci_client::client::ClientConfig {
+        protocol: oci_client::client::ClientProtocol::Http,
+        ..Default::default()
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(client.pull_manifest(&oci_reference(image), &registry_auth(Some(resolution))))
+        .map(|(_, digest)| digest)
+        .map_err(|e| e.to_string())
+}
+
+struct World {
+    m: Manager<MemoryStore>,
+    admin: UserId,
+    app: App,
+}
+
+fn world() -> World {
+    let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let org = m.create_org(&admin, Name::new("o").unwrap()).unwrap();
+    let space = m
+        .create_space(&admin, &org, Name::new("s").unwrap())
+        .unwrap();
+    let app = App::from_ids(org, space, AppId::new("app-1").unwrap());
+    World { m, admin, app }
+}
+
+fn store(w: &World, scope: Scope, location: &str, user: &str, password: &str) {
+    w.m.create(
+        &w.admin,
+        RegistryCredential::new(
+            scope,
+            location.parse().unwrap(),
+            Credential::new(user, password).unwrap(),
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+#[ignore = "needs docker-registry and skopeo: .ci/registry.sh setup"]
+fn r14_the_chosen_credential_opens_the_registry_and_outranked_ones_do_not() {
+    let env = env();
+    let w = world();
+    let (org, space) = (w.app.org().clone(), w.app.space().clone());
+    let reg = &env.registry;
+    let team = format!("{reg}/team");
+    // The right one: the space's, for the image's namespace.
+    store(
+        &w,
+        Scope::Space(space.clone()),
+        &team,
+        &env.user,
+        &env.password,
+    );
+    // Outranked by specificity: the same space, the whole registry.
+    store(
+        &w,
+        Scope::Space(space.clone()),
+        reg,
+        &env.user,
+        "space-registry-wrong",
+    );
+    // Outranked by scope: the organization's for the very same namespace,
+    // and the foundation's.
+    store(&w, Scope::Org(org.clone()), &team, &env.user, "org-wrong");
+    store(
+        &w,
+        Scope::Foundation,
+        reg,
+        "someone-else",
+        "foundation-wrong",
+    );
+    // Not a candidate at all (R10: `team` never matches `team-x`).
+    store(
+        &w,
+        Scope::Space(space.clone()),
+        &format!("{reg}/team-x"),
+        &env.user,
+        "never",
+    );
+
+    let chosen = resolve(w.m.store(), &w.app, &env.image)
+        .unwrap()
+        .expect("R14: a credential");
+    assert_eq!(chosen.scope_kind(), ScopeKind::Space);
+    assert_eq!(chosen.location().as_str(), team);
+    let all = resolve_all(w.m.store(), &w.app, &env.image).unwrap();
+    assert_eq!(all.len(), 4, "the winner and three outranked");
+
+    let scratch = Scratch::new("precedence");
+    for (i, r) in all.iter().enumerate() {
+        for form in [AuthFileForm::Containers, AuthFileForm::Docker] {
+            let file = AuthFile::new(form, &env.image, r).unwrap();
+            let path = scratch.write(&format!("{i}-{form:?}.json"), &file.to_json_bytes());
+            let (ok, out) = skopeo_inspect(&path, &env.image);
+            let what = format!(
+                "{} credential for {} as {form:?} ({})",
+                r.scope_kind().as_str(),
+                r.location(),
+                file.key()
+            );
+            if i == 0 {
+                assert!(ok, "the chosen {what} must open the image:\n{out}");
+                assert!(out.contains("\"Digest\""), "{out}");
+            } else {
+                assert!(!ok, "the outranked {what} must not open the image:\n{out}");
+                assert!(out.contains("unauthorized"), "{what}:\n{out}");
+            }
+        }
+    }
+
+    // From Rust, with oci-client.
+    let digest =
+        pull_manifest(&env.image, &chosen).expect("oci-client pulls with the chosen credential");
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    for r in &all[1..] {
+        let e = pull_manifest(&env.image, r).unwrap_err();
+        // oci-client says "Not authorized: url …" for the registry's 401.
+        assert!(e.to_lowercase().contains("authorized"), "{e}");
+    }
+}
+
+#[test]
+#[ignore = "needs docker-registry and skopeo: .ci/registry.sh setup"]
+fn r16_r20_an_auth_json_from_skopeo_login_imports_and_resolves() {
+    let env = env();
+    let scratch = Scratch::new("login");
+    let authfile = scratch.0.join("auth.json");
+    let out = Command::new("skopeo")
+        .args(["login", "--tls-verify=false", "--authfile"])
+        .arg(&authfile)
+        .args(["--username", &env.user, "--password-stdin", &env.registry])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(env.password.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("skopeo login runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let bytes = fs::read(&authfile).unwrap();
+    let found = import::read(&bytes).unwrap();
+    assert_eq!(found.form, import::Form::Auths);
+    assert_eq!(found.entries.len(), 1, "{}", found.report());
+    assert_eq!(found.entries[0].location.as_str(), env.registry);
+
+    let w = world();
+    let scope = Scope::Org(w.app.org().clone());
+    let report = import_into(&w.m, &w.admin, &scope, found, Policy::AllOrNothing).unwrap();
+    assert_eq!(report.imported(), 1, "{report}");
+    assert!(!report.to_string().contains(&env.password));
+
+    let chosen = resolve(w.m.store(), &w.app, &env.image)
+        .unwrap()
+        .expect("the imported credential");
+    assert_eq!(chosen.scope_kind(), ScopeKind::Org);
+    assert_eq!(chosen.credential().password().expose(), env.password);
+    let file = AuthFile::containers(&env.image, &chosen).unwrap();
+    let path = scratch.write("exported.json", &file.to_json_bytes());
+    let (ok, out) = skopeo_inspect(&path, &env.image);
+    assert!(ok, "{out}");
+    assert!(pull_manifest(&env.image, &chosen).is_ok());
+}
