@@ -1381,3 +1381,64 @@ fn issue11_first_commands_at_once_all_succeed() {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }
+
+/// Issue 13: `import-{foundation,org,space}-registry-credentials FILE`
+/// brings a Docker `config.json` into a scope through the management API:
+/// R20 decides who may, R16 which usernames, R9 which keys; all or nothing
+/// unless `--skip-failures`; a file that is not a regular file is refused
+/// without being read; no password is printed.
+#[test]
+fn r9_r16_r20_import_a_docker_config_file() {
+    // Standard base64, padded (what `docker login` writes).
+    let b64 = |s: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    };
+    let mut sh = platform("import");
+    sh.secrets
+        .extend(["hub-Import-Pw-1", "quay-Import-Pw-2", "wild-Import-Pw-3"].map(String::from));
+    let config = format!(
+        r#"{{"auths": {{
+            "https://index.docker.io/v1/": {{"auth": "{}"}},
+            "quay.io/team": {{"auth": "{}"}},
+            "*.example.com": {{"auth": "{}"}}
+        }}, "credHelpers": {{"gcr.io": "gcloud"}}}}"#,
+        b64("hub-user:hub-Import-Pw-1"),
+        b64("quay-user:quay-Import-Pw-2"),
+        b64("wild-user:wild-Import-Pw-3"),
+    );
+    let file = sh.dir.join("config.json");
+    fs::write(&file, config).unwrap();
+    let path = file.to_str().unwrap().to_owned();
+
+    sh.ok("auth developer");
+    sh.ok("target -o myorg -s myspace");
+    // R20: a Space Developer may not import into the organization.
+    let e = sh.fails(&format!("import-org-registry-credentials {path}"));
+    assert!(e.contains("may not create registry credentials"), "{e}");
+    // All or nothing: the wildcard key fails the whole import.
+    let e = sh.fails(&format!("import-space-registry-credentials {path}"));
+    assert!(e.contains("nothing was created"), "{e}");
+    assert!(e.contains("*.example.com"), "{e}");
+    assert!(sh.rows().is_empty());
+    // Skipping failures imports the rest, each key as the peers read it.
+    let out = sh.ok(&format!(
+        "import-space-registry-credentials {path} --skip-failures"
+    ));
+    assert!(out.contains("OK: 2 imported"), "{out}");
+    assert!(out.contains("gcr.io"), "{out}");
+    assert_eq!(
+        sh.rows(),
+        cells(&["docker.io space hub-user", "quay.io/team space quay-user"])
+    );
+    let mut stored = sh.stored_passwords();
+    stored.sort();
+    assert_eq!(stored, ["hub-Import-Pw-1", "quay-Import-Pw-2"]);
+    // R16: a second import is a conflict for every key, and changes nothing.
+    let e = sh.fails(&format!("import-space-registry-credentials {path}"));
+    assert!(e.contains("nothing was created"), "{e}");
+    // A file of the wrong kind is refused without being read.
+    let e = sh.fails("import-space-registry-credentials /dev/zero");
+    assert!(e.contains("not a regular file"), "{e}");
+    sh.assert_no_secret_printed();
+}

@@ -305,6 +305,7 @@ create-{foundation,org,space}-registry-credential LOCATION --username USER | \
 update-{foundation,org,space}-registry-credential LOCATION [--username USER] | \
 delete-{foundation,org,space}-registry-credential LOCATION | \
 delete-app-registry-credential LOCATION APP | registry-credentials | \
+import-{foundation,org,space}-registry-credentials FILE [--skip-failures] | \
 push APP --docker-image IMAGE [--docker-username USER] | delete APP [-f] | help";
 
 /// The arguments as text; a non-UTF-8 one is a usage error.
@@ -516,7 +517,16 @@ enum Command {
         username: Option<Username>,
     },
     DeleteApp(String),
+    Import {
+        level: Level,
+        file: String,
+        skip_failures: bool,
+    },
 }
+
+/// The largest credentials file `import-*` reads: far more than any
+/// `config.json` holds, and a bound on what a mistaken path can cost.
+const MAX_IMPORT_FILE: u64 = 4 << 20;
 
 /// A username from an argument: the core's checks, revised R16's included.
 fn username(s: &str) -> Result<Username, Failure> {
@@ -544,6 +554,10 @@ impl Command {
             "space" => Some(Level::Space),
             _ => None,
         };
+        let import = command
+            .strip_prefix("import-")
+            .and_then(|c| c.strip_suffix("-registry-credentials"))
+            .and_then(level);
         let cred = command
             .strip_suffix("-registry-credential")
             .and_then(|c| c.split_once('-'))
@@ -633,6 +647,14 @@ impl Command {
                 Command::DeleteAppCredential {
                     location: Location::parse(a.positional[0])?,
                     app: a.positional[1].to_owned(),
+                }
+            }
+            (_, _) if import.is_some() => {
+                let a = Args::parse(command, rest, &[], &["--skip-failures"], &["FILE"])?;
+                Command::Import {
+                    level: import.expect("checked above"),
+                    file: a.positional[0].to_owned(),
+                    skip_failures: rest.iter().any(|r| r == "--skip-failures"),
                 }
             }
             ("registry-credentials", _) => {
@@ -1061,6 +1083,11 @@ impl State<'_, '_> {
                 self.manager.delete(&caller, &Scope::App(id), location)?;
                 self.say("OK\n");
             }
+            Command::Import {
+                level,
+                file,
+                skip_failures,
+            } => self.import(*level, file, *skip_failures)?,
             Command::List => {
                 let caller = self.caller()?;
                 let (target, heading) = match (&self.session.org, &self.session.space) {
@@ -1105,6 +1132,76 @@ impl State<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Imports a Docker `config.json`, a containers `auth.json`, a
+    /// `.dockercfg` or a Kubernetes `dockerconfigjson` Secret into the
+    /// target's scope, through the manager (R16, R20), all or nothing
+    /// unless `skip_failures`. The file is read without blocking, as a
+    /// regular file of bounded size, and its bytes are wiped after.
+    fn import(&mut self, level: Level, file: &str, skip_failures: bool) -> Result<(), Failure> {
+        use registry_credentials_interop::apply::{import_into, ImportError, Policy};
+        let caller = self.caller()?;
+        let (scope, label) = self.scope(level)?;
+        let path = Path::new(file);
+        let shown_path = text::quote(file);
+        let cannot = |e: io::Error| fail(format!("cannot read {shown_path}: {e}"));
+        let f = open_nonblocking(path).map_err(cannot)?;
+        let meta = f.metadata().map_err(cannot)?;
+        if !meta.is_file() {
+            return Err(fail(format!(
+                "{shown_path} is {}, not a regular file; give the path of a credentials file",
+                kind_of(&meta)
+            )));
+        }
+        if meta.len() > MAX_IMPORT_FILE {
+            return Err(fail(format!(
+                "{shown_path} is {} bytes, more than the {MAX_IMPORT_FILE} a credentials file can be; check the path",
+                meta.len()
+            )));
+        }
+        let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
+        f.take(MAX_IMPORT_FILE)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        let found = registry_credentials_interop::import::read(&bytes)
+            .map_err(|e| fail(format!("cannot import {shown_path}: {e}")))?;
+        self.say(format!(
+            "Importing registry credentials from {shown_path} into {label} as {}...\n",
+            shown(&caller)
+        ));
+        let policy = if skip_failures {
+            Policy::SkipFailures
+        } else {
+            Policy::AllOrNothing
+        };
+        match import_into(&self.manager, &caller, &scope, found, policy) {
+            Ok(report) => {
+                self.say(format!("{report}\n"));
+                self.say(format!("OK: {} imported\n", report.imported()));
+                Ok(())
+            }
+            Err(ImportError::Check(e)) => Err(e.into()),
+            // One line on standard error, naming the keys that failed.
+            Err(e) => {
+                use registry_credentials_interop::import::Outcome;
+                let failed: Vec<String> = e
+                    .report()
+                    .map(|r| {
+                        r.lines
+                            .iter()
+                            .filter(|l| matches!(&l.outcome, Outcome::Skipped(s) if s.is_failure()))
+                            .map(|l| l.to_string().trim().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if failed.is_empty() {
+                    Err(fail(e.to_string()))
+                } else {
+                    Err(fail(format!("{e}: {}", failed.join("; "))))
+                }
+            }
+        }
     }
 
     fn scope(&self, level: Level) -> Result<(Scope, String), Failure> {
