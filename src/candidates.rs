@@ -249,6 +249,25 @@ mod tests {
     }
 
     #[test]
+    fn r10_candidate_as_ref_and_display_are_the_location() {
+        let r = Reference::parse("registry.example.com/repo/image").unwrap();
+        for c in r.candidates() {
+            let s: &str = c.as_ref();
+            assert_eq!(s, c.as_str());
+            assert_eq!(c.to_string(), c.as_str());
+        }
+        let texts: Vec<String> = r.candidates().map(|c| c.as_ref().to_owned()).collect();
+        assert_eq!(
+            texts,
+            [
+                "registry.example.com/repo",
+                "registry.example.com",
+                "example.com"
+            ]
+        );
+    }
+
+    #[test]
     fn r10_kinds() {
         use crate::candidates::CandidateKind::*;
         let r = Reference::parse("registry.example.com/repo/image").unwrap();
