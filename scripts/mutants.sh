@@ -14,7 +14,8 @@
 #   --shard K/N              run the K-th of N slices of the mutants (K from 0)
 #   --timeout-multiplier X   a mutant's test run may take X times the
 #                            baseline's before it counts as a timeout
-#                            (default: cargo-mutants' own, 5)
+#                            (default: cargo-mutants' own, 5; or give
+#                            --timeout SECONDS, a fixed limit)
 #   --jobs N                 mutants built and tested at once (default 1)
 #   --file GLOB              mutate only files matching GLOB (repeatable);
 #                            replaces the list in .cargo/mutants.toml
@@ -70,6 +71,12 @@ fi
 if [ ${#files[@]} -gt 0 ]; then
   args=(--no-config "${files[@]}" "${args[@]}")
 fi
+
+# A mutant can turn a loop endless and make a test allocate without bound
+# (a candidate iterator that never ends, collected into a Vec). Cap each
+# process's address space so such a test aborts, and is counted caught,
+# instead of taking the machine's memory. MUTANTS_MEMORY_KB overrides it.
+ulimit -v "${MUTANTS_MEMORY_KB:-4194304}"
 
 out="$root/target/mutants"
 mkdir -p "$out"
