@@ -449,6 +449,29 @@ mod tests {
         }
     }
 
+    /// An update replaces the credential in both indexes: a key, the
+    /// scope's listing and the whole store's listing all see the new one
+    /// (R17).
+    #[test]
+    fn r17_an_update_is_seen_by_every_listing() {
+        let s = MemoryStore::new();
+        let org = Scope::Org(OrgId::new("o").unwrap());
+        for l in ["a.example.com", "b.example.com", "c.example.com"] {
+            s.create(cred(org.clone(), l, "old")).unwrap();
+        }
+        let l = loc("b.example.com");
+        let new = crate::credential::Username::new("new").unwrap();
+        s.update(org.as_ref(), &l, CredentialUpdate::Username(new))
+            .unwrap();
+        let users = |v: Vec<Arc<RegistryCredential>>| -> Vec<String> {
+            v.iter().map(|c| c.username().to_string()).collect()
+        };
+        assert_eq!(users(s.list(org.as_ref()).unwrap()), ["old", "new", "old"]);
+        assert_eq!(users(s.list_all().unwrap()), ["old", "new", "old"]);
+        let key = Key::new(org.as_ref(), &l);
+        assert_eq!(s.get(key).unwrap().unwrap().username().as_str(), "new");
+    }
+
     #[test]
     fn debug_counts_credentials_and_scopes() {
         let s = MemoryStore::new();
