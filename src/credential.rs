@@ -567,6 +567,19 @@ mod tests {
         }
     }
 
+    /// A username is not a secret: `Debug` shows it, quoted and escaped,
+    /// while the password beside it stays redacted (R21).
+    #[test]
+    fn r21_debug_shows_the_username() {
+        let u = Username::new("alice").unwrap();
+        assert_eq!(format!("{u:?}"), "Username(\"alice\")");
+        let c = Credential::new("alice", "hunter2").unwrap();
+        assert_eq!(
+            format!("{c:?}"),
+            "Credential { username: Username(\"alice\"), password: Password(<redacted>) }"
+        );
+    }
+
     #[test]
     fn r21_debug_redacts_the_password() {
         let c = RegistryCredential::new(
