@@ -249,6 +249,48 @@ mod tests {
     }
 
     #[test]
+    fn r10_candidate_as_ref_and_display_are_the_location() {
+        let r = Reference::parse("registry.example.com/repo/image").unwrap();
+        for c in r.candidates() {
+            let s: &str = c.as_ref();
+            assert_eq!(s, c.as_str());
+            assert_eq!(c.to_string(), c.as_str());
+        }
+        let texts: Vec<String> = r.candidates().map(|c| c.as_ref().to_owned()).collect();
+        assert_eq!(
+            texts,
+            [
+                "registry.example.com/repo",
+                "registry.example.com",
+                "example.com"
+            ]
+        );
+    }
+
+    /// The iterator ends after the last parent domain, and stays ended
+    /// (R10-R12); counted with a bound, so an endless one fails this test
+    /// rather than running it on.
+    #[test]
+    fn r10_r12_candidates_end() {
+        for (image, n) in [
+            ("registry.example.com/repo/image", 3),
+            ("a.b.c.example.com:5000/x/y/z/img", 7),
+            ("x.index.docker.io/i", 3),
+            ("nginx", 2),
+            ("10.0.0.1/a/i", 2),
+            ("[::1]/i", 1),
+        ] {
+            let r = Reference::parse(image).unwrap();
+            assert_eq!(r.candidates().take(100).count(), n, "{image}");
+            let mut c = r.candidates();
+            for _ in 0..n {
+                assert!(c.next().is_some());
+            }
+            assert!(c.next().is_none() && c.next().is_none(), "{image}");
+        }
+    }
+
+    #[test]
     fn r10_kinds() {
         use crate::candidates::CandidateKind::*;
         let r = Reference::parse("registry.example.com/repo/image").unwrap();

@@ -509,6 +509,78 @@ mod tests {
     }
 
     #[test]
+    fn r16_password_try_from_str_checks_the_same_limits() {
+        assert_eq!(
+            Password::try_from("").unwrap_err(),
+            CredentialError::EmptyPassword
+        );
+        let longest = "x".repeat(MAX_PASSWORD_LEN);
+        assert_eq!(
+            Password::try_from(longest.as_str()).unwrap().expose(),
+            longest
+        );
+        let over = "y".repeat(MAX_PASSWORD_LEN + 1);
+        assert_eq!(
+            Password::try_from(over.as_str()).unwrap_err(),
+            CredentialError::PasswordTooLong {
+                len: MAX_PASSWORD_LEN + 1
+            }
+        );
+        assert_eq!(Password::try_from(String::from("s")).unwrap().expose(), "s");
+    }
+
+    #[test]
+    fn r21_passwords_compare_by_every_byte() {
+        let p = |s: &str| Password::new(s).unwrap();
+        assert_eq!(p("hunter2"), p("hunter2"));
+        assert_eq!(p("hunter2").clone(), p("hunter2"));
+        // Same length, bytes that differ in the same bits (a ^ b == b ^ a).
+        assert_ne!(p("ab"), p("ba"));
+        assert_ne!(p("hunter2"), p("hunter3"));
+        assert_ne!(p("x"), p("y"));
+        // One a prefix of the other.
+        assert_ne!(p("a"), p("ab"));
+        assert_ne!(p("ab"), p("a"));
+    }
+
+    #[test]
+    fn r16_username_error_gives_the_reason() {
+        assert_eq!(
+            Username::new("a:b").unwrap_err().to_string(),
+            "the username contains a colon U+003A at byte 1; remove it: basic \
+             authentication splits username and password at the first `:`"
+        );
+        for (name, why) in [
+            (
+                "a\u{7}",
+                "a control character could forge a listing or log line",
+            ),
+            ("a\u{200B}", "an invisible format character"),
+            (
+                "a\u{2028}",
+                "a line separator could forge a listing or log line",
+            ),
+            ("a b", "white space could disguise the name"),
+        ] {
+            let e = Username::new(name).unwrap_err().to_string();
+            assert!(e.contains(why), "{e}");
+        }
+    }
+
+    /// A username is not a secret: `Debug` shows it, quoted and escaped,
+    /// while the password beside it stays redacted (R21).
+    #[test]
+    fn r21_debug_shows_the_username() {
+        let u = Username::new("alice").unwrap();
+        assert_eq!(format!("{u:?}"), "Username(\"alice\")");
+        let c = Credential::new("alice", "hunter2").unwrap();
+        assert_eq!(
+            format!("{c:?}"),
+            "Credential { username: Username(\"alice\"), password: Password(<redacted>) }"
+        );
+    }
+
+    #[test]
     fn r21_debug_redacts_the_password() {
         let c = RegistryCredential::new(
             Scope::Foundation,

@@ -391,6 +391,37 @@ mod tests {
     }
 
     #[test]
+    fn r13_ids_of_exactly_255_bytes_are_accepted() {
+        assert!(OrgId::new("x".repeat(MAX_ID_LEN)).is_ok());
+        assert_eq!(
+            AppId::new("x".repeat(MAX_ID_LEN + 1)).unwrap_err(),
+            IdError::TooLong {
+                what: "app",
+                len: MAX_ID_LEN + 1
+            }
+        );
+    }
+
+    #[test]
+    fn r13_scope_ids_and_borrowed_comparisons() {
+        let o = OrgId::new("o").unwrap();
+        let s = SpaceId::new("s").unwrap();
+        let a = AppId::new("a").unwrap();
+        assert_eq!(Scope::Foundation.id(), None);
+        assert_eq!(Scope::Org(o.clone()).id(), Some("o"));
+        assert_eq!(Scope::Space(s.clone()).id(), Some("s"));
+        assert_eq!(Scope::App(a.clone()).id(), Some("a"));
+        assert!(ScopeRef::Org(&o) == Scope::Org(o.clone()));
+        assert!(ScopeRef::Foundation == Scope::Foundation);
+        assert!(ScopeRef::Org(&o) != Scope::Org(OrgId::new("p").unwrap()));
+        assert!(ScopeRef::Foundation != Scope::Org(o.clone()));
+        let owned: Scope = (&ScopeRef::Space(&s)).into();
+        assert_eq!(owned, Scope::Space(s.clone()));
+        let owned: Scope = (&ScopeRef::App(&a)).into();
+        assert_eq!(owned, Scope::App(a));
+    }
+
+    #[test]
     fn scope_ref_hashes_like_scope() {
         let s = hashbrown::DefaultHashBuilder::default();
         let org = OrgId::new("o").unwrap();

@@ -68,10 +68,13 @@ fn allocations<R>(mut f: impl FnMut() -> R) -> (usize, R) {
 
 const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-/// The inputs of the parse bench, and two whose normal form differs from
-/// what was written (case, a port with a leading zero, an alias).
+/// The inputs of the parse bench, two whose normal form differs from
+/// what was written (case, a port with a leading zero, an alias), and an
+/// IPv6 host written in its canonical form, long enough (over 64 bytes)
+/// that keeping a second, normalized copy would not fit inline.
 fn inputs() -> Vec<String> {
     vec![
+        "[2001:db8::1]:5000/platform-team/backend-services/payments/image:1.2.3".into(),
         "nginx".into(),
         "registry.example.com/repo/image:tag".into(),
         format!("registry.example.com/repo/image@sha256:{SHA}"),

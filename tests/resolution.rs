@@ -340,3 +340,117 @@ fn r21_listing_is_ordered_by_location_and_by_scope() {
         .collect();
     assert_eq!(all, ["3", "4", "2", "1"]);
 }
+
+/// A tiny executor: `InlineStore`'s futures are ready at once.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    let waker = Waker::from(Arc::new(Noop));
+    let mut f = std::pin::pin!(f);
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn r14_r15_async_forms_answer_as_the_sync_ones() {
+    use registry_credentials::resolve::{resolve_all_async, resolve_async};
+    use registry_credentials::store::InlineStore;
+    let store = MemoryStore::new();
+    let a = app();
+    add(&store, Scope::Foundation, "example.com", "f");
+    add(
+        &store,
+        Scope::Space(a.space().clone()),
+        "registry.example.com/repo",
+        "s",
+    );
+    let inline = InlineStore(store.clone());
+    let image: Reference = "registry.example.com/repo/img".parse().unwrap();
+    let users = |all: Vec<resolve::Resolution>| -> Vec<(String, usize)> {
+        all.iter()
+            .map(|r| (r.credential().username().to_string(), r.rank()))
+            .collect()
+    };
+    let all = block_on(resolve_all_async(&inline, &a, &image)).unwrap();
+    assert_eq!(users(all), [("s".to_string(), 0), ("f".to_string(), 2)]);
+    assert_eq!(
+        users(block_on(resolve_all_async(&inline, &a, &image)).unwrap()),
+        users(resolve_all(&store, &a, &image).unwrap())
+    );
+    let one = block_on(resolve_async(&inline, &a, &image))
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.credential().username().as_str(), "s");
+    let nothing: Reference = "quay.io/x/y".parse().unwrap();
+    assert!(block_on(resolve_async(&inline, &a, &nothing))
+        .unwrap()
+        .is_none());
+    assert!(block_on(resolve_all_async(&inline, &a, &nothing))
+        .unwrap()
+        .is_empty());
+}
+
+/// What an operator reads: the winner, its scope, location and kind.
+#[test]
+fn r14_resolution_display_names_user_scope_location_and_kind() {
+    let store = MemoryStore::new();
+    let a = app();
+    add(&store, Scope::Org(a.org().clone()), "example.com", "o");
+    let r = resolve(
+        &store,
+        &a,
+        &"registry.example.com/repo/img".parse().unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        r.to_string(),
+        "user `o` from the organization o1 credential for `example.com` (parent domain)"
+    );
+}
+
+/// The explanation's table, line by line: the chosen mark on the winner's
+/// line, the outranked mark on the others that were found (R14).
+#[test]
+fn r14_explain_table_marks_the_winner_line() {
+    let store = MemoryStore::new();
+    let a = app();
+    add(&store, Scope::Foundation, "example.com", "f");
+    add(
+        &store,
+        Scope::Space(a.space().clone()),
+        "registry.example.com/repo",
+        "s",
+    );
+    let why = explain(
+        &store,
+        &a,
+        &"registry.example.com/repo/img:1".parse().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        why.to_string(),
+        "\
+image `registry.example.com/repo/img:1` (registry.example.com/repo/img) for app a1 in space s1 of organization o1:
+  app          registry.example.com/repo  namespace      -
+  app          registry.example.com       registry       -
+  app          example.com                parent domain  -
+  space        registry.example.com/repo  namespace      found user `s`  <- chosen
+  space        registry.example.com       registry       -
+  space        example.com                parent domain  -
+  organization registry.example.com/repo  namespace      -
+  organization registry.example.com       registry       -
+  organization example.com                parent domain  -
+  foundation   registry.example.com/repo  namespace      -
+  foundation   registry.example.com       registry       -
+  foundation   example.com                parent domain  found user `f` (outranked)
+chosen: the space s1 credential for `registry.example.com/repo`, user `s`"
+    );
+}

@@ -474,6 +474,47 @@ mod tests {
         assert_eq!(norm(&alias).len(), MAX_NAME_LEN);
     }
 
+    /// A location compares, orders, hashes and borrows as its normal form
+    /// does, so a map keyed by locations is looked up with the `&str` a
+    /// candidate holds (R7, R10).
+    #[test]
+    fn r7_compares_hashes_and_borrows_as_its_normal_form() {
+        let l = Location::parse("Registry.Example.com/team").unwrap();
+        let text = "registry.example.com/team";
+        assert!(l == *text);
+        assert!(l != *"registry.example.com");
+        assert!(l == text);
+        assert!(l != "registry.example.com");
+        let r: &str = l.as_ref();
+        assert_eq!(r, text);
+        let b: &str = l.borrow();
+        assert_eq!(b, text);
+        let set: std::collections::HashSet<Location> = [l.clone()].into();
+        assert!(set.contains(text));
+        assert!(!set.contains("registry.example.com"));
+        let (a, z) = (
+            Location::parse("a.example.com").unwrap(),
+            Location::parse("z.example.com").unwrap(),
+        );
+        assert_eq!(a.partial_cmp(&z), Some(std::cmp::Ordering::Less));
+        assert_eq!(z.cmp(&a), std::cmp::Ordering::Greater);
+        assert_eq!(a.partial_cmp(&a.clone()), Some(std::cmp::Ordering::Equal));
+        assert_eq!(format!("{l:?}"), "Location(\"registry.example.com/team\")");
+    }
+
+    #[test]
+    fn r7_accessors_split_the_normal_form() {
+        let l = Location::parse("Registry.Example.com:5000/team/x").unwrap();
+        assert_eq!(l.registry(), "registry.example.com:5000");
+        assert_eq!(l.port(), Some(5000));
+        assert_eq!(l.path(), Some("team/x"));
+        assert_eq!(l.host().to_string(), "registry.example.com");
+        let bare = Location::parse("registry.example.com").unwrap();
+        assert_eq!(bare.path(), None);
+        assert_eq!(bare.port(), None);
+        assert_eq!(bare.registry(), "registry.example.com");
+    }
+
     #[test]
     fn r4_r7_aliases_are_rewritten_only_without_a_port() {
         assert_eq!(norm("index.docker.io:443/x"), "index.docker.io:443/x");

@@ -422,6 +422,75 @@ mod tests {
         assert_eq!(s.len(), 1, "clones share state");
     }
 
+    /// Among many scopes, each lists only its own credential and a key
+    /// finds only its own scope's: the per-scope index tells scopes apart
+    /// by id, not only by hash (R13).
+    #[test]
+    fn r13_each_of_many_scopes_lists_only_its_own() {
+        let s = MemoryStore::new();
+        assert!(s.is_empty());
+        let orgs: Vec<_> = (0..2000)
+            .map(|i| Scope::Org(OrgId::new(format!("org-{i}")).unwrap()))
+            .collect();
+        for (i, org) in orgs.iter().enumerate() {
+            s.create(cred(org.clone(), &format!("r.example.com/t{i}"), "u"))
+                .unwrap();
+            assert!(!s.is_empty());
+        }
+        assert_eq!(s.len(), orgs.len());
+        for (i, org) in orgs.iter().enumerate() {
+            let listed: Vec<_> = s
+                .list(org.as_ref())
+                .unwrap()
+                .iter()
+                .map(|c| c.location().to_string())
+                .collect();
+            assert_eq!(listed, [format!("r.example.com/t{i}")], "{org}");
+        }
+    }
+
+    /// An update replaces the credential in both indexes: a key, the
+    /// scope's listing and the whole store's listing all see the new one
+    /// (R17).
+    #[test]
+    fn r17_an_update_is_seen_by_every_listing() {
+        let s = MemoryStore::new();
+        let org = Scope::Org(OrgId::new("o").unwrap());
+        for l in ["a.example.com", "b.example.com", "c.example.com"] {
+            s.create(cred(org.clone(), l, "old")).unwrap();
+        }
+        let l = loc("b.example.com");
+        let new = crate::credential::Username::new("new").unwrap();
+        s.update(org.as_ref(), &l, CredentialUpdate::Username(new))
+            .unwrap();
+        let users = |v: Vec<Arc<RegistryCredential>>| -> Vec<String> {
+            v.iter().map(|c| c.username().to_string()).collect()
+        };
+        assert_eq!(users(s.list(org.as_ref()).unwrap()), ["old", "new", "old"]);
+        assert_eq!(users(s.list_all().unwrap()), ["old", "new", "old"]);
+        let key = Key::new(org.as_ref(), &l);
+        assert_eq!(s.get(key).unwrap().unwrap().username().as_str(), "new");
+    }
+
+    #[test]
+    fn debug_counts_credentials_and_scopes() {
+        let s = MemoryStore::new();
+        s.create(cred(Scope::Foundation, "a.example.com", "a"))
+            .unwrap();
+        s.create(cred(Scope::Foundation, "b.example.com", "b"))
+            .unwrap();
+        s.create(cred(
+            Scope::Org(OrgId::new("o").unwrap()),
+            "a.example.com",
+            "c",
+        ))
+        .unwrap();
+        assert_eq!(
+            format!("{s:?}"),
+            "MemoryStore { credentials: 3, scopes: 2 }"
+        );
+    }
+
     /// The two indexes stay in step through every kind of write: what a
     /// key finds, what a scope lists and what the whole store lists agree
     /// (R13, R16–R19).
