@@ -1286,26 +1286,31 @@ mod tests {
         Keyring::new(EncryptionKey::new("k1", [4; 32]).unwrap())
     }
 
-    #[test]
-    fn r14_a_plan_is_one_statement_on_the_primary_key() {
-        let path = temp_path("plan");
-        let store = SqliteStore::open(&path, keyring()).unwrap();
-        let app = App::new("o", "s", "a").unwrap();
-        let image: Reference = "registry.example.com/repo/image".parse().unwrap();
-        let plan = Plan::new(&app, &image);
+    /// The `EXPLAIN QUERY PLAN` details of `sql` on a new store's file.
+    /// Unbound parameters read as NULL: the plan does not depend on them.
+    fn query_plan(name: &str, sql: &str) -> Vec<String> {
+        let path = temp_path(name);
+        let _store = SqliteStore::open(&path, keyring()).unwrap();
         let conn = Connection::open(&path).unwrap();
-        let mut stmt = conn
-            .prepare(&format!(
-                "EXPLAIN QUERY PLAN {}",
-                get_many_sql(plan.keys().len())
-            ))
-            .unwrap();
-        // Unbound parameters read as NULL: the plan does not depend on them.
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let mut rows = stmt.raw_query();
-        let mut details: Vec<String> = Vec::new();
+        let mut details = Vec::new();
         while let Some(r) = rows.next().unwrap() {
             details.push(r.get(3).unwrap());
         }
+        details
+    }
+
+    /// How many keys a typical resolution's plan has.
+    fn plan_keys() -> usize {
+        let app = App::new("o", "s", "a").unwrap();
+        let image: Reference = "registry.example.com/repo/image".parse().unwrap();
+        let keys = Plan::new(&app, &image).keys().len();
+        keys
+    }
+
+    /// Each key is one search of the primary key.
+    fn assert_searches_the_primary_key(details: &[String]) {
         let search = details
             .iter()
             .find(|d| d.contains(" c "))
@@ -1316,41 +1321,19 @@ mod tests {
             ),
             "{details:?}"
         );
-        drop(store);
+    }
+
+    #[test]
+    fn r14_a_plan_is_one_statement_on_the_primary_key() {
+        let details = query_plan("plan", get_many_sql(plan_keys()));
+        assert_searches_the_primary_key(&details);
     }
 
     #[test]
     fn r14_first_match_is_one_statement_on_the_primary_key() {
-        let path = temp_path("first-match-plan");
-        let store = SqliteStore::open(&path, keyring()).unwrap();
-        let app = App::new("o", "s", "a").unwrap();
-        let image: Reference = "registry.example.com/repo/image".parse().unwrap();
-        let plan = Plan::new(&app, &image);
-        let conn = Connection::open(&path).unwrap();
-        let mut stmt = conn
-            .prepare(&format!(
-                "EXPLAIN QUERY PLAN {}",
-                first_match_sql(plan.keys().len())
-            ))
-            .unwrap();
-        // Unbound parameters read as NULL: the plan does not depend on them.
-        let mut rows = stmt.raw_query();
-        let mut details: Vec<String> = Vec::new();
-        while let Some(r) = rows.next().unwrap() {
-            details.push(r.get(3).unwrap());
-        }
-        // Each key is one search of the primary key, never a scan of the
-        // table, and nothing is sorted.
-        let search = details
-            .iter()
-            .find(|d| d.contains(" c "))
-            .unwrap_or_else(|| panic!("{details:?}"));
-        assert!(
-            search.starts_with(
-                "SEARCH c USING PRIMARY KEY (location=? AND scope_kind=? AND scope_id=?)"
-            ),
-            "{details:?}"
-        );
+        let details = query_plan("first-match-plan", first_match_sql(plan_keys()));
+        // Never a scan of the table, and nothing is sorted.
+        assert_searches_the_primary_key(&details);
         assert!(
             !details.iter().any(|d| d.starts_with("SCAN c")),
             "{details:?}"
@@ -1359,21 +1342,12 @@ mod tests {
             !details.iter().any(|d| d.contains("TEMP B-TREE")),
             "{details:?}"
         );
-        drop(store);
     }
 
     #[test]
     fn r21_listings_read_the_scope_index_in_order() {
-        let path = temp_path("listing");
-        let _store = SqliteStore::open(&path, keyring()).unwrap();
-        let conn = Connection::open(&path).unwrap();
         for sql in [LIST_SQL, LIST_ALL_SQL] {
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let mut rows = stmt.raw_query();
-            let mut details: Vec<String> = Vec::new();
-            while let Some(r) = rows.next().unwrap() {
-                details.push(r.get(3).unwrap());
-            }
+            let details = query_plan("listing", sql);
             assert!(
                 details
                     .iter()
