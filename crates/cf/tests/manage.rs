@@ -599,17 +599,27 @@ fn r16_r19_backend_failures_change_nothing() {
     assert_eq!(all[0].password().expose(), "p");
 }
 
-/// A [`MemoryDirectory`] whose operator can take every role away from a
-/// user at once, as cf does when a user is removed from a space: `roles`
-/// answers none for a revoked user; everything else is the inner
-/// directory's.
+/// A [`MemoryDirectory`] with two levers for tests; everything else is the
+/// inner directory's.
+///
+/// - Its operator can take every role away from a user at once, as cf
+///   does when a user is removed from a space: `roles` answers none for a
+///   revoked user.
+/// - With a `rendezvous`, the first `add_app` in each thread waits for the
+///   other threads': two first pushes of one new app, both past their
+///   look-up of the name before either adds it.
 #[derive(Default)]
-struct Revocable {
+struct TestDirectory {
     inner: MemoryDirectory,
     revoked: Mutex<BTreeSet<UserId>>,
+    rendezvous: Option<Barrier>,
 }
 
-impl Revocable {
+thread_local! {
+    static ADDED_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl TestDirectory {
     fn revoke(&self, user: &UserId) {
         self.revoked
             .lock()
@@ -618,7 +628,7 @@ impl Revocable {
     }
 }
 
-impl Directory for Revocable {
+impl Directory for TestDirectory {
     fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
         let revoked = self
             .revoked
@@ -671,6 +681,11 @@ impl Directory for Revocable {
         self.inner.add_space(id, org, name)
     }
     fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
+        if let Some(rendezvous) = &self.rendezvous {
+            if !ADDED_ONCE.with(|a| a.replace(true)) {
+                rendezvous.wait();
+            }
+        }
         self.inner.add_app(id, space, name)
     }
     fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
@@ -691,7 +706,7 @@ impl Directory for Revocable {
 
 #[test]
 fn r19_r20_a_push_whose_caller_lost_the_role_before_start_stores_nothing() {
-    let m = Manager::new(MemoryStore::new(), Revocable::default());
+    let m = Manager::new(MemoryStore::new(), TestDirectory::default());
     let admin = UserId::new("admin").unwrap();
     m.directory()
         .grant_global(admin.clone(), GlobalRole::Admin)
@@ -839,91 +854,14 @@ fn r19_two_pushes_starting_at_once_leave_exactly_one_credential() {
     assert_eq!(w.m.store().len(), 1);
 }
 
-/// A directory whose first `add_app` in each thread waits for the other
-/// thread's: two first pushes of one new app, both past their look-up of
-/// the name before either adds it.
-struct RacingDirectory {
-    inner: MemoryDirectory,
-    rendezvous: Barrier,
-}
-
-thread_local! {
-    static ADDED_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-impl Directory for RacingDirectory {
-    fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
-        self.inner.roles(user)
-    }
-    fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
-        self.inner.org_by_name(name)
-    }
-    fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
-        self.inner.space_by_name(org, name)
-    }
-    fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
-        self.inner.app_by_name(space, name)
-    }
-    fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
-        self.inner.org_name(org)
-    }
-    fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
-        self.inner.space(space)
-    }
-    fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError> {
-        self.inner.app(app)
-    }
-    fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
-        self.inner.apps_in(space)
-    }
-    fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
-        self.inner.spaces_in(org)
-    }
-    fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.inner.add_org(id, name)
-    }
-    fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
-        self.inner.remove_org(org)
-    }
-    fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
-        self.inner.remove_space(space)
-    }
-    fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
-        self.inner.remove_app(app)
-    }
-    fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.inner.add_space(id, org, name)
-    }
-    fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
-        if !ADDED_ONCE.with(|a| a.replace(true)) {
-            self.rendezvous.wait();
-        }
-        self.inner.add_app(id, space, name)
-    }
-    fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
-        self.inner.grant_global(user, role)
-    }
-    fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
-        self.inner.grant_org(user, org, role)
-    }
-    fn grant_space(
-        &self,
-        user: UserId,
-        space: &SpaceId,
-        role: SpaceRole,
-    ) -> Result<(), DirectoryError> {
-        self.inner.grant_space(user, space, role)
-    }
-}
-
 /// R13, R19: two first pushes of one new app at the same moment both go
 /// on, to the same app: the second to add it finds the name taken and
 /// pushes to the app the first added.
 #[test]
 fn r13_r19_two_first_pushes_of_a_new_app_push_to_one_app() {
-    let directory = RacingDirectory {
-        inner: MemoryDirectory::new(),
-        rendezvous: Barrier::new(2),
+    let directory = TestDirectory {
+        rendezvous: Some(Barrier::new(2)),
+        ..TestDirectory::default()
     };
     let m = Manager::new(MemoryStore::new(), directory);
     let admin = UserId::new("admin").unwrap();
