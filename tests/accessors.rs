@@ -90,6 +90,36 @@ fn r1_equality_is_by_normalized_name_tag_and_digest() {
 }
 
 #[test]
+fn r1_hash_follows_name_tag_and_digest() {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    fn hash(s: &str) -> u64 {
+        let r: Reference = s.parse().unwrap();
+        let mut h = DefaultHasher::new();
+        r.hash(&mut h);
+        h.finish()
+    }
+    // Equal references hash alike however they were written...
+    assert_eq!(hash("nginx:1"), hash("docker.io/library/nginx:1"));
+    assert_eq!(hash("Index.Docker.IO/nginx:1"), hash("nginx:1"));
+    // ...and a different name, tag or digest hashes apart (`DefaultHasher::new`
+    // has fixed keys, so these are the same numbers on every run).
+    let digest = format!("nginx:1@sha256:{}", "0".repeat(64));
+    for other in ["redis:1", "nginx:2", "nginx", digest.as_str()] {
+        assert_ne!(hash("nginx:1"), hash(other), "{other}");
+    }
+}
+
+#[test]
+fn r1_debug_shows_what_was_written_and_the_parts() {
+    let r: Reference = "Registry.Example.com/team/app:v1".parse().unwrap();
+    assert_eq!(
+        format!("{r:?}"),
+        "Reference { written: \"Registry.Example.com/team/app:v1\", \
+         name: \"registry.example.com/team/app\", tag: Some(\"v1\"), digest: None }"
+    );
+}
+
+#[test]
 fn r7_location_accessors() {
     let l: Location = "Registry.Example.com:5000/team/sub".parse().unwrap();
     assert_eq!(l.as_str(), "registry.example.com:5000/team/sub");

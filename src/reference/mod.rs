@@ -491,10 +491,16 @@ mod tests {
         assert_eq!(kind("example.com//a"), ReferenceErrorKind::EmptyComponent);
         assert_eq!(kind(SHA), ReferenceErrorKind::ImageId);
         assert_eq!(kind("user:pw@example.com/a"), ReferenceErrorKind::UserInfo);
-        assert!(!Reference::parse("user:pw@example.com/a")
+        let user = Reference::parse("user:pw@example.com/a")
             .unwrap_err()
-            .to_string()
-            .contains("pw"));
+            .to_string();
+        assert!(!user.contains("pw"), "{user}");
+        assert!(
+            user.ends_with(
+                "it names a user with `@`; leave the user out and give the username separately"
+            ),
+            "{user}"
+        );
         assert!(Reference::parse(&format!("{SHA}:tag")).is_ok());
         assert_eq!(kind("example.com:0/a"), ReferenceErrorKind::PortOutOfRange);
         assert_eq!(kind("ex\u{e9}mple.com/a"), ReferenceErrorKind::NonAscii);
