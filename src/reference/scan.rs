@@ -828,6 +828,30 @@ mod tests {
         }
     }
 
+    /// Runs the DNS name machine alone, a table step for every byte.
+    fn dns_accepts(host: &str) -> bool {
+        let mut fault = None;
+        let mut state = D_EMPTY;
+        for (i, &b) in host.as_bytes().iter().enumerate() {
+            state = dns_step(state, flags(b) & CLASS, i, &mut fault);
+            assert!(fault.is_none() || state == D_FAILED, "{host}: {state}");
+        }
+        dns_end(state, 0, host.len(), &mut fault);
+        fault.is_none()
+    }
+
+    #[test]
+    fn r5_dns_machine_alone_is_the_grammar() {
+        for ok in ["a", "0", "A", "a.b", "a-b.c", "a--b", "Ab.0c", "x1-y.z"] {
+            assert!(dns_accepts(ok), "{ok}");
+        }
+        for bad in [
+            "", "-a", "a-", "a.", ".a", "a..b", "a-.b", "a.-b", "a_b", "a+b0c", "a b",
+        ] {
+            assert!(!dns_accepts(bad), "{bad}");
+        }
+    }
+
     #[test]
     fn r1_spans_of_tag_and_digest() {
         let sha = "0123456789abcdef".repeat(4);
@@ -872,6 +896,16 @@ mod tests {
             Some((Fault::TrailingDot, 3))
         );
         assert_eq!(scan(":1/c").first.host_fault, Some((Fault::EmptyHost, 0)));
+        // A label may not end with `-`, the last one included: the fault is
+        // at the `-`, before a `/` or a `:`.
+        assert_eq!(
+            scan("a.b-/c").first.host_fault,
+            Some((Fault::InvalidHost, 3))
+        );
+        assert_eq!(
+            scan("a.bc--:5/c").first.host_fault,
+            Some((Fault::InvalidHost, 5))
+        );
         assert_eq!(
             scan("a:x/c").first.port_fault,
             Some((Fault::InvalidPort, 2))
