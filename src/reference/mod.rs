@@ -490,6 +490,15 @@ mod tests {
         );
         assert_eq!(kind("example.com//a"), ReferenceErrorKind::EmptyComponent);
         assert_eq!(kind(SHA), ReferenceErrorKind::ImageId);
+        // Only 64 hex digits are an image id: one other byte, first or
+        // last, makes it an image name.
+        for name in [format!("g{}", &SHA[1..]), format!("{}g", &SHA[..63])] {
+            assert!(Reference::parse(&name).is_ok(), "{name}");
+        }
+        assert_ne!(
+            kind(&format!("A{}", &SHA[1..])),
+            ReferenceErrorKind::ImageId
+        );
         assert_eq!(kind("user:pw@example.com/a"), ReferenceErrorKind::UserInfo);
         let user = Reference::parse("user:pw@example.com/a")
             .unwrap_err()
