@@ -492,7 +492,11 @@ mod tests {
         assert_eq!(kind(SHA), ReferenceErrorKind::ImageId);
         // Only 64 hex digits are an image id: one other byte, first or
         // last, makes it an image name.
-        for name in [format!("g{}", &SHA[1..]), format!("{}g", &SHA[..63])] {
+        for name in [
+            format!("g{}", &SHA[1..]),
+            format!("{}g{}", &SHA[..10], &SHA[11..]),
+            format!("{}g", &SHA[..63]),
+        ] {
             assert!(Reference::parse(&name).is_ok(), "{name}");
         }
         assert_ne!(

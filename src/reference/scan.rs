@@ -162,6 +162,23 @@ fn flags(b: u8) -> u8 {
     BYTES[usize::from(b)]
 }
 
+/// Where the run of lowercase letters and digits from `i` ends, with the
+/// flags of each of its bytes ANDed into `hex`. Such bytes are valid in a
+/// path component and in a host label whatever came before, so a run skips
+/// the state tables.
+#[inline(always)]
+fn alnum_run(b: &[u8], mut i: usize, hex: &mut u8) -> usize {
+    while let Some(&byte) = b.get(i) {
+        let fl = flags(byte);
+        if fl & ALNUM == 0 {
+            break;
+        }
+        *hex &= fl;
+        i += 1;
+    }
+    i
+}
+
 /// Keeps the first fault of one kind of part.
 #[inline]
 fn first(slot: &mut Option<At>, fault: Fault, at: usize) {
@@ -428,15 +445,7 @@ pub(crate) fn scan(s: &str) -> Scanned {
         if fl & ALNUM != 0 && name {
             // A run of lowercase letters and digits: valid in a component
             // and in a label, whatever came before.
-            i += 1;
-            while i < len {
-                let fl = flags(b[i]);
-                if fl & ALNUM == 0 {
-                    break;
-                }
-                hex &= fl;
-                i += 1;
-            }
+            i = alnum_run(b, i, &mut hex);
             if comp != C_FAILED {
                 comp = C_ALNUM;
             }
@@ -546,15 +555,7 @@ pub(crate) fn scan(s: &str) -> Scanned {
             let c = fl & CLASS;
             if fl & ALNUM != 0 && tag_colon.is_none() {
                 // A run of lowercase letters and digits.
-                i += 1;
-                while i < len {
-                    let fl = flags(b[i]);
-                    if fl & ALNUM == 0 {
-                        break;
-                    }
-                    hex &= fl;
-                    i += 1;
-                }
+                i = alnum_run(b, i, &mut hex);
                 if comp != C_FAILED {
                     comp = C_ALNUM;
                 }
