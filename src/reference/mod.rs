@@ -475,6 +475,27 @@ mod tests {
         assert_eq!(kind("a:.t"), ReferenceErrorKind::InvalidTag);
         assert_eq!(kind("a:"), ReferenceErrorKind::EmptyTag);
         assert!(Reference::parse("a:_t.T-1").is_ok());
+        // A byte no tag may hold, after a path: the tag is what is wrong,
+        // at that byte; only a `/` makes the `:` part of a component.
+        let bad = [
+            ("a/b:t+x", 5),
+            ("a/b:t:x", 5),
+            ("a/b:t]x", 5),
+            ("a/b:+x", 4),
+        ];
+        for (bad, at) in bad {
+            let e = Reference::parse(bad).unwrap_err();
+            assert_eq!(
+                (e.kind(), e.position()),
+                (&ReferenceErrorKind::InvalidTag, at),
+                "{bad}"
+            );
+        }
+        let e = Reference::parse("a/b:t/x").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.position()),
+            (&ReferenceErrorKind::InvalidComponent, 3)
+        );
     }
 
     #[test]

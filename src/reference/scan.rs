@@ -162,21 +162,21 @@ fn flags(b: u8) -> u8 {
     BYTES[usize::from(b)]
 }
 
-/// Where the run of lowercase letters and digits from `i` ends, with the
-/// flags of each of its bytes ANDed into `hex`. Such bytes are valid in a
-/// path component and in a host label whatever came before, so a run skips
-/// the state tables.
+/// Where the run of lowercase letters and digits from `i` ends, and the
+/// AND of its bytes' flags. Such bytes are valid in a path component and in
+/// a host label whatever came before, so a run skips the state tables.
 #[inline(always)]
-fn alnum_run(b: &[u8], mut i: usize, hex: &mut u8) -> usize {
+fn alnum_run(b: &[u8], mut i: usize) -> (usize, u8) {
+    let mut and = u8::MAX;
     while let Some(&byte) = b.get(i) {
         let fl = flags(byte);
         if fl & ALNUM == 0 {
             break;
         }
-        *hex &= fl;
+        and &= fl;
         i += 1;
     }
-    i
+    (i, and)
 }
 
 /// Keeps the first fault of one kind of part.
@@ -411,7 +411,10 @@ pub(crate) fn scan(s: &str) -> Scanned {
     let len = b.len();
     let mut scheme = None;
     let mut bad_byte = None;
-    // The AND of every byte's flags: its `HEX` bit says all are hex.
+    // The AND of the flags of the first segment's bytes and of the byte
+    // that ends it: its `HEX` bit says the input is nothing but lowercase
+    // hex digits (a `/` or `@` after the segment clears it, so the parts
+    // after it need not be looked at).
     let mut hex = HEX;
 
     // The rare classes every part handles the same way.
@@ -445,7 +448,9 @@ pub(crate) fn scan(s: &str) -> Scanned {
         if fl & ALNUM != 0 && name {
             // A run of lowercase letters and digits: valid in a component
             // and in a label, whatever came before.
-            i = alnum_run(b, i, &mut hex);
+            let (end, and) = alnum_run(b, i);
+            hex &= and;
+            i = end;
             if comp != C_FAILED {
                 comp = C_ALNUM;
             }
@@ -551,11 +556,10 @@ pub(crate) fn scan(s: &str) -> Scanned {
         i += 1;
         while i < len {
             let fl = flags(b[i]);
-            hex &= fl;
             let c = fl & CLASS;
             if fl & ALNUM != 0 && tag_colon.is_none() {
                 // A run of lowercase letters and digits.
-                i = alnum_run(b, i, &mut hex);
+                i = alnum_run(b, i).0;
                 if comp != C_FAILED {
                     comp = C_ALNUM;
                 }
@@ -592,7 +596,6 @@ pub(crate) fn scan(s: &str) -> Scanned {
                             if fl & TAG == 0 {
                                 break;
                             }
-                            hex &= fl;
                             j += 1;
                         }
                         if j > start && matches!(b[start], b'.' | b'-') {
@@ -645,7 +648,6 @@ pub(crate) fn scan(s: &str) -> Scanned {
     // At `@`: the digest is the rest.
     if i < len {
         out.at_sign = Some(i);
-        hex = 0;
         i += 1;
         let start = i;
         let mut fault = None;
