@@ -491,6 +491,13 @@ mod tests {
                 "{bad}"
             );
         }
+        let long = format!("a/b:{}", "t".repeat(129));
+        let e = Reference::parse(&long).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.position()),
+            (&ReferenceErrorKind::TagTooLong, 4 + 128)
+        );
+        assert!(Reference::parse(&long[..long.len() - 1]).is_ok());
         let e = Reference::parse("a/b:t/x").unwrap_err();
         assert_eq!(
             (e.kind(), e.position()),

@@ -618,7 +618,9 @@ pub(crate) fn scan(s: &str) -> Scanned {
                     comp = C_START;
                     slashes += 1;
                 }
-                Some(colon) => tag_byte(b[i], i - colon - 1, i, &mut tag_fault),
+                // The run above stopped at a byte no tag may hold: the tag
+                // is invalid there, and later bytes come after that fault.
+                Some(_) => first(&mut tag_fault, Fault::InvalidTag, i),
             }
             i += 1;
         }
@@ -731,8 +733,9 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
         // colons stand inside; the address grammar is the standard one's.
         let inner = host.get(1..host.len().saturating_sub(1)).unwrap_or("");
         match inner.parse::<Ipv6Addr>() {
-            Ok(a) if !inner.is_empty() => (HostKind::Ipv6, Some(a)),
-            _ => return Err((Fault::InvalidIpv6, 1)),
+            // `[]` is refused here too: the empty string is no address.
+            Ok(a) => (HostKind::Ipv6, Some(a)),
+            Err(_) => return Err((Fault::InvalidIpv6, 1)),
         }
     } else if host::ends_in_a_number(&host[first.last_label.min(host.len())..]) {
         if !host::is_dotted_quad(host) {
