@@ -4,7 +4,7 @@
 # candidates, scope, credential, resolve, the memory store) against every
 # test of the package (`cargo test -p registry-credentials`: unit,
 # integration and doc tests). Run by hand: a full run is hours on two cores.
-# MUTANTS.md records the last results and what is left to run.
+# MUTANTS.md records the last results.
 #
 # Needs cargo-mutants: cargo install --locked cargo-mutants
 #
@@ -28,6 +28,7 @@
 #   scripts/mutants.sh --list --file src/candidates.rs | wc -l
 #   scripts/mutants.sh --file src/candidates.rs --file src/resolve.rs
 #   scripts/mutants.sh --shard 0/8
+#   git diff main -- src/ > /tmp/d && scripts/mutants.sh --in-diff /tmp/d
 #
 # Output goes to target/mutants/mutants.out/ (git-ignored): missed.txt,
 # caught.txt, timeout.txt and unviable.txt name the mutants by outcome,
