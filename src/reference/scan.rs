@@ -803,19 +803,31 @@ mod tests {
         assert_eq!(path_fault("h.com/a-"), Some((Fault::InvalidComponent, 7)));
     }
 
-    /// Runs the component machine alone, a table step for every byte (the
-    /// scanner skips runs of letters and digits past it).
-    fn machine_accepts(component: &str) -> bool {
+    type Step = fn(u8, u8, usize, &mut Option<At>) -> u8;
+
+    /// Runs one of the state machines alone over `s`, a table step for
+    /// every byte (the scanner skips runs of letters and digits past it),
+    /// and says whether it accepted.
+    fn run_alone(
+        s: &str,
+        (start, failed): (u8, u8),
+        step: Step,
+        end: impl Fn(u8, usize, &mut Option<At>),
+    ) -> bool {
         let mut fault = None;
-        let mut state = C_START;
-        for (i, &b) in component.as_bytes().iter().enumerate() {
-            state = comp_step(state, flags(b) & CLASS, i, &mut fault);
+        let mut state = start;
+        for (i, &b) in s.as_bytes().iter().enumerate() {
+            state = step(state, flags(b) & CLASS, i, &mut fault);
             // Once failed, it stays failed: nothing after the first fault
             // is checked.
-            assert!(fault.is_none() || state == C_FAILED, "{component}: {state}");
+            assert!(fault.is_none() || state == failed, "{s}: {state}");
         }
-        comp_end(state, component.len(), &mut fault);
+        end(state, s.len(), &mut fault);
         fault.is_none()
+    }
+
+    fn machine_accepts(component: &str) -> bool {
+        run_alone(component, (C_START, C_FAILED), comp_step, comp_end)
     }
 
     #[test]
@@ -834,16 +846,10 @@ mod tests {
         }
     }
 
-    /// Runs the DNS name machine alone, a table step for every byte.
     fn dns_accepts(host: &str) -> bool {
-        let mut fault = None;
-        let mut state = D_EMPTY;
-        for (i, &b) in host.as_bytes().iter().enumerate() {
-            state = dns_step(state, flags(b) & CLASS, i, &mut fault);
-            assert!(fault.is_none() || state == D_FAILED, "{host}: {state}");
-        }
-        dns_end(state, 0, host.len(), &mut fault);
-        fault.is_none()
+        run_alone(host, (D_EMPTY, D_FAILED), dns_step, |state, at, fault| {
+            dns_end(state, 0, at, fault)
+        })
     }
 
     #[test]
@@ -889,29 +895,18 @@ mod tests {
         );
         assert!(f.has_dot && f.has_upper);
         assert_eq!(f.last_label, 17);
-        assert_eq!(
-            scan("a..b/c").first.host_fault,
-            Some((Fault::InvalidHost, 2))
-        );
-        assert_eq!(
-            scan("a-.b/c").first.host_fault,
-            Some((Fault::InvalidHost, 1))
-        );
-        assert_eq!(
-            scan("a.b./c").first.host_fault,
-            Some((Fault::TrailingDot, 3))
-        );
-        assert_eq!(scan(":1/c").first.host_fault, Some((Fault::EmptyHost, 0)));
         // A label may not end with `-`, the last one included: the fault is
         // at the `-`, before a `/` or a `:`.
-        assert_eq!(
-            scan("a.b-/c").first.host_fault,
-            Some((Fault::InvalidHost, 3))
-        );
-        assert_eq!(
-            scan("a.bc--:5/c").first.host_fault,
-            Some((Fault::InvalidHost, 5))
-        );
+        for (input, fault) in [
+            ("a..b/c", (Fault::InvalidHost, 2)),
+            ("a-.b/c", (Fault::InvalidHost, 1)),
+            ("a.b./c", (Fault::TrailingDot, 3)),
+            (":1/c", (Fault::EmptyHost, 0)),
+            ("a.b-/c", (Fault::InvalidHost, 3)),
+            ("a.bc--:5/c", (Fault::InvalidHost, 5)),
+        ] {
+            assert_eq!(scan(input).first.host_fault, Some(fault), "{input}");
+        }
         assert_eq!(
             scan("a:x/c").first.port_fault,
             Some((Fault::InvalidPort, 2))
