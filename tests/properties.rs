@@ -37,6 +37,8 @@ fn host() -> impl Strategy<Value = String> {
         "[2001:DB8:0:0:0:0:0:1]",
         "[::ffff:102:304]",
         "user.github.io",
+        // A public suffix itself (a private rule) whose parent is not one.
+        "s3.amazonaws.com",
         "registry.corp",
     ])
     .prop_map(str::to_owned);
@@ -457,6 +459,7 @@ fn location_strategy() -> impl Strategy<Value = String> {
         "city.kawasaki.jp",
         "b.example.co.uk",
         "example.co.uk",
+        "amazonaws.com",
         "10.0.0.1",
     ]);
     let path = prop::sample::select(vec![
@@ -481,6 +484,7 @@ fn image_strategy() -> impl Strategy<Value = String> {
         "Index.Docker.io/",
         "a.city.kawasaki.jp/",
         "a.b.example.co.uk/",
+        "s3.amazonaws.com/",
         "10.0.0.1/",
     ]);
     let path = prop::sample::select(vec![

@@ -51,12 +51,27 @@ pub(crate) fn is_public_suffix(_host: &str) -> bool {
     false
 }
 
-/// Where the registrable domain of `host` (a lowercase DNS name) starts: the
-/// byte offset of its first label, or `None` when the host has no
-/// registrable domain (it is a suffix itself, or a single label).
+/// Where the last parent domain of `host` (a lowercase DNS name) starts
+/// (R11): the byte offset of the first label of the shortest name, from
+/// `host` up, that has at least two labels and is neither a public suffix
+/// nor above one. `None` when there is no such name.
+///
+/// For a host under a public suffix that is its registrable domain. A host
+/// that is a public suffix itself has none, but R11 still climbs from it
+/// while the names above are not suffixes: `s3.amazonaws.com` (a private
+/// rule) has the parent `amazonaws.com`, as the wildcard root
+/// `compute.amazonaws.com` does, while `co.uk`'s parent `uk` is one label.
 #[cfg(feature = "psl")]
 pub(crate) fn registrable_start(host: &str) -> Option<usize> {
-    let d = psl::domain(host.as_bytes())?;
+    let Some(d) = psl::domain(host.as_bytes()) else {
+        // `host` is a suffix: go on from its parent when that is not one.
+        let parent_at = host.find('.')? + 1;
+        let parent = &host[parent_at..];
+        if !parent.contains('.') || is_public_suffix(parent) {
+            return None;
+        }
+        return registrable_start(parent).map(|r| parent_at + r);
+    };
     let start = host.len() - d.as_bytes().len();
     // The list's own answer never names a wildcard root (its suffix would
     // be one label longer); the check keeps R11 from climbing to one
@@ -101,6 +116,19 @@ mod tests {
         assert_eq!(registrable_start("a.b.corp"), Some(2));
         assert_eq!(registrable_start("co.uk"), None);
         assert_eq!(registrable_start("user.github.io"), Some(0));
+        // A host that is a public suffix itself still climbs while the
+        // names above it are not (R11 to the letter): `s3.amazonaws.com`
+        // and `wien.funkfeuer.at` are private rules, their parents not.
+        assert_eq!(registrable_start("s3.amazonaws.com"), Some(3));
+        assert_eq!(registrable_start("wien.funkfeuer.at"), Some(5));
+        assert_eq!(
+            registrable_start("s3.cn-north-1.amazonaws.com.cn"),
+            Some(14)
+        );
+        // ...and stops where the parent is a suffix or one label.
+        assert_eq!(registrable_start("github.io"), None);
+        assert_eq!(registrable_start("kawasaki.jp"), None);
+        assert_eq!(registrable_start("foo.kawasaki.jp"), None);
     }
 
     #[test]
