@@ -12,61 +12,57 @@ fn run_file(path: &str) -> conformance::Report {
     conformance::run(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-#[test]
-#[cfg_attr(
-    not(feature = "psl"),
-    ignore = "the vectors' public-suffix cases (R9, R11) need the `psl` feature"
-)]
-fn r1_to_r15_project_vectors_all_pass() {
-    let report = run_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/vectors.json"
-    ));
-    // Every case ran: a file that lost cases (or a runner that skipped
-    // them) would pass with fewer.
-    assert!(report.passed >= 226, "{}", report.summary());
-    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+/// Every case of the file at `path` passes, and there are at least
+/// `cases` of them: a file that lost cases (or a runner that skipped them)
+/// would pass with fewer.
+fn all_pass(path: &str, cases: usize) {
+    let report = run_file(path);
+    assert!(report.passed >= cases, "{path}: {}", report.summary());
+    assert!(report.failures.is_empty(), "{path}: {:#?}", report.failures);
 }
 
 #[test]
-#[cfg_attr(
-    not(feature = "psl"),
-    ignore = "the vectors' public-suffix cases (R9, R11) need the `psl` feature"
-)]
+#[cfg_attr(not(feature = "psl"), ignore = "R9/R11 cases need the `psl` feature")]
+fn r1_to_r15_project_vectors_all_pass() {
+    all_pass(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors.json"),
+        226,
+    );
+}
+
+#[test]
+#[cfg_attr(not(feature = "psl"), ignore = "R9/R11 cases need the `psl` feature")]
 fn r1_to_r15_shared_vectors_all_pass() {
     // The copy kept in the repository, so the test runs without `shared/`.
-    let report = run_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/shared-vectors.json"
-    ));
-    assert!(report.passed >= 51, "{}", report.summary());
-    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    all_pass(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/shared-vectors.json"
+        ),
+        51,
+    );
     let beside = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/conformance/vectors.json"
     );
     if std::path::Path::new(beside).exists() {
-        let report = run_file(beside);
-        assert!(report.passed >= 51, "{}", report.summary());
-        assert!(report.failures.is_empty(), "{:#?}", report.failures);
+        all_pass(beside, 51);
     }
 }
 
 #[test]
-#[cfg_attr(
-    not(feature = "psl"),
-    ignore = "the vectors' public-suffix cases (R9, R11) need the `psl` feature"
-)]
+#[cfg_attr(not(feature = "psl"), ignore = "R9/R11 cases need the `psl` feature")]
 fn r1_to_r15_spec_review_vectors_all_pass() {
     // 552 cases written from SPEC.md's text alone by a reviewer who had not
     // read the crate, checked against distribution/reference where the
     // rules are silent.
-    let report = run_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/spec-review-vectors.json"
-    ));
-    assert!(report.passed >= 552, "{}", report.summary());
-    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    all_pass(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/spec-review-vectors.json"
+        ),
+        552,
+    );
 }
 
 #[test]
