@@ -53,13 +53,18 @@ mod trace {
     use super::Resolution;
     use crate::store::StoreError;
 
+    pub(super) use tracing::Span;
+
+    /// `future`, run inside `span` (never held across an await by a guard).
+    pub(super) fn instrument<F: std::future::Future>(
+        future: F,
+        span: &Span,
+    ) -> tracing::instrument::Instrumented<F> {
+        tracing::Instrument::instrument(future, span.clone())
+    }
+
     /// `tried` keys were looked up, and `winner` won (or nothing did).
-    pub(super) fn found(
-        span: &tracing::Span,
-        tried: usize,
-        found: usize,
-        winner: Option<&Resolution>,
-    ) {
+    pub(super) fn found(span: &Span, tried: usize, found: usize, winner: Option<&Resolution>) {
         span.record("tried", tried);
         span.record("found", found);
         match winner {
@@ -84,11 +89,77 @@ mod trace {
     }
 
     /// The store failed.
-    pub(super) fn failed(span: &tracing::Span, error: &StoreError) {
+    pub(super) fn failed(span: &Span, error: &StoreError) {
         span.record("outcome", "error");
         span.record("error", tracing::field::display(error));
         tracing::warn!(parent: span, error = %error, "registry credential look-up failed");
     }
+}
+
+/// Without the `tracing` feature: no span, and the same calls doing nothing.
+#[cfg(not(feature = "tracing"))]
+macro_rules! resolve_span {
+    ($name:literal, $app:expr, $reference:expr, $plan:expr) => {
+        trace::Span
+    };
+}
+
+#[cfg(not(feature = "tracing"))]
+mod trace {
+    use super::Resolution;
+    use crate::store::StoreError;
+
+    /// No span.
+    pub(super) struct Span;
+
+    /// Entering no span.
+    pub(super) struct Entered;
+
+    impl Span {
+        pub(super) fn enter(&self) -> Entered {
+            Entered
+        }
+    }
+
+    pub(super) fn instrument<F>(future: F, _: &Span) -> F {
+        future
+    }
+
+    pub(super) fn found(_: &Span, _: usize, _: usize, _: Option<&Resolution>) {}
+
+    pub(super) fn failed(_: &Span, _: &StoreError) {}
+}
+
+/// `first_match`'s answer as the winner's resolution, recorded on `span`.
+fn first_resolution(
+    plan: &Plan,
+    span: &trace::Span,
+    found: Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>,
+) -> Result<Option<Resolution>, StoreError> {
+    if let Err(e) = &found {
+        trace::failed(span, e);
+    }
+    let found = found?;
+    let tried = found.as_ref().map_or(plan.keys().len(), |(i, _)| i + 1);
+    let resolution = found.and_then(|(i, c)| plan.resolution(i, c));
+    let count = usize::from(resolution.is_some());
+    trace::found(span, tried, count, resolution.as_ref());
+    Ok(resolution)
+}
+
+/// `get_many`'s answer as every resolution, winner first, recorded on
+/// `span`.
+fn all_resolutions(
+    plan: &Plan,
+    span: &trace::Span,
+    found: Result<impl IntoIterator<Item = Option<Arc<RegistryCredential>>>, StoreError>,
+) -> Result<Vec<Resolution>, StoreError> {
+    if let Err(e) = &found {
+        trace::failed(span, e);
+    }
+    let all = plan.resolve_all(found?);
+    trace::found(span, plan.keys().len(), all.len(), all.first());
+    Ok(all)
 }
 
 /// The keys to look up for one app and one reference, in precedence order:
@@ -326,27 +397,9 @@ pub fn resolve<S: CredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Option<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    #[cfg(feature = "tracing")]
     let span = resolve_span!("resolve", app, reference, plan);
-    #[cfg(feature = "tracing")]
     let _entered = span.enter();
-    let found = store.first_match(plan.keys());
-    #[cfg(feature = "tracing")]
-    if let Err(e) = &found {
-        trace::failed(&span, e);
-    }
-    let found = found?;
-    #[cfg(feature = "tracing")]
-    let tried = found.as_ref().map_or(plan.keys().len(), |(i, _)| i + 1);
-    let resolution = found.and_then(|(i, c)| plan.resolution(i, c));
-    #[cfg(feature = "tracing")]
-    trace::found(
-        &span,
-        tried,
-        usize::from(resolution.is_some()),
-        resolution.as_ref(),
-    );
-    Ok(resolution)
+    first_resolution(&plan, &span, store.first_match(plan.keys()))
 }
 
 /// Every stored credential that serves `reference` for `app`, in precedence
@@ -362,19 +415,9 @@ pub fn resolve_all<S: CredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    #[cfg(feature = "tracing")]
     let span = resolve_span!("resolve_all", app, reference, plan);
-    #[cfg(feature = "tracing")]
     let _entered = span.enter();
-    let found = store.get_many(plan.keys());
-    #[cfg(feature = "tracing")]
-    if let Err(e) = &found {
-        trace::failed(&span, e);
-    }
-    let all = plan.resolve_all(found?);
-    #[cfg(feature = "tracing")]
-    trace::found(&span, plan.keys().len(), all.len(), all.first());
-    Ok(all)
+    all_resolutions(&plan, &span, store.get_many(plan.keys()))
 }
 
 /// [`resolve`] for async stores: the same [`Plan`], so a store that
@@ -390,30 +433,10 @@ pub async fn resolve_async<S: AsyncCredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Option<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    #[cfg(feature = "tracing")]
     let span = resolve_span!("resolve_async", app, reference, plan);
-    let lookup = store.first_match(plan.keys());
-    // The span covers the store's future, and is never held across an
-    // await by a guard.
-    #[cfg(feature = "tracing")]
-    let lookup = tracing::Instrument::instrument(lookup, span.clone());
-    let found = lookup.await;
-    #[cfg(feature = "tracing")]
-    if let Err(e) = &found {
-        trace::failed(&span, e);
-    }
-    let found = found?;
-    #[cfg(feature = "tracing")]
-    let tried = found.as_ref().map_or(plan.keys().len(), |(i, _)| i + 1);
-    let resolution = found.and_then(|(i, c)| plan.resolution(i, c));
-    #[cfg(feature = "tracing")]
-    trace::found(
-        &span,
-        tried,
-        usize::from(resolution.is_some()),
-        resolution.as_ref(),
-    );
-    Ok(resolution)
+    // The span covers the store's future.
+    let found = trace::instrument(store.first_match(plan.keys()), &span).await;
+    first_resolution(&plan, &span, found)
 }
 
 /// [`resolve_all`] for async stores: every stored credential that serves
@@ -428,20 +451,9 @@ pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized>(
     reference: &Reference,
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
-    #[cfg(feature = "tracing")]
     let span = resolve_span!("resolve_all_async", app, reference, plan);
-    let lookup = store.get_many(plan.keys());
-    #[cfg(feature = "tracing")]
-    let lookup = tracing::Instrument::instrument(lookup, span.clone());
-    let found = lookup.await;
-    #[cfg(feature = "tracing")]
-    if let Err(e) = &found {
-        trace::failed(&span, e);
-    }
-    let all = plan.resolve_all(found?);
-    #[cfg(feature = "tracing")]
-    trace::found(&span, plan.keys().len(), all.len(), all.first());
-    Ok(all)
+    let found = trace::instrument(store.get_many(plan.keys()), &span).await;
+    all_resolutions(&plan, &span, found)
 }
 
 /// One (scope, candidate) look-up, as [`explain`] reports it.
