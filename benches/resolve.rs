@@ -17,9 +17,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::{
-    resolve, App, CredentialStore, Reference, RegistryCredential, ScopeKind,
+    App, CredentialStore, Reference, RegistryCredential, ScopeKind, resolve,
 };
 
 mod common;

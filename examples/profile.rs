@@ -20,7 +20,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use registry_credentials::{resolve, App, MemoryStore, Reference};
+use registry_credentials::{App, MemoryStore, Reference, resolve};
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -79,7 +79,9 @@ fn main() {
             (found, calls, start.elapsed())
         }
         _ => {
-            eprintln!("usage: profile parse <case> [calls] | profile resolve <case> <credentials> [calls]");
+            eprintln!(
+                "usage: profile parse <case> [calls] | profile resolve <case> <credentials> [calls]"
+            );
             std::process::exit(2);
         }
     };

@@ -16,8 +16,8 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::explain;
 use registry_credentials::scope::ScopeRef;
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, Location, MemoryStore, Reference,
-    RegistryCredential, Scope,
+    App, Credential, CredentialStore, Location, MemoryStore, Reference, RegistryCredential, Scope,
+    resolve,
 };
 
 fn store(

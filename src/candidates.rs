@@ -4,7 +4,7 @@ use std::fmt;
 use std::iter::FusedIterator;
 
 use crate::host::suffix;
-use crate::host::{find_byte, rfind_byte, HostKind};
+use crate::host::{HostKind, find_byte, rfind_byte};
 
 /// How a candidate relates to the reference it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

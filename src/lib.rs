@@ -126,6 +126,6 @@ pub mod store;
 pub use credential::{Credential, Password, RegistryCredential, Username};
 pub use location::{Location, LocationError};
 pub use reference::{Reference, ReferenceError};
-pub use resolve::{resolve, Resolution};
+pub use resolve::{Resolution, resolve};
 pub use scope::{App, Scope, ScopeKind};
 pub use store::{CredentialSource, CredentialStore, MemoryStore, StoreError};

@@ -11,8 +11,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope,
-    ScopeKind,
+    App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope, ScopeKind,
+    resolve,
 };
 
 struct Counting;

@@ -9,8 +9,8 @@ use std::str::FromStr;
 
 use oci_spec::distribution::Reference as OciReference;
 use proptest::prelude::*;
-use registry_credentials::host::DOCKER_HUB_ALIASES;
 use registry_credentials::Reference;
+use registry_credentials::host::DOCKER_HUB_ALIASES;
 
 /// The documented differences, each with an input that shows it.
 const DIFFERENCES: &[(&str, &str, &str, &str)] = &[

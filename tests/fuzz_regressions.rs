@@ -109,7 +109,7 @@ fn r11_parent_domains_are_listed_to_the_letter_even_when_an_alias() {
 #[test]
 fn r1_r6_a_long_digest_keeps_the_normal_form_readable() {
     use registry_credentials::reference::{
-        ReferenceErrorKind, MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN,
+        MAX_DIGEST_LEN, MAX_NAME_LEN, MAX_REFERENCE_LEN, ReferenceErrorKind,
     };
     let input = format!("a@foo:{}", "a".repeat(1010));
     let e = Reference::parse(&input).unwrap_err();

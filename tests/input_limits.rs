@@ -12,8 +12,8 @@ use registry_credentials::credential::{
     CredentialError, ForbiddenCharacter, MAX_PASSWORD_LEN, MAX_USERNAME_LEN,
 };
 use registry_credentials::location::LocationErrorKind;
-use registry_credentials::reference::{ReferenceErrorKind, MAX_REFERENCE_LEN};
-use registry_credentials::scope::{AppId, IdError, OrgId, SpaceId, MAX_ID_LEN};
+use registry_credentials::reference::{MAX_REFERENCE_LEN, ReferenceErrorKind};
+use registry_credentials::scope::{AppId, IdError, MAX_ID_LEN, OrgId, SpaceId};
 use registry_credentials::{Credential, Location, Password, Reference, Username};
 
 const MB: usize = 1 << 20;

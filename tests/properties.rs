@@ -12,8 +12,8 @@ use registry_credentials::location::LocationErrorKind;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, Location, MemoryStore, Reference,
-    RegistryCredential, Scope, ScopeKind,
+    App, Credential, CredentialStore, Location, MemoryStore, Reference, RegistryCredential, Scope,
+    ScopeKind, resolve,
 };
 
 const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

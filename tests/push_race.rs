@@ -215,8 +215,9 @@ fn r19_two_pushes_of_one_app_at_once_leave_exactly_one_credential() {
     assert_eq!(store.lists.load(Ordering::SeqCst), 0, "a push listed");
     let all = store.inner.list_all().unwrap();
     assert_eq!(all.len(), 2, "{all:?}");
-    assert!(all
-        .iter()
-        .any(|c| c.scope() == &Scope::Space(app.space().clone())
-            && c.username().as_str() == "space-user"));
+    assert!(
+        all.iter()
+            .any(|c| c.scope() == &Scope::Space(app.space().clone())
+                && c.username().as_str() == "space-user")
+    );
 }

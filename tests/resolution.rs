@@ -312,9 +312,11 @@ fn r19_replace_app_credential_replaces_it_whole() {
     );
     // Another app never sees it.
     let other = App::new("o1", "s1", "a2").unwrap();
-    assert!(resolve(&store, &other, &"nginx".parse().unwrap())
-        .unwrap()
-        .is_none());
+    assert!(
+        resolve(&store, &other, &"nginx".parse().unwrap())
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -389,12 +391,16 @@ fn r14_r15_async_forms_answer_as_the_sync_ones() {
         .unwrap();
     assert_eq!(one.credential().username().as_str(), "s");
     let nothing: Reference = "quay.io/x/y".parse().unwrap();
-    assert!(block_on(resolve_async(&inline, &a, &nothing))
-        .unwrap()
-        .is_none());
-    assert!(block_on(resolve_all_async(&inline, &a, &nothing))
-        .unwrap()
-        .is_empty());
+    assert!(
+        block_on(resolve_async(&inline, &a, &nothing))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        block_on(resolve_all_async(&inline, &a, &nothing))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// What an operator reads: the winner, its scope, location and kind.

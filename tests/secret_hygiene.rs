@@ -26,11 +26,11 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use registry_credentials::credential::{CredentialError, CredentialUpdate};
-use registry_credentials::resolve::{explain, resolve_all, Attempt, Explanation};
+use registry_credentials::resolve::{Attempt, Explanation, explain, resolve_all};
 use registry_credentials::store::{AppCredentialReplaced, Key};
 use registry_credentials::{
-    resolve, App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Password,
-    Reference, RegistryCredential, Resolution, Scope, StoreError, Username,
+    App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Password, Reference,
+    RegistryCredential, Resolution, Scope, StoreError, Username, resolve,
 };
 
 const SECRET: &str = "Hunter2-S3cr3t-\u{2603}-7f3a";

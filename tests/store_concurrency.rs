@@ -27,8 +27,8 @@ use std::sync::{Barrier, Mutex};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::store::Key;
 use registry_credentials::{
-    resolve, App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Reference,
-    RegistryCredential, Scope, StoreError,
+    App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Reference,
+    RegistryCredential, Scope, StoreError, resolve,
 };
 
 const WRITERS: usize = 4;

@@ -15,8 +15,8 @@ use proptest::test_runner::TestCaseError;
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::store::Key;
 use registry_credentials::{
-    resolve, App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Password,
-    Reference, RegistryCredential, Scope, StoreError, Username,
+    App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Password, Reference,
+    RegistryCredential, Scope, StoreError, Username, resolve,
 };
 
 /// (username, password): what the model keeps per key.

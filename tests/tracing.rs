@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use registry_credentials::resolve::{resolve_all, resolve_all_async, resolve_async};
 use registry_credentials::store::InlineStore;
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope,
+    App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope, resolve,
 };
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -132,9 +132,11 @@ fn r14_r15_resolution_spans_name_the_winner_or_none_and_never_a_password() {
         assert!(resolve(&store, &app, &public).unwrap().is_none());
         assert_eq!(resolve_all(&store, &app, &image).unwrap().len(), 2);
         let inline = InlineStore(store.clone());
-        assert!(block_on(resolve_async(&inline, &app, &image))
-            .unwrap()
-            .is_some());
+        assert!(
+            block_on(resolve_async(&inline, &app, &image))
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(
             block_on(resolve_all_async(&inline, &app, &image))
                 .unwrap()

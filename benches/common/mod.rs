@@ -4,8 +4,8 @@
 
 #![allow(dead_code)] // each bench uses a part
 
-use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::CredentialStore;
+use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{App, Credential, Location, MemoryStore, RegistryCredential, Scope};
 
 /// One parse/candidates input: a case name, the reference, and the

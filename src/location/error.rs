@@ -8,9 +8,9 @@
 
 use std::fmt;
 
+use crate::reference::MAX_NAME_LEN;
 use crate::reference::error::Hint;
 use crate::reference::scan::Fault;
-use crate::reference::MAX_NAME_LEN;
 
 /// What is wrong with a registry location (R7–R9).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,9 +4,9 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::host::{suffix, Host, HostKind};
+use crate::host::{Host, HostKind, suffix};
 use crate::reference::scan::{self, At, FirstEnd};
-use crate::reference::{Reference, MAX_NAME_LEN, MAX_REFERENCE_LEN};
+use crate::reference::{MAX_NAME_LEN, MAX_REFERENCE_LEN, Reference};
 
 mod error;
 

@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use arrayvec::ArrayString;
 
 use crate::candidates::Candidates;
-use crate::host::{Host, HostKind, HostPort, DOCKER_HUB};
+use crate::host::{DOCKER_HUB, Host, HostKind, HostPort};
 
 pub(crate) mod error;
 pub(crate) mod scan;

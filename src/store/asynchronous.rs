@@ -14,8 +14,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::{
-    first_found, AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key,
-    StoreError,
+    AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key, StoreError,
+    first_found,
 };
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;

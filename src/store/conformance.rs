@@ -158,24 +158,27 @@ pub fn r16_create_then_get<S: CredentialStore + ?Sized>(s: &S) {
     assert_eq!(got.username().as_str(), "alice");
     assert_eq!(got.password().expose(), "pw-1");
     // Missing is not an error.
-    assert!(s
-        .get(Key::new(o.as_ref(), &loc("registry.example.com")))
-        .unwrap()
-        .is_none());
-    assert!(s
-        .get(Key::new(
+    assert!(
+        s.get(Key::new(o.as_ref(), &loc("registry.example.com")))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.get(Key::new(
             org("org-2").as_ref(),
             &loc("registry.example.com/team")
         ))
         .unwrap()
-        .is_none());
-    assert!(s
-        .get(Key::new(
+        .is_none()
+    );
+    assert!(
+        s.get(Key::new(
             space("org-1").as_ref(),
             &loc("registry.example.com/team")
         ))
         .unwrap()
-        .is_none());
+        .is_none()
+    );
 }
 
 /// R16: creating a taken location is a conflict and keeps the stored one.
@@ -319,10 +322,11 @@ pub fn r17_update_of_a_missing_credential_is_not_found<S: CredentialStore + ?Siz
         }
         other => panic!("expected not found, got {other:?}"),
     }
-    assert!(s
-        .get(Key::new(other.as_ref(), &loc("example.com")))
-        .unwrap()
-        .is_none());
+    assert!(
+        s.get(Key::new(other.as_ref(), &loc("example.com")))
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         s.get(Key::new(org("o").as_ref(), &loc("example.com")))
             .unwrap()
@@ -848,14 +852,18 @@ pub fn r14_resolution_scope_outranks_specificity<S: CredentialStore + ?Sized>(s:
 /// R15: finding nothing is not an error.
 pub fn r15_nothing_found_is_not_an_error<S: CredentialStore + ?Sized>(s: &S) {
     let app = App::new("o", "s", "a").unwrap();
-    assert!(resolve(s, &app, &"nginx".parse().unwrap())
-        .unwrap()
-        .is_none());
+    assert!(
+        resolve(s, &app, &"nginx".parse().unwrap())
+            .unwrap()
+            .is_none()
+    );
     s.create(cred(Scope::Foundation, "docker.io/myorg", "u", "p"))
         .unwrap();
-    assert!(resolve(s, &app, &"nginx".parse().unwrap())
-        .unwrap()
-        .is_none());
+    assert!(
+        resolve(s, &app, &"nginx".parse().unwrap())
+            .unwrap()
+            .is_none()
+    );
     let r = resolve(s, &app, &"myorg/app:1".parse().unwrap())
         .unwrap()
         .unwrap();

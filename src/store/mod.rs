@@ -97,9 +97,7 @@ impl<'a> Key<'a> {
 pub enum StoreError {
     /// A credential already exists at that scope and location (R16); the
     /// stored one is unchanged.
-    #[error(
-        "a credential for `{location}` already exists at {scope}; update or delete it instead"
-    )]
+    #[error("a credential for `{location}` already exists at {scope}; update or delete it instead")]
     Conflict {
         /// The scope.
         scope: Scope,
@@ -316,7 +314,7 @@ pub trait CredentialStore: CredentialSource {
     ///
     /// [`StoreError::Conflict`] when its scope already holds its location.
     fn create(&self, credential: RegistryCredential)
-        -> Result<Arc<RegistryCredential>, StoreError>;
+    -> Result<Arc<RegistryCredential>, StoreError>;
 
     /// Changes the username, password or both of the credential for
     /// `location` at `scope` (R17).
@@ -367,7 +365,7 @@ pub trait CredentialStore: CredentialSource {
     /// [`StoreError::Backend`] when the backend fails; then nothing
     /// changed.
     fn delete_scope(&self, scope: ScopeRef<'_>)
-        -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
+    -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
 
     /// The credentials at `scope`, ordered by location.
     ///

@@ -4,8 +4,8 @@
 
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, Location, MemoryStore, Reference,
-    RegistryCredential, Scope,
+    App, Credential, CredentialStore, Location, MemoryStore, Reference, RegistryCredential, Scope,
+    resolve,
 };
 use serde_json::Value;
 

@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::ScopeRef;
 use registry_credentials::{

@@ -27,7 +27,7 @@ use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 mod sqlite;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::{Session, SqliteDirectory, SQLITE_DIRECTORY_VERSION};
+pub use sqlite::{SQLITE_DIRECTORY_VERSION, Session, SqliteDirectory};
 
 /// The longest name accepted, in bytes.
 pub const MAX_DIRECTORY_NAME_LEN: usize = 255;
@@ -1018,9 +1018,10 @@ mod tests {
         );
         d.add_app(AppId::new("a1").unwrap(), &space, Name::new("app").unwrap())
             .unwrap();
-        assert!(d
-            .add_app(AppId::new("a2").unwrap(), &space, Name::new("app").unwrap())
-            .is_err());
+        assert!(
+            d.add_app(AppId::new("a2").unwrap(), &space, Name::new("app").unwrap())
+                .is_err()
+        );
         assert_eq!(d.apps().len(), 1);
         let e = d
             .add_space(
@@ -1047,12 +1048,13 @@ mod tests {
         d.grant_space(u.clone(), &space, SpaceRole::Auditor)
             .unwrap();
         assert!(d.roles(&u).unwrap().has_org_role(&org, OrgRole::User));
-        assert!(d
-            .roles(&UserId::new("nobody").unwrap())
-            .unwrap()
-            .org_roles()
-            .next()
-            .is_none());
+        assert!(
+            d.roles(&UserId::new("nobody").unwrap())
+                .unwrap()
+                .org_roles()
+                .next()
+                .is_none()
+        );
     }
 
     #[test]

@@ -163,24 +163,30 @@ fn path<'a>(w: &'a World, kind: ScopeKind) -> ScopePath<'a> {
 fn r20_r21_table_covers_every_role_and_placement() {
     let mut rows = 0;
     for g in GlobalRole::ALL {
-        assert!(TABLE
-            .iter()
-            .any(|(r, h, _)| matches!(r, Role::Global(x) if *x == g) && *h == Held::Global));
+        assert!(
+            TABLE
+                .iter()
+                .any(|(r, h, _)| matches!(r, Role::Global(x) if *x == g) && *h == Held::Global)
+        );
         rows += 1;
     }
     for o in OrgRole::ALL {
         for held in [Held::Same, Held::OtherOrg] {
-            assert!(TABLE
-                .iter()
-                .any(|(r, h, _)| matches!(r, Role::Org(x) if *x == o) && *h == held));
+            assert!(
+                TABLE
+                    .iter()
+                    .any(|(r, h, _)| matches!(r, Role::Org(x) if *x == o) && *h == held)
+            );
             rows += 1;
         }
     }
     for s in SpaceRole::ALL {
         for held in [Held::Same, Held::OtherSpaceSameOrg, Held::OtherOrg] {
-            assert!(TABLE
-                .iter()
-                .any(|(r, h, _)| matches!(r, Role::Space(x) if *x == s) && *h == held));
+            assert!(
+                TABLE
+                    .iter()
+                    .any(|(r, h, _)| matches!(r, Role::Space(x) if *x == s) && *h == held)
+            );
             rows += 1;
         }
     }
@@ -569,9 +575,9 @@ fn r20_directory_changes_follow_cf() {
         s.m.set_org_role(&caller, UserId::new("y").unwrap(), &o1, OrgRole::Manager)
             .unwrap_err();
     assert!(matches!(e, ManageError::Permission(_)), "{e}");
-    assert!(!s
-        .m
-        .roles(&UserId::new("y").unwrap())
-        .unwrap()
-        .has_org_role(&o1, OrgRole::Manager));
+    assert!(
+        !s.m.roles(&UserId::new("y").unwrap())
+            .unwrap()
+            .has_org_role(&o1, OrgRole::Manager)
+    );
 }

@@ -526,9 +526,10 @@ fn r16_r18_conflicts_missing_and_bad_input() {
     );
     let o = sh.run_with(None, None, "frobnicate");
     assert_eq!(o.code, 2);
-    assert!(o
-        .err
-        .starts_with("FAILED: `frobnicate` is not a command; commands: auth USER"));
+    assert!(
+        o.err
+            .starts_with("FAILED: `frobnicate` is not a command; commands: auth USER")
+    );
     let o = sh.run_with(None, None, "");
     assert_eq!(o.code, 2);
     sh.ok("auth nobody");

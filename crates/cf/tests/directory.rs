@@ -81,12 +81,13 @@ fn contract(d: &impl Directory) {
     assert!(r.has_org_role(&o2, OrgRole::Manager));
     assert!(r.has_org_role(&o1, OrgRole::User));
     assert!(r.has_space_role(&s1, SpaceRole::Developer));
-    assert!(d
-        .roles(&UserId::new("nobody").unwrap())
-        .unwrap()
-        .org_roles()
-        .next()
-        .is_none());
+    assert!(
+        d.roles(&UserId::new("nobody").unwrap())
+            .unwrap()
+            .org_roles()
+            .next()
+            .is_none()
+    );
 
     // Removing an app, a space, an organization: what is inside goes too,
     // and no id comes back (R13).
@@ -135,7 +136,7 @@ fn r13_r21_memory_directory_keeps_the_contract() {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use registry_credentials_cf::directory::{Session, SqliteDirectory, SQLITE_DIRECTORY_VERSION};
+    use registry_credentials_cf::directory::{SQLITE_DIRECTORY_VERSION, Session, SqliteDirectory};
     use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
 
     fn store(name: &str) -> SqliteStore {
@@ -165,9 +166,10 @@ mod sqlite {
                 let d = SqliteDirectory::open(tx)?;
                 assert!(d.org_by_name("org")?.is_some());
                 assert!(d.org_name(&OrgId::new("o1").unwrap())?.is_none());
-                assert!(d
-                    .roles(&UserId::new("u").unwrap())?
-                    .has_global(GlobalRole::GlobalAuditor));
+                assert!(
+                    d.roles(&UserId::new("u").unwrap())?
+                        .has_global(GlobalRole::GlobalAuditor)
+                );
                 // A read transaction changes nothing.
                 assert!(d.add_org(OrgId::new("o7").unwrap(), name("seven")).is_err());
                 Ok(())

@@ -249,12 +249,12 @@ fn r20_a_refused_push_changes_nothing() {
         )
         .unwrap_err();
     assert!(matches!(e, ManageError::Permission(_)), "{e}");
-    assert!(w
-        .m
-        .directory()
-        .app_by_name(&w.space, "app")
-        .unwrap()
-        .is_none());
+    assert!(
+        w.m.directory()
+            .app_by_name(&w.space, "app")
+            .unwrap()
+            .is_none()
+    );
     assert!(w.m.store().is_empty());
 }
 
@@ -459,13 +459,13 @@ fn r21_passwords_never_in_listings_errors_or_debug() {
         assert!(!t.contains(SECRET), "a password leaked: {t}");
     }
     // The secret is really there, so the checks above could fail.
-    assert!(w
-        .m
-        .store()
-        .list_all()
-        .unwrap()
-        .iter()
-        .all(|c| c.password().expose() == SECRET));
+    assert!(
+        w.m.store()
+            .list_all()
+            .unwrap()
+            .iter()
+            .all(|c| c.password().expose() == SECRET)
+    );
 }
 
 /// A store whose writes fail while `broken` is set, to check that a

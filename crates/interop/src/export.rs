@@ -19,8 +19,8 @@ use std::io::{self, Write};
 use base64::Engine as _;
 use registry_credentials::candidates::CandidateKind;
 use registry_credentials::{Credential, Location, Reference, Resolution, Username};
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use zeroize::Zeroizing;
 
 use crate::DOCKER_HUB_KEY;

@@ -48,8 +48,8 @@ use base64::Engine as _;
 use registry_credentials::credential::CredentialError;
 use registry_credentials::location::LocationErrorKind;
 use registry_credentials::{Credential, Location, LocationError, Password, Username};
-use serde::de::IgnoredAny;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use zeroize::{Zeroize, Zeroizing};
 
 /// Which form a file was read as.
@@ -100,7 +100,11 @@ impl fmt::Display for ReadError {
             } => write!(
                 f,
                 "not a credentials file: {} at line {line}, column {column}; expected a Docker config.json, a containers auth.json, a .dockercfg or a Kubernetes secret as JSON",
-                if *syntax { "bad JSON" } else { "an unexpected value" }
+                if *syntax {
+                    "bad JSON"
+                } else {
+                    "an unexpected value"
+                }
             ),
             ReadError::Secret(why) => write!(f, "not a registry credentials secret: {why}"),
             ReadError::SecretData => f.write_str("the secret's data is not base64"),
@@ -695,9 +699,9 @@ pub fn read_kubernetes_secret(bytes: &[u8]) -> Result<Import, ReadError> {
         "kubernetes.io/dockercfg" => (".dockercfg", Form::KubernetesDockerCfg),
         other => {
             return Err(ReadError::Secret(format!(
-            "its type is `{}`, not `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg`",
-            other.escape_debug()
-        )))
+                "its type is `{}`, not `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg`",
+                other.escape_debug()
+            )));
         }
     };
     let data = secret

@@ -1,8 +1,8 @@
 //! Applying an import through the management API: access (R20), conflicts
 //! (R16), all or nothing, and rolling back a create that failed late.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use registry_credentials::credential::CredentialUpdate;
@@ -11,13 +11,13 @@ use registry_credentials::store::{
     AppCredentialReplaced, CredentialSource, Found, InlineStore, Key, StoreError,
 };
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope,
+    App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, resolve,
 };
 use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
 use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
 use registry_credentials_cf::manage::{AsyncManager, ManageError, Manager};
-use registry_credentials_interop::apply::{import_into, import_into_async, ImportError, Policy};
-use registry_credentials_interop::import::{read, Import, Outcome, Skip};
+use registry_credentials_interop::apply::{ImportError, Policy, import_into, import_into_async};
+use registry_credentials_interop::import::{Import, Outcome, Skip, read};
 
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)

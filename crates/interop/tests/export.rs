@@ -4,12 +4,12 @@
 use base64::Engine as _;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::{
-    resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential,
-    Resolution, Scope,
+    App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Resolution,
+    Scope, resolve,
 };
 use registry_credentials_interop::export::{
-    image_of_request, AuthFile, AuthFileForm, CredentialProviderResponse, ExportError,
-    RegistryAuthHeader, RequestError,
+    AuthFile, AuthFileForm, CredentialProviderResponse, ExportError, RegistryAuthHeader,
+    RequestError, image_of_request,
 };
 use registry_credentials_interop::import;
 
@@ -165,7 +165,10 @@ fn r15_r17_kubelet_response_is_keyed_by_repository_and_never_cached() {
         "registry.example.com/team",
         "team",
     )]);
-    let (image, r) = chosen(&store, "registry.example.com/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    let (image, r) = chosen(
+        &store,
+        "registry.example.com/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    );
     let response = CredentialProviderResponse::new(&image, Some(&r)).unwrap();
     assert_eq!(response.key(), "registry.example.com/team/app");
     let doc: serde_json::Value = serde_json::from_slice(&response.to_json_bytes()).unwrap();

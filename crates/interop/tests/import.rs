@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use registry_credentials_interop::import::{
-    location_of_key, read, read_auths, read_dockercfg, read_kubernetes_secret, Form, Outcome,
-    ReadError, Skip, Warning,
+    Form, Outcome, ReadError, Skip, Warning, location_of_key, read, read_auths, read_dockercfg,
+    read_kubernetes_secret,
 };
 
 fn b64(s: &str) -> String {
@@ -277,10 +277,12 @@ fn two_keys_for_one_location() {
     let import = read(different.as_bytes()).unwrap();
     assert!(import.entries.is_empty());
     assert_eq!(import.skipped.len(), 2);
-    assert!(import
-        .skipped
-        .iter()
-        .all(|s| matches!(s.reason, Skip::Duplicate { .. })));
+    assert!(
+        import
+            .skipped
+            .iter()
+            .all(|s| matches!(s.reason, Skip::Duplicate { .. }))
+    );
     assert!(import.has_failures());
 }
 
@@ -418,9 +420,11 @@ fn r21_no_password_in_debug_report_or_errors() {
             .any(|l| l.contains("`https://<redacted>@r.example.com`")),
         "{lines:?}"
     );
-    assert!(import
-        .report()
-        .lines
-        .iter()
-        .any(|l| l.outcome == Outcome::Found));
+    assert!(
+        import
+            .report()
+            .lines
+            .iter()
+            .any(|l| l.outcome == Outcome::Found)
+    );
 }

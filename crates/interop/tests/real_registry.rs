@@ -27,13 +27,13 @@ use std::process::Command;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::{AppId, UserId};
 use registry_credentials::{
-    resolve, App, Credential, MemoryStore, Reference, RegistryCredential, Resolution, Scope,
-    ScopeKind,
+    App, Credential, MemoryStore, Reference, RegistryCredential, Resolution, Scope, ScopeKind,
+    resolve,
 };
 use registry_credentials_cf::access::GlobalRole;
 use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
 use registry_credentials_cf::manage::Manager;
-use registry_credentials_interop::apply::{import_into, Policy};
+use registry_credentials_interop::apply::{Policy, import_into};
 use registry_credentials_interop::export::{AuthFile, AuthFileForm};
 use registry_credentials_interop::import;
 use registry_credentials_interop::oci::{oci_reference, registry_auth};

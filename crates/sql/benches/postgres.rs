@@ -18,10 +18,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::store::AsyncCredentialStore;
-use registry_credentials::{resolve, App, CredentialStore, Reference, ScopeKind};
+use registry_credentials::{App, CredentialStore, Reference, ScopeKind, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 
 #[path = "../../../benches/common/mod.rs"]
@@ -86,7 +86,9 @@ fn parsed(questions: &[(App, String)]) -> Vec<Question> {
 
 fn resolve_bench(c: &mut Criterion) {
     let Ok(url) = std::env::var("REGISTRY_CREDENTIALS_PG_URL") else {
-        eprintln!("skipped: set REGISTRY_CREDENTIALS_PG_URL (see .ci/postgres.sh) to run the PostgreSQL bench");
+        eprintln!(
+            "skipped: set REGISTRY_CREDENTIALS_PG_URL (see .ci/postgres.sh) to run the PostgreSQL bench"
+        );
         return;
     };
     // One thread: the bench, the pool's connection tasks and the client

@@ -20,8 +20,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use registry_credentials::{resolve, App, CredentialStore, Reference, ScopeKind};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use registry_credentials::{App, CredentialStore, Reference, ScopeKind, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteOptions, SqliteStore};
 
 #[path = "../../../benches/common/mod.rs"]

@@ -46,7 +46,9 @@ pub enum KeyError {
         id: String,
     },
     /// The key material is not 32 bytes long.
-    #[error("key `{id}` is {len} bytes long; an encryption key is exactly {KEY_LEN} bytes (64 hexadecimal digits)")]
+    #[error(
+        "key `{id}` is {len} bytes long; an encryption key is exactly {KEY_LEN} bytes (64 hexadecimal digits)"
+    )]
     InvalidLength {
         /// The key's id.
         id: String,
@@ -54,7 +56,9 @@ pub enum KeyError {
         len: usize,
     },
     /// The key text is not 64 hexadecimal digits.
-    #[error("key `{id}` is not 64 hexadecimal digits; give the key as written by `EncryptionKey::generate_hex`")]
+    #[error(
+        "key `{id}` is not 64 hexadecimal digits; give the key as written by `EncryptionKey::generate_hex`"
+    )]
     InvalidHex {
         /// The key's id.
         id: String,
@@ -67,21 +71,27 @@ pub enum KeyError {
     },
     /// The store knows a key by this id, and the key given under it is a
     /// different one.
-    #[error("key `{id}` is not the key this store knows by that id (its check value does not decrypt); give the right key for `{id}`")]
+    #[error(
+        "key `{id}` is not the key this store knows by that id (its check value does not decrypt); give the right key for `{id}`"
+    )]
     WrongKey {
         /// The key's id.
         id: String,
     },
     /// Stored credentials are encrypted with a key the keyring does not
     /// hold.
-    #[error("the store holds credentials encrypted with key `{id}`, which the keyring lacks; add it with `Keyring::with_key`, then call `rotate` to move them to the current key")]
+    #[error(
+        "the store holds credentials encrypted with key `{id}`, which the keyring lacks; add it with `Keyring::with_key`, then call `rotate` to move them to the current key"
+    )]
     MissingKey {
         /// The missing key's id.
         id: String,
     },
     /// A stored password failed authentication: the row was altered or
     /// moved, or written under another key with the same id.
-    #[error("the stored password for `{location}` at {scope} does not decrypt with key `{id}`; the row was altered, or written with a different key of that id")]
+    #[error(
+        "the stored password for `{location}` at {scope} does not decrypt with key `{id}`; the row was altered, or written with a different key of that id"
+    )]
     Undecryptable {
         /// The scope of the row.
         scope: String,
@@ -508,9 +518,10 @@ mod tests {
         }
         let mut flipped = sealed.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(ring
-            .open_password(row("o", "example.com"), "u", "k1", &flipped)
-            .is_err());
+        assert!(
+            ring.open_password(row("o", "example.com"), "u", "k1", &flipped)
+                .is_err()
+        );
         let e = ring
             .open_password(row("o", "example.com"), "u", "k2", &sealed)
             .unwrap_err();

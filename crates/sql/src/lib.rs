@@ -35,7 +35,7 @@ mod sqlite;
 
 use std::error::Error as StdError;
 
-pub use crypto::{EncryptionKey, KeyError, Keyring, KEY_LEN, MAX_KEY_ID_LEN};
+pub use crypto::{EncryptionKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;
@@ -137,14 +137,12 @@ pub(crate) fn check_key(
 
 /// The statement that finds up to `$2` rows not under the current key `$1`,
 /// for `rotate` (both dialects; `<>` would not use the index).
-pub(crate) const ROTATE_SELECT: &str =
-    "SELECT scope_kind, scope_id, location, username, key_id, secret \
+pub(crate) const ROTATE_SELECT: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
      FROM registry_credentials WHERE key_id < $1 OR key_id > $1 LIMIT $2";
 
 /// The statement that forgets check values of keys that encrypt nothing
 /// any more, except the current key `$1`.
-pub(crate) const PRUNE_KEYS: &str =
-    "DELETE FROM registry_credential_keys WHERE key_id <> $1 AND NOT EXISTS \
+pub(crate) const PRUNE_KEYS: &str = "DELETE FROM registry_credential_keys WHERE key_id <> $1 AND NOT EXISTS \
      (SELECT 1 FROM registry_credentials c WHERE c.key_id = registry_credential_keys.key_id)";
 
 /// A row that does not decrypt with the keyring's keys.

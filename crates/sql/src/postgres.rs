@@ -24,8 +24,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    check_key, corrupt, decode, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
-    ROTATE_SELECT,
+    KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key, corrupt, decode,
+    seal,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must

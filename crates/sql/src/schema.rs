@@ -27,8 +27,8 @@
 //!   transaction with its version bump. A database whose version is newer
 //!   than this release knows is refused, never written.
 
-use registry_credentials::scope::{AppId, IdError, OrgId, ScopeKind, ScopeRef, SpaceId};
 use registry_credentials::Scope;
+use registry_credentials::scope::{AppId, IdError, OrgId, ScopeKind, ScopeRef, SpaceId};
 
 /// One schema change, written once per dialect.
 #[derive(Debug)]
@@ -110,7 +110,9 @@ pub(crate) fn pending(found: u32) -> Result<&'static [Migration], SchemaError> {
 #[non_exhaustive]
 pub enum SchemaError {
     /// The database was written by a newer release of this crate.
-    #[error("the database has schema version {found}, newer than the {supported} this release knows; upgrade registry-credentials, or open a copy made before the upgrade")]
+    #[error(
+        "the database has schema version {found}, newer than the {supported} this release knows; upgrade registry-credentials, or open a copy made before the upgrade"
+    )]
     TooNew {
         /// The database's version.
         found: u32,
@@ -120,7 +122,9 @@ pub enum SchemaError {
     /// The file holds no credential store: it was opened with
     /// `SqliteOptions::create(false)`, and it is empty or another
     /// program's database.
-    #[error("the database holds no credential store; give the path of the store's file, or restore it from a backup")]
+    #[error(
+        "the database holds no credential store; give the path of the store's file, or restore it from a backup"
+    )]
     NotAStore,
     /// A row holds something no release writes.
     #[error(
@@ -152,7 +156,7 @@ pub(crate) fn kind_of(code: i64) -> Result<ScopeKind, SchemaError> {
         _ => {
             return Err(SchemaError::CorruptRow {
                 what: format!("scope kind {code} is not 0 to 3"),
-            })
+            });
         }
     })
 }
@@ -172,7 +176,7 @@ pub(crate) fn scope_of(kind: ScopeKind, id: &str) -> Result<Scope, SchemaError> 
         ScopeKind::Foundation => {
             return Err(SchemaError::CorruptRow {
                 what: "a foundation row has a scope id".to_owned(),
-            })
+            });
         }
         ScopeKind::Org => Scope::Org(OrgId::new(id).map_err(corrupt)?),
         ScopeKind::Space => Scope::Space(SpaceId::new(id).map_err(corrupt)?),

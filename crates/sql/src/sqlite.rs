@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::scope::{AppId, ScopeRef};
@@ -15,10 +15,10 @@ use registry_credentials::store::{
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
-use crate::schema::{self, kind_of, scope_columns, scope_of, SchemaError};
+use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
-    check_key, corrupt, decode, fatal, seal, KeyError, Keyring, OpenError, RowData, PRUNE_KEYS,
-    ROTATE_SELECT,
+    KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key, corrupt, decode,
+    fatal, seal,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -569,7 +569,7 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
                 return Err(OpenError::Backend {
                     retryable: false,
                     source: Box::new(e),
-                })
+                });
             }
         }
     }
@@ -1305,8 +1305,7 @@ mod tests {
     fn plan_keys() -> usize {
         let app = App::new("o", "s", "a").unwrap();
         let image: Reference = "registry.example.com/repo/image".parse().unwrap();
-        let keys = Plan::new(&app, &image).keys().len();
-        keys
+        Plan::new(&app, &image).keys().len()
     }
 
     /// Each key is one search of the primary key.

@@ -14,12 +14,12 @@
 mod pg_support;
 
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pg_support::{fresh_schema, keyring, runtime, url, url_in};
-use registry_credentials::resolve::{resolve_async, Resolution};
+use registry_credentials::resolve::{Resolution, resolve_async};
 use registry_credentials::store::conformance::cred;
 use registry_credentials::store::{AsyncCredentialStore, StoreError};
 use registry_credentials::{App, Scope};

@@ -16,7 +16,7 @@ mod pg_support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use pg_support::{fresh_schema, keyring, runtime, url, url_in, Blocking};
+use pg_support::{Blocking, fresh_schema, keyring, runtime, url, url_in};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{resolve_all_async, resolve_async};
 use registry_credentials::store::conformance::{cred, loc, org};

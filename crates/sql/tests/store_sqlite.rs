@@ -14,7 +14,7 @@ use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError, Unreadable};
-use registry_credentials::{resolve, App, Credential, Password, Scope, Username};
+use registry_credentials::{App, Credential, Password, Scope, Username, resolve};
 use registry_credentials_sql::{
     EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteStore,
 };
@@ -280,9 +280,11 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     let e = resolve(&store, &app, &"registry.example.com/x/y".parse().unwrap()).unwrap_err();
     assert!(undecryptable(&e));
     // A failed delete changes nothing.
-    assert!(store
-        .delete(attacker.as_ref(), &loc("registry.example.com"))
-        .is_err());
+    assert!(
+        store
+            .delete(attacker.as_ref(), &loc("registry.example.com"))
+            .is_err()
+    );
     let n: i64 = raw
         .query_row("SELECT count(*) FROM registry_credentials", [], |r| {
             r.get(0)
@@ -729,10 +731,12 @@ fn concurrency_threads_and_processes_on_one_file() {
     }
     assert_eq!(winners.len(), SHARED);
     for l in winners.keys() {
-        assert!(store
-            .get(Key::new(Scope::Foundation.as_ref(), &loc(l)))
-            .unwrap()
-            .is_some());
+        assert!(
+            store
+                .get(Key::new(Scope::Foundation.as_ref(), &loc(l)))
+                .unwrap()
+                .is_some()
+        );
     }
 
     // Update racing delete: one delete at most; a survivor carries an

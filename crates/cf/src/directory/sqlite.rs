@@ -4,10 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::App;
-use registry_credentials_sql::rusqlite::{self, params, Connection, ErrorCode, OptionalExtension};
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials_sql::SqliteTransaction;
+use registry_credentials_sql::rusqlite::{self, Connection, ErrorCode, OptionalExtension, params};
 
 use super::{Directory, DirectoryError, Entity, Name};
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};

@@ -9,7 +9,7 @@ use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
 use super::blocking::directory_calls;
-use super::{rows_of, Chosen, Gate, ManageError, StagedPush, Started, Traced};
+use super::{Chosen, Gate, ManageError, StagedPush, Started, Traced, rows_of};
 use crate::access::{Operation, OrgRole, SpaceRole};
 use crate::directory::{Directory, DirectoryError, MemoryDirectory, Name};
 use crate::listing::{Listing, Target};

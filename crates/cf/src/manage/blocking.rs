@@ -5,9 +5,9 @@ use std::sync::Arc;
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::CredentialStore;
-use registry_credentials::{resolve, Location, Reference, RegistryCredential, Scope, ScopeKind};
+use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind, resolve};
 
-use super::{rows_of, Chosen, Gate, ManageError, StagedPush, Started, Traced};
+use super::{Chosen, Gate, ManageError, StagedPush, Started, Traced, rows_of};
 use crate::access::{Operation, OrgRole, SpaceRole};
 use crate::directory::{Directory, DirectoryError, MemoryDirectory, Name};
 use crate::listing::{Listing, Target};

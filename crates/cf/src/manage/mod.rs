@@ -138,7 +138,9 @@ pub enum ManageError {
     #[error(transparent)]
     Permission(#[from] PermissionError),
     /// A credential already exists there (R16); it is unchanged.
-    #[error("a registry credential for `{location}` already exists for {at}; update or delete it instead")]
+    #[error(
+        "a registry credential for `{location}` already exists for {at}; update or delete it instead"
+    )]
     Conflict {
         /// The scope, in words.
         at: String,
@@ -146,7 +148,9 @@ pub enum ManageError {
         location: Location,
     },
     /// No credential exists there (R17, R18).
-    #[error("no registry credential for `{location}` exists for {at}; check the location and the target")]
+    #[error(
+        "no registry credential for `{location}` exists for {at}; check the location and the target"
+    )]
     NotFound {
         /// The scope, in words.
         at: String,
@@ -163,7 +167,9 @@ pub enum ManageError {
         name: String,
     },
     /// Credentials are created at app scope by a push only (R16, R19).
-    #[error("app credentials are not created directly; push the app with a username and password to store one")]
+    #[error(
+        "app credentials are not created directly; push the app with a username and password to store one"
+    )]
     AppCredentialByPush,
     /// The directory refused a change (a name already used), or failed.
     #[error(transparent)]

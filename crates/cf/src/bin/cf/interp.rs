@@ -394,7 +394,7 @@ fn run(args: &[OsString], io: &mut Io<'_>) -> Result<Done, Failure> {
                 return Ok(Done {
                     output,
                     wrote: writes,
-                })
+                });
             }
         }
     }
@@ -683,7 +683,7 @@ impl Command {
                 return Err(Failure::usage(format!(
                     "`{}` is not a command; {USAGE}",
                     text::quote(other)
-                )))
+                )));
             }
         })
     }
@@ -988,7 +988,7 @@ impl State<'_, '_> {
                     (Some(_), None) => {
                         return Err(fail(
                             "no organization targeted; give `-o ORG` with `-s SPACE`",
-                        ))
+                        ));
                     }
                     (None, _) if org.is_some() => None,
                     (None, _) => self.session.space.clone(),
@@ -1140,7 +1140,7 @@ impl State<'_, '_> {
     /// unless `skip_failures`. The file is read without blocking, as a
     /// regular file of bounded size, and its bytes are wiped after.
     fn import(&mut self, level: Level, file: &str, skip_failures: bool) -> Result<(), Failure> {
-        use registry_credentials_interop::apply::{import_into, ImportError, Policy};
+        use registry_credentials_interop::apply::{ImportError, Policy, import_into};
         let caller = self.caller()?;
         let (scope, label) = self.scope(level)?;
         let path = Path::new(file);
