@@ -6,7 +6,7 @@
 # `fuzz/smoke.sh 600 round_trip` repeats one of the 10-minute runs that
 # SECURITY.md reports.
 # The corpus grows in fuzz/corpus/TARGET (git-ignored), seeded from
-# fuzz/seeds; a failing input lands in fuzz/artifacts/TARGET and the script
+# tests/data/fuzz-seeds; a failing input lands in fuzz/artifacts/TARGET and the script
 # exits non-zero. Add such an input to tests/fuzz_regressions.rs.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -24,7 +24,7 @@ for t in "${targets[@]}"; do
   # One job, one worker: the run stays bounded and on one core. Inputs up
   # to 1,100 bytes from the start (-len_control=0), to reach past the
   # 1,024-byte input limit.
-  cargo +nightly fuzz run "$t" "corpus/$t" seeds -- \
+  cargo +nightly fuzz run "$t" "corpus/$t" ../tests/data/fuzz-seeds -- \
     -max_total_time="$seconds" -dict=dict.txt -max_len=1100 -len_control=0 \
     -print_final_stats=1 >"$log" 2>&1
   status=$?

@@ -123,6 +123,11 @@ pub mod rules {}
 pub mod scope;
 pub mod store;
 
+/// The README, whose examples run as doc tests of the core.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use credential::{Credential, Password, RegistryCredential, Username};
 pub use location::{Location, LocationError};
 pub use reference::{Reference, ReferenceError};

@@ -1,9 +1,9 @@
 //! Every input a fuzz target (`fuzz/`) failed on, replayed with the same
-//! checks (`fuzz/checks.rs`), plus the fuzzers' seed inputs. A new crash
+//! checks (`tests/support/fuzz_checks.rs`), plus the fuzzers' seed inputs. A new crash
 //! input goes into the list of its target, with a comment saying what it
 //! found.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "support/fuzz_checks.rs"]
 mod checks;
 
 use registry_credentials::Reference;
@@ -54,7 +54,7 @@ fn round_trip_regressions() {
 
 #[test]
 fn seeds_pass_every_check() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz-seeds");
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let input = text(&std::fs::read(entry.unwrap().path()).unwrap());
@@ -100,7 +100,7 @@ fn r11_parent_domains_are_listed_to_the_letter_even_when_an_alias() {
     );
 }
 
-/// Found by the round-trip property (checks.rs), on reading the checks
+/// Found by the round-trip property (fuzz_checks.rs), on reading the checks
 /// against the input limit rather than by a fuzzer run: `a@foo:` with 1,010
 /// hex digits was accepted (1,016 bytes), but its normalized form,
 /// 18 bytes longer with `docker.io/library/`, was over the 1,024-byte input

@@ -1,10 +1,10 @@
-//! Fuzz target `round_trip`: the checks are in `fuzz/checks.rs`, shared with
+//! Fuzz target `round_trip`: the checks are in `tests/support/fuzz_checks.rs`, shared with
 //! `tests/fuzz_regressions.rs`, which replays every input this target found.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../checks.rs"]
+#[path = "../../tests/support/fuzz_checks.rs"]
 mod checks;
 
 fuzz_target!(|data: &[u8]| {

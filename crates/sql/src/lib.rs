@@ -35,6 +35,11 @@ mod sqlite;
 
 use std::error::Error as StdError;
 
+/// This crate's README, whose examples run as doc tests (both stores).
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "sqlite", feature = "postgres"))]
+pub struct ReadmeDoctests;
+
 pub use crypto::{EncryptionKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

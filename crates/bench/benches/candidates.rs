@@ -3,7 +3,7 @@
 //! way (a `Vec<String>` of prefixes and parent domains), on the same inputs
 //! in the same run.
 //!
-//! Run: `cargo bench --bench candidates`. Names are
+//! Run: `cargo bench -p registry-credentials-bench --bench candidates`. Names are
 //! `candidates/<case>/<impl>`.
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
@@ -13,8 +13,6 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::Reference;
-
-mod common;
 
 /// The candidates built as owned strings from the normalized name: every
 /// namespace prefix, the registry, then each parent domain down to the last
@@ -43,7 +41,7 @@ fn candidates(c: &mut Criterion) {
     let mut g = c.benchmark_group("candidates");
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
-    for input in common::inputs() {
+    for input in registry_credentials_bench::population::inputs() {
         let r = Reference::parse(&input.text).unwrap();
         let expected: Vec<String> = r.candidates().map(|c| c.to_string()).collect();
         assert_eq!(vec_of_strings(r.name()), expected, "{}", input.case);

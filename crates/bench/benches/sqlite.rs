@@ -3,13 +3,13 @@
 //! statement, decrypt the winner.
 //!
 //! The population and the questions are the core's resolve bench's
-//! (`benches/common`): `app-hit` (the app's own credential, the first of
+//! (`registry_credentials_bench::population`): `app-hit` (the app's own credential, the first of
 //! the plan's keys), `foundation-hit` (a foundation credential for a parent
 //! domain, the last of twelve keys) and `miss` (twelve keys, nothing
 //! found), each iteration the next of 4,096 different questions. The
 //! references are parsed outside the timed part.
 //!
-//! Run: `cargo bench -p registry-credentials-sql --features sqlite --bench sqlite`.
+//! Run: `cargo bench -p registry-credentials-bench --features sqlite --bench sqlite`.
 //! Names are `resolve/<case>-<size>/<impl>`. The 1-million-row file is built
 //! once (a minute or two) and kept under `target/bench-data/` of the
 //! workspace.
@@ -24,10 +24,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::{App, CredentialStore, Reference, ScopeKind, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteOptions, SqliteStore};
 
-#[path = "../../../benches/common/mod.rs"]
-mod common;
-
-use common::Population;
+use registry_credentials_bench::population::Population;
 
 fn keyring() -> Keyring {
     Keyring::new(EncryptionKey::new("bench", [7; 32]).unwrap())

@@ -4,7 +4,7 @@
 //! kubelet's keyring does (every stored entry tested against the
 //! reference, the best kept), in the same run.
 //!
-//! Run: `cargo bench --bench resolve`. Names are `resolve/<case>-<size>/<impl>`
+//! Run: `cargo bench -p registry-credentials-bench --bench resolve`. Names are `resolve/<case>-<size>/<impl>`
 //! with case `app-hit` (the app's own credential, the first of the plan's
 //! keys), `foundation-hit` (a foundation credential for a parent domain, the
 //! last of twelve keys) or `miss` (twelve keys, nothing found). Each
@@ -22,9 +22,7 @@ use registry_credentials::{
     App, CredentialStore, Reference, RegistryCredential, ScopeKind, resolve,
 };
 
-mod common;
-
-use common::Population;
+use registry_credentials_bench::population::Population;
 
 /// The baseline: every stored credential is tested against the reference
 /// and the best is kept, as kubelet's `BasicDockerKeyring::Lookup` tests

@@ -3,12 +3,12 @@
 //! credentials: plan, one round trip, decrypt the winner.
 //!
 //! The population and the questions are the core's resolve bench's
-//! (`benches/common`), as in the SQLite bench: `app-hit`, `foundation-hit`
+//! (`registry_credentials_bench::population`), as in the SQLite bench: `app-hit`, `foundation-hit`
 //! and `miss`, each iteration the next of 4,096 different questions, the
 //! references parsed outside the timed part.
 //!
 //! Run: `.ci/postgres.sh setup` prints the server's address; then
-//! `REGISTRY_CREDENTIALS_PG_URL=<address> cargo bench -p registry-credentials-sql --features postgres --bench postgres`.
+//! `REGISTRY_CREDENTIALS_PG_URL=<address> cargo bench -p registry-credentials-bench --features postgres --bench postgres`.
 //! The rows are loaded once (the million takes several minutes) into the
 //! schemas `bench_population_1000` and `bench_population_1000000` and kept
 //! for later runs.
@@ -24,10 +24,7 @@ use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{App, CredentialStore, Reference, ScopeKind, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 
-#[path = "../../../benches/common/mod.rs"]
-mod common;
-
-use common::Population;
+use registry_credentials_bench::population::Population;
 
 /// The population's credentials in a schema of their own, loaded once and
 /// kept.

@@ -1,7 +1,7 @@
 //! Parsing an image reference: ours against oci-spec's regex parser, on the
 //! same five inputs in the same run.
 //!
-//! Run: `cargo bench --bench parse`. Names are `parse/<case>/<impl>`.
+//! Run: `cargo bench -p registry-credentials-bench --bench parse`. Names are `parse/<case>/<impl>`.
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
@@ -12,13 +12,11 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::Reference;
 
-mod common;
-
 fn parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse");
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
-    for input in common::inputs() {
+    for input in registry_credentials_bench::population::inputs() {
         let text = input.text.as_str();
         g.bench_with_input(BenchmarkId::new(input.case, "ours"), text, |b, text| {
             b.iter(|| {

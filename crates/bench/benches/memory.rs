@@ -2,7 +2,7 @@
 //! measured with a counting global allocator, beside the same credentials
 //! in a plain `Vec` (what a linear scan holds: no index at all).
 //!
-//! Run: `cargo bench --bench memory`. It prints one table. Run without
+//! Run: `cargo bench -p registry-credentials-bench --bench memory`. It prints one table. Run without
 //! `--bench` (as `cargo test --benches` does) it checks itself on 10
 //! thousand credentials instead.
 //!
@@ -19,8 +19,6 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 
 use registry_credentials::{CredentialStore, MemoryStore, RegistryCredential};
-
-mod common;
 
 /// Counts the bytes and blocks live on the heap.
 struct Counting;
@@ -100,12 +98,12 @@ struct Row {
 /// Builds `n` credentials into a `MemoryStore`; what it holds once built.
 fn measure_store(n: usize) -> Row {
     let before = live();
-    let tenants = common::Tenants::for_credentials(n);
-    let mut rng = common::Rng::new(7);
+    let tenants = registry_credentials_bench::population::Tenants::for_credentials(n);
+    let mut rng = registry_credentials_bench::population::Rng::new(7);
     let store = MemoryStore::new();
     let mut strings = 0;
     for i in 0..n {
-        let (c, _) = common::credential(&tenants, &mut rng, i);
+        let (c, _) = registry_credentials_bench::population::credential(&tenants, &mut rng, i);
         strings += own_strings(&c);
         store.create(c).unwrap();
     }
@@ -122,12 +120,12 @@ fn measure_store(n: usize) -> Row {
 /// The same credentials in a `Vec`, sized exactly.
 fn measure_vec(n: usize) -> Row {
     let before = live();
-    let tenants = common::Tenants::for_credentials(n);
-    let mut rng = common::Rng::new(7);
+    let tenants = registry_credentials_bench::population::Tenants::for_credentials(n);
+    let mut rng = registry_credentials_bench::population::Rng::new(7);
     let mut v = Vec::with_capacity(n);
     let mut strings = 0;
     for i in 0..n {
-        let (c, _) = common::credential(&tenants, &mut rng, i);
+        let (c, _) = registry_credentials_bench::population::credential(&tenants, &mut rng, i);
         strings += own_strings(&c);
         v.push(c);
     }

@@ -6,7 +6,7 @@
 //! is doing, and `--toggle-collect` keeps the set-up out of them:
 //!
 //! ```sh
-//! cargo build --release --example profile
+//! cargo build --release -p registry-credentials-bench --example profile
 //! valgrind --tool=callgrind --toggle-collect='profile::measured' \
 //!     target/release/examples/profile resolve foundation-hit 1000000 100000
 //! valgrind --tool=callgrind --toggle-collect='profile::measured' \
@@ -21,9 +21,6 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use registry_credentials::{App, MemoryStore, Reference, resolve};
-
-#[path = "../benches/common/mod.rs"]
-mod common;
 
 enum Work<'a> {
     Parse(&'a str),
@@ -55,7 +52,7 @@ fn main() {
     let number = |i: usize, default: usize| arg(i).map_or(default, |s| s.parse().unwrap());
     let (found, calls, took) = match (arg(0), arg(1)) {
         (Some("parse"), Some(case)) => {
-            let inputs = common::inputs();
+            let inputs = registry_credentials_bench::population::inputs();
             let input = inputs
                 .iter()
                 .find(|i| i.case == case)
@@ -66,7 +63,7 @@ fn main() {
             (found, calls, start.elapsed())
         }
         (Some("resolve"), Some(case)) => {
-            let p = common::Population::new(number(2, 1_000));
+            let p = registry_credentials_bench::population::Population::new(number(2, 1_000));
             let questions = match case {
                 "app-hit" => &p.queries.app_hits,
                 "foundation-hit" => &p.queries.foundation_hits,

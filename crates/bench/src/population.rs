@@ -2,8 +2,6 @@
 //! population of credentials spread over many organizations, spaces and
 //! apps.
 
-#![allow(dead_code)] // each bench uses a part
-
 use registry_credentials::CredentialStore;
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{App, Credential, Location, MemoryStore, RegistryCredential, Scope};
@@ -11,8 +9,11 @@ use registry_credentials::{App, Credential, Location, MemoryStore, RegistryCrede
 /// One parse/candidates input: a case name, the reference, and the
 /// registry (`host[:port]`) both parsers must find.
 pub struct Input {
+    /// The case's name in the bench ids (`short`, `typical`, …).
     pub case: &'static str,
+    /// The reference as written.
     pub text: String,
+    /// The `host[:port]` both parsers must find.
     pub registry: &'static str,
 }
 
@@ -66,10 +67,12 @@ pub fn inputs() -> Vec<Input> {
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator started from `seed` (0 is taken as 1).
     pub fn new(seed: u64) -> Self {
         Rng(seed.max(1))
     }
-    pub fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -77,8 +80,9 @@ impl Rng {
         self.0 = x;
         x.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
+    /// A number in `0..n`.
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -88,8 +92,11 @@ pub const FOUNDATION: usize = 64;
 /// Who the credentials of a population belong to: organizations of ten
 /// spaces of ten apps each.
 pub struct Tenants {
+    /// The organizations.
     pub orgs: Vec<OrgId>,
+    /// The spaces, ten to an organization.
     pub spaces: Vec<SpaceId>,
+    /// The apps, ten to a space.
     pub apps: Vec<AppId>,
 }
 
@@ -133,7 +140,7 @@ pub fn credential(
     rng: &mut Rng,
     i: usize,
 ) -> (RegistryCredential, Option<usize>) {
-    let password = format!("password-{i:08}-{:016x}", rng.next());
+    let password = format!("password-{i:08}-{:016x}", rng.next_u64());
     let username = format!("user-{i:08}");
     if i < FOUNDATION {
         let loc = Location::parse(&format!("acme{i}.com")).unwrap();
@@ -182,12 +189,16 @@ pub const QUERIES: usize = 4096;
 /// A population of `n` credentials in a [`MemoryStore`], and questions to
 /// ask it.
 pub struct Population {
+    /// Whom the credentials belong to.
     pub tenants: Tenants,
+    /// The credentials.
     pub store: MemoryStore,
+    /// The questions.
     pub queries: Queries,
 }
 
 impl Population {
+    /// `n` credentials (more than [`FOUNDATION`]) and their questions.
     pub fn new(n: usize) -> Self {
         assert!(n > FOUNDATION);
         let tenants = Tenants::for_credentials(n);

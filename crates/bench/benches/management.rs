@@ -3,7 +3,7 @@
 //! `HashMap` of scopes to a `HashMap` of locations, behind an `RwLock`), in
 //! the same run.
 //!
-//! Run: `cargo bench -p registry-credentials-cf --bench management`. Names are
+//! Run: `cargo bench -p registry-credentials-bench --bench management`. Names are
 //! `management/<case>/<impl>`; each iteration is one operation, and the
 //! credentials it takes are built outside the timed part.
 
@@ -21,9 +21,6 @@ use registry_credentials::{
     Credential, CredentialStore, Location, MemoryStore, Password, RegistryCredential, Scope,
     StoreError,
 };
-
-#[path = "../../../benches/common/mod.rs"]
-mod common;
 
 /// The peer: what one writes first, with the standard library's maps.
 #[derive(Default)]
@@ -116,7 +113,11 @@ impl Manage for NestedStd {
 }
 
 /// `n` credentials that no population holds, at space scope.
-fn fresh(tenants: &common::Tenants, round: u64, n: u64) -> Vec<RegistryCredential> {
+fn fresh(
+    tenants: &registry_credentials_bench::population::Tenants,
+    round: u64,
+    n: u64,
+) -> Vec<RegistryCredential> {
     (0..n)
         .map(|k| {
             let space = &tenants.spaces[(k as usize * 7919) % tenants.spaces.len()];
@@ -133,7 +134,7 @@ fn bench_store<S: Manage>(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: &str,
     store: &S,
-    tenants: &common::Tenants,
+    tenants: &registry_credentials_bench::population::Tenants,
     existing: &[Arc<RegistryCredential>],
 ) {
     let mut round = 0u64;
@@ -200,7 +201,7 @@ fn management(c: &mut Criterion) {
     g.sample_size(20);
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
-    let p = common::Population::new(100_000);
+    let p = registry_credentials_bench::population::Population::new(100_000);
     let existing = p.store.list_all().unwrap();
     let peer = NestedStd::default();
     for c in &existing {
