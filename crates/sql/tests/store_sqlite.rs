@@ -176,16 +176,20 @@ fn wrong_and_missing_keys_are_clear_errors() {
 fn rotate_moves_every_row_to_the_current_key() {
     let path = temp_dir("rotate").join("c.db");
     let store = SqliteStore::open(&path, Keyring::new(key("old", 1))).unwrap();
-    for i in 0..1200 {
-        store
-            .create(cred(
-                org("o"),
-                &format!("r{i}.example.com"),
-                "u",
-                &format!("p{i}"),
-            ))
-            .unwrap();
-    }
+    // One transaction for the 1,200 rows: one sync to disk, not 1,200.
+    store
+        .transaction(|tx| {
+            for i in 0..1200 {
+                tx.create(cred(
+                    org("o"),
+                    &format!("r{i}.example.com"),
+                    "u",
+                    &format!("p{i}"),
+                ))?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
     drop(store);
     let both = || Keyring::new(key("new", 2)).with_key(key("old", 1)).unwrap();
     let store = SqliteStore::open(&path, both()).unwrap();
