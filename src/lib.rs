@@ -96,6 +96,10 @@
 //!   how many were `tried`, and the `outcome`: the winner's `scope`,
 //!   `scope_id`, `location` and `rank`, `none` (R15), or the store's
 //!   `error`. Never a password, and no username either.
+//! - `proptest`: [`strategies`], [proptest] strategies for property tests
+//!   of the matching rules: references and locations (valid, and near-valid
+//!   ones a mutation away), hosts, apps, scopes, credentials and whole
+//!   stores with the credentials put in, for oracles.
 //!
 //! # Non-features
 //!
@@ -122,6 +126,9 @@ pub mod resolve;
 pub mod rules {}
 pub mod scope;
 pub mod store;
+#[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
+pub mod strategies;
 
 /// The README, whose examples run as doc tests of the core.
 #[doc = include_str!("../README.md")]
