@@ -100,6 +100,10 @@
 //!   of the matching rules: references and locations (valid, and near-valid
 //!   ones a mutation away), hosts, apps, scopes, credentials and whole
 //!   stores with the credentials put in, for oracles.
+//! - `workload`: [`workload`], a deterministic store of N credentials with
+//!   a realistic mix of scopes, registries and namespaces, for any
+//!   [`CredentialStore`], and pushes that hit at a chosen scope or miss: to
+//!   benchmark a store against [`MemoryStore`].
 //!
 //! # Non-features
 //!
@@ -129,6 +133,9 @@ pub mod store;
 #[cfg(feature = "proptest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
+#[cfg(feature = "workload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "workload")))]
+pub mod workload;
 
 /// The README, whose examples run as doc tests of the core.
 #[doc = include_str!("../README.md")]
