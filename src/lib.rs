@@ -96,7 +96,7 @@
 //!   how many were `tried`, and the `outcome`: the winner's `scope`,
 //!   `scope_id`, `location` and `rank`, `none` (R15), or the store's
 //!   `error`. Never a password, and no username either.
-//! - `proptest`: [`strategies`], [proptest] strategies for property tests
+//! - `proptest`: [`strategies`], [proptest](mod@proptest) strategies for property tests
 //!   of the matching rules: references and locations (valid, and near-valid
 //!   ones a mutation away), hosts, apps, scopes, credentials and whole
 //!   stores with the credentials put in, for oracles.

@@ -1,4 +1,4 @@
-//! [proptest] strategies for property tests of the matching rules: image
+//! [proptest](mod@proptest) strategies for property tests of the matching rules: image
 //! references and locations (valid ones, and near-valid ones one mutation
 //! away), hosts, apps, scopes, credentials and whole stores.
 //!
