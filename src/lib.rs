@@ -96,6 +96,14 @@
 //!   how many were `tried`, and the `outcome`: the winner's `scope`,
 //!   `scope_id`, `location` and `rank`, `none` (R15), or the store's
 //!   `error`. Never a password, and no username either.
+//! - `proptest`: [`strategies`], [proptest](mod@proptest) strategies for property tests
+//!   of the matching rules: references and locations (valid, and near-valid
+//!   ones a mutation away), hosts, apps, scopes, credentials and whole
+//!   stores with the credentials put in, for oracles.
+//! - `workload`: [`workload`], a deterministic store of N credentials with
+//!   a realistic mix of scopes, registries and namespaces, for any
+//!   [`CredentialStore`], and pushes that hit at a chosen scope or miss: to
+//!   benchmark a store against [`MemoryStore`].
 //!
 //! # Non-features
 //!
@@ -122,6 +130,12 @@ pub mod resolve;
 pub mod rules {}
 pub mod scope;
 pub mod store;
+#[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
+pub mod strategies;
+#[cfg(feature = "workload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "workload")))]
+pub mod workload;
 
 /// The README, whose examples run as doc tests of the core.
 #[doc = include_str!("../README.md")]

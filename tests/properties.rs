@@ -3,99 +3,95 @@
 //! The candidate and resolution oracles below are written from the rules'
 //! text (R10–R14) and the Public Suffix List, never from the crate's own
 //! candidate code. Tests that can only check inputs that parse count them,
-//! and fail when too few did.
+//! and fail when too few did. The inputs come from the crate's public
+//! strategies (`registry_credentials::strategies`), whose own promises
+//! (valid inputs parse, near-valid ones do not) are checked first.
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use registry_credentials::candidates::CandidateKind;
 use registry_credentials::location::LocationErrorKind;
 use registry_credentials::resolve::resolve_all;
-use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::{
-    App, Credential, CredentialStore, Location, MemoryStore, Reference, RegistryCredential, Scope,
-    ScopeKind, resolve,
+    App, Location, Password, Reference, RegistryCredential, Scope, ScopeKind, Username, resolve,
+    strategies,
 };
-
-const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-/// A host as someone might write it: varied case, aliases, IPs, ports.
-fn host() -> impl Strategy<Value = String> {
-    let dns = prop::collection::vec("[a-zA-Z0-9]([a-zA-Z0-9-]{0,3}[a-zA-Z0-9])?", 1..4)
-        .prop_map(|labels| labels.join("."));
-    let known = prop::sample::select(vec![
-        "registry.example.com",
-        "Registry.Example.COM",
-        "example.co.uk",
-        "a.b.example.co.uk",
-        "docker.io",
-        "index.docker.io",
-        "registry-1.docker.io",
-        "registry.hub.docker.com",
-        "localhost",
-        "10.0.0.1",
-        "[::1]",
-        "[2001:DB8:0:0:0:0:0:1]",
-        "[::ffff:102:304]",
-        "user.github.io",
-        // A public suffix itself (a private rule) whose parent is not one.
-        "s3.amazonaws.com",
-        "registry.corp",
-    ])
-    .prop_map(str::to_owned);
-    let port = prop::option::of(prop::sample::select(vec![
-        "5000", "05000", "1", "65535", "443",
-    ]));
-    (prop_oneof![known, dns], port).prop_map(|(h, p)| match p {
-        Some(p) => format!("{h}:{p}"),
-        None => h,
-    })
-}
-
-fn component() -> impl Strategy<Value = String> {
-    "[a-z0-9]{1,3}(([._]|__|-{1,2})[a-z0-9]{1,3}){0,2}"
-}
-
-/// A reference that should parse (a few generated ones do not, e.g. a
-/// single-label host with no `.`, which R2 reads as a path component).
-fn reference_text() -> impl Strategy<Value = String> {
-    (
-        prop::option::of(host()),
-        prop::collection::vec(component(), 1..5),
-        prop::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}"),
-        any::<bool>(),
-    )
-        .prop_map(|(h, path, tag, digest)| {
-            let mut s = match h {
-                Some(h) => format!("{h}/{}", path.join("/")),
-                None => path.join("/"),
-            };
-            if let Some(t) = tag {
-                s.push(':');
-                s.push_str(&t);
-            }
-            if digest {
-                s.push_str("@sha256:");
-                s.push_str(SHA);
-            }
-            s
-        })
-}
-
-/// Near-valid noise: the characters references are made of.
-fn noise() -> impl Strategy<Value = String> {
-    "[a-zA-Z0-9./:@_\\-\\[\\] %]{0,40}"
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     /// R6: parsing never panics, on anything.
     #[test]
-    fn r6_parsing_never_panics(s in any::<String>(), t in noise()) {
+    fn r6_parsing_never_panics(s in any::<String>(), t in strategies::noise()) {
         let _ = Reference::parse(&s);
         let _ = Location::parse(&s);
         let _ = Reference::parse(&t);
         let _ = Location::parse(&t);
+    }
+
+    /// R1–R6: every reference the valid strategy writes parses, and
+    /// prints as written.
+    #[test]
+    fn r1_valid_references_parse(s in strategies::reference()) {
+        let r = Reference::parse(&s);
+        prop_assert!(r.is_ok(), "{:?}: {:?}", s, r);
+        prop_assert_eq!(r.unwrap().to_string(), s);
+    }
+
+    /// R6: a reference one mutation away from a valid one is refused.
+    #[test]
+    fn r6_near_valid_references_are_refused(s in strategies::near_valid_reference()) {
+        let r = Reference::parse(&s);
+        prop_assert!(r.is_err(), "{:?} parsed: {:?}", s, r);
+    }
+
+    /// R7–R9: every location the valid strategy writes parses.
+    #[test]
+    fn r7_valid_locations_parse(s in strategies::location()) {
+        let l = Location::parse(&s);
+        prop_assert!(l.is_ok(), "{:?}: {:?}", s, l);
+    }
+
+    /// R8: a location one mutation away from a valid one is refused.
+    #[test]
+    fn r8_near_valid_locations_are_refused(s in strategies::near_valid_location()) {
+        let l = Location::parse(&s);
+        prop_assert!(l.is_err(), "{:?} parsed: {:?}", s, l);
+    }
+
+    /// R5: every host the host strategy writes is one R5 accepts: as a
+    /// location it parses, or is refused as a public suffix only (R9).
+    #[test]
+    fn r5_valid_hosts_are_accepted(h in strategies::host()) {
+        match Location::parse(&h) {
+            Ok(_) => {}
+            Err(e) => prop_assert_eq!(e.kind(), &LocationErrorKind::PublicSuffix, "{:?}: {}", h, e),
+        }
+    }
+
+    /// R16: the usernames and passwords of the credential strategy are
+    /// ones R16 accepts.
+    #[test]
+    fn r16_generated_usernames_and_passwords_are_accepted(
+        u in strategies::username(),
+        p in strategies::password(),
+    ) {
+        prop_assert!(Username::new(&u).is_ok(), "{:?}", u);
+        prop_assert!(Password::new(p).is_ok());
+    }
+
+    /// R5: a numeric look-alike, a bad port, a bad label or a bad IPv6
+    /// address is refused, as a location and as a reference's host.
+    #[test]
+    fn r5_near_valid_hosts_are_refused(h in strategies::near_valid_host()) {
+        let l = Location::parse(&h);
+        prop_assert!(l.is_err(), "{:?} parsed: {:?}", h, l);
+        let text = format!("{h}/team/img");
+        let r = Reference::parse(&text);
+        // One label without `.` or `:` is a path component (R2), not a host.
+        if h.contains(['.', ':', '[']) {
+            prop_assert!(r.is_err(), "{:?} parsed: {:?}", text, r);
+        }
     }
 }
 
@@ -136,17 +132,23 @@ fn run_counting<S: Strategy>(
 /// Printing: a reference prints as written and parses back equal (R1).
 #[test]
 fn r1_display_round_trips() {
-    run_counting("r1_display_round_trips", 2000, 60, reference_text(), |s| {
-        let Ok(r) = Reference::parse(&s) else {
-            return Ok(false);
-        };
-        prop_assert_eq!(r.to_string(), s.clone());
-        let again = Reference::parse(&r.to_string()).unwrap();
-        prop_assert_eq!(&again, &r);
-        prop_assert_eq!(again.name(), r.name());
-        prop_assert!(r.name().len() <= 255);
-        Ok(true)
-    });
+    run_counting(
+        "r1_display_round_trips",
+        2000,
+        60,
+        strategies::reference(),
+        |s| {
+            let Ok(r) = Reference::parse(&s) else {
+                return Ok(false);
+            };
+            prop_assert_eq!(r.to_string(), s.clone());
+            let again = Reference::parse(&r.to_string()).unwrap();
+            prop_assert_eq!(&again, &r);
+            prop_assert_eq!(again.name(), r.name());
+            prop_assert!(r.name().len() <= 255);
+            Ok(true)
+        },
+    );
 }
 
 /// R3/R4: normalization is idempotent. A normalized name parses to itself,
@@ -158,7 +160,7 @@ fn r4_normalization_is_idempotent() {
         "r4_normalization_is_idempotent",
         2000,
         60,
-        reference_text(),
+        strategies::reference(),
         |s| {
             let Ok(r) = Reference::parse(&s) else {
                 return Ok(false);
@@ -184,7 +186,10 @@ fn r4_normalization_is_idempotent() {
 /// is a valid location is already in normal form.
 #[test]
 fn r7_location_normal_form_is_a_fixed_point() {
-    let input = (host(), prop::collection::vec(component(), 0..3));
+    let input = (
+        strategies::host(),
+        prop::collection::vec(strategies::component(), 0..3),
+    );
     run_counting(
         "r7_location_normal_form_is_a_fixed_point",
         2000,
@@ -352,7 +357,7 @@ fn r10_r11_r12_candidates_equal_the_oracle() {
         "r10_r11_r12_candidates_equal_the_oracle",
         3000,
         60,
-        reference_text(),
+        strategies::reference(),
         |s| {
             let Ok(r) = Reference::parse(&s) else {
                 return Ok(false);
@@ -438,68 +443,6 @@ fn r10_r11_oracle_follows_the_spec_examples() {
 // ---------------------------------------------------------------------------
 // R13–R15: resolution equals a brute-force oracle.
 
-fn scope_strategy() -> impl Strategy<Value = Scope> {
-    prop_oneof![
-        Just(Scope::Foundation),
-        prop::sample::select(vec!["o1", "o2"]).prop_map(|o| Scope::Org(OrgId::new(o).unwrap())),
-        prop::sample::select(vec!["s1", "s2"]).prop_map(|s| Scope::Space(SpaceId::new(s).unwrap())),
-        prop::sample::select(vec!["a1", "a2"]).prop_map(|a| Scope::App(AppId::new(a).unwrap())),
-    ]
-}
-
-fn location_strategy() -> impl Strategy<Value = String> {
-    let host = prop::sample::select(vec![
-        "registry.example.com",
-        "example.com",
-        "a.registry.example.com",
-        "docker.io",
-        "localhost:5000",
-        "example.com:5000",
-        "registry.example.com:5000",
-        "city.kawasaki.jp",
-        "b.example.co.uk",
-        "example.co.uk",
-        "amazonaws.com",
-        "10.0.0.1",
-    ]);
-    let path = prop::sample::select(vec![
-        "",
-        "/repo",
-        "/repo/sub",
-        "/library",
-        "/team",
-        "/team-x",
-    ]);
-    (host, path).prop_map(|(h, p)| format!("{h}{p}"))
-}
-
-fn image_strategy() -> impl Strategy<Value = String> {
-    let host = prop::sample::select(vec![
-        "",
-        "registry.example.com/",
-        "a.registry.example.com/",
-        "docker.io/",
-        "localhost:5000/",
-        "registry.example.com:5000/",
-        "Index.Docker.io/",
-        "a.city.kawasaki.jp/",
-        "a.b.example.co.uk/",
-        "s3.amazonaws.com/",
-        "10.0.0.1/",
-    ]);
-    let path = prop::sample::select(vec![
-        "img",
-        "repo/img",
-        "repo/sub/img",
-        "library/img",
-        "team/img",
-        "team-x/img",
-        "repo/sub/deeper/img",
-    ]);
-    (host, path, prop::option::of("[a-z0-9]{1,4}"))
-        .prop_map(|(h, p, t)| format!("{h}{p}{}", t.map(|t| format!(":{t}")).unwrap_or_default()))
-}
-
 /// The resolution oracle (R13–R15): scan everything stored, keep the
 /// credentials at one of the app's scopes whose location serves the
 /// reference by [`serves`] (the rules' text, not the crate's candidates),
@@ -536,36 +479,18 @@ proptest! {
 
     #[test]
     fn r14_r15_resolution_equals_the_oracle(
-        stored in prop::collection::vec((scope_strategy(), location_strategy()), 0..25),
-        image in image_strategy(),
-        app_pick in 0usize..4,
+        (store, stored) in strategies::store(0..25),
+        image in strategies::pooled_image(),
+        app in strategies::app(),
     ) {
-        let store = MemoryStore::new();
-        for (i, (scope, loc)) in stored.into_iter().enumerate() {
-            let c = RegistryCredential::new(
-                scope,
-                Location::parse(&loc).unwrap(),
-                Credential::new(format!("u{i}"), format!("u{i}-pw")).unwrap(),
-            );
-            // R13: a location is held once per scope; duplicates conflict.
-            let _ = store.create(c);
-        }
-        let app = match app_pick {
-            0 => App::new("o1", "s1", "a1"),
-            1 => App::new("o1", "s2", "a2"),
-            2 => App::new("o2", "s1", "a2"),
-            _ => App::new("o2", "s2", "a1"),
-        }
-        .unwrap();
-        let r = Reference::parse(&image).unwrap();
-        let expected = oracle(&store.list_all().unwrap(), &app, &r);
-        let got = resolve(&store, &app, &r).unwrap().map(|x| (
+        let expected = oracle(&stored, &app, &image);
+        let got = resolve(&store, &app, &image).unwrap().map(|x| (
             x.scope_kind(),
             x.location().to_string(),
             x.credential().username().to_string(),
         ));
         prop_assert_eq!(got, expected.first().cloned());
-        let all: Vec<_> = resolve_all(&store, &app, &r).unwrap().into_iter().map(|x| (
+        let all: Vec<_> = resolve_all(&store, &app, &image).unwrap().into_iter().map(|x| (
             x.scope_kind(),
             x.location().to_string(),
             x.credential().username().to_string(),

@@ -16,31 +16,23 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::store::Key;
 use registry_credentials::{
     App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, Password, Reference,
-    RegistryCredential, Scope, StoreError, Username, resolve,
+    RegistryCredential, Scope, StoreError, Username, resolve, strategies,
 };
 
 /// (username, password): what the model keeps per key.
 type Value = (String, String);
 type Model = BTreeMap<(Scope, String), Value>;
 
-/// The scopes operations pick from. `app()` is `a1` in space `s1` of
-/// organization `o1`; the others are its neighbours, which must never
-/// serve it.
-fn scopes() -> Vec<Scope> {
-    let app = app();
-    vec![
-        Scope::Foundation,
-        Scope::Org(app.org().clone()),
-        Scope::Org("o2".parse().unwrap()),
-        Scope::Space(app.space().clone()),
-        Scope::Space("s2".parse().unwrap()),
-        Scope::App(app.id().clone()),
-        Scope::App("a2".parse().unwrap()),
-    ]
-}
-
+/// The app resolved for: `a1` in space `s1` of organization `o1`, so that
+/// of the scopes [`strategies::scope`] draws from, four are its own and
+/// the others (`o2`, `s2`, `a2`) its neighbours', which must never serve it.
 fn app() -> App {
-    App::new("o1", "s1", "a1").unwrap()
+    App::new(
+        strategies::ORGS[0],
+        strategies::SPACES[0],
+        strategies::APPS[0],
+    )
+    .unwrap()
 }
 
 /// Locations as written: several share a normal form (R7), so operations
@@ -76,22 +68,22 @@ enum Change {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create(usize, usize, u8, u8),
+    Create(Scope, usize, u8, u8),
     /// At an app scope, `replace_app_credential` (R19); elsewhere a delete
     /// and a create.
-    Replace(usize, usize, u8, u8),
-    Update(usize, usize, Change),
-    Delete(usize, usize),
-    DeleteScope(usize),
-    Get(usize, usize),
-    List(usize),
+    Replace(Scope, usize, u8, u8),
+    Update(Scope, usize, Change),
+    Delete(Scope, usize),
+    DeleteScope(Scope),
+    Get(Scope, usize),
+    List(Scope),
     ListAll,
-    GetMany(Vec<(usize, usize)>),
+    GetMany(Vec<(Scope, usize)>),
     Resolve(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let s = 0..7usize;
+    let s = strategies::scope;
     let l = 0..LOCATIONS.len();
     let v = 0..4u8;
     let change = prop_oneof![
@@ -100,15 +92,15 @@ fn op() -> impl Strategy<Value = Op> {
         (v.clone(), v.clone()).prop_map(|(u, p)| Change::Both(u, p)),
     ];
     prop_oneof![
-        3 => (s.clone(), l.clone(), v.clone(), v.clone()).prop_map(|(s, l, u, p)| Op::Create(s, l, u, p)),
-        2 => (s.clone(), l.clone(), v.clone(), v.clone()).prop_map(|(s, l, u, p)| Op::Replace(s, l, u, p)),
-        2 => (s.clone(), l.clone(), change).prop_map(|(s, l, c)| Op::Update(s, l, c)),
-        2 => (s.clone(), l.clone()).prop_map(|(s, l)| Op::Delete(s, l)),
-        1 => s.clone().prop_map(Op::DeleteScope),
-        1 => (s.clone(), l.clone()).prop_map(|(s, l)| Op::Get(s, l)),
-        1 => s.clone().prop_map(Op::List),
+        3 => (s(), l.clone(), v.clone(), v.clone()).prop_map(|(s, l, u, p)| Op::Create(s, l, u, p)),
+        2 => (s(), l.clone(), v.clone(), v.clone()).prop_map(|(s, l, u, p)| Op::Replace(s, l, u, p)),
+        2 => (s(), l.clone(), change).prop_map(|(s, l, c)| Op::Update(s, l, c)),
+        2 => (s(), l.clone()).prop_map(|(s, l)| Op::Delete(s, l)),
+        1 => s().prop_map(Op::DeleteScope),
+        1 => (s(), l.clone()).prop_map(|(s, l)| Op::Get(s, l)),
+        1 => s().prop_map(Op::List),
         1 => Just(Op::ListAll),
-        1 => prop::collection::vec((s, l), 0..6).prop_map(Op::GetMany),
+        1 => prop::collection::vec((s(), l), 0..6).prop_map(Op::GetMany),
         2 => (0..REFERENCES.len()).prop_map(Op::Resolve),
     ]
 }
@@ -160,13 +152,12 @@ fn model_resolve(model: &Model, reference: &Reference) -> Option<(Scope, String,
 
 /// Runs `ops` on `store` and on the model, comparing after every step.
 fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> {
-    let scopes = scopes();
     let mut model = Model::new();
     for (step, op) in ops.iter().enumerate() {
         let ctx = || format!("step {step}: {op:?}");
         match op {
             Op::Create(s, l, u, p) => {
-                let (scope, loc) = (scopes[*s].clone(), location(*l));
+                let (scope, loc) = (s.clone(), location(*l));
                 let key = (scope.clone(), loc.as_str().to_owned());
                 let cred = Credential::new(username(*u), password(*p)).unwrap();
                 let got = store.create(RegistryCredential::new(scope, loc, cred));
@@ -187,7 +178,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                 }
             }
             Op::Replace(s, l, u, p) => {
-                let (scope, loc) = (scopes[*s].clone(), location(*l));
+                let (scope, loc) = (s.clone(), location(*l));
                 let key = (scope.clone(), loc.as_str().to_owned());
                 let cred = Credential::new(username(*u), password(*p)).unwrap();
                 let new = (username(*u), password(*p));
@@ -230,7 +221,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                 }
             }
             Op::DeleteScope(s) => {
-                let scope = &scopes[*s];
+                let scope = s;
                 let got: Vec<_> = store
                     .delete_scope(scope.as_ref())
                     .map_err(|e| TestCaseError::fail(format!("{}: {e}", ctx())))?
@@ -260,8 +251,8 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                         CredentialUpdate::Both(Credential::new(username(*u), password(*p)).unwrap())
                     }
                 };
-                let got = store.update(scopes[*s].as_ref(), &loc, update);
-                let mkey = (scopes[*s].clone(), loc.as_str().to_owned());
+                let got = store.update(s.as_ref(), &loc, update);
+                let mkey = (s.clone(), loc.as_str().to_owned());
                 match model.get_mut(&mkey) {
                     // R17: updating a missing credential is not found.
                     None => prop_assert!(
@@ -280,14 +271,14 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                         prop_assert_eq!(&value(&got), &*v, "{}", ctx());
                         // R17: the location and scope never change.
                         prop_assert_eq!(got.location(), &loc);
-                        prop_assert_eq!(got.scope(), &scopes[*s]);
+                        prop_assert_eq!(got.scope(), s);
                     }
                 }
             }
             Op::Delete(s, l) => {
                 let loc = location(*l);
-                let got = store.delete(scopes[*s].as_ref(), &loc);
-                match model.remove(&(scopes[*s].clone(), loc.as_str().to_owned())) {
+                let got = store.delete(s.as_ref(), &loc);
+                match model.remove(&(s.clone(), loc.as_str().to_owned())) {
                     // R18: deleting a missing credential is not found.
                     None => prop_assert!(
                         matches!(got, Err(StoreError::NotFound { .. })),
@@ -304,22 +295,22 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::Get(s, l) => {
                 let loc = location(*l);
                 let got = store
-                    .get(Key::new(scopes[*s].as_ref(), &loc))
+                    .get(Key::new(s.as_ref(), &loc))
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                let want = model.get(&(scopes[*s].clone(), loc.as_str().to_owned()));
+                let want = model.get(&(s.clone(), loc.as_str().to_owned()));
                 let got = got.as_deref().map(value);
                 prop_assert_eq!(got.as_ref(), want, "{}", ctx());
             }
             Op::List(s) => {
                 let got: Vec<_> = store
-                    .list(scopes[*s].as_ref())
+                    .list(s.as_ref())
                     .map_err(|e| TestCaseError::fail(e.to_string()))?
                     .iter()
                     .map(|c| entry(c))
                     .collect();
                 let want: Vec<_> = model
                     .iter()
-                    .filter(|((scope, _), _)| scope == &scopes[*s])
+                    .filter(|((scope, _), _)| scope == s)
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 prop_assert_eq!(got, want, "{}: ordered by location", ctx());
@@ -330,7 +321,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                 let store_keys: Vec<Key<'_>> = keys
                     .iter()
                     .zip(&locs)
-                    .map(|((s, _), loc)| Key::new(scopes[*s].as_ref(), loc))
+                    .map(|((s, _), loc)| Key::new(s.as_ref(), loc))
                     .collect();
                 let got: Vec<Option<Value>> = store
                     .get_many(&store_keys)
@@ -341,11 +332,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                 let want: Vec<Option<Value>> = keys
                     .iter()
                     .zip(&locs)
-                    .map(|((s, _), loc)| {
-                        model
-                            .get(&(scopes[*s].clone(), loc.as_str().to_owned()))
-                            .cloned()
-                    })
+                    .map(|((s, _), loc)| model.get(&(s.clone(), loc.as_str().to_owned())).cloned())
                     .collect();
                 prop_assert_eq!(&got, &want, "{}", ctx());
                 let first = store

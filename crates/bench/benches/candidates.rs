@@ -41,7 +41,7 @@ fn candidates(c: &mut Criterion) {
     let mut g = c.benchmark_group("candidates");
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
-    for input in registry_credentials_bench::population::inputs() {
+    for input in registry_credentials_bench::inputs::inputs() {
         let r = Reference::parse(&input.text).unwrap();
         let expected: Vec<String> = r.candidates().map(|c| c.to_string()).collect();
         assert_eq!(vec_of_strings(r.name()), expected, "{}", input.case);

@@ -1,5 +1,5 @@
 //! Create, update and delete throughput on a `MemoryStore` holding 100
-//! thousand credentials, against the plain way to hold them (a std
+//! thousand credentials (the core's workload), against the plain way to hold them (a std
 //! `HashMap` of scopes to a `HashMap` of locations, behind an `RwLock`), in
 //! the same run.
 //!
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::ScopeRef;
+use registry_credentials::workload::Workload;
 use registry_credentials::{
     Credential, CredentialStore, Location, MemoryStore, Password, RegistryCredential, Scope,
     StoreError,
@@ -112,15 +113,12 @@ impl Manage for NestedStd {
     }
 }
 
-/// `n` credentials that no population holds, at space scope.
-fn fresh(
-    tenants: &registry_credentials_bench::population::Tenants,
-    round: u64,
-    n: u64,
-) -> Vec<RegistryCredential> {
+/// `n` credentials that no workload holds, at space scope.
+fn fresh(workload: &Workload, round: u64, n: u64) -> Vec<RegistryCredential> {
+    let spaces = workload.spaces();
     (0..n)
         .map(|k| {
-            let space = &tenants.spaces[(k as usize * 7919) % tenants.spaces.len()];
+            let space = &spaces[(k as usize * 7919) % spaces.len()];
             RegistryCredential::new(
                 Scope::Space(space.clone()),
                 Location::parse(&format!("new{round}-{k}.example.org/team")).unwrap(),
@@ -134,14 +132,14 @@ fn bench_store<S: Manage>(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: &str,
     store: &S,
-    tenants: &registry_credentials_bench::population::Tenants,
+    workload: &Workload,
     existing: &[Arc<RegistryCredential>],
 ) {
     let mut round = 0u64;
     g.bench_function(BenchmarkId::new("create", name), |b| {
         b.iter_custom(|iters| {
             round += 1;
-            let creds = fresh(tenants, round, iters);
+            let creds = fresh(workload, round, iters);
             let keys: Vec<(Scope, Location)> = creds
                 .iter()
                 .map(|c| (c.scope().clone(), c.location().clone()))
@@ -177,7 +175,7 @@ fn bench_store<S: Manage>(
     g.bench_function(BenchmarkId::new("delete", name), |b| {
         b.iter_custom(|iters| {
             round += 1;
-            let creds = fresh(tenants, round, iters);
+            let creds = fresh(workload, round, iters);
             let keys: Vec<(Scope, Location)> = creds
                 .iter()
                 .map(|c| (c.scope().clone(), c.location().clone()))
@@ -201,16 +199,17 @@ fn management(c: &mut Criterion) {
     g.sample_size(20);
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
-    let p = registry_credentials_bench::population::Population::new(100_000);
-    let existing = p.store.list_all().unwrap();
+    let workload = Workload::new(100_000);
+    let store = registry_credentials_bench::memory_store(&workload);
+    let existing = store.list_all().unwrap();
     let peer = NestedStd::default();
     for c in &existing {
         NestedStd::create(&peer, RegistryCredential::clone(c)).unwrap();
     }
-    bench_store(&mut g, "memory-store", &p.store, &p.tenants, &existing);
-    bench_store(&mut g, "std-nested-hashmap", &peer, &p.tenants, &existing);
+    bench_store(&mut g, "memory-store", &store, &workload, &existing);
+    bench_store(&mut g, "std-nested-hashmap", &peer, &workload, &existing);
     assert_eq!(
-        p.store.len(),
+        store.len(),
         existing.len(),
         "every bench leaves the store as it was"
     );

@@ -1,5 +1,5 @@
-//! Bytes per stored credential in a `MemoryStore` of 1 million credentials,
-//! measured with a counting global allocator, beside the same credentials
+//! Bytes per stored credential in a `MemoryStore` of 1 million credentials
+//! (the core's workload), measured with a counting global allocator, beside the same credentials
 //! in a plain `Vec` (what a linear scan holds: no index at all).
 //!
 //! Run: `cargo bench -p registry-credentials-bench --bench memory`. It prints one table. Run without
@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 
+use registry_credentials::workload::Workload;
 use registry_credentials::{CredentialStore, MemoryStore, RegistryCredential};
 
 /// Counts the bytes and blocks live on the heap.
@@ -98,16 +99,14 @@ struct Row {
 /// Builds `n` credentials into a `MemoryStore`; what it holds once built.
 fn measure_store(n: usize) -> Row {
     let before = live();
-    let tenants = registry_credentials_bench::population::Tenants::for_credentials(n);
-    let mut rng = registry_credentials_bench::population::Rng::new(7);
+    let workload = Workload::new(n);
     let store = MemoryStore::new();
     let mut strings = 0;
-    for i in 0..n {
-        let (c, _) = registry_credentials_bench::population::credential(&tenants, &mut rng, i);
+    for c in workload.credentials() {
         strings += own_strings(&c);
         store.create(c).unwrap();
     }
-    drop(tenants); // the ids the store uses stay alive through it
+    drop(workload); // the ids the store uses stay alive through it
     let after = live();
     let all = store.list_all().unwrap();
     assert_eq!(all.len(), n);
@@ -120,16 +119,14 @@ fn measure_store(n: usize) -> Row {
 /// The same credentials in a `Vec`, sized exactly.
 fn measure_vec(n: usize) -> Row {
     let before = live();
-    let tenants = registry_credentials_bench::population::Tenants::for_credentials(n);
-    let mut rng = registry_credentials_bench::population::Rng::new(7);
+    let workload = Workload::new(n);
     let mut v = Vec::with_capacity(n);
     let mut strings = 0;
-    for i in 0..n {
-        let (c, _) = registry_credentials_bench::population::credential(&tenants, &mut rng, i);
+    for c in workload.credentials() {
         strings += own_strings(&c);
         v.push(c);
     }
-    drop(tenants);
+    drop(workload);
     let after = live();
     strings += id_strings(&v.iter().collect::<Vec<_>>());
     black_box(&v);

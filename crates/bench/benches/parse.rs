@@ -16,7 +16,7 @@ fn parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse");
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
-    for input in registry_credentials_bench::population::inputs() {
+    for input in registry_credentials_bench::inputs::inputs() {
         let text = input.text.as_str();
         g.bench_with_input(BenchmarkId::new(input.case, "ours"), text, |b, text| {
             b.iter(|| {

@@ -2,15 +2,15 @@
 //! measured beside it in the same run, at 1 thousand and 1 million stored
 //! credentials: plan, one round trip, decrypt the winner.
 //!
-//! The population and the questions are the core's resolve bench's
-//! (`registry_credentials_bench::population`), as in the SQLite bench: `app-hit`, `foundation-hit`
+//! The store and the questions are the resolve bench's, from the core's workload
+//! (`registry_credentials::workload`), as in the SQLite bench: `app-hit`, `foundation-hit`
 //! and `miss`, each iteration the next of 4,096 different questions, the
 //! references parsed outside the timed part.
 //!
 //! Run: `.ci/postgres.sh setup` prints the server's address; then
 //! `REGISTRY_CREDENTIALS_PG_URL=<address> cargo bench -p registry-credentials-bench --features postgres --bench postgres`.
 //! The rows are loaded once (the million takes several minutes) into the
-//! schemas `bench_population_1000` and `bench_population_1000000` and kept
+//! schemas `bench_workload_1000` and `bench_workload_1000000` and kept
 //! for later runs.
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
@@ -21,15 +21,17 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::store::AsyncCredentialStore;
-use registry_credentials::{App, CredentialStore, Reference, ScopeKind, resolve};
+use registry_credentials::{App, CredentialStore, Reference, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 
-use registry_credentials_bench::population::Population;
+use registry_credentials::MemoryStore;
+use registry_credentials::workload::{PushKind, Workload};
+use registry_credentials_bench::{memory_store, questions};
 
-/// The population's credentials in a schema of their own, loaded once and
+/// The workload's credentials in a schema of their own, loaded once and
 /// kept.
-async fn store(url: &str, p: &Population, n: usize) -> PostgresStore {
-    let schema = format!("bench_population_{n}");
+async fn store(url: &str, memory: &MemoryStore, n: usize) -> PostgresStore {
+    let schema = format!("bench_workload_{n}");
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -49,7 +51,7 @@ async fn store(url: &str, p: &Population, n: usize) -> PostgresStore {
             .await
             .unwrap();
         eprintln!("loading {n} credentials into {schema}…");
-        let all = std::sync::Arc::new(p.store.list_all().unwrap());
+        let all = std::sync::Arc::new(memory.list_all().unwrap());
         let tasks: Vec<_> = (0..8)
             .map(|t| {
                 let (store, all) = (store.clone(), std::sync::Arc::clone(&all));
@@ -99,25 +101,28 @@ fn resolve_bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(3));
     g.warm_up_time(Duration::from_millis(500));
     for (n, label) in [(1_000, "1k"), (1_000_000, "1m")] {
-        let p = Population::new(n);
-        let store = rt.block_on(store(&url, &p, n));
-        let cases = [
-            ("app-hit", parsed(&p.queries.app_hits), Some(ScopeKind::App)),
-            (
-                "foundation-hit",
-                parsed(&p.queries.foundation_hits),
-                Some(ScopeKind::Foundation),
-            ),
-            ("miss", parsed(&p.queries.misses), None),
-        ];
+        let workload = Workload::new(n);
+        let memory = memory_store(&workload);
+        let store = rt.block_on(store(&url, &memory, n));
+        // The resolve bench's app-hit, foundation-hit and miss cases.
+        let cases: Vec<_> = [PushKind::AppHit, PushKind::FoundationHit, PushKind::Miss]
+            .into_iter()
+            .map(|kind| {
+                (
+                    kind.name(),
+                    parsed(&questions(&workload, kind)),
+                    kind.scope(),
+                )
+            })
+            .collect();
         for (case, questions, expected) in &cases {
             // Both stores give the same answers.
             for (app, image) in questions.iter().take(64) {
                 let ours = rt.block_on(resolve_async(&store, app, image)).unwrap();
-                let memory = resolve(&p.store, app, image).unwrap();
+                let theirs = resolve(&memory, app, image).unwrap();
                 assert_eq!(
                     ours.as_ref().map(|r| r.credential().location()),
-                    memory.as_ref().map(|r| r.credential().location()),
+                    theirs.as_ref().map(|r| r.credential().location()),
                     "{case} {image}"
                 );
             }
@@ -139,7 +144,7 @@ fn resolve_bench(c: &mut Criterion) {
                 b.iter(|| {
                     let (app, image) = &questions[i % questions.len()];
                     i += 1;
-                    let found = resolve(&p.store, black_box(app), black_box(image)).unwrap();
+                    let found = resolve(&memory, black_box(app), black_box(image)).unwrap();
                     assert_eq!(found.as_ref().map(|r| r.scope_kind()), *expected);
                     found
                 })

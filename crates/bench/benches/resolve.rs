@@ -4,12 +4,16 @@
 //! kubelet's keyring does (every stored entry tested against the
 //! reference, the best kept), in the same run.
 //!
-//! Run: `cargo bench -p registry-credentials-bench --bench resolve`. Names are `resolve/<case>-<size>/<impl>`
-//! with case `app-hit` (the app's own credential, the first of the plan's
-//! keys), `foundation-hit` (a foundation credential for a parent domain, the
-//! last of twelve keys) or `miss` (twelve keys, nothing found). Each
-//! iteration asks the next of 4,096 different questions, so a large store
-//! is not all in cache.
+//! The store and the questions are the core's workload
+//! (`registry_credentials::workload`, a mix of scopes, registries and
+//! namespaces). Run: `cargo bench -p registry-credentials-bench --bench resolve`.
+//! Names are `resolve/<case>-<size>/<impl>` with case `app-hit` (the app's
+//! own credential, the first of the plan's keys), `space-hit` and `org-hit`
+//! (a credential of the app's space or organization, the app holding none
+//! for the image), `foundation-hit` (a foundation credential for a parent
+//! domain, the last of twelve keys) or `miss` (twelve keys, nothing
+//! found). Each iteration asks the next of 4,096 different questions, so a
+//! large store is not all in cache.
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
@@ -18,11 +22,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use registry_credentials::workload::{PushKind, Workload};
 use registry_credentials::{
     App, CredentialStore, Reference, RegistryCredential, ScopeKind, resolve,
 };
-
-use registry_credentials_bench::population::Population;
+use registry_credentials_bench::{memory_store, questions};
 
 /// The baseline: every stored credential is tested against the reference
 /// and the best is kept, as kubelet's `BasicDockerKeyring::Lookup` tests
@@ -80,22 +84,16 @@ fn resolve_bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
     for n in [1_000, 100_000, 1_000_000] {
-        let p = Population::new(n);
-        let entries = p.store.list_all().unwrap();
+        let workload = Workload::new(n);
+        let store = memory_store(&workload);
+        let entries = store.list_all().unwrap();
         assert_eq!(entries.len(), n);
-        let cases: [(&str, &[Question], Option<ScopeKind>); 3] = [
-            ("app-hit", &p.queries.app_hits, Some(ScopeKind::App)),
-            (
-                "foundation-hit",
-                &p.queries.foundation_hits,
-                Some(ScopeKind::Foundation),
-            ),
-            ("miss", &p.queries.misses, None),
-        ];
-        for (case, queries, expected) in cases {
+        for kind in PushKind::ALL {
+            let (case, expected) = (kind.name(), kind.scope());
+            let queries: &[Question] = &questions(&workload, kind);
             // Both implementations give the same answers.
             for (app, image) in queries.iter().take(64) {
-                let ours = resolve(&p.store, app, &image.parse().unwrap()).unwrap();
+                let ours = resolve(&store, app, &image.parse().unwrap()).unwrap();
                 let linear = resolve_linear(&entries, app, image);
                 assert_eq!(
                     ours.as_ref().map(|r| r.credential().location()),
@@ -111,7 +109,7 @@ fn resolve_bench(c: &mut Criterion) {
                     let (app, image) = &queries[i % queries.len()];
                     i += 1;
                     let reference = Reference::parse(black_box(image)).unwrap();
-                    let found = resolve(&p.store, black_box(app), &reference).unwrap();
+                    let found = resolve(&store, black_box(app), &reference).unwrap();
                     assert_eq!(found.as_ref().map(|r| r.scope_kind()), expected);
                     found
                 })

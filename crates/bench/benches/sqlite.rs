@@ -2,8 +2,8 @@
 //! same run, at 1 thousand and 1 million stored credentials: plan, one
 //! statement, decrypt the winner.
 //!
-//! The population and the questions are the core's resolve bench's
-//! (`registry_credentials_bench::population`): `app-hit` (the app's own credential, the first of
+//! The store and the questions are the resolve bench's, from the core's workload
+//! (`registry_credentials::workload`): `app-hit` (the app's own credential, the first of
 //! the plan's keys), `foundation-hit` (a foundation credential for a parent
 //! domain, the last of twelve keys) and `miss` (twelve keys, nothing
 //! found), each iteration the next of 4,096 different questions. The
@@ -24,17 +24,19 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::{App, CredentialStore, Reference, ScopeKind, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteOptions, SqliteStore};
 
-use registry_credentials_bench::population::Population;
+use registry_credentials::MemoryStore;
+use registry_credentials::workload::{PushKind, Workload};
+use registry_credentials_bench::{memory_store, questions};
 
 fn keyring() -> Keyring {
     Keyring::new(EncryptionKey::new("bench", [7; 32]).unwrap())
 }
 
-/// The population's credentials in a SQLite file, built once and kept.
-fn sqlite_store(p: &Population, n: usize) -> SqliteStore {
+/// The workload's credentials in a SQLite file, built once and kept.
+fn sqlite_store(memory: &MemoryStore, n: usize) -> SqliteStore {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("sqlite-population-{n}.db"));
+    let path = dir.join(format!("sqlite-workload-{n}.db"));
     if let Ok(store) = SqliteStore::open(&path, keyring()) {
         if store.len().unwrap() == n as u64 {
             return store;
@@ -52,7 +54,7 @@ fn sqlite_store(p: &Population, n: usize) -> SqliteStore {
         SqliteOptions::default().sync_every_commit(false),
     )
     .unwrap();
-    for c in p.store.list_all().unwrap() {
+    for c in memory.list_all().unwrap() {
         build.create((*c).clone()).unwrap();
     }
     drop(build);
@@ -96,31 +98,34 @@ fn bench_store<S: CredentialStore>(
 
 fn resolve_bench(c: &mut Criterion) {
     for (n, label) in [(1_000, "1k"), (1_000_000, "1m")] {
-        let p = Population::new(n);
-        let sqlite = sqlite_store(&p, n);
-        let cases = [
-            ("app-hit", parsed(&p.queries.app_hits), Some(ScopeKind::App)),
-            (
-                "foundation-hit",
-                parsed(&p.queries.foundation_hits),
-                Some(ScopeKind::Foundation),
-            ),
-            ("miss", parsed(&p.queries.misses), None),
-        ];
+        let workload = Workload::new(n);
+        let memory = memory_store(&workload);
+        let sqlite = sqlite_store(&memory, n);
+        // The resolve bench's app-hit, foundation-hit and miss cases.
+        let cases: Vec<_> = [PushKind::AppHit, PushKind::FoundationHit, PushKind::Miss]
+            .into_iter()
+            .map(|kind| {
+                (
+                    kind.name(),
+                    parsed(&questions(&workload, kind)),
+                    kind.scope(),
+                )
+            })
+            .collect();
         for (case, questions, expected) in &cases {
             // Both stores give the same answers.
             for (app, image) in questions.iter().take(64) {
                 let ours = resolve(&sqlite, app, image).unwrap();
-                let memory = resolve(&p.store, app, image).unwrap();
+                let theirs = resolve(&memory, app, image).unwrap();
                 assert_eq!(
                     ours.as_ref().map(|r| r.credential().location()),
-                    memory.as_ref().map(|r| r.credential().location()),
+                    theirs.as_ref().map(|r| r.credential().location()),
                     "{case} {image}"
                 );
             }
             let id = format!("{case}-{label}");
             bench_store(c, &id, "sqlite", &sqlite, questions, *expected);
-            bench_store(c, &id, "memory-store", &p.store, questions, *expected);
+            bench_store(c, &id, "memory-store", &memory, questions, *expected);
         }
     }
 }

@@ -15,12 +15,20 @@
 //!
 //! Divide the `Collected` count by the number of calls (the last argument).
 //! Arguments: `parse <short|typical|digest|deep|long255> [calls]`, or
-//! `resolve <app-hit|foundation-hit|miss> <credentials> [calls]`.
+//! `resolve <app-hit|space-hit|org-hit|foundation-hit|miss> <credentials>
+//! [calls]`, the resolve bench's questions of the core's workload
+//! (`registry_credentials::workload`).
 
 use std::hint::black_box;
 use std::time::Instant;
 
+use registry_credentials::workload::{PushKind, Workload};
 use registry_credentials::{App, MemoryStore, Reference, resolve};
+
+/// The resolve cases' names, for the usage message.
+fn kinds() -> String {
+    PushKind::ALL.map(PushKind::name).join(", ")
+}
 
 enum Work<'a> {
     Parse(&'a str),
@@ -52,7 +60,7 @@ fn main() {
     let number = |i: usize, default: usize| arg(i).map_or(default, |s| s.parse().unwrap());
     let (found, calls, took) = match (arg(0), arg(1)) {
         (Some("parse"), Some(case)) => {
-            let inputs = registry_credentials_bench::population::inputs();
+            let inputs = registry_credentials_bench::inputs::inputs();
             let input = inputs
                 .iter()
                 .find(|i| i.case == case)
@@ -63,16 +71,16 @@ fn main() {
             (found, calls, start.elapsed())
         }
         (Some("resolve"), Some(case)) => {
-            let p = registry_credentials_bench::population::Population::new(number(2, 1_000));
-            let questions = match case {
-                "app-hit" => &p.queries.app_hits,
-                "foundation-hit" => &p.queries.foundation_hits,
-                "miss" => &p.queries.misses,
-                _ => panic!("cases are app-hit, foundation-hit and miss"),
-            };
+            let kind = PushKind::ALL
+                .into_iter()
+                .find(|k| k.name() == case)
+                .unwrap_or_else(|| panic!("cases are {}", kinds()));
+            let workload = Workload::new(number(2, 1_000));
+            let store = registry_credentials_bench::memory_store(&workload);
+            let questions = registry_credentials_bench::questions(&workload, kind);
             let calls = number(3, 1_000_000);
             let start = Instant::now();
-            let found = measured(&Work::Resolve(&p.store, questions), calls);
+            let found = measured(&Work::Resolve(&store, &questions), calls);
             (found, calls, start.elapsed())
         }
         _ => {
