@@ -133,6 +133,7 @@ pub mod store;
 #[cfg(feature = "proptest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
+pub mod syntax;
 #[cfg(feature = "workload")]
 #[cfg_attr(docsrs, doc(cfg(feature = "workload")))]
 pub mod workload;

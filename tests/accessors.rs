@@ -4,6 +4,7 @@
 use registry_credentials::candidates::CandidateKind;
 use registry_credentials::host::Host;
 use registry_credentials::reference::ReferenceErrorKind;
+use registry_credentials::syntax::Fault;
 use registry_credentials::{Location, Reference, ScopeKind};
 
 macro_rules! reference_table {
@@ -141,7 +142,7 @@ fn r7_location_accessors() {
 #[test]
 fn r6_errors_say_what_where_and_how() {
     let e = Reference::parse("registry.example.com/repo/Image").unwrap_err();
-    assert_eq!(e.kind(), &ReferenceErrorKind::Uppercase);
+    assert_eq!(e.kind(), &ReferenceErrorKind::Syntax(Fault::Uppercase));
     assert_eq!(e.position(), 26);
     assert!(e.to_string().contains("must be lowercase"));
     let e = Reference::parse("https://registry.example.com/repo/img").unwrap_err();

@@ -7,6 +7,7 @@
 mod checks;
 
 use registry_credentials::Reference;
+use registry_credentials::syntax::Fault;
 
 /// Inputs `parse_reference` failed on.
 const PARSE_REFERENCE: &[&[u8]] = &[
@@ -113,7 +114,7 @@ fn r1_r6_a_long_digest_keeps_the_normal_form_readable() {
     };
     let input = format!("a@foo:{}", "a".repeat(1010));
     let e = Reference::parse(&input).unwrap_err();
-    assert_eq!(e.kind(), &ReferenceErrorKind::DigestTooLong);
+    assert_eq!(e.kind(), &ReferenceErrorKind::Syntax(Fault::DigestTooLong));
     assert_eq!(e.position(), 2 + MAX_DIGEST_LEN);
     checks::round_trip(&input);
     // The longest digest still fits with the longest name and tag.
@@ -132,6 +133,6 @@ fn r1_r6_a_long_digest_keeps_the_normal_form_readable() {
     let over = format!("a@foo:{}", "a".repeat(MAX_DIGEST_LEN - 3));
     assert_eq!(
         Reference::parse(&over).unwrap_err().kind(),
-        &ReferenceErrorKind::DigestTooLong
+        &ReferenceErrorKind::Syntax(Fault::DigestTooLong)
     );
 }

@@ -14,6 +14,7 @@ use registry_credentials::credential::{
 use registry_credentials::location::LocationErrorKind;
 use registry_credentials::reference::{MAX_REFERENCE_LEN, ReferenceErrorKind};
 use registry_credentials::scope::{AppId, IdError, MAX_ID_LEN, OrgId, SpaceId};
+use registry_credentials::syntax::Fault;
 use registry_credentials::{Credential, Location, Password, Reference, Username};
 
 const MB: usize = 1 << 20;
@@ -33,23 +34,23 @@ fn mb_starting_with(head: &str) -> String {
 const HEADS: [(&str, ReferenceErrorKind, LocationErrorKind); 4] = [
     (
         " ",
-        ReferenceErrorKind::Whitespace,
-        LocationErrorKind::Whitespace,
+        ReferenceErrorKind::Syntax(Fault::Whitespace),
+        LocationErrorKind::Syntax(Fault::Whitespace),
     ),
     (
         "\u{1}",
-        ReferenceErrorKind::ControlCharacter,
-        LocationErrorKind::ControlCharacter,
+        ReferenceErrorKind::Syntax(Fault::ControlCharacter),
+        LocationErrorKind::Syntax(Fault::ControlCharacter),
     ),
     (
         "\u{e9}",
-        ReferenceErrorKind::NonAscii,
-        LocationErrorKind::NonAscii,
+        ReferenceErrorKind::Syntax(Fault::NonAscii),
+        LocationErrorKind::Syntax(Fault::NonAscii),
     ),
     (
         "https://",
-        ReferenceErrorKind::Scheme,
-        LocationErrorKind::Scheme,
+        ReferenceErrorKind::Syntax(Fault::Scheme),
+        LocationErrorKind::Syntax(Fault::Scheme),
     ),
 ];
 
@@ -63,10 +64,10 @@ fn r6_a_1mb_reference_is_refused_by_its_length_alone() {
         let e = Reference::parse(&input).unwrap_err();
         assert_eq!(
             e.kind(),
-            &ReferenceErrorKind::TooLong {
+            &ReferenceErrorKind::Syntax(Fault::TooLong {
                 len: MB,
                 max: MAX_REFERENCE_LEN
-            },
+            }),
             "{head:?}"
         );
         assert_eq!(e.position(), MAX_REFERENCE_LEN);
@@ -90,10 +91,10 @@ fn r6_a_1mb_location_is_refused_by_its_length_alone() {
         let e = Location::parse(&input).unwrap_err();
         assert_eq!(
             e.kind(),
-            &LocationErrorKind::TooLong {
+            &LocationErrorKind::Syntax(Fault::TooLong {
                 len: MB,
                 max: MAX_REFERENCE_LEN
-            }
+            })
         );
         assert_eq!(e.position(), MAX_REFERENCE_LEN);
         assert!(e.hint().is_none(), "no corrected input is worked out");
@@ -111,11 +112,11 @@ fn r6_the_limits_are_exact() {
     let over = "a".repeat(MAX_REFERENCE_LEN + 1);
     assert!(matches!(
         Reference::parse(&over).unwrap_err().kind(),
-        ReferenceErrorKind::TooLong { len, .. } if *len == MAX_REFERENCE_LEN + 1
+        ReferenceErrorKind::Syntax(Fault::TooLong { len, .. }) if *len == MAX_REFERENCE_LEN + 1
     ));
     assert!(matches!(
         Location::parse(&over).unwrap_err().kind(),
-        LocationErrorKind::TooLong { .. }
+        LocationErrorKind::Syntax(Fault::TooLong { .. })
     ));
     // At the limit the input is read, and refused for what it is.
     let at = "a".repeat(MAX_REFERENCE_LEN);

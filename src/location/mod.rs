@@ -5,8 +5,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use crate::host::{Host, HostKind, suffix};
-use crate::reference::scan::{self, At, FirstEnd};
 use crate::reference::{MAX_NAME_LEN, MAX_REFERENCE_LEN, Reference};
+use crate::syntax::Fault;
+use crate::syntax::scan::{self, At, FirstEnd};
 
 mod error;
 
@@ -199,15 +200,15 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         return Err(fail(LocationErrorKind::Empty, 0));
     }
     if s.len() > MAX_REFERENCE_LEN {
-        let kind = LocationErrorKind::TooLong {
+        let kind = LocationErrorKind::Syntax(Fault::TooLong {
             len: s.len(),
             max: MAX_REFERENCE_LEN,
-        };
+        });
         return Err(fail(kind, MAX_REFERENCE_LEN));
     }
     let x = scan::scan(s);
     if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
-        let e = fail(LocationErrorKind::Scheme, 0);
+        let e = fail(LocationErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];
         return Err(if rest.contains('@') {
             e
@@ -238,7 +239,10 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         }
         // Never echo what stands before `@`: it may hold a password.
         let after = &s[s.rfind('@').map_or(at, |i| i) + 1..];
-        return Err(hinted(fail(LocationErrorKind::UserInfo, 0), after));
+        return Err(hinted(
+            fail(LocationErrorKind::Syntax(Fault::UserInfo), 0),
+            after,
+        ));
     }
 
     let hostport = &s[..x.first.end];
@@ -266,7 +270,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         if let Some((fault, at)) = x.path_fault {
             let e = fail(fault, at);
             return Err(match e.kind() {
-                LocationErrorKind::EmptyComponent => {
+                LocationErrorKind::Syntax(Fault::EmptyComponent) => {
                     let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
                     if parts.is_empty() {
                         hinted(e, hostport)
@@ -274,7 +278,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
                         hinted(e, &format!("{hostport}/{}", parts.join("/")))
                     }
                 }
-                LocationErrorKind::Uppercase => {
+                LocationErrorKind::Syntax(Fault::Uppercase) => {
                     hinted(e, &format!("{hostport}/{}", path.to_ascii_lowercase()))
                 }
                 _ => e,
@@ -330,7 +334,7 @@ mod tests {
     #[test]
     fn r8_rejections_show_the_fix() {
         let e = err("https://registry.example.com");
-        assert_eq!(e.kind(), &LocationErrorKind::Scheme);
+        assert_eq!(e.kind(), &LocationErrorKind::Syntax(Fault::Scheme));
         assert_eq!(e.hint(), Some("registry.example.com"));
         assert!(e.to_string().contains("leave out the protocol"));
 
@@ -339,7 +343,7 @@ mod tests {
         assert_eq!(e.hint(), Some("registry.example.com:5000/path/to/repo"));
 
         let e = err("user:hunter2@registry.example.com");
-        assert_eq!(e.kind(), &LocationErrorKind::UserInfo);
+        assert_eq!(e.kind(), &LocationErrorKind::Syntax(Fault::UserInfo));
         assert_eq!(e.hint(), Some("registry.example.com"));
         assert!(!e.to_string().contains("hunter2"));
 
@@ -353,13 +357,16 @@ mod tests {
         assert_eq!(e.hint(), Some("registry.example.com/repo"));
 
         let e = err("registry.example.com/");
-        assert_eq!(e.kind(), &LocationErrorKind::EmptyComponent);
+        assert_eq!(e.kind(), &LocationErrorKind::Syntax(Fault::EmptyComponent));
         assert_eq!(e.hint(), Some("registry.example.com"));
         assert_eq!(err("a.com//b").hint(), Some("a.com/b"));
         assert_eq!(err(" a.com").hint(), Some("a.com"));
         assert_eq!(err("").kind(), &LocationErrorKind::Empty);
         assert_eq!(err("a.com/Team").hint(), Some("a.com/team"));
-        assert_eq!(err("a.com.").kind(), &LocationErrorKind::TrailingDot);
+        assert_eq!(
+            err("a.com.").kind(),
+            &LocationErrorKind::Syntax(Fault::TrailingDot)
+        );
         assert_eq!(err("[::1]/x:5000").hint(), Some("[::1]:5000/x"));
         let e = err("registry.example.com/repo@latest");
         assert_eq!(e.kind(), &LocationErrorKind::Digest);
@@ -451,7 +458,11 @@ mod tests {
             "1.2.3",
             "0x",
         ] {
-            assert_eq!(err(s).kind(), &LocationErrorKind::InvalidIpv4, "{s}");
+            assert_eq!(
+                err(s).kind(),
+                &LocationErrorKind::Syntax(Fault::InvalidIpv4),
+                "{s}"
+            );
         }
         assert_eq!(norm("10.0.0.1/team"), "10.0.0.1/team");
         assert_eq!(

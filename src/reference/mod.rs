@@ -9,10 +9,10 @@ use crate::candidates::Candidates;
 use crate::host::{DOCKER_HUB, Host, HostKind, HostPort};
 
 pub(crate) mod error;
-pub(crate) mod scan;
 
+use crate::syntax::Fault;
+use crate::syntax::scan::{self, At, FirstEnd, Scanned};
 pub use error::{ReferenceError, ReferenceErrorKind};
-use scan::{At, FirstEnd, Scanned};
 
 /// The longest input [`Reference`] reads; longer input is refused before any
 /// other work. A valid reference is at most 255 characters of name, 129 of
@@ -271,10 +271,10 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         return Err(ReferenceError::new(ReferenceErrorKind::Empty, 0));
     }
     if s.len() > MAX_REFERENCE_LEN {
-        let kind = ReferenceErrorKind::TooLong {
+        let kind = ReferenceErrorKind::Syntax(Fault::TooLong {
             len: s.len(),
             max: MAX_REFERENCE_LEN,
-        };
+        });
         return Err(ReferenceError::new(kind, MAX_REFERENCE_LEN));
     }
     let x = scan::scan(s);
@@ -282,7 +282,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
 
     // The faults, in the order the rules rank them.
     if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
-        let e = ReferenceError::new(ReferenceErrorKind::Scheme, 0);
+        let e = ReferenceError::new(ReferenceErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];
         let fixed = hints && !rest.contains('@') && parse_with(rest, false).is_ok();
         return Err(if fixed { e.with_hint(rest) } else { e });
@@ -295,7 +295,10 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     }
     if x.first_ends == FirstEnd::Alone && x.slash_after_at {
         // `user@host/…`: user information, not a digest. Never echoed.
-        return Err(ReferenceError::new(ReferenceErrorKind::UserInfo, 0));
+        return Err(ReferenceError::new(
+            ReferenceErrorKind::Syntax(Fault::UserInfo),
+            0,
+        ));
     }
     if let Some(fault) = x.digest_fault.or(x.tag_fault) {
         return Err(fail(fault));
@@ -443,7 +446,10 @@ mod tests {
             let r = Reference::parse(&format!("{h}/org/app")).unwrap();
             assert_eq!(r.name(), "docker.io/org/app", "{h}");
         }
-        assert_eq!(kind("example.com/Repo/img"), ReferenceErrorKind::Uppercase);
+        assert_eq!(
+            kind("example.com/Repo/img"),
+            ReferenceErrorKind::Syntax(Fault::Uppercase)
+        );
         assert_eq!(
             Reference::parse("[2001:DB8:0:0:0:0:0:2]:05000/img")
                 .unwrap()
@@ -470,10 +476,10 @@ mod tests {
         assert!(Reference::parse(&format!("a:{}", "t".repeat(128))).is_ok());
         assert_eq!(
             kind(&format!("a:{}", "t".repeat(129))),
-            ReferenceErrorKind::TagTooLong
+            ReferenceErrorKind::Syntax(Fault::TagTooLong)
         );
-        assert_eq!(kind("a:.t"), ReferenceErrorKind::InvalidTag);
-        assert_eq!(kind("a:"), ReferenceErrorKind::EmptyTag);
+        assert_eq!(kind("a:.t"), ReferenceErrorKind::Syntax(Fault::InvalidTag));
+        assert_eq!(kind("a:"), ReferenceErrorKind::Syntax(Fault::EmptyTag));
         assert!(Reference::parse("a:_t.T-1").is_ok());
         // A byte no tag may hold, after a path: the tag is what is wrong,
         // at that byte; only a `/` makes the `:` part of a component.
@@ -487,7 +493,7 @@ mod tests {
             let e = Reference::parse(bad).unwrap_err();
             assert_eq!(
                 (e.kind(), e.position()),
-                (&ReferenceErrorKind::InvalidTag, at),
+                (&ReferenceErrorKind::Syntax(Fault::InvalidTag), at),
                 "{bad}"
             );
         }
@@ -495,28 +501,37 @@ mod tests {
         let e = Reference::parse(&long).unwrap_err();
         assert_eq!(
             (e.kind(), e.position()),
-            (&ReferenceErrorKind::TagTooLong, 4 + 128)
+            (&ReferenceErrorKind::Syntax(Fault::TagTooLong), 4 + 128)
         );
         assert!(Reference::parse(&long[..long.len() - 1]).is_ok());
         let e = Reference::parse("a/b:t/x").unwrap_err();
         assert_eq!(
             (e.kind(), e.position()),
-            (&ReferenceErrorKind::InvalidComponent, 3)
+            (&ReferenceErrorKind::Syntax(Fault::InvalidComponent), 3)
         );
     }
 
     #[test]
     fn r6_errors_name_the_place() {
         assert_eq!(kind(""), ReferenceErrorKind::Empty);
-        assert_eq!(kind(" nginx"), ReferenceErrorKind::Whitespace);
-        assert_eq!(kind("https://example.com/a"), ReferenceErrorKind::Scheme);
+        assert_eq!(
+            kind(" nginx"),
+            ReferenceErrorKind::Syntax(Fault::Whitespace)
+        );
+        assert_eq!(
+            kind("https://example.com/a"),
+            ReferenceErrorKind::Syntax(Fault::Scheme)
+        );
         assert_eq!(
             Reference::parse("https://example.com/a")
                 .unwrap_err()
                 .hint(),
             Some("example.com/a")
         );
-        assert_eq!(kind("example.com//a"), ReferenceErrorKind::EmptyComponent);
+        assert_eq!(
+            kind("example.com//a"),
+            ReferenceErrorKind::Syntax(Fault::EmptyComponent)
+        );
         assert_eq!(kind(SHA), ReferenceErrorKind::ImageId);
         // Only 64 hex digits are an image id: one other byte, first or
         // last, makes it an image name.
@@ -531,7 +546,10 @@ mod tests {
             kind(&format!("A{}", &SHA[1..])),
             ReferenceErrorKind::ImageId
         );
-        assert_eq!(kind("user:pw@example.com/a"), ReferenceErrorKind::UserInfo);
+        assert_eq!(
+            kind("user:pw@example.com/a"),
+            ReferenceErrorKind::Syntax(Fault::UserInfo)
+        );
         let user = Reference::parse("user:pw@example.com/a")
             .unwrap_err()
             .to_string();
@@ -543,9 +561,18 @@ mod tests {
             "{user}"
         );
         assert!(Reference::parse(&format!("{SHA}:tag")).is_ok());
-        assert_eq!(kind("example.com:0/a"), ReferenceErrorKind::PortOutOfRange);
-        assert_eq!(kind("ex\u{e9}mple.com/a"), ReferenceErrorKind::NonAscii);
-        assert_eq!(kind("example.com./a"), ReferenceErrorKind::TrailingDot);
+        assert_eq!(
+            kind("example.com:0/a"),
+            ReferenceErrorKind::Syntax(Fault::PortOutOfRange)
+        );
+        assert_eq!(
+            kind("ex\u{e9}mple.com/a"),
+            ReferenceErrorKind::Syntax(Fault::NonAscii)
+        );
+        assert_eq!(
+            kind("example.com./a"),
+            ReferenceErrorKind::Syntax(Fault::TrailingDot)
+        );
         let e = Reference::parse("example.com/ok/Bad").unwrap_err();
         assert_eq!(e.position(), 15);
         assert_eq!(
@@ -556,7 +583,10 @@ mod tests {
         assert_eq!(kind(&long), ReferenceErrorKind::NameTooLong { len: 256 });
         assert!(Reference::parse(&long[..long.len() - 1]).is_ok());
         let huge = "a".repeat(MAX_REFERENCE_LEN + 1);
-        assert!(matches!(kind(&huge), ReferenceErrorKind::TooLong { .. }));
+        assert!(matches!(
+            kind(&huge),
+            ReferenceErrorKind::Syntax(Fault::TooLong { .. })
+        ));
     }
 
     #[test]
@@ -609,7 +639,11 @@ mod tests {
             "0X7F/img",
             "999:5000/img",
         ] {
-            assert_eq!(kind(bad), ReferenceErrorKind::InvalidIpv4, "{bad}");
+            assert_eq!(
+                kind(bad),
+                ReferenceErrorKind::Syntax(Fault::InvalidIpv4),
+                "{bad}"
+            );
         }
         let r = Reference::parse("10.0.0.1:5000/r/i").unwrap();
         assert_eq!(r.host(), Host::Ipv4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
@@ -644,17 +678,17 @@ mod tests {
         let over = format!(" {}", "a".repeat(MAX_REFERENCE_LEN));
         assert_eq!(
             kind(&over),
-            ReferenceErrorKind::TooLong {
+            ReferenceErrorKind::Syntax(Fault::TooLong {
                 len: MAX_REFERENCE_LEN + 1,
                 max: MAX_REFERENCE_LEN
-            }
+            })
         );
         let e = Reference::parse(&over).unwrap_err();
         assert_eq!(e.position(), MAX_REFERENCE_LEN);
         // At the limit the scan runs and finds the white space.
         assert_eq!(
             kind(&over[..MAX_REFERENCE_LEN]),
-            ReferenceErrorKind::Whitespace
+            ReferenceErrorKind::Syntax(Fault::Whitespace)
         );
     }
 
@@ -667,7 +701,10 @@ mod tests {
             MAX_DIGEST_LEN
         );
         let over = format!("a@foo:{}", hex(MAX_DIGEST_LEN - 3));
-        assert_eq!(kind(&over), ReferenceErrorKind::DigestTooLong);
+        assert_eq!(
+            kind(&over),
+            ReferenceErrorKind::Syntax(Fault::DigestTooLong)
+        );
         // The longest name, tag and digest together fit the input limit.
         let longest = format!(
             "example.com/{}:{}@foo:{}",
@@ -709,11 +746,23 @@ mod tests {
             let _ = Reference::parse(s);
             let _ = crate::location::Location::parse(s);
         }
-        assert_eq!(kind("a:b:c"), ReferenceErrorKind::InvalidTag);
-        assert_eq!(kind("a/b:c/d"), ReferenceErrorKind::InvalidComponent);
-        assert_eq!(kind("[::1]"), ReferenceErrorKind::InvalidComponent);
-        assert_eq!(kind("a:b/c"), ReferenceErrorKind::InvalidPort);
-        assert_eq!(kind(":5000/c"), ReferenceErrorKind::EmptyHost);
+        assert_eq!(kind("a:b:c"), ReferenceErrorKind::Syntax(Fault::InvalidTag));
+        assert_eq!(
+            kind("a/b:c/d"),
+            ReferenceErrorKind::Syntax(Fault::InvalidComponent)
+        );
+        assert_eq!(
+            kind("[::1]"),
+            ReferenceErrorKind::Syntax(Fault::InvalidComponent)
+        );
+        assert_eq!(
+            kind("a:b/c"),
+            ReferenceErrorKind::Syntax(Fault::InvalidPort)
+        );
+        assert_eq!(
+            kind(":5000/c"),
+            ReferenceErrorKind::Syntax(Fault::EmptyHost)
+        );
         assert_eq!(Reference::parse("[::1]/a").unwrap().name(), "[::1]/a");
         assert_eq!(
             Reference::parse("LOCALHOST/a").unwrap().name(),

@@ -18,83 +18,12 @@
 
 use std::net::Ipv6Addr;
 
-use super::{MAX_DIGEST_LEN, MAX_TAG_LEN};
+pub(crate) use super::Fault;
 use crate::host::{self, HostKind, HostPort};
+use crate::reference::{MAX_DIGEST_LEN, MAX_TAG_LEN};
 
 /// A fault the scanner found: what, and at which byte.
 pub(crate) type At = (Fault, usize);
-
-/// What is wrong, in the parts references and locations share. The public
-/// error kinds ([`ReferenceErrorKind`](super::ReferenceErrorKind),
-/// [`LocationErrorKind`](crate::location::LocationErrorKind)) convert from
-/// it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fault {
-    Whitespace,
-    ControlCharacter,
-    NonAscii,
-    EmptyComponent,
-    Uppercase,
-    InvalidComponent,
-    EmptyHost,
-    InvalidHost,
-    TrailingDot,
-    InvalidIpv4,
-    InvalidIpv6,
-    InvalidPort,
-    PortOutOfRange,
-    EmptyTag,
-    InvalidTag,
-    TagTooLong,
-    InvalidDigest,
-    InvalidDigestAlgorithm,
-    InvalidDigestHex,
-    DigestTooLong,
-}
-
-impl Fault {
-    /// What is wrong and how to fix it, for the public error kinds.
-    pub(crate) fn message(self) -> &'static str {
-        match self {
-            Fault::Whitespace => "it contains white space; remove it",
-            Fault::ControlCharacter => "it contains a control character; remove it",
-            Fault::NonAscii => "it contains a non-ASCII character; registry names are ASCII",
-            Fault::EmptyComponent => "a path component is empty; remove the extra or trailing `/`",
-            Fault::Uppercase => "repository name must be lowercase; write the path in lowercase",
-            Fault::InvalidComponent => {
-                "a path component must be lowercase letters and digits, joined by `.`, `_`, `__` or `-`"
-            }
-            Fault::EmptyHost => "the host is empty; name the registry's host before the `:`",
-            Fault::InvalidHost => {
-                "the host must be a DNS name (letters, digits and `-` in dot-separated labels), an IPv4 address or a bracketed IPv6 address"
-            }
-            Fault::TrailingDot => "the host ends with a dot; remove it",
-            Fault::InvalidIpv4 => {
-                "the host ends in a number, so it is an IPv4 address, but not four decimal numbers 0-255 without leading zeros (such as `10.0.0.1`); write the address that way or use a DNS name"
-            }
-            Fault::InvalidIpv6 => {
-                "the IPv6 address must be hex and colons in brackets, such as `[2001:db8::1]`, with no zone and no dotted quad"
-            }
-            Fault::InvalidPort => "the port after the host's `:` must be a decimal number",
-            Fault::PortOutOfRange => "the port must be between 1 and 65535",
-            Fault::EmptyTag => "the tag after `:` is empty; remove the `:` or add a tag",
-            Fault::InvalidTag => {
-                "the tag must start with a letter, digit or `_` and contain only letters, digits, `_`, `.` and `-`"
-            }
-            Fault::TagTooLong => "the tag is longer than 128 characters; shorten it",
-            Fault::InvalidDigest => {
-                "the digest after `@` must be `algorithm:hex`, such as `sha256:…`"
-            }
-            Fault::InvalidDigestAlgorithm => {
-                "the digest algorithm must be lowercase letters and digits, such as `sha256`"
-            }
-            Fault::InvalidDigestHex => {
-                "the digest must be lowercase hex: 64 digits for sha256, 128 for sha512, at least 32 otherwise"
-            }
-            Fault::DigestTooLong => "the digest is longer than 639 characters",
-        }
-    }
-}
 
 // Byte classes: the low four bits of a table entry.
 const LOWER: u8 = 0;
