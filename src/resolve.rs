@@ -4,7 +4,7 @@
 //! up in precedence order, and turns what any store found for them into a
 //! [`Resolution`] ([`Plan::resolve`], [`Plan::resolve_all`]). [`resolve`],
 //! [`resolve_all`] and [`explain`] put the two around a [`CredentialSource`],
-//! [`resolve_async`] and [`resolve_all_async`] around an
+//! [`resolve_async`], [`resolve_all_async`] and [`explain_async`] around an
 //! [`AsyncCredentialSource`], so sync and async callers, and a store that
 //! answers a whole plan in one query, share one rule.
 
@@ -550,6 +550,23 @@ impl fmt::Display for Explanation {
 /// # Errors
 ///
 /// [`StoreError::Backend`] when the store fails.
+///
+/// ```
+/// use registry_credentials::resolve::explain;
+/// use registry_credentials::{App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let app = App::new("o", "s", "a")?;
+/// let why = explain(&store, &app, &"nginx".parse()?)?;
+/// assert_eq!(why.attempts.len(), 2 * 4);
+/// assert_eq!(why.winner, Some(7));
+/// assert_eq!(why.winner().unwrap().location, "docker.io");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn explain<S: CredentialSource + ?Sized>(
     store: &S,
     app: &App,
@@ -557,8 +574,63 @@ pub fn explain<S: CredentialSource + ?Sized>(
 ) -> Result<Explanation, StoreError> {
     let plan = Plan::new(app, reference);
     let found = store.get_many(plan.keys())?;
-    let winner = found.iter().position(Option::is_some);
-    let attempts = plan
+    Ok(explanation(&plan, app, reference, found))
+}
+
+/// [`explain`] for async stores: the same [`Plan`] and the same
+/// explanation, from one `get_many` of the store.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+///
+/// ```
+/// use std::sync::Arc;
+/// use registry_credentials::resolve::explain_async;
+/// use registry_credentials::store::{AsyncCredentialSource, InlineStore};
+/// use registry_credentials::{App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     // A tiny executor for the example; services use tokio.
+/// #     use std::task::{Context, Poll, Wake, Waker};
+/// #     struct Noop;
+/// #     impl Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// #     let waker = Waker::from(std::sync::Arc::new(Noop));
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(&waker);
+/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// let memory = MemoryStore::new();
+/// memory.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let store: Arc<dyn AsyncCredentialSource> = Arc::new(InlineStore(memory));
+/// let app = App::new("o", "s", "a")?;
+/// let why = block_on(explain_async(&*store, &app, &"nginx".parse()?))?;
+/// assert_eq!(why.winner().unwrap().location, "docker.io");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub async fn explain_async<S: AsyncCredentialSource + ?Sized>(
+    store: &S,
+    app: &App,
+    reference: &Reference,
+) -> Result<Explanation, StoreError> {
+    let plan = Plan::new(app, reference);
+    let found = store.get_many(plan.keys()).await?;
+    Ok(explanation(&plan, app, reference, found))
+}
+
+/// What [`explain`] and [`explain_async`] report, from what a store found
+/// for `plan`'s keys (in key order): every attempt, and the first found as
+/// the winner (R14).
+fn explanation(
+    plan: &Plan<'_>,
+    app: &App,
+    reference: &Reference,
+    found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
+) -> Explanation {
+    let attempts: Vec<Attempt> = plan
         .keys()
         .iter()
         .zip(found)
@@ -570,11 +642,12 @@ pub fn explain<S: CredentialSource + ?Sized>(
             found,
         })
         .collect();
-    Ok(Explanation {
+    let winner = attempts.iter().position(|a| a.found.is_some());
+    Explanation {
         image: reference.as_str().to_owned(),
         name: reference.name().to_owned(),
         app: app.clone(),
         attempts,
         winner,
-    })
+    }
 }
