@@ -18,14 +18,24 @@
 //!   compiler is needed to build, nothing to install).
 //! - `postgres`: [`PostgresStore`], over tokio-postgres with a deadpool
 //!   connection pool (needs a tokio runtime).
+//! - `tokio`: [`BlockingPoolStore`], which serves a sync store (such as
+//!   `SqliteStore`) to async callers as an `AsyncCredentialStore`, each
+//!   call run on tokio's blocking pool so that the runtime's threads never
+//!   wait on the disk. Brings tokio with its `rt` feature only.
 //!
-//! Neither is on by default.
+//! None is on by default.
 //!
 //! [`CredentialStore`]: registry_credentials::CredentialStore
 //! [`AsyncCredentialStore`]: registry_credentials::store::AsyncCredentialStore
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+// Without `sqlite` or `postgres` the row, schema and sealing code the two
+// stores share has no caller: the crate then offers keys and
+// `BlockingPoolStore` alone.
+#![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 
+#[cfg(feature = "tokio")]
+mod blocking;
 mod crypto;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -35,6 +45,9 @@ mod sqlite;
 
 use std::error::Error as StdError;
 
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use blocking::{BlockingError, BlockingPoolStore};
 pub use crypto::{EncryptionKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
