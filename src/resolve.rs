@@ -498,12 +498,8 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "image `{}` ({}) for app {} in space {} of organization {}:",
-            self.image,
-            self.name,
-            self.app.id(),
-            self.app.space(),
-            self.app.org()
+            "image `{}` ({}) for {}:",
+            self.image, self.name, self.app
         )?;
         let width = self
             .attempts
