@@ -303,6 +303,29 @@ pub fn select_first(
 }
 
 /// The credential chosen for a pull, and why.
+///
+/// With the `serde` feature it serializes as what it says, never the
+/// password (R21): the scope's kind and id, the location, the username,
+/// and the candidate's kind and rank.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use registry_credentials::{resolve, App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let app = App::new("o", "s", "a")?;
+/// let found = resolve(&store, &app, &"nginx".parse()?)?.unwrap();
+/// assert_eq!(
+///     serde_json::to_string(&found)?,
+///     r#"{"scope":{"kind":"foundation","id":null},"location":"docker.io","username":"hub-user","candidate":"registry","rank":1}"#
+/// );
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Resolution {
     credential: Arc<RegistryCredential>,
@@ -457,6 +480,10 @@ pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized>(
 }
 
 /// One (scope, candidate) look-up, as [`explain`] reports it.
+///
+/// With the `serde` feature it serializes as the scope's kind and id, the
+/// location, the candidate's kind, and what was found there as its
+/// username alone, or `null` (R21: never the password).
 #[derive(Debug, Clone)]
 pub struct Attempt {
     /// The scope searched.
@@ -473,6 +500,9 @@ pub struct Attempt {
 /// for an operator asking why a credential was or was not used.
 ///
 /// Its `Display` is a table, one line per attempt; passwords never appear.
+/// With the `serde` feature it serializes as the image, its name, the
+/// app's ids, every [`Attempt`] and the winner's index, again without a
+/// password (R21).
 #[derive(Debug, Clone)]
 pub struct Explanation {
     /// The image as written.
@@ -645,5 +675,87 @@ fn explanation(
         app: app.clone(),
         attempts,
         winner,
+    }
+}
+
+/// `Serialize` for what resolution reports, written by hand so that a
+/// password is never among the fields (R21): only the scope, location,
+/// username and candidate are.
+#[cfg(feature = "serde")]
+mod serialize {
+    use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+    use super::{Attempt, Explanation, Resolution};
+    use crate::scope::{App, Scope};
+
+    /// A scope as `{"kind": …, "id": … or null}`.
+    struct ScopeFields<'a>(&'a Scope);
+
+    impl Serialize for ScopeFields<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Scope", 2)?;
+            st.serialize_field("kind", self.0.kind().as_str())?;
+            st.serialize_field("id", &self.0.id())?;
+            st.end()
+        }
+    }
+
+    /// An app as its three ids.
+    struct AppFields<'a>(&'a App);
+
+    impl Serialize for AppFields<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("App", 3)?;
+            st.serialize_field("org", self.0.org())?;
+            st.serialize_field("space", self.0.space())?;
+            st.serialize_field("id", self.0.id())?;
+            st.end()
+        }
+    }
+
+    /// What an attempt found: the username alone.
+    struct FoundFields<'a>(&'a crate::credential::RegistryCredential);
+
+    impl Serialize for FoundFields<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Found", 1)?;
+            st.serialize_field("username", self.0.username())?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Resolution {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Resolution", 5)?;
+            st.serialize_field("scope", &ScopeFields(self.scope()))?;
+            st.serialize_field("location", self.location())?;
+            st.serialize_field("username", self.credential.username())?;
+            st.serialize_field("candidate", self.kind.as_str())?;
+            st.serialize_field("rank", &self.rank)?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Attempt {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Attempt", 4)?;
+            st.serialize_field("scope", &ScopeFields(&self.scope))?;
+            st.serialize_field("location", &self.location)?;
+            st.serialize_field("candidate", self.kind.as_str())?;
+            st.serialize_field("found", &self.found.as_deref().map(FoundFields))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Explanation {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Explanation", 5)?;
+            st.serialize_field("image", &self.image)?;
+            st.serialize_field("name", &self.name)?;
+            st.serialize_field("app", &AppFields(&self.app))?;
+            st.serialize_field("attempts", &self.attempts)?;
+            st.serialize_field("winner", &self.winner)?;
+            st.end()
+        }
     }
 }
