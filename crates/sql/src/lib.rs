@@ -48,7 +48,7 @@ use std::error::Error as StdError;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use blocking::{BlockingError, BlockingPoolStore};
-pub use crypto::{EncryptionKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
+pub use crypto::{EncryptionKey, GeneratedKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;

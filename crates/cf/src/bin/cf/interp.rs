@@ -1565,7 +1565,7 @@ impl Files {
             Some(k) => (k, None),
             None => {
                 let hex = EncryptionKey::generate_hex().map_err(|e| fail(chain(&e)))?;
-                let k = EncryptionKey::from_hex(KEY_ID, secrecy_expose(&hex))
+                let k = EncryptionKey::from_hex(KEY_ID, hex.expose())
                     .map_err(|e| fail(chain(&e)))?;
                 (k, Some(hex))
             }
@@ -1574,7 +1574,7 @@ impl Files {
         let built = self.build(&temp_db, key.clone());
         let linked = built.and_then(|()| {
             if let Some(hex) = &key_text {
-                if !self.write_key(secrecy_expose(hex))? {
+                if !self.write_key(hex.expose())? {
                     // Another process made the key file first: its
                     // database is on its way.
                     return Ok(false);
@@ -1668,8 +1668,3 @@ fn open_nonblocking(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
-/// The text of a generated key.
-fn secrecy_expose(s: &secrecy::SecretString) -> &str {
-    use secrecy::ExposeSecret;
-    s.expose_secret()
-}
