@@ -1565,8 +1565,8 @@ impl Files {
             Some(k) => (k, None),
             None => {
                 let hex = EncryptionKey::generate_hex().map_err(|e| fail(chain(&e)))?;
-                let k = EncryptionKey::from_hex(KEY_ID, hex.expose())
-                    .map_err(|e| fail(chain(&e)))?;
+                let k =
+                    EncryptionKey::from_hex(KEY_ID, hex.expose()).map_err(|e| fail(chain(&e)))?;
                 (k, Some(hex))
             }
         };
@@ -1667,4 +1667,3 @@ fn open_nonblocking(path: &Path) -> io::Result<fs::File> {
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     options.open(path)
 }
-
