@@ -17,13 +17,21 @@ pub enum CandidateKind {
     ParentDomain,
 }
 
-impl fmt::Display for CandidateKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl CandidateKind {
+    /// How `explain` and serialized resolutions name it: `namespace`,
+    /// `registry` or `parent domain`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             CandidateKind::Namespace => "namespace",
             CandidateKind::Registry => "registry",
             CandidateKind::ParentDomain => "parent domain",
-        })
+        }
+    }
+}
+
+impl fmt::Display for CandidateKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

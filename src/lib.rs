@@ -86,7 +86,9 @@
 //!   applies: the last label alone is a suffix, so `co.uk` is not refused and
 //!   `a.example.co.uk` also yields the candidate `co.uk`.
 //! - `serde`: strings in and out for [`Reference`], [`Location`], the ids and
-//!   [`Username`]; reading validates. [`Password`] has no serde at all.
+//!   [`Username`]; reading validates. `Serialize` for [`Resolution`] and
+//!   [`resolve::Explanation`] (scope, location, username, candidate; never
+//!   the password). [`Password`] has no serde at all.
 //! - `conformance`: [`store::conformance`] and the
 //!   [`store_conformance!`](crate::store_conformance) macro, the suite every
 //!   store backend must pass, to run against your own backend.

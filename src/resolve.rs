@@ -4,7 +4,7 @@
 //! up in precedence order, and turns what any store found for them into a
 //! [`Resolution`] ([`Plan::resolve`], [`Plan::resolve_all`]). [`resolve`],
 //! [`resolve_all`] and [`explain`] put the two around a [`CredentialSource`],
-//! [`resolve_async`] and [`resolve_all_async`] around an
+//! [`resolve_async`], [`resolve_all_async`] and [`explain_async`] around an
 //! [`AsyncCredentialSource`], so sync and async callers, and a store that
 //! answers a whole plan in one query, share one rule.
 
@@ -303,6 +303,29 @@ pub fn select_first(
 }
 
 /// The credential chosen for a pull, and why.
+///
+/// With the `serde` feature it serializes as what it says, never the
+/// password (R21): the scope's kind and id, the location, the username,
+/// and the candidate's kind and rank.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use registry_credentials::{resolve, App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let app = App::new("o", "s", "a")?;
+/// let found = resolve(&store, &app, &"nginx".parse()?)?.unwrap();
+/// assert_eq!(
+///     serde_json::to_string(&found)?,
+///     r#"{"scope":{"kind":"foundation","id":null},"location":"docker.io","username":"hub-user","candidate":"registry","rank":1}"#
+/// );
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Resolution {
     credential: Arc<RegistryCredential>,
@@ -457,6 +480,10 @@ pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized>(
 }
 
 /// One (scope, candidate) look-up, as [`explain`] reports it.
+///
+/// With the `serde` feature it serializes as the scope's kind and id, the
+/// location, the candidate's kind, and what was found there as its
+/// username alone, or `null` (R21: never the password).
 #[derive(Debug, Clone)]
 pub struct Attempt {
     /// The scope searched.
@@ -473,6 +500,9 @@ pub struct Attempt {
 /// for an operator asking why a credential was or was not used.
 ///
 /// Its `Display` is a table, one line per attempt; passwords never appear.
+/// With the `serde` feature it serializes as the image, its name, the
+/// app's ids, every [`Attempt`] and the winner's index, again without a
+/// password (R21).
 #[derive(Debug, Clone)]
 pub struct Explanation {
     /// The image as written.
@@ -498,12 +528,8 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "image `{}` ({}) for app {} in space {} of organization {}:",
-            self.image,
-            self.name,
-            self.app.id(),
-            self.app.space(),
-            self.app.org()
+            "image `{}` ({}) for {}:",
+            self.image, self.name, self.app
         )?;
         let width = self
             .attempts
@@ -550,6 +576,23 @@ impl fmt::Display for Explanation {
 /// # Errors
 ///
 /// [`StoreError::Backend`] when the store fails.
+///
+/// ```
+/// use registry_credentials::resolve::explain;
+/// use registry_credentials::{App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// let store = MemoryStore::new();
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let app = App::new("o", "s", "a")?;
+/// let why = explain(&store, &app, &"nginx".parse()?)?;
+/// assert_eq!(why.attempts.len(), 2 * 4);
+/// assert_eq!(why.winner, Some(7));
+/// assert_eq!(why.winner().unwrap().location, "docker.io");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn explain<S: CredentialSource + ?Sized>(
     store: &S,
     app: &App,
@@ -557,8 +600,63 @@ pub fn explain<S: CredentialSource + ?Sized>(
 ) -> Result<Explanation, StoreError> {
     let plan = Plan::new(app, reference);
     let found = store.get_many(plan.keys())?;
-    let winner = found.iter().position(Option::is_some);
-    let attempts = plan
+    Ok(explanation(&plan, app, reference, found))
+}
+
+/// [`explain`] for async stores: the same [`Plan`] and the same
+/// explanation, from one `get_many` of the store.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+///
+/// ```
+/// use std::sync::Arc;
+/// use registry_credentials::resolve::explain_async;
+/// use registry_credentials::store::{AsyncCredentialSource, InlineStore};
+/// use registry_credentials::{App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     // A tiny executor for the example; services use tokio.
+/// #     use std::task::{Context, Poll, Wake, Waker};
+/// #     struct Noop;
+/// #     impl Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+/// #     let waker = Waker::from(std::sync::Arc::new(Noop));
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = Context::from_waker(&waker);
+/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// let memory = MemoryStore::new();
+/// memory.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// ))?;
+/// let store: Arc<dyn AsyncCredentialSource> = Arc::new(InlineStore(memory));
+/// let app = App::new("o", "s", "a")?;
+/// let why = block_on(explain_async(&*store, &app, &"nginx".parse()?))?;
+/// assert_eq!(why.winner().unwrap().location, "docker.io");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub async fn explain_async<S: AsyncCredentialSource + ?Sized>(
+    store: &S,
+    app: &App,
+    reference: &Reference,
+) -> Result<Explanation, StoreError> {
+    let plan = Plan::new(app, reference);
+    let found = store.get_many(plan.keys()).await?;
+    Ok(explanation(&plan, app, reference, found))
+}
+
+/// What [`explain`] and [`explain_async`] report, from what a store found
+/// for `plan`'s keys (in key order): every attempt, and the first found as
+/// the winner (R14).
+fn explanation(
+    plan: &Plan<'_>,
+    app: &App,
+    reference: &Reference,
+    found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
+) -> Explanation {
+    let attempts: Vec<Attempt> = plan
         .keys()
         .iter()
         .zip(found)
@@ -570,11 +668,94 @@ pub fn explain<S: CredentialSource + ?Sized>(
             found,
         })
         .collect();
-    Ok(Explanation {
+    let winner = attempts.iter().position(|a| a.found.is_some());
+    Explanation {
         image: reference.as_str().to_owned(),
         name: reference.name().to_owned(),
         app: app.clone(),
         attempts,
         winner,
-    })
+    }
+}
+
+/// `Serialize` for what resolution reports, written by hand so that a
+/// password is never among the fields (R21): only the scope, location,
+/// username and candidate are.
+#[cfg(feature = "serde")]
+mod serialize {
+    use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+    use super::{Attempt, Explanation, Resolution};
+    use crate::scope::{App, Scope};
+
+    /// A scope as `{"kind": …, "id": … or null}`.
+    struct ScopeFields<'a>(&'a Scope);
+
+    impl Serialize for ScopeFields<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Scope", 2)?;
+            st.serialize_field("kind", self.0.kind().as_str())?;
+            st.serialize_field("id", &self.0.id())?;
+            st.end()
+        }
+    }
+
+    /// An app as its three ids.
+    struct AppFields<'a>(&'a App);
+
+    impl Serialize for AppFields<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("App", 3)?;
+            st.serialize_field("org", self.0.org())?;
+            st.serialize_field("space", self.0.space())?;
+            st.serialize_field("id", self.0.id())?;
+            st.end()
+        }
+    }
+
+    /// What an attempt found: the username alone.
+    struct FoundFields<'a>(&'a crate::credential::RegistryCredential);
+
+    impl Serialize for FoundFields<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Found", 1)?;
+            st.serialize_field("username", self.0.username())?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Resolution {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Resolution", 5)?;
+            st.serialize_field("scope", &ScopeFields(self.scope()))?;
+            st.serialize_field("location", self.location())?;
+            st.serialize_field("username", self.credential.username())?;
+            st.serialize_field("candidate", self.kind.as_str())?;
+            st.serialize_field("rank", &self.rank)?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Attempt {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Attempt", 4)?;
+            st.serialize_field("scope", &ScopeFields(&self.scope))?;
+            st.serialize_field("location", &self.location)?;
+            st.serialize_field("candidate", self.kind.as_str())?;
+            st.serialize_field("found", &self.found.as_deref().map(FoundFields))?;
+            st.end()
+        }
+    }
+
+    impl Serialize for Explanation {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("Explanation", 5)?;
+            st.serialize_field("image", &self.image)?;
+            st.serialize_field("name", &self.name)?;
+            st.serialize_field("app", &AppFields(&self.app))?;
+            st.serialize_field("attempts", &self.attempts)?;
+            st.serialize_field("winner", &self.winner)?;
+            st.end()
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// The longest id accepted.
@@ -169,6 +170,22 @@ impl fmt::Display for ScopeKind {
 ///
 /// `Ord` sorts by precedence first (app, space, organization, foundation),
 /// then by id.
+///
+/// It prints as `foundation`, `organization ID`, `space ID` or `app ID`
+/// (the kind as cf names it, a space, the id), and parses from exactly that,
+/// so that `parse(x.to_string()) == x`; the ids are checked by their own
+/// `new`, so a parsed scope is one [`Scope`] could hold anyway.
+///
+/// ```
+/// use registry_credentials::Scope;
+/// use registry_credentials::scope::OrgId;
+/// let org: Scope = "organization 7f3c".parse()?;
+/// assert_eq!(org, Scope::Org(OrgId::new("7f3c")?));
+/// assert_eq!(org.to_string(), "organization 7f3c");
+/// assert_eq!("foundation".parse::<Scope>()?, Scope::Foundation);
+/// assert!("org 7f3c".parse::<Scope>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     /// An app's own credential (R19). Listed first: it wins.
@@ -201,6 +218,94 @@ impl Scope {
     pub fn id(&self) -> Option<&str> {
         self.as_ref().id()
     }
+}
+
+impl FromStr for Scope {
+    type Err = ScopeParseError;
+
+    fn from_str(s: &str) -> Result<Self, ScopeParseError> {
+        Scope::parse(s)
+    }
+}
+
+impl Scope {
+    /// Parses a scope as it prints: `foundation`, `organization ID`,
+    /// `space ID` or `app ID`.
+    ///
+    /// # Errors
+    ///
+    /// [`ScopeParseError`] when the kind is not one of the four, an id is
+    /// missing, the foundation is given one, or the id is not valid
+    /// ([`IdError`]).
+    pub fn parse(s: &str) -> Result<Self, ScopeParseError> {
+        let (kind, id) = match s.split_once(' ') {
+            Some((kind, id)) => (kind, Some(id)),
+            None => (s, None),
+        };
+        let kind = ScopeKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| ScopeParseError::UnknownKind {
+                input: s.to_owned(),
+            })?;
+        let bad_id = |source| ScopeParseError::Id {
+            input: s.to_owned(),
+            source,
+        };
+        match (kind, id) {
+            (ScopeKind::Foundation, None) => Ok(Scope::Foundation),
+            (ScopeKind::Foundation, Some(_)) => Err(ScopeParseError::FoundationId {
+                input: s.to_owned(),
+            }),
+            (kind, None) => Err(ScopeParseError::MissingId { kind }),
+            (ScopeKind::Org, Some(id)) => OrgId::new(id).map(Scope::Org).map_err(bad_id),
+            (ScopeKind::Space, Some(id)) => SpaceId::new(id).map(Scope::Space).map_err(bad_id),
+            (ScopeKind::App, Some(id)) => AppId::new(id).map(Scope::App).map_err(bad_id),
+        }
+    }
+}
+
+/// Why a string is not a [`Scope`] as it prints.
+///
+/// What it repeats from the input is printed with control characters
+/// escaped (R21).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScopeParseError {
+    /// The first word is not `foundation`, `organization`, `space` or
+    /// `app`.
+    #[error(
+        "scope `{}` does not start with a scope kind; write `foundation`, `organization ID`, `space ID` or `app ID`",
+        input.escape_debug()
+    )]
+    UnknownKind {
+        /// The input.
+        input: String,
+    },
+    /// An organization, space or app without its id.
+    #[error("{kind} scope has no id; write `{kind} ID`, one space between")]
+    MissingId {
+        /// The kind given.
+        kind: ScopeKind,
+    },
+    /// The foundation with something after it.
+    #[error(
+        "scope `{}` gives the foundation an id; write `foundation` alone",
+        input.escape_debug()
+    )]
+    FoundationId {
+        /// The input.
+        input: String,
+    },
+    /// The id is not valid.
+    #[error("scope `{}` has an id that is not valid", input.escape_debug())]
+    Id {
+        /// The input.
+        input: String,
+        /// Why the id was refused.
+        #[source]
+        source: IdError,
+    },
 }
 
 impl Hash for Scope {
@@ -304,6 +409,20 @@ impl fmt::Display for ScopeRef<'_> {
 /// assert_eq!(kinds, ScopeKind::ALL);
 /// # Ok::<(), registry_credentials::scope::IdError>(())
 /// ```
+///
+/// It prints as `app APP in space SPACE of organization ORG`, as
+/// [`explain`](crate::resolve::explain) names it, and parses from exactly
+/// that: ids hold no white space, so the words between them cannot be
+/// mistaken for part of one. (`ORG/SPACE/APP` would not read back: an id
+/// may contain `/`.)
+///
+/// ```
+/// use registry_credentials::App;
+/// let app = App::new("org-1", "space-1", "app-1")?;
+/// assert_eq!(app.to_string(), "app app-1 in space space-1 of organization org-1");
+/// assert_eq!(app.to_string().parse::<App>()?, app);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct App {
     org: OrgId,
@@ -359,6 +478,74 @@ impl App {
             ScopeRef::Foundation,
         ]
     }
+}
+
+impl App {
+    /// Parses an app as it prints: `app APP in space SPACE of organization
+    /// ORG`, each id checked as [`App::new`] checks it.
+    ///
+    /// # Errors
+    ///
+    /// [`AppParseError`] when the words around the ids are not those, or
+    /// an id is not valid.
+    pub fn parse(s: &str) -> Result<Self, AppParseError> {
+        let shape = || AppParseError::Shape {
+            input: s.to_owned(),
+        };
+        let rest = s.strip_prefix("app ").ok_or_else(shape)?;
+        let (id, rest) = rest.split_once(" in space ").ok_or_else(shape)?;
+        let (space, org) = rest.split_once(" of organization ").ok_or_else(shape)?;
+        App::new(org, space, id).map_err(|source| AppParseError::Id {
+            input: s.to_owned(),
+            source,
+        })
+    }
+}
+
+impl FromStr for App {
+    type Err = AppParseError;
+
+    fn from_str(s: &str) -> Result<Self, AppParseError> {
+        App::parse(s)
+    }
+}
+
+impl fmt::Display for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "app {} in space {} of organization {}",
+            self.id, self.space, self.org
+        )
+    }
+}
+
+/// Why a string is not an [`App`] as it prints.
+///
+/// What it repeats from the input is printed with control characters
+/// escaped (R21).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppParseError {
+    /// The words around the ids are not `app … in space … of organization
+    /// …`.
+    #[error(
+        "app `{}` is not written as `app APP in space SPACE of organization ORG`; write it so, one space between words",
+        input.escape_debug()
+    )]
+    Shape {
+        /// The input.
+        input: String,
+    },
+    /// An id is not valid.
+    #[error("app `{}` has an id that is not valid", input.escape_debug())]
+    Id {
+        /// The input.
+        input: String,
+        /// Why the id was refused.
+        #[source]
+        source: IdError,
+    },
 }
 
 #[cfg(test)]

@@ -193,3 +193,183 @@ fn serde_writes_strings_and_reading_validates() {
     assert_eq!(serde_json::to_string(&u).unwrap(), "\"me\"");
     assert!(serde_json::from_str::<registry_credentials::Username>("\"\"").is_err());
 }
+
+/// Every kind of scope prints as `KIND ID` (or `foundation`) and parses
+/// back to itself (R13).
+#[test]
+fn r13_scope_round_trips_through_its_display() {
+    use registry_credentials::Scope;
+    use registry_credentials::scope::{AppId, OrgId, SpaceId};
+    let table = [
+        (Scope::Foundation, "foundation"),
+        (Scope::Org(OrgId::new("o-1").unwrap()), "organization o-1"),
+        (Scope::Space(SpaceId::new("s/1").unwrap()), "space s/1"),
+        (
+            Scope::App(AppId::new("5b1c8e0a-6f0c-4b8e-9b1e-2d3f4a5b6c7d").unwrap()),
+            "app 5b1c8e0a-6f0c-4b8e-9b1e-2d3f4a5b6c7d",
+        ),
+        // An id that is itself a kind's name is still just an id.
+        (Scope::Org(OrgId::new("app").unwrap()), "organization app"),
+    ];
+    for (scope, text) in table {
+        assert_eq!(scope.to_string(), text);
+        assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope, "{text}");
+        assert_eq!(Scope::parse(text).unwrap(), scope);
+        assert_eq!(scope.as_ref().to_string(), text, "ScopeRef prints the same");
+    }
+}
+
+/// What is not a scope as it prints is refused, saying what to write
+/// instead (R13).
+#[test]
+fn r13_scope_parsing_refuses_other_notations() {
+    use registry_credentials::Scope;
+    use registry_credentials::scope::{IdError, ScopeParseError};
+    let unknown = |input: &str| ScopeParseError::UnknownKind {
+        input: input.to_owned(),
+    };
+    assert_eq!(Scope::parse(""), Err(unknown("")));
+    assert_eq!(Scope::parse("org o"), Err(unknown("org o")));
+    assert_eq!(
+        Scope::parse("Organization o"),
+        Err(unknown("Organization o"))
+    );
+    assert_eq!(
+        Scope::parse("organization:o"),
+        Err(unknown("organization:o"))
+    );
+    assert_eq!(Scope::parse(" foundation"), Err(unknown(" foundation")));
+    assert_eq!(
+        Scope::parse("space"),
+        Err(ScopeParseError::MissingId {
+            kind: ScopeKind::Space
+        })
+    );
+    assert_eq!(
+        Scope::parse("foundation x"),
+        Err(ScopeParseError::FoundationId {
+            input: "foundation x".into()
+        })
+    );
+    assert_eq!(
+        Scope::parse("foundation "),
+        Err(ScopeParseError::FoundationId {
+            input: "foundation ".into()
+        })
+    );
+    // The id goes through the id's own check.
+    assert_eq!(
+        Scope::parse("app "),
+        Err(ScopeParseError::Id {
+            input: "app ".into(),
+            source: IdError::Empty { what: "app" }
+        })
+    );
+    assert_eq!(
+        Scope::parse("organization  o"),
+        Err(ScopeParseError::Id {
+            input: "organization  o".into(),
+            source: IdError::BadCharacter {
+                what: "organization",
+                at: 0
+            }
+        })
+    );
+    let long = format!("space {}", "x".repeat(256));
+    assert!(matches!(
+        Scope::parse(&long),
+        Err(ScopeParseError::Id {
+            source: IdError::TooLong { .. },
+            ..
+        })
+    ));
+    // Messages name the input, escaped, and the fix; the id's own reason
+    // is left to `source()`.
+    assert_eq!(
+        Scope::parse("org\u{1b}[2J o").unwrap_err().to_string(),
+        "scope `org\\u{1b}[2J o` does not start with a scope kind; write `foundation`, `organization ID`, `space ID` or `app ID`"
+    );
+    assert_eq!(
+        Scope::parse("app").unwrap_err().to_string(),
+        "app scope has no id; write `app ID`, one space between"
+    );
+    let e = Scope::parse("app a\tb").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "scope `app a\\tb` has an id that is not valid"
+    );
+    assert_eq!(
+        std::error::Error::source(&e).unwrap().to_string(),
+        "app id contains white space or a control character at byte 1; remove it"
+    );
+}
+
+/// An app prints as `app APP in space SPACE of organization ORG` and
+/// parses back to itself, whatever its ids hold besides white space (R13).
+#[test]
+fn r13_app_round_trips_through_its_display() {
+    use registry_credentials::App;
+    for (org, space, app) in [
+        ("o", "s", "a"),
+        ("org/with/slashes", "in", "of"),
+        ("organization", "space", "app"),
+        ("5b1c8e0a", "9b1e-2d3f", "x:y@z"),
+    ] {
+        let a = App::new(org, space, app).unwrap();
+        let text = a.to_string();
+        assert_eq!(
+            text,
+            format!("app {app} in space {space} of organization {org}")
+        );
+        assert_eq!(text.parse::<App>().unwrap(), a, "{text}");
+        assert_eq!(App::parse(&text).unwrap(), a);
+    }
+}
+
+/// What is not an app as it prints is refused, saying how to write it
+/// (R13).
+#[test]
+fn r13_app_parsing_refuses_other_notations() {
+    use registry_credentials::App;
+    use registry_credentials::scope::{AppParseError, IdError};
+    for input in [
+        "",
+        "o/s/a",
+        "a in space s of organization o",
+        "app a in space s",
+        "app a of organization o in space s",
+        "App a in space s of organization o",
+        "app a  in space s of organization o",
+    ] {
+        let e = App::parse(input).unwrap_err();
+        assert!(
+            matches!(&e, AppParseError::Shape { input: i } if i == input)
+                || matches!(&e, AppParseError::Id { .. }),
+            "{input:?}: {e:?}"
+        );
+    }
+    assert_eq!(
+        App::parse("o/s/a").unwrap_err().to_string(),
+        "app `o/s/a` is not written as `app APP in space SPACE of organization ORG`; write it so, one space between words"
+    );
+    // Ids go through `App::new`'s checks.
+    assert_eq!(
+        App::parse("app a in space  of organization o"),
+        Err(AppParseError::Id {
+            input: "app a in space  of organization o".into(),
+            source: IdError::Empty { what: "space" }
+        })
+    );
+    assert_eq!(
+        App::parse("app a  in space s of organization o"),
+        Err(AppParseError::Id {
+            input: "app a  in space s of organization o".into(),
+            source: IdError::BadCharacter { what: "app", at: 1 }
+        })
+    );
+    let e = App::parse("app a in space s of organization o p").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "app `app a in space s of organization o p` has an id that is not valid"
+    );
+}

@@ -403,6 +403,71 @@ fn r14_r15_async_forms_answer_as_the_sync_ones() {
     );
 }
 
+/// `explain_async` through `Arc<dyn AsyncCredentialSource>` reports what
+/// `explain` does: the same attempts, found credentials and winner (R14),
+/// and the same answer when nothing matches (R15).
+#[test]
+fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
+    use registry_credentials::resolve::{Explanation, explain_async};
+    use registry_credentials::store::{AsyncCredentialSource, InlineStore};
+    let store = MemoryStore::new();
+    let a = app();
+    add(&store, Scope::Foundation, "example.com", "f");
+    add(
+        &store,
+        Scope::Org(a.org().clone()),
+        "registry.example.com",
+        "o",
+    );
+    add(
+        &store,
+        Scope::Space(a.space().clone()),
+        "registry.example.com/repo",
+        "s",
+    );
+    let shared: Arc<dyn AsyncCredentialSource> = Arc::new(InlineStore(store.clone()));
+    let rows = |why: &Explanation| -> Vec<(Scope, String, CandidateKind, Option<String>)> {
+        why.attempts
+            .iter()
+            .map(|t| {
+                (
+                    t.scope.clone(),
+                    t.location.clone(),
+                    t.kind,
+                    t.found.as_ref().map(|c| c.username().to_string()),
+                )
+            })
+            .collect()
+    };
+    for image in ["registry.example.com/repo/img:1", "nginx"] {
+        let image: Reference = image.parse().unwrap();
+        let sync = explain(&store, &a, &image).unwrap();
+        let r#async = block_on(explain_async(&*shared, &a, &image)).unwrap();
+        assert_eq!(rows(&r#async), rows(&sync));
+        assert_eq!(r#async.winner, sync.winner);
+        assert_eq!(r#async.image, sync.image);
+        assert_eq!(r#async.name, sync.name);
+        assert_eq!(r#async.app, sync.app);
+        assert_eq!(r#async.to_string(), sync.to_string());
+    }
+    let why = block_on(explain_async(
+        &*shared,
+        &a,
+        &"registry.example.com/repo/img".parse().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(why.attempts.len(), 12);
+    let w = why.winner().unwrap();
+    assert_eq!(
+        (w.scope.kind(), w.location.as_str()),
+        (ScopeKind::Space, "registry.example.com/repo")
+    );
+    assert_eq!(rows(&why).iter().filter(|r| r.3.is_some()).count(), 3);
+    let none = block_on(explain_async(&*shared, &a, &"nginx".parse().unwrap())).unwrap();
+    assert_eq!(none.winner, None);
+    assert_eq!(none.attempts.len(), 8);
+}
+
 /// What an operator reads: the winner, its scope, location and kind.
 #[test]
 fn r14_resolution_display_names_user_scope_location_and_kind() {

@@ -9,7 +9,9 @@
 //!   a stored password, and the JSON is searched for it.
 //! - What must never exist is checked at compile time: `Password` has no
 //!   `Display` and no serde, and no type holding a password is
-//!   `Serialize`. The check is the "ambiguous impl" pattern (the one
+//!   `Serialize`, except `Resolution`, `Attempt` and `Explanation`, whose
+//!   hand-written `Serialize` leaves the password out (checked on their
+//!   output). The check is the "ambiguous impl" pattern (the one
 //!   `static_assertions::assert_not_impl_any!` uses), written out in
 //!   `assert_not_impl!` below, so no dependency and no compile-fail
 //!   harness (trybuild) is needed: if the type implements the trait, two
@@ -287,11 +289,87 @@ fn r21_serialized_output_never_holds_a_password() {
         serde_json::to_string(app.org()).unwrap(),
         serde_json::to_string(app.space()).unwrap(),
         serde_json::to_string(app.id()).unwrap(),
+        serde_json::to_string(&found).unwrap(),
+        serde_json::to_string_pretty(&found).unwrap(),
+        serde_json::to_string(&resolve_all(&store, &app, &image).unwrap()).unwrap(),
+        serde_json::to_string(&explain(&store, &app, &image).unwrap()).unwrap(),
+        serde_json::to_string_pretty(&explain(&store, &app, &image).unwrap()).unwrap(),
     ]
     .join(" ");
     assert_clean("serialized output", &json, SECRET);
     assert!(json.contains("registry.example.com/team"));
     assert!(json.contains(c.username().as_str()));
+    // The password is really in what was serialized.
+    assert_eq!(c.password().expose(), SECRET);
+}
+
+/// The exact JSON of a resolution and an explanation: the scope's kind
+/// and id, the location, the username and the candidate, each attempt and
+/// the winner's index; no password field (R21).
+#[cfg(feature = "serde")]
+#[test]
+fn r21_resolution_and_explanation_serialize_without_a_password() {
+    let store = MemoryStore::new();
+    let app = App::new("o1", "s1", "a1").unwrap();
+    store
+        .create(RegistryCredential::new(
+            Scope::Space(app.space().clone()),
+            "docker.io".parse().unwrap(),
+            Credential::new("space-user", SECRET).unwrap(),
+        ))
+        .unwrap();
+    let image: Reference = "nginx:1".parse().unwrap();
+    let found = resolve(&store, &app, &image).unwrap().unwrap();
+    let json: serde_json::Value = serde_json::to_value(&found).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "scope": {"kind": "space", "id": "s1"},
+            "location": "docker.io",
+            "username": "space-user",
+            "candidate": "registry",
+            "rank": 1,
+        })
+    );
+    let why = explain(&store, &app, &image).unwrap();
+    let attempt = |kind: &str, id: Option<&str>, location: &str, found: serde_json::Value| {
+        let candidate = if location == "docker.io" {
+            "registry"
+        } else {
+            "namespace"
+        };
+        serde_json::json!({
+            "scope": {"kind": kind, "id": id},
+            "location": location,
+            "candidate": candidate,
+            "found": found,
+        })
+    };
+    let none = serde_json::Value::Null;
+    assert_eq!(
+        serde_json::to_value(&why).unwrap(),
+        serde_json::json!({
+            "image": "nginx:1",
+            "name": "docker.io/library/nginx",
+            "app": {"org": "o1", "space": "s1", "id": "a1"},
+            "attempts": [
+                attempt("app", Some("a1"), "docker.io/library", none.clone()),
+                attempt("app", Some("a1"), "docker.io", none.clone()),
+                attempt("space", Some("s1"), "docker.io/library", none.clone()),
+                attempt("space", Some("s1"), "docker.io", serde_json::json!({"username": "space-user"})),
+                attempt("organization", Some("o1"), "docker.io/library", none.clone()),
+                attempt("organization", Some("o1"), "docker.io", none.clone()),
+                attempt("foundation", None, "docker.io/library", none.clone()),
+                attempt("foundation", None, "docker.io", none),
+            ],
+            "winner": 3,
+        })
+    );
+    assert_clean(
+        "serialized explanation",
+        &serde_json::to_string(&why).unwrap(),
+        SECRET,
+    );
 }
 
 /// `assert_not_impl!(T: Trait)` does not compile when `T: Trait`.
@@ -322,7 +400,8 @@ assert_not_impl!(Credential: std::fmt::Display);
 assert_not_impl!(RegistryCredential: std::fmt::Display);
 
 // No serde for anything that holds a password, with or without the
-// feature.
+// feature; `Resolution`, `Attempt` and `Explanation` write theirs without
+// it, as `r21_serialized_output_never_holds_a_password` checks.
 #[cfg(feature = "serde")]
 mod no_serde {
     use super::*;
@@ -332,9 +411,6 @@ mod no_serde {
     assert_not_impl!(Credential: serde::Deserialize<'static>);
     assert_not_impl!(RegistryCredential: serde::Serialize);
     assert_not_impl!(CredentialUpdate: serde::Serialize);
-    assert_not_impl!(Resolution: serde::Serialize);
-    assert_not_impl!(Attempt: serde::Serialize);
-    assert_not_impl!(Explanation: serde::Serialize);
     assert_not_impl!(StoreError: serde::Serialize);
     assert_not_impl!(MemoryStore: serde::Serialize);
 }

@@ -91,6 +91,55 @@ impl<'a> Key<'a> {
     }
 }
 
+/// A [`Key`] that owns its scope and location, for handing a batch of
+/// look-ups to another thread or task (a blocking pool, a worker) that
+/// outlives the borrow.
+///
+/// Made only from a [`Key`], so its location is in normal form as the
+/// key's was; [`key`](Self::key) lends it back.
+///
+/// ```
+/// use registry_credentials::store::{Key, OwnedKey};
+/// use registry_credentials::{Location, Scope};
+/// let location: Location = "registry.example.com/team".parse()?;
+/// let key = Key::new(Scope::Foundation.as_ref(), &location);
+/// let owned: OwnedKey = key.to_owned_key();
+/// let handle = std::thread::spawn(move || owned.key().location().len());
+/// assert_eq!(handle.join().unwrap(), key.location().len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OwnedKey {
+    scope: Scope,
+    location: Box<str>,
+}
+
+impl OwnedKey {
+    /// The key, borrowed.
+    pub fn key(&self) -> Key<'_> {
+        Key {
+            scope: self.scope.as_ref(),
+            location: &self.location,
+        }
+    }
+}
+
+impl Key<'_> {
+    /// An owned copy (the scope's id is shared, the location copied).
+    pub fn to_owned_key(&self) -> OwnedKey {
+        OwnedKey {
+            scope: self.scope.to_scope(),
+            location: self.location.into(),
+        }
+    }
+}
+
+impl From<Key<'_>> for OwnedKey {
+    fn from(key: Key<'_>) -> Self {
+        key.to_owned_key()
+    }
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -6,7 +6,9 @@
 //! `Debug` prints the key and the username and leaves the password out.
 //! The secret leaves only through an explicit call: `to_json_bytes` (or
 //! `header_value`), which returns a buffer wiped when dropped, or
-//! `write_to`, which writes that buffer and wipes it.
+//! `write_to`, which writes that buffer and wipes it. A credentials file
+//! goes to disk with [`AuthFile::write_to_path`]: readable by its owner
+//! alone (mode `0600`), and whole or not at all.
 //!
 //! Each is made from the image and the [`Resolution`] for it, and refuses
 //! a resolution whose location does not serve the image
@@ -15,6 +17,7 @@
 
 use std::fmt;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use registry_credentials::candidates::CandidateKind;
@@ -231,6 +234,191 @@ impl AuthFile {
     /// Whatever `out` fails with.
     pub fn write_to(&self, mut out: impl Write) -> io::Result<()> {
         out.write_all(&self.to_json_bytes())
+    }
+
+    /// Writes the document to the file at `path` (a `config.json` or an
+    /// `auth.json`), readable by its owner alone, so that no reader ever
+    /// sees half of it:
+    ///
+    /// - the document goes to a new file in the same directory, created
+    ///   with mode `0600` on Unix (and set to it, whatever the umask), and
+    ///   is synced to disk;
+    /// - that file is renamed over `path`, which then holds the whole new
+    ///   document, and the directory is synced.
+    ///
+    /// A file already at `path` is replaced only when it is a regular file:
+    /// a symlink, a FIFO, a directory or a device there is refused and left
+    /// as it is (writing through a symlink could put the password where the
+    /// link points). Elsewhere than on Unix the new file gets the
+    /// platform's default permissions.
+    ///
+    /// ```
+    /// use registry_credentials::{resolve, App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+    /// use registry_credentials_interop::export::AuthFile;
+    ///
+    /// let store = MemoryStore::new();
+    /// store.create(RegistryCredential::new(
+    ///     Scope::Foundation,
+    ///     "docker.io".parse()?,
+    ///     Credential::new("hub-user", "hub-password")?,
+    /// ))?;
+    /// let image = "nginx".parse()?;
+    /// let chosen = resolve(&store, &App::new("o", "s", "a")?, &image)?.unwrap();
+    /// # let dir = std::env::temp_dir().join(format!("rc-write-to-path-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("config.json");
+    /// AuthFile::docker(&image, &chosen)?.write_to_path(&path)?;
+    /// #[cfg(unix)]
+    /// {
+    ///     use std::os::unix::fs::PermissionsExt;
+    ///     assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+    /// }
+    /// let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+    /// assert!(doc["auths"]["https://index.docker.io/v1/"]["auth"].is_string());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WriteFileError::NotARegularFile`] when something other than a
+    /// regular file is at `path`; [`WriteFileError::Io`] when a step
+    /// fails. Either way `path` is as it was, and no temporary file is
+    /// left behind.
+    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<(), WriteFileError> {
+        write_private_file(path.as_ref(), &self.to_json_bytes())
+    }
+}
+
+/// Why [`AuthFile::write_to_path`] did not write the file. The messages
+/// name the path (escaped) and never the document.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteFileError {
+    /// Something other than a regular file is at the path: a symlink, a
+    /// FIFO, a directory or a device. It was left as it is.
+    #[error(
+        "`{}` is not a regular file (a symlink, a FIFO or a directory); remove it or choose another path",
+        path.display().to_string().escape_debug()
+    )]
+    NotARegularFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Inspecting the path, or creating, writing, syncing or renaming a
+    /// file, failed.
+    #[error(
+        "could not {step} `{}`; check that the directory exists and is writable",
+        path.display().to_string().escape_debug()
+    )]
+    Io {
+        /// What was being done: `inspect`, `create`, `write`, `sync` or
+        /// `rename to`.
+        step: &'static str,
+        /// The file it was done to.
+        path: PathBuf,
+        /// The system's error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// `contents` into a file at `path` readable by its owner alone, through a
+/// temporary file in the same directory and a rename (see
+/// [`AuthFile::write_to_path`]).
+fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), WriteFileError> {
+    let io = |step: &'static str, path: &Path| {
+        let path = path.to_owned();
+        move |source| WriteFileError::Io { step, path, source }
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => {}
+        Ok(_) => {
+            return Err(WriteFileError::NotARegularFile {
+                path: path.to_owned(),
+            });
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("inspect", path)(e)),
+    }
+    let (temp, mut file) = create_temp(path)?;
+    let written = file
+        .write_all(contents)
+        .map_err(io("write", &temp))
+        .and_then(|()| file.sync_all().map_err(io("sync", &temp)))
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&temp, path).map_err(io("rename to", path))
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
+    // The rename itself reaches the disk when the directory is synced.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io("sync", dir))?;
+    }
+    Ok(())
+}
+
+/// A new file beside `path`, named after it, mode `0600` on Unix.
+fn create_temp(path: &Path) -> Result<(PathBuf, std::fs::File), WriteFileError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().ok_or_else(|| WriteFileError::Io {
+        step: "create",
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"),
+    })?;
+    loop {
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let temp = path.with_file_name(temp_name);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&temp) {
+            Ok(file) => {
+                // The umask may have taken bits away, never added them;
+                // set the mode exactly all the same.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    if let Err(e) = file.set_permissions(std::fs::Permissions::from_mode(0o600)) {
+                        let _ = std::fs::remove_file(&temp);
+                        return Err(WriteFileError::Io {
+                            step: "create",
+                            path: temp,
+                            source: e,
+                        });
+                    }
+                }
+                return Ok((temp, file));
+            }
+            // Left by another writer: try the next name.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(source) => {
+                return Err(WriteFileError::Io {
+                    step: "create",
+                    path: temp,
+                    source,
+                });
+            }
+        }
     }
 }
 

@@ -39,7 +39,8 @@
 //!   or a kubelet credential provider response
 //!   ([`CredentialProviderResponse`](export::CredentialProviderResponse)).
 //!   Every one keeps its password out of `Debug` and has no `Display`; the
-//!   secret leaves only through `to_json_bytes`/`write_to`/`header_value`.
+//!   secret leaves only through `to_json_bytes`/`write_to`/`header_value`,
+//!   or `AuthFile::write_to_path` (a file of mode `0600`, renamed into place).
 //! - [`import`]: read a Docker `config.json`, a containers `auth.json`, a
 //!   legacy `.dockercfg` or a Kubernetes `kubernetes.io/dockerconfigjson`
 //!   secret into [`Entry`](import::Entry)s, keys mapped to locations the way

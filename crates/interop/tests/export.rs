@@ -269,3 +269,139 @@ fn r7_an_exported_auth_json_imports_back_to_the_same_location_and_credential() {
         }
     }
 }
+
+/// A fresh directory for one test.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("export-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// R21: a file holding a password is written readable by its owner alone,
+/// whole, and parses back; a file already there is replaced, its looser
+/// mode not kept, and no temporary file is left behind.
+#[test]
+fn r21_write_to_path_creates_an_owner_only_file_that_parses_back() {
+    let store = store_with(&[(Scope::Foundation, "docker.io", "hub")]);
+    let (image, r) = chosen(&store, "nginx");
+    let dir = temp_dir("mode");
+    for (form, name) in [
+        (AuthFileForm::Docker, "config.json"),
+        (AuthFileForm::Containers, "auth.json"),
+    ] {
+        let path = dir.join(name);
+        let file = AuthFile::new(form, &image, &r).unwrap();
+        file.write_to_path(&path).unwrap();
+        #[cfg(unix)]
+        assert_eq!(mode(&path), 0o600, "{name}");
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(written, *file.to_json_bytes());
+        let entry = &auths(&written)[file.key()];
+        let auth = base64::engine::general_purpose::STANDARD
+            .decode(entry["auth"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(auth, format!("hub:{SECRET}").as_bytes());
+    }
+
+    // An existing, world-readable file is replaced by an owner-only one.
+    let path = dir.join("config.json");
+    std::fs::write(&path, b"{\"auths\": {}, \"old\": true}").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    AuthFile::docker(&image, &r)
+        .unwrap()
+        .write_to_path(&path)
+        .unwrap();
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(doc.get("old").is_none(), "replaced whole: {doc}");
+    assert_eq!(
+        names(&dir),
+        ["auth.json", "config.json"],
+        "no temporary file left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// R21: a symlink, a FIFO or a directory at the path is refused and left
+/// as it was: the password never goes where a link points.
+#[cfg(unix)]
+#[test]
+fn r21_write_to_path_refuses_what_is_not_a_regular_file() {
+    use registry_credentials_interop::export::WriteFileError;
+    let store = store_with(&[(Scope::Foundation, "docker.io", "hub")]);
+    let (image, r) = chosen(&store, "nginx");
+    let file = AuthFile::docker(&image, &r).unwrap();
+    let dir = temp_dir("refuse");
+
+    let target = dir.join("elsewhere.json");
+    std::fs::write(&target, b"untouched").unwrap();
+    let link = dir.join("config.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let e = file.write_to_path(&link).unwrap_err();
+    assert!(
+        matches!(&e, WriteFileError::NotARegularFile { path } if *path == link),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("is not a regular file"), "{e}");
+    assert!(!e.to_string().contains(SECRET));
+    assert_eq!(std::fs::read(&target).unwrap(), b"untouched");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    let fifo = dir.join("fifo.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let e = file.write_to_path(&fifo).unwrap_err();
+    assert!(matches!(e, WriteFileError::NotARegularFile { .. }), "{e:?}");
+
+    let sub = dir.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let e = file.write_to_path(&sub).unwrap_err();
+    assert!(matches!(e, WriteFileError::NotARegularFile { .. }), "{e:?}");
+
+    // A missing directory is an I/O error naming the step and the path.
+    let e = file
+        .write_to_path(dir.join("missing").join("config.json"))
+        .unwrap_err();
+    assert!(
+        matches!(&e, WriteFileError::Io { step: "create", .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().starts_with("could not create `"), "{e}");
+
+    assert_eq!(
+        names(&dir),
+        ["config.json", "elsewhere.json", "fifo.json", "sub"]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

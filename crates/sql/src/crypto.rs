@@ -18,7 +18,6 @@ use std::fmt;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use secrecy::SecretString;
 use zeroize::{Zeroize, Zeroizing};
 
 use registry_credentials::scope::{ScopeKind, ScopeRef};
@@ -209,29 +208,33 @@ impl EncryptionKey {
 
     /// 64 hexadecimal digits of fresh key material from the operating
     /// system's random number generator: what to save in a secret manager
-    /// and later pass to [`from_hex`](Self::from_hex).
+    /// and later pass to [`from_hex`](Self::from_hex). The digits are a
+    /// secret: [`GeneratedKey`] hands them out only when asked by name.
     ///
     /// ```
     /// use registry_credentials_sql::EncryptionKey;
-    /// use secrecy::ExposeSecret;
-    /// let hex = EncryptionKey::generate_hex()?;
-    /// let key = EncryptionKey::from_hex("k1", hex.expose_secret())?;
+    /// let generated = EncryptionKey::generate_hex()?;
+    /// // Into a secret manager, a file or a pipe (here a buffer).
+    /// let mut out = Vec::new();
+    /// generated.write_to(&mut out)?;
+    /// let key = EncryptionKey::from_hex("k1", std::str::from_utf8(&out)?)?;
     /// assert_eq!(key.id(), "k1");
-    /// # Ok::<(), registry_credentials_sql::KeyError>(())
+    /// assert_eq!(format!("{generated:?}"), "GeneratedKey(<redacted>)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     ///
     /// [`KeyError::Random`] when the random number generator fails.
-    pub fn generate_hex() -> Result<SecretString, KeyError> {
+    pub fn generate_hex() -> Result<GeneratedKey, KeyError> {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         getrandom::fill(&mut key[..]).map_err(KeyError::Random)?;
-        let mut hex = String::with_capacity(2 * KEY_LEN);
-        for b in key.iter() {
-            hex.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-            hex.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+        let mut hex = Zeroizing::new([0u8; 2 * KEY_LEN]);
+        for (pair, b) in hex.chunks_exact_mut(2).zip(key.iter()) {
+            pair[0] = HEX_DIGITS[usize::from(b >> 4)];
+            pair[1] = HEX_DIGITS[usize::from(b & 15)];
         }
-        Ok(SecretString::from(hex))
+        Ok(GeneratedKey(hex))
     }
 
     /// The key's id, as rows record it.
@@ -281,6 +284,58 @@ impl EncryptionKey {
 }
 
 /// Redacted: key material must never reach a log.
+/// Lowercase hexadecimal digits, by value.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// A key made by [`EncryptionKey::generate_hex`]: 64 lowercase hexadecimal
+/// digits to save in a secret manager, for
+/// [`EncryptionKey::from_hex`] to read back.
+///
+/// A secret, held as the crate holds passwords (STYLE.md 6): `Debug` shows
+/// `GeneratedKey(<redacted>)`, there is no `Display` and no serde, and the
+/// digits are wiped from memory on drop. They come out only through
+/// [`expose`](Self::expose) or [`write_to`](Self::write_to), so no other
+/// crate is needed to read them.
+///
+/// ```
+/// use registry_credentials_sql::EncryptionKey;
+/// let generated = EncryptionKey::generate_hex()?;
+/// assert_eq!(generated.expose().len(), 64);
+/// let key = EncryptionKey::from_hex("2026-11", generated.expose())?;
+/// assert_eq!(key.id(), "2026-11");
+/// # Ok::<(), registry_credentials_sql::KeyError>(())
+/// ```
+pub struct GeneratedKey(Zeroizing<[u8; 2 * KEY_LEN]>);
+
+impl GeneratedKey {
+    /// The 64 hexadecimal digits. Keep what this returns out of logs.
+    pub fn expose(&self) -> &str {
+        // Only ASCII digits are ever written in.
+        std::str::from_utf8(&self.0[..]).unwrap_or_default()
+    }
+
+    /// Writes the 64 hexadecimal digits to `out`, with no newline, in one
+    /// `write_all`: for a secret manager's stdin, a file or a pipe.
+    ///
+    /// # Errors
+    ///
+    /// What `out` fails with.
+    pub fn write_to(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(&self.0[..])?;
+        out.flush()
+    }
+}
+
+/// Its one field is `Zeroizing`, which wipes the digits when dropped.
+impl zeroize::ZeroizeOnDrop for GeneratedKey {}
+
+/// Leaves the digits out, as every secret's `Debug` does (R21).
+impl fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GeneratedKey(<redacted>)")
+    }
+}
+
 impl fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -466,6 +521,36 @@ fn row_aad(kind: ScopeKind, scope_id: &str, location: &str, username: &str) -> V
 mod tests {
     use super::*;
     use registry_credentials::scope::OrgId;
+
+    /// A generated key is a secret (R21): its `Debug` is redacted, it is
+    /// wiped on drop, and what it writes is 64 lowercase hexadecimal digits
+    /// that `from_hex` reads back as the same key.
+    #[test]
+    fn r21_generated_key_is_redacted_and_its_written_hex_reads_back() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<GeneratedKey>();
+        let generated = EncryptionKey::generate_hex().unwrap();
+        let hex = generated.expose().to_owned();
+        assert_eq!(hex.len(), 2 * KEY_LEN);
+        assert!(hex.bytes().all(|b| HEX_DIGITS.contains(&b)), "{hex}");
+        for shown in [format!("{generated:?}"), format!("{generated:#?}")] {
+            assert_eq!(shown, "GeneratedKey(<redacted>)");
+            assert!(!shown.contains(&hex[..8]));
+        }
+        let mut out = Vec::new();
+        generated.write_to(&mut out).unwrap();
+        assert_eq!(out, hex.as_bytes(), "the digits alone, no newline");
+        let key = EncryptionKey::from_hex("k1", std::str::from_utf8(&out).unwrap()).unwrap();
+        let same = EncryptionKey::from_hex("k1", &hex.to_uppercase()).unwrap();
+        // The same key: one's check value verifies the other.
+        let check = Keyring::check_value(&key).unwrap();
+        Keyring::verify_check_value(&same, &check).unwrap();
+        // And not some other key.
+        let other = EncryptionKey::generate_hex().unwrap();
+        assert_ne!(other.expose(), hex);
+        let other = EncryptionKey::from_hex("k1", other.expose()).unwrap();
+        assert!(Keyring::verify_check_value(&other, &check).is_err());
+    }
 
     fn row<'a>(scope_id: &'a str, location: &'a str) -> RowIdentity<'a> {
         RowIdentity {

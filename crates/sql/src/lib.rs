@@ -18,8 +18,12 @@
 //!   compiler is needed to build, nothing to install).
 //! - `postgres`: [`PostgresStore`], over tokio-postgres with a deadpool
 //!   connection pool (needs a tokio runtime).
+//! - `tokio`: [`BlockingPoolStore`], which serves a sync store (such as
+//!   `SqliteStore`) to async callers as an `AsyncCredentialStore`, each
+//!   call run on tokio's blocking pool so that the runtime's threads never
+//!   wait on the disk. Brings tokio with its `rt` feature only.
 //!
-//! Neither is on by default.
+//! None is on by default.
 //!
 //! [`CredentialStore`]: registry_credentials::CredentialStore
 //! [`AsyncCredentialStore`]: registry_credentials::store::AsyncCredentialStore
@@ -33,6 +37,8 @@
     )
 )]
 
+#[cfg(feature = "tokio")]
+mod blocking;
 mod crypto;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -47,7 +53,10 @@ use std::error::Error as StdError;
 #[cfg(all(doctest, feature = "sqlite", feature = "postgres"))]
 pub struct ReadmeDoctests;
 
-pub use crypto::{EncryptionKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use blocking::{BlockingError, BlockingPoolStore};
+pub use crypto::{EncryptionKey, GeneratedKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;

@@ -1565,8 +1565,8 @@ impl Files {
             Some(k) => (k, None),
             None => {
                 let hex = EncryptionKey::generate_hex().map_err(|e| fail(chain(&e)))?;
-                let k = EncryptionKey::from_hex(KEY_ID, secrecy_expose(&hex))
-                    .map_err(|e| fail(chain(&e)))?;
+                let k =
+                    EncryptionKey::from_hex(KEY_ID, hex.expose()).map_err(|e| fail(chain(&e)))?;
                 (k, Some(hex))
             }
         };
@@ -1574,7 +1574,7 @@ impl Files {
         let built = self.build(&temp_db, key.clone());
         let linked = built.and_then(|()| {
             if let Some(hex) = &key_text {
-                if !self.write_key(secrecy_expose(hex))? {
+                if !self.write_key(hex.expose())? {
                     // Another process made the key file first: its
                     // database is on its way.
                     return Ok(false);
@@ -1666,10 +1666,4 @@ fn open_nonblocking(path: &Path) -> io::Result<fs::File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     options.open(path)
-}
-
-/// The text of a generated key.
-fn secrecy_expose(s: &secrecy::SecretString) -> &str {
-    use secrecy::ExposeSecret;
-    s.expose_secret()
 }
