@@ -174,9 +174,14 @@ impl EncryptionKey {
                 len: key.len(),
             });
         }
+        let cipher =
+            XChaCha20Poly1305::new_from_slice(key).map_err(|_| KeyError::InvalidLength {
+                id: id.to_owned(),
+                len: key.len(),
+            })?;
         Ok(EncryptionKey {
             id: id.into(),
-            cipher: XChaCha20Poly1305::new(key.into()),
+            cipher,
         })
     }
 
@@ -248,7 +253,7 @@ impl EncryptionKey {
         let sealed = self
             .cipher
             .encrypt(
-                XNonce::from_slice(&nonce),
+                &XNonce::from(nonce),
                 Payload {
                     msg: plaintext,
                     aad,
@@ -270,9 +275,10 @@ impl EncryptionKey {
             return None;
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
         self.cipher
             .decrypt(
-                XNonce::from_slice(nonce),
+                &XNonce::from(nonce),
                 Payload {
                     msg: ciphertext,
                     aad,
