@@ -50,7 +50,7 @@ fn push(store: &MemoryStore, app: &App, image: &str) -> Result<(), Box<dyn Error
     let chosen = resolve(store, app, &reference)?;
     assert_eq!(
         chosen.as_ref().map(|r| r.location().as_str()),
-        why.winner().map(|w| w.location.as_str())
+        why.winner().map(|w| w.candidate())
     );
     Ok(())
 }

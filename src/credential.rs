@@ -333,12 +333,15 @@ impl fmt::Debug for Password {
 }
 
 /// A username and password: what a push brings, or what is stored.
+///
+/// Both parts are checked when it is made ([`Credential::new`], or
+/// [`Credential::from_parts`] for parts already checked), and read through
+/// [`username`](Self::username) and [`password`](Self::password).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Credential {
-    /// The username.
-    pub username: Username,
-    /// The password.
-    pub password: Password,
+    username: Username,
+    password: Password,
 }
 
 impl Credential {
@@ -355,6 +358,26 @@ impl Credential {
             username: Username::new(username)?,
             password: Password::new(password)?,
         })
+    }
+
+    /// Pairs a username and a password already checked.
+    pub fn from_parts(username: Username, password: Password) -> Self {
+        Credential { username, password }
+    }
+
+    /// The username.
+    pub fn username(&self) -> &Username {
+        &self.username
+    }
+
+    /// The password.
+    pub fn password(&self) -> &Password {
+        &self.password
+    }
+
+    /// The username and the password, taken apart.
+    pub fn into_parts(self) -> (Username, Password) {
+        (self.username, self.password)
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::candidates::{Candidate, CandidateKind};
-use crate::credential::RegistryCredential;
+use crate::credential::{Credential, RegistryCredential};
 use crate::location::Location;
 use crate::reference::Reference;
 use crate::scope::{App, Scope, ScopeKind};
@@ -334,8 +334,14 @@ pub struct Resolution {
 }
 
 impl Resolution {
-    /// The credential to send.
-    pub fn credential(&self) -> &Arc<RegistryCredential> {
+    /// The username and secret to send.
+    pub fn credential(&self) -> &Credential {
+        self.credential.credential()
+    }
+
+    /// The stored credential that won: the credential with its scope and
+    /// location.
+    pub fn stored(&self) -> &Arc<RegistryCredential> {
         &self.credential
     }
 
@@ -486,14 +492,34 @@ pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized>(
 /// username alone, or `null` (R21: never the password).
 #[derive(Debug, Clone)]
 pub struct Attempt {
+    scope: Scope,
+    candidate: String,
+    kind: CandidateKind,
+    found: Option<Arc<RegistryCredential>>,
+}
+
+impl Attempt {
     /// The scope searched.
-    pub scope: Scope,
-    /// The candidate location.
-    pub location: String,
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The candidate location looked up, as the image's name gives it (a
+    /// candidate need not be a [`Location`] one could store: a parent
+    /// domain such as `github.io` is looked up and never found).
+    pub fn candidate(&self) -> &str {
+        &self.candidate
+    }
+
     /// How the candidate relates to the image.
-    pub kind: CandidateKind,
+    pub fn candidate_kind(&self) -> CandidateKind {
+        self.kind
+    }
+
     /// What the store held there.
-    pub found: Option<Arc<RegistryCredential>>,
+    pub fn stored(&self) -> Option<&Arc<RegistryCredential>> {
+        self.found.as_ref()
+    }
 }
 
 /// Every (scope, candidate) tried for a pull, in order, and which one won:
@@ -505,22 +531,42 @@ pub struct Attempt {
 /// password (R21).
 #[derive(Debug, Clone)]
 pub struct Explanation {
-    /// The image as written.
-    pub image: String,
-    /// Its normalized name.
-    pub name: String,
-    /// The app pushed.
-    pub app: App,
-    /// Every look-up, in precedence order.
-    pub attempts: Vec<Attempt>,
-    /// The index in `attempts` of the winner.
-    pub winner: Option<usize>,
+    image: String,
+    name: String,
+    app: App,
+    attempts: Vec<Attempt>,
+    winner: Option<usize>,
 }
 
 impl Explanation {
-    /// The winning attempt.
+    /// The image as written.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The image's normalized name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The app pushed.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Every look-up, in precedence order.
+    pub fn attempts(&self) -> &[Attempt] {
+        &self.attempts
+    }
+
+    /// The winning attempt: the first that found a credential.
     pub fn winner(&self) -> Option<&Attempt> {
         self.winner.and_then(|i| self.attempts.get(i))
+    }
+
+    /// The winner's index in [`attempts`](Self::attempts).
+    pub fn winner_index(&self) -> Option<usize> {
+        self.winner
     }
 }
 
@@ -534,7 +580,7 @@ impl fmt::Display for Explanation {
         let width = self
             .attempts
             .iter()
-            .map(|a| a.location.len())
+            .map(|a| a.candidate.len())
             .max()
             .unwrap_or(0);
         for (i, a) in self.attempts.iter().enumerate() {
@@ -547,7 +593,7 @@ impl fmt::Display for Explanation {
                 f,
                 "  {:<12} {:<width$}  {:<13}  {what}",
                 a.scope.kind().as_str(),
-                a.location,
+                a.candidate,
                 a.kind.to_string(),
             )?;
         }
@@ -556,7 +602,7 @@ impl fmt::Display for Explanation {
                 f,
                 "chosen: the {} credential for `{}`, user `{}`",
                 w.scope,
-                w.location,
+                w.candidate,
                 w.found
                     .as_ref()
                     .map(|c| c.username().as_str())
@@ -588,9 +634,9 @@ impl fmt::Display for Explanation {
 /// ))?;
 /// let app = App::new("o", "s", "a")?;
 /// let why = explain(&store, &app, &"nginx".parse()?)?;
-/// assert_eq!(why.attempts.len(), 2 * 4);
-/// assert_eq!(why.winner, Some(7));
-/// assert_eq!(why.winner().unwrap().location, "docker.io");
+/// assert_eq!(why.attempts().len(), 2 * 4);
+/// assert_eq!(why.winner_index(), Some(7));
+/// assert_eq!(why.winner().unwrap().candidate(), "docker.io");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn explain<S: CredentialSource + ?Sized>(
@@ -634,7 +680,7 @@ pub fn explain<S: CredentialSource + ?Sized>(
 /// let store: Arc<dyn AsyncCredentialSource> = Arc::new(InlineStore(memory));
 /// let app = App::new("o", "s", "a")?;
 /// let why = block_on(explain_async(&*store, &app, &"nginx".parse()?))?;
-/// assert_eq!(why.winner().unwrap().location, "docker.io");
+/// assert_eq!(why.winner().unwrap().candidate(), "docker.io");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn explain_async<S: AsyncCredentialSource + ?Sized>(
@@ -663,7 +709,7 @@ fn explanation(
         .zip(plan.candidates().iter().cycle())
         .map(|((key, found), candidate)| Attempt {
             scope: key.scope().to_scope(),
-            location: key.location().to_owned(),
+            candidate: key.location().to_owned(),
             kind: candidate.kind(),
             found,
         })
@@ -740,7 +786,7 @@ mod serialize {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let mut st = s.serialize_struct("Attempt", 4)?;
             st.serialize_field("scope", &ScopeFields(&self.scope))?;
-            st.serialize_field("location", &self.location)?;
+            st.serialize_field("location", &self.candidate)?;
             st.serialize_field("candidate", self.kind.as_str())?;
             st.serialize_field("found", &self.found.as_deref().map(FoundFields))?;
             st.end()

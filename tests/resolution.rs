@@ -162,10 +162,10 @@ fn r14_explain_shows_every_attempt_and_never_a_password() {
         &"registry.example.com/repo/img:1".parse().unwrap(),
     )
     .unwrap();
-    assert_eq!(why.attempts.len(), 12);
+    assert_eq!(why.attempts().len(), 12);
     let w = why.winner().unwrap();
-    assert_eq!(w.scope.kind(), ScopeKind::Space);
-    assert_eq!(w.location, "registry.example.com/repo");
+    assert_eq!(w.scope().kind(), ScopeKind::Space);
+    assert_eq!(w.candidate(), "registry.example.com/repo");
     let text = why.to_string();
     assert!(text.contains("<- chosen"), "{text}");
     assert!(text.contains("(outranked)"), "{text}");
@@ -427,14 +427,14 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
     );
     let shared: Arc<dyn AsyncCredentialSource> = Arc::new(InlineStore(store.clone()));
     let rows = |why: &Explanation| -> Vec<(Scope, String, CandidateKind, Option<String>)> {
-        why.attempts
+        why.attempts()
             .iter()
             .map(|t| {
                 (
-                    t.scope.clone(),
-                    t.location.clone(),
-                    t.kind,
-                    t.found.as_ref().map(|c| c.username().to_string()),
+                    t.scope().clone(),
+                    t.candidate().to_owned(),
+                    t.candidate_kind(),
+                    t.stored().map(|c| c.username().to_string()),
                 )
             })
             .collect()
@@ -444,10 +444,10 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
         let sync = explain(&store, &a, &image).unwrap();
         let r#async = block_on(explain_async(&*shared, &a, &image)).unwrap();
         assert_eq!(rows(&r#async), rows(&sync));
-        assert_eq!(r#async.winner, sync.winner);
-        assert_eq!(r#async.image, sync.image);
-        assert_eq!(r#async.name, sync.name);
-        assert_eq!(r#async.app, sync.app);
+        assert_eq!(r#async.winner_index(), sync.winner_index());
+        assert_eq!(r#async.image(), sync.image());
+        assert_eq!(r#async.name(), sync.name());
+        assert_eq!(r#async.app(), sync.app());
         assert_eq!(r#async.to_string(), sync.to_string());
     }
     let why = block_on(explain_async(
@@ -456,16 +456,16 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
         &"registry.example.com/repo/img".parse().unwrap(),
     ))
     .unwrap();
-    assert_eq!(why.attempts.len(), 12);
+    assert_eq!(why.attempts().len(), 12);
     let w = why.winner().unwrap();
     assert_eq!(
-        (w.scope.kind(), w.location.as_str()),
+        (w.scope().kind(), w.candidate()),
         (ScopeKind::Space, "registry.example.com/repo")
     );
     assert_eq!(rows(&why).iter().filter(|r| r.3.is_some()).count(), 3);
     let none = block_on(explain_async(&*shared, &a, &"nginx".parse().unwrap())).unwrap();
-    assert_eq!(none.winner, None);
-    assert_eq!(none.attempts.len(), 8);
+    assert_eq!(none.winner_index(), None);
+    assert_eq!(none.attempts().len(), 8);
 }
 
 /// What an operator reads: the winner, its scope, location and kind.

@@ -280,7 +280,7 @@ fn r21_serialized_output_never_holds_a_password() {
     let app = app();
     let image: Reference = "registry.example.com/team/img:1".parse().unwrap();
     let found = resolve(&store, &app, &image).unwrap().unwrap();
-    let c = found.credential();
+    let c = found.stored();
     // Every public type with `Serialize`, taken from a stored credential.
     let json = [
         serde_json::to_string(&image).unwrap(),

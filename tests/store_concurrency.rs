@@ -144,7 +144,7 @@ fn writer(
     for (j, creates) in shared_creates.iter().enumerate() {
         let loc = shared_location(j);
         let cred = credential(&loc, next_generation(&mut generation));
-        let user = cred.username.as_str().to_owned();
+        let user = cred.username().as_str().to_owned();
         match store.create(RegistryCredential::new(
             Scope::Foundation,
             loc.parse().unwrap(),
@@ -175,7 +175,7 @@ fn writer(
             0 => {
                 let g = next_generation(&mut generation);
                 let cred = credential(&loc, g);
-                let user = cred.username.as_str().to_owned();
+                let user = cred.username().as_str().to_owned();
                 let got = store.create(RegistryCredential::new(
                     scope.clone(),
                     location.clone(),
@@ -194,7 +194,7 @@ fn writer(
                 // R19: the app's one credential, replacing all it held.
                 let g = next_generation(&mut generation);
                 let cred = credential(&loc, g);
-                let user = cred.username.as_str().to_owned();
+                let user = cred.username().as_str().to_owned();
                 let done = store
                     .replace_app_credential(app.id(), location.clone(), cred)
                     .unwrap();
@@ -234,7 +234,7 @@ fn writer(
             1 => {
                 // Elsewhere a replacement is a delete and a create.
                 let cred = credential(&loc, next_generation(&mut generation));
-                let user = cred.username.as_str().to_owned();
+                let user = cred.username().as_str().to_owned();
                 let before = match store.delete(scope.as_ref(), &location) {
                     Ok(c) => Some(c.username().as_str().to_owned()),
                     Err(StoreError::NotFound { .. }) => None,
@@ -252,7 +252,7 @@ fn writer(
             }
             2 => {
                 let cred = credential(&loc, next_generation(&mut generation));
-                let user = cred.username.as_str().to_owned();
+                let user = cred.username().as_str().to_owned();
                 let got = store.update(scope.as_ref(), &location, CredentialUpdate::Both(cred));
                 match owned.get_mut(&mkey) {
                     Some(v) => {
@@ -300,7 +300,7 @@ fn writer(
                     .find_map(|s| owned.get(&(s.clone(), loc.clone())).map(|u| (s.clone(), u)));
                 match (&got, want) {
                     (Some(r), Some((s, u))) => {
-                        check_read(r.credential());
+                        check_read(r.stored());
                         assert_eq!((r.scope(), r.credential().username().as_str()), (&s, &**u));
                         counts.resolves_found.fetch_add(1, Ordering::Relaxed);
                     }
@@ -324,7 +324,7 @@ fn writer(
                 let image: Reference = format!("{}/img", owned_location(other, j)).parse().unwrap();
                 counts.resolves.fetch_add(1, Ordering::Relaxed);
                 if let Some(r) = resolve(store, &apps[other], &image).unwrap() {
-                    check_read(r.credential());
+                    check_read(r.stored());
                     counts.resolves_found.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -333,7 +333,7 @@ fn writer(
                 let sloc = shared_location(rng.below(SHARED_KEYS));
                 let slocation: Location = sloc.parse().unwrap();
                 let cred = credential(&sloc, next_generation(&mut generation));
-                let user = cred.username.as_str().to_owned();
+                let user = cred.username().as_str().to_owned();
                 let got = store
                     .update(
                         Scope::Foundation.as_ref(),
@@ -347,7 +347,7 @@ fn writer(
                 let image: Reference = format!("{sloc}/img").parse().unwrap();
                 counts.resolves.fetch_add(1, Ordering::Relaxed);
                 let r = resolve(store, &app, &image).unwrap().expect("shared key");
-                check_read(r.credential());
+                check_read(r.stored());
                 counts.resolves_found.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -373,7 +373,7 @@ fn reader(t: usize, store: &MemoryStore, counts: &Counts, barrier: &Barrier) {
         let image: Reference = format!("{loc}/img").parse().unwrap();
         counts.resolves.fetch_add(1, Ordering::Relaxed);
         if let Some(r) = resolve(store, app, &image).unwrap() {
-            check_read(r.credential());
+            check_read(r.stored());
             assert_eq!(r.location().as_str(), loc);
             counts.resolves_found.fetch_add(1, Ordering::Relaxed);
         }
@@ -483,10 +483,7 @@ fn the_pairing_check_catches_a_torn_read() {
     let loc = owned_location(0, 0);
     let a = credential(&loc, 1);
     let b = credential(&loc, 2);
-    let torn = Credential {
-        username: a.username,
-        password: b.password,
-    };
+    let torn = Credential::from_parts(a.into_parts().0, b.into_parts().1);
     check_read(&RegistryCredential::new(
         Scope::Foundation,
         loc.parse().unwrap(),

@@ -350,7 +350,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                 let got = resolve(&store, &app(), &reference)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?
                     .map(|res| {
-                        let c = res.credential();
+                        let c = res.stored();
                         (
                             c.scope().clone(),
                             c.location().as_str().to_owned(),

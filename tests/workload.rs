@@ -70,16 +70,16 @@ fn r14_foundation_hits_are_last_app_hits_first_misses_try_twelve() {
         for push in w.pushes(kind).take(200) {
             let image: Reference = push.image.parse().unwrap();
             let why = explain(&store, &push.app, &image).unwrap();
-            let keys = why.attempts.len();
+            let keys = why.attempts().len();
             match kind {
-                PushKind::AppHit => assert_eq!(why.winner, Some(0), "{}", push.image),
+                PushKind::AppHit => assert_eq!(why.winner_index(), Some(0), "{}", push.image),
                 PushKind::FoundationHit => {
                     assert_eq!(keys, 12, "{}", push.image);
-                    assert_eq!(why.winner, Some(keys - 1), "{}", push.image);
+                    assert_eq!(why.winner_index(), Some(keys - 1), "{}", push.image);
                 }
                 _ => {
                     assert_eq!(keys, 12, "{}", push.image);
-                    assert_eq!(why.winner, None, "{}", push.image);
+                    assert_eq!(why.winner_index(), None, "{}", push.image);
                 }
             }
         }

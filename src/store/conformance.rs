@@ -840,8 +840,8 @@ pub fn r14_resolution_scope_outranks_specificity<S: CredentialStore + ?Sized>(s:
     assert_eq!(all, ["a", "s", "o", "f"]);
 
     let e = explain(s, &app, &image).unwrap();
-    assert_eq!(e.winner().unwrap().location, "example.com");
-    assert_eq!(e.attempts.len(), 12);
+    assert_eq!(e.winner().unwrap().candidate(), "example.com");
+    assert_eq!(e.attempts().len(), 12);
     assert!(!e.to_string().contains("\"p\""));
 
     // R12: ports are identity.

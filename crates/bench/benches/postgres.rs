@@ -121,8 +121,8 @@ fn resolve_bench(c: &mut Criterion) {
                 let ours = rt.block_on(resolve_async(&store, app, image)).unwrap();
                 let theirs = resolve(&memory, app, image).unwrap();
                 assert_eq!(
-                    ours.as_ref().map(|r| r.credential().location()),
-                    theirs.as_ref().map(|r| r.credential().location()),
+                    ours.as_ref().map(|r| r.location()),
+                    theirs.as_ref().map(|r| r.location()),
                     "{case} {image}"
                 );
             }

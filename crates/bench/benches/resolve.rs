@@ -96,7 +96,7 @@ fn resolve_bench(c: &mut Criterion) {
                 let ours = resolve(&store, app, &image.parse().unwrap()).unwrap();
                 let linear = resolve_linear(&entries, app, image);
                 assert_eq!(
-                    ours.as_ref().map(|r| r.credential().location()),
+                    ours.as_ref().map(|r| r.location()),
                     linear.map(|c| c.location()),
                     "{case} {image}"
                 );

@@ -138,7 +138,7 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
         .unwrap();
     assert_eq!(staged.chosen().source(), Some("space"));
     assert_eq!(
-        staged.chosen().credential().unwrap().password.expose(),
+        staged.chosen().credential().unwrap().password().expose(),
         "rotated"
     );
     let app = staged.app().clone();

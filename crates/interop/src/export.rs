@@ -80,8 +80,8 @@ fn secret_json(value: &impl Serialize, text_len: usize, overhead: usize) -> Zero
 
 /// `base64(username:password)` in a buffer wiped on drop, sized up front.
 fn basic_auth(credential: &Credential) -> Zeroizing<String> {
-    let user = credential.username.as_str();
-    let password = credential.password.expose();
+    let user = credential.username().as_str();
+    let password = credential.password().expose();
     let mut plain = Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
     plain.push_str(user);
     plain.push(':');
@@ -197,7 +197,7 @@ impl AuthFile {
         Ok(AuthFile {
             form,
             key,
-            credential: resolution.credential().credential().clone(),
+            credential: resolution.credential().clone(),
         })
     }
 
@@ -213,7 +213,7 @@ impl AuthFile {
 
     /// The username.
     pub fn username(&self) -> &Username {
-        &self.credential.username
+        self.credential.username()
     }
 
     /// The document, in a buffer wiped when dropped.
@@ -428,7 +428,7 @@ impl fmt::Debug for AuthFile {
         f.debug_struct("AuthFile")
             .field("form", &self.form)
             .field("key", &self.key)
-            .field("username", &self.credential.username)
+            .field("username", &self.credential.username())
             .field("password", &format_args!("<redacted>"))
             .finish()
     }
@@ -485,7 +485,7 @@ impl RegistryAuthHeader {
         check_serves(image, resolution)?;
         Ok(RegistryAuthHeader {
             server_address: docker_key(image).to_owned(),
-            credential: resolution.credential().credential().clone(),
+            credential: resolution.credential().clone(),
         })
     }
 
@@ -506,8 +506,8 @@ impl RegistryAuthHeader {
             password: &'a str,
             serveraddress: &'a str,
         }
-        let username = self.credential.username.as_str();
-        let password = self.credential.password.expose();
+        let username = self.credential.username().as_str();
+        let password = self.credential.password().expose();
         let json = secret_json(
             &Auth {
                 username,
@@ -529,7 +529,7 @@ impl fmt::Debug for RegistryAuthHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegistryAuthHeader")
             .field("server_address", &self.server_address)
-            .field("username", &self.credential.username)
+            .field("username", &self.credential.username())
             .field("password", &format_args!("<redacted>"))
             .finish()
     }
@@ -591,7 +591,7 @@ impl CredentialProviderResponse {
         }
         Ok(CredentialProviderResponse {
             key: image.name().to_owned(),
-            credential: resolution.map(|r| r.credential().credential().clone()),
+            credential: resolution.map(|r| r.credential().clone()),
         })
     }
 
@@ -602,7 +602,7 @@ impl CredentialProviderResponse {
 
     /// The username, when a credential matched.
     pub fn username(&self) -> Option<&Username> {
-        self.credential.as_ref().map(|c| &c.username)
+        self.credential.as_ref().map(|c| c.username())
     }
 
     /// The response, in a buffer wiped when dropped.
@@ -625,16 +625,15 @@ impl CredentialProviderResponse {
             One(
                 &self.key,
                 Auth {
-                    username: c.username.as_str(),
-                    password: c.password.expose(),
+                    username: c.username().as_str(),
+                    password: c.password().expose(),
                 },
             )
         });
         let len = self.key.len()
-            + self
-                .credential
-                .as_ref()
-                .map_or(0, |c| c.username.as_str().len() + c.password.expose().len());
+            + self.credential.as_ref().map_or(0, |c| {
+                c.username().as_str().len() + c.password().expose().len()
+            });
         let doc = Response {
             api_version: KUBELET_API_VERSION,
             kind: "CredentialProviderResponse",

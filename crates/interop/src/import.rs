@@ -367,7 +367,7 @@ impl Line {
         Line {
             key: entry.key.clone(),
             location: Some(entry.location.clone()),
-            username: Some(entry.credential.username.clone()),
+            username: Some(entry.credential.username().clone()),
             warning: entry.warning.clone(),
             outcome,
         }
@@ -583,7 +583,7 @@ fn credential_of(raw: &RawEntry) -> Result<Credential, Skip> {
     };
     let username = parse_username(&user).map_err(Skip::Username)?;
     let password = Password::try_from(password.as_str()).map_err(Skip::Password)?;
-    Ok(Credential { username, password })
+    Ok(Credential::from_parts(username, password))
 }
 
 #[derive(Deserialize)]

@@ -260,7 +260,7 @@ fn r7_an_exported_auth_json_imports_back_to_the_same_location_and_credential() {
             assert!(back.skipped.is_empty());
             assert_eq!(back.entries.len(), 1);
             let e = &back.entries[0];
-            assert_eq!(&e.credential, r.credential().credential());
+            assert_eq!(&e.credential, r.credential());
             if file.form() == AuthFileForm::Containers {
                 assert_eq!(&e.location, r.location());
             } else {

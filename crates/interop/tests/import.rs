@@ -23,8 +23,8 @@ fn one(json: &str) -> Result<(String, String, String), Skip> {
     let e = &import.entries[0];
     Ok((
         e.location.to_string(),
-        e.credential.username.to_string(),
-        e.credential.password.expose().to_owned(),
+        e.credential.username().to_string(),
+        e.credential.password().expose().to_owned(),
     ))
 }
 

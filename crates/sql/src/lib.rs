@@ -245,6 +245,6 @@ pub(crate) fn decode(
     Ok(RegistryCredential::new(
         scope,
         location,
-        Credential { username, password },
+        Credential::from_parts(username, password),
     ))
 }

@@ -90,7 +90,7 @@ fn r14_r19_sqlite_through_dyn_async_store_on_a_current_thread_runtime() {
         assert_eq!(r.scope_kind(), ScopeKind::Space);
         assert_eq!(r.credential().password().expose(), "sp-pw");
         let why = explain_async(&*shared, &a, &image).await.unwrap();
-        assert_eq!(why.winner().unwrap().location, "docker.io/library");
+        assert_eq!(why.winner().unwrap().candidate(), "docker.io/library");
 
         let space = Scope::Space(a.space().clone());
         shared

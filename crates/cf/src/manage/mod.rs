@@ -589,14 +589,14 @@ impl Chosen {
     pub fn credential(&self) -> Option<&Credential> {
         match self {
             Chosen::Given { credential, .. } => Some(credential),
-            Chosen::Stored(r) => Some(r.credential().credential()),
+            Chosen::Stored(r) => Some(r.credential()),
             Chosen::None => None,
         }
     }
 
     /// Its username.
     pub fn username(&self) -> Option<&Username> {
-        self.credential().map(|c| &c.username)
+        self.credential().map(|c| c.username())
     }
 
     /// Its location.

@@ -1023,10 +1023,7 @@ impl State<'_, '_> {
                     "Creating registry credential {location} for {label} as {}...\n",
                     shown(&caller)
                 ));
-                let credential = Credential {
-                    username: username.clone(),
-                    password,
-                };
+                let credential = Credential::from_parts(username.clone(), password);
                 self.manager.create(
                     &caller,
                     RegistryCredential::new(scope, location.clone(), credential),
@@ -1044,10 +1041,10 @@ impl State<'_, '_> {
                     .check_access(&caller, Operation::Update, &scope)?;
                 let update = match username {
                     Some(username) => match self.password(true)? {
-                        Some(password) => CredentialUpdate::Both(Credential {
-                            username: username.clone(),
+                        Some(password) => CredentialUpdate::Both(Credential::from_parts(
+                            username.clone(),
                             password,
-                        }),
+                        )),
                         None => CredentialUpdate::Username(username.clone()),
                     },
                     None => CredentialUpdate::Password(
@@ -1232,10 +1229,7 @@ impl State<'_, '_> {
             Some(username) => {
                 self.manager.check_push(&caller, &space, app)?;
                 let password = self.password(false)?.expect("a required password");
-                Some(Credential {
-                    username: username.clone(),
-                    password,
-                })
+                Some(Credential::from_parts(username.clone(), password))
             }
             None => None,
         };
