@@ -109,7 +109,8 @@ use crate::reference::Reference;
 use crate::resolve::{Plan, explain, resolve_all_async, resolve_async};
 use crate::scope::{App, AppId, OrgId, Scope, ScopeKind, SpaceId};
 use crate::store::{
-    AsyncCredentialStore, BoxFuture, CredentialStore, Key, MemoryStore, StoreError,
+    AppCredentialReplaced, AsyncCredentialStore, BoxFuture, CredentialStore, Key, MemoryStore,
+    StoreError,
 };
 
 mod hooked;
@@ -377,6 +378,16 @@ pub fn cred(scope: Scope, location: &str, user: &str, password: &str) -> Registr
     )
 }
 
+/// Creates each of `credentials`, in order.
+async fn put<const N: usize>(s: &dyn AsyncCredentialStore, credentials: [RegistryCredential; N]) {
+    for c in credentials {
+        let what = format!("{} {}", c.scope(), c.location());
+        s.create(c)
+            .await
+            .unwrap_or_else(|e| panic!("create at {what}: {e:?}"));
+    }
+}
+
 async fn user_at(s: &dyn AsyncCredentialStore, scope: &Scope, location: &str) -> Option<String> {
     s.get(Key::new(scope.as_ref(), &loc(location)))
         .await
@@ -406,31 +417,18 @@ async fn r16_create_then_get(s: &dyn AsyncCredentialStore) {
     assert_eq!(got.location().as_str(), "registry.example.com/team");
     assert_eq!(got.username().as_str(), "alice");
     assert_eq!(got.password().expose(), "pw-1");
-    // Missing is not an error.
-    assert!(
-        s.get(Key::new(o.as_ref(), &loc("registry.example.com")))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.get(Key::new(
-            org("org-2").as_ref(),
-            &loc("registry.example.com/team")
-        ))
-        .await
-        .unwrap()
-        .is_none()
-    );
-    assert!(
-        s.get(Key::new(
-            space("org-1").as_ref(),
-            &loc("registry.example.com/team")
-        ))
-        .await
-        .unwrap()
-        .is_none()
-    );
+    // Missing is not an error: another location, scope id or scope kind.
+    for (scope, location) in [
+        (o, "registry.example.com"),
+        (org("org-2"), "registry.example.com/team"),
+        (space("org-1"), "registry.example.com/team"),
+    ] {
+        assert_eq!(
+            user_at(s, &scope, location).await,
+            None,
+            "{scope} {location}"
+        );
+    }
 }
 
 /// R16: creating a taken location is a conflict and keeps the stored one.
@@ -520,52 +518,34 @@ async fn r17_update_username_password_or_both(s: &dyn AsyncCredentialStore) {
         .unwrap();
     let l = loc(key_loc);
     let key = Key::new(o.as_ref(), &l);
-
-    let u = s
-        .update(
-            o.as_ref(),
-            &l,
+    let steps = [
+        (
             CredentialUpdate::Username(Username::new("new-user").unwrap()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (u.username().as_str(), u.password().expose()),
-        ("new-user", "old-pw")
-    );
-    let got = s.get(key).await.unwrap().unwrap();
-    assert_eq!(
-        (got.username().as_str(), got.password().expose()),
-        ("new-user", "old-pw")
-    );
-
-    let u = s
-        .update(
-            o.as_ref(),
-            &l,
+            ("new-user", "old-pw"),
+        ),
+        (
             CredentialUpdate::Password(Password::new("new-pw").unwrap()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (u.username().as_str(), u.password().expose()),
-        ("new-user", "new-pw")
-    );
-
-    s.update(
-        o.as_ref(),
-        &l,
-        CredentialUpdate::Both(Credential::new("both-user", "both-pw").unwrap()),
-    )
-    .await
-    .unwrap();
-    let got = s.get(key).await.unwrap().unwrap();
-    assert_eq!(
-        (got.username().as_str(), got.password().expose()),
-        ("both-user", "both-pw")
-    );
-    assert_eq!(got.location().as_str(), key_loc);
-    assert_eq!(got.scope(), &o);
+            ("new-user", "new-pw"),
+        ),
+        (
+            CredentialUpdate::Both(Credential::new("both-user", "both-pw").unwrap()),
+            ("both-user", "both-pw"),
+        ),
+    ];
+    for (update, expected) in steps {
+        let what = format!("{update:?}");
+        let updated = s.update(o.as_ref(), &l, update).await.unwrap();
+        let stored = s.get(key).await.unwrap().unwrap();
+        for c in [&updated, &stored] {
+            assert_eq!(
+                (c.username().as_str(), c.password().expose()),
+                expected,
+                "R17: after {what}"
+            );
+            assert_eq!(c.location().as_str(), key_loc);
+            assert_eq!(c.scope(), &o);
+        }
+    }
     assert_eq!(s.list_all().await.unwrap().len(), 1);
 }
 
@@ -610,12 +590,14 @@ async fn r17_update_of_a_missing_credential_is_not_found(s: &dyn AsyncCredential
 /// R18: delete returns the credential, and then it is gone.
 async fn r18_delete_returns_the_credential_and_then_it_is_gone(s: &dyn AsyncCredentialStore) {
     let a = app_scope("app-1");
-    s.create(cred(a.clone(), "docker.io/library", "u", "p"))
-        .await
-        .unwrap();
-    s.create(cred(a.clone(), "docker.io", "v", "q"))
-        .await
-        .unwrap();
+    put(
+        s,
+        [
+            cred(a.clone(), "docker.io/library", "u", "p"),
+            cred(a.clone(), "docker.io", "v", "q"),
+        ],
+    )
+    .await;
     let l = loc("docker.io/library");
     let key = Key::new(a.as_ref(), &l);
     let gone = s.delete(a.as_ref(), &l).await.unwrap();
@@ -637,104 +619,110 @@ async fn r18_delete_returns_the_credential_and_then_it_is_gone(s: &dyn AsyncCred
     );
 }
 
+/// Replaces `app`'s credential with `user`'s at `location`; the password
+/// is `pw-` and the username.
+async fn push(
+    s: &dyn AsyncCredentialStore,
+    app: &AppId,
+    location: &str,
+    user: &str,
+) -> AppCredentialReplaced {
+    s.replace_app_credential(
+        app,
+        loc(location),
+        Credential::new(user, format!("pw-{user}")).unwrap(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("push of {user}: {e:?}"))
+}
+
+/// A credential's location, username and password, to compare.
+type Entry<'a> = (&'a str, &'a str, &'a str);
+
+/// The [`Entry`] of each credential.
+fn entries(credentials: &[Arc<RegistryCredential>]) -> Vec<Entry<'_>> {
+    credentials
+        .iter()
+        .map(|c| {
+            (
+                c.location().as_str(),
+                c.username().as_str(),
+                c.password().expose(),
+            )
+        })
+        .collect()
+}
+
 /// R19: replacing an app's credential removes every credential the app
 /// held, at any location, and nothing of anyone else's.
 async fn r19_replace_app_credential_replaces_all_of_the_app(s: &dyn AsyncCredentialStore) {
     let app = AppId::new("app-1").unwrap();
     let a = Scope::App(app.clone());
     let other = app_scope("app-2");
-    s.create(cred(other.clone(), "docker.io/library", "other", "pw-o"))
-        .await
-        .unwrap();
-    s.create(cred(space("space-1"), "docker.io/library", "sp", "pw-s"))
-        .await
-        .unwrap();
-    let first = s
-        .replace_app_credential(
-            &app,
-            loc("docker.io/library"),
-            Credential::new("first", "pw-1").unwrap(),
-        )
-        .await
-        .unwrap();
+    put(
+        s,
+        [
+            cred(other.clone(), "docker.io/library", "other", "pw-o"),
+            cred(space("space-1"), "docker.io/library", "sp", "pw-s"),
+        ],
+    )
+    .await;
+    let first = push(s, &app, "docker.io/library", "first").await;
     assert!(first.replaced.is_empty());
     assert_eq!(first.stored.scope(), &a);
     assert_eq!(first.stored.username().as_str(), "first");
-    // Same location: replaced whole.
-    let second = s
-        .replace_app_credential(
-            &app,
-            loc("docker.io/library"),
-            Credential::new("second", "pw-2").unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(second.replaced.len(), 1);
-    assert_eq!(
+    // (a credential created at the app's scope some other way first?, the
+    // push's location and user, what it replaces, in order).
+    let steps: [(bool, &str, &str, &[Entry<'_>]); 3] = [
+        // Same location: replaced whole.
         (
-            second.replaced[0].username().as_str(),
-            second.replaced[0].password().expose()
+            false,
+            "docker.io/library",
+            "second",
+            &[("docker.io/library", "first", "pw-first")],
         ),
-        ("first", "pw-1")
-    );
-    let now = s
-        .get(Key::new(a.as_ref(), &loc("docker.io/library")))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (now.username().as_str(), now.password().expose()),
-        ("second", "pw-2")
-    );
-    // Credentials created at the app's scope some other way are replaced
-    // too: the app holds one pair.
-    s.create(cred(a.clone(), "quay.io/team", "extra", "pw-x"))
-        .await
-        .unwrap();
-    let third = s
-        .replace_app_credential(
-            &app,
-            loc("registry.example.com/repo"),
-            Credential::new("third", "pw-3").unwrap(),
-        )
-        .await
-        .unwrap();
-    let replaced: Vec<_> = third
-        .replaced
-        .iter()
-        .map(|c| c.location().as_str())
-        .collect();
-    assert_eq!(replaced, ["docker.io/library", "quay.io/team"]);
-    let held: Vec<_> = s
-        .list(a.as_ref())
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| (c.location().to_string(), c.username().to_string()))
-        .collect();
-    assert_eq!(
-        held,
-        [("registry.example.com/repo".to_owned(), "third".to_owned())]
-    );
-    // At the same location as one held elsewhere: that one first.
-    s.create(cred(a.clone(), "quay.io/team", "extra", "pw-x"))
-        .await
-        .unwrap();
-    let fourth = s
-        .replace_app_credential(
-            &app,
-            loc("quay.io/team"),
-            Credential::new("fourth", "pw-4").unwrap(),
-        )
-        .await
-        .unwrap();
-    let replaced: Vec<_> = fourth
-        .replaced
-        .iter()
-        .map(|c| c.username().as_str())
-        .collect();
-    assert_eq!(replaced, ["extra", "third"]);
-    assert_eq!(s.list(a.as_ref()).await.unwrap().len(), 1);
+        // Credentials created at the app's scope some other way are
+        // replaced too: the app holds one pair.
+        (
+            true,
+            "registry.example.com/repo",
+            "third",
+            &[
+                ("docker.io/library", "second", "pw-second"),
+                ("quay.io/team", "extra", "pw-extra"),
+            ],
+        ),
+        // At the same location as one held elsewhere: that one first.
+        (
+            true,
+            "quay.io/team",
+            "fourth",
+            &[
+                ("quay.io/team", "extra", "pw-extra"),
+                ("registry.example.com/repo", "third", "pw-third"),
+            ],
+        ),
+    ];
+    for (extra, location, user, replaced) in steps {
+        if extra {
+            s.create(cred(a.clone(), "quay.io/team", "extra", "pw-extra"))
+                .await
+                .unwrap();
+        }
+        let done = push(s, &app, location, user).await;
+        assert_eq!(
+            entries(&done.replaced),
+            replaced,
+            "R19: what {user} replaced"
+        );
+        let held = s.list(a.as_ref()).await.unwrap();
+        let password = format!("pw-{user}");
+        assert_eq!(
+            entries(&held),
+            [(location, user, password.as_str())],
+            "R19: the app holds {user}'s credential alone"
+        );
+    }
     // Nobody else's changed.
     assert_eq!(
         user_at(s, &other, "docker.io/library").await.as_deref(),
@@ -755,15 +743,15 @@ async fn r13_delete_scope_removes_that_scope_alone(s: &dyn AsyncCredentialStore)
     for l in ["quay.io/b", "quay.io/a", "example.com"] {
         s.create(cred(o.clone(), l, "u", "p")).await.unwrap();
     }
-    s.create(cred(org("org-2"), "quay.io/a", "keep", "p"))
-        .await
-        .unwrap();
-    s.create(cred(space("org-1"), "quay.io/a", "keep", "p"))
-        .await
-        .unwrap();
-    s.create(cred(Scope::Foundation, "quay.io/a", "keep", "p"))
-        .await
-        .unwrap();
+    put(
+        s,
+        [
+            cred(org("org-2"), "quay.io/a", "keep", "p"),
+            cred(space("org-1"), "quay.io/a", "keep", "p"),
+            cred(Scope::Foundation, "quay.io/a", "keep", "p"),
+        ],
+    )
+    .await;
     let gone: Vec<_> = s
         .delete_scope(o.as_ref())
         .await
@@ -933,12 +921,14 @@ fn r19_concurrent_pushes_of_one_app_leave_exactly_one(stores: &Instances<'_>) {
 /// credential, and its index.
 async fn first_match_is_the_first_found_in_key_order(s: &dyn AsyncCredentialStore) {
     let (o, sp) = (org("o"), space("s"));
-    s.create(cred(o.clone(), "example.com", "org", "p"))
-        .await
-        .unwrap();
-    s.create(cred(sp.clone(), "example.com/team", "space", "p"))
-        .await
-        .unwrap();
+    put(
+        s,
+        [
+            cred(o.clone(), "example.com", "org", "p"),
+            cred(sp.clone(), "example.com/team", "space", "p"),
+        ],
+    )
+    .await;
     let (l1, l2, l3) = (
         loc("nothing.example.com"),
         loc("example.com"),
@@ -975,12 +965,14 @@ async fn r21_list_is_one_scope_ordered_by_location(s: &dyn AsyncCredentialStore)
     for l in locations {
         s.create(cred(o.clone(), l, "u", "p")).await.unwrap();
     }
-    s.create(cred(org("other"), "zzz.example.com", "u", "p"))
-        .await
-        .unwrap();
-    s.create(cred(Scope::Foundation, "aaa.example.com", "u", "p"))
-        .await
-        .unwrap();
+    put(
+        s,
+        [
+            cred(org("other"), "zzz.example.com", "u", "p"),
+            cred(Scope::Foundation, "aaa.example.com", "u", "p"),
+        ],
+    )
+    .await;
     let listed: Vec<String> = s
         .list(o.as_ref())
         .await
@@ -1032,12 +1024,14 @@ async fn r21_list_all_is_ordered_by_scope_then_location(s: &dyn AsyncCredentialS
 /// `get_many` answers every key in order, `None` where nothing is held.
 async fn get_many_answers_in_order_with_gaps(s: &dyn AsyncCredentialStore) {
     let o = org("o");
-    s.create(cred(o.clone(), "example.com", "org-user", "p"))
-        .await
-        .unwrap();
-    s.create(cred(Scope::Foundation, "example.com", "f-user", "p"))
-        .await
-        .unwrap();
+    put(
+        s,
+        [
+            cred(o.clone(), "example.com", "org-user", "p"),
+            cred(Scope::Foundation, "example.com", "f-user", "p"),
+        ],
+    )
+    .await;
     assert!(s.get_many(&[]).await.unwrap().is_empty());
     let sp = space("o");
     let (nothing, example) = (loc("nothing.example.com"), loc("example.com"));
@@ -1102,28 +1096,16 @@ async fn get_many_answers_long_key_lists(s: &dyn AsyncCredentialStore) {
 async fn r14_resolution_scope_outranks_specificity(s: &dyn AsyncCredentialStore) {
     let app = App::new("org-1", "space-1", "app-1").unwrap();
     let image = "registry.example.com/repo/image:tag".parse().unwrap();
-    s.create(cred(
-        Scope::Foundation,
-        "registry.example.com/repo",
-        "f",
-        "p",
-    ))
-    .await
-    .unwrap();
-    s.create(cred(org("org-1"), "example.com", "o", "p"))
-        .await
-        .unwrap();
-    s.create(cred(space("space-1"), "registry.example.com", "s", "p"))
-        .await
-        .unwrap();
-    s.create(cred(
-        space("other-space"),
-        "registry.example.com/repo",
-        "x",
-        "p",
-    ))
-    .await
-    .unwrap();
+    put(
+        s,
+        [
+            cred(Scope::Foundation, "registry.example.com/repo", "f", "p"),
+            cred(org("org-1"), "example.com", "o", "p"),
+            cred(space("space-1"), "registry.example.com", "s", "p"),
+            cred(space("other-space"), "registry.example.com/repo", "x", "p"),
+        ],
+    )
+    .await;
     let r = resolve_async(s, &app, &image).await.unwrap().unwrap();
     assert_eq!(r.scope_kind(), ScopeKind::Space);
     assert_eq!(r.credential().username().as_str(), "s");
@@ -1312,7 +1294,7 @@ mod split_replacement_is_caught {
 
     use super::*;
     use crate::scope::ScopeRef;
-    use crate::store::{AppCredentialReplaced, InlineStore};
+    use crate::store::InlineStore;
 
     /// `replace_app_credential` in three steps, with every pushing thread's
     /// first replacement made to wait for the others between the first
