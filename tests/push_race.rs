@@ -1,16 +1,16 @@
-//! Issue 10 at the store level: two pushes of one app that start at the
-//! same moment must leave exactly one of their credentials (R19), never
-//! none and never both.
+//! R19 at the store level: two pushes of one app that start at the same
+//! moment leave exactly one of their credentials, never none and never
+//! both.
 //!
-//! The issue's reproduction made the store's `list` wait at a barrier of
-//! two, so that both pushes had listed the app's credentials before either
-//! wrote: each then deleted what it had listed and stored its own, and the
-//! app ended with both credentials, or with none. The same trap is set
-//! here around a `MemoryStore`. `replace_app_credential` is one step and
-//! never lists, so it cannot be caught in the trap; should it ever list
-//! again, both pushes meet at the barrier and race in the widest window,
-//! and a push that lists alone waits forever: every round is joined
-//! against a deadline, so the test fails instead of hanging.
+//! A replacement that lists the app's credentials, then deletes them and
+//! stores its own, loses this race: with the store's `list` made to wait
+//! at a barrier of two, both pushes list before either writes, and the app
+//! ends with both credentials, or with none. That trap is set here around
+//! a `MemoryStore`. `replace_app_credential` is one step and never lists,
+//! so it cannot be caught in the trap; should it list, both pushes meet at
+//! the barrier and race in the widest window, and a push that lists alone
+//! waits forever: every round is joined against a deadline, so the test
+//! fails instead of hanging.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -18,12 +18,11 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use registry_credentials::credential::CredentialUpdate;
-use registry_credentials::scope::{AppId, ScopeRef};
-use registry_credentials::store::{AppCredentialReplaced, Found, Key};
+use registry_credentials::scope::ScopeRef;
+use registry_credentials::store::AppCredentialReplaced;
+use registry_credentials::store::conformance::{Call, Hooked, Hooks};
 use registry_credentials::{
-    App, Credential, CredentialSource, CredentialStore, Location, MemoryStore, RegistryCredential,
-    Scope, StoreError,
+    App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, StoreError,
 };
 
 /// Rounds of the race; each starts both pushes at one barrier.
@@ -34,59 +33,22 @@ const ROUNDS: usize = 50;
 const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A `MemoryStore` whose `list` waits until a second `list` arrives.
-struct ListBarrier {
-    inner: MemoryStore,
+type ListBarrier = Hooked<MemoryStore, ListTrap>;
+
+/// The trap: every `list` waits at `barrier`.
+struct ListTrap {
     barrier: Barrier,
     /// The `list` calls that went through the barrier.
     lists: AtomicUsize,
 }
 
-impl CredentialSource for ListBarrier {
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        self.inner.get_many(keys)
-    }
-}
-
-impl CredentialStore for ListBarrier {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.create(c)
-    }
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        update: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.update(scope, location, update)
-    }
-    fn delete(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.delete(scope, location)
-    }
-    fn replace_app_credential(
-        &self,
-        app: &AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        self.inner.replace_app_credential(app, location, credential)
-    }
-    fn delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.delete_scope(scope)
-    }
-    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.lists.fetch_add(1, Ordering::SeqCst);
-        self.barrier.wait();
-        self.inner.list(scope)
-    }
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.list_all()
+impl Hooks for ListTrap {
+    fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
+        if let Call::List(_) = call {
+            self.lists.fetch_add(1, Ordering::SeqCst);
+            self.barrier.wait();
+        }
+        Ok(())
     }
 }
 
@@ -104,11 +66,13 @@ fn entry(c: &RegistryCredential) -> (String, String) {
 
 #[test]
 fn r19_two_pushes_of_one_app_at_once_leave_exactly_one_credential() {
-    let store = Arc::new(ListBarrier {
-        inner: MemoryStore::new(),
-        barrier: Barrier::new(2),
-        lists: AtomicUsize::new(0),
-    });
+    let store: Arc<ListBarrier> = Arc::new(Hooked::new(
+        MemoryStore::new(),
+        ListTrap {
+            barrier: Barrier::new(2),
+            lists: AtomicUsize::new(0),
+        },
+    ));
     let app = App::new("org", "space", "app").unwrap();
     // Another scope's credential, which no push of the app may touch.
     store

@@ -6,7 +6,8 @@ use registry_credentials::candidates::CandidateKind;
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{explain, resolve_all};
 use registry_credentials::scope::ScopeRef;
-use registry_credentials::store::{Found, Key};
+use registry_credentials::store::Key;
+use registry_credentials::store::conformance::{Call, Hooked, Hooks, block_on};
 use registry_credentials::*;
 
 fn app() -> App {
@@ -182,57 +183,27 @@ fn r15_nothing_found_is_not_an_error() {
     assert_eq!(winner(&MemoryStore::new(), "nginx"), None);
 }
 
-/// A store that implements only the required methods and counts the
-/// batch look-ups and the keys they ask for, to check the trait's
-/// defaults: `first_match` (what `resolve` calls) asks `get_many` once for
-/// the whole plan and selects the first hit, and `get` is a batch of one.
+/// A store whose `CredentialSource` implements only `get_many` (what
+/// [`Hooked`] does) and counts the batch look-ups and the keys they ask
+/// for, to check the trait's defaults: `first_match` (what `resolve` calls)
+/// asks `get_many` once for the whole plan and selects the first hit, and
+/// `get` is a batch of one.
+type Minimal = Hooked<MemoryStore, GetCounter>;
+
+/// (`get_many` calls, keys asked for).
 #[derive(Default)]
-struct Minimal {
-    inner: MemoryStore,
-    /// (`get_many` calls, keys asked for).
+struct GetCounter {
     gets: Mutex<(usize, usize)>,
 }
 
-impl CredentialSource for Minimal {
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        let mut gets = self.gets.lock().unwrap();
-        gets.0 += 1;
-        gets.1 += keys.len();
-        self.inner.get_many(keys)
-    }
-}
-
-impl CredentialStore for Minimal {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.create(c)
-    }
-    fn update(
-        &self,
-        s: ScopeRef<'_>,
-        l: &Location,
-        u: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.update(s, l, u)
-    }
-    fn delete(&self, s: ScopeRef<'_>, l: &Location) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.delete(s, l)
-    }
-    fn replace_app_credential(
-        &self,
-        app: &registry_credentials::scope::AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<registry_credentials::store::AppCredentialReplaced, StoreError> {
-        self.inner.replace_app_credential(app, location, credential)
-    }
-    fn delete_scope(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.delete_scope(s)
-    }
-    fn list(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.list(s)
-    }
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.list_all()
+impl Hooks for GetCounter {
+    fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
+        if let Call::GetMany(keys) = call {
+            let mut gets = self.gets.lock().unwrap();
+            gets.0 += 1;
+            gets.1 += keys.len();
+        }
+        Ok(())
     }
 }
 
@@ -341,23 +312,6 @@ fn r21_listing_is_ordered_by_location_and_by_scope() {
         .map(|c| c.username().to_string())
         .collect();
     assert_eq!(all, ["3", "4", "2", "1"]);
-}
-
-/// A tiny executor: `InlineStore`'s futures are ready at once.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
-    }
-    let waker = Waker::from(Arc::new(Noop));
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 #[test]

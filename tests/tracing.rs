@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use registry_credentials::resolve::{resolve_all, resolve_all_async, resolve_async};
 use registry_credentials::store::InlineStore;
+use registry_credentials::store::conformance::block_on;
 use registry_credentials::{
     App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope, resolve,
 };
@@ -79,22 +80,6 @@ impl Capture {
     /// Everything recorded, as one text, to search for secrets.
     fn all_text(&self) -> String {
         format!("{:?} {:?}", self.spans(), self.events.lock().unwrap())
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
-    }
-    let waker = Waker::from(Arc::new(Noop));
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
     }
 }
 

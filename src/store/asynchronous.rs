@@ -36,16 +36,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// use registry_credentials::resolve::resolve_async;
 /// use registry_credentials::store::{AsyncCredentialSource, CredentialStore, InlineStore};
 /// use registry_credentials::{App, Credential, MemoryStore, RegistryCredential, Scope};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     // A tiny executor for the example; services use tokio.
-/// #     use std::task::{Context, Poll, Wake, Waker};
-/// #     struct Noop;
-/// #     impl Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// #     let waker = Waker::from(std::sync::Arc::new(Noop));
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = Context::from_waker(&waker);
-/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
+/// // The executor of `InlineStore`'s futures (feature `conformance`);
+/// // services use their runtime's.
+/// use registry_credentials::store::conformance::block_on;
 ///
 /// /// A service's shared state, cloned into every request handler.
 /// #[derive(Clone)]

@@ -1,13 +1,24 @@
 //! The conformance suite every store must pass: the contract of
-//! [`CredentialStore`] (R13–R19, R21's listing order) and resolution over
-//! it (R14, R15, R17), including R19's concurrent app-credential
-//! replacement across two instances of one store.
+//! [`CredentialStore`](crate::store::CredentialStore) (R13–R19, R21's
+//! listing order) and resolution over it (R14, R15, R17), including R16's
+//! racing creates and R19's concurrent app-credential replacement across
+//! two instances of one store.
 //!
-//! Each check is a public function of a store; [`store_conformance!`](crate::store_conformance)
-//! makes one `#[test]` of each. A backend's test file defines
-//! `fn store() -> S`, a fresh, empty store, and `fn reopen(store: &S) -> S`,
-//! a second instance over the same data (a clone that shares state, a second
-//! connection pool, the same file opened again), then calls the macro:
+//! The suite is written once, over [`AsyncCredentialStore`], as
+//! `object_store`'s integration suite is. A sync store runs it through
+//! [`InlineStore`](crate::store::InlineStore), whose futures never pend, driven by [`block_on`]; an
+//! async store runs it on its own runtime. [`CHECKS`] lists every check;
+//! [`store_conformance!`](crate::store_conformance) makes one `#[test]` of
+//! each, from the same list. Each check is a private function that only
+//! that list uses, so a check left out of it is dead code, which the build
+//! refuses (`-D warnings`): no check can be left out of a run.
+//!
+//! # A sync store
+//!
+//! The test file defines `fn store() -> S`, a fresh, empty store, and
+//! `fn reopen(store: &S) -> S`, a second instance over the same data (a
+//! clone that shares state, a second connection pool, the same file opened
+//! again), then calls the macro:
 //!
 //! ```
 //! mod memory_store_conformance {
@@ -25,81 +36,314 @@
 //! }
 //! ```
 //!
+//! # An async store
+//!
+//! `store_conformance!(async)` asks for `async fn store() -> S` and
+//! `async fn reopen(store: &S) -> S`, and `fn block_on<F: Future>(f: F) ->
+//! F::Output`, which runs a future to its end on the runtime the store
+//! needs (tokio's `Runtime::block_on` on one runtime for the whole test
+//! binary, say). The concurrency checks call `block_on` from several
+//! threads at once, and their futures wait on each other's: it must allow
+//! that, as a multi-threaded runtime does. Here `InlineStore` stands in for
+//! an async backend:
+//!
+//! ```
+//! mod async_store_conformance {
+//!     use registry_credentials::MemoryStore;
+//!     use registry_credentials::store::InlineStore;
+//!
+//!     async fn store() -> InlineStore<MemoryStore> {
+//!         InlineStore(MemoryStore::new())
+//!     }
+//!
+//!     async fn reopen(store: &InlineStore<MemoryStore>) -> InlineStore<MemoryStore> {
+//!         store.clone()
+//!     }
+//!
+//!     fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//!         // A PostgreSQL store: `RUNTIME.block_on(f)` on a tokio runtime.
+//!         registry_credentials::store::conformance::block_on(f)
+//!     }
+//!
+//!     registry_credentials::store_conformance!(async);
+//! }
+//! ```
+//!
 //! A backend that needs a server nobody may have (PostgreSQL) passes
-//! `ignore = "why"`: its tests are then `#[ignore]`d with that reason, so
-//! that a run without the server reports them as ignored, not passed, and
+//! `ignore = "why"` (`store_conformance!(async, ignore = "why")`): its
+//! tests are then `#[ignore]`d with that reason, so that a run without the
+//! server reports them as ignored, not passed, and
 //! `cargo test -- --include-ignored` runs them where the server is.
+//!
+//! # Without the macro
+//!
+//! [`run`] runs one check by name; the macro's tests call it. Every check,
+//! here on a `MemoryStore`:
+//!
+//! ```
+//! use registry_credentials::MemoryStore;
+//! use registry_credentials::store::InlineStore;
+//! use registry_credentials::store::conformance::{self, CHECKS};
+//!
+//! for (name, _) in CHECKS {
+//!     let store = InlineStore(MemoryStore::new());
+//!     conformance::run(name, &store, || store.clone(), |f| conformance::block_on(f));
+//! }
+//! ```
+//!
+//! # Test doubles
+//!
+//! [`Hooked`] wraps any store in [`Hooks`]: a test double that fails,
+//! waits, counts or races where a test wants it to, and forwards the rest.
 
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Waker};
 
 use crate::credential::{Credential, CredentialUpdate, Password, RegistryCredential, Username};
 use crate::location::Location;
-use crate::resolve::{explain, resolve, resolve_all};
+use crate::reference::Reference;
+use crate::resolve::{explain_async, resolve_all_async, resolve_async};
 use crate::scope::{App, AppId, OrgId, Scope, ScopeKind, SpaceId};
-use crate::store::{CredentialStore, Key, StoreError};
+use crate::store::{AppCredentialReplaced, AsyncCredentialStore, BoxFuture, Key, StoreError};
 
-/// One `#[test]` per function of [`store::conformance`](crate::store::conformance),
-/// each on a fresh `store()` (and, for the two-instance checks, `reopen`
-/// of it). `store_conformance!(ignore = "reason")` marks every test
-/// `#[ignore]` with that reason.
+mod hooked;
+
+pub use hooked::{Call, Hooked, Hooks};
+
+/// One `#[test]` per entry of [`CHECKS`](crate::store::conformance::CHECKS),
+/// each calling [`run`](crate::store::conformance::run) on a fresh
+/// `store()` (and, for the checks across two instances, `reopen` of it).
+///
+/// - `store_conformance!()`: a sync store; the module defines
+///   `fn store() -> S` and `fn reopen(&S) -> S`.
+/// - `store_conformance!(async)`: an async store; the module defines
+///   `async fn store() -> S`, `async fn reopen(&S) -> S` and
+///   `fn block_on<F: Future>(F) -> F::Output`.
+///
+/// Either takes `ignore = "reason"` last, which marks every test
+/// `#[ignore]` with that reason. Read
+/// [`store::conformance`](crate::store::conformance) for examples.
 #[macro_export]
 macro_rules! store_conformance {
     () => {
-        $crate::store_conformance!(@all []);
+        $crate::store_conformance!(@list @tests [] sync);
     };
     (ignore = $reason:literal) => {
-        $crate::store_conformance!(@all [#[ignore = $reason]]);
+        $crate::store_conformance!(@list @tests [#[ignore = $reason]] sync);
     };
-    (@all [$($attr:tt)*]) => {
-        $crate::store_conformance!(@each [$($attr)*],
-            r16_create_then_get,
-            r16_create_conflict_keeps_the_stored_credential,
-            r7_locations_conflict_in_normal_form,
-            r13_one_location_at_each_scope_is_distinct,
-            r13_delete_scope_removes_that_scope_alone,
-            r17_update_username_password_or_both,
-            r17_update_of_a_missing_credential_is_not_found,
-            r18_delete_returns_the_credential_and_then_it_is_gone,
-            r19_replace_app_credential_replaces_all_of_the_app,
-            r21_list_is_one_scope_ordered_by_location,
-            r21_list_all_is_ordered_by_scope_then_location,
-            get_many_answers_in_order_with_gaps,
-            get_many_answers_long_key_lists,
-            first_match_is_the_first_found_in_key_order,
-            r14_resolution_scope_outranks_specificity,
-            r15_nothing_found_is_not_an_error,
-            r17_resolution_sees_every_write,
-            r16_racing_creates_exactly_one_wins,
-            r16_limits_and_unicode_round_trip,
+    (async) => {
+        $crate::store_conformance!(@list @tests [] async);
+    };
+    (async, ignore = $reason:literal) => {
+        $crate::store_conformance!(@list @tests [#[ignore = $reason]] async);
+    };
+    // The one list of checks: those of one fresh store, then those across
+    // two instances from many threads. `CHECKS` is made from it too.
+    (@list $($then:tt)*) => {
+        $crate::store_conformance!($($then)*
+            single [
+                r16_create_then_get,
+                r16_create_conflict_keeps_the_stored_credential,
+                r7_locations_conflict_in_normal_form,
+                r13_one_location_at_each_scope_is_distinct,
+                r13_delete_scope_removes_that_scope_alone,
+                r17_update_username_password_or_both,
+                r17_update_of_a_missing_credential_is_not_found,
+                r18_delete_returns_the_credential_and_then_it_is_gone,
+                r19_replace_app_credential_replaces_all_of_the_app,
+                r21_list_is_one_scope_ordered_by_location,
+                r21_list_all_is_ordered_by_scope_then_location,
+                get_many_answers_in_order_with_gaps,
+                get_many_answers_long_key_lists,
+                first_match_is_the_first_found_in_key_order,
+                r14_resolution_scope_outranks_specificity,
+                r15_nothing_found_is_not_an_error,
+                r17_resolution_sees_every_write,
+                r16_limits_and_unicode_round_trip,
+            ]
+            threads [
+                r16_racing_creates_exactly_one_wins,
+                r19_concurrent_pushes_of_one_app_leave_exactly_one,
+            ]
         );
-        $crate::store_conformance!(@pair [$($attr)*],
-            r19_concurrent_pushes_of_one_app_leave_exactly_one,
-        );
     };
-    (@each $attrs:tt, $($name:ident),* $(,)?) => {
-        $( $crate::store_conformance!(@one $attrs $name); )*
+    (@tests $attrs:tt $mode:ident single [$($single:ident),* $(,)?] threads [$($threads:ident),* $(,)?]) => {
+        $( $crate::store_conformance!(@test $attrs $mode $single); )*
+        $( $crate::store_conformance!(@test $attrs $mode $threads); )*
     };
-    (@pair $attrs:tt, $($name:ident),* $(,)?) => {
-        $( $crate::store_conformance!(@two $attrs $name); )*
-    };
-    (@one [$($attr:tt)*] $name:ident) => {
+    (@test [$($attr:tt)*] sync $name:ident) => {
         #[test]
         $($attr)*
         fn $name() {
-            $crate::store::conformance::$name(&store());
+            let first = $crate::store::InlineStore(store());
+            $crate::store::conformance::run(
+                stringify!($name),
+                &first,
+                || $crate::store::InlineStore(reopen(&first.0)),
+                |f| $crate::store::conformance::block_on(f),
+            );
         }
     };
-    (@two [$($attr:tt)*] $name:ident) => {
+    (@test [$($attr:tt)*] async $name:ident) => {
         #[test]
         $($attr)*
         fn $name() {
-            let first = store();
-            let second = reopen(&first);
-            $crate::store::conformance::$name(&first, &second);
+            let first = block_on(store());
+            $crate::store::conformance::run(
+                stringify!($name),
+                &first,
+                || block_on(reopen(&first)),
+                |f| block_on(f),
+            );
         }
     };
+    (@checks single [$($single:ident),* $(,)?] threads [$($threads:ident),* $(,)?]) => {
+        /// Every check of the suite, by name: what
+        /// [`store_conformance!`](crate::store_conformance) runs, one
+        /// `#[test]` each, and [`run`] looks up.
+        pub const CHECKS: &[(&str, Check)] = &[
+            $( (stringify!($single), Check::Single(|s| Box::pin($single(s)))), )*
+            $( (stringify!($threads), Check::Threads($threads)), )*
+        ];
+    };
+}
+
+crate::store_conformance!(@list @checks);
+
+/// A check of one fresh, empty store.
+pub type SingleCheck = for<'a> fn(&'a dyn AsyncCredentialStore) -> BoxFuture<'a, ()>;
+
+/// A check across two instances of one store, from many threads at once.
+pub type ThreadsCheck = fn(&Instances<'_>);
+
+/// One check of the suite.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// Of one fresh, empty store.
+    Single(SingleCheck),
+    /// Across two instances of one fresh store, from many threads.
+    Threads(ThreadsCheck),
+}
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Check::Single(_) => "Single",
+            Check::Threads(_) => "Threads",
+        })
+    }
+}
+
+/// What a [`Check::Threads`] works on: two instances over the same data
+/// (a second pool, the same file opened again) and the executor that runs
+/// each thread's calls.
+#[derive(Clone, Copy)]
+pub struct Instances<'a> {
+    first: &'a dyn AsyncCredentialStore,
+    second: &'a dyn AsyncCredentialStore,
+    block_on: &'a (dyn Fn(BoxFuture<'_, ()>) + Sync),
+}
+
+impl std::fmt::Debug for Instances<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instances").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Instances<'a> {
+    /// Two instances over one store's data, and `block_on`, which runs a
+    /// future to its end on the calling thread; it is called from many
+    /// threads at once.
+    pub fn new(
+        first: &'a dyn AsyncCredentialStore,
+        second: &'a dyn AsyncCredentialStore,
+        block_on: &'a (dyn Fn(BoxFuture<'_, ()>) + Sync),
+    ) -> Self {
+        Instances {
+            first,
+            second,
+            block_on,
+        }
+    }
+
+    /// The first instance.
+    pub fn first(&self) -> &'a dyn AsyncCredentialStore {
+        self.first
+    }
+
+    /// The second instance, over the first one's data.
+    pub fn second(&self) -> &'a dyn AsyncCredentialStore {
+        self.second
+    }
+
+    /// Runs `future` to its end on the calling thread.
+    pub fn block_on<T: Send>(&self, future: impl Future<Output = T> + Send) -> T {
+        let mut out = None;
+        (self.block_on)(Box::pin(async {
+            out = Some(future.await);
+        }));
+        out.expect("block_on runs the future to its end")
+    }
+}
+
+/// Runs the check named `name` on `first`, a fresh, empty store; a check
+/// across two instances makes the second with `reopen`. `block_on` runs a
+/// future to its end on the calling thread: [`block_on`] for a sync store
+/// behind [`InlineStore`](crate::store::InlineStore), the runtime's for an async one.
+///
+/// # Panics
+///
+/// When the store fails the check, and when no check is named `name`.
+pub fn run<S: AsyncCredentialStore>(
+    name: &str,
+    first: &S,
+    reopen: impl FnOnce() -> S,
+    block_on: impl Fn(BoxFuture<'_, ()>) + Sync,
+) {
+    let Some((_, check)) = CHECKS.iter().find(|(n, _)| *n == name) else {
+        panic!("no conformance check is named `{name}`");
+    };
+    match check {
+        Check::Single(check) => block_on(check(first)),
+        Check::Threads(check) => {
+            let second = reopen();
+            check(&Instances::new(first, &second, &block_on));
+        }
+    }
+}
+
+/// Runs a future that never pends to its end: one poll, with a waker that
+/// does nothing. [`InlineStore`](crate::store::InlineStore)'s futures, and whatever awaits only them,
+/// are ready at the first poll; this is their executor, for tests and
+/// examples.
+///
+/// ```
+/// use registry_credentials::store::conformance::block_on;
+/// use registry_credentials::store::{AsyncCredentialStore, InlineStore};
+/// use registry_credentials::MemoryStore;
+/// let store = InlineStore(MemoryStore::new());
+/// assert!(block_on(store.list_all())?.is_empty());
+/// # Ok::<(), registry_credentials::StoreError>(())
+/// ```
+///
+/// # Panics
+///
+/// When the future pends: it waits on I/O or a timer, and needs a runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!(
+            "conformance::block_on: the future pended; it waits on I/O or a timer and needs a runtime"
+        ),
+    }
 }
 
 /// A location, parsed.
@@ -131,14 +375,25 @@ pub fn cred(scope: Scope, location: &str, user: &str, password: &str) -> Registr
     )
 }
 
-fn user_at<S: CredentialStore + ?Sized>(s: &S, scope: &Scope, location: &str) -> Option<String> {
+/// Creates each of `credentials`, in order.
+async fn put<const N: usize>(s: &dyn AsyncCredentialStore, credentials: [RegistryCredential; N]) {
+    for c in credentials {
+        let what = format!("{} {}", c.scope(), c.location());
+        s.create(c)
+            .await
+            .unwrap_or_else(|e| panic!("create at {what}: {e:?}"));
+    }
+}
+
+async fn user_at(s: &dyn AsyncCredentialStore, scope: &Scope, location: &str) -> Option<String> {
     s.get(Key::new(scope.as_ref(), &loc(location)))
+        .await
         .unwrap()
         .map(|c| c.username().as_str().to_owned())
 }
 
 /// R16: a created credential reads back whole; missing keys read as nothing.
-pub fn r16_create_then_get<S: CredentialStore + ?Sized>(s: &S) {
+async fn r16_create_then_get(s: &dyn AsyncCredentialStore) {
     let o = org("org-1");
     let made = s
         .create(cred(
@@ -147,46 +402,40 @@ pub fn r16_create_then_get<S: CredentialStore + ?Sized>(s: &S) {
             "alice",
             "pw-1",
         ))
+        .await
         .unwrap();
     assert_eq!(made.username().as_str(), "alice");
     let got = s
         .get(Key::new(o.as_ref(), &loc("registry.example.com/team")))
+        .await
         .unwrap()
         .expect("stored");
     assert_eq!(got.scope(), &o);
     assert_eq!(got.location().as_str(), "registry.example.com/team");
     assert_eq!(got.username().as_str(), "alice");
     assert_eq!(got.password().expose(), "pw-1");
-    // Missing is not an error.
-    assert!(
-        s.get(Key::new(o.as_ref(), &loc("registry.example.com")))
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.get(Key::new(
-            org("org-2").as_ref(),
-            &loc("registry.example.com/team")
-        ))
-        .unwrap()
-        .is_none()
-    );
-    assert!(
-        s.get(Key::new(
-            space("org-1").as_ref(),
-            &loc("registry.example.com/team")
-        ))
-        .unwrap()
-        .is_none()
-    );
+    // Missing is not an error: another location, scope id or scope kind.
+    for (scope, location) in [
+        (o, "registry.example.com"),
+        (org("org-2"), "registry.example.com/team"),
+        (space("org-1"), "registry.example.com/team"),
+    ] {
+        assert_eq!(
+            user_at(s, &scope, location).await,
+            None,
+            "{scope} {location}"
+        );
+    }
 }
 
 /// R16: creating a taken location is a conflict and keeps the stored one.
-pub fn r16_create_conflict_keeps_the_stored_credential<S: CredentialStore + ?Sized>(s: &S) {
+async fn r16_create_conflict_keeps_the_stored_credential(s: &dyn AsyncCredentialStore) {
     s.create(cred(Scope::Foundation, "docker.io", "first", "pw-first"))
+        .await
         .unwrap();
     let e = s
         .create(cred(Scope::Foundation, "docker.io", "second", "pw-second"))
+        .await
         .unwrap_err();
     match &e {
         StoreError::Conflict { scope, location } => {
@@ -199,36 +448,42 @@ pub fn r16_create_conflict_keeps_the_stored_credential<S: CredentialStore + ?Siz
     assert!(!e.to_string().contains("pw-"), "{e}");
     let kept = s
         .get(Key::new(Scope::Foundation.as_ref(), &loc("docker.io")))
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(kept.username().as_str(), "first");
     assert_eq!(kept.password().expose(), "pw-first");
-    assert_eq!(s.list_all().unwrap().len(), 1);
+    assert_eq!(s.list_all().await.unwrap().len(), 1);
 }
 
 /// R7: locations conflict in their normal form.
-pub fn r7_locations_conflict_in_normal_form<S: CredentialStore + ?Sized>(s: &S) {
+async fn r7_locations_conflict_in_normal_form(s: &dyn AsyncCredentialStore) {
     let sp = space("space-1");
     s.create(cred(sp.clone(), "Registry.Example.com/team", "a", "p"))
+        .await
         .unwrap();
     assert!(matches!(
-        s.create(cred(sp.clone(), "registry.example.com/team", "b", "p")),
+        s.create(cred(sp.clone(), "registry.example.com/team", "b", "p"))
+            .await,
         Err(StoreError::Conflict { .. })
     ));
     s.create(cred(sp.clone(), "index.docker.io/team", "a", "p"))
+        .await
         .unwrap();
     assert!(matches!(
-        s.create(cred(sp.clone(), "docker.io/team", "b", "p")),
+        s.create(cred(sp.clone(), "docker.io/team", "b", "p")).await,
         Err(StoreError::Conflict { .. })
     ));
     assert_eq!(
-        user_at(s, &sp, "registry.example.com/team").as_deref(),
+        user_at(s, &sp, "registry.example.com/team")
+            .await
+            .as_deref(),
         Some("a")
     );
 }
 
 /// R13: one location at each scope is a distinct credential.
-pub fn r13_one_location_at_each_scope_is_distinct<S: CredentialStore + ?Sized>(s: &S) {
+async fn r13_one_location_at_each_scope_is_distinct(s: &dyn AsyncCredentialStore) {
     let scopes = [
         Scope::Foundation,
         org("x"),
@@ -238,75 +493,64 @@ pub fn r13_one_location_at_each_scope_is_distinct<S: CredentialStore + ?Sized>(s
     ];
     for (i, scope) in scopes.iter().enumerate() {
         s.create(cred(scope.clone(), "example.com", &format!("u{i}"), "p"))
+            .await
             .unwrap();
     }
     for (i, scope) in scopes.iter().enumerate() {
         assert_eq!(
-            user_at(s, scope, "example.com"),
+            user_at(s, scope, "example.com").await,
             Some(format!("u{i}")),
             "{scope}"
         );
     }
-    assert_eq!(s.list_all().unwrap().len(), scopes.len());
+    assert_eq!(s.list_all().await.unwrap().len(), scopes.len());
 }
 
 /// R17: update changes the username, the password or both, never the location.
-pub fn r17_update_username_password_or_both<S: CredentialStore + ?Sized>(s: &S) {
+async fn r17_update_username_password_or_both(s: &dyn AsyncCredentialStore) {
     let o = org("o");
     let key_loc = "registry.example.com";
     s.create(cred(o.clone(), key_loc, "old-user", "old-pw"))
+        .await
         .unwrap();
     let l = loc(key_loc);
     let key = Key::new(o.as_ref(), &l);
-
-    let u = s
-        .update(
-            o.as_ref(),
-            &l,
+    let steps = [
+        (
             CredentialUpdate::Username(Username::new("new-user").unwrap()),
-        )
-        .unwrap();
-    assert_eq!(
-        (u.username().as_str(), u.password().expose()),
-        ("new-user", "old-pw")
-    );
-    let got = s.get(key).unwrap().unwrap();
-    assert_eq!(
-        (got.username().as_str(), got.password().expose()),
-        ("new-user", "old-pw")
-    );
-
-    let u = s
-        .update(
-            o.as_ref(),
-            &l,
+            ("new-user", "old-pw"),
+        ),
+        (
             CredentialUpdate::Password(Password::new("new-pw").unwrap()),
-        )
-        .unwrap();
-    assert_eq!(
-        (u.username().as_str(), u.password().expose()),
-        ("new-user", "new-pw")
-    );
-
-    s.update(
-        o.as_ref(),
-        &l,
-        CredentialUpdate::Both(Credential::new("both-user", "both-pw").unwrap()),
-    )
-    .unwrap();
-    let got = s.get(key).unwrap().unwrap();
-    assert_eq!(
-        (got.username().as_str(), got.password().expose()),
-        ("both-user", "both-pw")
-    );
-    assert_eq!(got.location().as_str(), key_loc);
-    assert_eq!(got.scope(), &o);
-    assert_eq!(s.list_all().unwrap().len(), 1);
+            ("new-user", "new-pw"),
+        ),
+        (
+            CredentialUpdate::Both(Credential::new("both-user", "both-pw").unwrap()),
+            ("both-user", "both-pw"),
+        ),
+    ];
+    for (update, expected) in steps {
+        let what = format!("{update:?}");
+        let updated = s.update(o.as_ref(), &l, update).await.unwrap();
+        let stored = s.get(key).await.unwrap().unwrap();
+        for c in [&updated, &stored] {
+            assert_eq!(
+                (c.username().as_str(), c.password().expose()),
+                expected,
+                "R17: after {what}"
+            );
+            assert_eq!(c.location().as_str(), key_loc);
+            assert_eq!(c.scope(), &o);
+        }
+    }
+    assert_eq!(s.list_all().await.unwrap().len(), 1);
 }
 
 /// R17: updating a missing credential is not found and changes nothing.
-pub fn r17_update_of_a_missing_credential_is_not_found<S: CredentialStore + ?Sized>(s: &S) {
-    s.create(cred(org("o"), "example.com", "u", "p")).unwrap();
+async fn r17_update_of_a_missing_credential_is_not_found(s: &dyn AsyncCredentialStore) {
+    s.create(cred(org("o"), "example.com", "u", "p"))
+        .await
+        .unwrap();
     let other = org("p");
     let e = s
         .update(
@@ -314,6 +558,7 @@ pub fn r17_update_of_a_missing_credential_is_not_found<S: CredentialStore + ?Siz
             &loc("example.com"),
             CredentialUpdate::Password(Password::new("x").unwrap()),
         )
+        .await
         .unwrap_err();
     match e {
         StoreError::NotFound { scope, location } => {
@@ -324,11 +569,13 @@ pub fn r17_update_of_a_missing_credential_is_not_found<S: CredentialStore + ?Siz
     }
     assert!(
         s.get(Key::new(other.as_ref(), &loc("example.com")))
+            .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
         s.get(Key::new(org("o").as_ref(), &loc("example.com")))
+            .await
             .unwrap()
             .unwrap()
             .password()
@@ -338,151 +585,183 @@ pub fn r17_update_of_a_missing_credential_is_not_found<S: CredentialStore + ?Siz
 }
 
 /// R18: delete returns the credential, and then it is gone.
-pub fn r18_delete_returns_the_credential_and_then_it_is_gone<S: CredentialStore + ?Sized>(s: &S) {
+async fn r18_delete_returns_the_credential_and_then_it_is_gone(s: &dyn AsyncCredentialStore) {
     let a = app_scope("app-1");
-    s.create(cred(a.clone(), "docker.io/library", "u", "p"))
-        .unwrap();
-    s.create(cred(a.clone(), "docker.io", "v", "q")).unwrap();
+    put(
+        s,
+        [
+            cred(a.clone(), "docker.io/library", "u", "p"),
+            cred(a.clone(), "docker.io", "v", "q"),
+        ],
+    )
+    .await;
     let l = loc("docker.io/library");
     let key = Key::new(a.as_ref(), &l);
-    let gone = s.delete(a.as_ref(), &l).unwrap();
+    let gone = s.delete(a.as_ref(), &l).await.unwrap();
     assert_eq!(gone.username().as_str(), "u");
     assert_eq!(gone.password().expose(), "p");
-    assert!(s.get(key).unwrap().is_none());
+    assert!(s.get(key).await.unwrap().is_none());
     assert!(matches!(
-        s.delete(a.as_ref(), &l),
+        s.delete(a.as_ref(), &l).await,
         Err(StoreError::NotFound { .. })
     ));
-    assert_eq!(user_at(s, &a, "docker.io").as_deref(), Some("v"));
+    assert_eq!(user_at(s, &a, "docker.io").await.as_deref(), Some("v"));
     // The location is free again.
     s.create(cred(a.clone(), "docker.io/library", "w", "r"))
+        .await
         .unwrap();
-    assert_eq!(user_at(s, &a, "docker.io/library").as_deref(), Some("w"));
+    assert_eq!(
+        user_at(s, &a, "docker.io/library").await.as_deref(),
+        Some("w")
+    );
+}
+
+/// Replaces `app`'s credential with `user`'s at `location`; the password
+/// is `pw-` and the username.
+async fn push(
+    s: &dyn AsyncCredentialStore,
+    app: &AppId,
+    location: &str,
+    user: &str,
+) -> AppCredentialReplaced {
+    s.replace_app_credential(
+        app,
+        loc(location),
+        Credential::new(user, format!("pw-{user}")).unwrap(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("push of {user}: {e:?}"))
+}
+
+/// A credential's location, username and password, to compare.
+type Entry<'a> = (&'a str, &'a str, &'a str);
+
+/// The [`Entry`] of each credential.
+fn entries(credentials: &[Arc<RegistryCredential>]) -> Vec<Entry<'_>> {
+    credentials
+        .iter()
+        .map(|c| {
+            (
+                c.location().as_str(),
+                c.username().as_str(),
+                c.password().expose(),
+            )
+        })
+        .collect()
 }
 
 /// R19: replacing an app's credential removes every credential the app
 /// held, at any location, and nothing of anyone else's.
-pub fn r19_replace_app_credential_replaces_all_of_the_app<S: CredentialStore + ?Sized>(s: &S) {
+async fn r19_replace_app_credential_replaces_all_of_the_app(s: &dyn AsyncCredentialStore) {
     let app = AppId::new("app-1").unwrap();
     let a = Scope::App(app.clone());
     let other = app_scope("app-2");
-    s.create(cred(other.clone(), "docker.io/library", "other", "pw-o"))
-        .unwrap();
-    s.create(cred(space("space-1"), "docker.io/library", "sp", "pw-s"))
-        .unwrap();
-    let first = s
-        .replace_app_credential(
-            &app,
-            loc("docker.io/library"),
-            Credential::new("first", "pw-1").unwrap(),
-        )
-        .unwrap();
+    put(
+        s,
+        [
+            cred(other.clone(), "docker.io/library", "other", "pw-o"),
+            cred(space("space-1"), "docker.io/library", "sp", "pw-s"),
+        ],
+    )
+    .await;
+    let first = push(s, &app, "docker.io/library", "first").await;
     assert!(first.replaced.is_empty());
     assert_eq!(first.stored.scope(), &a);
     assert_eq!(first.stored.username().as_str(), "first");
-    // Same location: replaced whole.
-    let second = s
-        .replace_app_credential(
-            &app,
-            loc("docker.io/library"),
-            Credential::new("second", "pw-2").unwrap(),
-        )
-        .unwrap();
-    assert_eq!(second.replaced.len(), 1);
-    assert_eq!(
+    // (a credential created at the app's scope some other way first?, the
+    // push's location and user, what it replaces, in order).
+    let steps: [(bool, &str, &str, &[Entry<'_>]); 3] = [
+        // Same location: replaced whole.
         (
-            second.replaced[0].username().as_str(),
-            second.replaced[0].password().expose()
+            false,
+            "docker.io/library",
+            "second",
+            &[("docker.io/library", "first", "pw-first")],
         ),
-        ("first", "pw-1")
-    );
-    let now = s
-        .get(Key::new(a.as_ref(), &loc("docker.io/library")))
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (now.username().as_str(), now.password().expose()),
-        ("second", "pw-2")
-    );
-    // Credentials created at the app's scope some other way are replaced
-    // too: the app holds one pair.
-    s.create(cred(a.clone(), "quay.io/team", "extra", "pw-x"))
-        .unwrap();
-    let third = s
-        .replace_app_credential(
-            &app,
-            loc("registry.example.com/repo"),
-            Credential::new("third", "pw-3").unwrap(),
-        )
-        .unwrap();
-    let replaced: Vec<_> = third
-        .replaced
-        .iter()
-        .map(|c| c.location().as_str())
-        .collect();
-    assert_eq!(replaced, ["docker.io/library", "quay.io/team"]);
-    let held: Vec<_> = s
-        .list(a.as_ref())
-        .unwrap()
-        .iter()
-        .map(|c| (c.location().to_string(), c.username().to_string()))
-        .collect();
-    assert_eq!(
-        held,
-        [("registry.example.com/repo".to_owned(), "third".to_owned())]
-    );
-    // At the same location as one held elsewhere: that one first.
-    s.create(cred(a.clone(), "quay.io/team", "extra", "pw-x"))
-        .unwrap();
-    let fourth = s
-        .replace_app_credential(
-            &app,
-            loc("quay.io/team"),
-            Credential::new("fourth", "pw-4").unwrap(),
-        )
-        .unwrap();
-    let replaced: Vec<_> = fourth
-        .replaced
-        .iter()
-        .map(|c| c.username().as_str())
-        .collect();
-    assert_eq!(replaced, ["extra", "third"]);
-    assert_eq!(s.list(a.as_ref()).unwrap().len(), 1);
+        // Credentials created at the app's scope some other way are
+        // replaced too: the app holds one pair.
+        (
+            true,
+            "registry.example.com/repo",
+            "third",
+            &[
+                ("docker.io/library", "second", "pw-second"),
+                ("quay.io/team", "extra", "pw-extra"),
+            ],
+        ),
+        // At the same location as one held elsewhere: that one first.
+        (
+            true,
+            "quay.io/team",
+            "fourth",
+            &[
+                ("quay.io/team", "extra", "pw-extra"),
+                ("registry.example.com/repo", "third", "pw-third"),
+            ],
+        ),
+    ];
+    for (extra, location, user, replaced) in steps {
+        if extra {
+            s.create(cred(a.clone(), "quay.io/team", "extra", "pw-extra"))
+                .await
+                .unwrap();
+        }
+        let done = push(s, &app, location, user).await;
+        assert_eq!(
+            entries(&done.replaced),
+            replaced,
+            "R19: what {user} replaced"
+        );
+        let held = s.list(a.as_ref()).await.unwrap();
+        let password = format!("pw-{user}");
+        assert_eq!(
+            entries(&held),
+            [(location, user, password.as_str())],
+            "R19: the app holds {user}'s credential alone"
+        );
+    }
     // Nobody else's changed.
     assert_eq!(
-        user_at(s, &other, "docker.io/library").as_deref(),
+        user_at(s, &other, "docker.io/library").await.as_deref(),
         Some("other")
     );
     assert_eq!(
-        user_at(s, &space("space-1"), "docker.io/library").as_deref(),
+        user_at(s, &space("space-1"), "docker.io/library")
+            .await
+            .as_deref(),
         Some("sp")
     );
 }
 
 /// R13: deleting a scope removes what it holds, ordered by location, and
 /// nothing at any other scope; an empty scope is not an error.
-pub fn r13_delete_scope_removes_that_scope_alone<S: CredentialStore + ?Sized>(s: &S) {
+async fn r13_delete_scope_removes_that_scope_alone(s: &dyn AsyncCredentialStore) {
     let o = org("org-1");
     for l in ["quay.io/b", "quay.io/a", "example.com"] {
-        s.create(cred(o.clone(), l, "u", "p")).unwrap();
+        s.create(cred(o.clone(), l, "u", "p")).await.unwrap();
     }
-    s.create(cred(org("org-2"), "quay.io/a", "keep", "p"))
-        .unwrap();
-    s.create(cred(space("org-1"), "quay.io/a", "keep", "p"))
-        .unwrap();
-    s.create(cred(Scope::Foundation, "quay.io/a", "keep", "p"))
-        .unwrap();
+    put(
+        s,
+        [
+            cred(org("org-2"), "quay.io/a", "keep", "p"),
+            cred(space("org-1"), "quay.io/a", "keep", "p"),
+            cred(Scope::Foundation, "quay.io/a", "keep", "p"),
+        ],
+    )
+    .await;
     let gone: Vec<_> = s
         .delete_scope(o.as_ref())
+        .await
         .unwrap()
         .iter()
         .map(|c| c.location().to_string())
         .collect();
     assert_eq!(gone, ["example.com", "quay.io/a", "quay.io/b"]);
-    assert!(s.list(o.as_ref()).unwrap().is_empty());
-    assert!(s.delete_scope(o.as_ref()).unwrap().is_empty());
+    assert!(s.list(o.as_ref()).await.unwrap().is_empty());
+    assert!(s.delete_scope(o.as_ref()).await.unwrap().is_empty());
     let left: Vec<_> = s
         .list_all()
+        .await
         .unwrap()
         .iter()
         .map(|c| c.username().to_string())
@@ -504,10 +783,7 @@ pub const PUSH_ROUNDS: usize = 12;
 /// replaced exactly the credential of the one before it (the first,
 /// nothing); and every push's credential but the last was replaced exactly
 /// once (so no two replacements saw the same state, and none was lost).
-pub fn r19_concurrent_pushes_of_one_app_leave_exactly_one<S: CredentialStore + ?Sized>(
-    first: &S,
-    second: &S,
-) {
+fn r19_concurrent_pushes_of_one_app_leave_exactly_one(stores: &Instances<'_>) {
     struct Push {
         user: String,
         started: u64,
@@ -516,13 +792,14 @@ pub fn r19_concurrent_pushes_of_one_app_leave_exactly_one<S: CredentialStore + ?
     }
     let app = AppId::new("pushed-app").unwrap();
     let scope = Scope::App(app.clone());
-    first
-        .create(cred(
+    let (first, second) = (stores.first(), stores.second());
+    stores
+        .block_on(first.create(cred(
             app_scope("bystander"),
             "docker.io/library",
             "bystander",
             "p",
-        ))
+        )))
         .unwrap();
     let clock = AtomicU64::new(0);
     let barrier = Barrier::new(PUSH_THREADS);
@@ -543,12 +820,12 @@ pub fn r19_concurrent_pushes_of_one_app_leave_exactly_one<S: CredentialStore + ?
                             let location =
                                 loc(&format!("registry{}.example.com/team", (t + r) % 3));
                             let started = clock.fetch_add(1, Ordering::SeqCst);
-                            let done = store
-                                .replace_app_credential(
+                            let done = stores
+                                .block_on(store.replace_app_credential(
                                     app,
                                     location.clone(),
                                     Credential::new(&user, format!("{user}-pw")).unwrap(),
-                                )
+                                ))
                                 .unwrap_or_else(|e| panic!("push {user}: {e:?}"));
                             let acknowledged = clock.fetch_add(1, Ordering::SeqCst);
                             assert_eq!(done.stored.username().as_str(), user);
@@ -574,7 +851,7 @@ pub fn r19_concurrent_pushes_of_one_app_leave_exactly_one<S: CredentialStore + ?
             .collect()
     });
     for store in [first, second] {
-        let held = store.list(scope.as_ref()).unwrap();
+        let held = stores.block_on(store.list(scope.as_ref())).unwrap();
         assert_eq!(
             held.len(),
             1,
@@ -630,19 +907,25 @@ pub fn r19_concurrent_pushes_of_one_app_leave_exactly_one<S: CredentialStore + ?
         );
     }
     assert_eq!(
-        user_at(first, &app_scope("bystander"), "docker.io/library").as_deref(),
+        stores
+            .block_on(user_at(first, &app_scope("bystander"), "docker.io/library"))
+            .as_deref(),
         Some("bystander")
     );
 }
 
 /// `first_match` answers with the first key, in order, that holds a
 /// credential, and its index.
-pub fn first_match_is_the_first_found_in_key_order<S: CredentialStore + ?Sized>(s: &S) {
+async fn first_match_is_the_first_found_in_key_order(s: &dyn AsyncCredentialStore) {
     let (o, sp) = (org("o"), space("s"));
-    s.create(cred(o.clone(), "example.com", "org", "p"))
-        .unwrap();
-    s.create(cred(sp.clone(), "example.com/team", "space", "p"))
-        .unwrap();
+    put(
+        s,
+        [
+            cred(o.clone(), "example.com", "org", "p"),
+            cred(sp.clone(), "example.com/team", "space", "p"),
+        ],
+    )
+    .await;
     let (l1, l2, l3) = (
         loc("nothing.example.com"),
         loc("example.com"),
@@ -654,16 +937,16 @@ pub fn first_match_is_the_first_found_in_key_order<S: CredentialStore + ?Sized>(
         Key::new(o.as_ref(), &l2),
         Key::new(sp.as_ref(), &l3),
     ];
-    let (i, c) = s.first_match(&keys).unwrap().expect("a match");
+    let (i, c) = s.first_match(&keys).await.unwrap().expect("a match");
     assert_eq!((i, c.username().as_str()), (2, "org"));
-    let (i, c) = s.first_match(&keys[3..]).unwrap().expect("a match");
+    let (i, c) = s.first_match(&keys[3..]).await.unwrap().expect("a match");
     assert_eq!((i, c.username().as_str()), (0, "space"));
-    assert!(s.first_match(&keys[..2]).unwrap().is_none());
-    assert!(s.first_match(&[]).unwrap().is_none());
+    assert!(s.first_match(&keys[..2]).await.unwrap().is_none());
+    assert!(s.first_match(&[]).await.unwrap().is_none());
 }
 
 /// R21: a listing is one scope, ordered by location.
-pub fn r21_list_is_one_scope_ordered_by_location<S: CredentialStore + ?Sized>(s: &S) {
+async fn r21_list_is_one_scope_ordered_by_location(s: &dyn AsyncCredentialStore) {
     let o = org("o");
     let locations = [
         "registry.example.com/team",
@@ -677,14 +960,19 @@ pub fn r21_list_is_one_scope_ordered_by_location<S: CredentialStore + ?Sized>(s:
         "10.0.0.1",
     ];
     for l in locations {
-        s.create(cred(o.clone(), l, "u", "p")).unwrap();
+        s.create(cred(o.clone(), l, "u", "p")).await.unwrap();
     }
-    s.create(cred(org("other"), "zzz.example.com", "u", "p"))
-        .unwrap();
-    s.create(cred(Scope::Foundation, "aaa.example.com", "u", "p"))
-        .unwrap();
+    put(
+        s,
+        [
+            cred(org("other"), "zzz.example.com", "u", "p"),
+            cred(Scope::Foundation, "aaa.example.com", "u", "p"),
+        ],
+    )
+    .await;
     let listed: Vec<String> = s
         .list(o.as_ref())
+        .await
         .unwrap()
         .iter()
         .map(|c| c.location().as_str().to_owned())
@@ -692,12 +980,12 @@ pub fn r21_list_is_one_scope_ordered_by_location<S: CredentialStore + ?Sized>(s:
     let mut expected: Vec<String> = locations.iter().map(|l| l.to_string()).collect();
     expected.sort();
     assert_eq!(listed, expected);
-    assert!(s.list(org("nobody").as_ref()).unwrap().is_empty());
-    assert_eq!(s.list(Scope::Foundation.as_ref()).unwrap().len(), 1);
+    assert!(s.list(org("nobody").as_ref()).await.unwrap().is_empty());
+    assert_eq!(s.list(Scope::Foundation.as_ref()).await.unwrap().len(), 1);
 }
 
 /// R21: the whole store lists by scope, then location.
-pub fn r21_list_all_is_ordered_by_scope_then_location<S: CredentialStore + ?Sized>(s: &S) {
+async fn r21_list_all_is_ordered_by_scope_then_location(s: &dyn AsyncCredentialStore) {
     let items = [
         (Scope::Foundation, "docker.io"),
         (Scope::Foundation, "aaa.example.com"),
@@ -711,10 +999,11 @@ pub fn r21_list_all_is_ordered_by_scope_then_location<S: CredentialStore + ?Size
         (app_scope("app-2"), "docker.io/library"),
     ];
     for (scope, l) in &items {
-        s.create(cred(scope.clone(), l, "u", "p")).unwrap();
+        s.create(cred(scope.clone(), l, "u", "p")).await.unwrap();
     }
     let listed: Vec<(Scope, String)> = s
         .list_all()
+        .await
         .unwrap()
         .iter()
         .map(|c| (c.scope().clone(), c.location().as_str().to_owned()))
@@ -730,13 +1019,17 @@ pub fn r21_list_all_is_ordered_by_scope_then_location<S: CredentialStore + ?Size
 }
 
 /// `get_many` answers every key in order, `None` where nothing is held.
-pub fn get_many_answers_in_order_with_gaps<S: CredentialStore + ?Sized>(s: &S) {
+async fn get_many_answers_in_order_with_gaps(s: &dyn AsyncCredentialStore) {
     let o = org("o");
-    s.create(cred(o.clone(), "example.com", "org-user", "p"))
-        .unwrap();
-    s.create(cred(Scope::Foundation, "example.com", "f-user", "p"))
-        .unwrap();
-    assert!(s.get_many(&[]).unwrap().is_empty());
+    put(
+        s,
+        [
+            cred(o.clone(), "example.com", "org-user", "p"),
+            cred(Scope::Foundation, "example.com", "f-user", "p"),
+        ],
+    )
+    .await;
+    assert!(s.get_many(&[]).await.unwrap().is_empty());
     let sp = space("o");
     let (nothing, example) = (loc("nothing.example.com"), loc("example.com"));
     let keys = [
@@ -748,6 +1041,7 @@ pub fn get_many_answers_in_order_with_gaps<S: CredentialStore + ?Sized>(s: &S) {
     ];
     let found: Vec<Option<String>> = s
         .get_many(&keys)
+        .await
         .unwrap()
         .into_iter()
         .map(|c| c.map(|c| c.username().as_str().to_owned()))
@@ -762,13 +1056,13 @@ pub fn get_many_answers_in_order_with_gaps<S: CredentialStore + ?Sized>(s: &S) {
             None
         ]
     );
-    let (i, c) = s.first_match(&keys).unwrap().unwrap();
+    let (i, c) = s.first_match(&keys).await.unwrap().unwrap();
     assert_eq!((i, c.username().as_str()), (1, "f-user"));
-    assert!(s.first_match(&keys[..1]).unwrap().is_none());
+    assert!(s.first_match(&keys[..1]).await.unwrap().is_none());
 }
 
 /// `get_many` answers key lists longer than any plan.
-pub fn get_many_answers_long_key_lists<S: CredentialStore + ?Sized>(s: &S) {
+async fn get_many_answers_long_key_lists(s: &dyn AsyncCredentialStore) {
     let o = org("o");
     for i in (0..600).step_by(7) {
         s.create(cred(
@@ -777,13 +1071,14 @@ pub fn get_many_answers_long_key_lists<S: CredentialStore + ?Sized>(s: &S) {
             &format!("u{i}"),
             "p",
         ))
+        .await
         .unwrap();
     }
     let names: Vec<Location> = (0..600)
         .map(|i| loc(&format!("r{i}.example.com")))
         .collect();
     let keys: Vec<Key<'_>> = names.iter().map(|n| Key::new(o.as_ref(), n)).collect();
-    let found = s.get_many(&keys).unwrap();
+    let found = s.get_many(&keys).await.unwrap();
     assert_eq!(found.len(), 600);
     for (i, f) in found.iter().enumerate() {
         assert_eq!(
@@ -795,36 +1090,29 @@ pub fn get_many_answers_long_key_lists<S: CredentialStore + ?Sized>(s: &S) {
 }
 
 /// R14: scope outranks specificity in resolution.
-pub fn r14_resolution_scope_outranks_specificity<S: CredentialStore + ?Sized>(s: &S) {
+async fn r14_resolution_scope_outranks_specificity(s: &dyn AsyncCredentialStore) {
     let app = App::new("org-1", "space-1", "app-1").unwrap();
     let image = "registry.example.com/repo/image:tag".parse().unwrap();
-    s.create(cred(
-        Scope::Foundation,
-        "registry.example.com/repo",
-        "f",
-        "p",
-    ))
-    .unwrap();
-    s.create(cred(org("org-1"), "example.com", "o", "p"))
-        .unwrap();
-    s.create(cred(space("space-1"), "registry.example.com", "s", "p"))
-        .unwrap();
-    s.create(cred(
-        space("other-space"),
-        "registry.example.com/repo",
-        "x",
-        "p",
-    ))
-    .unwrap();
-    let r = resolve(s, &app, &image).unwrap().unwrap();
+    put(
+        s,
+        [
+            cred(Scope::Foundation, "registry.example.com/repo", "f", "p"),
+            cred(org("org-1"), "example.com", "o", "p"),
+            cred(space("space-1"), "registry.example.com", "s", "p"),
+            cred(space("other-space"), "registry.example.com/repo", "x", "p"),
+        ],
+    )
+    .await;
+    let r = resolve_async(s, &app, &image).await.unwrap().unwrap();
     assert_eq!(r.scope_kind(), ScopeKind::Space);
     assert_eq!(r.credential().username().as_str(), "s");
     assert_eq!(r.location().as_str(), "registry.example.com");
     assert_eq!(r.rank(), 1);
 
     s.create(cred(app_scope("app-1"), "example.com", "a", "p"))
+        .await
         .unwrap();
-    let r = resolve(s, &app, &image).unwrap().unwrap();
+    let r = resolve_async(s, &app, &image).await.unwrap().unwrap();
     assert_eq!(
         r.scope_kind(),
         ScopeKind::App,
@@ -832,78 +1120,90 @@ pub fn r14_resolution_scope_outranks_specificity<S: CredentialStore + ?Sized>(s:
     );
     assert_eq!(r.credential().password().expose(), "p");
 
-    let all: Vec<String> = resolve_all(s, &app, &image)
+    let all: Vec<String> = resolve_all_async(s, &app, &image)
+        .await
         .unwrap()
         .iter()
         .map(|r| r.credential().username().as_str().to_owned())
         .collect();
     assert_eq!(all, ["a", "s", "o", "f"]);
 
-    let e = explain(s, &app, &image).unwrap();
+    let e = explain_async(s, &app, &image).await.unwrap();
     assert_eq!(e.winner().unwrap().candidate(), "example.com");
     assert_eq!(e.attempts().len(), 12);
     assert!(!e.to_string().contains("\"p\""));
 
     // R12: ports are identity.
     let ported = "registry.example.com:5000/repo/image".parse().unwrap();
-    assert!(resolve(s, &app, &ported).unwrap().is_none());
+    assert!(resolve_async(s, &app, &ported).await.unwrap().is_none());
 }
 
 /// R15: finding nothing is not an error.
-pub fn r15_nothing_found_is_not_an_error<S: CredentialStore + ?Sized>(s: &S) {
+async fn r15_nothing_found_is_not_an_error(s: &dyn AsyncCredentialStore) {
     let app = App::new("o", "s", "a").unwrap();
     assert!(
-        resolve(s, &app, &"nginx".parse().unwrap())
+        resolve_async(s, &app, &"nginx".parse().unwrap())
+            .await
             .unwrap()
             .is_none()
     );
     s.create(cred(Scope::Foundation, "docker.io/myorg", "u", "p"))
+        .await
         .unwrap();
     assert!(
-        resolve(s, &app, &"nginx".parse().unwrap())
+        resolve_async(s, &app, &"nginx".parse().unwrap())
+            .await
             .unwrap()
             .is_none()
     );
-    let r = resolve(s, &app, &"myorg/app:1".parse().unwrap())
+    let r = resolve_async(s, &app, &"myorg/app:1".parse().unwrap())
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(r.location().as_str(), "docker.io/myorg");
 }
 
 /// R17: resolution sees every write at once; nothing is cached.
-pub fn r17_resolution_sees_every_write<S: CredentialStore + ?Sized>(s: &S) {
+async fn r17_resolution_sees_every_write(s: &dyn AsyncCredentialStore) {
     let app = App::new("o", "s", "a").unwrap();
-    let image = "nginx".parse().unwrap();
+    let image: Reference = "nginx".parse().unwrap();
     let f = Scope::Foundation;
-    s.create(cred(f.clone(), "docker.io", "u1", "p1")).unwrap();
-    let pw = |s: &S| {
-        resolve(s, &app, &image)
+    s.create(cred(f.clone(), "docker.io", "u1", "p1"))
+        .await
+        .unwrap();
+    let pw = async || {
+        resolve_async(s, &app, &image)
+            .await
             .unwrap()
             .map(|r| r.credential().password().expose().to_owned())
     };
-    assert_eq!(pw(s).as_deref(), Some("p1"));
+    assert_eq!(pw().await.as_deref(), Some("p1"));
     s.update(
         f.as_ref(),
         &loc("docker.io"),
         CredentialUpdate::Password(Password::new("p2").unwrap()),
     )
+    .await
     .unwrap();
-    assert_eq!(pw(s).as_deref(), Some("p2"));
+    assert_eq!(pw().await.as_deref(), Some("p2"));
     s.replace_app_credential(
         &AppId::new("a").unwrap(),
         loc("docker.io/library"),
         Credential::new("u3", "p3").unwrap(),
     )
+    .await
     .unwrap();
-    assert_eq!(pw(s).as_deref(), Some("p3"));
+    assert_eq!(pw().await.as_deref(), Some("p3"));
     s.delete(app_scope("a").as_ref(), &loc("docker.io/library"))
+        .await
         .unwrap();
-    s.delete(f.as_ref(), &loc("docker.io")).unwrap();
-    assert_eq!(pw(s), None);
+    s.delete(f.as_ref(), &loc("docker.io")).await.unwrap();
+    assert_eq!(pw().await, None);
 }
 
 /// R16: of racing creates of one location, exactly one wins.
-pub fn r16_racing_creates_exactly_one_wins<S: CredentialStore + ?Sized>(s: &S) {
+fn r16_racing_creates_exactly_one_wins(stores: &Instances<'_>) {
+    let s = stores.first();
     const THREADS: usize = 6;
     let barrier = Arc::new(Barrier::new(THREADS));
     let winners: Vec<String> = std::thread::scope(|scope| {
@@ -915,7 +1215,12 @@ pub fn r16_racing_creates_exactly_one_wins<S: CredentialStore + ?Sized>(s: &S) {
                     let mut won = Vec::new();
                     for k in 0..5 {
                         let l = format!("race{k}.example.com");
-                        match s.create(cred(Scope::Foundation, &l, &format!("t{t}"), "p")) {
+                        match stores.block_on(s.create(cred(
+                            Scope::Foundation,
+                            &l,
+                            &format!("t{t}"),
+                            "p",
+                        ))) {
                             Ok(_) => won.push(format!("{l} t{t}")),
                             Err(StoreError::Conflict { .. }) => {}
                             Err(e) => panic!("{e:?}"),
@@ -935,17 +1240,24 @@ pub fn r16_racing_creates_exactly_one_wins<S: CredentialStore + ?Sized>(s: &S) {
     assert_eq!(locations.len(), 5);
     for w in &winners {
         let (l, t) = w.split_once(' ').unwrap();
-        assert_eq!(user_at(s, &Scope::Foundation, l).as_deref(), Some(t));
+        assert_eq!(
+            stores
+                .block_on(user_at(s, &Scope::Foundation, l))
+                .as_deref(),
+            Some(t)
+        );
     }
 }
 
 /// R16: the longest password and non-ASCII usernames round trip.
-pub fn r16_limits_and_unicode_round_trip<S: CredentialStore + ?Sized>(s: &S) {
+async fn r16_limits_and_unicode_round_trip(s: &dyn AsyncCredentialStore) {
     let long = "é".repeat(2500); // 5,000 bytes
     s.create(cred(org("o"), "example.com", "ünï-çødé", &long))
+        .await
         .unwrap();
     let got = s
         .get(Key::new(org("o").as_ref(), &loc("example.com")))
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(got.password().expose(), long);
@@ -953,23 +1265,21 @@ pub fn r16_limits_and_unicode_round_trip<S: CredentialStore + ?Sized>(s: &S) {
 }
 
 /// The suite's power: a store that replaces an app's credentials in
-/// separate calls, as pushes once did (store, then list the app, then
-/// delete the others), fails the R19 concurrency case.
+/// separate calls (store, then list the app, then delete the others) fails
+/// the R19 concurrency case.
 #[cfg(test)]
 mod split_replacement_is_caught {
     use std::cell::Cell;
-    use std::sync::Arc;
 
     use super::*;
     use crate::scope::ScopeRef;
-    use crate::store::{AppCredentialReplaced, CredentialSource, Found, MemoryStore};
+    use crate::store::{CredentialStore, InlineStore, MemoryStore};
 
-    /// `MemoryStore`, but `replace_app_credential` is three steps, with
-    /// every pushing thread's first replacement made to wait for the others
-    /// between the first step and the second: the interleaving two pushes
-    /// that start at the same moment can have.
-    struct SplitStore {
-        inner: MemoryStore,
+    /// `replace_app_credential` in three steps, with every pushing thread's
+    /// first replacement made to wait for the others between the first
+    /// step and the second: the interleaving two pushes that start at the
+    /// same moment can have.
+    struct SplitReplacement {
         rendezvous: Barrier,
     }
 
@@ -977,36 +1287,10 @@ mod split_replacement_is_caught {
         static MET: Cell<bool> = const { Cell::new(false) };
     }
 
-    impl CredentialSource for SplitStore {
-        fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-            self.inner.get_many(keys)
-        }
-    }
-
-    impl CredentialStore for SplitStore {
-        fn create(
-            &self,
-            credential: RegistryCredential,
-        ) -> Result<Arc<RegistryCredential>, StoreError> {
-            self.inner.create(credential)
-        }
-        fn update(
-            &self,
-            scope: ScopeRef<'_>,
-            location: &Location,
-            update: CredentialUpdate,
-        ) -> Result<Arc<RegistryCredential>, StoreError> {
-            self.inner.update(scope, location, update)
-        }
-        fn delete(
-            &self,
-            scope: ScopeRef<'_>,
-            location: &Location,
-        ) -> Result<Arc<RegistryCredential>, StoreError> {
-            self.inner.delete(scope, location)
-        }
+    impl Hooks for SplitReplacement {
         fn replace_app_credential(
             &self,
+            inner: &dyn CredentialStore,
             app: &AppId,
             location: Location,
             credential: Credential,
@@ -1016,10 +1300,10 @@ mod split_replacement_is_caught {
             // Step 1: put (delete, then create, until the create wins).
             let mut replaced = Vec::new();
             let stored = loop {
-                if let Ok(old) = self.inner.delete(scope, new.location()) {
+                if let Ok(old) = inner.delete(scope, new.location()) {
                     replaced.push(old);
                 }
-                match self.inner.create(new.clone()) {
+                match inner.create(new.clone()) {
                     Ok(stored) => break stored,
                     Err(StoreError::Conflict { .. }) => continue,
                     Err(e) => return Err(e),
@@ -1029,42 +1313,41 @@ mod split_replacement_is_caught {
                 self.rendezvous.wait();
             }
             // Steps 2 and 3: list the app, delete the others.
-            for old in self.inner.list(scope)? {
+            for old in inner.list(scope)? {
                 if old.location() != stored.location() {
-                    replaced.push(self.inner.delete(scope, old.location())?);
+                    replaced.push(inner.delete(scope, old.location())?);
                 }
             }
             Ok(AppCredentialReplaced { stored, replaced })
         }
-        fn delete_scope(
-            &self,
-            scope: ScopeRef<'_>,
-        ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-            self.inner.delete_scope(scope)
-        }
-        fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-            self.inner.list(scope)
-        }
-        fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-            self.inner.list_all()
-        }
+    }
+
+    fn pushes_on(store: &InlineStore<impl CredentialStore>) {
+        let exec = |f: BoxFuture<'_, ()>| block_on(f);
+        r19_concurrent_pushes_of_one_app_leave_exactly_one(&Instances::new(store, store, &exec));
     }
 
     #[test]
     fn r19_the_concurrency_case_fails_a_split_replacement() {
-        let split = SplitStore {
-            inner: MemoryStore::new(),
-            rendezvous: Barrier::new(PUSH_THREADS),
-        };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            r19_concurrent_pushes_of_one_app_leave_exactly_one(&split, &split)
-        }));
+        let split = InlineStore(Hooked::new(
+            MemoryStore::new(),
+            SplitReplacement {
+                rendezvous: Barrier::new(PUSH_THREADS),
+            },
+        ));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pushes_on(&split)));
         assert!(
             outcome.is_err(),
             "R19: the concurrency case passed a store that replaces in three steps"
         );
         // The same case passes the real, one-step replacement.
-        let memory = MemoryStore::new();
-        r19_concurrent_pushes_of_one_app_leave_exactly_one(&memory, &memory.clone());
+        pushes_on(&InlineStore(MemoryStore::new()));
+    }
+
+    #[test]
+    fn block_on_refuses_a_future_that_pends() {
+        let outcome = std::panic::catch_unwind(|| block_on(std::future::pending::<()>()));
+        assert!(outcome.is_err());
+        assert_eq!(block_on(async { 7 }), 7);
     }
 }

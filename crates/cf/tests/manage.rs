@@ -3,11 +3,11 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier, Mutex, PoisonError};
+use std::sync::{Barrier, Mutex, PoisonError};
 
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::{AppId, OrgId, ScopeRef, SpaceId, UserId};
-use registry_credentials::store::{AppCredentialReplaced, CredentialSource, Found, Key};
+use registry_credentials::store::conformance::{Call, Hooked, Hooks};
 use registry_credentials::{
     App, Credential, CredentialStore, Location, MemoryStore, Password, RegistryCredential, Scope,
     ScopeKind, StoreError,
@@ -470,14 +470,14 @@ fn r21_passwords_never_in_listings_errors_or_debug() {
 
 /// A store whose writes fail while `broken` is set, to check that a
 /// backend failure reaches the caller as such and changes nothing.
+#[derive(Default)]
 struct Flaky {
-    inner: MemoryStore,
     broken: AtomicBool,
 }
 
-impl Flaky {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.broken.load(Ordering::SeqCst) {
+impl Hooks for Flaky {
+    fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
+        if call.is_write() && self.broken.load(Ordering::SeqCst) {
             Err(StoreError::Backend {
                 retryable: true,
                 source: "the disk is on fire".into(),
@@ -488,65 +488,10 @@ impl Flaky {
     }
 }
 
-impl CredentialSource for Flaky {
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        self.inner.get_many(keys)
-    }
-}
-
-impl CredentialStore for Flaky {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.check()?;
-        self.inner.create(c)
-    }
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.check()?;
-        self.inner.update(scope, location, u)
-    }
-    fn delete(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.check()?;
-        self.inner.delete(scope, location)
-    }
-    fn replace_app_credential(
-        &self,
-        app: &AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        self.check()?;
-        self.inner.replace_app_credential(app, location, credential)
-    }
-    fn delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.check()?;
-        self.inner.delete_scope(scope)
-    }
-    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.list(scope)
-    }
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.list_all()
-    }
-}
-
 #[test]
 fn r16_r19_backend_failures_change_nothing() {
     let m = Manager::new(
-        Flaky {
-            inner: MemoryStore::new(),
-            broken: false.into(),
-        },
+        Hooked::new(MemoryStore::new(), Flaky::default()),
         MemoryDirectory::new(),
     );
     let admin = UserId::new("admin").unwrap();

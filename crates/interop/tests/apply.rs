@@ -5,13 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
-use registry_credentials::credential::CredentialUpdate;
-use registry_credentials::scope::{AppId, OrgId, ScopeRef, SpaceId, UserId};
-use registry_credentials::store::{
-    AppCredentialReplaced, CredentialSource, Found, InlineStore, Key, StoreError,
-};
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::store::conformance::{Call, Hooked, Hooks, block_on};
+use registry_credentials::store::{InlineStore, StoreError};
 use registry_credentials::{
-    App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, resolve,
+    App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope, resolve,
 };
 use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
 use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
@@ -25,57 +23,28 @@ fn b64(s: &str) -> String {
 
 /// A store that can be told to fail the next create of `registry.example.com`,
 /// as if another writer had got there between the checks and the create.
+type Racing = Hooked<MemoryStore, RaceNextCreate>;
+
+/// Set `race` to lose the next create of `registry.example.com`.
 #[derive(Default)]
-struct Racing {
-    inner: MemoryStore,
+struct RaceNextCreate {
     race: AtomicBool,
 }
 
-impl CredentialSource for Racing {
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        self.inner.get_many(keys)
-    }
-}
-
-impl CredentialStore for Racing {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
-        if c.location().as_str() == "registry.example.com"
-            && self.race.swap(false, Ordering::SeqCst)
-        {
-            return Err(StoreError::Conflict {
-                scope: c.scope().clone(),
-                location: c.location().clone(),
-            });
+impl Hooks for RaceNextCreate {
+    fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
+        match call {
+            Call::Create(c)
+                if c.location().as_str() == "registry.example.com"
+                    && self.race.swap(false, Ordering::SeqCst) =>
+            {
+                Err(StoreError::Conflict {
+                    scope: c.scope().clone(),
+                    location: c.location().clone(),
+                })
+            }
+            _ => Ok(()),
         }
-        self.inner.create(c)
-    }
-    fn update(
-        &self,
-        s: ScopeRef<'_>,
-        l: &Location,
-        u: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.update(s, l, u)
-    }
-    fn delete(&self, s: ScopeRef<'_>, l: &Location) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.inner.delete(s, l)
-    }
-    fn replace_app_credential(
-        &self,
-        a: &AppId,
-        l: Location,
-        c: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        self.inner.replace_app_credential(a, l, c)
-    }
-    fn delete_scope(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.delete_scope(s)
-    }
-    fn list(&self, s: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.list(s)
-    }
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.inner.list_all()
     }
 }
 
@@ -319,13 +288,6 @@ fn a_create_that_fails_late_rolls_back_what_the_import_created() {
     w.m.store().race.store(true, Ordering::SeqCst);
     let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 #[test]

@@ -1013,32 +1013,6 @@ fn list_all_in(
     Ok(out)
 }
 
-impl CredentialSource for SqliteStore {
-    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        let keyring = &self.inner.keyring;
-        self.inner
-            .with_conn(|c| Ok(get_in(c, keyring, key)?.map(Arc::new)))
-    }
-
-    /// One statement per 256 keys (a resolution plan has far fewer): the
-    /// keys as a `VALUES` list joined to the table's primary key.
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keyring = &self.inner.keyring;
-        self.inner.with_conn(|c| get_many_in(c, keyring, keys))
-    }
-
-    /// One statement per 256 keys that returns the winning row alone
-    /// (`ORDER BY` the key's index, `LIMIT 1`): only the winner is read and
-    /// decrypted, and outranked passwords never leave the database.
-    fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
-        let keyring = &self.inner.keyring;
-        self.inner.with_conn(|c| first_match_in(c, keyring, keys))
-    }
-}
-
 /// Binds a chunk of plan keys to a plan statement's parameters.
 fn bind_keys(
     stmt: &mut rusqlite::CachedStatement<'_>,
@@ -1069,73 +1043,6 @@ fn read_plan_row(
         })
     })?;
     Ok((i, read_row(keyring, key.scope().to_scope(), r, 1)?))
-}
-
-impl CredentialStore for SqliteStore {
-    fn create(
-        &self,
-        credential: RegistryCredential,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let inner = &self.inner;
-        let sealed = seal(&inner.keyring, &credential)?;
-        inner.write(|tx| create_in(tx, &inner.keyring, credential, &sealed))
-    }
-
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        update: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let inner = &self.inner;
-        inner.write(|tx| update_in(tx, &inner.keyring, scope, location, update))
-    }
-
-    fn delete(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let inner = &self.inner;
-        inner.write(|tx| delete_in(tx, &inner.keyring, scope, location))
-    }
-
-    /// One `BEGIN IMMEDIATE` transaction: read the app's rows, delete them
-    /// all, insert the new one. Writers to the file take turns, so two
-    /// replacements never interleave, in one process or several.
-    fn replace_app_credential(
-        &self,
-        app: &AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        let inner = &self.inner;
-        let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
-        let sealed = seal(&inner.keyring, &new)?;
-        let replaced = inner.write(|tx| replace_in(tx, &inner.keyring, app, &new, &sealed))?;
-        Ok(AppCredentialReplaced {
-            stored: Arc::new(new),
-            replaced,
-        })
-    }
-
-    fn delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let inner = &self.inner;
-        inner.write(|tx| take_scope(tx, &inner.keyring, scope))
-    }
-
-    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let keyring = &self.inner.keyring;
-        self.inner.with_conn(|c| list_in(c, keyring, scope))
-    }
-
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let keyring = &self.inner.keyring;
-        self.inner.with_conn(|c| list_all_in(c, keyring))
-    }
 }
 
 /// Several operations in one transaction on one connection of a
@@ -1187,8 +1094,61 @@ impl SqliteTransaction<'_> {
     pub fn is_read_only(&self) -> bool {
         self.read_only
     }
+}
 
-    fn on_conn<T>(
+/// Where a call of the store traits runs. [`SqliteStore`] takes a
+/// connection of its own for each call, and runs each write in a
+/// `BEGIN IMMEDIATE` transaction of its own; [`SqliteTransaction`] runs
+/// every call on its connection, inside its open transaction. The traits'
+/// methods are written once, over this ([`store_on_session!`]).
+trait Session {
+    /// The keys that seal and open passwords.
+    fn keyring(&self) -> &Keyring;
+
+    /// Runs a read on a connection.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Keyring) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
+
+    /// Runs a write on a connection inside a transaction. By default as a
+    /// read: a [`SqliteTransaction`]'s writes run in the open transaction
+    /// and commit with it. [`SqliteStore`] runs each in one of its own,
+    /// which commits when `f` returns `Ok`.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Keyring) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.read(f)
+    }
+}
+
+impl Session for SqliteStore {
+    fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Keyring) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.with_conn(|c| f(c, &self.inner.keyring))
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Keyring) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.write(|tx| f(tx, &self.inner.keyring))
+    }
+}
+
+impl Session for SqliteTransaction<'_> {
+    fn keyring(&self) -> &Keyring {
+        self.keyring
+    }
+
+    fn read<T>(
         &self,
         f: impl FnOnce(&Connection, &Keyring) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -1196,76 +1156,99 @@ impl SqliteTransaction<'_> {
     }
 }
 
-impl CredentialSource for SqliteTransaction<'_> {
-    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        self.on_conn(|c, k| Ok(get_in(c, k, key)?.map(Arc::new)))
-    }
+/// `CredentialSource` and `CredentialStore` for a [`Session`]: one
+/// implementation, for [`SqliteStore`] and [`SqliteTransaction`] alike.
+/// Passwords are sealed before a connection is taken.
+macro_rules! store_on_session {
+    ($($ty:ty),*) => {$(
+        impl CredentialSource for $ty {
+            fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+                self.read(|c, k| Ok(get_in(c, k, key)?.map(Arc::new)))
+            }
 
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        self.on_conn(|c, k| get_many_in(c, k, keys))
-    }
+            /// One statement per 256 keys (a resolution plan has far
+            /// fewer): the keys as a `VALUES` list joined to the table's
+            /// primary key.
+            fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                self.read(|c, k| get_many_in(c, k, keys))
+            }
 
-    fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
-        self.on_conn(|c, k| first_match_in(c, k, keys))
-    }
+            /// One statement per 256 keys that returns the winning row
+            /// alone (`ORDER BY` the key's index, `LIMIT 1`): only the
+            /// winner is read and decrypted, and outranked passwords never
+            /// leave the database.
+            fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+                self.read(|c, k| first_match_in(c, k, keys))
+            }
+        }
+
+        impl CredentialStore for $ty {
+            fn create(
+                &self,
+                credential: RegistryCredential,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                let sealed = seal(self.keyring(), &credential)?;
+                self.write(|c, k| create_in(c, k, credential, &sealed))
+            }
+
+            fn update(
+                &self,
+                scope: ScopeRef<'_>,
+                location: &Location,
+                update: CredentialUpdate,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                self.write(|c, k| update_in(c, k, scope, location, update))
+            }
+
+            fn delete(
+                &self,
+                scope: ScopeRef<'_>,
+                location: &Location,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                self.write(|c, k| delete_in(c, k, scope, location))
+            }
+
+            /// In one transaction (the store's own `BEGIN IMMEDIATE`, or
+            /// the open one): read the app's rows, delete them all, insert
+            /// the new one. Writers to the file take turns, so two
+            /// replacements never interleave, in one process or several.
+            fn replace_app_credential(
+                &self,
+                app: &AppId,
+                location: Location,
+                credential: Credential,
+            ) -> Result<AppCredentialReplaced, StoreError> {
+                let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
+                let sealed = seal(self.keyring(), &new)?;
+                let replaced = self.write(|c, k| replace_in(c, k, app, &new, &sealed))?;
+                Ok(AppCredentialReplaced {
+                    stored: Arc::new(new),
+                    replaced,
+                })
+            }
+
+            fn delete_scope(
+                &self,
+                scope: ScopeRef<'_>,
+            ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                self.write(|c, k| take_scope(c, k, scope))
+            }
+
+            fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                self.read(|c, k| list_in(c, k, scope))
+            }
+
+            fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                self.read(list_all_in)
+            }
+        }
+    )*};
 }
 
-impl CredentialStore for SqliteTransaction<'_> {
-    fn create(
-        &self,
-        credential: RegistryCredential,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let sealed = seal(self.keyring, &credential)?;
-        self.on_conn(|c, k| create_in(c, k, credential, &sealed))
-    }
-
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        update: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.on_conn(|c, k| update_in(c, k, scope, location, update))
-    }
-
-    fn delete(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.on_conn(|c, k| delete_in(c, k, scope, location))
-    }
-
-    fn replace_app_credential(
-        &self,
-        app: &AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
-        let sealed = seal(self.keyring, &new)?;
-        let replaced = self.on_conn(|c, k| replace_in(c, k, app, &new, &sealed))?;
-        Ok(AppCredentialReplaced {
-            stored: Arc::new(new),
-            replaced,
-        })
-    }
-
-    fn delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.on_conn(|c, k| take_scope(c, k, scope))
-    }
-
-    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.on_conn(|c, k| list_in(c, k, scope))
-    }
-
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.on_conn(list_all_in)
-    }
-}
+store_on_session!(SqliteStore, SqliteTransaction<'_>);
 
 #[cfg(test)]
 mod tests {

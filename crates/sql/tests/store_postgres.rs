@@ -14,9 +14,10 @@
 mod pg_support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
 
-use pg_support::{Blocking, fresh_schema, keyring, runtime, url, url_in};
+use pg_support::{fresh_schema, keyring, runtime, url, url_in};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{resolve_all_async, resolve_async};
 use registry_credentials::store::conformance::{cred, loc, org};
@@ -26,16 +27,43 @@ use registry_credentials::store::{
 use registry_credentials::{App, Password, Scope, Username};
 use registry_credentials_sql::{EncryptionKey, KeyError, Keyring, OpenError, PostgresStore};
 
-fn store() -> Blocking {
-    Blocking::new("conformance")
+/// One runtime for the conformance tests: their stores' pools live on
+/// it, and the concurrency checks call its `block_on` from many threads at
+/// once.
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(runtime);
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    RUNTIME.block_on(f)
 }
 
-/// A second `PostgresStore`, with its own pool, on the same schema.
-fn reopen(store: &Blocking) -> Blocking {
-    store.reopen()
+/// A `PostgresStore` on a fresh schema of its own.
+async fn store() -> PostgresStore {
+    let url = url();
+    let schema = fresh_schema(&url, "conformance").await;
+    PostgresStore::connect(&url_in(&url, &schema), keyring())
+        .await
+        .unwrap()
+}
+
+/// A second `PostgresStore`, with its own pool, on the same schema (the
+/// one `store`'s connections search), as a second service instance has.
+async fn reopen(store: &PostgresStore) -> PostgresStore {
+    let schema: String = store
+        .pool()
+        .get()
+        .await
+        .unwrap()
+        .query_one("SELECT current_schema()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    PostgresStore::connect(&url_in(&url(), &schema), keyring())
+        .await
+        .unwrap()
 }
 
 registry_credentials::store_conformance!(
+    async,
     ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"
 );
 

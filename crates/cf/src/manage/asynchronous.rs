@@ -27,15 +27,7 @@ use crate::listing::{Listing, Target};
 /// use registry_credentials_cf::access::GlobalRole;
 /// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
 /// use registry_credentials_cf::manage::AsyncManager;
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     use std::task::{Context, Poll, Wake, Waker};
-/// #     struct Noop;
-/// #     impl Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// #     let waker = Waker::from(std::sync::Arc::new(Noop));
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = Context::from_waker(&waker);
-/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
+/// # use registry_credentials::store::conformance::block_on;
 /// # block_on(async {
 /// let store: Arc<dyn AsyncCredentialStore> = Arc::new(InlineStore(MemoryStore::new()));
 /// let m = AsyncManager::new(store, MemoryDirectory::new());

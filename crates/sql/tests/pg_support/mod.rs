@@ -9,17 +9,9 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use registry_credentials::credential::{Credential, CredentialUpdate};
-use registry_credentials::scope::{AppId, ScopeRef};
-use registry_credentials::store::{
-    AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, CredentialSource,
-    CredentialStore, Found, Key, StoreError,
-};
-use registry_credentials::{Location, RegistryCredential};
-use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
+use registry_credentials_sql::{EncryptionKey, Keyring};
 
 pub const URL_ENV: &str = "REGISTRY_CREDENTIALS_PG_URL";
 
@@ -87,127 +79,4 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// A `PostgresStore` behind the sync traits, so the one conformance suite
-/// runs on it: every call is `block_on` on a runtime the instances share
-/// (`block_on` may be called from many threads at once).
-pub struct Blocking {
-    pub rt: Arc<tokio::runtime::Runtime>,
-    pub store: PostgresStore,
-    /// The address of its schema, for [`reopen`](Self::reopen).
-    pub url: String,
-}
-
-impl Blocking {
-    /// A store on a fresh schema of its own.
-    ///
-    /// # Panics
-    ///
-    /// Without `REGISTRY_CREDENTIALS_PG_URL`, or when the server fails.
-    pub fn new(test: &str) -> Self {
-        let url = url();
-        let rt = runtime();
-        let url = rt.block_on(async {
-            let schema = fresh_schema(&url, test).await;
-            url_in(&url, &schema)
-        });
-        let store = rt
-            .block_on(PostgresStore::connect(&url, keyring()))
-            .unwrap();
-        Blocking {
-            rt: Arc::new(rt),
-            store,
-            url,
-        }
-    }
-
-    /// A second instance over the same schema: another `PostgresStore`,
-    /// with a pool of its own, as a second service instance has.
-    pub fn reopen(&self) -> Self {
-        let store = self
-            .rt
-            .block_on(PostgresStore::connect(&self.url, keyring()))
-            .unwrap();
-        Blocking {
-            rt: Arc::clone(&self.rt),
-            store,
-            url: self.url.clone(),
-        }
-    }
-}
-
-impl CredentialSource for Blocking {
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialSource::get_many(&self.store, keys))
-    }
-    fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialSource::get(&self.store, key))
-    }
-    fn first_match(
-        &self,
-        keys: &[Key<'_>],
-    ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialSource::first_match(&self.store, keys))
-    }
-}
-
-impl CredentialStore for Blocking {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialStore::create(&self.store, c))
-    }
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.rt.block_on(AsyncCredentialStore::update(
-            &self.store,
-            scope,
-            location,
-            u,
-        ))
-    }
-    fn delete(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialStore::delete(&self.store, scope, location))
-    }
-    fn replace_app_credential(
-        &self,
-        app: &AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialStore::replace_app_credential(
-                &self.store,
-                app,
-                location,
-                credential,
-            ))
-    }
-    fn delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialStore::delete_scope(&self.store, scope))
-    }
-    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialStore::list(&self.store, scope))
-    }
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.rt
-            .block_on(AsyncCredentialStore::list_all(&self.store))
-    }
 }
