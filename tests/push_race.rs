@@ -51,6 +51,12 @@ impl CredentialStore for ListBarrier {
     fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
         self.inner.create(c)
     }
+    fn create_all(
+        &self,
+        c: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.create_all(c)
+    }
     fn update(
         &self,
         scope: ScopeRef<'_>,

@@ -206,6 +206,12 @@ impl CredentialStore for Minimal {
     fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
         self.inner.create(c)
     }
+    fn create_all(
+        &self,
+        c: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.inner.create_all(c)
+    }
     fn update(
         &self,
         s: ScopeRef<'_>,

@@ -120,6 +120,18 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
         credential: RegistryCredential,
     ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>>;
 
+    /// Stores every credential of `credentials` in one step, or none; see
+    /// [`CredentialStore::create_all`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] naming the first entry refused,
+    /// [`StoreError::Backend`]; either way nothing of the batch is stored.
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
+
     /// Changes the username, password or both of the credential for
     /// `location` at `scope` (R17).
     ///
@@ -206,6 +218,9 @@ macro_rules! forward_async {
             fn create(&self, c: RegistryCredential) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
                 (**self).create(c)
             }
+            fn create_all(&self, c: Vec<RegistryCredential>) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                (**self).create_all(c)
+            }
             fn update<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location, u: CredentialUpdate) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
                 (**self).update(scope, location, u)
             }
@@ -272,6 +287,12 @@ impl<S: CredentialStore> AsyncCredentialStore for InlineStore<S> {
         credential: RegistryCredential,
     ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
         Box::pin(async move { self.0.create(credential) })
+    }
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.create_all(credentials) })
     }
     fn update<'a>(
         &'a self,

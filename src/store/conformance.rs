@@ -73,9 +73,11 @@ macro_rules! store_conformance {
             r17_resolution_sees_every_write,
             r16_racing_creates_exactly_one_wins,
             r16_limits_and_unicode_round_trip,
+            create_all_stores_all_or_none,
         );
         $crate::store_conformance!(@pair [$($attr)*],
             r19_concurrent_pushes_of_one_app_leave_exactly_one,
+            create_all_is_never_seen_in_part,
         );
     };
     (@each $attrs:tt, $($name:ident),* $(,)?) => {
@@ -952,6 +954,183 @@ pub fn r16_limits_and_unicode_round_trip<S: CredentialStore + ?Sized>(s: &S) {
     assert_eq!(got.username().as_str(), "ünï-çødé");
 }
 
+/// `create_all` is one step: a batch is stored whole, in its order; a
+/// batch with one refused entry (a key already held, or the same key twice
+/// in the batch) stores nothing, and the error names that entry.
+pub fn create_all_stores_all_or_none<S: CredentialStore + ?Sized>(s: &S) {
+    assert!(s.create_all(Vec::new()).unwrap().is_empty());
+    let stored = s
+        .create_all(vec![
+            cred(Scope::Foundation, "docker.io", "hub", "p1"),
+            cred(org("o"), "quay.io/team", "quay", "p2"),
+            cred(space("s"), "ghcr.io", "gh", "p3"),
+        ])
+        .unwrap();
+    let users: Vec<_> = stored.iter().map(|c| c.username().as_str()).collect();
+    assert_eq!(users, ["hub", "quay", "gh"], "in the batch's order");
+    assert_eq!(s.list_all().unwrap().len(), 3);
+
+    let before: Vec<_> = s
+        .list_all()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c.scope().clone(),
+                c.location().clone(),
+                c.username().to_string(),
+            )
+        })
+        .collect();
+    let refused = |batch: Vec<RegistryCredential>, scope: Scope, location: &str| {
+        match s.create_all(batch) {
+            Err(StoreError::Conflict {
+                scope: at,
+                location: l,
+            }) => {
+                assert_eq!(
+                    (at, l),
+                    (scope, loc(location)),
+                    "the error names the entry refused"
+                );
+            }
+            other => panic!("R16: a refused batch is a conflict, not {other:?}"),
+        }
+        let after: Vec<_> = s
+            .list_all()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c.scope().clone(),
+                    c.location().clone(),
+                    c.username().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(after, before, "a refused batch stores nothing");
+    };
+    // Its last entry is held already: the entries before it are not kept.
+    refused(
+        vec![
+            cred(Scope::Foundation, "new1.example.com", "n1", "p"),
+            cred(org("o"), "new2.example.com", "n2", "p"),
+            cred(org("o"), "Quay.io/team", "clash", "p"),
+        ],
+        org("o"),
+        "quay.io/team",
+    );
+    // The same key twice in one batch, in two spellings (R7).
+    refused(
+        vec![
+            cred(space("s"), "twice.example.com", "t1", "p"),
+            cred(space("s"), "new3.example.com", "n3", "p"),
+            cred(space("s"), "TWICE.example.com", "t2", "p"),
+        ],
+        space("s"),
+        "twice.example.com",
+    );
+    assert_eq!(
+        user_at(s, &org("o"), "quay.io/team").as_deref(),
+        Some("quay")
+    );
+    assert_eq!(user_at(s, &Scope::Foundation, "new1.example.com"), None);
+}
+
+/// How many batches [`create_all_is_never_seen_in_part`] writes, and how
+/// many credentials each holds.
+pub const BATCHES: usize = 24;
+/// How many credentials each batch of [`create_all_is_never_seen_in_part`]
+/// holds.
+pub const BATCH_LEN: usize = 6;
+
+/// `create_all` under concurrency: while one instance writes batches (each
+/// over three scopes; every other one refused by its last entry), readers
+/// on the other instance look every batch up again and again, and never
+/// see part of one: a stored batch is seen whole or not at all, a refused
+/// one never.
+pub fn create_all_is_never_seen_in_part<S: CredentialStore + ?Sized>(first: &S, second: &S) {
+    let scope_of = |i: usize| match i % 3 {
+        0 => Scope::Foundation,
+        1 => org("batch-org"),
+        _ => space("batch-space"),
+    };
+    let location_of = |b: usize, i: usize| loc(&format!("batch{b}-{i}.example.com"));
+    let batch_of = |b: usize| -> Vec<RegistryCredential> {
+        (0..BATCH_LEN)
+            .map(|i| {
+                RegistryCredential::new(
+                    scope_of(i),
+                    location_of(b, i),
+                    Credential::new(format!("b{b}-{i}"), "p").unwrap(),
+                )
+            })
+            .collect()
+    };
+    first
+        .create(cred(space("batch-space"), "taken.example.com", "held", "p"))
+        .unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let seen = std::thread::scope(|threads| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let done = &done;
+                threads.spawn(move || {
+                    let mut looks = 0usize;
+                    let scopes: Vec<Scope> = (0..BATCH_LEN).map(scope_of).collect();
+                    while !done.load(Ordering::SeqCst) || looks == 0 {
+                        for b in 0..BATCHES {
+                            let locations: Vec<Location> =
+                                (0..BATCH_LEN).map(|i| location_of(b, i)).collect();
+                            let keys: Vec<Key<'_>> = scopes
+                                .iter()
+                                .zip(&locations)
+                                .map(|(scope, l)| Key::new(scope.as_ref(), l))
+                                .collect();
+                            let found = second.get_many(&keys).unwrap();
+                            let n = found.iter().filter(|c| c.is_some()).count();
+                            assert!(
+                                n == 0 || (n == BATCH_LEN && b % 2 == 0),
+                                "batch {b}: a reader saw {n} of its {BATCH_LEN} credentials"
+                            );
+                        }
+                        looks += 1;
+                    }
+                    looks
+                })
+            })
+            .collect();
+        for b in 0..BATCHES {
+            let mut batch = batch_of(b);
+            if b % 2 == 1 {
+                batch.push(cred(
+                    space("batch-space"),
+                    "taken.example.com",
+                    "clash",
+                    "p",
+                ));
+                assert!(matches!(
+                    first.create_all(batch),
+                    Err(StoreError::Conflict { .. })
+                ));
+            } else {
+                assert_eq!(first.create_all(batch).unwrap().len(), BATCH_LEN);
+            }
+        }
+        done.store(true, Ordering::SeqCst);
+        readers
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .sum::<usize>()
+    });
+    assert!(seen > 0);
+    assert_eq!(
+        second.list_all().unwrap().len(),
+        1 + BATCH_LEN * BATCHES.div_ceil(2),
+        "every accepted batch whole, no refused one"
+    );
+}
+
 /// The suite's power: a store that replaces an app's credentials in
 /// separate calls, as pushes once did (store, then list the app, then
 /// delete the others), fails the R19 concurrency case.
@@ -989,6 +1168,12 @@ mod split_replacement_is_caught {
             credential: RegistryCredential,
         ) -> Result<Arc<RegistryCredential>, StoreError> {
             self.inner.create(credential)
+        }
+        fn create_all(
+            &self,
+            c: Vec<RegistryCredential>,
+        ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+            self.inner.create_all(c)
         }
         fn update(
             &self,

@@ -299,6 +299,12 @@ pub(crate) fn first_found(
 ///   step (R19): of any number of calls for one app that overlap in time,
 ///   the app afterwards holds exactly one credential, the one of the call
 ///   that took effect last; never none, never two.
+/// - [`create_all`](Self::create_all) stores a batch in one step: every
+///   credential of it or none. A reader never sees part of a batch: a
+///   call that overlaps it in time sees all of it or nothing of it. When
+///   one entry is refused (its key holds a credential, or an earlier entry
+///   of the batch has the same key) nothing is stored and the error is the
+///   [`StoreError::Conflict`] that names that entry's scope and location.
 /// - [`delete_scope`](Self::delete_scope) removes everything at one scope
 ///   in one step (R13).
 /// - [`list`](Self::list) returns one scope's credentials ordered by
@@ -315,6 +321,26 @@ pub trait CredentialStore: CredentialSource {
     /// [`StoreError::Conflict`] when its scope already holds its location.
     fn create(&self, credential: RegistryCredential)
     -> Result<Arc<RegistryCredential>, StoreError>;
+
+    /// Stores every credential of `credentials` in one step, or none of
+    /// them: an import of a file, a restore. Returns the stored
+    /// credentials in the batch's order. An empty batch stores nothing and
+    /// succeeds.
+    ///
+    /// Required, with no default: a loop over [`create`](Self::create)
+    /// would let a reader see part of the batch, and a failure part-way
+    /// would leave part of it stored.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] naming the first entry refused (its key
+    /// holds a credential, or an earlier entry has the same key);
+    /// [`StoreError::Backend`] when the backend fails. Either way nothing
+    /// of the batch is stored.
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
 
     /// Changes the username, password or both of the credential for
     /// `location` at `scope` (R17).
@@ -399,6 +425,9 @@ macro_rules! forward_store {
         impl<S: CredentialStore + ?Sized> CredentialStore for $ty {
             fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
                 (**self).create(c)
+            }
+            fn create_all(&self, c: Vec<RegistryCredential>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                (**self).create_all(c)
             }
             fn update(&self, scope: ScopeRef<'_>, location: &Location, u: CredentialUpdate) -> Result<Arc<RegistryCredential>, StoreError> {
                 (**self).update(scope, location, u)

@@ -499,6 +499,13 @@ impl CredentialStore for Flaky {
         self.check()?;
         self.inner.create(c)
     }
+    fn create_all(
+        &self,
+        c: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.check()?;
+        self.inner.create_all(c)
+    }
     fn update(
         &self,
         scope: ScopeRef<'_>,

@@ -49,6 +49,21 @@ impl CredentialStore for Racing {
         }
         self.inner.create(c)
     }
+    fn create_all(
+        &self,
+        c: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let taken = c
+            .iter()
+            .find(|c| c.location().as_str() == "registry.example.com");
+        if let Some(taken) = taken.filter(|_| self.race.swap(false, Ordering::SeqCst)) {
+            return Err(StoreError::Conflict {
+                scope: taken.scope().clone(),
+                location: taken.location().clone(),
+            });
+        }
+        self.inner.create_all(c)
+    }
     fn update(
         &self,
         s: ScopeRef<'_>,

@@ -160,6 +160,13 @@ impl CredentialStore for Blocking {
         self.rt
             .block_on(AsyncCredentialStore::create(&self.store, c))
     }
+    fn create_all(
+        &self,
+        c: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.rt
+            .block_on(AsyncCredentialStore::create_all(&self.store, c))
+    }
     fn update(
         &self,
         scope: ScopeRef<'_>,
