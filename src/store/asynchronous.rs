@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use super::{
     AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key, StoreError,
@@ -245,6 +246,50 @@ macro_rules! forward_async {
 
 forward_async!(&S, Box<S>, Arc<S>);
 
+/// The output of a future that is ready when first polled: how a sync
+/// front drives code written once, async, over adapters whose futures
+/// never pend ([`InlineStore`], and any adapter built the same way).
+///
+/// It polls `future` once, with a waker that does nothing, and returns
+/// what it gives. No runtime, no thread, no allocation: a sync caller pays
+/// for the async form only the state machine.
+///
+/// ```
+/// use registry_credentials::store::{block_on_ready, AsyncCredentialStore, InlineStore};
+/// use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
+///
+/// let store = InlineStore(MemoryStore::new());
+/// let created = block_on_ready(store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// )))?;
+/// assert_eq!(created.username().as_str(), "hub-user");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Panics
+///
+/// When `future` is not ready at its first poll: it waits on something
+/// (I/O, a timer, a lock of an async runtime) that only an executor can
+/// drive, so it was handed to this function by mistake. The message says
+/// so; the future is dropped unfinished. Run such futures on a runtime
+/// instead (`tokio::runtime::Runtime::block_on`).
+#[track_caller]
+pub fn block_on_ready<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!(
+            "block_on_ready: the future is not ready at its first poll; it waits on I/O or a \
+             runtime and must run on an executor, not through a sync front over a sync store"
+        ),
+    }
+}
+
 /// A sync store used as an async one, its calls run inline in the future:
 /// the one adapter from the sync traits to the async ones. Right for stores
 /// that never wait on I/O, such as [`MemoryStore`](super::MemoryStore)
@@ -331,5 +376,23 @@ impl<S: CredentialStore> AsyncCredentialStore for InlineStore<S> {
     }
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         Box::pin(async move { self.0.list_all() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn block_on_ready_returns_what_a_ready_future_gives() {
+        let store = InlineStore(MemoryStore::new());
+        assert!(block_on_ready(store.list_all()).unwrap().is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "not ready at its first poll")]
+    fn block_on_ready_refuses_a_future_that_pends() {
+        block_on_ready(std::future::pending::<()>());
     }
 }

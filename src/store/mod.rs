@@ -15,7 +15,9 @@
 //! stores that talk to a server. Their methods return boxed futures, so
 //! they can be trait objects (`Arc<dyn AsyncCredentialSource>`) in a
 //! service's shared state. [`InlineStore`] makes any sync store an async
-//! one.
+//! one whose futures never pend, and [`block_on_ready`] drives such a
+//! future from sync code: so an operation written once, async, serves sync
+//! callers too.
 //!
 //! Every trait is implemented for `&S`, `Box<S>` and `Arc<S>` when `S`
 //! implements it.
@@ -29,7 +31,9 @@ mod memory;
 use std::error::Error as StdError;
 use std::sync::Arc;
 
-pub use asynchronous::{AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore};
+pub use asynchronous::{
+    AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore, block_on_ready,
+};
 pub use memory::MemoryStore;
 
 use crate::candidates::Candidate;
