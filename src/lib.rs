@@ -93,9 +93,7 @@
 //!   [`store_conformance!`](crate::store_conformance) macro, the suite every
 //!   store backend must pass, sync or async, to run against your own
 //!   backend; with it the test double [`Hooked`](store::conformance::Hooked)
-//!   (any store wrapped in hooks) and
-//!   [`block_on`](store::conformance::block_on), the executor of futures
-//!   that never pend.
+//!   (any store wrapped in hooks).
 //! - `tracing`: [`resolve`](fn@resolve), `resolve_all` and their async forms
 //!   open a `tracing` span (named after the function) with the image, the
 //!   app's ids (`org`, `space`, `app`), the number of `keys` in the plan and

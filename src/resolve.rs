@@ -659,18 +659,8 @@ pub fn explain<S: CredentialSource + ?Sized>(
 /// ```
 /// use std::sync::Arc;
 /// use registry_credentials::resolve::explain_async;
-/// use registry_credentials::store::{AsyncCredentialSource, InlineStore};
+/// use registry_credentials::store::{AsyncCredentialSource, InlineStore, block_on_ready};
 /// use registry_credentials::{App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     // A tiny executor for the example; services use tokio.
-/// #     use std::task::{Context, Poll, Wake, Waker};
-/// #     struct Noop;
-/// #     impl Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
-/// #     let waker = Waker::from(std::sync::Arc::new(Noop));
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = Context::from_waker(&waker);
-/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
 /// let memory = MemoryStore::new();
 /// memory.create(RegistryCredential::new(
 ///     Scope::Foundation,
@@ -679,7 +669,7 @@ pub fn explain<S: CredentialSource + ?Sized>(
 /// ))?;
 /// let store: Arc<dyn AsyncCredentialSource> = Arc::new(InlineStore(memory));
 /// let app = App::new("o", "s", "a")?;
-/// let why = block_on(explain_async(&*store, &app, &"nginx".parse()?))?;
+/// let why = block_on_ready(explain_async(&*store, &app, &"nginx".parse()?))?;
 /// assert_eq!(why.winner().unwrap().candidate(), "docker.io");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -6,8 +6,8 @@ use registry_credentials::candidates::CandidateKind;
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{explain, resolve_all};
 use registry_credentials::scope::ScopeRef;
-use registry_credentials::store::Key;
-use registry_credentials::store::conformance::{Call, Hooked, Hooks, block_on};
+use registry_credentials::store::conformance::{Call, Hooked, Hooks};
+use registry_credentials::store::{Key, block_on_ready};
 use registry_credentials::*;
 
 fn app() -> App {
@@ -334,24 +334,24 @@ fn r14_r15_async_forms_answer_as_the_sync_ones() {
             .map(|r| (r.credential().username().to_string(), r.rank()))
             .collect()
     };
-    let all = block_on(resolve_all_async(&inline, &a, &image)).unwrap();
+    let all = block_on_ready(resolve_all_async(&inline, &a, &image)).unwrap();
     assert_eq!(users(all), [("s".to_string(), 0), ("f".to_string(), 2)]);
     assert_eq!(
-        users(block_on(resolve_all_async(&inline, &a, &image)).unwrap()),
+        users(block_on_ready(resolve_all_async(&inline, &a, &image)).unwrap()),
         users(resolve_all(&store, &a, &image).unwrap())
     );
-    let one = block_on(resolve_async(&inline, &a, &image))
+    let one = block_on_ready(resolve_async(&inline, &a, &image))
         .unwrap()
         .unwrap();
     assert_eq!(one.credential().username().as_str(), "s");
     let nothing: Reference = "quay.io/x/y".parse().unwrap();
     assert!(
-        block_on(resolve_async(&inline, &a, &nothing))
+        block_on_ready(resolve_async(&inline, &a, &nothing))
             .unwrap()
             .is_none()
     );
     assert!(
-        block_on(resolve_all_async(&inline, &a, &nothing))
+        block_on_ready(resolve_all_async(&inline, &a, &nothing))
             .unwrap()
             .is_empty()
     );
@@ -396,7 +396,7 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
     for image in ["registry.example.com/repo/img:1", "nginx"] {
         let image: Reference = image.parse().unwrap();
         let sync = explain(&store, &a, &image).unwrap();
-        let r#async = block_on(explain_async(&*shared, &a, &image)).unwrap();
+        let r#async = block_on_ready(explain_async(&*shared, &a, &image)).unwrap();
         assert_eq!(rows(&r#async), rows(&sync));
         assert_eq!(r#async.winner_index(), sync.winner_index());
         assert_eq!(r#async.image(), sync.image());
@@ -404,7 +404,7 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
         assert_eq!(r#async.app(), sync.app());
         assert_eq!(r#async.to_string(), sync.to_string());
     }
-    let why = block_on(explain_async(
+    let why = block_on_ready(explain_async(
         &*shared,
         &a,
         &"registry.example.com/repo/img".parse().unwrap(),
@@ -417,7 +417,7 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
         (ScopeKind::Space, "registry.example.com/repo")
     );
     assert_eq!(rows(&why).iter().filter(|r| r.3.is_some()).count(), 3);
-    let none = block_on(explain_async(&*shared, &a, &"nginx".parse().unwrap())).unwrap();
+    let none = block_on_ready(explain_async(&*shared, &a, &"nginx".parse().unwrap())).unwrap();
     assert_eq!(none.winner_index(), None);
     assert_eq!(none.attempts().len(), 8);
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use registry_credentials::resolve::{resolve_all, resolve_all_async, resolve_async};
 use registry_credentials::store::InlineStore;
-use registry_credentials::store::conformance::block_on;
+use registry_credentials::store::block_on_ready;
 use registry_credentials::{
     App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope, resolve,
 };
@@ -118,12 +118,12 @@ fn r14_r15_resolution_spans_name_the_winner_or_none_and_never_a_password() {
         assert_eq!(resolve_all(&store, &app, &image).unwrap().len(), 2);
         let inline = InlineStore(store.clone());
         assert!(
-            block_on(resolve_async(&inline, &app, &image))
+            block_on_ready(resolve_async(&inline, &app, &image))
                 .unwrap()
                 .is_some()
         );
         assert_eq!(
-            block_on(resolve_all_async(&inline, &app, &image))
+            block_on_ready(resolve_all_async(&inline, &app, &image))
                 .unwrap()
                 .len(),
             2

@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use super::{
     AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key, StoreError,
@@ -38,7 +39,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// use registry_credentials::{App, Credential, MemoryStore, RegistryCredential, Scope};
 /// // The executor of `InlineStore`'s futures (feature `conformance`);
 /// // services use their runtime's.
-/// use registry_credentials::store::conformance::block_on;
+/// use registry_credentials::store::block_on_ready;
 ///
 /// /// A service's shared state, cloned into every request handler.
 /// #[derive(Clone)]
@@ -59,9 +60,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///     Credential::new("hub-user", "hub-password")?,
 /// ))?;
 /// let state = AppState { credentials: Arc::new(InlineStore(memory)) };
-/// let user = block_on(handle_push(state.clone(), "nginx"))?;
+/// let user = block_on_ready(handle_push(state.clone(), "nginx"))?;
 /// assert_eq!(user.as_deref(), Some("hub-user"));
-/// assert_eq!(block_on(handle_push(state, "quay.io/x/y"))?, None);
+/// assert_eq!(block_on_ready(handle_push(state, "quay.io/x/y"))?, None);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait AsyncCredentialSource: Send + Sync {
@@ -112,6 +113,18 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
         &self,
         credential: RegistryCredential,
     ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>>;
+
+    /// Stores every credential of `credentials` in one step, or none; see
+    /// [`CredentialStore::create_all`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] naming the first entry refused,
+    /// [`StoreError::Backend`]; either way nothing of the batch is stored.
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
 
     /// Changes the username, password or both of the credential for
     /// `location` at `scope` (R17).
@@ -199,6 +212,9 @@ macro_rules! forward_async {
             fn create(&self, c: RegistryCredential) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
                 (**self).create(c)
             }
+            fn create_all(&self, c: Vec<RegistryCredential>) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                (**self).create_all(c)
+            }
             fn update<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location, u: CredentialUpdate) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
                 (**self).update(scope, location, u)
             }
@@ -222,6 +238,50 @@ macro_rules! forward_async {
 }
 
 forward_async!(&S, Box<S>, Arc<S>);
+
+/// The output of a future that is ready when first polled: how a sync
+/// front drives code written once, async, over adapters whose futures
+/// never pend ([`InlineStore`], and any adapter built the same way).
+///
+/// It polls `future` once, with a waker that does nothing, and returns
+/// what it gives. No runtime, no thread, no allocation: a sync caller pays
+/// for the async form only the state machine.
+///
+/// ```
+/// use registry_credentials::store::{block_on_ready, AsyncCredentialStore, InlineStore};
+/// use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
+///
+/// let store = InlineStore(MemoryStore::new());
+/// let created = block_on_ready(store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "docker.io".parse()?,
+///     Credential::new("hub-user", "hub-password")?,
+/// )))?;
+/// assert_eq!(created.username().as_str(), "hub-user");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Panics
+///
+/// When `future` is not ready at its first poll: it waits on something
+/// (I/O, a timer, a lock of an async runtime) that only an executor can
+/// drive, so it was handed to this function by mistake. The message says
+/// so; the future is dropped unfinished. Run such futures on a runtime
+/// instead (`tokio::runtime::Runtime::block_on`).
+#[track_caller]
+pub fn block_on_ready<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!(
+            "block_on_ready: the future is not ready at its first poll; it waits on I/O or a \
+             runtime and must run on an executor, not through a sync front over a sync store"
+        ),
+    }
+}
 
 /// A sync store used as an async one, its calls run inline in the future:
 /// the one adapter from the sync traits to the async ones. Right for stores
@@ -266,6 +326,12 @@ impl<S: CredentialStore> AsyncCredentialStore for InlineStore<S> {
     ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
         Box::pin(async move { self.0.create(credential) })
     }
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.create_all(credentials) })
+    }
     fn update<'a>(
         &'a self,
         scope: ScopeRef<'a>,
@@ -303,5 +369,23 @@ impl<S: CredentialStore> AsyncCredentialStore for InlineStore<S> {
     }
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         Box::pin(async move { self.0.list_all() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn block_on_ready_returns_what_a_ready_future_gives() {
+        let store = InlineStore(MemoryStore::new());
+        assert!(block_on_ready(store.list_all()).unwrap().is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "not ready at its first poll")]
+    fn block_on_ready_refuses_a_future_that_pends() {
+        block_on_ready(std::future::pending::<()>());
     }
 }

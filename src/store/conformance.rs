@@ -6,7 +6,7 @@
 //!
 //! The suite is written once, over [`AsyncCredentialStore`], as
 //! `object_store`'s integration suite is. A sync store runs it through
-//! [`InlineStore`](crate::store::InlineStore), whose futures never pend, driven by [`block_on`]; an
+//! [`InlineStore`](crate::store::InlineStore), whose futures never pend, driven by [`block_on_ready`](crate::store::block_on_ready); an
 //! async store runs it on its own runtime. [`CHECKS`] lists every check;
 //! [`store_conformance!`](crate::store_conformance) makes one `#[test]` of
 //! each, from the same list. Each check is a private function that only
@@ -62,7 +62,7 @@
 //!
 //!     fn block_on<F: std::future::Future>(f: F) -> F::Output {
 //!         // A PostgreSQL store: `RUNTIME.block_on(f)` on a tokio runtime.
-//!         registry_credentials::store::conformance::block_on(f)
+//!         registry_credentials::store::block_on_ready(f)
 //!     }
 //!
 //!     registry_credentials::store_conformance!(async);
@@ -87,7 +87,7 @@
 //!
 //! for (name, _) in CHECKS {
 //!     let store = InlineStore(MemoryStore::new());
-//!     conformance::run(name, &store, || store.clone(), |f| conformance::block_on(f));
+//!     conformance::run(name, &store, || store.clone(), |f| registry_credentials::store::block_on_ready(f));
 //! }
 //! ```
 //!
@@ -98,10 +98,8 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, Waker};
 
 use crate::credential::{Credential, CredentialUpdate, Password, RegistryCredential, Username};
 use crate::location::Location;
@@ -164,10 +162,12 @@ macro_rules! store_conformance {
                 r15_nothing_found_is_not_an_error,
                 r17_resolution_sees_every_write,
                 r16_limits_and_unicode_round_trip,
+                create_all_stores_all_or_none,
             ]
             threads [
                 r16_racing_creates_exactly_one_wins,
                 r19_concurrent_pushes_of_one_app_leave_exactly_one,
+                create_all_is_never_seen_in_part,
             ]
         );
     };
@@ -184,7 +184,7 @@ macro_rules! store_conformance {
                 stringify!($name),
                 &first,
                 || $crate::store::InlineStore(reopen(&first.0)),
-                |f| $crate::store::conformance::block_on(f),
+                |f| $crate::store::block_on_ready(f),
             );
         }
     };
@@ -292,7 +292,7 @@ impl<'a> Instances<'a> {
 
 /// Runs the check named `name` on `first`, a fresh, empty store; a check
 /// across two instances makes the second with `reopen`. `block_on` runs a
-/// future to its end on the calling thread: [`block_on`] for a sync store
+/// future to its end on the calling thread: [`block_on_ready`](crate::store::block_on_ready) for a sync store
 /// behind [`InlineStore`](crate::store::InlineStore), the runtime's for an async one.
 ///
 /// # Panics
@@ -313,36 +313,6 @@ pub fn run<S: AsyncCredentialStore>(
             let second = reopen();
             check(&Instances::new(first, &second, &block_on));
         }
-    }
-}
-
-/// Runs a future that never pends to its end: one poll, with a waker that
-/// does nothing. [`InlineStore`](crate::store::InlineStore)'s futures, and whatever awaits only them,
-/// are ready at the first poll; this is their executor, for tests and
-/// examples.
-///
-/// ```
-/// use registry_credentials::store::conformance::block_on;
-/// use registry_credentials::store::{AsyncCredentialStore, InlineStore};
-/// use registry_credentials::MemoryStore;
-/// let store = InlineStore(MemoryStore::new());
-/// assert!(block_on(store.list_all())?.is_empty());
-/// # Ok::<(), registry_credentials::StoreError>(())
-/// ```
-///
-/// # Panics
-///
-/// When the future pends: it waits on I/O or a timer, and needs a runtime.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(out) => out,
-        Poll::Pending => panic!(
-            "conformance::block_on: the future pended; it waits on I/O or a timer and needs a runtime"
-        ),
     }
 }
 
@@ -1264,6 +1234,183 @@ async fn r16_limits_and_unicode_round_trip(s: &dyn AsyncCredentialStore) {
     assert_eq!(got.username().as_str(), "ünï-çødé");
 }
 
+/// The stored credentials as (scope, location, username), in the order
+/// `list_all` gives.
+async fn listed(s: &dyn AsyncCredentialStore) -> Vec<(Scope, Location, String)> {
+    s.list_all()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c.scope().clone(),
+                c.location().clone(),
+                c.username().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `create_all` is one step: a batch is stored whole, in its order; a
+/// batch with one refused entry (a key already held, or the same key twice
+/// in the batch) stores nothing, and the error names that entry.
+async fn create_all_stores_all_or_none(s: &dyn AsyncCredentialStore) {
+    assert!(s.create_all(Vec::new()).await.unwrap().is_empty());
+    let stored = s
+        .create_all(vec![
+            cred(Scope::Foundation, "docker.io", "hub", "p1"),
+            cred(org("o"), "quay.io/team", "quay", "p2"),
+            cred(space("s"), "ghcr.io", "gh", "p3"),
+        ])
+        .await
+        .unwrap();
+    let users: Vec<_> = stored.iter().map(|c| c.username().as_str()).collect();
+    assert_eq!(users, ["hub", "quay", "gh"], "in the batch's order");
+    let before = listed(s).await;
+    assert_eq!(before.len(), 3);
+    // Its last entry is held already: the entries before it are not kept.
+    // Then the same key twice in one batch, in two spellings (R7).
+    let refusals = [
+        (
+            vec![
+                cred(Scope::Foundation, "new1.example.com", "n1", "p"),
+                cred(org("o"), "new2.example.com", "n2", "p"),
+                cred(org("o"), "Quay.io/team", "clash", "p"),
+            ],
+            org("o"),
+            "quay.io/team",
+        ),
+        (
+            vec![
+                cred(space("s"), "twice.example.com", "t1", "p"),
+                cred(space("s"), "new3.example.com", "n3", "p"),
+                cred(space("s"), "TWICE.example.com", "t2", "p"),
+            ],
+            space("s"),
+            "twice.example.com",
+        ),
+    ];
+    for (batch, scope, location) in refusals {
+        match s.create_all(batch).await {
+            Err(StoreError::Conflict {
+                scope: at,
+                location: l,
+            }) => assert_eq!(
+                (at, l),
+                (scope, loc(location)),
+                "the error names the entry refused"
+            ),
+            other => panic!("R16: a refused batch is a conflict, not {other:?}"),
+        }
+        assert_eq!(listed(s).await, before, "a refused batch stores nothing");
+    }
+    assert_eq!(
+        user_at(s, &org("o"), "quay.io/team").await.as_deref(),
+        Some("quay")
+    );
+    assert_eq!(
+        user_at(s, &Scope::Foundation, "new1.example.com").await,
+        None
+    );
+}
+
+/// How many batches [`create_all_is_never_seen_in_part`] writes.
+const BATCHES: usize = 24;
+/// How many credentials each batch of [`create_all_is_never_seen_in_part`]
+/// holds.
+const BATCH_LEN: usize = 6;
+
+/// `create_all` under concurrency: while one instance writes batches (each
+/// over three scopes; every other one refused by its last entry), readers
+/// on the other instance look every batch up again and again, and never
+/// see part of one: a stored batch is seen whole or not at all, a refused
+/// one never.
+fn create_all_is_never_seen_in_part(stores: &Instances<'_>) {
+    let (first, second) = (stores.first(), stores.second());
+    let scope_of = |i: usize| match i % 3 {
+        0 => Scope::Foundation,
+        1 => org("batch-org"),
+        _ => space("batch-space"),
+    };
+    let location_of = |b: usize, i: usize| loc(&format!("batch{b}-{i}.example.com"));
+    let batch_of = |b: usize| -> Vec<RegistryCredential> {
+        (0..BATCH_LEN)
+            .map(|i| {
+                RegistryCredential::new(
+                    scope_of(i),
+                    location_of(b, i),
+                    Credential::new(format!("b{b}-{i}"), "p").unwrap(),
+                )
+            })
+            .collect()
+    };
+    stores
+        .block_on(first.create(cred(space("batch-space"), "taken.example.com", "held", "p")))
+        .unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let seen = std::thread::scope(|threads| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let done = &done;
+                threads.spawn(move || {
+                    let mut looks = 0usize;
+                    let scopes: Vec<Scope> = (0..BATCH_LEN).map(scope_of).collect();
+                    while !done.load(Ordering::SeqCst) || looks == 0 {
+                        for b in 0..BATCHES {
+                            let locations: Vec<Location> =
+                                (0..BATCH_LEN).map(|i| location_of(b, i)).collect();
+                            let keys: Vec<Key<'_>> = scopes
+                                .iter()
+                                .zip(&locations)
+                                .map(|(scope, l)| Key::new(scope.as_ref(), l))
+                                .collect();
+                            let found = stores.block_on(second.get_many(&keys)).unwrap();
+                            let n = found.iter().filter(|c| c.is_some()).count();
+                            assert!(
+                                n == 0 || (n == BATCH_LEN && b % 2 == 0),
+                                "batch {b}: a reader saw {n} of its {BATCH_LEN} credentials"
+                            );
+                        }
+                        looks += 1;
+                    }
+                    looks
+                })
+            })
+            .collect();
+        for b in 0..BATCHES {
+            let mut batch = batch_of(b);
+            if b % 2 == 1 {
+                batch.push(cred(
+                    space("batch-space"),
+                    "taken.example.com",
+                    "clash",
+                    "p",
+                ));
+                assert!(matches!(
+                    stores.block_on(first.create_all(batch)),
+                    Err(StoreError::Conflict { .. })
+                ));
+            } else {
+                assert_eq!(
+                    stores.block_on(first.create_all(batch)).unwrap().len(),
+                    BATCH_LEN
+                );
+            }
+        }
+        done.store(true, Ordering::SeqCst);
+        readers
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .sum::<usize>()
+    });
+    assert!(seen > 0);
+    assert_eq!(
+        stores.block_on(second.list_all()).unwrap().len(),
+        1 + BATCH_LEN * BATCHES.div_ceil(2),
+        "every accepted batch whole, no refused one"
+    );
+}
+
 /// The suite's power: a store that replaces an app's credentials in
 /// separate calls (store, then list the app, then delete the others) fails
 /// the R19 concurrency case.
@@ -1273,7 +1420,7 @@ mod split_replacement_is_caught {
 
     use super::*;
     use crate::scope::ScopeRef;
-    use crate::store::{CredentialStore, InlineStore, MemoryStore};
+    use crate::store::{CredentialStore, InlineStore, MemoryStore, block_on_ready};
 
     /// `replace_app_credential` in three steps, with every pushing thread's
     /// first replacement made to wait for the others between the first
@@ -1323,7 +1470,7 @@ mod split_replacement_is_caught {
     }
 
     fn pushes_on(store: &InlineStore<impl CredentialStore>) {
-        let exec = |f: BoxFuture<'_, ()>| block_on(f);
+        let exec = |f: BoxFuture<'_, ()>| block_on_ready(f);
         r19_concurrent_pushes_of_one_app_leave_exactly_one(&Instances::new(store, store, &exec));
     }
 
@@ -1342,12 +1489,5 @@ mod split_replacement_is_caught {
         );
         // The same case passes the real, one-step replacement.
         pushes_on(&InlineStore(MemoryStore::new()));
-    }
-
-    #[test]
-    fn block_on_refuses_a_future_that_pends() {
-        let outcome = std::panic::catch_unwind(|| block_on(std::future::pending::<()>()));
-        assert!(outcome.is_err());
-        assert_eq!(block_on(async { 7 }), 7);
     }
 }

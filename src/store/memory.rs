@@ -274,6 +274,40 @@ impl CredentialStore for MemoryStore {
         Ok(stored)
     }
 
+    /// One write lock for the whole batch: every key is checked before
+    /// anything is inserted, so a refusal leaves the store as it was and a
+    /// reader sees the batch whole or not at all.
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let mut inner = self.write();
+        let mut hashes = Vec::with_capacity(credentials.len());
+        {
+            let mut batch = hashbrown::HashSet::with_capacity(credentials.len());
+            for credential in &credentials {
+                let key = Key::of(credential);
+                let h = inner.hashes(key.scope, key.location);
+                if inner.find(h.key, key).is_some() || !batch.insert(key) {
+                    return Err(StoreError::Conflict {
+                        scope: credential.scope().clone(),
+                        location: credential.location().clone(),
+                    });
+                }
+                hashes.push(h);
+            }
+        }
+        Ok(credentials
+            .into_iter()
+            .zip(hashes)
+            .map(|(credential, h)| {
+                let stored = Arc::new(credential);
+                inner.insert_new(h, Arc::clone(&stored));
+                stored
+            })
+            .collect())
+    }
+
     fn update(
         &self,
         scope: ScopeRef<'_>,

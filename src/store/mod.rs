@@ -15,7 +15,9 @@
 //! stores that talk to a server. Their methods return boxed futures, so
 //! they can be trait objects (`Arc<dyn AsyncCredentialSource>`) in a
 //! service's shared state. [`InlineStore`] makes any sync store an async
-//! one.
+//! one whose futures never pend, and [`block_on_ready`] drives such a
+//! future from sync code: so an operation written once, async, serves sync
+//! callers too.
 //!
 //! Every trait is implemented for `&S`, `Box<S>` and `Arc<S>` when `S`
 //! implements it.
@@ -29,7 +31,9 @@ mod memory;
 use std::error::Error as StdError;
 use std::sync::Arc;
 
-pub use asynchronous::{AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore};
+pub use asynchronous::{
+    AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore, block_on_ready,
+};
 pub use memory::MemoryStore;
 
 use crate::candidates::Candidate;
@@ -348,6 +352,12 @@ pub(crate) fn first_found(
 ///   step (R19): of any number of calls for one app that overlap in time,
 ///   the app afterwards holds exactly one credential, the one of the call
 ///   that took effect last; never none, never two.
+/// - [`create_all`](Self::create_all) stores a batch in one step: every
+///   credential of it or none. A reader never sees part of a batch: a
+///   call that overlaps it in time sees all of it or nothing of it. When
+///   one entry is refused (its key holds a credential, or an earlier entry
+///   of the batch has the same key) nothing is stored and the error is the
+///   [`StoreError::Conflict`] that names that entry's scope and location.
 /// - [`delete_scope`](Self::delete_scope) removes everything at one scope
 ///   in one step (R13).
 /// - [`list`](Self::list) returns one scope's credentials ordered by
@@ -364,6 +374,26 @@ pub trait CredentialStore: CredentialSource {
     /// [`StoreError::Conflict`] when its scope already holds its location.
     fn create(&self, credential: RegistryCredential)
     -> Result<Arc<RegistryCredential>, StoreError>;
+
+    /// Stores every credential of `credentials` in one step, or none of
+    /// them: an import of a file, a restore. Returns the stored
+    /// credentials in the batch's order. An empty batch stores nothing and
+    /// succeeds.
+    ///
+    /// Required, with no default: a loop over [`create`](Self::create)
+    /// would let a reader see part of the batch, and a failure part-way
+    /// would leave part of it stored.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] naming the first entry refused (its key
+    /// holds a credential, or an earlier entry has the same key);
+    /// [`StoreError::Backend`] when the backend fails. Either way nothing
+    /// of the batch is stored.
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
 
     /// Changes the username, password or both of the credential for
     /// `location` at `scope` (R17).
@@ -448,6 +478,9 @@ macro_rules! forward_store {
         impl<S: CredentialStore + ?Sized> CredentialStore for $ty {
             fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
                 (**self).create(c)
+            }
+            fn create_all(&self, c: Vec<RegistryCredential>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                (**self).create_all(c)
             }
             fn update(&self, scope: ScopeRef<'_>, location: &Location, u: CredentialUpdate) -> Result<Arc<RegistryCredential>, StoreError> {
                 (**self).update(scope, location, u)

@@ -1,11 +1,11 @@
 //! Importing Docker, Podman and Kubernetes credential files through the
 //! management API (feature `import`): `registry-credentials-interop`'s
-//! [`ImportTarget`] for [`Manager`] and [`AsyncImportTarget`] for
-//! [`AsyncManager`], so that its `apply::import_into` and
+//! [`ImportTarget`] for [`AsyncManager`], and for [`Manager`] through the
+//! async manager it drives, so that its `apply::import_into` and
 //! `apply::import_into_async` check access with [`Manager::check_access`]
 //! (R20), conflicts against the scope's listing, and create with
-//! [`Manager::create`] (R16), like a credential created by hand. App scope
-//! is refused: app credentials come from pushes only (R19).
+//! [`Manager::create_all`] (R16), all entries in one step of the store.
+//! App scope is refused: app credentials come from pushes only (R19).
 //!
 //! ```
 //! use registry_credentials::scope::UserId;
@@ -28,13 +28,13 @@
 use std::collections::BTreeSet;
 
 use registry_credentials::scope::UserId;
-use registry_credentials::store::{AsyncCredentialStore, BoxFuture, CredentialStore};
-use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
-use registry_credentials_interop::apply::{AsyncImportTarget, ImportTarget};
+use registry_credentials::store::{AsyncCredentialStore, BoxFuture, CredentialStore, InlineStore};
+use registry_credentials::{Credential, Location, Scope};
+use registry_credentials_interop::apply::ImportTarget;
 
 use crate::access::Operation;
 use crate::directory::Directory;
-use crate::listing::{Listing, Target};
+use crate::listing::Target;
 use crate::manage::{AsyncManager, ManageError, Manager};
 
 /// The listing target that shows `scope`'s own credentials; app scope is
@@ -48,56 +48,7 @@ fn target_of(scope: &Scope) -> Result<Target, ManageError> {
     })
 }
 
-/// The locations a listing shows at scopes of `kind`: for the target of
-/// one scope, that scope's own.
-fn held_in(listing: &Listing, kind: ScopeKind) -> BTreeSet<Location> {
-    listing
-        .rows()
-        .iter()
-        .filter(|r| r.scope == kind)
-        .map(|r| r.location.clone())
-        .collect()
-}
-
-fn conflict_at(error: &ManageError) -> Option<String> {
-    match error {
-        ManageError::Conflict { at, .. } => Some(at.clone()),
-        _ => None,
-    }
-}
-
-impl<S: CredentialStore, D: Directory> ImportTarget for Manager<S, D> {
-    type Error = ManageError;
-
-    fn check_create(&self, caller: &UserId, scope: &Scope) -> Result<(), ManageError> {
-        target_of(scope)?;
-        self.check_access(caller, Operation::Create, scope)
-    }
-
-    fn held(&self, caller: &UserId, scope: &Scope) -> Result<BTreeSet<Location>, ManageError> {
-        let listing = self.list(caller, &target_of(scope)?)?;
-        Ok(held_in(&listing, scope.kind()))
-    }
-
-    fn create(&self, caller: &UserId, credential: RegistryCredential) -> Result<(), ManageError> {
-        Manager::create(self, caller, credential).map(|_| ())
-    }
-
-    fn delete(
-        &self,
-        caller: &UserId,
-        scope: &Scope,
-        location: &Location,
-    ) -> Result<(), ManageError> {
-        Manager::delete(self, caller, scope, location).map(|_| ())
-    }
-
-    fn conflict_at(error: &ManageError) -> Option<String> {
-        conflict_at(error)
-    }
-}
-
-impl<S: AsyncCredentialStore, D: Directory> AsyncImportTarget for AsyncManager<S, D> {
+impl<S: AsyncCredentialStore, D: Directory> ImportTarget for AsyncManager<S, D> {
     type Error = ManageError;
 
     fn check_create<'a>(
@@ -107,10 +58,11 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncImportTarget for AsyncManager<S
     ) -> BoxFuture<'a, Result<(), ManageError>> {
         Box::pin(async move {
             target_of(scope)?;
-            self.check_access(caller, Operation::Create, scope)
+            self.check_access(caller, Operation::Create, scope).await
         })
     }
 
+    /// The locations the scope's listing shows at the scope itself.
     fn held<'a>(
         &'a self,
         caller: &'a UserId,
@@ -118,36 +70,55 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncImportTarget for AsyncManager<S
     ) -> BoxFuture<'a, Result<BTreeSet<Location>, ManageError>> {
         Box::pin(async move {
             let listing = self.list(caller, &target_of(scope)?).await?;
-            Ok(held_in(&listing, scope.kind()))
+            Ok(listing
+                .rows()
+                .iter()
+                .filter(|r| r.scope == scope.kind())
+                .map(|r| r.location.clone())
+                .collect())
         })
     }
 
-    fn create<'a>(
-        &'a self,
-        caller: &'a UserId,
-        credential: RegistryCredential,
-    ) -> BoxFuture<'a, Result<(), ManageError>> {
-        Box::pin(async move {
-            AsyncManager::create(self, caller, credential)
-                .await
-                .map(|_| ())
-        })
-    }
-
-    fn delete<'a>(
+    fn create_all<'a>(
         &'a self,
         caller: &'a UserId,
         scope: &'a Scope,
-        location: &'a Location,
+        batch: Vec<(Location, Credential)>,
     ) -> BoxFuture<'a, Result<(), ManageError>> {
         Box::pin(async move {
-            AsyncManager::delete(self, caller, scope, location)
+            AsyncManager::create_all(self, caller, scope, batch)
                 .await
-                .map(|_| ())
+                .map(drop)
         })
     }
 
-    fn conflict_at(error: &ManageError) -> Option<String> {
-        conflict_at(error)
+    fn conflict_at(error: &ManageError) -> Option<(Location, String)> {
+        match error {
+            ManageError::Conflict { at, location } => Some((location.clone(), at.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// A `Manager` imports through the async manager it drives: its futures
+/// never pend, so `import_into` runs them at once.
+#[rustfmt::skip]
+impl<S: CredentialStore, D: Directory> ImportTarget for Manager<S, D> {
+    type Error = ManageError;
+
+    fn check_create<'a>(&'a self, caller: &'a UserId, scope: &'a Scope) -> BoxFuture<'a, Result<(), ManageError>> {
+        self.as_async().check_create(caller, scope)
+    }
+
+    fn held<'a>(&'a self, caller: &'a UserId, scope: &'a Scope) -> BoxFuture<'a, Result<BTreeSet<Location>, ManageError>> {
+        self.as_async().held(caller, scope)
+    }
+
+    fn create_all<'a>(&'a self, caller: &'a UserId, scope: &'a Scope, batch: Vec<(Location, Credential)>) -> BoxFuture<'a, Result<(), ManageError>> {
+        ImportTarget::create_all(self.as_async(), caller, scope, batch)
+    }
+
+    fn conflict_at(error: &ManageError) -> Option<(Location, String)> {
+        AsyncManager::<InlineStore<S>, D>::conflict_at(error)
     }
 }

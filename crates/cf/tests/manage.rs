@@ -965,8 +965,8 @@ async fn r13_async_manager_deletes_an_app_and_its_credentials() {
     m.directory()
         .grant_global(admin.clone(), GlobalRole::Admin)
         .unwrap();
-    let org = m.create_org(&admin, name("o")).unwrap();
-    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let org = m.create_org(&admin, name("o")).await.unwrap();
+    let space = m.create_space(&admin, &org, name("s")).await.unwrap();
     let staged = m
         .stage(
             &admin,

@@ -73,10 +73,14 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
         .unwrap();
     // Org and space ids are fresh GUIDs, so this test's scopes are its own
     // in a shared database; its foundation credential has a unique host.
-    let org = a.create_org(&admin, name("pg-org")).unwrap();
-    let space = a.create_space(&admin, &org, name("pg-space")).unwrap();
+    let org = a.create_org(&admin, name("pg-org")).await.unwrap();
+    let space = a
+        .create_space(&admin, &org, name("pg-space"))
+        .await
+        .unwrap();
     let dev = UserId::new("dev").unwrap();
     a.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+        .await
         .unwrap();
     let host = format!("r{}.example.com", std::process::id());
 
@@ -263,8 +267,11 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
     directory
         .grant_global(admin.clone(), GlobalRole::Admin)
         .unwrap();
-    let org = a.create_org(&admin, name("race-org")).unwrap();
-    let space = a.create_space(&admin, &org, name("race-space")).unwrap();
+    let org = a.create_org(&admin, name("race-org")).await.unwrap();
+    let space = a
+        .create_space(&admin, &org, name("race-space"))
+        .await
+        .unwrap();
     // Stage once so the app exists.
     let first = a
         .stage(

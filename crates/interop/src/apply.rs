@@ -2,11 +2,13 @@
 //! access rules (R20) and the checks of creation (R16) apply to every entry
 //! as if it were created by hand.
 //!
-//! The management API is reached through [`ImportTarget`] (sync) and
-//! [`AsyncImportTarget`] (async): `registry-credentials-cf` implements them
-//! for its `Manager` and `AsyncManager` (its feature `import`), so that
-//! crate and its `cf` binary can depend on this one and not the other way
-//! round. [`import_into`] and [`import_into_async`] do the same steps:
+//! The management API is reached through [`ImportTarget`]:
+//! `registry-credentials-cf` implements it for its `Manager` and
+//! `AsyncManager` (its feature `import`), so that crate and its `cf` binary
+//! can depend on this one and not the other way round. The import is
+//! written once, async, in [`import_into_async`]; [`import_into`] drives
+//! it for a target whose futures never pend (a sync store behind
+//! `InlineStore`) with [`block_on_ready`]. The steps:
 //!
 //! 1. the caller must be allowed to create credentials at the scope
 //!    ([`ImportTarget::check_create`]: for cf, `Manager::check_access`;
@@ -19,35 +21,44 @@
 //!    ([`Skip::is_failure`]) stops the import before anything is created;
 //!    keys whose secret is not in the file (a helper, a token) are
 //!    reported but do not stop it;
-//! 4. the entries are created one by one ([`ImportTarget::create`]: for
-//!    cf, `Manager::create`); if one still fails (another writer got there
-//!    first, the store failed), the ones this import created are deleted
-//!    again and the report says so. With [`Policy::SkipFailures`] a failed
-//!    key is reported and the rest go on.
+//! 4. the entries are created in one step of the store
+//!    ([`ImportTarget::create_all`]: for cf, `Manager::create_all`, over
+//!    the store's `create_all`): all of them or none, and no reader sees
+//!    part of them. If that step is refused (another writer took a
+//!    location meanwhile) or the store fails, nothing was created and the
+//!    report says so; nothing needs deleting again. With
+//!    [`Policy::SkipFailures`] a location taken meanwhile is reported as a
+//!    conflict and the rest are created in one step again.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use registry_credentials::scope::UserId;
-use registry_credentials::store::BoxFuture;
-use registry_credentials::{Location, RegistryCredential, Scope};
+use registry_credentials::store::{BoxFuture, block_on_ready};
+use registry_credentials::{Credential, Location, Scope};
 
 use crate::import::{Entry, Import, Line, Outcome, Report, Skip};
 
-/// The management calls an import makes, over a sync store. Every call
-/// names the caller and applies the implementation's access rules.
+/// The management calls an import makes. Every call names the caller and
+/// applies the implementation's access rules.
+///
+/// The calls return boxed futures, so one trait serves async management
+/// APIs and sync ones: a sync implementation returns futures that are
+/// ready at once (`Box::pin(async move { … })` around its sync call), and
+/// [`import_into`] drives them without a runtime.
 ///
 /// ```
 /// use std::collections::BTreeSet;
 /// use std::sync::Mutex;
 /// use registry_credentials::scope::UserId;
-/// use registry_credentials::{Location, RegistryCredential, Scope};
+/// use registry_credentials::store::BoxFuture;
+/// use registry_credentials::{Credential, Location, Scope};
 /// use registry_credentials_interop::apply::{import_into, ImportTarget, Policy};
 /// use registry_credentials_interop::import::read;
 ///
 /// /// Everyone may import; nothing is ever held twice.
 /// #[derive(Default)]
-/// struct Open(Mutex<Vec<RegistryCredential>>);
+/// struct Open(Mutex<Vec<(Scope, Location)>>);
 ///
 /// #[derive(Debug)]
 /// struct Never;
@@ -58,20 +69,28 @@ use crate::import::{Entry, Import, Line, Outcome, Report, Skip};
 ///
 /// impl ImportTarget for Open {
 ///     type Error = Never;
-///     fn check_create(&self, _: &UserId, _: &Scope) -> Result<(), Never> { Ok(()) }
-///     fn held(&self, _: &UserId, scope: &Scope) -> Result<BTreeSet<Location>, Never> {
-///         let held = self.0.lock().unwrap();
-///         Ok(held.iter().filter(|c| c.scope() == scope).map(|c| c.location().clone()).collect())
+///     fn check_create<'a>(&'a self, _: &'a UserId, _: &'a Scope) -> BoxFuture<'a, Result<(), Never>> {
+///         Box::pin(async { Ok(()) })
 ///     }
-///     fn create(&self, _: &UserId, credential: RegistryCredential) -> Result<(), Never> {
-///         self.0.lock().unwrap().push(credential);
-///         Ok(())
+///     fn held<'a>(&'a self, _: &'a UserId, scope: &'a Scope) -> BoxFuture<'a, Result<BTreeSet<Location>, Never>> {
+///         Box::pin(async move {
+///             let held = self.0.lock().unwrap();
+///             Ok(held.iter().filter(|(s, _)| s == scope).map(|(_, l)| l.clone()).collect())
+///         })
 ///     }
-///     fn delete(&self, _: &UserId, scope: &Scope, location: &Location) -> Result<(), Never> {
-///         self.0.lock().unwrap().retain(|c| !(c.scope() == scope && c.location() == location));
-///         Ok(())
+///     fn create_all<'a>(
+///         &'a self,
+///         _: &'a UserId,
+///         scope: &'a Scope,
+///         batch: Vec<(Location, Credential)>,
+///     ) -> BoxFuture<'a, Result<(), Never>> {
+///         Box::pin(async move {
+///             let mut held = self.0.lock().unwrap();
+///             held.extend(batch.into_iter().map(|(l, _)| (scope.clone(), l)));
+///             Ok(())
+///         })
 ///     }
-///     fn conflict_at(_: &Never) -> Option<String> { None }
+///     fn conflict_at(_: &Never) -> Option<(Location, String)> { None }
 /// }
 ///
 /// let target = Open::default();
@@ -80,7 +99,7 @@ use crate::import::{Entry, Import, Line, Outcome, Report, Skip};
 /// assert_eq!(report.imported(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub trait ImportTarget {
+pub trait ImportTarget: Sync {
     /// Why a call failed. Its message must not hold a password.
     type Error: std::error::Error + Send + Sync + 'static;
 
@@ -90,76 +109,40 @@ pub trait ImportTarget {
     /// # Errors
     ///
     /// The refusal, or a failure to find out.
-    fn check_create(&self, caller: &UserId, scope: &Scope) -> Result<(), Self::Error>;
-
-    /// The locations `scope` holds, as `caller` sees them.
-    ///
-    /// # Errors
-    ///
-    /// A failure to read them.
-    fn held(&self, caller: &UserId, scope: &Scope) -> Result<BTreeSet<Location>, Self::Error>;
-
-    /// Creates `credential` as `caller` (R16, R20).
-    ///
-    /// # Errors
-    ///
-    /// Whatever creating it by hand would fail with.
-    fn create(&self, caller: &UserId, credential: RegistryCredential) -> Result<(), Self::Error>;
-
-    /// Deletes the credential for `location` at `scope` as `caller`: the
-    /// roll-back of a failed import.
-    ///
-    /// # Errors
-    ///
-    /// Whatever deleting it by hand would fail with.
-    fn delete(
-        &self,
-        caller: &UserId,
-        scope: &Scope,
-        location: &Location,
-    ) -> Result<(), Self::Error>;
-
-    /// `Some(the scope in words)` when `error` says the location was taken
-    /// (R16), for the report.
-    fn conflict_at(error: &Self::Error) -> Option<String>;
-}
-
-/// [`ImportTarget`] over an async store: the same calls, as boxed futures.
-pub trait AsyncImportTarget: Sync {
-    /// Why a call failed. Its message must not hold a password.
-    type Error: std::error::Error + Send + Sync + 'static;
-
-    /// As [`ImportTarget::check_create`].
     fn check_create<'a>(
         &'a self,
         caller: &'a UserId,
         scope: &'a Scope,
     ) -> BoxFuture<'a, Result<(), Self::Error>>;
 
-    /// As [`ImportTarget::held`].
+    /// The locations `scope` holds, as `caller` sees them.
+    ///
+    /// # Errors
+    ///
+    /// A failure to read them.
     fn held<'a>(
         &'a self,
         caller: &'a UserId,
         scope: &'a Scope,
     ) -> BoxFuture<'a, Result<BTreeSet<Location>, Self::Error>>;
 
-    /// As [`ImportTarget::create`].
-    fn create<'a>(
-        &'a self,
-        caller: &'a UserId,
-        credential: RegistryCredential,
-    ) -> BoxFuture<'a, Result<(), Self::Error>>;
-
-    /// As [`ImportTarget::delete`].
-    fn delete<'a>(
+    /// Creates every credential of `batch` at `scope` as `caller` (R16,
+    /// R20), in one step: all of them, or none when the call fails.
+    ///
+    /// # Errors
+    ///
+    /// Whatever creating them by hand would fail with; then none of them
+    /// is stored.
+    fn create_all<'a>(
         &'a self,
         caller: &'a UserId,
         scope: &'a Scope,
-        location: &'a Location,
+        batch: Vec<(Location, Credential)>,
     ) -> BoxFuture<'a, Result<(), Self::Error>>;
 
-    /// As [`ImportTarget::conflict_at`].
-    fn conflict_at(error: &Self::Error) -> Option<String>;
+    /// When `error` says a location was taken (R16): that location, and
+    /// the scope in words, for the report.
+    fn conflict_at(error: &Self::Error) -> Option<(Location, String)>;
 }
 
 /// What to do when some keys cannot be imported.
@@ -186,9 +169,9 @@ pub enum ImportError<E> {
     /// Some keys cannot be imported and the import is all or nothing:
     /// nothing was created. The report says which and why.
     Refused(Report),
-    /// Creating a key failed after the checks; the keys this import had
-    /// created were deleted again (the report says which, and any that
-    /// could not be).
+    /// Creating the keys failed after the checks (a location taken
+    /// meanwhile, the store failing): nothing was created. The report
+    /// names the key refused, if one was.
     Failed {
         /// One line per key.
         report: Report,
@@ -223,9 +206,9 @@ impl<E> fmt::Display for ImportError<E> {
                     report.lines.len()
                 )
             }
-            ImportError::Failed { .. } => f.write_str(
-                "creating a credential failed part way, and what the import had created was deleted again",
-            ),
+            ImportError::Failed { .. } => {
+                f.write_str("creating the credentials failed, so nothing was created")
+            }
         }
     }
 }
@@ -287,15 +270,10 @@ fn sorted(mut lines: Vec<Line>) -> Report {
     Report { lines }
 }
 
-fn skip_of(conflict: Option<String>, error: &impl fmt::Display) -> Skip {
-    match conflict {
-        Some(at) => Skip::Conflict { at },
-        None => Skip::Failed(error.to_string()),
-    }
-}
-
 /// Stores `import` at `scope` as `caller` through `target` (for cf, a
-/// `Manager`: so R16 and R20 apply), and reports one line per key.
+/// `Manager`: so R16 and R20 apply), and reports one line per key: the
+/// steps of [`import_into_async`], for a target whose futures are ready at
+/// once (a sync management API).
 ///
 /// ```
 /// use registry_credentials::scope::UserId;
@@ -320,8 +298,12 @@ fn skip_of(conflict: Option<String>, error: &impl fmt::Display) -> Skip {
 ///
 /// # Errors
 ///
-/// [`ImportError`]: nothing is left created, except what a failed
-/// roll-back reports.
+/// As [`import_into_async`].
+///
+/// # Panics
+///
+/// When a future of `target` is not ready at once (it waits on I/O): use
+/// [`import_into_async`] on a runtime for such a target.
 pub fn import_into<T: ImportTarget + ?Sized>(
     target: &T,
     caller: &UserId,
@@ -329,56 +311,18 @@ pub fn import_into<T: ImportTarget + ?Sized>(
     import: Import,
     policy: Policy,
 ) -> Result<Report, ImportError<T::Error>> {
-    target
-        .check_create(caller, scope)
-        .map_err(ImportError::Check)?;
-    let held = target.held(caller, scope).map_err(ImportError::Check)?;
-    let Plan {
-        mut lines,
-        to_create,
-    } = plan(import, scope, &held, policy)?;
-    let mut created: Vec<(usize, Location)> = Vec::new();
-    for (n, (i, entry)) in to_create.iter().enumerate() {
-        let credential = RegistryCredential::new(
-            scope.clone(),
-            entry.location.clone(),
-            entry.credential.clone(),
-        );
-        match target.create(caller, credential) {
-            Ok(()) => {
-                lines[*i].outcome = Outcome::Imported;
-                created.push((*i, entry.location.clone()));
-            }
-            Err(error) => {
-                lines[*i].outcome = Outcome::Skipped(skip_of(T::conflict_at(&error), &error));
-                if policy == Policy::AllOrNothing {
-                    for (j, location) in created {
-                        lines[j].outcome = match target.delete(caller, scope, &location) {
-                            Ok(()) => Outcome::RolledBack,
-                            Err(e) => Outcome::RollbackFailed(e.to_string()),
-                        };
-                    }
-                    for (j, _) in &to_create[n + 1..] {
-                        lines[*j].outcome = Outcome::NotCreated;
-                    }
-                    return Err(ImportError::Failed {
-                        report: sorted(lines),
-                        error: Box::new(error),
-                    });
-                }
-            }
-        }
-    }
-    Ok(sorted(lines))
+    block_on_ready(import_into_async(target, caller, scope, import, policy))
 }
 
-/// [`import_into`] through an [`AsyncImportTarget`] (for cf, an
-/// `AsyncManager`): the same steps and report.
+/// Stores `import` at `scope` as `caller` through `target` (for cf, an
+/// `AsyncManager`), and reports one line per key: the steps in the
+/// [module docs](self).
 ///
 /// # Errors
 ///
-/// As [`import_into`].
-pub async fn import_into_async<T: AsyncImportTarget + ?Sized>(
+/// [`ImportError`]; whatever the variant, nothing of the import is
+/// stored.
+pub async fn import_into_async<T: ImportTarget + ?Sized>(
     target: &T,
     caller: &UserId,
     scope: &Scope,
@@ -395,39 +339,43 @@ pub async fn import_into_async<T: AsyncImportTarget + ?Sized>(
         .map_err(ImportError::Check)?;
     let Plan {
         mut lines,
-        to_create,
+        mut to_create,
     } = plan(import, scope, &held, policy)?;
-    let mut created: Vec<(usize, Location)> = Vec::new();
-    for (n, (i, entry)) in to_create.iter().enumerate() {
-        let credential = RegistryCredential::new(
-            scope.clone(),
-            entry.location.clone(),
-            entry.credential.clone(),
-        );
-        match target.create(caller, credential).await {
+    loop {
+        if to_create.is_empty() {
+            return Ok(sorted(lines));
+        }
+        let batch = to_create
+            .iter()
+            .map(|(_, e)| (e.location.clone(), e.credential.clone()))
+            .collect();
+        let error = match target.create_all(caller, scope, batch).await {
             Ok(()) => {
-                lines[*i].outcome = Outcome::Imported;
-                created.push((*i, entry.location.clone()));
-            }
-            Err(error) => {
-                lines[*i].outcome = Outcome::Skipped(skip_of(T::conflict_at(&error), &error));
-                if policy == Policy::AllOrNothing {
-                    for (j, location) in created {
-                        lines[j].outcome = match target.delete(caller, scope, &location).await {
-                            Ok(()) => Outcome::RolledBack,
-                            Err(e) => Outcome::RollbackFailed(e.to_string()),
-                        };
-                    }
-                    for (j, _) in &to_create[n + 1..] {
-                        lines[*j].outcome = Outcome::NotCreated;
-                    }
-                    return Err(ImportError::Failed {
-                        report: sorted(lines),
-                        error: Box::new(error),
-                    });
+                for (i, _) in &to_create {
+                    lines[*i].outcome = Outcome::Imported;
                 }
+                return Ok(sorted(lines));
+            }
+            Err(error) => error,
+        };
+        // The entry refused, if the error names one of this batch.
+        let refused = T::conflict_at(&error).and_then(|(location, at)| {
+            let n = to_create.iter().position(|(_, e)| e.location == location)?;
+            Some((n, at))
+        });
+        for (i, _) in &to_create {
+            lines[*i].outcome = Outcome::NotCreated;
+        }
+        if let Some((n, at)) = refused {
+            let (i, _) = to_create.remove(n);
+            lines[i].outcome = Outcome::Skipped(Skip::Conflict { at });
+            if policy == Policy::SkipFailures {
+                continue;
             }
         }
+        return Err(ImportError::Failed {
+            report: sorted(lines),
+            error: Box::new(error),
+        });
     }
-    Ok(sorted(lines))
 }

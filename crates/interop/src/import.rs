@@ -336,14 +336,9 @@ pub enum Outcome {
     Imported,
     /// Not stored, and why.
     Skipped(Skip),
-    /// Ready, but not stored: another key failed and the import was all or
-    /// nothing.
+    /// Ready, but not stored: another key failed (or the store did) and
+    /// the import stored nothing.
     NotCreated,
-    /// Stored, then deleted again: a later key failed and the import was
-    /// all or nothing.
-    RolledBack,
-    /// Stored, and deleting it again failed: it is still stored.
-    RollbackFailed(String),
 }
 
 /// One line of a [`Report`].
@@ -399,15 +394,7 @@ impl fmt::Display for Line {
             Outcome::Skipped(why) => write!(f, "skipped   `{key}`{target}: {why}")?,
             Outcome::NotCreated => write!(
                 f,
-                "not done  `{key}`{target}: another key failed and the import is all or nothing"
-            )?,
-            Outcome::RolledBack => write!(
-                f,
-                "undone    `{key}`{target}: created, then deleted again because another key failed"
-            )?,
-            Outcome::RollbackFailed(why) => write!(
-                f,
-                "KEPT      `{key}`{target}: created, and deleting it again failed: {why}"
+                "not done  `{key}`{target}: the import stored nothing, as another key or the store failed"
             )?,
         }
         if let (Some(Warning::Repository), Some(l)) = (&self.warning, &self.location) {

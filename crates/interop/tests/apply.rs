@@ -1,15 +1,16 @@
 //! Applying an import through the management API: access (R20), conflicts
-//! (R16), all or nothing, and rolling back a create that failed late.
+//! (R16), all or nothing in one step of the store (a location taken
+//! meanwhile, a failed commit), and readers that never see part of one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::conformance::{Call, Hooked, Hooks, block_on};
-use registry_credentials::store::{InlineStore, StoreError};
+use registry_credentials::store::conformance::{Call, Hooked, Hooks};
+use registry_credentials::store::{CredentialSource, InlineStore, Key, StoreError, block_on_ready};
 use registry_credentials::{
-    App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope, resolve,
+    App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, resolve,
 };
 use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
 use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
@@ -22,29 +23,57 @@ fn b64(s: &str) -> String {
 }
 
 /// A store that can be told to fail the next create of `registry.example.com`,
-/// as if another writer had got there between the checks and the create.
+/// as if another writer had got there between the checks and the create,
+/// or to fail the commit of every batch: the batch is written, then taken
+/// back, as a database's rolled-back transaction is.
 type Racing = Hooked<MemoryStore, RaceNextCreate>;
 
-/// Set `race` to lose the next create of `registry.example.com`.
+/// Set `race` to lose the next create of `registry.example.com`, and
+/// `commit_fails` to fail every batch's commit.
 #[derive(Default)]
 struct RaceNextCreate {
     race: AtomicBool,
+    commit_fails: AtomicBool,
+}
+
+impl RaceNextCreate {
+    /// The conflict a lost race gives, when `c` is the raced location and
+    /// the race is set (once).
+    fn lost(&self, c: &RegistryCredential) -> Option<StoreError> {
+        (c.location().as_str() == "registry.example.com" && self.race.swap(false, Ordering::SeqCst))
+            .then(|| StoreError::Conflict {
+                scope: c.scope().clone(),
+                location: c.location().clone(),
+            })
+    }
 }
 
 impl Hooks for RaceNextCreate {
     fn before(&self, call: Call<'_>) -> Result<(), StoreError> {
-        match call {
-            Call::Create(c)
-                if c.location().as_str() == "registry.example.com"
-                    && self.race.swap(false, Ordering::SeqCst) =>
-            {
-                Err(StoreError::Conflict {
-                    scope: c.scope().clone(),
-                    location: c.location().clone(),
-                })
+        let lost = match call {
+            Call::Create(c) => self.lost(c),
+            Call::CreateAll(batch) => batch.iter().find_map(|c| self.lost(c)),
+            _ => None,
+        };
+        lost.map_or(Ok(()), Err)
+    }
+
+    fn create_all(
+        &self,
+        inner: &dyn CredentialStore,
+        batch: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let written = inner.create_all(batch)?;
+        if self.commit_fails.load(Ordering::SeqCst) {
+            for row in &written {
+                inner.delete(row.scope().as_ref(), row.location())?;
             }
-            _ => Ok(()),
+            return Err(StoreError::Backend {
+                retryable: true,
+                source: "the commit failed: the disk is full".into(),
+            });
         }
+        Ok(written)
     }
 }
 
@@ -255,7 +284,7 @@ fn r9_r16_bad_entries_refuse_the_import_and_are_skipped_on_request() {
 }
 
 #[test]
-fn a_create_that_fails_late_rolls_back_what_the_import_created() {
+fn r16_a_location_taken_meanwhile_fails_the_import_and_nothing_is_stored() {
     let w = world();
     let scope = Scope::Space(w.space.clone());
     w.m.store().race.store(true, Ordering::SeqCst);
@@ -264,8 +293,6 @@ fn a_create_that_fails_late_rolls_back_what_the_import_created() {
         panic!("{e:?}")
     };
     assert!(matches!(**error, ManageError::Conflict { .. }));
-    // Keys are created in key order: Docker Hub first, then quay.io/org,
-    // then registry.example.com, which fails.
     let outcome = |k: &str| {
         report
             .lines
@@ -275,19 +302,109 @@ fn a_create_that_fails_late_rolls_back_what_the_import_created() {
             .outcome
             .clone()
     };
-    assert_eq!(outcome("https://index.docker.io/v1/"), Outcome::RolledBack);
-    assert_eq!(outcome("quay.io/org"), Outcome::RolledBack);
+    assert_eq!(outcome("https://index.docker.io/v1/"), Outcome::NotCreated);
+    assert_eq!(outcome("quay.io/org"), Outcome::NotCreated);
     assert!(matches!(
         outcome("registry.example.com"),
         Outcome::Skipped(Skip::Conflict { .. })
     ));
     assert!(w.m.store().list(scope.as_ref()).unwrap().is_empty());
-    assert!(report.to_string().contains("undone"));
+    assert!(report.to_string().contains("not done"), "{report}");
+    assert_eq!(
+        e.to_string(),
+        "creating the credentials failed, so nothing was created"
+    );
 
-    // Skipping failures keeps the others.
+    // Skipping failures creates the others, in one step again.
     w.m.store().race.store(true, Ordering::SeqCst);
     let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
+    assert_eq!(w.m.store().list(scope.as_ref()).unwrap().len(), 2);
+}
+
+#[test]
+fn a_failed_commit_leaves_nothing_and_the_error_says_so() {
+    let m = Manager::new(Racing::default(), MemoryDirectory::new());
+    m.store().commit_fails.store(true, Ordering::SeqCst);
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    for policy in [Policy::AllOrNothing, Policy::SkipFailures] {
+        let e = import_into(&m, &admin, &Scope::Foundation, good(), policy).unwrap_err();
+        let ImportError::Failed { report, error } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            matches!(&**error, ManageError::Store(s) if s.is_retryable()),
+            "{error:?}"
+        );
+        assert_eq!(report.imported(), 0);
+        assert_eq!(
+            report
+                .lines
+                .iter()
+                .filter(|l| l.outcome == Outcome::NotCreated)
+                .count(),
+            3,
+            "{report}"
+        );
+        assert!(!report.to_string().contains("imported"), "{report}");
+        assert_eq!(
+            e.to_string(),
+            "creating the credentials failed, so nothing was created"
+        );
+        assert!(m.store().inner.is_empty());
+    }
+}
+
+/// While imports run, a reader looks their keys up again and again and
+/// never sees part of one: an import is one step of the store.
+#[test]
+fn a_reader_never_sees_part_of_an_import() {
+    const ORGS: usize = 40;
+    let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    let orgs: Vec<Scope> = (0..ORGS)
+        .map(|i| {
+            Scope::Org(
+                m.create_org(&admin, Name::new(format!("o{i}")).unwrap())
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let locations: Vec<Location> = good().entries.iter().map(|e| e.location.clone()).collect();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|threads| {
+        let reader = threads.spawn(|| {
+            let mut looks = 0;
+            while !done.load(Ordering::SeqCst) || looks == 0 {
+                for scope in &orgs {
+                    let keys: Vec<Key<'_>> = locations
+                        .iter()
+                        .map(|l| Key::new(scope.as_ref(), l))
+                        .collect();
+                    let seen = m.store().get_many(&keys).unwrap();
+                    let n = seen.iter().filter(|c| c.is_some()).count();
+                    assert!(
+                        n == 0 || n == keys.len(),
+                        "a reader saw {n} of {}",
+                        keys.len()
+                    );
+                }
+                looks += 1;
+            }
+        });
+        for scope in &orgs {
+            let report = import_into(&m, &admin, scope, good(), Policy::AllOrNothing).unwrap();
+            assert_eq!(report.imported(), locations.len());
+        }
+        done.store(true, Ordering::SeqCst);
+        reader.join().unwrap();
+    });
 }
 
 #[test]
@@ -299,14 +416,16 @@ fn r16_r20_the_async_twin_does_the_same() {
     m.directory()
         .grant_global(admin.clone(), GlobalRole::Admin)
         .unwrap();
-    let org = m.create_org(&admin, Name::new("o").unwrap()).unwrap();
-    let space = m
-        .create_space(&admin, &org, Name::new("s").unwrap())
-        .unwrap();
-    let dev = UserId::new("dev").unwrap();
-    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
-        .unwrap();
-    block_on(async {
+    block_on_ready(async {
+        let org = m.create_org(&admin, Name::new("o").unwrap()).await.unwrap();
+        let space = m
+            .create_space(&admin, &org, Name::new("s").unwrap())
+            .await
+            .unwrap();
+        let dev = UserId::new("dev").unwrap();
+        m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+            .await
+            .unwrap();
         let e = import_into_async(
             &m,
             &dev,
@@ -342,14 +461,14 @@ fn r16_r20_the_async_twin_does_the_same() {
 }
 
 #[test]
-fn the_async_twin_rolls_back_a_create_that_fails_late() {
+fn r16_the_async_twin_stores_nothing_when_a_location_is_taken_meanwhile() {
     let m = AsyncManager::new(InlineStore(Racing::default()), MemoryDirectory::new());
     let admin = UserId::new("admin").unwrap();
     m.directory()
         .grant_global(admin.clone(), GlobalRole::Admin)
         .unwrap();
     m.store().0.race.store(true, Ordering::SeqCst);
-    block_on(async {
+    block_on_ready(async {
         let e = import_into_async(&m, &admin, &Scope::Foundation, good(), Policy::AllOrNothing)
             .await
             .unwrap_err();
@@ -360,7 +479,7 @@ fn the_async_twin_rolls_back_a_create_that_fails_late() {
             report
                 .lines
                 .iter()
-                .filter(|l| l.outcome == Outcome::RolledBack)
+                .filter(|l| l.outcome == Outcome::NotCreated)
                 .count(),
             2,
             "{report}"

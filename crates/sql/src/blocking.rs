@@ -172,6 +172,13 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
         Box::pin(run(&self.0, move |s| s.create(credential)))
     }
 
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(run(&self.0, move |s| s.create_all(credentials)))
+    }
+
     fn update<'a>(
         &'a self,
         scope: ScopeRef<'a>,

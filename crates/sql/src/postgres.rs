@@ -586,6 +586,37 @@ impl PostgresStore {
         Ok(Arc::new(credential))
     }
 
+    /// One transaction for the whole batch, one `INSERT … ON CONFLICT DO
+    /// NOTHING` per row: a row that inserts nothing is the conflict, and
+    /// the transaction rolls back (dropped uncommitted), so other sessions
+    /// see all of the batch or none of it.
+    async fn pg_create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let params = credentials
+            .iter()
+            .map(|c| self.row_params(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let stmt = tx.prepare_cached(INSERT).await.map_err(pg_error)?;
+        for (credential, params) in credentials.iter().zip(&params) {
+            let inserted = tx
+                .execute(&stmt, &params.as_params())
+                .await
+                .map_err(pg_error)?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict {
+                    scope: credential.scope().clone(),
+                    location: credential.location().clone(),
+                });
+            }
+        }
+        tx.commit().await.map_err(pg_error)?;
+        Ok(credentials.into_iter().map(Arc::new).collect())
+    }
+
     /// One transaction under the app's advisory lock: delete the app's
     /// rows (returning them), insert the new one.
     async fn pg_replace_app_credential(
@@ -744,6 +775,12 @@ impl AsyncCredentialStore for PostgresStore {
         credential: RegistryCredential,
     ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
         Box::pin(self.pg_create(credential))
+    }
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(self.pg_create_all(credentials))
     }
     fn update<'a>(
         &'a self,

@@ -911,6 +911,40 @@ fn create_in(
     Ok(Arc::new(credential))
 }
 
+/// Inserts every credential of a batch (each password already sealed, in
+/// `sealed`), inside the caller's transaction and under a savepoint of its
+/// own: when one is refused, the batch's earlier rows are rolled back,
+/// also inside a [`SqliteTransaction`] the caller goes on with.
+fn create_all_in(
+    tx: &Connection,
+    keyring: &Keyring,
+    credentials: Vec<RegistryCredential>,
+    sealed: &[Vec<u8>],
+) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+    tx.execute_batch("SAVEPOINT registry_credentials_create_all;")
+        .map_err(sqlite_error)?;
+    let created: Result<Vec<_>, _> = credentials
+        .into_iter()
+        .zip(sealed)
+        .map(|(credential, sealed)| create_in(tx, keyring, credential, sealed))
+        .collect();
+    if created.is_err() {
+        tx.execute_batch("ROLLBACK TO registry_credentials_create_all;")
+            .map_err(sqlite_error)?;
+    }
+    tx.execute_batch("RELEASE registry_credentials_create_all;")
+        .map_err(sqlite_error)?;
+    created
+}
+
+/// Every password of a batch, sealed under the keyring's current key.
+fn seal_all(
+    keyring: &Keyring,
+    credentials: &[RegistryCredential],
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    credentials.iter().map(|c| seal(keyring, c)).collect()
+}
+
 /// Updates a row, inside the caller's transaction.
 fn update_in(
     tx: &Connection,
@@ -1192,6 +1226,18 @@ macro_rules! store_on_session {
             ) -> Result<Arc<RegistryCredential>, StoreError> {
                 let sealed = seal(self.keyring(), &credential)?;
                 self.write(|c, k| create_in(c, k, credential, &sealed))
+            }
+
+            /// In one transaction (the store's own `BEGIN IMMEDIATE`, or a
+            /// savepoint of the open one, so a refused batch takes back its
+            /// own rows alone): readers (WAL snapshots) see all of it or
+            /// none of it.
+            fn create_all(
+                &self,
+                credentials: Vec<RegistryCredential>,
+            ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                let sealed = seal_all(self.keyring(), &credentials)?;
+                self.write(|c, k| create_all_in(c, k, credentials, &sealed))
             }
 
             fn update(

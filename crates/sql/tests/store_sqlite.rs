@@ -1012,3 +1012,31 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
         .unwrap();
     assert_eq!(c.password().expose(), "secret");
 }
+
+/// `create_all` inside a transaction the caller goes on with: a refused
+/// batch takes back its own rows (a savepoint) and leaves the
+/// transaction's other writes, which commit.
+#[test]
+fn a_refused_batch_inside_a_transaction_takes_back_its_rows_alone() {
+    let store = SqliteStore::open(temp_dir("batch-in-tx").join("c.db"), keyring()).unwrap();
+    store
+        .transaction(|tx| -> Result<(), StoreError> {
+            tx.create(cred(org("o"), "kept.example.com", "kept", "p"))?;
+            let refused = tx.create_all(vec![
+                cred(org("o"), "batch.example.com", "b", "p"),
+                cred(org("o"), "kept.example.com", "clash", "p"),
+            ]);
+            match refused {
+                Err(StoreError::Conflict { location, .. }) => {
+                    assert_eq!(location, loc("kept.example.com"));
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(tx.list(org("o").as_ref())?.len(), 1);
+            Ok(())
+        })
+        .unwrap();
+    let all = store.list_all().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].username().as_str(), "kept");
+}

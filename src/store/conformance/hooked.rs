@@ -20,6 +20,8 @@ pub enum Call<'a> {
     GetMany(&'a [Key<'a>]),
     /// [`CredentialStore::create`].
     Create(&'a RegistryCredential),
+    /// [`CredentialStore::create_all`].
+    CreateAll(&'a [RegistryCredential]),
     /// [`CredentialStore::update`].
     Update {
         /// The scope.
@@ -59,6 +61,7 @@ impl Call<'_> {
         matches!(
             self,
             Call::Create(_)
+                | Call::CreateAll(_)
                 | Call::Update { .. }
                 | Call::Delete { .. }
                 | Call::ReplaceAppCredential { .. }
@@ -106,6 +109,19 @@ pub trait Hooks: Send + Sync {
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         inner.create(credential)
+    }
+
+    /// [`CredentialStore::create_all`]; forwards by default.
+    ///
+    /// # Errors
+    ///
+    /// The inner store's.
+    fn create_all(
+        &self,
+        inner: &dyn CredentialStore,
+        credentials: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        inner.create_all(credentials)
     }
 
     /// [`CredentialStore::update`]; forwards by default.
@@ -269,6 +285,14 @@ impl<S: CredentialStore, H: Hooks> CredentialStore for Hooked<S, H> {
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         self.hooks.before(Call::Create(&credential))?;
         self.hooks.create(&self.inner, credential)
+    }
+
+    fn create_all(
+        &self,
+        credentials: Vec<RegistryCredential>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        self.hooks.before(Call::CreateAll(&credentials))?;
+        self.hooks.create_all(&self.inner, credentials)
     }
 
     fn update(

@@ -1,4 +1,6 @@
-//! [`AsyncManager`]: management over an async store.
+//! [`AsyncManager`]: management over an async store, the one
+//! implementation of every management call; [`Manager`](super::Manager)
+//! drives it over a sync store (R16–R21 are decided here alone).
 
 use std::sync::Arc;
 
@@ -6,16 +8,17 @@ use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::AsyncCredentialStore;
+use registry_credentials::store::StoreError;
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
-use super::blocking::directory_calls;
 use super::{Chosen, Gate, ManageError, StagedPush, Started, Traced, rows_of};
-use crate::access::{Operation, OrgRole, SpaceRole};
+use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{Directory, DirectoryError, MemoryDirectory, Name};
 use crate::listing::{Listing, Target};
 
-/// [`Manager`](super::Manager) for async services: the same calls, rules
-/// and errors over an [`AsyncCredentialStore`] (a `PostgresStore`, or
+/// Management for async services, and the one implementation of every
+/// management call ([`Manager`](super::Manager) drives it over a sync
+/// store): the calls, rules and errors over an [`AsyncCredentialStore`] (a `PostgresStore`, or
 /// `Arc<dyn AsyncCredentialStore>`). The directory is sync: its calls are
 /// look-ups in memory or in an embedded database.
 ///
@@ -27,14 +30,14 @@ use crate::listing::{Listing, Target};
 /// use registry_credentials_cf::access::GlobalRole;
 /// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
 /// use registry_credentials_cf::manage::AsyncManager;
-/// # use registry_credentials::store::conformance::block_on;
-/// # block_on(async {
+/// # use registry_credentials::store::block_on_ready;
+/// # block_on_ready(async {
 /// let store: Arc<dyn AsyncCredentialStore> = Arc::new(InlineStore(MemoryStore::new()));
 /// let m = AsyncManager::new(store, MemoryDirectory::new());
 /// let admin = UserId::new("admin")?;
 /// m.directory().grant_global(admin.clone(), GlobalRole::Admin)?;
-/// let org = m.create_org(&admin, Name::new("o")?)?;
-/// let space = m.create_space(&admin, &org, Name::new("s")?)?;
+/// let org = m.create_org(&admin, Name::new("o")?).await?;
+/// let space = m.create_space(&admin, &org, Name::new("s")?).await?;
 /// let staged = m
 ///     .stage(&admin, &space, &Name::new("app")?, "nginx".parse()?, Some(Credential::new("me", "pw")?))
 ///     .await?;
@@ -50,13 +53,161 @@ pub struct AsyncManager<S, D = MemoryDirectory> {
     directory: D,
 }
 
-impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
+impl<S, D> AsyncManager<S, D> {
     /// A manager over `store` and `directory`.
     pub fn new(store: S, directory: D) -> Self {
         AsyncManager { store, directory }
     }
 
-    directory_calls!();
+    /// The store. Reading it directly skips the access rules.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The directory, to change without access checks: the platform
+    /// operator's door, for setting up the first admin or restoring a
+    /// saved directory.
+    pub fn directory(&self) -> &D {
+        &self.directory
+    }
+
+    /// The store and the directory.
+    pub fn into_parts(self) -> (S, D) {
+        (self.store, self.directory)
+    }
+}
+
+impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
+    /// [`Manager::roles`](super::Manager::roles), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::roles`](super::Manager::roles).
+    pub async fn roles(&self, user: &UserId) -> Result<Roles, ManageError> {
+        self.gate().roles(user)
+    }
+
+    /// [`Manager::check_access`](super::Manager::check_access), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::check_access`](super::Manager::check_access).
+    pub async fn check_access(
+        &self,
+        caller: &UserId,
+        operation: Operation,
+        scope: &Scope,
+    ) -> Result<(), ManageError> {
+        self.gate().check(caller, operation, scope).map(drop)
+    }
+
+    /// [`Manager::find_org`](super::Manager::find_org), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::find_org`](super::Manager::find_org).
+    pub async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+        self.gate().find_org(caller, name)
+    }
+
+    /// [`Manager::find_space`](super::Manager::find_space), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::find_space`](super::Manager::find_space).
+    pub async fn find_space(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        name: &str,
+    ) -> Result<SpaceId, ManageError> {
+        self.gate().find_space(caller, org, name)
+    }
+
+    /// [`Manager::find_app`](super::Manager::find_app), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::find_app`](super::Manager::find_app).
+    pub async fn find_app(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+        name: &str,
+    ) -> Result<AppId, ManageError> {
+        self.gate().find_app(caller, space, name)
+    }
+
+    /// [`Manager::create_org`](super::Manager::create_org), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::create_org`](super::Manager::create_org).
+    pub async fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
+        self.gate().create_org(caller, name)
+    }
+
+    /// [`Manager::create_space`](super::Manager::create_space), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::create_space`](super::Manager::create_space).
+    pub async fn create_space(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        name: Name,
+    ) -> Result<SpaceId, ManageError> {
+        self.gate().create_space(caller, org, name)
+    }
+
+    /// [`Manager::set_org_role`](super::Manager::set_org_role), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::set_org_role`](super::Manager::set_org_role).
+    pub async fn set_org_role(
+        &self,
+        caller: &UserId,
+        user: UserId,
+        org: &OrgId,
+        role: OrgRole,
+    ) -> Result<(), ManageError> {
+        self.gate().set_org_role(caller, user, org, role)
+    }
+
+    /// [`Manager::set_space_role`](super::Manager::set_space_role), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::set_space_role`](super::Manager::set_space_role).
+    pub async fn set_space_role(
+        &self,
+        caller: &UserId,
+        user: UserId,
+        space: &SpaceId,
+        role: SpaceRole,
+    ) -> Result<(), ManageError> {
+        self.gate().set_space_role(caller, user, space, role)
+    }
+
+    /// [`Manager::check_push`](super::Manager::check_push), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::check_push`](super::Manager::check_push).
+    pub async fn check_push(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+        app: &Name,
+    ) -> Result<(), ManageError> {
+        self.gate().push_target(caller, space, app).map(drop)
+    }
+
+    fn gate(&self) -> Gate<'_, D> {
+        Gate::new(&self.directory)
+    }
 
     /// [`Manager::create`](super::Manager::create), async.
     ///
@@ -85,6 +236,40 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
                     .create(credential)
                     .await
                     .map_err(|e| gate.store_error(e))
+            }
+            .await,
+        )
+    }
+
+    /// [`Manager::create_all`](super::Manager::create_all), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::create_all`](super::Manager::create_all).
+    pub async fn create_all(
+        &self,
+        caller: &UserId,
+        scope: &Scope,
+        credentials: Vec<(Location, Credential)>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        let traced = Traced::new("create-all", caller, scope, None);
+        traced.done(
+            async {
+                if scope.kind() == ScopeKind::App {
+                    return Err(ManageError::AppCredentialByPush);
+                }
+                let gate = self.gate();
+                gate.check(caller, Operation::Create, scope)?;
+                let batch = credentials
+                    .into_iter()
+                    .map(|(location, credential)| {
+                        RegistryCredential::new(scope.clone(), location, credential)
+                    })
+                    .collect();
+                self.store
+                    .create_all(batch)
+                    .await
+                    .map_err(|e: StoreError| gate.store_error(e))
             }
             .await,
         )
@@ -159,23 +344,11 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         Ok(Listing::new(rows))
     }
 
-    /// Deletes the organization `org` with its spaces and apps, and every
-    /// credential stored at any of them (R13): nothing created later can
-    /// inherit them, and the ids are never used again. Admin only.
-    ///
-    /// The credentials go first, then the directory's entries: over a
-    /// store and directory that share a transaction (the `sqlite`
-    /// feature's `SqliteTransaction` and `SqliteDirectory`) the whole
-    /// deletion is one step; otherwise a failure part-way leaves entries
-    /// without some of their credentials, never credentials without their
-    /// entry.
-    ///
-    /// Returns the credentials deleted.
+    /// [`Manager::delete_org`](super::Manager::delete_org), async.
     ///
     /// # Errors
     ///
-    /// [`ManageError::Unknown`], [`ManageError::Permission`],
-    /// [`ManageError::Store`], [`ManageError::Directory`].
+    /// As [`Manager::delete_org`](super::Manager::delete_org).
     pub async fn delete_org(
         &self,
         caller: &UserId,
@@ -184,13 +357,11 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         self.delete_entry(caller, Scope::Org(org.clone())).await
     }
 
-    /// Deletes the space `space` with its apps and every credential stored
-    /// at them (R13), as [`delete_org`](Self::delete_org) does. Admin, or
-    /// an Org Manager of its organization.
+    /// [`Manager::delete_space`](super::Manager::delete_space), async.
     ///
     /// # Errors
     ///
-    /// As [`delete_org`](Self::delete_org).
+    /// As [`Manager::delete_org`](super::Manager::delete_org).
     pub async fn delete_space(
         &self,
         caller: &UserId,
@@ -199,13 +370,11 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         self.delete_entry(caller, Scope::Space(space.clone())).await
     }
 
-    /// Deletes the app `app` and its credentials (R13), as
-    /// [`delete_org`](Self::delete_org) does. Admin, or a Space Developer
-    /// of its space.
+    /// [`Manager::delete_app`](super::Manager::delete_app), async.
     ///
     /// # Errors
     ///
-    /// As [`delete_org`](Self::delete_org).
+    /// As [`Manager::delete_org`](super::Manager::delete_org).
     pub async fn delete_app(
         &self,
         caller: &UserId,

@@ -2,11 +2,14 @@
 //! create, update, delete and list with access control, and pushes that
 //! store an app's credential once the app has started.
 //!
-//! Two fronts share every decision: [`Manager`] over a sync
-//! [`CredentialStore`] (the in-memory store, SQLite) and [`AsyncManager`]
-//! over an [`AsyncCredentialStore`] (PostgreSQL, or any store behind
-//! `Arc<dyn AsyncCredentialStore>`). Each holds a store and a
-//! [`Directory`]. Every call names its caller; the manager looks up the
+//! Every operation is written once, async, in [`AsyncManager`], over an
+//! [`AsyncCredentialStore`] (PostgreSQL, or any store behind
+//! `Arc<dyn AsyncCredentialStore>`). [`Manager`] is its sync front over a
+//! [`CredentialStore`] (the in-memory store, SQLite): it drives the same
+//! code over [`InlineStore`](registry_credentials::store::InlineStore),
+//! whose futures never pend, with
+//! [`block_on_ready`](registry_credentials::store::block_on_ready). Each
+//! holds a store and a [`Directory`]. Every call names its caller; the manager looks up the
 //! caller's roles and the place of the scope in the directory, asks the
 //! pure [`access`](crate::access::allows) rules, and only then reads or writes. A
 //! call that is refused or fails changes nothing.
@@ -179,7 +182,7 @@ pub enum ManageError {
     Store(StoreError),
 }
 
-/// The decisions both fronts share: every directory look-up and access
+/// The decisions of every management call: every directory look-up and access
 /// check, and turning store errors into management errors. No store I/O.
 struct Gate<'a, D: ?Sized> {
     directory: &'a D,
@@ -716,6 +719,19 @@ impl<M> StagedPush<'_, M> {
     /// Staging or start failed: nothing is stored (R19). The same as
     /// dropping it, said out loud.
     pub fn failed(self) {}
+
+    /// The same staged push, owned by `manager`: how [`Manager`]'s front
+    /// hands out and starts the pushes its [`AsyncManager`] stages.
+    fn rebind<N>(self, manager: &N) -> StagedPush<'_, N> {
+        StagedPush {
+            manager,
+            caller: self.caller,
+            app: self.app,
+            app_name: self.app_name,
+            image: self.image,
+            chosen: self.chosen,
+        }
+    }
 
     /// What `started` will keep: the credentials given with the push and
     /// the location to keep them at, if they can be kept.
