@@ -37,8 +37,7 @@ pub const VERSION: &str = concat!(
     bin_name = "cf",
     version = VERSION,
     disable_version_flag = true,
-    about = "A cf-style command line for registry credentials: organizations, spaces, roles, \
-             credentials at four scopes, and pushes.",
+    about = "A cf-style command line for registry credentials at four scopes, and pushes.",
     after_help = "Run `cf help COMMAND` (or `cf COMMAND -h`) for a command's options."
 )]
 pub struct Cli {
@@ -358,6 +357,9 @@ fn usage_error(e: &clap::Error, args: &[String]) -> Failure {
                 None => format!("{} is one argument too many", position(args, typed)),
             };
             format!("{what}{}", suggestion(e, ContextKind::SuggestedArg))
+        }
+        ErrorKind::MissingRequiredArgument if invalid.len() > 1 => {
+            format!("the required {definitions} were not given")
         }
         ErrorKind::MissingRequiredArgument => {
             format!("the required {definitions} was not given")
