@@ -197,7 +197,7 @@ pub enum Command {
 /// The arguments of `create-*-registry-credential`.
 #[derive(Debug, Args)]
 pub struct Create {
-    /// Where the credential applies: HOST[:PORT][/PATH]
+    /// Where the credential applies: `HOST[:PORT][/PATH]`
     #[arg(value_name = "LOCATION")]
     pub location: String,
     /// The registry username; the password comes from CF_DOCKER_PASSWORD or a prompt
