@@ -42,10 +42,11 @@
 //! - [`text`]: which characters names and usernames may not hold (R16),
 //!   and escaping for whatever is printed from input (R21).
 //!
-//! The cf-style command line is this crate's binary `cf` (feature `cli`):
-//! `cargo run -p registry-credentials-cf --features cli --bin cf -- help`.
-//! It keeps all of its state in one SQLite database, and runs every
-//! command as one transaction of
+//! The cf-style command line over this crate is its own package,
+//! `registry-credentials-cf-cli` (the binary `cf`:
+//! `cargo run -p registry-credentials-cf-cli -- help`). It keeps all of
+//! its state in one SQLite database, and runs every command as one
+//! transaction of
 //! `registry_credentials_sql::SqliteStore::transaction`, over the
 //! credentials and a `SqliteDirectory` together.
 //!
@@ -54,8 +55,6 @@
 //! - `sqlite`: `directory::SqliteDirectory`, the directory in tables of a
 //!   `SqliteStore`'s file, read and changed in the same transaction as the
 //!   credentials (`registry-credentials-sql`'s `SqliteTransaction`).
-//! - `cli`: the `cf` binary (brings `sqlite`, a password prompt and
-//!   `libc`); the library itself does no I/O.
 //! - `postgres`: brings in `registry-credentials-sql`'s `PostgresStore`, to
 //!   run [`AsyncManager`](manage::AsyncManager) over it.
 //! - `import`: [`import`], the management calls that
@@ -64,7 +63,7 @@
 //!   write (create, update, delete, a push's start) with its operation,
 //!   caller, scope, location and outcome; never a password.
 //!
-//! None is on by default; the in-memory store and
+//! The library itself does no I/O. None is on by default; the in-memory store and
 //! [`MemoryDirectory`](directory::MemoryDirectory) are the defaults.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]

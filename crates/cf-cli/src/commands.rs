@@ -1,0 +1,1148 @@
+//! Carrying out one command: its arguments checked with the library's
+//! types, the questions it asks (a password, a confirmation), and its
+//! run inside one transaction of the database.
+//!
+//! Every command is one transaction: it happens whole and exits 0, or
+//! changes nothing and exits 1 with its message and `FAILED` on standard
+//! error. Output is written only after the commit; if writing it fails
+//! then (a closed pipe), the command still happened: a note goes to
+//! standard error and the exit code is 0. Commands that only read
+//! (`registry-credentials`, `target` without options, `help`) never take
+//! the write lock, and a command that asks a question (a password, "Really
+//! delete…?") asks it between a read transaction that checks it may go
+//! on and the write transaction that does it, so no lock is held while a
+//! person types.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::{self, BufRead, Read, Write};
+use std::path::Path;
+
+use registry_credentials::CredentialSource as _;
+use registry_credentials::credential::{CredentialError, CredentialUpdate, ForbiddenCharacter};
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::store::Key;
+use registry_credentials::{
+    Credential, Location, Password, Reference, RegistryCredential, Scope, Username,
+};
+use registry_credentials_cf::access::{self, DirectoryAction, Operation, OrgRole, SpaceRole};
+use registry_credentials_cf::directory::{Directory, Name, Session, SqliteDirectory};
+use registry_credentials_cf::listing::Target;
+use registry_credentials_cf::manage::{Chosen, ManageError, Manager};
+use registry_credentials_cf::text;
+use registry_credentials_sql::{SqliteStore, SqliteTransaction};
+
+use crate::args::{self, Parsed};
+use crate::output::{Failure, Kind, fail, one_line, report, shown};
+use crate::state::{self, Files, check_database, kind_of, open_nonblocking};
+
+/// What a run reads and writes besides its arguments: the binary passes
+/// the process's environment and standard streams, a test its own.
+pub struct Io<'a> {
+    /// `CF_HOME`, if set: the state lives in its `.cf`.
+    pub cf_home: Option<OsString>,
+    /// `HOME`, if set: the state lives in its `.cf` when `CF_HOME` is
+    /// unset.
+    pub home: Option<OsString>,
+    /// `CF_DOCKER_PASSWORD`, if set.
+    pub password_env: Option<OsString>,
+    /// `CF_REGISTRY_KEY`, if set.
+    pub registry_key: Option<OsString>,
+    /// Asks for a password without echoing it.
+    pub prompt: &'a mut dyn FnMut(&str) -> io::Result<String>,
+    /// Standard input, where the answer to "Really delete…?" is read.
+    pub stdin: &'a mut dyn BufRead,
+    /// Standard output.
+    pub out: &'a mut dyn Write,
+    /// Standard error.
+    pub err: &'a mut dyn Write,
+}
+
+/// Runs one command (`args` without the program's name) and returns the
+/// exit code: 0 when it happened (or help was printed, or a deletion was
+/// declined); 1 when it failed or the arguments do not fit it, with the
+/// reason on standard error.
+pub fn run(args: &[OsString], io: &mut Io<'_>) -> i32 {
+    let (code, note) = match execute(args, io) {
+        Ok(Done { output, wrote }) => match io
+            .out
+            .write_all(output.as_bytes())
+            .and_then(|()| io.out.flush())
+        {
+            Ok(()) => (0, None),
+            // The command committed: it happened, whatever became of its
+            // output.
+            Err(e) if wrote => (
+                0,
+                Some(format!(
+                    "note: the command was carried out, but its output could not be written: {}\n",
+                    one_line(&e.to_string(), args)
+                )),
+            ),
+            Err(e) => (
+                1,
+                Some(report(&fail(format!("cannot write the output: {e}")), args)),
+            ),
+        },
+        Err(f) => (1, Some(report(&f, args))),
+    };
+    if let Some(text) = note {
+        let _ = io.err.write_all(text.as_bytes());
+        let _ = io.err.flush();
+    }
+    code
+}
+
+/// A command carried out: its output, and whether it changed the
+/// database.
+struct Done {
+    output: String,
+    wrote: bool,
+}
+
+/// The arguments as text; a non-UTF-8 one is a usage error that names
+/// its position.
+fn utf8_args(args: &[OsString]) -> Result<Vec<String>, Failure> {
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.to_str().map(str::to_owned).ok_or_else(|| {
+                let command = args.first().and_then(|c| c.to_str());
+                Failure::usage(
+                    command,
+                    format!(
+                        "argument {} is not valid UTF-8; give names, locations and usernames as UTF-8 text",
+                        i + 1
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// An environment variable as text; set but not UTF-8 is an error.
+fn utf8_env(name: &str, value: &Option<OsString>) -> Result<Option<String>, Failure> {
+    match value {
+        None => Ok(None),
+        Some(v) => v.to_str().map(|s| Some(s.to_owned())).ok_or_else(|| {
+            fail(format!(
+                "{name} is set but is not valid UTF-8; set it to UTF-8 text, or unset it"
+            ))
+        }),
+    }
+}
+
+/// Parses, checks and carries out one command.
+fn execute(args: &[OsString], io: &mut Io<'_>) -> Result<Done, Failure> {
+    let args = utf8_args(args)?;
+    let cmd = match args::parse(&args)? {
+        Parsed::Print(text) => {
+            return Ok(Done {
+                output: text,
+                wrote: false,
+            });
+        }
+        Parsed::Run(command) => Action::check(command)?,
+    };
+    if let Action::Version = cmd {
+        return Ok(Done {
+            output: format!("cf {}\n", args::VERSION),
+            wrote: false,
+        });
+    }
+    let password_env = utf8_env("CF_DOCKER_PASSWORD", &io.password_env)?;
+    let registry_key = utf8_env("CF_REGISTRY_KEY", &io.registry_key)?;
+    let dir = state::state_dir(io.cf_home.as_deref(), io.home.as_deref())
+        .map_err(|e| fail(e.to_string()))?;
+    let files = Files::new(&dir);
+    // Only `auth` creates the state: without it every other command
+    // would fail as not logged in, so it fails so now, creating nothing.
+    let create = matches!(cmd, Action::Auth(_));
+    let Some(store) = files.open(registry_key.as_deref(), create)? else {
+        return Err(not_logged_in());
+    };
+    run_in(&store, &files, &cmd, io, password_env.as_deref())
+}
+
+/// Runs `cmd` over `store`. A command that needs a password or a
+/// confirmation first runs in a read transaction up to the point where
+/// it asks, so that a refusal comes before the question and no lock is
+/// held while a person types; then it runs whole, with the answer, in one
+/// write transaction.
+fn run_in(
+    store: &SqliteStore,
+    files: &Files,
+    cmd: &Action,
+    io: &mut Io<'_>,
+    password_env: Option<&str>,
+) -> Result<Done, Failure> {
+    let mut password: Option<Option<Password>> = None;
+    let mut confirmed = cmd.forced();
+    let writes = cmd.writes();
+    loop {
+        let mut output = String::new();
+        let attempt = |tx: &SqliteTransaction<'_>| -> Result<(), Failure> {
+            check_database(tx, &files.db)?;
+            let directory = SqliteDirectory::open(tx)?;
+            let mut state = State {
+                manager: Manager::new(tx, directory),
+                session: directory.session()?,
+                password: password.clone(),
+                confirmed,
+                out: &mut output,
+            };
+            state.execute(cmd)?;
+            if writes {
+                directory.set_session(&state.session)?;
+            }
+            Ok(())
+        };
+        let asked = (password.is_some() || !cmd.may_need_password())
+            && (confirmed || !cmd.may_need_confirmation());
+        let result = if writes && asked {
+            store.transaction(attempt)
+        } else {
+            store.read_transaction(attempt)
+        };
+        let failure = match result {
+            Ok(()) => {
+                return Ok(Done {
+                    output,
+                    wrote: writes,
+                });
+            }
+            Err(f) => f,
+        };
+        match failure.kind {
+            Kind::Damage => return Err(files.damaged(&failure.message)),
+            Kind::NeedsPassword { optional } => {
+                password = Some(ask_password(io, password_env, optional)?);
+            }
+            Kind::NeedsConfirmation { question, declined } => {
+                if !confirm(io, &question)? {
+                    return Ok(Done {
+                        output: format!("{declined}\n"),
+                        wrote: false,
+                    });
+                }
+                confirmed = true;
+            }
+            Kind::Failed | Kind::Usage(_) => return Err(failure),
+        }
+    }
+}
+
+/// Asks `question` on standard output and reads a line from standard
+/// input: true for `y` or `yes` (any case); anything else, or the end of
+/// the input, is no, as cf's `[yN]` reads it.
+fn confirm(io: &mut Io<'_>, question: &str) -> Result<bool, Failure> {
+    let asked = write!(io.out, "{question} [yN]: ").and_then(|()| io.out.flush());
+    asked.map_err(|e| fail(format!("cannot ask for confirmation: {e}")))?;
+    let mut answer = String::new();
+    let read = Read::take(&mut *io.stdin, 1024)
+        .read_line(&mut answer)
+        .map_err(|e| {
+            fail(format!(
+                "cannot read the answer: {e}; give -f to delete without asking"
+            ))
+        })?;
+    if read == 0 {
+        // The end of the input: no answer, so the prompt's line ends here.
+        let _ = writeln!(io.out);
+    }
+    let answer = answer.trim().to_ascii_lowercase();
+    Ok(answer == "y" || answer == "yes")
+}
+
+/// A look-up's failure; an organization, space or app not found is named
+/// by the argument that gave it (`given`: `with -o`, `as APP`), not by
+/// what was typed there.
+fn not_found(e: ManageError, given: &str) -> Failure {
+    match e {
+        ManageError::Unknown { what, .. } => {
+            fail(format!("{what} not found; check the name given {given}"))
+        }
+        other => other.into(),
+    }
+}
+
+fn not_logged_in() -> Failure {
+    fail("not logged in; run `cf auth USERNAME` first (`cf auth admin` for the admin)")
+}
+
+/// The password from `CF_DOCKER_PASSWORD`, or else from a prompt that
+/// does not echo. With `optional`, an empty answer at the prompt means
+/// "keep the current one" (`None`).
+fn ask_password(
+    io: &mut Io<'_>,
+    env: Option<&str>,
+    optional: bool,
+) -> Result<Option<Password>, Failure> {
+    if let Some(p) = env {
+        return Password::new(p)
+            .map(Some)
+            .map_err(|e| fail(format!("CF_DOCKER_PASSWORD: {e}")));
+    }
+    let prompt = if optional {
+        "Password (leave empty to keep the current one): "
+    } else {
+        "Password: "
+    };
+    let answer = (io.prompt)(prompt).map_err(|e| {
+        fail(format!(
+            "cannot read a password ({e}); set CF_DOCKER_PASSWORD or run in a terminal"
+        ))
+    })?;
+    if optional && answer.is_empty() {
+        return Ok(None);
+    }
+    Password::new(answer).map(Some).map_err(Failure::from)
+}
+
+/// Which scope a `*-registry-credential` command acts on.
+#[derive(Clone, Copy, Debug)]
+enum Level {
+    Foundation,
+    Org,
+    Space,
+}
+
+/// A command, its arguments checked with the library's types. Names of
+/// organizations, spaces and apps to look up stay as given: the
+/// directory finds them (or says it cannot).
+#[derive(Debug)]
+enum Action {
+    Version,
+    Auth(UserId),
+    CreateOrg(Name),
+    DeleteOrg {
+        name: String,
+        force: bool,
+    },
+    CreateSpace {
+        name: Name,
+        org: Option<String>,
+    },
+    DeleteSpace {
+        name: String,
+        org: Option<String>,
+        force: bool,
+    },
+    SetOrgRole {
+        user: UserId,
+        org: String,
+        role: OrgRole,
+    },
+    SetSpaceRole {
+        user: UserId,
+        org: String,
+        space: String,
+        role: SpaceRole,
+    },
+    Target {
+        org: Option<String>,
+        space: Option<String>,
+    },
+    Create {
+        level: Level,
+        location: Location,
+        username: Username,
+    },
+    Update {
+        level: Level,
+        location: Location,
+        username: Option<Username>,
+    },
+    Delete {
+        level: Level,
+        location: Location,
+        force: bool,
+    },
+    DeleteAppCredential {
+        location: Location,
+        app: String,
+        force: bool,
+    },
+    List,
+    Push {
+        app: Name,
+        image: Reference,
+        username: Option<Username>,
+    },
+    DeleteApp {
+        name: String,
+        force: bool,
+    },
+    Import {
+        level: Level,
+        file: String,
+        skip_failures: bool,
+    },
+}
+
+/// The largest credentials file `import-*` reads: far more than any
+/// `config.json` holds, and a bound on what a mistaken path can cost.
+const MAX_IMPORT_FILE: u64 = 4 << 20;
+
+/// A username from an argument: the core's checks (R16).
+fn username(s: &str) -> Result<Username, Failure> {
+    Ok(Username::new(s)?)
+}
+
+/// A user id from an argument: the core's checks, and none of the
+/// characters R16 keeps out of registry usernames but a colon (format,
+/// separator and control characters), so that no message names a user
+/// that looks like another. Both checks are the core's own
+/// (`UserId::new`, `Username::new`).
+fn user_id(s: &str) -> Result<UserId, Failure> {
+    let id = UserId::new(s)?;
+    match Username::new(s) {
+        Err(e @ CredentialError::UsernameCharacter { class, .. })
+            if class != ForbiddenCharacter::Colon =>
+        {
+            Err(fail(e.to_string()))
+        }
+        _ => Ok(id),
+    }
+}
+
+/// A role from an argument. The message names the argument and lists the
+/// roles; it does not repeat what was typed.
+fn role<R: std::str::FromStr + Copy + std::fmt::Display>(
+    s: &str,
+    all: &[R],
+    what: &str,
+) -> Result<R, Failure> {
+    s.parse().map_err(|_| {
+        let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+        fail(format!(
+            "ROLE is not {what} role; use one of {}",
+            names.join(", ")
+        ))
+    })
+}
+
+impl Action {
+    /// Checks the arguments of `command`.
+    fn check(command: args::Command) -> Result<Self, Failure> {
+        use args::Command as C;
+        let create = |level, a: args::Create| -> Result<Action, Failure> {
+            Ok(Action::Create {
+                level,
+                location: Location::parse(&a.location)?,
+                username: username(a.username.as_deref().unwrap_or_default())?,
+            })
+        };
+        let update = |level, a: args::Update| -> Result<Action, Failure> {
+            Ok(Action::Update {
+                level,
+                location: Location::parse(&a.location)?,
+                username: a.username.as_deref().map(username).transpose()?,
+            })
+        };
+        let delete = |level, a: args::Delete| -> Result<Action, Failure> {
+            Ok(Action::Delete {
+                level,
+                location: Location::parse(&a.location)?,
+                force: a.force,
+            })
+        };
+        let import = |level, a: args::Import| Action::Import {
+            level,
+            file: a.file,
+            skip_failures: a.skip_failures,
+        };
+        Ok(match command {
+            C::Auth { user } => Action::Auth(user_id(&user)?),
+            C::Target { org, space } => Action::Target { org, space },
+            C::CreateOrg { name } => Action::CreateOrg(Name::new(name)?),
+            C::DeleteOrg { name, force } => Action::DeleteOrg { name, force },
+            C::CreateSpace { name, org } => Action::CreateSpace {
+                name: Name::new(name)?,
+                org,
+            },
+            C::DeleteSpace { name, org, force } => Action::DeleteSpace { name, org, force },
+            C::SetOrgRole { user, org, role: r } => Action::SetOrgRole {
+                user: user_id(&user)?,
+                org,
+                role: role(&r, &OrgRole::ALL, "an organization")?,
+            },
+            C::SetSpaceRole {
+                user,
+                org,
+                space,
+                role: r,
+            } => Action::SetSpaceRole {
+                user: user_id(&user)?,
+                org,
+                space,
+                role: role(&r, &SpaceRole::ALL, "a space")?,
+            },
+            C::CreateFoundationRegistryCredential(a) => create(Level::Foundation, a)?,
+            C::CreateOrgRegistryCredential(a) => create(Level::Org, a)?,
+            C::CreateSpaceRegistryCredential(a) => create(Level::Space, a)?,
+            C::UpdateFoundationRegistryCredential(a) => update(Level::Foundation, a)?,
+            C::UpdateOrgRegistryCredential(a) => update(Level::Org, a)?,
+            C::UpdateSpaceRegistryCredential(a) => update(Level::Space, a)?,
+            C::DeleteFoundationRegistryCredential(a) => delete(Level::Foundation, a)?,
+            C::DeleteOrgRegistryCredential(a) => delete(Level::Org, a)?,
+            C::DeleteSpaceRegistryCredential(a) => delete(Level::Space, a)?,
+            C::DeleteAppRegistryCredential {
+                location,
+                app,
+                force,
+            } => Action::DeleteAppCredential {
+                location: Location::parse(&location)?,
+                app,
+                force,
+            },
+            C::RegistryCredentials => Action::List,
+            C::ImportFoundationRegistryCredentials(a) => import(Level::Foundation, a),
+            C::ImportOrgRegistryCredentials(a) => import(Level::Org, a),
+            C::ImportSpaceRegistryCredentials(a) => import(Level::Space, a),
+            C::Push {
+                app,
+                docker_image,
+                docker_username,
+            } => Action::Push {
+                app: Name::new(app)?,
+                image: Reference::parse(docker_image.as_deref().unwrap_or_default())?,
+                username: docker_username.as_deref().map(username).transpose()?,
+            },
+            C::Delete { app, force } => Action::DeleteApp { name: app, force },
+            C::Version => Action::Version,
+        })
+    }
+
+    /// True when the command may change the database.
+    fn writes(&self) -> bool {
+        match self {
+            Action::Version | Action::List => false,
+            Action::Target { org, space } => org.is_some() || space.is_some(),
+            _ => true,
+        }
+    }
+
+    /// True when the command may ask for a password.
+    fn may_need_password(&self) -> bool {
+        matches!(
+            self,
+            Action::Create { .. }
+                | Action::Update { .. }
+                | Action::Push {
+                    username: Some(_),
+                    ..
+                }
+        )
+    }
+
+    /// True when the command deletes and was given `-f`: it asks nothing.
+    fn forced(&self) -> bool {
+        match self {
+            Action::DeleteOrg { force, .. }
+            | Action::DeleteSpace { force, .. }
+            | Action::Delete { force, .. }
+            | Action::DeleteAppCredential { force, .. }
+            | Action::DeleteApp { force, .. } => *force,
+            _ => false,
+        }
+    }
+
+    /// True when the command asks before it deletes.
+    fn may_need_confirmation(&self) -> bool {
+        !self.forced()
+            && matches!(
+                self,
+                Action::DeleteOrg { .. }
+                    | Action::DeleteSpace { .. }
+                    | Action::Delete { .. }
+                    | Action::DeleteAppCredential { .. }
+                    | Action::DeleteApp { .. }
+            )
+    }
+}
+
+/// One command's run inside one transaction.
+struct State<'t, 'o> {
+    manager: Manager<&'t SqliteTransaction<'t>, SqliteDirectory<'t>>,
+    session: Session,
+    /// `None` until asked for; then the answer (`Some(None)`: keep the
+    /// current password).
+    password: Option<Option<Password>>,
+    /// True once the person answered yes to "Really delete…?" (or gave
+    /// `-f`).
+    confirmed: bool,
+    out: &'o mut String,
+}
+
+impl State<'_, '_> {
+    fn say(&mut self, text: impl AsRef<str>) {
+        self.out.push_str(text.as_ref());
+    }
+
+    /// The password, or the signal to ask for it.
+    fn password(&self, optional: bool) -> Result<Option<Password>, Failure> {
+        match &self.password {
+            Some(p) => Ok(p.clone()),
+            None => Err(Failure {
+                message: "a password is needed".to_owned(),
+                kind: Kind::NeedsPassword { optional },
+            }),
+        }
+    }
+
+    /// Goes on once the person confirmed; until then, the signal to ask
+    /// `question` (printing `declined` if the answer is no).
+    fn confirm(&self, question: String, declined: String) -> Result<(), Failure> {
+        if self.confirmed {
+            return Ok(());
+        }
+        Err(Failure {
+            message: "a confirmation is needed".to_owned(),
+            kind: Kind::NeedsConfirmation { question, declined },
+        })
+    }
+
+    /// The organization named `name` (given as `given`, as a message
+    /// names the argument: `-o`, `ORG`), if the caller may see it. A
+    /// name not found is not repeated: it may be anything the person
+    /// typed.
+    fn find_org(&self, caller: &UserId, name: &str, given: &str) -> Result<OrgId, Failure> {
+        self.manager
+            .find_org(caller, name)
+            .map_err(|e| not_found(e, given))
+    }
+
+    /// The space named `name` of `org`, as [`Self::find_org`].
+    fn find_space(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        name: &str,
+        given: &str,
+    ) -> Result<SpaceId, Failure> {
+        self.manager
+            .find_space(caller, org, name)
+            .map_err(|e| not_found(e, given))
+    }
+
+    /// The app named `name` in `space`, as [`Self::find_org`].
+    fn find_app(&self, caller: &UserId, space: &SpaceId, name: &str) -> Result<AppId, Failure> {
+        self.manager
+            .find_app(caller, space, name)
+            .map_err(|e| not_found(e, "as APP"))
+    }
+
+    fn caller(&self) -> Result<UserId, Failure> {
+        self.session.user.clone().ok_or_else(not_logged_in)
+    }
+
+    fn target_org(&self) -> Result<OrgId, Failure> {
+        self.session
+            .org
+            .clone()
+            .ok_or_else(|| fail("no organization targeted; run `cf target -o ORG` first"))
+    }
+
+    fn target_space(&self) -> Result<SpaceId, Failure> {
+        self.session
+            .space
+            .clone()
+            .ok_or_else(|| fail("no space targeted; run `cf target -o ORG -s SPACE` first"))
+    }
+
+    /// May `caller` take `action`? (When not, the manager's call refuses
+    /// it, with the reason.)
+    fn may_administer(
+        &self,
+        caller: &UserId,
+        action: DirectoryAction<'_>,
+    ) -> Result<bool, Failure> {
+        Ok(access::may_administer(&self.manager.roles(caller)?, action))
+    }
+
+    /// Whether a credential is stored at `scope` and `location` (the
+    /// caller may see it: [`Manager::check_access`] said so).
+    fn exists(&self, scope: &Scope, location: &Location) -> Result<bool, Failure> {
+        let key = Key::new(scope.as_ref(), location);
+        Ok(self.manager.store().get(key)?.is_some())
+    }
+
+    fn dir(&self) -> &SqliteDirectory<'_> {
+        self.manager.directory()
+    }
+
+    /// The name of `org`, escaped, or its id when the directory does not
+    /// know it.
+    fn org_name(&self, org: &OrgId) -> Result<String, Failure> {
+        Ok(shown(
+            &self
+                .dir()
+                .org_name(org)?
+                .map_or_else(|| org.to_string(), |n| n.to_string()),
+        ))
+    }
+
+    /// The name of `space`, escaped, or its id.
+    fn space_name(&self, space: &SpaceId) -> Result<String, Failure> {
+        Ok(shown(
+            &self
+                .dir()
+                .space(space)?
+                .map_or_else(|| space.to_string(), |(_, n)| n.to_string()),
+        ))
+    }
+
+    fn execute(&mut self, cmd: &Action) -> Result<(), Failure> {
+        match cmd {
+            Action::Version => self.say(format!("cf {}\n", args::VERSION)),
+            Action::Auth(user) => {
+                self.say(format!("Authenticating as {}...\nOK\n", shown(user)));
+                self.session = Session {
+                    user: Some(user.clone()),
+                    org: None,
+                    space: None,
+                };
+            }
+            Action::CreateOrg(name) => {
+                let caller = self.caller()?;
+                self.say(format!(
+                    "Creating org {} as {}...\n",
+                    shown(name),
+                    shown(&caller)
+                ));
+                self.manager.create_org(&caller, name.clone())?;
+                self.say("OK\n");
+            }
+            Action::DeleteOrg { name, .. } => {
+                let caller = self.caller()?;
+                let org = self.find_org(&caller, name, "as ORG")?;
+                // Asked only of those who may: a refusal comes first.
+                if self.may_administer(&caller, DirectoryAction::DeleteOrg(&org))? {
+                    self.confirm(
+                        format!(
+                            "Really delete the org {}, including its spaces, apps and registry credentials?",
+                            shown(name)
+                        ),
+                        format!("Organization '{}' has not been deleted.", shown(name)),
+                    )?;
+                }
+                self.say(format!(
+                    "Deleting org {} as {}...\n",
+                    shown(name),
+                    shown(&caller)
+                ));
+                self.manager.delete_org(&caller, &org)?;
+                if self.session.org.as_ref() == Some(&org) {
+                    self.session.org = None;
+                    self.session.space = None;
+                }
+                self.say("OK\n");
+            }
+            Action::CreateSpace { name, org } => {
+                let caller = self.caller()?;
+                let org = match org {
+                    Some(o) => self.find_org(&caller, o, "with -o")?,
+                    None => self.target_org()?,
+                };
+                self.say(format!(
+                    "Creating space {} in org {} as {}...\n",
+                    shown(name),
+                    self.org_name(&org)?,
+                    shown(&caller)
+                ));
+                self.manager.create_space(&caller, &org, name.clone())?;
+                self.say("OK\n");
+            }
+            Action::DeleteSpace { name, org, .. } => {
+                let caller = self.caller()?;
+                let org = match org {
+                    Some(o) => self.find_org(&caller, o, "with -o")?,
+                    None => self.target_org()?,
+                };
+                let space = self.find_space(&caller, &org, name, "as SPACE")?;
+                if self.may_administer(&caller, DirectoryAction::DeleteSpace(&org))? {
+                    self.confirm(
+                        format!(
+                            "Really delete the space {}, including its apps and registry credentials?",
+                            shown(name)
+                        ),
+                        format!("Space '{}' has not been deleted.", shown(name)),
+                    )?;
+                }
+                self.say(format!(
+                    "Deleting space {} in org {} as {}...\n",
+                    shown(name),
+                    self.org_name(&org)?,
+                    shown(&caller)
+                ));
+                self.manager.delete_space(&caller, &space)?;
+                if self.session.space.as_ref() == Some(&space) {
+                    self.session.space = None;
+                }
+                self.say("OK\n");
+            }
+            Action::SetOrgRole { user, org, role } => {
+                let caller = self.caller()?;
+                let org = self.find_org(&caller, org, "as ORG")?;
+                self.say(format!(
+                    "Assigning role {role} to user {} in org {} as {}...\n",
+                    shown(user),
+                    self.org_name(&org)?,
+                    shown(&caller)
+                ));
+                self.manager
+                    .set_org_role(&caller, user.clone(), &org, *role)?;
+                self.say("OK\n");
+            }
+            Action::SetSpaceRole {
+                user,
+                org,
+                space,
+                role,
+            } => {
+                let caller = self.caller()?;
+                let org = self.find_org(&caller, org, "as ORG")?;
+                let space = self.find_space(&caller, &org, space, "as SPACE")?;
+                self.say(format!(
+                    "Assigning role {role} to user {} in org {} / space {} as {}...\n",
+                    shown(user),
+                    self.org_name(&org)?,
+                    self.space_name(&space)?,
+                    shown(&caller)
+                ));
+                self.manager
+                    .set_space_role(&caller, user.clone(), &space, *role)?;
+                self.say("OK\n");
+            }
+            Action::Target { org, space } => {
+                let caller = self.caller()?;
+                let new_org = match org {
+                    Some(name) => Some(self.find_org(&caller, name, "with -o")?),
+                    None => self.session.org.clone(),
+                };
+                let new_space = match (space, &new_org) {
+                    (Some(name), Some(o)) => Some(self.find_space(&caller, o, name, "with -s")?),
+                    (Some(_), None) => {
+                        return Err(fail(
+                            "no organization targeted; give `-o ORG` with `-s SPACE`",
+                        ));
+                    }
+                    (None, _) if org.is_some() => None,
+                    (None, _) => self.session.space.clone(),
+                };
+                self.session.org = new_org;
+                self.session.space = new_space;
+                let mut text = format!("user:   {}\n", shown(&caller));
+                let org_line = match &self.session.org {
+                    Some(o) => self.org_name(o)?,
+                    None => "No org targeted".to_owned(),
+                };
+                let space_line = match &self.session.space {
+                    Some(s) => self.space_name(s)?,
+                    None => "No space targeted".to_owned(),
+                };
+                let _ = writeln!(text, "org:    {org_line}");
+                let _ = writeln!(text, "space:  {space_line}");
+                self.say(text);
+            }
+            Action::Create {
+                level,
+                location,
+                username,
+            } => {
+                let caller = self.caller()?;
+                let (scope, label) = self.scope(*level)?;
+                // Refuse before asking for a password that could not be used.
+                self.manager
+                    .check_access(&caller, Operation::Create, &scope)?;
+                let password = self.password(false)?.expect("a required password");
+                self.say(format!(
+                    "Creating registry credential {location} for {label} as {}...\n",
+                    shown(&caller)
+                ));
+                let credential = Credential::from_parts(username.clone(), password);
+                self.manager.create(
+                    &caller,
+                    RegistryCredential::new(scope, location.clone(), credential),
+                )?;
+                self.say("OK\n");
+            }
+            Action::Update {
+                level,
+                location,
+                username,
+            } => {
+                let caller = self.caller()?;
+                let (scope, label) = self.scope(*level)?;
+                self.manager
+                    .check_access(&caller, Operation::Update, &scope)?;
+                let update = match username {
+                    Some(username) => match self.password(true)? {
+                        Some(password) => CredentialUpdate::Both(Credential::from_parts(
+                            username.clone(),
+                            password,
+                        )),
+                        None => CredentialUpdate::Username(username.clone()),
+                    },
+                    None => CredentialUpdate::Password(
+                        self.password(false)?.expect("a required password"),
+                    ),
+                };
+                self.say(format!(
+                    "Updating registry credential {location} for {label} as {}...\n",
+                    shown(&caller)
+                ));
+                self.manager.update(&caller, &scope, location, update)?;
+                self.say("OK\n");
+            }
+            Action::Delete {
+                level, location, ..
+            } => {
+                let caller = self.caller()?;
+                let (scope, label) = self.scope(*level)?;
+                // Asked only of those who may, about one that exists: a
+                // refusal or a not-found error comes first.
+                self.manager
+                    .check_access(&caller, Operation::Delete, &scope)?;
+                if self.exists(&scope, location)? {
+                    self.confirm(
+                        format!("Really delete the registry credential {location} for {label}?"),
+                        format!("Registry credential {location} for {label} has not been deleted."),
+                    )?;
+                }
+                self.say(format!(
+                    "Deleting registry credential {location} for {label} as {}...\n",
+                    shown(&caller)
+                ));
+                self.manager.delete(&caller, &scope, location)?;
+                self.say("OK\n");
+            }
+            Action::DeleteAppCredential { location, app, .. } => {
+                let caller = self.caller()?;
+                let space = self.target_space()?;
+                let id = self.find_app(&caller, &space, app)?;
+                let scope = Scope::App(id);
+                self.manager
+                    .check_access(&caller, Operation::Delete, &scope)?;
+                if self.exists(&scope, location)? {
+                    self.confirm(
+                        format!(
+                            "Really delete the registry credential {location} for app {}?",
+                            shown(app)
+                        ),
+                        format!(
+                            "Registry credential {location} for app {} has not been deleted.",
+                            shown(app)
+                        ),
+                    )?;
+                }
+                self.say(format!(
+                    "Deleting registry credential {location} for app {} as {}...\n",
+                    shown(app),
+                    shown(&caller)
+                ));
+                self.manager.delete(&caller, &scope, location)?;
+                self.say("OK\n");
+            }
+            Action::Import {
+                level,
+                file,
+                skip_failures,
+            } => self.import(*level, file, *skip_failures)?,
+            Action::List => {
+                let caller = self.caller()?;
+                let (target, heading) = match (&self.session.org, &self.session.space) {
+                    (Some(org), Some(space)) => (
+                        Target::Space(space.clone()),
+                        format!(
+                            "org '{}' and space '{}'",
+                            self.org_name(org)?,
+                            self.space_name(space)?
+                        ),
+                    ),
+                    (Some(org), None) => (
+                        Target::Org(org.clone()),
+                        format!("org '{}'", self.org_name(org)?),
+                    ),
+                    _ => (Target::Foundation, "the foundation".to_owned()),
+                };
+                let listing = self.manager.list(&caller, &target)?;
+                self.say(format!(
+                    "Showing registry credentials available to {heading}...\n{listing}"
+                ));
+            }
+            Action::Push {
+                app,
+                image,
+                username,
+            } => self.push(app, image, username.as_ref())?,
+            Action::DeleteApp { name, .. } => {
+                let caller = self.caller()?;
+                let space = self.target_space()?;
+                let org = self.target_org()?;
+                let app = self.find_app(&caller, &space, name)?;
+                self.confirm(
+                    format!("Really delete the app {}?", shown(name)),
+                    format!("App '{}' has not been deleted.", shown(name)),
+                )?;
+                self.say(format!(
+                    "Deleting app {} in org {} / space {} as {}...\n",
+                    shown(name),
+                    self.org_name(&org)?,
+                    self.space_name(&space)?,
+                    shown(&caller)
+                ));
+                self.manager.delete_app(&caller, &app)?;
+                self.say("OK\n");
+            }
+        }
+        Ok(())
+    }
+
+    /// Imports a Docker `config.json`, a containers `auth.json`, a
+    /// `.dockercfg` or a Kubernetes `dockerconfigjson` Secret into the
+    /// target's scope, through the manager (R16, R20), all or nothing
+    /// unless `skip_failures`. The file is read without blocking, as a
+    /// regular file of bounded size, and its bytes are wiped after.
+    fn import(&mut self, level: Level, file: &str, skip_failures: bool) -> Result<(), Failure> {
+        use registry_credentials_interop::apply::{ImportError, Policy, import_into};
+        let caller = self.caller()?;
+        let (scope, label) = self.scope(level)?;
+        let path = Path::new(file);
+        let shown_path = text::quote(file);
+        let cannot = |e: io::Error| fail(format!("cannot read {shown_path}: {e}"));
+        let f = open_nonblocking(path).map_err(cannot)?;
+        let meta = f.metadata().map_err(cannot)?;
+        if !meta.is_file() {
+            return Err(fail(format!(
+                "{shown_path} is {}, not a regular file; give the path of a credentials file",
+                kind_of(&meta)
+            )));
+        }
+        if meta.len() > MAX_IMPORT_FILE {
+            return Err(fail(format!(
+                "{shown_path} is {} bytes, more than the {MAX_IMPORT_FILE} a credentials file can be; check the path",
+                meta.len()
+            )));
+        }
+        let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
+        f.take(MAX_IMPORT_FILE)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        let found = registry_credentials_interop::import::read(&bytes)
+            .map_err(|e| fail(format!("cannot import {shown_path}: {e}")))?;
+        self.say(format!(
+            "Importing registry credentials from {shown_path} into {label} as {}...\n",
+            shown(&caller)
+        ));
+        let policy = if skip_failures {
+            Policy::SkipFailures
+        } else {
+            Policy::AllOrNothing
+        };
+        match import_into(&self.manager, &caller, &scope, found, policy) {
+            Ok(report) => {
+                self.say(format!("{report}\n"));
+                self.say(format!("OK: {} imported\n", report.imported()));
+                Ok(())
+            }
+            Err(ImportError::Check(e)) => Err(e.into()),
+            // One line on standard error, naming the keys that failed.
+            Err(e) => {
+                use registry_credentials_interop::import::Outcome;
+                let failed: Vec<String> = e
+                    .report()
+                    .map(|r| {
+                        r.lines
+                            .iter()
+                            .filter(|l| matches!(&l.outcome, Outcome::Skipped(s) if s.is_failure()))
+                            .map(|l| l.to_string().trim().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if failed.is_empty() {
+                    Err(fail(e.to_string()))
+                } else {
+                    Err(fail(format!("{e}: {}", failed.join("; "))))
+                }
+            }
+        }
+    }
+
+    fn scope(&self, level: Level) -> Result<(Scope, String), Failure> {
+        Ok(match level {
+            Level::Foundation => (Scope::Foundation, "the foundation".to_owned()),
+            Level::Org => {
+                let org = self.target_org()?;
+                let label = format!("org {}", self.org_name(&org)?);
+                (Scope::Org(org), label)
+            }
+            Level::Space => {
+                let space = self.target_space()?;
+                let label = format!("space {}", self.space_name(&space)?);
+                (Scope::Space(space), label)
+            }
+        })
+    }
+
+    fn push(
+        &mut self,
+        app: &Name,
+        image: &Reference,
+        username: Option<&Username>,
+    ) -> Result<(), Failure> {
+        let caller = self.caller()?;
+        let space = self.target_space()?;
+        let given = match username {
+            Some(username) => {
+                self.manager.check_push(&caller, &space, app)?;
+                let password = self.password(false)?.expect("a required password");
+                Some(Credential::from_parts(username.clone(), password))
+            }
+            None => None,
+        };
+        let org = self.target_org()?;
+        let head = format!(
+            "Pushing app {} to org {} / space {} as {}...\n",
+            shown(app),
+            self.org_name(&org)?,
+            self.space_name(&space)?,
+            shown(&caller)
+        );
+        self.say(head);
+        let staged = self
+            .manager
+            .stage(&caller, &space, app, image.clone(), given)?;
+        let line = match (staged.chosen(), staged.chosen().source()) {
+            (Chosen::None, _) | (_, None) => format!(
+                "No registry credential matches {}; pulling the image without credentials.\n",
+                staged.image()
+            ),
+            (chosen, Some(source)) => format!(
+                "Using registry credential: scope {source}, location {}, username {}\n",
+                chosen.location().map(Location::as_str).unwrap_or_default(),
+                shown(&chosen.username().map(Username::as_str).unwrap_or_default()),
+            ),
+        };
+        // The emulator's app always starts: this is the one place that
+        // stores the app credential (R19).
+        let started = staged.started()?;
+        self.say(line);
+        self.say("Staging app... done\nStarting app... done\n");
+        if let Some(stored) = started.stored() {
+            let verb = if started.replaced().is_empty() {
+                "Stored"
+            } else {
+                "Replaced"
+            };
+            self.say(format!(
+                "{verb} the app's registry credential for {} (username {}).\n",
+                stored.location(),
+                shown(stored.username())
+            ));
+        }
+        self.say("OK\n");
+        Ok(())
+    }
+}

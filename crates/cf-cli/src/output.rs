@@ -1,0 +1,237 @@
+//! What the command line prints: failures, as cf prints them (the message,
+//! then `FAILED` on its own line; a usage error as `Incorrect Usage:`
+//! followed by the command's help), and text from input made safe to
+//! print (R21).
+//!
+//! Every line that repeats input escapes control, format and separator
+//! characters ([`text::escape`]) and cuts a long argument to
+//! [`text::MAX_QUOTED`] characters, so input can neither forge a line
+//! nor drive the terminal. Messages name an argument by its position or
+//! role rather than repeat it where it could be a secret.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+
+use registry_credentials_cf::directory::DirectoryError;
+use registry_credentials_cf::manage::ManageError;
+use registry_credentials_cf::text;
+
+/// A failed command, or a signal from a command that needs something of
+/// the person at the terminal before it can go on.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Failure {
+    /// What went wrong, and what to do.
+    pub(crate) message: String,
+    /// What kind of failure it is.
+    pub(crate) kind: Kind,
+}
+
+/// The kinds of [`Failure`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The command could not be carried out; it changed nothing.
+    Failed,
+    /// The database holds what this tool never writes (a corrupt row, a
+    /// password that does not decrypt): reported as damage to the file.
+    Damage,
+    /// The arguments do not fit the command (`None`: no command was
+    /// recognised); its help follows the message.
+    Usage(Option<String>),
+    /// Not a failure: the command needs a password (`optional`: an empty
+    /// answer keeps the stored one).
+    NeedsPassword { optional: bool },
+    /// Not a failure: the command asks before it deletes.
+    NeedsConfirmation {
+        /// The question, ending in `?`.
+        question: String,
+        /// What is printed when the answer is no.
+        declined: String,
+    },
+}
+
+impl Failure {
+    /// A command that could not be carried out.
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            kind: Kind::Failed,
+        }
+    }
+
+    /// A usage error of `command` (`None`: of `cf` itself).
+    pub(crate) fn usage(command: Option<&str>, message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            kind: Kind::Usage(command.map(str::to_owned)),
+        }
+    }
+}
+
+/// Shorthand for [`Failure::failed`].
+pub(crate) fn fail(message: impl Into<String>) -> Failure {
+    Failure::failed(message)
+}
+
+/// Every error becomes one message: its text, then each source's, joined
+/// by `: ` (the crate's errors never repeat their source's text).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let _ = write!(s, ": {inner}");
+        source = inner.source();
+    }
+    s
+}
+
+/// True when SQLite found the file corrupt, or not a database.
+pub(crate) fn sqlite_damage(e: &(dyn std::error::Error + 'static)) -> bool {
+    use registry_credentials_sql::rusqlite::ErrorCode;
+    e.downcast_ref::<registry_credentials_sql::rusqlite::Error>()
+        .and_then(|e| e.sqlite_error_code())
+        .is_some_and(|c| matches!(c, ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
+}
+
+/// True when the store found the database damaged: a row it cannot read
+/// (a wrong key for a row, a corrupt row) or a file SQLite calls corrupt.
+/// A full disk or a busy database is not damage.
+fn store_damage(e: &registry_credentials::StoreError) -> bool {
+    use registry_credentials::StoreError;
+    match e {
+        StoreError::Unreadable { .. } => true,
+        StoreError::Backend { source, .. } => sqlite_damage(source.as_ref()),
+        _ => false,
+    }
+}
+
+fn with_damage(message: String, damage: bool) -> Failure {
+    Failure {
+        message,
+        kind: if damage { Kind::Damage } else { Kind::Failed },
+    }
+}
+
+impl From<registry_credentials::StoreError> for Failure {
+    fn from(e: registry_credentials::StoreError) -> Self {
+        let damage = store_damage(&e);
+        with_damage(chain(&e), damage)
+    }
+}
+
+impl From<DirectoryError> for Failure {
+    fn from(e: DirectoryError) -> Self {
+        let damage = match &e {
+            DirectoryError::Corrupt { .. } => true,
+            DirectoryError::Backend { source, .. } => {
+                sqlite_damage(source.as_ref())
+                    || source
+                        .downcast_ref::<registry_credentials::StoreError>()
+                        .is_some_and(store_damage)
+            }
+            _ => false,
+        };
+        with_damage(chain(&e), damage)
+    }
+}
+
+impl From<ManageError> for Failure {
+    fn from(e: ManageError) -> Self {
+        match e {
+            ManageError::Store(s) => s.into(),
+            ManageError::Directory(d) => d.into(),
+            other => fail(chain(&other)),
+        }
+    }
+}
+
+macro_rules! impl_failure_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                fail(chain(&e))
+            }
+        }
+    )*};
+}
+
+impl_failure_from!(
+    registry_credentials::scope::IdError,
+    registry_credentials_cf::directory::NameError,
+    registry_credentials::credential::CredentialError,
+    registry_credentials::LocationError,
+    registry_credentials::ReferenceError
+);
+
+/// Text from input, safe to print ([`text::escape`]).
+pub(crate) fn shown(s: &impl std::fmt::Display) -> String {
+    text::escape(&s.to_string()).into_owned()
+}
+
+/// `line` as one safe line: every control, format or separator character
+/// escaped, and every argument longer than [`text::MAX_QUOTED`]
+/// characters cut to that (R21).
+pub(crate) fn one_line(line: &str, args: &[OsString]) -> String {
+    let mut line = line.to_owned();
+    for arg in args.iter().filter_map(|a| a.to_str()) {
+        if arg.chars().count() > text::MAX_QUOTED {
+            let cut = text::quote(arg);
+            line = line.replace(arg, &cut);
+            line = line.replace(&arg.escape_debug().to_string(), &cut);
+        }
+    }
+    // Whatever a library error repeated in another form, the line stays
+    // short.
+    const MAX_LINE: usize = 2000;
+    if let Some((at, _)) = line.char_indices().nth(MAX_LINE) {
+        line.truncate(at);
+        line.push('…');
+    }
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if text::is_unsafe(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What standard error shows for `failure`: cf's `Incorrect Usage:` and
+/// the command's help for a usage error; otherwise the message and
+/// `FAILED`, each on its own line.
+pub(crate) fn report(failure: &Failure, args: &[OsString]) -> String {
+    let line = one_line(&failure.message, args);
+    match &failure.kind {
+        Kind::Usage(command) => {
+            format!(
+                "Incorrect Usage: {line}\n\n{}",
+                crate::args::help_of(command.as_deref())
+            )
+        }
+        _ => format!("{line}\nFAILED\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r21_a_failure_is_its_message_then_failed() {
+        let f = fail("organization not found\u{2028}forged");
+        assert_eq!(
+            report(&f, &[]),
+            "organization not found\\u{2028}forged\nFAILED\n"
+        );
+    }
+
+    #[test]
+    fn r21_long_arguments_are_cut_in_error_lines() {
+        let long = "y".repeat(300);
+        let line = one_line(&format!("no `{long}` here"), &[OsString::from(&long)]);
+        assert!(line.contains(&format!("{}…", "y".repeat(200))), "{line}");
+        assert!(!line.contains(&"y".repeat(201)));
+    }
+}
