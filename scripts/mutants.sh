@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing of the core (issue 12): runs cargo-mutants over the core
+# Mutation testing of the core: runs cargo-mutants over the core
 # modules listed in .cargo/mutants.toml (reference, host, location,
 # candidates, scope, credential, resolve, the memory store) against every
 # test of the package (`cargo test -p registry-credentials`: unit,

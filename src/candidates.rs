@@ -165,7 +165,7 @@ impl<'a> Iterator for Candidates<'a> {
                         continue;
                     }
                     self.label = start;
-                    // R11 to the letter: a parent that is a Docker Hub
+                    // As R11 states it, a parent that is a Docker Hub
                     // alias (`x.index.docker.io` -> `index.docker.io`) is
                     // listed too, though it never matches: a location under
                     // an alias is stored as `docker.io` (R4, R7).

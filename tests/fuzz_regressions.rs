@@ -12,7 +12,7 @@ use registry_credentials::syntax::Fault;
 /// Inputs `parse_reference` failed on.
 const PARSE_REFERENCE: &[&[u8]] = &[
     // R11/R7: the parent domain `registry.hub.docker.com` is a candidate
-    // (R11 to the letter), but a location is never stored under a Docker
+    // (as R11 states it), but a location is never stored under a Docker
     // Hub alias (it becomes `docker.io`), so it can match nothing. The
     // check first failed here; it now accepts such a parent and checks it
     // normalizes to `docker.io`.

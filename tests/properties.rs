@@ -381,7 +381,7 @@ fn r10_r11_r12_candidates_equal_the_oracle() {
     );
 }
 
-/// The oracle itself, on the SPEC's examples and the revised rules, so a
+/// The oracle itself, on the SPEC's examples and the rules, so a
 /// wrong oracle cannot agree with a wrong crate.
 #[test]
 fn r10_r11_oracle_follows_the_spec_examples() {

@@ -117,7 +117,7 @@ mod tests {
         assert_eq!(registrable_start("co.uk"), None);
         assert_eq!(registrable_start("user.github.io"), Some(0));
         // A host that is a public suffix itself still climbs while the
-        // names above it are not (R11 to the letter): `s3.amazonaws.com`
+        // names above it are not (as R11 states it): `s3.amazonaws.com`
         // and `wien.funkfeuer.at` are private rules, their parents not.
         assert_eq!(registrable_start("s3.amazonaws.com"), Some(3));
         assert_eq!(registrable_start("wien.funkfeuer.at"), Some(5));

@@ -250,7 +250,7 @@ fn candidates(r: &Reference) {
                 if c.kind() == CandidateKind::ParentDomain
                     && DOCKER_HUB_ALIASES.contains(&text) =>
             {
-                // R11 to the letter lists a parent that is a Docker Hub
+                // R11 as stated lists a parent that is a Docker Hub
                 // alias; it never matches, as a location under an alias is
                 // stored as `docker.io` (R4, R7).
                 assert_eq!(l.as_str(), "docker.io");

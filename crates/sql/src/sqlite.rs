@@ -100,8 +100,9 @@ impl SqliteOptions {
 /// - A whole resolution is one query that reads one row:
 ///   [`first_match`](CredentialSource::first_match) answers every (scope,
 ///   location) key of a [`Plan`](registry_credentials::resolve::Plan) with
-///   one statement ordered by the key's place in the plan, `LIMIT 1`, and
-///   decrypts the winner alone.
+///   one statement that takes `min()` of the key's place in the plan, so
+///   it returns the winning row alone without sorting, and decrypts the
+///   winner alone.
 /// - Replacing an app's credentials (R19) is one transaction.
 /// - Several operations run as one transaction with
 ///   [`transaction`](Self::transaction) (or, reading,
@@ -717,8 +718,8 @@ fn get_many_sql(n: usize) -> &'static str {
 /// `first_match`'s statement for `n` keys: `get_many`'s, answering with
 /// one row, the one of the first key that holds a credential. SQLite
 /// takes a bare column of a `min()` query from the row that holds the
-/// minimum, so no row is sorted (`ORDER BY k.i LIMIT 1` built a temporary
-/// B-tree on every call); with no match the one row is all NULL.
+/// minimum, so no row is sorted (an `ORDER BY k.i LIMIT 1` would build a
+/// temporary B-tree on every call); with no match the one row is all NULL.
 fn first_match_sql(n: usize) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     &SQL.get_or_init(|| plan_statements("min(k.i)"))[n - 1]
@@ -1211,9 +1212,9 @@ macro_rules! store_on_session {
             }
 
             /// One statement per 256 keys that returns the winning row
-            /// alone (`ORDER BY` the key's index, `LIMIT 1`): only the
-            /// winner is read and decrypted, and outranked passwords never
-            /// leave the database.
+            /// alone (`min()` of the key's index, with the winner's columns
+            /// beside it): only the winner is read and decrypted, and
+            /// outranked passwords never leave the database.
             fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
                 self.read(|c, k| first_match_in(c, k, keys))
             }
