@@ -170,10 +170,10 @@ pub enum StoreError {
     /// corrupt. The store never returns a wrong credential instead.
     /// Retrying will not help: a person must supply the right key or repair
     /// the data. Nothing changed.
-    #[error("a stored credential cannot be read: {problem}")]
+    #[error("a stored credential cannot be read: {reason}")]
     Unreadable {
         /// What is wrong.
-        problem: Unreadable,
+        reason: UnreadableReason,
         /// The backend's error, naming the key or the row.
         #[source]
         source: Box<dyn StdError + Send + Sync>,
@@ -193,20 +193,20 @@ pub enum StoreError {
 /// Why a stored credential cannot be read ([`StoreError::Unreadable`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Unreadable {
+pub enum UnreadableReason {
     /// It does not decrypt with the keys given: a key is wrong or missing.
     Key,
     /// Its stored data is not what the store writes: the row is corrupt.
     Corrupt,
 }
 
-impl std::fmt::Display for Unreadable {
+impl std::fmt::Display for UnreadableReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Unreadable::Key => {
+            UnreadableReason::Key => {
                 "it does not decrypt with the keys given; supply the key it was written with"
             }
-            Unreadable::Corrupt => {
+            UnreadableReason::Corrupt => {
                 "its stored data is corrupt; restore it from a backup or delete it"
             }
         })

@@ -72,7 +72,7 @@ pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
 pub use rusqlite;
 
 use crypto::RowIdentity;
-use registry_credentials::store::{StoreError, Unreadable};
+use registry_credentials::store::{StoreError, UnreadableReason};
 use registry_credentials::{Credential, Location, Password, RegistryCredential, Scope, Username};
 
 /// Why a database store could not be opened.
@@ -169,7 +169,7 @@ pub(crate) const PRUNE_KEYS: &str = "DELETE FROM registry_credential_keys WHERE 
 /// A row that does not decrypt with the keyring's keys.
 pub(crate) fn undecryptable(e: KeyError) -> StoreError {
     StoreError::Unreadable {
-        problem: Unreadable::Key,
+        reason: UnreadableReason::Key,
         source: Box::new(e),
     }
 }
@@ -177,7 +177,7 @@ pub(crate) fn undecryptable(e: KeyError) -> StoreError {
 /// A row whose stored data is not what this release writes.
 pub(crate) fn corrupt(e: SchemaError) -> StoreError {
     StoreError::Unreadable {
-        problem: Unreadable::Corrupt,
+        reason: UnreadableReason::Corrupt,
         source: Box::new(e),
     }
 }

@@ -29,7 +29,7 @@ use crate::{
 /// let options = SqliteOptions::default()
 ///     .busy_timeout(Duration::from_secs(10))
 ///     .idle_connections(8);
-/// assert_eq!(options.get_busy_timeout(), Duration::from_secs(10));
+/// assert!(format!("{options:?}").contains("busy_timeout: 10s"));
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -57,11 +57,6 @@ impl SqliteOptions {
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
         self
-    }
-
-    /// The busy timeout.
-    pub fn get_busy_timeout(&self) -> Duration {
-        self.busy_timeout
     }
 
     /// How many open connections the store keeps for reuse; calls made at

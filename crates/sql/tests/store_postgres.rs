@@ -22,7 +22,7 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{resolve_all_async, resolve_async};
 use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::store::{
-    AsyncCredentialSource, AsyncCredentialStore, Key, StoreError, Unreadable,
+    AsyncCredentialSource, AsyncCredentialStore, Key, StoreError, UnreadableReason,
 };
 use registry_credentials::{App, Password, Scope, Username};
 use registry_credentials_sql::{EncryptionKey, KeyError, Keyring, OpenError, PostgresStore};
@@ -335,7 +335,7 @@ fn wrong_and_missing_keys_and_rotation() {
             .unwrap_err();
         match &e {
             StoreError::Unreadable {
-                problem: Unreadable::Key,
+                reason: UnreadableReason::Key,
                 source,
             } => assert!(matches!(
                 source.downcast_ref::<KeyError>(),
@@ -360,7 +360,7 @@ fn wrong_and_missing_keys_and_rotation() {
 fn undecryptable(e: &StoreError) -> bool {
     match e {
         StoreError::Unreadable {
-            problem: Unreadable::Key,
+            reason: UnreadableReason::Key,
             source,
         } => matches!(
             source.downcast_ref::<KeyError>(),

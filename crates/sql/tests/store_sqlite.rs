@@ -13,7 +13,9 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
-use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError, Unreadable};
+use registry_credentials::store::{
+    CredentialSource, CredentialStore, Key, StoreError, UnreadableReason,
+};
 use registry_credentials::{App, Credential, Password, Scope, Username, resolve};
 use registry_credentials_sql::{
     EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteStore,
@@ -220,7 +222,7 @@ fn rotate_moves_every_row_to_the_current_key() {
 fn undecryptable(e: &StoreError) -> bool {
     match e {
         StoreError::Unreadable {
-            problem: Unreadable::Key,
+            reason: UnreadableReason::Key,
             source,
         } => matches!(
             source.downcast_ref::<KeyError>(),
