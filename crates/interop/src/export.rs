@@ -30,11 +30,15 @@ use crate::DOCKER_HUB_KEY;
 
 /// Why a resolution cannot be exported for an image. No message holds a
 /// password.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
     /// The resolution's location is not a candidate of the image (R10–R12):
     /// it was resolved for another image.
+    #[error(
+        "the credential for `{location}` does not serve the image `{}`; export the resolution made for that image",
+        image.escape_debug()
+    )]
     NotServing {
         /// The image, as written.
         image: String,
@@ -42,20 +46,6 @@ pub enum ExportError {
         location: Location,
     },
 }
-
-impl fmt::Display for ExportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExportError::NotServing { image, location } => write!(
-                f,
-                "the credential for `{location}` does not serve the image `{}`; export the resolution made for that image",
-                image.escape_debug()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ExportError {}
 
 fn check_serves(image: &Reference, resolution: &Resolution) -> Result<(), ExportError> {
     if resolution.location().serves(image) {
@@ -676,12 +666,18 @@ impl fmt::Debug for CredentialProviderResponse {
 }
 
 /// Why a kubelet `CredentialProviderRequest` was refused.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RequestError {
     /// Not JSON of the request's shape.
-    Json(serde_json::Error),
+    #[error("the request is not a CredentialProviderRequest")]
+    Json(#[source] serde_json::Error),
     /// Another API version or kind than this module speaks.
+    #[error(
+        "the request is `{}` `{}`; this plugin answers `{KUBELET_API_VERSION}` `CredentialProviderRequest`",
+        api_version.escape_debug(),
+        kind.escape_debug()
+    )]
     Version {
         /// `apiVersion`, as sent.
         api_version: String,
@@ -689,32 +685,8 @@ pub enum RequestError {
         kind: String,
     },
     /// The image is not a valid reference (R1–R6).
-    Image(registry_credentials::ReferenceError),
-}
-
-impl fmt::Display for RequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RequestError::Json(_) => f.write_str("the request is not a CredentialProviderRequest"),
-            RequestError::Version { api_version, kind } => write!(
-                f,
-                "the request is `{}` `{}`; this plugin answers `{KUBELET_API_VERSION}` `CredentialProviderRequest`",
-                api_version.escape_debug(),
-                kind.escape_debug()
-            ),
-            RequestError::Image(_) => f.write_str("the request's image is not a valid reference"),
-        }
-    }
-}
-
-impl std::error::Error for RequestError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            RequestError::Json(e) => Some(e),
-            RequestError::Image(e) => Some(e),
-            RequestError::Version { .. } => None,
-        }
-    }
+    #[error("the request's image is not a valid reference")]
+    Image(#[source] registry_credentials::ReferenceError),
 }
 
 /// The image of a kubelet `CredentialProviderRequest` (what kubelet writes

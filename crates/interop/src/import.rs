@@ -70,12 +70,16 @@ pub enum Form {
 }
 
 /// Why a file could not be read at all. No message holds a secret.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReadError {
     /// Not JSON, or not of any form this module reads. Only the place is
     /// kept: serde_json's own message repeats the value it did not expect,
     /// which in a mangled file may be a password.
+    #[error(
+        "not a credentials file: {} at line {line}, column {column}; expected a Docker config.json, a containers auth.json, a .dockercfg or a Kubernetes secret as JSON",
+        if *syntax { "bad JSON" } else { "an unexpected value" }
+    )]
     Json {
         /// The line, from 1 (0 at the end of the input).
         line: usize,
@@ -85,34 +89,12 @@ pub enum ReadError {
         syntax: bool,
     },
     /// A Kubernetes secret of another type, or without its data key.
+    #[error("not a registry credentials secret: {0}")]
     Secret(String),
     /// A Kubernetes secret whose data is not base64.
+    #[error("the secret's data is not base64")]
     SecretData,
 }
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Json {
-                line,
-                column,
-                syntax,
-            } => write!(
-                f,
-                "not a credentials file: {} at line {line}, column {column}; expected a Docker config.json, a containers auth.json, a .dockercfg or a Kubernetes secret as JSON",
-                if *syntax {
-                    "bad JSON"
-                } else {
-                    "an unexpected value"
-                }
-            ),
-            ReadError::Secret(why) => write!(f, "not a registry credentials secret: {why}"),
-            ReadError::SecretData => f.write_str("the secret's data is not base64"),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
 
 /// The place of a JSON error, without serde_json's message.
 fn json_error(e: serde_json::Error) -> ReadError {
