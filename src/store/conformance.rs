@@ -739,7 +739,7 @@ async fn r13_delete_scope_removes_that_scope_alone(s: &dyn AsyncCredentialStore)
     assert_eq!(left, ["keep", "keep", "keep"]);
 }
 
-/// How many threads [`r19_concurrent_pushes_of_one_app_leave_exactly_one`]
+/// How many threads the R19 check `r19_concurrent_pushes_of_one_app_leave_exactly_one`
 /// starts, half on each store instance.
 pub const PUSH_THREADS: usize = 8;
 /// How many pushes each of those threads starts.
