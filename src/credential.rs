@@ -91,7 +91,7 @@ impl ForbiddenCharacter {
     }
 
     /// The reason, after the advice to remove it.
-    fn why(self) -> &'static str {
+    pub(crate) fn why(self) -> &'static str {
         match self {
             Self::Colon => ": basic authentication splits username and password at the first `:`",
             Self::Control => ": a control character could forge a listing or log line",

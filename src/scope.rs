@@ -6,6 +6,8 @@ use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::credential::ForbiddenCharacter;
+
 /// The longest id accepted.
 pub const MAX_ID_LEN: usize = 255;
 
@@ -27,13 +29,17 @@ pub enum IdError {
         /// Its length.
         len: usize,
     },
-    /// The id has white space or a control character.
-    #[error("{what} id contains white space or a control character at byte {at}; remove it")]
+    /// The id has a character R16 keeps out of names: white space, a
+    /// control, format or separator character ([`ForbiddenCharacter`],
+    /// the colon apart).
+    #[error("{what} id contains {class} at byte {at}; remove it{}", class.why())]
     BadCharacter {
         /// Which id.
         what: &'static str,
         /// Where.
         at: usize,
+        /// The character's class.
+        class: ForbiddenCharacter,
     },
 }
 
@@ -44,11 +50,15 @@ fn check_id(s: &str, what: &'static str) -> Result<(), IdError> {
     if s.len() > MAX_ID_LEN {
         return Err(IdError::TooLong { what, len: s.len() });
     }
-    if let Some((at, _)) = s
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace() || c.is_control())
-    {
-        return Err(IdError::BadCharacter { what, at });
+    // The classes usernames are checked by (R16), but for the colon,
+    // which only HTTP Basic authentication cannot carry.
+    let forbidden = s.char_indices().find_map(|(at, c)| {
+        ForbiddenCharacter::of(c)
+            .filter(|class| *class != ForbiddenCharacter::Colon)
+            .map(|class| (at, class))
+    });
+    if let Some((at, class)) = forbidden {
+        return Err(IdError::BadCharacter { what, at, class });
     }
     Ok(())
 }
@@ -58,7 +68,8 @@ macro_rules! id_type {
         $(#[$doc])*
         ///
         /// Any non-empty string of at most 255 bytes without white space or
-        /// control characters (a platform's GUID, or a plain name). Clones
+        /// a control, format or separator character (R16's classes, the
+        /// colon apart): a platform's GUID, or a plain name. Clones
         /// share one allocation.
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(Arc<str>);
@@ -68,7 +79,8 @@ macro_rules! id_type {
             ///
             /// # Errors
             ///
-            /// [`IdError`] when it is empty, too long, or has white space.
+            /// [`IdError`] when it is empty, too long, or has a character R16
+            /// keeps out of names.
             pub fn new(id: impl AsRef<str>) -> Result<Self, IdError> {
                 let id = id.as_ref();
                 check_id(id, $what)?;

@@ -2,6 +2,7 @@
 //! trip `parse(x.to_string()) == x` (R1–R9).
 
 use registry_credentials::candidates::CandidateKind;
+use registry_credentials::credential::ForbiddenCharacter;
 use registry_credentials::host::Host;
 use registry_credentials::reference::ReferenceErrorKind;
 use registry_credentials::syntax::Fault;
@@ -271,7 +272,8 @@ fn r13_scope_parsing_refuses_other_notations() {
             input: "organization  o".into(),
             source: IdError::BadCharacter {
                 what: "organization",
-                at: 0
+                at: 0,
+                class: ForbiddenCharacter::Whitespace,
             }
         })
     );
@@ -300,7 +302,7 @@ fn r13_scope_parsing_refuses_other_notations() {
     );
     assert_eq!(
         std::error::Error::source(&e).unwrap().to_string(),
-        "app id contains white space or a control character at byte 1; remove it"
+        "app id contains a control character at byte 1; remove it: a control character could forge a listing or log line"
     );
 }
 
@@ -364,7 +366,11 @@ fn r13_app_parsing_refuses_other_notations() {
         App::parse("app a  in space s of organization o"),
         Err(AppParseError::Id {
             input: "app a  in space s of organization o".into(),
-            source: IdError::BadCharacter { what: "app", at: 1 }
+            source: IdError::BadCharacter {
+                what: "app",
+                at: 1,
+                class: ForbiddenCharacter::Whitespace,
+            }
         })
     );
     let e = App::parse("app a in space s of organization o p").unwrap_err();
@@ -372,4 +378,26 @@ fn r13_app_parsing_refuses_other_notations() {
         e.to_string(),
         "app `app a in space s of organization o p` has an id that is not valid"
     );
+}
+
+/// R16: every id (organization, space, app, user) is checked by the
+/// classes usernames are, the colon apart: a zero-width mark, a bidi
+/// control or a line separator could make one name look like another.
+#[test]
+fn r16_ids_refuse_format_separator_and_control_characters_but_not_a_colon() {
+    use registry_credentials::scope::{AppId, IdError, OrgId, SpaceId, UserId};
+    for (text, class) in [
+        ("ali\u{200b}ce", ForbiddenCharacter::Format),
+        ("ali\u{202e}ce", ForbiddenCharacter::Format),
+        ("ali\u{2028}ce", ForbiddenCharacter::LineSeparator),
+        ("ali\u{0007}ce", ForbiddenCharacter::Control),
+        ("ali\u{00a0}ce", ForbiddenCharacter::Whitespace),
+    ] {
+        let expect = |what| IdError::BadCharacter { what, at: 3, class };
+        assert_eq!(UserId::new(text).unwrap_err(), expect("user"), "{text:?}");
+        assert_eq!(OrgId::new(text).unwrap_err(), expect("organization"));
+        assert_eq!(SpaceId::new(text).unwrap_err(), expect("space"));
+        assert_eq!(AppId::new(text).unwrap_err(), expect("app"));
+    }
+    assert_eq!(UserId::new("ldap:alice").unwrap().as_str(), "ldap:alice");
 }

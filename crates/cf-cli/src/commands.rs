@@ -19,7 +19,7 @@ use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
 use registry_credentials::CredentialSource as _;
-use registry_credentials::credential::{CredentialError, CredentialUpdate, ForbiddenCharacter};
+use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::Key;
 use registry_credentials::{
@@ -389,21 +389,11 @@ fn username(s: &str) -> Result<Username, Failure> {
     Ok(Username::new(s)?)
 }
 
-/// A user id from an argument: the core's checks, and none of the
-/// characters R16 keeps out of registry usernames but a colon (format,
-/// separator and control characters), so that no message names a user
-/// that looks like another. Both checks are the core's own
-/// (`UserId::new`, `Username::new`).
+/// A user id from an argument: the core's checks (`UserId::new`: none of
+/// the characters R16 keeps out of names but a colon), so that no message
+/// names a user that looks like another.
 fn user_id(s: &str) -> Result<UserId, Failure> {
-    let id = UserId::new(s)?;
-    match Username::new(s) {
-        Err(e @ CredentialError::UsernameCharacter { class, .. })
-            if class != ForbiddenCharacter::Colon =>
-        {
-            Err(fail(e.to_string()))
-        }
-        _ => Ok(id),
-    }
+    Ok(UserId::new(s)?)
 }
 
 /// A role from an argument. The message names the argument and lists the
