@@ -8,7 +8,8 @@
 //! use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
 //! use registry_credentials_cf::access::{GlobalRole, SpaceRole};
 //! use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
-//! use registry_credentials_cf::manage::Manager;
+//! use registry_credentials::ScopeKind;
+//! use registry_credentials_cf::manage::{Manager, Source};
 //!
 //! let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
 //! let admin = UserId::new("admin")?;
@@ -21,7 +22,7 @@
 //!     Credential::new("org-user", "org-password")?,
 //! ))?;
 //! let staged = m.stage(&admin, &space, &Name::new("myapp")?, "registry.example.com/team/app".parse()?, None)?;
-//! assert_eq!(staged.chosen().source(), Some("organization"));
+//! assert_eq!(staged.chosen().source(), Some(Source::Stored(ScopeKind::Org)));
 //! staged.started()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -15,7 +15,7 @@ use registry_credentials::{
 use registry_credentials_cf::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 use registry_credentials_cf::directory::{Directory, DirectoryError, MemoryDirectory, Name};
 use registry_credentials_cf::listing::Target;
-use registry_credentials_cf::manage::{Chosen, ManageError, Manager, Refused, Started};
+use registry_credentials_cf::manage::{Chosen, ManageError, Manager, Refused, Source, Started};
 
 struct World {
     m: Manager<MemoryStore>,
@@ -96,7 +96,7 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
             Some(given.clone()),
         )
         .unwrap();
-    assert_eq!(staged.chosen().source(), Some("push"));
+    assert_eq!(staged.chosen().source(), Some(Source::Push));
     assert_eq!(staged.chosen().credential(), Some(&given));
     assert_eq!(
         staged.chosen().location().map(Location::as_str),
@@ -146,7 +146,10 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
             None,
         )
         .unwrap();
-    assert_eq!(staged.chosen().source(), Some("app"));
+    assert_eq!(
+        staged.chosen().source(),
+        Some(Source::Stored(ScopeKind::App))
+    );
     assert_eq!(staged.chosen().username().unwrap().as_str(), "mine");
     let started = staged.started().unwrap();
     assert!(started.stored().is_none(), "nothing given, nothing stored");
@@ -182,7 +185,10 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
             None,
         )
         .unwrap();
-    assert_eq!(staged.chosen().source(), Some("foundation"));
+    assert_eq!(
+        staged.chosen().source(),
+        Some(Source::Stored(ScopeKind::Foundation))
+    );
     staged.failed();
 
     // Deleting it takes a location and an app (R18).
@@ -272,7 +278,7 @@ fn r9_r19_given_credentials_for_an_unstorable_location_serve_the_push_alone() {
             Some(Credential::new("u", "p").unwrap()),
         )
         .unwrap();
-    assert_eq!(staged.chosen().source(), Some("push"));
+    assert_eq!(staged.chosen().source(), Some(Source::Push));
     assert_eq!(staged.chosen().username().unwrap().as_str(), "u");
     assert!(staged.chosen().location().is_none());
     let started = staged.started().unwrap();
@@ -691,7 +697,7 @@ fn r19_r20_a_push_whose_caller_lost_the_role_before_start_stores_nothing() {
             Some(Credential::new("after", "after-pw").unwrap()),
         )
         .unwrap();
-    assert_eq!(staged.chosen().source(), Some("push"));
+    assert_eq!(staged.chosen().source(), Some(Source::Push));
     // …removed from the space before the app started (R20).
     m.directory().revoke(&dev);
     let e = staged.started().unwrap_err();

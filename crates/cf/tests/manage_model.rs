@@ -444,7 +444,7 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     let got = staged
                         .chosen()
                         .source()
-                        .map(|s| (s, staged.chosen().username().unwrap().to_string()));
+                        .map(|s| (s.as_str(), staged.chosen().username().unwrap().to_string()));
                     prop_assert_eq!(got, want);
                     if *starts {
                         staged

@@ -18,7 +18,7 @@ use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
 use registry_credentials_cf::access::{GlobalRole, SpaceRole};
 use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
 use registry_credentials_cf::listing::Target;
-use registry_credentials_cf::manage::{AsyncManager, ManageError};
+use registry_credentials_cf::manage::{AsyncManager, ManageError, Source};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 
 const NEEDS: &str =
@@ -140,7 +140,10 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
         .stage(&dev, &space, &name("web"), image, None)
         .await
         .unwrap();
-    assert_eq!(staged.chosen().source(), Some("space"));
+    assert_eq!(
+        staged.chosen().source(),
+        Some(Source::Stored(ScopeKind::Space))
+    );
     assert_eq!(
         staged.chosen().credential().unwrap().password().expose(),
         "rotated"

@@ -611,15 +611,41 @@ impl Chosen {
         }
     }
 
-    /// Where it came from: `push` for credentials given with the push, else
-    /// the scope it is stored at (`app`, `space`, `organization`,
-    /// `foundation`); `None` when nothing matched.
-    pub fn source(&self) -> Option<&'static str> {
+    /// Where it came from: the push, or the scope it is stored at; `None`
+    /// when nothing matched.
+    pub fn source(&self) -> Option<Source> {
         match self {
-            Chosen::Given { .. } => Some("push"),
-            Chosen::Stored(r) => Some(r.scope_kind().as_str()),
+            Chosen::Given { .. } => Some(Source::Push),
+            Chosen::Stored(r) => Some(Source::Stored(r.scope_kind())),
             Chosen::None => None,
         }
+    }
+}
+
+/// Where a push's chosen credential came from ([`Chosen::source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// Given with the push (R19).
+    Push,
+    /// Stored at a scope of that kind, found by the search (R14).
+    Stored(ScopeKind),
+}
+
+impl Source {
+    /// `push`, or the scope's kind as the listing writes it (`app`,
+    /// `space`, `organization`, `foundation`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Push => "push",
+            Source::Stored(kind) => kind.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -637,7 +663,7 @@ impl Chosen {
 /// use registry_credentials::{Credential, MemoryStore};
 /// use registry_credentials_cf::access::GlobalRole;
 /// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
-/// use registry_credentials_cf::manage::Manager;
+/// use registry_credentials_cf::manage::{Manager, Source};
 ///
 /// let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
 /// let admin = UserId::new("admin")?;
@@ -646,7 +672,7 @@ impl Chosen {
 /// let space = m.create_space(&admin, &org, Name::new("s")?)?;
 /// let given = Credential::new("me", "my-password")?;
 /// let staged = m.stage(&admin, &space, &Name::new("app")?, "nginx".parse()?, Some(given))?;
-/// assert_eq!(staged.chosen().source(), Some("push"));
+/// assert_eq!(staged.chosen().source(), Some(Source::Push));
 /// staged.failed(); // staging failed: nothing is stored (R19)
 /// assert!(m.store().is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
