@@ -213,11 +213,11 @@ pub enum Scope {
 impl Scope {
     /// Which kind of scope.
     pub fn kind(&self) -> ScopeKind {
-        self.as_ref().kind()
+        self.as_scope_ref().kind()
     }
 
     /// A borrowed view, as store look-ups take it.
-    pub fn as_ref(&self) -> ScopeRef<'_> {
+    pub fn as_scope_ref(&self) -> ScopeRef<'_> {
         match self {
             Scope::Foundation => ScopeRef::Foundation,
             Scope::Org(o) => ScopeRef::Org(o),
@@ -228,7 +228,7 @@ impl Scope {
 
     /// The id of the organization, space or app; `None` for the foundation.
     pub fn id(&self) -> Option<&str> {
-        self.as_ref().id()
+        self.as_scope_ref().id()
     }
 }
 
@@ -322,13 +322,13 @@ pub enum ScopeParseError {
 
 impl Hash for Scope {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_ref().hash(state)
+        self.as_scope_ref().hash(state)
     }
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.as_ref().fmt(f)
+        self.as_scope_ref().fmt(f)
     }
 }
 
@@ -386,7 +386,7 @@ impl Hash for ScopeRef<'_> {
 
 impl PartialEq<Scope> for ScopeRef<'_> {
     fn eq(&self, other: &Scope) -> bool {
-        *self == other.as_ref()
+        *self == other.as_scope_ref()
     }
 }
 
@@ -398,7 +398,7 @@ impl From<&ScopeRef<'_>> for Scope {
 
 impl hashbrown::Equivalent<Scope> for ScopeRef<'_> {
     fn equivalent(&self, key: &Scope) -> bool {
-        *self == key.as_ref()
+        *self == key.as_scope_ref()
     }
 }
 

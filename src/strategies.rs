@@ -23,7 +23,7 @@
 //! runner.run(&input, |((store, stored), app, image)| {
 //!     let best = stored
 //!         .iter()
-//!         .filter(|c| app.scopes().contains(&c.scope().as_ref()))
+//!         .filter(|c| app.scopes().contains(&c.scope().as_scope_ref()))
 //!         .filter(|c| c.location().serves(&image))
 //!         .map(|c| c.scope().kind())
 //!         .min();

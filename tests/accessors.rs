@@ -216,7 +216,11 @@ fn r13_scope_round_trips_through_its_display() {
         assert_eq!(scope.to_string(), text);
         assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope, "{text}");
         assert_eq!(Scope::parse(text).unwrap(), scope);
-        assert_eq!(scope.as_ref().to_string(), text, "ScopeRef prints the same");
+        assert_eq!(
+            scope.as_scope_ref().to_string(),
+            text,
+            "ScopeRef prints the same"
+        );
     }
 }
 

@@ -48,7 +48,7 @@ fn r17_updates_and_deletes_take_effect_on_the_next_resolution() {
     let location: Location = "registry.example.com".parse().unwrap();
     store
         .update(
-            space.as_ref(),
+            space.as_scope_ref(),
             &location,
             CredentialUpdate::Username(Username::new("s2").unwrap()),
         )
@@ -59,7 +59,7 @@ fn r17_updates_and_deletes_take_effect_on_the_next_resolution() {
     assert_eq!(r.credential().username().as_str(), "s2");
     assert_eq!(r.credential().password().expose(), "s-pw", "password kept");
 
-    store.delete(space.as_ref(), &location).unwrap();
+    store.delete(space.as_scope_ref(), &location).unwrap();
     assert_eq!(
         winner(&store, image),
         Some((ScopeKind::Foundation, "example.com".into(), "f".into()))

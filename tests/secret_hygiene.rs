@@ -129,7 +129,7 @@ fn r21_debug_of_every_type_holding_a_password_is_redacted() {
         debug_clean("list", &store.list(scope).unwrap(), SECRET);
     }
     let location: Location = "example.com".parse().unwrap();
-    let key = Key::new(Scope::Foundation.as_ref(), &location);
+    let key = Key::new(Scope::Foundation.as_scope_ref(), &location);
     debug_clean("get", &store.get(key).unwrap(), SECRET);
     debug_clean("get_many", &store.get_many(&[key, key]).unwrap(), SECRET);
     debug_clean("first_match", &store.first_match(&[key]).unwrap(), SECRET);
@@ -202,14 +202,14 @@ fn r21_no_error_shows_a_password() {
     error_clean(
         "StoreError::NotFound",
         &store
-            .update(Scope::Foundation.as_ref(), &missing, update)
+            .update(Scope::Foundation.as_scope_ref(), &missing, update)
             .unwrap_err(),
         SECRET,
     );
     error_clean(
         "StoreError::NotFound",
         &store
-            .delete(Scope::Foundation.as_ref(), &missing)
+            .delete(Scope::Foundation.as_scope_ref(), &missing)
             .unwrap_err(),
         SECRET,
     );

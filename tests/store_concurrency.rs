@@ -170,7 +170,7 @@ fn writer(
         let loc = owned_location(t, j);
         let location: Location = loc.parse().unwrap();
         let mkey = (scope.clone(), loc.clone());
-        let key = Key::new(scope.as_ref(), &location);
+        let key = Key::new(scope.as_scope_ref(), &location);
         match rng.below(9) {
             0 => {
                 let g = next_generation(&mut generation);
@@ -235,7 +235,7 @@ fn writer(
                 // Elsewhere a replacement is a delete and a create.
                 let cred = credential(&loc, next_generation(&mut generation));
                 let user = cred.username().as_str().to_owned();
-                let before = match store.delete(scope.as_ref(), &location) {
+                let before = match store.delete(scope.as_scope_ref(), &location) {
                     Ok(c) => Some(c.username().as_str().to_owned()),
                     Err(StoreError::NotFound { .. }) => None,
                     Err(e) => panic!("delete {loc}: {e}"),
@@ -253,7 +253,11 @@ fn writer(
             2 => {
                 let cred = credential(&loc, next_generation(&mut generation));
                 let user = cred.username().as_str().to_owned();
-                let got = store.update(scope.as_ref(), &location, CredentialUpdate::Both(cred));
+                let got = store.update(
+                    scope.as_scope_ref(),
+                    &location,
+                    CredentialUpdate::Both(cred),
+                );
                 match owned.get_mut(&mkey) {
                     Some(v) => {
                         assert_eq!(got.expect("update").username().as_str(), user);
@@ -267,7 +271,7 @@ fn writer(
                 }
             }
             3 => {
-                let got = store.delete(scope.as_ref(), &location);
+                let got = store.delete(scope.as_scope_ref(), &location);
                 match owned.remove(&mkey) {
                     Some(v) => {
                         assert_eq!(got.expect("delete").username().as_str(), v);
@@ -315,7 +319,10 @@ fn writer(
                 let oscope = scopes_of_others[other][scope_index].clone();
                 let oloc = owned_location(other, j);
                 let olocation: Location = oloc.parse().unwrap();
-                if let Some(c) = store.get(Key::new(oscope.as_ref(), &olocation)).unwrap() {
+                if let Some(c) = store
+                    .get(Key::new(oscope.as_scope_ref(), &olocation))
+                    .unwrap()
+                {
                     let g = check_read(&c);
                     let last = seen.entry((oscope, oloc)).or_insert(0);
                     assert!(g >= *last, "a reader saw a key's generation go back");
@@ -336,7 +343,7 @@ fn writer(
                 let user = cred.username().as_str().to_owned();
                 let got = store
                     .update(
-                        Scope::Foundation.as_ref(),
+                        Scope::Foundation.as_scope_ref(),
                         &slocation,
                         CredentialUpdate::Both(cred),
                     )

@@ -207,7 +207,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                     model.retain(|(sc, _), _| *sc != scope);
                     model.insert(key, new);
                 } else {
-                    let deleted = match store.delete(scope.as_ref(), &loc) {
+                    let deleted = match store.delete(scope.as_scope_ref(), &loc) {
                         Ok(c) => Some(value(&c)),
                         Err(StoreError::NotFound { .. }) => None,
                         Err(e) => return Err(TestCaseError::fail(format!("{}: {e}", ctx()))),
@@ -223,7 +223,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::DeleteScope(s) => {
                 let scope = s;
                 let got: Vec<_> = store
-                    .delete_scope(scope.as_ref())
+                    .delete_scope(scope.as_scope_ref())
                     .map_err(|e| TestCaseError::fail(format!("{}: {e}", ctx())))?
                     .iter()
                     .map(|c| entry(c))
@@ -251,7 +251,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                         CredentialUpdate::Both(Credential::new(username(*u), password(*p)).unwrap())
                     }
                 };
-                let got = store.update(s.as_ref(), &loc, update);
+                let got = store.update(s.as_scope_ref(), &loc, update);
                 let mkey = (s.clone(), loc.as_str().to_owned());
                 match model.get_mut(&mkey) {
                     // R17: updating a missing credential is not found.
@@ -277,7 +277,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
             }
             Op::Delete(s, l) => {
                 let loc = location(*l);
-                let got = store.delete(s.as_ref(), &loc);
+                let got = store.delete(s.as_scope_ref(), &loc);
                 match model.remove(&(s.clone(), loc.as_str().to_owned())) {
                     // R18: deleting a missing credential is not found.
                     None => prop_assert!(
@@ -295,7 +295,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::Get(s, l) => {
                 let loc = location(*l);
                 let got = store
-                    .get(Key::new(s.as_ref(), &loc))
+                    .get(Key::new(s.as_scope_ref(), &loc))
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let want = model.get(&(s.clone(), loc.as_str().to_owned()));
                 let got = got.as_deref().map(value);
@@ -303,7 +303,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
             }
             Op::List(s) => {
                 let got: Vec<_> = store
-                    .list(s.as_ref())
+                    .list(s.as_scope_ref())
                     .map_err(|e| TestCaseError::fail(e.to_string()))?
                     .iter()
                     .map(|c| entry(c))
@@ -321,7 +321,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                 let store_keys: Vec<Key<'_>> = keys
                     .iter()
                     .zip(&locs)
-                    .map(|((s, _), loc)| Key::new(s.as_ref(), loc))
+                    .map(|((s, _), loc)| Key::new(s.as_scope_ref(), loc))
                     .collect();
                 let got: Vec<Option<Value>> = store
                     .get_many(&store_keys)
@@ -407,6 +407,8 @@ fn r17_memory_store_clones_share_state() {
         Credential::new("u", "p").unwrap(),
     ))
     .unwrap();
-    let got = b.get(Key::new(Scope::Foundation.as_ref(), &loc)).unwrap();
+    let got = b
+        .get(Key::new(Scope::Foundation.as_scope_ref(), &loc))
+        .unwrap();
     assert_eq!(got.map(|c| value(&c)), Some(("u".into(), "p".into())));
 }

@@ -356,7 +356,7 @@ async fn put<const N: usize>(s: &dyn AsyncCredentialStore, credentials: [Registr
 }
 
 async fn user_at(s: &dyn AsyncCredentialStore, scope: &Scope, location: &str) -> Option<String> {
-    s.get(Key::new(scope.as_ref(), &loc(location)))
+    s.get(Key::new(scope.as_scope_ref(), &loc(location)))
         .await
         .unwrap()
         .map(|c| c.username().as_str().to_owned())
@@ -376,7 +376,10 @@ async fn r16_create_then_get(s: &dyn AsyncCredentialStore) {
         .unwrap();
     assert_eq!(made.username().as_str(), "alice");
     let got = s
-        .get(Key::new(o.as_ref(), &loc("registry.example.com/team")))
+        .get(Key::new(
+            o.as_scope_ref(),
+            &loc("registry.example.com/team"),
+        ))
         .await
         .unwrap()
         .expect("stored");
@@ -417,7 +420,10 @@ async fn r16_create_conflict_keeps_the_stored_credential(s: &dyn AsyncCredential
     assert!(!e.is_retryable());
     assert!(!e.to_string().contains("pw-"), "{e}");
     let kept = s
-        .get(Key::new(Scope::Foundation.as_ref(), &loc("docker.io")))
+        .get(Key::new(
+            Scope::Foundation.as_scope_ref(),
+            &loc("docker.io"),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -484,7 +490,7 @@ async fn r17_update_username_password_or_both(s: &dyn AsyncCredentialStore) {
         .await
         .unwrap();
     let l = loc(key_loc);
-    let key = Key::new(o.as_ref(), &l);
+    let key = Key::new(o.as_scope_ref(), &l);
     let steps = [
         (
             CredentialUpdate::Username(Username::new("new-user").unwrap()),
@@ -501,7 +507,7 @@ async fn r17_update_username_password_or_both(s: &dyn AsyncCredentialStore) {
     ];
     for (update, expected) in steps {
         let what = format!("{update:?}");
-        let updated = s.update(o.as_ref(), &l, update).await.unwrap();
+        let updated = s.update(o.as_scope_ref(), &l, update).await.unwrap();
         let stored = s.get(key).await.unwrap().unwrap();
         for c in [&updated, &stored] {
             assert_eq!(
@@ -524,7 +530,7 @@ async fn r17_update_of_a_missing_credential_is_not_found(s: &dyn AsyncCredential
     let other = org("p");
     let e = s
         .update(
-            other.as_ref(),
+            other.as_scope_ref(),
             &loc("example.com"),
             CredentialUpdate::Password(Password::new("x").unwrap()),
         )
@@ -538,13 +544,13 @@ async fn r17_update_of_a_missing_credential_is_not_found(s: &dyn AsyncCredential
         other => panic!("expected not found, got {other:?}"),
     }
     assert!(
-        s.get(Key::new(other.as_ref(), &loc("example.com")))
+        s.get(Key::new(other.as_scope_ref(), &loc("example.com")))
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
-        s.get(Key::new(org("o").as_ref(), &loc("example.com")))
+        s.get(Key::new(org("o").as_scope_ref(), &loc("example.com")))
             .await
             .unwrap()
             .unwrap()
@@ -566,13 +572,13 @@ async fn r18_delete_returns_the_credential_and_then_it_is_gone(s: &dyn AsyncCred
     )
     .await;
     let l = loc("docker.io/library");
-    let key = Key::new(a.as_ref(), &l);
-    let gone = s.delete(a.as_ref(), &l).await.unwrap();
+    let key = Key::new(a.as_scope_ref(), &l);
+    let gone = s.delete(a.as_scope_ref(), &l).await.unwrap();
     assert_eq!(gone.username().as_str(), "u");
     assert_eq!(gone.password().expose(), "p");
     assert!(s.get(key).await.unwrap().is_none());
     assert!(matches!(
-        s.delete(a.as_ref(), &l).await,
+        s.delete(a.as_scope_ref(), &l).await,
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(user_at(s, &a, "docker.io").await.as_deref(), Some("v"));
@@ -682,7 +688,7 @@ async fn r19_replace_app_credential_replaces_all_of_the_app(s: &dyn AsyncCredent
             replaced,
             "R19: what {user} replaced"
         );
-        let held = s.list(a.as_ref()).await.unwrap();
+        let held = s.list(a.as_scope_ref()).await.unwrap();
         let password = format!("pw-{user}");
         assert_eq!(
             entries(&held),
@@ -720,15 +726,15 @@ async fn r13_delete_scope_removes_that_scope_alone(s: &dyn AsyncCredentialStore)
     )
     .await;
     let gone: Vec<_> = s
-        .delete_scope(o.as_ref())
+        .delete_scope(o.as_scope_ref())
         .await
         .unwrap()
         .iter()
         .map(|c| c.location().to_string())
         .collect();
     assert_eq!(gone, ["example.com", "quay.io/a", "quay.io/b"]);
-    assert!(s.list(o.as_ref()).await.unwrap().is_empty());
-    assert!(s.delete_scope(o.as_ref()).await.unwrap().is_empty());
+    assert!(s.list(o.as_scope_ref()).await.unwrap().is_empty());
+    assert!(s.delete_scope(o.as_scope_ref()).await.unwrap().is_empty());
     let left: Vec<_> = s
         .list_all()
         .await
@@ -821,7 +827,7 @@ fn r19_concurrent_pushes_of_one_app_leave_exactly_one(stores: &Instances<'_>) {
             .collect()
     });
     for store in [first, second] {
-        let held = stores.block_on(store.list(scope.as_ref())).unwrap();
+        let held = stores.block_on(store.list(scope.as_scope_ref())).unwrap();
         assert_eq!(
             held.len(),
             1,
@@ -902,10 +908,10 @@ async fn first_match_is_the_first_found_in_key_order(s: &dyn AsyncCredentialStor
         loc("example.com/team"),
     );
     let keys = [
-        Key::new(o.as_ref(), &l1),
-        Key::new(sp.as_ref(), &l2),
-        Key::new(o.as_ref(), &l2),
-        Key::new(sp.as_ref(), &l3),
+        Key::new(o.as_scope_ref(), &l1),
+        Key::new(sp.as_scope_ref(), &l2),
+        Key::new(o.as_scope_ref(), &l2),
+        Key::new(sp.as_scope_ref(), &l3),
     ];
     let (i, c) = s.first_match(&keys).await.unwrap().expect("a match");
     assert_eq!((i, c.username().as_str()), (2, "org"));
@@ -941,7 +947,7 @@ async fn r21_list_is_one_scope_ordered_by_location(s: &dyn AsyncCredentialStore)
     )
     .await;
     let listed: Vec<String> = s
-        .list(o.as_ref())
+        .list(o.as_scope_ref())
         .await
         .unwrap()
         .iter()
@@ -950,8 +956,19 @@ async fn r21_list_is_one_scope_ordered_by_location(s: &dyn AsyncCredentialStore)
     let mut expected: Vec<String> = locations.iter().map(|l| l.to_string()).collect();
     expected.sort();
     assert_eq!(listed, expected);
-    assert!(s.list(org("nobody").as_ref()).await.unwrap().is_empty());
-    assert_eq!(s.list(Scope::Foundation.as_ref()).await.unwrap().len(), 1);
+    assert!(
+        s.list(org("nobody").as_scope_ref())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.list(Scope::Foundation.as_scope_ref())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// R21: the whole store lists by scope, then location.
@@ -1003,11 +1020,11 @@ async fn get_many_answers_in_order_with_gaps(s: &dyn AsyncCredentialStore) {
     let sp = space("o");
     let (nothing, example) = (loc("nothing.example.com"), loc("example.com"));
     let keys = [
-        Key::new(o.as_ref(), &nothing),
-        Key::new(Scope::Foundation.as_ref(), &example),
-        Key::new(o.as_ref(), &example),
-        Key::new(o.as_ref(), &example),
-        Key::new(sp.as_ref(), &example),
+        Key::new(o.as_scope_ref(), &nothing),
+        Key::new(Scope::Foundation.as_scope_ref(), &example),
+        Key::new(o.as_scope_ref(), &example),
+        Key::new(o.as_scope_ref(), &example),
+        Key::new(sp.as_scope_ref(), &example),
     ];
     let found: Vec<Option<String>> = s
         .get_many(&keys)
@@ -1047,7 +1064,10 @@ async fn get_many_answers_long_key_lists(s: &dyn AsyncCredentialStore) {
     let names: Vec<Location> = (0..600)
         .map(|i| loc(&format!("r{i}.example.com")))
         .collect();
-    let keys: Vec<Key<'_>> = names.iter().map(|n| Key::new(o.as_ref(), n)).collect();
+    let keys: Vec<Key<'_>> = names
+        .iter()
+        .map(|n| Key::new(o.as_scope_ref(), n))
+        .collect();
     let found = s.get_many(&keys).await.unwrap();
     assert_eq!(found.len(), 600);
     for (i, f) in found.iter().enumerate() {
@@ -1149,7 +1169,7 @@ async fn r17_resolution_sees_every_write(s: &dyn AsyncCredentialStore) {
     };
     assert_eq!(pw().await.as_deref(), Some("p1"));
     s.update(
-        f.as_ref(),
+        f.as_scope_ref(),
         &loc("docker.io"),
         CredentialUpdate::Password(Password::new("p2").unwrap()),
     )
@@ -1164,10 +1184,10 @@ async fn r17_resolution_sees_every_write(s: &dyn AsyncCredentialStore) {
     .await
     .unwrap();
     assert_eq!(pw().await.as_deref(), Some("p3"));
-    s.delete(app_scope("a").as_ref(), &loc("docker.io/library"))
+    s.delete(app_scope("a").as_scope_ref(), &loc("docker.io/library"))
         .await
         .unwrap();
-    s.delete(f.as_ref(), &loc("docker.io")).await.unwrap();
+    s.delete(f.as_scope_ref(), &loc("docker.io")).await.unwrap();
     assert_eq!(pw().await, None);
 }
 
@@ -1226,7 +1246,7 @@ async fn r16_limits_and_unicode_round_trip(s: &dyn AsyncCredentialStore) {
         .await
         .unwrap();
     let got = s
-        .get(Key::new(org("o").as_ref(), &loc("example.com")))
+        .get(Key::new(org("o").as_scope_ref(), &loc("example.com")))
         .await
         .unwrap()
         .unwrap();
@@ -1362,7 +1382,7 @@ fn create_all_is_never_seen_in_part(stores: &Instances<'_>) {
                             let keys: Vec<Key<'_>> = scopes
                                 .iter()
                                 .zip(&locations)
-                                .map(|(scope, l)| Key::new(scope.as_ref(), l))
+                                .map(|(scope, l)| Key::new(scope.as_scope_ref(), l))
                                 .collect();
                             let found = stores.block_on(second.get_many(&keys)).unwrap();
                             let n = found.iter().filter(|c| c.is_some()).count();

@@ -154,18 +154,18 @@ impl Inner {
         let hasher = &self.hasher;
         let rehash_location = |c: &Arc<RegistryCredential>| hasher.hash_one(c.location().as_str());
         self.scopes
-            .entry_ref(&stored.scope().as_ref())
+            .entry_ref(&stored.scope().as_scope_ref())
             .or_default()
             .insert_unique(h.location, Arc::clone(&stored), rehash_location);
         self.all.insert_unique(h.key, stored, |c| {
             let l = hasher.hash_one(c.location().as_str());
-            hasher.hash_one((hasher.hash_one(c.scope().as_ref()), l))
+            hasher.hash_one((hasher.hash_one(c.scope().as_scope_ref()), l))
         });
     }
 }
 
 fn is_key(c: &RegistryCredential, key: Key<'_>) -> bool {
-    c.location().as_str() == key.location && c.scope().as_ref() == key.scope
+    c.location().as_str() == key.location && c.scope().as_scope_ref() == key.scope
 }
 
 impl MemoryStore {
@@ -433,10 +433,10 @@ mod tests {
         let e = s.create(cred(org.clone(), "Example.com", "b")).unwrap_err();
         assert!(matches!(e, StoreError::Conflict { .. }));
         let l = loc("example.com");
-        let key = Key::new(org.as_ref(), &l);
+        let key = Key::new(org.as_scope_ref(), &l);
         assert_eq!(s.get(key).unwrap().unwrap().username().as_str(), "a");
         s.update(
-            org.as_ref(),
+            org.as_scope_ref(),
             &l,
             CredentialUpdate::Username(crate::credential::Username::new("c").unwrap()),
         )
@@ -444,10 +444,10 @@ mod tests {
         assert_eq!(s.get(key).unwrap().unwrap().username().as_str(), "c");
         assert_eq!(s.get(key).unwrap().unwrap().password().expose(), "a-pw");
         assert_eq!(s.len(), 1);
-        s.delete(org.as_ref(), &l).unwrap();
+        s.delete(org.as_scope_ref(), &l).unwrap();
         assert!(s.get(key).unwrap().is_none());
         assert!(matches!(
-            s.delete(org.as_ref(), &l),
+            s.delete(org.as_scope_ref(), &l),
             Err(StoreError::NotFound { .. })
         ));
         assert!(s.is_empty());
@@ -474,7 +474,7 @@ mod tests {
         assert_eq!(s.len(), orgs.len());
         for (i, org) in orgs.iter().enumerate() {
             let listed: Vec<_> = s
-                .list(org.as_ref())
+                .list(org.as_scope_ref())
                 .unwrap()
                 .iter()
                 .map(|c| c.location().to_string())
@@ -495,14 +495,17 @@ mod tests {
         }
         let l = loc("b.example.com");
         let new = crate::credential::Username::new("new").unwrap();
-        s.update(org.as_ref(), &l, CredentialUpdate::Username(new))
+        s.update(org.as_scope_ref(), &l, CredentialUpdate::Username(new))
             .unwrap();
         let users = |v: Vec<Arc<RegistryCredential>>| -> Vec<String> {
             v.iter().map(|c| c.username().to_string()).collect()
         };
-        assert_eq!(users(s.list(org.as_ref()).unwrap()), ["old", "new", "old"]);
+        assert_eq!(
+            users(s.list(org.as_scope_ref()).unwrap()),
+            ["old", "new", "old"]
+        );
         assert_eq!(users(s.list_all().unwrap()), ["old", "new", "old"]);
-        let key = Key::new(org.as_ref(), &l);
+        let key = Key::new(org.as_scope_ref(), &l);
         assert_eq!(s.get(key).unwrap().unwrap().username().as_str(), "new");
     }
 
@@ -548,14 +551,14 @@ mod tests {
         for (i, ((scope, l), user)) in expected.iter_mut().enumerate() {
             if i % 5 == 0 {
                 let u = crate::credential::Username::new(format!("{user}-updated")).unwrap();
-                s.update(scope.as_ref(), &loc(l), CredentialUpdate::Username(u))
+                s.update(scope.as_scope_ref(), &loc(l), CredentialUpdate::Username(u))
                     .unwrap();
                 user.push_str("-updated");
             }
         }
         let deleted: Vec<_> = expected.keys().step_by(3).cloned().collect();
         for (scope, l) in &deleted {
-            s.delete(scope.as_ref(), &loc(l)).unwrap();
+            s.delete(scope.as_scope_ref(), &loc(l)).unwrap();
             expected.remove(&(scope.clone(), l.clone()));
         }
         // Replacing the app's credentials leaves one there.
@@ -581,12 +584,12 @@ mod tests {
         assert_eq!(s.len(), expected.len());
         for ((scope, l), user) in &expected {
             let l = loc(l);
-            let got = s.get(Key::new(scope.as_ref(), &l)).unwrap().unwrap();
+            let got = s.get(Key::new(scope.as_scope_ref(), &l)).unwrap().unwrap();
             assert_eq!(got.username().as_str(), user);
         }
         for (scope, l) in &deleted {
             let l = loc(l);
-            assert!(s.get(Key::new(scope.as_ref(), &l)).unwrap().is_none());
+            assert!(s.get(Key::new(scope.as_scope_ref(), &l)).unwrap().is_none());
         }
         let all: Vec<_> = s
             .list_all()
@@ -607,7 +610,7 @@ mod tests {
         assert_eq!(all, want);
         for scope in &scopes {
             let listed: Vec<_> = s
-                .list(scope.as_ref())
+                .list(scope.as_scope_ref())
                 .unwrap()
                 .iter()
                 .map(|c| c.location().to_string())
@@ -621,7 +624,7 @@ mod tests {
         }
         // Emptied scopes are dropped from the per-scope index.
         for scope in &scopes {
-            s.delete_scope(scope.as_ref()).unwrap();
+            s.delete_scope(scope.as_scope_ref()).unwrap();
         }
         assert!(s.is_empty());
         assert_eq!(s.read().scopes.len(), 0);

@@ -51,7 +51,7 @@ use crate::scope::{AppId, Scope, ScopeRef};
 /// use registry_credentials::store::Key;
 /// use registry_credentials::{Location, Scope};
 /// let location: Location = "Registry.Example.com/team".parse()?;
-/// let key = Key::new(Scope::Foundation.as_ref(), &location);
+/// let key = Key::new(Scope::Foundation.as_scope_ref(), &location);
 /// assert_eq!(key.location(), "registry.example.com/team");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -81,7 +81,7 @@ impl<'a> Key<'a> {
 
     /// The key of a stored credential.
     pub fn of(credential: &'a RegistryCredential) -> Self {
-        Key::new(credential.scope().as_ref(), credential.location())
+        Key::new(credential.scope().as_scope_ref(), credential.location())
     }
 
     /// The scope.
@@ -106,7 +106,7 @@ impl<'a> Key<'a> {
 /// use registry_credentials::store::{Key, OwnedKey};
 /// use registry_credentials::{Location, Scope};
 /// let location: Location = "registry.example.com/team".parse()?;
-/// let key = Key::new(Scope::Foundation.as_ref(), &location);
+/// let key = Key::new(Scope::Foundation.as_scope_ref(), &location);
 /// let owned: OwnedKey = key.to_owned_key();
 /// let handle = std::thread::spawn(move || owned.key().location().len());
 /// assert_eq!(handle.join().unwrap(), key.location().len());
@@ -122,7 +122,7 @@ impl OwnedKey {
     /// The key, borrowed.
     pub fn key(&self) -> Key<'_> {
         Key {
-            scope: self.scope.as_ref(),
+            scope: self.scope.as_scope_ref(),
             location: &self.location,
         }
     }

@@ -151,7 +151,7 @@ fn bench_store<S: Manage>(
             }
             let took = start.elapsed();
             for (scope, loc) in &keys {
-                store.delete(scope.as_ref(), loc);
+                store.delete(scope.as_scope_ref(), loc);
             }
             took
         })
@@ -166,7 +166,11 @@ fn bench_store<S: Manage>(
             for u in updates {
                 let c = &existing[next % existing.len()];
                 next = next.wrapping_add(7919);
-                let new = store.update(black_box(c.scope().as_ref()), black_box(c.location()), u);
+                let new = store.update(
+                    black_box(c.scope().as_scope_ref()),
+                    black_box(c.location()),
+                    u,
+                );
                 assert_eq!(new.password().expose(), "rotated");
             }
             start.elapsed()
@@ -185,7 +189,7 @@ fn bench_store<S: Manage>(
             }
             let start = Instant::now();
             for (scope, loc) in &keys {
-                let removed = store.delete(black_box(scope.as_ref()), black_box(loc));
+                let removed = store.delete(black_box(scope.as_scope_ref()), black_box(loc));
                 assert_eq!(removed.location(), loc);
             }
             start.elapsed()

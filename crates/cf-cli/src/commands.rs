@@ -654,7 +654,7 @@ impl State<'_, '_> {
     /// Whether a credential is stored at `scope` and `location` (the
     /// caller may see it: [`Manager::check_access`] said so).
     fn exists(&self, scope: &Scope, location: &Location) -> Result<bool, Failure> {
-        let key = Key::new(scope.as_ref(), location);
+        let key = Key::new(scope.as_scope_ref(), location);
         Ok(self.manager.store().get(key)?.is_some())
     }
 

@@ -321,7 +321,7 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
     }
     let held = a
         .store()
-        .list(Scope::App(app.id().clone()).as_ref())
+        .list(Scope::App(app.id().clone()).as_scope_ref())
         .await
         .unwrap();
     assert_eq!(
@@ -337,7 +337,7 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
         format!("{}-pw", held[0].username())
     );
     a.store()
-        .delete_scope(Scope::App(app.id().clone()).as_ref())
+        .delete_scope(Scope::App(app.id().clone()).as_scope_ref())
         .await
         .unwrap();
 }

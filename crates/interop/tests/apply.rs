@@ -66,7 +66,7 @@ impl Hooks for RaceNextCreate {
         let written = inner.create_all(batch)?;
         if self.commit_fails.load(Ordering::SeqCst) {
             for row in &written {
-                inner.delete(row.scope().as_ref(), row.location())?;
+                inner.delete(row.scope().as_scope_ref(), row.location())?;
             }
             return Err(StoreError::Backend {
                 retryable: true,
@@ -137,7 +137,7 @@ fn r16_r20_a_space_developer_imports_into_the_space_and_resolution_uses_it() {
         &report.lines[0].outcome,
         Outcome::Skipped(Skip::Helper { .. })
     ));
-    assert_eq!(w.m.store().list(scope.as_ref()).unwrap().len(), 3);
+    assert_eq!(w.m.store().list(scope.as_scope_ref()).unwrap().len(), 3);
     // R14: pushing an app in that space now resolves to the imported one.
     let app = App::from_ids(w.org.clone(), w.space.clone(), AppId::new("a").unwrap());
     let r = resolve(w.m.store(), &app, &"nginx".parse().unwrap())
@@ -245,11 +245,11 @@ fn r16_a_conflict_refuses_the_whole_import_unless_failures_are_skipped() {
         e.to_string().contains("1 of 4 keys cannot be imported"),
         "{e}"
     );
-    assert_eq!(w.m.store().list(scope.as_ref()).unwrap().len(), 1);
+    assert_eq!(w.m.store().list(scope.as_scope_ref()).unwrap().len(), 1);
 
     let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
-    let kept = w.m.store().list(scope.as_ref()).unwrap();
+    let kept = w.m.store().list(scope.as_scope_ref()).unwrap();
     assert_eq!(kept.len(), 3);
     // R16: the stored one is untouched.
     let quay = kept
@@ -308,7 +308,7 @@ fn r16_a_location_taken_meanwhile_fails_the_import_and_nothing_is_stored() {
         outcome("registry.example.com"),
         Outcome::Skipped(Skip::Conflict { .. })
     ));
-    assert!(w.m.store().list(scope.as_ref()).unwrap().is_empty());
+    assert!(w.m.store().list(scope.as_scope_ref()).unwrap().is_empty());
     assert!(report.to_string().contains("not done"), "{report}");
     assert_eq!(
         e.to_string(),
@@ -319,7 +319,7 @@ fn r16_a_location_taken_meanwhile_fails_the_import_and_nothing_is_stored() {
     w.m.store().race.store(true, Ordering::SeqCst);
     let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
-    assert_eq!(w.m.store().list(scope.as_ref()).unwrap().len(), 2);
+    assert_eq!(w.m.store().list(scope.as_scope_ref()).unwrap().len(), 2);
 }
 
 #[test]
@@ -385,7 +385,7 @@ fn a_reader_never_sees_part_of_an_import() {
                 for scope in &orgs {
                     let keys: Vec<Key<'_>> = locations
                         .iter()
-                        .map(|l| Key::new(scope.as_ref(), l))
+                        .map(|l| Key::new(scope.as_scope_ref(), l))
                         .collect();
                     let seen = m.store().get_many(&keys).unwrap();
                     let n = seen.iter().filter(|c| c.is_some()).count();
@@ -456,7 +456,7 @@ fn r16_r20_the_async_twin_does_the_same() {
                 .count(),
             3
         );
-        assert_eq!(m.store().list(scope.as_ref()).await.unwrap().len(), 3);
+        assert_eq!(m.store().list(scope.as_scope_ref()).await.unwrap().len(), 3);
     });
 }
 

@@ -187,7 +187,7 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
     ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
         let (scope, location) = (scope.to_scope(), location.clone());
         Box::pin(run(&self.0, move |s| {
-            s.update(scope.as_ref(), &location, update)
+            s.update(scope.as_scope_ref(), &location, update)
         }))
     }
 
@@ -197,7 +197,9 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
         location: &'a Location,
     ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
         let (scope, location) = (scope.to_scope(), location.clone());
-        Box::pin(run(&self.0, move |s| s.delete(scope.as_ref(), &location)))
+        Box::pin(run(&self.0, move |s| {
+            s.delete(scope.as_scope_ref(), &location)
+        }))
     }
 
     fn replace_app_credential<'a>(
@@ -217,7 +219,7 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
         scope: ScopeRef<'a>,
     ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         let scope: Scope = scope.to_scope();
-        Box::pin(run(&self.0, move |s| s.delete_scope(scope.as_ref())))
+        Box::pin(run(&self.0, move |s| s.delete_scope(scope.as_scope_ref())))
     }
 
     fn list<'a>(
@@ -225,7 +227,7 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
         scope: ScopeRef<'a>,
     ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         let scope: Scope = scope.to_scope();
-        Box::pin(run(&self.0, move |s| s.list(scope.as_ref())))
+        Box::pin(run(&self.0, move |s| s.list(scope.as_scope_ref())))
     }
 
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {

@@ -194,7 +194,7 @@ pub(crate) fn fatal(e: impl StdError + Send + Sync + 'static) -> StoreError {
 pub(crate) fn seal(keyring: &Keyring, c: &RegistryCredential) -> Result<Vec<u8>, StoreError> {
     keyring
         .seal_password(
-            c.scope().as_ref(),
+            c.scope().as_scope_ref(),
             c.location().as_str(),
             c.username().as_str(),
             c.password().expose(),

@@ -404,7 +404,7 @@ impl PostgresStore {
     /// sealed under the current key.
     fn row_params<'a>(&'a self, c: &'a RegistryCredential) -> Result<RowParams<'a>, StoreError> {
         Ok(RowParams {
-            kind: scope_columns(c.scope().as_ref()).0,
+            kind: scope_columns(c.scope().as_scope_ref()).0,
             scope_id: c.scope().id().unwrap_or(""),
             location: c.location().as_str(),
             username: c.username().as_str(),

@@ -788,7 +788,7 @@ fn insert(
     credential: &RegistryCredential,
     sealed: &[u8],
 ) -> Result<usize, StoreError> {
-    let (kind, id) = scope_columns(credential.scope().as_ref());
+    let (kind, id) = scope_columns(credential.scope().as_scope_ref());
     tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute(params![

@@ -95,14 +95,14 @@ fn r14_r19_sqlite_through_dyn_async_store_on_a_current_thread_runtime() {
         let space = Scope::Space(a.space().clone());
         shared
             .update(
-                space.as_ref(),
+                space.as_scope_ref(),
                 &loc("docker.io/library"),
                 CredentialUpdate::Username("sp2".parse().unwrap()),
             )
             .await
             .unwrap();
         let got = shared
-            .get(Key::new(space.as_ref(), &loc("docker.io/library")))
+            .get(Key::new(space.as_scope_ref(), &loc("docker.io/library")))
             .await
             .unwrap()
             .unwrap();
@@ -122,7 +122,7 @@ fn r14_r19_sqlite_through_dyn_async_store_on_a_current_thread_runtime() {
 
         assert_eq!(
             shared
-                .list(Scope::App(a.id().clone()).as_ref())
+                .list(Scope::App(a.id().clone()).as_scope_ref())
                 .await
                 .unwrap()
                 .len(),
@@ -130,11 +130,11 @@ fn r14_r19_sqlite_through_dyn_async_store_on_a_current_thread_runtime() {
         );
         assert_eq!(shared.list_all().await.unwrap().len(), 3);
         shared
-            .delete(space.as_ref(), &loc("docker.io/library"))
+            .delete(space.as_scope_ref(), &loc("docker.io/library"))
             .await
             .unwrap();
         let gone = shared
-            .delete_scope(Scope::App(a.id().clone()).as_ref())
+            .delete_scope(Scope::App(a.id().clone()).as_scope_ref())
             .await
             .unwrap();
         assert_eq!(gone.len(), 1);

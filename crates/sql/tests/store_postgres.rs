@@ -119,7 +119,7 @@ fn r16_two_instances_racing_on_the_same_keys() {
                     }
                     let ud = format!("ud{j}.example.com");
                     let ud_at = loc(&ud);
-                    let foundation = Scope::Foundation.as_ref();
+                    let foundation = Scope::Foundation.as_scope_ref();
                     if w % 2 == 0 {
                         match store.delete(foundation, &ud_at).await {
                             Ok(_) => deleted.push(ud),
@@ -157,7 +157,7 @@ fn r16_two_instances_racing_on_the_same_keys() {
         assert_eq!(winners.len(), KEYS, "exactly one create wins per key");
         for (l, w) in &winners {
             let got = b
-                .get(Key::new(Scope::Foundation.as_ref(), &loc(l)))
+                .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(l)))
                 .await
                 .unwrap()
                 .unwrap();
@@ -168,7 +168,7 @@ fn r16_two_instances_racing_on_the_same_keys() {
             let n = deletes.get(&l).copied().unwrap_or(0);
             assert!(n <= 1, "{l} deleted {n} times");
             let now = a
-                .get(Key::new(Scope::Foundation.as_ref(), &loc(&l)))
+                .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(&l)))
                 .await
                 .unwrap();
             match now {
@@ -262,7 +262,7 @@ fn r21_the_database_never_holds_a_password_in_plain_text() {
         }
         store
             .update(
-                org("o").as_ref(),
+                org("o").as_scope_ref(),
                 &loc("r3.example.com"),
                 CredentialUpdate::Password(Password::new("SENTINEL-UPDATED").unwrap()),
             )
@@ -330,7 +330,7 @@ fn wrong_and_missing_keys_and_rotation() {
         // The first instance still has only the old key: a clear error,
         // never a garbled password.
         let e = store
-            .get(Key::new(org("o").as_ref(), &loc("r5.example.com")))
+            .get(Key::new(org("o").as_scope_ref(), &loc("r5.example.com")))
             .await
             .unwrap_err();
         match &e {
@@ -347,7 +347,7 @@ fn wrong_and_missing_keys_and_rotation() {
             .await
             .unwrap();
         let c = only_new
-            .get(Key::new(org("o").as_ref(), &loc("r5.example.com")))
+            .get(Key::new(org("o").as_scope_ref(), &loc("r5.example.com")))
             .await
             .unwrap()
             .unwrap();

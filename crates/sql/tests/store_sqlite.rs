@@ -62,11 +62,11 @@ fn r17_clones_and_reopened_stores_share_the_file() {
     a.create(cred(Scope::Foundation, "docker.io", "u", "p"))
         .unwrap();
     let docker = loc("docker.io");
-    let k = Key::new(Scope::Foundation.as_ref(), &docker);
+    let k = Key::new(Scope::Foundation.as_scope_ref(), &docker);
     assert_eq!(b.get(k).unwrap().unwrap().password().expose(), "p");
     b.clone()
         .update(
-            Scope::Foundation.as_ref(),
+            Scope::Foundation.as_scope_ref(),
             &docker,
             CredentialUpdate::Password(Password::new("q").unwrap()),
         )
@@ -112,7 +112,7 @@ fn r21_the_file_never_holds_a_password_in_plain_text() {
     for i in 0..10 {
         store
             .update(
-                org("o").as_ref(),
+                org("o").as_scope_ref(),
                 &loc(&format!("r{i}.example.com")),
                 CredentialUpdate::Password(Password::new(format!("SENTINEL-UPDATED-{i}")).unwrap()),
             )
@@ -170,7 +170,7 @@ fn wrong_and_missing_keys_are_clear_errors() {
     )
     .unwrap();
     let docker = loc("docker.io");
-    let k = Key::new(Scope::Foundation.as_ref(), &docker);
+    let k = Key::new(Scope::Foundation.as_scope_ref(), &docker);
     assert_eq!(store.get(k).unwrap().unwrap().password().expose(), "p");
 }
 
@@ -206,7 +206,7 @@ fn rotate_moves_every_row_to_the_current_key() {
     let all = store.list_all().unwrap();
     assert_eq!(all.len(), 1201);
     let r7 = store
-        .get(Key::new(org("o").as_ref(), &loc("r7.example.com")))
+        .get(Key::new(org("o").as_scope_ref(), &loc("r7.example.com")))
         .unwrap()
         .unwrap();
     assert_eq!(r7.password().expose(), "p7");
@@ -272,12 +272,15 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     .unwrap();
     let attacker = org("attacker");
     let e = store
-        .get(Key::new(attacker.as_ref(), &loc("registry.example.com")))
+        .get(Key::new(
+            attacker.as_scope_ref(),
+            &loc("registry.example.com"),
+        ))
         .unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let victim = org("victim");
     let e = store
-        .get(Key::new(victim.as_ref(), &loc("example.com")))
+        .get(Key::new(victim.as_scope_ref(), &loc("example.com")))
         .unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let e = store.list_all().unwrap_err();
@@ -288,7 +291,7 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     // A failed delete changes nothing.
     assert!(
         store
-            .delete(attacker.as_ref(), &loc("registry.example.com"))
+            .delete(attacker.as_scope_ref(), &loc("registry.example.com"))
             .is_err()
     );
     let n: i64 = raw
@@ -299,7 +302,10 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     assert_eq!(n, 3);
     // The untouched row still reads.
     let v = store
-        .get(Key::new(victim.as_ref(), &loc("registry.example.com")))
+        .get(Key::new(
+            victim.as_scope_ref(),
+            &loc("registry.example.com"),
+        ))
         .unwrap()
         .unwrap();
     assert_eq!(v.password().expose(), "victim-pw");
@@ -413,19 +419,19 @@ fn durability_op(store: &SqliteStore, n: usize) {
         1 => {
             store
                 .update(
-                    o.as_ref(),
+                    o.as_scope_ref(),
                     &at(n - 1),
                     CredentialUpdate::Password(Password::new(format!("p{n}")).unwrap()),
                 )
                 .unwrap();
         }
         _ if (n / 3) % 2 == 1 => {
-            store.delete(o.as_ref(), &at(n - 2)).unwrap();
+            store.delete(o.as_scope_ref(), &at(n - 2)).unwrap();
         }
         _ => {
             store
                 .update(
-                    o.as_ref(),
+                    o.as_scope_ref(),
                     &at(n - 2),
                     CredentialUpdate::Username(Username::new(format!("u{n}")).unwrap()),
                 )
@@ -455,7 +461,7 @@ fn durability_model(k: usize) -> BTreeMap<String, (String, String)> {
 
 fn snapshot(store: &SqliteStore) -> BTreeMap<String, (String, String)> {
     store
-        .list(org("o").as_ref())
+        .list(org("o").as_scope_ref())
         .unwrap()
         .iter()
         .map(|c| {
@@ -594,19 +600,19 @@ fn worker(store: &SqliteStore, w: usize) -> Outcome {
         }
         retry(|| {
             store.update(
-                own.as_ref(),
+                own.as_scope_ref(),
                 &loc(&l),
                 CredentialUpdate::Username(Username::new(format!("w{w}-{i}-v2")).unwrap()),
             )
         })
         .unwrap();
         if i % 3 == 0 {
-            retry(|| store.delete(own.as_ref(), &loc(&l))).unwrap();
+            retry(|| store.delete(own.as_scope_ref(), &loc(&l))).unwrap();
         }
         // An update racing a delete on the contested rows.
         let ud = format!("ud{}.example.com", i % SHARED);
         let ud_at = loc(&ud);
-        let foundation = Scope::Foundation.as_ref();
+        let foundation = Scope::Foundation.as_scope_ref();
         if w % 2 == 0 {
             match retry(|| store.delete(foundation, &ud_at)) {
                 Ok(_) => out.deleted.push(ud.clone()),
@@ -739,7 +745,7 @@ fn concurrency_threads_and_processes_on_one_file() {
     for l in winners.keys() {
         assert!(
             store
-                .get(Key::new(Scope::Foundation.as_ref(), &loc(l)))
+                .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(l)))
                 .unwrap()
                 .is_some()
         );
@@ -756,7 +762,7 @@ fn concurrency_threads_and_processes_on_one_file() {
             .count();
         assert!(deletes <= 1, "{l} deleted {deletes} times");
         let now = store
-            .get(Key::new(Scope::Foundation.as_ref(), &loc(&l)))
+            .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(&l)))
             .unwrap();
         match now {
             None => assert_eq!(deletes, 1, "{l} vanished without an acknowledged delete"),
@@ -783,7 +789,7 @@ fn concurrency_threads_and_processes_on_one_file() {
             + (0..SHARED)
                 .filter(|j| store
                     .get(Key::new(
-                        Scope::Foundation.as_ref(),
+                        Scope::Foundation.as_scope_ref(),
                         &loc(&format!("ud{j}.example.com"))
                     ))
                     .unwrap()
@@ -1000,7 +1006,10 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     .unwrap();
     let new_org = org("new-org");
     let e = store
-        .get(Key::new(new_org.as_ref(), &loc("registry.example.com")))
+        .get(Key::new(
+            new_org.as_scope_ref(),
+            &loc("registry.example.com"),
+        ))
         .unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let app = App::new("new-org", "s", "a").unwrap();
@@ -1009,7 +1018,10 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     // The original still reads.
     let old_org = org("old-org");
     let c = store
-        .get(Key::new(old_org.as_ref(), &loc("registry.example.com")))
+        .get(Key::new(
+            old_org.as_scope_ref(),
+            &loc("registry.example.com"),
+        ))
         .unwrap()
         .unwrap();
     assert_eq!(c.password().expose(), "secret");
@@ -1034,7 +1046,7 @@ fn a_refused_batch_inside_a_transaction_takes_back_its_rows_alone() {
                 }
                 other => panic!("{other:?}"),
             }
-            assert_eq!(tx.list(org("o").as_ref())?.len(), 1);
+            assert_eq!(tx.list(org("o").as_scope_ref())?.len(), 1);
             Ok(())
         })
         .unwrap();

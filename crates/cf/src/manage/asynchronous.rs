@@ -293,7 +293,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
                 let gate = self.gate();
                 gate.check(caller, Operation::Update, scope)?;
                 self.store
-                    .update(scope.as_ref(), location, update)
+                    .update(scope.as_scope_ref(), location, update)
                     .await
                     .map_err(|e| gate.store_error(e))
             }
@@ -318,7 +318,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
                 let gate = self.gate();
                 gate.check(caller, Operation::Delete, scope)?;
                 self.store
-                    .delete(scope.as_ref(), location)
+                    .delete(scope.as_scope_ref(), location)
                     .await
                     .map_err(|e| gate.store_error(e))
             }
@@ -336,7 +336,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         for (scope, app_name) in self.gate().listing_scopes(caller, target)? {
             let found = self
                 .store
-                .list(scope.as_ref())
+                .list(scope.as_scope_ref())
                 .await
                 .map_err(ManageError::Store)?;
             rows.extend(rows_of(&scope, app_name.as_ref(), found));
@@ -393,7 +393,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         for scope in gate.deletion(caller, &what)? {
             deleted.extend(
                 self.store
-                    .delete_scope(scope.as_ref())
+                    .delete_scope(scope.as_scope_ref())
                     .await
                     .map_err(ManageError::Store)?,
             );
