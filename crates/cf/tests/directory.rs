@@ -7,13 +7,15 @@
 
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
-use registry_credentials_cf::directory::{Directory, DirectoryError, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{
+    DirectoryError, DirectoryReader, DirectoryWriter, MemoryDirectory, Name,
+};
 
 fn name(s: &str) -> Name {
     Name::new(s).unwrap()
 }
 
-fn contract(d: &impl Directory) {
+fn contract(d: &impl DirectoryWriter) {
     let (o1, o2) = (OrgId::new("o1").unwrap(), OrgId::new("o2").unwrap());
     let (s1, s2) = (SpaceId::new("s1").unwrap(), SpaceId::new("s2").unwrap());
     let (a1, a2) = (AppId::new("a1").unwrap(), AppId::new("a2").unwrap());

@@ -16,7 +16,7 @@ use registry_credentials::scope::UserId;
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
 use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{AsyncManager, ManageError};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
@@ -24,7 +24,7 @@ use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 const NEEDS: &str =
     "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)";
 
-type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, MemoryDirectory>;
+type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, InlineDirectory<MemoryDirectory>>;
 
 fn url() -> String {
     std::env::var("REGISTRY_CREDENTIALS_PG_URL")
@@ -45,8 +45,8 @@ async fn instances(directory: &MemoryDirectory) -> (Instance, Instance) {
     let b: Arc<dyn AsyncCredentialStore> =
         Arc::new(PostgresStore::connect(&url, keyring()).await.unwrap());
     (
-        AsyncManager::new(a, directory.clone()),
-        AsyncManager::new(b, directory.clone()),
+        AsyncManager::new(a, InlineDirectory(directory.clone())),
+        AsyncManager::new(b, InlineDirectory(directory.clone())),
     )
 }
 
