@@ -29,6 +29,9 @@ use registry_credentials::{App, Scope};
 use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 
 mod asynchronous;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
