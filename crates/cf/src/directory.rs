@@ -32,11 +32,17 @@ mod asynchronous;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SQLITE_DIRECTORY_VERSION, Session, SqliteDirectory};
+
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::{POSTGRES_DIRECTORY_VERSION, PostgresDirectory};
 
 pub use asynchronous::{AsyncDirectoryReader, AsyncDirectoryWriter, InlineDirectory};
 
