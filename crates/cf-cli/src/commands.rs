@@ -26,7 +26,7 @@ use registry_credentials::{
     Credential, Location, Password, Reference, RegistryCredential, Scope, Username,
 };
 use registry_credentials_cf::access::{self, DirectoryAction, Operation, OrgRole, SpaceRole};
-use registry_credentials_cf::directory::{Directory, Name, Session, SqliteDirectory};
+use registry_credentials_cf::directory::{DirectoryReader, Name, Session, SqliteDirectory};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{Chosen, ManageError, Manager};
 use registry_credentials_cf::text;

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 use registry_credentials::Password;
 use registry_credentials::scope::UserId;
 use registry_credentials_cf::access::GlobalRole;
-use registry_credentials_cf::directory::{Directory, DirectoryError, SqliteDirectory};
+use registry_credentials_cf::directory::{DirectoryError, DirectoryWriter, SqliteDirectory};
 use registry_credentials_sql::{
     EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteOptions, SqliteStore,
     SqliteTransaction,

@@ -5,9 +5,13 @@
 //! what knows that an app sits in a space of an organization (for the
 //! access rules, R20, R21) and what each is called (for listings).
 //!
-//! [`Directory`] is the trait a platform implements over its own records
-//! (cf's Cloud Controller, a database); [`MemoryDirectory`] keeps one in
-//! memory. A directory does no access control: the
+//! [`DirectoryReader`] (what the access checks read) and
+//! [`DirectoryWriter`] (what changes it) are the traits a platform
+//! implements over its own records (cf's Cloud Controller, a database);
+//! [`AsyncDirectoryReader`] and [`AsyncDirectoryWriter`] are their async,
+//! object-safe forms, which [`AsyncManager`](crate::manage::AsyncManager)
+//! awaits, and [`InlineDirectory`] adapts a sync directory to them.
+//! [`MemoryDirectory`] keeps one in memory. A directory does no access control: the
 //! [`Manager`](crate::manage::Manager) checks the caller's roles before it
 //! changes one, and a platform operator uses the directory directly to set
 //! up the first admin or to restore one.
@@ -19,15 +23,28 @@ use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::store::block_on_ready;
 use registry_credentials::{App, Scope};
 
 use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 
+mod asynchronous;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SQLITE_DIRECTORY_VERSION, Session, SqliteDirectory};
+
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::{POSTGRES_DIRECTORY_VERSION, PostgresDirectory};
+
+pub use asynchronous::{AsyncDirectoryReader, AsyncDirectoryWriter, InlineDirectory};
 
 /// The longest name accepted, in bytes.
 pub const MAX_DIRECTORY_NAME_LEN: usize = 255;
@@ -255,23 +272,31 @@ impl Place {
     }
 }
 
-/// Organizations, spaces and apps with their names, and every user's roles:
-/// what the access rules and listings need to know about the platform.
+/// What the management gate reads: every user's roles, and organizations,
+/// spaces and apps by name and by id.
 ///
 /// # Contract
 ///
-/// - Organization names are unique on the platform, space names inside
-///   their organization, app names inside their space, as in cf; ids are
-///   never reused (R13). A change that would break this fails with
-///   [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`] and
-///   changes nothing.
-/// - Every call sees every change that returned before it began.
+/// - Missing is not an error: a look-up of an id or a name the directory
+///   does not hold (never added, or removed) returns `None` (or no roles,
+///   or an empty list), never [`DirectoryError::Unknown`]. Errors are
+///   [`DirectoryError::Backend`] (the backend failed; retry if it says so)
+///   and [`DirectoryError::Corrupt`] (its records hold what no release
+///   writes).
+/// - An id removed from the directory is gone for every look-up, and
+///   stays gone: ids are never reused (R13), so what an id named once it
+///   never names again.
+/// - Lists (`apps_in`, `spaces_in`) are in name order.
+/// - Every call sees every change that returned before it began (in the
+///   same transaction, for a directory over one); each call is one read,
+///   so it never sees half of a change.
 /// - Implementations are `Send + Sync`; calls take `&self`, so a directory
 ///   is shared between threads and handlers as it is.
 ///
 /// The look-ups have no defaults; [`place`](Self::place) and
-/// [`describe`](Self::describe) are built on them.
-pub trait Directory: Send + Sync {
+/// [`describe`](Self::describe) are built on them, written once in
+/// [`AsyncDirectoryReader`] and driven here over [`InlineDirectory`].
+pub trait DirectoryReader: Send + Sync {
     /// The roles of `user`; none for a user the directory has never seen.
     ///
     /// # Errors
@@ -336,6 +361,58 @@ pub trait Directory: Send + Sync {
     /// [`DirectoryError::Backend`].
     fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError>;
 
+    /// Where `scope` sits, for an access decision; `None` when the
+    /// directory does not know it.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn place(&self, scope: &Scope) -> Result<Option<Place>, DirectoryError> {
+        block_on_ready(AsyncDirectoryReader::place(&InlineDirectory(self), scope))
+    }
+
+    /// `scope` in words, by name: `the foundation`, ``organization `myorg` ``,
+    /// ``space `myspace` of organization `myorg` ``, ``app `myapp` in space
+    /// `myspace` ``. Ids stand in for names the directory does not know.
+    /// Names are printed with control characters escaped (R21).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`].
+    fn describe(&self, scope: &Scope) -> Result<String, DirectoryError> {
+        block_on_ready(AsyncDirectoryReader::describe(
+            &InlineDirectory(self),
+            scope,
+        ))
+    }
+}
+
+/// What changes a directory: organizations, spaces and apps added and
+/// removed, and roles granted. A platform operator uses it directly to set
+/// up the first admin; the [`Manager`](crate::manage::Manager) calls it
+/// after its access checks.
+///
+/// # Contract
+///
+/// - Organization names are unique on the platform, space names inside
+///   their organization, app names inside their space, as in cf. A change
+///   that would break this fails with [`DirectoryError::NameTaken`].
+/// - Ids are never reused (R13): an id that is held, or was ever removed,
+///   is refused with [`DirectoryError::IdTaken`]; a name is free again once
+///   what held it is removed.
+/// - Missing is [`DirectoryError::Unknown`] here: adding to, granting in or
+///   removing an organization, space or app that does not exist. Granting
+///   a role a user holds already succeeds and changes nothing.
+/// - Each call is one step: it succeeds whole, or fails and changes
+///   nothing. Removing takes what is inside along (a space's apps, the
+///   roles held there) in the same step, and records every removed id.
+/// - Concurrent calls are serialized by the backend: two adds of one name
+///   or one id at once leave one, and the other fails as above.
+///
+/// The directory holds no credentials: the
+/// [`Manager`](crate::manage::Manager)'s `delete_org` deletes those first
+/// (in the same transaction, for a directory that shares the store's).
+pub trait DirectoryWriter: DirectoryReader {
     /// Adds an organization.
     ///
     /// # Errors
@@ -347,10 +424,6 @@ pub trait Directory: Send + Sync {
     /// Removes an organization with its spaces, their apps, and every role
     /// held in them. Its id, and theirs, are never used again (R13): adding
     /// one with a removed id fails with [`DirectoryError::IdTaken`].
-    ///
-    /// The directory holds no credentials: the
-    /// [`Manager`](crate::manage::Manager)'s `delete_org` deletes those
-    /// first.
     ///
     /// # Errors
     ///
@@ -421,65 +494,11 @@ pub trait Directory: Send + Sync {
         space: &SpaceId,
         role: SpaceRole,
     ) -> Result<(), DirectoryError>;
-
-    /// Where `scope` sits, for an access decision; `None` when the
-    /// directory does not know it.
-    ///
-    /// # Errors
-    ///
-    /// [`DirectoryError::Backend`].
-    fn place(&self, scope: &Scope) -> Result<Option<Place>, DirectoryError> {
-        Ok(match scope {
-            Scope::Foundation => Some(Place::Foundation),
-            Scope::Org(org) => self.org_name(org)?.map(|_| Place::Org(org.clone())),
-            Scope::Space(space) => self
-                .space(space)?
-                .map(|(org, _)| Place::Space(org, space.clone())),
-            Scope::App(app) => self.app(app)?.map(|(app, _)| Place::App(app)),
-        })
-    }
-
-    /// `scope` in words, by name: `the foundation`, ``organization `myorg` ``,
-    /// ``space `myspace` of organization `myorg` ``, ``app `myapp` in space
-    /// `myspace` ``. Ids stand in for names the directory does not know.
-    /// Names are printed with control characters escaped (R21).
-    ///
-    /// # Errors
-    ///
-    /// [`DirectoryError::Backend`].
-    fn describe(&self, scope: &Scope) -> Result<String, DirectoryError> {
-        let org_label = |org: &OrgId| -> Result<String, DirectoryError> {
-            Ok(self
-                .org_name(org)?
-                .map_or_else(|| org.to_string(), |n| n.to_string()))
-        };
-        let space_label = |space: &SpaceId| -> Result<String, DirectoryError> {
-            Ok(self
-                .space(space)?
-                .map_or_else(|| space.to_string(), |(_, n)| n.to_string()))
-        };
-        Ok(match scope {
-            Scope::Foundation => "the foundation".to_owned(),
-            Scope::Org(org) => format!("organization `{}`", org_label(org)?),
-            Scope::Space(space) => match self.space(space)? {
-                Some((org, name)) => {
-                    format!("space `{name}` of organization `{}`", org_label(&org)?)
-                }
-                None => format!("space `{space}`"),
-            },
-            Scope::App(app) => match self.app(app)? {
-                Some((a, name)) => {
-                    format!("app `{name}` in space `{}`", space_label(a.space())?)
-                }
-                None => format!("app `{app}`"),
-            },
-        })
-    }
 }
 
 macro_rules! forward_directory {
     ($($ty:ty),*) => {$(
-        impl<D: Directory + ?Sized> Directory for $ty {
+        impl<D: DirectoryReader + ?Sized> DirectoryReader for $ty {
             fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
                 (**self).roles(user)
             }
@@ -507,6 +526,15 @@ macro_rules! forward_directory {
             fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
                 (**self).spaces_in(org)
             }
+            fn place(&self, scope: &Scope) -> Result<Option<Place>, DirectoryError> {
+                (**self).place(scope)
+            }
+            fn describe(&self, scope: &Scope) -> Result<String, DirectoryError> {
+                (**self).describe(scope)
+            }
+        }
+
+        impl<D: DirectoryWriter + ?Sized> DirectoryWriter for $ty {
             fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
                 (**self).add_org(id, name)
             }
@@ -534,12 +562,6 @@ macro_rules! forward_directory {
             fn grant_space(&self, user: UserId, space: &SpaceId, role: SpaceRole) -> Result<(), DirectoryError> {
                 (**self).grant_space(user, space, role)
             }
-            fn place(&self, scope: &Scope) -> Result<Option<Place>, DirectoryError> {
-                (**self).place(scope)
-            }
-            fn describe(&self, scope: &Scope) -> Result<String, DirectoryError> {
-                (**self).describe(scope)
-            }
         }
     )*};
 }
@@ -558,7 +580,7 @@ struct AppEntry {
     name: Name,
 }
 
-/// A [`Directory`] in memory: the embedded default.
+/// A [`DirectoryReader`] and [`DirectoryWriter`] in memory: the embedded default.
 ///
 /// Clones share one directory (an `Arc<RwLock<…>>` inside). Every look-up,
 /// by id or by name, is a map look-up.
@@ -566,7 +588,7 @@ struct AppEntry {
 /// ```
 /// use registry_credentials::scope::{OrgId, SpaceId};
 /// use registry_credentials::{Scope, ScopeKind};
-/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::directory::{DirectoryReader, DirectoryWriter, MemoryDirectory, Name};
 ///
 /// let dir = MemoryDirectory::new();
 /// let org = OrgId::new("org-1")?;
@@ -649,7 +671,7 @@ impl MemoryDirectory {
     }
 }
 
-impl Directory for MemoryDirectory {
+impl DirectoryReader for MemoryDirectory {
     fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
         Ok(self.read().users.get(user).cloned().unwrap_or_default())
     }
@@ -699,6 +721,9 @@ impl Directory for MemoryDirectory {
             .map(|(name, id)| (id.clone(), name.clone()))
             .collect())
     }
+}
+
+impl DirectoryWriter for MemoryDirectory {
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
         self.write().add_org(id, name)
     }

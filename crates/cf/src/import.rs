@@ -11,7 +11,7 @@
 //! use registry_credentials::scope::UserId;
 //! use registry_credentials::{MemoryStore, Scope};
 //! use registry_credentials_cf::access::GlobalRole;
-//! use registry_credentials_cf::directory::{Directory, MemoryDirectory};
+//! use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory};
 //! use registry_credentials_cf::manage::Manager;
 //! use registry_credentials_interop::apply::{import_into, Policy};
 //! use registry_credentials_interop::import::read;
@@ -33,7 +33,7 @@ use registry_credentials::{Credential, Location, Scope};
 use registry_credentials_interop::apply::ImportTarget;
 
 use crate::access::Operation;
-use crate::directory::Directory;
+use crate::directory::{AsyncDirectoryWriter, DirectoryWriter, InlineDirectory};
 use crate::listing::Target;
 use crate::manage::{AsyncManager, ManageError, Manager};
 
@@ -48,7 +48,7 @@ fn target_of(scope: &Scope) -> Result<Target, ManageError> {
     })
 }
 
-impl<S: AsyncCredentialStore, D: Directory> ImportTarget for AsyncManager<S, D> {
+impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> ImportTarget for AsyncManager<S, D> {
     type Error = ManageError;
 
     fn check_create<'a>(
@@ -103,7 +103,7 @@ impl<S: AsyncCredentialStore, D: Directory> ImportTarget for AsyncManager<S, D> 
 /// A `Manager` imports through the async manager it drives: its futures
 /// never pend, so `import_into` runs them at once.
 #[rustfmt::skip]
-impl<S: CredentialStore, D: Directory> ImportTarget for Manager<S, D> {
+impl<S: CredentialStore, D: DirectoryWriter> ImportTarget for Manager<S, D> {
     type Error = ManageError;
 
     fn check_create<'a>(&'a self, caller: &'a UserId, scope: &'a Scope) -> BoxFuture<'a, Result<(), ManageError>> {
@@ -119,6 +119,6 @@ impl<S: CredentialStore, D: Directory> ImportTarget for Manager<S, D> {
     }
 
     fn conflict_at(error: &ManageError) -> Option<(Location, String)> {
-        AsyncManager::<InlineStore<S>, D>::conflict_at(error)
+        AsyncManager::<InlineStore<S>, InlineDirectory<D>>::conflict_at(error)
     }
 }

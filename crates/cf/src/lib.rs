@@ -7,7 +7,7 @@
 //! use registry_credentials::scope::UserId;
 //! use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
 //! use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-//! use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+//! use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
 //! use registry_credentials::ScopeKind;
 //! use registry_credentials_cf::manage::{Manager, Source};
 //!

@@ -15,7 +15,7 @@ use registry_credentials::{
 use registry_credentials_cf::access::{
     self, GlobalRole, Operation, OrgRole, Roles, ScopePath, SpaceRole,
 };
-use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{DirectoryReader, DirectoryWriter, MemoryDirectory, Name};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{ManageError, Manager, Refused};
 
@@ -242,7 +242,7 @@ fn setup(role: Role, held: Held, seeded: bool) -> Setup {
 }
 
 /// [`setup`] over any store and directory.
-fn setup_over<S: CredentialStore, D: Directory>(
+fn setup_over<S: CredentialStore, D: DirectoryWriter>(
     m: Manager<S, D>,
     role: Role,
     held: Held,
@@ -306,7 +306,7 @@ fn scope<S, D>(s: &Setup<S, D>, kind: ScopeKind) -> Scope {
     }
 }
 
-fn seed<S: CredentialStore, D: Directory>(s: &Setup<S, D>, kind: ScopeKind) {
+fn seed<S: CredentialStore, D: DirectoryWriter>(s: &Setup<S, D>, kind: ScopeKind) {
     let c = RegistryCredential::new(
         scope(s, kind),
         LOC.parse().unwrap(),
@@ -319,7 +319,7 @@ fn seed<S: CredentialStore, D: Directory>(s: &Setup<S, D>, kind: ScopeKind) {
 
 /// Everything in the store, passwords included, to compare before and
 /// after.
-fn snapshot<S: CredentialStore, D: Directory>(
+fn snapshot<S: CredentialStore, D: DirectoryWriter>(
     m: &Manager<S, D>,
 ) -> Vec<(Scope, String, String, String)> {
     m.store()
@@ -348,7 +348,7 @@ fn target<S, D>(s: &Setup<S, D>, kind: ScopeKind) -> Target {
 /// Runs `op` at `kind` as the caller: true when it was carried out, false
 /// when refused with a permission error that names the caller, what was
 /// refused and where.
-fn attempt<S: CredentialStore, D: Directory>(
+fn attempt<S: CredentialStore, D: DirectoryWriter>(
     s: &Setup<S, D>,
     op: Operation,
     kind: ScopeKind,
@@ -412,7 +412,7 @@ fn attempt<S: CredentialStore, D: Directory>(
 
 /// One case of the matrix: `op` at `kind` by a caller holding `role`
 /// where `held` says, over the setup `s`.
-fn check_case<S: CredentialStore, D: Directory>(
+fn check_case<S: CredentialStore, D: DirectoryWriter>(
     s: &Setup<S, D>,
     (role, held, want): (Role, Held, bool),
     op: Operation,

@@ -13,7 +13,9 @@ use registry_credentials::{
     ScopeKind, StoreError,
 };
 use registry_credentials_cf::access::{GlobalRole, OrgRole, Roles, SpaceRole};
-use registry_credentials_cf::directory::{Directory, DirectoryError, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{
+    DirectoryError, DirectoryReader, DirectoryWriter, MemoryDirectory, Name,
+};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{Chosen, ManageError, Manager, Refused, Source, Started};
 
@@ -56,7 +58,7 @@ fn name(s: &str) -> Name {
     Name::new(s).unwrap()
 }
 
-fn app_creds<D: Directory>(m: &Manager<MemoryStore, D>) -> Vec<(String, String, String)> {
+fn app_creds<D: DirectoryWriter>(m: &Manager<MemoryStore, D>) -> Vec<(String, String, String)> {
     m.store()
         .list_all()
         .unwrap()
@@ -579,7 +581,7 @@ impl TestDirectory {
     }
 }
 
-impl Directory for TestDirectory {
+impl DirectoryReader for TestDirectory {
     fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
         let revoked = self
             .revoked
@@ -616,6 +618,9 @@ impl Directory for TestDirectory {
     fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
         self.inner.spaces_in(org)
     }
+}
+
+impl DirectoryWriter for TestDirectory {
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
         self.inner.add_org(id, name)
     }
@@ -965,10 +970,15 @@ fn r13_r20_deleting_orgs_spaces_and_apps_deletes_their_credentials() {
 #[tokio::test]
 async fn r13_async_manager_deletes_an_app_and_its_credentials() {
     use registry_credentials::store::InlineStore;
+    use registry_credentials_cf::directory::InlineDirectory;
     use registry_credentials_cf::manage::AsyncManager;
-    let m = AsyncManager::new(InlineStore(MemoryStore::new()), MemoryDirectory::new());
+    let m = AsyncManager::new(
+        InlineStore(MemoryStore::new()),
+        InlineDirectory(MemoryDirectory::new()),
+    );
     let admin = UserId::new("admin").unwrap();
     m.directory()
+        .0
         .grant_global(admin.clone(), GlobalRole::Admin)
         .unwrap();
     let org = m.create_org(&admin, name("o")).await.unwrap();
@@ -994,5 +1004,5 @@ async fn r13_async_manager_deletes_an_app_and_its_credentials() {
     assert!(m.store().0.list_all().unwrap().is_empty());
     assert!(m.delete_space(&admin, &space).await.unwrap().is_empty());
     assert!(m.delete_org(&admin, &org).await.unwrap().is_empty());
-    assert!(m.directory().org_by_name("o").unwrap().is_none());
+    assert!(m.directory().0.org_by_name("o").unwrap().is_none());
 }

@@ -14,7 +14,7 @@ use registry_credentials::{
     Credential, CredentialStore, MemoryStore, Password, RegistryCredential, Scope,
 };
 use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
-use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{DirectoryReader, DirectoryWriter, MemoryDirectory, Name};
 use registry_credentials_cf::manage::{ManageError, Manager};
 
 // Users: 0 admin, 1 Org Manager of org 0, 2 Space Developer of space 0,

@@ -16,7 +16,7 @@ use registry_credentials::scope::UserId;
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
 use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{AsyncManager, ManageError, Source};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
@@ -24,7 +24,7 @@ use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 const NEEDS: &str =
     "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)";
 
-type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, MemoryDirectory>;
+type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, InlineDirectory<MemoryDirectory>>;
 
 fn url() -> String {
     std::env::var("REGISTRY_CREDENTIALS_PG_URL")
@@ -45,8 +45,8 @@ async fn instances(directory: &MemoryDirectory) -> (Instance, Instance) {
     let b: Arc<dyn AsyncCredentialStore> =
         Arc::new(PostgresStore::connect(&url, keyring()).await.unwrap());
     (
-        AsyncManager::new(a, directory.clone()),
-        AsyncManager::new(b, directory.clone()),
+        AsyncManager::new(a, InlineDirectory(directory.clone())),
+        AsyncManager::new(b, InlineDirectory(directory.clone())),
     )
 }
 
@@ -340,4 +340,136 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
         .delete_scope(Scope::App(app.id().clone()).as_scope_ref())
         .await
         .unwrap();
+}
+
+/// A schema of its own for one test, on the shared server.
+async fn fresh_schema(url: &str, name: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let schema = format!(
+        "cf_{name}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = task.await;
+    schema
+}
+
+/// `url` with `search_path` set to `schema`.
+fn url_in(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+mod postgres_directory_conformance {
+    use registry_credentials_cf::directory::PostgresDirectory;
+    use registry_credentials_cf::directory::conformance::Check;
+    use registry_credentials_sql::PostgresStore;
+
+    /// Each check on a fresh schema: its own empty tables.
+    fn run(check: Check) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let url = super::url();
+            let schema = super::fresh_schema(&url, "conf").await;
+            let store = PostgresStore::connect(&super::url_in(&url, &schema), super::keyring())
+                .await
+                .unwrap();
+            let d = PostgresDirectory::connect(&store).await.unwrap();
+            check(&d).await;
+        });
+    }
+
+    registry_credentials_cf::directory_conformance!(
+        ignore =
+            "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"
+    );
+}
+
+/// Two service instances, each with its own pool (two
+/// `PostgresStore::connect` on one database) and its own
+/// `PostgresDirectory` over it: what one creates, grants and pushes the
+/// other sees (R16, R19, R20, R21), and a second connect finds the
+/// tables migrated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+async fn r19_r20_two_instances_share_one_postgres_directory() {
+    use registry_credentials_cf::directory::{AsyncDirectoryWriter, PostgresDirectory};
+    let url = url();
+    let schema = fresh_schema(&url, "shared").await;
+    let url = url_in(&url, &schema);
+    let store_a = PostgresStore::connect(&url, keyring()).await.unwrap();
+    let store_b = PostgresStore::connect(&url, keyring()).await.unwrap();
+    let dir_a = PostgresDirectory::connect(&store_a).await.unwrap();
+    let dir_b = PostgresDirectory::connect(&store_b).await.unwrap();
+    let a = AsyncManager::new(store_a, dir_a);
+    let b = AsyncManager::new(store_b, dir_b);
+
+    let admin = UserId::new("admin").unwrap();
+    a.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .await
+        .unwrap();
+    let org = a.create_org(&admin, name("shared-org")).await.unwrap();
+    // The organization made through one instance is found through the
+    // other, and its name is taken there too.
+    assert_eq!(b.find_org(&admin, "shared-org").await.unwrap(), org);
+    assert!(matches!(
+        b.create_org(&admin, name("shared-org")).await,
+        Err(ManageError::Directory(_))
+    ));
+    let space = b.create_space(&admin, &org, name("s")).await.unwrap();
+    let dev = UserId::new("dev").unwrap();
+    a.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+        .await
+        .unwrap();
+    // The role granted through one instance lets the other's gate admit
+    // the push (R20), and the push's app and credential are seen by the
+    // first (R19).
+    let started = b
+        .stage(
+            &dev,
+            &space,
+            &name("web"),
+            "registry.example.com/team/web".parse().unwrap(),
+            Some(cred("pusher")),
+        )
+        .await
+        .unwrap()
+        .started()
+        .await
+        .unwrap();
+    let app = started.app().id().clone();
+    assert_eq!(a.find_app(&dev, &space, "web").await.unwrap(), app);
+    let listing = a.list(&dev, &Target::Space(space.clone())).await.unwrap();
+    assert_eq!(listing.len(), 1);
+    // A user with no role in the organization does not find it (R21).
+    let stranger = UserId::new("stranger").unwrap();
+    assert!(matches!(
+        b.find_org(&stranger, "shared-org").await,
+        Err(ManageError::Unknown { .. })
+    ));
+    // Deleting the organization through one instance takes its app's
+    // credential along (R13); the other sees it gone.
+    let deleted = a.delete_org(&admin, &org).await.unwrap();
+    assert_eq!(deleted.len(), 1);
+    assert!(matches!(
+        b.find_org(&admin, "shared-org").await,
+        Err(ManageError::Unknown { .. })
+    ));
+    assert!(b.store().list_all().await.unwrap().is_empty());
 }

@@ -12,7 +12,7 @@ use registry_credentials::credential::{CredentialUpdate, Password};
 use registry_credentials::scope::UserId;
 use registry_credentials::{Credential, Location, MemoryStore, RegistryCredential, Scope};
 use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
 use registry_credentials_cf::manage::Manager;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};

@@ -279,7 +279,7 @@ fn sorted(mut lines: Vec<Line>) -> Report {
 /// use registry_credentials::scope::UserId;
 /// use registry_credentials::{MemoryStore, Scope};
 /// use registry_credentials_cf::access::GlobalRole;
-/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
 /// use registry_credentials_cf::manage::Manager;
 /// use registry_credentials_interop::apply::{import_into, Policy};
 /// use registry_credentials_interop::import::read;

@@ -13,7 +13,7 @@ use registry_credentials::{
     App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, resolve,
 };
 use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
-use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 use registry_credentials_cf::manage::{AsyncManager, ManageError, Manager};
 use registry_credentials_interop::apply::{ImportError, Policy, import_into, import_into_async};
 use registry_credentials_interop::import::{Import, Outcome, Skip, read};
@@ -411,9 +411,10 @@ fn a_reader_never_sees_part_of_an_import() {
 fn r16_r20_the_async_twin_does_the_same() {
     let store: Arc<dyn registry_credentials::store::AsyncCredentialStore> =
         Arc::new(InlineStore(MemoryStore::new()));
-    let m = AsyncManager::new(store, MemoryDirectory::new());
+    let m = AsyncManager::new(store, InlineDirectory(MemoryDirectory::new()));
     let admin = UserId::new("admin").unwrap();
     m.directory()
+        .0
         .grant_global(admin.clone(), GlobalRole::Admin)
         .unwrap();
     block_on_ready(async {
@@ -462,9 +463,13 @@ fn r16_r20_the_async_twin_does_the_same() {
 
 #[test]
 fn r16_the_async_twin_stores_nothing_when_a_location_is_taken_meanwhile() {
-    let m = AsyncManager::new(InlineStore(Racing::default()), MemoryDirectory::new());
+    let m = AsyncManager::new(
+        InlineStore(Racing::default()),
+        InlineDirectory(MemoryDirectory::new()),
+    );
     let admin = UserId::new("admin").unwrap();
     m.directory()
+        .0
         .grant_global(admin.clone(), GlobalRole::Admin)
         .unwrap();
     m.store().0.race.store(true, Ordering::SeqCst);

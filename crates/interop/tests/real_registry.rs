@@ -31,7 +31,7 @@ use registry_credentials::{
     resolve,
 };
 use registry_credentials_cf::access::GlobalRole;
-use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
 use registry_credentials_cf::manage::Manager;
 use registry_credentials_interop::apply::{Policy, import_into};
 use registry_credentials_interop::export::{AuthFile, AuthFileForm};

@@ -9,7 +9,7 @@ use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials_sql::SqliteTransaction;
 use registry_credentials_sql::rusqlite::{self, Connection, ErrorCode, OptionalExtension, params};
 
-use super::{Directory, DirectoryError, Entity, Name};
+use super::{DirectoryError, DirectoryReader, DirectoryWriter, Entity, Name};
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 
 /// The directory's schema changes, in order: (version after it, SQL).
@@ -82,7 +82,7 @@ pub struct Session {
     pub space: Option<SpaceId>,
 }
 
-/// A [`Directory`] in tables of the SQLite file of a
+/// A [`DirectoryReader`] and [`DirectoryWriter`] in tables of the SQLite file of a
 /// `registry_credentials_sql::SqliteStore`, read and changed inside one
 /// [`SqliteTransaction`]: with a `Manager` over the same transaction,
 /// a command's changes to organizations, spaces, apps, roles and
@@ -101,7 +101,7 @@ pub struct Session {
 /// ```
 /// use registry_credentials::scope::{OrgId, UserId};
 /// use registry_credentials_cf::access::GlobalRole;
-/// use registry_credentials_cf::directory::{Directory, DirectoryError, Name, SqliteDirectory};
+/// use registry_credentials_cf::directory::{DirectoryError, DirectoryReader, DirectoryWriter, Name, SqliteDirectory};
 /// use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
 /// # let dir = std::env::temp_dir().join(format!("cf-dir-doc-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir)?;
@@ -323,7 +323,7 @@ impl<'t> SqliteDirectory<'t> {
     }
 }
 
-impl Directory for SqliteDirectory<'_> {
+impl DirectoryReader for SqliteDirectory<'_> {
     fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
         type Rows = (
             Vec<String>,
@@ -480,7 +480,9 @@ impl Directory for SqliteDirectory<'_> {
             .map(|(s, n)| Ok((id_of(&s, SpaceId::new)?, name_of(n)?)))
             .collect()
     }
+}
 
+impl DirectoryWriter for SqliteDirectory<'_> {
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
         self.id_free(Entity::Org, "cf_orgs", id.as_str())?;
         if self.org_by_name(name.as_str())?.is_some() {

@@ -8,19 +8,22 @@ use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::AsyncCredentialStore;
-use registry_credentials::store::StoreError;
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
 use super::{Chosen, Gate, ManageError, StagedPush, Started, Traced, rows_of};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
-use crate::directory::{Directory, DirectoryError, MemoryDirectory, Name};
+use crate::directory::{
+    AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name,
+};
 use crate::listing::{Listing, Target};
 
 /// Management for async services, and the one implementation of every
 /// management call ([`Manager`](super::Manager) drives it over a sync
 /// store): the calls, rules and errors over an [`AsyncCredentialStore`] (a `PostgresStore`, or
-/// `Arc<dyn AsyncCredentialStore>`). The directory is sync: its calls are
-/// look-ups in memory or in an embedded database.
+/// `Arc<dyn AsyncCredentialStore>`), and an [`AsyncDirectoryWriter`] (a
+/// `PostgresDirectory`, `Arc<dyn AsyncDirectoryWriter>`, or a sync
+/// directory behind [`InlineDirectory`]), whose look-ups every access
+/// decision awaits.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -28,14 +31,15 @@ use crate::listing::{Listing, Target};
 /// use registry_credentials::store::{AsyncCredentialStore, InlineStore};
 /// use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
 /// use registry_credentials_cf::access::GlobalRole;
-/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 /// use registry_credentials_cf::manage::AsyncManager;
 /// # use registry_credentials::store::block_on_ready;
 /// # block_on_ready(async {
 /// let store: Arc<dyn AsyncCredentialStore> = Arc::new(InlineStore(MemoryStore::new()));
-/// let m = AsyncManager::new(store, MemoryDirectory::new());
+/// let directory = MemoryDirectory::new();
+/// let m = AsyncManager::new(store, InlineDirectory(directory.clone()));
 /// let admin = UserId::new("admin")?;
-/// m.directory().grant_global(admin.clone(), GlobalRole::Admin)?;
+/// directory.grant_global(admin.clone(), GlobalRole::Admin)?;
 /// let org = m.create_org(&admin, Name::new("o")?).await?;
 /// let space = m.create_space(&admin, &org, Name::new("s")?).await?;
 /// let staged = m
@@ -48,7 +52,7 @@ use crate::listing::{Listing, Target};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct AsyncManager<S, D = MemoryDirectory> {
+pub struct AsyncManager<S, D = InlineDirectory<MemoryDirectory>> {
     store: S,
     directory: D,
 }
@@ -77,14 +81,14 @@ impl<S, D> AsyncManager<S, D> {
     }
 }
 
-impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
+impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
     /// [`Manager::roles`](super::Manager::roles), async.
     ///
     /// # Errors
     ///
     /// As [`Manager::roles`](super::Manager::roles).
     pub async fn roles(&self, user: &UserId) -> Result<Roles, ManageError> {
-        self.gate().roles(user)
+        self.gate().roles(user).await
     }
 
     /// [`Manager::check_access`](super::Manager::check_access), async.
@@ -98,7 +102,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         operation: Operation,
         scope: &Scope,
     ) -> Result<(), ManageError> {
-        self.gate().check(caller, operation, scope).map(drop)
+        self.gate().check(caller, operation, scope).await.map(drop)
     }
 
     /// [`Manager::find_org`](super::Manager::find_org), async.
@@ -107,7 +111,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
     ///
     /// As [`Manager::find_org`](super::Manager::find_org).
     pub async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
-        self.gate().find_org(caller, name)
+        self.gate().find_org(caller, name).await
     }
 
     /// [`Manager::find_space`](super::Manager::find_space), async.
@@ -121,7 +125,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         org: &OrgId,
         name: &str,
     ) -> Result<SpaceId, ManageError> {
-        self.gate().find_space(caller, org, name)
+        self.gate().find_space(caller, org, name).await
     }
 
     /// [`Manager::find_app`](super::Manager::find_app), async.
@@ -135,7 +139,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         space: &SpaceId,
         name: &str,
     ) -> Result<AppId, ManageError> {
-        self.gate().find_app(caller, space, name)
+        self.gate().find_app(caller, space, name).await
     }
 
     /// [`Manager::create_org`](super::Manager::create_org), async.
@@ -144,7 +148,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
     ///
     /// As [`Manager::create_org`](super::Manager::create_org).
     pub async fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
-        self.gate().create_org(caller, name)
+        self.gate().create_org(caller, name).await
     }
 
     /// [`Manager::create_space`](super::Manager::create_space), async.
@@ -158,7 +162,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         org: &OrgId,
         name: Name,
     ) -> Result<SpaceId, ManageError> {
-        self.gate().create_space(caller, org, name)
+        self.gate().create_space(caller, org, name).await
     }
 
     /// [`Manager::set_org_role`](super::Manager::set_org_role), async.
@@ -173,7 +177,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         org: &OrgId,
         role: OrgRole,
     ) -> Result<(), ManageError> {
-        self.gate().set_org_role(caller, user, org, role)
+        self.gate().set_org_role(caller, user, org, role).await
     }
 
     /// [`Manager::set_space_role`](super::Manager::set_space_role), async.
@@ -188,7 +192,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         space: &SpaceId,
         role: SpaceRole,
     ) -> Result<(), ManageError> {
-        self.gate().set_space_role(caller, user, space, role)
+        self.gate().set_space_role(caller, user, space, role).await
     }
 
     /// [`Manager::check_push`](super::Manager::check_push), async.
@@ -202,7 +206,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         space: &SpaceId,
         app: &Name,
     ) -> Result<(), ManageError> {
-        self.gate().push_target(caller, space, app).map(drop)
+        self.gate().push_target(caller, space, app).await.map(drop)
     }
 
     fn gate(&self) -> Gate<'_, D> {
@@ -231,11 +235,9 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
                     return Err(ManageError::AppCredentialByPush);
                 }
                 let gate = self.gate();
-                gate.check(caller, Operation::Create, credential.scope())?;
-                self.store
-                    .create(credential)
-                    .await
-                    .map_err(|e| gate.store_error(e))
+                gate.check(caller, Operation::Create, credential.scope())
+                    .await?;
+                gate.store_result(self.store.create(credential).await).await
             }
             .await,
         )
@@ -259,17 +261,14 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
                     return Err(ManageError::AppCredentialByPush);
                 }
                 let gate = self.gate();
-                gate.check(caller, Operation::Create, scope)?;
+                gate.check(caller, Operation::Create, scope).await?;
                 let batch = credentials
                     .into_iter()
                     .map(|(location, credential)| {
                         RegistryCredential::new(scope.clone(), location, credential)
                     })
                     .collect();
-                self.store
-                    .create_all(batch)
-                    .await
-                    .map_err(|e: StoreError| gate.store_error(e))
+                gate.store_result(self.store.create_all(batch).await).await
             }
             .await,
         )
@@ -291,11 +290,13 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         traced.done(
             async {
                 let gate = self.gate();
-                gate.check(caller, Operation::Update, scope)?;
-                self.store
-                    .update(scope.as_scope_ref(), location, update)
-                    .await
-                    .map_err(|e| gate.store_error(e))
+                gate.check(caller, Operation::Update, scope).await?;
+                gate.store_result(
+                    self.store
+                        .update(scope.as_scope_ref(), location, update)
+                        .await,
+                )
+                .await
             }
             .await,
         )
@@ -316,11 +317,9 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         traced.done(
             async {
                 let gate = self.gate();
-                gate.check(caller, Operation::Delete, scope)?;
-                self.store
-                    .delete(scope.as_scope_ref(), location)
+                gate.check(caller, Operation::Delete, scope).await?;
+                gate.store_result(self.store.delete(scope.as_scope_ref(), location).await)
                     .await
-                    .map_err(|e| gate.store_error(e))
             }
             .await,
         )
@@ -333,7 +332,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
     /// As [`Manager::list`](super::Manager::list).
     pub async fn list(&self, caller: &UserId, target: &Target) -> Result<Listing, ManageError> {
         let mut rows = Vec::new();
-        for (scope, app_name) in self.gate().listing_scopes(caller, target)? {
+        for (scope, app_name) in self.gate().listing_scopes(caller, target).await? {
             let found = self
                 .store
                 .list(scope.as_scope_ref())
@@ -390,7 +389,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
     ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
         let gate = self.gate();
         let mut deleted = Vec::new();
-        for scope in gate.deletion(caller, &what)? {
+        for scope in gate.deletion(caller, &what).await? {
             deleted.extend(
                 self.store
                     .delete_scope(scope.as_scope_ref())
@@ -398,7 +397,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
                     .map_err(ManageError::Store)?,
             );
         }
-        gate.remove(&what)?;
+        gate.remove(&what).await?;
         Ok(deleted)
     }
 
@@ -421,7 +420,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
         let mut attempts = 0;
         let (the_app, chosen) = loop {
             attempts += 1;
-            let (the_app, new) = self.gate().push_target(caller, space, app)?;
+            let (the_app, new) = self.gate().push_target(caller, space, app).await?;
             let chosen = match &given {
                 Some(credential) => Gate::<D>::given(&image, credential.clone()),
                 None => match resolve_async(&self.store, &the_app, &image)
@@ -436,6 +435,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
                 match self
                     .directory
                     .add_app(the_app.id().clone(), space, app.clone())
+                    .await
                 {
                     Err(DirectoryError::NameTaken { .. }) if attempts < 2 => continue,
                     other => other?,
@@ -454,7 +454,7 @@ impl<S: AsyncCredentialStore, D: Directory> AsyncManager<S, D> {
     }
 }
 
-impl<S: AsyncCredentialStore, D: Directory> StagedPush<'_, AsyncManager<S, D>> {
+impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManager<S, D>> {
     /// [`StagedPush::started`] for an [`AsyncManager`]: checks the caller's
     /// roles again, then replaces the app's credentials in one step of the
     /// store (R19).
@@ -475,7 +475,8 @@ impl<S: AsyncCredentialStore, D: Directory> StagedPush<'_, AsyncManager<S, D>> {
             async {
                 let m = self.manager;
                 m.gate()
-                    .check_push(&self.caller, &self.app, &self.app_name)?;
+                    .check_push(&self.caller, &self.app, &self.app_name)
+                    .await?;
                 let done = match kept {
                     Some((location, credential)) => Some(
                         m.store

@@ -1,6 +1,6 @@
 //! [`Manager`]: management over a sync store, a thin front over
 //! [`AsyncManager`]: each call drives the async implementation over
-//! [`InlineStore`], whose futures never pend, with
+//! [`InlineStore`] and [`InlineDirectory`], whose futures never pend, with
 //! [`block_on_ready`]. No decision is made here (STYLE 13: one
 //! implementation per operation).
 
@@ -14,7 +14,7 @@ use registry_credentials::{Location, Reference, RegistryCredential, Scope};
 
 use super::{AsyncManager, ManageError, StagedPush, Started};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
-use crate::directory::{Directory, MemoryDirectory, Name};
+use crate::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 use crate::listing::{Listing, Target};
 
 /// Each front: the async call of the same name, run to completion at
@@ -32,34 +32,35 @@ macro_rules! fronts {
 /// and the access rules (R16–R21) applied to every call. Every call takes
 /// `&self`: share one manager between threads (both parts are `Sync`).
 ///
-/// It is [`AsyncManager`] over [`InlineStore`]`<S>`, each call run to
+/// It is [`AsyncManager`] over [`InlineStore`]`<S>` and
+/// [`InlineDirectory`]`<D>`, each call run to
 /// completion at once: the two fronts cannot drift apart.
 #[derive(Clone)]
 pub struct Manager<S, D = MemoryDirectory> {
-    inner: AsyncManager<InlineStore<S>, D>,
+    inner: AsyncManager<InlineStore<S>, InlineDirectory<D>>,
 }
 
 impl<S: fmt::Debug, D: fmt::Debug> fmt::Debug for Manager<S, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Manager")
             .field("store", &self.inner.store().0)
-            .field("directory", self.inner.directory())
+            .field("directory", &self.inner.directory().0)
             .finish()
     }
 }
 
-impl<S: CredentialStore, D: Directory> Manager<S, D> {
+impl<S: CredentialStore, D: DirectoryWriter> Manager<S, D> {
     /// A manager over `store` and `directory`. Give someone the Admin role
     /// through [`directory`](Self::directory) to begin.
     pub fn new(store: S, directory: D) -> Self {
         Manager {
-            inner: AsyncManager::new(InlineStore(store), directory),
+            inner: AsyncManager::new(InlineStore(store), InlineDirectory(directory)),
         }
     }
 
     /// The async manager this one drives, over the same store and
     /// directory: for code written once against [`AsyncManager`].
-    pub fn as_async(&self) -> &AsyncManager<InlineStore<S>, D> {
+    pub fn as_async(&self) -> &AsyncManager<InlineStore<S>, InlineDirectory<D>> {
         &self.inner
     }
 
@@ -72,12 +73,12 @@ impl<S: CredentialStore, D: Directory> Manager<S, D> {
     /// operator's door, for setting up the first admin or restoring a
     /// saved directory.
     pub fn directory(&self) -> &D {
-        self.inner.directory()
+        &self.inner.directory().0
     }
 
     /// The store and the directory.
     pub fn into_parts(self) -> (S, D) {
-        let (InlineStore(store), directory) = self.inner.into_parts();
+        let (InlineStore(store), InlineDirectory(directory)) = self.inner.into_parts();
         (store, directory)
     }
 
@@ -286,7 +287,7 @@ impl<S: CredentialStore, D: Directory> Manager<S, D> {
     }
 }
 
-impl<S: CredentialStore, D: Directory> StagedPush<'_, Manager<S, D>> {
+impl<S: CredentialStore, D: DirectoryWriter> StagedPush<'_, Manager<S, D>> {
     /// The app started: keep the credentials given with the push as the
     /// app's credential for the image's most specific candidate location.
     /// They replace all of the app's credentials in one step of the store

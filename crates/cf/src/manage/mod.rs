@@ -18,7 +18,7 @@
 //! use registry_credentials::scope::UserId;
 //! use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
 //! use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-//! use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+//! use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
 //! use registry_credentials_cf::listing::Target;
 //! use registry_credentials_cf::manage::{ManageError, Manager};
 //!
@@ -71,7 +71,7 @@ pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
 
 use crate::access::{self, DirectoryAction, Operation, Roles, ScopePath};
-use crate::directory::{Directory, DirectoryError, Entity, Name, Place};
+use crate::directory::{AsyncDirectoryWriter, DirectoryError, Entity, Name, Place};
 use crate::listing::Target;
 #[cfg(doc)]
 use registry_credentials::store::{AsyncCredentialStore, CredentialStore};
@@ -188,19 +188,20 @@ struct Gate<'a, D: ?Sized> {
     directory: &'a D,
 }
 
-impl<'a, D: Directory + ?Sized> Gate<'a, D> {
+impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
     fn new(directory: &'a D) -> Self {
         Gate { directory }
     }
 
-    fn roles(&self, user: &UserId) -> Result<Roles, ManageError> {
-        Ok(self.directory.roles(user)?)
+    async fn roles(&self, user: &UserId) -> Result<Roles, ManageError> {
+        Ok(self.directory.roles(user).await?)
     }
 
     /// The place of `scope`, or [`ManageError::Unknown`].
-    fn place(&self, scope: &Scope) -> Result<Place, ManageError> {
+    async fn place(&self, scope: &Scope) -> Result<Place, ManageError> {
         self.directory
-            .place(scope)?
+            .place(scope)
+            .await?
             .ok_or_else(|| ManageError::Unknown {
                 what: match scope.kind() {
                     ScopeKind::App => Entity::App,
@@ -231,14 +232,14 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
     }
 
     /// Whether `caller` may do `operation` at `scope`; its place if so.
-    fn check(
+    async fn check(
         &self,
         caller: &UserId,
         operation: Operation,
         scope: &Scope,
     ) -> Result<Place, ManageError> {
-        let place = self.place(scope)?;
-        if access::allows(&self.roles(caller)?, operation, place.as_path()) {
+        let place = self.place(scope).await?;
+        if access::allows(&self.roles(caller).await?, operation, place.as_path()) {
             Ok(place)
         } else {
             Err(self.refuse(
@@ -246,25 +247,25 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
                 Refused::Credentials(operation),
                 scope,
                 format!("{operation} registry credentials"),
-                format!("for {}", self.directory.describe(scope)?),
+                format!("for {}", self.directory.describe(scope).await?),
                 access::who_may(operation, scope.kind()),
             ))
         }
     }
 
-    fn administer(
+    async fn administer(
         &self,
         caller: &UserId,
         action: DirectoryAction<'_>,
         refused: Refused,
         scope: &Scope,
     ) -> Result<(), ManageError> {
-        if access::may_administer(&self.roles(caller)?, action) {
+        if access::may_administer(&self.roles(caller).await?, action) {
             return Ok(());
         }
         let at = match scope {
             Scope::Foundation => String::new(),
-            _ => format!("(in {})", self.directory.describe(scope)?),
+            _ => format!("(in {})", self.directory.describe(scope).await?),
         };
         Err(self.refuse(
             caller,
@@ -276,13 +277,15 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
         ))
     }
 
-    fn store_error(&self, e: StoreError) -> ManageError {
+    async fn store_error(&self, e: StoreError) -> ManageError {
         match e {
-            StoreError::Conflict { scope, location } => match self.directory.describe(&scope) {
+            StoreError::Conflict { scope, location } => match self.directory.describe(&scope).await
+            {
                 Ok(at) => ManageError::Conflict { at, location },
                 Err(d) => ManageError::Directory(d),
             },
-            StoreError::NotFound { scope, location } => match self.directory.describe(&scope) {
+            StoreError::NotFound { scope, location } => match self.directory.describe(&scope).await
+            {
                 Ok(at) => ManageError::NotFound { at, location },
                 Err(d) => ManageError::Directory(d),
             },
@@ -290,10 +293,19 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
         }
     }
 
-    fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
-        let roles = self.roles(caller)?;
+    /// A store's answer, its errors turned into management errors.
+    async fn store_result<T>(&self, result: Result<T, StoreError>) -> Result<T, ManageError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.store_error(e).await),
+        }
+    }
+
+    async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+        let roles = self.roles(caller).await?;
         self.directory
-            .org_by_name(name)?
+            .org_by_name(name)
+            .await?
             .filter(|org| access::may_find_org(&roles, org))
             .ok_or_else(|| ManageError::Unknown {
                 what: Entity::Org,
@@ -301,10 +313,16 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             })
     }
 
-    fn find_space(&self, caller: &UserId, org: &OrgId, name: &str) -> Result<SpaceId, ManageError> {
-        let roles = self.roles(caller)?;
+    async fn find_space(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        name: &str,
+    ) -> Result<SpaceId, ManageError> {
+        let roles = self.roles(caller).await?;
         self.directory
-            .space_by_name(org, name)?
+            .space_by_name(org, name)
+            .await?
             .filter(|_| access::may_find_org(&roles, org))
             .ok_or_else(|| ManageError::Unknown {
                 what: Entity::Space,
@@ -312,14 +330,21 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             })
     }
 
-    fn find_app(&self, caller: &UserId, space: &SpaceId, name: &str) -> Result<AppId, ManageError> {
-        let roles = self.roles(caller)?;
+    async fn find_app(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+        name: &str,
+    ) -> Result<AppId, ManageError> {
+        let roles = self.roles(caller).await?;
         let visible = self
             .directory
-            .space(space)?
+            .space(space)
+            .await?
             .is_some_and(|(org, _)| access::may_find_org(&roles, &org));
         self.directory
-            .app_by_name(space, name)?
+            .app_by_name(space, name)
+            .await?
             .filter(|_| visible)
             .ok_or_else(|| ManageError::Unknown {
                 what: Entity::App,
@@ -327,38 +352,40 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             })
     }
 
-    fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
+    async fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
         self.administer(
             caller,
             DirectoryAction::CreateOrg,
             Refused::CreateOrg,
             &Scope::Foundation,
-        )?;
+        )
+        .await?;
         let id = OrgId::new(new_guid()).expect("a GUID is a valid id");
-        self.directory.add_org(id.clone(), name)?;
+        self.directory.add_org(id.clone(), name).await?;
         Ok(id)
     }
 
-    fn create_space(
+    async fn create_space(
         &self,
         caller: &UserId,
         org: &OrgId,
         name: Name,
     ) -> Result<SpaceId, ManageError> {
         let scope = Scope::Org(org.clone());
-        self.place(&scope)?;
+        self.place(&scope).await?;
         self.administer(
             caller,
             DirectoryAction::CreateSpace(org),
             Refused::CreateSpace,
             &scope,
-        )?;
+        )
+        .await?;
         let id = SpaceId::new(new_guid()).expect("a GUID is a valid id");
-        self.directory.add_space(id.clone(), org, name)?;
+        self.directory.add_space(id.clone(), org, name).await?;
         Ok(id)
     }
 
-    fn set_org_role(
+    async fn set_org_role(
         &self,
         caller: &UserId,
         user: UserId,
@@ -366,18 +393,19 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
         role: access::OrgRole,
     ) -> Result<(), ManageError> {
         let scope = Scope::Org(org.clone());
-        self.place(&scope)?;
+        self.place(&scope).await?;
         self.administer(
             caller,
             DirectoryAction::SetOrgRole(org),
             Refused::SetOrgRole,
             &scope,
-        )?;
-        self.directory.grant_org(user, org, role)?;
+        )
+        .await?;
+        self.directory.grant_org(user, org, role).await?;
         Ok(())
     }
 
-    fn set_space_role(
+    async fn set_space_role(
         &self,
         caller: &UserId,
         user: UserId,
@@ -385,7 +413,7 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
         role: access::SpaceRole,
     ) -> Result<(), ManageError> {
         let scope = Scope::Space(space.clone());
-        let Place::Space(org, _) = self.place(&scope)? else {
+        let Place::Space(org, _) = self.place(&scope).await? else {
             unreachable!("a space's place is a space")
         };
         self.administer(
@@ -393,24 +421,18 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             DirectoryAction::SetSpaceRole(&org, space),
             Refused::SetSpaceRole,
             &scope,
-        )?;
-        self.directory.grant_space(user, space, role)?;
+        )
+        .await?;
+        self.directory.grant_space(user, space, role).await?;
         Ok(())
     }
 
     /// The scopes whose credentials deleting `what` deletes, innermost
     /// first (apps, spaces, then the organization), if `caller` may delete
     /// it: R13's "at that scope and below it".
-    fn deletion(&self, caller: &UserId, what: &Scope) -> Result<Vec<Scope>, ManageError> {
-        let place = self.place(what)?;
+    async fn deletion(&self, caller: &UserId, what: &Scope) -> Result<Vec<Scope>, ManageError> {
+        let place = self.place(what).await?;
         let mut scopes = Vec::new();
-        let apps_of = |space: &SpaceId, scopes: &mut Vec<Scope>| -> Result<(), ManageError> {
-            for (app, _) in self.directory.apps_in(space)? {
-                scopes.push(Scope::App(app.id().clone()));
-            }
-            scopes.push(Scope::Space(space.clone()));
-            Ok(())
-        };
         match &place {
             Place::Foundation => unreachable!("the foundation is not deleted"),
             Place::Org(org) => {
@@ -419,9 +441,10 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
                     DirectoryAction::DeleteOrg(org),
                     Refused::DeleteOrg,
                     what,
-                )?;
-                for (space, _) in self.directory.spaces_in(org)? {
-                    apps_of(&space, &mut scopes)?;
+                )
+                .await?;
+                for (space, _) in self.directory.spaces_in(org).await? {
+                    self.space_deletion(&space, &mut scopes).await?;
                 }
                 scopes.push(what.clone());
             }
@@ -431,14 +454,16 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
                     DirectoryAction::DeleteSpace(org),
                     Refused::DeleteSpace,
                     what,
-                )?;
-                apps_of(space, &mut scopes)?;
+                )
+                .await?;
+                self.space_deletion(space, &mut scopes).await?;
             }
             Place::App(app) => {
-                if !access::may_change(&self.roles(caller)?, ScopePath::App(app)) {
+                if !access::may_change(&self.roles(caller).await?, ScopePath::App(app)) {
                     let name = self
                         .directory
-                        .app(app.id())?
+                        .app(app.id())
+                        .await?
                         .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
                     let space = Scope::Space(app.space().clone());
                     return Err(self.refuse(
@@ -446,7 +471,7 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
                         Refused::DeleteApp,
                         what,
                         format!("delete app `{}`", name.escape_debug()),
-                        format!("in {}", self.directory.describe(&space)?),
+                        format!("in {}", self.directory.describe(&space).await?),
                         access::who_may(Operation::Delete, ScopeKind::App),
                     ));
                 }
@@ -456,13 +481,26 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
         Ok(scopes)
     }
 
+    /// The scopes deleting `space` deletes, its apps first.
+    async fn space_deletion(
+        &self,
+        space: &SpaceId,
+        scopes: &mut Vec<Scope>,
+    ) -> Result<(), ManageError> {
+        for (app, _) in self.directory.apps_in(space).await? {
+            scopes.push(Scope::App(app.id().clone()));
+        }
+        scopes.push(Scope::Space(space.clone()));
+        Ok(())
+    }
+
     /// Removes `what` from the directory once its credentials are gone.
-    fn remove(&self, what: &Scope) -> Result<(), ManageError> {
+    async fn remove(&self, what: &Scope) -> Result<(), ManageError> {
         match what {
             Scope::Foundation => unreachable!("the foundation is not deleted"),
-            Scope::Org(org) => self.directory.remove_org(org)?,
-            Scope::Space(space) => self.directory.remove_space(space)?,
-            Scope::App(app) => self.directory.remove_app(app)?,
+            Scope::Org(org) => self.directory.remove_org(org).await?,
+            Scope::Space(space) => self.directory.remove_space(space).await?,
+            Scope::App(app) => self.directory.remove_app(app).await?,
         }
         Ok(())
     }
@@ -470,7 +508,7 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
     /// The scopes a listing for `target` reads, in R21's order, each with
     /// the app's name for an app scope; those `caller` may not see are left
     /// out without a trace (R21).
-    fn listing_scopes(
+    async fn listing_scopes(
         &self,
         caller: &UserId,
         target: &Target,
@@ -481,23 +519,23 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             Target::Foundation => {}
             Target::Org(org) => {
                 let scope = Scope::Org(org.clone());
-                scopes.push((self.place(&scope)?, scope, None));
+                scopes.push((self.place(&scope).await?, scope, None));
             }
             Target::Space(space) => {
                 let scope = Scope::Space(space.clone());
-                let place = self.place(&scope)?;
+                let place = self.place(&scope).await?;
                 let Place::Space(org, _) = &place else {
                     unreachable!("a space's place is a space")
                 };
                 scopes.push((Place::Org(org.clone()), Scope::Org(org.clone()), None));
-                for (app, name) in self.directory.apps_in(space)? {
+                for (app, name) in self.directory.apps_in(space).await? {
                     let scope = Scope::App(app.id().clone());
                     scopes.push((Place::App(app), scope, Some(name)));
                 }
                 scopes.push((place, scope, None));
             }
         }
-        let roles = self.roles(caller)?;
+        let roles = self.roles(caller).await?;
         Ok(scopes
             .into_iter()
             .filter(|(place, _, _)| access::may_see(&roles, place.as_path()))
@@ -508,29 +546,29 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
     /// The app a push of `app` to `space` would be (an existing one, or a
     /// new one with a fresh id) and whether it is new, if `caller` may push
     /// there.
-    fn push_target(
+    async fn push_target(
         &self,
         caller: &UserId,
         space: &SpaceId,
         app: &Name,
     ) -> Result<(App, bool), ManageError> {
         let space_scope = Scope::Space(space.clone());
-        let Place::Space(org, _) = self.place(&space_scope)? else {
+        let Place::Space(org, _) = self.place(&space_scope).await? else {
             unreachable!("a space's place is a space")
         };
-        let (id, new) = match self.directory.app_by_name(space, app.as_str())? {
+        let (id, new) = match self.directory.app_by_name(space, app.as_str()).await? {
             Some(id) => (id, false),
             None => (AppId::new(new_guid()).expect("a GUID is a valid id"), true),
         };
         let the_app = App::from_ids(org, space.clone(), id);
-        self.check_push(caller, &the_app, app)?;
+        self.check_push(caller, &the_app, app).await?;
         Ok((the_app, new))
     }
 
     /// Whether `caller` may push `app` (R20: Admin, or a Space Developer of
     /// its space).
-    fn check_push(&self, caller: &UserId, app: &App, name: &Name) -> Result<(), ManageError> {
-        if access::may_change(&self.roles(caller)?, ScopePath::App(app)) {
+    async fn check_push(&self, caller: &UserId, app: &App, name: &Name) -> Result<(), ManageError> {
+        if access::may_change(&self.roles(caller).await?, ScopePath::App(app)) {
             return Ok(());
         }
         let space = Scope::Space(app.space().clone());
@@ -539,7 +577,7 @@ impl<'a, D: Directory + ?Sized> Gate<'a, D> {
             Refused::Push,
             &space,
             format!("push app `{}`", name.as_str().escape_debug()),
-            format!("to {}", self.directory.describe(&space)?),
+            format!("to {}", self.directory.describe(&space).await?),
             access::who_may(Operation::Create, ScopeKind::App),
         ))
     }
@@ -662,7 +700,7 @@ impl fmt::Display for Source {
 /// use registry_credentials::scope::UserId;
 /// use registry_credentials::{Credential, MemoryStore};
 /// use registry_credentials_cf::access::GlobalRole;
-/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
 /// use registry_credentials_cf::manage::{Manager, Source};
 ///
 /// let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
@@ -685,7 +723,7 @@ impl fmt::Display for Source {
 /// use registry_credentials::scope::UserId;
 /// use registry_credentials::{Credential, MemoryStore};
 /// use registry_credentials_cf::access::GlobalRole;
-/// use registry_credentials_cf::directory::{Directory, MemoryDirectory, Name};
+/// use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
 /// use registry_credentials_cf::manage::Manager;
 ///
 /// let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
