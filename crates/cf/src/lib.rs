@@ -56,15 +56,19 @@
 //! - `sqlite`: `directory::SqliteDirectory`, the directory in tables of a
 //!   `SqliteStore`'s file, read and changed in the same transaction as the
 //!   credentials (`registry-credentials-sql`'s `SqliteTransaction`).
-//! - `postgres`: brings in `registry-credentials-sql`'s `PostgresStore`, to
-//!   run [`AsyncManager`](manage::AsyncManager) over it.
+//! - `postgres`: `directory::PostgresDirectory`, the directory in tables of
+//!   the database a `registry-credentials-sql` `PostgresStore` uses, so
+//!   every instance of a service shares organizations, spaces, apps and
+//!   roles; [`AsyncManager`](manage::AsyncManager) runs over both.
+//! - `conformance`: `directory::conformance` and `directory_conformance!`,
+//!   the suite every directory backend passes.
 //! - `import`: [`import`], the management calls that
 //!   `registry-credentials-interop` imports credential files through.
 //! - `tracing`: the core's resolution spans, and one event per management
 //!   write (create, update, delete, a push's start) with its operation,
 //!   caller, scope, location and outcome; never a password.
 //!
-//! The library itself does no I/O. None is on by default; the in-memory store and
+//! Without `postgres` and `sqlite` the library does no I/O. None is on by default; the in-memory store and
 //! [`MemoryDirectory`](directory::MemoryDirectory) are the defaults.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
