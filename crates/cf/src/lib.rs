@@ -31,8 +31,9 @@
 //!
 //! - [`access`]: the rules of R20 and R21 as pure functions of a user's
 //!   [`Roles`](access::Roles) and a place: no store, no directory, no I/O.
-//! - [`directory`]: the [`Directory`](directory::Directory) trait a
-//!   platform implements over its own records, and
+//! - [`directory`]: the [`DirectoryReader`](directory::DirectoryReader)
+//!   and [`DirectoryWriter`](directory::DirectoryWriter) traits a platform
+//!   implements over its own records (with async forms), and
 //!   [`MemoryDirectory`](directory::MemoryDirectory).
 //! - [`manage`]: [`Manager`](manage::Manager) over a sync store and
 //!   [`AsyncManager`](manage::AsyncManager) over an async one (PostgreSQL),

@@ -9,7 +9,7 @@
 //! code over [`InlineStore`](registry_credentials::store::InlineStore),
 //! whose futures never pend, with
 //! [`block_on_ready`](registry_credentials::store::block_on_ready). Each
-//! holds a store and a [`Directory`]. Every call names its caller; the manager looks up the
+//! holds a store and a directory ([`DirectoryWriter`](crate::directory::DirectoryWriter)). Every call names its caller; the manager looks up the
 //! caller's roles and the place of the scope in the directory, asks the
 //! pure [`access`](crate::access::allows) rules, and only then reads or writes. A
 //! call that is refused or fails changes nothing.
