@@ -259,6 +259,90 @@ async fn insert(
     }
 }
 
+/// A kind of row that lives inside a parent row (a space in an
+/// organization, an app in a space): its table, its parent's, and the
+/// words its errors use.
+struct Child {
+    what: Entity,
+    table: &'static str,
+    parent: Entity,
+    parent_table: &'static str,
+    parent_column: &'static str,
+    parent_word: &'static str,
+}
+
+const SPACE_IN_ORG: Child = Child {
+    what: Entity::Space,
+    table: "cf_spaces",
+    parent: Entity::Org,
+    parent_table: "cf_orgs",
+    parent_column: "org_id",
+    parent_word: "organization",
+};
+
+const APP_IN_SPACE: Child = Child {
+    what: Entity::App,
+    table: "cf_apps",
+    parent: Entity::Space,
+    parent_table: "cf_spaces",
+    parent_column: "space_id",
+    parent_word: "space",
+};
+
+impl PostgresDirectory {
+    /// Adds a child row in one transaction: its parent must exist, its id
+    /// must never have been used (R13), and its name must be free in the
+    /// parent (checked, and held by the unique index against another
+    /// instance's insert in between).
+    async fn add_child(
+        &self,
+        kind: &Child,
+        id: &str,
+        parent: &str,
+        name: Name,
+    ) -> Result<(), DirectoryError> {
+        let mut client = self.client().await?;
+        let owned = client.transaction().await.map_err(backend)?;
+        let tx = &owned;
+        let parent_name = one_string(
+            tx,
+            &format!("SELECT name FROM {} WHERE id = $1", kind.parent_table),
+            &[&parent],
+        )
+        .await?
+        .ok_or_else(|| unknown(kind.parent, &parent))?;
+        id_free(tx, kind.what, kind.table, id).await?;
+        let taken = || DirectoryError::NameTaken {
+            what: kind.what,
+            where_: format!(" in {} `{parent_name}`", kind.parent_word),
+            name: name.clone(),
+        };
+        let held = one_string(
+            tx,
+            &format!(
+                "SELECT id FROM {} WHERE {} = $1 AND name = $2",
+                kind.table, kind.parent_column
+            ),
+            &[&parent, &name.as_str()],
+        )
+        .await?;
+        if held.is_some() {
+            return Err(taken());
+        }
+        insert(
+            tx,
+            &format!(
+                "INSERT INTO {} (id, {}, name) VALUES ($1, $2, $3)",
+                kind.table, kind.parent_column
+            ),
+            &[&id, &parent, &name.as_str()],
+            taken,
+        )
+        .await?;
+        owned.commit().await.map_err(backend)
+    }
+}
+
 async fn remove_space_rows(c: &impl GenericClient, space: &str) -> Result<(), DirectoryError> {
     for sql in [
         "INSERT INTO cf_retired_ids (kind, id) SELECT 'app', id FROM cf_apps WHERE space_id = $1 ON CONFLICT DO NOTHING",
@@ -515,43 +599,8 @@ impl AsyncDirectoryWriter for PostgresDirectory {
         name: Name,
     ) -> BoxFuture<'a, Result<(), DirectoryError>> {
         Box::pin(async move {
-            let mut client = self.client().await?;
-            let owned = client.transaction().await.map_err(backend)?;
-            let tx = &owned;
-            async {
-                let org_name = one_string(
-                    tx,
-                    "SELECT name FROM cf_orgs WHERE id = $1",
-                    &[&org.as_str()],
-                )
-                .await?
-                .ok_or_else(|| unknown(Entity::Org, org))?;
-                id_free(tx, Entity::Space, "cf_spaces", id.as_str()).await?;
-                let taken = || DirectoryError::NameTaken {
-                    what: Entity::Space,
-                    where_: format!(" in organization `{org_name}`"),
-                    name: name.clone(),
-                };
-                if one_string(
-                    tx,
-                    "SELECT id FROM cf_spaces WHERE org_id = $1 AND name = $2",
-                    &[&org.as_str(), &name.as_str()],
-                )
-                .await?
-                .is_some()
-                {
-                    return Err(taken());
-                }
-                insert(
-                    tx,
-                    "INSERT INTO cf_spaces (id, org_id, name) VALUES ($1, $2, $3)",
-                    &[&id.as_str(), &org.as_str(), &name.as_str()],
-                    taken,
-                )
+            self.add_child(&SPACE_IN_ORG, id.as_str(), org.as_str(), name)
                 .await
-            }
-            .await?;
-            owned.commit().await.map_err(backend)
         })
     }
 
@@ -562,43 +611,8 @@ impl AsyncDirectoryWriter for PostgresDirectory {
         name: Name,
     ) -> BoxFuture<'a, Result<(), DirectoryError>> {
         Box::pin(async move {
-            let mut client = self.client().await?;
-            let owned = client.transaction().await.map_err(backend)?;
-            let tx = &owned;
-            async {
-                let space_name = one_string(
-                    tx,
-                    "SELECT name FROM cf_spaces WHERE id = $1",
-                    &[&space.as_str()],
-                )
-                .await?
-                .ok_or_else(|| unknown(Entity::Space, space))?;
-                id_free(tx, Entity::App, "cf_apps", id.as_str()).await?;
-                let taken = || DirectoryError::NameTaken {
-                    what: Entity::App,
-                    where_: format!(" in space `{space_name}`"),
-                    name: name.clone(),
-                };
-                if one_string(
-                    tx,
-                    "SELECT id FROM cf_apps WHERE space_id = $1 AND name = $2",
-                    &[&space.as_str(), &name.as_str()],
-                )
-                .await?
-                .is_some()
-                {
-                    return Err(taken());
-                }
-                insert(
-                    tx,
-                    "INSERT INTO cf_apps (id, space_id, name) VALUES ($1, $2, $3)",
-                    &[&id.as_str(), &space.as_str(), &name.as_str()],
-                    taken,
-                )
+            self.add_child(&APP_IN_SPACE, id.as_str(), space.as_str(), name)
                 .await
-            }
-            .await?;
-            owned.commit().await.map_err(backend)
         })
     }
 
