@@ -20,18 +20,9 @@ use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, Memor
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{AsyncManager, ManageError, Source};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
-
-const NEEDS: &str =
-    "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)";
+use registry_credentials_test_support::postgres::{fresh_url, url};
 
 type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, InlineDirectory<MemoryDirectory>>;
-
-fn url() -> String {
-    std::env::var("REGISTRY_CREDENTIALS_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| panic!("{NEEDS}"))
-}
 
 fn keyring() -> Keyring {
     Keyring::new(EncryptionKey::new("cf-pg-test", [0x5c; 32]).unwrap())
@@ -342,51 +333,16 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
         .unwrap();
 }
 
-/// A schema of its own for one test, on the shared server.
-async fn fresh_schema(url: &str, name: &str) -> String {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let schema = format!(
-        "cf_{name}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    let task = tokio::spawn(conn);
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .await
-        .unwrap();
-    drop(client);
-    let _ = task.await;
-    schema
-}
-
-/// `url` with `search_path` set to `schema`.
-fn url_in(url: &str, schema: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
-}
-
 mod postgres_directory_conformance {
     use registry_credentials_cf::directory::PostgresDirectory;
     use registry_credentials_cf::directory::conformance::Check;
     use registry_credentials_sql::PostgresStore;
+    use registry_credentials_test_support::postgres::{fresh_url, runtime};
 
     /// Each check on a fresh schema: its own empty tables.
     fn run(check: Check) {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let url = super::url();
-            let schema = super::fresh_schema(&url, "conf").await;
-            let store = PostgresStore::connect(&super::url_in(&url, &schema), super::keyring())
+        runtime().block_on(async {
+            let store = PostgresStore::connect(&fresh_url("conf").await, super::keyring())
                 .await
                 .unwrap();
             let d = PostgresDirectory::connect(&store).await.unwrap();
@@ -409,9 +365,7 @@ mod postgres_directory_conformance {
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 async fn r19_r20_two_instances_share_one_postgres_directory() {
     use registry_credentials_cf::directory::{AsyncDirectoryWriter, PostgresDirectory};
-    let url = url();
-    let schema = fresh_schema(&url, "shared").await;
-    let url = url_in(&url, &schema);
+    let url = fresh_url("shared").await;
     let store_a = PostgresStore::connect(&url, keyring()).await.unwrap();
     let store_b = PostgresStore::connect(&url, keyring()).await.unwrap();
     let dir_a = PostgresDirectory::connect(&store_a).await.unwrap();

@@ -3,6 +3,8 @@
 //! rest (keys, rotation, tampering, no plain text in the file).
 #![cfg(feature = "sqlite")]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -13,12 +15,11 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
-use registry_credentials::store::{
-    CredentialSource, CredentialStore, Key, StoreError, UnreadableReason,
-};
+use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
 use registry_credentials::{App, Credential, Password, Scope, Username, resolve};
-use registry_credentials_sql::{
-    EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteStore,
+use registry_credentials_sql::{KeyError, Keyring, OpenError, SchemaError, SqliteStore};
+use support::{
+    IMAGE, OUTRANKED, assert_the_winner, key, keyring, undecryptable, winner_and_outranked,
 };
 
 /// A fresh directory for one test.
@@ -32,14 +33,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn key(id: &str, byte: u8) -> EncryptionKey {
-    EncryptionKey::new(id, [byte; 32]).unwrap()
-}
-
-fn keyring() -> Keyring {
-    Keyring::new(key("test-key", 0x42))
 }
 
 fn store() -> SqliteStore {
@@ -219,19 +212,6 @@ fn rotate_moves_every_row_to_the_current_key() {
     );
 }
 
-fn undecryptable(e: &StoreError) -> bool {
-    match e {
-        StoreError::Unreadable {
-            reason: UnreadableReason::Key,
-            source,
-        } => matches!(
-            source.downcast_ref::<KeyError>(),
-            Some(KeyError::Undecryptable { .. })
-        ),
-        _ => false,
-    }
-}
-
 #[test]
 fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     let path = temp_dir("tamper").join("c.db");
@@ -315,43 +295,24 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
 fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
     let path = temp_dir("winner-only").join("c.db");
     let store = SqliteStore::open(&path, keyring()).unwrap();
-    // The winner: the organization's credential for the registry. The
-    // foundation's, for a more specific location, is outranked (scope
-    // outranks specificity) but matches the same image.
-    store
-        .create(cred(
-            org("org-1"),
-            "registry.example.com",
-            "org-user",
-            "org-pw",
-        ))
-        .unwrap();
-    store
-        .create(cred(
-            Scope::Foundation,
-            "registry.example.com/repo",
-            "foundation-user",
-            "foundation-pw",
-        ))
-        .unwrap();
+    for c in winner_and_outranked() {
+        store.create(c).unwrap();
+    }
     // Corrupt the outranked row's sealed password behind the store's back.
     let raw = rusqlite::Connection::open(&path).unwrap();
     let changed = raw
         .execute(
             "UPDATE registry_credentials SET secret = zeroblob(length(secret)) \
-             WHERE scope_id = '' AND location = 'registry.example.com/repo'",
-            [],
+             WHERE scope_id = '' AND location = ?1",
+            [OUTRANKED],
         )
         .unwrap();
     assert_eq!(changed, 1);
     let app = App::new("org-1", "space-1", "app-1").unwrap();
-    let image = "registry.example.com/repo/image:tag".parse().unwrap();
+    let image = IMAGE.parse().unwrap();
     // `resolve` asks `first_match`, one statement that returns the winning
     // row alone: the corrupt row is never read, so it cannot fail.
-    let r = resolve(&store, &app, &image).unwrap().expect("the winner");
-    assert_eq!(r.scope(), &org("org-1"));
-    assert_eq!(r.credential().username().as_str(), "org-user");
-    assert_eq!(r.credential().password().expose(), "org-pw");
+    assert_the_winner(resolve(&store, &app, &image).unwrap());
     // `resolve_all` reads every match, so it meets the corrupt row and says
     // so, rather than skipping it or returning a garbled password.
     let e = resolve_all(&store, &app, &image).unwrap_err();
