@@ -1,19 +1,23 @@
 //! [`World`]: a Cloud Foundry manager set up as most management tests
-//! need it.
+//! need it, for sync ([`Manager`]) and async ([`AsyncManager`]) callers.
 
 use std::sync::Arc;
 
 use registry_credentials::scope::{OrgId, SpaceId, UserId};
+use registry_credentials::store::{AsyncCredentialStore, block_on_ready};
 use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope};
 use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
-use registry_credentials_cf::manage::{Manager, StagedPush};
+use registry_credentials_cf::directory::{
+    AsyncDirectoryWriter, DirectoryWriter, MemoryDirectory, Name,
+};
+use registry_credentials_cf::manage::{AsyncManager, Manager, StagedPush};
 
-/// A [`Manager`] holding one organization `o` with one space `s`, an
-/// `admin` (global Admin, R20) and a `dev` (Space Developer of `s`).
-pub struct World<S, D = MemoryDirectory> {
+/// A manager `M` ([`Manager`] or [`AsyncManager`]) holding one
+/// organization `o` with one space `s`, an `admin` (global Admin, R20)
+/// and a `dev` (Space Developer of `s`).
+pub struct World<M> {
     /// The manager under test.
-    pub m: Manager<S, D>,
+    pub m: M,
     /// User `admin`, a global Admin.
     pub admin: UserId,
     /// User `dev`, a Space Developer of [`space`](Self::space).
@@ -24,7 +28,38 @@ pub struct World<S, D = MemoryDirectory> {
     pub space: SpaceId,
 }
 
-impl<S: CredentialStore> World<S> {
+impl<M> World<M> {
+    /// Sets up `m` as [`World`] describes it, through `inner`, its async
+    /// form: the one set-up of both ([`Manager::as_async`] for a
+    /// [`Manager`], the manager itself for an [`AsyncManager`]).
+    async fn set_up<S, D>(m: M, inner: impl Fn(&M) -> &AsyncManager<S, D>) -> Self
+    where
+        S: AsyncCredentialStore,
+        D: AsyncDirectoryWriter,
+    {
+        let a = inner(&m);
+        let admin = UserId::new("admin").unwrap();
+        a.directory()
+            .grant_global(admin.clone(), GlobalRole::Admin)
+            .await
+            .unwrap();
+        let org = a.create_org(&admin, name("o")).await.unwrap();
+        let space = a.create_space(&admin, &org, name("s")).await.unwrap();
+        let dev = UserId::new("dev").unwrap();
+        a.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+            .await
+            .unwrap();
+        World {
+            m,
+            admin,
+            dev,
+            org,
+            space,
+        }
+    }
+}
+
+impl<S: CredentialStore> World<Manager<S>> {
     /// The world over `store` and a new [`MemoryDirectory`].
     ///
     /// # Panics
@@ -35,7 +70,7 @@ impl<S: CredentialStore> World<S> {
     }
 }
 
-impl<S: CredentialStore, D: DirectoryWriter> World<S, D> {
+impl<S: CredentialStore, D: DirectoryWriter> World<Manager<S, D>> {
     /// The world over `store` and `directory`, both empty.
     ///
     /// # Panics
@@ -43,23 +78,10 @@ impl<S: CredentialStore, D: DirectoryWriter> World<S, D> {
     /// When the manager refuses to set it up (a store or directory that
     /// fails, or one that already holds `o`).
     pub fn over(store: S, directory: D) -> Self {
-        let m = Manager::new(store, directory);
-        let admin = UserId::new("admin").unwrap();
-        m.directory()
-            .grant_global(admin.clone(), GlobalRole::Admin)
-            .unwrap();
-        let org = m.create_org(&admin, name("o")).unwrap();
-        let space = m.create_space(&admin, &org, name("s")).unwrap();
-        let dev = UserId::new("dev").unwrap();
-        m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
-            .unwrap();
-        World {
-            m,
-            admin,
-            dev,
-            org,
-            space,
-        }
+        block_on_ready(Self::set_up(
+            Manager::new(store, directory),
+            Manager::as_async,
+        ))
     }
 
     /// A new space `space` of [`org`](Self::org), made by the admin.
@@ -119,15 +141,39 @@ impl<S: CredentialStore, D: DirectoryWriter> World<S, D> {
         image: &str,
         given: Option<Credential>,
     ) -> StagedPush<'_, Manager<S, D>> {
-        self.m
-            .stage(
-                &self.dev,
-                &self.space,
-                &name(app),
-                image.parse().unwrap(),
-                given,
-            )
-            .unwrap()
+        let image = image.parse().unwrap();
+        (self
+            .m
+            .stage(&self.dev, &self.space, &name(app), image, given))
+        .unwrap()
+    }
+}
+
+impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> World<AsyncManager<S, D>> {
+    /// The world over `store` and `directory`, both empty, for async
+    /// callers.
+    ///
+    /// # Panics
+    ///
+    /// As [`World::over`].
+    pub async fn over_async(store: S, directory: D) -> Self {
+        Self::set_up(AsyncManager::new(store, directory), |m| m).await
+    }
+
+    /// [`World::push`], async.
+    ///
+    /// # Panics
+    ///
+    /// As [`World::push`].
+    pub async fn push_async(
+        &self,
+        app: &str,
+        image: &str,
+        given: Option<Credential>,
+    ) -> StagedPush<'_, AsyncManager<S, D>> {
+        let (app, image) = (name(app), image.parse().unwrap());
+        let staged = self.m.stage(&self.dev, &self.space, &app, image, given);
+        staged.await.unwrap()
     }
 }
 
