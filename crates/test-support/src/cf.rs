@@ -6,7 +6,7 @@ use std::sync::Arc;
 use registry_credentials::scope::{OrgId, SpaceId, UserId};
 use registry_credentials::store::{AsyncCredentialStore, block_on_ready};
 use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope};
-use registry_credentials_cf::access::{GlobalRole, SpaceRole};
+use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
 use registry_credentials_cf::directory::{
     AsyncDirectoryWriter, DirectoryWriter, MemoryDirectory, Name,
 };
@@ -104,6 +104,19 @@ impl<S: CredentialStore, D: DirectoryWriter> World<Manager<S, D>> {
         let user = UserId::new(id).unwrap();
         self.m
             .set_space_role(&self.admin, user.clone(), space, role)
+            .unwrap();
+        user
+    }
+
+    /// A new user `id`, given `role` in [`org`](Self::org) by the admin.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is no user id or the manager refuses the grant.
+    pub fn org_user(&self, id: &str, role: OrgRole) -> UserId {
+        let user = UserId::new(id).unwrap();
+        self.m
+            .set_org_role(&self.admin, user.clone(), &self.org, role)
             .unwrap();
         user
     }
