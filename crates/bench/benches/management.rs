@@ -27,38 +27,33 @@ use registry_credentials::{
 #[derive(Default)]
 struct NestedStd(RwLock<HashMap<Scope, HashMap<String, Arc<RegistryCredential>>>>);
 
+/// What the stores hand back.
+type Stored = Arc<RegistryCredential>;
+
 /// Either store, behind the three operations measured: what a
 /// `CredentialStore` answers (an update or delete of nothing is `None`).
+/// An update names the credential it changes by a stored one's key.
 trait Manage {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError>;
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Option<Arc<RegistryCredential>>;
-    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Arc<RegistryCredential>>;
+    fn create(&self, c: RegistryCredential) -> Result<Stored, StoreError>;
+    fn update(&self, key: &RegistryCredential, u: CredentialUpdate) -> Option<Stored>;
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Stored>;
 }
 
 impl Manage for MemoryStore {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+    fn create(&self, c: RegistryCredential) -> Result<Stored, StoreError> {
         CredentialStore::create(self, c)
     }
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Option<Arc<RegistryCredential>> {
-        CredentialStore::update(self, scope, location, u).ok()
+    fn update(&self, key: &RegistryCredential, u: CredentialUpdate) -> Option<Stored> {
+        let scope = key.scope().as_scope_ref();
+        CredentialStore::update(self, scope, key.location(), u).ok()
     }
-    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Arc<RegistryCredential>> {
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Stored> {
         CredentialStore::delete(self, scope, location).ok()
     }
 }
 
 impl Manage for NestedStd {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+    fn create(&self, c: RegistryCredential) -> Result<Stored, StoreError> {
         let mut map = self.0.write().unwrap();
         let table = map.entry(c.scope().clone()).or_default();
         if table.contains_key(c.location().as_str()) {
@@ -72,20 +67,16 @@ impl Manage for NestedStd {
         Ok(stored)
     }
 
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Option<Arc<RegistryCredential>> {
+    fn update(&self, key: &RegistryCredential, u: CredentialUpdate) -> Option<Stored> {
         let mut map = self.0.write().unwrap();
-        let slot = map.get_mut(&scope.to_scope())?.get_mut(location.as_str())?;
+        let scope = key.scope().clone();
+        let slot = map.get_mut(&scope)?.get_mut(key.location().as_str())?;
         let new = Arc::new(slot.updated(u));
         *slot = Arc::clone(&new);
         Some(new)
     }
 
-    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Arc<RegistryCredential>> {
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Stored> {
         let mut map = self.0.write().unwrap();
         let scope = scope.to_scope();
         let table = map.get_mut(&scope)?;
@@ -157,13 +148,7 @@ fn bench_store<S: Manage>(
             for u in updates {
                 let c = &existing[next % existing.len()];
                 next = next.wrapping_add(7919);
-                let new = store
-                    .update(
-                        black_box(c.scope().as_scope_ref()),
-                        black_box(c.location()),
-                        u,
-                    )
-                    .expect("a stored credential");
+                let new = store.update(black_box(c), u).expect("a stored credential");
                 assert_eq!(new.password().expose(), "rotated");
             }
             start.elapsed()
