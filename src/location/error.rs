@@ -9,7 +9,6 @@
 use std::fmt;
 
 use crate::reference::MAX_NAME_LEN;
-use crate::reference::error::Hint;
 use crate::syntax::Fault;
 
 /// What is wrong with a registry location (R7–R9): a [`Fault`] of the
@@ -53,16 +52,6 @@ impl From<Fault> for LocationErrorKind {
     }
 }
 
-impl LocationErrorKind {
-    /// The shared grammar's fault, when this kind is one.
-    pub fn fault(&self) -> Option<Fault> {
-        match self {
-            LocationErrorKind::Syntax(f) => Some(*f),
-            _ => None,
-        }
-    }
-}
-
 impl fmt::Display for LocationErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use LocationErrorKind as K;
@@ -87,50 +76,78 @@ impl fmt::Display for LocationErrorKind {
     }
 }
 
-/// Why a registry location could not be parsed.
-///
-/// ```
-/// use registry_credentials::location::{Location, LocationErrorKind};
-/// let e = Location::parse("registry.example.com/path/to/repo:5000").unwrap_err();
-/// assert_eq!(e.kind(), &LocationErrorKind::PortAfterPath);
-/// assert_eq!(e.hint(), Some("registry.example.com:5000/path/to/repo"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid registry location at byte {position}: {kind}{}", Hint(hint))]
-pub struct LocationError {
-    kind: LocationErrorKind,
-    position: usize,
-    hint: Option<Box<str>>,
-}
-
-impl LocationError {
-    pub(crate) fn new(kind: impl Into<LocationErrorKind>, position: usize) -> Self {
-        LocationError {
-            kind: kind.into(),
-            position,
-            hint: None,
+/// The error type of a parser of the shared grammar, written once for
+/// [`LocationError`] and
+/// [`ReferenceError`](crate::reference::ReferenceError): its kind
+/// (`$kind`, an enum with a `Syntax(Fault)` variant, which gets a
+/// `fault()` accessor), the byte offset of the fault, and a corrected
+/// input where one can be worked out. `$message` is the `Display` format,
+/// which names the input and reads `position`, `kind` and the hint.
+macro_rules! syntax_error {
+    ($(#[$doc:meta])* $name:ident($kind:ident), $message:literal) => {
+        impl $kind {
+            /// The shared grammar's fault, when this kind is one.
+            pub fn fault(&self) -> Option<$crate::syntax::Fault> {
+                match self {
+                    $kind::Syntax(f) => Some(*f),
+                    _ => None,
+                }
+            }
         }
-    }
 
-    pub(crate) fn with_hint(mut self, hint: impl Into<Box<str>>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error($message, $crate::reference::error::Hint(hint))]
+        pub struct $name {
+            kind: $kind,
+            position: usize,
+            hint: Option<Box<str>>,
+        }
 
-    /// What is wrong.
-    pub fn kind(&self) -> &LocationErrorKind {
-        &self.kind
-    }
+        impl $name {
+            pub(crate) fn new(kind: impl Into<$kind>, position: usize) -> Self {
+                $name {
+                    kind: kind.into(),
+                    position,
+                    hint: None,
+                }
+            }
 
-    /// The byte offset in the input where the fault was found.
-    pub fn position(&self) -> usize {
-        self.position
-    }
+            pub(crate) fn with_hint(mut self, hint: impl Into<Box<str>>) -> Self {
+                self.hint = Some(hint.into());
+                self
+            }
 
-    /// A corrected input, where one can be worked out.
-    pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
-    }
+            /// What is wrong.
+            pub fn kind(&self) -> &$kind {
+                &self.kind
+            }
+
+            /// The byte offset in the input where the fault was found.
+            pub fn position(&self) -> usize {
+                self.position
+            }
+
+            /// A corrected input, where one can be worked out.
+            pub fn hint(&self) -> Option<&str> {
+                self.hint.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use syntax_error;
+
+syntax_error! {
+    /// Why a registry location could not be parsed.
+    ///
+    /// ```
+    /// use registry_credentials::location::{Location, LocationErrorKind};
+    /// let e = Location::parse("registry.example.com/path/to/repo:5000").unwrap_err();
+    /// assert_eq!(e.kind(), &LocationErrorKind::PortAfterPath);
+    /// assert_eq!(e.hint(), Some("registry.example.com:5000/path/to/repo"));
+    /// ```
+    LocationError(LocationErrorKind),
+    "invalid registry location at byte {position}: {kind}{}"
 }
 
 #[cfg(test)]
