@@ -78,6 +78,20 @@ fn setup(test: &str) -> (tokio::runtime::Runtime, String) {
     (rt, url)
 }
 
+/// Runs `check` on a runtime of its own with a `PostgresStore` on a fresh
+/// schema, and the URL of that schema.
+///
+/// # Panics
+///
+/// Without `REGISTRY_CREDENTIALS_PG_URL`.
+fn with_store(test: &str, check: impl AsyncFnOnce(PostgresStore, String)) {
+    let (rt, url) = setup(test);
+    rt.block_on(async {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        check(store, url).await;
+    });
+}
+
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r16_two_instances_racing_on_the_same_keys() {
@@ -194,9 +208,7 @@ fn r16_two_instances_racing_on_the_same_keys() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r14_resolution_on_the_async_interface() {
-    let (rt, url) = setup("resolve");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_store("resolve", async |store, _| {
         for c in winner_and_outranked() {
             store.create(c).await.unwrap();
         }
@@ -228,9 +240,7 @@ fn r14_resolution_on_the_async_interface() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r21_the_database_never_holds_a_password_in_plain_text() {
-    let (rt, url) = setup("plaintext");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_store("plaintext", async |store, url| {
         for i in 0..20 {
             store
                 .create(cred(
@@ -341,9 +351,7 @@ fn wrong_and_missing_keys_and_rotation() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
-    let (rt, url) = setup("winner_only");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_store("winner_only", async |store, url| {
         for c in winner_and_outranked() {
             store.create(c).await.unwrap();
         }

@@ -16,7 +16,9 @@ use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
-use registry_credentials::{App, Credential, Password, Scope, Username, resolve};
+use registry_credentials::{
+    App, Credential, Password, RegistryCredential, Scope, Username, resolve,
+};
 use registry_credentials_sql::{KeyError, Keyring, OpenError, SchemaError, SqliteStore};
 use support::{
     IMAGE, OUTRANKED, assert_the_winner, key, keyring, undecryptable, winner_and_outranked,
@@ -33,6 +35,21 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// What `store` holds at `scope` for `location`.
+fn get(
+    store: &SqliteStore,
+    scope: &Scope,
+    location: impl AsRef<str>,
+) -> Result<Option<std::sync::Arc<RegistryCredential>>, StoreError> {
+    store.get(Key::new(scope.as_scope_ref(), &loc(location.as_ref())))
+}
+
+/// A store in a new file of its own, and the file's path.
+fn fresh_store(name: &str) -> (SqliteStore, PathBuf) {
+    let path = temp_dir(name).join("c.db");
+    (SqliteStore::open(&path, keyring()).unwrap(), path)
 }
 
 fn store() -> SqliteStore {
@@ -90,8 +107,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn r21_the_file_never_holds_a_password_in_plain_text() {
-    let path = temp_dir("plaintext").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("plaintext");
     for i in 0..40 {
         store
             .create(cred(
@@ -198,10 +214,7 @@ fn rotate_moves_every_row_to_the_current_key() {
     let store = SqliteStore::open(&path, Keyring::new(key("new", 2))).unwrap();
     let all = store.list_all().unwrap();
     assert_eq!(all.len(), 1201);
-    let r7 = store
-        .get(Key::new(org("o").as_scope_ref(), &loc("r7.example.com")))
-        .unwrap()
-        .unwrap();
+    let r7 = get(&store, &org("o"), "r7.example.com").unwrap().unwrap();
     assert_eq!(r7.password().expose(), "p7");
     drop(store);
     // The old key alone no longer reads anything.
@@ -214,8 +227,7 @@ fn rotate_moves_every_row_to_the_current_key() {
 
 #[test]
 fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
-    let path = temp_dir("tamper").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("tamper");
     store
         .create(cred(
             org("victim"),
@@ -251,17 +263,10 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     )
     .unwrap();
     let attacker = org("attacker");
-    let e = store
-        .get(Key::new(
-            attacker.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
-        .unwrap_err();
+    let e = get(&store, &attacker, "registry.example.com").unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let victim = org("victim");
-    let e = store
-        .get(Key::new(victim.as_scope_ref(), &loc("example.com")))
-        .unwrap_err();
+    let e = get(&store, &victim, "example.com").unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let e = store.list_all().unwrap_err();
     assert!(undecryptable(&e));
@@ -281,11 +286,7 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
         .unwrap();
     assert_eq!(n, 3);
     // The untouched row still reads.
-    let v = store
-        .get(Key::new(
-            victim.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
+    let v = get(&store, &victim, "registry.example.com")
         .unwrap()
         .unwrap();
     assert_eq!(v.password().expose(), "victim-pw");
@@ -293,8 +294,7 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
 
 #[test]
 fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
-    let path = temp_dir("winner-only").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("winner-only");
     for c in winner_and_outranked() {
         store.create(c).unwrap();
     }
@@ -625,8 +625,7 @@ fn concurrency_threads_and_processes_on_one_file() {
         writeln!(so, "done").unwrap();
         return;
     }
-    let path = temp_dir("concurrency").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("concurrency");
     for j in 0..SHARED {
         store
             .create(cred(
@@ -704,12 +703,7 @@ fn concurrency_threads_and_processes_on_one_file() {
     }
     assert_eq!(winners.len(), SHARED);
     for l in winners.keys() {
-        assert!(
-            store
-                .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(l)))
-                .unwrap()
-                .is_some()
-        );
+        assert!(get(&store, &Scope::Foundation, l).unwrap().is_some());
     }
 
     // Update racing delete: one delete at most; a survivor carries an
@@ -722,9 +716,7 @@ fn concurrency_threads_and_processes_on_one_file() {
             .filter(|d| **d == l)
             .count();
         assert!(deletes <= 1, "{l} deleted {deletes} times");
-        let now = store
-            .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(&l)))
-            .unwrap();
+        let now = get(&store, &Scope::Foundation, &l).unwrap();
         match now {
             None => assert_eq!(deletes, 1, "{l} vanished without an acknowledged delete"),
             Some(c) => {
@@ -748,13 +740,11 @@ fn concurrency_threads_and_processes_on_one_file() {
         expected_own.len()
             + SHARED
             + (0..SHARED)
-                .filter(|j| store
-                    .get(Key::new(
-                        Scope::Foundation.as_scope_ref(),
-                        &loc(&format!("ud{j}.example.com"))
-                    ))
-                    .unwrap()
-                    .is_some())
+                .filter(
+                    |j| get(&store, &Scope::Foundation, format!("ud{j}.example.com"))
+                        .unwrap()
+                        .is_some()
+                )
                 .count(),
         "nothing else is stored"
     );
@@ -764,8 +754,7 @@ fn concurrency_threads_and_processes_on_one_file() {
 
 #[test]
 fn transactions_take_effect_whole_or_not_at_all() {
-    let path = temp_dir("transaction").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("transaction");
     // Committed: the credential and a table of the caller's own, together.
     store
         .transaction(|tx| -> Result<(), StoreError> {
@@ -814,8 +803,7 @@ fn transactions_take_effect_whole_or_not_at_all() {
 
 #[test]
 fn read_transactions_refuse_writes_and_never_wait_for_a_writer() {
-    let path = temp_dir("read-transaction").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("read-transaction");
     store
         .create(cred(Scope::Foundation, "docker.io", "u", "p"))
         .unwrap();
@@ -891,8 +879,7 @@ fn opening_without_create_never_makes_a_store() {
 #[test]
 fn r21_files_are_created_private_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let path = temp_dir("private").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("private");
     store
         .create(cred(Scope::Foundation, "docker.io", "u", "p"))
         .unwrap();
@@ -952,8 +939,7 @@ fn opening_a_new_file_from_several_processes_at_once() {
 /// binds the scope's kind and id.
 #[test]
 fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
-    let path = temp_dir("copied-row").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("copied-row");
     store
         .create(cred(org("old-org"), "registry.example.com", "u", "secret"))
         .unwrap();
@@ -966,23 +952,14 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     )
     .unwrap();
     let new_org = org("new-org");
-    let e = store
-        .get(Key::new(
-            new_org.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
-        .unwrap_err();
+    let e = get(&store, &new_org, "registry.example.com").unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let app = App::new("new-org", "s", "a").unwrap();
     let e = resolve(&store, &app, &"registry.example.com/x/y".parse().unwrap()).unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     // The original still reads.
     let old_org = org("old-org");
-    let c = store
-        .get(Key::new(
-            old_org.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
+    let c = get(&store, &old_org, "registry.example.com")
         .unwrap()
         .unwrap();
     assert_eq!(c.password().expose(), "secret");
