@@ -76,68 +76,7 @@ impl fmt::Display for LocationErrorKind {
     }
 }
 
-/// The error type of a parser of the shared grammar, written once for
-/// [`LocationError`] and
-/// [`ReferenceError`](crate::reference::ReferenceError): its kind
-/// (`$kind`, an enum with a `Syntax(Fault)` variant, which gets a
-/// `fault()` accessor), the byte offset of the fault, and a corrected
-/// input where one can be worked out. `$message` is the `Display` format,
-/// which names the input and reads `position`, `kind` and the hint.
-macro_rules! syntax_error {
-    ($(#[$doc:meta])* $name:ident($kind:ident), $message:literal) => {
-        impl $kind {
-            /// The shared grammar's fault, when this kind is one.
-            pub fn fault(&self) -> Option<$crate::syntax::Fault> {
-                match self {
-                    $kind::Syntax(f) => Some(*f),
-                    _ => None,
-                }
-            }
-        }
-
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-        #[error($message, $crate::reference::error::Hint(hint))]
-        pub struct $name {
-            kind: $kind,
-            position: usize,
-            hint: Option<Box<str>>,
-        }
-
-        impl $name {
-            pub(crate) fn new(kind: impl Into<$kind>, position: usize) -> Self {
-                $name {
-                    kind: kind.into(),
-                    position,
-                    hint: None,
-                }
-            }
-
-            pub(crate) fn with_hint(mut self, hint: impl Into<Box<str>>) -> Self {
-                self.hint = Some(hint.into());
-                self
-            }
-
-            /// What is wrong.
-            pub fn kind(&self) -> &$kind {
-                &self.kind
-            }
-
-            /// The byte offset in the input where the fault was found.
-            pub fn position(&self) -> usize {
-                self.position
-            }
-
-            /// A corrected input, where one can be worked out.
-            pub fn hint(&self) -> Option<&str> {
-                self.hint.as_deref()
-            }
-        }
-    };
-}
-pub(crate) use syntax_error;
-
-syntax_error! {
+crate::macros::syntax_error! {
     /// Why a registry location could not be parsed.
     ///
     /// ```

@@ -9,7 +9,7 @@ use crate::reference::{MAX_NAME_LEN, MAX_REFERENCE_LEN, Reference};
 use crate::syntax::Fault;
 use crate::syntax::scan::{self, At, FirstEnd};
 
-pub(crate) mod error;
+mod error;
 
 pub use error::{LocationError, LocationErrorKind};
 

@@ -55,7 +55,7 @@ impl fmt::Display for ReferenceErrorKind {
     }
 }
 
-crate::location::error::syntax_error! {
+crate::macros::syntax_error! {
     /// Why an image reference could not be parsed.
     ///
     /// ```
