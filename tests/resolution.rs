@@ -350,16 +350,10 @@ fn r14_r15_async_forms_answer_as_the_sync_ones() {
         .unwrap();
     assert_eq!(one.credential().username().as_str(), "s");
     let nothing: Reference = "quay.io/x/y".parse().unwrap();
-    assert!(
-        block_on_ready(resolve_async(&inline, &a, &nothing))
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        block_on_ready(resolve_all_async(&inline, &a, &nothing))
-            .unwrap()
-            .is_empty()
-    );
+    let none = block_on_ready(resolve_async(&inline, &a, &nothing)).unwrap();
+    assert!(none.is_none(), "R15");
+    let all = block_on_ready(resolve_all_async(&inline, &a, &nothing)).unwrap();
+    assert!(all.is_empty(), "R15");
 }
 
 /// `explain_async` through `Arc<dyn AsyncCredentialSource>` reports what

@@ -17,20 +17,20 @@ const PASSWORD: &str = "Sup3r-secret-pw";
 fn setup() -> (MemoryStore, App) {
     let store = MemoryStore::new();
     let app = App::new("org-1", "space-1", "app-1").unwrap();
-    store
-        .create(RegistryCredential::new(
+    for (scope, location, user) in [
+        (
             Scope::Space(app.space().clone()),
-            "registry.example.com/team".parse().unwrap(),
-            Credential::new("space-user", PASSWORD).unwrap(),
-        ))
-        .unwrap();
-    store
-        .create(RegistryCredential::new(
-            Scope::Foundation,
-            "example.com".parse().unwrap(),
-            Credential::new("platform-user", PASSWORD).unwrap(),
-        ))
-        .unwrap();
+            "registry.example.com/team",
+            "space-user",
+        ),
+        (Scope::Foundation, "example.com", "platform-user"),
+    ] {
+        let credential = Credential::new(user, PASSWORD).unwrap();
+        let location = location.parse().unwrap();
+        store
+            .create(RegistryCredential::new(scope, location, credential))
+            .unwrap();
+    }
     (store, app)
 }
 
@@ -48,17 +48,10 @@ fn r14_r15_resolution_spans_name_the_winner_or_none_and_never_a_password() {
         assert!(resolve(&store, &app, &public).unwrap().is_none());
         assert_eq!(resolve_all(&store, &app, &image).unwrap().len(), 2);
         let inline = InlineStore(store.clone());
-        assert!(
-            block_on_ready(resolve_async(&inline, &app, &image))
-                .unwrap()
-                .is_some()
-        );
-        assert_eq!(
-            block_on_ready(resolve_all_async(&inline, &app, &image))
-                .unwrap()
-                .len(),
-            2
-        );
+        let found = block_on_ready(resolve_async(&inline, &app, &image)).unwrap();
+        assert!(found.is_some());
+        let all = block_on_ready(resolve_all_async(&inline, &app, &image)).unwrap();
+        assert_eq!(all.len(), 2);
     });
     let spans = capture.spans();
     let names: Vec<&str> = spans.iter().map(|(n, _)| n.as_str()).collect();
