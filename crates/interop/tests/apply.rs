@@ -86,6 +86,16 @@ fn world() -> (World<Manager<Racing>>, UserId) {
     (w, manager)
 }
 
+/// `caller` imports [`good`] into `scope` through `w`'s manager.
+fn import(
+    w: &World<Manager<Racing>>,
+    caller: &UserId,
+    scope: &Scope,
+    policy: Policy,
+) -> Result<Report, ImportError<ManageError>> {
+    import_into(&w.m, caller, scope, good(), policy)
+}
+
 /// How many of `report`'s lines have an outcome that `is`.
 fn lines(report: &Report, is: impl Fn(&Outcome) -> bool) -> usize {
     report.lines.iter().filter(|l| is(&l.outcome)).count()
@@ -115,7 +125,7 @@ fn good() -> Import {
 fn r16_r20_a_space_developer_imports_into_the_space_and_resolution_uses_it() {
     let (w, _) = world();
     let scope = Scope::Space(w.space.clone());
-    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap();
+    let report = import(&w, &w.dev, &scope, Policy::AllOrNothing).unwrap();
     assert_eq!(report.imported(), 3, "{report}");
     assert_eq!(report.lines.len(), 4);
     assert!(matches!(
@@ -141,52 +151,25 @@ fn r16_r20_a_space_developer_imports_into_the_space_and_resolution_uses_it() {
 #[test]
 fn r20_refused_callers_and_app_scope_create_nothing() {
     let (w, manager) = world();
+    let (org, space) = (Scope::Org(w.org.clone()), Scope::Space(w.space.clone()));
+    let refused =
+        |e: &ImportError<ManageError>| matches!(e, ImportError::Check(ManageError::Permission(_)));
     // A Space Developer may not change the organization's credentials…
-    let e = import_into(
-        &w.m,
-        &w.dev,
-        &Scope::Org(w.org.clone()),
-        good(),
-        Policy::SkipFailures,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(e, ImportError::Check(ManageError::Permission(_))),
-        "{e:?}"
-    );
+    let e = import(&w, &w.dev, &org, Policy::SkipFailures).unwrap_err();
+    assert!(refused(&e), "{e:?}");
     // …nor an Org Manager a space's.
-    let e = import_into(
-        &w.m,
-        &manager,
-        &Scope::Space(w.space.clone()),
-        good(),
-        Policy::SkipFailures,
-    )
-    .unwrap_err();
-    assert!(matches!(e, ImportError::Check(ManageError::Permission(_))));
+    let e = import(&w, &manager, &space, Policy::SkipFailures).unwrap_err();
+    assert!(refused(&e), "{e:?}");
     // R19: app credentials come from pushes only.
-    let e = import_into(
-        &w.m,
-        &w.admin,
-        &Scope::App(AppId::new("a").unwrap()),
-        good(),
-        Policy::SkipFailures,
-    )
-    .unwrap_err();
+    let app = Scope::App(AppId::new("a").unwrap());
+    let e = import(&w, &w.admin, &app, Policy::SkipFailures).unwrap_err();
     assert!(matches!(
         e,
         ImportError::Check(ManageError::AppCredentialByPush)
     ));
     assert!(e.report().is_none());
     // The Org Manager may import into the organization.
-    let report = import_into(
-        &w.m,
-        &manager,
-        &Scope::Org(w.org.clone()),
-        good(),
-        Policy::AllOrNothing,
-    )
-    .unwrap();
+    let report = import(&w, &manager, &org, Policy::AllOrNothing).unwrap();
     assert_eq!(report.imported(), 3);
     assert_eq!(w.m.store().inner.list_all().unwrap().len(), 3);
 }
@@ -196,7 +179,7 @@ fn r16_a_conflict_refuses_the_whole_import_unless_failures_are_skipped() {
     let (w, _) = world();
     let scope = Scope::Space(w.space.clone());
     w.store(scope.clone(), "quay.io/org", "kept", "kept-pw");
-    let e = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap_err();
+    let e = import(&w, &w.dev, &scope, Policy::AllOrNothing).unwrap_err();
     let ImportError::Refused(report) = &e else {
         panic!("{e:?}")
     };
@@ -217,7 +200,7 @@ fn r16_a_conflict_refuses_the_whole_import_unless_failures_are_skipped() {
     );
     assert_eq!(w.m.store().list(scope.as_scope_ref()).unwrap().len(), 1);
 
-    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
+    let report = import(&w, &w.dev, &scope, Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
     let kept = w.m.store().list(scope.as_scope_ref()).unwrap();
     assert_eq!(kept.len(), 3);
@@ -258,7 +241,7 @@ fn r16_a_location_taken_meanwhile_fails_the_import_and_nothing_is_stored() {
     let (w, _) = world();
     let scope = Scope::Space(w.space.clone());
     w.m.store().race.store(true, Ordering::SeqCst);
-    let e = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap_err();
+    let e = import(&w, &w.dev, &scope, Policy::AllOrNothing).unwrap_err();
     let ImportError::Failed { report, error } = &e else {
         panic!("{e:?}")
     };
@@ -287,7 +270,7 @@ fn r16_a_location_taken_meanwhile_fails_the_import_and_nothing_is_stored() {
 
     // Skipping failures creates the others, in one step again.
     w.m.store().race.store(true, Ordering::SeqCst);
-    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
+    let report = import(&w, &w.dev, &scope, Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
     assert_eq!(w.m.store().list(scope.as_scope_ref()).unwrap().len(), 2);
 }
