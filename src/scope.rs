@@ -159,21 +159,15 @@ impl ScopeKind {
         ScopeKind::Org,
         ScopeKind::Foundation,
     ];
-
-    /// The name cf prints: `app`, `space`, `organization`, `foundation`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeKind::App => "app",
-            ScopeKind::Space => "space",
-            ScopeKind::Org => "organization",
-            ScopeKind::Foundation => "foundation",
-        }
-    }
 }
 
-impl fmt::Display for ScopeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::macros::enum_names! {
+    /// The name cf prints: `app`, `space`, `organization`, `foundation`.
+    ScopeKind::as_str {
+        App => "app",
+        Space => "space",
+        Org => "organization",
+        Foundation => "foundation",
     }
 }
 

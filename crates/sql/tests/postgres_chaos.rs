@@ -27,8 +27,7 @@
 //! the server and terminates every backend of the database.
 #![cfg(feature = "postgres")]
 
-#[path = "pg_support/mod.rs"]
-mod pg_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -37,13 +36,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use pg_support::{fresh_schema, keyring, runtime, url, url_in};
 use registry_credentials::credential::{Credential, CredentialUpdate, Password};
 use registry_credentials::scope::{AppId, OrgId};
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::store::StoreError;
 use registry_credentials::{Location, RegistryCredential, Scope};
 use registry_credentials_sql::PostgresStore;
+use registry_credentials_test_support::postgres::{fresh_schema, runtime, url, url_in};
+use support::keyring;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -6,7 +6,16 @@
 //! it had in flight, whole. No write is lost, none is applied twice, and a
 //! write that was in flight is either all there or not at all; the run
 //! prints how many in-flight writes each way.
+//!
+//! SIGKILL ends the process but not the kernel: what it wrote to the page
+//! cache reaches the file. So this shows that the file stays consistent
+//! and that every acknowledged (committed) write is there for the next
+//! process, whatever instant the writer dies at; not durability across a
+//! power loss, which needs `fsync` to reach the disk
+//! (`SqliteOptions::sync_every_commit`, on by default).
 #![cfg(feature = "sqlite")]
+
+mod support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -18,15 +27,12 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::store::CredentialStore;
 use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::{Password, Username};
-use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
+use registry_credentials_sql::SqliteStore;
+use support::keyring;
 
 const CHILD_ENV: &str = "REGISTRY_CREDENTIALS_CHAOS_CHILD";
 const THREADS: usize = 4;
 const ROUNDS: usize = 8;
-
-fn keyring() -> Keyring {
-    Keyring::new(EncryptionKey::new("chaos", [0x42; 32]).unwrap())
-}
 
 /// The organization thread `t` of round `r` writes in.
 fn scope_name(round: usize, t: usize) -> String {
