@@ -3,16 +3,20 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    Transaction,
 };
+use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::scope::{AppId, ScopeRef};
@@ -44,6 +48,10 @@ use crate::{
 /// - Replacing an app's credentials (R19) is one transaction, serialized
 ///   per app by a transaction-scoped advisory lock, so that of two
 ///   instances replacing at once, one waits for the other.
+/// - [`transaction`](Self::transaction) runs several calls, and the
+///   caller's own statements on tables of the same database (a directory
+///   of organizations), as one transaction: all of them take effect or
+///   none does.
 /// - It is object safe: keep it as `Arc<dyn AsyncCredentialStore>`.
 /// - The database enforces one credential per location and scope: of two
 ///   instances creating the same location at once, exactly one wins and the
@@ -165,7 +173,8 @@ fn pool_error(e: PoolError) -> StoreError {
     }
 }
 
-/// `Box<dyn Error>` from a message, for configuration errors.
+/// `Box<dyn Error>` from a message: a configuration error, or a
+/// transaction PostgreSQL rolled back.
 #[derive(Debug)]
 struct ConfigError(String);
 
@@ -316,6 +325,119 @@ impl PostgresStore {
         }
     }
 
+    /// Runs `f` in one transaction (PostgreSQL's default isolation, read
+    /// committed) and commits it when `f` returns `Ok`; when `f` returns
+    /// `Err`, or the commit fails, every change `f` made is rolled back.
+    /// Whatever `f` does through the [`PostgresTransaction`] — credentials,
+    /// and the caller's own tables through
+    /// [`client`](PostgresTransaction::client) — takes effect whole or not
+    /// at all, also when the process, the connection or the server dies
+    /// part-way; other sessions see none of it before the commit.
+    ///
+    /// Dropping the future part-way (a cancelled request) rolls the
+    /// transaction back as well.
+    ///
+    /// ```no_run
+    /// use registry_credentials::store::{AsyncCredentialStore, StoreError};
+    /// use registry_credentials::{Credential, RegistryCredential, Scope};
+    /// use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let keyring = Keyring::new(EncryptionKey::new("k", [7; 32])?);
+    /// let store = PostgresStore::connect("postgresql://app@db/platform", keyring).await?;
+    /// let hub = || RegistryCredential::new(
+    ///     Scope::Foundation, "docker.io".parse().unwrap(), Credential::new("u", "p").unwrap(),
+    /// );
+    /// // The second create conflicts: the first is rolled back with it.
+    /// let failed = store
+    ///     .transaction(async |tx| {
+    ///         tx.create(hub()).await?;
+    ///         tx.create(hub()).await?;
+    ///         Ok::<_, StoreError>(())
+    ///     })
+    ///     .await;
+    /// assert!(matches!(failed, Err(StoreError::Conflict { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `f`'s error, or [`StoreError::Backend`] (converted to `E`) when the
+    /// transaction cannot begin or commit, or when a statement in it
+    /// failed without `f` returning that failure: PostgreSQL then rolls
+    /// the whole transaction back, and the error says that nothing was
+    /// written.
+    pub async fn transaction<T, E: From<StoreError>>(
+        &self,
+        f: impl AsyncFnOnce(&PostgresTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run_transaction(false, f).await
+    }
+
+    /// Runs `f` in one read-only transaction at repeatable read: every
+    /// read in it sees one snapshot of the database, taken at its first
+    /// statement, and every write fails (and aborts it: later reads in it
+    /// fail too). A reader that must never see
+    /// half of another session's change (an organization gone, its
+    /// credentials still there) reads both in one of these.
+    ///
+    /// # Errors
+    ///
+    /// As [`transaction`](Self::transaction).
+    pub async fn read_transaction<T, E: From<StoreError>>(
+        &self,
+        f: impl AsyncFnOnce(&PostgresTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run_transaction(true, f).await
+    }
+
+    async fn run_transaction<T, E: From<StoreError>>(
+        &self,
+        read_only: bool,
+        f: impl AsyncFnOnce(&PostgresTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut client = self.client().await?;
+        let mut begin = client.build_transaction();
+        if read_only {
+            begin = begin
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true);
+        }
+        let tx = begin.start().await.map_err(pg_error)?;
+        let lent = PostgresTransaction {
+            tx: Mutex::new(tx),
+            keyring: &self.keyring,
+            read_only,
+        };
+        // On `Err`, `lent` is dropped uncommitted: its transaction rolls
+        // back.
+        let value = f(&lent).await?;
+        let tx = lent.tx.into_inner();
+        // A transaction in which a statement failed is aborted, and
+        // PostgreSQL answers its COMMIT by rolling back, without an
+        // error: a statement that still runs proves the commit will write
+        // (a read transaction writes nothing either way).
+        if read_only {
+            tx.commit().await.map_err(pg_error)?;
+            return Ok(value);
+        }
+        if let Err(e) = tx.batch_execute("SELECT 1").await {
+            return Err(if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) {
+                StoreError::Backend {
+                    retryable: false,
+                    source: Box::new(ConfigError(
+                        "a statement in the transaction failed, so PostgreSQL rolled all of it back and nothing was written; return that statement's error from the closure".to_owned(),
+                    )),
+                }
+            } else {
+                pg_error(e)
+            }
+            .into());
+        }
+        tx.commit().await.map_err(pg_error)?;
+        Ok(value)
+    }
+
     async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
@@ -399,19 +521,98 @@ impl PostgresStore {
         tx.commit().await.map_err(pg_error)?;
         Ok(())
     }
+}
 
-    /// The parameters of `INSERT` and `UPDATE` for `c`, its password
-    /// sealed under the current key.
-    fn row_params<'a>(&'a self, c: &'a RegistryCredential) -> Result<RowParams<'a>, StoreError> {
-        Ok(RowParams {
-            kind: scope_columns(c.scope().as_scope_ref()).0,
-            scope_id: c.scope().id().unwrap_or(""),
-            location: c.location().as_str(),
-            username: c.username().as_str(),
-            key_id: self.keyring.current().id(),
-            sealed: seal(&self.keyring, c)?,
-        })
+/// One open transaction of a [`PostgresStore`], lent to the closure of
+/// [`PostgresStore::transaction`] or [`PostgresStore::read_transaction`].
+///
+/// It is an [`AsyncCredentialStore`] whose calls all run inside the
+/// transaction: they see each other's writes, and either all of them take
+/// effect (the closure returned `Ok` and the commit succeeded) or none
+/// does. A write the store refuses (a conflict, a credential not found,
+/// one that cannot be decrypted) takes back its own statements alone,
+/// under a savepoint of its own, so the closure may go on. A failure of
+/// the database itself leaves the transaction aborted (PostgreSQL's rule):
+/// then it commits nothing, whatever the closure returns.
+/// [`client`](Self::client) lends the transaction itself, for tables of
+/// the caller's own in the same database, changed in the same transaction.
+///
+/// Its calls take turns on the one connection: started together (`join!`),
+/// they run one after another.
+pub struct PostgresTransaction<'t> {
+    tx: Mutex<Transaction<'t>>,
+    keyring: &'t Keyring,
+    read_only: bool,
+}
+
+impl fmt::Debug for PostgresTransaction<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresTransaction")
+            .field("keyring", &self.keyring)
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
     }
+}
+
+impl<'t> PostgresTransaction<'t> {
+    /// The transaction itself, for statements of the caller's own: they
+    /// run inside it and commit or roll back with it. A write of several
+    /// statements that may fail part-way can open a savepoint of its own
+    /// with [`transaction`](deadpool_postgres::Transaction::transaction).
+    ///
+    /// It waits for the call that holds the transaction, and holds it
+    /// until dropped: drop it before calling this transaction's store
+    /// methods, which wait for it. Do not end the transaction (`COMMIT`,
+    /// `ROLLBACK`) through it.
+    pub async fn client(&self) -> TransactionClient<'_, 't> {
+        TransactionClient(self.tx.lock().await)
+    }
+
+    /// True for a read transaction, where every write fails.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+}
+
+/// The open transaction of a [`PostgresTransaction`], lent by
+/// [`PostgresTransaction::client`]: it dereferences to the
+/// [`deadpool_postgres::Transaction`] (a
+/// [`GenericClient`]), and gives it back when dropped.
+pub struct TransactionClient<'a, 't>(MutexGuard<'a, Transaction<'t>>);
+
+impl<'t> Deref for TransactionClient<'_, 't> {
+    type Target = Transaction<'t>;
+    fn deref(&self) -> &Transaction<'t> {
+        &self.0
+    }
+}
+
+impl<'t> DerefMut for TransactionClient<'_, 't> {
+    fn deref_mut(&mut self) -> &mut Transaction<'t> {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for TransactionClient<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransactionClient").finish_non_exhaustive()
+    }
+}
+
+/// The parameters of `INSERT` and `UPDATE` for `c`, its password sealed
+/// under the keyring's current key.
+fn row_params<'a>(
+    keyring: &'a Keyring,
+    c: &'a RegistryCredential,
+) -> Result<RowParams<'a>, StoreError> {
+    Ok(RowParams {
+        kind: scope_columns(c.scope().as_scope_ref()).0,
+        scope_id: c.scope().id().unwrap_or(""),
+        location: c.location().as_str(),
+        username: c.username().as_str(),
+        key_id: keyring.current().id(),
+        sealed: seal(keyring, c)?,
+    })
 }
 
 /// `$1`–`$6` of `INSERT` and `UPDATE`.
@@ -470,7 +671,7 @@ fn read_row(
 }
 
 async fn get_in(
-    client: &impl deadpool_postgres::GenericClient,
+    client: &impl GenericClient,
     sql: &str,
     keyring: &Keyring,
     key: Key<'_>,
@@ -499,142 +700,217 @@ fn key_arrays<'a>(keys: &[Key<'a>]) -> (Vec<i16>, Vec<&'a str>, Vec<&'a str>) {
     (kinds, ids, locations)
 }
 
-/// A plan row's key index (column 0, counted from 1) as an index into
-/// `keys`.
-fn plan_index(row: &Row, keys: &[Key<'_>]) -> Result<usize, StoreError> {
+/// A plan row (the key's position, counted from 1, then the row) as the
+/// index of its key in `keys` and its credential, decrypted.
+fn plan_hit(
+    keyring: &Keyring,
+    row: &Row,
+    keys: &[Key<'_>],
+) -> Result<(usize, Arc<RegistryCredential>), StoreError> {
     let i: i64 = row.try_get(0).map_err(pg_error)?;
-    usize::try_from(i - 1)
+    let index = usize::try_from(i - 1)
         .ok()
         .filter(|i| *i < keys.len())
         .ok_or_else(|| {
             corrupt(schema::SchemaError::CorruptRow {
                 what: format!("the plan query returned key {i}"),
             })
-        })
+        })?;
+    let c = read_row(keyring, keys[index].scope().to_scope(), row, 1)?;
+    Ok((index, Arc::new(c)))
 }
 
-impl PostgresStore {
-    async fn pg_get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        let client = self.client().await?;
-        Ok(get_in(&client, GET, &self.keyring, key)
-            .await?
-            .map(Arc::new))
+/// Inserts a row unless one is at its key; true when it did.
+async fn insert(c: &impl GenericClient, params: &RowParams<'_>) -> Result<bool, StoreError> {
+    let stmt = c.prepare_cached(INSERT).await.map_err(pg_error)?;
+    let inserted = c
+        .execute(&stmt, &params.as_params())
+        .await
+        .map_err(pg_error)?;
+    Ok(inserted != 0)
+}
+
+/// The conflict of a create whose key is taken.
+fn conflict(credential: &RegistryCredential) -> StoreError {
+    StoreError::Conflict {
+        scope: credential.scope().clone(),
+        location: credential.location().clone(),
+    }
+}
+
+/// Deletes every row at `scope` inside `tx`; returns them ordered by
+/// location. A row that cannot be decrypted fails the call, and `tx`
+/// rolls back.
+async fn take_scope(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    scope: ScopeRef<'_>,
+) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+    let (kind, id) = scope_columns(scope);
+    let stmt = tx.prepare_cached(DELETE_SCOPE).await.map_err(pg_error)?;
+    let rows = tx.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+    let mut taken = rows
+        .iter()
+        .map(|r| read_row(keyring, scope.to_scope(), r, 0).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    taken.sort_unstable_by(|a, b| a.location().cmp(b.location()));
+    Ok(taken)
+}
+
+/// Where a call of the store traits runs: a `&PostgresStore` takes a
+/// connection of its pool for each call; a `&PostgresTransaction` runs
+/// every call on its open transaction. A write of several statements
+/// runs in a transaction of the connection's own
+/// ([`GenericClient::transaction`]): on a connection of the pool a
+/// transaction, which commits alone; in the open transaction a savepoint,
+/// so that a write refused part-way takes back its own statements alone
+/// and the open transaction goes on. The traits' methods are written once,
+/// over this ([`calls`], [`store_on_session!`]).
+trait Session: Copy + Send + Sync {
+    /// The connection one call runs on.
+    type Conn: DerefMut<Target: GenericClient + Sized> + Send;
+
+    /// The keys that seal and open passwords.
+    fn keyring(&self) -> &Keyring;
+
+    /// A connection for one call: one of the pool's, or the open
+    /// transaction (waiting for the call that holds it).
+    fn conn(self) -> impl Future<Output = Result<Self::Conn, StoreError>> + Send;
+}
+
+/// A connection of the pool, for one call of a [`PostgresStore`].
+struct Pooled(Object);
+
+impl Deref for Pooled {
+    type Target = Object;
+    fn deref(&self) -> &Object {
+        &self.0
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut Object {
+        &mut self.0
+    }
+}
+
+impl Session for &PostgresStore {
+    type Conn = Pooled;
+
+    fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    async fn conn(self) -> Result<Pooled, StoreError> {
+        Ok(Pooled(self.client().await?))
+    }
+}
+
+impl<'a, 't> Session for &'a PostgresTransaction<'t> {
+    type Conn = TransactionClient<'a, 't>;
+
+    fn keyring(&self) -> &Keyring {
+        self.keyring
+    }
+
+    async fn conn(self) -> Result<TransactionClient<'a, 't>, StoreError> {
+        Ok(self.client().await)
+    }
+}
+
+/// The calls of the store traits, each written once over a [`Session`].
+mod calls {
+    use super::*;
+
+    pub(super) async fn get<S: Session>(
+        s: S,
+        key: Key<'_>,
+    ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        let c = s.conn().await?;
+        Ok(get_in(&*c, GET, s.keyring(), key).await?.map(Arc::new))
     }
 
     /// One prepared statement, one round trip, whatever the number of keys.
-    async fn pg_get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+    pub(super) async fn get_many<S: Session>(s: S, keys: &[Key<'_>]) -> Result<Found, StoreError> {
         let mut found = vec![None; keys.len()];
         if keys.is_empty() {
             return Ok(found);
         }
-        let (kinds, ids, locations) = key_arrays(keys);
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(GET_MANY).await.map_err(pg_error)?;
-        let rows = client
-            .query(&stmt, &[&kinds, &ids, &locations])
-            .await
-            .map_err(pg_error)?;
-        drop(client);
-        for row in rows {
-            let index = plan_index(&row, keys)?;
-            let c = read_row(&self.keyring, keys[index].scope().to_scope(), &row, 1)?;
-            found[index] = Some(Arc::new(c));
+        for row in plan_rows(s, GET_MANY, keys).await? {
+            let (index, c) = plan_hit(s.keyring(), &row, keys)?;
+            found[index] = Some(c);
         }
         Ok(found)
     }
 
     /// One prepared statement, one round trip, one row read and decrypted.
-    async fn pg_first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+    pub(super) async fn first_match<S: Session>(
+        s: S,
+        keys: &[Key<'_>],
+    ) -> Result<FirstMatch, StoreError> {
         if keys.is_empty() {
             return Ok(None);
         }
-        let (kinds, ids, locations) = key_arrays(keys);
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(FIRST_MATCH).await.map_err(pg_error)?;
-        let row = client
-            .query_opt(&stmt, &[&kinds, &ids, &locations])
-            .await
-            .map_err(pg_error)?;
-        drop(client);
-        match row {
-            Some(row) => {
-                let index = plan_index(&row, keys)?;
-                let c = read_row(&self.keyring, keys[index].scope().to_scope(), &row, 1)?;
-                Ok(Some((index, Arc::new(c))))
-            }
-            None => Ok(None),
-        }
+        let rows = plan_rows(s, FIRST_MATCH, keys).await?;
+        rows.first()
+            .map(|row| plan_hit(s.keyring(), row, keys))
+            .transpose()
     }
 
-    async fn pg_create(
-        &self,
+    /// One `INSERT … ON CONFLICT DO NOTHING`, outside any transaction of
+    /// its own: a row that inserts nothing is the conflict.
+    pub(super) async fn create<S: Session>(
+        s: S,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let params = self.row_params(&credential)?;
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(INSERT).await.map_err(pg_error)?;
-        let inserted = client
-            .execute(&stmt, &params.as_params())
-            .await
-            .map_err(pg_error)?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict {
-                scope: credential.scope().clone(),
-                location: credential.location().clone(),
-            });
+        let params = row_params(s.keyring(), &credential)?;
+        let c = s.conn().await?;
+        if !insert(&*c, &params).await? {
+            return Err(conflict(&credential));
         }
         Ok(Arc::new(credential))
     }
 
-    /// One transaction for the whole batch, one `INSERT … ON CONFLICT DO
-    /// NOTHING` per row: a row that inserts nothing is the conflict, and
-    /// the transaction rolls back (dropped uncommitted), so other sessions
-    /// see all of the batch or none of it.
-    async fn pg_create_all(
-        &self,
+    /// One transaction (or savepoint) for the whole batch, one `INSERT …
+    /// ON CONFLICT DO NOTHING` per row: a row that inserts nothing is the
+    /// conflict, and the batch's rows are rolled back (dropped
+    /// uncommitted), so other sessions see all of the batch or none of it.
+    pub(super) async fn create_all<S: Session>(
+        s: S,
         credentials: Vec<RegistryCredential>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let params = credentials
             .iter()
-            .map(|c| self.row_params(c))
+            .map(|c| row_params(s.keyring(), c))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let stmt = tx.prepare_cached(INSERT).await.map_err(pg_error)?;
+        let mut c = s.conn().await?;
+        let tx = c.transaction().await.map_err(pg_error)?;
         for (credential, params) in credentials.iter().zip(&params) {
-            let inserted = tx
-                .execute(&stmt, &params.as_params())
-                .await
-                .map_err(pg_error)?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict {
-                    scope: credential.scope().clone(),
-                    location: credential.location().clone(),
-                });
+            if !insert(&tx, params).await? {
+                return Err(conflict(credential));
             }
         }
         tx.commit().await.map_err(pg_error)?;
         Ok(credentials.into_iter().map(Arc::new).collect())
     }
 
-    /// One transaction under the app's advisory lock: delete the app's
-    /// rows (returning them), insert the new one.
-    async fn pg_replace_app_credential(
-        &self,
+    /// One transaction (or savepoint) under the app's advisory lock:
+    /// delete the app's rows (returning them), insert the new one.
+    pub(super) async fn replace_app_credential<S: Session>(
+        s: S,
         app: &AppId,
         location: Location,
         credential: Credential,
     ) -> Result<AppCredentialReplaced, StoreError> {
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
-        let params = self.row_params(&new)?;
-        let scope = ScopeRef::App(app);
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
+        let params = row_params(s.keyring(), &new)?;
+        let mut c = s.conn().await?;
+        let tx = c.transaction().await.map_err(pg_error)?;
         let lock = tx.prepare_cached(APP_LOCK).await.map_err(pg_error)?;
         tx.execute(&lock, &[&app.as_str()])
             .await
             .map_err(pg_error)?;
-        let mut replaced = self.take_scope(&tx, scope).await?;
+        let mut replaced = take_scope(&tx, s.keyring(), ScopeRef::App(app)).await?;
         if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
             let same = replaced.remove(i);
             replaced.insert(0, same);
@@ -650,54 +926,32 @@ impl PostgresStore {
         })
     }
 
-    /// Deletes every row at `scope` inside `tx`; returns them ordered by
-    /// location. A row that cannot be decrypted fails the call, and the
-    /// transaction rolls back.
-    async fn take_scope(
-        &self,
-        tx: &deadpool_postgres::Transaction<'_>,
+    pub(super) async fn delete_scope<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let (kind, id) = scope_columns(scope);
-        let stmt = tx.prepare_cached(DELETE_SCOPE).await.map_err(pg_error)?;
-        let rows = tx.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
-        let mut taken = rows
-            .iter()
-            .map(|r| read_row(&self.keyring, scope.to_scope(), r, 0).map(Arc::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        taken.sort_unstable_by(|a, b| a.location().cmp(b.location()));
-        Ok(taken)
-    }
-
-    async fn pg_delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let taken = self.take_scope(&tx, scope).await?;
+        let mut c = s.conn().await?;
+        let tx = c.transaction().await.map_err(pg_error)?;
+        let taken = take_scope(&tx, s.keyring(), scope).await?;
         tx.commit().await.map_err(pg_error)?;
         Ok(taken)
     }
 
-    async fn pg_update(
-        &self,
+    /// Locks and reads the row, then writes it, in one transaction (or
+    /// savepoint).
+    pub(super) async fn update<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
         location: &Location,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let old = get_in(
-            &tx,
-            GET_FOR_UPDATE,
-            &self.keyring,
-            Key::new(scope, location),
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found(scope, location))?;
+        let mut c = s.conn().await?;
+        let tx = c.transaction().await.map_err(pg_error)?;
+        let old = get_in(&tx, GET_FOR_UPDATE, s.keyring(), Key::new(scope, location))
+            .await?
+            .ok_or_else(|| StoreError::not_found(scope, location))?;
         let new = old.updated(update);
-        let params = self.row_params(&new)?;
+        let params = row_params(s.keyring(), &new)?;
         let stmt = tx.prepare_cached(UPDATE).await.map_err(pg_error)?;
         tx.execute(&stmt, &params.as_params())
             .await
@@ -707,117 +961,114 @@ impl PostgresStore {
     }
 
     /// Deletes and reads the row in one statement; if it cannot be
-    /// decrypted the transaction rolls back and nothing changes.
-    async fn pg_delete(
-        &self,
+    /// decrypted the transaction (or savepoint) rolls back and nothing
+    /// changes.
+    pub(super) async fn delete<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let gone = get_in(&tx, DELETE, &self.keyring, Key::new(scope, location))
+        let mut c = s.conn().await?;
+        let tx = c.transaction().await.map_err(pg_error)?;
+        let gone = get_in(&tx, DELETE, s.keyring(), Key::new(scope, location))
             .await?
             .ok_or_else(|| StoreError::not_found(scope, location))?;
         tx.commit().await.map_err(pg_error)?;
         Ok(Arc::new(gone))
     }
 
-    async fn pg_list(
-        &self,
+    pub(super) async fn list<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let (kind, id) = scope_columns(scope);
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(LIST).await.map_err(pg_error)?;
-        let rows = client.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(LIST).await.map_err(pg_error)?;
+        let rows = c.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+        drop(c);
         rows.iter()
-            .map(|r| read_row(&self.keyring, scope.to_scope(), r, 0).map(Arc::new))
+            .map(|r| read_row(s.keyring(), scope.to_scope(), r, 0).map(Arc::new))
             .collect()
     }
 
-    async fn pg_list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(LIST_ALL).await.map_err(pg_error)?;
-        let rows = client.query(&stmt, &[]).await.map_err(pg_error)?;
+    pub(super) async fn list_all<S: Session>(
+        s: S,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(LIST_ALL).await.map_err(pg_error)?;
+        let rows = c.query(&stmt, &[]).await.map_err(pg_error)?;
+        drop(c);
         rows.iter()
             .map(|r| {
                 let kind: i16 = r.get(0);
                 let id: &str = r.get(1);
                 let scope =
                     scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
-                read_row(&self.keyring, scope, r, 2).map(Arc::new)
+                read_row(s.keyring(), scope, r, 2).map(Arc::new)
             })
             .collect()
     }
-}
 
-impl AsyncCredentialSource for PostgresStore {
-    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
-        Box::pin(self.pg_get_many(keys))
-    }
-    fn get<'a>(
-        &'a self,
-        key: Key<'a>,
-    ) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_get(key))
-    }
-    fn first_match<'a>(
-        &'a self,
-        keys: &'a [Key<'a>],
-    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
-        Box::pin(self.pg_first_match(keys))
+    /// The rows of a plan statement (`GET_MANY`, `FIRST_MATCH`) for
+    /// `keys`; the connection goes back before any row is decrypted.
+    async fn plan_rows<S: Session>(
+        s: S,
+        sql: &str,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Row>, StoreError> {
+        let (kinds, ids, locations) = key_arrays(keys);
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(sql).await.map_err(pg_error)?;
+        c.query(&stmt, &[&kinds, &ids, &locations])
+            .await
+            .map_err(pg_error)
     }
 }
 
-impl AsyncCredentialStore for PostgresStore {
-    fn create(
-        &self,
-        credential: RegistryCredential,
-    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(self.pg_create(credential))
-    }
-    fn create_all(
-        &self,
-        credentials: Vec<RegistryCredential>,
-    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_create_all(credentials))
-    }
-    fn update<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-        location: &'a Location,
-        update: CredentialUpdate,
-    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(self.pg_update(scope, location, update))
-    }
-    fn delete<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-        location: &'a Location,
-    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(self.pg_delete(scope, location))
-    }
-    fn replace_app_credential<'a>(
-        &'a self,
-        app: &'a AppId,
-        location: Location,
-        credential: Credential,
-    ) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
-        Box::pin(self.pg_replace_app_credential(app, location, credential))
-    }
-    fn delete_scope<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_delete_scope(scope))
-    }
-    fn list<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_list(scope))
-    }
-    fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_list_all())
-    }
+/// `CredentialSource` and `CredentialStore` for a [`Session`]: one
+/// implementation, for [`PostgresStore`] and [`PostgresTransaction`]
+/// alike.
+macro_rules! store_on_session {
+    ($($ty:ty),*) => {$(
+        impl AsyncCredentialSource for $ty {
+            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+                Box::pin(calls::get_many(self, keys))
+            }
+            fn get<'a>(&'a self, key: Key<'a>) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::get(self, key))
+            }
+            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+                Box::pin(calls::first_match(self, keys))
+            }
+        }
+
+        impl AsyncCredentialStore for $ty {
+            fn create(&self, credential: RegistryCredential) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::create(self, credential))
+            }
+            fn create_all(&self, credentials: Vec<RegistryCredential>) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::create_all(self, credentials))
+            }
+            fn update<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location, update: CredentialUpdate) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::update(self, scope, location, update))
+            }
+            fn delete<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::delete(self, scope, location))
+            }
+            fn replace_app_credential<'a>(&'a self, app: &'a AppId, location: Location, credential: Credential) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
+                Box::pin(calls::replace_app_credential(self, app, location, credential))
+            }
+            fn delete_scope<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::delete_scope(self, scope))
+            }
+            fn list<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::list(self, scope))
+            }
+            fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::list_all(self))
+            }
+        }
+    )*};
 }
+
+store_on_session!(PostgresStore, PostgresTransaction<'_>);

@@ -439,3 +439,208 @@ fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
         assert!(undecryptable(&e), "{e:?}");
     });
 }
+
+/// The credentials at the foundation whose location starts with `prefix`,
+/// by location, as another instance's store reads them.
+async fn foundation_locations(store: &PostgresStore, prefix: &str) -> Vec<String> {
+    store
+        .list(Scope::Foundation.as_scope_ref())
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.location().as_str().to_owned())
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+/// `PostgresStore::transaction`: the credentials it creates and the rows
+/// it writes to a table of the caller's own commit together, unseen by
+/// another instance before the commit; an `Err` from the closure rolls all
+/// of it back (R16: a change is one step of the store).
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all() {
+    let (rt, url) = setup("tx_commit");
+    rt.block_on(async {
+        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
+        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+        a.pool()
+            .get()
+            .await
+            .unwrap()
+            .batch_execute("CREATE TABLE own_notes (note TEXT NOT NULL)")
+            .await
+            .unwrap();
+        let notes = async |store: &PostgresStore| -> i64 {
+            let c = store.pool().get().await.unwrap();
+            c.query_one("SELECT count(*) FROM own_notes", &[])
+                .await
+                .unwrap()
+                .get(0)
+        };
+
+        let made = a
+            .transaction(async |tx| {
+                tx.create(cred(Scope::Foundation, "tx-one.example.com", "u", "p"))
+                    .await?;
+                tx.create_all(vec![
+                    cred(Scope::Foundation, "tx-two.example.com", "u", "p"),
+                    cred(Scope::Foundation, "tx-three.example.com", "u", "p"),
+                ])
+                .await?;
+                tx.client()
+                    .await
+                    .execute("INSERT INTO own_notes (note) VALUES ('made three')", &[])
+                    .await
+                    .unwrap();
+                // Inside, its own writes are seen; outside, nothing yet.
+                assert_eq!(tx.list_all().await?.len(), 3);
+                assert!(foundation_locations(&b, "tx-").await.is_empty());
+                assert_eq!(notes(&b).await, 0);
+                Ok::<_, StoreError>(tx.list_all().await?.len())
+            })
+            .await
+            .unwrap();
+        assert_eq!(made, 3);
+        assert_eq!(
+            foundation_locations(&b, "tx-").await,
+            [
+                "tx-one.example.com",
+                "tx-three.example.com",
+                "tx-two.example.com"
+            ]
+        );
+        assert_eq!(notes(&b).await, 1);
+
+        // The closure fails after writing: none of it is kept.
+        let failed: Result<(), StoreError> = a
+            .transaction(async |tx| {
+                tx.delete(Scope::Foundation.as_scope_ref(), &loc("tx-one.example.com"))
+                    .await?;
+                tx.client()
+                    .await
+                    .execute("INSERT INTO own_notes (note) VALUES ('deleted one')", &[])
+                    .await
+                    .unwrap();
+                tx.create(cred(Scope::Foundation, "tx-two.example.com", "u", "p"))
+                    .await?;
+                Ok(())
+            })
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::Conflict { .. })),
+            "{failed:?}"
+        );
+        assert_eq!(foundation_locations(&b, "tx-").await.len(), 3);
+        assert_eq!(notes(&b).await, 1);
+    });
+}
+
+/// Inside a transaction, a write the store refuses takes back its own
+/// rows alone (a batch with a taken location stores none of its rows,
+/// R16) and the transaction goes on; a database failure the closure
+/// swallows makes the commit fail, saying nothing was written, instead of
+/// reporting a write that PostgreSQL rolled back.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r16_a_refused_write_in_a_transaction_takes_back_its_own_rows_alone() {
+    let (rt, url) = setup("tx_refused");
+    rt.block_on(async {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        store
+            .transaction(async |tx| {
+                tx.create(cred(Scope::Foundation, "kept.example.com", "u", "p"))
+                    .await?;
+                let refused = tx
+                    .create_all(vec![
+                        cred(Scope::Foundation, "batch.example.com", "u", "p"),
+                        cred(Scope::Foundation, "kept.example.com", "u", "p"),
+                    ])
+                    .await;
+                assert!(matches!(refused, Err(StoreError::Conflict { .. })));
+                let missing = tx
+                    .update(
+                        Scope::Foundation.as_scope_ref(),
+                        &loc("never.example.com"),
+                        CredentialUpdate::Password(Password::new("x").unwrap()),
+                    )
+                    .await;
+                assert!(matches!(missing, Err(StoreError::NotFound { .. })));
+                tx.create(cred(Scope::Foundation, "after.example.com", "u", "p"))
+                    .await?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            foundation_locations(&store, "").await,
+            ["after.example.com", "kept.example.com"]
+        );
+
+        let swallowed: Result<(), StoreError> = store
+            .transaction(async |tx| {
+                tx.create(cred(Scope::Foundation, "lost.example.com", "u", "p"))
+                    .await?;
+                let failed = tx.client().await.batch_execute("SELECT 1/0").await;
+                assert!(failed.is_err());
+                Ok(())
+            })
+            .await;
+        let e = swallowed.unwrap_err();
+        assert!(
+            e.to_string().contains("nothing was written")
+                || std::error::Error::source(&e)
+                    .is_some_and(|s| s.to_string().contains("nothing was written")),
+            "{e}"
+        );
+        assert!(matches!(
+            e,
+            StoreError::Backend {
+                retryable: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            foundation_locations(&store, "").await,
+            ["after.example.com", "kept.example.com"]
+        );
+    });
+}
+
+/// `PostgresStore::read_transaction` reads one snapshot: a credential
+/// another instance creates meanwhile is not seen inside it, and a write
+/// inside it fails.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn a_read_transaction_sees_one_snapshot_and_refuses_writes() {
+    let (rt, url) = setup("tx_read");
+    rt.block_on(async {
+        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
+        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+        a.create(cred(Scope::Foundation, "before.example.com", "u", "p"))
+            .await
+            .unwrap();
+        a.read_transaction(async |tx| {
+            assert!(tx.is_read_only());
+            assert_eq!(tx.list_all().await?.len(), 1);
+            b.create(cred(Scope::Foundation, "meanwhile.example.com", "u", "p"))
+                .await
+                .unwrap();
+            assert_eq!(tx.list_all().await?.len(), 1);
+            let refused = tx
+                .create(cred(Scope::Foundation, "inside.example.com", "u", "p"))
+                .await;
+            assert!(
+                matches!(refused, Err(StoreError::Backend { .. })),
+                "{refused:?}"
+            );
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            foundation_locations(&a, "").await,
+            ["before.example.com", "meanwhile.example.com"]
+        );
+    });
+}
