@@ -10,7 +10,7 @@ use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
-use super::{Chosen, Gate, ManageError, StagedPush, Started, Traced, rows_of};
+use super::{AsyncRemoval, Chosen, Entry, Gate, ManageError, StagedPush, Started, Traced, rows_of};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{
     AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name,
@@ -23,7 +23,10 @@ use crate::listing::{Listing, Target};
 /// `Arc<dyn AsyncCredentialStore>`), and an [`AsyncDirectoryWriter`] (a
 /// `PostgresDirectory`, `Arc<dyn AsyncDirectoryWriter>`, or a sync
 /// directory behind [`InlineDirectory`]), whose look-ups every access
-/// decision awaits.
+/// decision awaits. Its deletions also need the directory to say how it
+/// removes an entry with its credentials ([`AsyncRemoval`]): every
+/// directory of this crate does, over a `PostgresStore` in one
+/// transaction.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -343,64 +346,6 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         Ok(Listing::new(rows))
     }
 
-    /// [`Manager::delete_org`](super::Manager::delete_org), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::delete_org`](super::Manager::delete_org).
-    pub async fn delete_org(
-        &self,
-        caller: &UserId,
-        org: &OrgId,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        self.delete_entry(caller, Scope::Org(org.clone())).await
-    }
-
-    /// [`Manager::delete_space`](super::Manager::delete_space), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::delete_org`](super::Manager::delete_org).
-    pub async fn delete_space(
-        &self,
-        caller: &UserId,
-        space: &SpaceId,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        self.delete_entry(caller, Scope::Space(space.clone())).await
-    }
-
-    /// [`Manager::delete_app`](super::Manager::delete_app), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::delete_org`](super::Manager::delete_org).
-    pub async fn delete_app(
-        &self,
-        caller: &UserId,
-        app: &AppId,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        self.delete_entry(caller, Scope::App(app.clone())).await
-    }
-
-    async fn delete_entry(
-        &self,
-        caller: &UserId,
-        what: Scope,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        let gate = self.gate();
-        let mut deleted = Vec::new();
-        for scope in gate.deletion(caller, &what).await? {
-            deleted.extend(
-                self.store
-                    .delete_scope(scope.as_scope_ref())
-                    .await
-                    .map_err(ManageError::Store)?,
-            );
-        }
-        gate.remove(&what).await?;
-        Ok(deleted)
-    }
-
     /// [`Manager::stage`](super::Manager::stage), async.
     ///
     /// # Errors
@@ -451,6 +396,63 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             image,
             chosen,
         })
+    }
+}
+
+impl<S: AsyncCredentialStore, D: AsyncRemoval<S>> AsyncManager<S, D> {
+    /// [`Manager::delete_org`](super::Manager::delete_org), async: the
+    /// directory removes the organization with its credentials
+    /// ([`AsyncRemoval`]), in one transaction over a `PostgresStore` and
+    /// its `PostgresDirectory`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::delete_org`](super::Manager::delete_org).
+    pub async fn delete_org(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.delete_entry(caller, Entry::Org(org)).await
+    }
+
+    /// [`Manager::delete_space`](super::Manager::delete_space), async, as
+    /// [`delete_org`](Self::delete_org) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::delete_org`](super::Manager::delete_org).
+    pub async fn delete_space(
+        &self,
+        caller: &UserId,
+        space: &SpaceId,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.delete_entry(caller, Entry::Space(space)).await
+    }
+
+    /// [`Manager::delete_app`](super::Manager::delete_app), async, as
+    /// [`delete_org`](Self::delete_org) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::delete_org`](super::Manager::delete_org).
+    pub async fn delete_app(
+        &self,
+        caller: &UserId,
+        app: &AppId,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.delete_entry(caller, Entry::App(app)).await
+    }
+
+    async fn delete_entry(
+        &self,
+        caller: &UserId,
+        what: Entry<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.gate().check_deletion(caller, what).await?;
+        self.directory
+            .remove_with_credentials(&self.store, what)
+            .await
     }
 }
 

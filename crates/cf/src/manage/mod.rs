@@ -56,6 +56,7 @@
 
 mod asynchronous;
 mod blocking;
+mod removal;
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,6 +70,8 @@ use registry_credentials::{
 
 pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
+pub(crate) use removal::remove_in_order;
+pub use removal::{AsyncRemoval, Entry};
 
 use crate::access::{self, DirectoryAction, Operation, Roles, ScopePath};
 use crate::directory::{AsyncDirectoryWriter, DirectoryError, Entity, Name, Place};
@@ -133,7 +136,9 @@ impl PermissionError {
 }
 
 /// Why a management call failed. Whatever the variant, the call changed
-/// nothing, and no message holds a password.
+/// nothing (but for a deletion that failed part-way over a store and a
+/// directory that do not share a transaction: see
+/// [`Manager::delete_org`]), and no message holds a password.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ManageError {
@@ -427,82 +432,51 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         Ok(())
     }
 
-    /// The scopes whose credentials deleting `what` deletes, innermost
-    /// first (apps, spaces, then the organization), if `caller` may delete
-    /// it: R13's "at that scope and below it".
-    async fn deletion(&self, caller: &UserId, what: &Scope) -> Result<Vec<Scope>, ManageError> {
-        let place = self.place(what).await?;
-        let mut scopes = Vec::new();
-        match &place {
-            Place::Foundation => unreachable!("the foundation is not deleted"),
+    /// Whether `caller` may delete `what` (R20: an organization, Admin; a
+    /// space, Admin or an Org Manager of its organization; an app, who
+    /// may change its credentials).
+    async fn check_deletion(&self, caller: &UserId, what: Entry<'_>) -> Result<(), ManageError> {
+        let scope = what.scope();
+        match self.place(&scope).await? {
+            Place::Foundation => unreachable!("the place of an entry is not the foundation"),
             Place::Org(org) => {
                 self.administer(
                     caller,
-                    DirectoryAction::DeleteOrg(org),
+                    DirectoryAction::DeleteOrg(&org),
                     Refused::DeleteOrg,
-                    what,
+                    &scope,
                 )
-                .await?;
-                for (space, _) in self.directory.spaces_in(org).await? {
-                    self.space_deletion(&space, &mut scopes).await?;
-                }
-                scopes.push(what.clone());
+                .await
             }
-            Place::Space(org, space) => {
+            Place::Space(org, _) => {
                 self.administer(
                     caller,
-                    DirectoryAction::DeleteSpace(org),
+                    DirectoryAction::DeleteSpace(&org),
                     Refused::DeleteSpace,
-                    what,
+                    &scope,
                 )
-                .await?;
-                self.space_deletion(space, &mut scopes).await?;
+                .await
             }
             Place::App(app) => {
-                if !access::may_change(&self.roles(caller).await?, ScopePath::App(app)) {
-                    let name = self
-                        .directory
-                        .app(app.id())
-                        .await?
-                        .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
-                    let space = Scope::Space(app.space().clone());
-                    return Err(self.refuse(
-                        caller,
-                        Refused::DeleteApp,
-                        what,
-                        format!("delete app `{}`", name.escape_debug()),
-                        format!("in {}", self.directory.describe(&space).await?),
-                        access::who_may(Operation::Delete, ScopeKind::App),
-                    ));
+                if access::may_change(&self.roles(caller).await?, ScopePath::App(&app)) {
+                    return Ok(());
                 }
-                scopes.push(what.clone());
+                let name = self
+                    .directory
+                    .app(app.id())
+                    .await?
+                    .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
+                let space = Scope::Space(app.space().clone());
+                Err(self.refuse(
+                    caller,
+                    Refused::DeleteApp,
+                    &scope,
+                    format!("delete app `{}`", name.escape_debug()),
+                    format!("in {}", self.directory.describe(&space).await?),
+                    access::who_may(Operation::Delete, ScopeKind::App),
+                ))
             }
         }
-        Ok(scopes)
-    }
-
-    /// The scopes deleting `space` deletes, its apps first.
-    async fn space_deletion(
-        &self,
-        space: &SpaceId,
-        scopes: &mut Vec<Scope>,
-    ) -> Result<(), ManageError> {
-        for (app, _) in self.directory.apps_in(space).await? {
-            scopes.push(Scope::App(app.id().clone()));
-        }
-        scopes.push(Scope::Space(space.clone()));
-        Ok(())
-    }
-
-    /// Removes `what` from the directory once its credentials are gone.
-    async fn remove(&self, what: &Scope) -> Result<(), ManageError> {
-        match what {
-            Scope::Foundation => unreachable!("the foundation is not deleted"),
-            Scope::Org(org) => self.directory.remove_org(org).await?,
-            Scope::Space(space) => self.directory.remove_space(space).await?,
-            Scope::App(app) => self.directory.remove_app(app).await?,
-        }
-        Ok(())
     }
 
     /// The scopes a listing for `target` reads, in R21's order, each with
