@@ -266,6 +266,15 @@ fn not_found(e: ManageError, given: &str) -> Failure {
     }
 }
 
+/// The signal to ask for a password (`optional`: one the person may leave
+/// empty) and run the command again.
+fn needs_password(optional: bool) -> Failure {
+    Failure {
+        message: "a password is needed".to_owned(),
+        kind: Kind::NeedsPassword { optional },
+    }
+}
+
 fn not_logged_in() -> Failure {
     fail("not logged in; run `cf auth USERNAME` first (`cf auth admin` for the admin)")
 }
@@ -570,15 +579,36 @@ impl State<'_, '_> {
         self.out.push_str(text.as_ref());
     }
 
-    /// The password, or the signal to ask for it.
-    fn password(&self, optional: bool) -> Result<Option<Password>, Failure> {
+    /// The password a command cannot go on without, or the signal to ask
+    /// for it.
+    fn required_password(&self) -> Result<Password, Failure> {
+        match &self.password {
+            Some(Some(p)) => Ok(p.clone()),
+            _ => Err(needs_password(false)),
+        }
+    }
+
+    /// The password a command may go on without (`None`: the person left
+    /// it empty), or the signal to ask for it.
+    fn optional_password(&self) -> Result<Option<Password>, Failure> {
         match &self.password {
             Some(p) => Ok(p.clone()),
-            None => Err(Failure {
-                message: "a password is needed".to_owned(),
-                kind: Kind::NeedsPassword { optional },
-            }),
+            None => Err(needs_password(true)),
         }
+    }
+
+    /// The caller, the scope `level` names and its label, once the caller
+    /// may do `operation` there: a refusal comes before a password is
+    /// asked for that could not be used.
+    fn allowed(
+        &self,
+        level: Level,
+        operation: Operation,
+    ) -> Result<(UserId, Scope, String), Failure> {
+        let caller = self.caller()?;
+        let (scope, label) = self.scope(level)?;
+        self.manager.check_access(&caller, operation, &scope)?;
+        Ok((caller, scope, label))
     }
 
     /// Goes on once the person confirmed; until then, the signal to ask
@@ -841,12 +871,8 @@ impl State<'_, '_> {
                 location,
                 username,
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
-                // Refuse before asking for a password that could not be used.
-                self.manager
-                    .check_access(&caller, Operation::Create, &scope)?;
-                let password = self.password(false)?.expect("a required password");
+                let (caller, scope, label) = self.allowed(*level, Operation::Create)?;
+                let password = self.required_password()?;
                 self.say(format!(
                     "Creating registry credential {location} for {label} as {}...\n",
                     shown(&caller)
@@ -863,21 +889,16 @@ impl State<'_, '_> {
                 location,
                 username,
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
-                self.manager
-                    .check_access(&caller, Operation::Update, &scope)?;
+                let (caller, scope, label) = self.allowed(*level, Operation::Update)?;
                 let update = match username {
-                    Some(username) => match self.password(true)? {
+                    Some(username) => match self.optional_password()? {
                         Some(password) => CredentialUpdate::Both(Credential::from_parts(
                             username.clone(),
                             password,
                         )),
                         None => CredentialUpdate::Username(username.clone()),
                     },
-                    None => CredentialUpdate::Password(
-                        self.password(false)?.expect("a required password"),
-                    ),
+                    None => CredentialUpdate::Password(self.required_password()?),
                 };
                 self.say(format!(
                     "Updating registry credential {location} for {label} as {}...\n",
@@ -889,12 +910,9 @@ impl State<'_, '_> {
             Action::Delete {
                 level, location, ..
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
                 // Asked only of those who may, about one that exists: a
                 // refusal or a not-found error comes first.
-                self.manager
-                    .check_access(&caller, Operation::Delete, &scope)?;
+                let (caller, scope, label) = self.allowed(*level, Operation::Delete)?;
                 if self.exists(&scope, location)? {
                     self.confirm(
                         format!("Really delete the registry credential {location} for {label}?"),
@@ -1087,7 +1105,7 @@ impl State<'_, '_> {
         let given = match username {
             Some(username) => {
                 self.manager.check_push(&caller, &space, app)?;
-                let password = self.password(false)?.expect("a required password");
+                let password = self.required_password()?;
                 Some(Credential::from_parts(username.clone(), password))
             }
             None => None,

@@ -670,7 +670,7 @@ async fn r13_delete_org_over_postgres_that_fails_at_its_last_step_removes_nothin
 /// (its backend terminated while it waits for a lock, after it deleted
 /// the credentials and most of the directory's rows) leaves all of it, and
 /// while it waits another instance still sees the organization with every
-/// credential; run again, it removes all of it.
+/// credential; run again, by the other instance, it removes all of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
@@ -697,8 +697,15 @@ async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
         let (a, admin, org) = (a.clone(), admin.clone(), org.clone());
         async move { a.delete_org(&admin, &org).await }
     });
+    // Watched from a session outside any transaction: inside one,
+    // `pg_stat_activity` is read once and then kept.
+    let (killer, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let started = std::time::Instant::now();
     let pid: i32 = loop {
-        let waiting = blocker
+        let waiting = killer
             .query_opt(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
                  AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM cf_org_roles%'",
@@ -713,15 +720,15 @@ async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
             !deleting.is_finished(),
             "the removal did not wait for the lock"
         );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the removal is not waiting for the role's row"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
     // Mid-way, another instance sees the organization and every credential.
     assert_eq!(pg_seen(&b, &org, &scopes).await, (true, 4));
 
-    let (killer, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
     let killed: bool = killer
         .query_one("SELECT pg_terminate_backend($1)", &[&pid])
         .await
@@ -737,7 +744,9 @@ async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
 
     assert_eq!(pg_seen(&b, &org, &scopes).await, (true, 4));
     assert_eq!(b.find_org(&admin, "doomed").await.unwrap(), org);
-    let deleted = a.delete_org(&admin, &org).await.unwrap();
+    // The other instance deletes it whole (the first one's pool may still
+    // hand out the killed connection once, which fails retryably).
+    let deleted = b.delete_org(&admin, &org).await.unwrap();
     assert_eq!(deleted.len(), 4);
     assert_eq!(pg_seen(&b, &org, &scopes).await, (false, 0));
 }

@@ -77,25 +77,25 @@ pub struct PostgresStore {
 /// Which statement `get_many` runs: the keys as arrays, unnested with their
 /// position, each looked up on the primary key. The `LATERAL … LIMIT 1`
 /// keeps the planner on one index look-up per key: as a plain join, a small
-/// table gets a hash join over a full scan, three times slower.
-const GET_MANY: &str = r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
+/// table gets a hash join over a full scan, three times slower. (A macro,
+/// so that `FIRST_MATCH` extends the same text.)
+macro_rules! get_many {
+    () => {
+        r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
 FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
 CROSS JOIN LATERAL (
   SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
   WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
   LIMIT 1
-) AS c"#;
+) AS c"#
+    };
+}
+
+/// `get_many`'s statement.
+const GET_MANY: &str = get_many!();
 
 /// `first_match`'s statement: `GET_MANY`'s winner alone.
-const FIRST_MATCH: &str = r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
-FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
-CROSS JOIN LATERAL (
-  SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
-  WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
-  LIMIT 1
-) AS c
-ORDER BY k.i
-LIMIT 1"#;
+const FIRST_MATCH: &str = concat!(get_many!(), "\nORDER BY k.i\nLIMIT 1");
 
 /// Serializes the replacements of one app's credentials (R19): the
 /// transaction-scoped advisory lock (namespace, hash of the app id).
@@ -147,7 +147,13 @@ fn retryable_state(state: &SqlState) -> bool {
         )
 }
 
-fn pg_error(e: tokio_postgres::Error) -> StoreError {
+/// The [`StoreError`] a PostgreSQL error means: [`StoreError::Backend`],
+/// retryable when the same call may succeed later (a lost or refused
+/// connection, a server shutting down or starting, too many connections, a
+/// serialization failure or a deadlock). For statements of the caller's
+/// own in a [`PostgresTransaction`], whose closure's error comes
+/// `From<StoreError>`.
+pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
     let retryable = match e.code() {
         Some(state) => retryable_state(state),
         // No SQLSTATE: the connection closed, or the network failed.
@@ -161,7 +167,7 @@ fn pg_error(e: tokio_postgres::Error) -> StoreError {
 
 fn pool_error(e: PoolError) -> StoreError {
     match e {
-        PoolError::Backend(e) => pg_error(e),
+        PoolError::Backend(e) => postgres_error(e),
         PoolError::Timeout(_) => StoreError::Backend {
             retryable: true,
             source: Box::new(e),
@@ -263,7 +269,7 @@ impl PostgresStore {
         let row = client
             .query_one("SELECT count(*) FROM registry_credentials", &[])
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 
@@ -292,16 +298,16 @@ impl PostgresStore {
         let select = format!("{ROTATE_SELECT} FOR UPDATE SKIP LOCKED");
         let mut done = 0u64;
         loop {
-            let tx = client.transaction().await.map_err(pg_error)?;
+            let tx = client.transaction().await.map_err(postgres_error)?;
             let rows = tx
                 .query(&select, &[&current, &ROTATE_BATCH])
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
             if rows.is_empty() {
                 tx.execute(PRUNE_KEYS, &[&current])
                     .await
-                    .map_err(pg_error)?;
-                tx.commit().await.map_err(pg_error)?;
+                    .map_err(postgres_error)?;
+                tx.commit().await.map_err(postgres_error)?;
                 return Ok(done);
             }
             for row in &rows {
@@ -318,10 +324,10 @@ impl PostgresStore {
                     &[&kind, &scope_id, &location, &current, &sealed],
                 )
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
                 done += 1;
             }
-            tx.commit().await.map_err(pg_error)?;
+            tx.commit().await.map_err(postgres_error)?;
         }
     }
 
@@ -403,7 +409,7 @@ impl PostgresStore {
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true);
         }
-        let tx = begin.start().await.map_err(pg_error)?;
+        let tx = begin.start().await.map_err(postgres_error)?;
         let lent = PostgresTransaction {
             tx: Mutex::new(tx),
             keyring: &self.keyring,
@@ -418,7 +424,7 @@ impl PostgresStore {
         // error: a statement that still runs proves the commit will write
         // (a read transaction writes nothing either way).
         if read_only {
-            tx.commit().await.map_err(pg_error)?;
+            tx.commit().await.map_err(postgres_error)?;
             return Ok(value);
         }
         if let Err(e) = tx.batch_execute("SELECT 1").await {
@@ -430,11 +436,11 @@ impl PostgresStore {
                     )),
                 }
             } else {
-                pg_error(e)
+                postgres_error(e)
             }
             .into());
         }
-        tx.commit().await.map_err(pg_error)?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(value)
     }
 
@@ -446,35 +452,35 @@ impl PostgresStore {
     /// so instances starting together take turns.
     async fn prepare(&self) -> Result<(), OpenError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
+        let tx = client.transaction().await.map_err(postgres_error)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS registry_credentials_schema (version INTEGER NOT NULL)",
         )
         .await
-        .map_err(pg_error)?;
+        .map_err(postgres_error)?;
         let found: Option<i32> = tx
             .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
             .await
-            .map_err(pg_error)?
+            .map_err(postgres_error)?
             .get(0);
         let found = found.unwrap_or(0).max(0) as u32;
         let pending = schema::pending(found)?;
         for m in pending {
-            tx.batch_execute(m.postgres).await.map_err(pg_error)?;
+            tx.batch_execute(m.postgres).await.map_err(postgres_error)?;
         }
         if let Some(last) = pending.last() {
             tx.execute("DELETE FROM registry_credentials_schema", &[])
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
             tx.execute(
                 "INSERT INTO registry_credentials_schema (version) VALUES ($1)",
                 &[&(last.version as i32)],
             )
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         }
 
         let keyring = &*self.keyring;
@@ -486,7 +492,7 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(pg_error)?
+                .map_err(postgres_error)?
                 .map(|r| r.get::<_, Vec<u8>>(0));
             if let Some(check) = check_key(key, stored.as_deref())? {
                 tx.execute(
@@ -494,13 +500,13 @@ impl PostgresStore {
                     &[&id, &check],
                 )
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
             }
         }
         let known = tx
             .query("SELECT key_id FROM registry_credential_keys", &[])
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         for row in known {
             let id: &str = row.get(0);
             if keyring.get(id).is_some() {
@@ -512,13 +518,13 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(pg_error)?
+                .map_err(postgres_error)?
                 .get(0);
             if used {
                 return Err(KeyError::MissingKey { id: id.to_owned() }.into());
             }
         }
-        tx.commit().await.map_err(pg_error)?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(())
     }
 }
@@ -656,8 +662,8 @@ fn read_row(
     first: usize,
 ) -> Result<RegistryCredential, StoreError> {
     let get_str =
-        |i: usize| -> Result<&str, StoreError> { row.try_get(first + i).map_err(pg_error) };
-    let secret: &[u8] = row.try_get(first + 3).map_err(pg_error)?;
+        |i: usize| -> Result<&str, StoreError> { row.try_get(first + i).map_err(postgres_error) };
+    let secret: &[u8] = row.try_get(first + 3).map_err(postgres_error)?;
     decode(
         keyring,
         scope,
@@ -677,13 +683,27 @@ async fn get_in(
     key: Key<'_>,
 ) -> Result<Option<RegistryCredential>, StoreError> {
     let (kind, id) = scope_columns(key.scope());
-    let stmt = client.prepare_cached(sql).await.map_err(pg_error)?;
+    let stmt = client.prepare_cached(sql).await.map_err(postgres_error)?;
     let row = client
         .query_opt(&stmt, &[&kind, &id, &key.location()])
         .await
-        .map_err(pg_error)?;
+        .map_err(postgres_error)?;
     row.map(|r| read_row(keyring, key.scope().to_scope(), &r, 0))
         .transpose()
+}
+
+/// The row `sql` (`GET_FOR_UPDATE`, `DELETE`) returns for `location` at
+/// `scope`, or [`StoreError::NotFound`].
+async fn row_at(
+    client: &impl GenericClient,
+    sql: &str,
+    keyring: &Keyring,
+    scope: ScopeRef<'_>,
+    location: &Location,
+) -> Result<RegistryCredential, StoreError> {
+    get_in(client, sql, keyring, Key::new(scope, location))
+        .await?
+        .ok_or_else(|| StoreError::not_found(scope, location))
 }
 
 /// The keys of a plan as the three arrays of `GET_MANY` and `FIRST_MATCH`.
@@ -707,7 +727,7 @@ fn plan_hit(
     row: &Row,
     keys: &[Key<'_>],
 ) -> Result<(usize, Arc<RegistryCredential>), StoreError> {
-    let i: i64 = row.try_get(0).map_err(pg_error)?;
+    let i: i64 = row.try_get(0).map_err(postgres_error)?;
     let index = usize::try_from(i - 1)
         .ok()
         .filter(|i| *i < keys.len())
@@ -722,11 +742,11 @@ fn plan_hit(
 
 /// Inserts a row unless one is at its key; true when it did.
 async fn insert(c: &impl GenericClient, params: &RowParams<'_>) -> Result<bool, StoreError> {
-    let stmt = c.prepare_cached(INSERT).await.map_err(pg_error)?;
+    let stmt = c.prepare_cached(INSERT).await.map_err(postgres_error)?;
     let inserted = c
         .execute(&stmt, &params.as_params())
         .await
-        .map_err(pg_error)?;
+        .map_err(postgres_error)?;
     Ok(inserted != 0)
 }
 
@@ -747,8 +767,14 @@ async fn take_scope(
     scope: ScopeRef<'_>,
 ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
     let (kind, id) = scope_columns(scope);
-    let stmt = tx.prepare_cached(DELETE_SCOPE).await.map_err(pg_error)?;
-    let rows = tx.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+    let stmt = tx
+        .prepare_cached(DELETE_SCOPE)
+        .await
+        .map_err(postgres_error)?;
+    let rows = tx
+        .query(&stmt, &[&kind, &id])
+        .await
+        .map_err(postgres_error)?;
     let mut taken = rows
         .iter()
         .map(|r| read_row(keyring, scope.to_scope(), r, 0).map(Arc::new))
@@ -884,13 +910,13 @@ mod calls {
             .map(|c| row_params(s.keyring(), c))
             .collect::<Result<Vec<_>, _>>()?;
         let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(pg_error)?;
+        let tx = c.transaction().await.map_err(postgres_error)?;
         for (credential, params) in credentials.iter().zip(&params) {
             if !insert(&tx, params).await? {
                 return Err(conflict(credential));
             }
         }
-        tx.commit().await.map_err(pg_error)?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(credentials.into_iter().map(Arc::new).collect())
     }
 
@@ -905,21 +931,21 @@ mod calls {
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
         let params = row_params(s.keyring(), &new)?;
         let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(pg_error)?;
-        let lock = tx.prepare_cached(APP_LOCK).await.map_err(pg_error)?;
+        let tx = c.transaction().await.map_err(postgres_error)?;
+        let lock = tx.prepare_cached(APP_LOCK).await.map_err(postgres_error)?;
         tx.execute(&lock, &[&app.as_str()])
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         let mut replaced = take_scope(&tx, s.keyring(), ScopeRef::App(app)).await?;
         if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
             let same = replaced.remove(i);
             replaced.insert(0, same);
         }
-        let stmt = tx.prepare_cached(UPSERT).await.map_err(pg_error)?;
+        let stmt = tx.prepare_cached(UPSERT).await.map_err(postgres_error)?;
         tx.execute(&stmt, &params.as_params())
             .await
-            .map_err(pg_error)?;
-        tx.commit().await.map_err(pg_error)?;
+            .map_err(postgres_error)?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(AppCredentialReplaced {
             stored: Arc::new(new),
             replaced,
@@ -931,9 +957,9 @@ mod calls {
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(pg_error)?;
+        let tx = c.transaction().await.map_err(postgres_error)?;
         let taken = take_scope(&tx, s.keyring(), scope).await?;
-        tx.commit().await.map_err(pg_error)?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(taken)
     }
 
@@ -946,17 +972,15 @@ mod calls {
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(pg_error)?;
-        let old = get_in(&tx, GET_FOR_UPDATE, s.keyring(), Key::new(scope, location))
-            .await?
-            .ok_or_else(|| StoreError::not_found(scope, location))?;
+        let tx = c.transaction().await.map_err(postgres_error)?;
+        let old = row_at(&tx, GET_FOR_UPDATE, s.keyring(), scope, location).await?;
         let new = old.updated(update);
         let params = row_params(s.keyring(), &new)?;
-        let stmt = tx.prepare_cached(UPDATE).await.map_err(pg_error)?;
+        let stmt = tx.prepare_cached(UPDATE).await.map_err(postgres_error)?;
         tx.execute(&stmt, &params.as_params())
             .await
-            .map_err(pg_error)?;
-        tx.commit().await.map_err(pg_error)?;
+            .map_err(postgres_error)?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(Arc::new(new))
     }
 
@@ -969,11 +993,9 @@ mod calls {
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(pg_error)?;
-        let gone = get_in(&tx, DELETE, s.keyring(), Key::new(scope, location))
-            .await?
-            .ok_or_else(|| StoreError::not_found(scope, location))?;
-        tx.commit().await.map_err(pg_error)?;
+        let tx = c.transaction().await.map_err(postgres_error)?;
+        let gone = row_at(&tx, DELETE, s.keyring(), scope, location).await?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(Arc::new(gone))
     }
 
@@ -983,8 +1005,11 @@ mod calls {
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let (kind, id) = scope_columns(scope);
         let c = s.conn().await?;
-        let stmt = c.prepare_cached(LIST).await.map_err(pg_error)?;
-        let rows = c.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+        let stmt = c.prepare_cached(LIST).await.map_err(postgres_error)?;
+        let rows = c
+            .query(&stmt, &[&kind, &id])
+            .await
+            .map_err(postgres_error)?;
         drop(c);
         rows.iter()
             .map(|r| read_row(s.keyring(), scope.to_scope(), r, 0).map(Arc::new))
@@ -995,8 +1020,8 @@ mod calls {
         s: S,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let c = s.conn().await?;
-        let stmt = c.prepare_cached(LIST_ALL).await.map_err(pg_error)?;
-        let rows = c.query(&stmt, &[]).await.map_err(pg_error)?;
+        let stmt = c.prepare_cached(LIST_ALL).await.map_err(postgres_error)?;
+        let rows = c.query(&stmt, &[]).await.map_err(postgres_error)?;
         drop(c);
         rows.iter()
             .map(|r| {
@@ -1018,10 +1043,10 @@ mod calls {
     ) -> Result<Vec<Row>, StoreError> {
         let (kinds, ids, locations) = key_arrays(keys);
         let c = s.conn().await?;
-        let stmt = c.prepare_cached(sql).await.map_err(pg_error)?;
+        let stmt = c.prepare_cached(sql).await.map_err(postgres_error)?;
         c.query(&stmt, &[&kinds, &ids, &locations])
             .await
-            .map_err(pg_error)
+            .map_err(postgres_error)
     }
 }
 

@@ -1,7 +1,6 @@
 //! [`PostgresDirectory`]: the directory in tables of a `PostgresStore`'s
 //! database, shared by every service instance.
 
-use std::error::Error as _;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -14,9 +13,14 @@ use tokio_postgres::types::ToSql;
 use registry_credentials::scope::{AppId, IdError, OrgId, SpaceId, UserId};
 use registry_credentials::store::{BoxFuture, StoreError};
 use registry_credentials::{App, RegistryCredential};
-use registry_credentials_sql::{PostgresStore, PostgresTransaction, TransactionClient};
+use registry_credentials_sql::{
+    PostgresStore, PostgresTransaction, TransactionClient, postgres_error,
+};
 
-use super::{AsyncDirectoryReader, AsyncDirectoryWriter, DirectoryError, Entity, Name, unknown};
+use super::{
+    AsyncDirectoryReader, AsyncDirectoryWriter, DirectoryError, Entity, Name, id_taken, name_taken,
+    unknown,
+};
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 use crate::manage::{AsyncRemoval, Entry, ManageError, remove_in_order};
 
@@ -108,18 +112,10 @@ impl<C> fmt::Debug for PostgresDirectory<C> {
     }
 }
 
+/// A PostgreSQL error as the directory's, retryable as the store's
+/// would be.
 fn backend(e: tokio_postgres::Error) -> DirectoryError {
-    let retryable = match e.code() {
-        Some(state) => {
-            let code = state.code();
-            code.starts_with("08") || code.starts_with("53") || matches!(code, "40001" | "40P01")
-        }
-        None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
-    };
-    DirectoryError::Backend {
-        retryable,
-        source: Arc::new(e),
-    }
+    postgres_error(e).into()
 }
 
 fn pool_backend(e: PoolError) -> DirectoryError {
@@ -406,16 +402,9 @@ impl Table {
         )
         .await?;
         if used {
-            return Err(DirectoryError::IdTaken {
-                what: self.what,
-                id: id.to_owned(),
-            });
+            return Err(id_taken(self.what, &id));
         }
-        let taken = || DirectoryError::NameTaken {
-            what: self.what,
-            name: name.clone(),
-            where_,
-        };
+        let taken = || name_taken(self.what, name, where_);
         if one_string(c, self.by_name, rest).await?.is_some() {
             return Err(taken());
         }

@@ -70,6 +70,7 @@ use registry_credentials::{
 
 pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
+#[cfg(feature = "postgres")]
 pub(crate) use removal::remove_in_order;
 pub use removal::{AsyncRemoval, Entry};
 
@@ -282,6 +283,20 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         ))
     }
 
+    /// Whether `caller` may do `action` in the organization `org`, which
+    /// must be in the directory.
+    async fn administer_org(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        action: DirectoryAction<'_>,
+        refused: Refused,
+    ) -> Result<(), ManageError> {
+        let scope = Scope::Org(org.clone());
+        self.place(&scope).await?;
+        self.administer(caller, action, refused, &scope).await
+    }
+
     async fn store_error(&self, e: StoreError) -> ManageError {
         match e {
             StoreError::Conflict { scope, location } => match self.directory.describe(&scope).await
@@ -306,16 +321,31 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         }
     }
 
-    async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+    /// What a look-up by name `found`, in the organization named beside
+    /// it, if `caller` may know of that organization: those who see
+    /// everything and its members (R21). To anyone else it does not exist,
+    /// as in cf.
+    async fn known<T>(
+        &self,
+        caller: &UserId,
+        what: Entity,
+        name: &str,
+        found: Option<(OrgId, T)>,
+    ) -> Result<T, ManageError> {
         let roles = self.roles(caller).await?;
-        self.directory
-            .org_by_name(name)
-            .await?
-            .filter(|org| access::may_find_org(&roles, org))
+        found
+            .filter(|(org, _)| access::may_find_org(&roles, org))
+            .map(|(_, found)| found)
             .ok_or_else(|| ManageError::Unknown {
-                what: Entity::Org,
+                what,
                 name: name.to_owned(),
             })
+    }
+
+    async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+        let found = self.directory.org_by_name(name).await?;
+        let found = found.map(|org| (org.clone(), org));
+        self.known(caller, Entity::Org, name, found).await
     }
 
     async fn find_space(
@@ -324,15 +354,9 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         name: &str,
     ) -> Result<SpaceId, ManageError> {
-        let roles = self.roles(caller).await?;
-        self.directory
-            .space_by_name(org, name)
-            .await?
-            .filter(|_| access::may_find_org(&roles, org))
-            .ok_or_else(|| ManageError::Unknown {
-                what: Entity::Space,
-                name: name.to_owned(),
-            })
+        let found = self.directory.space_by_name(org, name).await?;
+        let found = found.map(|space| (org.clone(), space));
+        self.known(caller, Entity::Space, name, found).await
     }
 
     async fn find_app(
@@ -341,20 +365,9 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         space: &SpaceId,
         name: &str,
     ) -> Result<AppId, ManageError> {
-        let roles = self.roles(caller).await?;
-        let visible = self
-            .directory
-            .space(space)
-            .await?
-            .is_some_and(|(org, _)| access::may_find_org(&roles, &org));
-        self.directory
-            .app_by_name(space, name)
-            .await?
-            .filter(|_| visible)
-            .ok_or_else(|| ManageError::Unknown {
-                what: Entity::App,
-                name: name.to_owned(),
-            })
+        let org = self.directory.space(space).await?.map(|(org, _)| org);
+        let found = self.directory.app_by_name(space, name).await?;
+        self.known(caller, Entity::App, name, org.zip(found)).await
     }
 
     async fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
@@ -376,13 +389,11 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         name: Name,
     ) -> Result<SpaceId, ManageError> {
-        let scope = Scope::Org(org.clone());
-        self.place(&scope).await?;
-        self.administer(
+        self.administer_org(
             caller,
+            org,
             DirectoryAction::CreateSpace(org),
             Refused::CreateSpace,
-            &scope,
         )
         .await?;
         let id = SpaceId::new(new_guid()).expect("a GUID is a valid id");
@@ -397,13 +408,11 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         role: access::OrgRole,
     ) -> Result<(), ManageError> {
-        let scope = Scope::Org(org.clone());
-        self.place(&scope).await?;
-        self.administer(
+        self.administer_org(
             caller,
+            org,
             DirectoryAction::SetOrgRole(org),
             Refused::SetOrgRole,
-            &scope,
         )
         .await?;
         self.directory.grant_org(user, org, role).await?;
