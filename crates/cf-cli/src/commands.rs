@@ -671,14 +671,20 @@ impl State<'_, '_> {
             .ok_or_else(|| fail("no space targeted; run `cf target -o ORG -s SPACE` first"))
     }
 
-    /// May `caller` take `action`? (When not, the manager's call refuses
-    /// it, with the reason.)
-    fn may_administer(
+    /// Goes on once the person confirmed `question` (see
+    /// [`confirm`](Self::confirm)), if `caller` may take `action`; if not,
+    /// asks nothing: the manager's call refuses it, with the reason.
+    fn confirm_if_allowed(
         &self,
         caller: &UserId,
         action: DirectoryAction<'_>,
-    ) -> Result<bool, Failure> {
-        Ok(access::may_administer(&self.manager.roles(caller)?, action))
+        question: String,
+        declined: String,
+    ) -> Result<(), Failure> {
+        if access::may_administer(&self.manager.roles(caller)?, action) {
+            self.confirm(question, declined)?;
+        }
+        Ok(())
     }
 
     /// Whether a credential is stored at `scope` and `location` (the
@@ -738,15 +744,15 @@ impl State<'_, '_> {
                 let caller = self.caller()?;
                 let org = self.find_org(&caller, name, "as ORG")?;
                 // Asked only of those who may: a refusal comes first.
-                if self.may_administer(&caller, DirectoryAction::DeleteOrg(&org))? {
-                    self.confirm(
-                        format!(
-                            "Really delete the org {}, including its spaces, apps and registry credentials?",
-                            shown(name)
-                        ),
-                        format!("Organization '{}' has not been deleted.", shown(name)),
-                    )?;
-                }
+                self.confirm_if_allowed(
+                    &caller,
+                    DirectoryAction::DeleteOrg(&org),
+                    format!(
+                        "Really delete the org {}, including its spaces, apps and registry credentials?",
+                        shown(name)
+                    ),
+                    format!("Organization '{}' has not been deleted.", shown(name)),
+                )?;
                 self.say(format!(
                     "Deleting org {} as {}...\n",
                     shown(name),
@@ -781,15 +787,15 @@ impl State<'_, '_> {
                     None => self.target_org()?,
                 };
                 let space = self.find_space(&caller, &org, name, "as SPACE")?;
-                if self.may_administer(&caller, DirectoryAction::DeleteSpace(&org))? {
-                    self.confirm(
-                        format!(
-                            "Really delete the space {}, including its apps and registry credentials?",
-                            shown(name)
-                        ),
-                        format!("Space '{}' has not been deleted.", shown(name)),
-                    )?;
-                }
+                self.confirm_if_allowed(
+                    &caller,
+                    DirectoryAction::DeleteSpace(&org),
+                    format!(
+                        "Really delete the space {}, including its apps and registry credentials?",
+                        shown(name)
+                    ),
+                    format!("Space '{}' has not been deleted.", shown(name)),
+                )?;
                 self.say(format!(
                     "Deleting space {} in org {} as {}...\n",
                     shown(name),

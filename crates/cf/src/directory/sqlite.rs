@@ -249,6 +249,21 @@ impl<'t> SqliteDirectory<'t> {
         })
     }
 
+    /// The id `sql` finds by name (`params`: the parent's id for a child,
+    /// then the name), checked by `make`.
+    fn id_by_name<T>(
+        &self,
+        sql: &str,
+        params: &[&str],
+        make: impl FnOnce(&str) -> Result<T, registry_credentials::scope::IdError>,
+    ) -> Result<Option<T>, DirectoryError> {
+        let id: Option<String> = self.q(|c| {
+            c.query_row(sql, rusqlite::params_from_iter(params), |r| r.get(0))
+                .optional()
+        })?;
+        id.map(|i| id_of(&i, make)).transpose()
+    }
+
     /// Adds an entry of `what` to `table` with `insert` (`params`: its id,
     /// its parent's for a child, its name): its id must never have been
     /// used (R13), and its name must be free (`taken` is the error when it
@@ -383,37 +398,25 @@ impl DirectoryReader for SqliteDirectory<'_> {
     }
 
     fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
-        let id: Option<String> = self.q(|c| {
-            c.query_row("SELECT id FROM cf_orgs WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()
-        })?;
-        id.map(|i| id_of(&i, OrgId::new)).transpose()
+        self.id_by_name("SELECT id FROM cf_orgs WHERE name = ?1", &[name], |i| {
+            OrgId::new(i)
+        })
     }
 
     fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
-        let id: Option<String> = self.q(|c| {
-            c.query_row(
-                "SELECT id FROM cf_spaces WHERE org_id = ?1 AND name = ?2",
-                [org.as_str(), name],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        id.map(|i| id_of(&i, SpaceId::new)).transpose()
+        self.id_by_name(
+            "SELECT id FROM cf_spaces WHERE org_id = ?1 AND name = ?2",
+            &[org.as_str(), name],
+            |i| SpaceId::new(i),
+        )
     }
 
     fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
-        let id: Option<String> = self.q(|c| {
-            c.query_row(
-                "SELECT id FROM cf_apps WHERE space_id = ?1 AND name = ?2",
-                [space.as_str(), name],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        id.map(|i| id_of(&i, AppId::new)).transpose()
+        self.id_by_name(
+            "SELECT id FROM cf_apps WHERE space_id = ?1 AND name = ?2",
+            &[space.as_str(), name],
+            |i| AppId::new(i),
+        )
     }
 
     fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
