@@ -401,7 +401,7 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
         assert_eq!(r#async.winner_index(), sync.winner_index());
         assert_eq!(r#async.image(), sync.image());
         assert_eq!(r#async.name(), sync.name());
-        assert_eq!(r#async.app(), sync.app());
+        assert_eq!(r#async.puller(), sync.puller());
         assert_eq!(r#async.to_string(), sync.to_string());
     }
     let why = block_on_ready(explain_async(

@@ -21,6 +21,8 @@ use crate::scope::{AppId, Scope, ScopeRef};
 /// `Arc` do: hand a clone to each thread or task. Reads run in parallel;
 /// a write holds the lock for one change. Stored credentials are `Arc`s, so
 /// a look-up copies no strings and a replaced credential is swapped whole.
+/// Every answer arrives: it never returns
+/// [`StoreError::OutcomeUnknown`](crate::store::StoreError::OutcomeUnknown).
 ///
 /// ```
 /// use registry_credentials::*;

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{
@@ -58,9 +59,21 @@ use crate::{
 ///   other gets [`StoreError::Conflict`]. Updates and deletes lock the row,
 ///   so an update racing a delete either lands before it or finds nothing.
 /// - A lost connection (a database restart, a network cut) fails the call
-///   with [`StoreError::Backend`] and `retryable: true`; the pool replaces
-///   broken connections, so calls work again once the database is back,
-///   without restarting the service.
+///   with [`StoreError::Backend`] and `retryable: true`, and nothing
+///   changed; the pool replaces broken connections, so calls work again
+///   once the database is back, without restarting the service.
+/// - Every write is one transaction that first records a random write id.
+///   When the connection is lost after `COMMIT` was sent, the store cannot
+///   know whether it committed, so it sends the write again with the same
+///   id, pausing between attempts for up to about 7 s: the id shows
+///   whether the first attempt committed, so the write is applied once and
+///   never undoes a later one (R28). The call returns what was written,
+///   or its own refusal when it was not; only when the database stays out
+///   of reach is the outcome [`StoreError::OutcomeUnknown`]. A
+///   [`transaction`](Self::transaction) records one too, and is settled
+///   the same way (it is not sent again: it committed, or it did not and
+///   nothing changed). It needs a tokio runtime with its timer on (as the
+///   pool's timeouts do).
 ///
 /// Clones share one pool. Connections are plain TCP ([`connect`]); for TLS
 /// build a [`deadpool_postgres::Pool`] with a TLS connector and use
@@ -70,6 +83,10 @@ use crate::{
 /// [`from_pool`]: Self::from_pool
 #[derive(Clone)]
 pub struct PostgresStore {
+    /// Writes begun, to prune old write ids every [`PRUNE_EVERY`]th.
+    writes: Arc<AtomicU32>,
+    /// How the writes whose commit answer was lost were settled.
+    settled: Arc<SettleCounters>,
     pool: Pool,
     keyring: Arc<Keyring>,
 }
@@ -247,11 +264,25 @@ impl PostgresStore {
     /// As [`connect`](Self::connect).
     pub async fn from_pool(pool: Pool, keyring: Keyring) -> Result<Self, OpenError> {
         let store = PostgresStore {
+            writes: Arc::new(AtomicU32::new(0)),
+            settled: Arc::default(),
             pool,
             keyring: Arc::new(keyring),
         };
         store.prepare().await?;
         Ok(store)
+    }
+
+    /// How the writes whose commit answer was lost were settled (R28).
+    pub fn settled(&self) -> Settled {
+        let c = &*self.settled;
+        Settled {
+            lost: c.lost.load(Ordering::Relaxed),
+            committed: c.committed.load(Ordering::Relaxed),
+            redone: c.redone.load(Ordering::Relaxed),
+            rolled_back: c.rolled_back.load(Ordering::Relaxed),
+            unknown: c.unknown.load(Ordering::Relaxed),
+        }
     }
 
     /// The pool, to share with other queries of the service.
@@ -410,6 +441,18 @@ impl PostgresStore {
                 .read_only(true);
         }
         let tx = begin.start().await.map_err(postgres_error)?;
+        // Its write id, first in it, settles a lost commit answer (R28).
+        let mut id = [0u8; 16];
+        if !read_only {
+            getrandom::fill(&mut id).map_err(|e| StoreError::Backend {
+                retryable: true,
+                source: Box::new(KeyError::Random(e)),
+            })?;
+            let insert = tx.prepare_cached(WRITE_ID).await.map_err(postgres_error)?;
+            tx.execute(&insert, &[&&id[..]])
+                .await
+                .map_err(postgres_error)?;
+        }
         let lent = PostgresTransaction {
             tx: Mutex::new(tx),
             keyring: &self.keyring,
@@ -440,8 +483,78 @@ impl PostgresStore {
             }
             .into());
         }
-        tx.commit().await.map_err(postgres_error)?;
-        Ok(value)
+        match tx.commit().await {
+            Ok(()) => Ok(value),
+            // The server answered: the commit failed, and rolled back.
+            Err(e) if e.as_db_error().is_some() => Err(postgres_error(e).into()),
+            // Built with `--cfg registry_credentials_unsettled`, a lost
+            // answer is reported as a failure that changed nothing, which
+            // may be untrue: the chaos test must catch it.
+            #[cfg(registry_credentials_unsettled)]
+            Err(e) => Err(postgres_error(e).into()),
+            #[cfg(not(registry_credentials_unsettled))]
+            Err(lost) => self
+                .settle_transaction(&id, lost)
+                .await
+                .map(|()| value)
+                .map_err(E::from),
+        }
+    }
+
+    /// Settles a transaction whose answer to `COMMIT` was lost (R28):
+    /// `Ok` when it committed; a retryable failure when it did not, and
+    /// nothing changed; [`StoreError::OutcomeUnknown`] when the database
+    /// stays out of reach through [`SETTLE_PAUSES`]. The closure is not
+    /// run again: only the write id says what happened.
+    #[cfg_attr(registry_credentials_unsettled, allow(dead_code))]
+    async fn settle_transaction(
+        &self,
+        id: &[u8; 16],
+        lost: tokio_postgres::Error,
+    ) -> Result<(), StoreError> {
+        let counts = &*self.settled;
+        counts.lost.fetch_add(1, Ordering::Relaxed);
+        for pause in SETTLE_PAUSES {
+            tokio::time::sleep(pause).await;
+            match self.write_id_taken(id).await {
+                Some(true) => {
+                    counts.committed.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Some(false) => {
+                    counts.rolled_back.fetch_add(1, Ordering::Relaxed);
+                    return Err(StoreError::Backend {
+                        retryable: true,
+                        source: Box::new(ConfigError(
+                            "the answer to the transaction's COMMIT was lost, and it did not commit: nothing changed; run it again".to_owned(),
+                        )),
+                    });
+                }
+                None => {}
+            }
+        }
+        counts.unknown.fetch_add(1, Ordering::Relaxed);
+        Err(StoreError::OutcomeUnknown {
+            source: Box::new(lost),
+        })
+    }
+
+    /// Whether a transaction holding write id `id` committed, or `None`
+    /// when the database cannot say now. The probe inserts the id and
+    /// rolls back: while that transaction is still open on the server, the
+    /// insert waits for it to end (up to the lock timeout), then finds the
+    /// id taken exactly when it committed.
+    #[cfg_attr(registry_credentials_unsettled, allow(dead_code))]
+    async fn write_id_taken(&self, id: &[u8; 16]) -> Option<bool> {
+        let mut client = self.client().await.ok()?;
+        let probe = client.transaction().await.ok()?;
+        probe.batch_execute(SETTLE_LOCK_TIMEOUT).await.ok()?;
+        match probe.execute(WRITE_ID, &[&&id[..]]).await {
+            // Dropped uncommitted: the probe rolls back.
+            Ok(_) => Some(false),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Some(true),
+            Err(_) => None,
+        }
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
@@ -612,6 +725,7 @@ fn row_params<'a>(
     c: &'a RegistryCredential,
 ) -> Result<RowParams<'a>, StoreError> {
     Ok(RowParams {
+        credential: c,
         kind: scope_columns(c.scope().as_scope_ref()).0,
         scope_id: c.scope().id().unwrap_or(""),
         location: c.location().as_str(),
@@ -623,6 +737,7 @@ fn row_params<'a>(
 
 /// `$1`–`$6` of `INSERT` and `UPDATE`.
 struct RowParams<'a> {
+    credential: &'a RegistryCredential,
     kind: i16,
     scope_id: &'a str,
     location: &'a str,
@@ -740,22 +855,235 @@ fn plan_hit(
     Ok((index, Arc::new(c)))
 }
 
-/// Inserts a row unless one is at its key; true when it did.
-async fn insert(c: &impl GenericClient, params: &RowParams<'_>) -> Result<bool, StoreError> {
-    let stmt = c.prepare_cached(INSERT).await.map_err(postgres_error)?;
-    let inserted = c
-        .execute(&stmt, &params.as_params())
-        .await
-        .map_err(postgres_error)?;
-    Ok(inserted != 0)
+/// Inserts a write's id, first statement of its transaction.
+const WRITE_ID: &str = "INSERT INTO registry_credential_writes (write_id) VALUES ($1)";
+/// Removes write ids too old to be settled any more.
+const PRUNE_WRITES: &str =
+    "DELETE FROM registry_credential_writes WHERE written_at < now() - interval '1 day'";
+/// How long an attempt that settles a lost one waits for the write id.
+const SETTLE_LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '5s'";
+/// One write in this many prunes the old write ids in its transaction.
+const PRUNE_EVERY: u32 = 1024;
+/// How long a write whose commit answer was lost keeps sending it again
+/// before it reports the outcome unknown: the pauses between attempts.
+const SETTLE_PAUSES: [Duration; 8] = [
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+    Duration::from_millis(2000),
+    Duration::from_millis(2000),
+];
+
+/// The body of one write: the keyring, the write's arguments and the
+/// transaction it runs in (on the pool, one whose id is already inserted;
+/// in an open transaction, a savepoint of it).
+type WriteOp<A, T> =
+    for<'t> fn(&'t Keyring, &'t A, &'t Transaction<'_>) -> BoxFuture<'t, Result<T, StoreError>>;
+
+/// How the store's writes whose commit answer was lost were settled, since
+/// it was opened (its clones share the counts): for a service's metrics,
+/// and for tests that cut connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settled {
+    /// Writes whose answer to `COMMIT` was lost, at least once.
+    pub lost: u64,
+    /// Of those, the ones found committed: the call returned success.
+    pub committed: u64,
+    /// The ones found not committed, and then done or refused by a later
+    /// attempt: the call returned that attempt's outcome.
+    pub redone: u64,
+    /// Transactions ([`PostgresStore::transaction`]) found not committed:
+    /// the call returned a retryable failure that changed nothing.
+    pub rolled_back: u64,
+    /// The ones the database stayed out of reach for: the call returned
+    /// [`StoreError::OutcomeUnknown`].
+    pub unknown: u64,
 }
 
-/// The conflict of a create whose key is taken.
-fn conflict(credential: &RegistryCredential) -> StoreError {
-    StoreError::Conflict {
-        scope: credential.scope().clone(),
-        location: credential.location().clone(),
+#[derive(Debug, Default)]
+struct SettleCounters {
+    lost: AtomicU64,
+    committed: AtomicU64,
+    redone: AtomicU64,
+    rolled_back: AtomicU64,
+    unknown: AtomicU64,
+}
+
+/// How one attempt at a write ended.
+enum Attempt<T> {
+    /// Committed, and the commit's answer read.
+    Done(T),
+    /// Failed before `COMMIT` was sent, so this attempt changed nothing.
+    /// `took_id`: its write id was inserted before it failed, which shows
+    /// that no earlier attempt committed.
+    Refused { error: StoreError, took_id: bool },
+    /// Its write id was taken: an earlier attempt committed.
+    Duplicate,
+    /// `COMMIT` was sent and its answer lost: this attempt may have
+    /// committed. Its write id was inserted, so no earlier one did.
+    Lost {
+        value: T,
+        error: tokio_postgres::Error,
+    },
+}
+
+impl PostgresStore {
+    /// Runs `op` as one write transaction that can be settled when the
+    /// answer to its `COMMIT` is lost (R28).
+    ///
+    /// The transaction first inserts a random write id. When the answer to
+    /// `COMMIT` is lost, the write is sent again with the same id, after a
+    /// pause, until one attempt settles it: an attempt that finds the id
+    /// taken shows the lost one committed, and the call returns what that
+    /// one wrote; an attempt that takes the id shows it did not, and the
+    /// call returns that attempt's own outcome. A second inserter of the
+    /// id waits for the first's transaction to end, so an attempt still in
+    /// flight on a connection the client gave up on is settled too. So a
+    /// write is never applied twice, and a later write is never undone by
+    /// an attempt of an earlier one. After [`SETTLE_PAUSES`] the call
+    /// returns [`StoreError::OutcomeUnknown`].
+    ///
+    /// `op` runs once per attempt with `args`: what it borrows comes
+    /// through them, so that its future may borrow both them and the
+    /// transaction.
+    async fn write<A: Sync, T: Send>(&self, args: &A, op: WriteOp<A, T>) -> Result<T, StoreError> {
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| StoreError::Backend {
+            retryable: true,
+            source: Box::new(KeyError::Random(e)),
+        })?;
+        let prune = self.writes.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == 0;
+        let (value, mut error) = match self.attempt(&id, prune, false, args, op).await {
+            Attempt::Done(value) => return Ok(value),
+            Attempt::Lost { value, error } => (value, error),
+            Attempt::Refused { error, .. } => return Err(error),
+            Attempt::Duplicate => {
+                return Err(corrupt(schema::SchemaError::CorruptRow {
+                    what: "a fresh random write id was already taken".to_owned(),
+                }));
+            }
+        };
+        // The value of the latest lost attempt: each attempt that gets as
+        // far as `COMMIT` took the id, so no earlier one committed.
+        let mut value = value;
+        let counts = &*self.settled;
+        counts.lost.fetch_add(1, Ordering::Relaxed);
+        for pause in SETTLE_PAUSES {
+            tokio::time::sleep(pause).await;
+            match self.attempt(&id, prune, true, args, op).await {
+                Attempt::Duplicate => {
+                    counts.committed.fetch_add(1, Ordering::Relaxed);
+                    return Ok(value);
+                }
+                Attempt::Done(redone) => {
+                    counts.redone.fetch_add(1, Ordering::Relaxed);
+                    return Ok(redone);
+                }
+                // This attempt took the id, so the lost one did not
+                // commit, and neither did this one: nothing changed.
+                Attempt::Refused {
+                    error,
+                    took_id: true,
+                } => {
+                    counts.redone.fetch_add(1, Ordering::Relaxed);
+                    return Err(error);
+                }
+                // The database could not be reached to settle it.
+                Attempt::Refused { took_id: false, .. } => {}
+                Attempt::Lost {
+                    value: again,
+                    error: e,
+                } => {
+                    value = again;
+                    error = e;
+                }
+            }
+        }
+        counts.unknown.fetch_add(1, Ordering::Relaxed);
+        Err(StoreError::OutcomeUnknown {
+            source: Box::new(error),
+        })
     }
+
+    async fn attempt<A: Sync, T: Send>(
+        &self,
+        id: &[u8; 16],
+        prune: bool,
+        settling: bool,
+        args: &A,
+        op: WriteOp<A, T>,
+    ) -> Attempt<T> {
+        let refused = |error, took_id| Attempt::Refused { error, took_id };
+        let mut client = match self.client().await {
+            Ok(c) => c,
+            Err(e) => return refused(e, false),
+        };
+        let tx = match client.transaction().await {
+            Ok(tx) => tx,
+            Err(e) => return refused(postgres_error(e), false),
+        };
+        // An attempt that settles a lost one may wait on that one's
+        // transaction for the id; bounded, in case its server session
+        // lives on behind a cut network.
+        if settling {
+            if let Err(e) = tx.batch_execute(SETTLE_LOCK_TIMEOUT).await {
+                return refused(postgres_error(e), false);
+            }
+        }
+        let insert = match tx.prepare_cached(WRITE_ID).await {
+            Ok(s) => s,
+            Err(e) => return refused(postgres_error(e), false),
+        };
+        match tx.execute(&insert, &[&&id[..]]).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Attempt::Duplicate,
+            Err(e) => return refused(postgres_error(e), false),
+        }
+        if prune {
+            if let Err(e) = tx.execute(PRUNE_WRITES, &[]).await {
+                return refused(postgres_error(e), true);
+            }
+        }
+        let value = match op(&self.keyring, args, &tx).await {
+            Ok(value) => value,
+            Err(e) => return refused(e, true),
+        };
+        match tx.commit().await {
+            Ok(()) => Attempt::Done(value),
+            // The server answered: the commit failed, and rolled back.
+            Err(e) if e.as_db_error().is_some() => refused(postgres_error(e), true),
+            // Built with `--cfg registry_credentials_unsettled`, a lost
+            // answer is reported as a failure that changed nothing, which
+            // may be untrue: the chaos test must catch it.
+            #[cfg(registry_credentials_unsettled)]
+            Err(e) => refused(postgres_error(e), false),
+            #[cfg(not(registry_credentials_unsettled))]
+            Err(error) => Attempt::Lost { value, error },
+        }
+    }
+}
+
+/// Inserts each row of `params` in `tx`; a row that inserts nothing (its
+/// key is taken) is the conflict that fails the write.
+async fn insert_all(tx: &Transaction<'_>, params: &[RowParams<'_>]) -> Result<(), StoreError> {
+    let stmt = tx.prepare_cached(INSERT).await.map_err(postgres_error)?;
+    for row in params {
+        let inserted = tx
+            .execute(&stmt, &row.as_params())
+            .await
+            .map_err(postgres_error)?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict {
+                scope: row.credential.scope().clone(),
+                location: row.credential.location().clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Deletes every row at `scope` inside `tx`; returns them ordered by
@@ -802,6 +1130,16 @@ trait Session: Copy + Send + Sync {
     /// A connection for one call: one of the pool's, or the open
     /// transaction (waiting for the call that holds it).
     fn conn(self) -> impl Future<Output = Result<Self::Conn, StoreError>> + Send;
+
+    /// Runs `op` as one write: on the pool a transaction of its own,
+    /// settled when its commit answer is lost (R28,
+    /// [`PostgresStore::write`]); in the open transaction a savepoint of
+    /// its own, which commits with it.
+    fn write<A: Sync, T: Send>(
+        self,
+        args: &A,
+        op: WriteOp<A, T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
 }
 
 /// A connection of the pool, for one call of a [`PostgresStore`].
@@ -830,6 +1168,10 @@ impl Session for &PostgresStore {
     async fn conn(self) -> Result<Pooled, StoreError> {
         Ok(Pooled(self.client().await?))
     }
+
+    async fn write<A: Sync, T: Send>(self, args: &A, op: WriteOp<A, T>) -> Result<T, StoreError> {
+        PostgresStore::write(self, args, op).await
+    }
 }
 
 impl<'a, 't> Session for &'a PostgresTransaction<'t> {
@@ -841,6 +1183,14 @@ impl<'a, 't> Session for &'a PostgresTransaction<'t> {
 
     async fn conn(self) -> Result<TransactionClient<'a, 't>, StoreError> {
         Ok(self.client().await)
+    }
+
+    async fn write<A: Sync, T: Send>(self, args: &A, op: WriteOp<A, T>) -> Result<T, StoreError> {
+        let mut c = self.client().await;
+        let savepoint = c.transaction().await.map_err(postgres_error)?;
+        let value = op(self.keyring, args, &savepoint).await?;
+        savepoint.commit().await.map_err(postgres_error)?;
+        Ok(value)
     }
 }
 
@@ -883,24 +1233,22 @@ mod calls {
             .transpose()
     }
 
-    /// One `INSERT … ON CONFLICT DO NOTHING`, outside any transaction of
-    /// its own: a row that inserts nothing is the conflict.
+    /// One `INSERT … ON CONFLICT DO NOTHING` in one write: a row that
+    /// inserts nothing is the conflict.
     pub(super) async fn create<S: Session>(
         s: S,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let params = row_params(s.keyring(), &credential)?;
-        let c = s.conn().await?;
-        if !insert(&*c, &params).await? {
-            return Err(conflict(&credential));
-        }
+        let params = vec![row_params(s.keyring(), &credential)?];
+        s.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
+            .await?;
         Ok(Arc::new(credential))
     }
 
-    /// One transaction (or savepoint) for the whole batch, one `INSERT …
-    /// ON CONFLICT DO NOTHING` per row: a row that inserts nothing is the
-    /// conflict, and the batch's rows are rolled back (dropped
-    /// uncommitted), so other sessions see all of the batch or none of it.
+    /// One write for the whole batch, one `INSERT … ON CONFLICT DO
+    /// NOTHING` per row: a row that inserts nothing is the conflict, and
+    /// the batch's rows are rolled back, so other sessions see all of the
+    /// batch or none of it.
     pub(super) async fn create_all<S: Session>(
         s: S,
         credentials: Vec<RegistryCredential>,
@@ -909,19 +1257,13 @@ mod calls {
             .iter()
             .map(|c| row_params(s.keyring(), c))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(postgres_error)?;
-        for (credential, params) in credentials.iter().zip(&params) {
-            if !insert(&tx, params).await? {
-                return Err(conflict(credential));
-            }
-        }
-        tx.commit().await.map_err(postgres_error)?;
+        s.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
+            .await?;
         Ok(credentials.into_iter().map(Arc::new).collect())
     }
 
-    /// One transaction (or savepoint) under the app's advisory lock:
-    /// delete the app's rows (returning them), insert the new one.
+    /// One write under the app's advisory lock: delete the app's rows
+    /// (returning them), insert the new one.
     pub(super) async fn replace_app_credential<S: Session>(
         s: S,
         app: &AppId,
@@ -930,22 +1272,26 @@ mod calls {
     ) -> Result<AppCredentialReplaced, StoreError> {
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
         let params = row_params(s.keyring(), &new)?;
-        let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(postgres_error)?;
-        let lock = tx.prepare_cached(APP_LOCK).await.map_err(postgres_error)?;
-        tx.execute(&lock, &[&app.as_str()])
-            .await
-            .map_err(postgres_error)?;
-        let mut replaced = take_scope(&tx, s.keyring(), ScopeRef::App(app)).await?;
-        if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
-            let same = replaced.remove(i);
-            replaced.insert(0, same);
-        }
-        let stmt = tx.prepare_cached(UPSERT).await.map_err(postgres_error)?;
-        tx.execute(&stmt, &params.as_params())
-            .await
-            .map_err(postgres_error)?;
-        tx.commit().await.map_err(postgres_error)?;
+        let replaced = s
+            .write(&(app, &new, &params), |keyring, (app, new, params), tx| {
+                Box::pin(async move {
+                    let lock = tx.prepare_cached(APP_LOCK).await.map_err(postgres_error)?;
+                    tx.execute(&lock, &[&app.as_str()])
+                        .await
+                        .map_err(postgres_error)?;
+                    let mut replaced = take_scope(tx, keyring, ScopeRef::App(app)).await?;
+                    if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
+                        let same = replaced.remove(i);
+                        replaced.insert(0, same);
+                    }
+                    let stmt = tx.prepare_cached(UPSERT).await.map_err(postgres_error)?;
+                    tx.execute(&stmt, &params.as_params())
+                        .await
+                        .map_err(postgres_error)?;
+                    Ok(replaced)
+                })
+            })
+            .await?;
         Ok(AppCredentialReplaced {
             stored: Arc::new(new),
             replaced,
@@ -956,46 +1302,51 @@ mod calls {
         s: S,
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(postgres_error)?;
-        let taken = take_scope(&tx, s.keyring(), scope).await?;
-        tx.commit().await.map_err(postgres_error)?;
-        Ok(taken)
+        s.write(&scope, |keyring, scope, tx| {
+            Box::pin(take_scope(tx, keyring, *scope))
+        })
+        .await
     }
 
-    /// Locks and reads the row, then writes it, in one transaction (or
-    /// savepoint).
+    /// Locks and reads the row, then writes it, in one write.
     pub(super) async fn update<S: Session>(
         s: S,
         scope: ScopeRef<'_>,
         location: &Location,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(postgres_error)?;
-        let old = row_at(&tx, GET_FOR_UPDATE, s.keyring(), scope, location).await?;
-        let new = old.updated(update);
-        let params = row_params(s.keyring(), &new)?;
-        let stmt = tx.prepare_cached(UPDATE).await.map_err(postgres_error)?;
-        tx.execute(&stmt, &params.as_params())
-            .await
-            .map_err(postgres_error)?;
-        tx.commit().await.map_err(postgres_error)?;
+        let new = s
+            .write(
+                &(scope, location, &update),
+                |keyring, (scope, location, update), tx| {
+                    Box::pin(async move {
+                        let old = row_at(tx, GET_FOR_UPDATE, keyring, *scope, location).await?;
+                        let new = old.updated((*update).clone());
+                        let params = row_params(keyring, &new)?;
+                        let stmt = tx.prepare_cached(UPDATE).await.map_err(postgres_error)?;
+                        tx.execute(&stmt, &params.as_params())
+                            .await
+                            .map_err(postgres_error)?;
+                        Ok(new)
+                    })
+                },
+            )
+            .await?;
         Ok(Arc::new(new))
     }
 
     /// Deletes and reads the row in one statement; if it cannot be
-    /// decrypted the transaction (or savepoint) rolls back and nothing
-    /// changes.
+    /// decrypted the write rolls back and nothing changes.
     pub(super) async fn delete<S: Session>(
         s: S,
         scope: ScopeRef<'_>,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut c = s.conn().await?;
-        let tx = c.transaction().await.map_err(postgres_error)?;
-        let gone = row_at(&tx, DELETE, s.keyring(), scope, location).await?;
-        tx.commit().await.map_err(postgres_error)?;
+        let gone = s
+            .write(&(scope, location), |keyring, (scope, location), tx| {
+                Box::pin(row_at(tx, DELETE, keyring, *scope, location))
+            })
+            .await?;
         Ok(Arc::new(gone))
     }
 

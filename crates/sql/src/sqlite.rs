@@ -114,6 +114,10 @@ impl SqliteOptions {
 ///   mode, so readers never wait for writers, and by default every commit is
 ///   synced to disk before the call returns
 ///   ([`SqliteOptions::sync_every_commit`]).
+/// - It never returns [`StoreError::OutcomeUnknown`]: SQLite answers every
+///   commit in the process that made it, and a failed commit is rolled
+///   back, so a failed call changed nothing (R28). A process killed during
+///   a write leaves that write whole or absent, never part of it.
 /// - Share it between threads (it is `Send + Sync`, and clones share one
 ///   pool of connections) and between processes opening the same file.
 /// - Each password is sealed with XChaCha20-Poly1305 under the keyring's

@@ -15,9 +15,11 @@ mod pg_support;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 
-use pg_support::{fresh_schema, keyring, runtime, url, url_in};
+use pg_support::{ProxyCounts, fresh_schema, keyring, proxy, runtime, url, url_in};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{resolve_all_async, resolve_async};
 use registry_credentials::store::conformance::{cred, loc, org};
@@ -641,6 +643,100 @@ fn a_read_transaction_sees_one_snapshot_and_refuses_writes() {
         assert_eq!(
             foundation_locations(&a, "").await,
             ["before.example.com", "meanwhile.example.com"]
+        );
+    });
+}
+
+/// R28 for `PostgresStore::transaction`: through a proxy that cuts
+/// connections at some `COMMIT`s (before or after the server has it), each of
+/// many transactions creates a credential at a location of its own and
+/// records that location in a table of the caller's own. Every result
+/// tells the truth: a success is in both tables, a failure that says
+/// nothing changed is in neither, an unknown outcome is in both or in
+/// neither, never in one; and the commit answers the proxy cut were
+/// settled by the transaction's write id (found committed, or found not
+/// committed), without running the closure again.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r28_a_transaction_whose_commit_answer_is_lost_is_settled() {
+    use registry_credentials_sql::postgres_error;
+    const TRANSACTIONS: usize = 300;
+    let direct = url();
+    let config: tokio_postgres::Config = direct.parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    runtime().block_on(async {
+        let schema = fresh_schema(&direct, "chaos_tx").await;
+        let counts = Arc::new(ProxyCounts::default());
+        let via = proxy(server, Arc::clone(&counts)).await;
+        let proxied = direct.replacen(&format!(":{port}/"), &format!(":{}/", via.port()), 1);
+        assert_ne!(proxied, direct, "the address names port {port}");
+        let store = PostgresStore::connect(&url_in(&proxied, &schema), keyring())
+            .await
+            .unwrap();
+        let (reader, conn) =
+            tokio_postgres::connect(&url_in(&direct, &schema), tokio_postgres::NoTls)
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        reader
+            .batch_execute("CREATE TABLE own_marks (location TEXT PRIMARY KEY)")
+            .await
+            .unwrap();
+
+        let (mut ok, mut nothing_changed, mut unknown) = (0, 0, 0);
+        for i in 0..TRANSACTIONS {
+            let at = format!("tx{i}.example.com");
+            let result = store
+                .transaction(async |tx| {
+                    tx.create(cred(Scope::Foundation, &at, "u", "p")).await?;
+                    tx.client()
+                        .await
+                        .execute("INSERT INTO own_marks (location) VALUES ($1)", &[&at])
+                        .await
+                        .map_err(postgres_error)?;
+                    Ok::<_, StoreError>(())
+                })
+                .await;
+            let row = reader
+                .query_one(
+                    "SELECT (SELECT count(*) FROM registry_credentials WHERE location = $1), \
+                            (SELECT count(*) FROM own_marks WHERE location = $1)",
+                    &[&at],
+                )
+                .await
+                .unwrap();
+            let (credentials, marks): (i64, i64) = (row.get(0), row.get(1));
+            assert_eq!(credentials, marks, "{at}: half a transaction is stored");
+            match result {
+                Ok(()) => {
+                    assert_eq!(credentials, 1, "{at}: acknowledged, but not stored");
+                    ok += 1;
+                }
+                Err(e) if e.is_outcome_unknown() => unknown += 1,
+                Err(e) => {
+                    assert_eq!(credentials, 0, "{at}: `{e}` said nothing changed, but it is stored");
+                    nothing_changed += 1;
+                }
+            }
+        }
+        let settled = store.settled();
+        println!(
+            "transactions: {ok} ok, {nothing_changed} failed and changed nothing, {unknown} unknown; \
+             proxy: {} COMMITs, {} answers cut after the server had the COMMIT, {} cut before; \
+             settled: {settled:?}",
+            counts.commits.load(Ordering::Relaxed),
+            counts.cut_after.load(Ordering::Relaxed),
+            counts.cut_before.load(Ordering::Relaxed),
+        );
+        assert_eq!(
+            settled.lost,
+            settled.committed + settled.rolled_back + settled.unknown,
+            "every lost answer was settled one way or reported unknown"
+        );
+        assert!(
+            settled.committed > 0 && settled.rolled_back > 0,
+            "the proxy cut answers both ways: {settled:?}"
         );
     });
 }
