@@ -1067,16 +1067,24 @@ impl PostgresStore {
     }
 }
 
+/// Runs `sql` (`INSERT`, `UPSERT`, `UPDATE`) with a row's parameters;
+/// how many rows it changed.
+async fn execute_row(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &RowParams<'_>,
+) -> Result<u64, StoreError> {
+    let stmt = tx.prepare_cached(sql).await.map_err(postgres_error)?;
+    tx.execute(&stmt, &params.as_params())
+        .await
+        .map_err(postgres_error)
+}
+
 /// Inserts each row of `params` in `tx`; a row that inserts nothing (its
 /// key is taken) is the conflict that fails the write.
 async fn insert_all(tx: &Transaction<'_>, params: &[RowParams<'_>]) -> Result<(), StoreError> {
-    let stmt = tx.prepare_cached(INSERT).await.map_err(postgres_error)?;
     for row in params {
-        let inserted = tx
-            .execute(&stmt, &row.as_params())
-            .await
-            .map_err(postgres_error)?;
-        if inserted == 0 {
+        if execute_row(tx, INSERT, row).await? == 0 {
             return Err(StoreError::Conflict {
                 scope: row.credential.scope().clone(),
                 location: row.credential.location().clone(),
@@ -1284,10 +1292,7 @@ mod calls {
                         let same = replaced.remove(i);
                         replaced.insert(0, same);
                     }
-                    let stmt = tx.prepare_cached(UPSERT).await.map_err(postgres_error)?;
-                    tx.execute(&stmt, &params.as_params())
-                        .await
-                        .map_err(postgres_error)?;
+                    execute_row(tx, UPSERT, params).await?;
                     Ok(replaced)
                 })
             })
@@ -1323,10 +1328,7 @@ mod calls {
                         let old = row_at(tx, GET_FOR_UPDATE, keyring, *scope, location).await?;
                         let new = old.updated((*update).clone());
                         let params = row_params(keyring, &new)?;
-                        let stmt = tx.prepare_cached(UPDATE).await.map_err(postgres_error)?;
-                        tx.execute(&stmt, &params.as_params())
-                            .await
-                            .map_err(postgres_error)?;
+                        execute_row(tx, UPDATE, &params).await?;
                         Ok(new)
                     })
                 },

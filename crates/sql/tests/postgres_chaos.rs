@@ -31,13 +31,12 @@
 mod pg_support;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use pg_support::{ProxyCounts, Rng, fresh_schema, keyring, proxy, runtime, url, url_in};
+use pg_support::{ProxyCounts, Rng, fresh_schema, keyring, proxied, runtime, url, url_in};
 use registry_credentials::credential::{Credential, CredentialUpdate, Password};
 use registry_credentials::scope::{AppId, OrgId};
 use registry_credentials::store::AsyncCredentialStore;
@@ -229,17 +228,12 @@ async fn writer(store: PostgresStore, task: usize, stop: Instant) -> Tally {
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r28_chaos_no_acknowledged_write_lost_no_false_nothing_changed_no_duplicate() {
     let direct = url();
-    let config: tokio_postgres::Config = direct.parse().unwrap();
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let down = Arc::new(AtomicBool::new(false));
     let _restart = Restart(Arc::clone(&down));
     runtime().block_on(async {
         let schema = fresh_schema(&direct, "chaos").await;
         let counts = Arc::new(ProxyCounts::default());
-        let via = proxy(server, Arc::clone(&counts)).await;
-        let proxied = direct.replacen(&format!(":{port}/"), &format!(":{}/", via.port()), 1);
-        assert_ne!(proxied, direct, "the address names port {port}");
+        let proxied = proxied(&direct, Arc::clone(&counts)).await;
         let store = PostgresStore::connect(&url_in(&proxied, &schema), keyring())
             .await
             .unwrap();

@@ -190,3 +190,15 @@ pub async fn proxy(server: SocketAddr, counts: Arc<ProxyCounts>) -> SocketAddr {
     });
     addr
 }
+
+/// `url`, which names the server by its port on 127.0.0.1, through a new
+/// [`proxy`] counting in `counts`.
+pub async fn proxied(url: &str, counts: Arc<ProxyCounts>) -> String {
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let via = proxy(server, counts).await;
+    let proxied = url.replacen(&format!(":{port}/"), &format!(":{}/", via.port()), 1);
+    assert_ne!(proxied, url, "the address names port {port}");
+    proxied
+}
