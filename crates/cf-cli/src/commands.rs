@@ -266,6 +266,15 @@ fn not_found(e: ManageError, given: &str) -> Failure {
     }
 }
 
+/// The signal to ask for a password (`optional`: one the person may leave
+/// empty) and run the command again.
+fn needs_password(optional: bool) -> Failure {
+    Failure {
+        message: "a password is needed".to_owned(),
+        kind: Kind::NeedsPassword { optional },
+    }
+}
+
 fn not_logged_in() -> Failure {
     fail("not logged in; run `cf auth USERNAME` first (`cf auth admin` for the admin)")
 }
@@ -570,15 +579,36 @@ impl State<'_, '_> {
         self.out.push_str(text.as_ref());
     }
 
-    /// The password, or the signal to ask for it.
-    fn password(&self, optional: bool) -> Result<Option<Password>, Failure> {
+    /// The password a command cannot go on without, or the signal to ask
+    /// for it.
+    fn required_password(&self) -> Result<Password, Failure> {
+        match &self.password {
+            Some(Some(p)) => Ok(p.clone()),
+            _ => Err(needs_password(false)),
+        }
+    }
+
+    /// The password a command may go on without (`None`: the person left
+    /// it empty), or the signal to ask for it.
+    fn optional_password(&self) -> Result<Option<Password>, Failure> {
         match &self.password {
             Some(p) => Ok(p.clone()),
-            None => Err(Failure {
-                message: "a password is needed".to_owned(),
-                kind: Kind::NeedsPassword { optional },
-            }),
+            None => Err(needs_password(true)),
         }
+    }
+
+    /// The caller, the scope `level` names and its label, once the caller
+    /// may do `operation` there: a refusal comes before a password is
+    /// asked for that could not be used.
+    fn allowed(
+        &self,
+        level: Level,
+        operation: Operation,
+    ) -> Result<(UserId, Scope, String), Failure> {
+        let caller = self.caller()?;
+        let (scope, label) = self.scope(level)?;
+        self.manager.check_access(&caller, operation, &scope)?;
+        Ok((caller, scope, label))
     }
 
     /// Goes on once the person confirmed; until then, the signal to ask
@@ -641,14 +671,20 @@ impl State<'_, '_> {
             .ok_or_else(|| fail("no space targeted; run `cf target -o ORG -s SPACE` first"))
     }
 
-    /// May `caller` take `action`? (When not, the manager's call refuses
-    /// it, with the reason.)
-    fn may_administer(
+    /// Goes on once the person confirmed `question` (see
+    /// [`confirm`](Self::confirm)), if `caller` may take `action`; if not,
+    /// asks nothing: the manager's call refuses it, with the reason.
+    fn confirm_if_allowed(
         &self,
         caller: &UserId,
         action: DirectoryAction<'_>,
-    ) -> Result<bool, Failure> {
-        Ok(access::may_administer(&self.manager.roles(caller)?, action))
+        question: String,
+        declined: String,
+    ) -> Result<(), Failure> {
+        if access::may_administer(&self.manager.roles(caller)?, action) {
+            self.confirm(question, declined)?;
+        }
+        Ok(())
     }
 
     /// Whether a credential is stored at `scope` and `location` (the
@@ -708,15 +744,15 @@ impl State<'_, '_> {
                 let caller = self.caller()?;
                 let org = self.find_org(&caller, name, "as ORG")?;
                 // Asked only of those who may: a refusal comes first.
-                if self.may_administer(&caller, DirectoryAction::DeleteOrg(&org))? {
-                    self.confirm(
-                        format!(
-                            "Really delete the org {}, including its spaces, apps and registry credentials?",
-                            shown(name)
-                        ),
-                        format!("Organization '{}' has not been deleted.", shown(name)),
-                    )?;
-                }
+                self.confirm_if_allowed(
+                    &caller,
+                    DirectoryAction::DeleteOrg(&org),
+                    format!(
+                        "Really delete the org {}, including its spaces, apps and registry credentials?",
+                        shown(name)
+                    ),
+                    format!("Organization '{}' has not been deleted.", shown(name)),
+                )?;
                 self.say(format!(
                     "Deleting org {} as {}...\n",
                     shown(name),
@@ -751,15 +787,15 @@ impl State<'_, '_> {
                     None => self.target_org()?,
                 };
                 let space = self.find_space(&caller, &org, name, "as SPACE")?;
-                if self.may_administer(&caller, DirectoryAction::DeleteSpace(&org))? {
-                    self.confirm(
-                        format!(
-                            "Really delete the space {}, including its apps and registry credentials?",
-                            shown(name)
-                        ),
-                        format!("Space '{}' has not been deleted.", shown(name)),
-                    )?;
-                }
+                self.confirm_if_allowed(
+                    &caller,
+                    DirectoryAction::DeleteSpace(&org),
+                    format!(
+                        "Really delete the space {}, including its apps and registry credentials?",
+                        shown(name)
+                    ),
+                    format!("Space '{}' has not been deleted.", shown(name)),
+                )?;
                 self.say(format!(
                     "Deleting space {} in org {} as {}...\n",
                     shown(name),
@@ -841,12 +877,8 @@ impl State<'_, '_> {
                 location,
                 username,
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
-                // Refuse before asking for a password that could not be used.
-                self.manager
-                    .check_access(&caller, Operation::Create, &scope)?;
-                let password = self.password(false)?.expect("a required password");
+                let (caller, scope, label) = self.allowed(*level, Operation::Create)?;
+                let password = self.required_password()?;
                 self.say(format!(
                     "Creating registry credential {location} for {label} as {}...\n",
                     shown(&caller)
@@ -863,21 +895,16 @@ impl State<'_, '_> {
                 location,
                 username,
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
-                self.manager
-                    .check_access(&caller, Operation::Update, &scope)?;
+                let (caller, scope, label) = self.allowed(*level, Operation::Update)?;
                 let update = match username {
-                    Some(username) => match self.password(true)? {
+                    Some(username) => match self.optional_password()? {
                         Some(password) => CredentialUpdate::Both(Credential::from_parts(
                             username.clone(),
                             password,
                         )),
                         None => CredentialUpdate::Username(username.clone()),
                     },
-                    None => CredentialUpdate::Password(
-                        self.password(false)?.expect("a required password"),
-                    ),
+                    None => CredentialUpdate::Password(self.required_password()?),
                 };
                 self.say(format!(
                     "Updating registry credential {location} for {label} as {}...\n",
@@ -889,12 +916,9 @@ impl State<'_, '_> {
             Action::Delete {
                 level, location, ..
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
                 // Asked only of those who may, about one that exists: a
                 // refusal or a not-found error comes first.
-                self.manager
-                    .check_access(&caller, Operation::Delete, &scope)?;
+                let (caller, scope, label) = self.allowed(*level, Operation::Delete)?;
                 if self.exists(&scope, location)? {
                     self.confirm(
                         format!("Really delete the registry credential {location} for {label}?"),
@@ -1087,7 +1111,7 @@ impl State<'_, '_> {
         let given = match username {
             Some(username) => {
                 self.manager.check_push(&caller, &space, app)?;
-                let password = self.password(false)?.expect("a required password");
+                let password = self.required_password()?;
                 Some(Credential::from_parts(username.clone(), password))
             }
             None => None,

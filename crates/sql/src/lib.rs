@@ -59,7 +59,16 @@ pub use blocking::{BlockingError, BlockingPoolStore};
 pub use crypto::{EncryptionKey, GeneratedKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use postgres::{PostgresStore, Settled};
+pub use postgres::{
+    PostgresStore, PostgresTransaction, Settled, TransactionClient, postgres_error,
+};
+
+/// The PostgreSQL pool and client [`PostgresStore::pool`] and
+/// [`PostgresTransaction::client`] lend, re-exported so callers name the
+/// same version (its `tokio_postgres` too).
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use deadpool_postgres;
 pub use schema::SchemaError;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

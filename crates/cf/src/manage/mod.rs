@@ -56,6 +56,7 @@
 
 mod asynchronous;
 mod blocking;
+mod removal;
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,6 +70,9 @@ use registry_credentials::{
 
 pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
+#[cfg(feature = "postgres")]
+pub(crate) use removal::remove_in_order;
+pub use removal::{AsyncRemoval, Entry};
 
 use crate::access::{self, DirectoryAction, Operation, Roles, ScopePath};
 use crate::directory::{AsyncDirectoryWriter, DirectoryError, Entity, Name, Place};
@@ -132,8 +136,11 @@ impl PermissionError {
     }
 }
 
-/// Why a management call failed. Whatever the variant, the call changed
-/// nothing, and no message holds a password.
+/// Why a management call failed. The call changed nothing, but for two
+/// cases: the store lost the answer to a change
+/// ([`is_outcome_unknown`](Self::is_outcome_unknown), R28), and a deletion
+/// that failed part-way over a store and a directory that do not share a
+/// transaction (see [`Manager::delete_org`]). No message holds a password.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ManageError {
@@ -289,6 +296,20 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         ))
     }
 
+    /// Whether `caller` may do `action` in the organization `org`, which
+    /// must be in the directory.
+    async fn administer_org(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        action: DirectoryAction<'_>,
+        refused: Refused,
+    ) -> Result<(), ManageError> {
+        let scope = Scope::Org(org.clone());
+        self.place(&scope).await?;
+        self.administer(caller, action, refused, &scope).await
+    }
+
     async fn store_error(&self, e: StoreError) -> ManageError {
         match e {
             StoreError::Conflict { scope, location } => match self.directory.describe(&scope).await
@@ -313,16 +334,31 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         }
     }
 
-    async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+    /// What a look-up by name `found`, in the organization named beside
+    /// it, if `caller` may know of that organization: those who see
+    /// everything and its members (R21). To anyone else it does not exist,
+    /// as in cf.
+    async fn known<T>(
+        &self,
+        caller: &UserId,
+        what: Entity,
+        name: &str,
+        found: Option<(OrgId, T)>,
+    ) -> Result<T, ManageError> {
         let roles = self.roles(caller).await?;
-        self.directory
-            .org_by_name(name)
-            .await?
-            .filter(|org| access::may_find_org(&roles, org))
+        found
+            .filter(|(org, _)| access::may_find_org(&roles, org))
+            .map(|(_, found)| found)
             .ok_or_else(|| ManageError::Unknown {
-                what: Entity::Org,
+                what,
                 name: name.to_owned(),
             })
+    }
+
+    async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+        let found = self.directory.org_by_name(name).await?;
+        let found = found.map(|org| (org.clone(), org));
+        self.known(caller, Entity::Org, name, found).await
     }
 
     async fn find_space(
@@ -331,15 +367,9 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         name: &str,
     ) -> Result<SpaceId, ManageError> {
-        let roles = self.roles(caller).await?;
-        self.directory
-            .space_by_name(org, name)
-            .await?
-            .filter(|_| access::may_find_org(&roles, org))
-            .ok_or_else(|| ManageError::Unknown {
-                what: Entity::Space,
-                name: name.to_owned(),
-            })
+        let found = self.directory.space_by_name(org, name).await?;
+        let found = found.map(|space| (org.clone(), space));
+        self.known(caller, Entity::Space, name, found).await
     }
 
     async fn find_app(
@@ -348,20 +378,9 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         space: &SpaceId,
         name: &str,
     ) -> Result<AppId, ManageError> {
-        let roles = self.roles(caller).await?;
-        let visible = self
-            .directory
-            .space(space)
-            .await?
-            .is_some_and(|(org, _)| access::may_find_org(&roles, &org));
-        self.directory
-            .app_by_name(space, name)
-            .await?
-            .filter(|_| visible)
-            .ok_or_else(|| ManageError::Unknown {
-                what: Entity::App,
-                name: name.to_owned(),
-            })
+        let org = self.directory.space(space).await?.map(|(org, _)| org);
+        let found = self.directory.app_by_name(space, name).await?;
+        self.known(caller, Entity::App, name, org.zip(found)).await
     }
 
     async fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
@@ -383,13 +402,11 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         name: Name,
     ) -> Result<SpaceId, ManageError> {
-        let scope = Scope::Org(org.clone());
-        self.place(&scope).await?;
-        self.administer(
+        self.administer_org(
             caller,
+            org,
             DirectoryAction::CreateSpace(org),
             Refused::CreateSpace,
-            &scope,
         )
         .await?;
         let id = SpaceId::new(new_guid()).expect("a GUID is a valid id");
@@ -404,13 +421,11 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         role: access::OrgRole,
     ) -> Result<(), ManageError> {
-        let scope = Scope::Org(org.clone());
-        self.place(&scope).await?;
-        self.administer(
+        self.administer_org(
             caller,
+            org,
             DirectoryAction::SetOrgRole(org),
             Refused::SetOrgRole,
-            &scope,
         )
         .await?;
         self.directory.grant_org(user, org, role).await?;
@@ -439,82 +454,51 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         Ok(())
     }
 
-    /// The scopes whose credentials deleting `what` deletes, innermost
-    /// first (apps, spaces, then the organization), if `caller` may delete
-    /// it: R13's "at that scope and below it".
-    async fn deletion(&self, caller: &UserId, what: &Scope) -> Result<Vec<Scope>, ManageError> {
-        let place = self.place(what).await?;
-        let mut scopes = Vec::new();
-        match &place {
-            Place::Foundation => unreachable!("the foundation is not deleted"),
+    /// Whether `caller` may delete `what` (R20: an organization, Admin; a
+    /// space, Admin or an Org Manager of its organization; an app, who
+    /// may change its credentials).
+    async fn check_deletion(&self, caller: &UserId, what: Entry<'_>) -> Result<(), ManageError> {
+        let scope = what.scope();
+        match self.place(&scope).await? {
+            Place::Foundation => unreachable!("the place of an entry is not the foundation"),
             Place::Org(org) => {
                 self.administer(
                     caller,
-                    DirectoryAction::DeleteOrg(org),
+                    DirectoryAction::DeleteOrg(&org),
                     Refused::DeleteOrg,
-                    what,
+                    &scope,
                 )
-                .await?;
-                for (space, _) in self.directory.spaces_in(org).await? {
-                    self.space_deletion(&space, &mut scopes).await?;
-                }
-                scopes.push(what.clone());
+                .await
             }
-            Place::Space(org, space) => {
+            Place::Space(org, _) => {
                 self.administer(
                     caller,
-                    DirectoryAction::DeleteSpace(org),
+                    DirectoryAction::DeleteSpace(&org),
                     Refused::DeleteSpace,
-                    what,
+                    &scope,
                 )
-                .await?;
-                self.space_deletion(space, &mut scopes).await?;
+                .await
             }
             Place::App(app) => {
-                if !access::may_change(&self.roles(caller).await?, ScopePath::App(app)) {
-                    let name = self
-                        .directory
-                        .app(app.id())
-                        .await?
-                        .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
-                    let space = Scope::Space(app.space().clone());
-                    return Err(self.refuse(
-                        caller,
-                        Refused::DeleteApp,
-                        what,
-                        format!("delete app `{}`", name.escape_debug()),
-                        format!("in {}", self.directory.describe(&space).await?),
-                        access::who_may(Operation::Delete, ScopeKind::App),
-                    ));
+                if access::may_change(&self.roles(caller).await?, ScopePath::App(&app)) {
+                    return Ok(());
                 }
-                scopes.push(what.clone());
+                let name = self
+                    .directory
+                    .app(app.id())
+                    .await?
+                    .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
+                let space = Scope::Space(app.space().clone());
+                Err(self.refuse(
+                    caller,
+                    Refused::DeleteApp,
+                    &scope,
+                    format!("delete app `{}`", name.escape_debug()),
+                    format!("in {}", self.directory.describe(&space).await?),
+                    access::who_may(Operation::Delete, ScopeKind::App),
+                ))
             }
         }
-        Ok(scopes)
-    }
-
-    /// The scopes deleting `space` deletes, its apps first.
-    async fn space_deletion(
-        &self,
-        space: &SpaceId,
-        scopes: &mut Vec<Scope>,
-    ) -> Result<(), ManageError> {
-        for (app, _) in self.directory.apps_in(space).await? {
-            scopes.push(Scope::App(app.id().clone()));
-        }
-        scopes.push(Scope::Space(space.clone()));
-        Ok(())
-    }
-
-    /// Removes `what` from the directory once its credentials are gone.
-    async fn remove(&self, what: &Scope) -> Result<(), ManageError> {
-        match what {
-            Scope::Foundation => unreachable!("the foundation is not deleted"),
-            Scope::Org(org) => self.directory.remove_org(org).await?,
-            Scope::Space(space) => self.directory.remove_space(space).await?,
-            Scope::App(app) => self.directory.remove_app(app).await?,
-        }
-        Ok(())
     }
 
     /// The scopes a listing for `target` reads, in R21's order, each with
