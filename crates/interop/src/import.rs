@@ -346,6 +346,9 @@ pub enum Outcome {
     /// Ready, but not stored: another key failed (or the store did) and
     /// the import stored nothing.
     NotCreated,
+    /// Sent to be stored with the rest of the batch, and the store lost the
+    /// answer (R28): all of the batch or none of it is stored.
+    Unknown,
 }
 
 /// One line of a [`Report`].
@@ -402,6 +405,10 @@ impl fmt::Display for Line {
             Outcome::NotCreated => write!(
                 f,
                 "not done  `{key}`{target}: the import stored nothing, as another key or the store failed"
+            )?,
+            Outcome::Unknown => write!(
+                f,
+                "unknown   `{key}`{target}: the store lost the answer, so the whole batch or none of it is stored; list the scope's credentials to see"
             )?,
         }
         if let (Some(Warning::Repository), Some(l)) = (&self.warning, &self.location) {
