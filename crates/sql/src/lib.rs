@@ -158,7 +158,7 @@ pub enum DatabaseError {
     /// Every connection of the pool stayed in use for the pool's whole
     /// wait (deadpool's `Timeout(Wait)`). Retryable.
     #[error(
-        "no database connection became free within {} ({in_use} in use): retry later; if it keeps happening, build the pool with more than {max_size} connections or find what holds them; nothing was changed",
+        "no database connection became free within {} ({in_use} in use): retry later; if it keeps happening, raise the pool's size above {max_size} or find what holds its connections; nothing was changed",
         Seconds(*waited)
     )]
     PoolExhausted {
@@ -196,11 +196,12 @@ pub enum DatabaseError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
-    /// The server refuses work: it is shutting down, starting up or in
-    /// recovery, or refuses connections (SQLSTATE `57P01`–`57P03`, a
-    /// refused connection). Retryable.
+    /// The server ended the connection or refuses one: it is shutting
+    /// down, starting up or in recovery, or an administrator terminated
+    /// the session (SQLSTATE `57P01`–`57P03`, a refused connection).
+    /// Retryable.
     #[error(
-        "the database server is shutting down, starting up or refusing connections: retry once it is up; nothing was changed"
+        "the database server ended or refused the connection (shutting down, starting up, or an administrator's command): retry once it is up; nothing was changed"
     )]
     ServerUnavailable {
         /// The driver's error.
