@@ -235,6 +235,10 @@ impl From<ManageError> for Failure {
         match e {
             ManageError::Store(s) => s.into(),
             ManageError::Directory(d) => d.into(),
+            // A name not found is not repeated: it may be anything typed.
+            ManageError::Unknown { what, .. } => {
+                fail(format!("{what} not found; check the name given"))
+            }
             other => fail(chain(&other)),
         }
     }
