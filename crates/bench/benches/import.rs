@@ -113,8 +113,14 @@ fn apply(tx: &registry_credentials_sql::SqliteTransaction<'_>, import: Import) -
     let directory = MemoryDirectory::new();
     directory.grant_global(admin(), GlobalRole::Admin).unwrap();
     let m = Manager::new(tx, directory);
-    let report = import_into(&m, &admin(), &Scope::Foundation, import, Policy::AllOrNothing)
-        .expect("the import is applied");
+    let report = import_into(
+        &m,
+        &admin(),
+        &Scope::Foundation,
+        import,
+        Policy::AllOrNothing,
+    )
+    .expect("the import is applied");
     report.imported()
 }
 
@@ -137,11 +143,7 @@ fn bench(c: &mut Criterion) {
             .entries
             .iter()
             .map(|e| {
-                RegistryCredential::new(
-                    Scope::Foundation,
-                    e.location.clone(),
-                    e.credential.clone(),
-                )
+                RegistryCredential::new(Scope::Foundation, e.location.clone(), e.credential.clone())
             })
             .collect();
         g.bench_function(BenchmarkId::new(format!("write/{n}"), "sqlite"), |b| {
