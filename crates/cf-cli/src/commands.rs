@@ -30,6 +30,7 @@ use registry_credentials_cf::directory::{DirectoryReader, Name, Session, SqliteD
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{Chosen, ManageError, Manager};
 use registry_credentials_cf::text;
+use registry_credentials_interop::import::Import;
 use registry_credentials_sql::{SqliteStore, SqliteTransaction};
 
 use crate::args::{self, Parsed};
@@ -211,7 +212,7 @@ fn run_in(
                     wrote: writes,
                 });
             }
-            Err(f) => f,
+            Err(f) => f.on_database(&files.db, state::BUSY_TIMEOUT),
         };
         match failure.kind {
             Kind::Damage => return Err(files.damaged(&failure.message)),
@@ -227,7 +228,7 @@ fn run_in(
                 }
                 confirmed = true;
             }
-            Kind::Failed | Kind::Usage(_) => return Err(failure),
+            Kind::Failed | Kind::Usage(_) | Kind::Sqlite { .. } => return Err(failure),
         }
     }
 }
@@ -382,9 +383,12 @@ enum Action {
         name: String,
         force: bool,
     },
+    /// The file was read and checked here, before the database is opened:
+    /// the write transaction holds the lock for storing it alone.
     Import {
         level: Level,
         file: String,
+        found: Import,
         skip_failures: bool,
     },
 }
@@ -392,6 +396,35 @@ enum Action {
 /// The largest credentials file `import-*` reads: far more than any
 /// `config.json` holds, and a bound on what a mistaken path can cost.
 const MAX_IMPORT_FILE: u64 = 4 << 20;
+
+/// Reads and checks the credentials file given as FILE of `import-*`,
+/// before the database is opened: a regular file of bounded size, opened
+/// without blocking, its bytes wiped after. Messages name the argument
+/// (`FILE`), never its text, which may be anything a person typed.
+fn read_import_file(file: &str) -> Result<Import, Failure> {
+    let path = Path::new(file);
+    let cannot = |e: io::Error| fail(format!("cannot read the file given as FILE: {e}"));
+    let f = open_nonblocking(path).map_err(cannot)?;
+    let meta = f.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(fail(format!(
+            "the file given as FILE is {}, not a regular file; give the path of a credentials file",
+            kind_of(&meta)
+        )));
+    }
+    if meta.len() > MAX_IMPORT_FILE {
+        return Err(fail(format!(
+            "the file given as FILE is {} bytes, more than the {MAX_IMPORT_FILE} a credentials file can be; check the path",
+            meta.len()
+        )));
+    }
+    let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
+    f.take(MAX_IMPORT_FILE)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    registry_credentials_interop::import::read(&bytes)
+        .map_err(|e| fail(format!("cannot import the file given as FILE: {e}")))
+}
 
 /// A username from an argument: the core's checks (R16).
 fn username(s: &str) -> Result<Username, Failure> {
@@ -446,10 +479,13 @@ impl Action {
                 force: a.force,
             })
         };
-        let import = |level, a: args::Import| Action::Import {
-            level,
-            file: a.file,
-            skip_failures: a.skip_failures,
+        let import = |level, a: args::Import| -> Result<Action, Failure> {
+            Ok(Action::Import {
+                level,
+                found: read_import_file(&a.file)?,
+                file: a.file,
+                skip_failures: a.skip_failures,
+            })
         };
         Ok(match command {
             C::Auth { user } => Action::Auth(user_id(&user)?),
@@ -496,9 +532,9 @@ impl Action {
                 force,
             },
             C::RegistryCredentials => Action::List,
-            C::ImportFoundationRegistryCredentials(a) => import(Level::Foundation, a),
-            C::ImportOrgRegistryCredentials(a) => import(Level::Org, a),
-            C::ImportSpaceRegistryCredentials(a) => import(Level::Space, a),
+            C::ImportFoundationRegistryCredentials(a) => import(Level::Foundation, a)?,
+            C::ImportOrgRegistryCredentials(a) => import(Level::Org, a)?,
+            C::ImportSpaceRegistryCredentials(a) => import(Level::Space, a)?,
             C::Push {
                 app,
                 docker_image,
@@ -962,8 +998,9 @@ impl State<'_, '_> {
             Action::Import {
                 level,
                 file,
+                found,
                 skip_failures,
-            } => self.import(*level, file, *skip_failures)?,
+            } => self.import(*level, file, found.clone(), *skip_failures)?,
             Action::List => {
                 let caller = self.caller()?;
                 let (target, heading) = match (&self.session.org, &self.session.space) {
@@ -1014,40 +1051,24 @@ impl State<'_, '_> {
         Ok(())
     }
 
-    /// Imports a Docker `config.json`, a containers `auth.json`, a
-    /// `.dockercfg` or a Kubernetes `dockerconfigjson` Secret into the
-    /// target's scope, through the manager (R16, R20), all or nothing
-    /// unless `skip_failures`. The file is read without blocking, as a
-    /// regular file of bounded size, and its bytes are wiped after.
-    fn import(&mut self, level: Level, file: &str, skip_failures: bool) -> Result<(), Failure> {
+    /// Imports what was read from `file` (a Docker `config.json`, a
+    /// containers `auth.json`, a `.dockercfg` or a Kubernetes
+    /// `dockerconfigjson` Secret, [`read_import_file`]) into the target's
+    /// scope, through the manager (R16, R20), all or nothing unless
+    /// `skip_failures`.
+    fn import(
+        &mut self,
+        level: Level,
+        file: &str,
+        found: Import,
+        skip_failures: bool,
+    ) -> Result<(), Failure> {
         use registry_credentials_interop::apply::{ImportError, Policy, import_into};
         let caller = self.caller()?;
         let (scope, label) = self.scope(level)?;
-        let path = Path::new(file);
-        let shown_path = text::quote(file);
-        let cannot = |e: io::Error| fail(format!("cannot read {shown_path}: {e}"));
-        let f = open_nonblocking(path).map_err(cannot)?;
-        let meta = f.metadata().map_err(cannot)?;
-        if !meta.is_file() {
-            return Err(fail(format!(
-                "{shown_path} is {}, not a regular file; give the path of a credentials file",
-                kind_of(&meta)
-            )));
-        }
-        if meta.len() > MAX_IMPORT_FILE {
-            return Err(fail(format!(
-                "{shown_path} is {} bytes, more than the {MAX_IMPORT_FILE} a credentials file can be; check the path",
-                meta.len()
-            )));
-        }
-        let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
-        f.take(MAX_IMPORT_FILE)
-            .read_to_end(&mut bytes)
-            .map_err(cannot)?;
-        let found = registry_credentials_interop::import::read(&bytes)
-            .map_err(|e| fail(format!("cannot import {shown_path}: {e}")))?;
         self.say(format!(
-            "Importing registry credentials from {shown_path} into {label} as {}...\n",
+            "Importing registry credentials from {} into {label} as {}...\n",
+            text::quote(file),
             shown(&caller)
         ));
         let policy = if skip_failures {
@@ -1055,32 +1076,44 @@ impl State<'_, '_> {
         } else {
             Policy::AllOrNothing
         };
-        match import_into(&self.manager, &caller, &scope, found, policy) {
+        let e = match import_into(&self.manager, &caller, &scope, found, policy) {
             Ok(report) => {
                 self.say(format!("{report}\n"));
                 self.say(format!("OK: {} imported\n", report.imported()));
-                Ok(())
+                return Ok(());
             }
-            Err(ImportError::Check(e)) => Err(e.into()),
-            // One line on standard error, naming the keys that failed.
-            Err(e) => {
-                use registry_credentials_interop::import::Outcome;
-                let failed: Vec<String> = e
-                    .report()
-                    .map(|r| {
-                        r.lines
-                            .iter()
-                            .filter(|l| matches!(&l.outcome, Outcome::Skipped(s) if s.is_failure()))
-                            .map(|l| l.to_string().trim().to_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if failed.is_empty() {
-                    Err(fail(e.to_string()))
-                } else {
-                    Err(fail(format!("{e}: {}", failed.join("; "))))
-                }
+            Err(ImportError::Check(e)) => return Err(e.into()),
+            Err(e) => e,
+        };
+        // One line on standard error, naming the keys that failed, and
+        // what the store said (a full disk, a lost answer), which says
+        // what to do.
+        use registry_credentials_interop::import::Outcome;
+        let failed: Vec<String> = e
+            .report()
+            .map(|r| {
+                r.lines
+                    .iter()
+                    .filter(|l| matches!(&l.outcome, Outcome::Skipped(s) if s.is_failure()))
+                    .map(|l| l.to_string().trim().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut message = e.to_string();
+        if !failed.is_empty() {
+            message = format!("{message}: {}", failed.join("; "));
+        }
+        match e {
+            ImportError::Failed { error, .. } | ImportError::OutcomeUnknown { error, .. }
+                if !matches!(*error, ManageError::Conflict { .. }) =>
+            {
+                let cause = Failure::from(*error);
+                Err(Failure {
+                    message: format!("{message}: {}", cause.message),
+                    kind: cause.kind,
+                })
             }
+            _ => Err(fail(message)),
         }
     }
 

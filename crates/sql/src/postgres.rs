@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
-    Transaction,
+    TimeoutType, Transaction,
 };
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::error::SqlState;
@@ -29,8 +29,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key, corrupt, decode,
-    seal,
+    DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
+    corrupt, decode, seal,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -164,6 +164,33 @@ fn retryable_state(state: &SqlState) -> bool {
         )
 }
 
+/// A failure of the server or the connection as [`DatabaseError`], which
+/// says what to do, when it is one the caller can act on; any other error
+/// back as it is.
+fn explained(e: tokio_postgres::Error) -> Result<DatabaseError, tokio_postgres::Error> {
+    type Make = fn(Box<dyn StdError + Send + Sync>) -> DatabaseError;
+    let make: Make = match e.code().map(SqlState::code) {
+        Some("53100") => |source| DatabaseError::ServerDiskFull { source },
+        Some(c) if c.starts_with("53") => |source| DatabaseError::ServerBusy { source },
+        Some("57P01" | "57P02" | "57P03") => |source| DatabaseError::ServerUnavailable { source },
+        Some(c) if c.starts_with("08") => |source| DatabaseError::ConnectionLost { source },
+        Some("40001" | "40P01" | "55P03") => |source| DatabaseError::Contention { source },
+        Some(c) if c.starts_with("28") => |source| DatabaseError::LoginRefused { source },
+        Some("42501") => |source| DatabaseError::NotPermitted { source },
+        Some(_) => return Err(e),
+        // No SQLSTATE: the connection closed, or the network failed.
+        None => match e.source().and_then(|s| s.downcast_ref::<std::io::Error>()) {
+            Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                |source| DatabaseError::ServerUnavailable { source }
+            }
+            Some(_) => |source| DatabaseError::ConnectionLost { source },
+            None if e.is_closed() => |source| DatabaseError::ConnectionLost { source },
+            None => return Err(e),
+        },
+    };
+    Ok(make(Box::new(e)))
+}
+
 /// The [`StoreError`] a PostgreSQL error means: [`StoreError::Backend`],
 /// retryable when the same call may succeed later (a lost or refused
 /// connection, a server shutting down or starting, too many connections, a
@@ -171,9 +198,12 @@ fn retryable_state(state: &SqlState) -> bool {
 /// own in a [`PostgresTransaction`], whose closure's error comes
 /// `From<StoreError>`.
 pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
+    let e = match explained(e) {
+        Ok(explained) => return explained.into_store_error(),
+        Err(e) => e,
+    };
     let retryable = match e.code() {
         Some(state) => retryable_state(state),
-        // No SQLSTATE: the connection closed, or the network failed.
         None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
     };
     StoreError::Backend {
@@ -182,13 +212,31 @@ pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
     }
 }
 
-fn pool_error(e: PoolError) -> StoreError {
+/// A failure to get a connection from `pool`: a wait past the pool's
+/// timeout names the wait and how many connections were in use, read from
+/// the pool itself.
+fn pool_error(e: PoolError, pool: &Pool) -> StoreError {
     match e {
         PoolError::Backend(e) => postgres_error(e),
-        PoolError::Timeout(_) => StoreError::Backend {
-            retryable: true,
-            source: Box::new(e),
-        },
+        PoolError::Timeout(kind) => {
+            let timeouts = pool.timeouts();
+            let status = pool.status();
+            let source: Box<dyn StdError + Send + Sync> = Box::new(PoolError::Timeout(kind));
+            match kind {
+                TimeoutType::Wait => DatabaseError::PoolExhausted {
+                    waited: timeouts.wait.unwrap_or_default(),
+                    in_use: status.size.saturating_sub(status.available),
+                    max_size: status.max_size,
+                    source,
+                },
+                TimeoutType::Create => DatabaseError::ConnectTimeout {
+                    waited: timeouts.create.unwrap_or_default(),
+                    source,
+                },
+                TimeoutType::Recycle => DatabaseError::ConnectionLost { source },
+            }
+            .into_store_error()
+        }
         other => StoreError::Backend {
             retryable: false,
             source: Box::new(other),
@@ -558,7 +606,7 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(pool_error)
+        self.pool.get().await.map_err(|e| pool_error(e, &self.pool))
     }
 
     /// Migrates the schema and checks the keyring, under an advisory lock
