@@ -1,0 +1,194 @@
+//! The helper binary over a SQLite store: the docker-credential-helpers
+//! protocol (`get`, `list`, `version`; `store` and `erase` refused) and the
+//! scopes it searches for each puller (R14, R26).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use registry_credentials::scope::{AppId, OrgId};
+use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope};
+use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
+
+const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+fn store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let key = EncryptionKey::from_hex("k1", KEY).unwrap();
+    let store = SqliteStore::open(dir.path().join("store.db"), Keyring::new(key)).unwrap();
+    let add = |scope, location: &str, user: &str, pw: &str| {
+        store
+            .create(RegistryCredential::new(
+                scope,
+                location.parse().unwrap(),
+                Credential::new(user, pw).unwrap(),
+            ))
+            .unwrap();
+    };
+    add(Scope::Foundation, "docker.io", "hub-user", "hub-pw");
+    add(
+        Scope::Foundation,
+        "docker.io/library",
+        "library-user",
+        "library-pw",
+    );
+    add(
+        Scope::Org(OrgId::new("o").unwrap()),
+        "registry.example.com:5000",
+        "org-user",
+        "org-pw",
+    );
+    add(
+        Scope::App(AppId::new("a").unwrap()),
+        "registry.example.com:5000/team",
+        "team-user",
+        "team-pw",
+    );
+    dir
+}
+
+fn helper(dir: &tempfile::TempDir, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"));
+    cmd.args(args)
+        .env_clear()
+        .env("REGISTRY_CREDENTIALS_SQLITE", dir.path().join("store.db"))
+        .env("REGISTRY_CREDENTIALS_KEY", KEY)
+        .env("REGISTRY_CREDENTIALS_KEY_ID", "k1")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn get_answers_the_foundation_registry_credential_for_docker_hub_r26() {
+    let dir = store();
+    let o = helper(&dir, &[], &["get"], "https://index.docker.io/v1/\n");
+    assert!(o.status.success(), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"ServerURL": "https://index.docker.io/v1/", "Username": "hub-user", "Secret": "hub-pw"})
+    );
+}
+
+#[test]
+fn get_with_nothing_for_the_host_prints_the_not_found_message_and_exits_1() {
+    let dir = store();
+    // The organization's credential is not the foundation's (R26).
+    let o = helper(&dir, &[], &["get"], "registry.example.com:5000");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "credentials not found in native keychain\n");
+}
+
+#[test]
+fn get_for_an_app_uses_its_organization_registry_credential_never_a_namespace_r10() {
+    let dir = store();
+    let o = helper(
+        &dir,
+        &[("REGISTRY_CREDENTIALS_APP", "o/s/a")],
+        &["get"],
+        "https://registry.example.com:5000/v2/",
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["Username"], "org-user");
+    assert_eq!(v["Secret"], "org-pw");
+    // Another organization's space sees none of it.
+    let o = helper(
+        &dir,
+        &[("REGISTRY_CREDENTIALS_SPACE", "p/s")],
+        &["get"],
+        "registry.example.com:5000",
+    );
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn verbose_logs_the_choice_to_stderr_without_the_secret() {
+    let dir = store();
+    let o = helper(
+        &dir,
+        &[
+            ("REGISTRY_CREDENTIALS_ORG", "o"),
+            ("REGISTRY_CREDENTIALS_VERBOSE", "1"),
+        ],
+        &["get"],
+        "registry.example.com:5000",
+    );
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("organization o"), "{err}");
+    assert!(err.contains("org-user"), "{err}");
+    assert!(!err.contains("org-pw"), "{err}");
+}
+
+#[test]
+fn list_maps_the_hosts_the_scopes_hold_registry_credentials_for_to_usernames() {
+    let dir = store();
+    let o = helper(
+        &dir,
+        &[("REGISTRY_CREDENTIALS_APP", "o/s/a")],
+        &["list"],
+        "",
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"registry.example.com:5000": "org-user", "docker.io": "hub-user"})
+    );
+    let o = helper(&dir, &[], &["list"], "");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v, serde_json::json!({"docker.io": "hub-user"}));
+}
+
+#[test]
+fn store_and_erase_are_refused_and_change_nothing() {
+    let dir = store();
+    for op in ["store", "erase"] {
+        let o = helper(
+            &dir,
+            &[],
+            &[op],
+            r#"{"ServerURL":"docker.io","Username":"x","Secret":"y"}"#,
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stdout(&o).contains("managed through cf"), "{}", stdout(&o));
+    }
+    let o = helper(&dir, &[], &["get"], "docker.io");
+    assert!(stdout(&o).contains("hub-user"));
+}
+
+#[test]
+fn version_prints_the_name_and_version() {
+    let dir = store();
+    let o = helper(&dir, &[], &["version"], "");
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "docker-credential-registry-credentials {}\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn a_missing_store_or_key_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = helper(&dir, &[], &["get"], "docker.io");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("no store at"), "{}", stdout(&o));
+    assert!(!dir.path().join("store.db").exists());
+}
