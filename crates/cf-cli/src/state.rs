@@ -65,6 +65,23 @@ const CREATION_GRACE: Duration = Duration::from_secs(3);
 /// The longest key file read.
 const MAX_KEY_FILE: u64 = 4096;
 
+/// Opens the tool's database in the state directory `dir` (see
+/// [`state_dir`]) with the same checks as every command, creating nothing:
+/// `None` when there is no state. `env_key` is `CF_REGISTRY_KEY`'s value;
+/// without it the key file is read. For programs that only read the
+/// tool's state, such as a credential helper.
+///
+/// # Errors
+///
+/// What is wrong and what to do: damage, a missing or bad key, a database
+/// that cannot be opened.
+pub fn open_existing_state(
+    dir: &Path,
+    env_key: Option<&str>,
+) -> Result<Option<SqliteStore>, String> {
+    Files::new(dir).open(env_key, false).map_err(|f| f.message)
+}
+
 /// The directory that holds the state: `$CF_HOME/.cf` when `CF_HOME` is
 /// set and not empty, else `$HOME/.cf`, as cf finds its own.
 ///
