@@ -1,20 +1,25 @@
 //! `docker-credential-registry-credentials`: a docker-credential-helpers
-//! helper that answers `get`, `list` and `version` from a
-//! `registry-credentials` SQLite store, for the app, space, organization or
+//! helper that answers `get`, `list` and `version` from the cf tool's state
+//! (`CF_HOME`, as cf reads it) or a `registry-credentials` SQLite store, for the app, space, organization or
 //! foundation the environment names (R26). `store` and `erase` are refused:
 //! credentials are managed through cf or the management API.
 //!
-//! Environment: `REGISTRY_CREDENTIALS_SQLITE` (the store's file),
+//! Environment: `CF_HOME` and `CF_REGISTRY_KEY` as the cf tool reads them,
+//! where the puller variables are names; or `REGISTRY_CREDENTIALS_SQLITE`
+//! (a bare store's file, where they are ids),
 //! `REGISTRY_CREDENTIALS_KEY` (its key, 64 hex digits),
 //! `REGISTRY_CREDENTIALS_KEY_ID` (the key's id), one of
-//! `REGISTRY_CREDENTIALS_APP`, `_SPACE`, `_ORG` (ids), and
+//! `REGISTRY_CREDENTIALS_APP`, `_SPACE`, `_ORG`, and
 //! `REGISTRY_CREDENTIALS_VERBOSE=1` to log to stderr whom it acts for and
 //! which scope and location it chose, never a secret.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use registry_credentials::scope::Pulls;
+use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
+use registry_credentials::{App, CredentialStore};
+use registry_credentials_cf::directory::{DirectoryReader, SqliteDirectory};
+use registry_credentials_cf_cli::state::{open_existing_state, state_dir};
 use registry_credentials_pullers::{
     GetReply, NOT_FOUND, host_of_server_url, host_reference, list_hosts, puller_from_env,
     resolve_host,
@@ -45,33 +50,133 @@ fn log(message: impl std::fmt::Display) {
     }
 }
 
-fn open_store() -> Result<SqliteStore, String> {
-    let path = var("REGISTRY_CREDENTIALS_SQLITE")?.ok_or(
-        "no store: set REGISTRY_CREDENTIALS_SQLITE to the store's file and REGISTRY_CREDENTIALS_KEY to its key",
-    )?;
-    if !std::path::Path::new(&path).exists() {
-        return Err(format!(
-            "no store at {path:?} (REGISTRY_CREDENTIALS_SQLITE): nothing was created"
-        ));
-    }
-    let hex = var("REGISTRY_CREDENTIALS_KEY")?
-        .ok_or("REGISTRY_CREDENTIALS_KEY is not set: give the store's key as 64 hex digits")?;
-    let id = var("REGISTRY_CREDENTIALS_KEY_ID")?
-        .ok_or("REGISTRY_CREDENTIALS_KEY_ID is not set: give the id the store knows its key by")?;
-    let key = EncryptionKey::from_hex(&id, &hex).map_err(|e| e.to_string())?;
-    log(format_args!("store: SQLite file {path:?}, key {id:?}"));
-    SqliteStore::open(&path, Keyring::new(key)).map_err(|e| format!("cannot open {path:?}: {e}"))
+/// Where the credentials are read: a bare store whose puller variables are
+/// ids, or the cf tool's state whose puller variables are names.
+enum Source {
+    Bare(SqliteStore),
+    Cf(SqliteStore),
 }
 
-fn puller() -> Result<registry_credentials::scope::Puller, String> {
-    let p = puller_from_env(
+fn open_source() -> Result<Source, String> {
+    if let Some(path) = var("REGISTRY_CREDENTIALS_SQLITE")? {
+        if !std::path::Path::new(&path).exists() {
+            return Err(format!(
+                "no store at {path:?} (REGISTRY_CREDENTIALS_SQLITE): nothing was created"
+            ));
+        }
+        let hex = var("REGISTRY_CREDENTIALS_KEY")?
+            .ok_or("REGISTRY_CREDENTIALS_KEY is not set: give the store's key as 64 hex digits")?;
+        let id = var("REGISTRY_CREDENTIALS_KEY_ID")?.ok_or(
+            "REGISTRY_CREDENTIALS_KEY_ID is not set: give the id the store knows its key by",
+        )?;
+        let key = EncryptionKey::from_hex(&id, &hex).map_err(|e| e.to_string())?;
+        log(format_args!(
+            "store: SQLite file {path:?}, key {id:?}; puller variables are ids"
+        ));
+        return SqliteStore::open(&path, Keyring::new(key))
+            .map(Source::Bare)
+            .map_err(|e| format!("cannot open {path:?}: {e}"));
+    }
+    let dir = state_dir(
+        std::env::var_os("CF_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .map_err(|e| format!("no store: set REGISTRY_CREDENTIALS_SQLITE, or CF_HOME or HOME for the cf tool's state ({e})"))?;
+    let key = var("CF_REGISTRY_KEY")?;
+    match open_existing_state(&dir, key.as_deref())? {
+        Some(store) => {
+            log(format_args!(
+                "store: the cf tool's state in {}; puller variables are names",
+                dir.display()
+            ));
+            Ok(Source::Cf(store))
+        }
+        None => Err(format!(
+            "no store: the cf tool has no state in {} (run `cf auth` there, or set REGISTRY_CREDENTIALS_SQLITE); nothing was created",
+            dir.display()
+        )),
+    }
+}
+
+/// The puller the variables name, ids as given.
+fn puller_ids() -> Result<Puller, String> {
+    puller_from_env(
         var("REGISTRY_CREDENTIALS_APP")?.as_deref(),
         var("REGISTRY_CREDENTIALS_SPACE")?.as_deref(),
         var("REGISTRY_CREDENTIALS_ORG")?.as_deref(),
     )
-    .map_err(|e| e.to_string())?;
-    log(format_args!("acting for {p}"));
-    Ok(p)
+    .map_err(|e| e.to_string())
+}
+
+/// The puller the variables name, its names looked up in the cf tool's
+/// directory.
+fn puller_by_name(directory: &SqliteDirectory<'_>, named: &Puller) -> Result<Puller, String> {
+    let dir_err = |e: registry_credentials_cf::directory::DirectoryError| e.to_string();
+    let org = |name: &OrgId| -> Result<OrgId, String> {
+        directory
+            .org_by_name(name.as_str())
+            .map_err(dir_err)?
+            .ok_or_else(|| {
+                format!(
+                    "no organization named {:?} in the cf tool's state",
+                    name.as_str()
+                )
+            })
+    };
+    let space = |o: &OrgId, name: &SpaceId| -> Result<SpaceId, String> {
+        directory
+            .space_by_name(o, name.as_str())
+            .map_err(dir_err)?
+            .ok_or_else(|| format!("no space named {:?} in that organization", name.as_str()))
+    };
+    Ok(match named {
+        Puller::Foundation => Puller::Foundation,
+        Puller::Org(o) => Puller::Org(org(o)?),
+        Puller::Space { org: o, space: s } => {
+            let o = org(o)?;
+            let s = space(&o, s)?;
+            Puller::Space { org: o, space: s }
+        }
+        Puller::App(app) => {
+            let o = org(app.org())?;
+            let s = space(&o, app.space())?;
+            let a = directory
+                .app_by_name(&s, app.id().as_str())
+                .map_err(dir_err)?
+                .ok_or_else(|| format!("no app named {:?} in that space", app.id().as_str()))?;
+            Puller::App(App::from_ids(o, s, a))
+        }
+    })
+}
+
+/// Runs `f` over the source's credentials for the puller the variables name.
+fn with_puller<T>(
+    f: impl FnOnce(&dyn CredentialStore, &Puller) -> Result<T, String>,
+) -> Result<T, String> {
+    let named = puller_ids()?;
+    match open_source()? {
+        Source::Bare(store) => {
+            log(format_args!("acting for {named}"));
+            f(&store, &named)
+        }
+        Source::Cf(store) => store
+            .read_transaction(|tx| -> Result<T, Failed> {
+                let directory = SqliteDirectory::open(tx).map_err(|e| Failed(e.to_string()))?;
+                let puller = puller_by_name(&directory, &named).map_err(Failed)?;
+                log(format_args!("acting for {named}: {puller}"));
+                f(tx, &puller).map_err(Failed)
+            })
+            .map_err(|Failed(m)| m),
+    }
+}
+
+/// A failure inside a read transaction.
+struct Failed(String);
+
+impl From<registry_credentials::StoreError> for Failed {
+    fn from(e: registry_credentials::StoreError) -> Self {
+        Failed(e.to_string())
+    }
 }
 
 fn get(out: &mut impl Write) -> Result<bool, String> {
@@ -82,44 +187,44 @@ fn get(out: &mut impl Write) -> Result<bool, String> {
         .map_err(|e| format!("cannot read the server URL from stdin: {e}"))?;
     let server_url = input.trim();
     let host = host_of_server_url(server_url).map_err(|e| e.to_string())?;
-    let puller = puller()?;
-    let store = open_store()?;
     let reference = host_reference(&host).map_err(|e| e.to_string())?;
-    match resolve_host(&store, &puller, &reference).map_err(|e| e.to_string())? {
-        Some(c) => {
-            log(format_args!(
-                "{host}: the {} credential at {} (user {})",
-                c.scope().kind().as_str(),
-                c.location(),
-                c.username().as_str()
-            ));
-            let reply = GetReply {
-                server_url,
-                username: c.username().as_str(),
-                secret: c.password().expose(),
-            };
-            serde_json::to_writer(&mut *out, &reply).map_err(|e| e.to_string())?;
-            writeln!(out).map_err(|e| e.to_string())?;
-            Ok(true)
+    with_puller(|store, puller| {
+        match resolve_host(store, puller, &reference).map_err(|e| e.to_string())? {
+            Some(c) => {
+                log(format_args!(
+                    "{host}: the {} credential at {} (user {})",
+                    c.scope().kind().as_str(),
+                    c.location(),
+                    c.username().as_str()
+                ));
+                let reply = GetReply {
+                    server_url,
+                    username: c.username().as_str(),
+                    secret: c.password().expose(),
+                };
+                serde_json::to_writer(&mut *out, &reply).map_err(|e| e.to_string())?;
+                writeln!(out).map_err(|e| e.to_string())?;
+                Ok(true)
+            }
+            None => {
+                log(format_args!(
+                    "{host}: no credential in the scopes of {puller} ({} scopes searched)",
+                    puller.scopes().count()
+                ));
+                writeln!(out, "{NOT_FOUND}").map_err(|e| e.to_string())?;
+                Ok(false)
+            }
         }
-        None => {
-            log(format_args!(
-                "{host}: no credential in the scopes of {puller} ({} scopes searched)",
-                puller.scopes().count()
-            ));
-            writeln!(out, "{NOT_FOUND}").map_err(|e| e.to_string())?;
-            Ok(false)
-        }
-    }
+    })
 }
 
 fn list(out: &mut impl Write) -> Result<bool, String> {
-    let puller = puller()?;
-    let store = open_store()?;
-    let hosts = list_hosts(&store, &puller).map_err(|e| e.to_string())?;
-    serde_json::to_writer(&mut *out, &hosts).map_err(|e| e.to_string())?;
-    writeln!(out).map_err(|e| e.to_string())?;
-    Ok(true)
+    with_puller(|store, puller| {
+        let hosts = list_hosts(store, puller).map_err(|e| e.to_string())?;
+        serde_json::to_writer(&mut *out, &hosts).map_err(|e| e.to_string())?;
+        writeln!(out).map_err(|e| e.to_string())?;
+        Ok(true)
+    })
 }
 
 fn main() -> ExitCode {
