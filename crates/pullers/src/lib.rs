@@ -127,11 +127,24 @@ pub fn puller_from_env(
     }
 }
 
-/// The credential `puller` uses for `host` alone: the keys of the plan for
-/// an image directly under the host whose candidate is the registry or a
-/// parent domain (R10, R11), in precedence order (R14); a credential stored
-/// for a namespace of the host (`host/team`) is never one, since the
-/// protocol does not say which repository is pulled.
+/// The keys `puller` looks up for `host` alone: the keys of `plan` (the
+/// plan for an image directly under the host, see [`host_reference`])
+/// whose candidate is the registry or a parent domain (R10, R11), in
+/// precedence order (R14). A credential stored for a namespace of the host
+/// (`host/team`) is never one, since the protocol does not say which
+/// repository is pulled. Sync and async stores look these up alike.
+pub fn host_keys<'a>(plan: &Plan<'a>) -> Vec<Key<'a>> {
+    (0..plan.keys().len())
+        .filter(|&i| {
+            plan.candidate(i)
+                .is_some_and(|(c, _)| c.kind() != CandidateKind::Namespace)
+        })
+        .map(|i| plan.keys()[i])
+        .collect()
+}
+
+/// The credential `puller` uses for `host` alone: the first of
+/// [`host_keys`] a sync store holds.
 ///
 /// # Errors
 ///
@@ -142,14 +155,7 @@ pub fn resolve_host<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     host: &Reference,
 ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
     let plan = Plan::new(puller, host);
-    let keys: Vec<Key<'_>> = (0..plan.keys().len())
-        .filter(|&i| {
-            plan.candidate(i)
-                .is_some_and(|(c, _)| c.kind() != CandidateKind::Namespace)
-        })
-        .map(|i| plan.keys()[i])
-        .collect();
-    Ok(store.first_match(&keys)?.map(|(_, c)| c))
+    Ok(store.first_match(&host_keys(&plan))?.map(|(_, c)| c))
 }
 
 /// A reference for an image directly under `host`, whose candidates are the
@@ -176,19 +182,30 @@ pub fn list_hosts<S: CredentialStore + ?Sized, P: Pulls + ?Sized>(
     store: &S,
     puller: &P,
 ) -> Result<BTreeMap<String, String>, StoreError> {
-    let mut hosts = BTreeMap::new();
+    let mut lists = Vec::new();
     for scope in puller.scopes() {
-        for c in store.list(scope)? {
-            let location = c.location().as_str();
-            if location.contains('/') {
-                continue;
-            }
-            hosts
-                .entry(location.to_owned())
-                .or_insert_with(|| c.username().as_str().to_owned());
-        }
+        lists.push(store.list(scope)?);
     }
-    Ok(hosts)
+    Ok(hosts_of(lists))
+}
+
+/// The map [`list_hosts`] returns, from each scope's credentials in
+/// precedence order (as an async store lists them): the first scope's
+/// username wins for a host; locations with a path are left out.
+pub fn hosts_of(
+    lists: impl IntoIterator<Item = Vec<Arc<RegistryCredential>>>,
+) -> BTreeMap<String, String> {
+    let mut hosts = BTreeMap::new();
+    for c in lists.into_iter().flatten() {
+        let location = c.location().as_str();
+        if location.contains('/') {
+            continue;
+        }
+        hosts
+            .entry(location.to_owned())
+            .or_insert_with(|| c.username().as_str().to_owned());
+    }
+    hosts
 }
 
 /// What `get` prints: the protocol's credential object. The secret is only

@@ -6,7 +6,8 @@
 //!
 //! Environment: `CF_HOME` and `CF_REGISTRY_KEY` as the cf tool reads them,
 //! where the puller variables are names; or `REGISTRY_CREDENTIALS_SQLITE`
-//! (a bare store's file, where they are ids),
+//! (a bare store's file, where they are ids) or `REGISTRY_CREDENTIALS_PG_URL`
+//! (a PostgreSQL store, ids too),
 //! `REGISTRY_CREDENTIALS_KEY` (its key, 64 hex digits),
 //! `REGISTRY_CREDENTIALS_KEY_ID` (the key's id), one of
 //! `REGISTRY_CREDENTIALS_APP`, `_SPACE`, `_ORG`, and
@@ -17,14 +18,19 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
-use registry_credentials::{App, CredentialStore};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use registry_credentials::resolve::Plan;
+use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore};
+use registry_credentials::{App, CredentialStore, Reference, RegistryCredential};
 use registry_credentials_cf::directory::{DirectoryReader, SqliteDirectory};
 use registry_credentials_cf_cli::state::{open_existing_state, state_dir};
 use registry_credentials_pullers::{
-    GetReply, NOT_FOUND, host_of_server_url, host_reference, list_hosts, puller_from_env,
-    resolve_host,
+    GetReply, NOT_FOUND, host_keys, host_of_server_url, host_reference, hosts_of, list_hosts,
+    puller_from_env, resolve_host,
 };
-use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
+use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore, SqliteStore};
 
 const USAGE: &str = "usage: docker-credential-registry-credentials <get|list|version|store|erase>";
 
@@ -55,6 +61,18 @@ fn log(message: impl std::fmt::Display) {
 enum Source {
     Bare(SqliteStore),
     Cf(SqliteStore),
+    /// A PostgreSQL store's URL and key; puller variables are ids.
+    Postgres(String, Keyring),
+}
+
+/// The key of a bare store: `REGISTRY_CREDENTIALS_KEY` and `_KEY_ID`.
+fn bare_key() -> Result<Keyring, String> {
+    let hex = var("REGISTRY_CREDENTIALS_KEY")?
+        .ok_or("REGISTRY_CREDENTIALS_KEY is not set: give the store's key as 64 hex digits")?;
+    let id = var("REGISTRY_CREDENTIALS_KEY_ID")?
+        .ok_or("REGISTRY_CREDENTIALS_KEY_ID is not set: give the id the store knows its key by")?;
+    let key = EncryptionKey::from_hex(&id, &hex).map_err(|e| e.to_string())?;
+    Ok(Keyring::new(key))
 }
 
 fn open_source() -> Result<Source, String> {
@@ -64,18 +82,18 @@ fn open_source() -> Result<Source, String> {
                 "no store at {path:?} (REGISTRY_CREDENTIALS_SQLITE): nothing was created"
             ));
         }
-        let hex = var("REGISTRY_CREDENTIALS_KEY")?
-            .ok_or("REGISTRY_CREDENTIALS_KEY is not set: give the store's key as 64 hex digits")?;
-        let id = var("REGISTRY_CREDENTIALS_KEY_ID")?.ok_or(
-            "REGISTRY_CREDENTIALS_KEY_ID is not set: give the id the store knows its key by",
-        )?;
-        let key = EncryptionKey::from_hex(&id, &hex).map_err(|e| e.to_string())?;
+        let keyring = bare_key()?;
         log(format_args!(
-            "store: SQLite file {path:?}, key {id:?}; puller variables are ids"
+            "store: SQLite file {path:?}; puller variables are ids"
         ));
-        return SqliteStore::open(&path, Keyring::new(key))
+        return SqliteStore::open(&path, keyring)
             .map(Source::Bare)
             .map_err(|e| format!("cannot open {path:?}: {e}"));
+    }
+    if let Some(url) = var("REGISTRY_CREDENTIALS_PG_URL")? {
+        let keyring = bare_key()?;
+        log("store: PostgreSQL (REGISTRY_CREDENTIALS_PG_URL); puller variables are ids");
+        return Ok(Source::Postgres(url, keyring));
     }
     let dir = state_dir(
         std::env::var_os("CF_HOME").as_deref(),
@@ -149,24 +167,74 @@ fn puller_by_name(directory: &SqliteDirectory<'_>, named: &Puller) -> Result<Pul
     })
 }
 
-/// Runs `f` over the source's credentials for the puller the variables name.
-fn with_puller<T>(
-    f: impl FnOnce(&dyn CredentialStore, &Puller) -> Result<T, String>,
-) -> Result<T, String> {
+/// What the helper asks a store.
+enum Query<'r> {
+    /// The credential for a host: `get`.
+    Host(&'r Reference),
+    /// The hosts and usernames: `list`.
+    List,
+}
+
+/// A store's answer to a [`Query`].
+enum Answer {
+    Host(Option<Arc<RegistryCredential>>, Puller),
+    List(BTreeMap<String, String>),
+}
+
+/// Asks the source's credentials `query` for the puller the variables name.
+fn ask(query: Query<'_>) -> Result<Answer, String> {
     let named = puller_ids()?;
+    let sync = |store: &dyn CredentialStore, puller: &Puller| -> Result<Answer, String> {
+        let e = |e: registry_credentials::StoreError| e.to_string();
+        Ok(match query {
+            Query::Host(r) => {
+                Answer::Host(resolve_host(store, puller, r).map_err(e)?, puller.clone())
+            }
+            Query::List => Answer::List(list_hosts(store, puller).map_err(e)?),
+        })
+    };
     match open_source()? {
         Source::Bare(store) => {
             log(format_args!("acting for {named}"));
-            f(&store, &named)
+            sync(&store, &named)
         }
         Source::Cf(store) => store
-            .read_transaction(|tx| -> Result<T, Failed> {
+            .read_transaction(|tx| -> Result<Answer, Failed> {
                 let directory = SqliteDirectory::open(tx).map_err(|e| Failed(e.to_string()))?;
                 let puller = puller_by_name(&directory, &named).map_err(Failed)?;
                 log(format_args!("acting for {named}: {puller}"));
-                f(tx, &puller).map_err(Failed)
+                sync(tx, &puller).map_err(Failed)
             })
             .map_err(|Failed(m)| m),
+        Source::Postgres(url, keyring) => {
+            log(format_args!("acting for {named}"));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the runtime for PostgreSQL: {e}"))?;
+            runtime.block_on(async {
+                let e = |e: registry_credentials::StoreError| e.to_string();
+                let store = PostgresStore::connect(&url, keyring)
+                    .await
+                    .map_err(|e| format!("cannot open the PostgreSQL store: {e}"))?;
+                Ok(match query {
+                    Query::Host(r) => {
+                        let plan = Plan::new(&named, r);
+                        let found = AsyncCredentialSource::first_match(&store, &host_keys(&plan))
+                            .await
+                            .map_err(e)?;
+                        Answer::Host(found.map(|(_, c)| c), named.clone())
+                    }
+                    Query::List => {
+                        let mut lists = Vec::new();
+                        for scope in named.scopes() {
+                            lists.push(AsyncCredentialStore::list(&store, scope).await.map_err(e)?);
+                        }
+                        Answer::List(hosts_of(lists))
+                    }
+                })
+            })
+        }
     }
 }
 
@@ -188,43 +256,44 @@ fn get(out: &mut impl Write) -> Result<bool, String> {
     let server_url = input.trim();
     let host = host_of_server_url(server_url).map_err(|e| e.to_string())?;
     let reference = host_reference(&host).map_err(|e| e.to_string())?;
-    with_puller(|store, puller| {
-        match resolve_host(store, puller, &reference).map_err(|e| e.to_string())? {
-            Some(c) => {
-                log(format_args!(
-                    "{host}: the {} credential at {} (user {})",
-                    c.scope().kind().as_str(),
-                    c.location(),
-                    c.username().as_str()
-                ));
-                let reply = GetReply {
-                    server_url,
-                    username: c.username().as_str(),
-                    secret: c.password().expose(),
-                };
-                serde_json::to_writer(&mut *out, &reply).map_err(|e| e.to_string())?;
-                writeln!(out).map_err(|e| e.to_string())?;
-                Ok(true)
-            }
-            None => {
-                log(format_args!(
-                    "{host}: no credential in the scopes of {puller} ({} scopes searched)",
-                    puller.scopes().count()
-                ));
-                writeln!(out, "{NOT_FOUND}").map_err(|e| e.to_string())?;
-                Ok(false)
-            }
+    let Answer::Host(found, puller) = ask(Query::Host(&reference))? else {
+        unreachable!("a host query is answered with a host answer")
+    };
+    match found {
+        Some(c) => {
+            log(format_args!(
+                "{host}: the {} credential at {} (user {})",
+                c.scope().kind().as_str(),
+                c.location(),
+                c.username().as_str()
+            ));
+            let reply = GetReply {
+                server_url,
+                username: c.username().as_str(),
+                secret: c.password().expose(),
+            };
+            serde_json::to_writer(&mut *out, &reply).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(|e| e.to_string())?;
+            Ok(true)
         }
-    })
+        None => {
+            log(format_args!(
+                "{host}: no credential in the scopes of {puller} ({} scopes searched)",
+                puller.scopes().count()
+            ));
+            writeln!(out, "{NOT_FOUND}").map_err(|e| e.to_string())?;
+            Ok(false)
+        }
+    }
 }
 
 fn list(out: &mut impl Write) -> Result<bool, String> {
-    with_puller(|store, puller| {
-        let hosts = list_hosts(store, puller).map_err(|e| e.to_string())?;
-        serde_json::to_writer(&mut *out, &hosts).map_err(|e| e.to_string())?;
-        writeln!(out).map_err(|e| e.to_string())?;
-        Ok(true)
-    })
+    let Answer::List(hosts) = ask(Query::List)? else {
+        unreachable!("a list query is answered with a list answer")
+    };
+    serde_json::to_writer(&mut *out, &hosts).map_err(|e| e.to_string())?;
+    writeln!(out).map_err(|e| e.to_string())?;
+    Ok(true)
 }
 
 fn main() -> ExitCode {
