@@ -86,7 +86,12 @@ impl Text {
 /// ```
 #[derive(Clone)]
 pub struct Reference {
+    /// What was written and the normalized name: the one text when they
+    /// are the same, the name with what was written as its end when the
+    /// input named no host (`docker.io/library/` + `nginx`), else what was
+    /// written followed by the name.
     text: Text,
+    written_start: u16,
     written_len: u16,
     name_start: u16,
     name_len: u16,
@@ -114,7 +119,8 @@ impl Reference {
 
     /// The reference as it was written.
     pub fn as_str(&self) -> &str {
-        &self.text.as_str()[..usize::from(self.written_len)]
+        let start = usize::from(self.written_start);
+        &self.text.as_str()[start..start + usize::from(self.written_len)]
     }
 
     /// The normalized name: `host[:port]/path`, with no tag or digest.
@@ -277,7 +283,8 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         });
         return Err(ReferenceError::new(kind, MAX_REFERENCE_LEN));
     }
-    let x = scan::scan(s);
+    let mut x = scan::Scanned::new(s);
+    scan::scan(s, &mut x);
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
     // The faults, in the order the rules rank them.
@@ -290,7 +297,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     if let Some(fault) = x.bad_byte {
         return Err(fail(fault));
     }
-    if s.len() == 64 && x.all_hex {
+    if scan::is_image_id(s) {
         return Err(ReferenceError::new(ReferenceErrorKind::ImageId, 0));
     }
     if x.first_ends == FirstEnd::Alone && x.slash_after_at {
@@ -320,10 +327,16 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     }
     let path_start = if is_host { x.first.end + 1 } else { 0 };
     let path = &s[path_start..x.name_end];
-    let path_slashes = if is_host { x.slashes - 1 } else { x.slashes };
+    // The path is a single component: `library/` goes before it on Docker
+    // Hub (R3).
+    let one_component = if is_host {
+        !x.slash_in_path
+    } else {
+        x.first_ends == FirstEnd::Alone
+    };
 
     let docker_hub = hostport.as_ref().is_none_or(HostPort::is_docker_hub);
-    let add_library = docker_hub && path_slashes == 0;
+    let add_library = docker_hub && one_component;
     let (host_len, registry_len) = match &hostport {
         Some(h) => (h.normalized_host_len(), h.normalized_len()),
         None => (DOCKER_HUB.len(), DOCKER_HUB.len()),
@@ -338,30 +351,34 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         && hostport
             .as_ref()
             .is_some_and(HostPort::is_normal_as_written);
-    let (text, name_start) = if as_written {
-        let text = match ArrayString::from(s) {
-            Ok(a) => Text::Inline(a),
-            Err(_) => Text::Heap(s.into()),
-        };
-        (text, 0)
-    } else {
-        let write = |out: &mut dyn Write| {
-            out.write_str(s)?;
-            match &hostport {
-                Some(h) => h.write_normalized(out)?,
-                None => out.write_str(DOCKER_HUB)?,
-            }
-            out.write_char('/')?;
-            if add_library {
-                out.write_str("library/")?;
-            }
-            out.write_str(path)
-        };
-        (store(s.len() + name_len, write), s.len())
+    let (text, written_start, name_start) = match &hostport {
+        // The name is the text.
+        Some(_) if as_written => (concat(&[s]), 0, 0),
+        // The name, then what was written.
+        Some(h) => {
+            let write = |out: &mut dyn Write| {
+                out.write_str(s)?;
+                h.write_normalized(out)?;
+                out.write_str(if add_library { "/library/" } else { "/" })?;
+                out.write_str(path)
+            };
+            (store(s.len() + name_len, write), 0, s.len())
+        }
+        // What was written is the name's end: Docker Hub's prefix, then
+        // the input.
+        None => {
+            let prefix = if add_library {
+                "docker.io/library/"
+            } else {
+                "docker.io/"
+            };
+            (concat(&[prefix, s]), prefix.len(), 0)
+        }
     };
     let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
     Ok(Reference {
         text,
+        written_start: short(written_start),
         written_len: short(s.len()),
         name_start: short(name_start),
         name_len: short(name_len),
@@ -373,6 +390,26 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         digest,
         host_written: hostport.is_some(),
     })
+}
+
+/// `pieces`, one after the other: inline when they fit, else in one heap
+/// allocation.
+#[inline(always)]
+fn concat(pieces: &[&str]) -> Text {
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    if len <= INLINE {
+        let mut a = ArrayString::<INLINE>::new();
+        for p in pieces {
+            // Fits: the length was checked.
+            let _ = a.try_push_str(p);
+        }
+        return Text::Inline(a);
+    }
+    let mut heap = String::with_capacity(len);
+    for p in pieces {
+        heap.push_str(p);
+    }
+    Text::Heap(heap.into_boxed_str())
 }
 
 /// Writes `len` bytes inline when they fit, else into one heap allocation.
