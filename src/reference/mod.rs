@@ -351,9 +351,25 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         && hostport
             .as_ref()
             .is_some_and(HostPort::is_normal_as_written);
-    let (text, written_start, name_start) = match &hostport {
+    // Made whole first and its text written in place: moving a finished
+    // text would copy its 128 inline bytes.
+    let mut r = Reference {
+        text: Text::Inline(ArrayString::new()),
+        written_start: 0,
+        written_len: short(s.len()),
+        name_start: 0,
+        name_len: short(name_len),
+        host_len: short(host_len),
+        registry_len: short(registry_len),
+        port: hostport.as_ref().and_then(|h| h.port),
+        host_kind: hostport.as_ref().map_or(HostKind::Domain, HostPort::kind),
+        tag: x.tag.map(|(a, b)| (short(a), short(b))),
+        digest: x.at_sign.map(|at| (short(at + 1), short(s.len()))),
+        host_written: hostport.is_some(),
+    };
+    match &hostport {
         // The name is the text.
-        Some(_) if as_written => (concat(&[s]), 0, 0),
+        Some(_) if as_written => concat(&mut r.text, &[s]),
         // The name, then what was written.
         Some(h) => {
             let write = |out: &mut dyn Write| {
@@ -362,54 +378,74 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
                 out.write_str(if add_library { "/library/" } else { "/" })?;
                 out.write_str(path)
             };
-            (store(s.len() + name_len, write), 0, s.len())
+            r.text = store(s.len() + name_len, write);
+            r.name_start = short(s.len());
         }
         // What was written is the name's end: Docker Hub's prefix, then
         // the input.
-        None => {
-            let prefix = if add_library {
-                "docker.io/library/"
-            } else {
-                "docker.io/"
-            };
-            (concat(&[prefix, s]), prefix.len(), 0)
+        None if add_library => {
+            concat(&mut r.text, &[LIBRARY_PREFIX, s]);
+            r.written_start = short(LIBRARY_PREFIX.len());
         }
-    };
-    let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
-    Ok(Reference {
-        text,
-        written_start: short(written_start),
-        written_len: short(s.len()),
-        name_start: short(name_start),
-        name_len: short(name_len),
-        host_len: short(host_len),
-        registry_len: short(registry_len),
-        port: hostport.as_ref().and_then(|h| h.port),
-        host_kind: hostport.as_ref().map_or(HostKind::Domain, HostPort::kind),
-        tag: x.tag.map(|(a, b)| (short(a), short(b))),
-        digest,
-        host_written: hostport.is_some(),
-    })
+        None => {
+            concat(&mut r.text, &[HUB_PREFIX, s]);
+            r.written_start = short(HUB_PREFIX.len());
+        }
+    }
+    Ok(r)
 }
 
-/// `pieces`, one after the other: inline when they fit, else in one heap
-/// allocation.
-#[inline(always)]
-fn concat(pieces: &[&str]) -> Text {
-    let len: usize = pieces.iter().map(|p| p.len()).sum();
-    if len <= INLINE {
-        let mut a = ArrayString::<INLINE>::new();
-        for p in pieces {
-            // Fits: the length was checked.
-            let _ = a.try_push_str(p);
+/// What a name on Docker Hub starts with (R3).
+const HUB_PREFIX: &str = "docker.io/";
+/// What an official image's name on Docker Hub starts with (R3).
+const LIBRARY_PREFIX: &str = "docker.io/library/";
+
+/// `prefix` is `DOCKER_HUB`, then `/` and `more`.
+const fn is_hub_prefix(prefix: &str, more: &str) -> bool {
+    let (p, h, m) = (prefix.as_bytes(), DOCKER_HUB.as_bytes(), more.as_bytes());
+    if p.len() != h.len() + 1 + m.len() || p[h.len()] != b'/' {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        let want = if i < h.len() {
+            h[i]
+        } else if i == h.len() {
+            b'/'
+        } else {
+            m[i - h.len() - 1]
+        };
+        if p[i] != want {
+            return false;
         }
-        return Text::Inline(a);
+        i += 1;
     }
-    let mut heap = String::with_capacity(len);
-    for p in pieces {
-        heap.push_str(p);
+    true
+}
+
+const _: () = assert!(is_hub_prefix(HUB_PREFIX, ""));
+const _: () = assert!(is_hub_prefix(LIBRARY_PREFIX, "library/"));
+
+/// `pieces`, one after the other, into `text` (empty and inline): inline
+/// when they fit, else in one heap allocation.
+#[inline(always)]
+fn concat(text: &mut Text, pieces: &[&str]) {
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    match text {
+        Text::Inline(a) if len <= INLINE => {
+            for p in pieces {
+                // Fits: the length was checked.
+                let _ = a.try_push_str(p);
+            }
+        }
+        _ => {
+            let mut heap = String::with_capacity(len);
+            for p in pieces {
+                heap.push_str(p);
+            }
+            *text = Text::Heap(heap.into_boxed_str());
+        }
     }
-    Text::Heap(heap.into_boxed_str())
 }
 
 /// Writes `len` bytes inline when they fit, else into one heap allocation.

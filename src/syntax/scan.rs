@@ -610,17 +610,18 @@ fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
     // `(C_START * 8 + D_EMPTY) * 16`
     let mut state: u16 = 0;
     let mut i = 0;
-    while let Some(&byte) = b.get(i) {
-        let next = name_step(state, byte);
-        if next & u16::from(ACT) == 0 {
-            state = next;
-        } else {
-            let c = CLASS_OF[usize::from(byte)];
-            match name_byte(c, state, i, f, rare) {
-                Some(next) => state = next,
-                None if c == COLON => return port(b, i, f, rare),
-                None => break,
-            }
+    loop {
+        i += plain_steps(b.get(i..).unwrap_or_default(), &mut state, name_step, |e| {
+            e & u16::from(ACT) == 0
+        });
+        let Some(&byte) = b.get(i) else {
+            break;
+        };
+        let c = CLASS_OF[usize::from(byte)];
+        match name_byte(c, state, i, f, rare) {
+            Some(next) => state = next,
+            None if c == COLON => return port(b, i, f, rare),
+            None => break,
         }
         i += 1;
     }
