@@ -4,6 +4,7 @@
 #
 #   .ci/postgres.sh setup     install if missing, initdb, start, create the database
 #   .ci/postgres.sh stop      stop the server (the tests use this to simulate an outage)
+#   .ci/postgres.sh crash     stop it at once, as a crash would (-m immediate: no checkpoint)
 #   .ci/postgres.sh start     start it again on the same data directory
 #   .ci/postgres.sh teardown  stop it and remove the data directory
 #   .ci/postgres.sh url       print the address to export as REGISTRY_CREDENTIALS_PG_URL
@@ -60,6 +61,7 @@ case "${1:-}" in
     echo "$URL" >&3
     ;;
   stop) pg_ctl_ stop -m fast >/dev/null ;;
+  crash) pg_ctl_ stop -m immediate >/dev/null ;;
   start) pg_ctl_ start -o "-c listen_addresses=127.0.0.1 -c port=${PORT} -c unix_socket_directories=${DATA} -c max_connections=200 -c fsync=off" >/dev/null ;;
   teardown)
     if [ -f "$DATA/postmaster.pid" ]; then pg_ctl_ stop -m fast >/dev/null || true; fi
@@ -67,7 +69,7 @@ case "${1:-}" in
     ;;
   url) echo "$URL" ;;
   *)
-    echo "usage: $0 setup|stop|start|teardown|url" >&2
+    echo "usage: $0 setup|stop|crash|start|teardown|url" >&2
     exit 2
     ;;
 esac

@@ -17,21 +17,13 @@ pub enum CandidateKind {
     ParentDomain,
 }
 
-impl CandidateKind {
+crate::macros::enum_names! {
     /// How `explain` and serialized resolutions name it: `namespace`,
     /// `registry` or `parent domain`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CandidateKind::Namespace => "namespace",
-            CandidateKind::Registry => "registry",
-            CandidateKind::ParentDomain => "parent domain",
-        }
-    }
-}
-
-impl fmt::Display for CandidateKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    CandidateKind::as_str {
+        Namespace => "namespace",
+        Registry => "registry",
+        ParentDomain => "parent domain",
     }
 }
 

@@ -603,13 +603,19 @@ mod tests {
         );
     }
 
-    #[test]
-    fn r21_debug_redacts_the_password() {
-        let c = RegistryCredential::new(
+    /// The foundation's credential for `example.com`: user `me`, password
+    /// `password`.
+    fn foundation_credential(password: &str) -> RegistryCredential {
+        RegistryCredential::new(
             Scope::Foundation,
             "example.com".parse().unwrap(),
-            Credential::new("me", "hunter2").unwrap(),
-        );
+            Credential::new("me", password).unwrap(),
+        )
+    }
+
+    #[test]
+    fn r21_debug_redacts_the_password() {
+        let c = foundation_credential("hunter2");
         let dbg = format!("{c:?} {c:#?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
         assert!(dbg.contains("redacted"));
@@ -618,11 +624,7 @@ mod tests {
 
     #[test]
     fn r17_updates_keep_the_location() {
-        let c = RegistryCredential::new(
-            Scope::Foundation,
-            "example.com".parse().unwrap(),
-            Credential::new("me", "old").unwrap(),
-        );
+        let c = foundation_credential("old");
         let u = c.updated(CredentialUpdate::Password(Password::new("new").unwrap()));
         assert_eq!(u.username().as_str(), "me");
         assert_eq!(u.password().expose(), "new");

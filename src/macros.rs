@@ -1,6 +1,8 @@
-//! The conversions every checked string type shares: one validator behind
-//! `FromStr`, `TryFrom<&str>`, `TryFrom<String>` and serde's reading, and
-//! serde writing `as_str()`.
+//! What several types share, written once: the conversions of every
+//! checked string type (one validator behind `FromStr`, `TryFrom<&str>`,
+//! `TryFrom<String>` and serde's reading, and serde writing `as_str()`),
+//! the error type of each parser of the shared grammar, and the names of
+//! fieldless enums (one table behind a name method and `Display`).
 
 macro_rules! checked_string_conversions {
     ($ty:ty, $err:ty, $parse:path) => {
@@ -44,3 +46,88 @@ macro_rules! checked_string_conversions {
 }
 
 pub(crate) use checked_string_conversions;
+
+/// `$method` (`as_str`, or the name given) and `Display` for a fieldless
+/// enum, from one table of each variant's name: the method's doc comes
+/// first, then `Type::method { Variant => "name", … }`.
+macro_rules! enum_names {
+    ($(#[$doc:meta])* $ty:ident::$method:ident { $($variant:ident => $name:literal,)+ }) => {
+        impl $ty {
+            $(#[$doc])*
+            pub fn $method(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.$method())
+            }
+        }
+    };
+}
+
+pub(crate) use enum_names;
+
+/// The error type of a parser of the shared grammar, written once for
+/// [`LocationError`](crate::location::LocationError) and
+/// [`ReferenceError`](crate::reference::ReferenceError): its kind
+/// (`$kind`, an enum with a `Syntax(Fault)` variant, which gets a
+/// `fault()` accessor), the byte offset of the fault, and a corrected
+/// input where one can be worked out. `$message` is the `Display` format,
+/// which names the input and reads `position`, `kind` and the hint.
+macro_rules! syntax_error {
+    ($(#[$doc:meta])* $name:ident($kind:ident), $message:literal) => {
+        impl $kind {
+            /// The shared grammar's fault, when this kind is one.
+            pub fn fault(&self) -> Option<$crate::syntax::Fault> {
+                match self {
+                    $kind::Syntax(f) => Some(*f),
+                    _ => None,
+                }
+            }
+        }
+
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error($message, $crate::reference::error::Hint(hint))]
+        pub struct $name {
+            kind: $kind,
+            position: usize,
+            hint: Option<Box<str>>,
+        }
+
+        impl $name {
+            pub(crate) fn new(kind: impl Into<$kind>, position: usize) -> Self {
+                $name {
+                    kind: kind.into(),
+                    position,
+                    hint: None,
+                }
+            }
+
+            pub(crate) fn with_hint(mut self, hint: impl Into<Box<str>>) -> Self {
+                self.hint = Some(hint.into());
+                self
+            }
+
+            /// What is wrong.
+            pub fn kind(&self) -> &$kind {
+                &self.kind
+            }
+
+            /// The byte offset in the input where the fault was found.
+            pub fn position(&self) -> usize {
+                self.position
+            }
+
+            /// A corrected input, where one can be worked out.
+            pub fn hint(&self) -> Option<&str> {
+                self.hint.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use syntax_error;

@@ -17,7 +17,7 @@ use crate::candidates::{Candidate, CandidateKind};
 use crate::credential::{Credential, RegistryCredential};
 use crate::location::Location;
 use crate::reference::Reference;
-use crate::scope::{App, Scope, ScopeKind};
+use crate::scope::{Puller, Pulls, Scope, ScopeKind};
 use crate::store::{AsyncCredentialSource, CredentialSource, Key, StoreError};
 
 /// The span each resolution opens (feature `tracing`): named after the
@@ -29,9 +29,9 @@ macro_rules! resolve_span {
         tracing::info_span!(
             $name,
             image = $reference.as_str(),
-            org = $app.org().as_str(),
-            space = $app.space().as_str(),
-            app = $app.id().as_str(),
+            org = scope_id($app, ScopeKind::Org),
+            space = scope_id($app, ScopeKind::Space),
+            app = scope_id($app, ScopeKind::App),
             keys = $plan.keys().len(),
             tried = tracing::field::Empty,
             found = tracing::field::Empty,
@@ -43,6 +43,16 @@ macro_rules! resolve_span {
             error = tracing::field::Empty,
         )
     };
+}
+
+/// The id of the puller's scope of `kind`, for a span; `None` when it
+/// searches no such scope.
+#[cfg(feature = "tracing")]
+fn scope_id<P: Pulls + ?Sized>(puller: &P, kind: ScopeKind) -> Option<&str> {
+    puller
+        .scopes()
+        .find(|s| s.kind() == kind)
+        .and_then(|s| s.id())
 }
 
 /// Recording what a resolution found on its span, and one event with the
@@ -215,10 +225,11 @@ pub struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    /// The plan for pushing `reference` as `app`. Allocates nothing for up
-    /// to 8 candidates.
+    /// The plan for pulling `reference` for `puller` (an [`App`](crate::App) or a
+    /// [`Puller`]). Allocates nothing for up to 8
+    /// candidates.
     #[inline] // built in the caller's frame: a plan is over a kilobyte
-    pub fn new(app: &'a App, reference: &'a Reference) -> Self {
+    pub fn new<P: Pulls + ?Sized>(puller: &'a P, reference: &'a Reference) -> Self {
         // Filled in place: moving a finished plan copies over a kilobyte.
         let mut plan = Plan {
             candidates: SmallVec::new(),
@@ -226,7 +237,7 @@ impl<'a> Plan<'a> {
         };
         plan.candidates.extend(reference.candidates());
         plan.keys.reserve_exact(plan.candidates.len() * 4);
-        for scope in app.scopes() {
+        for scope in puller.scopes() {
             for c in &plan.candidates {
                 plan.keys.push(Key::candidate(scope, *c));
             }
@@ -420,9 +431,9 @@ impl fmt::Display for Resolution {
 /// assert_eq!(r.location().as_str(), "example.com");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn resolve<S: CredentialSource + ?Sized>(
+pub fn resolve<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     store: &S,
-    app: &App,
+    app: &P,
     reference: &Reference,
 ) -> Result<Option<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
@@ -438,9 +449,9 @@ pub fn resolve<S: CredentialSource + ?Sized>(
 /// # Errors
 ///
 /// [`StoreError::Backend`] when the store fails.
-pub fn resolve_all<S: CredentialSource + ?Sized>(
+pub fn resolve_all<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     store: &S,
-    app: &App,
+    app: &P,
     reference: &Reference,
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
@@ -456,9 +467,9 @@ pub fn resolve_all<S: CredentialSource + ?Sized>(
 ///
 /// [`StoreError::Backend`] when the store fails. Finding nothing is not an
 /// error (R15).
-pub async fn resolve_async<S: AsyncCredentialSource + ?Sized>(
+pub async fn resolve_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>(
     store: &S,
-    app: &App,
+    app: &P,
     reference: &Reference,
 ) -> Result<Option<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
@@ -474,9 +485,9 @@ pub async fn resolve_async<S: AsyncCredentialSource + ?Sized>(
 /// # Errors
 ///
 /// [`StoreError::Backend`] when the store fails.
-pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized>(
+pub async fn resolve_all_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>(
     store: &S,
-    app: &App,
+    app: &P,
     reference: &Reference,
 ) -> Result<Vec<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
@@ -533,7 +544,7 @@ impl Attempt {
 pub struct Explanation {
     image: String,
     name: String,
-    app: App,
+    puller: Puller,
     attempts: Vec<Attempt>,
     winner: Option<usize>,
 }
@@ -549,9 +560,9 @@ impl Explanation {
         &self.name
     }
 
-    /// The app pushed.
-    pub fn app(&self) -> &App {
-        &self.app
+    /// Whom the pull was for: an app, or a puller who can say less (R26).
+    pub fn puller(&self) -> &Puller {
+        &self.puller
     }
 
     /// Every look-up, in precedence order.
@@ -575,7 +586,7 @@ impl fmt::Display for Explanation {
         writeln!(
             f,
             "image `{}` ({}) for {}:",
-            self.image, self.name, self.app
+            self.image, self.name, self.puller
         )?;
         let width = self
             .attempts
@@ -639,9 +650,9 @@ impl fmt::Display for Explanation {
 /// assert_eq!(why.winner().unwrap().candidate(), "docker.io");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn explain<S: CredentialSource + ?Sized>(
+pub fn explain<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     store: &S,
-    app: &App,
+    app: &P,
     reference: &Reference,
 ) -> Result<Explanation, StoreError> {
     let plan = Plan::new(app, reference);
@@ -673,9 +684,9 @@ pub fn explain<S: CredentialSource + ?Sized>(
 /// assert_eq!(why.winner().unwrap().candidate(), "docker.io");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub async fn explain_async<S: AsyncCredentialSource + ?Sized>(
+pub async fn explain_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>(
     store: &S,
-    app: &App,
+    app: &P,
     reference: &Reference,
 ) -> Result<Explanation, StoreError> {
     let plan = Plan::new(app, reference);
@@ -686,9 +697,9 @@ pub async fn explain_async<S: AsyncCredentialSource + ?Sized>(
 /// What [`explain`] and [`explain_async`] report, from what a store found
 /// for `plan`'s keys (in key order): every attempt, and the first found as
 /// the winner (R14).
-fn explanation(
+fn explanation<P: Pulls + ?Sized>(
     plan: &Plan<'_>,
-    app: &App,
+    app: &P,
     reference: &Reference,
     found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
 ) -> Explanation {
@@ -708,7 +719,7 @@ fn explanation(
     Explanation {
         image: reference.as_str().to_owned(),
         name: reference.name().to_owned(),
-        app: app.clone(),
+        puller: app.to_puller(),
         attempts,
         winner,
     }
@@ -722,7 +733,7 @@ mod serialize {
     use serde::ser::{Serialize, SerializeStruct, Serializer};
 
     use super::{Attempt, Explanation, Resolution};
-    use crate::scope::{App, Scope};
+    use crate::scope::{Puller, Scope};
 
     /// A scope as `{"kind": …, "id": … or null}`.
     struct ScopeFields<'a>(&'a Scope);
@@ -737,14 +748,21 @@ mod serialize {
     }
 
     /// An app as its three ids.
-    struct AppFields<'a>(&'a App);
+    struct PullerFields<'a>(&'a Puller);
 
-    impl Serialize for AppFields<'_> {
+    impl Serialize for PullerFields<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("App", 3)?;
-            st.serialize_field("org", self.0.org())?;
-            st.serialize_field("space", self.0.space())?;
-            st.serialize_field("id", self.0.id())?;
+            let (kind, org, space, app) = match self.0 {
+                Puller::App(a) => ("app", Some(a.org()), Some(a.space()), Some(a.id())),
+                Puller::Space { org, space } => ("space", Some(org), Some(space), None),
+                Puller::Org(org) => ("organization", Some(org), None, None),
+                Puller::Foundation => ("foundation", None, None, None),
+            };
+            let mut st = s.serialize_struct("Puller", 4)?;
+            st.serialize_field("kind", kind)?;
+            st.serialize_field("org", &org)?;
+            st.serialize_field("space", &space)?;
+            st.serialize_field("app", &app)?;
             st.end()
         }
     }
@@ -788,7 +806,7 @@ mod serialize {
             let mut st = s.serialize_struct("Explanation", 5)?;
             st.serialize_field("image", &self.image)?;
             st.serialize_field("name", &self.name)?;
-            st.serialize_field("app", &AppFields(&self.app))?;
+            st.serialize_field("puller", &PullerFields(&self.puller))?;
             st.serialize_field("attempts", &self.attempts)?;
             st.serialize_field("winner", &self.winner)?;
             st.end()

@@ -159,21 +159,15 @@ impl ScopeKind {
         ScopeKind::Org,
         ScopeKind::Foundation,
     ];
-
-    /// The name cf prints: `app`, `space`, `organization`, `foundation`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeKind::App => "app",
-            ScopeKind::Space => "space",
-            ScopeKind::Org => "organization",
-            ScopeKind::Foundation => "foundation",
-        }
-    }
 }
 
-impl fmt::Display for ScopeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::macros::enum_names! {
+    /// The name cf prints: `app`, `space`, `organization`, `foundation`.
+    ScopeKind::as_str {
+        App => "app",
+        Space => "space",
+        Org => "organization",
+        Foundation => "foundation",
     }
 }
 
@@ -529,6 +523,100 @@ impl fmt::Display for App {
             "app {} in space {} of organization {}",
             self.id, self.space, self.org
         )
+    }
+}
+
+/// Who pulls an image, as far as the one asking can say (R26).
+///
+/// An app is served by its own credentials, then its space's, its
+/// organization's and the foundation's (R14). A puller that can vouch
+/// only for a space or an organization is served from that scope up; one
+/// that cannot say who pulls (a node-wide puller, a helper acting for the
+/// platform) from the foundation's credentials alone, never from an
+/// organization's, a space's or an app's.
+///
+/// ```
+/// use registry_credentials::scope::{Puller, Pulls, ScopeKind};
+/// use registry_credentials::App;
+/// let app = App::new("o", "s", "a")?;
+/// let kinds = |p: &dyn Pulls| p.scopes().map(|s| s.kind()).collect::<Vec<_>>();
+/// assert_eq!(kinds(&app).len(), 4);
+/// assert_eq!(kinds(&Puller::Foundation), [ScopeKind::Foundation]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Puller {
+    /// An app: every scope, from the app's own.
+    App(App),
+    /// A space of an organization: the space, the organization, the
+    /// foundation.
+    Space {
+        /// The space's organization.
+        org: OrgId,
+        /// The space.
+        space: SpaceId,
+    },
+    /// An organization: its credentials, then the foundation's.
+    Org(OrgId),
+    /// Nobody known: the foundation's credentials alone.
+    Foundation,
+}
+
+impl From<App> for Puller {
+    fn from(app: App) -> Self {
+        Puller::App(app)
+    }
+}
+
+impl fmt::Display for Puller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Puller::App(app) => app.fmt(f),
+            Puller::Space { org, space } => write!(f, "space {space} of organization {org}"),
+            Puller::Org(org) => write!(f, "organization {org}"),
+            Puller::Foundation => f.write_str("a puller who cannot say who pulls (the foundation)"),
+        }
+    }
+}
+
+/// The scopes a resolution searches, in precedence order: what
+/// [`Pulls::scopes`] returns.
+pub type PullerScopes<'a> = std::iter::Take<std::array::IntoIter<ScopeRef<'a>, 4>>;
+
+/// What a resolution is for: an [`App`], or any [`Puller`]. Resolution,
+/// explanation and their async forms take either.
+pub trait Pulls {
+    /// The scopes searched, in precedence order (R14, R26).
+    fn scopes(&self) -> PullerScopes<'_>;
+
+    /// As a [`Puller`].
+    fn to_puller(&self) -> Puller;
+}
+
+impl Pulls for App {
+    fn scopes(&self) -> PullerScopes<'_> {
+        App::scopes(self).into_iter().take(4)
+    }
+
+    fn to_puller(&self) -> Puller {
+        Puller::App(self.clone())
+    }
+}
+
+impl Pulls for Puller {
+    fn scopes(&self) -> PullerScopes<'_> {
+        let f = ScopeRef::Foundation;
+        let (list, n) = match self {
+            Puller::App(app) => (App::scopes(app), 4),
+            Puller::Space { org, space } => ([ScopeRef::Space(space), ScopeRef::Org(org), f, f], 3),
+            Puller::Org(org) => ([ScopeRef::Org(org), f, f, f], 2),
+            Puller::Foundation => ([f; 4], 1),
+        };
+        list.into_iter().take(n)
+    }
+
+    fn to_puller(&self) -> Puller {
+        self.clone()
     }
 }
 

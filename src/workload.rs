@@ -172,23 +172,17 @@ impl PushKind {
             PushKind::Miss => None,
         }
     }
-
-    /// The kind's name in bench ids: `app-hit`, `space-hit`, `org-hit`,
-    /// `foundation-hit`, `miss`.
-    pub fn name(self) -> &'static str {
-        match self {
-            PushKind::AppHit => "app-hit",
-            PushKind::SpaceHit => "space-hit",
-            PushKind::OrgHit => "org-hit",
-            PushKind::FoundationHit => "foundation-hit",
-            PushKind::Miss => "miss",
-        }
-    }
 }
 
-impl fmt::Display for PushKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+crate::macros::enum_names! {
+    /// The kind's name in bench ids: `app-hit`, `space-hit`, `org-hit`,
+    /// `foundation-hit`, `miss`.
+    PushKind::name {
+        AppHit => "app-hit",
+        SpaceHit => "space-hit",
+        OrgHit => "org-hit",
+        FoundationHit => "foundation-hit",
+        Miss => "miss",
     }
 }
 

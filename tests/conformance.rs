@@ -94,32 +94,49 @@ fn the_runner_reports_wrong_expectations() {
     assert!(conformance::run("not json").is_err());
 }
 
+/// A resolution case: the foundation holds `stored` (location, username),
+/// app `a` of space `s` of organization `o` pulls `image`, and the
+/// foundation's credential `expect` (location, username) must win.
+fn foundation_case(
+    name: &str,
+    stored: &[(&str, &str)],
+    image: &str,
+    expect: (&str, &str),
+) -> serde_json::Value {
+    let foundation = |(location, username): (&str, &str)| serde_json::json!({"scope": "foundation", "location": location, "username": username});
+    serde_json::json!({
+        "name": name,
+        "credentials": stored.iter().copied().map(foundation).collect::<Vec<_>>(),
+        "app": {"org": "o", "space": "s", "app": "a"},
+        "image": image,
+        "expect": foundation(expect),
+    })
+}
+
 #[test]
 fn r9_r16_credentials_the_platform_refuses_are_not_stored() {
-    let text = r#"{
-      "resolutions": [
-        {"name": "R9 a public suffix is refused, the rest stored",
-         "credentials": [
-           {"scope": "foundation", "location": "co.uk", "username": "suffix"},
-           {"scope": "foundation", "location": "example.co.uk", "username": "ok"}],
-         "app": {"org": "o", "space": "s", "app": "a"},
-         "image": "registry.example.co.uk/img",
-         "expect": {"scope": "foundation", "location": "example.co.uk", "username": "ok"}},
-        {"name": "R16 the second credential at one location is a conflict",
-         "credentials": [
-           {"scope": "foundation", "location": "example.com", "username": "first"},
-           {"scope": "foundation", "location": "Example.com", "username": "second"}],
-         "app": {"org": "o", "space": "s", "app": "a"},
-         "image": "example.com/img",
-         "expect": {"scope": "foundation", "location": "example.com", "username": "first"}},
-        {"name": "a refused credential is reported when the case fails",
-         "credentials": [{"scope": "foundation", "location": "https://x.example.com", "username": "u"}],
-         "app": {"org": "o", "space": "s", "app": "a"},
-         "image": "x.example.com/img",
-         "expect": {"scope": "foundation", "location": "x.example.com", "username": "u"}}
-      ]
-    }"#;
-    let report = conformance::run(text).unwrap();
+    let resolutions = [
+        foundation_case(
+            "R9 a public suffix is refused, the rest stored",
+            &[("co.uk", "suffix"), ("example.co.uk", "ok")],
+            "registry.example.co.uk/img",
+            ("example.co.uk", "ok"),
+        ),
+        foundation_case(
+            "R16 the second credential at one location is a conflict",
+            &[("example.com", "first"), ("Example.com", "second")],
+            "example.com/img",
+            ("example.com", "first"),
+        ),
+        foundation_case(
+            "a refused credential is reported when the case fails",
+            &[("https://x.example.com", "u")],
+            "x.example.com/img",
+            ("x.example.com", "u"),
+        ),
+    ];
+    let text = serde_json::json!({ "resolutions": resolutions }).to_string();
+    let report = conformance::run(&text).unwrap();
     assert_eq!(report.passed, 2, "{report:?}");
     assert_eq!(report.failures.len(), 1);
     assert!(

@@ -29,47 +29,31 @@ fn mb_starting_with(head: &str) -> String {
     s
 }
 
-/// Heads that a scan would refuse at once, each with the error it would
-/// give.
-const HEADS: [(&str, ReferenceErrorKind, LocationErrorKind); 4] = [
-    (
-        " ",
-        ReferenceErrorKind::Syntax(Fault::Whitespace),
-        LocationErrorKind::Syntax(Fault::Whitespace),
-    ),
-    (
-        "\u{1}",
-        ReferenceErrorKind::Syntax(Fault::ControlCharacter),
-        LocationErrorKind::Syntax(Fault::ControlCharacter),
-    ),
-    (
-        "\u{e9}",
-        ReferenceErrorKind::Syntax(Fault::NonAscii),
-        LocationErrorKind::Syntax(Fault::NonAscii),
-    ),
-    (
-        "https://",
-        ReferenceErrorKind::Syntax(Fault::Scheme),
-        LocationErrorKind::Syntax(Fault::Scheme),
-    ),
+/// Heads that a scan would refuse at once, each with the fault it would
+/// find (the same in a reference and a location).
+const HEADS: [(&str, Fault); 4] = [
+    (" ", Fault::Whitespace),
+    ("\u{1}", Fault::ControlCharacter),
+    ("\u{e9}", Fault::NonAscii),
+    ("https://", Fault::Scheme),
 ];
+
+/// What a parser finds in an input of [`MB`] bytes, whatever its head.
+const TOO_LONG: Fault = Fault::TooLong {
+    len: MB,
+    max: MAX_REFERENCE_LEN,
+};
 
 #[test]
 fn r6_a_1mb_reference_is_refused_by_its_length_alone() {
-    for (head, scanned, _) in HEADS {
+    for (head, fault) in HEADS {
+        let scanned = ReferenceErrorKind::Syntax(fault);
         let input = mb_starting_with(head);
         // What a short input with the same head gets: the scan's error.
         let short = Reference::parse(&input[..64]).unwrap_err();
         assert_eq!(short.kind(), &scanned, "{head:?}");
         let e = Reference::parse(&input).unwrap_err();
-        assert_eq!(
-            e.kind(),
-            &ReferenceErrorKind::Syntax(Fault::TooLong {
-                len: MB,
-                max: MAX_REFERENCE_LEN
-            }),
-            "{head:?}"
-        );
+        assert_eq!(e.kind(), &ReferenceErrorKind::Syntax(TOO_LONG), "{head:?}");
         assert_eq!(e.position(), MAX_REFERENCE_LEN);
         assert!(e.hint().is_none());
         assert_eq!(
@@ -85,17 +69,12 @@ fn r6_a_1mb_reference_is_refused_by_its_length_alone() {
 
 #[test]
 fn r6_a_1mb_location_is_refused_by_its_length_alone() {
-    for (head, _, scanned) in HEADS {
+    for (head, fault) in HEADS {
+        let scanned = LocationErrorKind::Syntax(fault);
         let input = mb_starting_with(head);
         assert_eq!(Location::parse(&input[..64]).unwrap_err().kind(), &scanned);
         let e = Location::parse(&input).unwrap_err();
-        assert_eq!(
-            e.kind(),
-            &LocationErrorKind::Syntax(Fault::TooLong {
-                len: MB,
-                max: MAX_REFERENCE_LEN
-            })
-        );
+        assert_eq!(e.kind(), &LocationErrorKind::Syntax(TOO_LONG), "{head:?}");
         assert_eq!(e.position(), MAX_REFERENCE_LEN);
         assert!(e.hint().is_none(), "no corrected input is worked out");
         assert_eq!(input.parse::<Location>().unwrap_err(), e);

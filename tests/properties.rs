@@ -33,30 +33,26 @@ proptest! {
     /// prints as written.
     #[test]
     fn r1_valid_references_parse(s in strategies::reference()) {
-        let r = Reference::parse(&s);
-        prop_assert!(r.is_ok(), "{:?}: {:?}", s, r);
-        prop_assert_eq!(r.unwrap().to_string(), s);
+        let r = accepted(&s, Reference::parse(&s))?;
+        prop_assert_eq!(r.to_string(), s);
     }
 
     /// R6: a reference one mutation away from a valid one is refused.
     #[test]
     fn r6_near_valid_references_are_refused(s in strategies::near_valid_reference()) {
-        let r = Reference::parse(&s);
-        prop_assert!(r.is_err(), "{:?} parsed: {:?}", s, r);
+        refused(&s, Reference::parse(&s))?;
     }
 
     /// R7–R9: every location the valid strategy writes parses.
     #[test]
     fn r7_valid_locations_parse(s in strategies::location()) {
-        let l = Location::parse(&s);
-        prop_assert!(l.is_ok(), "{:?}: {:?}", s, l);
+        accepted(&s, Location::parse(&s))?;
     }
 
     /// R8: a location one mutation away from a valid one is refused.
     #[test]
     fn r8_near_valid_locations_are_refused(s in strategies::near_valid_location()) {
-        let l = Location::parse(&s);
-        prop_assert!(l.is_err(), "{:?} parsed: {:?}", s, l);
+        refused(&s, Location::parse(&s))?;
     }
 
     /// R5: every host the host strategy writes is one R5 accepts: as a
@@ -84,14 +80,28 @@ proptest! {
     /// address is refused, as a location and as a reference's host.
     #[test]
     fn r5_near_valid_hosts_are_refused(h in strategies::near_valid_host()) {
-        let l = Location::parse(&h);
-        prop_assert!(l.is_err(), "{:?} parsed: {:?}", h, l);
+        refused(&h, Location::parse(&h))?;
         let text = format!("{h}/team/img");
-        let r = Reference::parse(&text);
         // One label without `.` or `:` is a path component (R2), not a host.
         if h.contains(['.', ':', '[']) {
-            prop_assert!(r.is_err(), "{:?} parsed: {:?}", text, r);
+            refused(&text, Reference::parse(&text))?;
         }
+    }
+}
+
+/// `s`'s parse `r`, which must have succeeded.
+fn accepted<T: std::fmt::Debug, E: std::fmt::Debug>(
+    s: &str,
+    r: Result<T, E>,
+) -> Result<T, TestCaseError> {
+    r.map_err(|e| TestCaseError::fail(format!("{s:?}: {e:?}")))
+}
+
+/// `s`'s parse `r`, which must have failed.
+fn refused<T: std::fmt::Debug, E>(s: &str, r: Result<T, E>) -> Result<(), TestCaseError> {
+    match r {
+        Ok(parsed) => Err(TestCaseError::fail(format!("{s:?} parsed: {parsed:?}"))),
+        Err(_) => Ok(()),
     }
 }
 
@@ -129,26 +139,33 @@ fn run_counting<S: Strategy>(
     );
 }
 
+/// [`run_counting`] over `cases` references of the valid strategy:
+/// `check` gets each that parses (at least 60% must), with its text.
+fn run_on_references(
+    name: &str,
+    cases: u32,
+    check: impl Fn(&str, Reference) -> Result<(), TestCaseError>,
+) {
+    run_counting(name, cases, 60, strategies::reference(), |s| {
+        let Ok(r) = Reference::parse(&s) else {
+            return Ok(false);
+        };
+        check(&s, r)?;
+        Ok(true)
+    });
+}
+
 /// Printing: a reference prints as written and parses back equal (R1).
 #[test]
 fn r1_display_round_trips() {
-    run_counting(
-        "r1_display_round_trips",
-        2000,
-        60,
-        strategies::reference(),
-        |s| {
-            let Ok(r) = Reference::parse(&s) else {
-                return Ok(false);
-            };
-            prop_assert_eq!(r.to_string(), s.clone());
-            let again = Reference::parse(&r.to_string()).unwrap();
-            prop_assert_eq!(&again, &r);
-            prop_assert_eq!(again.name(), r.name());
-            prop_assert!(r.name().len() <= 255);
-            Ok(true)
-        },
-    );
+    run_on_references("r1_display_round_trips", 2000, |s, r| {
+        prop_assert_eq!(r.to_string(), s);
+        let again = Reference::parse(&r.to_string()).unwrap();
+        prop_assert_eq!(&again, &r);
+        prop_assert_eq!(again.name(), r.name());
+        prop_assert!(r.name().len() <= 255);
+        Ok(())
+    });
 }
 
 /// R3/R4: normalization is idempotent. A normalized name parses to itself,
@@ -156,30 +173,20 @@ fn r1_display_round_trips() {
 /// SPEC names as the one form that cannot read back.
 #[test]
 fn r4_normalization_is_idempotent() {
-    run_counting(
-        "r4_normalization_is_idempotent",
-        2000,
-        60,
-        strategies::reference(),
-        |s| {
-            let Ok(r) = Reference::parse(&s) else {
-                return Ok(false);
-            };
-            let first = s.split('/').next().unwrap_or("");
-            let capital_only_host = r.has_host()
-                && !first.contains(['.', ':'])
-                && !first.eq_ignore_ascii_case("localhost");
-            let again = Reference::parse(r.name()).unwrap();
-            if capital_only_host {
-                prop_assert_eq!(again.name(), format!("docker.io/{}", r.name()));
-            } else {
-                prop_assert_eq!(again.name(), r.name());
-                let third = Reference::parse(again.name()).unwrap();
-                prop_assert_eq!(third.name(), r.name());
-            }
-            Ok(true)
-        },
-    );
+    run_on_references("r4_normalization_is_idempotent", 2000, |s, r| {
+        let first = s.split('/').next().unwrap_or("");
+        let capital_only_host =
+            r.has_host() && !first.contains(['.', ':']) && !first.eq_ignore_ascii_case("localhost");
+        let again = Reference::parse(r.name()).unwrap();
+        if capital_only_host {
+            prop_assert_eq!(again.name(), format!("docker.io/{}", r.name()));
+        } else {
+            prop_assert_eq!(again.name(), r.name());
+            let third = Reference::parse(again.name()).unwrap();
+            prop_assert_eq!(third.name(), r.name());
+        }
+        Ok(())
+    });
 }
 
 /// R7: a location's normal form is a fixed point, and every candidate that
@@ -353,32 +360,23 @@ fn oracle_candidates(name: &str) -> Vec<String> {
 /// count is k namespaces, the registry, and every allowed parent domain.
 #[test]
 fn r10_r11_r12_candidates_equal_the_oracle() {
-    run_counting(
-        "r10_r11_r12_candidates_equal_the_oracle",
-        3000,
-        60,
-        strategies::reference(),
-        |s| {
-            let Ok(r) = Reference::parse(&s) else {
-                return Ok(false);
-            };
-            let got: Vec<&str> = r.candidates().map(|c| c.as_str()).collect();
-            let expected = oracle_candidates(r.name());
-            let k = r.path().split('/').count() - 1;
-            let parents = parent_domains(split_registry(r.registry()).0).len();
-            prop_assert_eq!(got.len(), k + 1 + parents, "{}: {:?}", r.name(), got);
-            prop_assert_eq!(&got, &expected, "{}", r.name());
-            for (c, next) in r.candidates().zip(r.candidates().skip(1)) {
-                prop_assert!(serves(c.as_str(), r.name()) < serves(next.as_str(), r.name()));
-            }
-            let kinds: Vec<CandidateKind> = r.candidates().map(|c| c.kind()).collect();
-            let mut shape = vec![CandidateKind::Namespace; k];
-            shape.push(CandidateKind::Registry);
-            shape.extend(std::iter::repeat_n(CandidateKind::ParentDomain, parents));
-            prop_assert_eq!(kinds, shape);
-            Ok(true)
-        },
-    );
+    run_on_references("r10_r11_r12_candidates_equal_the_oracle", 3000, |_, r| {
+        let got: Vec<&str> = r.candidates().map(|c| c.as_str()).collect();
+        let expected = oracle_candidates(r.name());
+        let k = r.path().split('/').count() - 1;
+        let parents = parent_domains(split_registry(r.registry()).0).len();
+        prop_assert_eq!(got.len(), k + 1 + parents, "{}: {:?}", r.name(), got);
+        prop_assert_eq!(&got, &expected, "{}", r.name());
+        for (c, next) in r.candidates().zip(r.candidates().skip(1)) {
+            prop_assert!(serves(c.as_str(), r.name()) < serves(next.as_str(), r.name()));
+        }
+        let kinds: Vec<CandidateKind> = r.candidates().map(|c| c.kind()).collect();
+        let mut shape = vec![CandidateKind::Namespace; k];
+        shape.push(CandidateKind::Registry);
+        shape.extend(std::iter::repeat_n(CandidateKind::ParentDomain, parents));
+        prop_assert_eq!(kinds, shape);
+        Ok(())
+    });
 }
 
 /// The oracle itself, on the SPEC's examples and the rules, so a

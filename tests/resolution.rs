@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use registry_credentials::candidates::CandidateKind;
 use registry_credentials::credential::CredentialUpdate;
-use registry_credentials::resolve::{explain, resolve_all};
+use registry_credentials::resolve::{Explanation, explain, resolve_all};
 use registry_credentials::scope::ScopeRef;
 use registry_credentials::store::conformance::{Call, Hooked, Hooks};
 use registry_credentials::store::{Key, block_on_ready};
@@ -22,6 +22,45 @@ fn add(store: &dyn CredentialStore, scope: Scope, loc: &str, user: &str) {
             Credential::new(user, format!("{user}-pw")).unwrap(),
         ))
         .unwrap();
+}
+
+/// `add` for each of `entries` (scope, location, user).
+fn add_all(store: &dyn CredentialStore, entries: &[(Scope, &str, &str)]) {
+    for (scope, loc, user) in entries {
+        add(store, scope.clone(), loc, user);
+    }
+}
+
+/// A memory store holding `entries` (scope, location, user), each user's
+/// password `USER-pw`.
+fn stored(entries: &[(Scope, &str, &str)]) -> MemoryStore {
+    let store = MemoryStore::new();
+    add_all(&store, entries);
+    store
+}
+
+/// The space's credential for `registry.example.com/repo` (user `s`) over
+/// the foundation's for `example.com` (user `f`): both match the images
+/// below, and the space outranks the foundation.
+fn space_over_foundation() -> MemoryStore {
+    stored(&[
+        (Scope::Foundation, "example.com", "f"),
+        (
+            Scope::Space(app().space().clone()),
+            "registry.example.com/repo",
+            "s",
+        ),
+    ])
+}
+
+/// The explanation of `registry.example.com/repo/img:1` for `app()`.
+fn explain_img1(store: &MemoryStore) -> Explanation {
+    explain(
+        store,
+        &app(),
+        &"registry.example.com/repo/img:1".parse().unwrap(),
+    )
+    .unwrap()
 }
 
 fn winner(store: &dyn CredentialStore, image: &str) -> Option<(ScopeKind, String, String)> {
@@ -104,22 +143,14 @@ fn r18_deleting_or_updating_a_missing_credential_is_not_found() {
 
 #[test]
 fn r14_resolve_all_lists_fallbacks_in_precedence_order() {
-    let store = MemoryStore::new();
     let a = app();
-    add(&store, Scope::Foundation, "example.com", "f");
-    add(
-        &store,
-        Scope::Org(a.org().clone()),
-        "registry.example.com/repo",
-        "o",
-    );
-    add(
-        &store,
-        Scope::App(a.id().clone()),
-        "registry.example.com",
-        "a",
-    );
-    add(&store, Scope::Foundation, "registry.example.com/repo", "f2");
+    let (org, app_scope) = (Scope::Org(a.org().clone()), Scope::App(a.id().clone()));
+    let store = stored(&[
+        (Scope::Foundation, "example.com", "f"),
+        (org, "registry.example.com/repo", "o"),
+        (app_scope, "registry.example.com", "a"),
+        (Scope::Foundation, "registry.example.com/repo", "f2"),
+    ]);
     let all: Vec<_> = resolve_all(
         &store,
         &a,
@@ -148,21 +179,7 @@ fn r14_resolve_all_lists_fallbacks_in_precedence_order() {
 
 #[test]
 fn r14_explain_shows_every_attempt_and_never_a_password() {
-    let store = MemoryStore::new();
-    let a = app();
-    add(&store, Scope::Foundation, "example.com", "f");
-    add(
-        &store,
-        Scope::Space(a.space().clone()),
-        "registry.example.com/repo",
-        "s",
-    );
-    let why = explain(
-        &store,
-        &a,
-        &"registry.example.com/repo/img:1".parse().unwrap(),
-    )
-    .unwrap();
+    let why = explain_img1(&space_over_foundation());
     assert_eq!(why.attempts().len(), 12);
     let w = why.winner().unwrap();
     assert_eq!(w.scope().kind(), ScopeKind::Space);
@@ -173,7 +190,7 @@ fn r14_explain_shows_every_attempt_and_never_a_password() {
     assert!(!text.contains("-pw"), "{text}");
     assert!(!format!("{why:?}").contains("-pw"));
 
-    let none = explain(&MemoryStore::new(), &a, &"nginx".parse().unwrap()).unwrap();
+    let none = explain(&MemoryStore::new(), &app(), &"nginx".parse().unwrap()).unwrap();
     assert!(none.winner().is_none());
     assert!(none.to_string().contains("goes on without one"));
 }
@@ -211,17 +228,12 @@ impl Hooks for GetCounter {
 fn r14_trait_defaults_and_forwarding_impls_agree_with_memory_store() {
     let minimal = Minimal::default();
     let a = app();
-    add(
+    add_all(
         &minimal,
-        Scope::Org(a.org().clone()),
-        "registry.example.com",
-        "o",
-    );
-    add(
-        &minimal,
-        Scope::Foundation,
-        "registry.example.com/repo",
-        "f",
+        &[
+            (Scope::Org(a.org().clone()), "registry.example.com", "o"),
+            (Scope::Foundation, "registry.example.com/repo", "f"),
+        ],
     );
     let image: Reference = "registry.example.com/repo/img".parse().unwrap();
     let r = resolve(&minimal, &a, &image).unwrap().unwrap();
@@ -318,15 +330,8 @@ fn r21_listing_is_ordered_by_location_and_by_scope() {
 fn r14_r15_async_forms_answer_as_the_sync_ones() {
     use registry_credentials::resolve::{resolve_all_async, resolve_async};
     use registry_credentials::store::InlineStore;
-    let store = MemoryStore::new();
+    let store = space_over_foundation();
     let a = app();
-    add(&store, Scope::Foundation, "example.com", "f");
-    add(
-        &store,
-        Scope::Space(a.space().clone()),
-        "registry.example.com/repo",
-        "s",
-    );
     let inline = InlineStore(store.clone());
     let image: Reference = "registry.example.com/repo/img".parse().unwrap();
     let users = |all: Vec<resolve::Resolution>| -> Vec<(String, usize)> {
@@ -345,16 +350,10 @@ fn r14_r15_async_forms_answer_as_the_sync_ones() {
         .unwrap();
     assert_eq!(one.credential().username().as_str(), "s");
     let nothing: Reference = "quay.io/x/y".parse().unwrap();
-    assert!(
-        block_on_ready(resolve_async(&inline, &a, &nothing))
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        block_on_ready(resolve_all_async(&inline, &a, &nothing))
-            .unwrap()
-            .is_empty()
-    );
+    let none = block_on_ready(resolve_async(&inline, &a, &nothing)).unwrap();
+    assert!(none.is_none(), "R15");
+    let all = block_on_ready(resolve_all_async(&inline, &a, &nothing)).unwrap();
+    assert!(all.is_empty(), "R15");
 }
 
 /// `explain_async` through `Arc<dyn AsyncCredentialSource>` reports what
@@ -362,23 +361,12 @@ fn r14_r15_async_forms_answer_as_the_sync_ones() {
 /// and the same answer when nothing matches (R15).
 #[test]
 fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
-    use registry_credentials::resolve::{Explanation, explain_async};
+    use registry_credentials::resolve::explain_async;
     use registry_credentials::store::{AsyncCredentialSource, InlineStore};
-    let store = MemoryStore::new();
+    let store = space_over_foundation();
     let a = app();
-    add(&store, Scope::Foundation, "example.com", "f");
-    add(
-        &store,
-        Scope::Org(a.org().clone()),
-        "registry.example.com",
-        "o",
-    );
-    add(
-        &store,
-        Scope::Space(a.space().clone()),
-        "registry.example.com/repo",
-        "s",
-    );
+    let org = Scope::Org(a.org().clone());
+    add(&store, org, "registry.example.com", "o");
     let shared: Arc<dyn AsyncCredentialSource> = Arc::new(InlineStore(store.clone()));
     let rows = |why: &Explanation| -> Vec<(Scope, String, CandidateKind, Option<String>)> {
         why.attempts()
@@ -401,7 +389,7 @@ fn r14_r15_explain_async_through_a_trait_object_answers_as_explain() {
         assert_eq!(r#async.winner_index(), sync.winner_index());
         assert_eq!(r#async.image(), sync.image());
         assert_eq!(r#async.name(), sync.name());
-        assert_eq!(r#async.app(), sync.app());
+        assert_eq!(r#async.puller(), sync.puller());
         assert_eq!(r#async.to_string(), sync.to_string());
     }
     let why = block_on_ready(explain_async(
@@ -445,21 +433,7 @@ fn r14_resolution_display_names_user_scope_location_and_kind() {
 /// line, the outranked mark on the others that were found (R14).
 #[test]
 fn r14_explain_table_marks_the_winner_line() {
-    let store = MemoryStore::new();
-    let a = app();
-    add(&store, Scope::Foundation, "example.com", "f");
-    add(
-        &store,
-        Scope::Space(a.space().clone()),
-        "registry.example.com/repo",
-        "s",
-    );
-    let why = explain(
-        &store,
-        &a,
-        &"registry.example.com/repo/img:1".parse().unwrap(),
-    )
-    .unwrap();
+    let why = explain_img1(&space_over_foundation());
     assert_eq!(
         why.to_string(),
         "\

@@ -351,7 +351,7 @@ fn r21_resolution_and_explanation_serialize_without_a_password() {
         serde_json::json!({
             "image": "nginx:1",
             "name": "docker.io/library/nginx",
-            "app": {"org": "o1", "space": "s1", "id": "a1"},
+            "puller": {"kind": "app", "org": "o1", "space": "s1", "app": "a1"},
             "attempts": [
                 attempt("app", Some("a1"), "docker.io/library", none.clone()),
                 attempt("app", Some("a1"), "docker.io", none.clone()),

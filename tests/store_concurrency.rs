@@ -107,6 +107,29 @@ struct Counts {
     resolves_found: AtomicUsize,
 }
 
+impl Counts {
+    /// An update or delete of a key the writer owns: when the model holds
+    /// it (`held`, the username the store must answer with) the write is
+    /// acknowledged; when not, `rule` says it is not found.
+    fn settle(
+        &self,
+        got: Result<std::sync::Arc<RegistryCredential>, StoreError>,
+        held: Option<&str>,
+        rule: &str,
+    ) {
+        match held {
+            Some(user) => {
+                assert_eq!(got.expect("an owned key").username().as_str(), user);
+                self.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                assert!(matches!(got, Err(StoreError::NotFound { .. })), "{rule}");
+                self.refused_as_expected.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// What one writer leaves behind: its owned keys' model, and its last
 /// acknowledged value per shared key.
 struct WriterResult {
@@ -258,30 +281,16 @@ fn writer(
                     &location,
                     CredentialUpdate::Both(cred),
                 );
-                match owned.get_mut(&mkey) {
-                    Some(v) => {
-                        assert_eq!(got.expect("update").username().as_str(), user);
-                        *v = user;
-                        counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
-                    }
-                    None => {
-                        assert!(matches!(got, Err(StoreError::NotFound { .. })), "R17");
-                        counts.refused_as_expected.fetch_add(1, Ordering::Relaxed);
-                    }
+                let held = owned.get_mut(&mkey);
+                counts.settle(got, held.is_some().then_some(user.as_str()), "R17");
+                if let Some(v) = held {
+                    *v = user;
                 }
             }
             3 => {
                 let got = store.delete(scope.as_scope_ref(), &location);
-                match owned.remove(&mkey) {
-                    Some(v) => {
-                        assert_eq!(got.expect("delete").username().as_str(), v);
-                        counts.acknowledged_writes.fetch_add(1, Ordering::Relaxed);
-                    }
-                    None => {
-                        assert!(matches!(got, Err(StoreError::NotFound { .. })), "R18");
-                        counts.refused_as_expected.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                let held = owned.remove(&mkey);
+                counts.settle(got, held.as_deref(), "R18");
             }
             4 => {
                 // Read-your-writes on an owned key: exactly the model (R17).

@@ -128,6 +128,12 @@ fn value(c: &RegistryCredential) -> Value {
     )
 }
 
+/// The model's entries at `scope`, ordered by location.
+fn in_scope(model: &Model, scope: &Scope) -> Vec<((Scope, String), Value)> {
+    let at = model.iter().filter(|((sc, _), _)| sc == scope);
+    at.map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 fn entry(c: &RegistryCredential) -> ((Scope, String), Value) {
     (
         (c.scope().clone(), c.location().as_str().to_owned()),
@@ -230,11 +236,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                     .collect();
                 // R13: that scope's credentials, ordered by location; no
                 // other scope's.
-                let want: Vec<_> = model
-                    .iter()
-                    .filter(|((sc, _), _)| sc == scope)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let want = in_scope(&model, scope);
                 model.retain(|(sc, _), _| sc != scope);
                 prop_assert_eq!(got, want, "{}", ctx());
             }
@@ -308,11 +310,7 @@ fn check<S: CredentialStore>(store: S, ops: &[Op]) -> Result<(), TestCaseError> 
                     .iter()
                     .map(|c| entry(c))
                     .collect();
-                let want: Vec<_> = model
-                    .iter()
-                    .filter(|((scope, _), _)| scope == s)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let want = in_scope(&model, s);
                 prop_assert_eq!(got, want, "{}: ordered by location", ctx());
             }
             Op::ListAll => {} // checked after every step below

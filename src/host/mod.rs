@@ -321,14 +321,18 @@ mod tests {
 
     #[test]
     fn r4_ipv6_canonical_form_rfc5952() {
-        assert_eq!(canonical("2001:db8:0:0:0:0:0:2"), "2001:db8::2");
-        assert_eq!(canonical("0:0:0:0:0:0:0:1"), "::1");
-        assert_eq!(canonical("::"), "::");
-        assert_eq!(canonical("2001:DB8:0:0:1:0:0:1"), "2001:db8::1:0:0:1");
-        assert_eq!(canonical("2001:db8:0:1:1:1:1:1"), "2001:db8:0:1:1:1:1:1");
-        assert_eq!(canonical("1:0:0:0:0:0:0:0"), "1::");
-        // Never a dotted quad, even for IPv4-mapped addresses.
-        assert_eq!(canonical("::ffff:102:304"), "::ffff:102:304");
-        assert_eq!(canonical("00ab:0:0:0:0:0:0:0"), "ab::");
+        for (written, canonical_form) in [
+            ("2001:db8:0:0:0:0:0:2", "2001:db8::2"),
+            ("0:0:0:0:0:0:0:1", "::1"),
+            ("::", "::"),
+            ("2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
+            ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
+            ("1:0:0:0:0:0:0:0", "1::"),
+            // Never a dotted quad, even for IPv4-mapped addresses.
+            ("::ffff:102:304", "::ffff:102:304"),
+            ("00ab:0:0:0:0:0:0:0", "ab::"),
+        ] {
+            assert_eq!(canonical(written), canonical_form, "{written}");
+        }
     }
 }

@@ -108,27 +108,38 @@ mod tests {
         }
     }
 
+    /// R11: where each host's registrable domain starts, if anywhere: the
+    /// parent-domain candidates stop there.
     #[test]
     fn r11_registrable_domains() {
-        assert_eq!(registrable_start("registry.example.com"), Some(9));
-        assert_eq!(registrable_start("example.com"), Some(0));
-        assert_eq!(registrable_start("a.b.example.co.uk"), Some(4));
-        assert_eq!(registrable_start("a.b.corp"), Some(2));
-        assert_eq!(registrable_start("co.uk"), None);
-        assert_eq!(registrable_start("user.github.io"), Some(0));
-        // A host that is a public suffix itself still climbs while the
-        // names above it are not (as R11 states it): `s3.amazonaws.com`
-        // and `wien.funkfeuer.at` are private rules, their parents not.
-        assert_eq!(registrable_start("s3.amazonaws.com"), Some(3));
-        assert_eq!(registrable_start("wien.funkfeuer.at"), Some(5));
-        assert_eq!(
-            registrable_start("s3.cn-north-1.amazonaws.com.cn"),
-            Some(14)
-        );
-        // ...and stops where the parent is a suffix or one label.
-        assert_eq!(registrable_start("github.io"), None);
-        assert_eq!(registrable_start("kawasaki.jp"), None);
-        assert_eq!(registrable_start("foo.kawasaki.jp"), None);
+        let starts = [
+            ("registry.example.com", 9),
+            ("example.com", 0),
+            ("a.b.example.co.uk", 4),
+            ("a.b.corp", 2),
+            ("user.github.io", 0),
+            // A host that is a public suffix itself still climbs while the
+            // names above it are not (as R11 states it): `s3.amazonaws.com`
+            // and `wien.funkfeuer.at` are private rules, their parents not.
+            ("s3.amazonaws.com", 3),
+            ("wien.funkfeuer.at", 5),
+            ("s3.cn-north-1.amazonaws.com.cn", 14),
+            // A registrable domain is never a wildcard root (`*.ck` with
+            // the exception `!www.ck`, `*.kawasaki.jp` with
+            // `!city.kawasaki.jp`).
+            ("a.b.example.ck", 2),
+            ("a.www.ck", 2),
+            ("a.b.city.kawasaki.jp", 4),
+            ("a.b.kawasaki.jp", 0),
+        ];
+        for (host, start) in starts {
+            assert_eq!(registrable_start(host), Some(start), "{host}");
+        }
+        // None where the parent is a suffix or one label, or the host a
+        // wildcard root.
+        for host in ["co.uk", "github.io", "kawasaki.jp", "foo.kawasaki.jp", "ck"] {
+            assert_eq!(registrable_start(host), None, "{host}");
+        }
     }
 
     #[test]
@@ -161,15 +172,5 @@ mod tests {
             assert!(!is_wildcard_root(s), "{s}");
         }
         assert!(!is_wildcard_root(&"a".repeat(400)));
-    }
-
-    #[test]
-    fn r11_registrable_domain_is_never_a_wildcard_root() {
-        assert_eq!(registrable_start("a.b.example.ck"), Some(2));
-        assert_eq!(registrable_start("a.www.ck"), Some(2));
-        assert_eq!(registrable_start("a.b.city.kawasaki.jp"), Some(4));
-        assert_eq!(registrable_start("a.b.kawasaki.jp"), Some(0));
-        assert_eq!(registrable_start("kawasaki.jp"), None);
-        assert_eq!(registrable_start("ck"), None);
     }
 }

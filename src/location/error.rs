@@ -9,7 +9,6 @@
 use std::fmt;
 
 use crate::reference::MAX_NAME_LEN;
-use crate::reference::error::Hint;
 use crate::syntax::Fault;
 
 /// What is wrong with a registry location (R7–R9): a [`Fault`] of the
@@ -53,16 +52,6 @@ impl From<Fault> for LocationErrorKind {
     }
 }
 
-impl LocationErrorKind {
-    /// The shared grammar's fault, when this kind is one.
-    pub fn fault(&self) -> Option<Fault> {
-        match self {
-            LocationErrorKind::Syntax(f) => Some(*f),
-            _ => None,
-        }
-    }
-}
-
 impl fmt::Display for LocationErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use LocationErrorKind as K;
@@ -87,50 +76,17 @@ impl fmt::Display for LocationErrorKind {
     }
 }
 
-/// Why a registry location could not be parsed.
-///
-/// ```
-/// use registry_credentials::location::{Location, LocationErrorKind};
-/// let e = Location::parse("registry.example.com/path/to/repo:5000").unwrap_err();
-/// assert_eq!(e.kind(), &LocationErrorKind::PortAfterPath);
-/// assert_eq!(e.hint(), Some("registry.example.com:5000/path/to/repo"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid registry location at byte {position}: {kind}{}", Hint(hint))]
-pub struct LocationError {
-    kind: LocationErrorKind,
-    position: usize,
-    hint: Option<Box<str>>,
-}
-
-impl LocationError {
-    pub(crate) fn new(kind: impl Into<LocationErrorKind>, position: usize) -> Self {
-        LocationError {
-            kind: kind.into(),
-            position,
-            hint: None,
-        }
-    }
-
-    pub(crate) fn with_hint(mut self, hint: impl Into<Box<str>>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    /// What is wrong.
-    pub fn kind(&self) -> &LocationErrorKind {
-        &self.kind
-    }
-
-    /// The byte offset in the input where the fault was found.
-    pub fn position(&self) -> usize {
-        self.position
-    }
-
-    /// A corrected input, where one can be worked out.
-    pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
-    }
+crate::macros::syntax_error! {
+    /// Why a registry location could not be parsed.
+    ///
+    /// ```
+    /// use registry_credentials::location::{Location, LocationErrorKind};
+    /// let e = Location::parse("registry.example.com/path/to/repo:5000").unwrap_err();
+    /// assert_eq!(e.kind(), &LocationErrorKind::PortAfterPath);
+    /// assert_eq!(e.hint(), Some("registry.example.com:5000/path/to/repo"));
+    /// ```
+    LocationError(LocationErrorKind),
+    "invalid registry location at byte {position}: {kind}{}"
 }
 
 #[cfg(test)]

@@ -315,18 +315,19 @@ mod tests {
 
     #[test]
     fn r7_normal_form() {
-        assert_eq!(
-            norm("Registry.Example.com/team"),
-            "registry.example.com/team"
-        );
-        assert_eq!(norm("index.docker.io"), "docker.io");
-        assert_eq!(norm("REGISTRY-1.docker.io/library"), "docker.io/library");
-        assert_eq!(norm("registry.hub.docker.com/x"), "docker.io/x");
-        assert_eq!(norm("docker.io"), "docker.io");
-        assert_eq!(norm("[0:0::1]:05000/a"), "[::1]:5000/a");
-        assert_eq!(norm("localhost"), "localhost");
-        assert_eq!(norm("registry"), "registry");
-        assert_eq!(norm("10.0.0.1:5000"), "10.0.0.1:5000");
+        for (written, normal) in [
+            ("Registry.Example.com/team", "registry.example.com/team"),
+            ("index.docker.io", "docker.io"),
+            ("REGISTRY-1.docker.io/library", "docker.io/library"),
+            ("registry.hub.docker.com/x", "docker.io/x"),
+            ("docker.io", "docker.io"),
+            ("[0:0::1]:05000/a", "[::1]:5000/a"),
+            ("localhost", "localhost"),
+            ("registry", "registry"),
+            ("10.0.0.1:5000", "10.0.0.1:5000"),
+        ] {
+            assert_eq!(norm(written), normal, "{written}");
+        }
         let a = Location::parse("Registry.Example.com/team").unwrap();
         let b = Location::parse("registry.example.com/team").unwrap();
         assert_eq!(a, b);

@@ -38,16 +38,6 @@ impl From<Fault> for ReferenceErrorKind {
     }
 }
 
-impl ReferenceErrorKind {
-    /// The shared grammar's fault, when this kind is one.
-    pub fn fault(&self) -> Option<Fault> {
-        match self {
-            ReferenceErrorKind::Syntax(f) => Some(*f),
-            _ => None,
-        }
-    }
-}
-
 impl fmt::Display for ReferenceErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use ReferenceErrorKind as K;
@@ -65,51 +55,18 @@ impl fmt::Display for ReferenceErrorKind {
     }
 }
 
-/// Why an image reference could not be parsed.
-///
-/// ```
-/// use registry_credentials::reference::{Reference, ReferenceErrorKind};
-/// use registry_credentials::syntax::Fault;
-/// let e = Reference::parse("https://registry.example.com/app").unwrap_err();
-/// assert_eq!(e.kind(), &ReferenceErrorKind::Syntax(Fault::Scheme));
-/// assert_eq!(e.hint(), Some("registry.example.com/app"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid image reference at byte {position}: {kind}{}", Hint(hint))]
-pub struct ReferenceError {
-    kind: ReferenceErrorKind,
-    position: usize,
-    hint: Option<Box<str>>,
-}
-
-impl ReferenceError {
-    pub(crate) fn new(kind: impl Into<ReferenceErrorKind>, position: usize) -> Self {
-        ReferenceError {
-            kind: kind.into(),
-            position,
-            hint: None,
-        }
-    }
-
-    pub(crate) fn with_hint(mut self, hint: impl Into<Box<str>>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    /// What is wrong.
-    pub fn kind(&self) -> &ReferenceErrorKind {
-        &self.kind
-    }
-
-    /// The byte offset in the input where the fault was found.
-    pub fn position(&self) -> usize {
-        self.position
-    }
-
-    /// A corrected input, where one can be worked out.
-    pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
-    }
+crate::macros::syntax_error! {
+    /// Why an image reference could not be parsed.
+    ///
+    /// ```
+    /// use registry_credentials::reference::{Reference, ReferenceErrorKind};
+    /// use registry_credentials::syntax::Fault;
+    /// let e = Reference::parse("https://registry.example.com/app").unwrap_err();
+    /// assert_eq!(e.kind(), &ReferenceErrorKind::Syntax(Fault::Scheme));
+    /// assert_eq!(e.hint(), Some("registry.example.com/app"));
+    /// ```
+    ReferenceError(ReferenceErrorKind),
+    "invalid image reference at byte {position}: {kind}{}"
 }
 
 /// ` (did you mean `…`?)` after a message, when there is a hint.

@@ -1254,23 +1254,6 @@ async fn r16_limits_and_unicode_round_trip(s: &dyn AsyncCredentialStore) {
     assert_eq!(got.username().as_str(), "ünï-çødé");
 }
 
-/// The stored credentials as (scope, location, username), in the order
-/// `list_all` gives.
-async fn listed(s: &dyn AsyncCredentialStore) -> Vec<(Scope, Location, String)> {
-    s.list_all()
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c.scope().clone(),
-                c.location().clone(),
-                c.username().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// `create_all` is one step: a batch is stored whole, in its order; a
 /// batch with one refused entry (a key already held, or the same key twice
 /// in the batch) stores nothing, and the error names that entry.
@@ -1286,7 +1269,8 @@ async fn create_all_stores_all_or_none(s: &dyn AsyncCredentialStore) {
         .unwrap();
     let users: Vec<_> = stored.iter().map(|c| c.username().as_str()).collect();
     assert_eq!(users, ["hub", "quay", "gh"], "in the batch's order");
-    let before = listed(s).await;
+    // Every credential, password and all (they compare whole).
+    let before = s.list_all().await.unwrap();
     assert_eq!(before.len(), 3);
     // Its last entry is held already: the entries before it are not kept.
     // Then the same key twice in one batch, in two spellings (R7).
@@ -1322,7 +1306,8 @@ async fn create_all_stores_all_or_none(s: &dyn AsyncCredentialStore) {
             ),
             other => panic!("R16: a refused batch is a conflict, not {other:?}"),
         }
-        assert_eq!(listed(s).await, before, "a refused batch stores nothing");
+        let after = s.list_all().await.unwrap();
+        assert_eq!(after, before, "a refused batch stores nothing");
     }
     assert_eq!(
         user_at(s, &org("o"), "quay.io/team").await.as_deref(),

@@ -21,6 +21,8 @@ use crate::scope::{AppId, Scope, ScopeRef};
 /// `Arc` do: hand a clone to each thread or task. Reads run in parallel;
 /// a write holds the lock for one change. Stored credentials are `Arc`s, so
 /// a look-up copies no strings and a replaced credential is swapped whole.
+/// Every answer arrives: it never returns
+/// [`StoreError::OutcomeUnknown`](crate::store::StoreError::OutcomeUnknown).
 ///
 /// ```
 /// use registry_credentials::*;
@@ -421,6 +423,12 @@ mod tests {
         )
     }
 
+    /// The locations `s` lists at `scope`, in its order.
+    fn locations(s: &MemoryStore, scope: &Scope) -> Vec<String> {
+        let listed = s.list(scope.as_scope_ref()).unwrap();
+        listed.iter().map(|c| c.location().to_string()).collect()
+    }
+
     fn loc(s: &str) -> Location {
         Location::parse(s).unwrap()
     }
@@ -473,12 +481,7 @@ mod tests {
         }
         assert_eq!(s.len(), orgs.len());
         for (i, org) in orgs.iter().enumerate() {
-            let listed: Vec<_> = s
-                .list(org.as_scope_ref())
-                .unwrap()
-                .iter()
-                .map(|c| c.location().to_string())
-                .collect();
+            let listed = locations(&s, org);
             assert_eq!(listed, [format!("r.example.com/t{i}")], "{org}");
         }
     }
@@ -591,30 +594,19 @@ mod tests {
             let l = loc(l);
             assert!(s.get(Key::new(scope.as_scope_ref(), &l)).unwrap().is_none());
         }
+        // Everything, in the order of the expected map's keys.
         let all: Vec<_> = s
             .list_all()
             .unwrap()
             .iter()
             .map(|c| {
-                (
-                    c.scope().clone(),
-                    c.location().to_string(),
-                    c.username().to_string(),
-                )
+                let key = (c.scope().clone(), c.location().to_string());
+                (key, c.username().to_string())
             })
             .collect();
-        let want: Vec<_> = expected
-            .iter()
-            .map(|((s, l), u)| (s.clone(), l.clone(), u.clone()))
-            .collect();
-        assert_eq!(all, want);
+        assert_eq!(all, expected.clone().into_iter().collect::<Vec<_>>());
         for scope in &scopes {
-            let listed: Vec<_> = s
-                .list(scope.as_scope_ref())
-                .unwrap()
-                .iter()
-                .map(|c| c.location().to_string())
-                .collect();
+            let listed = locations(&s, scope);
             let want: Vec<_> = expected
                 .keys()
                 .filter(|(s, _)| s == scope)

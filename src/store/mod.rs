@@ -178,12 +178,27 @@ pub enum StoreError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
-    /// The backend failed. Nothing is known to have changed.
+    /// The backend failed before the change could take effect: nothing
+    /// changed (R28).
     #[error("the credential store failed{}", if *retryable { " (retry later)" } else { "" })]
     Backend {
         /// True when the same call may succeed later (a lost connection, a
         /// busy database).
         retryable: bool,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The change was sent to the backend and its answer was lost: it may
+    /// or may not have taken effect (R28). The store has already checked
+    /// as far as it can (a store that can settle the question does so
+    /// before returning this); read the credential to see which it was.
+    /// Retrying the same call blindly is not safe: a create may then fail
+    /// as a conflict with itself, and an update may undo a later one.
+    #[error(
+        "the credential store lost the answer to a change it was sent, so it may or may not have been made; read it back to see"
+    )]
+    OutcomeUnknown {
         /// The backend's error.
         #[source]
         source: Box<dyn StdError + Send + Sync>,
@@ -222,7 +237,14 @@ impl StoreError {
         }
     }
 
-    /// True when retrying the same call may succeed.
+    /// True when the call may or may not have taken effect
+    /// ([`StoreError::OutcomeUnknown`]); every other error changed nothing.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, StoreError::OutcomeUnknown { .. })
+    }
+
+    /// True when retrying the same call may succeed. Never true of an
+    /// unknown outcome: read first, then decide.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -346,8 +368,18 @@ pub(crate) fn first_found(
 /// - [`create`](Self::create) fails with [`StoreError::Conflict`] when the
 ///   key holds a credential, and leaves that one untouched (R16).
 ///   [`update`](Self::update) and [`delete`](Self::delete) fail with
-///   [`StoreError::NotFound`] when it holds none (R17, R18). A failed call
-///   changes nothing.
+///   [`StoreError::NotFound`] when it holds none (R17, R18).
+/// - A failed call says which of three things happened (R28): it was
+///   refused ([`Conflict`](StoreError::Conflict),
+///   [`NotFound`](StoreError::NotFound)) or failed
+///   ([`Backend`](StoreError::Backend),
+///   [`Unreadable`](StoreError::Unreadable)), and changed nothing; or its
+///   outcome is unknown ([`OutcomeUnknown`](StoreError::OutcomeUnknown)):
+///   the change was sent and its answer lost. A store that can lose an
+///   answer says when in its docs, and settles the question itself
+///   wherever it can, so that retrying never applies a write twice or
+///   undoes a later one; a store whose every answer arrives (one in this
+///   process) never returns `OutcomeUnknown`.
 /// - [`replace_app_credential`](Self::replace_app_credential) is one atomic
 ///   step (R19): of any number of calls for one app that overlap in time,
 ///   the app afterwards holds exactly one credential, the one of the call

@@ -13,21 +13,29 @@ use registry_credentials::host::DOCKER_HUB_ALIASES;
 use registry_credentials::location::LocationErrorKind;
 use registry_credentials::{Location, Reference};
 
+/// The message of `error`, a parser's refusal of `s`, after checking that
+/// it names the input (`what`) and the byte of the fault, which lies within
+/// what a parser reads of `s`.
+fn refusal_message(s: &str, error: &dyn std::fmt::Display, what: &str, position: usize) -> String {
+    let msg = error.to_string();
+    assert!(msg.starts_with(&format!("{what} at byte ")), "{msg}");
+    let read = s
+        .len()
+        .min(registry_credentials::reference::MAX_REFERENCE_LEN);
+    assert!(
+        position <= read,
+        "position {position} past the input in {msg}"
+    );
+    msg
+}
+
 /// `parse_reference`: parse any input; an accepted reference keeps every
 /// invariant, a refused one has a well-formed error.
 pub fn reference(s: &str) {
     match Reference::parse(s) {
         Ok(r) => reference_invariants(s, &r),
         Err(e) => {
-            let msg = e.to_string();
-            assert!(msg.starts_with("invalid image reference at byte "), "{msg}");
-            assert!(
-                e.position()
-                    <= s.len()
-                        .min(registry_credentials::reference::MAX_REFERENCE_LEN),
-                "position {} past the input in {msg}",
-                e.position()
-            );
+            refusal_message(s, &e, "invalid image reference", e.position());
             if let Some(h) = e.hint() {
                 // R6: a hint is offered only when it is itself valid.
                 assert!(Reference::parse(h).is_ok(), "hint {h:?} does not parse");
@@ -42,18 +50,7 @@ pub fn location(s: &str) {
     match Location::parse(s) {
         Ok(l) => location_invariants(&l),
         Err(e) => {
-            let msg = e.to_string();
-            assert!(
-                msg.starts_with("invalid registry location at byte "),
-                "{msg}"
-            );
-            assert!(
-                e.position()
-                    <= s.len()
-                        .min(registry_credentials::reference::MAX_REFERENCE_LEN),
-                "position {} past the input in {msg}",
-                e.position()
-            );
+            let msg = refusal_message(s, &e, "invalid registry location", e.position());
             if let Some(h) = e.hint() {
                 // R8: the hint is the fix, so it must be accepted as is.
                 let fixed = Location::parse(h)

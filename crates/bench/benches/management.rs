@@ -27,8 +27,33 @@ use registry_credentials::{
 #[derive(Default)]
 struct NestedStd(RwLock<HashMap<Scope, HashMap<String, Arc<RegistryCredential>>>>);
 
-impl NestedStd {
-    fn create(&self, c: RegistryCredential) -> Result<Arc<RegistryCredential>, StoreError> {
+/// What the stores hand back.
+type Stored = Arc<RegistryCredential>;
+
+/// Either store, behind the three operations measured: what a
+/// `CredentialStore` answers (an update or delete of nothing is `None`).
+/// An update names the credential it changes by a stored one's key.
+trait Manage {
+    fn create(&self, c: RegistryCredential) -> Result<Stored, StoreError>;
+    fn update(&self, key: &RegistryCredential, u: CredentialUpdate) -> Option<Stored>;
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Stored>;
+}
+
+impl Manage for MemoryStore {
+    fn create(&self, c: RegistryCredential) -> Result<Stored, StoreError> {
+        CredentialStore::create(self, c)
+    }
+    fn update(&self, key: &RegistryCredential, u: CredentialUpdate) -> Option<Stored> {
+        let scope = key.scope().as_scope_ref();
+        CredentialStore::update(self, scope, key.location(), u).ok()
+    }
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Stored> {
+        CredentialStore::delete(self, scope, location).ok()
+    }
+}
+
+impl Manage for NestedStd {
+    fn create(&self, c: RegistryCredential) -> Result<Stored, StoreError> {
         let mut map = self.0.write().unwrap();
         let table = map.entry(c.scope().clone()).or_default();
         if table.contains_key(c.location().as_str()) {
@@ -42,20 +67,16 @@ impl NestedStd {
         Ok(stored)
     }
 
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Option<Arc<RegistryCredential>> {
+    fn update(&self, key: &RegistryCredential, u: CredentialUpdate) -> Option<Stored> {
         let mut map = self.0.write().unwrap();
-        let slot = map.get_mut(&scope.to_scope())?.get_mut(location.as_str())?;
+        let scope = key.scope().clone();
+        let slot = map.get_mut(&scope)?.get_mut(key.location().as_str())?;
         let new = Arc::new(slot.updated(u));
         *slot = Arc::clone(&new);
         Some(new)
     }
 
-    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Arc<RegistryCredential>> {
+    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Option<Stored> {
         let mut map = self.0.write().unwrap();
         let scope = scope.to_scope();
         let table = map.get_mut(&scope)?;
@@ -67,56 +88,14 @@ impl NestedStd {
     }
 }
 
-/// Either store, behind the three operations measured.
-trait Manage {
-    fn create(&self, c: RegistryCredential) -> Arc<RegistryCredential>;
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Arc<RegistryCredential>;
-    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Arc<RegistryCredential>;
-}
-
-impl Manage for MemoryStore {
-    fn create(&self, c: RegistryCredential) -> Arc<RegistryCredential> {
-        CredentialStore::create(self, c).expect("a new location")
-    }
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Arc<RegistryCredential> {
-        CredentialStore::update(self, scope, location, u).expect("a stored credential")
-    }
-    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Arc<RegistryCredential> {
-        CredentialStore::delete(self, scope, location).expect("a stored credential")
-    }
-}
-
-impl Manage for NestedStd {
-    fn create(&self, c: RegistryCredential) -> Arc<RegistryCredential> {
-        NestedStd::create(self, c).expect("a new location")
-    }
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        u: CredentialUpdate,
-    ) -> Arc<RegistryCredential> {
-        NestedStd::update(self, scope, location, u).expect("a stored credential")
-    }
-    fn delete(&self, scope: ScopeRef<'_>, location: &Location) -> Arc<RegistryCredential> {
-        NestedStd::delete(self, scope, location).expect("a stored credential")
-    }
-}
-
-/// `n` credentials that no workload holds, at space scope.
-fn fresh(workload: &Workload, round: u64, n: u64) -> Vec<RegistryCredential> {
+/// `n` credentials that no workload holds, at space scope, and their keys.
+fn fresh(
+    workload: &Workload,
+    round: u64,
+    n: u64,
+) -> (Vec<RegistryCredential>, Vec<(Scope, Location)>) {
     let spaces = workload.spaces();
-    (0..n)
+    let creds: Vec<RegistryCredential> = (0..n)
         .map(|k| {
             let space = &spaces[(k as usize * 7919) % spaces.len()];
             RegistryCredential::new(
@@ -125,7 +104,12 @@ fn fresh(workload: &Workload, round: u64, n: u64) -> Vec<RegistryCredential> {
                 Credential::new("new-user", "new-password").unwrap(),
             )
         })
-        .collect()
+        .collect();
+    let keys = creds
+        .iter()
+        .map(|c| (c.scope().clone(), c.location().clone()))
+        .collect();
+    (creds, keys)
 }
 
 fn bench_store<S: Manage>(
@@ -139,19 +123,17 @@ fn bench_store<S: Manage>(
     g.bench_function(BenchmarkId::new("create", name), |b| {
         b.iter_custom(|iters| {
             round += 1;
-            let creds = fresh(workload, round, iters);
-            let keys: Vec<(Scope, Location)> = creds
-                .iter()
-                .map(|c| (c.scope().clone(), c.location().clone()))
-                .collect();
+            let (creds, keys) = fresh(workload, round, iters);
             let start = Instant::now();
             for c in creds {
-                let stored = store.create(black_box(c));
+                let stored = store.create(black_box(c)).expect("a new location");
                 assert_eq!(stored.username().as_str(), "new-user");
             }
             let took = start.elapsed();
             for (scope, loc) in &keys {
-                store.delete(scope.as_scope_ref(), loc);
+                store
+                    .delete(scope.as_scope_ref(), loc)
+                    .expect("created above");
             }
             took
         })
@@ -166,11 +148,7 @@ fn bench_store<S: Manage>(
             for u in updates {
                 let c = &existing[next % existing.len()];
                 next = next.wrapping_add(7919);
-                let new = store.update(
-                    black_box(c.scope().as_scope_ref()),
-                    black_box(c.location()),
-                    u,
-                );
+                let new = store.update(black_box(c), u).expect("a stored credential");
                 assert_eq!(new.password().expose(), "rotated");
             }
             start.elapsed()
@@ -179,17 +157,15 @@ fn bench_store<S: Manage>(
     g.bench_function(BenchmarkId::new("delete", name), |b| {
         b.iter_custom(|iters| {
             round += 1;
-            let creds = fresh(workload, round, iters);
-            let keys: Vec<(Scope, Location)> = creds
-                .iter()
-                .map(|c| (c.scope().clone(), c.location().clone()))
-                .collect();
+            let (creds, keys) = fresh(workload, round, iters);
             for c in creds {
-                store.create(c);
+                store.create(c).expect("a new location");
             }
             let start = Instant::now();
             for (scope, loc) in &keys {
-                let removed = store.delete(black_box(scope.as_scope_ref()), black_box(loc));
+                let removed = store
+                    .delete(black_box(scope.as_scope_ref()), black_box(loc))
+                    .expect("a stored credential");
                 assert_eq!(removed.location(), loc);
             }
             start.elapsed()
@@ -208,7 +184,7 @@ fn management(c: &mut Criterion) {
     let existing = store.list_all().unwrap();
     let peer = NestedStd::default();
     for c in &existing {
-        NestedStd::create(&peer, RegistryCredential::clone(c)).unwrap();
+        peer.create(RegistryCredential::clone(c)).unwrap();
     }
     bench_store(&mut g, "memory-store", &store, &workload, &existing);
     bench_store(&mut g, "std-nested-hashmap", &peer, &workload, &existing);

@@ -21,12 +21,12 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::store::AsyncCredentialStore;
-use registry_credentials::{App, CredentialStore, Reference, resolve};
+use registry_credentials::{CredentialStore, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 
 use registry_credentials::MemoryStore;
-use registry_credentials::workload::{PushKind, Workload};
-use registry_credentials_bench::{memory_store, questions};
+use registry_credentials::workload::Workload;
+use registry_credentials_bench::{StoreCase, cycle, memory_store};
 
 /// The workload's credentials in a schema of their own, loaded once and
 /// kept.
@@ -73,16 +73,6 @@ async fn store(url: &str, memory: &MemoryStore, n: usize) -> PostgresStore {
     store
 }
 
-/// An app and the parsed image it pushes.
-type Question = (App, Reference);
-
-fn parsed(questions: &[(App, String)]) -> Vec<Question> {
-    questions
-        .iter()
-        .map(|(app, image)| (app.clone(), image.parse().unwrap()))
-        .collect()
-}
-
 fn resolve_bench(c: &mut Criterion) {
     let Ok(url) = std::env::var("REGISTRY_CREDENTIALS_PG_URL") else {
         eprintln!(
@@ -104,49 +94,26 @@ fn resolve_bench(c: &mut Criterion) {
         let workload = Workload::new(n);
         let memory = memory_store(&workload);
         let store = rt.block_on(store(&url, &memory, n));
-        // The resolve bench's app-hit, foundation-hit and miss cases.
-        let cases: Vec<_> = [PushKind::AppHit, PushKind::FoundationHit, PushKind::Miss]
-            .into_iter()
-            .map(|kind| {
-                (
-                    kind.name(),
-                    parsed(&questions(&workload, kind)),
-                    kind.scope(),
-                )
-            })
-            .collect();
-        for (case, questions, expected) in &cases {
+        for case in StoreCase::all(&workload) {
             // Both stores give the same answers.
-            for (app, image) in questions.iter().take(64) {
-                let ours = rt.block_on(resolve_async(&store, app, image)).unwrap();
-                let theirs = resolve(&memory, app, image).unwrap();
-                assert_eq!(
-                    ours.as_ref().map(|r| r.location()),
-                    theirs.as_ref().map(|r| r.location()),
-                    "{case} {image}"
-                );
-            }
-            let id = format!("{case}-{label}");
+            case.assert_agrees_with_memory(&memory, |app, image| {
+                rt.block_on(resolve_async(&store, app, image)).unwrap()
+            });
+            let id = format!("{}-{label}", case.name);
             g.bench_function(BenchmarkId::new(&id, "postgres"), |b| {
-                let mut i = 0;
+                let mut next = cycle(&case.questions);
                 b.iter(|| {
-                    let (app, image) = &questions[i % questions.len()];
-                    i += 1;
-                    let found = rt
-                        .block_on(resolve_async(&store, black_box(app), black_box(image)))
-                        .unwrap();
-                    assert_eq!(found.as_ref().map(|r| r.scope_kind()), *expected);
-                    found
+                    let (app, image) = next();
+                    let found =
+                        rt.block_on(resolve_async(&store, black_box(app), black_box(image)));
+                    case.checked(found.unwrap())
                 })
             });
             g.bench_function(BenchmarkId::new(&id, "memory-store"), |b| {
-                let mut i = 0;
+                let mut next = cycle(&case.questions);
                 b.iter(|| {
-                    let (app, image) = &questions[i % questions.len()];
-                    i += 1;
-                    let found = resolve(&memory, black_box(app), black_box(image)).unwrap();
-                    assert_eq!(found.as_ref().map(|r| r.scope_kind()), *expected);
-                    found
+                    let (app, image) = next();
+                    case.checked(resolve(&memory, black_box(app), black_box(image)).unwrap())
                 })
             });
         }

@@ -21,12 +21,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use registry_credentials::{App, CredentialStore, Reference, ScopeKind, resolve};
+use registry_credentials::{CredentialStore, resolve};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteOptions, SqliteStore};
 
 use registry_credentials::MemoryStore;
-use registry_credentials::workload::{PushKind, Workload};
-use registry_credentials_bench::{memory_store, questions};
+use registry_credentials::workload::Workload;
+use registry_credentials_bench::{StoreCase, cycle, memory_store};
 
 fn keyring() -> Keyring {
     Keyring::new(EncryptionKey::new("bench", [7; 32]).unwrap())
@@ -61,36 +61,22 @@ fn sqlite_store(memory: &MemoryStore, n: usize) -> SqliteStore {
     SqliteStore::open(&path, keyring()).unwrap()
 }
 
-/// An app and the parsed image it pushes.
-type Question = (App, Reference);
-
-fn parsed(questions: &[(App, String)]) -> Vec<Question> {
-    questions
-        .iter()
-        .map(|(app, image)| (app.clone(), image.parse().unwrap()))
-        .collect()
-}
-
 fn bench_store<S: CredentialStore>(
     c: &mut Criterion,
     id: &str,
     name: &str,
     store: &S,
-    questions: &[Question],
-    expected: Option<ScopeKind>,
+    case: &StoreCase,
 ) {
     let mut g = c.benchmark_group("resolve");
     g.sample_size(30);
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
     g.bench_function(BenchmarkId::new(id, name), |b| {
-        let mut i = 0;
+        let mut next = cycle(&case.questions);
         b.iter(|| {
-            let (app, image) = &questions[i % questions.len()];
-            i += 1;
-            let found = resolve(store, black_box(app), black_box(image)).unwrap();
-            assert_eq!(found.as_ref().map(|r| r.scope_kind()), expected);
-            found
+            let (app, image) = next();
+            case.checked(resolve(store, black_box(app), black_box(image)).unwrap())
         })
     });
     g.finish();
@@ -101,31 +87,14 @@ fn resolve_bench(c: &mut Criterion) {
         let workload = Workload::new(n);
         let memory = memory_store(&workload);
         let sqlite = sqlite_store(&memory, n);
-        // The resolve bench's app-hit, foundation-hit and miss cases.
-        let cases: Vec<_> = [PushKind::AppHit, PushKind::FoundationHit, PushKind::Miss]
-            .into_iter()
-            .map(|kind| {
-                (
-                    kind.name(),
-                    parsed(&questions(&workload, kind)),
-                    kind.scope(),
-                )
-            })
-            .collect();
-        for (case, questions, expected) in &cases {
+        for case in StoreCase::all(&workload) {
             // Both stores give the same answers.
-            for (app, image) in questions.iter().take(64) {
-                let ours = resolve(&sqlite, app, image).unwrap();
-                let theirs = resolve(&memory, app, image).unwrap();
-                assert_eq!(
-                    ours.as_ref().map(|r| r.location()),
-                    theirs.as_ref().map(|r| r.location()),
-                    "{case} {image}"
-                );
-            }
-            let id = format!("{case}-{label}");
-            bench_store(c, &id, "sqlite", &sqlite, questions, *expected);
-            bench_store(c, &id, "memory-store", &memory, questions, *expected);
+            case.assert_agrees_with_memory(&memory, |app, image| {
+                resolve(&sqlite, app, image).unwrap()
+            });
+            let id = format!("{}-{label}", case.name);
+            bench_store(c, &id, "sqlite", &sqlite, &case);
+            bench_store(c, &id, "memory-store", &memory, &case);
         }
     }
 }

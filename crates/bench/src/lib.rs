@@ -1,6 +1,7 @@
-//! What the workspace's benches share: the parse inputs ([`inputs`]), and
-//! the questions the resolve benches ask of the core's
-//! [`workload`](registry_credentials::workload).
+//! What the workspace's benches share: the parse inputs ([`inputs`]), the
+//! questions the resolve benches ask of the core's
+//! [`workload`](registry_credentials::workload), and the database benches'
+//! cases ([`StoreCase`]) with their check against `MemoryStore`.
 //!
 //! The parse inputs stay here: they are the bench cases' names (`short`,
 //! `typical`, ...) beside oci-spec's parser, not a workload a store could
@@ -24,8 +25,9 @@ pub mod peers;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+use registry_credentials::resolve::Resolution;
 use registry_credentials::workload::{PushKind, Workload};
-use registry_credentials::{App, MemoryStore};
+use registry_credentials::{App, MemoryStore, Reference, ScopeKind, resolve};
 
 /// How many distinct questions of each kind a bench cycles through: enough
 /// that a large store is not all in cache, as in a real platform.
@@ -48,4 +50,80 @@ pub fn memory_store(workload: &Workload) -> MemoryStore {
         .fill(&store)
         .expect("a workload's keys are distinct");
     store
+}
+
+/// An app and the parsed image it pushes.
+pub type Question = (App, Reference);
+
+/// One case of the database stores' resolve benches.
+pub struct StoreCase {
+    /// The case's name in the bench ids (`app-hit`, …).
+    pub name: &'static str,
+    /// Its [`QUESTIONS`], parsed outside the timed part.
+    pub questions: Vec<Question>,
+    /// The scope of every answer (`None`: nothing is found).
+    pub expected: Option<ScopeKind>,
+}
+
+impl StoreCase {
+    /// The resolve bench's `app-hit`, `foundation-hit` and `miss` cases of
+    /// `workload`.
+    pub fn all(workload: &Workload) -> Vec<StoreCase> {
+        [PushKind::AppHit, PushKind::FoundationHit, PushKind::Miss]
+            .into_iter()
+            .map(|kind| StoreCase {
+                name: kind.name(),
+                questions: questions(workload, kind)
+                    .into_iter()
+                    .map(|(app, image)| (app, image.parse().unwrap()))
+                    .collect(),
+                expected: kind.scope(),
+            })
+            .collect()
+    }
+
+    /// `found` after checking that its scope is the case's: what a timed
+    /// iteration returns.
+    ///
+    /// # Panics
+    ///
+    /// When it is not.
+    pub fn checked(&self, found: Option<Resolution>) -> Option<Resolution> {
+        assert_eq!(found.as_ref().map(|r| r.scope_kind()), self.expected);
+        found
+    }
+
+    /// Checks that the store `ours` answers the case's first 64 questions
+    /// as `memory`, the `MemoryStore` holding the same workload, does: the
+    /// same winning location, or none.
+    ///
+    /// # Panics
+    ///
+    /// At the first answer that differs.
+    pub fn assert_agrees_with_memory(
+        &self,
+        memory: &MemoryStore,
+        mut ours: impl FnMut(&App, &Reference) -> Option<Resolution>,
+    ) {
+        for (app, image) in self.questions.iter().take(64) {
+            let theirs = resolve(memory, app, image).unwrap();
+            assert_eq!(
+                ours(app, image).as_ref().map(|r| r.location()),
+                theirs.as_ref().map(|r| r.location()),
+                "{} {image}",
+                self.name
+            );
+        }
+    }
+}
+
+/// Cycles through `questions`: each call the next, from the first again
+/// after the last, so that an iteration of a bench asks a new question.
+pub fn cycle<'q>(questions: &'q [Question]) -> impl FnMut() -> &'q Question {
+    let mut i = 0;
+    move || {
+        let q = &questions[i % questions.len()];
+        i += 1;
+        q
+    }
 }

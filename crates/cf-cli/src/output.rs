@@ -115,7 +115,13 @@ fn with_damage(message: String, damage: bool) -> Failure {
 impl From<registry_credentials::StoreError> for Failure {
     fn from(e: registry_credentials::StoreError) -> Self {
         let damage = store_damage(&e);
-        with_damage(chain(&e), damage)
+        let mut message = chain(&e);
+        if e.is_outcome_unknown() {
+            message.push_str(
+                "; it may or may not have been stored: run `cf registry-credentials` to see",
+            );
+        }
+        with_damage(message, damage)
     }
 }
 
@@ -225,6 +231,27 @@ mod tests {
             report(&f, &[]),
             "organization not found\\u{2028}forged\nFAILED\n"
         );
+    }
+
+    #[test]
+    fn r28_an_unknown_outcome_says_to_look_and_how() {
+        let lost = registry_credentials::StoreError::OutcomeUnknown {
+            source: "connection closed".into(),
+        };
+        let f = Failure::from(lost);
+        let text = report(&f, &[]);
+        assert!(
+            text.contains("may or may not have been")
+                && text.contains("run `cf registry-credentials` to see")
+                && text.ends_with("\nFAILED\n"),
+            "{text}"
+        );
+        let refused = registry_credentials::StoreError::Backend {
+            retryable: true,
+            source: "connection refused".into(),
+        };
+        let text = report(&Failure::from(refused), &[]);
+        assert!(!text.contains("may or may not"), "{text}");
     }
 
     #[test]

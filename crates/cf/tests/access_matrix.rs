@@ -6,6 +6,8 @@
 //! exactly what the table says, and looks the same whether or not the
 //! credentials the caller may not see exist).
 
+use std::sync::Arc;
+
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::{
@@ -317,24 +319,12 @@ fn seed<S: CredentialStore, D: DirectoryWriter>(s: &Setup<S, D>, kind: ScopeKind
     s.m.store().create(c).unwrap();
 }
 
-/// Everything in the store, passwords included, to compare before and
-/// after.
+/// Everything in the store, passwords included (a `RegistryCredential`
+/// compares its password too), to compare before and after.
 fn snapshot<S: CredentialStore, D: DirectoryWriter>(
     m: &Manager<S, D>,
-) -> Vec<(Scope, String, String, String)> {
-    m.store()
-        .list_all()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c.scope().clone(),
-                c.location().to_string(),
-                c.username().to_string(),
-                c.password().expose().to_owned(),
-            )
-        })
-        .collect()
+) -> Vec<Arc<RegistryCredential>> {
+    m.store().list_all().unwrap()
 }
 
 fn target<S, D>(s: &Setup<S, D>, kind: ScopeKind) -> Target {

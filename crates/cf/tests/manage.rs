@@ -18,44 +18,10 @@ use registry_credentials_cf::directory::{
 };
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{Chosen, ManageError, Manager, Refused, Source, Started};
+use registry_credentials_test_support::cf::{World, name};
 
-struct World {
-    m: Manager<MemoryStore>,
-    admin: UserId,
-    dev: UserId,
-    org: OrgId,
-    space: SpaceId,
-    other_space: SpaceId,
-}
-
-fn world() -> World {
-    let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = m.create_org(&admin, Name::new("myorg").unwrap()).unwrap();
-    let space = m
-        .create_space(&admin, &org, Name::new("myspace").unwrap())
-        .unwrap();
-    let other_space = m
-        .create_space(&admin, &org, Name::new("other").unwrap())
-        .unwrap();
-    let dev = UserId::new("dev").unwrap();
-    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
-        .unwrap();
-    World {
-        m,
-        admin,
-        dev,
-        org,
-        space,
-        other_space,
-    }
-}
-
-fn name(s: &str) -> Name {
-    Name::new(s).unwrap()
+fn world() -> World<Manager<MemoryStore>> {
+    World::new(MemoryStore::new())
 }
 
 fn app_creds<D: DirectoryWriter>(m: &Manager<MemoryStore, D>) -> Vec<(String, String, String)> {
@@ -89,15 +55,7 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
     let given = Credential::new("mine", "mine-pw").unwrap();
 
     // With credentials: they are used ahead of every stored one.
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "nginx".parse().unwrap(),
-            Some(given.clone()),
-        )
-        .unwrap();
+    let staged = w.push("app", "nginx", Some(given.clone()));
     assert_eq!(staged.chosen().source(), Some(Source::Push));
     assert_eq!(staged.chosen().credential(), Some(&given));
     assert_eq!(
@@ -109,28 +67,12 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
     assert!(app_creds(&w.m).is_empty());
 
     // Staging succeeded but start failed: nothing either.
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "nginx".parse().unwrap(),
-            Some(given.clone()),
-        )
-        .unwrap();
+    let staged = w.push("app", "nginx", Some(given.clone()));
     staged.failed();
     assert!(app_creds(&w.m).is_empty());
 
     // Started: stored for the most specific candidate.
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "nginx:1".parse().unwrap(),
-            Some(given),
-        )
-        .unwrap();
+    let staged = w.push("app", "nginx:1", Some(given));
     let started = staged.started().unwrap();
     assert!(started.replaced().is_empty());
     assert_eq!(
@@ -139,15 +81,7 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
     );
 
     // A later push without credentials finds the app's own (R14).
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "nginx".parse().unwrap(),
-            None,
-        )
-        .unwrap();
+    let staged = w.push("app", "nginx", None);
     assert_eq!(
         staged.chosen().source(),
         Some(Source::Stored(ScopeKind::App))
@@ -157,15 +91,11 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
     assert!(started.stored().is_none(), "nothing given, nothing stored");
 
     // New credentials replace them.
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "docker.io/library/nginx".parse().unwrap(),
-            Some(Credential::new("newer", "newer-pw").unwrap()),
-        )
-        .unwrap();
+    let staged = w.push(
+        "app",
+        "docker.io/library/nginx",
+        Some(Credential::new("newer", "newer-pw").unwrap()),
+    );
     let started = staged.started().unwrap();
     assert_eq!(started.replaced()[0].username().as_str(), "mine");
     assert_eq!(
@@ -178,15 +108,7 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
     );
 
     // An app credential serves that app alone.
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("another"),
-            "nginx".parse().unwrap(),
-            None,
-        )
-        .unwrap();
+    let staged = w.push("another", "nginx", None);
     assert_eq!(
         staged.chosen().source(),
         Some(Source::Stored(ScopeKind::Foundation))
@@ -219,15 +141,7 @@ fn r19_given_credentials_win_and_are_stored_only_once_started() {
 #[test]
 fn r15_r19_without_credentials_the_search_decides() {
     let w = world();
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "registry.example.com/repo/img".parse().unwrap(),
-            None,
-        )
-        .unwrap();
+    let staged = w.push("app", "registry.example.com/repo/img", None);
     assert!(matches!(staged.chosen(), Chosen::None));
     assert!(staged.chosen().credential().is_none());
     staged.started().unwrap();
@@ -239,14 +153,8 @@ fn r20_a_refused_push_changes_nothing() {
     let w = world();
     // A developer of another space may not push here: not even the app
     // record appears.
-    let outsider = UserId::new("outsider").unwrap();
-    w.m.set_space_role(
-        &w.admin,
-        outsider.clone(),
-        &w.other_space,
-        SpaceRole::Developer,
-    )
-    .unwrap();
+    let other_space = w.add_space("other");
+    let outsider = w.user("outsider", &other_space, SpaceRole::Developer);
     let e =
         w.m.stage(
             &outsider,
@@ -271,15 +179,7 @@ fn r20_a_refused_push_changes_nothing() {
 #[test]
 fn r9_r19_given_credentials_for_an_unstorable_location_serve_the_push_alone() {
     let w = world();
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "co.uk/img".parse().unwrap(),
-            Some(Credential::new("u", "p").unwrap()),
-        )
-        .unwrap();
+    let staged = w.push("app", "co.uk/img", Some(Credential::new("u", "p").unwrap()));
     assert_eq!(staged.chosen().source(), Some(Source::Push));
     assert_eq!(staged.chosen().username().unwrap().as_str(), "u");
     assert!(staged.chosen().location().is_none());
@@ -291,20 +191,12 @@ fn r9_r19_given_credentials_for_an_unstorable_location_serve_the_push_alone() {
 #[test]
 fn r19_a_later_push_with_new_credentials_replaces_the_apps_credentials() {
     let w = world();
-    let push = |w: &World, image: &str, user: &str| {
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            image.parse().unwrap(),
-            Some(Credential::new(user, format!("{user}-pw")).unwrap()),
-        )
-        .unwrap()
-        .started()
-        .unwrap()
+    let push = |image: &str, user: &str| {
+        let given = Credential::new(user, format!("{user}-pw")).unwrap();
+        w.push("app", image, Some(given)).started().unwrap()
     };
-    push(&w, "nginx", "first");
-    let started = push(&w, "registry.example.com/team/img", "second");
+    push("nginx", "first");
+    let started = push("registry.example.com/team/img", "second");
     assert_eq!(started.replaced().len(), 1);
     assert_eq!(
         started.replaced()[0].location().as_str(),
@@ -323,31 +215,20 @@ fn r19_a_later_push_with_new_credentials_replaces_the_apps_credentials() {
 #[test]
 fn r21_listing_targets() {
     let w = world();
-    let loc: Location = "registry.example.com".parse().unwrap();
+    let other_space = w.add_space("other");
     for scope in [
         Scope::Foundation,
         Scope::Org(w.org.clone()),
         Scope::Space(w.space.clone()),
-        Scope::Space(w.other_space.clone()),
+        Scope::Space(other_space.clone()),
     ] {
-        w.m.create(
-            &w.admin,
-            RegistryCredential::new(
-                scope.clone(),
-                loc.clone(),
-                Credential::new("u", "p").unwrap(),
-            ),
-        )
-        .unwrap();
+        w.store(scope, "registry.example.com", "u", "p");
     }
-    w.m.stage(
-        &w.dev,
-        &w.space,
-        &name("app"),
-        "registry.example.com/i".parse().unwrap(),
+    w.push(
+        "app",
+        "registry.example.com/i",
         Some(Credential::new("a", "p").unwrap()),
     )
-    .unwrap()
     .started()
     .unwrap();
     let kinds = |t: Target| -> Vec<ScopeKind> {
@@ -365,10 +246,7 @@ fn r21_listing_targets() {
         kinds(Target::Space(w.space.clone())),
         [App, Space, Org, Foundation]
     );
-    assert_eq!(
-        kinds(Target::Space(w.other_space.clone())),
-        [Space, Org, Foundation]
-    );
+    assert_eq!(kinds(Target::Space(other_space)), [Space, Org, Foundation]);
     let listing = w.m.list(&w.dev, &Target::Space(w.space.clone())).unwrap();
     assert_eq!(listing.rows()[0].app_name.as_ref().unwrap().as_str(), "app");
     let e =
@@ -383,79 +261,38 @@ fn r21_passwords_never_in_listings_errors_or_debug() {
     let w = world();
     let loc: Location = "registry.example.com".parse().unwrap();
     let mut texts: Vec<String> = Vec::new();
-    let created =
-        w.m.create(
-            &w.dev,
-            RegistryCredential::new(
-                Scope::Space(w.space.clone()),
-                loc.clone(),
-                Credential::new("user", SECRET).unwrap(),
-            ),
-        )
-        .unwrap();
+    let credential = |scope: Scope, user: &str| {
+        RegistryCredential::new(scope, loc.clone(), Credential::new(user, SECRET).unwrap())
+    };
+    let (m, dev, space) = (&w.m, &w.dev, Scope::Space(w.space.clone()));
+    let created = m.create(dev, credential(space.clone(), "user")).unwrap();
     texts.push(format!("{created:?}"));
-    let conflict =
-        w.m.create(
-            &w.dev,
-            RegistryCredential::new(
-                Scope::Space(w.space.clone()),
-                loc.clone(),
-                Credential::new("user", SECRET).unwrap(),
-            ),
-        )
+    let conflict = m
+        .create(dev, credential(space.clone(), "user"))
         .unwrap_err();
-    let refused =
-        w.m.create(
-            &w.dev,
-            RegistryCredential::new(
-                Scope::Foundation,
-                loc.clone(),
-                Credential::new("u", SECRET).unwrap(),
-            ),
-        )
+    let refused = m
+        .create(dev, credential(Scope::Foundation, "u"))
         .unwrap_err();
-    let missing =
-        w.m.update(
-            &w.dev,
-            &Scope::Space(w.space.clone()),
-            &"example.com".parse().unwrap(),
-            CredentialUpdate::Password(Password::new(SECRET).unwrap()),
-        )
+    let password = CredentialUpdate::Password(Password::new(SECRET).unwrap());
+    let missing = m
+        .update(dev, &space, &"example.com".parse().unwrap(), password)
         .unwrap_err();
     for e in [&conflict, &refused, &missing] {
         texts.push(e.to_string());
         texts.push(format!("{e:?} {e:#?}"));
     }
-    let updated =
-        w.m.update(
-            &w.dev,
-            &Scope::Space(w.space.clone()),
-            &loc,
-            CredentialUpdate::Both(Credential::new("user2", SECRET).unwrap()),
-        )
-        .unwrap();
+    let both = CredentialUpdate::Both(Credential::new("user2", SECRET).unwrap());
+    let updated = m.update(dev, &space, &loc, both).unwrap();
     texts.push(format!("{updated:#?}"));
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "registry.example.com/img".parse().unwrap(),
-            Some(Credential::new("pusher", SECRET).unwrap()),
-        )
-        .unwrap();
+    let staged = w.push(
+        "app",
+        "registry.example.com/img",
+        Some(Credential::new("pusher", SECRET).unwrap()),
+    );
     texts.push(format!("{staged:?} {:?}", staged.chosen()));
     let started = staged.started().unwrap();
     texts.push(format!("{started:#?}"));
-    let staged =
-        w.m.stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "registry.example.com/img".parse().unwrap(),
-            None,
-        )
-        .unwrap();
+    let staged = w.push("app", "registry.example.com/img", None);
     texts.push(format!("{staged:#?}"));
     staged.failed();
     let listing = w.m.list(&w.dev, &Target::Space(w.space.clone())).unwrap();
@@ -498,35 +335,15 @@ impl Hooks for Flaky {
 
 #[test]
 fn r16_r19_backend_failures_change_nothing() {
-    let m = Manager::new(
+    let w = World::over(
         Hooked::new(MemoryStore::new(), Flaky::default()),
         MemoryDirectory::new(),
     );
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = m.create_org(&admin, name("o")).unwrap();
-    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let (m, admin) = (&w.m, &w.admin);
     let loc: Location = "registry.example.com".parse().unwrap();
-    m.create(
-        &admin,
-        RegistryCredential::new(
-            Scope::Foundation,
-            loc.clone(),
-            Credential::new("u", "p").unwrap(),
-        ),
-    )
-    .unwrap();
-    let staged = m
-        .stage(
-            &admin,
-            &space,
-            &name("app"),
-            "registry.example.com/img".parse().unwrap(),
-            Some(Credential::new("app-user", "app-pw").unwrap()),
-        )
-        .unwrap();
+    w.store(Scope::Foundation, loc.as_str(), "u", "p");
+    let given = Credential::new("app-user", "app-pw").unwrap();
+    let staged = w.push("app", "registry.example.com/img", Some(given));
 
     m.store().broken.store(true, Ordering::SeqCst);
     let e = staged.started().unwrap_err();
@@ -537,14 +354,14 @@ fn r16_r19_backend_failures_change_nothing() {
     assert_eq!(e.to_string(), "the credential store failed (retry later)");
     let e = m
         .update(
-            &admin,
+            admin,
             &Scope::Foundation,
             &loc,
             CredentialUpdate::Username("v".parse().unwrap()),
         )
         .unwrap_err();
     assert!(matches!(e, ManageError::Store(_)), "{e}");
-    let e = m.delete(&admin, &Scope::Foundation, &loc).unwrap_err();
+    let e = m.delete(admin, &Scope::Foundation, &loc).unwrap_err();
     assert!(matches!(e, ManageError::Store(_)), "{e}");
     let all = m.store().list_all().unwrap();
     assert_eq!(all.len(), 1);
@@ -581,6 +398,15 @@ impl TestDirectory {
     }
 }
 
+/// Methods of [`TestDirectory`] that are its inner directory's, unchanged.
+macro_rules! inner {
+    ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $out:ty;)*) => {$(
+        fn $name(&self $(, $arg: $ty)*) -> Result<$out, DirectoryError> {
+            self.inner.$name($($arg),*)
+        }
+    )*};
+}
+
 impl DirectoryReader for TestDirectory {
     fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
         let revoked = self
@@ -594,48 +420,19 @@ impl DirectoryReader for TestDirectory {
             self.inner.roles(user)
         }
     }
-    fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
-        self.inner.org_by_name(name)
-    }
-    fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
-        self.inner.space_by_name(org, name)
-    }
-    fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
-        self.inner.app_by_name(space, name)
-    }
-    fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
-        self.inner.org_name(org)
-    }
-    fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
-        self.inner.space(space)
-    }
-    fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError> {
-        self.inner.app(app)
-    }
-    fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
-        self.inner.apps_in(space)
-    }
-    fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
-        self.inner.spaces_in(org)
+    inner! {
+        fn org_by_name(&self, name: &str) -> Option<OrgId>;
+        fn space_by_name(&self, org: &OrgId, name: &str) -> Option<SpaceId>;
+        fn app_by_name(&self, space: &SpaceId, name: &str) -> Option<AppId>;
+        fn org_name(&self, org: &OrgId) -> Option<Name>;
+        fn space(&self, space: &SpaceId) -> Option<(OrgId, Name)>;
+        fn app(&self, app: &AppId) -> Option<(App, Name)>;
+        fn apps_in(&self, space: &SpaceId) -> Vec<(App, Name)>;
+        fn spaces_in(&self, org: &OrgId) -> Vec<(SpaceId, Name)>;
     }
 }
 
 impl DirectoryWriter for TestDirectory {
-    fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.inner.add_org(id, name)
-    }
-    fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
-        self.inner.remove_org(org)
-    }
-    fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
-        self.inner.remove_space(space)
-    }
-    fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
-        self.inner.remove_app(app)
-    }
-    fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.inner.add_space(id, org, name)
-    }
     fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
         if let Some(rendezvous) = &self.rendezvous {
             if !ADDED_ONCE.with(|a| a.replace(true)) {
@@ -644,72 +441,43 @@ impl DirectoryWriter for TestDirectory {
         }
         self.inner.add_app(id, space, name)
     }
-    fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
-        self.inner.grant_global(user, role)
-    }
-    fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
-        self.inner.grant_org(user, org, role)
-    }
-    fn grant_space(
-        &self,
-        user: UserId,
-        space: &SpaceId,
-        role: SpaceRole,
-    ) -> Result<(), DirectoryError> {
-        self.inner.grant_space(user, space, role)
+    inner! {
+        fn add_org(&self, id: OrgId, name: Name) -> ();
+        fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> ();
+        fn remove_org(&self, org: &OrgId) -> ();
+        fn remove_space(&self, space: &SpaceId) -> ();
+        fn remove_app(&self, app: &AppId) -> ();
+        fn grant_global(&self, user: UserId, role: GlobalRole) -> ();
+        fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> ();
+        fn grant_space(&self, user: UserId, space: &SpaceId, role: SpaceRole) -> ();
     }
 }
 
 #[test]
 fn r19_r20_a_push_whose_caller_lost_the_role_before_start_stores_nothing() {
-    let m = Manager::new(MemoryStore::new(), TestDirectory::default());
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = m.create_org(&admin, name("o")).unwrap();
-    let space = m.create_space(&admin, &org, name("s")).unwrap();
-    let dev = UserId::new("dev").unwrap();
-    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
-        .unwrap();
+    let w = World::over(MemoryStore::new(), TestDirectory::default());
+    let (m, dev, space) = (&w.m, &w.dev, &w.space);
     // An earlier push left the app a credential.
-    m.stage(
-        &dev,
-        &space,
-        &name("app"),
-        "nginx".parse().unwrap(),
-        Some(Credential::new("before", "before-pw").unwrap()),
-    )
-    .unwrap()
-    .started()
-    .unwrap();
-    assert_eq!(
-        app_creds(&m),
-        [(
-            "docker.io/library".into(),
-            "before".into(),
-            "before-pw".into()
-        )]
-    );
+    let before = Credential::new("before", "before-pw").unwrap();
+    w.push("app", "nginx", Some(before)).started().unwrap();
+    let kept = [(
+        "docker.io/library".into(),
+        "before".into(),
+        "before-pw".into(),
+    )];
+    assert_eq!(app_creds(m), kept);
 
     // Staged while a Space Developer…
-    let staged = m
-        .stage(
-            &dev,
-            &space,
-            &name("app"),
-            "registry.example.com/team/img".parse().unwrap(),
-            Some(Credential::new("after", "after-pw").unwrap()),
-        )
-        .unwrap();
+    let after = Credential::new("after", "after-pw").unwrap();
+    let staged = w.push("app", "registry.example.com/team/img", Some(after));
     assert_eq!(staged.chosen().source(), Some(Source::Push));
     // …removed from the space before the app started (R20).
-    m.directory().revoke(&dev);
+    m.directory().revoke(dev);
     let e = staged.started().unwrap_err();
     let ManageError::Permission(p) = &e else {
         panic!("not a permission error: {e}");
     };
-    assert_eq!(p.user(), &dev);
+    assert_eq!(p.user(), dev);
     assert_eq!(p.refused(), Refused::Push);
     assert_eq!(p.scope(), &Scope::Space(space.clone()));
     assert_eq!(
@@ -719,14 +487,7 @@ fn r19_r20_a_push_whose_caller_lost_the_role_before_start_stores_nothing() {
     );
     assert!(!e.to_string().contains("after-pw"));
     // R19: nothing was stored; the app keeps what it had.
-    assert_eq!(
-        app_creds(&m),
-        [(
-            "docker.io/library".into(),
-            "before".into(),
-            "before-pw".into()
-        )]
-    );
+    assert_eq!(app_creds(m), kept);
     assert_eq!(m.store().len(), 1);
 }
 
@@ -735,14 +496,11 @@ fn r19_two_pushes_starting_at_once_leave_exactly_one_credential() {
     let w = world();
     // The app exists (staging a new app adds it to the directory), with a
     // credential of its own from an earlier push.
-    w.m.stage(
-        &w.dev,
-        &w.space,
-        &name("app"),
-        "example.com/img".parse().unwrap(),
+    w.push(
+        "app",
+        "example.com/img",
         Some(Credential::new("first", "first-pw").unwrap()),
     )
-    .unwrap()
     .started()
     .unwrap();
     let pushes = [
@@ -770,14 +528,7 @@ fn r19_two_pushes_starting_at_once_leave_exactly_one_credential() {
                     let (w, barrier) = (&w, &barrier);
                     threads.spawn(move || {
                         let staged =
-                            w.m.stage(
-                                &w.dev,
-                                &w.space,
-                                &name("app"),
-                                image.parse().unwrap(),
-                                Some(Credential::new(*user, *pw).unwrap()),
-                            )
-                            .unwrap();
+                            w.push("app", image, Some(Credential::new(*user, *pw).unwrap()));
                         barrier.wait();
                         staged.started().unwrap()
                     })
@@ -819,28 +570,14 @@ fn r13_r19_two_first_pushes_of_a_new_app_push_to_one_app() {
         rendezvous: Some(Barrier::new(2)),
         ..TestDirectory::default()
     };
-    let m = Manager::new(MemoryStore::new(), directory);
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = m.create_org(&admin, name("o")).unwrap();
-    let space = m.create_space(&admin, &org, name("s")).unwrap();
+    let w = World::over(MemoryStore::new(), directory);
     let apps: Vec<AppId> = std::thread::scope(|threads| {
         let pushes: Vec<_> = (0..2)
             .map(|t| {
-                let (m, admin, space) = (&m, &admin, &space);
+                let w = &w;
                 threads.spawn(move || {
                     let given = Credential::new(format!("u{t}"), "pw").unwrap();
-                    let staged = m
-                        .stage(
-                            admin,
-                            space,
-                            &name("new-app"),
-                            "nginx".parse().unwrap(),
-                            Some(given),
-                        )
-                        .unwrap_or_else(|e| panic!("push {t}: {e}"));
+                    let staged = w.push("new-app", "nginx", Some(given));
                     let id = staged.app().id().clone();
                     staged.started().unwrap();
                     id
@@ -850,8 +587,8 @@ fn r13_r19_two_first_pushes_of_a_new_app_push_to_one_app() {
         pushes.into_iter().map(|p| p.join().unwrap()).collect()
     });
     assert_eq!(apps[0], apps[1], "both pushes went to one app");
-    assert_eq!(m.directory().inner.apps().len(), 1);
-    let held = m.store().list(ScopeRef::App(&apps[0])).unwrap();
+    assert_eq!(w.m.directory().inner.apps().len(), 1);
+    let held = w.m.store().list(ScopeRef::App(&apps[0])).unwrap();
     assert_eq!(held.len(), 1, "R19: one credential");
 }
 
@@ -866,34 +603,17 @@ fn r13_r20_deleting_orgs_spaces_and_apps_deletes_their_credentials() {
     let manager = UserId::new("org-manager").unwrap();
     m.set_org_role(&w.admin, manager.clone(), &w.org, OrgRole::Manager)
         .unwrap();
-    let at = |scope: Scope, loc: &str, user: &str| {
-        RegistryCredential::new(
-            scope,
-            loc.parse().unwrap(),
-            Credential::new(user, "pw-delete").unwrap(),
-        )
-    };
-    m.create(
-        &w.admin,
-        at(Scope::Org(w.org.clone()), "org.example.com", "o"),
-    )
-    .unwrap();
-    m.create(
-        &w.admin,
-        at(Scope::Space(w.space.clone()), "space.example.com", "s"),
-    )
-    .unwrap();
-    m.create(&w.admin, at(Scope::Foundation, "docker.io", "f"))
-        .unwrap();
-    let staged = m
-        .stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "registry.example.com/team/x".parse().unwrap(),
-            Some(Credential::new("a", "pw-app").unwrap()),
-        )
-        .unwrap();
+    w.store(
+        Scope::Org(w.org.clone()),
+        "org.example.com",
+        "o",
+        "pw-delete",
+    );
+    let space_scope = Scope::Space(w.space.clone());
+    w.store(space_scope, "space.example.com", "s", "pw-delete");
+    w.store(Scope::Foundation, "docker.io", "f", "pw-delete");
+    let given = Credential::new("a", "pw-app").unwrap();
+    let staged = w.push("app", "registry.example.com/team/x", Some(given));
     let app = staged.app().id().clone();
     staged.started().unwrap();
 
@@ -924,15 +644,7 @@ fn r13_r20_deleting_orgs_spaces_and_apps_deletes_their_credentials() {
     assert_eq!(gone.len(), 1);
     assert!(m.directory().app(&app).unwrap().is_none());
     // A new app of the same name is a new id, with no credential.
-    let staged = m
-        .stage(
-            &w.dev,
-            &w.space,
-            &name("app"),
-            "registry.example.com/team/x".parse().unwrap(),
-            None,
-        )
-        .unwrap();
+    let staged = w.push("app", "registry.example.com/team/x", None);
     assert_ne!(staged.app().id(), &app);
     assert_eq!(staged.chosen().source(), None);
     staged.started().unwrap();
@@ -953,9 +665,9 @@ fn r13_r20_deleting_orgs_spaces_and_apps_deletes_their_credentials() {
         ["docker.io"]
     );
     // A new organization of the old name inherits nothing (R13).
-    let again = m.create_org(&w.admin, name("myorg")).unwrap();
+    let again = m.create_org(&w.admin, name("o")).unwrap();
     assert_ne!(again, w.org);
-    let space = m.create_space(&w.admin, &again, name("myspace")).unwrap();
+    let space = m.create_space(&w.admin, &again, name("s")).unwrap();
     m.set_space_role(&w.admin, w.dev.clone(), &space, SpaceRole::Developer)
         .unwrap();
     let listing = m.list(&w.dev, &Target::Space(space)).unwrap();
@@ -971,28 +683,14 @@ fn r13_r20_deleting_orgs_spaces_and_apps_deletes_their_credentials() {
 async fn r13_async_manager_deletes_an_app_and_its_credentials() {
     use registry_credentials::store::InlineStore;
     use registry_credentials_cf::directory::InlineDirectory;
-    use registry_credentials_cf::manage::AsyncManager;
-    let m = AsyncManager::new(
+    let w = World::over_async(
         InlineStore(MemoryStore::new()),
         InlineDirectory(MemoryDirectory::new()),
-    );
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .0
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = m.create_org(&admin, name("o")).await.unwrap();
-    let space = m.create_space(&admin, &org, name("s")).await.unwrap();
-    let staged = m
-        .stage(
-            &admin,
-            &space,
-            &name("app"),
-            "nginx".parse().unwrap(),
-            Some(Credential::new("u", "pw-async").unwrap()),
-        )
-        .await
-        .unwrap();
+    )
+    .await;
+    let (m, admin, org, space) = (&w.m, &w.admin, &w.org, &w.space);
+    let given = Credential::new("u", "pw-async").unwrap();
+    let staged = w.push_async("app", "nginx", Some(given)).await;
     let app = staged.app().id().clone();
     staged.started().await.unwrap();
     let stranger = UserId::new("stranger").unwrap();
@@ -1000,9 +698,9 @@ async fn r13_async_manager_deletes_an_app_and_its_credentials() {
         m.delete_app(&stranger, &app).await,
         Err(ManageError::Permission(_))
     ));
-    assert_eq!(m.delete_app(&admin, &app).await.unwrap().len(), 1);
+    assert_eq!(m.delete_app(admin, &app).await.unwrap().len(), 1);
     assert!(m.store().0.list_all().unwrap().is_empty());
-    assert!(m.delete_space(&admin, &space).await.unwrap().is_empty());
-    assert!(m.delete_org(&admin, &org).await.unwrap().is_empty());
+    assert!(m.delete_space(admin, space).await.unwrap().is_empty());
+    assert!(m.delete_org(admin, org).await.unwrap().is_empty());
     assert!(m.directory().0.org_by_name("o").unwrap().is_none());
 }

@@ -169,7 +169,29 @@ struct Model {
     apps: BTreeSet<(usize, usize)>,
 }
 
+/// Which rule refuses a call, and the error it gives.
+type Refusal = (&'static str, fn(&ManageError) -> bool);
+
 impl Model {
+    /// The refusal the model expects of an update or a delete of `key` by
+    /// `user`, or `None` when it must be carried out: an app the directory
+    /// does not know, then a caller who may not change the scope (R20),
+    /// then nothing stored there (R17 for an update, R18 for a delete).
+    fn refusal(&self, user: usize, key: &(M, &'static str)) -> Option<Refusal> {
+        match key.0 {
+            M::App(s, a) if !self.apps.contains(&(s, a)) => Some(("an unknown app", |e| {
+                matches!(e, ManageError::Unknown { .. })
+            })),
+            scope if !may_change(user, scope) => {
+                Some(("R20", |e| matches!(e, ManageError::Permission(_))))
+            }
+            _ if !self.creds.contains_key(key) => {
+                Some(("R17, R18", |e| matches!(e, ManageError::NotFound { .. })))
+            }
+            _ => None,
+        }
+    }
+
     /// R14: app, space, organization, foundation; most specific first.
     fn resolve(&self, space: usize, app: usize, image: usize) -> Option<(M, &(String, String))> {
         let scopes = [
@@ -291,6 +313,17 @@ fn password(i: usize) -> String {
     format!("password{i}")
 }
 
+/// The credential of user `user{u}` and password `password{p}`.
+fn credential((u, p): (usize, usize)) -> Credential {
+    Credential::new(user_name(u), password(p)).unwrap()
+}
+
+/// R20: `r` is the refusal a caller who may not change the scope gets.
+fn assert_refused_r20<T: std::fmt::Debug>(r: &Result<T, ManageError>) -> Result<(), TestCaseError> {
+    prop_assert!(matches!(r, Err(ManageError::Permission(_))), "R20: {r:?}");
+    Ok(())
+}
+
 fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let real = real();
     let mut model = Model::default();
@@ -310,12 +343,12 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     RegistryCredential::new(
                         real.scope(*scope),
                         LOCATIONS[*loc].parse().unwrap(),
-                        Credential::new(user_name(cred.0), password(cred.1)).unwrap(),
+                        credential(*cred),
                     ),
                 );
                 let key = (*scope, LOCATIONS[*loc]);
                 if !may_change(*user, *scope) {
-                    prop_assert!(matches!(r, Err(ManageError::Permission(_))), "R20: {r:?}");
+                    assert_refused_r20(&r)?;
                     false
                 } else if let Entry::Vacant(slot) = model.creds.entry(key) {
                     prop_assert!(r.is_ok(), "{r:?}");
@@ -334,9 +367,7 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 password: pw,
             } => {
                 let update = match (username, pw) {
-                    (Some(u), Some(p)) => CredentialUpdate::Both(
-                        Credential::new(user_name(*u), password(*p)).unwrap(),
-                    ),
+                    (Some(u), Some(p)) => CredentialUpdate::Both(credential((*u, *p))),
                     (Some(u), None) => CredentialUpdate::Username(user_name(*u).parse().unwrap()),
                     (None, Some(p)) => {
                         CredentialUpdate::Password(Password::new(password(*p)).unwrap())
@@ -350,34 +381,19 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     update,
                 );
                 let key = (*scope, LOCATIONS[*loc]);
-                match scope {
-                    M::App(s, a) if !model.apps.contains(&(*s, *a)) => {
-                        prop_assert!(matches!(r, Err(ManageError::Unknown { .. })), "{r:?}");
-                        false
+                if let Some((rule, is)) = model.refusal(*user, &key) {
+                    prop_assert!(r.as_ref().is_err_and(is), "{rule}: {r:?}");
+                    false
+                } else {
+                    prop_assert!(r.is_ok(), "{r:?}");
+                    let v = model.creds.get_mut(&key).expect("not refused: stored");
+                    if let Some(u) = username {
+                        v.0 = user_name(*u);
                     }
-                    _ if !may_change(*user, *scope) => {
-                        prop_assert!(matches!(r, Err(ManageError::Permission(_))), "R20: {r:?}");
-                        false
+                    if let Some(p) = pw {
+                        v.1 = password(*p);
                     }
-                    _ => match model.creds.get_mut(&key) {
-                        None => {
-                            prop_assert!(
-                                matches!(r, Err(ManageError::NotFound { .. })),
-                                "R17: {r:?}"
-                            );
-                            false
-                        }
-                        Some(v) => {
-                            prop_assert!(r.is_ok(), "{r:?}");
-                            if let Some(u) = username {
-                                v.0 = user_name(*u);
-                            }
-                            if let Some(p) = pw {
-                                v.1 = password(*p);
-                            }
-                            true
-                        }
-                    },
+                    true
                 }
             }
             Op::Delete { user, scope, loc } => {
@@ -387,24 +403,13 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     &LOCATIONS[*loc].parse().unwrap(),
                 );
                 let key = (*scope, LOCATIONS[*loc]);
-                match scope {
-                    M::App(s, a) if !model.apps.contains(&(*s, *a)) => {
-                        prop_assert!(matches!(r, Err(ManageError::Unknown { .. })), "{r:?}");
-                        false
-                    }
-                    _ if !may_change(*user, *scope) => {
-                        prop_assert!(matches!(r, Err(ManageError::Permission(_))), "R20: {r:?}");
-                        false
-                    }
-                    _ if !model.creds.contains_key(&key) => {
-                        prop_assert!(matches!(r, Err(ManageError::NotFound { .. })), "R18: {r:?}");
-                        false
-                    }
-                    _ => {
-                        prop_assert!(r.is_ok(), "{r:?}");
-                        model.creds.remove(&key);
-                        true
-                    }
+                if let Some((rule, is)) = model.refusal(*user, &key) {
+                    prop_assert!(r.as_ref().is_err_and(is), "{rule}: {r:?}");
+                    false
+                } else {
+                    prop_assert!(r.is_ok(), "{r:?}");
+                    model.creds.remove(&key);
+                    true
                 }
             }
             Op::Push {
@@ -420,10 +425,10 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     &real.spaces[*space],
                     &Name::new(APPS[*app]).unwrap(),
                     IMAGES[*image].0.parse().unwrap(),
-                    given.map(|(u, p)| Credential::new(user_name(u), password(p)).unwrap()),
+                    given.map(credential),
                 );
                 if !may_change(*user, M::App(*space, *app)) {
-                    prop_assert!(matches!(r, Err(ManageError::Permission(_))), "R20: {r:?}");
+                    assert_refused_r20(&r)?;
                     false
                 } else {
                     let staged = r.map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -15,43 +15,36 @@ use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::UserId;
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
-use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
+use registry_credentials_cf::access::SpaceRole;
+use registry_credentials_cf::directory::{InlineDirectory, MemoryDirectory, Name};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{AsyncManager, ManageError, Source};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
-
-const NEEDS: &str =
-    "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)";
+use registry_credentials_test_support::cf::{World, name};
+use registry_credentials_test_support::postgres::{fresh_url, url};
 
 type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, InlineDirectory<MemoryDirectory>>;
-
-fn url() -> String {
-    std::env::var("REGISTRY_CREDENTIALS_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| panic!("{NEEDS}"))
-}
 
 fn keyring() -> Keyring {
     Keyring::new(EncryptionKey::new("cf-pg-test", [0x5c; 32]).unwrap())
 }
 
-/// Two instances of a service over one database and one directory.
-async fn instances(directory: &MemoryDirectory) -> (Instance, Instance) {
+/// Two instances of a service over one database and one directory: the
+/// first set up as a [`World`] (its organization and space ids are fresh
+/// GUIDs, so its scopes are its own in a shared database), the second
+/// seeing what the first holds.
+async fn instances() -> (World<Instance>, Instance) {
     let url = url();
-    let a: Arc<dyn AsyncCredentialStore> =
-        Arc::new(PostgresStore::connect(&url, keyring()).await.unwrap());
-    let b: Arc<dyn AsyncCredentialStore> =
-        Arc::new(PostgresStore::connect(&url, keyring()).await.unwrap());
-    (
-        AsyncManager::new(a, InlineDirectory(directory.clone())),
-        AsyncManager::new(b, InlineDirectory(directory.clone())),
-    )
-}
-
-fn name(s: &str) -> Name {
-    Name::new(s).unwrap()
+    let directory = MemoryDirectory::new();
+    let instance = async || {
+        let store: Arc<dyn AsyncCredentialStore> =
+            Arc::new(PostgresStore::connect(&url, keyring()).await.unwrap());
+        (store, InlineDirectory(directory.clone()))
+    };
+    let (store, directory_a) = instance().await;
+    let a = World::over_async(store, directory_a).await;
+    let (store, directory_b) = instance().await;
+    (a, AsyncManager::new(store, directory_b))
 }
 
 fn loc(s: &str) -> Location {
@@ -65,81 +58,42 @@ fn cred(user: &str) -> Credential {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 async fn r16_to_r21_managed_end_to_end_over_postgres() {
-    let directory = MemoryDirectory::new();
-    let (a, b) = instances(&directory).await;
-    let admin = UserId::new("admin").unwrap();
-    directory
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    // Org and space ids are fresh GUIDs, so this test's scopes are its own
-    // in a shared database; its foundation credential has a unique host.
-    let org = a.create_org(&admin, name("pg-org")).await.unwrap();
-    let space = a
-        .create_space(&admin, &org, name("pg-space"))
-        .await
-        .unwrap();
-    let dev = UserId::new("dev").unwrap();
-    a.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
-        .await
-        .unwrap();
+    let (w, b) = instances().await;
+    let (a, admin, dev, org, space) = (&w.m, &w.admin, &w.dev, &w.org, &w.space);
+    // The foundation credential has a host of this test's own.
     let host = format!("r{}.example.com", std::process::id());
 
     // R16, R20: created through one instance…
     a.create(
-        &admin,
+        admin,
         RegistryCredential::new(Scope::Foundation, loc(&host), cred("platform")),
     )
     .await
     .unwrap();
-    a.create(
-        &dev,
-        RegistryCredential::new(
-            Scope::Space(space.clone()),
-            loc(&format!("{host}/team")),
-            cred("space-user"),
-        ),
-    )
-    .await
-    .unwrap();
+    let (in_space, team) = (Scope::Space(space.clone()), loc(&format!("{host}/team")));
+    let at_team = |user: &str| RegistryCredential::new(in_space.clone(), team.clone(), cred(user));
+    a.create(dev, at_team("space-user")).await.unwrap();
     let refused = b
         .create(
-            &dev,
+            dev,
             RegistryCredential::new(Scope::Org(org.clone()), loc(&host), cred("org-user")),
         )
         .await
         .unwrap_err();
     assert!(matches!(refused, ManageError::Permission(_)), "{refused}");
     // …a conflict through the other (R16).
-    let conflict = b
-        .create(
-            &dev,
-            RegistryCredential::new(
-                Scope::Space(space.clone()),
-                loc(&format!("{host}/team")),
-                cred("again"),
-            ),
-        )
-        .await
-        .unwrap_err();
+    let conflict = b.create(dev, at_team("again")).await.unwrap_err();
     assert!(
         matches!(conflict, ManageError::Conflict { .. }),
         "{conflict}"
     );
 
     // R17: updated through B, seen by a push staged on A (R14).
-    b.update(
-        &dev,
-        &Scope::Space(space.clone()),
-        &loc(&format!("{host}/team")),
-        CredentialUpdate::Password(Password::new("rotated").unwrap()),
-    )
-    .await
-    .unwrap();
-    let image = format!("{host}/team/app:1").parse().unwrap();
-    let staged = a
-        .stage(&dev, &space, &name("web"), image, None)
-        .await
-        .unwrap();
+    let rotated = CredentialUpdate::Password(Password::new("rotated").unwrap());
+    b.update(dev, &in_space, &team, rotated).await.unwrap();
+    let staged = w
+        .push_async("web", &format!("{host}/team/app:1"), None)
+        .await;
     assert_eq!(
         staged.chosen().source(),
         Some(Source::Stored(ScopeKind::Space))
@@ -152,11 +106,8 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
     assert!(staged.started().await.unwrap().stored().is_none());
 
     // R19: a push with credentials stores them once started, on A…
-    let image = format!("{host}/team/app:2").parse().unwrap();
-    let staged = a
-        .stage(&dev, &space, &name("web"), image, Some(cred("app-a")))
-        .await
-        .unwrap();
+    let image = format!("{host}/team/app:2");
+    let staged = w.push_async("web", &image, Some(cred("app-a"))).await;
     assert_eq!(staged.app().id(), app.id(), "the same app");
     let started = staged.started().await.unwrap();
     assert_eq!(
@@ -166,8 +117,8 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
     // …and a later push through B at another location replaces it whole.
     let staged = b
         .stage(
-            &dev,
-            &space,
+            dev,
+            space,
             &name("web"),
             "nginx".parse().unwrap(),
             Some(cred("app-b")),
@@ -196,7 +147,7 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
     assert_eq!(found.credential().username().as_str(), "space-user");
 
     // R21: the listing, in order, with the app's name; no passwords.
-    let listing = b.list(&dev, &Target::Space(space.clone())).await.unwrap();
+    let listing = b.list(dev, &Target::Space(space.clone())).await.unwrap();
     let rows: Vec<_> = listing
         .rows()
         .iter()
@@ -230,27 +181,14 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
     assert!(!listing.to_string().contains("-pw"));
 
     // R18: deleted through A, gone for B.
-    a.delete(
-        &dev,
-        &Scope::Space(space.clone()),
-        &loc(&format!("{host}/team")),
-    )
-    .await
-    .unwrap();
-    let gone = b
-        .delete(
-            &dev,
-            &Scope::Space(space.clone()),
-            &loc(&format!("{host}/team")),
-        )
-        .await
-        .unwrap_err();
+    a.delete(dev, &in_space, &team).await.unwrap();
+    let gone = b.delete(dev, &in_space, &team).await.unwrap_err();
     assert!(matches!(gone, ManageError::NotFound { .. }), "{gone}");
-    a.delete(&admin, &Scope::Foundation, &loc(&host))
+    a.delete(admin, &Scope::Foundation, &loc(&host))
         .await
         .unwrap();
     a.delete(
-        &dev,
+        dev,
         &Scope::App(app.id().clone()),
         &loc("docker.io/library"),
     )
@@ -263,31 +201,13 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
-    let directory = MemoryDirectory::new();
-    let (a, b) = instances(&directory).await;
-    let (a, b) = (Arc::new(a), Arc::new(b));
-    let admin = UserId::new("admin").unwrap();
-    directory
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = a.create_org(&admin, name("race-org")).await.unwrap();
-    let space = a
-        .create_space(&admin, &org, name("race-space"))
-        .await
-        .unwrap();
+    let (w, b) = instances().await;
     // Stage once so the app exists.
-    let first = a
-        .stage(
-            &admin,
-            &space,
-            &name("racer"),
-            "nginx".parse().unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let first = w.push_async("racer", "nginx", None).await;
     let app = first.app().clone();
     first.failed();
+    let (dev, space) = (w.dev.clone(), w.space.clone());
+    let (a, b) = (Arc::new(w.m), Arc::new(b));
 
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
     let mut tasks = Vec::new();
@@ -297,14 +217,14 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
         } else {
             Arc::clone(&b)
         };
-        let (admin, space, barrier) = (admin.clone(), space.clone(), Arc::clone(&barrier));
+        let (dev, space, barrier) = (dev.clone(), space.clone(), Arc::clone(&barrier));
         tasks.push(tokio::spawn(async move {
             let image = format!("registry{}.example.com/team/app", t % 3)
                 .parse()
                 .unwrap();
             let staged = m
                 .stage(
-                    &admin,
+                    &dev,
                     &space,
                     &name("racer"),
                     image,
@@ -324,14 +244,8 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
         .list(Scope::App(app.id().clone()).as_scope_ref())
         .await
         .unwrap();
-    assert_eq!(
-        held.len(),
-        1,
-        "R19: {:?}",
-        held.iter()
-            .map(|c| c.username().as_str())
-            .collect::<Vec<_>>()
-    );
+    let users: Vec<_> = held.iter().map(|c| c.username().as_str()).collect();
+    assert_eq!(users.len(), 1, "R19: {users:?}");
     assert_eq!(
         held[0].password().expose(),
         format!("{}-pw", held[0].username())
@@ -342,51 +256,16 @@ async fn r19_pushes_started_at_once_on_two_instances_leave_one() {
         .unwrap();
 }
 
-/// A schema of its own for one test, on the shared server.
-async fn fresh_schema(url: &str, name: &str) -> String {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let schema = format!(
-        "cf_{name}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    let task = tokio::spawn(conn);
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .await
-        .unwrap();
-    drop(client);
-    let _ = task.await;
-    schema
-}
-
-/// `url` with `search_path` set to `schema`.
-fn url_in(url: &str, schema: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
-}
-
 mod postgres_directory_conformance {
     use registry_credentials_cf::directory::PostgresDirectory;
     use registry_credentials_cf::directory::conformance::Check;
     use registry_credentials_sql::PostgresStore;
+    use registry_credentials_test_support::postgres::{fresh_url, runtime};
 
     /// Each check on a fresh schema: its own empty tables.
     fn run(check: Check) {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let url = super::url();
-            let schema = super::fresh_schema(&url, "conf").await;
-            let store = PostgresStore::connect(&super::url_in(&url, &schema), super::keyring())
+        runtime().block_on(async {
+            let store = PostgresStore::connect(&fresh_url("conf").await, super::keyring())
                 .await
                 .unwrap();
             let d = PostgresDirectory::connect(&store).await.unwrap();
@@ -408,33 +287,25 @@ mod postgres_directory_conformance {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 async fn r19_r20_two_instances_share_one_postgres_directory() {
-    use registry_credentials_cf::directory::{AsyncDirectoryWriter, PostgresDirectory};
-    let url = url();
-    let schema = fresh_schema(&url, "shared").await;
-    let url = url_in(&url, &schema);
+    use registry_credentials_cf::directory::PostgresDirectory;
+    let url = fresh_url("shared").await;
     let store_a = PostgresStore::connect(&url, keyring()).await.unwrap();
     let store_b = PostgresStore::connect(&url, keyring()).await.unwrap();
     let dir_a = PostgresDirectory::connect(&store_a).await.unwrap();
     let dir_b = PostgresDirectory::connect(&store_b).await.unwrap();
-    let a = AsyncManager::new(store_a, dir_a);
+    let w = World::over_async(store_a, dir_a).await;
     let b = AsyncManager::new(store_b, dir_b);
-
-    let admin = UserId::new("admin").unwrap();
-    a.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .await
-        .unwrap();
-    let org = a.create_org(&admin, name("shared-org")).await.unwrap();
+    let (a, admin, org) = (&w.m, &w.admin, &w.org);
     // The organization made through one instance is found through the
     // other, and its name is taken there too.
-    assert_eq!(b.find_org(&admin, "shared-org").await.unwrap(), org);
+    assert_eq!(&b.find_org(admin, "o").await.unwrap(), org);
     assert!(matches!(
-        b.create_org(&admin, name("shared-org")).await,
+        b.create_org(admin, name("o")).await,
         Err(ManageError::Directory(_))
     ));
-    let space = b.create_space(&admin, &org, name("s")).await.unwrap();
-    let dev = UserId::new("dev").unwrap();
-    a.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
+    let space = b.create_space(admin, org, name("from-b")).await.unwrap();
+    let dev = UserId::new("dev-b").unwrap();
+    a.set_space_role(admin, dev.clone(), &space, SpaceRole::Developer)
         .await
         .unwrap();
     // The role granted through one instance lets the other's gate admit
@@ -460,15 +331,15 @@ async fn r19_r20_two_instances_share_one_postgres_directory() {
     // A user with no role in the organization does not find it (R21).
     let stranger = UserId::new("stranger").unwrap();
     assert!(matches!(
-        b.find_org(&stranger, "shared-org").await,
+        b.find_org(&stranger, "o").await,
         Err(ManageError::Unknown { .. })
     ));
     // Deleting the organization through one instance takes its app's
     // credential along (R13); the other sees it gone.
-    let deleted = a.delete_org(&admin, &org).await.unwrap();
+    let deleted = a.delete_org(admin, org).await.unwrap();
     assert_eq!(deleted.len(), 1);
     assert!(matches!(
-        b.find_org(&admin, "shared-org").await,
+        b.find_org(admin, "o").await,
         Err(ManageError::Unknown { .. })
     ));
     assert!(b.store().list_all().await.unwrap().is_empty());

@@ -6,17 +6,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
-use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::scope::{AppId, UserId};
 use registry_credentials::store::conformance::{Call, Hooked, Hooks};
 use registry_credentials::store::{CredentialSource, InlineStore, Key, StoreError, block_on_ready};
 use registry_credentials::{
-    App, Credential, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, resolve,
+    App, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, resolve,
 };
-use registry_credentials_cf::access::{GlobalRole, OrgRole, SpaceRole};
-use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
-use registry_credentials_cf::manage::{AsyncManager, ManageError, Manager};
+use registry_credentials_cf::access::OrgRole;
+use registry_credentials_cf::directory::{InlineDirectory, MemoryDirectory, Name};
+use registry_credentials_cf::manage::{ManageError, Manager};
 use registry_credentials_interop::apply::{ImportError, Policy, import_into, import_into_async};
-use registry_credentials_interop::import::{Import, Outcome, Skip, read};
+use registry_credentials_interop::import::{Import, Outcome, Report, Skip, read};
+use registry_credentials_test_support::cf::World;
 
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
@@ -77,39 +78,33 @@ impl Hooks for RaceNextCreate {
     }
 }
 
-struct World {
-    m: Manager<Racing>,
-    admin: UserId,
-    dev: UserId,
-    manager: UserId,
-    org: OrgId,
-    space: SpaceId,
+/// The world over a [`Racing`] store, with an Org Manager of its
+/// organization besides its admin and developer.
+fn world() -> (World<Manager<Racing>>, UserId) {
+    let w = World::new(Racing::default());
+    let manager = w.org_user("org-manager", OrgRole::Manager);
+    (w, manager)
 }
 
-fn world() -> World {
-    let m = Manager::new(Racing::default(), MemoryDirectory::new());
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = m.create_org(&admin, Name::new("o").unwrap()).unwrap();
-    let space = m
-        .create_space(&admin, &org, Name::new("s").unwrap())
-        .unwrap();
-    let dev = UserId::new("dev").unwrap();
-    m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
-        .unwrap();
-    let manager = UserId::new("org-manager").unwrap();
-    m.set_org_role(&admin, manager.clone(), &org, OrgRole::Manager)
-        .unwrap();
-    World {
-        m,
-        admin,
-        dev,
-        manager,
-        org,
-        space,
-    }
+/// `caller` imports [`good`] into `scope` through `w`'s manager.
+fn import(
+    w: &World<Manager<Racing>>,
+    caller: &UserId,
+    scope: &Scope,
+    policy: Policy,
+) -> Result<Report, ImportError<ManageError>> {
+    import_into(&w.m, caller, scope, good(), policy)
+}
+
+/// How many of `report`'s lines have an outcome that `is`.
+fn lines(report: &Report, is: impl Fn(&Outcome) -> bool) -> usize {
+    report.lines.iter().filter(|l| is(&l.outcome)).count()
+}
+
+/// What `Outcome::NotCreated` lines say: created nothing, for a failure
+/// elsewhere.
+fn not_created(o: &Outcome) -> bool {
+    *o == Outcome::NotCreated
 }
 
 /// Three good entries (one for Docker Hub), and a helper entry that is
@@ -128,9 +123,9 @@ fn good() -> Import {
 
 #[test]
 fn r16_r20_a_space_developer_imports_into_the_space_and_resolution_uses_it() {
-    let w = world();
+    let (w, _) = world();
     let scope = Scope::Space(w.space.clone());
-    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap();
+    let report = import(&w, &w.dev, &scope, Policy::AllOrNothing).unwrap();
     assert_eq!(report.imported(), 3, "{report}");
     assert_eq!(report.lines.len(), 4);
     assert!(matches!(
@@ -155,71 +150,36 @@ fn r16_r20_a_space_developer_imports_into_the_space_and_resolution_uses_it() {
 
 #[test]
 fn r20_refused_callers_and_app_scope_create_nothing() {
-    let w = world();
+    let (w, manager) = world();
+    let (org, space) = (Scope::Org(w.org.clone()), Scope::Space(w.space.clone()));
+    let refused =
+        |e: &ImportError<ManageError>| matches!(e, ImportError::Check(ManageError::Permission(_)));
     // A Space Developer may not change the organization's credentials…
-    let e = import_into(
-        &w.m,
-        &w.dev,
-        &Scope::Org(w.org.clone()),
-        good(),
-        Policy::SkipFailures,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(e, ImportError::Check(ManageError::Permission(_))),
-        "{e:?}"
-    );
+    let e = import(&w, &w.dev, &org, Policy::SkipFailures).unwrap_err();
+    assert!(refused(&e), "{e:?}");
     // …nor an Org Manager a space's.
-    let e = import_into(
-        &w.m,
-        &w.manager,
-        &Scope::Space(w.space.clone()),
-        good(),
-        Policy::SkipFailures,
-    )
-    .unwrap_err();
-    assert!(matches!(e, ImportError::Check(ManageError::Permission(_))));
+    let e = import(&w, &manager, &space, Policy::SkipFailures).unwrap_err();
+    assert!(refused(&e), "{e:?}");
     // R19: app credentials come from pushes only.
-    let e = import_into(
-        &w.m,
-        &w.admin,
-        &Scope::App(AppId::new("a").unwrap()),
-        good(),
-        Policy::SkipFailures,
-    )
-    .unwrap_err();
+    let app = Scope::App(AppId::new("a").unwrap());
+    let e = import(&w, &w.admin, &app, Policy::SkipFailures).unwrap_err();
     assert!(matches!(
         e,
         ImportError::Check(ManageError::AppCredentialByPush)
     ));
     assert!(e.report().is_none());
     // The Org Manager may import into the organization.
-    let report = import_into(
-        &w.m,
-        &w.manager,
-        &Scope::Org(w.org.clone()),
-        good(),
-        Policy::AllOrNothing,
-    )
-    .unwrap();
+    let report = import(&w, &manager, &org, Policy::AllOrNothing).unwrap();
     assert_eq!(report.imported(), 3);
     assert_eq!(w.m.store().inner.list_all().unwrap().len(), 3);
 }
 
 #[test]
 fn r16_a_conflict_refuses_the_whole_import_unless_failures_are_skipped() {
-    let w = world();
+    let (w, _) = world();
     let scope = Scope::Space(w.space.clone());
-    w.m.create(
-        &w.admin,
-        RegistryCredential::new(
-            scope.clone(),
-            "quay.io/org".parse().unwrap(),
-            Credential::new("kept", "kept-pw").unwrap(),
-        ),
-    )
-    .unwrap();
-    let e = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap_err();
+    w.store(scope.clone(), "quay.io/org", "kept", "kept-pw");
+    let e = import(&w, &w.dev, &scope, Policy::AllOrNothing).unwrap_err();
     let ImportError::Refused(report) = &e else {
         panic!("{e:?}")
     };
@@ -233,21 +193,14 @@ fn r16_a_conflict_refuses_the_whole_import_unless_failures_are_skipped() {
         &conflict.outcome,
         Outcome::Skipped(Skip::Conflict { .. })
     ));
-    assert_eq!(
-        report
-            .lines
-            .iter()
-            .filter(|l| l.outcome == Outcome::NotCreated)
-            .count(),
-        2
-    );
+    assert_eq!(lines(report, not_created), 2);
     assert!(
         e.to_string().contains("1 of 4 keys cannot be imported"),
         "{e}"
     );
     assert_eq!(w.m.store().list(scope.as_scope_ref()).unwrap().len(), 1);
 
-    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
+    let report = import(&w, &w.dev, &scope, Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
     let kept = w.m.store().list(scope.as_scope_ref()).unwrap();
     assert_eq!(kept.len(), 3);
@@ -262,7 +215,7 @@ fn r16_a_conflict_refuses_the_whole_import_unless_failures_are_skipped() {
 
 #[test]
 fn r9_r16_bad_entries_refuse_the_import_and_are_skipped_on_request() {
-    let w = world();
+    let (w, _) = world();
     let scope = Scope::Foundation;
     let file = serde_json::json!({"auths": {
         "co.uk": {"auth": b64("u:pw")},
@@ -285,10 +238,10 @@ fn r9_r16_bad_entries_refuse_the_import_and_are_skipped_on_request() {
 
 #[test]
 fn r16_a_location_taken_meanwhile_fails_the_import_and_nothing_is_stored() {
-    let w = world();
+    let (w, _) = world();
     let scope = Scope::Space(w.space.clone());
     w.m.store().race.store(true, Ordering::SeqCst);
-    let e = import_into(&w.m, &w.dev, &scope, good(), Policy::AllOrNothing).unwrap_err();
+    let e = import(&w, &w.dev, &scope, Policy::AllOrNothing).unwrap_err();
     let ImportError::Failed { report, error } = &e else {
         panic!("{e:?}")
     };
@@ -317,21 +270,18 @@ fn r16_a_location_taken_meanwhile_fails_the_import_and_nothing_is_stored() {
 
     // Skipping failures creates the others, in one step again.
     w.m.store().race.store(true, Ordering::SeqCst);
-    let report = import_into(&w.m, &w.dev, &scope, good(), Policy::SkipFailures).unwrap();
+    let report = import(&w, &w.dev, &scope, Policy::SkipFailures).unwrap();
     assert_eq!(report.imported(), 2);
     assert_eq!(w.m.store().list(scope.as_scope_ref()).unwrap().len(), 2);
 }
 
 #[test]
 fn a_failed_commit_leaves_nothing_and_the_error_says_so() {
-    let m = Manager::new(Racing::default(), MemoryDirectory::new());
+    let (w, _) = world();
+    let (m, admin) = (&w.m, &w.admin);
     m.store().commit_fails.store(true, Ordering::SeqCst);
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
     for policy in [Policy::AllOrNothing, Policy::SkipFailures] {
-        let e = import_into(&m, &admin, &Scope::Foundation, good(), policy).unwrap_err();
+        let e = import_into(m, admin, &Scope::Foundation, good(), policy).unwrap_err();
         let ImportError::Failed { report, error } = &e else {
             panic!("{e:?}")
         };
@@ -340,15 +290,7 @@ fn a_failed_commit_leaves_nothing_and_the_error_says_so() {
             "{error:?}"
         );
         assert_eq!(report.imported(), 0);
-        assert_eq!(
-            report
-                .lines
-                .iter()
-                .filter(|l| l.outcome == Outcome::NotCreated)
-                .count(),
-            3,
-            "{report}"
-        );
+        assert_eq!(lines(report, not_created), 3, "{report}");
         assert!(!report.to_string().contains("imported"), "{report}");
         assert_eq!(
             e.to_string(),
@@ -363,15 +305,12 @@ fn a_failed_commit_leaves_nothing_and_the_error_says_so() {
 #[test]
 fn a_reader_never_sees_part_of_an_import() {
     const ORGS: usize = 40;
-    let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
+    let w = World::new(MemoryStore::new());
+    let (m, admin) = (&w.m, &w.admin);
     let orgs: Vec<Scope> = (0..ORGS)
         .map(|i| {
             Scope::Org(
-                m.create_org(&admin, Name::new(format!("o{i}")).unwrap())
+                m.create_org(admin, Name::new(format!("o{i}")).unwrap())
                     .unwrap(),
             )
         })
@@ -399,7 +338,7 @@ fn a_reader_never_sees_part_of_an_import() {
             }
         });
         for scope in &orgs {
-            let report = import_into(&m, &admin, scope, good(), Policy::AllOrNothing).unwrap();
+            let report = import_into(m, admin, scope, good(), Policy::AllOrNothing).unwrap();
             assert_eq!(report.imported(), locations.len());
         }
         done.store(true, Ordering::SeqCst);
@@ -411,25 +350,12 @@ fn a_reader_never_sees_part_of_an_import() {
 fn r16_r20_the_async_twin_does_the_same() {
     let store: Arc<dyn registry_credentials::store::AsyncCredentialStore> =
         Arc::new(InlineStore(MemoryStore::new()));
-    let m = AsyncManager::new(store, InlineDirectory(MemoryDirectory::new()));
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .0
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
     block_on_ready(async {
-        let org = m.create_org(&admin, Name::new("o").unwrap()).await.unwrap();
-        let space = m
-            .create_space(&admin, &org, Name::new("s").unwrap())
-            .await
-            .unwrap();
-        let dev = UserId::new("dev").unwrap();
-        m.set_space_role(&admin, dev.clone(), &space, SpaceRole::Developer)
-            .await
-            .unwrap();
+        let w = World::over_async(store, InlineDirectory(MemoryDirectory::new())).await;
+        let (m, dev, org, space) = (&w.m, &w.dev, &w.org, &w.space);
         let e = import_into_async(
-            &m,
-            &dev,
+            m,
+            dev,
             &Scope::Org(org.clone()),
             good(),
             Policy::AllOrNothing,
@@ -438,57 +364,37 @@ fn r16_r20_the_async_twin_does_the_same() {
         .unwrap_err();
         assert!(matches!(e, ImportError::Check(ManageError::Permission(_))));
         let scope = Scope::Space(space.clone());
-        let report = import_into_async(&m, &dev, &scope, good(), Policy::AllOrNothing)
+        let report = import_into_async(m, dev, &scope, good(), Policy::AllOrNothing)
             .await
             .unwrap();
         assert_eq!(report.imported(), 3);
         // Again: every key now conflicts (R16), nothing changes.
-        let e = import_into_async(&m, &dev, &scope, good(), Policy::AllOrNothing)
+        let e = import_into_async(m, dev, &scope, good(), Policy::AllOrNothing)
             .await
             .unwrap_err();
         let ImportError::Refused(report) = e else {
             panic!()
         };
-        assert_eq!(
-            report
-                .lines
-                .iter()
-                .filter(|l| matches!(l.outcome, Outcome::Skipped(Skip::Conflict { .. })))
-                .count(),
-            3
-        );
+        let conflict = |o: &Outcome| matches!(o, Outcome::Skipped(Skip::Conflict { .. }));
+        assert_eq!(lines(&report, conflict), 3);
         assert_eq!(m.store().list(scope.as_scope_ref()).await.unwrap().len(), 3);
     });
 }
 
 #[test]
 fn r16_the_async_twin_stores_nothing_when_a_location_is_taken_meanwhile() {
-    let m = AsyncManager::new(
-        InlineStore(Racing::default()),
-        InlineDirectory(MemoryDirectory::new()),
-    );
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .0
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    m.store().0.race.store(true, Ordering::SeqCst);
     block_on_ready(async {
-        let e = import_into_async(&m, &admin, &Scope::Foundation, good(), Policy::AllOrNothing)
+        let directory = InlineDirectory(MemoryDirectory::new());
+        let w = World::over_async(InlineStore(Racing::default()), directory).await;
+        let (m, admin) = (&w.m, &w.admin);
+        m.store().0.race.store(true, Ordering::SeqCst);
+        let e = import_into_async(m, admin, &Scope::Foundation, good(), Policy::AllOrNothing)
             .await
             .unwrap_err();
         let ImportError::Failed { report, .. } = &e else {
             panic!("{e:?}")
         };
-        assert_eq!(
-            report
-                .lines
-                .iter()
-                .filter(|l| l.outcome == Outcome::NotCreated)
-                .count(),
-            2,
-            "{report}"
-        );
+        assert_eq!(lines(report, not_created), 2, "{report}");
         assert!(m.store().0.inner.list_all().unwrap().is_empty());
     });
 }

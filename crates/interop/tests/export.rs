@@ -19,6 +19,19 @@ fn app() -> App {
     App::new("org", "space", "app").unwrap()
 }
 
+/// The app, and a store holding its space's credential for
+/// `registry.example.com/team` (user `space-user`) and the foundation's
+/// for `location` (user `user`).
+fn team_and_foundation(location: &str, user: &str) -> (App, MemoryStore) {
+    let a = app();
+    let space = Scope::Space(a.space().clone());
+    let store = store_with(&[
+        (space, "registry.example.com/team", "space-user"),
+        (Scope::Foundation, location, user),
+    ]);
+    (a, store)
+}
+
 fn store_with(entries: &[(Scope, &str, &str)]) -> MemoryStore {
     let store = MemoryStore::new();
     for (scope, location, user) in entries {
@@ -222,15 +235,7 @@ fn r21_no_password_in_debug_or_errors() {
 
 #[test]
 fn an_outranked_credential_exports_for_its_own_location() {
-    let a = app();
-    let store = store_with(&[
-        (
-            Scope::Space(a.space().clone()),
-            "registry.example.com/team",
-            "space-user",
-        ),
-        (Scope::Foundation, "registry.example.com", "foundation-user"),
-    ]);
+    let (a, store) = team_and_foundation("registry.example.com", "foundation-user");
     let image: Reference = "registry.example.com/team/app".parse().unwrap();
     let all = resolve_all(&store, &a, &image).unwrap();
     assert_eq!(all.len(), 2);
@@ -241,15 +246,7 @@ fn an_outranked_credential_exports_for_its_own_location() {
 
 #[test]
 fn r7_an_exported_auth_json_imports_back_to_the_same_location_and_credential() {
-    let a = app();
-    let store = store_with(&[
-        (
-            Scope::Space(a.space().clone()),
-            "registry.example.com/team",
-            "space-user",
-        ),
-        (Scope::Foundation, "docker.io", "hub"),
-    ]);
+    let (_, store) = team_and_foundation("docker.io", "hub");
     for image in ["registry.example.com/team/app", "nginx"] {
         let (image, r) = chosen(&store, image);
         for file in [

@@ -30,34 +30,30 @@ fn one(json: &str) -> Result<(String, String, String), Skip> {
 
 #[test]
 fn r4_r7_keys_map_to_locations_as_the_peers_read_them() {
-    // (key, in an auths document, in a legacy .dockercfg)
+    // (key, in an auths document, in a legacy .dockercfg where that differs)
     let table = [
-        ("https://index.docker.io/v1/", "docker.io", "docker.io"),
-        ("http://index.docker.io/v1/", "docker.io", "docker.io"),
-        ("index.docker.io", "docker.io", "docker.io"),
-        ("registry-1.docker.io", "docker.io", "docker.io"),
-        ("registry.hub.docker.com", "docker.io", "docker.io"),
-        ("docker.io/library", "docker.io/library", "docker.io"),
+        ("https://index.docker.io/v1/", "docker.io", None),
+        ("http://index.docker.io/v1/", "docker.io", None),
+        ("index.docker.io", "docker.io", None),
+        ("registry-1.docker.io", "docker.io", None),
+        ("registry.hub.docker.com", "docker.io", None),
+        ("docker.io/library", "docker.io/library", Some("docker.io")),
         (
             "https://registry.example.com/team",
             "registry.example.com",
-            "registry.example.com",
+            None,
         ),
         (
             "https://registry.example.com:5000/v2/",
             "registry.example.com:5000",
-            "registry.example.com:5000",
+            None,
         ),
-        ("quay.io/org", "quay.io/org", "quay.io"),
-        ("Quay.IO/org", "quay.io/org", "quay.io"),
-        ("localhost:5000", "localhost:5000", "localhost:5000"),
-        ("127.0.0.1:55000", "127.0.0.1:55000", "127.0.0.1:55000"),
+        ("quay.io/org", "quay.io/org", Some("quay.io")),
+        ("Quay.IO/org", "quay.io/org", Some("quay.io")),
+        ("localhost:5000", "localhost:5000", None),
+        ("127.0.0.1:55000", "127.0.0.1:55000", None),
         // R4: with a port, `index.docker.io` is not Docker Hub.
-        (
-            "index.docker.io:443",
-            "index.docker.io:443",
-            "index.docker.io:443",
-        ),
+        ("index.docker.io:443", "index.docker.io:443", None),
     ];
     for (key, auths, legacy) in table {
         assert_eq!(
@@ -67,7 +63,7 @@ fn r4_r7_keys_map_to_locations_as_the_peers_read_them() {
         );
         assert_eq!(
             location_of_key(key, true).unwrap().0.as_str(),
-            legacy,
+            legacy.unwrap_or(auths),
             "{key} legacy"
         );
     }
@@ -420,11 +416,10 @@ fn r21_no_password_in_debug_report_or_errors() {
             .any(|l| l.contains("`https://<redacted>@r.example.com`")),
         "{lines:?}"
     );
-    assert!(
-        import
-            .report()
-            .lines
-            .iter()
-            .any(|l| l.outcome == Outcome::Found)
-    );
+    let found = import
+        .report()
+        .lines
+        .iter()
+        .any(|l| l.outcome == Outcome::Found);
+    assert!(found);
 }

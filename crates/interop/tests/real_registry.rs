@@ -25,18 +25,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use registry_credentials::resolve::resolve_all;
-use registry_credentials::scope::{AppId, UserId};
-use registry_credentials::{
-    App, Credential, MemoryStore, Reference, RegistryCredential, Resolution, Scope, ScopeKind,
-    resolve,
-};
-use registry_credentials_cf::access::GlobalRole;
-use registry_credentials_cf::directory::{DirectoryWriter, MemoryDirectory, Name};
+use registry_credentials::scope::AppId;
+use registry_credentials::{App, MemoryStore, Reference, Resolution, Scope, ScopeKind, resolve};
 use registry_credentials_cf::manage::Manager;
 use registry_credentials_interop::apply::{Policy, import_into};
 use registry_credentials_interop::export::{AuthFile, AuthFileForm};
 use registry_credentials_interop::import;
 use registry_credentials_interop::oci::{oci_reference, registry_auth};
+use registry_credentials_test_support::cf::World;
 
 const HOW: &str = "needs docker-registry and skopeo: .ci/registry.sh setup";
 
@@ -137,87 +133,39 @@ fn pull_manifest(image: &Reference, resolution: &Resolution) -> Result<String, S
         .map_err(|e| e.to_string())
 }
 
-struct World {
-    m: Manager<MemoryStore>,
-    admin: UserId,
-    app: App,
-}
-
-fn world() -> World {
-    let m = Manager::new(MemoryStore::new(), MemoryDirectory::new());
-    let admin = UserId::new("admin").unwrap();
-    m.directory()
-        .grant_global(admin.clone(), GlobalRole::Admin)
-        .unwrap();
-    let org = m.create_org(&admin, Name::new("o").unwrap()).unwrap();
-    let space = m
-        .create_space(&admin, &org, Name::new("s").unwrap())
-        .unwrap();
-    let app = App::from_ids(org, space, AppId::new("app-1").unwrap());
-    World { m, admin, app }
-}
-
-fn store(w: &World, scope: Scope, location: &str, user: &str, password: &str) {
-    w.m.create(
-        &w.admin,
-        RegistryCredential::new(
-            scope,
-            location.parse().unwrap(),
-            Credential::new(user, password).unwrap(),
-        ),
-    )
-    .unwrap();
+/// The world's app `app-1` in its space (not pushed: resolution needs
+/// only its ids).
+fn app(w: &World<Manager<MemoryStore>>) -> App {
+    App::from_ids(w.org.clone(), w.space.clone(), AppId::new("app-1").unwrap())
 }
 
 #[test]
 #[ignore = "needs docker-registry and skopeo: .ci/registry.sh setup"]
 fn r14_the_chosen_credential_opens_the_registry_and_outranked_ones_do_not() {
     let env = env();
-    let w = world();
-    let (org, space) = (w.app.org().clone(), w.app.space().clone());
+    let w = World::new(MemoryStore::new());
+    let (org, space) = (Scope::Org(w.org.clone()), Scope::Space(w.space.clone()));
     let reg = &env.registry;
     let team = format!("{reg}/team");
+    let user = &env.user;
     // The right one: the space's, for the image's namespace.
-    store(
-        &w,
-        Scope::Space(space.clone()),
-        &team,
-        &env.user,
-        &env.password,
-    );
+    w.store(space.clone(), &team, user, &env.password);
     // Outranked by specificity: the same space, the whole registry.
-    store(
-        &w,
-        Scope::Space(space.clone()),
-        reg,
-        &env.user,
-        "space-registry-wrong",
-    );
+    w.store(space.clone(), reg, user, "space-registry-wrong");
     // Outranked by scope: the organization's for the very same namespace,
     // and the foundation's.
-    store(&w, Scope::Org(org.clone()), &team, &env.user, "org-wrong");
-    store(
-        &w,
-        Scope::Foundation,
-        reg,
-        "someone-else",
-        "foundation-wrong",
-    );
+    w.store(org, &team, user, "org-wrong");
+    w.store(Scope::Foundation, reg, "someone-else", "foundation-wrong");
     // Not a candidate at all (R10: `team` never matches `team-x`).
-    store(
-        &w,
-        Scope::Space(space.clone()),
-        &format!("{reg}/team-x"),
-        &env.user,
-        "never",
-    );
+    w.store(space, &format!("{reg}/team-x"), user, "never");
+    let app = app(&w);
 
-    let chosen = resolve(w.m.store(), &w.app, &env.image)
+    let chosen = resolve(w.m.store(), &app, &env.image)
         .unwrap()
         .expect("R14: a credential");
     assert_eq!(chosen.scope_kind(), ScopeKind::Space);
     assert_eq!(chosen.location().as_str(), team);
-    let all = resolve_all(w.m.store(), &w.app, &env.image).unwrap();
+    let all = resolve_all(w.m.store(), &app, &env.image).unwrap();
     assert_eq!(all.len(), 4, "the winner and three outranked");
 
     let scratch = Scratch::new("precedence");
@@ -288,13 +236,13 @@ fn r16_r20_an_auth_json_from_skopeo_login_imports_and_resolves() {
     assert_eq!(found.entries.len(), 1, "{}", found.report());
     assert_eq!(found.entries[0].location.as_str(), env.registry);
 
-    let w = world();
-    let scope = Scope::Org(w.app.org().clone());
+    let w = World::new(MemoryStore::new());
+    let scope = Scope::Org(w.org.clone());
     let report = import_into(&w.m, &w.admin, &scope, found, Policy::AllOrNothing).unwrap();
     assert_eq!(report.imported(), 1, "{report}");
     assert!(!report.to_string().contains(&env.password));
 
-    let chosen = resolve(w.m.store(), &w.app, &env.image)
+    let chosen = resolve(w.m.store(), &app(&w), &env.image)
         .unwrap()
         .expect("the imported credential");
     assert_eq!(chosen.scope_kind(), ScopeKind::Org);

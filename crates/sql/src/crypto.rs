@@ -566,16 +566,23 @@ mod tests {
         }
     }
 
+    /// A keyring of one key, `k1`.
+    fn ring() -> Keyring {
+        Keyring::new(EncryptionKey::new("k1", [3; 32]).unwrap())
+    }
+
+    /// `password` sealed for user `u` at `example.com` of organization `o`.
+    fn seal(ring: &Keyring, password: &str) -> Vec<u8> {
+        let org = OrgId::new("o").unwrap();
+        let sealed = ring.seal_password(ScopeRef::Org(&org), "example.com", "u", password);
+        sealed.unwrap()
+    }
+
     #[test]
     fn seal_and_open_round_trip_with_fresh_nonces() {
-        let ring = Keyring::new(EncryptionKey::new("k1", [3; 32]).unwrap());
-        let org = OrgId::new("o").unwrap();
-        let a = ring
-            .seal_password(ScopeRef::Org(&org), "example.com", "u", "hunter2")
-            .unwrap();
-        let b = ring
-            .seal_password(ScopeRef::Org(&org), "example.com", "u", "hunter2")
-            .unwrap();
+        let ring = ring();
+        let a = seal(&ring, "hunter2");
+        let b = seal(&ring, "hunter2");
         assert_ne!(a, b, "a random nonce per seal");
         assert!(!a.windows(7).any(|w| w == b"hunter2"));
         let p = ring
@@ -586,11 +593,8 @@ mod tests {
 
     #[test]
     fn moved_or_altered_rows_fail_to_decrypt() {
-        let ring = Keyring::new(EncryptionKey::new("k1", [3; 32]).unwrap());
-        let org = OrgId::new("o").unwrap();
-        let sealed = ring
-            .seal_password(ScopeRef::Org(&org), "example.com", "u", "pw")
-            .unwrap();
+        let ring = ring();
+        let sealed = seal(&ring, "pw");
         for (r, user) in [
             (row("o", "other.example.com"), "u"),
             (row("p", "example.com"), "u"),

@@ -5,6 +5,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{
@@ -50,9 +51,18 @@ use crate::{
 ///   other gets [`StoreError::Conflict`]. Updates and deletes lock the row,
 ///   so an update racing a delete either lands before it or finds nothing.
 /// - A lost connection (a database restart, a network cut) fails the call
-///   with [`StoreError::Backend`] and `retryable: true`; the pool replaces
-///   broken connections, so calls work again once the database is back,
-///   without restarting the service.
+///   with [`StoreError::Backend`] and `retryable: true`, and nothing
+///   changed; the pool replaces broken connections, so calls work again
+///   once the database is back, without restarting the service.
+/// - Every write is one transaction that first records a random write id.
+///   When the connection is lost after `COMMIT` was sent, the store cannot
+///   know whether it committed, so it sends the write again with the same
+///   id, pausing between attempts for up to about 7 s: the id shows
+///   whether the first attempt committed, so the write is applied once and
+///   never undoes a later one (R28). The call returns what was written,
+///   or its own refusal when it was not; only when the database stays out
+///   of reach is the outcome [`StoreError::OutcomeUnknown`]. It needs a
+///   tokio runtime with its timer on (as the pool's timeouts do).
 ///
 /// Clones share one pool. Connections are plain TCP ([`connect`]); for TLS
 /// build a [`deadpool_postgres::Pool`] with a TLS connector and use
@@ -62,6 +72,10 @@ use crate::{
 /// [`from_pool`]: Self::from_pool
 #[derive(Clone)]
 pub struct PostgresStore {
+    /// Writes begun, to prune old write ids every [`PRUNE_EVERY`]th.
+    writes: Arc<AtomicU32>,
+    /// How the writes whose commit answer was lost were settled.
+    settled: Arc<SettleCounters>,
     pool: Pool,
     keyring: Arc<Keyring>,
 }
@@ -232,11 +246,24 @@ impl PostgresStore {
     /// As [`connect`](Self::connect).
     pub async fn from_pool(pool: Pool, keyring: Keyring) -> Result<Self, OpenError> {
         let store = PostgresStore {
+            writes: Arc::new(AtomicU32::new(0)),
+            settled: Arc::default(),
             pool,
             keyring: Arc::new(keyring),
         };
         store.prepare().await?;
         Ok(store)
+    }
+
+    /// How the writes whose commit answer was lost were settled (R28).
+    pub fn settled(&self) -> Settled {
+        let c = &*self.settled;
+        Settled {
+            lost: c.lost.load(Ordering::Relaxed),
+            committed: c.committed.load(Ordering::Relaxed),
+            redone: c.redone.load(Ordering::Relaxed),
+            unknown: c.unknown.load(Ordering::Relaxed),
+        }
     }
 
     /// The pool, to share with other queries of the service.
@@ -404,6 +431,7 @@ impl PostgresStore {
     /// sealed under the current key.
     fn row_params<'a>(&'a self, c: &'a RegistryCredential) -> Result<RowParams<'a>, StoreError> {
         Ok(RowParams {
+            credential: c,
             kind: scope_columns(c.scope().as_scope_ref()).0,
             scope_id: c.scope().id().unwrap_or(""),
             location: c.location().as_str(),
@@ -416,6 +444,7 @@ impl PostgresStore {
 
 /// `$1`–`$6` of `INSERT` and `UPDATE`.
 struct RowParams<'a> {
+    credential: &'a RegistryCredential,
     kind: i16,
     scope_id: &'a str,
     location: &'a str,
@@ -513,6 +542,238 @@ fn plan_index(row: &Row, keys: &[Key<'_>]) -> Result<usize, StoreError> {
         })
 }
 
+/// Inserts a write's id, first statement of its transaction.
+const WRITE_ID: &str = "INSERT INTO registry_credential_writes (write_id) VALUES ($1)";
+/// Removes write ids too old to be settled any more.
+const PRUNE_WRITES: &str =
+    "DELETE FROM registry_credential_writes WHERE written_at < now() - interval '1 day'";
+/// How long an attempt that settles a lost one waits for the write id.
+const SETTLE_LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '5s'";
+/// One write in this many prunes the old write ids in its transaction.
+const PRUNE_EVERY: u32 = 1024;
+/// How long a write whose commit answer was lost keeps sending it again
+/// before it reports the outcome unknown: the pauses between attempts.
+const SETTLE_PAUSES: [Duration; 8] = [
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+    Duration::from_millis(2000),
+    Duration::from_millis(2000),
+];
+
+/// The body of one write transaction: the store, the write's arguments
+/// and the open transaction, whose id is already inserted.
+type WriteOp<A, T> = for<'t> fn(
+    &'t PostgresStore,
+    &'t A,
+    &'t deadpool_postgres::Transaction<'_>,
+) -> BoxFuture<'t, Result<T, StoreError>>;
+
+/// How the store's writes whose commit answer was lost were settled, since
+/// it was opened (its clones share the counts): for a service's metrics,
+/// and for tests that cut connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settled {
+    /// Writes whose answer to `COMMIT` was lost, at least once.
+    pub lost: u64,
+    /// Of those, the ones found committed: the call returned success.
+    pub committed: u64,
+    /// The ones found not committed, and then done or refused by a later
+    /// attempt: the call returned that attempt's outcome.
+    pub redone: u64,
+    /// The ones the database stayed out of reach for: the call returned
+    /// [`StoreError::OutcomeUnknown`].
+    pub unknown: u64,
+}
+
+#[derive(Debug, Default)]
+struct SettleCounters {
+    lost: AtomicU64,
+    committed: AtomicU64,
+    redone: AtomicU64,
+    unknown: AtomicU64,
+}
+
+/// How one attempt at a write ended.
+enum Attempt<T> {
+    /// Committed, and the commit's answer read.
+    Done(T),
+    /// Failed before `COMMIT` was sent, so this attempt changed nothing.
+    /// `took_id`: its write id was inserted before it failed, which shows
+    /// that no earlier attempt committed.
+    Refused { error: StoreError, took_id: bool },
+    /// Its write id was taken: an earlier attempt committed.
+    Duplicate,
+    /// `COMMIT` was sent and its answer lost: this attempt may have
+    /// committed. Its write id was inserted, so no earlier one did.
+    Lost {
+        value: T,
+        error: tokio_postgres::Error,
+    },
+}
+
+impl PostgresStore {
+    /// Runs `op` as one write transaction that can be settled when the
+    /// answer to its `COMMIT` is lost (R28).
+    ///
+    /// The transaction first inserts a random write id. When the answer to
+    /// `COMMIT` is lost, the write is sent again with the same id, after a
+    /// pause, until one attempt settles it: an attempt that finds the id
+    /// taken shows the lost one committed, and the call returns what that
+    /// one wrote; an attempt that takes the id shows it did not, and the
+    /// call returns that attempt's own outcome. A second inserter of the
+    /// id waits for the first's transaction to end, so an attempt still in
+    /// flight on a connection the client gave up on is settled too. So a
+    /// write is never applied twice, and a later write is never undone by
+    /// an attempt of an earlier one. After [`SETTLE_PAUSES`] the call
+    /// returns [`StoreError::OutcomeUnknown`].
+    ///
+    /// `op` runs once per attempt with `args`: what it borrows comes
+    /// through them, so that its future may borrow both them and the
+    /// transaction.
+    async fn write<A: Sync, T: Send>(&self, args: &A, op: WriteOp<A, T>) -> Result<T, StoreError> {
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| StoreError::Backend {
+            retryable: true,
+            source: Box::new(KeyError::Random(e)),
+        })?;
+        let prune = self.writes.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == 0;
+        let (value, mut error) = match self.attempt(&id, prune, false, args, op).await {
+            Attempt::Done(value) => return Ok(value),
+            Attempt::Lost { value, error } => (value, error),
+            Attempt::Refused { error, .. } => return Err(error),
+            Attempt::Duplicate => {
+                return Err(corrupt(schema::SchemaError::CorruptRow {
+                    what: "a fresh random write id was already taken".to_owned(),
+                }));
+            }
+        };
+        // The value of the latest lost attempt: each attempt that gets as
+        // far as `COMMIT` took the id, so no earlier one committed.
+        let mut value = value;
+        let counts = &*self.settled;
+        counts.lost.fetch_add(1, Ordering::Relaxed);
+        for pause in SETTLE_PAUSES {
+            tokio::time::sleep(pause).await;
+            match self.attempt(&id, prune, true, args, op).await {
+                Attempt::Duplicate => {
+                    counts.committed.fetch_add(1, Ordering::Relaxed);
+                    return Ok(value);
+                }
+                Attempt::Done(redone) => {
+                    counts.redone.fetch_add(1, Ordering::Relaxed);
+                    return Ok(redone);
+                }
+                // This attempt took the id, so the lost one did not
+                // commit, and neither did this one: nothing changed.
+                Attempt::Refused {
+                    error,
+                    took_id: true,
+                } => {
+                    counts.redone.fetch_add(1, Ordering::Relaxed);
+                    return Err(error);
+                }
+                // The database could not be reached to settle it.
+                Attempt::Refused { took_id: false, .. } => {}
+                Attempt::Lost {
+                    value: again,
+                    error: e,
+                } => {
+                    value = again;
+                    error = e;
+                }
+            }
+        }
+        counts.unknown.fetch_add(1, Ordering::Relaxed);
+        Err(StoreError::OutcomeUnknown {
+            source: Box::new(error),
+        })
+    }
+
+    async fn attempt<A: Sync, T: Send>(
+        &self,
+        id: &[u8; 16],
+        prune: bool,
+        settling: bool,
+        args: &A,
+        op: WriteOp<A, T>,
+    ) -> Attempt<T> {
+        let refused = |error, took_id| Attempt::Refused { error, took_id };
+        let mut client = match self.client().await {
+            Ok(c) => c,
+            Err(e) => return refused(e, false),
+        };
+        let tx = match client.transaction().await {
+            Ok(tx) => tx,
+            Err(e) => return refused(pg_error(e), false),
+        };
+        // An attempt that settles a lost one may wait on that one's
+        // transaction for the id; bounded, in case its server session
+        // lives on behind a cut network.
+        if settling {
+            if let Err(e) = tx.batch_execute(SETTLE_LOCK_TIMEOUT).await {
+                return refused(pg_error(e), false);
+            }
+        }
+        let insert = match tx.prepare_cached(WRITE_ID).await {
+            Ok(s) => s,
+            Err(e) => return refused(pg_error(e), false),
+        };
+        match tx.execute(&insert, &[&&id[..]]).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Attempt::Duplicate,
+            Err(e) => return refused(pg_error(e), false),
+        }
+        if prune {
+            if let Err(e) = tx.execute(PRUNE_WRITES, &[]).await {
+                return refused(pg_error(e), true);
+            }
+        }
+        let value = match op(self, args, &tx).await {
+            Ok(value) => value,
+            Err(e) => return refused(e, true),
+        };
+        match tx.commit().await {
+            Ok(()) => Attempt::Done(value),
+            // The server answered: the commit failed, and rolled back.
+            Err(e) if e.as_db_error().is_some() => refused(pg_error(e), true),
+            // Built with `--cfg registry_credentials_unsettled`, a lost
+            // answer is reported as a failure that changed nothing, which
+            // may be untrue: the chaos test must catch it.
+            #[cfg(registry_credentials_unsettled)]
+            Err(e) => refused(pg_error(e), false),
+            #[cfg(not(registry_credentials_unsettled))]
+            Err(error) => Attempt::Lost { value, error },
+        }
+    }
+}
+
+/// Inserts each row of `params` in `tx`; a row that inserts nothing (its
+/// key is taken) is the conflict that fails the write.
+async fn insert_all(
+    tx: &deadpool_postgres::Transaction<'_>,
+    params: &[RowParams<'_>],
+) -> Result<(), StoreError> {
+    let stmt = tx.prepare_cached(INSERT).await.map_err(pg_error)?;
+    for row in params {
+        let inserted = tx
+            .execute(&stmt, &row.as_params())
+            .await
+            .map_err(pg_error)?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict {
+                scope: row.credential.scope().clone(),
+                location: row.credential.location().clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl PostgresStore {
     async fn pg_get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
         let client = self.client().await?;
@@ -570,19 +831,9 @@ impl PostgresStore {
         &self,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let params = self.row_params(&credential)?;
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(INSERT).await.map_err(pg_error)?;
-        let inserted = client
-            .execute(&stmt, &params.as_params())
-            .await
-            .map_err(pg_error)?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict {
-                scope: credential.scope().clone(),
-                location: credential.location().clone(),
-            });
-        }
+        let params = vec![self.row_params(&credential)?];
+        self.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
+            .await?;
         Ok(Arc::new(credential))
     }
 
@@ -598,22 +849,8 @@ impl PostgresStore {
             .iter()
             .map(|c| self.row_params(c))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let stmt = tx.prepare_cached(INSERT).await.map_err(pg_error)?;
-        for (credential, params) in credentials.iter().zip(&params) {
-            let inserted = tx
-                .execute(&stmt, &params.as_params())
-                .await
-                .map_err(pg_error)?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict {
-                    scope: credential.scope().clone(),
-                    location: credential.location().clone(),
-                });
-            }
-        }
-        tx.commit().await.map_err(pg_error)?;
+        self.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
+            .await?;
         Ok(credentials.into_iter().map(Arc::new).collect())
     }
 
@@ -628,22 +865,31 @@ impl PostgresStore {
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
         let params = self.row_params(&new)?;
         let scope = ScopeRef::App(app);
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let lock = tx.prepare_cached(APP_LOCK).await.map_err(pg_error)?;
-        tx.execute(&lock, &[&app.as_str()])
-            .await
-            .map_err(pg_error)?;
-        let mut replaced = self.take_scope(&tx, scope).await?;
-        if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
-            let same = replaced.remove(i);
-            replaced.insert(0, same);
-        }
-        let stmt = tx.prepare_cached(UPSERT).await.map_err(pg_error)?;
-        tx.execute(&stmt, &params.as_params())
-            .await
-            .map_err(pg_error)?;
-        tx.commit().await.map_err(pg_error)?;
+        let replaced = self
+            .write(
+                &(app, scope, &new, &params),
+                |store, (app, scope, new, params), tx| {
+                    Box::pin(async move {
+                        let lock = tx.prepare_cached(APP_LOCK).await.map_err(pg_error)?;
+                        tx.execute(&lock, &[&app.as_str()])
+                            .await
+                            .map_err(pg_error)?;
+                        let mut replaced = store.take_scope(tx, *scope).await?;
+                        if let Some(i) =
+                            replaced.iter().position(|c| c.location() == new.location())
+                        {
+                            let same = replaced.remove(i);
+                            replaced.insert(0, same);
+                        }
+                        let stmt = tx.prepare_cached(UPSERT).await.map_err(pg_error)?;
+                        tx.execute(&stmt, &params.as_params())
+                            .await
+                            .map_err(pg_error)?;
+                        Ok(replaced)
+                    })
+                },
+            )
+            .await?;
         Ok(AppCredentialReplaced {
             stored: Arc::new(new),
             replaced,
@@ -673,11 +919,10 @@ impl PostgresStore {
         &self,
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let taken = self.take_scope(&tx, scope).await?;
-        tx.commit().await.map_err(pg_error)?;
-        Ok(taken)
+        self.write(&scope, |store, scope, tx| {
+            Box::pin(store.take_scope(tx, *scope))
+        })
+        .await
     }
 
     async fn pg_update(
@@ -686,23 +931,26 @@ impl PostgresStore {
         location: &Location,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let old = get_in(
-            &tx,
-            GET_FOR_UPDATE,
-            &self.keyring,
-            Key::new(scope, location),
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found(scope, location))?;
-        let new = old.updated(update);
-        let params = self.row_params(&new)?;
-        let stmt = tx.prepare_cached(UPDATE).await.map_err(pg_error)?;
-        tx.execute(&stmt, &params.as_params())
-            .await
-            .map_err(pg_error)?;
-        tx.commit().await.map_err(pg_error)?;
+        let new = self
+            .write(
+                &(scope, location, &update),
+                |store, (scope, location, update), tx| {
+                    Box::pin(async move {
+                        let key = Key::new(*scope, location);
+                        let old = get_in(tx, GET_FOR_UPDATE, &store.keyring, key)
+                            .await?
+                            .ok_or_else(|| StoreError::not_found(*scope, location))?;
+                        let new = old.updated((*update).clone());
+                        let params = store.row_params(&new)?;
+                        let stmt = tx.prepare_cached(UPDATE).await.map_err(pg_error)?;
+                        tx.execute(&stmt, &params.as_params())
+                            .await
+                            .map_err(pg_error)?;
+                        Ok(new)
+                    })
+                },
+            )
+            .await?;
         Ok(Arc::new(new))
     }
 
@@ -713,12 +961,15 @@ impl PostgresStore {
         scope: ScopeRef<'_>,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let gone = get_in(&tx, DELETE, &self.keyring, Key::new(scope, location))
-            .await?
-            .ok_or_else(|| StoreError::not_found(scope, location))?;
-        tx.commit().await.map_err(pg_error)?;
+        let gone = self
+            .write(&(scope, location), |store, (scope, location), tx| {
+                Box::pin(async move {
+                    get_in(tx, DELETE, &store.keyring, Key::new(*scope, location))
+                        .await?
+                        .ok_or_else(|| StoreError::not_found(*scope, location))
+                })
+            })
+            .await?;
         Ok(Arc::new(gone))
     }
 

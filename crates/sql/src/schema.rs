@@ -20,6 +20,12 @@
 //! - The password is never stored: `secret` is its ciphertext (nonce,
 //!   ciphertext and tag), `key_id` the key that sealed it, indexed so a
 //!   rotation finds the rows left under old keys.
+//! - `registry_credential_writes` (PostgreSQL only) keeps the id of each
+//!   recent write, inserted first in the write's own transaction, so that
+//!   a write whose commit answer was lost can be settled: sent again with
+//!   the same id it either finds the id taken (the first attempt
+//!   committed) or takes it (the first did not). Ids older than a day are
+//!   pruned.
 //! - `registry_credential_keys` keeps, per key id, a check value sealed with
 //!   that key, so a store opened with the wrong key under a known id fails
 //!   at once with [`KeyError::WrongKey`](crate::KeyError::WrongKey).
@@ -44,9 +50,10 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: "
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: "
         CREATE TABLE registry_credentials (
             scope_kind INTEGER NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
             scope_id   TEXT    NOT NULL,
@@ -65,7 +72,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             check_value BLOB NOT NULL
         ) WITHOUT ROWID;
     ",
-    postgres: r#"
+        postgres: r#"
         CREATE TABLE registry_credentials (
             scope_kind SMALLINT NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
             scope_id   TEXT COLLATE "C" NOT NULL,
@@ -84,7 +91,20 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             check_value BYTEA NOT NULL
         );
     "#,
-}];
+    },
+    Migration {
+        version: 2,
+        // SQLite answers every commit in the process that sent it: there
+        // is no lost answer to settle, so it keeps no write ids.
+        sqlite: "",
+        postgres: r#"
+        CREATE TABLE registry_credential_writes (
+            write_id   BYTEA PRIMARY KEY,
+            written_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+    "#,
+    },
+];
 
 /// The schema version this release writes.
 pub(crate) fn latest_version() -> u32 {

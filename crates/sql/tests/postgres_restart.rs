@@ -10,20 +10,20 @@
 //! stopping the server disturbs no other test.
 #![cfg(feature = "postgres")]
 
-#[path = "pg_support/mod.rs"]
-mod pg_support;
+mod support;
 
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use pg_support::{fresh_schema, keyring, runtime, url, url_in};
 use registry_credentials::resolve::{Resolution, resolve_async};
 use registry_credentials::store::conformance::cred;
 use registry_credentials::store::{AsyncCredentialStore, StoreError};
 use registry_credentials::{App, Scope};
 use registry_credentials_sql::PostgresStore;
+use registry_credentials_test_support::postgres::{fresh_url, runtime, url};
+use support::keyring;
 
 const CTL_ENV: &str = "REGISTRY_CREDENTIALS_PG_CTL";
 
@@ -94,12 +94,12 @@ fn record(seen: &mut Seen, r: Result<Option<Resolution>, StoreError>) -> bool {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn a_resolve_during_a_database_restart_fails_retryably_then_recovers() {
-    let url = url();
+    // Both variables are checked before anything starts.
+    url();
     ctl_command();
     let rt = runtime();
     rt.block_on(async {
-        let schema = fresh_schema(&url, "restart").await;
-        let store = PostgresStore::connect(&url_in(&url, &schema), keyring())
+        let store = PostgresStore::connect(&fresh_url("restart").await, keyring())
             .await
             .unwrap();
         store

@@ -10,14 +10,12 @@
 //! variable they then fail, saying so.
 #![cfg(feature = "postgres")]
 
-#[path = "pg_support/mod.rs"]
-mod pg_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
 
-use pg_support::{fresh_schema, keyring, runtime, url, url_in};
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{resolve_all_async, resolve_async};
 use registry_credentials::store::conformance::{cred, loc, org};
@@ -25,7 +23,11 @@ use registry_credentials::store::{
     AsyncCredentialSource, AsyncCredentialStore, Key, StoreError, UnreadableReason,
 };
 use registry_credentials::{App, Password, Scope, Username};
-use registry_credentials_sql::{EncryptionKey, KeyError, Keyring, OpenError, PostgresStore};
+use registry_credentials_sql::{KeyError, Keyring, OpenError, PostgresStore};
+use registry_credentials_test_support::postgres::{fresh_url, runtime, url, url_in};
+use support::{
+    IMAGE, OUTRANKED, assert_the_winner, key, keyring, undecryptable, winner_and_outranked,
+};
 
 /// One runtime for the conformance tests: their stores' pools live on
 /// it, and the concurrency checks call its `block_on` from many threads at
@@ -38,9 +40,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 
 /// A `PostgresStore` on a fresh schema of its own.
 async fn store() -> PostgresStore {
-    let url = url();
-    let schema = fresh_schema(&url, "conformance").await;
-    PostgresStore::connect(&url_in(&url, &schema), keyring())
+    PostgresStore::connect(&fresh_url("conformance").await, keyring())
         .await
         .unwrap()
 }
@@ -73,10 +73,23 @@ registry_credentials::store_conformance!(
 ///
 /// Without `REGISTRY_CREDENTIALS_PG_URL`.
 fn setup(test: &str) -> (tokio::runtime::Runtime, String) {
-    let url = url();
     let rt = runtime();
-    let schema = rt.block_on(fresh_schema(&url, test));
-    (rt, url_in(&url, &schema))
+    let url = rt.block_on(fresh_url(test));
+    (rt, url)
+}
+
+/// Runs `check` on a runtime of its own with a `PostgresStore` on a fresh
+/// schema, and the URL of that schema.
+///
+/// # Panics
+///
+/// Without `REGISTRY_CREDENTIALS_PG_URL`.
+fn with_store(test: &str, check: impl AsyncFnOnce(PostgresStore, String)) {
+    let (rt, url) = setup(test);
+    rt.block_on(async {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        check(store, url).await;
+    });
 }
 
 #[test]
@@ -195,38 +208,19 @@ fn r16_two_instances_racing_on_the_same_keys() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r14_resolution_on_the_async_interface() {
-    let (rt, url) = setup("resolve");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
-        store
-            .create(cred(
-                org("org-1"),
-                "registry.example.com",
-                "org-user",
-                "org-pw",
-            ))
-            .await
-            .unwrap();
-        store
-            .create(cred(
-                Scope::Foundation,
-                "registry.example.com/repo",
-                "f",
-                "p",
-            ))
-            .await
-            .unwrap();
+    with_store("resolve", async |store, _| {
+        for c in winner_and_outranked() {
+            store.create(c).await.unwrap();
+        }
         let app = App::new("org-1", "space-1", "app-1").unwrap();
-        let image = "registry.example.com/repo/image:tag".parse().unwrap();
+        let image = IMAGE.parse().unwrap();
         // Spawned: the futures are Send.
         let handle = {
             let store = store.clone();
             let app = app.clone();
             tokio::spawn(async move { resolve_async(&store, &app, &image).await })
         };
-        let r = handle.await.unwrap().unwrap().unwrap();
-        assert_eq!(r.credential().username().as_str(), "org-user");
-        assert_eq!(r.credential().password().expose(), "org-pw");
+        assert_the_winner(handle.await.unwrap().unwrap());
         // Every candidate at every scope, in one call.
         let all = resolve_all_async(
             &store,
@@ -239,16 +233,14 @@ fn r14_resolution_on_the_async_interface() {
             .iter()
             .map(|r| r.credential().username().as_str())
             .collect();
-        assert_eq!(users, ["org-user", "f"]);
+        assert_eq!(users, ["org-user", "foundation-user"]);
     });
 }
 
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r21_the_database_never_holds_a_password_in_plain_text() {
-    let (rt, url) = setup("plaintext");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_store("plaintext", async |store, url| {
         for i in 0..20 {
             store
                 .create(cred(
@@ -292,7 +284,6 @@ fn r21_the_database_never_holds_a_password_in_plain_text() {
 fn wrong_and_missing_keys_and_rotation() {
     let (rt, url) = setup("keys");
     rt.block_on(async {
-        let key = |id: &str, b: u8| EncryptionKey::new(id, [b; 32]).unwrap();
         let store = PostgresStore::connect(&url, Keyring::new(key("old", 1)))
             .await
             .unwrap();
@@ -357,46 +348,13 @@ fn wrong_and_missing_keys_and_rotation() {
     });
 }
 
-fn undecryptable(e: &StoreError) -> bool {
-    match e {
-        StoreError::Unreadable {
-            reason: UnreadableReason::Key,
-            source,
-        } => matches!(
-            source.downcast_ref::<KeyError>(),
-            Some(KeyError::Undecryptable { .. })
-        ),
-        _ => false,
-    }
-}
-
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
-    let (rt, url) = setup("winner_only");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
-        // The winner: the organization's credential for the registry. The
-        // foundation's, for a more specific location, is outranked (scope
-        // outranks specificity) but matches the same image.
-        store
-            .create(cred(
-                org("org-1"),
-                "registry.example.com",
-                "org-user",
-                "org-pw",
-            ))
-            .await
-            .unwrap();
-        store
-            .create(cred(
-                Scope::Foundation,
-                "registry.example.com/repo",
-                "foundation-user",
-                "foundation-pw",
-            ))
-            .await
-            .unwrap();
+    with_store("winner_only", async |store, url| {
+        for c in winner_and_outranked() {
+            store.create(c).await.unwrap();
+        }
         // Corrupt the outranked row's sealed password behind the store's
         // back: flip one bit of its authentication tag.
         let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -408,31 +366,21 @@ fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
                 "UPDATE registry_credentials \
                  SET secret = set_byte(secret, length(secret) - 1, \
                                        get_byte(secret, length(secret) - 1) # 1) \
-                 WHERE scope_id = '' AND location = 'registry.example.com/repo'",
-                &[],
+                 WHERE scope_id = '' AND location = $1",
+                &[&OUTRANKED],
             )
             .await
             .unwrap();
         assert_eq!(changed, 1);
         let app = App::new("org-1", "space-1", "app-1").unwrap();
-        let image = "registry.example.com/repo/image:tag".parse().unwrap();
+        let image = IMAGE.parse().unwrap();
         // `resolve_async` asks `first_match`, one statement that returns
         // the winning row alone: the corrupt row never leaves the server,
         // so it cannot fail.
-        let r = resolve_async(&store, &app, &image)
-            .await
-            .unwrap()
-            .expect("the winner");
-        assert_eq!(r.scope(), &org("org-1"));
-        assert_eq!(r.credential().username().as_str(), "org-user");
-        assert_eq!(r.credential().password().expose(), "org-pw");
+        assert_the_winner(resolve_async(&store, &app, &image).await.unwrap());
         // The same through the object-safe trait, as a service holds it.
         let shared: Arc<dyn AsyncCredentialSource> = Arc::new(store.clone());
-        let r = resolve_async(&*shared, &app, &image)
-            .await
-            .unwrap()
-            .expect("the winner");
-        assert_eq!(r.credential().username().as_str(), "org-user");
+        assert_the_winner(resolve_async(&*shared, &app, &image).await.unwrap());
         // `resolve_all_async` reads every match, so it meets the corrupt
         // row and says so, rather than skipping it or garbling a password.
         let e = resolve_all_async(&store, &app, &image).await.unwrap_err();

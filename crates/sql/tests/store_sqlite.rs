@@ -3,8 +3,10 @@
 //! rest (keys, rotation, tampering, no plain text in the file).
 #![cfg(feature = "sqlite")]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,12 +15,13 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::resolve_all;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
-use registry_credentials::store::{
-    CredentialSource, CredentialStore, Key, StoreError, UnreadableReason,
+use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
+use registry_credentials::{
+    App, Credential, Password, RegistryCredential, Scope, Username, resolve,
 };
-use registry_credentials::{App, Credential, Password, Scope, Username, resolve};
-use registry_credentials_sql::{
-    EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteStore,
+use registry_credentials_sql::{KeyError, Keyring, OpenError, SchemaError, SqliteStore};
+use support::{
+    IMAGE, OUTRANKED, assert_the_winner, key, keyring, undecryptable, winner_and_outranked,
 };
 
 /// A fresh directory for one test.
@@ -34,12 +37,19 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn key(id: &str, byte: u8) -> EncryptionKey {
-    EncryptionKey::new(id, [byte; 32]).unwrap()
+/// What `store` holds at `scope` for `location`.
+fn get(
+    store: &SqliteStore,
+    scope: &Scope,
+    location: impl AsRef<str>,
+) -> Result<Option<std::sync::Arc<RegistryCredential>>, StoreError> {
+    store.get(Key::new(scope.as_scope_ref(), &loc(location.as_ref())))
 }
 
-fn keyring() -> Keyring {
-    Keyring::new(key("test-key", 0x42))
+/// A store in a new file of its own, and the file's path.
+fn fresh_store(name: &str) -> (SqliteStore, PathBuf) {
+    let path = temp_dir(name).join("c.db");
+    (SqliteStore::open(&path, keyring()).unwrap(), path)
 }
 
 fn store() -> SqliteStore {
@@ -97,8 +107,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn r21_the_file_never_holds_a_password_in_plain_text() {
-    let path = temp_dir("plaintext").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("plaintext");
     for i in 0..40 {
         store
             .create(cred(
@@ -205,10 +214,7 @@ fn rotate_moves_every_row_to_the_current_key() {
     let store = SqliteStore::open(&path, Keyring::new(key("new", 2))).unwrap();
     let all = store.list_all().unwrap();
     assert_eq!(all.len(), 1201);
-    let r7 = store
-        .get(Key::new(org("o").as_scope_ref(), &loc("r7.example.com")))
-        .unwrap()
-        .unwrap();
+    let r7 = get(&store, &org("o"), "r7.example.com").unwrap().unwrap();
     assert_eq!(r7.password().expose(), "p7");
     drop(store);
     // The old key alone no longer reads anything.
@@ -219,23 +225,9 @@ fn rotate_moves_every_row_to_the_current_key() {
     );
 }
 
-fn undecryptable(e: &StoreError) -> bool {
-    match e {
-        StoreError::Unreadable {
-            reason: UnreadableReason::Key,
-            source,
-        } => matches!(
-            source.downcast_ref::<KeyError>(),
-            Some(KeyError::Undecryptable { .. })
-        ),
-        _ => false,
-    }
-}
-
 #[test]
 fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
-    let path = temp_dir("tamper").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("tamper");
     store
         .create(cred(
             org("victim"),
@@ -271,17 +263,10 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
     )
     .unwrap();
     let attacker = org("attacker");
-    let e = store
-        .get(Key::new(
-            attacker.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
-        .unwrap_err();
+    let e = get(&store, &attacker, "registry.example.com").unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let victim = org("victim");
-    let e = store
-        .get(Key::new(victim.as_scope_ref(), &loc("example.com")))
-        .unwrap_err();
+    let e = get(&store, &victim, "example.com").unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let e = store.list_all().unwrap_err();
     assert!(undecryptable(&e));
@@ -301,11 +286,7 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
         .unwrap();
     assert_eq!(n, 3);
     // The untouched row still reads.
-    let v = store
-        .get(Key::new(
-            victim.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
+    let v = get(&store, &victim, "registry.example.com")
         .unwrap()
         .unwrap();
     assert_eq!(v.password().expose(), "victim-pw");
@@ -313,45 +294,25 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
 
 #[test]
 fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
-    let path = temp_dir("winner-only").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
-    // The winner: the organization's credential for the registry. The
-    // foundation's, for a more specific location, is outranked (scope
-    // outranks specificity) but matches the same image.
-    store
-        .create(cred(
-            org("org-1"),
-            "registry.example.com",
-            "org-user",
-            "org-pw",
-        ))
-        .unwrap();
-    store
-        .create(cred(
-            Scope::Foundation,
-            "registry.example.com/repo",
-            "foundation-user",
-            "foundation-pw",
-        ))
-        .unwrap();
+    let (store, path) = fresh_store("winner-only");
+    for c in winner_and_outranked() {
+        store.create(c).unwrap();
+    }
     // Corrupt the outranked row's sealed password behind the store's back.
     let raw = rusqlite::Connection::open(&path).unwrap();
     let changed = raw
         .execute(
             "UPDATE registry_credentials SET secret = zeroblob(length(secret)) \
-             WHERE scope_id = '' AND location = 'registry.example.com/repo'",
-            [],
+             WHERE scope_id = '' AND location = ?1",
+            [OUTRANKED],
         )
         .unwrap();
     assert_eq!(changed, 1);
     let app = App::new("org-1", "space-1", "app-1").unwrap();
-    let image = "registry.example.com/repo/image:tag".parse().unwrap();
+    let image = IMAGE.parse().unwrap();
     // `resolve` asks `first_match`, one statement that returns the winning
     // row alone: the corrupt row is never read, so it cannot fail.
-    let r = resolve(&store, &app, &image).unwrap().expect("the winner");
-    assert_eq!(r.scope(), &org("org-1"));
-    assert_eq!(r.credential().username().as_str(), "org-user");
-    assert_eq!(r.credential().password().expose(), "org-pw");
+    assert_the_winner(resolve(&store, &app, &image).unwrap());
     // `resolve_all` reads every match, so it meets the corrupt row and says
     // so, rather than skipping it or returning a garbled password.
     let e = resolve_all(&store, &app, &image).unwrap_err();
@@ -366,7 +327,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     let v: u32 = raw
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, 2);
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -379,7 +340,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
             e,
             OpenError::Schema(SchemaError::TooNew {
                 found: 99,
-                supported: 1
+                supported: 2
             })
         ),
         "{e:?}"
@@ -392,89 +353,12 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     assert_eq!(v, 99);
 }
 
-// ---- integrity: a writer killed with SIGKILL ----------------------------
+// ---- child processes ---------------------------------------------------
 //
-// SIGKILL ends the process but not the kernel: what it wrote to the page
-// cache stays and reaches the file. So this shows that the file stays
-// consistent and that every acknowledged (committed) write is there for the
-// next process, whatever instant the writer dies at. It does not show
-// durability across a power loss, which needs `fsync` to reach the disk
-// (`SqliteOptions::sync_every_commit`, on by default) and cannot be tested
-// by killing a process.
+// A killed writer is tested in `sqlite_chaos.rs`.
 
 const CHILD_ENV: &str = "REGISTRY_CREDENTIALS_TEST_CHILD";
 const PATH_ENV: &str = "REGISTRY_CREDENTIALS_TEST_DB";
-
-/// The deterministic stream of writes the durability child makes.
-fn durability_op(store: &SqliteStore, n: usize) {
-    let o = org("o");
-    let name = |i: usize| format!("d{i}.example.com");
-    let at = |i: usize| loc(&name(i));
-    match n % 3 {
-        0 => {
-            store
-                .create(cred(o, &name(n), &format!("u{n}"), &format!("p{n}")))
-                .unwrap();
-        }
-        1 => {
-            store
-                .update(
-                    o.as_scope_ref(),
-                    &at(n - 1),
-                    CredentialUpdate::Password(Password::new(format!("p{n}")).unwrap()),
-                )
-                .unwrap();
-        }
-        _ if (n / 3) % 2 == 1 => {
-            store.delete(o.as_scope_ref(), &at(n - 2)).unwrap();
-        }
-        _ => {
-            store
-                .update(
-                    o.as_scope_ref(),
-                    &at(n - 2),
-                    CredentialUpdate::Username(Username::new(format!("u{n}")).unwrap()),
-                )
-                .unwrap();
-        }
-    }
-}
-
-/// What the store holds after the first `k` writes: location → (user, pw).
-fn durability_model(k: usize) -> BTreeMap<String, (String, String)> {
-    let mut m = BTreeMap::new();
-    for n in 0..k {
-        let name = |i: usize| format!("d{i}.example.com");
-        match n % 3 {
-            0 => {
-                m.insert(name(n), (format!("u{n}"), format!("p{n}")));
-            }
-            1 => m.get_mut(&name(n - 1)).unwrap().1 = format!("p{n}"),
-            _ if (n / 3) % 2 == 1 => {
-                m.remove(&name(n - 2));
-            }
-            _ => m.get_mut(&name(n - 2)).unwrap().0 = format!("u{n}"),
-        }
-    }
-    m
-}
-
-fn snapshot(store: &SqliteStore) -> BTreeMap<String, (String, String)> {
-    store
-        .list(org("o").as_scope_ref())
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c.location().as_str().to_owned(),
-                (
-                    c.username().as_str().to_owned(),
-                    c.password().expose().to_owned(),
-                ),
-            )
-        })
-        .collect()
-}
 
 fn child(test: &str, role: &str, path: &Path, extra: &[(&str, String)]) -> std::process::Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
@@ -487,61 +371,6 @@ fn child(test: &str, role: &str, path: &Path, extra: &[(&str, String)]) -> std::
         cmd.env(k, v);
     }
     cmd.spawn().unwrap()
-}
-
-#[test]
-fn integrity_every_acknowledged_write_survives_a_killed_writer() {
-    if std::env::var(CHILD_ENV).as_deref() == Ok("durability") {
-        let store = SqliteStore::open(std::env::var(PATH_ENV).unwrap(), keyring()).unwrap();
-        let mut out = std::io::stdout().lock();
-        // End libtest's `test … ` line, so each acknowledgement has its own.
-        writeln!(out).unwrap();
-        for n in 0.. {
-            durability_op(&store, n);
-            writeln!(out, "ack {n}").unwrap();
-            out.flush().unwrap();
-        }
-        return;
-    }
-    let path = temp_dir("durability").join("c.db");
-    let mut proc = child(
-        "integrity_every_acknowledged_write_survives_a_killed_writer",
-        "durability",
-        &path,
-        &[],
-    );
-    let mut lines = BufReader::new(proc.stdout.take().unwrap()).lines();
-    let mut acked = 0usize;
-    while acked < 240 {
-        let line = lines.next().expect("the child ended early").unwrap();
-        if let Some(n) = line.strip_prefix("ack ") {
-            assert_eq!(n.parse::<usize>().unwrap(), acked);
-            acked += 1;
-        }
-    }
-    proc.kill().unwrap(); // SIGKILL
-    proc.wait().unwrap();
-    for line in lines {
-        if let Some(n) = line.unwrap().strip_prefix("ack ") {
-            assert_eq!(n.parse::<usize>().unwrap(), acked);
-            acked += 1;
-        }
-    }
-
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    let check: String = raw
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
-    drop(raw);
-    let store = SqliteStore::open(&path, keyring()).unwrap();
-    let found = snapshot(&store);
-    // Every acknowledged write is there; the one in flight may or may not
-    // be, but whole.
-    assert!(
-        found == durability_model(acked) || found == durability_model(acked + 1),
-        "after {acked} acknowledged writes the file holds {found:?}"
-    );
 }
 
 // ---- concurrency: threads and two processes -----------------------------
@@ -664,8 +493,7 @@ fn concurrency_threads_and_processes_on_one_file() {
         writeln!(so, "done").unwrap();
         return;
     }
-    let path = temp_dir("concurrency").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("concurrency");
     for j in 0..SHARED {
         store
             .create(cred(
@@ -743,12 +571,7 @@ fn concurrency_threads_and_processes_on_one_file() {
     }
     assert_eq!(winners.len(), SHARED);
     for l in winners.keys() {
-        assert!(
-            store
-                .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(l)))
-                .unwrap()
-                .is_some()
-        );
+        assert!(get(&store, &Scope::Foundation, l).unwrap().is_some());
     }
 
     // Update racing delete: one delete at most; a survivor carries an
@@ -761,9 +584,7 @@ fn concurrency_threads_and_processes_on_one_file() {
             .filter(|d| **d == l)
             .count();
         assert!(deletes <= 1, "{l} deleted {deletes} times");
-        let now = store
-            .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(&l)))
-            .unwrap();
+        let now = get(&store, &Scope::Foundation, &l).unwrap();
         match now {
             None => assert_eq!(deletes, 1, "{l} vanished without an acknowledged delete"),
             Some(c) => {
@@ -787,13 +608,11 @@ fn concurrency_threads_and_processes_on_one_file() {
         expected_own.len()
             + SHARED
             + (0..SHARED)
-                .filter(|j| store
-                    .get(Key::new(
-                        Scope::Foundation.as_scope_ref(),
-                        &loc(&format!("ud{j}.example.com"))
-                    ))
-                    .unwrap()
-                    .is_some())
+                .filter(
+                    |j| get(&store, &Scope::Foundation, format!("ud{j}.example.com"))
+                        .unwrap()
+                        .is_some()
+                )
                 .count(),
         "nothing else is stored"
     );
@@ -803,8 +622,7 @@ fn concurrency_threads_and_processes_on_one_file() {
 
 #[test]
 fn transactions_take_effect_whole_or_not_at_all() {
-    let path = temp_dir("transaction").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("transaction");
     // Committed: the credential and a table of the caller's own, together.
     store
         .transaction(|tx| -> Result<(), StoreError> {
@@ -853,8 +671,7 @@ fn transactions_take_effect_whole_or_not_at_all() {
 
 #[test]
 fn read_transactions_refuse_writes_and_never_wait_for_a_writer() {
-    let path = temp_dir("read-transaction").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("read-transaction");
     store
         .create(cred(Scope::Foundation, "docker.io", "u", "p"))
         .unwrap();
@@ -930,8 +747,7 @@ fn opening_without_create_never_makes_a_store() {
 #[test]
 fn r21_files_are_created_private_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let path = temp_dir("private").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("private");
     store
         .create(cred(Scope::Foundation, "docker.io", "u", "p"))
         .unwrap();
@@ -991,8 +807,7 @@ fn opening_a_new_file_from_several_processes_at_once() {
 /// binds the scope's kind and id.
 #[test]
 fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
-    let path = temp_dir("copied-row").join("c.db");
-    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let (store, path) = fresh_store("copied-row");
     store
         .create(cred(org("old-org"), "registry.example.com", "u", "secret"))
         .unwrap();
@@ -1005,23 +820,14 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     )
     .unwrap();
     let new_org = org("new-org");
-    let e = store
-        .get(Key::new(
-            new_org.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
-        .unwrap_err();
+    let e = get(&store, &new_org, "registry.example.com").unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     let app = App::new("new-org", "s", "a").unwrap();
     let e = resolve(&store, &app, &"registry.example.com/x/y".parse().unwrap()).unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     // The original still reads.
     let old_org = org("old-org");
-    let c = store
-        .get(Key::new(
-            old_org.as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
+    let c = get(&store, &old_org, "registry.example.com")
         .unwrap()
         .unwrap();
     assert_eq!(c.password().expose(), "secret");

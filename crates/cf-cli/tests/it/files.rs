@@ -36,10 +36,7 @@ fn session(sh: &mut Shell) -> Vec<Vec<String>> {
         Some("app-Sqlite-Pass-3"),
         "push myapp --docker-image registry.example.com/team/app --docker-username app-user",
     );
-    assert!(
-        out.contains("Stored the app's registry credential"),
-        "{out}"
-    );
+    assert_says(&out, "Stored the app's registry credential");
     let rows = sh.rows();
     assert_eq!(
         rows,
@@ -100,11 +97,7 @@ fn r21_one_private_database_with_passwords_encrypted() {
         fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
         let o = sh.run_with(None, None, "registry-credentials");
         assert_eq!(o.code, 1);
-        assert!(
-            o.err.contains("others may access it (mode 644)"),
-            "{}",
-            o.err
-        );
+        assert_says(&o.err, "others may access it (mode 644)");
         assert_eq!(fs::read(&file).unwrap(), before);
         fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
     }
@@ -128,12 +121,11 @@ fn r21_wrong_key_is_one_line_and_changes_nothing() {
         Some("never-Stored-Pass"),
         "create-space-registry-credential ghcr.io --username x",
     );
-    assert!(e.contains("was encrypted with another key"), "{e}");
+    assert_says(&e, "was encrypted with another key");
     sh.registry_key = Some("not hex".into());
-    let e = sh.fails("registry-credentials");
-    assert!(
-        e.contains("CF_REGISTRY_KEY is not 64 hexadecimal digits"),
-        "{e}"
+    sh.fails_saying(
+        "registry-credentials",
+        "CF_REGISTRY_KEY is not 64 hexadecimal digits",
     );
     assert_eq!(
         (raw_files(&sh), fs::read(sh.key_file()).unwrap()),
@@ -160,8 +152,7 @@ fn r21_key_from_the_environment_makes_no_key_file() {
     assert_eq!(sh.rows(), cells(&["docker.io foundation hub-user"]));
     // Without the key, the database is not opened with a new one.
     sh.registry_key = None;
-    let e = sh.fails("registry-credentials");
-    assert!(e.contains("set CF_REGISTRY_KEY"), "{e}");
+    sh.fails_saying("registry-credentials", "set CF_REGISTRY_KEY");
     assert!(!sh.key_file().exists());
 }
 
@@ -313,11 +304,8 @@ fn non_utf8_arguments_and_variables_are_errors() {
         .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.starts_with("Incorrect Usage: argument 2 is not valid UTF-8;"),
-        "{err}"
-    );
-    assert!(err.contains("Usage: cf push"), "{err}");
+    assert_starts(&err, "Incorrect Usage: argument 2 is not valid UTF-8;");
+    assert_says(&err, "Usage: cf push");
     assert!(!err.contains("my") && !err.contains('\u{fffd}'), "{err}");
 
     let before = sh.snapshot();
@@ -366,7 +354,7 @@ fn r16_r21_a_username_cannot_forge_a_listing_row() {
     let before = sh.snapshot();
     let o = sh.run_args(Some("forged-Pw-1"), None, &args);
     let e = sh.failed(o, "create with a forged username", &before);
-    assert!(e.contains("U+2028"), "{e}");
+    assert_says(&e, "U+2028");
     assert_eq!(e.trim_end().lines().count(), 1, "{e}");
     for bad in [
         "a\u{202e}b",
@@ -400,7 +388,7 @@ fn r16_r21_a_username_cannot_forge_a_listing_row() {
         let before = sh.snapshot();
         let o = sh.run_args(None, None, &args);
         let e = sh.failed(o, "auth with an invisible character", &before);
-        assert!(e.contains("invisible format character"), "{e}");
+        assert_says(&e, "invisible format character");
     }
 
     // An organization name that is not found is not repeated: it could

@@ -51,10 +51,7 @@ fn flag_equals_value_and_flag_space_value() {
         ],
         &[("CF_DOCKER_PASSWORD", "flag-Equals-Pw")],
     );
-    assert!(
-        out.contains("Stored the app's registry credential"),
-        "{out}"
-    );
+    assert_says(&out, "Stored the app's registry credential");
     let out = cf_ok(
         &sh,
         &[
@@ -65,7 +62,7 @@ fn flag_equals_value_and_flag_space_value() {
         ],
         &[],
     );
-    assert!(out.contains("No registry credential matches"), "{out}");
+    assert_says(&out, "No registry credential matches");
 }
 
 #[test]
@@ -104,7 +101,7 @@ fn help_lists_every_command_on_its_own_line_and_help_command_prints_its_usage() 
             out.contains("Usage: cf push [OPTIONS] --docker-image <IMAGE> <APP>"),
             "{args:?}: {out}"
         );
-        assert!(out.contains("--docker-username <USERNAME>"), "{out}");
+        assert_says(&out, "--docker-username <USERNAME>");
     }
     // Help reads and writes no state.
     assert!(entries(&sh.home()).is_empty());
@@ -117,20 +114,16 @@ fn a_mistyped_command_or_option_gets_a_did_you_mean() {
     let o = cf_run(&sh, &["registry-credential"], &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(o.stderr);
-    assert!(
-        err.starts_with(
-            "Incorrect Usage: argument 1 is not a command; did you mean `registry-credentials`?\n"
-        ),
-        "{err}"
+    assert_starts(
+        &err,
+        "Incorrect Usage: argument 1 is not a command; did you mean `registry-credentials`?\n",
     );
     let o = cf_run(&sh, &["push", "app", "--docker-imag=nginx"], &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(o.stderr);
-    assert!(
-        err.starts_with(
-            "Incorrect Usage: `--docker-imag` is not an option of this command; did you mean `--docker-image`?\n"
-        ),
-        "{err}"
+    assert_starts(
+        &err,
+        "Incorrect Usage: `--docker-imag` is not an option of this command; did you mean `--docker-image`?\n",
     );
     assert!(!err.contains("=nginx"), "{err}");
 }
@@ -162,23 +155,23 @@ fn r21_usage_errors_exit_1_print_the_usage_and_repeat_no_argument() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
     let err = text(o.stderr);
-    assert!(
-        err.starts_with("Incorrect Usage: the required `--docker-image <IMAGE>` was not given\n\n"),
-        "{err}"
+    assert_starts(
+        &err,
+        "Incorrect Usage: the required `--docker-image <IMAGE>` was not given\n\n",
     );
-    assert!(
-        err.contains("Usage: cf push [OPTIONS] --docker-image <IMAGE> <APP>"),
-        "{err}"
+    assert_says(
+        &err,
+        "Usage: cf push [OPTIONS] --docker-image <IMAGE> <APP>",
     );
     // A password typed where no argument goes is named by its position.
     let o = cf_run(&sh, &["target", "-o", "myorg", "Hunter2-Secret"], &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(o.stderr);
-    assert!(
-        err.starts_with("Incorrect Usage: argument 4 is one argument too many\n"),
-        "{err}"
+    assert_starts(
+        &err,
+        "Incorrect Usage: argument 4 is one argument too many\n",
     );
-    assert!(err.contains("Usage: cf target"), "{err}");
+    assert_says(&err, "Usage: cf target");
     assert!(!err.contains("Hunter2"), "{err}");
     // A role is named, not repeated.
     let o = cf_run(&sh, &["set-org-role", "u", "myorg", "Hunter2-Secret"], &[]);

@@ -154,6 +154,22 @@ impl Shell {
         self.ok_with(None, line)
     }
 
+    /// [`ok`](Self::ok), and checks that the command said `part`.
+    #[track_caller]
+    pub(crate) fn ok_saying(&mut self, line: &str, part: &str) -> String {
+        let out = self.ok(line);
+        assert_says(&out, part);
+        out
+    }
+
+    /// [`fails`](Self::fails), and checks that the message says `part`.
+    #[track_caller]
+    pub(crate) fn fails_saying(&mut self, line: &str, part: &str) -> String {
+        let e = self.fails(line);
+        assert_says(&e, part);
+        e
+    }
+
     /// Checks a failed run: exit 1, its message on one line then `FAILED`
     /// on the next (cf's form), nothing on standard output, and the
     /// database unchanged. Returns the message.
@@ -274,6 +290,18 @@ pub(crate) fn snapshot(db: &Path) -> Option<Snapshot> {
         snap.insert(t, rows);
     }
     Some(snap)
+}
+
+/// `text`, what a command printed, says `part`.
+#[track_caller]
+pub(crate) fn assert_says(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in:\n{text}");
+}
+
+/// `text`, what a command printed, starts with `start`.
+#[track_caller]
+pub(crate) fn assert_starts(text: &str, start: &str) {
+    assert!(text.starts_with(start), "{start:?} does not start:\n{text}");
 }
 
 pub(crate) fn hex(s: &str) -> String {

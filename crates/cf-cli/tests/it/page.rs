@@ -37,13 +37,7 @@ fn r16_r21_the_user_page_replayed() {
         out.contains("org:    myorg") && out.contains("space:  myspace"),
         "{out}"
     );
-    let out = sh.ok("push otherapp --docker-image registry.example.com/repo/image:tag");
-    assert!(
-        out.contains(
-            "Using registry credential: scope organization, location registry.example.com/repo, username orguser"
-        ),
-        "{out}"
-    );
+    sh.ok_saying("push otherapp --docker-image registry.example.com/repo/image:tag", "Using registry credential: scope organization, location registry.example.com/repo, username orguser");
 
     // "to create a Space-scoped Registry Credential, the user must target
     // the Space first"
@@ -58,15 +52,13 @@ fn r16_r21_the_user_page_replayed() {
         Some("app-Password-5"),
         "push myapp --docker-image nginx --docker-username myuser",
     );
-    assert!(
-        out.contains(
-            "Using registry credential: scope push, location docker.io/library, username myuser"
-        ),
-        "{out}"
+    assert_says(
+        &out,
+        "Using registry credential: scope push, location docker.io/library, username myuser",
     );
-    assert!(
-        out.contains("Stored the app's registry credential for docker.io/library"),
-        "{out}"
+    assert_says(
+        &out,
+        "Stored the app's registry credential for docker.io/library",
     );
 
     // The page's listing (with its typo `docker.io/libary` read as meant).
@@ -89,16 +81,14 @@ registry.example.com/repo   foundation     private-repo-user"
 
     // Resolution reads the current store (R14, R17): the app credential
     // now serves later pushes without credentials…
-    let out = sh.ok("push myapp --docker-image nginx");
-    assert!(
-        out.contains("scope app, location docker.io/library, username myuser"),
-        "{out}"
+    sh.ok_saying(
+        "push myapp --docker-image nginx",
+        "scope app, location docker.io/library, username myuser",
     );
     // …and serves that app alone (R19).
-    let out = sh.ok("push thirdapp --docker-image library/nginx:1.27");
-    assert!(
-        out.contains("scope foundation, location docker.io/library, username docker-user"),
-        "{out}"
+    sh.ok_saying(
+        "push thirdapp --docker-image library/nginx:1.27",
+        "scope foundation, location docker.io/library, username docker-user",
     );
 
     // "Providing new credentials on future pushes updates the App-scoped
@@ -107,10 +97,7 @@ registry.example.com/repo   foundation     private-repo-user"
         Some("app-Password-6"),
         "push myapp --docker-image nginx --docker-username newuser",
     );
-    assert!(
-        out.contains("Replaced the app's registry credential"),
-        "{out}"
-    );
+    assert_says(&out, "Replaced the app's registry credential");
 
     // Updating: "Only username or password may be updated".
     sh.ok_with(
@@ -144,10 +131,9 @@ registry.example.com/repo   foundation     private-repo-user"
 
     // Deleting, with the page's four commands.
     sh.ok("delete-app-registry-credential docker.io/library myapp -f");
-    let out = sh.ok("push myapp --docker-image nginx");
-    assert!(
-        out.contains("scope foundation, location docker.io/library, username docker-user2"),
-        "{out}"
+    sh.ok_saying(
+        "push myapp --docker-image nginx",
+        "scope foundation, location docker.io/library, username docker-user2",
     );
     sh.ok("delete-space-registry-credential registry.example.com -f");
     sh.ok("auth org-manager");
@@ -161,10 +147,9 @@ registry.example.com/repo   foundation     private-repo-user"
         cells(&["registry.example.com/repo foundation private-repo-user"])
     );
     // R15: nothing matches, the push goes on.
-    let out = sh.ok("push myapp --docker-image nginx");
-    assert!(
-        out.contains("No registry credential matches nginx"),
-        "{out}"
+    sh.ok_saying(
+        "push myapp --docker-image nginx",
+        "No registry credential matches nginx",
     );
 
     // "If no space or organization is targeted, only Registry Credentials
@@ -196,12 +181,13 @@ fn r20_refusals_are_one_line_and_change_nothing() {
     sh.fails("create-org other");
     // Refused before any password is asked for (there is no terminal here:
     // a prompt would fail differently).
-    let e = sh.fails("create-org-registry-credential registry.example.com --username u");
-    assert!(e.contains("may not create registry credentials"), "{e}");
-    let e = sh.fails("update-foundation-registry-credential registry.example.com --username u");
-    assert!(
-        e.contains("may not update registry credentials for the foundation"),
-        "{e}"
+    sh.fails_saying(
+        "create-org-registry-credential registry.example.com --username u",
+        "may not create registry credentials",
+    );
+    sh.fails_saying(
+        "update-foundation-registry-credential registry.example.com --username u",
+        "may not update registry credentials for the foundation",
     );
 
     // R20: an Org Manager may not change space credentials.
@@ -211,17 +197,16 @@ fn r20_refusals_are_one_line_and_change_nothing() {
         Some("pw-refused-3"),
         "create-space-registry-credential registry.example.com --username u",
     );
-    assert!(
-        e.contains("only an admin or a space developer of that space may"),
-        "{e}"
-    );
+    assert_says(&e, "only an admin or a space developer of that space may");
     let e = sh.fails_with(
         Some("pw-refused-4"),
         "push app --docker-image nginx --docker-username u",
     );
-    assert!(e.contains("may not push app `app`"), "{e}");
-    let e = sh.fails("push app --docker-image nginx --docker-username u");
-    assert!(e.contains("may not push app `app`"), "{e}");
+    assert_says(&e, "may not push app `app`");
+    sh.fails_saying(
+        "push app --docker-image nginx --docker-username u",
+        "may not push app `app`",
+    );
 
     // R21: an organization the caller has no role in is not found.
     sh.ok("auth stranger");
@@ -251,9 +236,9 @@ fn r16_r18_conflicts_missing_and_bad_input() {
         Some("pw-errors-3"),
         "update-foundation-registry-credential example.com --username b",
     );
-    assert!(
-        e.contains("no registry credential for `example.com` exists for the foundation"),
-        "{e}"
+    assert_says(
+        &e,
+        "no registry credential for `example.com` exists for the foundation",
     );
     sh.fails("delete-foundation-registry-credential example.com");
     // R8: the page's own example location is refused with the fix.
@@ -261,10 +246,7 @@ fn r16_r18_conflicts_missing_and_bad_input() {
         Some("pw-errors-4"),
         "create-foundation-registry-credential registry.example.com/path/to/repo:5000 --username u",
     );
-    assert!(
-        e.contains("did you mean `registry.example.com:5000/path/to/repo`?"),
-        "{e}"
-    );
+    assert_says(&e, "did you mean `registry.example.com:5000/path/to/repo`?");
     // A missing required option is a usage error: exit 1, the command's
     // help, nothing changed.
     let before = sh.snapshot();
@@ -274,43 +256,28 @@ fn r16_r18_conflicts_missing_and_bad_input() {
         "create-foundation-registry-credential example.org",
     );
     assert_eq!(o.code, 1);
-    assert!(
-        o.err
-            .starts_with("Incorrect Usage: the required `--username <USERNAME>` was not given\n"),
-        "{}",
-        o.err
+    assert_starts(
+        &o.err,
+        "Incorrect Usage: the required `--username <USERNAME>` was not given\n",
     );
     assert_eq!(sh.snapshot(), before);
     let e = sh.fails_with(
         Some(""),
         "create-foundation-registry-credential example.org --username u",
     );
-    assert!(
-        e.contains("CF_DOCKER_PASSWORD: the password is empty"),
-        "{e}"
-    );
+    assert_says(&e, "CF_DOCKER_PASSWORD: the password is empty");
     // No CF_DOCKER_PASSWORD and no terminal to prompt on.
-    let e = sh.fails("create-foundation-registry-credential example.org --username u");
-    assert!(
-        e.contains("set CF_DOCKER_PASSWORD or run in a terminal"),
-        "{e}"
+    sh.fails_saying(
+        "create-foundation-registry-credential example.org --username u",
+        "set CF_DOCKER_PASSWORD or run in a terminal",
     );
     let o = sh.run_with(None, None, "frobnicate");
     assert_eq!(o.code, 1);
-    assert!(
-        o.err
-            .starts_with("Incorrect Usage: argument 1 is not a command\n"),
-        "{}",
-        o.err
-    );
+    assert_starts(&o.err, "Incorrect Usage: argument 1 is not a command\n");
     assert!(!o.err.contains("frobnicate"), "{}", o.err);
     let o = sh.run_with(None, None, "");
     assert_eq!(o.code, 1);
-    assert!(
-        o.err.starts_with("Incorrect Usage: no command given\n"),
-        "{}",
-        o.err
-    );
+    assert_starts(&o.err, "Incorrect Usage: no command given\n");
     sh.ok("auth nobody");
     sh.fails("create-space-registry-credential example.org --username u");
     sh.assert_no_secret_printed();
@@ -364,32 +331,28 @@ fn r13_delete_org_space_and_app_delete_their_credentials() {
     // R20: an Org Manager may not delete an app; a developer not a space.
     sh.ok("auth org-manager");
     sh.ok("target -o myorg -s myspace");
-    let e = sh.fails("delete myapp -f");
-    assert!(e.contains("may not delete app `myapp`"), "{e}");
+    sh.fails_saying("delete myapp -f", "may not delete app `myapp`");
     sh.ok("auth developer");
     sh.ok("target -o myorg -s myspace");
-    let e = sh.fails("delete-space myspace -o myorg -f");
-    assert!(e.contains("may not delete spaces"), "{e}");
-    let e = sh.fails("delete-org myorg -f");
-    assert!(e.contains("may not delete organizations"), "{e}");
+    sh.fails_saying("delete-space myspace -o myorg -f", "may not delete spaces");
+    sh.fails_saying("delete-org myorg -f", "may not delete organizations");
 
     let out = sh.ok("delete myapp -f");
-    assert!(
-        out.starts_with("Deleting app myapp in org myorg / space myspace as developer...\n"),
-        "{out}"
+    assert_starts(
+        &out,
+        "Deleting app myapp in org myorg / space myspace as developer...\n",
     );
-    let out = sh.ok("push myapp --docker-image registry.example.com/team/x");
-    assert!(
-        out.contains("scope space, location registry.example.com, username space-user"),
-        "{out}"
+    sh.ok_saying(
+        "push myapp --docker-image registry.example.com/team/x",
+        "scope space, location registry.example.com, username space-user",
     );
     sh.ok("auth org-manager");
     // Confirmed at the prompt rather than with `-f`.
     sh.stdin = "y\n".to_owned();
     let out = sh.ok("delete-space myspace -o myorg");
-    assert!(
-        out.starts_with("Really delete the space myspace, including its apps and registry credentials? [yN]: Deleting space myspace"),
-        "{out}"
+    assert_starts(
+        &out,
+        "Really delete the space myspace, including its apps and registry credentials? [yN]: Deleting space myspace",
     );
     sh.stdin.clear();
     sh.ok("auth admin");
@@ -401,8 +364,10 @@ fn r13_delete_org_space_and_app_delete_their_credentials() {
     sh.ok("set-space-role developer myorg myspace SpaceDeveloper");
     sh.ok("auth developer");
     sh.ok("target -o myorg -s myspace");
-    let out = sh.ok("push myapp --docker-image registry.example.com/team/x");
-    assert!(out.contains("No registry credential matches"), "{out}");
+    sh.ok_saying(
+        "push myapp --docker-image registry.example.com/team/x",
+        "No registry credential matches",
+    );
     assert_eq!(sh.rows(), Vec::<Vec<String>>::new());
     sh.assert_no_secret_printed();
 }
@@ -439,19 +404,23 @@ fn r9_r16_r20_import_a_docker_config_file() {
     sh.ok("auth developer");
     sh.ok("target -o myorg -s myspace");
     // R20: a Space Developer may not import into the organization.
-    let e = sh.fails(&format!("import-org-registry-credentials {path}"));
-    assert!(e.contains("may not create registry credentials"), "{e}");
+    sh.fails_saying(
+        &format!("import-org-registry-credentials {path}"),
+        "may not create registry credentials",
+    );
     // All or nothing: the wildcard key fails the whole import.
-    let e = sh.fails(&format!("import-space-registry-credentials {path}"));
-    assert!(e.contains("nothing was created"), "{e}");
-    assert!(e.contains("*.example.com"), "{e}");
+    let e = sh.fails_saying(
+        &format!("import-space-registry-credentials {path}"),
+        "nothing was created",
+    );
+    assert_says(&e, "*.example.com");
     assert!(sh.rows().is_empty());
     // Skipping failures imports the rest, each key as the peers read it.
-    let out = sh.ok(&format!(
-        "import-space-registry-credentials {path} --skip-failures"
-    ));
-    assert!(out.contains("OK: 2 imported"), "{out}");
-    assert!(out.contains("gcr.io"), "{out}");
+    let out = sh.ok_saying(
+        &format!("import-space-registry-credentials {path} --skip-failures"),
+        "OK: 2 imported",
+    );
+    assert_says(&out, "gcr.io");
     assert_eq!(
         sh.rows(),
         cells(&["docker.io space hub-user", "quay.io/team space quay-user"])
@@ -460,10 +429,14 @@ fn r9_r16_r20_import_a_docker_config_file() {
     stored.sort();
     assert_eq!(stored, ["hub-Import-Pw-1", "quay-Import-Pw-2"]);
     // R16: a second import is a conflict for every key, and changes nothing.
-    let e = sh.fails(&format!("import-space-registry-credentials {path}"));
-    assert!(e.contains("nothing was created"), "{e}");
+    sh.fails_saying(
+        &format!("import-space-registry-credentials {path}"),
+        "nothing was created",
+    );
     // A file of the wrong kind is refused without being read.
-    let e = sh.fails("import-space-registry-credentials /dev/zero");
-    assert!(e.contains("not a regular file"), "{e}");
+    sh.fails_saying(
+        "import-space-registry-credentials /dev/zero",
+        "not a regular file",
+    );
     sh.assert_no_secret_printed();
 }

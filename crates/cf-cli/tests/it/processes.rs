@@ -49,7 +49,7 @@ fn r13_r19_a_closed_pipe_never_hands_a_credential_to_another_organization() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains("the command was carried out"), "{err}");
+    assert_says(&err, "the command was carried out");
     // Alice's app and its credential are both there.
     let listing = cf_ok(d, &["registry-credentials"], &[]);
     assert!(
@@ -74,9 +74,9 @@ fn r13_r19_a_closed_pipe_never_hands_a_credential_to_another_organization() {
         ],
         &[],
     );
-    assert!(
-        out.contains("No registry credential matches registry.alice.com/team/web"),
-        "{out}"
+    assert_says(
+        &out,
+        "No registry credential matches registry.alice.com/team/web",
     );
     assert!(!out.contains("alice-robot"), "{out}");
     let listing = cf_ok(d, &["registry-credentials"], &[]);
@@ -148,7 +148,7 @@ fn r16_four_processes_creating_at_once_keep_every_acknowledged_create() {
             if e.contains("already exists") {
                 assert!(location.starts_with("shared"), "{e}");
             } else {
-                assert!(e.contains("retry"), "{e}");
+                assert_says(e, "retry");
                 busy += 1;
             }
         }

@@ -461,8 +461,9 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManag
     ///
     /// # Errors
     ///
-    /// [`ManageError::Permission`] or [`ManageError::Store`]; either way
-    /// nothing changed.
+    /// [`ManageError::Permission`] or [`ManageError::Store`]; nothing
+    /// changed, unless the store lost the answer to the replacement
+    /// ([`ManageError::is_outcome_unknown`]).
     pub async fn started(self) -> Result<Started, ManageError> {
         let kept = self.keep();
         let traced = Traced::new(

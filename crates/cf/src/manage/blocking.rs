@@ -301,8 +301,9 @@ impl<S: CredentialStore, D: DirectoryWriter> StagedPush<'_, Manager<S, D>> {
     /// # Errors
     ///
     /// [`ManageError::Permission`] when the caller may no longer push
-    /// there, [`ManageError::Store`] when the store fails; either way
-    /// nothing changed.
+    /// there, [`ManageError::Store`] when the store fails; nothing changed,
+    /// unless the store lost the answer to the replacement
+    /// ([`ManageError::is_outcome_unknown`]).
     pub fn started(self) -> Result<Started, ManageError> {
         let inner = self.manager.as_async();
         block_on_ready(self.rebind(inner).started())

@@ -177,9 +177,21 @@ pub enum ManageError {
     /// The directory refused a change (a name already used), or failed.
     #[error(transparent)]
     Directory(#[from] DirectoryError),
-    /// The store failed.
+    /// The store failed, and changed nothing; or it lost the answer to
+    /// the change, which may or may not have been made
+    /// ([`StoreError::OutcomeUnknown`], R28: see
+    /// [`is_outcome_unknown`](Self::is_outcome_unknown)).
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl ManageError {
+    /// True when the call may or may not have changed the store: the
+    /// store lost the answer to the change (R28). Every other error
+    /// changed nothing. Read the credentials to see which it was.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, ManageError::Store(e) if e.is_outcome_unknown())
+    }
 }
 
 /// The decisions of every management call: every directory look-up and access

@@ -3,16 +3,14 @@
 //! one and prints it).
 //!
 //! Every test that needs the server is `#[ignore]`d with the reason
-//! "needs PostgreSQL: …", so a plain `cargo test` reports it as ignored,
-//! never as passed. `cargo test -- --include-ignored` runs them; then a
-//! missing address is a panic that says what to set, never a silent pass.
-
-#![allow(dead_code)]
+//! [`NEEDS_POSTGRES`], so a plain `cargo test` reports it as ignored,
+//! never as passed. `--run-ignored only` (nextest) or `-- --include-ignored`
+//! runs them; then a missing address is a panic that says what to set,
+//! never a silent pass.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use registry_credentials_sql::{EncryptionKey, Keyring};
-
+/// The variable that holds the server's address.
 pub const URL_ENV: &str = "REGISTRY_CREDENTIALS_PG_URL";
 
 /// Why the PostgreSQL tests are ignored by default; the `#[ignore = …]`
@@ -25,8 +23,8 @@ pub const NEEDS_POSTGRES: &str =
 /// # Panics
 ///
 /// When `REGISTRY_CREDENTIALS_PG_URL` is missing or empty: a test that
-/// needs the server runs only when asked for (`--include-ignored`), and
-/// then it must not pass without one.
+/// needs the server runs only when asked for, and then it must not pass
+/// without one.
 pub fn url() -> String {
     match std::env::var(URL_ENV) {
         Ok(url) if !url.is_empty() => url,
@@ -34,8 +32,13 @@ pub fn url() -> String {
     }
 }
 
-/// A schema of its own for one test, so tests run side by side on one
-/// database.
+/// A new, empty schema for one test, named after `name` (its first 30
+/// letters and digits), the process and a counter, so that tests run side
+/// by side on one database and never share tables.
+///
+/// # Panics
+///
+/// When the server cannot be reached or refuses the statement.
 pub async fn fresh_schema(url: &str, name: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let schema = format!(
@@ -62,14 +65,22 @@ pub async fn fresh_schema(url: &str, name: &str) -> String {
     schema
 }
 
-/// `url` with `search_path` set to `schema`.
+/// `url` with `search_path` set to `schema`: every connection made with it
+/// reads and writes that schema's tables.
 pub fn url_in(url: &str, schema: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
 }
 
-pub fn keyring() -> Keyring {
-    Keyring::new(EncryptionKey::new("pg-test", [0x24; 32]).unwrap())
+/// [`url`] in a [`fresh_schema`] named after `name`.
+///
+/// # Panics
+///
+/// As [`url`] and [`fresh_schema`].
+pub async fn fresh_url(name: &str) -> String {
+    let url = url();
+    let schema = fresh_schema(&url, name).await;
+    url_in(&url, &schema)
 }
 
 /// A runtime for one test: two worker threads, I/O and timers.
