@@ -11,9 +11,11 @@
 //!
 //! The first segment and the path each run one table of their own, made at
 //! compile time from the component and DNS machines ([`NAME_NEXT`],
-//! [`PATH_NEXT`]): a byte that only moves the machines on costs one
-//! look-up, and every other byte (a fault, `/`, `:`, `@`, anything that is
-//! no name byte) takes a slow branch that steps the machines themselves.
+//! [`PATH_NEXT`], and [`PATH_PAIRS`] for two path bytes a look-up): a byte
+//! that only moves the machines on costs one look-up, a run of letters and
+//! digits in the first segment none, and every other byte (a fault, `/`,
+//! `:`, `@`, anything that is no name byte) takes a slow branch that steps
+//! the machines themselves.
 //!
 //! Building a [`Reference`] or a [`Location`] from a [`Scanned`] takes no
 //! second look at the input, except at the host's last label (read from
@@ -403,6 +405,11 @@ static CLASS_OF: [u8; 256] = {
     t
 };
 
+/// The classes a table column can hold (the byte classes, `LOWER` to
+/// `NON_ASCII`).
+#[cfg(test)]
+const END_CLASS: u8 = NON_ASCII + 1;
+
 /// An entry of [`NAME_NEXT`] or [`PATH_NEXT`] that is no plain step: the
 /// byte takes the slow branch. A plain step's entry is the next state
 /// times sixteen, whose low four bits are clear.
@@ -410,6 +417,12 @@ const ACT: u8 = 1;
 
 /// The flag of a [`NAME_NEXT`] state once a `.` was read.
 const DOTTED: usize = 64;
+
+/// The bits of a [`NAME_NEXT`] state that hold the two machines' states.
+const NAME_MACHINES: u16 = 63 * 16;
+/// The machines' states in a run of letters and digits: a component and a
+/// label, each going on.
+const NAME_IN_RUN: u16 = (C_ALNUM as u16 * 8 + D_LABEL as u16) * 16;
 
 /// The first segment read as a name: the component machine's and the DNS
 /// machine's states at once, and whether a `.` was read,
@@ -492,6 +505,24 @@ static PATH_NEXT: [u8; 256] = {
             t[C_FAILED as usize * 16 + c] = C_FAILED * 16;
         }
         c += 1;
+    }
+    t
+};
+
+/// Two steps of [`PATH_NEXT`] at once: the state (times sixteen) and the
+/// first byte's class, times sixteen, plus the second byte's class, index
+/// it. An entry is the state after both, or [`ACT`] when either is no plain
+/// step. Two bytes then wait for one look-up instead of two.
+static PATH_PAIRS: [u8; 4096] = {
+    let mut t = [ACT; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        let (state, first, second) = (i >> 8, (i >> 4) & 15, i & 15);
+        let after_first = PATH_NEXT[state * 16 + first];
+        if after_first & ACT == 0 {
+            t[i] = PATH_NEXT[after_first as usize + second];
+        }
+        i += 1;
     }
     t
 };
@@ -611,9 +642,13 @@ fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
     let mut state: u16 = 0;
     let mut i = 0;
     loop {
-        i += plain_steps(b.get(i..).unwrap_or_default(), &mut state, name_step, |e| {
-            e & u16::from(ACT) == 0
-        });
+        i += plain_steps(
+            b.get(i..).unwrap_or_default(),
+            &mut state,
+            name_step,
+            |e| e & u16::from(ACT) == 0,
+            |s| s & NAME_MACHINES == NAME_IN_RUN,
+        );
         let Some(&byte) = b.get(i) else {
             break;
         };
@@ -745,10 +780,8 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
     // `C_START * 16`
     let mut state: u8 = 0;
     loop {
-        // The plain steps, one table look-up each.
-        i += plain_steps(b.get(i..).unwrap_or_default(), &mut state, path_step, |e| {
-            e & ACT == 0
-        });
+        // The plain steps, two bytes a look-up.
+        i += path_steps(b.get(i..).unwrap_or_default(), &mut state);
         let Some(&byte) = b.get(i) else {
             break;
         };
@@ -804,35 +837,66 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
 
 /// How many of `bytes` are plain steps from `state` (`step` gives a
 /// byte's table entry, `plain` says whether an entry is a plain step); it
-/// leaves `state` at the state before the first that is not. Two bytes a
-/// round, which halves the loop's own instructions.
+/// leaves `state` at the state before the first that is not. In a state
+/// where `in_run` holds (a letter or digit was just read, and another
+/// leaves every machine where it is), a run of lowercase letters and digits
+/// is skipped without the table: its bytes do not wait for each other's
+/// look-ups.
 #[inline(always)]
 fn plain_steps<S: Copy>(
     bytes: &[u8],
     state: &mut S,
     step: impl Fn(S, u8) -> S,
     plain: impl Fn(S) -> bool,
+    in_run: impl Fn(S) -> bool,
 ) -> usize {
+    let mut s = *state;
+    let mut n = 0;
+    loop {
+        if in_run(s) {
+            while let Some(&byte) = bytes.get(n) {
+                if flags(byte) & ALNUM == 0 {
+                    break;
+                }
+                n += 1;
+            }
+        }
+        let Some(&byte) = bytes.get(n) else {
+            break;
+        };
+        let next = step(s, byte);
+        if !plain(next) {
+            break;
+        }
+        s = next;
+        n += 1;
+    }
+    *state = s;
+    n
+}
+
+/// How many of `bytes` are plain steps of [`PATH_NEXT`] from `state`,
+/// which it leaves at the state before the first that is not: two bytes a
+/// round through [`PATH_PAIRS`], then the first of a pair on its own.
+#[inline(always)]
+fn path_steps(bytes: &[u8], state: &mut u8) -> usize {
     let mut s = *state;
     let mut n = 0;
     let mut pairs = bytes.chunks_exact(2);
     for pair in &mut pairs {
-        let next = step(s, pair[0]);
-        if !plain(next) {
-            *state = s;
-            return n;
+        let first = CLASS_OF[usize::from(pair[0])];
+        let second = CLASS_OF[usize::from(pair[1])];
+        let next = PATH_PAIRS[(usize::from(s | first) << 4 | usize::from(second)) & 4095];
+        if next & ACT != 0 {
+            break;
         }
-        let after = step(next, pair[1]);
-        if !plain(after) {
-            *state = next;
-            return n + 1;
-        }
-        s = after;
+        s = next;
         n += 2;
     }
-    if let [byte] = pairs.remainder() {
-        let next = step(s, *byte);
-        if plain(next) {
+    // The pair that holds the slow byte, or the last byte alone.
+    if let Some(&byte) = bytes.get(n) {
+        let next = path_step(s, byte);
+        if next & ACT == 0 {
             s = next;
             n += 1;
         }
@@ -1042,6 +1106,61 @@ mod tests {
             "", "-a", "a-", "a..b", "a___b", "a_-b", ".a", "a.", "a+b", "_a", "aB", "a[b",
         ] {
             assert!(!machine_accepts(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn r1_r5_the_step_tables_take_a_plain_step_exactly_where_the_machines_move_without_a_fault() {
+        // The first segment: both machines at once.
+        for dotted in [false, true] {
+            for comp in 0..=C_FAILED {
+                for dns in 0..=D_FAILED {
+                    let d = if dotted { DOTTED as u16 } else { 0 };
+                    let state = (d + u16::from(comp) * 8 + u16::from(dns)) * 16;
+                    for c in 0..END_CLASS {
+                        let entry = NAME_NEXT[usize::from(state | u16::from(c))];
+                        let (mut cf, mut df) = (None, None);
+                        let nc = comp_step(comp, c, 1, &mut cf);
+                        let nd = dns_step(dns, c, 1, &mut df);
+                        let plain = matches!(c, LOWER | DIGIT | DOT | UNDER | DASH)
+                            && cf.is_none()
+                            && df.is_none();
+                        assert_eq!(entry & u16::from(ACT) == 0, plain, "{comp} {dns} {c}");
+                        if plain {
+                            let next = name_machines(entry);
+                            assert_eq!(next, (dotted || c == DOT, nc, nd), "{comp} {dns} {c}");
+                        }
+                    }
+                }
+            }
+        }
+        // The path: the component machine, with `/` after a whole
+        // component, and a fault that ends the checking.
+        for more in [0, MORE] {
+            for comp in 0..C_FAILED {
+                let state = (comp | more) * 16;
+                for c in 0..END_CLASS {
+                    let entry = PATH_NEXT[usize::from(state | c)];
+                    let mut fault = None;
+                    let next = comp_step(comp, c, 1, &mut fault);
+                    let plain = matches!(c, LOWER | DIGIT | DOT | UNDER | DASH) && fault.is_none()
+                        || c == SLASH && comp == C_ALNUM;
+                    assert_eq!(entry & ACT == 0, plain, "{comp} {more} {c}");
+                    if plain && c != SLASH {
+                        assert_eq!(entry, (next | more) * 16, "{comp} {more} {c}");
+                    }
+                    for c2 in 0..END_CLASS {
+                        let pair = PATH_PAIRS[usize::from(state | c) << 4 | usize::from(c2)];
+                        let second = PATH_NEXT[usize::from((entry & !ACT) | c2)];
+                        let both = entry & ACT == 0 && second & ACT == 0;
+                        assert_eq!(
+                            pair,
+                            if both { second } else { ACT },
+                            "{comp} {more} {c} {c2}"
+                        );
+                    }
+                }
+            }
         }
     }
 
