@@ -307,8 +307,18 @@ fn suggestion(e: &clap::Error, kind: ContextKind) -> String {
 
 /// Where `arg` stands among the arguments, counted from 1 (the command
 /// is argument 1).
+/// `arg` may be what clap quotes of it: the name of `--name=value`, or
+/// the first flag of a cluster of short ones (`-x` of `-xyz`).
 fn position(args: &[String], arg: &str) -> String {
-    match args.iter().position(|a| a == arg) {
+    let is = |a: &String| {
+        a == arg
+            || a.split_once('=').is_some_and(|(name, _)| name == arg)
+            || (arg.len() == 2
+                && arg.starts_with('-')
+                && !a.starts_with("--")
+                && a.starts_with(arg))
+    };
+    match args.iter().position(is) {
         Some(i) => format!("argument {}", i + 1),
         None => "an argument".to_owned(),
     }
@@ -349,7 +359,12 @@ fn usage_error(e: &clap::Error, args: &[String]) -> Failure {
         }
         ErrorKind::UnknownArgument => {
             let typed = invalid.first().map(String::as_str).unwrap_or_default();
-            let what = match option_name(typed) {
+            // An option's name is repeated only when clap finds it close
+            // to one of this command's own (a typo of `--docker-image`);
+            // anything else typed after `-` is named by its position, as
+            // it may be a password put in the wrong place.
+            let near_miss = !context(e, ContextKind::SuggestedArg).is_empty();
+            let what = match option_name(typed).filter(|_| near_miss) {
                 Some(name) => format!("`{name}` is not an option of this command"),
                 None if typed.starts_with('-') => {
                     format!("{} is not an option of this command", position(args, typed))
@@ -421,7 +436,18 @@ mod tests {
         let e = parse(&strings("push app --docker-image nginx hunter2-Secret")).unwrap_err();
         assert_eq!(e.message, "argument 5 is one argument too many");
         let e = parse(&strings("push app --docker-image nginx --password=hunter2")).unwrap_err();
-        assert_eq!(e.message, "`--password` is not an option of this command");
+        assert_eq!(e.message, "argument 5 is not an option of this command");
+        let e = parse(&strings("target -o o --Hunter2-Secret")).unwrap_err();
+        assert_eq!(e.message, "argument 4 is not an option of this command");
+        let e = parse(&strings("target -o o -Hunter2")).unwrap_err();
+        assert_eq!(e.message, "argument 4 is not an option of this command");
+        // A near miss of one of the command's own options is a typo, and
+        // is named, with the option meant.
+        let e = parse(&strings("push app --docker-imag nginx")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "`--docker-imag` is not an option of this command; did you mean `--docker-image`?"
+        );
         let e = parse(&strings("hunter2-Secret")).unwrap_err();
         assert_eq!(e.message, "argument 1 is not a command");
     }

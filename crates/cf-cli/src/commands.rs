@@ -30,6 +30,7 @@ use registry_credentials_cf::directory::{DirectoryReader, Name, Session, SqliteD
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{Chosen, ManageError, Manager};
 use registry_credentials_cf::text;
+use registry_credentials_interop::import::Import;
 use registry_credentials_sql::{SqliteStore, SqliteTransaction};
 
 use crate::args::{self, Parsed};
@@ -211,7 +212,7 @@ fn run_in(
                     wrote: writes,
                 });
             }
-            Err(f) => f,
+            Err(f) => f.on_database(&files.db, state::BUSY_TIMEOUT),
         };
         match failure.kind {
             Kind::Damage => return Err(files.damaged(&failure.message)),
@@ -227,7 +228,7 @@ fn run_in(
                 }
                 confirmed = true;
             }
-            Kind::Failed | Kind::Usage(_) => return Err(failure),
+            Kind::Failed | Kind::Usage(_) | Kind::Sqlite { .. } => return Err(failure),
         }
     }
 }
@@ -263,6 +264,15 @@ fn not_found(e: ManageError, given: &str) -> Failure {
             fail(format!("{what} not found; check the name given {given}"))
         }
         other => other.into(),
+    }
+}
+
+/// The signal to ask for a password (`optional`: one the person may leave
+/// empty) and run the command again.
+fn needs_password(optional: bool) -> Failure {
+    Failure {
+        message: "a password is needed".to_owned(),
+        kind: Kind::NeedsPassword { optional },
     }
 }
 
@@ -373,9 +383,12 @@ enum Action {
         name: String,
         force: bool,
     },
+    /// The file was read and checked here, before the database is opened:
+    /// the write transaction holds the lock for storing it alone.
     Import {
         level: Level,
         file: String,
+        found: Import,
         skip_failures: bool,
     },
 }
@@ -383,6 +396,35 @@ enum Action {
 /// The largest credentials file `import-*` reads: far more than any
 /// `config.json` holds, and a bound on what a mistaken path can cost.
 const MAX_IMPORT_FILE: u64 = 4 << 20;
+
+/// Reads and checks the credentials file given as FILE of `import-*`,
+/// before the database is opened: a regular file of bounded size, opened
+/// without blocking, its bytes wiped after. Messages name the argument
+/// (`FILE`), never its text, which may be anything a person typed.
+fn read_import_file(file: &str) -> Result<Import, Failure> {
+    let path = Path::new(file);
+    let cannot = |e: io::Error| fail(format!("cannot read the file given as FILE: {e}"));
+    let f = open_nonblocking(path).map_err(cannot)?;
+    let meta = f.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(fail(format!(
+            "the file given as FILE is {}, not a regular file; give the path of a credentials file",
+            kind_of(&meta)
+        )));
+    }
+    if meta.len() > MAX_IMPORT_FILE {
+        return Err(fail(format!(
+            "the file given as FILE is {} bytes, more than the {MAX_IMPORT_FILE} a credentials file can be; check the path",
+            meta.len()
+        )));
+    }
+    let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
+    f.take(MAX_IMPORT_FILE)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    registry_credentials_interop::import::read(&bytes)
+        .map_err(|e| fail(format!("cannot import the file given as FILE: {e}")))
+}
 
 /// A username from an argument: the core's checks (R16).
 fn username(s: &str) -> Result<Username, Failure> {
@@ -437,10 +479,13 @@ impl Action {
                 force: a.force,
             })
         };
-        let import = |level, a: args::Import| Action::Import {
-            level,
-            file: a.file,
-            skip_failures: a.skip_failures,
+        let import = |level, a: args::Import| -> Result<Action, Failure> {
+            Ok(Action::Import {
+                level,
+                found: read_import_file(&a.file)?,
+                file: a.file,
+                skip_failures: a.skip_failures,
+            })
         };
         Ok(match command {
             C::Auth { user } => Action::Auth(user_id(&user)?),
@@ -487,9 +532,9 @@ impl Action {
                 force,
             },
             C::RegistryCredentials => Action::List,
-            C::ImportFoundationRegistryCredentials(a) => import(Level::Foundation, a),
-            C::ImportOrgRegistryCredentials(a) => import(Level::Org, a),
-            C::ImportSpaceRegistryCredentials(a) => import(Level::Space, a),
+            C::ImportFoundationRegistryCredentials(a) => import(Level::Foundation, a)?,
+            C::ImportOrgRegistryCredentials(a) => import(Level::Org, a)?,
+            C::ImportSpaceRegistryCredentials(a) => import(Level::Space, a)?,
             C::Push {
                 app,
                 docker_image,
@@ -570,15 +615,36 @@ impl State<'_, '_> {
         self.out.push_str(text.as_ref());
     }
 
-    /// The password, or the signal to ask for it.
-    fn password(&self, optional: bool) -> Result<Option<Password>, Failure> {
+    /// The password a command cannot go on without, or the signal to ask
+    /// for it.
+    fn required_password(&self) -> Result<Password, Failure> {
+        match &self.password {
+            Some(Some(p)) => Ok(p.clone()),
+            _ => Err(needs_password(false)),
+        }
+    }
+
+    /// The password a command may go on without (`None`: the person left
+    /// it empty), or the signal to ask for it.
+    fn optional_password(&self) -> Result<Option<Password>, Failure> {
         match &self.password {
             Some(p) => Ok(p.clone()),
-            None => Err(Failure {
-                message: "a password is needed".to_owned(),
-                kind: Kind::NeedsPassword { optional },
-            }),
+            None => Err(needs_password(true)),
         }
+    }
+
+    /// The caller, the scope `level` names and its label, once the caller
+    /// may do `operation` there: a refusal comes before a password is
+    /// asked for that could not be used.
+    fn allowed(
+        &self,
+        level: Level,
+        operation: Operation,
+    ) -> Result<(UserId, Scope, String), Failure> {
+        let caller = self.caller()?;
+        let (scope, label) = self.scope(level)?;
+        self.manager.check_access(&caller, operation, &scope)?;
+        Ok((caller, scope, label))
     }
 
     /// Goes on once the person confirmed; until then, the signal to ask
@@ -641,14 +707,20 @@ impl State<'_, '_> {
             .ok_or_else(|| fail("no space targeted; run `cf target -o ORG -s SPACE` first"))
     }
 
-    /// May `caller` take `action`? (When not, the manager's call refuses
-    /// it, with the reason.)
-    fn may_administer(
+    /// Goes on once the person confirmed `question` (see
+    /// [`confirm`](Self::confirm)), if `caller` may take `action`; if not,
+    /// asks nothing: the manager's call refuses it, with the reason.
+    fn confirm_if_allowed(
         &self,
         caller: &UserId,
         action: DirectoryAction<'_>,
-    ) -> Result<bool, Failure> {
-        Ok(access::may_administer(&self.manager.roles(caller)?, action))
+        question: String,
+        declined: String,
+    ) -> Result<(), Failure> {
+        if access::may_administer(&self.manager.roles(caller)?, action) {
+            self.confirm(question, declined)?;
+        }
+        Ok(())
     }
 
     /// Whether a credential is stored at `scope` and `location` (the
@@ -708,15 +780,15 @@ impl State<'_, '_> {
                 let caller = self.caller()?;
                 let org = self.find_org(&caller, name, "as ORG")?;
                 // Asked only of those who may: a refusal comes first.
-                if self.may_administer(&caller, DirectoryAction::DeleteOrg(&org))? {
-                    self.confirm(
-                        format!(
-                            "Really delete the org {}, including its spaces, apps and registry credentials?",
-                            shown(name)
-                        ),
-                        format!("Organization '{}' has not been deleted.", shown(name)),
-                    )?;
-                }
+                self.confirm_if_allowed(
+                    &caller,
+                    DirectoryAction::DeleteOrg(&org),
+                    format!(
+                        "Really delete the org {}, including its spaces, apps and registry credentials?",
+                        shown(name)
+                    ),
+                    format!("Organization '{}' has not been deleted.", shown(name)),
+                )?;
                 self.say(format!(
                     "Deleting org {} as {}...\n",
                     shown(name),
@@ -751,15 +823,15 @@ impl State<'_, '_> {
                     None => self.target_org()?,
                 };
                 let space = self.find_space(&caller, &org, name, "as SPACE")?;
-                if self.may_administer(&caller, DirectoryAction::DeleteSpace(&org))? {
-                    self.confirm(
-                        format!(
-                            "Really delete the space {}, including its apps and registry credentials?",
-                            shown(name)
-                        ),
-                        format!("Space '{}' has not been deleted.", shown(name)),
-                    )?;
-                }
+                self.confirm_if_allowed(
+                    &caller,
+                    DirectoryAction::DeleteSpace(&org),
+                    format!(
+                        "Really delete the space {}, including its apps and registry credentials?",
+                        shown(name)
+                    ),
+                    format!("Space '{}' has not been deleted.", shown(name)),
+                )?;
                 self.say(format!(
                     "Deleting space {} in org {} as {}...\n",
                     shown(name),
@@ -841,12 +913,8 @@ impl State<'_, '_> {
                 location,
                 username,
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
-                // Refuse before asking for a password that could not be used.
-                self.manager
-                    .check_access(&caller, Operation::Create, &scope)?;
-                let password = self.password(false)?.expect("a required password");
+                let (caller, scope, label) = self.allowed(*level, Operation::Create)?;
+                let password = self.required_password()?;
                 self.say(format!(
                     "Creating registry credential {location} for {label} as {}...\n",
                     shown(&caller)
@@ -863,21 +931,16 @@ impl State<'_, '_> {
                 location,
                 username,
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
-                self.manager
-                    .check_access(&caller, Operation::Update, &scope)?;
+                let (caller, scope, label) = self.allowed(*level, Operation::Update)?;
                 let update = match username {
-                    Some(username) => match self.password(true)? {
+                    Some(username) => match self.optional_password()? {
                         Some(password) => CredentialUpdate::Both(Credential::from_parts(
                             username.clone(),
                             password,
                         )),
                         None => CredentialUpdate::Username(username.clone()),
                     },
-                    None => CredentialUpdate::Password(
-                        self.password(false)?.expect("a required password"),
-                    ),
+                    None => CredentialUpdate::Password(self.required_password()?),
                 };
                 self.say(format!(
                     "Updating registry credential {location} for {label} as {}...\n",
@@ -889,12 +952,9 @@ impl State<'_, '_> {
             Action::Delete {
                 level, location, ..
             } => {
-                let caller = self.caller()?;
-                let (scope, label) = self.scope(*level)?;
                 // Asked only of those who may, about one that exists: a
                 // refusal or a not-found error comes first.
-                self.manager
-                    .check_access(&caller, Operation::Delete, &scope)?;
+                let (caller, scope, label) = self.allowed(*level, Operation::Delete)?;
                 if self.exists(&scope, location)? {
                     self.confirm(
                         format!("Really delete the registry credential {location} for {label}?"),
@@ -938,8 +998,9 @@ impl State<'_, '_> {
             Action::Import {
                 level,
                 file,
+                found,
                 skip_failures,
-            } => self.import(*level, file, *skip_failures)?,
+            } => self.import(*level, file, found.clone(), *skip_failures)?,
             Action::List => {
                 let caller = self.caller()?;
                 let (target, heading) = match (&self.session.org, &self.session.space) {
@@ -990,40 +1051,24 @@ impl State<'_, '_> {
         Ok(())
     }
 
-    /// Imports a Docker `config.json`, a containers `auth.json`, a
-    /// `.dockercfg` or a Kubernetes `dockerconfigjson` Secret into the
-    /// target's scope, through the manager (R16, R20), all or nothing
-    /// unless `skip_failures`. The file is read without blocking, as a
-    /// regular file of bounded size, and its bytes are wiped after.
-    fn import(&mut self, level: Level, file: &str, skip_failures: bool) -> Result<(), Failure> {
+    /// Imports what was read from `file` (a Docker `config.json`, a
+    /// containers `auth.json`, a `.dockercfg` or a Kubernetes
+    /// `dockerconfigjson` Secret, [`read_import_file`]) into the target's
+    /// scope, through the manager (R16, R20), all or nothing unless
+    /// `skip_failures`.
+    fn import(
+        &mut self,
+        level: Level,
+        file: &str,
+        found: Import,
+        skip_failures: bool,
+    ) -> Result<(), Failure> {
         use registry_credentials_interop::apply::{ImportError, Policy, import_into};
         let caller = self.caller()?;
         let (scope, label) = self.scope(level)?;
-        let path = Path::new(file);
-        let shown_path = text::quote(file);
-        let cannot = |e: io::Error| fail(format!("cannot read {shown_path}: {e}"));
-        let f = open_nonblocking(path).map_err(cannot)?;
-        let meta = f.metadata().map_err(cannot)?;
-        if !meta.is_file() {
-            return Err(fail(format!(
-                "{shown_path} is {}, not a regular file; give the path of a credentials file",
-                kind_of(&meta)
-            )));
-        }
-        if meta.len() > MAX_IMPORT_FILE {
-            return Err(fail(format!(
-                "{shown_path} is {} bytes, more than the {MAX_IMPORT_FILE} a credentials file can be; check the path",
-                meta.len()
-            )));
-        }
-        let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
-        f.take(MAX_IMPORT_FILE)
-            .read_to_end(&mut bytes)
-            .map_err(cannot)?;
-        let found = registry_credentials_interop::import::read(&bytes)
-            .map_err(|e| fail(format!("cannot import {shown_path}: {e}")))?;
         self.say(format!(
-            "Importing registry credentials from {shown_path} into {label} as {}...\n",
+            "Importing registry credentials from {} into {label} as {}...\n",
+            text::quote(file),
             shown(&caller)
         ));
         let policy = if skip_failures {
@@ -1031,32 +1076,44 @@ impl State<'_, '_> {
         } else {
             Policy::AllOrNothing
         };
-        match import_into(&self.manager, &caller, &scope, found, policy) {
+        let e = match import_into(&self.manager, &caller, &scope, found, policy) {
             Ok(report) => {
                 self.say(format!("{report}\n"));
                 self.say(format!("OK: {} imported\n", report.imported()));
-                Ok(())
+                return Ok(());
             }
-            Err(ImportError::Check(e)) => Err(e.into()),
-            // One line on standard error, naming the keys that failed.
-            Err(e) => {
-                use registry_credentials_interop::import::Outcome;
-                let failed: Vec<String> = e
-                    .report()
-                    .map(|r| {
-                        r.lines
-                            .iter()
-                            .filter(|l| matches!(&l.outcome, Outcome::Skipped(s) if s.is_failure()))
-                            .map(|l| l.to_string().trim().to_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if failed.is_empty() {
-                    Err(fail(e.to_string()))
-                } else {
-                    Err(fail(format!("{e}: {}", failed.join("; "))))
-                }
+            Err(ImportError::Check(e)) => return Err(e.into()),
+            Err(e) => e,
+        };
+        // One line on standard error, naming the keys that failed, and
+        // what the store said (a full disk, a lost answer), which says
+        // what to do.
+        use registry_credentials_interop::import::Outcome;
+        let failed: Vec<String> = e
+            .report()
+            .map(|r| {
+                r.lines
+                    .iter()
+                    .filter(|l| matches!(&l.outcome, Outcome::Skipped(s) if s.is_failure()))
+                    .map(|l| l.to_string().trim().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut message = e.to_string();
+        if !failed.is_empty() {
+            message = format!("{message}: {}", failed.join("; "));
+        }
+        match e {
+            ImportError::Failed { error, .. } | ImportError::OutcomeUnknown { error, .. }
+                if !matches!(*error, ManageError::Conflict { .. }) =>
+            {
+                let cause = Failure::from(*error);
+                Err(Failure {
+                    message: format!("{message}: {}", cause.message),
+                    kind: cause.kind,
+                })
             }
+            _ => Err(fail(message)),
         }
     }
 
@@ -1087,7 +1144,7 @@ impl State<'_, '_> {
         let given = match username {
             Some(username) => {
                 self.manager.check_push(&caller, &space, app)?;
-                let password = self.password(false)?.expect("a required password");
+                let password = self.required_password()?;
                 Some(Credential::from_parts(username.clone(), password))
             }
             None => None,

@@ -12,9 +12,10 @@
 use std::ffi::OsString;
 use std::fmt::Write as _;
 
-use registry_credentials_cf::directory::DirectoryError;
+use registry_credentials_cf::directory::{DirectoryError, Entity};
 use registry_credentials_cf::manage::ManageError;
 use registry_credentials_cf::text;
+use registry_credentials_sql::DatabaseError;
 
 /// A failed command, or a signal from a command that needs something of
 /// the person at the terminal before it can go on.
@@ -38,6 +39,10 @@ pub(crate) enum Kind {
     /// The arguments do not fit the command (`None`: no command was
     /// recognised); its help follows the message.
     Usage(Option<String>),
+    /// SQLite failed under the directory's tables: its extended result
+    /// code and message, explained once the database's file is known
+    /// ([`Failure::on_database`]).
+    Sqlite { code: i32, message: Option<String> },
     /// Not a failure: the command needs a password (`optional`: an empty
     /// answer keeps the stored one).
     NeedsPassword { optional: bool },
@@ -85,12 +90,32 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// SQLite's error inside `e`, if `e` is one.
+fn sqlite_of<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e registry_credentials_sql::rusqlite::Error> {
+    e.downcast_ref::<registry_credentials_sql::rusqlite::Error>()
+}
+
 /// True when SQLite found the file corrupt, or not a database.
 pub(crate) fn sqlite_damage(e: &(dyn std::error::Error + 'static)) -> bool {
     use registry_credentials_sql::rusqlite::ErrorCode;
-    e.downcast_ref::<registry_credentials_sql::rusqlite::Error>()
+    sqlite_of(e)
         .and_then(|e| e.sqlite_error_code())
         .is_some_and(|c| matches!(c, ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
+}
+
+/// A failure of the database the store explained ([`DatabaseError`]): its
+/// message, which says what to do, and then what the database said, in
+/// brackets. A damaged file is reported as damage, with what SQLite said.
+pub(crate) fn database_failure(e: &DatabaseError) -> Failure {
+    let detail = std::error::Error::source(e).map(chain);
+    match (e, detail) {
+        (DatabaseError::Damaged { .. }, Some(detail)) => with_damage(detail, true),
+        (DatabaseError::Damaged { .. }, None) => with_damage(e.to_string(), true),
+        (_, Some(detail)) => fail(format!("{e} ({detail})")),
+        (_, None) => fail(e.to_string()),
+    }
 }
 
 /// True when the store found the database damaged: a row it cannot read
@@ -100,7 +125,13 @@ fn store_damage(e: &registry_credentials::StoreError) -> bool {
     use registry_credentials::StoreError;
     match e {
         StoreError::Unreadable { .. } => true,
-        StoreError::Backend { source, .. } => sqlite_damage(source.as_ref()),
+        StoreError::Backend { source, .. } => {
+            sqlite_damage(source.as_ref())
+                || matches!(
+                    source.downcast_ref::<DatabaseError>(),
+                    Some(DatabaseError::Damaged { .. })
+                )
+        }
         _ => false,
     }
 }
@@ -114,6 +145,12 @@ fn with_damage(message: String, damage: bool) -> Failure {
 
 impl From<registry_credentials::StoreError> for Failure {
     fn from(e: registry_credentials::StoreError) -> Self {
+        use registry_credentials::StoreError;
+        if let StoreError::Backend { source, .. } = &e {
+            if let Some(db) = source.downcast_ref::<DatabaseError>() {
+                return database_failure(db);
+            }
+        }
         let damage = store_damage(&e);
         let mut message = chain(&e);
         if e.is_outcome_unknown() {
@@ -129,15 +166,67 @@ impl From<DirectoryError> for Failure {
     fn from(e: DirectoryError) -> Self {
         let damage = match &e {
             DirectoryError::Corrupt { .. } => true,
+            // A name taken is named by the argument that gave it, not
+            // repeated: what was typed there may be anything.
+            DirectoryError::NameTaken { what, .. } => {
+                let among = match what {
+                    Entity::Org => "",
+                    Entity::Space => " in its organization",
+                    _ => " in its space",
+                };
+                return fail(format!(
+                    "the {what} name given is already taken{among}; choose another name"
+                ));
+            }
             DirectoryError::Backend { source, .. } => {
-                sqlite_damage(source.as_ref())
-                    || source
-                        .downcast_ref::<registry_credentials::StoreError>()
-                        .is_some_and(store_damage)
+                if let Some(sqlite) = sqlite_of(source.as_ref()) {
+                    // Explained once the file is known ([`Kind::Sqlite`]).
+                    if let Some(failure) = sqlite.sqlite_error() {
+                        let message = match sqlite {
+                            registry_credentials_sql::rusqlite::Error::SqliteFailure(
+                                _,
+                                Some(m),
+                            ) => Some(m.clone()),
+                            _ => None,
+                        };
+                        return Failure {
+                            message: chain(&e),
+                            kind: Kind::Sqlite {
+                                code: failure.extended_code,
+                                message,
+                            },
+                        };
+                    }
+                }
+                source
+                    .downcast_ref::<registry_credentials::StoreError>()
+                    .is_some_and(store_damage)
             }
             _ => false,
         };
         with_damage(chain(&e), damage)
+    }
+}
+
+impl Failure {
+    /// A failure of SQLite's ([`Kind::Sqlite`]) explained for the database
+    /// file `db`, as the store explains its own ([`DatabaseError`]); any
+    /// other failure as it is.
+    pub(crate) fn on_database(
+        self,
+        db: &std::path::Path,
+        busy_timeout: std::time::Duration,
+    ) -> Self {
+        use registry_credentials_sql::rusqlite::{Error, ffi};
+        let Kind::Sqlite { code, message } = &self.kind else {
+            return self;
+        };
+        let sqlite = Error::SqliteFailure(ffi::Error::new(*code), message.clone());
+        match DatabaseError::from_sqlite(&sqlite, db, busy_timeout) {
+            Some(e) => database_failure(&e),
+            None if sqlite_damage(&sqlite) => with_damage(self.message, true),
+            None => fail(self.message),
+        }
     }
 }
 
@@ -146,6 +235,10 @@ impl From<ManageError> for Failure {
         match e {
             ManageError::Store(s) => s.into(),
             ManageError::Directory(d) => d.into(),
+            // A name not found is not repeated: it may be anything typed.
+            ManageError::Unknown { what, .. } => {
+                fail(format!("{what} not found; check the name given"))
+            }
             other => fail(chain(&other)),
         }
     }

@@ -32,11 +32,11 @@ use registry_credentials::scope::UserId;
 use registry_credentials_cf::access::GlobalRole;
 use registry_credentials_cf::directory::{DirectoryError, DirectoryWriter, SqliteDirectory};
 use registry_credentials_sql::{
-    EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteOptions, SqliteStore,
-    SqliteTransaction,
+    DatabaseError, EncryptionKey, KeyError, Keyring, OpenError, SchemaError, SqliteOptions,
+    SqliteStore, SqliteTransaction,
 };
 
-use crate::output::{Failure, chain, fail};
+use crate::output::{Failure, Kind, chain, database_failure, fail};
 
 /// The directory under `$CF_HOME` (or `$HOME`) that holds the state, as
 /// cf's own `.cf`.
@@ -56,7 +56,7 @@ const KEY_ID: &str = "cf";
 pub const ADMIN: &str = "admin";
 
 /// How long a command waits for another one holding the write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long after a key file was written its database may still be on
 /// its way (another process creating both).
@@ -112,7 +112,22 @@ pub(crate) fn check_database(tx: &SqliteTransaction<'_>, db: &Path) -> Result<()
     match check {
         Ok(ok) if ok == "ok" => Ok(()),
         Ok(problem) => Err(damaged(db, &problem)),
-        Err(e) => Err(damaged(db, &chain(&e))),
+        // A full disk or a writer past the wait is no damage.
+        Err(e) => match DatabaseError::from_sqlite(&e, db, BUSY_TIMEOUT) {
+            Some(explained) => Err(explained_failure(db, &explained)),
+            None => Err(damaged(db, &chain(&e))),
+        },
+    }
+}
+
+/// A failure of the database at `db` as the store explained it: damage
+/// reported as damage to the file, anything else with what to do.
+fn explained_failure(db: &Path, e: &DatabaseError) -> Failure {
+    let f = database_failure(e);
+    if f.kind == Kind::Damage {
+        damaged(db, &f.message)
+    } else {
+        f
     }
 }
 
@@ -374,7 +389,13 @@ impl Files {
 
     fn open_existing(&self, key: EncryptionKey) -> Result<SqliteStore, Failure> {
         let shown = self.db.display();
-        SqliteStore::open_with(&self.db, Keyring::new(key), Self::options().create(false)).map_err(|e| match &e {
+        SqliteStore::open_with(&self.db, Keyring::new(key), Self::options().create(false)).map_err(|e| {
+            if let OpenError::Backend { source, .. } = &e {
+                if let Some(explained) = source.downcast_ref::<DatabaseError>() {
+                    return explained_failure(&self.db, explained);
+                }
+            }
+            match &e {
             OpenError::Key(KeyError::WrongKey { .. }) => fail(format!(
                 "the database {shown} was encrypted with another key: {}; set CF_REGISTRY_KEY to its key, or unset it to use the key file",
                 chain(&e)
@@ -385,7 +406,7 @@ impl Files {
                 chain(&e)
             )),
             _ => self.damaged(&chain(&e)),
-        })
+        }})
     }
 
     /// A unique temporary name beside `path`.

@@ -763,6 +763,24 @@ impl DirectoryWriter for MemoryDirectory {
     }
 }
 
+/// Removes the entry `id` from `entries`, and its name from `names`, the
+/// index by name in the parent `parent_and_name` reads from the entry;
+/// [`DirectoryError::Unknown`] when there is no such entry.
+fn take_named<K: Ord + fmt::Display, E, P: Ord>(
+    entries: &mut BTreeMap<K, E>,
+    names: &mut BTreeMap<P, BTreeMap<Name, K>>,
+    what: Entity,
+    id: &K,
+    parent_and_name: impl Fn(&E) -> (&P, &Name),
+) -> Result<E, DirectoryError> {
+    let entry = entries.remove(id).ok_or_else(|| unknown(what, id))?;
+    let (parent, name) = parent_and_name(&entry);
+    if let Some(names) = names.get_mut(parent) {
+        names.remove(name);
+    }
+    Ok(entry)
+}
+
 /// The maps behind a [`MemoryDirectory`], changed under its write lock.
 #[derive(Debug, Default)]
 struct Tables {
@@ -786,17 +804,10 @@ impl Tables {
     /// [`DirectoryError::IdTaken`] or [`DirectoryError::NameTaken`].
     fn add_org(&mut self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
         if self.orgs.contains_key(&id) || self.is_retired(Entity::Org, id.as_str()) {
-            return Err(DirectoryError::IdTaken {
-                what: Entity::Org,
-                id: id.to_string(),
-            });
+            return Err(id_taken(Entity::Org, &id));
         }
         if self.org_id(name.as_str()).is_some() {
-            return Err(DirectoryError::NameTaken {
-                what: Entity::Org,
-                name,
-                where_: String::new(),
-            });
+            return Err(name_taken(Entity::Org, &name, String::new()));
         }
         self.org_names.insert(name.clone(), id.clone());
         self.orgs.insert(id, name);
@@ -814,17 +825,11 @@ impl Tables {
             .org_name(org)
             .ok_or_else(|| unknown(Entity::Org, org))?;
         if self.spaces.contains_key(&id) || self.is_retired(Entity::Space, id.as_str()) {
-            return Err(DirectoryError::IdTaken {
-                what: Entity::Space,
-                id: id.to_string(),
-            });
+            return Err(id_taken(Entity::Space, &id));
         }
         if self.space_id(org, name.as_str()).is_some() {
-            return Err(DirectoryError::NameTaken {
-                what: Entity::Space,
-                where_: format!(" in organization `{org_name}`"),
-                name,
-            });
+            let where_ = format!(" in organization `{org_name}`");
+            return Err(name_taken(Entity::Space, &name, where_));
         }
         self.space_names
             .entry(org.clone())
@@ -852,17 +857,11 @@ impl Tables {
             .get(space)
             .ok_or_else(|| unknown(Entity::Space, space))?;
         if self.apps.contains_key(&id) || self.is_retired(Entity::App, id.as_str()) {
-            return Err(DirectoryError::IdTaken {
-                what: Entity::App,
-                id: id.to_string(),
-            });
+            return Err(id_taken(Entity::App, &id));
         }
         if self.app_id(space, name.as_str()).is_some() {
-            return Err(DirectoryError::NameTaken {
-                what: Entity::App,
-                where_: format!(" in space `{}`", entry.name),
-                name,
-            });
+            let where_ = format!(" in space `{}`", entry.name);
+            return Err(name_taken(Entity::App, &name, where_));
         }
         let app = App::from_ids(entry.org.clone(), space.clone(), id.clone());
         self.app_names
@@ -902,13 +901,13 @@ impl Tables {
 
     /// Removes a space, its apps, and the roles in it.
     fn remove_space(&mut self, space: &SpaceId) -> Result<(), DirectoryError> {
-        let entry = self
-            .spaces
-            .remove(space)
-            .ok_or_else(|| unknown(Entity::Space, space))?;
-        if let Some(names) = self.space_names.get_mut(&entry.org) {
-            names.remove(&entry.name);
-        }
+        take_named(
+            &mut self.spaces,
+            &mut self.space_names,
+            Entity::Space,
+            space,
+            |e| (&e.org, &e.name),
+        )?;
         for (_, app) in self.app_names.remove(space).unwrap_or_default() {
             self.apps.remove(&app);
             self.retired.insert(("app", app.to_string()));
@@ -922,13 +921,9 @@ impl Tables {
 
     /// Removes an app.
     fn remove_app(&mut self, app: &AppId) -> Result<(), DirectoryError> {
-        let entry = self
-            .apps
-            .remove(app)
-            .ok_or_else(|| unknown(Entity::App, app))?;
-        if let Some(names) = self.app_names.get_mut(entry.app.space()) {
-            names.remove(&entry.name);
-        }
+        take_named(&mut self.apps, &mut self.app_names, Entity::App, app, |e| {
+            (e.app.space(), &e.name)
+        })?;
         self.retired.insert(("app", app.to_string()));
         Ok(())
     }
@@ -996,6 +991,24 @@ impl Tables {
     /// The app of `space` called `name`.
     fn app_id(&self, space: &SpaceId, name: &str) -> Option<&AppId> {
         self.app_names.get(space)?.get(name)
+    }
+}
+
+/// The error for a name already used where it must be unique; `where_`
+/// says where (` in organization `o``), empty for an organization.
+fn name_taken(what: Entity, name: &Name, where_: String) -> DirectoryError {
+    DirectoryError::NameTaken {
+        what,
+        name: name.clone(),
+        where_,
+    }
+}
+
+/// The error for an id already used, or used once and removed (R13).
+fn id_taken(what: Entity, id: &impl fmt::Display) -> DirectoryError {
+    DirectoryError::IdTaken {
+        what,
+        id: id.to_string(),
     }
 }
 

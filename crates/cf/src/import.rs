@@ -98,6 +98,10 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> ImportTarget for AsyncMan
             _ => None,
         }
     }
+
+    fn outcome_unknown(error: &ManageError) -> bool {
+        error.is_outcome_unknown()
+    }
 }
 
 /// A `Manager` imports through the async manager it drives: its futures
@@ -120,5 +124,9 @@ impl<S: CredentialStore, D: DirectoryWriter> ImportTarget for Manager<S, D> {
 
     fn conflict_at(error: &ManageError) -> Option<(Location, String)> {
         AsyncManager::<InlineStore<S>, InlineDirectory<D>>::conflict_at(error)
+    }
+
+    fn outcome_unknown(error: &ManageError) -> bool {
+        error.is_outcome_unknown()
     }
 }

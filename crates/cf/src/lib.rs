@@ -60,7 +60,11 @@
 //! - `postgres`: `directory::PostgresDirectory`, the directory in tables of
 //!   the database a `registry-credentials-sql` `PostgresStore` uses, so
 //!   every instance of a service shares organizations, spaces, apps and
-//!   roles; [`AsyncManager`](manage::AsyncManager) runs over both.
+//!   roles; [`AsyncManager`](manage::AsyncManager) runs over both, and
+//!   deletes an organization, space or app with its credentials in one
+//!   transaction ([`AsyncRemoval`](manage::AsyncRemoval)).
+//!   `PostgresDirectory::in_transaction` puts the directory's changes in
+//!   the same transaction as a `PostgresTransaction`'s credentials.
 //! - `conformance`: `directory::conformance` and `directory_conformance!`,
 //!   the suite every directory backend passes.
 //! - `import`: [`import`], the management calls that

@@ -15,13 +15,14 @@ use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::UserId;
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
+use registry_credentials_cf::access::GlobalRole;
 use registry_credentials_cf::access::SpaceRole;
 use registry_credentials_cf::directory::{InlineDirectory, MemoryDirectory, Name};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{AsyncManager, ManageError, Source};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 use registry_credentials_test_support::cf::{World, name};
-use registry_credentials_test_support::postgres::{fresh_url, url};
+use registry_credentials_test_support::postgres::{fresh_schema, fresh_url, url, url_in};
 
 type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, InlineDirectory<MemoryDirectory>>;
 
@@ -343,4 +344,329 @@ async fn r19_r20_two_instances_share_one_postgres_directory() {
         Err(ManageError::Unknown { .. })
     ));
     assert!(b.store().list_all().await.unwrap().is_empty());
+}
+
+mod postgres_directory_in_a_transaction_conformance {
+    use registry_credentials::store::StoreError;
+    use registry_credentials_cf::directory::PostgresDirectory;
+    use registry_credentials_cf::directory::conformance::Check;
+    use registry_credentials_sql::PostgresStore;
+
+    /// Each check inside one transaction of a fresh schema: every change
+    /// under a savepoint of its own, every look-up seeing the changes
+    /// before it.
+    fn run(check: Check) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let url = super::url();
+            let schema = super::fresh_schema(&url, "conf_tx").await;
+            let store = PostgresStore::connect(&super::url_in(&url, &schema), super::keyring())
+                .await
+                .unwrap();
+            let d = PostgresDirectory::connect(&store).await.unwrap();
+            store
+                .transaction(async |tx| {
+                    check(&d.in_transaction(tx)).await;
+                    Ok::<_, StoreError>(())
+                })
+                .await
+                .unwrap();
+        });
+    }
+
+    registry_credentials_cf::directory_conformance!(
+        ignore =
+            "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"
+    );
+}
+
+/// One service instance over PostgreSQL: its store and the directory in
+/// the same database.
+type PgInstance =
+    AsyncManager<PostgresStore, registry_credentials_cf::directory::PostgresDirectory>;
+
+/// Two instances (two pools) on a fresh schema, its URL, and an admin.
+async fn pg_instances(test: &str) -> (PgInstance, PgInstance, String, UserId) {
+    use registry_credentials_cf::directory::{AsyncDirectoryWriter, PostgresDirectory};
+    let url = url();
+    let schema = fresh_schema(&url, test).await;
+    let url = url_in(&url, &schema);
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        let directory = PostgresDirectory::connect(&store).await.unwrap();
+        instances.push(AsyncManager::new(store, directory));
+    }
+    let admin = UserId::new("admin").unwrap();
+    instances[0]
+        .directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .await
+        .unwrap();
+    let b = instances.pop().unwrap();
+    let a = instances.pop().unwrap();
+    (a, b, url, admin)
+}
+
+/// An organization called `name` with two spaces, a credential at the
+/// organization and at each space, and a pushed app in the first space
+/// with its credential, and an Org Manager; returns it with every scope
+/// that holds a credential.
+async fn pg_org_with_credentials(
+    m: &PgInstance,
+    admin: &UserId,
+    name: &str,
+) -> (registry_credentials::scope::OrgId, Vec<Scope>) {
+    use registry_credentials_cf::access::OrgRole;
+    let org = m.create_org(admin, self::name(name)).await.unwrap();
+    let mut scopes = vec![Scope::Org(org.clone())];
+    for space in ["first", "second"] {
+        let space = m
+            .create_space(admin, &org, self::name(space))
+            .await
+            .unwrap();
+        scopes.push(Scope::Space(space));
+    }
+    m.set_org_role(
+        admin,
+        UserId::new("manager").unwrap(),
+        &org,
+        OrgRole::Manager,
+    )
+    .await
+    .unwrap();
+    for scope in &scopes {
+        m.create(
+            admin,
+            RegistryCredential::new(scope.clone(), loc("registry.example.com"), cred("u")),
+        )
+        .await
+        .unwrap();
+    }
+    let Scope::Space(first) = &scopes[1] else {
+        unreachable!("the second scope is a space")
+    };
+    let started = m
+        .stage(
+            admin,
+            first,
+            &self::name("web"),
+            "registry.example.com/team/web".parse().unwrap(),
+            Some(cred("pusher")),
+        )
+        .await
+        .unwrap()
+        .started()
+        .await
+        .unwrap();
+    scopes.push(Scope::App(started.app().id().clone()));
+    (org, scopes)
+}
+
+/// Whether the organization is in the directory, and how many credentials
+/// its scopes hold, read in one snapshot of the database.
+async fn pg_seen(
+    m: &PgInstance,
+    org: &registry_credentials::scope::OrgId,
+    scopes: &[Scope],
+) -> (bool, usize) {
+    use registry_credentials_cf::directory::{AsyncDirectoryReader, DirectoryError};
+    m.store()
+        .read_transaction(async |tx| {
+            let present = m
+                .directory()
+                .in_transaction(tx)
+                .org_name(org)
+                .await?
+                .is_some();
+            let mut held = 0;
+            for scope in scopes {
+                held += tx.list(scope.as_scope_ref()).await?.len();
+            }
+            Ok::<_, DirectoryError>((present, held))
+        })
+        .await
+        .unwrap()
+}
+
+/// R13 over PostgreSQL: `delete_org` is one transaction. A failure after
+/// the credentials and the directory's rows are deleted (a trigger that
+/// refuses the last statement, recording the organization's id as
+/// removed) leaves the organization, its spaces, its app and every
+/// credential; once the failure is gone the same call removes all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+async fn r13_delete_org_over_postgres_that_fails_at_its_last_step_removes_nothing() {
+    let (a, b, url, admin) = pg_instances("delete_fails").await;
+    let (org, scopes) = pg_org_with_credentials(&a, &admin, "doomed").await;
+    assert_eq!(pg_seen(&b, &org, &scopes).await, (true, 4));
+
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(
+            "CREATE FUNCTION refuse_org_removal() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
+             CREATE TRIGGER refuse_org_removal BEFORE INSERT ON cf_retired_ids \
+             FOR EACH ROW WHEN (NEW.kind = 'organization') \
+             EXECUTE FUNCTION refuse_org_removal()",
+        )
+        .await
+        .unwrap();
+    let failed = a.delete_org(&admin, &org).await.unwrap_err();
+    assert!(matches!(failed, ManageError::Directory(_)), "{failed}");
+    // Nothing is gone: not the organization, not its spaces or app, not
+    // one credential.
+    assert_eq!(pg_seen(&b, &org, &scopes).await, (true, 4));
+    assert_eq!(b.find_org(&admin, "doomed").await.unwrap(), org);
+    let first = b.find_space(&admin, &org, "first").await.unwrap();
+    b.find_app(&admin, &first, "web").await.unwrap();
+    b.find_space(&admin, &org, "second").await.unwrap();
+
+    client
+        .batch_execute("DROP TRIGGER refuse_org_removal ON cf_retired_ids")
+        .await
+        .unwrap();
+    let deleted = a.delete_org(&admin, &org).await.unwrap();
+    assert_eq!(deleted.len(), 4);
+    assert_eq!(pg_seen(&b, &org, &scopes).await, (false, 0));
+}
+
+/// R13 over PostgreSQL: a `delete_org` whose connection dies part-way
+/// (its backend terminated while it waits for a lock, after it deleted
+/// the credentials and most of the directory's rows) leaves all of it, and
+/// while it waits another instance still sees the organization with every
+/// credential; run again, by the other instance, it removes all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
+    let (a, b, url, admin) = pg_instances("delete_killed").await;
+    let (org, scopes) = pg_org_with_credentials(&a, &admin, "doomed").await;
+
+    // Another session holds the Org Manager's role row: the removal waits
+    // there, at its next-to-last statement.
+    let (blocker, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    blocker.batch_execute("BEGIN").await.unwrap();
+    blocker
+        .execute(
+            "SELECT 1 FROM cf_org_roles WHERE org_id = $1 FOR UPDATE",
+            &[&org.as_str()],
+        )
+        .await
+        .unwrap();
+
+    let a = Arc::new(a);
+    let deleting = tokio::spawn({
+        let (a, admin, org) = (a.clone(), admin.clone(), org.clone());
+        async move { a.delete_org(&admin, &org).await }
+    });
+    // Watched from a session outside any transaction: inside one,
+    // `pg_stat_activity` is read once and then kept.
+    let (killer, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let started = std::time::Instant::now();
+    let pid: i32 = loop {
+        let waiting = killer
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM cf_org_roles%'",
+                &[],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = waiting {
+            break row.get(0);
+        }
+        assert!(
+            !deleting.is_finished(),
+            "the removal did not wait for the lock"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the removal is not waiting for the role's row"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    // Mid-way, another instance sees the organization and every credential.
+    assert_eq!(pg_seen(&b, &org, &scopes).await, (true, 4));
+
+    let killed: bool = killer
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(killed);
+    let failed = deleting.await.unwrap().unwrap_err();
+    assert!(
+        matches!(failed, ManageError::Directory(_) | ManageError::Store(_)),
+        "{failed}"
+    );
+    blocker.batch_execute("ROLLBACK").await.unwrap();
+
+    assert_eq!(pg_seen(&b, &org, &scopes).await, (true, 4));
+    assert_eq!(b.find_org(&admin, "doomed").await.unwrap(), org);
+    // The other instance deletes it whole (the first one's pool may still
+    // hand out the killed connection once, which fails retryably).
+    let deleted = b.delete_org(&admin, &org).await.unwrap();
+    assert_eq!(deleted.len(), 4);
+    assert_eq!(pg_seen(&b, &org, &scopes).await, (false, 0));
+}
+
+/// R13 over PostgreSQL: while one instance deletes organizations (and
+/// spaces) with their credentials, a reader on another instance, reading
+/// the directory and the credentials in one snapshot, sees each
+/// organization either whole, with every credential, or gone, with none:
+/// never one without the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+async fn r13_a_reader_never_sees_half_a_delete_org_over_postgres() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    const ORGS: usize = 6;
+    let (a, b, _url, admin) = pg_instances("delete_read").await;
+    let mut orgs = Vec::new();
+    for i in 0..ORGS {
+        orgs.push(pg_org_with_credentials(&a, &admin, &format!("org-{i}")).await);
+    }
+    let orgs = Arc::new(orgs);
+    let done = Arc::new(AtomicBool::new(false));
+    let passes = Arc::new(AtomicUsize::new(0));
+    let reader = tokio::spawn({
+        let (orgs, done, passes) = (orgs.clone(), done.clone(), passes.clone());
+        async move {
+            let (mut whole, mut gone) = (0, 0);
+            while !done.load(Ordering::SeqCst) {
+                for (org, scopes) in orgs.iter() {
+                    match pg_seen(&b, org, scopes).await {
+                        (true, 4) => whole += 1,
+                        (false, 0) => gone += 1,
+                        half => panic!("organization {org}: seen {half:?}"),
+                    }
+                }
+                passes.fetch_add(1, Ordering::SeqCst);
+            }
+            (whole, gone)
+        }
+    });
+    for (org, _) in orgs.iter() {
+        let before = passes.load(Ordering::SeqCst);
+        assert_eq!(a.delete_org(&admin, org).await.unwrap().len(), 4);
+        // Let the reader read once more between deletions.
+        while passes.load(Ordering::SeqCst) < before + 2 && !reader.is_finished() {
+            tokio::task::yield_now().await;
+        }
+    }
+    done.store(true, Ordering::SeqCst);
+    let (whole, gone) = reader.await.unwrap();
+    assert!(whole > 0 && gone > 0, "whole {whole}, gone {gone}");
 }

@@ -28,7 +28,15 @@
 //!    location meanwhile) or the store fails, nothing was created and the
 //!    report says so; nothing needs deleting again. With
 //!    [`Policy::SkipFailures`] a location taken meanwhile is reported as a
-//!    conflict and the rest are created in one step again.
+//!    conflict and the rest are created in one step again. If the store
+//!    lost the answer to that step ([`ImportTarget::outcome_unknown`],
+//!    R28), the whole batch or none of it is stored: the error
+//!    ([`ImportError::OutcomeUnknown`]) and the report say so, and nothing
+//!    is tried again.
+//!
+//! The file is read and checked ([`read`](crate::import::read)) before
+//! any of this, and needs no lock: a caller that holds a write lock or
+//! transaction for the import holds it for these steps alone.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -91,6 +99,7 @@ use crate::import::{Entry, Import, Line, Outcome, Report, Skip};
 ///         })
 ///     }
 ///     fn conflict_at(_: &Never) -> Option<(Location, String)> { None }
+///     fn outcome_unknown(_: &Never) -> bool { false }
 /// }
 ///
 /// let target = Open::default();
@@ -143,6 +152,11 @@ pub trait ImportTarget: Sync {
     /// When `error` says a location was taken (R16): that location, and
     /// the scope in words, for the report.
     fn conflict_at(error: &Self::Error) -> Option<(Location, String)>;
+
+    /// True when `error` says the store lost the answer to
+    /// [`create_all`](Self::create_all) (R28): the batch may or may not
+    /// be stored. Every other error of `create_all` stored none of it.
+    fn outcome_unknown(error: &Self::Error) -> bool;
 }
 
 /// What to do when some keys cannot be imported.
@@ -178,6 +192,15 @@ pub enum ImportError<E> {
         /// The failure (boxed: it may be large, and it is rare).
         error: Box<E>,
     },
+    /// The batch was sent to the store and its answer was lost (R28): all
+    /// of it or none of it is stored. The report marks its keys
+    /// [`Outcome::Unknown`]; list the scope to see which it was.
+    OutcomeUnknown {
+        /// One line per key.
+        report: Report,
+        /// The store's error.
+        error: Box<E>,
+    },
 }
 
 impl<E> ImportError<E> {
@@ -185,7 +208,9 @@ impl<E> ImportError<E> {
     pub fn report(&self) -> Option<&Report> {
         match self {
             ImportError::Check(_) => None,
-            ImportError::Refused(report) | ImportError::Failed { report, .. } => Some(report),
+            ImportError::Refused(report)
+            | ImportError::Failed { report, .. }
+            | ImportError::OutcomeUnknown { report, .. } => Some(report),
         }
     }
 }
@@ -209,6 +234,9 @@ impl<E> fmt::Display for ImportError<E> {
             ImportError::Failed { .. } => {
                 f.write_str("creating the credentials failed, so nothing was created")
             }
+            ImportError::OutcomeUnknown { .. } => f.write_str(
+                "the store lost the answer to creating the credentials, so all of them or none may be stored; list the scope's credentials to see",
+            ),
         }
     }
 }
@@ -217,7 +245,9 @@ impl<E: std::error::Error + 'static> std::error::Error for ImportError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ImportError::Check(e) => Some(e),
-            ImportError::Failed { error, .. } => Some(&**error),
+            ImportError::Failed { error, .. } | ImportError::OutcomeUnknown { error, .. } => {
+                Some(&**error)
+            }
             ImportError::Refused(_) => None,
         }
     }
@@ -320,8 +350,8 @@ pub fn import_into<T: ImportTarget + ?Sized>(
 ///
 /// # Errors
 ///
-/// [`ImportError`]; whatever the variant, nothing of the import is
-/// stored.
+/// [`ImportError`]: nothing of the import is stored, except with
+/// [`ImportError::OutcomeUnknown`], when the whole batch may be.
 pub async fn import_into_async<T: ImportTarget + ?Sized>(
     target: &T,
     caller: &UserId,
@@ -358,6 +388,15 @@ pub async fn import_into_async<T: ImportTarget + ?Sized>(
             }
             Err(error) => error,
         };
+        if T::outcome_unknown(&error) {
+            for (i, _) in &to_create {
+                lines[*i].outcome = Outcome::Unknown;
+            }
+            return Err(ImportError::OutcomeUnknown {
+                report: sorted(lines),
+                error: Box::new(error),
+            });
+        }
         // The entry refused, if the error names one of this batch.
         let refused = T::conflict_at(&error).and_then(|(location, at)| {
             let n = to_create.iter().position(|(_, e)| e.location == location)?;

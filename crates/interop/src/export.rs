@@ -672,6 +672,20 @@ pub enum RequestError {
     /// Not JSON of the request's shape.
     #[error("the request is not a CredentialProviderRequest")]
     Json(#[source] serde_json::Error),
+    /// An object of the request holds the same key twice; only the key's
+    /// place is kept, never its value.
+    #[error(
+        "the request has the key {path} twice in one object (line {line}, column {column}); send each key once"
+    )]
+    DuplicateKey {
+        /// The path from the request's root to the key, quoted and
+        /// escaped: `"image"`.
+        path: String,
+        /// The line of the second one, from 1.
+        line: usize,
+        /// The column just after it, from 1.
+        column: usize,
+    },
     /// Another API version or kind than this module speaks.
     #[error(
         "the request is `{}` `{}`; this plugin answers `{KUBELET_API_VERSION}` `CredentialProviderRequest`",
@@ -710,7 +724,12 @@ pub fn image_of_request(request: &[u8]) -> Result<Reference, RequestError> {
         kind: String,
         image: String,
     }
-    let r: Request = serde_json::from_slice(request).map_err(RequestError::Json)?;
+    let r: Request = crate::json::from_slice(request).map_err(|e| match e {
+        crate::json::JsonFault::Serde(e) => RequestError::Json(e),
+        crate::json::JsonFault::DuplicateKey { path, line, column } => {
+            RequestError::DuplicateKey { path, line, column }
+        }
+    })?;
     if r.api_version != KUBELET_API_VERSION || r.kind != "CredentialProviderRequest" {
         return Err(RequestError::Version {
             api_version: r.api_version,

@@ -33,15 +33,17 @@
 //!
 //! # Secrets
 //!
-//! `auth` is base64 of `username:password`, padded or not; it is split at
-//! the first `:` and trailing NUL bytes are trimmed from the password.
+//! `auth` is base64 of `username:password`, padded or not, with any line
+//! breaks (`\r`, `\n`) skipped as Go's decoder, which Docker uses, skips
+//! them; it is split at the first `:`, and NUL bytes at either end of the
+//! password are trimmed, as Docker trims them.
 //! Where `auth` is absent, `username` and `password` are taken; where both
 //! are present they must agree. Secrets that are not in the file — an entry
 //! of `credHelpers` or `credsStore`, an `identitytoken` or `registrytoken` —
 //! are reported and skipped. The decoded secrets live in buffers wiped on
 //! drop, and no report, error or `Debug` holds a password.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use base64::Engine as _;
@@ -51,6 +53,8 @@ use registry_credentials::{Credential, Location, LocationError, Password, Userna
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use zeroize::{Zeroize, Zeroizing};
+
+use crate::json::{self, JsonFault};
 
 /// Which form a file was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,6 +92,22 @@ pub enum ReadError {
         /// True for bad JSON, false for JSON of the wrong shape.
         syntax: bool,
     },
+    /// An object of the file holds the same key twice. Which value was
+    /// meant is anyone's guess (Docker's and containers' readers keep the
+    /// last), so the file is refused. Only the key's place is kept, never
+    /// its value.
+    #[error(
+        "the key {path} appears twice in one object (line {line}, column {column}); remove one of them, since readers disagree which one counts"
+    )]
+    DuplicateKey {
+        /// The path from the document's root to the key, every key quoted
+        /// and escaped and any user info redacted: `"auths"."quay.io"`.
+        path: String,
+        /// The line of the second one, from 1.
+        line: usize,
+        /// The column just after it, from 1.
+        column: usize,
+    },
     /// A Kubernetes secret of another type, or without its data key.
     #[error("not a registry credentials secret: {0}")]
     Secret(String),
@@ -97,11 +117,16 @@ pub enum ReadError {
 }
 
 /// The place of a JSON error, without serde_json's message.
-fn json_error(e: serde_json::Error) -> ReadError {
-    ReadError::Json {
-        line: e.line(),
-        column: e.column(),
-        syntax: !e.is_data(),
+fn json_error(e: JsonFault) -> ReadError {
+    match e {
+        JsonFault::Serde(e) => ReadError::Json {
+            line: e.line(),
+            column: e.column(),
+            syntax: !e.is_data(),
+        },
+        JsonFault::DuplicateKey { path, line, column } => {
+            ReadError::DuplicateKey { path, line, column }
+        }
     }
 }
 
@@ -321,6 +346,9 @@ pub enum Outcome {
     /// Ready, but not stored: another key failed (or the store did) and
     /// the import stored nothing.
     NotCreated,
+    /// Sent to be stored with the rest of the batch, and the store lost the
+    /// answer (R28): all of the batch or none of it is stored.
+    Unknown,
 }
 
 /// One line of a [`Report`].
@@ -377,6 +405,10 @@ impl fmt::Display for Line {
             Outcome::NotCreated => write!(
                 f,
                 "not done  `{key}`{target}: the import stored nothing, as another key or the store failed"
+            )?,
+            Outcome::Unknown => write!(
+                f,
+                "unknown   `{key}`{target}: the store lost the answer, so the whole batch or none of it is stored; list the scope's credentials to see"
             )?,
         }
         if let (Some(Warning::Repository), Some(l)) = (&self.warning, &self.location) {
@@ -527,16 +559,22 @@ fn credential_of(raw: &RawEntry) -> Result<Credential, Skip> {
     }
     let (user, password): (Zeroizing<String>, Zeroizing<String>) = match non_empty(&raw.auth) {
         Some(auth) => {
+            // Go's base64 decoder, which the Docker CLI and containers/image
+            // read `auth` with, skips line breaks wherever they stand (a
+            // value written by `base64` without `-w0`, or ending in `\n`).
+            let mut text = Zeroizing::new(String::with_capacity(auth.len()));
+            text.extend(auth.chars().filter(|c| !matches!(c, '\r' | '\n')));
             let decoded = Zeroizing::new(
                 base64::engine::general_purpose::STANDARD_NO_PAD
-                    .decode(auth.trim_end_matches('='))
+                    .decode(text.trim_end_matches('='))
                     .map_err(|_| Skip::Auth("is not base64"))?,
             );
             let text = std::str::from_utf8(&decoded).map_err(|_| Skip::Auth("is not UTF-8"))?;
             let (u, p) = text
                 .split_once(':')
                 .ok_or(Skip::Auth("has no `:` between username and password"))?;
-            let p = p.trim_end_matches('\0');
+            // Docker trims NUL bytes from both ends (`strings.Trim`).
+            let p = p.trim_matches('\0');
             let (u, p) = (Zeroizing::new(u.to_owned()), Zeroizing::new(p.to_owned()));
             let disagrees = non_empty(&raw.username).is_some_and(|x| x != u.as_str())
                 || non_empty(&raw.password).is_some_and(|x| x != p.as_str());
@@ -616,7 +654,7 @@ struct RawSecret {
 ///
 /// [`ReadError`] when the bytes are not JSON of any of these forms.
 pub fn read(bytes: &[u8]) -> Result<Import, ReadError> {
-    let probe: Probe = serde_json::from_slice(bytes).map_err(json_error)?;
+    let probe: Probe = json::from_slice(bytes).map_err(json_error)?;
     if probe.kind.as_ref().and_then(|k| k.as_str()) == Some("Secret") {
         return read_kubernetes_secret(bytes);
     }
@@ -634,7 +672,7 @@ pub fn read(bytes: &[u8]) -> Result<Import, ReadError> {
 ///
 /// [`ReadError::Json`] when it is not one.
 pub fn read_auths(bytes: &[u8]) -> Result<Import, ReadError> {
-    let raw: RawConfig = serde_json::from_slice(bytes).map_err(json_error)?;
+    let raw: RawConfig = json::from_slice(bytes).map_err(json_error)?;
     Ok(collect(
         Form::Auths,
         &raw.auths,
@@ -650,7 +688,7 @@ pub fn read_auths(bytes: &[u8]) -> Result<Import, ReadError> {
 ///
 /// [`ReadError::Json`] when it is not one.
 pub fn read_dockercfg(bytes: &[u8]) -> Result<Import, ReadError> {
-    let raw: BTreeMap<String, RawEntry> = serde_json::from_slice(bytes).map_err(json_error)?;
+    let raw: BTreeMap<String, RawEntry> = json::from_slice(bytes).map_err(json_error)?;
     Ok(collect(Form::DockerCfg, &raw, &BTreeMap::new(), None, true))
 }
 
@@ -662,7 +700,7 @@ pub fn read_dockercfg(bytes: &[u8]) -> Result<Import, ReadError> {
 ///
 /// [`ReadError`] for another type, missing or undecodable data.
 pub fn read_kubernetes_secret(bytes: &[u8]) -> Result<Import, ReadError> {
-    let secret: RawSecret = serde_json::from_slice(bytes).map_err(json_error)?;
+    let secret: RawSecret = json::from_slice(bytes).map_err(json_error)?;
     let (field, form) = match secret.kind.as_str() {
         "kubernetes.io/dockerconfigjson" => (".dockerconfigjson", Form::KubernetesDockerConfigJson),
         "kubernetes.io/dockercfg" => (".dockercfg", Form::KubernetesDockerCfg),
@@ -692,7 +730,7 @@ pub fn read_kubernetes_secret(bytes: &[u8]) -> Result<Import, ReadError> {
 
 /// `key` with any user info (`user:password@`) replaced, so no report or
 /// `Debug` repeats it. Such a key is refused anyway (R8).
-fn shown_key(key: &str) -> String {
+pub(crate) fn shown_key(key: &str) -> String {
     match key.rfind('@') {
         Some(at) => {
             let scheme = key.find("://").map_or(0, |i| i + 3).min(at);
@@ -711,10 +749,13 @@ fn collect(
 ) -> Import {
     let mut entries: Vec<Entry> = Vec::new();
     let mut skipped = Vec::new();
-    let helper_locations: Vec<(Location, &String)> = helpers
-        .iter()
-        .filter_map(|(k, h)| location_of_key(k, true).ok().map(|(l, _)| (l, h)))
-        .collect();
+    // The first helper key for each location.
+    let mut helper_locations: HashMap<Location, &String> = HashMap::new();
+    for (k, h) in helpers {
+        if let Ok((l, _)) = location_of_key(k, true) {
+            helper_locations.entry(l).or_insert(h);
+        }
+    }
     for (key, helper) in helpers {
         skipped.push(Skipped {
             key: shown_key(key),
@@ -742,7 +783,7 @@ fn collect(
             location: Some(location.clone()),
             reason,
         };
-        if let Some((_, helper)) = helper_locations.iter().find(|(l, _)| *l == location) {
+        if let Some(helper) = helper_locations.get(&location) {
             skipped.push(skip(Skip::ShadowedByHelper {
                 helper: (*helper).clone(),
             }));
@@ -763,45 +804,50 @@ fn collect(
     }
     // Two keys for one location (`https://index.docker.io/v1/` and
     // `docker.io`): the same credential is imported once; different ones
-    // are both refused, since neither tool agrees which wins.
-    let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
-    let mut refused: Vec<usize> = Vec::new();
+    // are both refused, since neither tool agrees which wins. Each entry
+    // finds the first key of its location in a hash map: one look-up per
+    // entry, however many there are.
+    let mut kept: Vec<(Entry, bool)> = Vec::with_capacity(entries.len());
+    let mut first_of: HashMap<Location, usize> = HashMap::with_capacity(entries.len());
     for entry in entries {
-        match kept.iter().position(|k| k.location == entry.location) {
-            Some(i) if kept[i].credential == entry.credential => skipped.push(Skipped {
+        let Some(&i) = first_of.get(&entry.location) else {
+            first_of.insert(entry.location.clone(), kept.len());
+            kept.push((entry, false));
+            continue;
+        };
+        let (first, refused) = &mut kept[i];
+        if first.credential == entry.credential {
+            skipped.push(Skipped {
                 key: entry.key.clone(),
                 location: Some(entry.location.clone()),
                 reason: Skip::SameAs {
-                    other: kept[i].key.clone(),
+                    other: first.key.clone(),
                 },
-            }),
-            Some(i) => {
-                skipped.push(Skipped {
-                    key: entry.key.clone(),
-                    location: Some(entry.location.clone()),
-                    reason: Skip::Duplicate {
-                        other: kept[i].key.clone(),
-                    },
-                });
-                if !refused.contains(&i) {
-                    refused.push(i);
-                    skipped.push(Skipped {
-                        key: kept[i].key.clone(),
-                        location: Some(kept[i].location.clone()),
-                        reason: Skip::Duplicate {
-                            other: entry.key.clone(),
-                        },
-                    });
-                }
-            }
-            None => kept.push(entry),
+            });
+            continue;
+        }
+        skipped.push(Skipped {
+            key: entry.key.clone(),
+            location: Some(entry.location.clone()),
+            reason: Skip::Duplicate {
+                other: first.key.clone(),
+            },
+        });
+        if !*refused {
+            *refused = true;
+            skipped.push(Skipped {
+                key: first.key.clone(),
+                location: Some(first.location.clone()),
+                reason: Skip::Duplicate {
+                    other: entry.key.clone(),
+                },
+            });
         }
     }
     let entries = kept
         .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !refused.contains(i))
-        .map(|(_, e)| e)
+        .filter(|(_, refused)| !refused)
+        .map(|(e, _)| e)
         .collect();
     skipped.sort_by(|a: &Skipped, b| a.key.cmp(&b.key));
     Import {

@@ -75,6 +75,7 @@
 pub mod apply;
 pub mod export;
 pub mod import;
+mod json;
 #[cfg(any(feature = "oci-client", feature = "oci-spec"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "oci-client", feature = "oci-spec"))))]
 pub mod oci;

@@ -12,8 +12,8 @@ use registry_credentials::store::{CredentialSource, InlineStore, Key, StoreError
 use registry_credentials::{
     App, CredentialStore, Location, MemoryStore, RegistryCredential, Scope, resolve,
 };
-use registry_credentials_cf::access::OrgRole;
-use registry_credentials_cf::directory::{InlineDirectory, MemoryDirectory, Name};
+use registry_credentials_cf::access::{GlobalRole, OrgRole};
+use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 use registry_credentials_cf::manage::{ManageError, Manager};
 use registry_credentials_interop::apply::{ImportError, Policy, import_into, import_into_async};
 use registry_credentials_interop::import::{Import, Outcome, Report, Skip, read};
@@ -35,6 +35,8 @@ type Racing = Hooked<MemoryStore, RaceNextCreate>;
 struct RaceNextCreate {
     race: AtomicBool,
     commit_fails: AtomicBool,
+    /// Store every batch, then answer as if the commit's answer was lost.
+    answer_lost: AtomicBool,
 }
 
 impl RaceNextCreate {
@@ -65,6 +67,11 @@ impl Hooks for RaceNextCreate {
         batch: Vec<RegistryCredential>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let written = inner.create_all(batch)?;
+        if self.answer_lost.load(Ordering::SeqCst) {
+            return Err(StoreError::OutcomeUnknown {
+                source: "the connection closed after COMMIT was sent".into(),
+            });
+        }
         if self.commit_fails.load(Ordering::SeqCst) {
             for row in &written {
                 inner.delete(row.scope().as_scope_ref(), row.location())?;
@@ -297,6 +304,46 @@ fn a_failed_commit_leaves_nothing_and_the_error_says_so() {
             "creating the credentials failed, so nothing was created"
         );
         assert!(m.store().inner.is_empty());
+    }
+}
+
+/// R28: when the store lost the answer to the batch, the import does not
+/// say that nothing was created: every key of the batch is reported as
+/// unknown, and the error says to look. Here the batch was stored.
+#[test]
+fn r28_a_lost_answer_is_reported_as_unknown_not_as_nothing_created() {
+    let m = Manager::new(Racing::default(), MemoryDirectory::new());
+    m.store().answer_lost.store(true, Ordering::SeqCst);
+    let admin = UserId::new("admin").unwrap();
+    m.directory()
+        .grant_global(admin.clone(), GlobalRole::Admin)
+        .unwrap();
+    for policy in [Policy::AllOrNothing, Policy::SkipFailures] {
+        let e = import_into(&m, &admin, &Scope::Foundation, good(), policy).unwrap_err();
+        let ImportError::OutcomeUnknown { report, error } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(error.is_outcome_unknown(), "{error:?}");
+        let unknown = report
+            .lines
+            .iter()
+            .filter(|l| l.outcome == Outcome::Unknown)
+            .count();
+        assert_eq!(unknown, 3, "{report}");
+        assert!(!report.to_string().contains("stored nothing"), "{report}");
+        assert!(!e.to_string().contains("nothing was created"), "{e}");
+        assert!(
+            e.to_string().contains("all of them or none may be stored"),
+            "{e}"
+        );
+        // It was stored: the error did not claim otherwise.
+        assert_eq!(m.store().inner.list_all().unwrap().len(), 3);
+        for row in m.store().inner.list_all().unwrap() {
+            m.store()
+                .inner
+                .delete(row.scope().as_scope_ref(), row.location())
+                .unwrap();
+        }
     }
 }
 

@@ -214,6 +214,14 @@ fn r15_r17_kubelet_response_is_keyed_by_repository_and_never_cached() {
     ));
     let bad = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"https://x"}"#;
     assert!(matches!(image_of_request(bad), Err(RequestError::Image(_))));
+    // A key twice is refused with its place, never its value.
+    let twice = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","image":"quay.io/x/y"}"#;
+    let e = image_of_request(twice).unwrap_err();
+    assert!(
+        matches!(&e, RequestError::DuplicateKey { path, line: 1, .. } if path == r#""image""#),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("quay.io"), "{e}");
 }
 
 #[test]

@@ -132,6 +132,8 @@ fn auth_is_decoded_padded_or_not_split_at_the_first_colon_nul_trimmed() {
     assert_eq!(one(&doc(&b64("me:pa:ss"))).unwrap(), expected);
     assert_eq!(one(&doc(&b64_unpadded("me:pa:ss"))).unwrap(), expected);
     assert_eq!(one(&doc(&b64("me:pa:ss\0\0"))).unwrap(), expected);
+    // NUL bytes at either end of the password, as Docker trims them.
+    assert_eq!(one(&doc(&b64("me:\0pa:ss\0"))).unwrap(), expected);
     assert_eq!(
         one(&doc("not base64!")).unwrap_err(),
         Skip::Auth("is not base64")
@@ -149,6 +151,154 @@ fn auth_is_decoded_padded_or_not_split_at_the_first_colon_nul_trimmed() {
         one(&doc(&b64(":pw"))).unwrap_err(),
         Skip::Username(_)
     ));
+}
+
+/// Go's base64 decoder, which the Docker CLI reads `auth` with, skips
+/// `\r` and `\n` wherever they stand: a value copied from `base64`'s
+/// output (which ends in a line break, and wraps at 76 columns) is read.
+#[test]
+fn auth_with_line_breaks_is_read_as_docker_reads_it() {
+    let doc =
+        |auth: &str| serde_json::json!({"auths": {"r.example.com": {"auth": auth}}}).to_string();
+    let long = format!("me:{}", "p".repeat(80));
+    let wrapped = b64(&long);
+    let (head, tail) = wrapped.split_at(76);
+    for auth in [
+        format!("{}\n", b64("me:pa:ss")),
+        format!("{}\r\n", b64("me:pa:ss")),
+        format!("{}\n", b64_unpadded("me:pa:ss")),
+        format!("\n{}", b64("me:pa:ss")),
+    ] {
+        let (_, user, password) = one(&doc(&auth)).unwrap();
+        assert_eq!(
+            (user.as_str(), password.as_str()),
+            ("me", "pa:ss"),
+            "{auth:?}"
+        );
+    }
+    let (_, _, password) = one(&doc(&format!("{head}\n{tail}\n"))).unwrap();
+    assert_eq!(password, "p".repeat(80));
+    // Other white space is no base64, for Docker either.
+    for auth in [format!("{} ", b64("me:pw")), format!("{}\t", b64("me:pw"))] {
+        assert_eq!(one(&doc(&auth)).unwrap_err(), Skip::Auth("is not base64"));
+    }
+}
+
+/// A key twice in one object, anywhere in the file, refuses the file with
+/// the key's path and place; the value is never repeated. Both peers keep
+/// the last of two keys, serde_json's maps too: which was meant is a guess.
+#[test]
+fn a_key_twice_in_one_object_refuses_the_file_naming_the_key_not_its_value() {
+    let secret = "Hunter2-secret";
+    let cases = [
+        (
+            format!(r#"{{"auths": {{}}, "auths": {{"r.example.com": {{"auth": "{secret}"}}}}}}"#),
+            r#""auths""#,
+            1,
+        ),
+        (
+            format!(
+                "{{\"auths\": {{\n  \"r.example.com\": {{\"auth\": \"{0}\"}},\n  \"r.example.com\": {{\"auth\": \"{0}\"}}\n}}}}",
+                b64(&format!("me:{secret}"))
+            ),
+            r#""auths"."r.example.com""#,
+            3,
+        ),
+        (
+            format!(
+                r#"{{"auths": {{"r.example.com": {{"username": "me", "password": "{secret}", "password": "{secret}2"}}}}}}"#
+            ),
+            r#""auths"."r.example.com"."password""#,
+            1,
+        ),
+        // A .dockercfg, and an `auths` key that carries user info.
+        (
+            format!(
+                r#"{{"https://me:{secret}@r.example.com": {{}}, "https://me:{secret}@r.example.com": {{}}}}"#
+            ),
+            r#""https://<redacted>@r.example.com""#,
+            1,
+        ),
+        (
+            r#"{"credHelpers": {"gcr.io": "gcloud", "gcr.io": "other"}}"#.to_owned(),
+            r#""credHelpers"."gcr.io""#,
+            1,
+        ),
+    ];
+    for (file, path, line) in &cases {
+        let e = read(file.as_bytes()).unwrap_err();
+        match &e {
+            ReadError::DuplicateKey {
+                path: p, line: l, ..
+            } => assert_eq!((p.as_str(), l), (*path, line), "{file}"),
+            other => panic!("{file}: {other:?}"),
+        }
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "the key {path} appears twice in one object (line {line}, column "
+            )),
+            "{e}"
+        );
+    }
+    // Inside a Kubernetes secret's data, the document it holds is read the
+    // same way.
+    let inner = r#"{"auths": {"r.example.com": {"auth": "a"}, "r.example.com": {"auth": "b"}}}"#;
+    let secret_doc = serde_json::json!({
+        "kind": "Secret",
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": b64(inner)}
+    })
+    .to_string();
+    assert!(matches!(
+        read(secret_doc.as_bytes()),
+        Err(ReadError::DuplicateKey { ref path, .. }) if path == r#""auths"."r.example.com""#
+    ));
+    // And the secret's own keys.
+    let twice = r#"{"kind": "Secret", "type": "kubernetes.io/dockerconfigjson", "type": "Opaque", "data": {}}"#;
+    assert!(matches!(
+        read_kubernetes_secret(twice.as_bytes()),
+        Err(ReadError::DuplicateKey { ref path, .. }) if path == r#""type""#
+    ));
+}
+
+/// Many keys, many of them naming one location twice: each is matched
+/// against the first key of its location once, and the report is whole.
+#[test]
+fn two_keys_for_one_location_at_scale() {
+    const N: usize = 20_000;
+    let mut auths = serde_json::Map::new();
+    for i in 0..N {
+        let auth = serde_json::json!({"auth": b64(&format!("user{i}:pw{i}"))});
+        auths.insert(format!("r{i}.example.com"), auth.clone());
+        // Every tenth location again, as a URL: the same credential for
+        // even ones, another for odd ones.
+        if i % 10 == 0 {
+            let other = if i % 20 == 0 {
+                auth
+            } else {
+                serde_json::json!({"auth": b64("x:y")})
+            };
+            auths.insert(format!("https://r{i}.example.com"), other);
+        }
+    }
+    let file = serde_json::json!({ "auths": auths }).to_string();
+    let import = read(file.as_bytes()).unwrap();
+    let same = import
+        .skipped
+        .iter()
+        .filter(|s| matches!(s.reason, Skip::SameAs { .. }))
+        .count();
+    let duplicate = import
+        .skipped
+        .iter()
+        .filter(|s| matches!(s.reason, Skip::Duplicate { .. }))
+        .count();
+    assert_eq!(same, N / 20);
+    assert_eq!(duplicate, 2 * (N / 20));
+    assert_eq!(import.entries.len(), N - N / 20);
+    assert_eq!(import.report().lines.len(), N + N / 10);
 }
 
 #[test]

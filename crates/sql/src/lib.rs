@@ -47,6 +47,8 @@ mod schema;
 mod sqlite;
 
 use std::error::Error as StdError;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// This crate's README, whose examples run as doc tests (both stores).
 #[doc = include_str!("../README.md")]
@@ -59,7 +61,16 @@ pub use blocking::{BlockingError, BlockingPoolStore};
 pub use crypto::{EncryptionKey, GeneratedKey, KEY_LEN, KeyError, Keyring, MAX_KEY_ID_LEN};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use postgres::{PostgresStore, Settled};
+pub use postgres::{
+    PostgresStore, PostgresTransaction, Settled, TransactionClient, postgres_error,
+};
+
+/// The PostgreSQL pool and client [`PostgresStore::pool`] and
+/// [`PostgresTransaction::client`] lend, re-exported so callers name the
+/// same version (its `tokio_postgres` too).
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use deadpool_postgres;
 pub use schema::SchemaError;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
@@ -74,6 +85,233 @@ pub use rusqlite;
 use crypto::RowIdentity;
 use registry_credentials::store::{StoreError, UnreadableReason};
 use registry_credentials::{Credential, Location, Password, RegistryCredential, Scope, Username};
+
+/// What failed in the database, in words that say what to do: the source
+/// of [`StoreError::Backend`] (and [`OpenError::Backend`]) for every
+/// failure a person or a retry can fix. Its message names the file or the
+/// server, the condition and the action; the database's own error is its
+/// [`source`](StdError::source), never repeated in the message. Failures
+/// none of these fit keep the driver's error as the source.
+///
+/// Every one of these ended the call's transaction before it took effect:
+/// nothing was changed (R28); a lost commit answer is
+/// [`StoreError::OutcomeUnknown`] instead. [`is_retryable`](Self::is_retryable)
+/// says whether the same call may succeed later without a person's help.
+///
+/// RELIABILITY.md lists each failure mode, its message and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatabaseError {
+    /// The file system holding the SQLite file has no space left (SQLite's
+    /// `SQLITE_FULL`, or an I/O error while it has next to none).
+    /// Retryable: the same call works once space is freed.
+    #[error("the disk holding {} is full: free space and retry; nothing was changed", path.display())]
+    DiskFull {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// Another connection held the SQLite file's write lock for longer
+    /// than the busy timeout. Retryable.
+    #[error(
+        "another writer held {} for longer than the {} wait: retry when it is done; nothing was changed",
+        path.display(),
+        Seconds(*waited)
+    )]
+    Busy {
+        /// The database file.
+        path: PathBuf,
+        /// The busy timeout waited for.
+        waited: Duration,
+        /// SQLite's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// SQLite finds the file corrupt, or not a database at all.
+    #[error("the database {} is damaged: restore it from a backup; nothing was changed", path.display())]
+    Damaged {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The file, its directory or its file system may not be written by
+    /// this process (`SQLITE_READONLY`, or permission denied).
+    #[error(
+        "{} cannot be written (the file, its directory or its file system is read-only for this user): give this user write access to both, then retry; nothing was changed",
+        path.display()
+    )]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The file cannot be opened (`SQLITE_CANTOPEN`): it or its directory
+    /// is missing, or this user may not open it.
+    #[error(
+        "cannot open {}: check that it and its directory exist and that this user may read and write both; nothing was changed",
+        path.display()
+    )]
+    CannotOpen {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// Every connection of the pool stayed in use for the pool's whole
+    /// wait (deadpool's `Timeout(Wait)`). Retryable.
+    #[error(
+        "no database connection became free within {} ({in_use} in use): retry later; if it keeps happening, raise the pool's size above {max_size} or find what holds its connections; nothing was changed",
+        Seconds(*waited)
+    )]
+    PoolExhausted {
+        /// The pool's wait timeout.
+        waited: Duration,
+        /// Connections in use when the wait ended.
+        in_use: usize,
+        /// The pool's most connections.
+        max_size: usize,
+        /// The pool's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// No connection to the server could be made within the pool's create
+    /// timeout (deadpool's `Timeout(Create)`). Retryable.
+    #[error(
+        "no connection to the database server could be made within {}: check that it is up and reachable, then retry; nothing was changed",
+        Seconds(*waited)
+    )]
+    ConnectTimeout {
+        /// The pool's create timeout.
+        waited: Duration,
+        /// The pool's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The connection to the server broke before the change was sent to
+    /// be committed (a restart, a network cut, a terminated backend).
+    /// Retryable.
+    #[error(
+        "the connection to the database server was lost: retry once the server is reachable; nothing was changed"
+    )]
+    ConnectionLost {
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The server ended the connection or refuses one: it is shutting
+    /// down, starting up or in recovery, or an administrator terminated
+    /// the session (SQLSTATE `57P01`–`57P03`, a refused connection).
+    /// Retryable.
+    #[error(
+        "the database server ended or refused the connection (shutting down, starting up, or an administrator's command): retry once it is up; nothing was changed"
+    )]
+    ServerUnavailable {
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The server's disk is full (SQLSTATE `53100`). Retryable.
+    #[error(
+        "the database server's disk is full: free space on the server and retry; nothing was changed"
+    )]
+    ServerDiskFull {
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The server has run out of a resource other than disk: connection
+    /// slots, memory (SQLSTATE class `53`). Retryable.
+    #[error(
+        "the database server is out of connections or memory: retry later, or raise its limits (max_connections); nothing was changed"
+    )]
+    ServerBusy {
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The server broke off the transaction over another one: a
+    /// serialization failure, a deadlock, a lock not available (SQLSTATE
+    /// `40001`, `40P01`, `55P03`). Retryable.
+    #[error(
+        "the database server broke off the transaction over a conflict with another one: retry; nothing was changed"
+    )]
+    Contention {
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The server refused the login (SQLSTATE class `28`).
+    #[error(
+        "the database server refused the login: check the user and password of the database address; nothing was changed"
+    )]
+    LoginRefused {
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The database user lacks a privilege the store needs (SQLSTATE
+    /// `42501`).
+    #[error(
+        "the database user may not do what the store needs: grant it the privileges on the store's tables (or on the schema, to create them); nothing was changed"
+    )]
+    NotPermitted {
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl DatabaseError {
+    /// True when the same call may succeed later without a person's help:
+    /// a full disk being freed counts, as space comes back without
+    /// changing the store.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            DatabaseError::DiskFull { .. }
+                | DatabaseError::Busy { .. }
+                | DatabaseError::PoolExhausted { .. }
+                | DatabaseError::ConnectTimeout { .. }
+                | DatabaseError::ConnectionLost { .. }
+                | DatabaseError::ServerUnavailable { .. }
+                | DatabaseError::ServerDiskFull { .. }
+                | DatabaseError::ServerBusy { .. }
+                | DatabaseError::Contention { .. }
+        )
+    }
+
+    /// This as a store error: [`StoreError::Backend`], retryable as
+    /// [`is_retryable`](Self::is_retryable) says.
+    pub(crate) fn into_store_error(self) -> StoreError {
+        StoreError::Backend {
+            retryable: self.is_retryable(),
+            source: Box::new(self),
+        }
+    }
+}
+
+/// A duration as the messages write it: `10 s`, `1.5 s`, `250 ms`.
+struct Seconds(Duration);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        if d < Duration::from_secs(1) {
+            write!(f, "{} ms", d.as_millis())
+        } else if d.subsec_millis() == 0 {
+            write!(f, "{} s", d.as_secs())
+        } else {
+            write!(f, "{:.1} s", d.as_secs_f64())
+        }
+    }
+}
 
 /// Why a database store could not be opened.
 ///
@@ -92,7 +330,7 @@ pub enum OpenError {
     #[error(transparent)]
     Schema(#[from] SchemaError),
     /// The database could not be reached or read.
-    #[error("could not open the credential database{}", if *retryable { " (retry later)" } else { "; check its location and permissions" })]
+    #[error("could not open the credential database{}", open_hint(*retryable, source.as_ref()))]
     Backend {
         /// True when the same call may succeed later.
         retryable: bool,
@@ -100,6 +338,18 @@ pub enum OpenError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+}
+
+/// What [`OpenError::Backend`] adds to its message: nothing when its
+/// source is a [`DatabaseError`], which says what to do itself.
+fn open_hint(retryable: bool, source: &(dyn StdError + Send + Sync + 'static)) -> &'static str {
+    if source.is::<DatabaseError>() {
+        ""
+    } else if retryable {
+        " (retry later)"
+    } else {
+        "; check its location and permissions"
+    }
 }
 
 impl OpenError {

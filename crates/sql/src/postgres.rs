@@ -3,17 +3,21 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    TimeoutType, Transaction,
 };
+use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::scope::{AppId, ScopeRef};
@@ -25,8 +29,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key, corrupt, decode,
-    seal,
+    DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
+    corrupt, decode, seal,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -45,6 +49,10 @@ use crate::{
 /// - Replacing an app's credentials (R19) is one transaction, serialized
 ///   per app by a transaction-scoped advisory lock, so that of two
 ///   instances replacing at once, one waits for the other.
+/// - [`transaction`](Self::transaction) runs several calls, and the
+///   caller's own statements on tables of the same database (a directory
+///   of organizations), as one transaction: all of them take effect or
+///   none does.
 /// - It is object safe: keep it as `Arc<dyn AsyncCredentialStore>`.
 /// - The database enforces one credential per location and scope: of two
 ///   instances creating the same location at once, exactly one wins and the
@@ -61,8 +69,11 @@ use crate::{
 ///   whether the first attempt committed, so the write is applied once and
 ///   never undoes a later one (R28). The call returns what was written,
 ///   or its own refusal when it was not; only when the database stays out
-///   of reach is the outcome [`StoreError::OutcomeUnknown`]. It needs a
-///   tokio runtime with its timer on (as the pool's timeouts do).
+///   of reach is the outcome [`StoreError::OutcomeUnknown`]. A
+///   [`transaction`](Self::transaction) records one too, and is settled
+///   the same way (it is not sent again: it committed, or it did not and
+///   nothing changed). It needs a tokio runtime with its timer on (as the
+///   pool's timeouts do).
 ///
 /// Clones share one pool. Connections are plain TCP ([`connect`]); for TLS
 /// build a [`deadpool_postgres::Pool`] with a TLS connector and use
@@ -83,25 +94,25 @@ pub struct PostgresStore {
 /// Which statement `get_many` runs: the keys as arrays, unnested with their
 /// position, each looked up on the primary key. The `LATERAL … LIMIT 1`
 /// keeps the planner on one index look-up per key: as a plain join, a small
-/// table gets a hash join over a full scan, three times slower.
-const GET_MANY: &str = r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
+/// table gets a hash join over a full scan, three times slower. (A macro,
+/// so that `FIRST_MATCH` extends the same text.)
+macro_rules! get_many {
+    () => {
+        r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
 FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
 CROSS JOIN LATERAL (
   SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
   WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
   LIMIT 1
-) AS c"#;
+) AS c"#
+    };
+}
+
+/// `get_many`'s statement.
+const GET_MANY: &str = get_many!();
 
 /// `first_match`'s statement: `GET_MANY`'s winner alone.
-const FIRST_MATCH: &str = r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
-FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
-CROSS JOIN LATERAL (
-  SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
-  WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
-  LIMIT 1
-) AS c
-ORDER BY k.i
-LIMIT 1"#;
+const FIRST_MATCH: &str = concat!(get_many!(), "\nORDER BY k.i\nLIMIT 1");
 
 /// Serializes the replacements of one app's credentials (R19): the
 /// transaction-scoped advisory lock (namespace, hash of the app id).
@@ -153,10 +164,46 @@ fn retryable_state(state: &SqlState) -> bool {
         )
 }
 
-fn pg_error(e: tokio_postgres::Error) -> StoreError {
+/// A failure of the server or the connection as [`DatabaseError`], which
+/// says what to do, when it is one the caller can act on; any other error
+/// back as it is.
+fn explained(e: tokio_postgres::Error) -> Result<DatabaseError, tokio_postgres::Error> {
+    type Make = fn(Box<dyn StdError + Send + Sync>) -> DatabaseError;
+    let make: Make = match e.code().map(SqlState::code) {
+        Some("53100") => |source| DatabaseError::ServerDiskFull { source },
+        Some(c) if c.starts_with("53") => |source| DatabaseError::ServerBusy { source },
+        Some("57P01" | "57P02" | "57P03") => |source| DatabaseError::ServerUnavailable { source },
+        Some(c) if c.starts_with("08") => |source| DatabaseError::ConnectionLost { source },
+        Some("40001" | "40P01" | "55P03") => |source| DatabaseError::Contention { source },
+        Some(c) if c.starts_with("28") => |source| DatabaseError::LoginRefused { source },
+        Some("42501") => |source| DatabaseError::NotPermitted { source },
+        Some(_) => return Err(e),
+        // No SQLSTATE: the connection closed, or the network failed.
+        None => match e.source().and_then(|s| s.downcast_ref::<std::io::Error>()) {
+            Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                |source| DatabaseError::ServerUnavailable { source }
+            }
+            Some(_) => |source| DatabaseError::ConnectionLost { source },
+            None if e.is_closed() => |source| DatabaseError::ConnectionLost { source },
+            None => return Err(e),
+        },
+    };
+    Ok(make(Box::new(e)))
+}
+
+/// The [`StoreError`] a PostgreSQL error means: [`StoreError::Backend`],
+/// retryable when the same call may succeed later (a lost or refused
+/// connection, a server shutting down or starting, too many connections, a
+/// serialization failure or a deadlock). For statements of the caller's
+/// own in a [`PostgresTransaction`], whose closure's error comes
+/// `From<StoreError>`.
+pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
+    let e = match explained(e) {
+        Ok(explained) => return explained.into_store_error(),
+        Err(e) => e,
+    };
     let retryable = match e.code() {
         Some(state) => retryable_state(state),
-        // No SQLSTATE: the connection closed, or the network failed.
         None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
     };
     StoreError::Backend {
@@ -165,13 +212,31 @@ fn pg_error(e: tokio_postgres::Error) -> StoreError {
     }
 }
 
-fn pool_error(e: PoolError) -> StoreError {
+/// A failure to get a connection from `pool`: a wait past the pool's
+/// timeout names the wait and how many connections were in use, read from
+/// the pool itself.
+fn pool_error(e: PoolError, pool: &Pool) -> StoreError {
     match e {
-        PoolError::Backend(e) => pg_error(e),
-        PoolError::Timeout(_) => StoreError::Backend {
-            retryable: true,
-            source: Box::new(e),
-        },
+        PoolError::Backend(e) => postgres_error(e),
+        PoolError::Timeout(kind) => {
+            let timeouts = pool.timeouts();
+            let status = pool.status();
+            let source: Box<dyn StdError + Send + Sync> = Box::new(PoolError::Timeout(kind));
+            match kind {
+                TimeoutType::Wait => DatabaseError::PoolExhausted {
+                    waited: timeouts.wait.unwrap_or_default(),
+                    in_use: status.size.saturating_sub(status.available),
+                    max_size: status.max_size,
+                    source,
+                },
+                TimeoutType::Create => DatabaseError::ConnectTimeout {
+                    waited: timeouts.create.unwrap_or_default(),
+                    source,
+                },
+                TimeoutType::Recycle => DatabaseError::ConnectionLost { source },
+            }
+            .into_store_error()
+        }
         other => StoreError::Backend {
             retryable: false,
             source: Box::new(other),
@@ -179,7 +244,8 @@ fn pool_error(e: PoolError) -> StoreError {
     }
 }
 
-/// `Box<dyn Error>` from a message, for configuration errors.
+/// `Box<dyn Error>` from a message: a configuration error, or a
+/// transaction PostgreSQL rolled back.
 #[derive(Debug)]
 struct ConfigError(String);
 
@@ -262,6 +328,7 @@ impl PostgresStore {
             lost: c.lost.load(Ordering::Relaxed),
             committed: c.committed.load(Ordering::Relaxed),
             redone: c.redone.load(Ordering::Relaxed),
+            rolled_back: c.rolled_back.load(Ordering::Relaxed),
             unknown: c.unknown.load(Ordering::Relaxed),
         }
     }
@@ -281,7 +348,7 @@ impl PostgresStore {
         let row = client
             .query_one("SELECT count(*) FROM registry_credentials", &[])
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 
@@ -310,16 +377,16 @@ impl PostgresStore {
         let select = format!("{ROTATE_SELECT} FOR UPDATE SKIP LOCKED");
         let mut done = 0u64;
         loop {
-            let tx = client.transaction().await.map_err(pg_error)?;
+            let tx = client.transaction().await.map_err(postgres_error)?;
             let rows = tx
                 .query(&select, &[&current, &ROTATE_BATCH])
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
             if rows.is_empty() {
                 tx.execute(PRUNE_KEYS, &[&current])
                     .await
-                    .map_err(pg_error)?;
-                tx.commit().await.map_err(pg_error)?;
+                    .map_err(postgres_error)?;
+                tx.commit().await.map_err(postgres_error)?;
                 return Ok(done);
             }
             for row in &rows {
@@ -336,50 +403,245 @@ impl PostgresStore {
                     &[&kind, &scope_id, &location, &current, &sealed],
                 )
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
                 done += 1;
             }
-            tx.commit().await.map_err(pg_error)?;
+            tx.commit().await.map_err(postgres_error)?;
+        }
+    }
+
+    /// Runs `f` in one transaction (PostgreSQL's default isolation, read
+    /// committed) and commits it when `f` returns `Ok`; when `f` returns
+    /// `Err`, or the commit fails, every change `f` made is rolled back.
+    /// Whatever `f` does through the [`PostgresTransaction`] — credentials,
+    /// and the caller's own tables through
+    /// [`client`](PostgresTransaction::client) — takes effect whole or not
+    /// at all, also when the process, the connection or the server dies
+    /// part-way; other sessions see none of it before the commit.
+    ///
+    /// Dropping the future part-way (a cancelled request) rolls the
+    /// transaction back as well.
+    ///
+    /// ```no_run
+    /// use registry_credentials::store::{AsyncCredentialStore, StoreError};
+    /// use registry_credentials::{Credential, RegistryCredential, Scope};
+    /// use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let keyring = Keyring::new(EncryptionKey::new("k", [7; 32])?);
+    /// let store = PostgresStore::connect("postgresql://app@db/platform", keyring).await?;
+    /// let hub = || RegistryCredential::new(
+    ///     Scope::Foundation, "docker.io".parse().unwrap(), Credential::new("u", "p").unwrap(),
+    /// );
+    /// // The second create conflicts: the first is rolled back with it.
+    /// let failed = store
+    ///     .transaction(async |tx| {
+    ///         tx.create(hub()).await?;
+    ///         tx.create(hub()).await?;
+    ///         Ok::<_, StoreError>(())
+    ///     })
+    ///     .await;
+    /// assert!(matches!(failed, Err(StoreError::Conflict { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `f`'s error, or [`StoreError::Backend`] (converted to `E`) when the
+    /// transaction cannot begin or commit, or when a statement in it
+    /// failed without `f` returning that failure: PostgreSQL then rolls
+    /// the whole transaction back, and the error says that nothing was
+    /// written.
+    pub async fn transaction<T, E: From<StoreError>>(
+        &self,
+        f: impl AsyncFnOnce(&PostgresTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run_transaction(false, f).await
+    }
+
+    /// Runs `f` in one read-only transaction at repeatable read: every
+    /// read in it sees one snapshot of the database, taken at its first
+    /// statement, and every write fails (and aborts it: later reads in it
+    /// fail too). A reader that must never see
+    /// half of another session's change (an organization gone, its
+    /// credentials still there) reads both in one of these.
+    ///
+    /// # Errors
+    ///
+    /// As [`transaction`](Self::transaction).
+    pub async fn read_transaction<T, E: From<StoreError>>(
+        &self,
+        f: impl AsyncFnOnce(&PostgresTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run_transaction(true, f).await
+    }
+
+    async fn run_transaction<T, E: From<StoreError>>(
+        &self,
+        read_only: bool,
+        f: impl AsyncFnOnce(&PostgresTransaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut client = self.client().await?;
+        let mut begin = client.build_transaction();
+        if read_only {
+            begin = begin
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true);
+        }
+        let tx = begin.start().await.map_err(postgres_error)?;
+        // Its write id, first in it, settles a lost commit answer (R28).
+        let mut id = [0u8; 16];
+        if !read_only {
+            getrandom::fill(&mut id).map_err(|e| StoreError::Backend {
+                retryable: true,
+                source: Box::new(KeyError::Random(e)),
+            })?;
+            let insert = tx.prepare_cached(WRITE_ID).await.map_err(postgres_error)?;
+            tx.execute(&insert, &[&&id[..]])
+                .await
+                .map_err(postgres_error)?;
+        }
+        let lent = PostgresTransaction {
+            tx: Mutex::new(tx),
+            keyring: &self.keyring,
+            read_only,
+        };
+        // On `Err`, `lent` is dropped uncommitted: its transaction rolls
+        // back.
+        let value = f(&lent).await?;
+        let tx = lent.tx.into_inner();
+        // A transaction in which a statement failed is aborted, and
+        // PostgreSQL answers its COMMIT by rolling back, without an
+        // error: a statement that still runs proves the commit will write
+        // (a read transaction writes nothing either way).
+        if read_only {
+            tx.commit().await.map_err(postgres_error)?;
+            return Ok(value);
+        }
+        if let Err(e) = tx.batch_execute("SELECT 1").await {
+            return Err(if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) {
+                StoreError::Backend {
+                    retryable: false,
+                    source: Box::new(ConfigError(
+                        "a statement in the transaction failed, so PostgreSQL rolled all of it back and nothing was written; return that statement's error from the closure".to_owned(),
+                    )),
+                }
+            } else {
+                postgres_error(e)
+            }
+            .into());
+        }
+        match tx.commit().await {
+            Ok(()) => Ok(value),
+            // The server answered: the commit failed, and rolled back.
+            Err(e) if e.as_db_error().is_some() => Err(postgres_error(e).into()),
+            // Built with `--cfg registry_credentials_unsettled`, a lost
+            // answer is reported as a failure that changed nothing, which
+            // may be untrue: the chaos test must catch it.
+            #[cfg(registry_credentials_unsettled)]
+            Err(e) => Err(postgres_error(e).into()),
+            #[cfg(not(registry_credentials_unsettled))]
+            Err(lost) => self
+                .settle_transaction(&id, lost)
+                .await
+                .map(|()| value)
+                .map_err(E::from),
+        }
+    }
+
+    /// Settles a transaction whose answer to `COMMIT` was lost (R28):
+    /// `Ok` when it committed; a retryable failure when it did not, and
+    /// nothing changed; [`StoreError::OutcomeUnknown`] when the database
+    /// stays out of reach through [`SETTLE_PAUSES`]. The closure is not
+    /// run again: only the write id says what happened.
+    #[cfg_attr(registry_credentials_unsettled, allow(dead_code))]
+    async fn settle_transaction(
+        &self,
+        id: &[u8; 16],
+        lost: tokio_postgres::Error,
+    ) -> Result<(), StoreError> {
+        let counts = &*self.settled;
+        counts.lost.fetch_add(1, Ordering::Relaxed);
+        for pause in SETTLE_PAUSES {
+            tokio::time::sleep(pause).await;
+            match self.write_id_taken(id).await {
+                Some(true) => {
+                    counts.committed.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Some(false) => {
+                    counts.rolled_back.fetch_add(1, Ordering::Relaxed);
+                    return Err(StoreError::Backend {
+                        retryable: true,
+                        source: Box::new(ConfigError(
+                            "the answer to the transaction's COMMIT was lost, and it did not commit: nothing changed; run it again".to_owned(),
+                        )),
+                    });
+                }
+                None => {}
+            }
+        }
+        counts.unknown.fetch_add(1, Ordering::Relaxed);
+        Err(StoreError::OutcomeUnknown {
+            source: Box::new(lost),
+        })
+    }
+
+    /// Whether a transaction holding write id `id` committed, or `None`
+    /// when the database cannot say now. The probe inserts the id and
+    /// rolls back: while that transaction is still open on the server, the
+    /// insert waits for it to end (up to the lock timeout), then finds the
+    /// id taken exactly when it committed.
+    #[cfg_attr(registry_credentials_unsettled, allow(dead_code))]
+    async fn write_id_taken(&self, id: &[u8; 16]) -> Option<bool> {
+        let mut client = self.client().await.ok()?;
+        let probe = client.transaction().await.ok()?;
+        probe.batch_execute(SETTLE_LOCK_TIMEOUT).await.ok()?;
+        match probe.execute(WRITE_ID, &[&&id[..]]).await {
+            // Dropped uncommitted: the probe rolls back.
+            Ok(_) => Some(false),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Some(true),
+            Err(_) => None,
         }
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(pool_error)
+        self.pool.get().await.map_err(|e| pool_error(e, &self.pool))
     }
 
     /// Migrates the schema and checks the keyring, under an advisory lock
     /// so instances starting together take turns.
     async fn prepare(&self) -> Result<(), OpenError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
+        let tx = client.transaction().await.map_err(postgres_error)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS registry_credentials_schema (version INTEGER NOT NULL)",
         )
         .await
-        .map_err(pg_error)?;
+        .map_err(postgres_error)?;
         let found: Option<i32> = tx
             .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
             .await
-            .map_err(pg_error)?
+            .map_err(postgres_error)?
             .get(0);
         let found = found.unwrap_or(0).max(0) as u32;
         let pending = schema::pending(found)?;
         for m in pending {
-            tx.batch_execute(m.postgres).await.map_err(pg_error)?;
+            tx.batch_execute(m.postgres).await.map_err(postgres_error)?;
         }
         if let Some(last) = pending.last() {
             tx.execute("DELETE FROM registry_credentials_schema", &[])
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
             tx.execute(
                 "INSERT INTO registry_credentials_schema (version) VALUES ($1)",
                 &[&(last.version as i32)],
             )
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         }
 
         let keyring = &*self.keyring;
@@ -391,7 +653,7 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(pg_error)?
+                .map_err(postgres_error)?
                 .map(|r| r.get::<_, Vec<u8>>(0));
             if let Some(check) = check_key(key, stored.as_deref())? {
                 tx.execute(
@@ -399,13 +661,13 @@ impl PostgresStore {
                     &[&id, &check],
                 )
                 .await
-                .map_err(pg_error)?;
+                .map_err(postgres_error)?;
             }
         }
         let known = tx
             .query("SELECT key_id FROM registry_credential_keys", &[])
             .await
-            .map_err(pg_error)?;
+            .map_err(postgres_error)?;
         for row in known {
             let id: &str = row.get(0);
             if keyring.get(id).is_some() {
@@ -417,29 +679,108 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(pg_error)?
+                .map_err(postgres_error)?
                 .get(0);
             if used {
                 return Err(KeyError::MissingKey { id: id.to_owned() }.into());
             }
         }
-        tx.commit().await.map_err(pg_error)?;
+        tx.commit().await.map_err(postgres_error)?;
         Ok(())
     }
+}
 
-    /// The parameters of `INSERT` and `UPDATE` for `c`, its password
-    /// sealed under the current key.
-    fn row_params<'a>(&'a self, c: &'a RegistryCredential) -> Result<RowParams<'a>, StoreError> {
-        Ok(RowParams {
-            credential: c,
-            kind: scope_columns(c.scope().as_scope_ref()).0,
-            scope_id: c.scope().id().unwrap_or(""),
-            location: c.location().as_str(),
-            username: c.username().as_str(),
-            key_id: self.keyring.current().id(),
-            sealed: seal(&self.keyring, c)?,
-        })
+/// One open transaction of a [`PostgresStore`], lent to the closure of
+/// [`PostgresStore::transaction`] or [`PostgresStore::read_transaction`].
+///
+/// It is an [`AsyncCredentialStore`] whose calls all run inside the
+/// transaction: they see each other's writes, and either all of them take
+/// effect (the closure returned `Ok` and the commit succeeded) or none
+/// does. A write the store refuses (a conflict, a credential not found,
+/// one that cannot be decrypted) takes back its own statements alone,
+/// under a savepoint of its own, so the closure may go on. A failure of
+/// the database itself leaves the transaction aborted (PostgreSQL's rule):
+/// then it commits nothing, whatever the closure returns.
+/// [`client`](Self::client) lends the transaction itself, for tables of
+/// the caller's own in the same database, changed in the same transaction.
+///
+/// Its calls take turns on the one connection: started together (`join!`),
+/// they run one after another.
+pub struct PostgresTransaction<'t> {
+    tx: Mutex<Transaction<'t>>,
+    keyring: &'t Keyring,
+    read_only: bool,
+}
+
+impl fmt::Debug for PostgresTransaction<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresTransaction")
+            .field("keyring", &self.keyring)
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
     }
+}
+
+impl<'t> PostgresTransaction<'t> {
+    /// The transaction itself, for statements of the caller's own: they
+    /// run inside it and commit or roll back with it. A write of several
+    /// statements that may fail part-way can open a savepoint of its own
+    /// with [`transaction`](deadpool_postgres::Transaction::transaction).
+    ///
+    /// It waits for the call that holds the transaction, and holds it
+    /// until dropped: drop it before calling this transaction's store
+    /// methods, which wait for it. Do not end the transaction (`COMMIT`,
+    /// `ROLLBACK`) through it.
+    pub async fn client(&self) -> TransactionClient<'_, 't> {
+        TransactionClient(self.tx.lock().await)
+    }
+
+    /// True for a read transaction, where every write fails.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+}
+
+/// The open transaction of a [`PostgresTransaction`], lent by
+/// [`PostgresTransaction::client`]: it dereferences to the
+/// [`deadpool_postgres::Transaction`] (a
+/// [`GenericClient`]), and gives it back when dropped.
+pub struct TransactionClient<'a, 't>(MutexGuard<'a, Transaction<'t>>);
+
+impl<'t> Deref for TransactionClient<'_, 't> {
+    type Target = Transaction<'t>;
+    fn deref(&self) -> &Transaction<'t> {
+        &self.0
+    }
+}
+
+impl<'t> DerefMut for TransactionClient<'_, 't> {
+    fn deref_mut(&mut self) -> &mut Transaction<'t> {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for TransactionClient<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransactionClient").finish_non_exhaustive()
+    }
+}
+
+/// The parameters of `INSERT` and `UPDATE` for `c`, its password sealed
+/// under the keyring's current key.
+fn row_params<'a>(
+    keyring: &'a Keyring,
+    c: &'a RegistryCredential,
+) -> Result<RowParams<'a>, StoreError> {
+    Ok(RowParams {
+        credential: c,
+        kind: scope_columns(c.scope().as_scope_ref()).0,
+        scope_id: c.scope().id().unwrap_or(""),
+        location: c.location().as_str(),
+        username: c.username().as_str(),
+        key_id: keyring.current().id(),
+        sealed: seal(keyring, c)?,
+    })
 }
 
 /// `$1`–`$6` of `INSERT` and `UPDATE`.
@@ -484,8 +825,8 @@ fn read_row(
     first: usize,
 ) -> Result<RegistryCredential, StoreError> {
     let get_str =
-        |i: usize| -> Result<&str, StoreError> { row.try_get(first + i).map_err(pg_error) };
-    let secret: &[u8] = row.try_get(first + 3).map_err(pg_error)?;
+        |i: usize| -> Result<&str, StoreError> { row.try_get(first + i).map_err(postgres_error) };
+    let secret: &[u8] = row.try_get(first + 3).map_err(postgres_error)?;
     decode(
         keyring,
         scope,
@@ -499,19 +840,33 @@ fn read_row(
 }
 
 async fn get_in(
-    client: &impl deadpool_postgres::GenericClient,
+    client: &impl GenericClient,
     sql: &str,
     keyring: &Keyring,
     key: Key<'_>,
 ) -> Result<Option<RegistryCredential>, StoreError> {
     let (kind, id) = scope_columns(key.scope());
-    let stmt = client.prepare_cached(sql).await.map_err(pg_error)?;
+    let stmt = client.prepare_cached(sql).await.map_err(postgres_error)?;
     let row = client
         .query_opt(&stmt, &[&kind, &id, &key.location()])
         .await
-        .map_err(pg_error)?;
+        .map_err(postgres_error)?;
     row.map(|r| read_row(keyring, key.scope().to_scope(), &r, 0))
         .transpose()
+}
+
+/// The row `sql` (`GET_FOR_UPDATE`, `DELETE`) returns for `location` at
+/// `scope`, or [`StoreError::NotFound`].
+async fn row_at(
+    client: &impl GenericClient,
+    sql: &str,
+    keyring: &Keyring,
+    scope: ScopeRef<'_>,
+    location: &Location,
+) -> Result<RegistryCredential, StoreError> {
+    get_in(client, sql, keyring, Key::new(scope, location))
+        .await?
+        .ok_or_else(|| StoreError::not_found(scope, location))
 }
 
 /// The keys of a plan as the three arrays of `GET_MANY` and `FIRST_MATCH`.
@@ -528,18 +883,24 @@ fn key_arrays<'a>(keys: &[Key<'a>]) -> (Vec<i16>, Vec<&'a str>, Vec<&'a str>) {
     (kinds, ids, locations)
 }
 
-/// A plan row's key index (column 0, counted from 1) as an index into
-/// `keys`.
-fn plan_index(row: &Row, keys: &[Key<'_>]) -> Result<usize, StoreError> {
-    let i: i64 = row.try_get(0).map_err(pg_error)?;
-    usize::try_from(i - 1)
+/// A plan row (the key's position, counted from 1, then the row) as the
+/// index of its key in `keys` and its credential, decrypted.
+fn plan_hit(
+    keyring: &Keyring,
+    row: &Row,
+    keys: &[Key<'_>],
+) -> Result<(usize, Arc<RegistryCredential>), StoreError> {
+    let i: i64 = row.try_get(0).map_err(postgres_error)?;
+    let index = usize::try_from(i - 1)
         .ok()
         .filter(|i| *i < keys.len())
         .ok_or_else(|| {
             corrupt(schema::SchemaError::CorruptRow {
                 what: format!("the plan query returned key {i}"),
             })
-        })
+        })?;
+    let c = read_row(keyring, keys[index].scope().to_scope(), row, 1)?;
+    Ok((index, Arc::new(c)))
 }
 
 /// Inserts a write's id, first statement of its transaction.
@@ -564,13 +925,11 @@ const SETTLE_PAUSES: [Duration; 8] = [
     Duration::from_millis(2000),
 ];
 
-/// The body of one write transaction: the store, the write's arguments
-/// and the open transaction, whose id is already inserted.
-type WriteOp<A, T> = for<'t> fn(
-    &'t PostgresStore,
-    &'t A,
-    &'t deadpool_postgres::Transaction<'_>,
-) -> BoxFuture<'t, Result<T, StoreError>>;
+/// The body of one write: the keyring, the write's arguments and the
+/// transaction it runs in (on the pool, one whose id is already inserted;
+/// in an open transaction, a savepoint of it).
+type WriteOp<A, T> =
+    for<'t> fn(&'t Keyring, &'t A, &'t Transaction<'_>) -> BoxFuture<'t, Result<T, StoreError>>;
 
 /// How the store's writes whose commit answer was lost were settled, since
 /// it was opened (its clones share the counts): for a service's metrics,
@@ -585,6 +944,9 @@ pub struct Settled {
     /// The ones found not committed, and then done or refused by a later
     /// attempt: the call returned that attempt's outcome.
     pub redone: u64,
+    /// Transactions ([`PostgresStore::transaction`]) found not committed:
+    /// the call returned a retryable failure that changed nothing.
+    pub rolled_back: u64,
     /// The ones the database stayed out of reach for: the call returned
     /// [`StoreError::OutcomeUnknown`].
     pub unknown: u64,
@@ -595,6 +957,7 @@ struct SettleCounters {
     lost: AtomicU64,
     committed: AtomicU64,
     redone: AtomicU64,
+    rolled_back: AtomicU64,
     unknown: AtomicU64,
 }
 
@@ -709,62 +1072,67 @@ impl PostgresStore {
         };
         let tx = match client.transaction().await {
             Ok(tx) => tx,
-            Err(e) => return refused(pg_error(e), false),
+            Err(e) => return refused(postgres_error(e), false),
         };
         // An attempt that settles a lost one may wait on that one's
         // transaction for the id; bounded, in case its server session
         // lives on behind a cut network.
         if settling {
             if let Err(e) = tx.batch_execute(SETTLE_LOCK_TIMEOUT).await {
-                return refused(pg_error(e), false);
+                return refused(postgres_error(e), false);
             }
         }
         let insert = match tx.prepare_cached(WRITE_ID).await {
             Ok(s) => s,
-            Err(e) => return refused(pg_error(e), false),
+            Err(e) => return refused(postgres_error(e), false),
         };
         match tx.execute(&insert, &[&&id[..]]).await {
             Ok(_) => {}
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Attempt::Duplicate,
-            Err(e) => return refused(pg_error(e), false),
+            Err(e) => return refused(postgres_error(e), false),
         }
         if prune {
             if let Err(e) = tx.execute(PRUNE_WRITES, &[]).await {
-                return refused(pg_error(e), true);
+                return refused(postgres_error(e), true);
             }
         }
-        let value = match op(self, args, &tx).await {
+        let value = match op(&self.keyring, args, &tx).await {
             Ok(value) => value,
             Err(e) => return refused(e, true),
         };
         match tx.commit().await {
             Ok(()) => Attempt::Done(value),
             // The server answered: the commit failed, and rolled back.
-            Err(e) if e.as_db_error().is_some() => refused(pg_error(e), true),
+            Err(e) if e.as_db_error().is_some() => refused(postgres_error(e), true),
             // Built with `--cfg registry_credentials_unsettled`, a lost
             // answer is reported as a failure that changed nothing, which
             // may be untrue: the chaos test must catch it.
             #[cfg(registry_credentials_unsettled)]
-            Err(e) => refused(pg_error(e), false),
+            Err(e) => refused(postgres_error(e), false),
             #[cfg(not(registry_credentials_unsettled))]
             Err(error) => Attempt::Lost { value, error },
         }
     }
 }
 
+/// Runs `sql` (`INSERT`, `UPSERT`, `UPDATE`) with a row's parameters;
+/// how many rows it changed.
+async fn execute_row(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &RowParams<'_>,
+) -> Result<u64, StoreError> {
+    let stmt = tx.prepare_cached(sql).await.map_err(postgres_error)?;
+    tx.execute(&stmt, &params.as_params())
+        .await
+        .map_err(postgres_error)
+}
+
 /// Inserts each row of `params` in `tx`; a row that inserts nothing (its
 /// key is taken) is the conflict that fails the write.
-async fn insert_all(
-    tx: &deadpool_postgres::Transaction<'_>,
-    params: &[RowParams<'_>],
-) -> Result<(), StoreError> {
-    let stmt = tx.prepare_cached(INSERT).await.map_err(pg_error)?;
+async fn insert_all(tx: &Transaction<'_>, params: &[RowParams<'_>]) -> Result<(), StoreError> {
     for row in params {
-        let inserted = tx
-            .execute(&stmt, &row.as_params())
-            .await
-            .map_err(pg_error)?;
-        if inserted == 0 {
+        if execute_row(tx, INSERT, row).await? == 0 {
             return Err(StoreError::Conflict {
                 scope: row.credential.scope().clone(),
                 location: row.credential.location().clone(),
@@ -774,121 +1142,208 @@ async fn insert_all(
     Ok(())
 }
 
-impl PostgresStore {
-    async fn pg_get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        let client = self.client().await?;
-        Ok(get_in(&client, GET, &self.keyring, key)
-            .await?
-            .map(Arc::new))
+/// Deletes every row at `scope` inside `tx`; returns them ordered by
+/// location. A row that cannot be decrypted fails the call, and `tx`
+/// rolls back.
+async fn take_scope(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    scope: ScopeRef<'_>,
+) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+    let (kind, id) = scope_columns(scope);
+    let stmt = tx
+        .prepare_cached(DELETE_SCOPE)
+        .await
+        .map_err(postgres_error)?;
+    let rows = tx
+        .query(&stmt, &[&kind, &id])
+        .await
+        .map_err(postgres_error)?;
+    let mut taken = rows
+        .iter()
+        .map(|r| read_row(keyring, scope.to_scope(), r, 0).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    taken.sort_unstable_by(|a, b| a.location().cmp(b.location()));
+    Ok(taken)
+}
+
+/// Where a call of the store traits runs: a `&PostgresStore` takes a
+/// connection of its pool for each call; a `&PostgresTransaction` runs
+/// every call on its open transaction. A write of several statements
+/// runs in a transaction of the connection's own
+/// ([`GenericClient::transaction`]): on a connection of the pool a
+/// transaction, which commits alone; in the open transaction a savepoint,
+/// so that a write refused part-way takes back its own statements alone
+/// and the open transaction goes on. The traits' methods are written once,
+/// over this ([`calls`], [`store_on_session!`]).
+trait Session: Copy + Send + Sync {
+    /// The connection one call runs on.
+    type Conn: DerefMut<Target: GenericClient + Sized> + Send;
+
+    /// The keys that seal and open passwords.
+    fn keyring(&self) -> &Keyring;
+
+    /// A connection for one call: one of the pool's, or the open
+    /// transaction (waiting for the call that holds it).
+    fn conn(self) -> impl Future<Output = Result<Self::Conn, StoreError>> + Send;
+
+    /// Runs `op` as one write: on the pool a transaction of its own,
+    /// settled when its commit answer is lost (R28,
+    /// [`PostgresStore::write`]); in the open transaction a savepoint of
+    /// its own, which commits with it.
+    fn write<A: Sync, T: Send>(
+        self,
+        args: &A,
+        op: WriteOp<A, T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+}
+
+/// A connection of the pool, for one call of a [`PostgresStore`].
+struct Pooled(Object);
+
+impl Deref for Pooled {
+    type Target = Object;
+    fn deref(&self) -> &Object {
+        &self.0
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut Object {
+        &mut self.0
+    }
+}
+
+impl Session for &PostgresStore {
+    type Conn = Pooled;
+
+    fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    async fn conn(self) -> Result<Pooled, StoreError> {
+        Ok(Pooled(self.client().await?))
+    }
+
+    async fn write<A: Sync, T: Send>(self, args: &A, op: WriteOp<A, T>) -> Result<T, StoreError> {
+        PostgresStore::write(self, args, op).await
+    }
+}
+
+impl<'a, 't> Session for &'a PostgresTransaction<'t> {
+    type Conn = TransactionClient<'a, 't>;
+
+    fn keyring(&self) -> &Keyring {
+        self.keyring
+    }
+
+    async fn conn(self) -> Result<TransactionClient<'a, 't>, StoreError> {
+        Ok(self.client().await)
+    }
+
+    async fn write<A: Sync, T: Send>(self, args: &A, op: WriteOp<A, T>) -> Result<T, StoreError> {
+        let mut c = self.client().await;
+        let savepoint = c.transaction().await.map_err(postgres_error)?;
+        let value = op(self.keyring, args, &savepoint).await?;
+        savepoint.commit().await.map_err(postgres_error)?;
+        Ok(value)
+    }
+}
+
+/// The calls of the store traits, each written once over a [`Session`].
+mod calls {
+    use super::*;
+
+    pub(super) async fn get<S: Session>(
+        s: S,
+        key: Key<'_>,
+    ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        let c = s.conn().await?;
+        Ok(get_in(&*c, GET, s.keyring(), key).await?.map(Arc::new))
     }
 
     /// One prepared statement, one round trip, whatever the number of keys.
-    async fn pg_get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+    pub(super) async fn get_many<S: Session>(s: S, keys: &[Key<'_>]) -> Result<Found, StoreError> {
         let mut found = vec![None; keys.len()];
         if keys.is_empty() {
             return Ok(found);
         }
-        let (kinds, ids, locations) = key_arrays(keys);
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(GET_MANY).await.map_err(pg_error)?;
-        let rows = client
-            .query(&stmt, &[&kinds, &ids, &locations])
-            .await
-            .map_err(pg_error)?;
-        drop(client);
-        for row in rows {
-            let index = plan_index(&row, keys)?;
-            let c = read_row(&self.keyring, keys[index].scope().to_scope(), &row, 1)?;
-            found[index] = Some(Arc::new(c));
+        for row in plan_rows(s, GET_MANY, keys).await? {
+            let (index, c) = plan_hit(s.keyring(), &row, keys)?;
+            found[index] = Some(c);
         }
         Ok(found)
     }
 
     /// One prepared statement, one round trip, one row read and decrypted.
-    async fn pg_first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+    pub(super) async fn first_match<S: Session>(
+        s: S,
+        keys: &[Key<'_>],
+    ) -> Result<FirstMatch, StoreError> {
         if keys.is_empty() {
             return Ok(None);
         }
-        let (kinds, ids, locations) = key_arrays(keys);
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(FIRST_MATCH).await.map_err(pg_error)?;
-        let row = client
-            .query_opt(&stmt, &[&kinds, &ids, &locations])
-            .await
-            .map_err(pg_error)?;
-        drop(client);
-        match row {
-            Some(row) => {
-                let index = plan_index(&row, keys)?;
-                let c = read_row(&self.keyring, keys[index].scope().to_scope(), &row, 1)?;
-                Ok(Some((index, Arc::new(c))))
-            }
-            None => Ok(None),
-        }
+        let rows = plan_rows(s, FIRST_MATCH, keys).await?;
+        rows.first()
+            .map(|row| plan_hit(s.keyring(), row, keys))
+            .transpose()
     }
 
-    async fn pg_create(
-        &self,
+    /// One `INSERT … ON CONFLICT DO NOTHING` in one write: a row that
+    /// inserts nothing is the conflict.
+    pub(super) async fn create<S: Session>(
+        s: S,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let params = vec![self.row_params(&credential)?];
-        self.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
+        let params = vec![row_params(s.keyring(), &credential)?];
+        s.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
             .await?;
         Ok(Arc::new(credential))
     }
 
-    /// One transaction for the whole batch, one `INSERT … ON CONFLICT DO
+    /// One write for the whole batch, one `INSERT … ON CONFLICT DO
     /// NOTHING` per row: a row that inserts nothing is the conflict, and
-    /// the transaction rolls back (dropped uncommitted), so other sessions
-    /// see all of the batch or none of it.
-    async fn pg_create_all(
-        &self,
+    /// the batch's rows are rolled back, so other sessions see all of the
+    /// batch or none of it.
+    pub(super) async fn create_all<S: Session>(
+        s: S,
         credentials: Vec<RegistryCredential>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let params = credentials
             .iter()
-            .map(|c| self.row_params(c))
+            .map(|c| row_params(s.keyring(), c))
             .collect::<Result<Vec<_>, _>>()?;
-        self.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
+        s.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
             .await?;
         Ok(credentials.into_iter().map(Arc::new).collect())
     }
 
-    /// One transaction under the app's advisory lock: delete the app's
-    /// rows (returning them), insert the new one.
-    async fn pg_replace_app_credential(
-        &self,
+    /// One write under the app's advisory lock: delete the app's rows
+    /// (returning them), insert the new one.
+    pub(super) async fn replace_app_credential<S: Session>(
+        s: S,
         app: &AppId,
         location: Location,
         credential: Credential,
     ) -> Result<AppCredentialReplaced, StoreError> {
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
-        let params = self.row_params(&new)?;
-        let scope = ScopeRef::App(app);
-        let replaced = self
-            .write(
-                &(app, scope, &new, &params),
-                |store, (app, scope, new, params), tx| {
-                    Box::pin(async move {
-                        let lock = tx.prepare_cached(APP_LOCK).await.map_err(pg_error)?;
-                        tx.execute(&lock, &[&app.as_str()])
-                            .await
-                            .map_err(pg_error)?;
-                        let mut replaced = store.take_scope(tx, *scope).await?;
-                        if let Some(i) =
-                            replaced.iter().position(|c| c.location() == new.location())
-                        {
-                            let same = replaced.remove(i);
-                            replaced.insert(0, same);
-                        }
-                        let stmt = tx.prepare_cached(UPSERT).await.map_err(pg_error)?;
-                        tx.execute(&stmt, &params.as_params())
-                            .await
-                            .map_err(pg_error)?;
-                        Ok(replaced)
-                    })
-                },
-            )
+        let params = row_params(s.keyring(), &new)?;
+        let replaced = s
+            .write(&(app, &new, &params), |keyring, (app, new, params), tx| {
+                Box::pin(async move {
+                    let lock = tx.prepare_cached(APP_LOCK).await.map_err(postgres_error)?;
+                    tx.execute(&lock, &[&app.as_str()])
+                        .await
+                        .map_err(postgres_error)?;
+                    let mut replaced = take_scope(tx, keyring, ScopeRef::App(app)).await?;
+                    if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
+                        let same = replaced.remove(i);
+                        replaced.insert(0, same);
+                    }
+                    execute_row(tx, UPSERT, params).await?;
+                    Ok(replaced)
+                })
+            })
             .await?;
         Ok(AppCredentialReplaced {
             stored: Arc::new(new),
@@ -896,56 +1351,32 @@ impl PostgresStore {
         })
     }
 
-    /// Deletes every row at `scope` inside `tx`; returns them ordered by
-    /// location. A row that cannot be decrypted fails the call, and the
-    /// transaction rolls back.
-    async fn take_scope(
-        &self,
-        tx: &deadpool_postgres::Transaction<'_>,
+    pub(super) async fn delete_scope<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let (kind, id) = scope_columns(scope);
-        let stmt = tx.prepare_cached(DELETE_SCOPE).await.map_err(pg_error)?;
-        let rows = tx.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
-        let mut taken = rows
-            .iter()
-            .map(|r| read_row(&self.keyring, scope.to_scope(), r, 0).map(Arc::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        taken.sort_unstable_by(|a, b| a.location().cmp(b.location()));
-        Ok(taken)
-    }
-
-    async fn pg_delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.write(&scope, |store, scope, tx| {
-            Box::pin(store.take_scope(tx, *scope))
+        s.write(&scope, |keyring, scope, tx| {
+            Box::pin(take_scope(tx, keyring, *scope))
         })
         .await
     }
 
-    async fn pg_update(
-        &self,
+    /// Locks and reads the row, then writes it, in one write.
+    pub(super) async fn update<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
         location: &Location,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let new = self
+        let new = s
             .write(
                 &(scope, location, &update),
-                |store, (scope, location, update), tx| {
+                |keyring, (scope, location, update), tx| {
                     Box::pin(async move {
-                        let key = Key::new(*scope, location);
-                        let old = get_in(tx, GET_FOR_UPDATE, &store.keyring, key)
-                            .await?
-                            .ok_or_else(|| StoreError::not_found(*scope, location))?;
+                        let old = row_at(tx, GET_FOR_UPDATE, keyring, *scope, location).await?;
                         let new = old.updated((*update).clone());
-                        let params = store.row_params(&new)?;
-                        let stmt = tx.prepare_cached(UPDATE).await.map_err(pg_error)?;
-                        tx.execute(&stmt, &params.as_params())
-                            .await
-                            .map_err(pg_error)?;
+                        let params = row_params(keyring, &new)?;
+                        execute_row(tx, UPDATE, &params).await?;
                         Ok(new)
                     })
                 },
@@ -955,120 +1386,115 @@ impl PostgresStore {
     }
 
     /// Deletes and reads the row in one statement; if it cannot be
-    /// decrypted the transaction rolls back and nothing changes.
-    async fn pg_delete(
-        &self,
+    /// decrypted the write rolls back and nothing changes.
+    pub(super) async fn delete<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let gone = self
-            .write(&(scope, location), |store, (scope, location), tx| {
-                Box::pin(async move {
-                    get_in(tx, DELETE, &store.keyring, Key::new(*scope, location))
-                        .await?
-                        .ok_or_else(|| StoreError::not_found(*scope, location))
-                })
+        let gone = s
+            .write(&(scope, location), |keyring, (scope, location), tx| {
+                Box::pin(row_at(tx, DELETE, keyring, *scope, location))
             })
             .await?;
         Ok(Arc::new(gone))
     }
 
-    async fn pg_list(
-        &self,
+    pub(super) async fn list<S: Session>(
+        s: S,
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         let (kind, id) = scope_columns(scope);
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(LIST).await.map_err(pg_error)?;
-        let rows = client.query(&stmt, &[&kind, &id]).await.map_err(pg_error)?;
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(LIST).await.map_err(postgres_error)?;
+        let rows = c
+            .query(&stmt, &[&kind, &id])
+            .await
+            .map_err(postgres_error)?;
+        drop(c);
         rows.iter()
-            .map(|r| read_row(&self.keyring, scope.to_scope(), r, 0).map(Arc::new))
+            .map(|r| read_row(s.keyring(), scope.to_scope(), r, 0).map(Arc::new))
             .collect()
     }
 
-    async fn pg_list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(LIST_ALL).await.map_err(pg_error)?;
-        let rows = client.query(&stmt, &[]).await.map_err(pg_error)?;
+    pub(super) async fn list_all<S: Session>(
+        s: S,
+    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(LIST_ALL).await.map_err(postgres_error)?;
+        let rows = c.query(&stmt, &[]).await.map_err(postgres_error)?;
+        drop(c);
         rows.iter()
             .map(|r| {
                 let kind: i16 = r.get(0);
                 let id: &str = r.get(1);
                 let scope =
                     scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
-                read_row(&self.keyring, scope, r, 2).map(Arc::new)
+                read_row(s.keyring(), scope, r, 2).map(Arc::new)
             })
             .collect()
     }
-}
 
-impl AsyncCredentialSource for PostgresStore {
-    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
-        Box::pin(self.pg_get_many(keys))
-    }
-    fn get<'a>(
-        &'a self,
-        key: Key<'a>,
-    ) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_get(key))
-    }
-    fn first_match<'a>(
-        &'a self,
-        keys: &'a [Key<'a>],
-    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
-        Box::pin(self.pg_first_match(keys))
+    /// The rows of a plan statement (`GET_MANY`, `FIRST_MATCH`) for
+    /// `keys`; the connection goes back before any row is decrypted.
+    async fn plan_rows<S: Session>(
+        s: S,
+        sql: &str,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Row>, StoreError> {
+        let (kinds, ids, locations) = key_arrays(keys);
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(sql).await.map_err(postgres_error)?;
+        c.query(&stmt, &[&kinds, &ids, &locations])
+            .await
+            .map_err(postgres_error)
     }
 }
 
-impl AsyncCredentialStore for PostgresStore {
-    fn create(
-        &self,
-        credential: RegistryCredential,
-    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(self.pg_create(credential))
-    }
-    fn create_all(
-        &self,
-        credentials: Vec<RegistryCredential>,
-    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_create_all(credentials))
-    }
-    fn update<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-        location: &'a Location,
-        update: CredentialUpdate,
-    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(self.pg_update(scope, location, update))
-    }
-    fn delete<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-        location: &'a Location,
-    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(self.pg_delete(scope, location))
-    }
-    fn replace_app_credential<'a>(
-        &'a self,
-        app: &'a AppId,
-        location: Location,
-        credential: Credential,
-    ) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
-        Box::pin(self.pg_replace_app_credential(app, location, credential))
-    }
-    fn delete_scope<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_delete_scope(scope))
-    }
-    fn list<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_list(scope))
-    }
-    fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(self.pg_list_all())
-    }
+/// `CredentialSource` and `CredentialStore` for a [`Session`]: one
+/// implementation, for [`PostgresStore`] and [`PostgresTransaction`]
+/// alike.
+macro_rules! store_on_session {
+    ($($ty:ty),*) => {$(
+        impl AsyncCredentialSource for $ty {
+            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+                Box::pin(calls::get_many(self, keys))
+            }
+            fn get<'a>(&'a self, key: Key<'a>) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::get(self, key))
+            }
+            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+                Box::pin(calls::first_match(self, keys))
+            }
+        }
+
+        impl AsyncCredentialStore for $ty {
+            fn create(&self, credential: RegistryCredential) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::create(self, credential))
+            }
+            fn create_all(&self, credentials: Vec<RegistryCredential>) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::create_all(self, credentials))
+            }
+            fn update<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location, update: CredentialUpdate) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::update(self, scope, location, update))
+            }
+            fn delete<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::delete(self, scope, location))
+            }
+            fn replace_app_credential<'a>(&'a self, app: &'a AppId, location: Location, credential: Credential) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
+                Box::pin(calls::replace_app_credential(self, app, location, credential))
+            }
+            fn delete_scope<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::delete_scope(self, scope))
+            }
+            fn list<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::list(self, scope))
+            }
+            fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::list_all(self))
+            }
+        }
+    )*};
 }
+
+store_on_session!(PostgresStore, PostgresTransaction<'_>);

@@ -17,8 +17,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
-    KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key, corrupt, decode,
-    fatal, seal,
+    DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
+    corrupt, decode, fatal, seal,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -183,6 +183,186 @@ const KEYS_PER_QUERY: usize = 256;
 /// Rows re-encrypted per transaction by `rotate`.
 const ROTATE_BATCH: usize = 500;
 
+/// Less free space than this, for unprivileged writers, when SQLite fails
+/// with an I/O error, is a full disk: SQLite reports `SQLITE_FULL` for its
+/// own page writes only, and growing its shared-memory file (`xShmMap`)
+/// or syncing on a full disk fails as a plain I/O error.
+const LOW_SPACE: u64 = 1 << 20;
+
+/// Bytes free for unprivileged writers on the file system holding `path`
+/// (the file, or its directory when the file is not there yet).
+#[cfg(unix)]
+fn space_left(path: &Path) -> Option<u64> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let stat = rustix::fs::statvfs(path)
+        .or_else(|_| rustix::fs::statvfs(dir))
+        .ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn space_left(_: &Path) -> Option<u64> {
+    None
+}
+
+/// SQLite's error as text, kept as the source of a [`DatabaseError`]:
+/// its message and its extended result code.
+#[derive(Debug)]
+struct SqliteCause {
+    message: String,
+    code: Option<i32>,
+}
+
+impl fmt::Display for SqliteCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(code) => write!(f, "SQLite: {}, result code {code}", self.message),
+            None => write!(f, "SQLite: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for SqliteCause {}
+
+impl DatabaseError {
+    /// What SQLite's error `e`, met on the database file at `path` with a
+    /// busy timeout of `busy_timeout`, means to a person, when it is a
+    /// failure one can act on: a full disk (`SQLITE_FULL`, or an I/O error
+    /// while less than 1 MiB is left on the file's file system), another
+    /// writer past the busy timeout, a damaged file, one that may not be
+    /// written or opened. `None` for any other error (a constraint, a bug).
+    ///
+    /// [`SqliteStore`] explains its own errors this way; this is for
+    /// statements of the caller's own run through
+    /// [`SqliteTransaction::with_connection`].
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use std::time::Duration;
+    /// use registry_credentials_sql::DatabaseError;
+    /// use registry_credentials_sql::rusqlite::{Error, ffi};
+    ///
+    /// let full = Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_FULL), None);
+    /// let e = DatabaseError::from_sqlite(&full, Path::new("/srv/cf/state.db"), Duration::from_secs(5)).unwrap();
+    /// assert!(e.is_retryable());
+    /// assert_eq!(e.to_string(), "the disk holding /srv/cf/state.db is full: free space and retry; nothing was changed");
+    /// ```
+    pub fn from_sqlite(
+        e: &rusqlite::Error,
+        path: &Path,
+        busy_timeout: Duration,
+    ) -> Option<DatabaseError> {
+        let failure = e.sqlite_error()?;
+        let path = path.to_owned();
+        let message = match e {
+            rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+            _ => failure.to_string(),
+        };
+        let source: Box<dyn std::error::Error + Send + Sync> = Box::new(SqliteCause {
+            message,
+            code: Some(failure.extended_code),
+        });
+        Some(match failure.code {
+            ErrorCode::DiskFull => DatabaseError::DiskFull { path, source },
+            ErrorCode::SystemIoFailure
+                if space_left(&path).is_some_and(|left| left < LOW_SPACE) =>
+            {
+                DatabaseError::DiskFull { path, source }
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => DatabaseError::Busy {
+                path,
+                waited: busy_timeout,
+                source,
+            },
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                DatabaseError::Damaged { path, source }
+            }
+            ErrorCode::ReadOnly | ErrorCode::PermissionDenied => {
+                DatabaseError::ReadOnly { path, source }
+            }
+            ErrorCode::CannotOpen => DatabaseError::CannotOpen { path, source },
+            _ => return None,
+        })
+    }
+}
+
+/// `e`, met on the file at `path`, explained: a failure of the database
+/// that [`DatabaseError::from_sqlite`] names becomes that error (which
+/// decides whether it is retryable); any other error stays as it is.
+fn explained(e: StoreError, path: &Path, busy_timeout: Duration) -> StoreError {
+    let StoreError::Backend { retryable, source } = e else {
+        return e;
+    };
+    match source.downcast::<rusqlite::Error>() {
+        Ok(sqlite) => match DatabaseError::from_sqlite(&sqlite, path, busy_timeout) {
+            Some(explained) => explained.into_store_error(),
+            None => StoreError::Backend {
+                retryable,
+                source: sqlite,
+            },
+        },
+        Err(source) => StoreError::Backend { retryable, source },
+    }
+}
+
+/// [`explained`] for opening: also the system's errors of creating the
+/// file (a full disk, no permission).
+fn explained_open(e: OpenError, path: &Path, busy_timeout: Duration) -> OpenError {
+    let OpenError::Backend { retryable, source } = e else {
+        return e;
+    };
+    let source = match source.downcast::<std::io::Error>() {
+        Ok(io) => {
+            let path = path.to_owned();
+            let cause = || -> Box<dyn std::error::Error + Send + Sync> {
+                Box::new(SqliteCause {
+                    message: io.to_string(),
+                    code: None,
+                })
+            };
+            let explained = match io.kind() {
+                std::io::ErrorKind::StorageFull => Some(DatabaseError::DiskFull {
+                    path,
+                    source: cause(),
+                }),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    Some(DatabaseError::ReadOnly {
+                        path,
+                        source: cause(),
+                    })
+                }
+                std::io::ErrorKind::NotFound => Some(DatabaseError::CannotOpen {
+                    path,
+                    source: cause(),
+                }),
+                _ => None,
+            };
+            return match explained {
+                Some(e) => OpenError::Backend {
+                    retryable: e.is_retryable(),
+                    source: Box::new(e),
+                },
+                None => OpenError::Backend {
+                    retryable,
+                    source: io,
+                },
+            };
+        }
+        Err(source) => source,
+    };
+    match explained(
+        StoreError::Backend { retryable, source },
+        path,
+        busy_timeout,
+    ) {
+        StoreError::Backend { retryable, source } => OpenError::Backend { retryable, source },
+        other => OpenError::from(other),
+    }
+}
+
 fn sqlite_error(e: rusqlite::Error) -> StoreError {
     let retryable = matches!(
         e.sqlite_error_code(),
@@ -219,6 +399,16 @@ impl SqliteStore {
         options: SqliteOptions,
     ) -> Result<Self, OpenError> {
         let path = path.as_ref().to_owned();
+        let busy_timeout = options.busy_timeout;
+        Self::open_inner(path.clone(), keyring, options)
+            .map_err(|e| explained_open(e, &path, busy_timeout))
+    }
+
+    fn open_inner(
+        path: PathBuf,
+        keyring: Keyring,
+        options: SqliteOptions,
+    ) -> Result<Self, OpenError> {
         if options.create {
             create_private(&path)?;
         }
@@ -307,7 +497,7 @@ impl SqliteStore {
         f: impl FnOnce(&SqliteTransaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let inner = &self.inner;
-        let conn = inner.take()?;
+        let conn = inner.take().map_err(|e| inner.explain(e))?;
         let begin = if read_only {
             "PRAGMA query_only = ON; BEGIN DEFERRED;"
         } else {
@@ -315,11 +505,12 @@ impl SqliteStore {
         };
         if let Err(e) = conn.execute_batch(begin) {
             // Not given back: it may be left query-only.
-            return Err(sqlite_error(e).into());
+            return Err(inner.explain(sqlite_error(e)).into());
         }
         let tx = SqliteTransaction {
             conn: Mutex::new(conn),
             keyring: &inner.keyring,
+            inner,
             read_only,
         };
         let out = f(&tx);
@@ -333,7 +524,7 @@ impl SqliteStore {
                 Ok(()) => Ok(v),
                 Err(e) => {
                     let _ = conn.execute_batch("ROLLBACK;");
-                    Err(sqlite_error(e).into())
+                    Err(inner.explain(sqlite_error(e)).into())
                 }
             },
             Err(e) => {
@@ -529,10 +720,15 @@ impl Inner {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.take()?;
-        let out = f(&mut conn);
+        let mut conn = self.take().map_err(|e| self.explain(e))?;
+        let out = f(&mut conn).map_err(|e| self.explain(e));
         self.give_back(conn);
         out
+    }
+
+    /// `e`, met on this store's file, explained ([`explained`]).
+    fn explain(&self, e: StoreError) -> StoreError {
+        explained(e, &self.path, self.options.busy_timeout)
     }
 
     fn write<T>(
@@ -929,6 +1125,13 @@ fn create_all_in(
         .map(|(credential, sealed)| create_in(tx, keyring, credential, sealed))
         .collect();
     if created.is_err() {
+        // On a full disk or an I/O error SQLite may have rolled the whole
+        // transaction back itself: then no savepoint is left to go back
+        // to, nothing of the batch is there, and the batch's own error is
+        // the one that says what happened.
+        if tx.is_autocommit() {
+            return created;
+        }
         tx.execute_batch("ROLLBACK TO registry_credentials_create_all;")
             .map_err(sqlite_error)?;
     }
@@ -1099,6 +1302,8 @@ pub struct SqliteTransaction<'s> {
     // nest, so it is never contended.
     conn: Mutex<Connection>,
     keyring: &'s Keyring,
+    /// The store's file and options, to explain its errors.
+    inner: &'s Inner,
     read_only: bool,
 }
 
@@ -1187,6 +1392,7 @@ impl Session for SqliteTransaction<'_> {
         f: impl FnOnce(&Connection, &Keyring) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.with_connection(|c| f(c, self.keyring))
+            .map_err(|e| self.inner.explain(e))
     }
 }
 

@@ -30,7 +30,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -42,18 +41,15 @@ use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::store::StoreError;
 use registry_credentials::{Location, RegistryCredential, Scope};
 use registry_credentials_sql::PostgresStore;
-use registry_credentials_test_support::postgres::{fresh_schema, runtime, url, url_in};
+use registry_credentials_test_support::postgres::{
+    ProxyCounts, Rng, fresh_schema, proxied, runtime, url, url_in,
+};
 use support::keyring;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 const CTL_ENV: &str = "REGISTRY_CREDENTIALS_PG_CTL";
 const TASKS: usize = 16;
 const KEYS: usize = 4;
 const RUN: Duration = Duration::from_secs(12);
-/// Of the `COMMIT`s the proxy forwards, one in this many has its answer
-/// cut; as many again are cut before they reach the server.
-const CUT_ONE_IN: u64 = 12;
 
 fn ctl(action: &str) {
     let ctl = std::env::var(CTL_ENV)
@@ -73,104 +69,6 @@ impl Drop for Restart {
             ctl("start");
         }
     }
-}
-
-/// A small deterministic generator (xorshift64*), seeded per task.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
-#[derive(Default)]
-struct ProxyCounts {
-    commits: AtomicU64,
-    cut_after: AtomicU64,
-    cut_before: AtomicU64,
-}
-
-/// Forwards one client connection to the server, cutting it at some
-/// `COMMIT`s.
-async fn pipe(client: TcpStream, server: SocketAddr, counts: Arc<ProxyCounts>, seed: u64) {
-    let Ok(server) = TcpStream::connect(server).await else {
-        return;
-    };
-    let (mut from_client, mut to_client) = client.into_split();
-    let (mut from_server, mut to_server) = server.into_split();
-    let cut = Arc::new(AtomicBool::new(false));
-    let answers = {
-        let cut = Arc::clone(&cut);
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = match from_server.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                };
-                if cut.load(Ordering::SeqCst) || to_client.write_all(&buf[..n]).await.is_err() {
-                    return;
-                }
-            }
-        })
-    };
-    let mut rng = Rng(seed | 1);
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from_client.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let chunk = &buf[..n];
-        if chunk.windows(7).any(|w| w == b"COMMIT\0") {
-            counts.commits.fetch_add(1, Ordering::Relaxed);
-            match rng.next() % CUT_ONE_IN {
-                0 => {
-                    // The server gets the COMMIT; the client never hears.
-                    cut.store(true, Ordering::SeqCst);
-                    let _ = to_server.write_all(chunk).await;
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    counts.cut_after.fetch_add(1, Ordering::Relaxed);
-                    break;
-                }
-                1 => {
-                    counts.cut_before.fetch_add(1, Ordering::Relaxed);
-                    cut.store(true, Ordering::SeqCst);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        if to_server.write_all(chunk).await.is_err() {
-            break;
-        }
-    }
-    answers.abort();
-}
-
-async fn proxy(server: SocketAddr, counts: Arc<ProxyCounts>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut n = 0u64;
-        loop {
-            let Ok((client, _)) = listener.accept().await else {
-                continue;
-            };
-            n += 1;
-            tokio::spawn(pipe(
-                client,
-                server,
-                Arc::clone(&counts),
-                n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            ));
-        }
-    });
-    addr
 }
 
 /// One task's view of what it has stored: its organization's credentials
@@ -240,12 +138,12 @@ async fn writer(store: PostgresStore, task: usize, stop: Instant) -> Tally {
     let mut seq = 0u64;
     while Instant::now() < stop {
         seq += 1;
-        let name = format!("k{}.example.com", rng.next() as usize % KEYS);
+        let name = format!("k{}.example.com", rng.draw() as usize % KEYS);
         let location = loc(&name);
         let user = format!("u{task}-{seq}");
         let password = format!("p{task}-{seq}");
         let mut after = model.clone();
-        let result: Result<(), StoreError> = if rng.next() % 6 == 0 {
+        let result: Result<(), StoreError> = if rng.draw() % 6 == 0 {
             after.app = Some((name.clone(), user.clone(), password.clone()));
             store
                 .replace_app_credential(&app_id, location, cred(&user, &password))
@@ -260,7 +158,7 @@ async fn writer(store: PostgresStore, task: usize, stop: Instant) -> Tally {
                     let c = RegistryCredential::new(org.clone(), location, cred(&user, &password));
                     store.create(c).await.map(drop)
                 }
-                Some((old_user, _)) => match rng.next() % 3 {
+                Some((old_user, _)) => match rng.draw() % 3 {
                     0 => {
                         after.org.remove(&name);
                         store.delete(org.as_scope_ref(), &location).await.map(drop)
@@ -332,17 +230,12 @@ async fn writer(store: PostgresStore, task: usize, stop: Instant) -> Tally {
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r28_chaos_no_acknowledged_write_lost_no_false_nothing_changed_no_duplicate() {
     let direct = url();
-    let config: tokio_postgres::Config = direct.parse().unwrap();
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let down = Arc::new(AtomicBool::new(false));
     let _restart = Restart(Arc::clone(&down));
     runtime().block_on(async {
         let schema = fresh_schema(&direct, "chaos").await;
         let counts = Arc::new(ProxyCounts::default());
-        let via = proxy(server, Arc::clone(&counts)).await;
-        let proxied = direct.replacen(&format!(":{port}/"), &format!(":{}/", via.port()), 1);
-        assert_ne!(proxied, direct, "the address names port {port}");
+        let proxied = proxied(&direct, Arc::clone(&counts)).await;
         let store = PostgresStore::connect(&url_in(&proxied, &schema), keyring())
             .await
             .unwrap();

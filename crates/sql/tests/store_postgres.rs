@@ -14,6 +14,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 
 use registry_credentials::credential::CredentialUpdate;
@@ -24,7 +25,9 @@ use registry_credentials::store::{
 };
 use registry_credentials::{App, Password, Scope, Username};
 use registry_credentials_sql::{KeyError, Keyring, OpenError, PostgresStore};
-use registry_credentials_test_support::postgres::{fresh_url, runtime, url, url_in};
+use registry_credentials_test_support::postgres::{
+    ProxyCounts, fresh_schema, fresh_url, proxied, runtime, url, url_in,
+};
 use support::{
     IMAGE, OUTRANKED, assert_the_winner, key, keyring, undecryptable, winner_and_outranked,
 };
@@ -385,5 +388,299 @@ fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
         // row and says so, rather than skipping it or garbling a password.
         let e = resolve_all_async(&store, &app, &image).await.unwrap_err();
         assert!(undecryptable(&e), "{e:?}");
+    });
+}
+
+/// The credentials at the foundation whose location starts with `prefix`,
+/// by location, as another instance's store reads them.
+async fn foundation_locations(store: &PostgresStore, prefix: &str) -> Vec<String> {
+    store
+        .list(Scope::Foundation.as_scope_ref())
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.location().as_str().to_owned())
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+/// `PostgresStore::transaction`: the credentials it creates and the rows
+/// it writes to a table of the caller's own commit together, unseen by
+/// another instance before the commit; an `Err` from the closure rolls all
+/// of it back (R16: a change is one step of the store).
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all() {
+    let (rt, url) = setup("tx_commit");
+    rt.block_on(async {
+        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
+        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+        a.pool()
+            .get()
+            .await
+            .unwrap()
+            .batch_execute("CREATE TABLE own_notes (note TEXT NOT NULL)")
+            .await
+            .unwrap();
+        let notes = async |store: &PostgresStore| -> i64 {
+            let c = store.pool().get().await.unwrap();
+            c.query_one("SELECT count(*) FROM own_notes", &[])
+                .await
+                .unwrap()
+                .get(0)
+        };
+
+        let made = a
+            .transaction(async |tx| {
+                tx.create(cred(Scope::Foundation, "tx-one.example.com", "u", "p"))
+                    .await?;
+                tx.create_all(vec![
+                    cred(Scope::Foundation, "tx-two.example.com", "u", "p"),
+                    cred(Scope::Foundation, "tx-three.example.com", "u", "p"),
+                ])
+                .await?;
+                tx.client()
+                    .await
+                    .execute("INSERT INTO own_notes (note) VALUES ('made three')", &[])
+                    .await
+                    .unwrap();
+                // Inside, its own writes are seen; outside, nothing yet.
+                assert_eq!(tx.list_all().await?.len(), 3);
+                assert!(foundation_locations(&b, "tx-").await.is_empty());
+                assert_eq!(notes(&b).await, 0);
+                Ok::<_, StoreError>(tx.list_all().await?.len())
+            })
+            .await
+            .unwrap();
+        assert_eq!(made, 3);
+        assert_eq!(
+            foundation_locations(&b, "tx-").await,
+            [
+                "tx-one.example.com",
+                "tx-three.example.com",
+                "tx-two.example.com"
+            ]
+        );
+        assert_eq!(notes(&b).await, 1);
+
+        // The closure fails after writing: none of it is kept.
+        let failed: Result<(), StoreError> = a
+            .transaction(async |tx| {
+                tx.delete(Scope::Foundation.as_scope_ref(), &loc("tx-one.example.com"))
+                    .await?;
+                tx.client()
+                    .await
+                    .execute("INSERT INTO own_notes (note) VALUES ('deleted one')", &[])
+                    .await
+                    .unwrap();
+                tx.create(cred(Scope::Foundation, "tx-two.example.com", "u", "p"))
+                    .await?;
+                Ok(())
+            })
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::Conflict { .. })),
+            "{failed:?}"
+        );
+        assert_eq!(foundation_locations(&b, "tx-").await.len(), 3);
+        assert_eq!(notes(&b).await, 1);
+    });
+}
+
+/// Inside a transaction, a write the store refuses takes back its own
+/// rows alone (a batch with a taken location stores none of its rows,
+/// R16) and the transaction goes on; a database failure the closure
+/// swallows makes the commit fail, saying nothing was written, instead of
+/// reporting a write that PostgreSQL rolled back.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r16_a_refused_write_in_a_transaction_takes_back_its_own_rows_alone() {
+    let (rt, url) = setup("tx_refused");
+    rt.block_on(async {
+        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+        store
+            .transaction(async |tx| {
+                tx.create(cred(Scope::Foundation, "kept.example.com", "u", "p"))
+                    .await?;
+                let refused = tx
+                    .create_all(vec![
+                        cred(Scope::Foundation, "batch.example.com", "u", "p"),
+                        cred(Scope::Foundation, "kept.example.com", "u", "p"),
+                    ])
+                    .await;
+                assert!(matches!(refused, Err(StoreError::Conflict { .. })));
+                let missing = tx
+                    .update(
+                        Scope::Foundation.as_scope_ref(),
+                        &loc("never.example.com"),
+                        CredentialUpdate::Password(Password::new("x").unwrap()),
+                    )
+                    .await;
+                assert!(matches!(missing, Err(StoreError::NotFound { .. })));
+                tx.create(cred(Scope::Foundation, "after.example.com", "u", "p"))
+                    .await?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            foundation_locations(&store, "").await,
+            ["after.example.com", "kept.example.com"]
+        );
+
+        let swallowed: Result<(), StoreError> = store
+            .transaction(async |tx| {
+                tx.create(cred(Scope::Foundation, "lost.example.com", "u", "p"))
+                    .await?;
+                let failed = tx.client().await.batch_execute("SELECT 1/0").await;
+                assert!(failed.is_err());
+                Ok(())
+            })
+            .await;
+        let e = swallowed.unwrap_err();
+        assert!(
+            e.to_string().contains("nothing was written")
+                || std::error::Error::source(&e)
+                    .is_some_and(|s| s.to_string().contains("nothing was written")),
+            "{e}"
+        );
+        assert!(matches!(
+            e,
+            StoreError::Backend {
+                retryable: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            foundation_locations(&store, "").await,
+            ["after.example.com", "kept.example.com"]
+        );
+    });
+}
+
+/// `PostgresStore::read_transaction` reads one snapshot: a credential
+/// another instance creates meanwhile is not seen inside it, and a write
+/// inside it fails.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn a_read_transaction_sees_one_snapshot_and_refuses_writes() {
+    let (rt, url) = setup("tx_read");
+    rt.block_on(async {
+        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
+        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+        a.create(cred(Scope::Foundation, "before.example.com", "u", "p"))
+            .await
+            .unwrap();
+        a.read_transaction(async |tx| {
+            assert!(tx.is_read_only());
+            assert_eq!(tx.list_all().await?.len(), 1);
+            b.create(cred(Scope::Foundation, "meanwhile.example.com", "u", "p"))
+                .await
+                .unwrap();
+            assert_eq!(tx.list_all().await?.len(), 1);
+            let refused = tx
+                .create(cred(Scope::Foundation, "inside.example.com", "u", "p"))
+                .await;
+            assert!(
+                matches!(refused, Err(StoreError::Backend { .. })),
+                "{refused:?}"
+            );
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            foundation_locations(&a, "").await,
+            ["before.example.com", "meanwhile.example.com"]
+        );
+    });
+}
+
+/// R28 for `PostgresStore::transaction`: through a proxy that cuts
+/// connections at some `COMMIT`s (before or after the server has it), each of
+/// many transactions creates a credential at a location of its own and
+/// records that location in a table of the caller's own. Every result
+/// tells the truth: a success is in both tables, a failure that says
+/// nothing changed is in neither, an unknown outcome is in both or in
+/// neither, never in one; and the commit answers the proxy cut were
+/// settled by the transaction's write id (found committed, or found not
+/// committed), without running the closure again.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r28_a_transaction_whose_commit_answer_is_lost_is_settled() {
+    use registry_credentials_sql::postgres_error;
+    const TRANSACTIONS: usize = 300;
+    let direct = url();
+    runtime().block_on(async {
+        let schema = fresh_schema(&direct, "chaos_tx").await;
+        let counts = Arc::new(ProxyCounts::default());
+        let proxied = proxied(&direct, Arc::clone(&counts)).await;
+        let store = PostgresStore::connect(&url_in(&proxied, &schema), keyring())
+            .await
+            .unwrap();
+        let (reader, conn) =
+            tokio_postgres::connect(&url_in(&direct, &schema), tokio_postgres::NoTls)
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        reader
+            .batch_execute("CREATE TABLE own_marks (location TEXT PRIMARY KEY)")
+            .await
+            .unwrap();
+
+        let (mut ok, mut nothing_changed, mut unknown) = (0, 0, 0);
+        for i in 0..TRANSACTIONS {
+            let at = format!("tx{i}.example.com");
+            let result = store
+                .transaction(async |tx| {
+                    tx.create(cred(Scope::Foundation, &at, "u", "p")).await?;
+                    tx.client()
+                        .await
+                        .execute("INSERT INTO own_marks (location) VALUES ($1)", &[&at])
+                        .await
+                        .map_err(postgres_error)?;
+                    Ok::<_, StoreError>(())
+                })
+                .await;
+            let row = reader
+                .query_one(
+                    "SELECT (SELECT count(*) FROM registry_credentials WHERE location = $1), \
+                            (SELECT count(*) FROM own_marks WHERE location = $1)",
+                    &[&at],
+                )
+                .await
+                .unwrap();
+            let (credentials, marks): (i64, i64) = (row.get(0), row.get(1));
+            assert_eq!(credentials, marks, "{at}: half a transaction is stored");
+            match result {
+                Ok(()) => {
+                    assert_eq!(credentials, 1, "{at}: acknowledged, but not stored");
+                    ok += 1;
+                }
+                Err(e) if e.is_outcome_unknown() => unknown += 1,
+                Err(e) => {
+                    assert_eq!(credentials, 0, "{at}: `{e}` said nothing changed, but it is stored");
+                    nothing_changed += 1;
+                }
+            }
+        }
+        let settled = store.settled();
+        println!(
+            "transactions: {ok} ok, {nothing_changed} failed and changed nothing, {unknown} unknown; \
+             proxy: {} COMMITs, {} answers cut after the server had the COMMIT, {} cut before; \
+             settled: {settled:?}",
+            counts.commits.load(Ordering::Relaxed),
+            counts.cut_after.load(Ordering::Relaxed),
+            counts.cut_before.load(Ordering::Relaxed),
+        );
+        assert_eq!(
+            settled.lost,
+            settled.committed + settled.rolled_back + settled.unknown,
+            "every lost answer was settled one way or reported unknown"
+        );
+        assert!(
+            settled.committed > 0 && settled.rolled_back > 0,
+            "the proxy cut answers both ways: {settled:?}"
+        );
     });
 }

@@ -8,7 +8,13 @@
 //! runs them; then a missing address is a panic that says what to set,
 //! never a silent pass.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// The variable that holds the server's address.
 pub const URL_ENV: &str = "REGISTRY_CREDENTIALS_PG_URL";
@@ -90,4 +96,125 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
+}
+
+/// Of the `COMMIT`s the proxy forwards, one in this many has its answer
+/// cut; as many again are cut before they reach the server.
+pub const CUT_ONE_IN: u64 = 12;
+
+/// A small deterministic generator (xorshift64*), seeded per task.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number.
+    pub fn draw(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// What the cutting proxy did.
+#[derive(Default)]
+pub struct ProxyCounts {
+    /// `COMMIT`s seen.
+    pub commits: AtomicU64,
+    /// `COMMIT`s forwarded to the server, their answer cut.
+    pub cut_after: AtomicU64,
+    /// `COMMIT`s cut before the server had them.
+    pub cut_before: AtomicU64,
+}
+
+/// Forwards one client connection to the server, cutting it at some
+/// `COMMIT`s.
+async fn pipe(client: TcpStream, server: SocketAddr, counts: Arc<ProxyCounts>, seed: u64) {
+    let Ok(server) = TcpStream::connect(server).await else {
+        return;
+    };
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
+    let cut = Arc::new(AtomicBool::new(false));
+    let answers = {
+        let cut = Arc::clone(&cut);
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match from_server.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                if cut.load(Ordering::SeqCst) || to_client.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let mut rng = Rng(seed | 1);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from_client.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let chunk = &buf[..n];
+        if chunk.windows(7).any(|w| w == b"COMMIT\0") {
+            counts.commits.fetch_add(1, Ordering::Relaxed);
+            match rng.draw() % CUT_ONE_IN {
+                0 => {
+                    // The server gets the COMMIT; the client never hears.
+                    cut.store(true, Ordering::SeqCst);
+                    let _ = to_server.write_all(chunk).await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    counts.cut_after.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                1 => {
+                    counts.cut_before.fetch_add(1, Ordering::Relaxed);
+                    cut.store(true, Ordering::SeqCst);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if to_server.write_all(chunk).await.is_err() {
+            break;
+        }
+    }
+    answers.abort();
+}
+
+/// A proxy to `server` on a port of its own, which cuts some of the
+/// connections through it at a `COMMIT` ([`CUT_ONE_IN`]): its address.
+pub async fn proxy(server: SocketAddr, counts: Arc<ProxyCounts>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut n = 0u64;
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                continue;
+            };
+            n += 1;
+            tokio::spawn(pipe(
+                client,
+                server,
+                Arc::clone(&counts),
+                n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            ));
+        }
+    });
+    addr
+}
+
+/// `url`, which names the server by its port on 127.0.0.1, through a new
+/// [`proxy`] counting in `counts`.
+pub async fn proxied(url: &str, counts: Arc<ProxyCounts>) -> String {
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let via = proxy(server, counts).await;
+    let proxied = url.replacen(&format!(":{port}/"), &format!(":{}/", via.port()), 1);
+    assert_ne!(proxied, url, "the address names port {port}");
+    proxied
 }

@@ -8,6 +8,7 @@
 //!
 //! One test binary for the package, with a module per concern.
 
+mod errors;
 mod files;
 #[cfg(unix)]
 mod habits;

@@ -205,72 +205,71 @@ pub trait AsyncDirectoryWriter: AsyncDirectoryReader {
     ) -> BoxFuture<'a, Result<(), DirectoryError>>;
 }
 
+/// The methods of the async directory traits as one list each, every
+/// method with its arguments and the `Ok` type of its future, so that the
+/// forwarding impls (`&D`, `Box<D>`, `Arc<D>`) and [`InlineDirectory`]
+/// are written once: `directory_methods!(forward: …)` calls the same
+/// method of `**self`, `directory_methods!(inline: …)` the sync method of
+/// `self.0`, in a future ready at once.
+macro_rules! directory_methods {
+    (forward: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
+        fn $name<'a>(&'a self, $($arg: $ty),*) -> BoxFuture<'a, Result<$out, DirectoryError>> {
+            (**self).$name($($arg),*)
+        }
+    )*};
+    (inline: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
+        fn $name<'a>(&'a self, $($arg: $ty),*) -> BoxFuture<'a, Result<$out, DirectoryError>> {
+            Box::pin(std::future::ready(self.0.$name($($arg),*)))
+        }
+    )*};
+}
+
+/// [`AsyncDirectoryReader`]'s required methods, for `directory_methods!`.
+macro_rules! reader_methods {
+    ($how:ident) => {
+        directory_methods! { $how:
+            roles(user: &'a UserId) -> Roles;
+            org_by_name(name: &'a str) -> Option<OrgId>;
+            space_by_name(org: &'a OrgId, name: &'a str) -> Option<SpaceId>;
+            app_by_name(space: &'a SpaceId, name: &'a str) -> Option<AppId>;
+            org_name(org: &'a OrgId) -> Option<Name>;
+            space(space: &'a SpaceId) -> Option<(OrgId, Name)>;
+            app(app: &'a AppId) -> Option<(App, Name)>;
+            apps_in(space: &'a SpaceId) -> Vec<(App, Name)>;
+            spaces_in(org: &'a OrgId) -> Vec<(SpaceId, Name)>;
+        }
+    };
+}
+
+/// [`AsyncDirectoryWriter`]'s methods, for `directory_methods!`.
+macro_rules! writer_methods {
+    ($how:ident) => {
+        directory_methods! { $how:
+            add_org(id: OrgId, name: Name) -> ();
+            add_space(id: SpaceId, org: &'a OrgId, name: Name) -> ();
+            add_app(id: AppId, space: &'a SpaceId, name: Name) -> ();
+            remove_org(org: &'a OrgId) -> ();
+            remove_space(space: &'a SpaceId) -> ();
+            remove_app(app: &'a AppId) -> ();
+            grant_global(user: UserId, role: GlobalRole) -> ();
+            grant_org(user: UserId, org: &'a OrgId, role: OrgRole) -> ();
+            grant_space(user: UserId, space: &'a SpaceId, role: SpaceRole) -> ();
+        }
+    };
+}
+
 macro_rules! forward_async_directory {
     ($($ty:ty),*) => {$(
         impl<D: AsyncDirectoryReader + ?Sized> AsyncDirectoryReader for $ty {
-            fn roles<'a>(&'a self, user: &'a UserId) -> BoxFuture<'a, Result<Roles, DirectoryError>> {
-                (**self).roles(user)
-            }
-            fn org_by_name<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<OrgId>, DirectoryError>> {
-                (**self).org_by_name(name)
-            }
-            fn space_by_name<'a>(&'a self, org: &'a OrgId, name: &'a str) -> BoxFuture<'a, Result<Option<SpaceId>, DirectoryError>> {
-                (**self).space_by_name(org, name)
-            }
-            fn app_by_name<'a>(&'a self, space: &'a SpaceId, name: &'a str) -> BoxFuture<'a, Result<Option<AppId>, DirectoryError>> {
-                (**self).app_by_name(space, name)
-            }
-            fn org_name<'a>(&'a self, org: &'a OrgId) -> BoxFuture<'a, Result<Option<Name>, DirectoryError>> {
-                (**self).org_name(org)
-            }
-            fn space<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, Result<Option<(OrgId, Name)>, DirectoryError>> {
-                (**self).space(space)
-            }
-            fn app<'a>(&'a self, app: &'a AppId) -> BoxFuture<'a, Result<Option<(App, Name)>, DirectoryError>> {
-                (**self).app(app)
-            }
-            fn apps_in<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, Result<Vec<(App, Name)>, DirectoryError>> {
-                (**self).apps_in(space)
-            }
-            fn spaces_in<'a>(&'a self, org: &'a OrgId) -> BoxFuture<'a, Result<Vec<(SpaceId, Name)>, DirectoryError>> {
-                (**self).spaces_in(org)
-            }
-            fn place<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Result<Option<Place>, DirectoryError>> {
-                (**self).place(scope)
-            }
-            fn describe<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Result<String, DirectoryError>> {
-                (**self).describe(scope)
+            reader_methods!(forward);
+            directory_methods! { forward:
+                place(scope: &'a Scope) -> Option<Place>;
+                describe(scope: &'a Scope) -> String;
             }
         }
 
         impl<D: AsyncDirectoryWriter + ?Sized> AsyncDirectoryWriter for $ty {
-            fn add_org(&self, id: OrgId, name: Name) -> BoxFuture<'_, Result<(), DirectoryError>> {
-                (**self).add_org(id, name)
-            }
-            fn add_space<'a>(&'a self, id: SpaceId, org: &'a OrgId, name: Name) -> BoxFuture<'a, Result<(), DirectoryError>> {
-                (**self).add_space(id, org, name)
-            }
-            fn add_app<'a>(&'a self, id: AppId, space: &'a SpaceId, name: Name) -> BoxFuture<'a, Result<(), DirectoryError>> {
-                (**self).add_app(id, space, name)
-            }
-            fn remove_org<'a>(&'a self, org: &'a OrgId) -> BoxFuture<'a, Result<(), DirectoryError>> {
-                (**self).remove_org(org)
-            }
-            fn remove_space<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, Result<(), DirectoryError>> {
-                (**self).remove_space(space)
-            }
-            fn remove_app<'a>(&'a self, app: &'a AppId) -> BoxFuture<'a, Result<(), DirectoryError>> {
-                (**self).remove_app(app)
-            }
-            fn grant_global(&self, user: UserId, role: GlobalRole) -> BoxFuture<'_, Result<(), DirectoryError>> {
-                (**self).grant_global(user, role)
-            }
-            fn grant_org<'a>(&'a self, user: UserId, org: &'a OrgId, role: OrgRole) -> BoxFuture<'a, Result<(), DirectoryError>> {
-                (**self).grant_org(user, org, role)
-            }
-            fn grant_space<'a>(&'a self, user: UserId, space: &'a SpaceId, role: SpaceRole) -> BoxFuture<'a, Result<(), DirectoryError>> {
-                (**self).grant_space(user, space, role)
-            }
+            writer_methods!(forward);
         }
     )*};
 }
@@ -294,116 +293,10 @@ forward_async_directory!(&D, Box<D>, Arc<D>);
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InlineDirectory<D>(pub D);
 
-fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
-    Box::pin(std::future::ready(value))
-}
-
 impl<D: DirectoryReader> AsyncDirectoryReader for InlineDirectory<D> {
-    fn roles<'a>(&'a self, user: &'a UserId) -> BoxFuture<'a, Result<Roles, DirectoryError>> {
-        ready(self.0.roles(user))
-    }
-    fn org_by_name<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<OrgId>, DirectoryError>> {
-        ready(self.0.org_by_name(name))
-    }
-    fn space_by_name<'a>(
-        &'a self,
-        org: &'a OrgId,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<SpaceId>, DirectoryError>> {
-        ready(self.0.space_by_name(org, name))
-    }
-    fn app_by_name<'a>(
-        &'a self,
-        space: &'a SpaceId,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<AppId>, DirectoryError>> {
-        ready(self.0.app_by_name(space, name))
-    }
-    fn org_name<'a>(
-        &'a self,
-        org: &'a OrgId,
-    ) -> BoxFuture<'a, Result<Option<Name>, DirectoryError>> {
-        ready(self.0.org_name(org))
-    }
-    fn space<'a>(
-        &'a self,
-        space: &'a SpaceId,
-    ) -> BoxFuture<'a, Result<Option<(OrgId, Name)>, DirectoryError>> {
-        ready(self.0.space(space))
-    }
-    fn app<'a>(
-        &'a self,
-        app: &'a AppId,
-    ) -> BoxFuture<'a, Result<Option<(App, Name)>, DirectoryError>> {
-        ready(self.0.app(app))
-    }
-    fn apps_in<'a>(
-        &'a self,
-        space: &'a SpaceId,
-    ) -> BoxFuture<'a, Result<Vec<(App, Name)>, DirectoryError>> {
-        ready(self.0.apps_in(space))
-    }
-    fn spaces_in<'a>(
-        &'a self,
-        org: &'a OrgId,
-    ) -> BoxFuture<'a, Result<Vec<(SpaceId, Name)>, DirectoryError>> {
-        ready(self.0.spaces_in(org))
-    }
+    reader_methods!(inline);
 }
 
 impl<D: DirectoryWriter> AsyncDirectoryWriter for InlineDirectory<D> {
-    fn add_org(&self, id: OrgId, name: Name) -> BoxFuture<'_, Result<(), DirectoryError>> {
-        ready(self.0.add_org(id, name))
-    }
-    fn add_space<'a>(
-        &'a self,
-        id: SpaceId,
-        org: &'a OrgId,
-        name: Name,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>> {
-        ready(self.0.add_space(id, org, name))
-    }
-    fn add_app<'a>(
-        &'a self,
-        id: AppId,
-        space: &'a SpaceId,
-        name: Name,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>> {
-        ready(self.0.add_app(id, space, name))
-    }
-    fn remove_org<'a>(&'a self, org: &'a OrgId) -> BoxFuture<'a, Result<(), DirectoryError>> {
-        ready(self.0.remove_org(org))
-    }
-    fn remove_space<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, Result<(), DirectoryError>> {
-        ready(self.0.remove_space(space))
-    }
-    fn remove_app<'a>(&'a self, app: &'a AppId) -> BoxFuture<'a, Result<(), DirectoryError>> {
-        ready(self.0.remove_app(app))
-    }
-    fn grant_global(
-        &self,
-        user: UserId,
-        role: GlobalRole,
-    ) -> BoxFuture<'_, Result<(), DirectoryError>> {
-        ready(self.0.grant_global(user, role))
-    }
-    fn grant_org<'a>(
-        &'a self,
-        user: UserId,
-        org: &'a OrgId,
-        role: OrgRole,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>> {
-        ready(self.0.grant_org(user, org, role))
-    }
-    fn grant_space<'a>(
-        &'a self,
-        user: UserId,
-        space: &'a SpaceId,
-        role: SpaceRole,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>> {
-        ready(self.0.grant_space(user, space, role))
-    }
+    writer_methods!(inline);
 }

@@ -249,6 +249,41 @@ impl<'t> SqliteDirectory<'t> {
         })
     }
 
+    /// The id `sql` finds by name (`params`: the parent's id for a child,
+    /// then the name), checked by `make`.
+    fn id_by_name<T>(
+        &self,
+        sql: &str,
+        params: &[&str],
+        make: impl FnOnce(&str) -> Result<T, registry_credentials::scope::IdError>,
+    ) -> Result<Option<T>, DirectoryError> {
+        let id: Option<String> = self.q(|c| {
+            c.query_row(sql, rusqlite::params_from_iter(params), |r| r.get(0))
+                .optional()
+        })?;
+        id.map(|i| id_of(&i, make)).transpose()
+    }
+
+    /// Adds an entry of `what` to `table` with `insert` (`params`: its id,
+    /// its parent's for a child, its name): its id must never have been
+    /// used (R13), and its name must be free (`taken` is the error when it
+    /// is not).
+    fn add_entry(
+        &self,
+        what: Entity,
+        table: &str,
+        insert: &str,
+        params: &[&str],
+        taken: Option<DirectoryError>,
+    ) -> Result<(), DirectoryError> {
+        self.id_free(what, table, params[0])?;
+        if let Some(taken) = taken {
+            return Err(taken);
+        }
+        self.q(|c| c.execute(insert, rusqlite::params_from_iter(params)))?;
+        Ok(())
+    }
+
     fn id_free(&self, what: Entity, table: &str, id: &str) -> Result<(), DirectoryError> {
         let used: bool = self.q(|c| {
             c.query_row(
@@ -258,10 +293,7 @@ impl<'t> SqliteDirectory<'t> {
             )
         })?;
         if used || self.retired(what.as_str(), id)? {
-            return Err(DirectoryError::IdTaken {
-                what,
-                id: id.to_owned(),
-            });
+            return Err(super::id_taken(what, &id));
         }
         Ok(())
     }
@@ -366,37 +398,25 @@ impl DirectoryReader for SqliteDirectory<'_> {
     }
 
     fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
-        let id: Option<String> = self.q(|c| {
-            c.query_row("SELECT id FROM cf_orgs WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()
-        })?;
-        id.map(|i| id_of(&i, OrgId::new)).transpose()
+        self.id_by_name("SELECT id FROM cf_orgs WHERE name = ?1", &[name], |i| {
+            OrgId::new(i)
+        })
     }
 
     fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
-        let id: Option<String> = self.q(|c| {
-            c.query_row(
-                "SELECT id FROM cf_spaces WHERE org_id = ?1 AND name = ?2",
-                [org.as_str(), name],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        id.map(|i| id_of(&i, SpaceId::new)).transpose()
+        self.id_by_name(
+            "SELECT id FROM cf_spaces WHERE org_id = ?1 AND name = ?2",
+            &[org.as_str(), name],
+            |i| SpaceId::new(i),
+        )
     }
 
     fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
-        let id: Option<String> = self.q(|c| {
-            c.query_row(
-                "SELECT id FROM cf_apps WHERE space_id = ?1 AND name = ?2",
-                [space.as_str(), name],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        id.map(|i| id_of(&i, AppId::new)).transpose()
+        self.id_by_name(
+            "SELECT id FROM cf_apps WHERE space_id = ?1 AND name = ?2",
+            &[space.as_str(), name],
+            |i| AppId::new(i),
+        )
     }
 
     fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
@@ -484,63 +504,52 @@ impl DirectoryReader for SqliteDirectory<'_> {
 
 impl DirectoryWriter for SqliteDirectory<'_> {
     fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.id_free(Entity::Org, "cf_orgs", id.as_str())?;
-        if self.org_by_name(name.as_str())?.is_some() {
-            return Err(DirectoryError::NameTaken {
-                what: Entity::Org,
-                name,
-                where_: String::new(),
-            });
-        }
-        self.q(|c| {
-            c.execute(
-                "INSERT INTO cf_orgs (id, name) VALUES (?1, ?2)",
-                [id.as_str(), name.as_str()],
-            )
-        })?;
-        Ok(())
+        let taken = self
+            .org_by_name(name.as_str())?
+            .map(|_| super::name_taken(Entity::Org, &name, String::new()));
+        self.add_entry(
+            Entity::Org,
+            "cf_orgs",
+            "INSERT INTO cf_orgs (id, name) VALUES (?1, ?2)",
+            &[id.as_str(), name.as_str()],
+            taken,
+        )
     }
 
     fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
         let org_name = self
             .org_name(org)?
             .ok_or_else(|| super::unknown(Entity::Org, org))?;
-        self.id_free(Entity::Space, "cf_spaces", id.as_str())?;
-        if self.space_by_name(org, name.as_str())?.is_some() {
-            return Err(DirectoryError::NameTaken {
-                what: Entity::Space,
-                where_: format!(" in organization `{org_name}`"),
-                name,
-            });
-        }
-        self.q(|c| {
-            c.execute(
-                "INSERT INTO cf_spaces (id, org_id, name) VALUES (?1, ?2, ?3)",
-                [id.as_str(), org.as_str(), name.as_str()],
+        let taken = self.space_by_name(org, name.as_str())?.map(|_| {
+            super::name_taken(
+                Entity::Space,
+                &name,
+                format!(" in organization `{org_name}`"),
             )
-        })?;
-        Ok(())
+        });
+        self.add_entry(
+            Entity::Space,
+            "cf_spaces",
+            "INSERT INTO cf_spaces (id, org_id, name) VALUES (?1, ?2, ?3)",
+            &[id.as_str(), org.as_str(), name.as_str()],
+            taken,
+        )
     }
 
     fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
         let (_, space_name) = self
             .space(space)?
             .ok_or_else(|| super::unknown(Entity::Space, space))?;
-        self.id_free(Entity::App, "cf_apps", id.as_str())?;
-        if self.app_by_name(space, name.as_str())?.is_some() {
-            return Err(DirectoryError::NameTaken {
-                what: Entity::App,
-                where_: format!(" in space `{space_name}`"),
-                name,
-            });
-        }
-        self.q(|c| {
-            c.execute(
-                "INSERT INTO cf_apps (id, space_id, name) VALUES (?1, ?2, ?3)",
-                [id.as_str(), space.as_str(), name.as_str()],
-            )
-        })?;
-        Ok(())
+        let taken = self
+            .app_by_name(space, name.as_str())?
+            .map(|_| super::name_taken(Entity::App, &name, format!(" in space `{space_name}`")));
+        self.add_entry(
+            Entity::App,
+            "cf_apps",
+            "INSERT INTO cf_apps (id, space_id, name) VALUES (?1, ?2, ?3)",
+            &[id.as_str(), space.as_str(), name.as_str()],
+            taken,
+        )
     }
 
     fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::AsyncCredentialStore;
+use registry_credentials::store::{AsyncCredentialStore, BoxFuture, StoreError};
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
-use super::{Chosen, Gate, ManageError, StagedPush, Started, Traced, rows_of};
+use super::{AsyncRemoval, Chosen, Entry, Gate, ManageError, StagedPush, Started, Traced, rows_of};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{
     AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name,
@@ -23,7 +23,10 @@ use crate::listing::{Listing, Target};
 /// `Arc<dyn AsyncCredentialStore>`), and an [`AsyncDirectoryWriter`] (a
 /// `PostgresDirectory`, `Arc<dyn AsyncDirectoryWriter>`, or a sync
 /// directory behind [`InlineDirectory`]), whose look-ups every access
-/// decision awaits.
+/// decision awaits. Its deletions also need the directory to say how it
+/// removes an entry with its credentials ([`AsyncRemoval`]): every
+/// directory of this crate does, over a `PostgresStore` in one
+/// transaction.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -81,133 +84,50 @@ impl<S, D> AsyncManager<S, D> {
     }
 }
 
+/// Each call the gate answers alone (directory look-ups and changes,
+/// access checks; no store I/O): the async form of the [`Manager`] call of
+/// the same name, which documents it. `= method` names the gate's method
+/// when the call keeps only whether it succeeded.
+///
+/// [`Manager`]: super::Manager
+macro_rules! gate_calls {
+    (@doc $name:ident $item:item) => {
+        #[doc = concat!("[`Manager::", stringify!($name), "`](super::Manager::", stringify!($name), "), async.")]
+        ///
+        /// # Errors
+        ///
+        #[doc = concat!("As [`Manager::", stringify!($name), "`](super::Manager::", stringify!($name), ").")]
+        $item
+    };
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty $(= $gate:ident)?;)*) => {$(
+        gate_calls!(@doc $name
+            pub async fn $name(&self, $($arg: $ty),*) -> Result<$out, ManageError> {
+                gate_calls!(@call self.gate(), $name $($gate)?, ($($arg),*))
+            }
+        );
+    )*};
+    (@call $gate:expr, $name:ident, $args:tt) => { $gate.$name $args.await };
+    (@call $gate:expr, $name:ident $method:ident, $args:tt) => { $gate.$method $args.await.map(drop) };
+}
+
+/// Each deletion: [`delete_entry`](AsyncManager::delete_entry) of the
+/// [`Entry`] of that kind, documented as [`gate_calls!`] is.
+macro_rules! deletions {
+    ($(fn $name:ident($what:ident: &$ty:ty) = $entry:ident;)*) => {$(
+        gate_calls!(@doc $name
+            pub async fn $name(
+                &self,
+                caller: &UserId,
+                $what: &$ty,
+            ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+                self.delete_entry(caller, Entry::$entry($what)).await
+            }
+        );
+    )*};
+}
+
 impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
-    /// [`Manager::roles`](super::Manager::roles), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::roles`](super::Manager::roles).
-    pub async fn roles(&self, user: &UserId) -> Result<Roles, ManageError> {
-        self.gate().roles(user).await
-    }
-
-    /// [`Manager::check_access`](super::Manager::check_access), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::check_access`](super::Manager::check_access).
-    pub async fn check_access(
-        &self,
-        caller: &UserId,
-        operation: Operation,
-        scope: &Scope,
-    ) -> Result<(), ManageError> {
-        self.gate().check(caller, operation, scope).await.map(drop)
-    }
-
-    /// [`Manager::find_org`](super::Manager::find_org), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::find_org`](super::Manager::find_org).
-    pub async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
-        self.gate().find_org(caller, name).await
-    }
-
-    /// [`Manager::find_space`](super::Manager::find_space), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::find_space`](super::Manager::find_space).
-    pub async fn find_space(
-        &self,
-        caller: &UserId,
-        org: &OrgId,
-        name: &str,
-    ) -> Result<SpaceId, ManageError> {
-        self.gate().find_space(caller, org, name).await
-    }
-
-    /// [`Manager::find_app`](super::Manager::find_app), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::find_app`](super::Manager::find_app).
-    pub async fn find_app(
-        &self,
-        caller: &UserId,
-        space: &SpaceId,
-        name: &str,
-    ) -> Result<AppId, ManageError> {
-        self.gate().find_app(caller, space, name).await
-    }
-
-    /// [`Manager::create_org`](super::Manager::create_org), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::create_org`](super::Manager::create_org).
-    pub async fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
-        self.gate().create_org(caller, name).await
-    }
-
-    /// [`Manager::create_space`](super::Manager::create_space), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::create_space`](super::Manager::create_space).
-    pub async fn create_space(
-        &self,
-        caller: &UserId,
-        org: &OrgId,
-        name: Name,
-    ) -> Result<SpaceId, ManageError> {
-        self.gate().create_space(caller, org, name).await
-    }
-
-    /// [`Manager::set_org_role`](super::Manager::set_org_role), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::set_org_role`](super::Manager::set_org_role).
-    pub async fn set_org_role(
-        &self,
-        caller: &UserId,
-        user: UserId,
-        org: &OrgId,
-        role: OrgRole,
-    ) -> Result<(), ManageError> {
-        self.gate().set_org_role(caller, user, org, role).await
-    }
-
-    /// [`Manager::set_space_role`](super::Manager::set_space_role), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::set_space_role`](super::Manager::set_space_role).
-    pub async fn set_space_role(
-        &self,
-        caller: &UserId,
-        user: UserId,
-        space: &SpaceId,
-        role: SpaceRole,
-    ) -> Result<(), ManageError> {
-        self.gate().set_space_role(caller, user, space, role).await
-    }
-
-    /// [`Manager::check_push`](super::Manager::check_push), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::check_push`](super::Manager::check_push).
-    pub async fn check_push(
-        &self,
-        caller: &UserId,
-        space: &SpaceId,
-        app: &Name,
-    ) -> Result<(), ManageError> {
-        self.gate().push_target(caller, space, app).await.map(drop)
-    }
+    with_gate_calls!(gate_calls);
 
     fn gate(&self) -> Gate<'_, D> {
         Gate::new(&self.directory)
@@ -223,24 +143,9 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let traced = Traced::new(
-            "create",
-            caller,
-            credential.scope(),
-            Some(credential.location()),
-        );
-        traced.done(
-            async {
-                if credential.scope().kind() == ScopeKind::App {
-                    return Err(ManageError::AppCredentialByPush);
-                }
-                let gate = self.gate();
-                gate.check(caller, Operation::Create, credential.scope())
-                    .await?;
-                gate.store_result(self.store.create(credential).await).await
-            }
-            .await,
-        )
+        let (scope, location) = (credential.scope().clone(), credential.location().clone());
+        let write = Write::new("create", Operation::Create, &scope, Some(&location));
+        self.write(caller, write, |s| s.create(credential)).await
     }
 
     /// [`Manager::create_all`](super::Manager::create_all), async.
@@ -254,24 +159,14 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         scope: &Scope,
         credentials: Vec<(Location, Credential)>,
     ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        let traced = Traced::new("create-all", caller, scope, None);
-        traced.done(
-            async {
-                if scope.kind() == ScopeKind::App {
-                    return Err(ManageError::AppCredentialByPush);
-                }
-                let gate = self.gate();
-                gate.check(caller, Operation::Create, scope).await?;
-                let batch = credentials
-                    .into_iter()
-                    .map(|(location, credential)| {
-                        RegistryCredential::new(scope.clone(), location, credential)
-                    })
-                    .collect();
-                gate.store_result(self.store.create_all(batch).await).await
-            }
-            .await,
-        )
+        let batch = credentials
+            .into_iter()
+            .map(|(location, credential)| {
+                RegistryCredential::new(scope.clone(), location, credential)
+            })
+            .collect();
+        let write = Write::new("create-all", Operation::Create, scope, None);
+        self.write(caller, write, |s| s.create_all(batch)).await
     }
 
     /// [`Manager::update`](super::Manager::update), async.
@@ -286,20 +181,11 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         location: &Location,
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let traced = Traced::new("update", caller, scope, Some(location));
-        traced.done(
-            async {
-                let gate = self.gate();
-                gate.check(caller, Operation::Update, scope).await?;
-                gate.store_result(
-                    self.store
-                        .update(scope.as_scope_ref(), location, update)
-                        .await,
-                )
-                .await
-            }
-            .await,
-        )
+        let write = Write::new("update", Operation::Update, scope, Some(location));
+        self.write(caller, write, |s| {
+            s.update(scope.as_scope_ref(), location, update)
+        })
+        .await
     }
 
     /// [`Manager::delete`](super::Manager::delete), async.
@@ -313,13 +199,30 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         scope: &Scope,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let traced = Traced::new("delete", caller, scope, Some(location));
+        let write = Write::new("delete", Operation::Delete, scope, Some(location));
+        self.write(caller, write, |s| s.delete(scope.as_scope_ref(), location))
+            .await
+    }
+
+    /// A write of credentials, traced: made by `store` only once `caller`
+    /// may do it (R20), and never at app scope for a create (R16, R19:
+    /// pushes store those); its store errors turned into management
+    /// errors.
+    async fn write<'a, T>(
+        &'a self,
+        caller: &UserId,
+        what: Write<'_>,
+        store: impl FnOnce(&'a S) -> BoxFuture<'a, Result<T, StoreError>>,
+    ) -> Result<T, ManageError> {
+        let traced = Traced::new(what.op, caller, what.scope, what.location);
         traced.done(
             async {
+                if what.operation == Operation::Create && what.scope.kind() == ScopeKind::App {
+                    return Err(ManageError::AppCredentialByPush);
+                }
                 let gate = self.gate();
-                gate.check(caller, Operation::Delete, scope).await?;
-                gate.store_result(self.store.delete(scope.as_scope_ref(), location).await)
-                    .await
+                gate.check(caller, what.operation, what.scope).await?;
+                gate.store_result(store(&self.store).await).await
             }
             .await,
         )
@@ -341,64 +244,6 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             rows.extend(rows_of(&scope, app_name.as_ref(), found));
         }
         Ok(Listing::new(rows))
-    }
-
-    /// [`Manager::delete_org`](super::Manager::delete_org), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::delete_org`](super::Manager::delete_org).
-    pub async fn delete_org(
-        &self,
-        caller: &UserId,
-        org: &OrgId,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        self.delete_entry(caller, Scope::Org(org.clone())).await
-    }
-
-    /// [`Manager::delete_space`](super::Manager::delete_space), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::delete_org`](super::Manager::delete_org).
-    pub async fn delete_space(
-        &self,
-        caller: &UserId,
-        space: &SpaceId,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        self.delete_entry(caller, Scope::Space(space.clone())).await
-    }
-
-    /// [`Manager::delete_app`](super::Manager::delete_app), async.
-    ///
-    /// # Errors
-    ///
-    /// As [`Manager::delete_org`](super::Manager::delete_org).
-    pub async fn delete_app(
-        &self,
-        caller: &UserId,
-        app: &AppId,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        self.delete_entry(caller, Scope::App(app.clone())).await
-    }
-
-    async fn delete_entry(
-        &self,
-        caller: &UserId,
-        what: Scope,
-    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
-        let gate = self.gate();
-        let mut deleted = Vec::new();
-        for scope in gate.deletion(caller, &what).await? {
-            deleted.extend(
-                self.store
-                    .delete_scope(scope.as_scope_ref())
-                    .await
-                    .map_err(ManageError::Store)?,
-            );
-        }
-        gate.remove(&what).await?;
-        Ok(deleted)
     }
 
     /// [`Manager::stage`](super::Manager::stage), async.
@@ -454,6 +299,28 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
     }
 }
 
+impl<S: AsyncCredentialStore, D: AsyncRemoval<S>> AsyncManager<S, D> {
+    deletions! {
+        fn delete_org(org: &OrgId) = Org;
+        fn delete_space(space: &SpaceId) = Space;
+        fn delete_app(app: &AppId) = App;
+    }
+
+    /// Removes `what` with its credentials, if `caller` may: the directory
+    /// says how ([`AsyncRemoval`]), in one transaction over a
+    /// `PostgresStore` and its `PostgresDirectory`.
+    async fn delete_entry(
+        &self,
+        caller: &UserId,
+        what: Entry<'_>,
+    ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
+        self.gate().check_deletion(caller, what).await?;
+        self.directory
+            .remove_with_credentials(&self.store, what)
+            .await
+    }
+}
+
 impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManager<S, D>> {
     /// [`StagedPush::started`] for an [`AsyncManager`]: checks the caller's
     /// roles again, then replaces the app's credentials in one step of the
@@ -491,5 +358,31 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManag
             }
             .await,
         )
+    }
+}
+
+/// What a credential write is, for [`AsyncManager::write`]: its name in
+/// the trace (`create`, `create-all`, `update`, `delete`), the operation
+/// the access rules check, and where.
+struct Write<'a> {
+    op: &'static str,
+    operation: Operation,
+    scope: &'a Scope,
+    location: Option<&'a Location>,
+}
+
+impl<'a> Write<'a> {
+    fn new(
+        op: &'static str,
+        operation: Operation,
+        scope: &'a Scope,
+        location: Option<&'a Location>,
+    ) -> Self {
+        Write {
+            op,
+            operation,
+            scope,
+            location,
+        }
     }
 }

@@ -54,8 +54,108 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// The calls the gate answers alone (directory look-ups and changes,
+/// access checks; no store I/O), with their documentation, written once:
+/// `with_gate_calls!(m)` hands the list to `m`, which makes the blocking
+/// fronts of [`Manager`] or the async calls of [`AsyncManager`]. `=
+/// method` names the gate's method when the call keeps only whether it
+/// succeeded.
+macro_rules! with_gate_calls {
+    ($m:ident) => {
+        $m! {
+            /// The roles of `user`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Directory`] when the directory fails.
+            fn roles(user: &UserId) -> Roles;
+
+            /// Whether `caller` may do `operation` at `scope`, without doing
+            /// it: for a front end that asks for a password only when the call
+            /// can go through. The calls themselves check again.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] for a scope not in the directory,
+            /// [`ManageError::Permission`] when the caller's roles do not
+            /// allow it.
+            fn check_access(caller: &UserId, operation: Operation, scope: &Scope) -> () = check;
+
+            /// The organization called `name`, if `caller` may know of it:
+            /// those who see everything and its members. To anyone else it
+            /// does not exist, as in cf.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`].
+            fn find_org(caller: &UserId, name: &str) -> OrgId;
+
+            /// The space of `org` called `name`, if `caller` may know of `org`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`].
+            fn find_space(caller: &UserId, org: &OrgId, name: &str) -> SpaceId;
+
+            /// The app of `space` called `name`, if `caller` may know of the
+            /// space's organization.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`].
+            fn find_app(caller: &UserId, space: &SpaceId, name: &str) -> AppId;
+
+            /// Creates an organization called `name` and returns its new id, a
+            /// random GUID (R13: ids are never reused). Admin only.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Permission`], or [`ManageError::Directory`] when
+            /// the name is taken.
+            fn create_org(caller: &UserId, name: Name) -> OrgId;
+
+            /// Creates a space called `name` in `org` and returns its new id, a
+            /// random GUID. Admin, or an Org Manager of `org`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`], [`ManageError::Permission`], or
+            /// [`ManageError::Directory`] when the name is taken.
+            fn create_space(caller: &UserId, org: &OrgId, name: Name) -> SpaceId;
+
+            /// Gives `user` a role in `org`. Admin, or an Org Manager of `org`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] or [`ManageError::Permission`].
+            fn set_org_role(caller: &UserId, user: UserId, org: &OrgId, role: OrgRole) -> ();
+
+            /// Gives `user` a role in `space`, which makes the user an Org User
+            /// of its organization too (R21). Admin, an Org Manager of the
+            /// organization, or a Space Manager of the space.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] or [`ManageError::Permission`].
+            fn set_space_role(caller: &UserId, user: UserId, space: &SpaceId, role: SpaceRole) -> ();
+
+            /// Whether `caller` may push the app called `app` to `space` (R20:
+            /// Admin, or a Space Developer of the space), without pushing: for
+            /// a front end that asks for a password only when the push can go
+            /// on.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] or [`ManageError::Permission`], as
+            /// `stage` would fail.
+            fn check_push(caller: &UserId, space: &SpaceId, app: &Name) -> () = push_target;
+        }
+    };
+}
+
 mod asynchronous;
 mod blocking;
+mod removal;
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,6 +169,9 @@ use registry_credentials::{
 
 pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
+#[cfg(feature = "postgres")]
+pub(crate) use removal::remove_in_order;
+pub use removal::{AsyncRemoval, Entry};
 
 use crate::access::{self, DirectoryAction, Operation, Roles, ScopePath};
 use crate::directory::{AsyncDirectoryWriter, DirectoryError, Entity, Name, Place};
@@ -132,8 +235,11 @@ impl PermissionError {
     }
 }
 
-/// Why a management call failed. Whatever the variant, the call changed
-/// nothing, and no message holds a password.
+/// Why a management call failed. The call changed nothing, but for two
+/// cases: the store lost the answer to a change
+/// ([`is_outcome_unknown`](Self::is_outcome_unknown), R28), and a deletion
+/// that failed part-way over a store and a directory that do not share a
+/// transaction (see [`Manager::delete_org`]). No message holds a password.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ManageError {
@@ -289,6 +395,20 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         ))
     }
 
+    /// Whether `caller` may do `action` in the organization `org`, which
+    /// must be in the directory.
+    async fn administer_org(
+        &self,
+        caller: &UserId,
+        org: &OrgId,
+        action: DirectoryAction<'_>,
+        refused: Refused,
+    ) -> Result<(), ManageError> {
+        let scope = Scope::Org(org.clone());
+        self.place(&scope).await?;
+        self.administer(caller, action, refused, &scope).await
+    }
+
     async fn store_error(&self, e: StoreError) -> ManageError {
         match e {
             StoreError::Conflict { scope, location } => match self.directory.describe(&scope).await
@@ -313,16 +433,31 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         }
     }
 
-    async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+    /// What a look-up by name `found`, in the organization named beside
+    /// it, if `caller` may know of that organization: those who see
+    /// everything and its members (R21). To anyone else it does not exist,
+    /// as in cf.
+    async fn known<T>(
+        &self,
+        caller: &UserId,
+        what: Entity,
+        name: &str,
+        found: Option<(OrgId, T)>,
+    ) -> Result<T, ManageError> {
         let roles = self.roles(caller).await?;
-        self.directory
-            .org_by_name(name)
-            .await?
-            .filter(|org| access::may_find_org(&roles, org))
+        found
+            .filter(|(org, _)| access::may_find_org(&roles, org))
+            .map(|(_, found)| found)
             .ok_or_else(|| ManageError::Unknown {
-                what: Entity::Org,
+                what,
                 name: name.to_owned(),
             })
+    }
+
+    async fn find_org(&self, caller: &UserId, name: &str) -> Result<OrgId, ManageError> {
+        let found = self.directory.org_by_name(name).await?;
+        let found = found.map(|org| (org.clone(), org));
+        self.known(caller, Entity::Org, name, found).await
     }
 
     async fn find_space(
@@ -331,15 +466,9 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         name: &str,
     ) -> Result<SpaceId, ManageError> {
-        let roles = self.roles(caller).await?;
-        self.directory
-            .space_by_name(org, name)
-            .await?
-            .filter(|_| access::may_find_org(&roles, org))
-            .ok_or_else(|| ManageError::Unknown {
-                what: Entity::Space,
-                name: name.to_owned(),
-            })
+        let found = self.directory.space_by_name(org, name).await?;
+        let found = found.map(|space| (org.clone(), space));
+        self.known(caller, Entity::Space, name, found).await
     }
 
     async fn find_app(
@@ -348,20 +477,9 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         space: &SpaceId,
         name: &str,
     ) -> Result<AppId, ManageError> {
-        let roles = self.roles(caller).await?;
-        let visible = self
-            .directory
-            .space(space)
-            .await?
-            .is_some_and(|(org, _)| access::may_find_org(&roles, &org));
-        self.directory
-            .app_by_name(space, name)
-            .await?
-            .filter(|_| visible)
-            .ok_or_else(|| ManageError::Unknown {
-                what: Entity::App,
-                name: name.to_owned(),
-            })
+        let org = self.directory.space(space).await?.map(|(org, _)| org);
+        let found = self.directory.app_by_name(space, name).await?;
+        self.known(caller, Entity::App, name, org.zip(found)).await
     }
 
     async fn create_org(&self, caller: &UserId, name: Name) -> Result<OrgId, ManageError> {
@@ -383,13 +501,11 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         name: Name,
     ) -> Result<SpaceId, ManageError> {
-        let scope = Scope::Org(org.clone());
-        self.place(&scope).await?;
-        self.administer(
+        self.administer_org(
             caller,
+            org,
             DirectoryAction::CreateSpace(org),
             Refused::CreateSpace,
-            &scope,
         )
         .await?;
         let id = SpaceId::new(new_guid()).expect("a GUID is a valid id");
@@ -404,13 +520,11 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         org: &OrgId,
         role: access::OrgRole,
     ) -> Result<(), ManageError> {
-        let scope = Scope::Org(org.clone());
-        self.place(&scope).await?;
-        self.administer(
+        self.administer_org(
             caller,
+            org,
             DirectoryAction::SetOrgRole(org),
             Refused::SetOrgRole,
-            &scope,
         )
         .await?;
         self.directory.grant_org(user, org, role).await?;
@@ -439,82 +553,51 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         Ok(())
     }
 
-    /// The scopes whose credentials deleting `what` deletes, innermost
-    /// first (apps, spaces, then the organization), if `caller` may delete
-    /// it: R13's "at that scope and below it".
-    async fn deletion(&self, caller: &UserId, what: &Scope) -> Result<Vec<Scope>, ManageError> {
-        let place = self.place(what).await?;
-        let mut scopes = Vec::new();
-        match &place {
-            Place::Foundation => unreachable!("the foundation is not deleted"),
+    /// Whether `caller` may delete `what` (R20: an organization, Admin; a
+    /// space, Admin or an Org Manager of its organization; an app, who
+    /// may change its credentials).
+    async fn check_deletion(&self, caller: &UserId, what: Entry<'_>) -> Result<(), ManageError> {
+        let scope = what.scope();
+        match self.place(&scope).await? {
+            Place::Foundation => unreachable!("the place of an entry is not the foundation"),
             Place::Org(org) => {
                 self.administer(
                     caller,
-                    DirectoryAction::DeleteOrg(org),
+                    DirectoryAction::DeleteOrg(&org),
                     Refused::DeleteOrg,
-                    what,
+                    &scope,
                 )
-                .await?;
-                for (space, _) in self.directory.spaces_in(org).await? {
-                    self.space_deletion(&space, &mut scopes).await?;
-                }
-                scopes.push(what.clone());
+                .await
             }
-            Place::Space(org, space) => {
+            Place::Space(org, _) => {
                 self.administer(
                     caller,
-                    DirectoryAction::DeleteSpace(org),
+                    DirectoryAction::DeleteSpace(&org),
                     Refused::DeleteSpace,
-                    what,
+                    &scope,
                 )
-                .await?;
-                self.space_deletion(space, &mut scopes).await?;
+                .await
             }
             Place::App(app) => {
-                if !access::may_change(&self.roles(caller).await?, ScopePath::App(app)) {
-                    let name = self
-                        .directory
-                        .app(app.id())
-                        .await?
-                        .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
-                    let space = Scope::Space(app.space().clone());
-                    return Err(self.refuse(
-                        caller,
-                        Refused::DeleteApp,
-                        what,
-                        format!("delete app `{}`", name.escape_debug()),
-                        format!("in {}", self.directory.describe(&space).await?),
-                        access::who_may(Operation::Delete, ScopeKind::App),
-                    ));
+                if access::may_change(&self.roles(caller).await?, ScopePath::App(&app)) {
+                    return Ok(());
                 }
-                scopes.push(what.clone());
+                let name = self
+                    .directory
+                    .app(app.id())
+                    .await?
+                    .map_or_else(|| app.id().to_string(), |(_, n)| n.to_string());
+                let space = Scope::Space(app.space().clone());
+                Err(self.refuse(
+                    caller,
+                    Refused::DeleteApp,
+                    &scope,
+                    format!("delete app `{}`", name.escape_debug()),
+                    format!("in {}", self.directory.describe(&space).await?),
+                    access::who_may(Operation::Delete, ScopeKind::App),
+                ))
             }
         }
-        Ok(scopes)
-    }
-
-    /// The scopes deleting `space` deletes, its apps first.
-    async fn space_deletion(
-        &self,
-        space: &SpaceId,
-        scopes: &mut Vec<Scope>,
-    ) -> Result<(), ManageError> {
-        for (app, _) in self.directory.apps_in(space).await? {
-            scopes.push(Scope::App(app.id().clone()));
-        }
-        scopes.push(Scope::Space(space.clone()));
-        Ok(())
-    }
-
-    /// Removes `what` from the directory once its credentials are gone.
-    async fn remove(&self, what: &Scope) -> Result<(), ManageError> {
-        match what {
-            Scope::Foundation => unreachable!("the foundation is not deleted"),
-            Scope::Org(org) => self.directory.remove_org(org).await?,
-            Scope::Space(space) => self.directory.remove_space(space).await?,
-            Scope::App(app) => self.directory.remove_app(app).await?,
-        }
-        Ok(())
     }
 
     /// The scopes a listing for `target` reads, in R21's order, each with
