@@ -7,26 +7,38 @@ use registry_credentials::{
     App, Credential, CredentialStore, MemoryStore, RegistryCredential, Scope, ScopeKind, resolve,
 };
 
-/// A credential for `example.com` at every scope of app `o/s/a`.
-fn everywhere() -> (MemoryStore, App) {
+/// A store with a credential for `location` at each of `scopes`, its
+/// username the scope's kind.
+fn stored_at(scopes: Vec<Scope>, location: &str) -> MemoryStore {
     let store = MemoryStore::new();
-    let app = App::new("o", "s", "a").unwrap();
-    for scope in [
-        Scope::App(app.id().clone()),
-        Scope::Space(app.space().clone()),
-        Scope::Org(app.org().clone()),
-        Scope::Foundation,
-    ] {
+    for scope in scopes {
         let user = format!("{}-user", scope.kind().as_str());
         store
             .create(RegistryCredential::new(
                 scope,
-                "example.com".parse().unwrap(),
+                location.parse().unwrap(),
                 Credential::new(user, "pw").unwrap(),
             ))
             .unwrap();
     }
-    (store, app)
+    store
+}
+
+/// The scopes of app `o/s/a` below the foundation, most specific first.
+fn tenant_scopes(app: &App) -> Vec<Scope> {
+    vec![
+        Scope::App(app.id().clone()),
+        Scope::Space(app.space().clone()),
+        Scope::Org(app.org().clone()),
+    ]
+}
+
+/// A credential for `example.com` at every scope of app `o/s/a`.
+fn everywhere() -> (MemoryStore, App) {
+    let app = App::new("o", "s", "a").unwrap();
+    let mut scopes = tenant_scopes(&app);
+    scopes.push(Scope::Foundation);
+    (stored_at(scopes, "example.com"), app)
 }
 
 #[test]
@@ -59,21 +71,8 @@ fn r26_each_puller_is_served_from_its_own_scope_up() {
 
 #[test]
 fn r26_a_puller_who_cannot_say_who_pulls_never_gets_a_lower_scope() {
-    let store = MemoryStore::new();
     let app = App::new("o", "s", "a").unwrap();
-    for scope in [
-        Scope::App(app.id().clone()),
-        Scope::Space(app.space().clone()),
-        Scope::Org(app.org().clone()),
-    ] {
-        store
-            .create(RegistryCredential::new(
-                scope,
-                "docker.io".parse().unwrap(),
-                Credential::new("tenant", "pw").unwrap(),
-            ))
-            .unwrap();
-    }
+    let store = stored_at(tenant_scopes(&app), "docker.io");
     let nginx = "nginx".parse().unwrap();
     assert!(
         resolve(&store, &Puller::Foundation, &nginx)

@@ -93,6 +93,7 @@ pub(crate) struct HostPort<'a> {
 }
 
 /// The decimal length of a port number.
+#[inline]
 fn port_len(p: u16) -> usize {
     match p {
         0..=9 => 1,
@@ -104,11 +105,13 @@ fn port_len(p: u16) -> usize {
 }
 
 impl HostPort<'_> {
+    #[inline]
     pub(crate) fn kind(&self) -> HostKind {
         self.kind
     }
 
     /// Length of the normalized host, without the port.
+    #[inline]
     pub(crate) fn normalized_host_len(&self) -> usize {
         match (self.kind, self.alias) {
             (_, true) => DOCKER_HUB.len(),
@@ -122,11 +125,13 @@ impl HostPort<'_> {
     }
 
     /// Length of the normalized `host[:port]`.
+    #[inline]
     pub(crate) fn normalized_len(&self) -> usize {
         self.normalized_host_len() + self.port.map_or(0, |p| 1 + port_len(p))
     }
 
     /// True when the normal form is exactly what was written.
+    #[inline]
     pub(crate) fn is_normal_as_written(&self) -> bool {
         let host_ok = match self.kind {
             HostKind::Ipv6 => {
@@ -146,6 +151,7 @@ impl HostPort<'_> {
     }
 
     /// True when the normalized host is `docker.io` with no port.
+    #[inline]
     pub(crate) fn is_docker_hub(&self) -> bool {
         self.port.is_none()
             && (self.alias
@@ -276,6 +282,7 @@ pub(crate) fn rfind_byte(s: &str, needle: u8) -> Option<usize> {
 /// is all decimal digits, or `0x`/`0X` followed by hex digits (none
 /// included, as there: `0x` is the number 0). Resolvers (`inet_aton`)
 /// read such a name as an address.
+#[inline]
 pub(crate) fn ends_in_a_number(last_label: &str) -> bool {
     let b = last_label.as_bytes();
     match b {

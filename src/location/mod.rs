@@ -206,7 +206,8 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         });
         return Err(fail(kind, MAX_REFERENCE_LEN));
     }
-    let x = scan::scan(s);
+    let mut x = scan::Scanned::new(s);
+    scan::scan(s, &mut x);
     if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
         let e = fail(LocationErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];

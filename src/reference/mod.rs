@@ -86,7 +86,12 @@ impl Text {
 /// ```
 #[derive(Clone)]
 pub struct Reference {
+    /// What was written and the normalized name: the one text when they
+    /// are the same, the name with what was written as its end when the
+    /// input named no host (`docker.io/library/` + `nginx`), else what was
+    /// written followed by the name.
     text: Text,
+    written_start: u16,
     written_len: u16,
     name_start: u16,
     name_len: u16,
@@ -114,7 +119,8 @@ impl Reference {
 
     /// The reference as it was written.
     pub fn as_str(&self) -> &str {
-        &self.text.as_str()[..usize::from(self.written_len)]
+        let start = usize::from(self.written_start);
+        &self.text.as_str()[start..start + usize::from(self.written_len)]
     }
 
     /// The normalized name: `host[:port]/path`, with no tag or digest.
@@ -277,7 +283,8 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         });
         return Err(ReferenceError::new(kind, MAX_REFERENCE_LEN));
     }
-    let x = scan::scan(s);
+    let mut x = scan::Scanned::new(s);
+    scan::scan(s, &mut x);
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
     // The faults, in the order the rules rank them.
@@ -290,7 +297,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     if let Some(fault) = x.bad_byte {
         return Err(fail(fault));
     }
-    if s.len() == 64 && x.all_hex {
+    if scan::is_image_id(s) {
         return Err(ReferenceError::new(ReferenceErrorKind::ImageId, 0));
     }
     if x.first_ends == FirstEnd::Alone && x.slash_after_at {
@@ -320,10 +327,16 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     }
     let path_start = if is_host { x.first.end + 1 } else { 0 };
     let path = &s[path_start..x.name_end];
-    let path_slashes = if is_host { x.slashes - 1 } else { x.slashes };
+    // The path is a single component: `library/` goes before it on Docker
+    // Hub (R3).
+    let one_component = if is_host {
+        !x.slash_in_path
+    } else {
+        x.first_ends == FirstEnd::Alone
+    };
 
     let docker_hub = hostport.as_ref().is_none_or(HostPort::is_docker_hub);
-    let add_library = docker_hub && path_slashes == 0;
+    let add_library = docker_hub && one_component;
     let (host_len, registry_len) = match &hostport {
         Some(h) => (h.normalized_host_len(), h.normalized_len()),
         None => (DOCKER_HUB.len(), DOCKER_HUB.len()),
@@ -338,41 +351,101 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         && hostport
             .as_ref()
             .is_some_and(HostPort::is_normal_as_written);
-    let (text, name_start) = if as_written {
-        let text = match ArrayString::from(s) {
-            Ok(a) => Text::Inline(a),
-            Err(_) => Text::Heap(s.into()),
-        };
-        (text, 0)
-    } else {
-        let write = |out: &mut dyn Write| {
-            out.write_str(s)?;
-            match &hostport {
-                Some(h) => h.write_normalized(out)?,
-                None => out.write_str(DOCKER_HUB)?,
-            }
-            out.write_char('/')?;
-            if add_library {
-                out.write_str("library/")?;
-            }
-            out.write_str(path)
-        };
-        (store(s.len() + name_len, write), s.len())
-    };
-    let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
-    Ok(Reference {
-        text,
+    // Made whole first and its text written in place: moving a finished
+    // text would copy its 128 inline bytes.
+    let mut r = Reference {
+        text: Text::Inline(ArrayString::new()),
+        written_start: 0,
         written_len: short(s.len()),
-        name_start: short(name_start),
+        name_start: 0,
         name_len: short(name_len),
         host_len: short(host_len),
         registry_len: short(registry_len),
         port: hostport.as_ref().and_then(|h| h.port),
         host_kind: hostport.as_ref().map_or(HostKind::Domain, HostPort::kind),
         tag: x.tag.map(|(a, b)| (short(a), short(b))),
-        digest,
+        digest: x.at_sign.map(|at| (short(at + 1), short(s.len()))),
         host_written: hostport.is_some(),
-    })
+    };
+    match &hostport {
+        // The name is the text.
+        Some(_) if as_written => concat(&mut r.text, &[s]),
+        // The name, then what was written.
+        Some(h) => {
+            let write = |out: &mut dyn Write| {
+                out.write_str(s)?;
+                h.write_normalized(out)?;
+                out.write_str(if add_library { "/library/" } else { "/" })?;
+                out.write_str(path)
+            };
+            r.text = store(s.len() + name_len, write);
+            r.name_start = short(s.len());
+        }
+        // What was written is the name's end: Docker Hub's prefix, then
+        // the input.
+        None if add_library => {
+            concat(&mut r.text, &[LIBRARY_PREFIX, s]);
+            r.written_start = short(LIBRARY_PREFIX.len());
+        }
+        None => {
+            concat(&mut r.text, &[HUB_PREFIX, s]);
+            r.written_start = short(HUB_PREFIX.len());
+        }
+    }
+    Ok(r)
+}
+
+/// What a name on Docker Hub starts with (R3).
+const HUB_PREFIX: &str = "docker.io/";
+/// What an official image's name on Docker Hub starts with (R3).
+const LIBRARY_PREFIX: &str = "docker.io/library/";
+
+/// `prefix` is `DOCKER_HUB`, then `/` and `more`.
+const fn is_hub_prefix(prefix: &str, more: &str) -> bool {
+    let (p, h, m) = (prefix.as_bytes(), DOCKER_HUB.as_bytes(), more.as_bytes());
+    if p.len() != h.len() + 1 + m.len() || p[h.len()] != b'/' {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        let want = if i < h.len() {
+            h[i]
+        } else if i == h.len() {
+            b'/'
+        } else {
+            m[i - h.len() - 1]
+        };
+        if p[i] != want {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const _: () = assert!(is_hub_prefix(HUB_PREFIX, ""));
+const _: () = assert!(is_hub_prefix(LIBRARY_PREFIX, "library/"));
+
+/// `pieces`, one after the other, into `text` (empty and inline): inline
+/// when they fit, else in one heap allocation.
+#[inline(always)]
+fn concat(text: &mut Text, pieces: &[&str]) {
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    match text {
+        Text::Inline(a) if len <= INLINE => {
+            for p in pieces {
+                // Fits: the length was checked.
+                let _ = a.try_push_str(p);
+            }
+        }
+        _ => {
+            let mut heap = String::with_capacity(len);
+            for p in pieces {
+                heap.push_str(p);
+            }
+            *text = Text::Heap(heap.into_boxed_str());
+        }
+    }
 }
 
 /// Writes `len` bytes inline when they fit, else into one heap allocation.

@@ -1,17 +1,28 @@
 //! The one scanner of the grammar that references and locations share
 //! (R1, R2, R5, R7).
 //!
-//! [`scan`] reads the input once, left to right, driving small state
-//! machines from a 256-entry byte-class table (in the manner of
-//! `http`'s `URI_CHARS`): the first segment (`HOST[:PORT]` or the first
-//! path component with a tag), the path components, the tag and the
-//! digest. It records where each part is and the first fault of each kind,
-//! and never stops early, so the caller can report faults in the order the
-//! rules rank them, from this one pass. Building a [`Reference`] or a
-//! [`Location`] from a [`Scanned`] takes no second look at the input,
-//! except at the host's last label when it starts with a digit (R5) and
-//! inside the brackets of an IPv6 address: [`host_port`] does that for
-//! both, so hosts and ports have one grammar.
+//! [`scan`] reads the input once, left to right, driving state machines
+//! from a 256-entry byte-class table (in the manner of `http`'s
+//! `URI_CHARS`): the first segment (`HOST[:PORT]` or the first path
+//! component with a tag), the path components, the tag and the digest. It
+//! records where each part is and the first fault of each kind, and never
+//! stops early, so the caller can report faults in the order the rules
+//! rank them, from this one pass.
+//!
+//! The first segment and the path each run one table of their own, made at
+//! compile time from the component and DNS machines ([`NAME_NEXT`],
+//! [`PATH_NEXT`], and [`PATH_PAIRS`] for two path bytes a look-up): a byte
+//! that only moves the machines on costs one look-up, a run of letters and
+//! digits in the first segment none, and every other byte (a fault, `/`,
+//! `:`, `@`, anything that is no name byte) takes a slow branch that steps
+//! the machines themselves.
+//!
+//! Building a [`Reference`] or a [`Location`] from a [`Scanned`] takes no
+//! second look at the input, except at the host's last label (read from
+//! the host's end, for R5's "ends in a number") and inside the brackets of
+//! an IPv6 address: [`host_port`] does that for both, so hosts and ports
+//! have one grammar. A reference of exactly 64 bytes is also read once
+//! more, to tell an image id ([`is_image_id`]).
 //!
 //! [`Reference`]: crate::reference::Reference
 //! [`Location`]: crate::location::Location
@@ -91,23 +102,6 @@ fn flags(b: u8) -> u8 {
     BYTES[usize::from(b)]
 }
 
-/// Where the run of lowercase letters and digits from `i` ends, and the
-/// AND of its bytes' flags. Such bytes are valid in a path component and in
-/// a host label whatever came before, so a run skips the state tables.
-#[inline(always)]
-fn alnum_run(b: &[u8], mut i: usize) -> (usize, u8) {
-    let mut and = u8::MAX;
-    while let Some(&byte) = b.get(i) {
-        let fl = flags(byte);
-        if fl & ALNUM == 0 {
-            break;
-        }
-        and &= fl;
-        i += 1;
-    }
-    (i, and)
-}
-
 /// Keeps the first fault of one kind of part.
 #[inline]
 fn first(slot: &mut Option<At>, fault: Fault, at: usize) {
@@ -128,9 +122,10 @@ const C_DASH: u8 = 5;
 const C_FAILED: u8 = 6;
 
 /// The next component state, by state and byte class (`LOWER`..=`DASH`;
-/// every other class fails).
-static COMP_NEXT: [[u8; 6]; 7] = {
-    let mut t = [[C_FAILED; 6]; 7];
+/// every other class fails). Eight rows of sixteen, so that a state and a
+/// class, masked, index it without a bounds check.
+static COMP_NEXT: [[u8; 16]; 8] = {
+    let mut t = [[C_FAILED; 16]; 8];
     let mut state = 0;
     while state < 6 {
         t[state][LOWER as usize] = C_ALNUM;
@@ -148,19 +143,22 @@ static COMP_NEXT: [[u8; 6]; 7] = {
 /// One byte of class `c` of a component, at `at`.
 #[inline(always)]
 fn comp_step(state: u8, c: u8, at: usize, fault: &mut Option<At>) -> u8 {
-    let row = COMP_NEXT.get(usize::from(state));
-    let next = row
-        .and_then(|r| r.get(usize::from(c)))
-        .map_or(C_FAILED, |&n| n);
+    let next = COMP_NEXT[usize::from(state & 7)][usize::from(c & CLASS)];
     if next == C_FAILED && state != C_FAILED {
-        let f = if c == UPPER {
-            Fault::Uppercase
-        } else {
-            Fault::InvalidComponent
-        };
-        first(fault, f, at);
+        comp_fault(c, at, fault);
     }
     next
+}
+
+/// A component's first fault: the byte of class `c` at `at`.
+#[cold]
+fn comp_fault(c: u8, at: usize, fault: &mut Option<At>) {
+    let f = if c == UPPER {
+        Fault::Uppercase
+    } else {
+        Fault::InvalidComponent
+    };
+    first(fault, f, at);
 }
 
 /// The component ends before byte `at`.
@@ -182,9 +180,10 @@ const D_LABEL: u8 = 2;
 const D_DASH: u8 = 3;
 const D_FAILED: u8 = 4;
 
-/// The next DNS state, by state and byte class (`LOWER`..=`DASH`).
-static DNS_NEXT: [[u8; 6]; 5] = {
-    let mut t = [[D_FAILED; 6]; 5];
+/// The next DNS state, by state and byte class (`LOWER`..=`DASH`; every
+/// other class fails), shaped as [`COMP_NEXT`] is.
+static DNS_NEXT: [[u8; 16]; 8] = {
+    let mut t = [[D_FAILED; 16]; 8];
     let mut state = 0;
     while state < 4 {
         t[state][LOWER as usize] = D_LABEL;
@@ -201,20 +200,24 @@ static DNS_NEXT: [[u8; 6]; 5] = {
 /// One byte of class `c` of a host name, at `at`.
 #[inline(always)]
 fn dns_step(state: u8, c: u8, at: usize, fault: &mut Option<At>) -> u8 {
-    let row = DNS_NEXT.get(usize::from(state));
-    let next = row
-        .and_then(|r| r.get(usize::from(c)))
-        .map_or(D_FAILED, |&n| n);
+    let next = DNS_NEXT[usize::from(state & 7)][usize::from(c & CLASS)];
     if next == D_FAILED && state != D_FAILED {
-        // `a-.b`: the label ended with the `-` before the dot.
-        let at = if state == D_DASH && c == DOT {
-            at - 1
-        } else {
-            at
-        };
-        first(fault, Fault::InvalidHost, at);
+        dns_fault(state, c, at, fault);
     }
     next
+}
+
+/// A host name's first fault: the byte of class `c` at `at`, read in
+/// `state`.
+#[cold]
+fn dns_fault(state: u8, c: u8, at: usize, fault: &mut Option<At>) {
+    // `a-.b`: the label ended with the `-` before the dot.
+    let at = if state == D_DASH && c == DOT {
+        at - 1
+    } else {
+        at
+    };
+    first(fault, Fault::InvalidHost, at);
 }
 
 /// The host name ends before byte `at`; it started at `start`.
@@ -258,10 +261,9 @@ pub(crate) struct First {
     pub(crate) bracket: bool,
     /// Where its `]` is.
     pub(crate) close: Option<usize>,
+    /// It holds a `.` (before any `:`).
     pub(crate) has_dot: bool,
     pub(crate) has_upper: bool,
-    /// Where the last DNS label starts (after the last `.`).
-    pub(crate) last_label: usize,
     /// The first fault read as a host (DNS name or IPv6 address).
     pub(crate) host_fault: Option<At>,
     /// The first fault read as a path component (before any `:`).
@@ -289,8 +291,6 @@ pub(crate) struct Scanned {
     pub(crate) scheme: Option<usize>,
     /// The first white space, control or non-ASCII byte.
     pub(crate) bad_byte: Option<At>,
-    /// Every byte is a lowercase hex digit.
-    pub(crate) all_hex: bool,
     pub(crate) first: First,
     pub(crate) first_ends: FirstEnd,
     /// The first fault in the components after the first segment.
@@ -307,8 +307,36 @@ pub(crate) struct Scanned {
     pub(crate) digest_fault: Option<At>,
     /// A `/` after the `@`.
     pub(crate) slash_after_at: bool,
-    /// The number of `/` in the name.
-    pub(crate) slashes: usize,
+    /// A `/` in the name after the one that ends the first segment: the
+    /// path holds more than the first segment and one component.
+    pub(crate) slash_in_path: bool,
+}
+
+impl Scanned {
+    /// What [`scan`] fills for `s`. The caller makes it in its own frame
+    /// and the scan fills it there: a `Scanned` is a few hundred bytes,
+    /// and returning it from the scan would copy them.
+    #[inline(always)]
+    pub(crate) fn new(s: &str) -> Self {
+        Scanned {
+            scheme: None,
+            bad_byte: None,
+            first_ends: FirstEnd::Alone,
+            path_fault: None,
+            path_colon: None,
+            name_end: s.len(),
+            tag: None,
+            tag_fault: None,
+            at_sign: None,
+            digest_fault: None,
+            slash_after_at: false,
+            slash_in_path: false,
+            first: First {
+                bracket: s.as_bytes().first() == Some(&b'['),
+                ..First::default()
+            },
+        }
+    }
 }
 
 /// Checks the tag byte at `i`, the `n`th of the tag (R1).
@@ -331,242 +359,199 @@ fn tag_end(start: usize, end: usize, fault: &mut Option<At>) {
     }
 }
 
+/// What every part of the scan records the same way, from its slow
+/// branches only (the bytes that are not letters, digits or `.`, `_`, `-`):
+/// the first `://`, and the first byte no reference may hold.
+struct Rare<'a> {
+    b: &'a [u8],
+    scheme: Option<usize>,
+    bad_byte: Option<At>,
+}
+
+impl Rare<'_> {
+    /// The byte of class `c` at `i` took a slow branch.
+    #[inline(always)]
+    fn byte(&mut self, c: u8, i: usize) {
+        if c >= SPACE {
+            self.bad(c, i);
+        } else if c == COLON
+            && self.scheme.is_none()
+            && self.b.get(i + 1..i + 3) == Some(b"//".as_slice())
+        {
+            self.scheme = Some(i);
+        }
+    }
+
+    #[cold]
+    fn bad(&mut self, c: u8, i: usize) {
+        let fault = match c {
+            SPACE => Fault::Whitespace,
+            CONTROL => Fault::ControlCharacter,
+            _ => Fault::NonAscii,
+        };
+        first(&mut self.bad_byte, fault, i);
+    }
+}
+
+/// The class of every byte, without its flags: the columns of the state
+/// tables below.
+static CLASS_OF: [u8; 256] = {
+    let mut t = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = BYTES[b] & CLASS;
+        b += 1;
+    }
+    t
+};
+
+/// The classes a table column can hold (the byte classes, `LOWER` to
+/// `NON_ASCII`).
+#[cfg(test)]
+const END_CLASS: u8 = NON_ASCII + 1;
+
+/// An entry of [`NAME_NEXT`] or [`PATH_NEXT`] that is no plain step: the
+/// byte takes the slow branch. A plain step's entry is the next state
+/// times sixteen, whose low four bits are clear.
+const ACT: u8 = 1;
+
+/// The flag of a [`NAME_NEXT`] state once a `.` was read.
+const DOTTED: usize = 64;
+
+/// The bits of a [`NAME_NEXT`] state that hold the two machines' states.
+const NAME_MACHINES: u16 = 63 * 16;
+/// The machines' states in a run of letters and digits: a component and a
+/// label, each going on.
+const NAME_IN_RUN: u16 = (C_ALNUM as u16 * 8 + D_LABEL as u16) * 16;
+
+/// The first segment read as a name: the component machine's and the DNS
+/// machine's states at once, and whether a `.` was read,
+/// `dotted + comp * 8 + dns` ([`DOTTED`]), times sixteen, plus the byte's
+/// class, index it. An entry is the next such index base, or [`ACT`]:
+/// every byte but a letter, digit, `.`, `_` or `-` that neither machine
+/// fails on takes the slow branch ([`name_byte`]), which steps each machine
+/// on its own.
+static NAME_NEXT: [u16; 2048] = {
+    let mut t = [ACT as u16; 2048];
+    let classes = [LOWER, DIGIT, DOT, UNDER, DASH];
+    let mut dotted = 0;
+    while dotted <= DOTTED {
+        let mut comp = 0;
+        while comp <= C_FAILED as usize {
+            let mut dns = 0;
+            while dns <= D_FAILED as usize {
+                let mut k = 0;
+                while k < classes.len() {
+                    let c = classes[k] as usize;
+                    let nc = COMP_NEXT[comp][c] as usize;
+                    let nd = DNS_NEXT[dns][c] as usize;
+                    let comp_fails = nc == C_FAILED as usize && comp != C_FAILED as usize;
+                    let dns_fails = nd == D_FAILED as usize && dns != D_FAILED as usize;
+                    if !comp_fails && !dns_fails {
+                        let next_dotted = if c == DOT as usize { DOTTED } else { dotted };
+                        let next = next_dotted + nc * 8 + nd;
+                        t[(dotted + comp * 8 + dns) * 16 + c] = (next * 16) as u16;
+                    }
+                    k += 1;
+                }
+                dns += 1;
+            }
+            comp += 1;
+        }
+        dotted += DOTTED;
+    }
+    t
+};
+
+/// A component state after a `/` in the path (the flag in [`PATH_NEXT`]'s
+/// states): the name has more than one component after the first segment.
+const MORE: u8 = 8;
+
+/// The path after the first segment: the component machine's state, with
+/// [`MORE`] once a `/` was read, times sixteen, plus the byte's class,
+/// index it. An entry is the next such index base, or [`ACT`] for the slow
+/// branch ([`path`]): a byte the machine fails on, a `/` that ends a
+/// component badly, `:`, `@`, and the bytes no reference may hold. After a
+/// fault (state `C_FAILED`) only those last three take it: the path's first
+/// fault is the one reported.
+static PATH_NEXT: [u8; 256] = {
+    let mut t = [ACT; 256];
+    let classes = [LOWER, DIGIT, DOT, UNDER, DASH];
+    let mut more = 0;
+    while more <= MORE as usize {
+        let mut comp = 0;
+        while comp < C_FAILED as usize {
+            let state = comp | more;
+            let mut k = 0;
+            while k < classes.len() {
+                let c = classes[k] as usize;
+                let next = COMP_NEXT[comp][c];
+                if next != C_FAILED {
+                    t[state * 16 + c] = (next | more as u8) * 16;
+                }
+                k += 1;
+            }
+            // A `/` after a whole component.
+            if comp == C_ALNUM as usize {
+                t[state * 16 + SLASH as usize] = (C_START | MORE) * 16;
+            }
+            comp += 1;
+        }
+        more += MORE as usize;
+    }
+    let mut c = 0;
+    while c < 16 {
+        if c != COLON as usize && c != AT_SIGN as usize && c < SPACE as usize {
+            t[C_FAILED as usize * 16 + c] = C_FAILED * 16;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Two steps of [`PATH_NEXT`] at once: the state (times sixteen) and the
+/// first byte's class, times sixteen, plus the second byte's class, index
+/// it. An entry is the state after both, or [`ACT`] when either is no plain
+/// step. Two bytes then wait for one look-up instead of two.
+static PATH_PAIRS: [u8; 4096] = {
+    let mut t = [ACT; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        let (state, first, second) = (i >> 8, (i >> 4) & 15, i & 15);
+        let after_first = PATH_NEXT[state * 16 + first];
+        if after_first & ACT == 0 {
+            t[i] = PATH_NEXT[after_first as usize + second];
+        }
+        i += 1;
+    }
+    t
+};
+
 /// Reads `s` once (R1, R2, R5, R7): the first segment, then the path
-/// components, a tag and a digest. The hot loops keep their state in
-/// locals and take one table look-up per byte; the rare bytes (`/`, `:`,
-/// `@`, brackets, anything invalid) take the slow branch.
-pub(crate) fn scan(s: &str) -> Scanned {
+/// components, a tag and a digest. Each part has a loop of its own that
+/// keeps its state in locals: runs of letters and digits take one table
+/// look-up a byte and no state machine, the other name bytes one step of
+/// each machine, and the rare bytes (`/`, `:`, `@`, brackets, anything
+/// invalid) a slow branch. `out` is [`Scanned::new`] of `s`.
+pub(crate) fn scan(s: &str, out: &mut Scanned) {
     let b = s.as_bytes();
     let len = b.len();
-    let mut scheme = None;
-    let mut bad_byte = None;
-    // The AND of the flags of the first segment's bytes and of the byte
-    // that ends it: its `HEX` bit says the input is nothing but lowercase
-    // hex digits (a `/` or `@` after the segment clears it, so the parts
-    // after it need not be looked at).
-    let mut hex = HEX;
-
-    // The rare classes every part handles the same way.
-    let mut rare = |c: u8, i: usize, scheme: &mut Option<usize>| {
-        if c >= SPACE {
-            let fault = match c {
-                SPACE => Fault::Whitespace,
-                CONTROL => Fault::ControlCharacter,
-                _ => Fault::NonAscii,
-            };
-            first(&mut bad_byte, fault, i);
-        } else if c == COLON && scheme.is_none() && b.get(i + 1..i + 3) == Some(b"//".as_slice()) {
-            *scheme = Some(i);
-        }
+    let mut rare = Rare {
+        b,
+        scheme: None,
+        bad_byte: None,
     };
 
     // The first segment, up to `/`, `@` or the end.
-    let mut f = First {
-        bracket: b.first() == Some(&b'['),
-        ..First::default()
-    };
-    let mut comp = C_START;
-    let mut dns = D_EMPTY;
-    let mut in_brackets = false;
-    let mut i = 0;
-    while i < len {
-        let fl = flags(b[i]);
-        hex &= fl;
-        let c = fl & CLASS;
-        let name = !f.bracket && f.colon.is_none();
-        if fl & ALNUM != 0 && name {
-            // A run of lowercase letters and digits: valid in a component
-            // and in a label, whatever came before.
-            let (end, and) = alnum_run(b, i);
-            hex &= and;
-            i = end;
-            if comp != C_FAILED {
-                comp = C_ALNUM;
-            }
-            if dns != D_FAILED {
-                dns = D_LABEL;
-            }
-            continue;
-        }
-        if c <= DASH && name {
-            // The common case: a byte of a name.
-            comp = comp_step(comp, c, i, &mut f.comp_fault);
-            dns = dns_step(dns, c, i, &mut f.host_fault);
-            f.has_upper |= c == UPPER;
-            if c == DOT {
-                f.has_dot = true;
-                f.last_label = i + 1;
-            }
-            i += 1;
-            continue;
-        }
-        if c == SLASH || c == AT_SIGN {
-            break;
-        }
-        rare(c, i, &mut scheme);
-        if in_brackets {
-            if c == CLOSE {
-                in_brackets = false;
-                f.close = Some(i);
-            } else if c != COLON && fl & ANY_HEX == 0 {
-                first(&mut f.host_fault, Fault::InvalidIpv6, i);
-            }
-        } else if let Some(colon) = f.colon {
-            // After the colon: a port, or a tag when nothing follows.
-            if c == DIGIT {
-                f.port = (f.port * 10 + u32::from(b[i] - b'0')).min(100_000);
-            } else {
-                first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
-            }
-            tag_byte(b[i], i - colon - 1, i, &mut f.tag_fault);
-        } else if c == COLON {
-            f.colon = Some(i);
-            comp_end(comp, i, &mut f.comp_fault);
-            if !f.bracket {
-                dns_end(dns, 0, i, &mut f.host_fault);
-            }
-        } else if f.bracket && i == 0 {
-            in_brackets = true;
-            comp = comp_step(comp, c, i, &mut f.comp_fault);
-        } else if f.bracket {
-            // After `]`: only `:PORT` may follow.
-            first(&mut f.host_fault, Fault::InvalidIpv6, i);
-        } else {
-            comp = comp_step(comp, c, i, &mut f.comp_fault);
-            dns = dns_step(dns, c, i, &mut f.host_fault);
-        }
-        i += 1;
-    }
-    f.end = i;
-    match f.colon {
-        Some(colon) => {
-            if i == colon + 1 {
-                first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
-            }
-            tag_end(colon + 1, i, &mut f.tag_fault);
-        }
-        None => {
-            comp_end(comp, i, &mut f.comp_fault);
-            if f.bracket {
-                if f.close.is_none() {
-                    first(&mut f.host_fault, Fault::InvalidIpv6, 0);
-                }
-            } else {
-                dns_end(dns, 0, i, &mut f.host_fault);
-            }
-        }
-    }
-
-    let mut out = Scanned {
-        scheme: None,
-        bad_byte: None,
-        all_hex: false,
-        first_ends: FirstEnd::Alone,
-        path_fault: None,
-        path_colon: None,
-        name_end: len,
-        tag: None,
-        tag_fault: None,
-        at_sign: None,
-        digest_fault: None,
-        slash_after_at: false,
-        slashes: 0,
-        first: f,
+    let mut i = if out.first.bracket {
+        first_bracketed(b, &mut out.first, &mut rare)
+    } else {
+        first_named(b, &mut out.first, &mut rare)
     };
 
-    // The components after the first `/`, then a tag.
     if i < len && b[i] == b'/' {
         out.first_ends = FirstEnd::Slash;
-        let mut slashes = 1;
-        let mut path_fault = None;
-        let mut comp = C_START;
-        let mut tag_colon: Option<usize> = None;
-        let mut tag_fault = None;
-        i += 1;
-        while i < len {
-            let fl = flags(b[i]);
-            let c = fl & CLASS;
-            if fl & ALNUM != 0 && tag_colon.is_none() {
-                // A run of lowercase letters and digits.
-                i = alnum_run(b, i).0;
-                if comp != C_FAILED {
-                    comp = C_ALNUM;
-                }
-                continue;
-            }
-            if c <= DASH && tag_colon.is_none() {
-                comp = comp_step(comp, c, i, &mut path_fault);
-                i += 1;
-                continue;
-            }
-            if c == AT_SIGN {
-                break;
-            }
-            rare(c, i, &mut scheme);
-            match tag_colon {
-                None => match c {
-                    SLASH => {
-                        comp_end(comp, i, &mut path_fault);
-                        comp = C_START;
-                        slashes += 1;
-                    }
-                    COLON => {
-                        comp_end(comp, i, &mut path_fault);
-                        if out.path_colon.is_none() {
-                            out.path_colon = Some(i);
-                        }
-                        tag_colon = Some(i);
-                        // The tag's valid bytes in one run; whatever
-                        // stops it takes the slow branch.
-                        let start = i + 1;
-                        let mut j = start;
-                        while j < len {
-                            let fl = flags(b[j]);
-                            if fl & TAG == 0 {
-                                break;
-                            }
-                            j += 1;
-                        }
-                        if j > start && matches!(b[start], b'.' | b'-') {
-                            first(&mut tag_fault, Fault::InvalidTag, start);
-                        }
-                        if j - start > MAX_TAG_LEN {
-                            first(&mut tag_fault, Fault::TagTooLong, start + MAX_TAG_LEN);
-                        }
-                        i = j;
-                        continue;
-                    }
-                    _ => comp = comp_step(comp, c, i, &mut path_fault),
-                },
-                // A `/` after the `:`: it was no tag, but a component with
-                // a `:` in it.
-                Some(colon) if c == SLASH => {
-                    first(&mut path_fault, Fault::InvalidComponent, colon);
-                    tag_colon = None;
-                    tag_fault = None;
-                    comp = C_START;
-                    slashes += 1;
-                }
-                // The run above stopped at a byte no tag may hold: the tag
-                // is invalid there, and later bytes come after that fault.
-                Some(_) => first(&mut tag_fault, Fault::InvalidTag, i),
-            }
-            i += 1;
-        }
-        match tag_colon {
-            Some(colon) => {
-                tag_end(colon + 1, i, &mut tag_fault);
-                out.name_end = colon;
-                out.tag = Some((colon + 1, i));
-                out.tag_fault = tag_fault;
-            }
-            None => {
-                comp_end(comp, i, &mut path_fault);
-                out.name_end = i;
-            }
-        }
-        out.slashes = slashes;
-        out.path_fault = path_fault;
+        i = path(b, i + 1, out, &mut rare);
     } else {
         out.name_end = out.first.host_end();
         out.path_fault = out.first.comp_fault;
@@ -593,7 +578,7 @@ pub(crate) fn scan(s: &str) -> Scanned {
             let fl = flags(b[i]);
             let c = fl & CLASS;
             if c >= SLASH {
-                rare(c, i, &mut scheme);
+                rare.byte(c, i);
                 out.slash_after_at |= c == SLASH;
             }
             state = match (state, c) {
@@ -644,14 +629,343 @@ pub(crate) fn scan(s: &str) -> Scanned {
         }
         out.digest_fault = fault;
     }
-    out.scheme = scheme;
-    out.bad_byte = bad_byte;
-    out.all_hex = hex & HEX != 0;
-    out
+    out.scheme = rare.scheme;
+    out.bad_byte = rare.bad_byte;
+}
+
+/// The first segment when it does not start with `[`: a DNS name and a
+/// path component at once (R2 decides later which it is), then a port or a
+/// tag after a `:`. Returns where it ends.
+#[inline(always)]
+fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
+    // `(C_START * 8 + D_EMPTY) * 16`
+    let mut state: u16 = 0;
+    let mut i = 0;
+    loop {
+        i += plain_steps(
+            b.get(i..).unwrap_or_default(),
+            &mut state,
+            name_step,
+            |e| e & u16::from(ACT) == 0,
+            |s| s & NAME_MACHINES == NAME_IN_RUN,
+        );
+        let Some(&byte) = b.get(i) else {
+            break;
+        };
+        let c = CLASS_OF[usize::from(byte)];
+        match name_byte(c, state, i, f, rare) {
+            Some(next) => state = next,
+            None if c == COLON => return port(b, i, f, rare),
+            None => break,
+        }
+        i += 1;
+    }
+    let (dotted, comp, dns) = name_machines(state);
+    f.has_dot = dotted;
+    comp_end(comp, i, &mut f.comp_fault);
+    dns_end(dns, 0, i, &mut f.host_fault);
+    f.end = i;
+    i
+}
+
+/// Whether a `.` was read, and the component and DNS states, of a
+/// [`NAME_NEXT`] state.
+#[inline(always)]
+fn name_machines(state: u16) -> (bool, u8, u8) {
+    let s = usize::from(state >> 4);
+    // Both below 8: the casts keep every bit.
+    (s & DOTTED != 0, (s >> 3) as u8 & 7, s as u8 & 7)
+}
+
+/// The slow branch of the first segment's name: the byte of class `c` at
+/// `i`, read in `state`. Returns the next state, or `None` where the name
+/// ends (`/`, `@`, or `:` before a port or a tag, which it records).
+fn name_byte(c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare<'_>) -> Option<u16> {
+    let (mut dotted, mut comp, mut dns) = name_machines(state);
+    match c {
+        SLASH | AT_SIGN => return None,
+        COLON => {
+            rare.byte(c, i);
+            f.has_dot = dotted;
+            f.colon = Some(i);
+            comp_end(comp, i, &mut f.comp_fault);
+            dns_end(dns, 0, i, &mut f.host_fault);
+            return None;
+        }
+        LOWER..=DASH => {
+            dotted |= c == DOT;
+            f.has_upper |= c == UPPER;
+        }
+        _ => rare.byte(c, i),
+    }
+    comp = comp_step(comp, c, i, &mut f.comp_fault);
+    dns = dns_step(dns, c, i, &mut f.host_fault);
+    let dotted = if dotted { DOTTED as u16 } else { 0 };
+    Some((dotted + u16::from(comp) * 8 + u16::from(dns)) * 16)
+}
+
+/// The first segment when it starts with `[`: an IPv6 address in brackets
+/// (no path component starts so), then a port after a `:`. Returns where
+/// it ends.
+#[cold]
+fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
+    // `[` is no byte of a component.
+    let comp = comp_step(C_START, OTHER, 0, &mut f.comp_fault);
+    let mut in_brackets = true;
+    let mut i = 1;
+    while let Some(&byte) = b.get(i) {
+        let fl = flags(byte);
+        let c = fl & CLASS;
+        if c == SLASH || c == AT_SIGN {
+            break;
+        }
+        rare.byte(c, i);
+        if in_brackets {
+            if c == CLOSE {
+                in_brackets = false;
+                f.close = Some(i);
+            } else if c != COLON && fl & ANY_HEX == 0 {
+                first(&mut f.host_fault, Fault::InvalidIpv6, i);
+            }
+        } else if c == COLON {
+            f.colon = Some(i);
+            comp_end(comp, i, &mut f.comp_fault);
+            return port(b, i, f, rare);
+        } else {
+            // After `]`: only `:PORT` may follow.
+            first(&mut f.host_fault, Fault::InvalidIpv6, i);
+        }
+        i += 1;
+    }
+    comp_end(comp, i, &mut f.comp_fault);
+    if f.close.is_none() {
+        first(&mut f.host_fault, Fault::InvalidIpv6, 0);
+    }
+    f.end = i;
+    i
+}
+
+/// What follows the first segment's `:` at `colon`, up to `/`, `@` or the
+/// end: a port, or a tag when nothing follows (R2). Returns where the
+/// segment ends.
+fn port(b: &[u8], colon: usize, f: &mut First, rare: &mut Rare<'_>) -> usize {
+    let mut i = colon + 1;
+    while let Some(&byte) = b.get(i) {
+        let c = flags(byte) & CLASS;
+        if c == SLASH || c == AT_SIGN {
+            break;
+        }
+        rare.byte(c, i);
+        if c == DIGIT {
+            f.port = (f.port * 10 + u32::from(byte - b'0')).min(100_000);
+        } else {
+            first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
+        }
+        tag_byte(byte, i - colon - 1, i, &mut f.tag_fault);
+        i += 1;
+    }
+    if i == colon + 1 {
+        first(&mut f.port_fault, Fault::InvalidPort, colon + 1);
+    }
+    tag_end(colon + 1, i, &mut f.tag_fault);
+    f.end = i;
+    i
+}
+
+/// The components after the first `/` (from `i`), then a tag; up to `@`
+/// or the end, which it returns.
+#[inline(always)]
+fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize {
+    let mut fault = None;
+    // `C_START * 16`
+    let mut state: u8 = 0;
+    loop {
+        // The plain steps, two bytes a look-up.
+        i += path_steps(b.get(i..).unwrap_or_default(), &mut state);
+        let Some(&byte) = b.get(i) else {
+            break;
+        };
+        let c = CLASS_OF[usize::from(byte)];
+        let comp = (state >> 4) & 7;
+        let more = state & (MORE * 16);
+        match c {
+            AT_SIGN => break,
+            SLASH => {
+                comp_end(comp, i, &mut fault);
+                state = (C_START | MORE) * 16;
+            }
+            COLON => {
+                rare.byte(c, i);
+                comp_end(comp, i, &mut fault);
+                if out.path_colon.is_none() {
+                    out.path_colon = Some(i);
+                }
+                match tag(b, i, rare) {
+                    Tag::Ends(end, tag_fault) => {
+                        out.name_end = i;
+                        out.tag = Some((i + 1, end));
+                        out.tag_fault = tag_fault;
+                        out.slash_in_path = more != 0;
+                        out.path_fault = fault;
+                        return end;
+                    }
+                    Tag::Slash(slash) => {
+                        // It was no tag, but a component with a `:` in it.
+                        first(&mut fault, Fault::InvalidComponent, i);
+                        state = (C_START | MORE) * 16;
+                        i = slash;
+                    }
+                }
+            }
+            _ => {
+                rare.byte(c, i);
+                state = (comp_step(comp, c, i, &mut fault) * 16) | more;
+            }
+        }
+        // A fault: the rest of the path is not checked.
+        if fault.is_some() {
+            state = C_FAILED * 16;
+        }
+        i += 1;
+    }
+    comp_end((state >> 4) & 7, i, &mut fault);
+    out.name_end = i;
+    out.slash_in_path = state & (MORE * 16) != 0;
+    out.path_fault = fault;
+    i
+}
+
+/// How many of `bytes` are plain steps from `state` (`step` gives a
+/// byte's table entry, `plain` says whether an entry is a plain step); it
+/// leaves `state` at the state before the first that is not. In a state
+/// where `in_run` holds (a letter or digit was just read, and another
+/// leaves every machine where it is), a run of lowercase letters and digits
+/// is skipped without the table: its bytes do not wait for each other's
+/// look-ups.
+#[inline(always)]
+fn plain_steps<S: Copy>(
+    bytes: &[u8],
+    state: &mut S,
+    step: impl Fn(S, u8) -> S,
+    plain: impl Fn(S) -> bool,
+    in_run: impl Fn(S) -> bool,
+) -> usize {
+    let mut s = *state;
+    let mut n = 0;
+    loop {
+        if in_run(s) {
+            while let Some(&byte) = bytes.get(n) {
+                if flags(byte) & ALNUM == 0 {
+                    break;
+                }
+                n += 1;
+            }
+        }
+        let Some(&byte) = bytes.get(n) else {
+            break;
+        };
+        let next = step(s, byte);
+        if !plain(next) {
+            break;
+        }
+        s = next;
+        n += 1;
+    }
+    *state = s;
+    n
+}
+
+/// How many of `bytes` are plain steps of [`PATH_NEXT`] from `state`,
+/// which it leaves at the state before the first that is not: two bytes a
+/// round through [`PATH_PAIRS`], then the first of a pair on its own.
+#[inline(always)]
+fn path_steps(bytes: &[u8], state: &mut u8) -> usize {
+    let mut s = *state;
+    let mut n = 0;
+    let mut pairs = bytes.chunks_exact(2);
+    for pair in &mut pairs {
+        let first = CLASS_OF[usize::from(pair[0])];
+        let second = CLASS_OF[usize::from(pair[1])];
+        let next = PATH_PAIRS[(usize::from(s | first) << 4 | usize::from(second)) & 4095];
+        if next & ACT != 0 {
+            break;
+        }
+        s = next;
+        n += 2;
+    }
+    // The pair that holds the slow byte, or the last byte alone.
+    if let Some(&byte) = bytes.get(n) {
+        let next = path_step(s, byte);
+        if next & ACT == 0 {
+            s = next;
+            n += 1;
+        }
+    }
+    *state = s;
+    n
+}
+
+/// A byte's [`PATH_NEXT`] entry in `state`.
+#[inline(always)]
+fn path_step(state: u8, byte: u8) -> u8 {
+    PATH_NEXT[usize::from(state | CLASS_OF[usize::from(byte)])]
+}
+
+/// A byte's [`NAME_NEXT`] entry in `state`.
+#[inline(always)]
+fn name_step(state: u16, byte: u8) -> u16 {
+    NAME_NEXT[usize::from((state | u16::from(CLASS_OF[usize::from(byte)])) & 2047)]
+}
+
+/// How what follows a `:` in the path ended.
+enum Tag {
+    /// At `@` or the end of the input (where, and the tag's first fault):
+    /// it is the tag.
+    Ends(usize, Option<At>),
+    /// At a `/` (where): it was no tag.
+    Slash(usize),
+}
+
+/// What follows the path's `:` at `colon`: its valid bytes in one run;
+/// whatever stops the run takes the slow branch.
+#[inline(always)]
+fn tag(b: &[u8], colon: usize, rare: &mut Rare<'_>) -> Tag {
+    let start = colon + 1;
+    let mut j = start;
+    while let Some(&byte) = b.get(j) {
+        if flags(byte) & TAG == 0 {
+            break;
+        }
+        j += 1;
+    }
+    let mut fault = None;
+    if j > start && matches!(b[start], b'.' | b'-') {
+        first(&mut fault, Fault::InvalidTag, start);
+    }
+    if j - start > MAX_TAG_LEN {
+        first(&mut fault, Fault::TagTooLong, start + MAX_TAG_LEN);
+    }
+    while let Some(&byte) = b.get(j) {
+        let c = flags(byte) & CLASS;
+        if c == AT_SIGN {
+            break;
+        }
+        if c == SLASH {
+            return Tag::Slash(j);
+        }
+        // The run stopped at a byte no tag may hold: the tag is invalid
+        // there, and later bytes come after that fault.
+        rare.byte(c, j);
+        first(&mut fault, Fault::InvalidTag, j);
+        j += 1;
+    }
+    tag_end(start, j, &mut fault);
+    Tag::Ends(j, fault)
 }
 
 /// Checks the first segment that [`scan`] read as `HOST[:PORT]` and gives its normal form (R4, R5). `s` is the
 /// whole input; the host starts at byte 0.
+#[inline]
 pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, At> {
     if let Some(fault) = first.host_fault {
         return Err(fault);
@@ -666,7 +980,7 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
             Ok(a) => (HostKind::Ipv6, Some(a)),
             Err(_) => return Err((Fault::InvalidIpv6, 1)),
         }
-    } else if host::ends_in_a_number(&host[first.last_label.min(host.len())..]) {
+    } else if host::ends_in_a_number(last_label(host)) {
         if !host::is_dotted_quad(host) {
             return Err((Fault::InvalidIpv4, 0));
         }
@@ -702,6 +1016,19 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
     })
 }
 
+/// A DNS name's last label: what follows its last `.`.
+#[inline]
+fn last_label(host: &str) -> &str {
+    host.bytes()
+        .rposition(|b| b == b'.')
+        .map_or(host, |dot| &host[dot + 1..])
+}
+
+/// True when `s` is an image id: 64 lowercase hex digits (R6).
+pub(crate) fn is_image_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| flags(b) & HEX != 0)
+}
+
 /// True when `scheme` (what stands before `://`) is a URL scheme:
 /// `[A-Za-z][A-Za-z0-9+.-]*`.
 pub(crate) fn is_scheme(scheme: &str) -> bool {
@@ -714,8 +1041,15 @@ pub(crate) fn is_scheme(scheme: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// What one scan of `s` found.
+    fn scanned(s: &str) -> Scanned {
+        let mut x = Scanned::new(s);
+        scan(s, &mut x);
+        x
+    }
+
     fn path_fault(s: &str) -> Option<At> {
-        scan(s).path_fault
+        scanned(s).path_fault
     }
 
     #[test]
@@ -775,6 +1109,61 @@ mod tests {
         }
     }
 
+    #[test]
+    fn r1_r5_the_step_tables_take_a_plain_step_exactly_where_the_machines_move_without_a_fault() {
+        // The first segment: both machines at once.
+        for dotted in [false, true] {
+            for comp in 0..=C_FAILED {
+                for dns in 0..=D_FAILED {
+                    let d = if dotted { DOTTED as u16 } else { 0 };
+                    let state = (d + u16::from(comp) * 8 + u16::from(dns)) * 16;
+                    for c in 0..END_CLASS {
+                        let entry = NAME_NEXT[usize::from(state | u16::from(c))];
+                        let (mut cf, mut df) = (None, None);
+                        let nc = comp_step(comp, c, 1, &mut cf);
+                        let nd = dns_step(dns, c, 1, &mut df);
+                        let plain = matches!(c, LOWER | DIGIT | DOT | UNDER | DASH)
+                            && cf.is_none()
+                            && df.is_none();
+                        assert_eq!(entry & u16::from(ACT) == 0, plain, "{comp} {dns} {c}");
+                        if plain {
+                            let next = name_machines(entry);
+                            assert_eq!(next, (dotted || c == DOT, nc, nd), "{comp} {dns} {c}");
+                        }
+                    }
+                }
+            }
+        }
+        // The path: the component machine, with `/` after a whole
+        // component, and a fault that ends the checking.
+        for more in [0, MORE] {
+            for comp in 0..C_FAILED {
+                let state = (comp | more) * 16;
+                for c in 0..END_CLASS {
+                    let entry = PATH_NEXT[usize::from(state | c)];
+                    let mut fault = None;
+                    let next = comp_step(comp, c, 1, &mut fault);
+                    let plain = matches!(c, LOWER | DIGIT | DOT | UNDER | DASH) && fault.is_none()
+                        || c == SLASH && comp == C_ALNUM;
+                    assert_eq!(entry & ACT == 0, plain, "{comp} {more} {c}");
+                    if plain && c != SLASH {
+                        assert_eq!(entry, (next | more) * 16, "{comp} {more} {c}");
+                    }
+                    for c2 in 0..END_CLASS {
+                        let pair = PATH_PAIRS[usize::from(state | c) << 4 | usize::from(c2)];
+                        let second = PATH_NEXT[usize::from((entry & !ACT) | c2)];
+                        let both = entry & ACT == 0 && second & ACT == 0;
+                        assert_eq!(
+                            pair,
+                            if both { second } else { ACT },
+                            "{comp} {more} {c} {c2}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     fn dns_accepts(host: &str) -> bool {
         run_alone(host, (D_EMPTY, D_FAILED), dns_step, |state, at, fault| {
             dns_end(state, 0, at, fault)
@@ -797,19 +1186,19 @@ mod tests {
     fn r1_spans_of_tag_and_digest() {
         let sha = "0123456789abcdef".repeat(4);
         let s = format!("h.com/a/b:t@sha256:{sha}");
-        let x = scan(&s);
+        let x = scanned(&s);
         assert_eq!(x.first.end, 5);
         assert_eq!(x.name_end, 9);
         assert_eq!(x.tag, Some((10, 11)));
         assert_eq!(x.at_sign, Some(11));
         assert_eq!(x.digest_fault, None);
-        assert_eq!(x.slashes, 2);
+        assert!(x.slash_in_path);
         // A `:` followed by `/` is not a tag.
-        let x = scan("a/b:c/d:e");
+        let x = scanned("a/b:c/d:e");
         assert_eq!(x.path_fault, Some((Fault::InvalidComponent, 3)));
         assert_eq!(x.tag, Some((8, 9)));
         // The first segment alone: component and tag.
-        let x = scan("test.com:5000");
+        let x = scanned("test.com:5000");
         assert_eq!(x.first_ends, FirstEnd::Alone);
         assert_eq!((x.name_end, x.tag), (8, Some((9, 13))));
         assert_eq!(x.first.tag_fault, None);
@@ -817,13 +1206,14 @@ mod tests {
 
     #[test]
     fn r5_first_segment_as_a_host() {
-        let f = scan("Registry.Example.com:5000/a").first;
+        let f = scanned("Registry.Example.com:5000/a").first;
         assert_eq!(
             (f.colon, f.port, f.host_fault, f.port_fault),
             (Some(20), 5000, None, None)
         );
         assert!(f.has_dot && f.has_upper);
-        assert_eq!(f.last_label, 17);
+        assert_eq!(last_label("Registry.Example.com"), "com");
+        assert_eq!(last_label("localhost"), "localhost");
         // A label may not end with `-`, the last one included: the fault is
         // at the `-`, before a `/` or a `:`.
         for (input, fault) in [
@@ -834,44 +1224,47 @@ mod tests {
             ("a.b-/c", (Fault::InvalidHost, 3)),
             ("a.bc--:5/c", (Fault::InvalidHost, 5)),
         ] {
-            assert_eq!(scan(input).first.host_fault, Some(fault), "{input}");
+            assert_eq!(scanned(input).first.host_fault, Some(fault), "{input}");
         }
         assert_eq!(
-            scan("a:x/c").first.port_fault,
+            scanned("a:x/c").first.port_fault,
             Some((Fault::InvalidPort, 2))
         );
-        assert_eq!(scan("a:/c").first.port_fault, Some((Fault::InvalidPort, 2)));
-        assert_eq!(scan("[::1]:80/c").first.host_fault, None);
         assert_eq!(
-            scan("[::1]x/c").first.host_fault,
+            scanned("a:/c").first.port_fault,
+            Some((Fault::InvalidPort, 2))
+        );
+        assert_eq!(scanned("[::1]:80/c").first.host_fault, None);
+        assert_eq!(
+            scanned("[::1]x/c").first.host_fault,
             Some((Fault::InvalidIpv6, 5))
         );
         assert_eq!(
-            scan("[::1/c").first.host_fault,
+            scanned("[::1/c").first.host_fault,
             Some((Fault::InvalidIpv6, 0))
         );
         assert_eq!(
-            scan("[::g]/c").first.host_fault,
+            scanned("[::g]/c").first.host_fault,
             Some((Fault::InvalidIpv6, 3))
         );
     }
 
     #[test]
     fn r6_bad_bytes_and_protocols_are_found_anywhere() {
-        assert_eq!(scan("a/b c").bad_byte, Some((Fault::Whitespace, 3)));
+        assert_eq!(scanned("a/b c").bad_byte, Some((Fault::Whitespace, 3)));
         assert_eq!(
-            scan("a@b\u{1}").bad_byte,
+            scanned("a@b\u{1}").bad_byte,
             Some((Fault::ControlCharacter, 3))
         );
-        assert_eq!(scan("a:t\u{e9}").bad_byte, Some((Fault::NonAscii, 3)));
-        assert_eq!(scan("https://a").scheme, Some(5));
+        assert_eq!(scanned("a:t\u{e9}").bad_byte, Some((Fault::NonAscii, 3)));
+        assert_eq!(scanned("https://a").scheme, Some(5));
         assert!(is_scheme("git+ssh") && !is_scheme("1x") && !is_scheme(""));
     }
 
     #[test]
     fn r1_digests() {
         let hex = "0123456789abcdef".repeat(4);
-        let digest = |d: &str| scan(&format!("a@{d}")).digest_fault;
+        let digest = |d: &str| scanned(&format!("a@{d}")).digest_fault;
         assert_eq!(digest(&format!("sha256:{hex}")), None);
         assert_eq!(digest(&format!("sha512:{hex}{hex}")), None);
         assert_eq!(digest(&format!("foo+bar.x:{}", &hex[..32])), None);
@@ -914,14 +1307,14 @@ mod tests {
                 let at = shape.find("{}").unwrap();
                 v.splice(at..at + 2, [b]);
                 let s = String::from_utf8_lossy(&v);
-                let _ = scan(&s);
+                let _ = scanned(&s);
             }
         }
     }
 
     /// Scans `s` as a location's first segment and checks it as a host.
     fn hp(s: &str) -> Result<HostPort<'_>, At> {
-        host_port(s, &scan(s).first)
+        host_port(s, &scanned(s).first)
     }
 
     #[test]

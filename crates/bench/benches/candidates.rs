@@ -13,29 +13,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::Reference;
-
-/// The candidates built as owned strings from the normalized name: every
-/// namespace prefix, the registry, then each parent domain down to the last
-/// two labels (no Public Suffix List: the cheapest honest version).
-fn vec_of_strings(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let slash = name.find('/').unwrap_or(name.len());
-    let registry = &name[..slash];
-    let parts: Vec<&str> = name[slash + 1..].split('/').collect();
-    for k in (1..parts.len()).rev() {
-        out.push(format!("{registry}/{}", parts[..k].join("/")));
-    }
-    out.push(registry.to_owned());
-    let (host, port) = match registry.rfind(':') {
-        Some(i) if !registry.ends_with(']') => (&registry[..i], &registry[i..]),
-        _ => (registry, ""),
-    };
-    let labels: Vec<&str> = host.split('.').collect();
-    for k in 1..labels.len().saturating_sub(1) {
-        out.push(format!("{}{port}", labels[k..].join(".")));
-    }
-    out
-}
+use registry_credentials_bench::peers::vec_of_strings;
 
 fn candidates(c: &mut Criterion) {
     let mut g = c.benchmark_group("candidates");

@@ -18,53 +18,13 @@
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::workload::{PushKind, Workload};
-use registry_credentials::{
-    App, CredentialStore, Reference, RegistryCredential, ScopeKind, resolve,
-};
+use registry_credentials::{App, CredentialStore, Reference, resolve};
+use registry_credentials_bench::peers::linear_scan;
 use registry_credentials_bench::{memory_store, questions};
-
-/// The baseline: every stored credential is tested against the reference
-/// and the best is kept, as kubelet's `BasicDockerKeyring::Lookup` tests
-/// every configured registry pattern against the image. It gets the
-/// candidates computed once, so it is measured at its best.
-fn resolve_linear<'e>(
-    entries: &'e [Arc<RegistryCredential>],
-    app: &App,
-    image: &str,
-) -> Option<&'e Arc<RegistryCredential>> {
-    let reference = Reference::parse(image).ok()?;
-    let mut candidates = [""; 16];
-    let mut n = 0;
-    for c in reference.candidates().take(candidates.len()) {
-        candidates[n] = c.as_str();
-        n += 1;
-    }
-    let candidates = &candidates[..n];
-    let mut best: Option<((usize, usize), &Arc<RegistryCredential>)> = None;
-    for e in entries {
-        let id = e.scope().id();
-        let scope_rank = match e.scope().kind() {
-            ScopeKind::App if id == Some(app.id().as_str()) => 0,
-            ScopeKind::Space if id == Some(app.space().as_str()) => 1,
-            ScopeKind::Org if id == Some(app.org().as_str()) => 2,
-            ScopeKind::Foundation => 3,
-            _ => continue,
-        };
-        let location = e.location().as_str();
-        let Some(rank) = candidates.iter().position(|c| *c == location) else {
-            continue;
-        };
-        if best.is_none_or(|(b, _)| (scope_rank, rank) < b) {
-            best = Some(((scope_rank, rank), e));
-        }
-    }
-    best.map(|(_, e)| e)
-}
 
 /// An app and the image it pushes.
 type Question = (App, String);
@@ -94,7 +54,7 @@ fn resolve_bench(c: &mut Criterion) {
             // Both implementations give the same answers.
             for (app, image) in queries.iter().take(64) {
                 let ours = resolve(&store, app, &image.parse().unwrap()).unwrap();
-                let linear = resolve_linear(&entries, app, image);
+                let linear = linear_scan(&entries, app, image);
                 assert_eq!(
                     ours.as_ref().map(|r| r.location()),
                     linear.map(|c| c.location()),
@@ -120,7 +80,7 @@ fn resolve_bench(c: &mut Criterion) {
                     b.iter(|| {
                         let (app, image) = &queries[i % queries.len()];
                         i += 1;
-                        let found = resolve_linear(&entries, black_box(app), black_box(image));
+                        let found = linear_scan(&entries, black_box(app), black_box(image));
                         assert_eq!(found.map(|c| c.scope().kind()), expected);
                         found.cloned()
                     })

@@ -11,55 +11,19 @@
 //!
 //! Run: `cargo bench -p registry-credentials-bench --features sqlite --bench sqlite`.
 //! Names are `resolve/<case>-<size>/<impl>`. The 1-million-row file is built
-//! once (a minute or two) and kept under `target/bench-data/` of the
-//! workspace.
+//! once (half a minute) and kept under `target/bench-data/` of the
+//! workspace, where the instruction-count benches read it too.
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::{CredentialStore, resolve};
-use registry_credentials_sql::{EncryptionKey, Keyring, SqliteOptions, SqliteStore};
 
-use registry_credentials::MemoryStore;
 use registry_credentials::workload::Workload;
 use registry_credentials_bench::{StoreCase, cycle, memory_store};
-
-fn keyring() -> Keyring {
-    Keyring::new(EncryptionKey::new("bench", [7; 32]).unwrap())
-}
-
-/// The workload's credentials in a SQLite file, built once and kept.
-fn sqlite_store(memory: &MemoryStore, n: usize) -> SqliteStore {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("sqlite-workload-{n}.db"));
-    if let Ok(store) = SqliteStore::open(&path, keyring()) {
-        if store.len().unwrap() == n as u64 {
-            return store;
-        }
-    }
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    eprintln!("building {}…", path.display());
-    // Build without waiting for the disk on every commit, then reopen with
-    // the defaults for measuring.
-    let build = SqliteStore::open_with(
-        &path,
-        keyring(),
-        SqliteOptions::default().sync_every_commit(false),
-    )
-    .unwrap();
-    for c in memory.list_all().unwrap() {
-        build.create((*c).clone()).unwrap();
-    }
-    drop(build);
-    SqliteStore::open(&path, keyring()).unwrap()
-}
 
 fn bench_store<S: CredentialStore>(
     c: &mut Criterion,
@@ -86,7 +50,7 @@ fn resolve_bench(c: &mut Criterion) {
     for (n, label) in [(1_000, "1k"), (1_000_000, "1m")] {
         let workload = Workload::new(n);
         let memory = memory_store(&workload);
-        let sqlite = sqlite_store(&memory, n);
+        let sqlite = registry_credentials_bench::sqlite::store(&workload);
         for case in StoreCase::all(&workload) {
             // Both stores give the same answers.
             case.assert_agrees_with_memory(&memory, |app, image| {

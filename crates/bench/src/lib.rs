@@ -9,13 +9,21 @@
 //!
 //! This package is never published. It holds the benches
 //! (`cargo bench -p registry-credentials-bench`; BENCHMARKS.md has the
-//! figures), the profiling loop `examples/profile.rs`, and the tests that
-//! read more than one crate: the differential test against oci-spec and
-//! the README checks. Keeping them here keeps criterion, oci-spec and the
+//! figures), the instruction-count benches `benches/icount.rs` with their
+//! lower bounds ([`bounds`]), their baseline `icount-baseline.txt` and its
+//! checker ([`icount`], the `icount-check` binary), the peers both kinds of
+//! bench measure ([`peers`]), the profiling loop `examples/profile.rs`, and
+//! the tests that read more than one crate: the differential test against
+//! oci-spec and the README checks. Keeping them here keeps criterion, oci-spec and the
 //! database stores out of the published crates' builds.
 #![forbid(unsafe_code)]
 
+pub mod bounds;
+pub mod icount;
 pub mod inputs;
+pub mod peers;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 use registry_credentials::resolve::Resolution;
 use registry_credentials::workload::{PushKind, Workload};

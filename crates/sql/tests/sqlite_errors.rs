@@ -10,9 +10,7 @@
 //! [`DatabaseError::from_sqlite`] with SQLite's own result codes.
 #![cfg(feature = "sqlite")]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -23,17 +21,13 @@ use registry_credentials_sql::rusqlite::{Error, ffi};
 use registry_credentials_sql::{
     DatabaseError, EncryptionKey, Keyring, OpenError, SqliteOptions, SqliteStore,
 };
+use registry_credentials_test_support::fs::{self, Tmpfs};
 
 fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "sqlite-errors-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    fs::temp_dir(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        &format!("sqlite-errors-{name}"),
+    )
 }
 
 fn keyring() -> Keyring {
@@ -182,43 +176,6 @@ fn a_missing_directory_is_named_with_what_to_check() {
     assert_eq!(e.to_string(), "could not open the credential database");
 }
 
-/// A tmpfs of 1 MiB mounted for one test, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(name: &str) -> Self {
-        let dir = temp_dir(name);
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-            .arg(&dir)
-            .status();
-        match status {
-            Ok(s) if s.success() => Tmpfs(dir),
-            other => panic!(
-                "needs root: mounting a 1 MiB tmpfs at {} failed ({other:?}); run as root",
-                dir.display()
-            ),
-        }
-    }
-
-    /// Fills what is left with a file, and returns it.
-    fn fill(&self) -> PathBuf {
-        let filler = self.0.join("filler");
-        let mut f = std::fs::File::create(&filler).unwrap();
-        let block = [0u8; 4096];
-        while f.write_all(&block).is_ok() {}
-        // Byte by byte, the last page's rest.
-        while f.write_all(&[0]).is_ok() {}
-        filler
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 fn many(n: usize, tag: &str) -> Vec<RegistryCredential> {
     (0..n)
         .map(|i| {
@@ -238,8 +195,8 @@ fn many(n: usize, tag: &str) -> Vec<RegistryCredential> {
 #[test]
 #[ignore = "needs root: mounts a 1 MiB tmpfs to fill (CI runs ignored tests as root)"]
 fn r28_a_full_disk_says_so_changes_nothing_and_the_same_call_works_once_space_is_freed() {
-    let disk = Tmpfs::mount("full");
-    let path = disk.0.join("c.db");
+    let disk = Tmpfs::mount(temp_dir("full"));
+    let path = disk.path().join("c.db");
     let store = SqliteStore::open(&path, keyring()).unwrap();
     store
         .create(cred(Scope::Foundation, "docker.io", "u", "pw"))
@@ -280,7 +237,7 @@ fn r28_a_full_disk_says_so_changes_nothing_and_the_same_call_works_once_space_is
     // Opening on a full disk: SQLite cannot make its shared-memory file,
     // an I/O error that is a full disk all the same, not damage. (A store
     // of its own, closed cleanly, so that opening must make that file.)
-    for f in std::fs::read_dir(&disk.0).unwrap() {
+    for f in std::fs::read_dir(disk.path()).unwrap() {
         std::fs::remove_file(f.unwrap().path()).unwrap();
     }
     let store = SqliteStore::open(&path, keyring()).unwrap();

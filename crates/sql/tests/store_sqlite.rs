@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::resolve_all;
@@ -26,15 +25,10 @@ use support::{
 
 /// A fresh directory for one test.
 fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "sqlite-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    registry_credentials_test_support::fs::temp_dir(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        &format!("sqlite-{name}"),
+    )
 }
 
 /// What `store` holds at `scope` for `location`.

@@ -3,6 +3,7 @@
 //! - [`capture`]: a `tracing` subscriber that records every span and event,
 //!   to check what resolution and management report (and that no password
 //!   is among it).
+//! - [`fs`]: a fresh directory per test, and a 1 MiB tmpfs to fill.
 //! - `postgres` (feature `postgres`): the throwaway PostgreSQL server of
 //!   `REGISTRY_CREDENTIALS_PG_URL`, and a schema of its own for each test.
 //! - `cf` (feature `cf`): a `Manager` with an admin, an organization, a
@@ -15,5 +16,6 @@
 pub mod capture;
 #[cfg(feature = "cf")]
 pub mod cf;
+pub mod fs;
 #[cfg(feature = "postgres")]
 pub mod postgres;

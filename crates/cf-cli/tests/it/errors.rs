@@ -4,7 +4,7 @@
 //! lock only to store what it read, so that another writer waits for it
 //! instead of failing.
 
-use std::io::Write as _;
+use registry_credentials_test_support::fs::Tmpfs;
 use std::time::{Duration, Instant};
 
 use super::*;
@@ -179,41 +179,6 @@ fn r21_error_lines_never_repeat_an_argument_that_is_not_a_location() {
     let e = failure_message(&o.err, "import a file with a key twice");
     assert!(e.starts_with("cannot import the file given as FILE: the key \"auths\".\"r.example.com\" appears twice in one object (line 1, column "), "{e}");
     assert!(!e.contains(s), "{e}");
-}
-
-/// A tmpfs of 1 MiB under the test's directory, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: PathBuf) -> Self {
-        fs::create_dir_all(&at).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-            .arg(&at)
-            .status();
-        match status {
-            Ok(s) if s.success() => Tmpfs(at),
-            other => panic!(
-                "needs root: mounting a 1 MiB tmpfs at {} failed ({other:?}); run as root",
-                at.display()
-            ),
-        }
-    }
-
-    /// Fills what is left with a file, and returns its path.
-    fn fill(&self) -> PathBuf {
-        let filler = self.0.join("filler");
-        let mut f = fs::File::create(&filler).unwrap();
-        while f.write_all(&[0u8; 4096]).is_ok() {}
-        while f.write_all(&[0]).is_ok() {}
-        filler
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
 }
 
 /// A `config.json` of `n` entries, one registry each.

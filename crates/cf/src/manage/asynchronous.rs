@@ -99,7 +99,7 @@ macro_rules! gate_calls {
         #[doc = concat!("As [`Manager::", stringify!($name), "`](super::Manager::", stringify!($name), ").")]
         $item
     };
-    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty $(= $gate:ident)?;)*) => {$(
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty $(= $gate:ident)?;)*) => {$(
         gate_calls!(@doc $name
             pub async fn $name(&self, $($arg: $ty),*) -> Result<$out, ManageError> {
                 gate_calls!(@call self.gate(), $name $($gate)?, ($($arg),*))
@@ -127,18 +127,7 @@ macro_rules! deletions {
 }
 
 impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
-    gate_calls! {
-        fn roles(user: &UserId) -> Roles;
-        fn check_access(caller: &UserId, operation: Operation, scope: &Scope) -> () = check;
-        fn find_org(caller: &UserId, name: &str) -> OrgId;
-        fn find_space(caller: &UserId, org: &OrgId, name: &str) -> SpaceId;
-        fn find_app(caller: &UserId, space: &SpaceId, name: &str) -> AppId;
-        fn create_org(caller: &UserId, name: Name) -> OrgId;
-        fn create_space(caller: &UserId, org: &OrgId, name: Name) -> SpaceId;
-        fn set_org_role(caller: &UserId, user: UserId, org: &OrgId, role: OrgRole) -> ();
-        fn set_space_role(caller: &UserId, user: UserId, space: &SpaceId, role: SpaceRole) -> ();
-        fn check_push(caller: &UserId, space: &SpaceId, app: &Name) -> () = push_target;
-    }
+    with_gate_calls!(gate_calls);
 
     fn gate(&self) -> Gate<'_, D> {
         Gate::new(&self.directory)

@@ -20,7 +20,7 @@ use crate::listing::{Listing, Target};
 /// Each front: the async call of the same name, run to completion at
 /// once. One line each, so no call is written twice.
 macro_rules! fronts {
-    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $out:ty;)*) => {$(
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $out:ty $(= $gate:ident)?;)*) => {$(
         $(#[$doc])*
         pub fn $name(&self, $($arg: $ty),*) -> Result<$out, ManageError> {
             block_on_ready(self.inner.$name($($arg),*))
@@ -82,94 +82,9 @@ impl<S: CredentialStore, D: DirectoryWriter> Manager<S, D> {
         (store, directory)
     }
 
+    with_gate_calls!(fronts);
+
     fronts! {
-        /// The roles of `user`.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Directory`] when the directory fails.
-        fn roles(user: &UserId) -> Roles;
-
-        /// Whether `caller` may do `operation` at `scope`, without doing
-        /// it: for a front end that asks for a password only when the call
-        /// can go through. The calls themselves check again.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`] for a scope not in the directory,
-        /// [`ManageError::Permission`] when the caller's roles do not
-        /// allow it.
-        fn check_access(caller: &UserId, operation: Operation, scope: &Scope) -> ();
-
-        /// The organization called `name`, if `caller` may know of it:
-        /// those who see everything and its members. To anyone else it
-        /// does not exist, as in cf.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`].
-        fn find_org(caller: &UserId, name: &str) -> OrgId;
-
-        /// The space of `org` called `name`, if `caller` may know of `org`.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`].
-        fn find_space(caller: &UserId, org: &OrgId, name: &str) -> SpaceId;
-
-        /// The app of `space` called `name`, if `caller` may know of the
-        /// space's organization.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`].
-        fn find_app(caller: &UserId, space: &SpaceId, name: &str) -> AppId;
-
-        /// Creates an organization called `name` and returns its new id, a
-        /// random GUID (R13: ids are never reused). Admin only.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Permission`], or [`ManageError::Directory`] when
-        /// the name is taken.
-        fn create_org(caller: &UserId, name: Name) -> OrgId;
-
-        /// Creates a space called `name` in `org` and returns its new id, a
-        /// random GUID. Admin, or an Org Manager of `org`.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`], [`ManageError::Permission`], or
-        /// [`ManageError::Directory`] when the name is taken.
-        fn create_space(caller: &UserId, org: &OrgId, name: Name) -> SpaceId;
-
-        /// Gives `user` a role in `org`. Admin, or an Org Manager of `org`.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`] or [`ManageError::Permission`].
-        fn set_org_role(caller: &UserId, user: UserId, org: &OrgId, role: OrgRole) -> ();
-
-        /// Gives `user` a role in `space`, which makes the user an Org User
-        /// of its organization too (R21). Admin, an Org Manager of the
-        /// organization, or a Space Manager of the space.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`] or [`ManageError::Permission`].
-        fn set_space_role(caller: &UserId, user: UserId, space: &SpaceId, role: SpaceRole) -> ();
-
-        /// Whether `caller` may push the app called `app` to `space` (R20:
-        /// Admin, or a Space Developer of the space), without pushing: for
-        /// a front end that asks for a password only when the push can go
-        /// on.
-        ///
-        /// # Errors
-        ///
-        /// [`ManageError::Unknown`] or [`ManageError::Permission`], as
-        /// `stage` would fail.
-        fn check_push(caller: &UserId, space: &SpaceId, app: &Name) -> ();
-
         /// Stores a new credential at foundation, organization or space
         /// scope (R16), if `caller` may change that scope (R20).
         ///

@@ -54,6 +54,105 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// The calls the gate answers alone (directory look-ups and changes,
+/// access checks; no store I/O), with their documentation, written once:
+/// `with_gate_calls!(m)` hands the list to `m`, which makes the blocking
+/// fronts of [`Manager`] or the async calls of [`AsyncManager`]. `=
+/// method` names the gate's method when the call keeps only whether it
+/// succeeded.
+macro_rules! with_gate_calls {
+    ($m:ident) => {
+        $m! {
+            /// The roles of `user`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Directory`] when the directory fails.
+            fn roles(user: &UserId) -> Roles;
+
+            /// Whether `caller` may do `operation` at `scope`, without doing
+            /// it: for a front end that asks for a password only when the call
+            /// can go through. The calls themselves check again.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] for a scope not in the directory,
+            /// [`ManageError::Permission`] when the caller's roles do not
+            /// allow it.
+            fn check_access(caller: &UserId, operation: Operation, scope: &Scope) -> () = check;
+
+            /// The organization called `name`, if `caller` may know of it:
+            /// those who see everything and its members. To anyone else it
+            /// does not exist, as in cf.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`].
+            fn find_org(caller: &UserId, name: &str) -> OrgId;
+
+            /// The space of `org` called `name`, if `caller` may know of `org`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`].
+            fn find_space(caller: &UserId, org: &OrgId, name: &str) -> SpaceId;
+
+            /// The app of `space` called `name`, if `caller` may know of the
+            /// space's organization.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`].
+            fn find_app(caller: &UserId, space: &SpaceId, name: &str) -> AppId;
+
+            /// Creates an organization called `name` and returns its new id, a
+            /// random GUID (R13: ids are never reused). Admin only.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Permission`], or [`ManageError::Directory`] when
+            /// the name is taken.
+            fn create_org(caller: &UserId, name: Name) -> OrgId;
+
+            /// Creates a space called `name` in `org` and returns its new id, a
+            /// random GUID. Admin, or an Org Manager of `org`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`], [`ManageError::Permission`], or
+            /// [`ManageError::Directory`] when the name is taken.
+            fn create_space(caller: &UserId, org: &OrgId, name: Name) -> SpaceId;
+
+            /// Gives `user` a role in `org`. Admin, or an Org Manager of `org`.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] or [`ManageError::Permission`].
+            fn set_org_role(caller: &UserId, user: UserId, org: &OrgId, role: OrgRole) -> ();
+
+            /// Gives `user` a role in `space`, which makes the user an Org User
+            /// of its organization too (R21). Admin, an Org Manager of the
+            /// organization, or a Space Manager of the space.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] or [`ManageError::Permission`].
+            fn set_space_role(caller: &UserId, user: UserId, space: &SpaceId, role: SpaceRole) -> ();
+
+            /// Whether `caller` may push the app called `app` to `space` (R20:
+            /// Admin, or a Space Developer of the space), without pushing: for
+            /// a front end that asks for a password only when the push can go
+            /// on.
+            ///
+            /// # Errors
+            ///
+            /// [`ManageError::Unknown`] or [`ManageError::Permission`], as
+            /// `stage` would fail.
+            fn check_push(caller: &UserId, space: &SpaceId, app: &Name) -> () = push_target;
+        }
+    };
+}
+
 mod asynchronous;
 mod blocking;
 mod removal;
