@@ -42,7 +42,7 @@
 //! use std::sync::Arc;
 //! use std::time::{Duration, Instant};
 //!
-//! use registry_credentials::store::{CredentialSource, Found, Key, StoreError};
+//! use registry_credentials::store::{CredentialSource, Key, StoreError};
 //! use registry_credentials::workload::{PushKind, Workload};
 //! use registry_credentials::{resolve, MemoryStore, Reference, RegistryCredential};
 //!
@@ -50,7 +50,7 @@
 //! struct Linear(Vec<Arc<RegistryCredential>>);
 //!
 //! impl CredentialSource for Linear {
-//!     fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+//!     fn get_many(&self, keys: &[Key<'_>]) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
 //!         Ok(keys
 //!             .iter()
 //!             .map(|k| self.0.iter().find(|c| Key::of(c) == *k).cloned())

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key, StoreError,
-    first_found,
+    AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError, first_found,
 };
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
@@ -71,7 +70,10 @@ pub trait AsyncCredentialSource: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] when the backend fails.
-    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>>;
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [Key<'a>],
+    ) -> BoxFuture<'a, Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>>;
 
     /// The credential at `key`, if any.
     ///
@@ -94,7 +96,7 @@ pub trait AsyncCredentialSource: Send + Sync {
     fn first_match<'a>(
         &'a self,
         keys: &'a [Key<'a>],
-    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
         Box::pin(async move { Ok(first_found(self.get_many(keys).await?)) })
     }
 }
@@ -197,13 +199,13 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
 macro_rules! forward_async {
     ($($ty:ty),*) => {$(
         impl<S: AsyncCredentialSource + ?Sized> AsyncCredentialSource for $ty {
-            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>> {
                 (**self).get_many(keys)
             }
             fn get<'a>(&'a self, key: Key<'a>) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
                 (**self).get(key)
             }
-            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
                 (**self).first_match(keys)
             }
         }
@@ -302,7 +304,10 @@ pub fn block_on_ready<F: Future>(future: F) -> F::Output {
 pub struct InlineStore<S>(pub S);
 
 impl<S: CredentialSource> AsyncCredentialSource for InlineStore<S> {
-    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [Key<'a>],
+    ) -> BoxFuture<'a, Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>> {
         Box::pin(async move { self.0.get_many(keys) })
     }
     fn get<'a>(
@@ -314,7 +319,7 @@ impl<S: CredentialSource> AsyncCredentialSource for InlineStore<S> {
     fn first_match<'a>(
         &'a self,
         keys: &'a [Key<'a>],
-    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
         Box::pin(async move { self.0.first_match(keys) })
     }
 }

@@ -7,9 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use hashbrown::DefaultHashBuilder;
 use hashbrown::{HashMap, HashTable};
 
-use super::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key, StoreError,
-};
+use super::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError};
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
 use crate::scope::{AppId, Scope, ScopeRef};
@@ -217,14 +215,20 @@ impl CredentialSource for MemoryStore {
         Ok(self.read().find_key(key).cloned())
     }
 
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+    fn get_many(
+        &self,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
         let inner = self.read();
         Ok(keys.iter().map(|k| inner.find_key(*k).cloned()).collect())
     }
 
     /// One read lock for the whole plan, one probe of one table per key,
     /// each scope and location hashed once, and no allocation.
-    fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+    fn first_match(
+        &self,
+        keys: &[Key<'_>],
+    ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         let inner = self.read();
         let mut scope: Option<(ScopeRef<'_>, u64)> = None;
         // Remembered by address: a plan's keys share their location slices.

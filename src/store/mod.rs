@@ -267,13 +267,6 @@ pub struct AppCredentialReplaced {
     pub replaced: Vec<Arc<RegistryCredential>>,
 }
 
-/// What each of a batch of keys holds, in the keys' order.
-pub type Found = Vec<Option<Arc<RegistryCredential>>>;
-
-/// The first of a batch of keys that holds a credential: its index among
-/// the keys, and the credential; `None` when no key holds one.
-pub type FirstMatch = Option<(usize, Arc<RegistryCredential>)>;
-
 /// Where resolution looks credentials up: the read side of a store.
 ///
 /// # Contract
@@ -295,14 +288,14 @@ pub type FirstMatch = Option<(usize, Arc<RegistryCredential>)>;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use registry_credentials::store::{CredentialSource, Found, Key, StoreError};
+/// use registry_credentials::store::{CredentialSource, Key, StoreError};
 /// use registry_credentials::{resolve, App, Credential, RegistryCredential, Scope};
 ///
 /// /// One credential for every image on Docker Hub, from configuration.
 /// struct HubOnly(Arc<RegistryCredential>);
 ///
 /// impl CredentialSource for HubOnly {
-///     fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+///     fn get_many(&self, keys: &[Key<'_>]) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
 ///         Ok(keys
 ///             .iter()
 ///             .map(|k| (*k == Key::of(&self.0)).then(|| Arc::clone(&self.0)))
@@ -326,7 +319,10 @@ pub trait CredentialSource: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] when the backend fails.
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError>;
+    fn get_many(
+        &self,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>;
 
     /// The credential at `key`, if any.
     ///
@@ -343,7 +339,10 @@ pub trait CredentialSource: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] when the backend fails.
-    fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+    fn first_match(
+        &self,
+        keys: &[Key<'_>],
+    ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         Ok(first_found(self.get_many(keys)?))
     }
 }
@@ -496,13 +495,13 @@ pub trait CredentialStore: CredentialSource {
 macro_rules! forward_store {
     ($($ty:ty),*) => {$(
         impl<S: CredentialSource + ?Sized> CredentialSource for $ty {
-            fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+            fn get_many(&self, keys: &[Key<'_>]) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
                 (**self).get_many(keys)
             }
             fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
                 (**self).get(key)
             }
-            fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+            fn first_match(&self, keys: &[Key<'_>]) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
                 (**self).first_match(keys)
             }
         }

@@ -53,7 +53,7 @@ use gungraun::{
     Callgrind, LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main,
 };
 use registry_credentials::resolve::{Explanation, Plan};
-use registry_credentials::store::{FirstMatch, Key};
+use registry_credentials::store::Key;
 use registry_credentials::workload::{PushKind, Workload};
 use registry_credentials::{
     App, CredentialSource, CredentialStore, MemoryStore, Reference, ReferenceError,
@@ -475,7 +475,7 @@ const SQLITE_LARGE: usize = 1_000_000;
 #[bench::app_hit_1m(sqlite_question(PushKind::AppHit, SQLITE_LARGE))]
 #[bench::foundation_hit_1m(sqlite_question(PushKind::FoundationHit, SQLITE_LARGE))]
 #[bench::miss_1m(sqlite_question(PushKind::Miss, SQLITE_LARGE))]
-fn sqlite_ours(q: &'static SqliteQuestion) -> FirstMatch {
+fn sqlite_ours(q: &'static SqliteQuestion) -> Option<(usize, Arc<RegistryCredential>)> {
     q.store
         .first_match(black_box(&q.keys))
         .expect("the file answers")
@@ -496,7 +496,7 @@ fn sqlite_bound(q: &'static SqliteQuestion) -> Option<(usize, usize)> {
 #[bench::app_hit_1k(sqlite_question(PushKind::AppHit, 1_000))]
 #[bench::foundation_hit_1k(sqlite_question(PushKind::FoundationHit, 1_000))]
 #[bench::miss_1k(sqlite_question(PushKind::Miss, 1_000))]
-fn sqlite_memory_store(q: &'static SqliteQuestion) -> FirstMatch {
+fn sqlite_memory_store(q: &'static SqliteQuestion) -> Option<(usize, Arc<RegistryCredential>)> {
     let memory = q.memory.as_ref().expect("the peer's store at 1 thousand");
     memory
         .first_match(black_box(&q.keys))

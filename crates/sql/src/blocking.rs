@@ -8,7 +8,7 @@ use registry_credentials::location::Location;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::{
     AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture,
-    CredentialSource, CredentialStore, FirstMatch, Found, Key, OwnedKey, StoreError,
+    CredentialSource, CredentialStore, Key, OwnedKey, StoreError,
 };
 use registry_credentials::{Scope, scope::ScopeRef};
 
@@ -142,7 +142,10 @@ fn borrowed(keys: &[OwnedKey]) -> Vec<Key<'_>> {
 }
 
 impl<S: CredentialSource + Clone + 'static> AsyncCredentialSource for BlockingPoolStore<S> {
-    fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [Key<'a>],
+    ) -> BoxFuture<'a, Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>> {
         let keys = owned(keys);
         Box::pin(run(&self.0, move |s| s.get_many(&borrowed(&keys))))
     }
@@ -158,7 +161,7 @@ impl<S: CredentialSource + Clone + 'static> AsyncCredentialSource for BlockingPo
     fn first_match<'a>(
         &'a self,
         keys: &'a [Key<'a>],
-    ) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
         let keys = owned(keys);
         Box::pin(run(&self.0, move |s| s.first_match(&borrowed(&keys))))
     }

@@ -22,8 +22,7 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::{
-    AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture, FirstMatch,
-    Found, Key, StoreError,
+    AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture, Key, StoreError,
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
@@ -1263,7 +1262,10 @@ mod calls {
     }
 
     /// One prepared statement, one round trip, whatever the number of keys.
-    pub(super) async fn get_many<S: Session>(s: S, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+    pub(super) async fn get_many<S: Session>(
+        s: S,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
         let mut found = vec![None; keys.len()];
         if keys.is_empty() {
             return Ok(found);
@@ -1279,7 +1281,7 @@ mod calls {
     pub(super) async fn first_match<S: Session>(
         s: S,
         keys: &[Key<'_>],
-    ) -> Result<FirstMatch, StoreError> {
+    ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         if keys.is_empty() {
             return Ok(None);
         }
@@ -1457,13 +1459,13 @@ mod calls {
 macro_rules! store_on_session {
     ($($ty:ty),*) => {$(
         impl AsyncCredentialSource for $ty {
-            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Found, StoreError>> {
+            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>> {
                 Box::pin(calls::get_many(self, keys))
             }
             fn get<'a>(&'a self, key: Key<'a>) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
                 Box::pin(calls::get(self, key))
             }
-            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<FirstMatch, StoreError>> {
+            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
                 Box::pin(calls::first_match(self, keys))
             }
         }

@@ -11,7 +11,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, FirstMatch, Found, Key, StoreError,
+    AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError,
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
@@ -1051,7 +1051,7 @@ fn get_many_in(
     conn: &Connection,
     keyring: &Keyring,
     keys: &[Key<'_>],
-) -> Result<Found, StoreError> {
+) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
     let mut found = vec![None; keys.len()];
     for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
         let mut stmt = conn
@@ -1072,7 +1072,7 @@ fn first_match_in(
     conn: &Connection,
     keyring: &Keyring,
     keys: &[Key<'_>],
-) -> Result<FirstMatch, StoreError> {
+) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
     for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
         let mut stmt = conn
             .prepare_cached(first_match_sql(chunk.len()))
@@ -1409,7 +1409,7 @@ macro_rules! store_on_session {
             /// One statement per 256 keys (a resolution plan has far
             /// fewer): the keys as a `VALUES` list joined to the table's
             /// primary key.
-            fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+            fn get_many(&self, keys: &[Key<'_>]) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
                 if keys.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -1420,7 +1420,7 @@ macro_rules! store_on_session {
             /// alone (`min()` of the key's index, with the winner's columns
             /// beside it): only the winner is read and decrypted, and
             /// outranked passwords never leave the database.
-            fn first_match(&self, keys: &[Key<'_>]) -> Result<FirstMatch, StoreError> {
+            fn first_match(&self, keys: &[Key<'_>]) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
                 self.read(|c, k| first_match_in(c, k, keys))
             }
         }

@@ -13,10 +13,9 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{explain_async, resolve_async};
 use registry_credentials::store::conformance::{cred, loc};
 use registry_credentials::store::{
-    AsyncCredentialSource, AsyncCredentialStore, CredentialSource, Found, InlineStore, Key,
-    StoreError,
+    AsyncCredentialSource, AsyncCredentialStore, CredentialSource, InlineStore, Key, StoreError,
 };
-use registry_credentials::{App, Credential, Scope, ScopeKind};
+use registry_credentials::{App, Credential, RegistryCredential, Scope, ScopeKind};
 use registry_credentials_sql::{
     BlockingError, BlockingPoolStore, EncryptionKey, Keyring, SqliteStore,
 };
@@ -156,7 +155,10 @@ fn r14_r19_sqlite_through_dyn_async_store_on_a_current_thread_runtime() {
 struct Slow(SqliteStore, Duration);
 
 impl CredentialSource for Slow {
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+    fn get_many(
+        &self,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
         std::thread::sleep(self.1);
         self.0.get_many(keys)
     }
@@ -209,7 +211,7 @@ fn a_blocking_store_call_does_not_stall_other_tasks_on_the_runtime_thread() {
 struct Panics;
 
 impl CredentialSource for Panics {
-    fn get_many(&self, _: &[Key<'_>]) -> Result<Found, StoreError> {
+    fn get_many(&self, _: &[Key<'_>]) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
         panic!("store bug holding secret-password")
     }
 }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
 use crate::scope::{AppId, ScopeRef};
-use crate::store::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, Found, Key, StoreError,
-};
+use crate::store::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError};
 
 /// A call of the store traits as [`Hooks::before`] sees it, with its
 /// arguments borrowed.
@@ -94,7 +92,11 @@ pub trait Hooks: Send + Sync {
     /// # Errors
     ///
     /// The inner store's.
-    fn get_many(&self, inner: &dyn CredentialStore, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+    fn get_many(
+        &self,
+        inner: &dyn CredentialStore,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
         inner.get_many(keys)
     }
 
@@ -272,7 +274,10 @@ impl<S, H> Deref for Hooked<S, H> {
 }
 
 impl<S: CredentialStore, H: Hooks> CredentialSource for Hooked<S, H> {
-    fn get_many(&self, keys: &[Key<'_>]) -> Result<Found, StoreError> {
+    fn get_many(
+        &self,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
         self.hooks.before(Call::GetMany(keys))?;
         self.hooks.get_many(&self.inner, keys)
     }
