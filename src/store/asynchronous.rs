@@ -93,6 +93,10 @@ pub trait AsyncCredentialSource: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] when the backend fails.
+    #[expect(
+        clippy::type_complexity,
+        reason = "the signature spells out what the future yields, as the sync trait's does"
+    )]
     fn first_match<'a>(
         &'a self,
         keys: &'a [Key<'a>],
