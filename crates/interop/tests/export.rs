@@ -8,8 +8,8 @@ use registry_credentials::{
     Scope, resolve,
 };
 use registry_credentials_interop::export::{
-    AuthFile, AuthFileForm, CredentialProviderResponse, ExportError, RegistryAuthHeader,
-    RequestError, image_of_request,
+    AuthFile, AuthFileForm, CredentialProviderRequest, CredentialProviderResponse, ExportError,
+    RegistryAuthHeader, RequestError, image_of_request,
 };
 use registry_credentials_interop::import;
 
@@ -222,6 +222,58 @@ fn r15_r17_kubelet_response_is_keyed_by_repository_and_never_cached() {
         "{e:?}"
     );
     assert!(!e.to_string().contains("quay.io"), "{e}");
+}
+
+#[test]
+fn kubelet_cache_duration_is_written_as_go_parses_it() {
+    use std::time::Duration;
+    let image: Reference = "quay.io/x/y".parse().unwrap();
+    for (d, text) in [
+        (Duration::ZERO, "0s"),
+        (Duration::from_secs(300), "300s"),
+        (Duration::from_millis(1500), "1.5s"),
+        (Duration::from_nanos(1), "0.000000001s"),
+    ] {
+        let r = CredentialProviderResponse::new(&image, None)
+            .unwrap()
+            .with_cache_duration(d);
+        assert_eq!(r.cache_duration(), d);
+        let doc: serde_json::Value = serde_json::from_slice(&r.to_json_bytes()).unwrap();
+        assert_eq!(doc["cacheDuration"], text);
+    }
+}
+
+#[test]
+fn kubelet_request_carries_the_service_account_token_and_annotations_kep_4412() {
+    const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln";
+    let request = format!(
+        r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"{TOKEN}","serviceAccountAnnotations":{{"a.example/app":"web"}},"later":1}}"#
+    );
+    let r = CredentialProviderRequest::from_json(request.as_bytes()).unwrap();
+    assert_eq!(r.image().name(), "docker.io/library/nginx");
+    assert_eq!(r.service_account_token(), Some(TOKEN));
+    assert_eq!(r.service_account_annotations()["a.example/app"], "web");
+    let shown = format!("{r:?} {r:#?}");
+    assert!(
+        !shown.contains("eyJ") && shown.contains("<redacted>"),
+        "{shown}"
+    );
+
+    let plain = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx"}"#;
+    let r = CredentialProviderRequest::from_json(plain).unwrap();
+    assert!(r.service_account_token().is_none());
+    assert!(r.service_account_annotations().is_empty());
+
+    let empty = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":""}"#;
+    assert!(matches!(
+        CredentialProviderRequest::from_json(empty),
+        Err(RequestError::EmptyToken)
+    ));
+    // An annotation twice is refused, naming its place only.
+    let twice = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountAnnotations":{"k":"one","k":"two"}}"#;
+    let e = CredentialProviderRequest::from_json(twice).unwrap_err();
+    assert!(matches!(e, RequestError::DuplicateKey { .. }), "{e:?}");
+    assert!(!e.to_string().contains("two"), "{e}");
 }
 
 #[test]
