@@ -1,5 +1,7 @@
 //! Pullers for `registry-credentials`: the protocol logic of the
-//! `docker-credential-registry-credentials` helper, without I/O.
+//! `docker-credential-registry-credentials` helper and the
+//! `registry-credentials-kubelet-provider` plugin, without I/O, and the
+//! store-opening and logging both binaries share.
 //!
 //! - [`host_of_server_url`]: the registry host a docker-credential-helpers
 //!   server URL names (`https://index.docker.io/v1/` is `docker.io`).
@@ -9,7 +11,16 @@
 //! - [`resolve_host`]: the credential for a host alone (R10, R11, R14): the
 //!   registry and its parent domains, never a namespace of it.
 //! - [`list_hosts`]: the hosts the puller's scopes hold credentials for.
+//! - [`source`]: the store the environment names (the cf tool's state, a
+//!   SQLite file, PostgreSQL), whom names or ids stand for there, and the
+//!   verbose log.
+//! - [`kubelet`]: node mode and service-account mode (KEP-4412) of the
+//!   kubelet provider: token checks, the service-account mapping, the
+//!   choice of credential.
 #![forbid(unsafe_code)]
+
+pub mod kubelet;
+pub mod source;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
