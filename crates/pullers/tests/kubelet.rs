@@ -3,12 +3,14 @@
 //! the test keys of `tests/fixtures`, each refusal, and every answer read
 //! back with a strict decoder of the v1 response, as kubelet reads it.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{AUDIENCE, ISSUER, fixture, now, request, token};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
@@ -18,8 +20,6 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
-const AUDIENCE: &str = "registry-credentials";
 
 // --- a strict decoder of the v1 response, as kubelet decodes it --------
 
@@ -222,56 +222,6 @@ impl Env {
     }
 }
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// A service-account token as the API server issues one (KEP-4412's
-/// pod-bound token), with `change` applied to its claims.
-fn token(
-    signer: &str,
-    alg: Algorithm,
-    kid: &str,
-    namespace: &str,
-    name: &str,
-    change: impl FnOnce(&mut serde_json::Value),
-) -> String {
-    let t = now();
-    let mut claims = serde_json::json!({
-        "aud": [AUDIENCE],
-        "exp": t + 3600,
-        "iat": t,
-        "nbf": t,
-        "iss": ISSUER,
-        "jti": "0d0b6a4e-7d3c-4a1e-9d9e-2f0f1b3c4d5e",
-        "kubernetes.io": {
-            "namespace": namespace,
-            "node": {"name": "node-1", "uid": "1"},
-            "pod": {"name": "pod-1", "uid": "2"},
-            "serviceaccount": {"name": name, "uid": "3"}
-        },
-        "sub": format!("system:serviceaccount:{namespace}:{name}")
-    });
-    change(&mut claims);
-    let der = std::fs::read(fixture(signer)).unwrap();
-    let key = match alg {
-        Algorithm::ES256 => EncodingKey::from_ec_der(&der),
-        _ => EncodingKey::from_rsa_der(&der),
-    };
-    let mut header = Header::new(alg);
-    header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, &claims, &key).unwrap()
-}
-
 fn rs256(namespace: &str, name: &str) -> String {
     token(
         "issuer-rs256.der",
@@ -281,26 +231,6 @@ fn rs256(namespace: &str, name: &str) -> String {
         name,
         |_| {},
     )
-}
-
-/// A v1 request for `image`, with `token` and `annotations` when given.
-fn request(image: &str, token: Option<&str>, annotations: &[(&str, &str)]) -> String {
-    let mut r = serde_json::json!({
-        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
-        "kind": "CredentialProviderRequest",
-        "image": image,
-    });
-    if let Some(t) = token {
-        r["serviceAccountToken"] = t.into();
-    }
-    if !annotations.is_empty() {
-        r["serviceAccountAnnotations"] = annotations
-            .iter()
-            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-    }
-    r.to_string()
 }
 
 /// The one auth entry's username, or `None` for an empty `auth`.
@@ -755,4 +685,75 @@ fn a_bad_configuration_is_refused_before_any_answer() {
         "a symmetric (oct) key",
         None,
     );
+}
+
+// --- node mode over random stores (R26) -------------------------------------
+
+mod node_mode {
+    use proptest::prelude::*;
+    use registry_credentials::resolve::Plan;
+    use registry_credentials::scope::Puller;
+    use registry_credentials::strategies;
+    use registry_credentials::{CredentialSource, ScopeKind};
+    use registry_credentials_interop::export::CredentialProviderRequest;
+    use registry_credentials_pullers::kubelet::mapping::Mapping;
+    use registry_credentials_pullers::kubelet::token::Verifier;
+    use registry_credentials_pullers::kubelet::{Requester, ServiceAccounts, choose, puller};
+
+    use super::common::{AUDIENCE, ISSUER, fixture, request};
+
+    /// Service-account mode configured with a rule for every service
+    /// account, so that only the missing token keeps a request in node mode.
+    fn configured() -> ServiceAccounts {
+        let jwks = std::fs::read(fixture("issuer.jwks.json")).unwrap();
+        ServiceAccounts {
+            verifier: Verifier::from_jwks(&jwks, ISSUER, AUDIENCE).unwrap(),
+            mapping: Mapping::from_json(
+                br#"{"serviceAccounts":[{"namespace":"o1","app":"o1/s1/a1"}]}"#,
+            )
+            .unwrap(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the store holds at the app, space and organization
+        /// scopes, a request without a token is answered from the
+        /// foundation's credentials alone: exactly the foundation's best
+        /// match for the image, or nothing.
+        #[test]
+        fn r26_node_mode_never_returns_an_org_space_or_app_credential(
+            (store, stored) in strategies::store(0..60),
+            image in strategies::pooled_image(),
+            with_service_accounts in any::<bool>(),
+        ) {
+            let r = CredentialProviderRequest::from_json(
+                request(image.as_str(), None, &[]).as_bytes(),
+            )
+            .unwrap();
+            let sa = configured();
+            let (named, requester) =
+                puller(&r, with_service_accounts.then_some(&sa)).unwrap();
+            prop_assert_eq!(&named, &Puller::Foundation);
+            prop_assert_eq!(requester, Requester::Node);
+            let plan = Plan::new(&named, r.image());
+            let chosen = choose(&plan, store.get_many(plan.keys()).unwrap());
+            // The oracle: the foundation's credential at the most specific
+            // candidate, from the list of what was stored.
+            let expected = plan.candidates().iter().find_map(|c| {
+                stored.iter().find(|s| {
+                    s.scope().kind() == ScopeKind::Foundation && s.location().as_str() == c.as_str()
+                })
+            });
+            match (&chosen, expected) {
+                (Some(c), Some(e)) => {
+                    prop_assert_eq!(c.scope_kind(), ScopeKind::Foundation);
+                    prop_assert_eq!(c.stored().username(), e.username());
+                }
+                (None, None) => {}
+                (c, e) => prop_assert!(false, "chose {c:?}, the foundation holds {e:?}"),
+            }
+        }
+    }
 }
