@@ -331,3 +331,121 @@ impl Mapping {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example of the README's "The service-account mapping".
+    fn readme_example() -> Mapping {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("### The service-account mapping").unwrap()..];
+        let start = section.find("```json\n").unwrap() + "```json\n".len();
+        let end = start + section[start..].find("```").unwrap();
+        Mapping::from_json(section[start..end].as_bytes()).unwrap()
+    }
+
+    fn map(
+        m: &Mapping,
+        ns: &str,
+        name: &str,
+        ann: &[(&str, &str)],
+    ) -> Result<Puller, MappingError> {
+        let ann = ann
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.puller(&ServiceAccount::new(ns, name), &ann)
+            .map(|(p, _)| p)
+    }
+
+    #[test]
+    fn the_readme_example_maps_as_it_says_r26() {
+        let m = readme_example();
+        let app = |o, s, a| Puller::App(App::new(o, s, a).unwrap());
+        assert_eq!(
+            map(&m, "shop", "web", &[]).unwrap(),
+            app("acme", "prod", "web")
+        );
+        assert!(matches!(
+            map(&m, "shop", "worker", &[]).unwrap(),
+            Puller::Space { .. }
+        ));
+        assert!(matches!(
+            map(&m, "shop", "batch", &[("example.com/tier", "trusted")]).unwrap(),
+            Puller::Org(_)
+        ));
+        assert!(matches!(
+            map(&m, "shop", "batch", &[("example.com/tier", "other")]),
+            Err(MappingError::Unmapped { .. })
+        ));
+        let key = "registry-credentials.example.com/app";
+        assert_eq!(
+            map(&m, "apps", "any", &[(key, "shop-ui")]).unwrap(),
+            app("acme", "prod", "shop-ui")
+        );
+        assert!(matches!(
+            map(&m, "apps", "any", &[]),
+            Err(MappingError::MissingAnnotation { rule: 4, .. })
+        ));
+        assert!(matches!(
+            map(&m, "apps", "any", &[(key, "two words")]),
+            Err(MappingError::AnnotationValue { .. })
+        ));
+        assert_eq!(map(&m, "public", "x", &[]).unwrap(), Puller::Foundation);
+        assert!(matches!(
+            map(&m, "other", "x", &[]),
+            Err(MappingError::Unmapped { .. })
+        ));
+    }
+
+    #[test]
+    fn rules_not_in_their_form_are_refused_with_their_place() {
+        for (json, needle) in [
+            (r#"{"serviceAccounts":[{"namespace":"a"}]}"#, "exactly one"),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","org":"o","space":"o/s"}]}"#,
+                "exactly one",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"","org":"o"}]}"#,
+                "`namespace` is empty",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","name":"","org":"o"}]}"#,
+                "`name` is empty",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","foundation":false}]}"#,
+                "maps to nobody",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","app":"o/s"}]}"#,
+                "ORG/SPACE/APP",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","space":"o"}]}"#,
+                "ORG/SPACE",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","org":"o","appFromAnnotation":"k"}]}"#,
+                "give `space`",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","org":"o","extra":1}]}"#,
+                "unknown field",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","namespace":"b","org":"o"}]}"#,
+                "duplicate field",
+            ),
+            (
+                r#"{"serviceAccounts":[{"namespace":"a","annotations":{"k":"1","k":"2"},"org":"o"}]}"#,
+                "twice",
+            ),
+        ] {
+            let e = Mapping::from_json(json.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(needle), "{json}: {e}");
+        }
+    }
+}
