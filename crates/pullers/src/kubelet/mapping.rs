@@ -342,7 +342,7 @@ mod tests {
         let section = &readme[readme.find("### The service-account mapping").unwrap()..];
         let start = section.find("```json\n").unwrap() + "```json\n".len();
         let end = start + section[start..].find("```").unwrap();
-        Mapping::from_json(section[start..end].as_bytes()).unwrap()
+        Mapping::from_json(&section.as_bytes()[start..end]).unwrap()
     }
 
     fn map(
