@@ -5,8 +5,8 @@
 //! - Node mode (a request without `serviceAccountToken`): the puller is
 //!   [`Puller::Foundation`], so only foundation credentials serve (R26).
 //! - Service-account mode (KEP-4412): the token is checked by a
-//!   [`Verifier`](token::Verifier) and its service account mapped by a
-//!   [`Mapping`](mapping::Mapping) to an app, a space or an organization,
+//!   [`Verifier`] and its service account mapped by a
+//!   [`Mapping`] to an app, a space or an organization,
 //!   resolved app → space → organization → foundation (R14). A token that
 //!   does not check out, or a service account no rule maps, is refused,
 //!   never answered from a lower scope (R26).

@@ -411,3 +411,59 @@ fn claim_error(e: &serde_json::Error) -> String {
     };
     format!("{what} (column {})", e.column())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
+
+    const JWKS: &[u8] = include_bytes!("../../tests/fixtures/issuer.jwks.json");
+    const ES256: &[u8] = include_bytes!("../../tests/fixtures/issuer-es256.der");
+
+    fn claims() -> serde_json::Value {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        serde_json::json!({
+            "aud": "aud", "iss": "iss", "exp": now + 600, "nbf": now,
+            "sub": "system:serviceaccount:ns:sa",
+            "kubernetes.io": {"namespace": "ns", "serviceaccount": {"name": "sa"}}
+        })
+    }
+
+    #[test]
+    fn a_token_without_a_kid_is_checked_against_every_key_of_its_algorithm() {
+        let v = Verifier::from_jwks(JWKS, "iss", "aud").unwrap();
+        let t = jsonwebtoken::encode(
+            &Header::new(Algorithm::ES256),
+            &claims(),
+            &EncodingKey::from_ec_der(ES256),
+        )
+        .unwrap();
+        assert_eq!(v.verify(&t).unwrap(), ServiceAccount::new("ns", "sa"));
+        // A single `aud` string is an audience too; another is not.
+        let v = Verifier::from_jwks(JWKS, "iss", "other").unwrap();
+        assert!(matches!(v.verify(&t), Err(TokenError::Audience { .. })));
+    }
+
+    #[test]
+    fn key_sets_that_cannot_check_tokens_are_refused() {
+        let err = |jwks: &str| Verifier::from_jwks(jwks.as_bytes(), "iss", "aud").unwrap_err();
+        assert_eq!(err(r#"{"keys":[]}"#), TokenError::NoKeys);
+        assert!(matches!(err("[]"), TokenError::Jwks(_)));
+        assert!(matches!(
+            err(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#),
+            TokenError::UnusableKey { what, .. } if what.contains("symmetric")
+        ));
+        // An RSA key that says it is for ES256.
+        let set: serde_json::Value = serde_json::from_slice(JWKS).unwrap();
+        let mut rsa = set["keys"][0].clone();
+        rsa["alg"] = "ES256".into();
+        let e = err(&serde_json::json!({ "keys": [rsa] }).to_string());
+        assert!(
+            matches!(&e, TokenError::UnusableKey { kid, .. } if kid == "rs256-key"),
+            "{e:?}"
+        );
+    }
+}
