@@ -642,6 +642,9 @@ impl CredentialProviderResponse {
             kind: &'static str,
             cache_key_type: &'static str,
             cache_duration: &'a str,
+            // Left out when nothing matched, as kubelet's own encoding
+            // (`omitempty`) leaves an empty `auth` out.
+            #[serde(skip_serializing_if = "Option::is_none")]
             auth: Option<One<'a, Auth<'a>>>,
         }
         let auth = self.credential.as_ref().map(|c| {

@@ -198,7 +198,7 @@ fn r15_r17_kubelet_response_is_keyed_by_repository_and_never_cached() {
     // R15: nothing matched, no auth.
     let none = CredentialProviderResponse::new(&"quay.io/x/y".parse().unwrap(), None).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&none.to_json_bytes()).unwrap();
-    assert!(doc["auth"].is_null());
+    assert!(doc.get("auth").is_none(), "{doc}");
     assert_eq!(doc["cacheDuration"], "0s");
     assert!(none.username().is_none());
 
