@@ -602,7 +602,7 @@ fn r26_a_token_without_service_account_mode_is_refused() {
     let t = rs256("shop", "web");
     refused(
         &env.run(&[], &[], &request("nginx", Some(&t), &[])),
-        "has no --jwks, --issuer and --audience",
+        "has no --jwks, --issuer, --audience and --service-accounts",
         Some(&t),
     );
 }

@@ -117,10 +117,8 @@ fn answer(args: &Args, log: &Log, out: &mut impl Write) -> Result<(), String> {
         _ => e.to_string(),
     })?;
     let image = request.image();
-    let (named, requester) = puller(&request, service_accounts.as_ref()).map_err(|e| {
-        log.log(format_args!("{}: refused: {e}", image.as_str()));
-        e.to_string()
-    })?;
+    let (named, requester) = puller(&request, service_accounts.as_ref())
+        .map_err(|e| format!("{}: {e}", image.as_str()))?;
     match &requester {
         Requester::Node => log.log(format_args!(
             "{}: no service-account token: node mode, the foundation alone (R26)",

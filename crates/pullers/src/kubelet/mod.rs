@@ -38,7 +38,7 @@ use token::{ServiceAccount, TokenError, Verifier};
 pub enum Refusal {
     /// A token came, and service-account mode is not configured.
     #[error(
-        "the request carries a service-account token, and this provider has no --jwks, --issuer and --audience to check it with: configure them, or remove tokenAttributes from kubelet's CredentialProviderConfig; no credential is served for an unchecked token"
+        "the request carries a service-account token, and this provider has no --jwks, --issuer, --audience and --service-accounts to check and map it with: configure them, or remove tokenAttributes from kubelet's CredentialProviderConfig; no credential is served for an unchecked token"
     )]
     NotConfigured,
     /// The token did not check out.
@@ -94,8 +94,9 @@ pub fn puller(
 
 /// The credential for the image of `plan`, from what the store holds at
 /// each of its keys (in key order): the first held (R14), or none (R15).
-/// Every choice of the provider goes through here, so a credential that
-/// kubelet cannot carry is passed over in this one place.
+/// Every credential the provider answers with is chosen here and nowhere
+/// else; it is given every key's answer, not just the first hit, so that
+/// a credential can be passed over for the next candidate and scope.
 pub fn choose(
     plan: &Plan<'_>,
     found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
