@@ -12,8 +12,8 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::SystemTime;
 use std::task::{Context, Poll, Waker};
+use std::time::SystemTime;
 
 use super::{
     AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError, first_found,

@@ -1302,7 +1302,10 @@ async fn r24_every_kind_round_trips(s: &dyn AsyncCredentialStore) {
         ]
     );
     let batch = s
-        .get(Key::new(space("s").as_scope_ref(), &loc("batch.example.com")))
+        .get(Key::new(
+            space("s").as_scope_ref(),
+            &loc("batch.example.com"),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -1345,9 +1348,17 @@ async fn r24_every_kind_round_trips(s: &dyn AsyncCredentialStore) {
         .await
         .unwrap();
     assert_eq!(u.kind(), CredentialKind::RegistryToken);
-    let read = s.get(Key::new(key.as_scope_ref(), &at)).await.unwrap().unwrap();
+    let read = s
+        .get(Key::new(key.as_scope_ref(), &at))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        (read.kind(), read.username().as_str(), read.password().expose()),
+        (
+            read.kind(),
+            read.username().as_str(),
+            read.password().expose()
+        ),
         (CredentialKind::RegistryToken, "robot-2", "bearer-2")
     );
     s.update(
@@ -1357,12 +1368,19 @@ async fn r24_every_kind_round_trips(s: &dyn AsyncCredentialStore) {
     )
     .await
     .unwrap();
-    let read = s.get(Key::new(key.as_scope_ref(), &at)).await.unwrap().unwrap();
+    let read = s
+        .get(Key::new(key.as_scope_ref(), &at))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read.kind(), CredentialKind::Password);
     let all = s.list_all().await.unwrap();
     assert!(
-        all.iter().any(|c| c.kind() == CredentialKind::IdentityToken)
-            && all.iter().any(|c| c.kind() == CredentialKind::RegistryToken)
+        all.iter()
+            .any(|c| c.kind() == CredentialKind::IdentityToken)
+            && all
+                .iter()
+                .any(|c| c.kind() == CredentialKind::RegistryToken)
     );
 }
 
@@ -1383,8 +1401,13 @@ async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCrede
     put(
         s,
         [
-            cred(app_scope("a"), "registry.example.com/repo", "app-expired", "p")
-                .with_expires_at(Some(past)),
+            cred(
+                app_scope("a"),
+                "registry.example.com/repo",
+                "app-expired",
+                "p",
+            )
+            .with_expires_at(Some(past)),
             cred(app_scope("a"), "registry.example.com", "app-live", "p")
                 .with_expires_at(Some(later)),
             cred(space("s"), "example.com", "space", "p").with_expires_at(Some(soon)),
@@ -1393,7 +1416,10 @@ async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCrede
     )
     .await;
     let read = s
-        .get(Key::new(app_scope("a").as_scope_ref(), &loc("registry.example.com")))
+        .get(Key::new(
+            app_scope("a").as_scope_ref(),
+            &loc("registry.example.com"),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -1429,7 +1455,10 @@ async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCrede
         .filter(|a| a.expired())
         .map(|a| a.candidate())
         .collect();
-    assert_eq!(expired, ["registry.example.com/repo", "registry.example.com"]);
+    assert_eq!(
+        expired,
+        ["registry.example.com/repo", "registry.example.com"]
+    );
     assert_eq!(
         why.winner().unwrap().stored().unwrap().username().as_str(),
         "space"
@@ -1437,7 +1466,10 @@ async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCrede
     assert!(why.to_string().contains("expired: passed over"), "{why}");
 
     // Expiring by tomorrow: the two expired app credentials and the space's.
-    let by = s.expiring_by(now + Duration::from_secs(86_400)).await.unwrap();
+    let by = s
+        .expiring_by(now + Duration::from_secs(86_400))
+        .await
+        .unwrap();
     let mut users: Vec<&str> = by.iter().map(|c| c.username().as_str()).collect();
     assert_eq!(users.pop(), Some("space"), "soonest first");
     users.sort_unstable();
