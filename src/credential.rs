@@ -662,6 +662,10 @@ impl RegistryCredential {
                 c.credential.password = p;
                 c.credential.kind = CredentialKind::Password;
             }
+            CredentialUpdate::Secret(kind, secret) => {
+                c.credential.password = secret;
+                c.credential.kind = kind;
+            }
             CredentialUpdate::Both(cred) => c.credential = cred,
             CredentialUpdate::ExpiresAt(at) => c = c.with_expires_at(at),
         }
@@ -688,6 +692,8 @@ pub enum CredentialUpdate {
     /// A new password (the credential becomes a password credential); the
     /// username stays.
     Password(Password),
+    /// A new secret of the given kind; the username stays.
+    Secret(CredentialKind, Password),
     /// A new username and secret, of any kind.
     Both(Credential),
     /// A new expiry, or none (R25); username and secret stay.
