@@ -192,9 +192,10 @@ impl Probe {
         keys: usize,
         found: Option<(usize, Arc<RegistryCredential>)>,
         clock: &mut Clock,
+        accept: &impl Fn(&RegistryCredential) -> bool,
     ) -> Probe {
         match found {
-            Some((i, c)) if clock.expired(&c) => match from + i + 1 {
+            Some((i, c)) if clock.expired(&c) || !accept(&c) => match from + i + 1 {
                 next if next < keys => Probe::From(next),
                 _ => Probe::Done(None),
             },
@@ -523,18 +524,54 @@ pub fn resolve<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     let plan = Plan::new(app, reference);
     let span = resolve_span!("resolve", app, reference, plan);
     let _entered = span.enter();
-    let mut clock = Clock::new();
-    let mut from = 0;
-    let found = loop {
-        match store.first_match(&plan.keys()[from..]) {
-            Err(e) => break Err(e),
-            Ok(found) => match Probe::after(from, plan.keys().len(), found, &mut clock) {
-                Probe::Done(found) => break Ok(found),
-                Probe::From(next) => from = next,
-            },
-        }
-    };
+    let found = first_live(store, plan.keys(), &mut Clock::new(), |_| true);
     first_resolution(&plan, &span, found)
+}
+
+/// The first of `keys`, in order, whose credential has not expired (R25)
+/// and that `accept` takes, with its index: `first_match`, probing again
+/// past each credential passed over, so that one passed over is as if
+/// absent. `accept` lets a puller that can carry only some kinds (R24)
+/// pass over the others.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+pub fn first_live<S: CredentialSource + ?Sized>(
+    store: &S,
+    keys: &[Key<'_>],
+    clock: &mut Clock,
+    accept: impl Fn(&RegistryCredential) -> bool,
+) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
+    let mut from = 0;
+    loop {
+        let found = store.first_match(&keys[from..])?;
+        match Probe::after(from, keys.len(), found, clock, &accept) {
+            Probe::Done(found) => return Ok(found),
+            Probe::From(next) => from = next,
+        }
+    }
+}
+
+/// [`first_live`] for async stores.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+pub async fn first_live_async<S: AsyncCredentialSource + ?Sized>(
+    store: &S,
+    keys: &[Key<'_>],
+    clock: &mut Clock,
+    accept: impl Fn(&RegistryCredential) -> bool,
+) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
+    let mut from = 0;
+    loop {
+        let found = store.first_match(&keys[from..]).await?;
+        match Probe::after(from, keys.len(), found, clock, &accept) {
+            Probe::Done(found) => return Ok(found),
+            Probe::From(next) => from = next,
+        }
+    }
 }
 
 /// Every stored credential that serves `reference` for `app`, in precedence
@@ -570,17 +607,9 @@ pub async fn resolve_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>
     let plan = Plan::new(app, reference);
     let span = resolve_span!("resolve_async", app, reference, plan);
     let mut clock = Clock::new();
-    let mut from = 0;
-    let found = loop {
-        // The span covers the store's future.
-        match trace::instrument(store.first_match(&plan.keys()[from..]), &span).await {
-            Err(e) => break Err(e),
-            Ok(found) => match Probe::after(from, plan.keys().len(), found, &mut clock) {
-                Probe::Done(found) => break Ok(found),
-                Probe::From(next) => from = next,
-            },
-        }
-    };
+    // The span covers the store's futures.
+    let probe = first_live_async(store, plan.keys(), &mut clock, |_| true);
+    let found = trace::instrument(probe, &span).await;
     first_resolution(&plan, &span, found)
 }
 
