@@ -147,7 +147,7 @@ pub mod workload;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-pub use credential::{Credential, Password, RegistryCredential, Username};
+pub use credential::{Credential, CredentialKind, Password, RegistryCredential, Username};
 pub use location::{Location, LocationError};
 pub use reference::{Reference, ReferenceError};
 pub use resolve::{Resolution, resolve};

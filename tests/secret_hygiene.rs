@@ -327,6 +327,7 @@ fn r21_resolution_and_explanation_serialize_without_a_password() {
             "scope": {"kind": "space", "id": "s1"},
             "location": "docker.io",
             "username": "space-user",
+            "kind": "password",
             "candidate": "registry",
             "rank": 1,
         })
@@ -356,7 +357,7 @@ fn r21_resolution_and_explanation_serialize_without_a_password() {
                 attempt("app", Some("a1"), "docker.io/library", none.clone()),
                 attempt("app", Some("a1"), "docker.io", none.clone()),
                 attempt("space", Some("s1"), "docker.io/library", none.clone()),
-                attempt("space", Some("s1"), "docker.io", serde_json::json!({"username": "space-user"})),
+                attempt("space", Some("s1"), "docker.io", serde_json::json!({"username": "space-user", "kind": "password", "expired": false})),
                 attempt("organization", Some("o1"), "docker.io/library", none.clone()),
                 attempt("organization", Some("o1"), "docker.io", none.clone()),
                 attempt("foundation", None, "docker.io/library", none.clone()),

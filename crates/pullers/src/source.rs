@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use registry_credentials::resolve::Plan;
+use registry_credentials::resolve::{Clock, Plan, first_live_async};
 use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
 use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore};
 use registry_credentials::{App, CredentialStore, Reference, RegistryCredential};
@@ -18,7 +18,7 @@ use registry_credentials_cf::directory::{DirectoryError, DirectoryReader, Sqlite
 use registry_credentials_cf_cli::state::{open_existing_state, state_dir};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore, SqliteStore};
 
-use crate::{host_keys, hosts_of, list_hosts, resolve_host};
+use crate::{helper_carries, host_keys, hosts_of, list_hosts, resolve_host};
 
 /// The value of the environment variable `name`: `None` when unset or
 /// empty.
@@ -78,10 +78,11 @@ impl Log {
     pub fn choice(&self, what: &str, puller: &Puller, found: Option<&RegistryCredential>) {
         match found {
             Some(c) => self.log(format_args!(
-                "{what}: the {} credential at {} (user {})",
+                "{what}: the {} credential at {} (user {}, {})",
                 c.scope().kind().as_str(),
                 c.location(),
-                c.username().as_str()
+                c.username().as_str(),
+                c.kind()
             )),
             None => self.log(format_args!(
                 "{what}: no credential in the scopes of {puller} ({} scopes searched)",
@@ -222,10 +223,14 @@ impl Source {
                     Ok(match query {
                         Query::Host(r) => {
                             let plan = Plan::new(named, r);
-                            let found =
-                                AsyncCredentialSource::first_match(&store, &host_keys(&plan))
-                                    .await
-                                    .map_err(e)?;
+                            let found = first_live_async(
+                                &store,
+                                &host_keys(&plan),
+                                &mut Clock::new(),
+                                helper_carries,
+                            )
+                            .await
+                            .map_err(e)?;
                             Answer::Found(vec![found.map(|(_, c)| c)], named.clone())
                         }
                         Query::Image(r) => {

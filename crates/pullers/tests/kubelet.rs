@@ -383,7 +383,9 @@ fn verbose_logs_the_choice_and_never_a_secret_or_the_token() {
         "{err}"
     );
     assert!(
-        err.contains("the space credential at registry.example.com/team (user space-user)"),
+        err.contains(
+            "the space credential at registry.example.com/team (user space-user, password)"
+        ),
         "{err}"
     );
     assert!(!err.contains("-pw"), "{err}");
@@ -402,6 +404,51 @@ fn verbose_logs_the_choice_and_never_a_secret_or_the_token() {
         "{err}"
     );
     assert!(err.contains("no credential in the scopes of"), "{err}");
+}
+
+#[test]
+fn r24_r25_kinds_kubelet_cannot_carry_and_expired_credentials_are_passed_over() {
+    let env = Env::new();
+    let key = EncryptionKey::from_hex("k1", KEY).unwrap();
+    let store = SqliteStore::open(env.dir.path().join("store.db"), Keyring::new(key)).unwrap();
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let image = "quay.example.com/team/app";
+    for c in [
+        // The app's identity token and the space's registry token, most
+        // specific first: kubelet can carry neither.
+        RegistryCredential::new(
+            Scope::App(AppId::new("a").unwrap()),
+            "quay.example.com/team".parse().unwrap(),
+            Credential::identity_token("00000000-0000-0000-0000-000000000000", "refresh-pw")
+                .unwrap(),
+        ),
+        RegistryCredential::new(
+            Scope::Space(SpaceId::new("s").unwrap()),
+            "quay.example.com".parse().unwrap(),
+            Credential::registry_token("robot", "bearer-pw").unwrap(),
+        ),
+        // The organization's password has expired.
+        RegistryCredential::new(
+            Scope::Org(OrgId::new("o").unwrap()),
+            "quay.example.com".parse().unwrap(),
+            Credential::new("expired-user", "expired-user-pw").unwrap(),
+        )
+        .with_expires_at(Some(past)),
+        // The foundation's password for the parent domain answers.
+        RegistryCredential::new(
+            Scope::Foundation,
+            "example.com".parse().unwrap(),
+            Credential::new("parent-user", "parent-user-pw").unwrap(),
+        ),
+    ] {
+        store.create(c).unwrap();
+    }
+    let o = env.run(
+        &env.sa_args(),
+        &[],
+        &request(image, Some(&rs256("shop", "web")), &[]),
+    );
+    assert_eq!(user(&o, image).as_deref(), Some("parent-user"));
 }
 
 // --- refusals ----------------------------------------------------------------

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use registry_credentials::scope::Puller;
 use registry_credentials_pullers::source::{Answer, Log, Query, Source, var};
 use registry_credentials_pullers::{
-    GetReply, NOT_FOUND, host_of_server_url, host_reference, puller_from_env,
+    GetReply, NOT_FOUND, helper_username, host_of_server_url, host_reference, puller_from_env,
 };
 
 const USAGE: &str = "usage: docker-credential-registry-credentials <get|list|version|store|erase>";
@@ -65,7 +65,7 @@ fn get(out: &mut impl Write) -> Result<bool, String> {
         Some(c) => {
             let reply = GetReply {
                 server_url,
-                username: c.username().as_str(),
+                username: helper_username(&c),
                 secret: c.password().expose(),
             };
             serde_json::to_writer(&mut *out, &reply).map_err(|e| e.to_string())?;

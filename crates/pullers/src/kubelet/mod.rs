@@ -11,7 +11,8 @@
 //!   does not check out, or a service account no rule maps, is refused,
 //!   never answered from a lower scope (R26).
 //! - [`choose`]: the one place the credential for an image is chosen from
-//!   what the store holds at each key of its plan.
+//!   what the store holds at each key of its plan, passing over expired
+//!   credentials (R25) and kinds kubelet cannot carry (R24).
 //! - The answer is an interop
 //!   [`CredentialProviderResponse`](registry_credentials_interop::export::CredentialProviderResponse):
 //!   `cacheKeyType: Image`, the image's repository name as the only `auth`
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 use registry_credentials::resolve::Plan;
 use registry_credentials::scope::Puller;
-use registry_credentials::{RegistryCredential, Resolution};
+use registry_credentials::{CredentialKind, RegistryCredential, Resolution};
 use registry_credentials_interop::export::CredentialProviderRequest;
 
 use mapping::{Mapping, MappingError};
@@ -92,16 +93,25 @@ pub fn puller(
     Ok((puller, Requester::ServiceAccount(account, rule)))
 }
 
+/// Whether a kubelet credential provider response can carry `credential`
+/// (R24): a username and a password alone. An identity token or a
+/// registry (bearer) token has no place in it: `AuthConfig` holds
+/// `username` and `password` only.
+pub fn kubelet_carries(credential: &RegistryCredential) -> bool {
+    credential.kind() == CredentialKind::Password
+}
+
 /// The credential for the image of `plan`, from what the store holds at
-/// each of its keys (in key order): the first held (R14), or none (R15).
-/// Every credential the provider answers with is chosen here and nowhere
-/// else; it is given every key's answer, not just the first hit, so that
-/// a credential can be passed over for the next candidate and scope.
+/// each of its keys (in key order): the first held that has not expired
+/// (R25) and that kubelet can carry ([`kubelet_carries`], R24), or none
+/// (R15). One passed over is as if absent: the next candidate, then the
+/// next scope, is tried (R14). Every credential the provider answers with
+/// is chosen here.
 pub fn choose(
     plan: &Plan<'_>,
     found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
 ) -> Option<Resolution> {
-    plan.resolve(found)
+    plan.resolve(found.into_iter().map(|c| c.filter(|c| kubelet_carries(c))))
 }
 
 /// Why a `--cache-duration` was refused.
