@@ -768,6 +768,26 @@ mod node_mode {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
+        /// Bad input is an error, never a panic: requests, mappings,
+        /// durations and tokens (random text, and three base64url parts
+        /// behind a real header).
+        #[test]
+        fn parsers_and_the_token_checker_never_panic(
+            bytes in any::<Vec<u8>>(),
+            text in "\\PC{0,120}",
+            parts in "[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,60}",
+        ) {
+            let _ = CredentialProviderRequest::from_json(&bytes);
+            let _ = Mapping::from_json(&bytes);
+            let _ = registry_credentials_pullers::kubelet::parse_duration(&text);
+            let sa = configured();
+            prop_assert!(sa.verifier.verify(&text).is_err());
+            // {"alg":"RS256","kid":"rs256-key"}
+            let header = "eyJhbGciOiJSUzI1NiIsImtpZCI6InJzMjU2LWtleSJ9";
+            let token = format!("{header}.{parts}");
+            prop_assert!(sa.verifier.verify(&token).is_err());
+        }
+
         /// Whatever the store holds at the app, space and organization
         /// scopes, a request without a token is answered from the
         /// foundation's credentials alone: exactly the foundation's best
