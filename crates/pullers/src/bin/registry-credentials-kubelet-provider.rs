@@ -36,9 +36,15 @@ const PROGRAM: &str = "registry-credentials-kubelet-provider";
 /// The most a request may hold: an image, a token and some annotations.
 const MAX_REQUEST: u64 = 1024 * 1024;
 
-/// Answers one kubelet credential provider request (stdin to stdout).
+/// A kubelet credential provider: reads one CredentialProviderRequest
+/// (credentialprovider.kubelet.k8s.io/v1) on stdin and answers a
+/// CredentialProviderResponse on stdout from the stored credentials: the
+/// foundation's alone without a service-account token, else those of the
+/// app, space or organization the verified token's service account is
+/// mapped to. The store is named by the environment (CF_HOME,
+/// REGISTRY_CREDENTIALS_SQLITE or REGISTRY_CREDENTIALS_PG_URL).
 #[derive(Parser, Debug)]
-#[command(name = PROGRAM, version, about)]
+#[command(name = PROGRAM, version)]
 struct Args {
     /// The issuer's public keys, a JWKS file (the API server's
     /// `/openid/v1/jwks`): turns service-account mode on, with --issuer,
