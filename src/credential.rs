@@ -3,6 +3,7 @@
 //! at a scope and location, with an optional expiry (R25).
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::zeroize::{Zeroize, ZeroizeOnDrop};
@@ -576,7 +577,8 @@ pub struct RegistryCredential {
     scope: Scope,
     location: Location,
     credential: Credential,
-    expires_at: Option<SystemTime>,
+    /// Whole seconds since 1970 plus one, so that no expiry takes no room.
+    expires_at: Option<NonZeroU64>,
 }
 
 impl RegistryCredential {
@@ -591,8 +593,8 @@ impl RegistryCredential {
     }
 
     /// This credential, expiring at `expires_at` (whole seconds: a finer
-    /// time is cut to the second before it, as the stores keep it), or
-    /// never with `None` (R25).
+    /// time is cut to the second before it, as the stores keep it, and a
+    /// time before 1970 is 1970), or never with `None` (R25).
     ///
     /// ```
     /// use std::time::{Duration, UNIX_EPOCH};
@@ -607,7 +609,10 @@ impl RegistryCredential {
     /// ```
     #[must_use]
     pub fn with_expires_at(mut self, expires_at: Option<SystemTime>) -> Self {
-        self.expires_at = expires_at.map(whole_seconds);
+        self.expires_at = expires_at.and_then(|at| {
+            let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            NonZeroU64::new(seconds.saturating_add(1))
+        });
         self
     }
 
@@ -644,12 +649,13 @@ impl RegistryCredential {
     /// When it stops being chosen, if ever (R25).
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.expires_at
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s.get() - 1))
     }
 
     /// Whether it has expired at `now`: from its `expires_at` on, a
     /// resolution passes over it as if it were absent (R25).
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
-        self.expires_at.is_some_and(|at| at <= now)
+        self.expires_at().is_some_and(|at| at <= now)
     }
 
     /// This credential with `update` applied; scope and location stay
@@ -670,15 +676,6 @@ impl RegistryCredential {
             CredentialUpdate::ExpiresAt(at) => c = c.with_expires_at(at),
         }
         c
-    }
-}
-
-/// `at`, cut to the whole second at or before it (R22's whole seconds; a
-/// time before 1970 is kept as it is).
-fn whole_seconds(at: SystemTime) -> SystemTime {
-    match at.duration_since(UNIX_EPOCH) {
-        Ok(d) => UNIX_EPOCH + Duration::from_secs(d.as_secs()),
-        Err(_) => at,
     }
 }
 
