@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use registry_credentials::resolve::Plan;
 use registry_credentials::scope::Puller;
-use registry_credentials::{CredentialKind, RegistryCredential, Resolution};
-use registry_credentials_interop::export::CredentialProviderRequest;
+use registry_credentials::{RegistryCredential, Resolution};
+use registry_credentials_interop::export::{CredentialProviderRequest, kubelet_carries};
 
 use mapping::{Mapping, MappingError};
 use token::{ServiceAccount, TokenError, Verifier};
@@ -91,14 +91,6 @@ pub fn puller(
         .mapping
         .puller(&account, request.service_account_annotations())?;
     Ok((puller, Requester::ServiceAccount(account, rule)))
-}
-
-/// Whether a kubelet credential provider response can carry `credential`
-/// (R24): a username and a password alone. An identity token or a
-/// registry (bearer) token has no place in it: `AuthConfig` holds
-/// `username` and `password` only.
-pub fn kubelet_carries(credential: &RegistryCredential) -> bool {
-    credential.kind() == CredentialKind::Password
 }
 
 /// The credential for the image of `plan`, from what the store holds at
