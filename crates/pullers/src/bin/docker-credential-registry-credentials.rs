@@ -21,7 +21,8 @@ use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use registry_credentials::resolve::{Clock, Plan, first_live_async};
+use registry_credentials::resolve::{Clock, LiveProbe, Plan};
+use registry_credentials::store::AsyncCredentialSource as _;
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{App, CredentialStore, Reference, RegistryCredential};
 use registry_credentials_cf::directory::{DirectoryReader, SqliteDirectory};
@@ -220,14 +221,15 @@ fn ask(query: Query<'_>) -> Result<Answer, String> {
                 Ok(match query {
                     Query::Host(r) => {
                         let plan = Plan::new(&named, r);
-                        let found = first_live_async(
-                            &store,
-                            &host_keys(&plan),
-                            &mut Clock::new(),
-                            helper_carries,
-                        )
-                        .await
-                        .map_err(e)?;
+                        let keys = host_keys(&plan);
+                        let mut clock = Clock::new();
+                        let mut probe = LiveProbe::new(&keys, &mut clock, helper_carries);
+                        let found = loop {
+                            let answer = store.first_match(probe.keys()).await.map_err(e)?;
+                            if let Some(done) = probe.answer(answer) {
+                                break done;
+                            }
+                        };
                         Answer::Host(found.map(|(_, c)| c), named.clone())
                     }
                     Query::List => {
