@@ -176,30 +176,76 @@ impl Clock {
     }
 }
 
-/// What to do with one `first_match` answer over the keys from `from` on
-/// (R25): a live hit or a miss ends the probe; an expired hit probes again
-/// past it.
-enum Probe {
-    /// The winner, as an index into the plan's keys, or nothing.
-    Done(Option<(usize, Arc<RegistryCredential>)>),
-    /// Probe the keys from this index on.
-    From(usize),
+/// A probe of keys in order for the first credential a puller can use:
+/// each `first_match` answer over [`keys`](Self::keys) is handed to
+/// [`answer`](Self::answer), which ends the probe at a live hit the puller
+/// accepts or at a miss, and otherwise moves past what it passed over (an
+/// expired credential, R25; a kind the puller cannot carry, R24), so that
+/// one passed over is as if absent. A driver only calls the store:
+/// [`first_live`] for a sync one; for an async one, as [`resolve_async`]
+/// does:
+///
+/// ```
+/// use registry_credentials::resolve::{Clock, LiveProbe, Plan};
+/// use registry_credentials::store::{AsyncCredentialSource, InlineStore, block_on_ready};
+/// use registry_credentials::{App, Credential, CredentialKind, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// let memory = MemoryStore::new();
+/// let token = Credential::registry_token("robot", "bearer")?;
+/// memory.create(RegistryCredential::new(Scope::Foundation, "registry.example.com".parse()?, token))?;
+/// memory.create(RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "p")?))?;
+/// let store = InlineStore(memory);
+/// let app = App::new("o", "s", "a")?;
+/// let image = "registry.example.com/team/app".parse()?;
+/// let plan = Plan::new(&app, &image);
+/// let mut clock = Clock::new();
+/// // A puller that carries passwords alone.
+/// let mut probe = LiveProbe::new(plan.keys(), &mut clock, |c| c.kind() == CredentialKind::Password);
+/// let found = block_on_ready(async {
+///     loop {
+///         if let Some(done) = probe.answer(store.first_match(probe.keys()).await?) {
+///             break Ok::<_, registry_credentials::StoreError>(done);
+///         }
+///     }
+/// })?;
+/// assert_eq!(found.unwrap().1.location().as_str(), "example.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LiveProbe<'k, 'a, 'c, F> {
+    keys: &'k [Key<'a>],
+    from: usize,
+    clock: &'c mut Clock,
+    accept: F,
 }
 
-impl Probe {
-    fn after(
-        from: usize,
-        keys: usize,
+impl<'k, 'a, 'c, F: Fn(&RegistryCredential) -> bool> LiveProbe<'k, 'a, 'c, F> {
+    /// A probe of `keys`, passing over what `clock` says has expired and
+    /// what `accept` refuses.
+    pub fn new(keys: &'k [Key<'a>], clock: &'c mut Clock, accept: F) -> Self {
+        LiveProbe {
+            keys,
+            from: 0,
+            clock,
+            accept,
+        }
+    }
+
+    /// The keys to ask `first_match` for next.
+    pub fn keys(&self) -> &'k [Key<'a>] {
+        &self.keys[self.from..]
+    }
+
+    /// The outcome once `found` (the answer for [`keys`](Self::keys)) ends
+    /// the probe: the winner as an index into all the keys, or nothing.
+    pub fn answer(
+        &mut self,
         found: Option<(usize, Arc<RegistryCredential>)>,
-        clock: &mut Clock,
-        accept: &impl Fn(&RegistryCredential) -> bool,
-    ) -> Probe {
+    ) -> Option<Option<(usize, Arc<RegistryCredential>)>> {
         match found {
-            Some((i, c)) if clock.expired(&c) || !accept(&c) => match from + i + 1 {
-                next if next < keys => Probe::From(next),
-                _ => Probe::Done(None),
-            },
-            found => Probe::Done(found.map(|(i, c)| (from + i, c))),
+            Some((i, c)) if self.clock.expired(&c) || !(self.accept)(&c) => {
+                self.from += i + 1;
+                (self.from >= self.keys.len()).then_some(None)
+            }
+            found => Some(found.map(|(i, c)| (self.from + i, c))),
         }
     }
 }
@@ -347,20 +393,13 @@ impl<'a> Plan<'a> {
     /// The winner among what a store found for [`keys`](Self::keys),
     /// answered in key order: the first found (R14), or `None` when nothing
     /// was (R15). Answers past the last key are ignored.
+    ///
+    /// An expired credential is passed over as if absent (R25).
     pub fn resolve(
         &self,
         found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
     ) -> Option<Resolution> {
-        self.resolve_at(found, &mut Clock::new())
-    }
-
-    /// [`resolve`](Self::resolve) with expiry read from `clock` (R25): an
-    /// expired credential is passed over as if absent.
-    pub fn resolve_at(
-        &self,
-        found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
-        clock: &mut Clock,
-    ) -> Option<Resolution> {
+        let mut clock = Clock::new();
         select_first(found.into_iter().map(|c| clock.live(c)))
             .and_then(|(i, c)| self.resolution(i, c))
     }
@@ -368,20 +407,13 @@ impl<'a> Plan<'a> {
     /// Every found credential as a resolution, winner first: what
     /// [`resolve_all`] returns. `found` answers [`keys`](Self::keys) in
     /// order; answers past the last key are ignored.
+    ///
+    /// Expired credentials are left out (R25).
     pub fn resolve_all(
         &self,
         found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
     ) -> Vec<Resolution> {
-        self.resolve_all_at(found, &mut Clock::new())
-    }
-
-    /// [`resolve_all`](Self::resolve_all) with expiry read from `clock`
-    /// (R25): expired credentials are left out.
-    pub fn resolve_all_at(
-        &self,
-        found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
-        clock: &mut Clock,
-    ) -> Vec<Resolution> {
+        let mut clock = Clock::new();
         found
             .into_iter()
             .enumerate()
@@ -543,33 +575,10 @@ pub fn first_live<S: CredentialSource + ?Sized>(
     clock: &mut Clock,
     accept: impl Fn(&RegistryCredential) -> bool,
 ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
-    let mut from = 0;
+    let mut probe = LiveProbe::new(keys, clock, accept);
     loop {
-        let found = store.first_match(&keys[from..])?;
-        match Probe::after(from, keys.len(), found, clock, &accept) {
-            Probe::Done(found) => return Ok(found),
-            Probe::From(next) => from = next,
-        }
-    }
-}
-
-/// [`first_live`] for async stores.
-///
-/// # Errors
-///
-/// [`StoreError::Backend`] when the store fails.
-pub async fn first_live_async<S: AsyncCredentialSource + ?Sized>(
-    store: &S,
-    keys: &[Key<'_>],
-    clock: &mut Clock,
-    accept: impl Fn(&RegistryCredential) -> bool,
-) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
-    let mut from = 0;
-    loop {
-        let found = store.first_match(&keys[from..]).await?;
-        match Probe::after(from, keys.len(), found, clock, &accept) {
-            Probe::Done(found) => return Ok(found),
-            Probe::From(next) => from = next,
+        if let Some(done) = probe.answer(store.first_match(probe.keys())?) {
+            return Ok(done);
         }
     }
 }
@@ -607,9 +616,19 @@ pub async fn resolve_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>
     let plan = Plan::new(app, reference);
     let span = resolve_span!("resolve_async", app, reference, plan);
     let mut clock = Clock::new();
+    let mut probe = LiveProbe::new(plan.keys(), &mut clock, |_| true);
     // The span covers the store's futures.
-    let probe = first_live_async(store, plan.keys(), &mut clock, |_| true);
-    let found = trace::instrument(probe, &span).await;
+    let found = trace::instrument(
+        async {
+            loop {
+                if let Some(done) = probe.answer(store.first_match(probe.keys()).await?) {
+                    return Ok(done);
+                }
+            }
+        },
+        &span,
+    )
+    .await;
     first_resolution(&plan, &span, found)
 }
 

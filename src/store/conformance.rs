@@ -357,6 +357,18 @@ async fn put<const N: usize>(s: &dyn AsyncCredentialStore, credentials: [Registr
     }
 }
 
+/// The credential stored at `scope` for `location`, which must exist.
+async fn stored(
+    s: &dyn AsyncCredentialStore,
+    scope: &Scope,
+    location: &str,
+) -> Arc<RegistryCredential> {
+    s.get(Key::new(scope.as_scope_ref(), &loc(location)))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing stored at {scope} for {location}"))
+}
+
 async fn user_at(s: &dyn AsyncCredentialStore, scope: &Scope, location: &str) -> Option<String> {
     s.get(Key::new(scope.as_scope_ref(), &loc(location)))
         .await
@@ -1301,14 +1313,7 @@ async fn r24_every_kind_round_trips(s: &dyn AsyncCredentialStore) {
             (CredentialKind::RegistryToken, "u2", "secret-registry-token"),
         ]
     );
-    let batch = s
-        .get(Key::new(
-            space("s").as_scope_ref(),
-            &loc("batch.example.com"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
+    let batch = stored(s, &space("s"), "batch.example.com").await;
     assert_eq!(batch.kind(), CredentialKind::RegistryToken);
     assert_eq!(batch.password().expose(), "bearer-in-a-batch");
 
@@ -1348,11 +1353,7 @@ async fn r24_every_kind_round_trips(s: &dyn AsyncCredentialStore) {
         .await
         .unwrap();
     assert_eq!(u.kind(), CredentialKind::RegistryToken);
-    let read = s
-        .get(Key::new(key.as_scope_ref(), &at))
-        .await
-        .unwrap()
-        .unwrap();
+    let read = stored(s, &key, at.as_str()).await;
     assert_eq!(
         (
             read.kind(),
@@ -1368,11 +1369,7 @@ async fn r24_every_kind_round_trips(s: &dyn AsyncCredentialStore) {
     )
     .await
     .unwrap();
-    let read = s
-        .get(Key::new(key.as_scope_ref(), &at))
-        .await
-        .unwrap()
-        .unwrap();
+    let read = stored(s, &key, at.as_str()).await;
     assert_eq!(read.kind(), CredentialKind::Password);
     let all = s.list_all().await.unwrap();
     assert!(
@@ -1415,14 +1412,7 @@ async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCrede
         ],
     )
     .await;
-    let read = s
-        .get(Key::new(
-            app_scope("a").as_scope_ref(),
-            &loc("registry.example.com"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
+    let read = stored(s, &app_scope("a"), "registry.example.com").await;
     assert_eq!(read.expires_at(), Some(whole(later)));
     let user = |r: Option<crate::resolve::Resolution>| {
         r.map(|r| r.credential().username().as_str().to_owned())
@@ -1493,11 +1483,7 @@ async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCrede
     )
     .await
     .unwrap();
-    let read = s
-        .get(Key::new(space("s").as_scope_ref(), &loc("example.com")))
-        .await
-        .unwrap()
-        .unwrap();
+    let read = stored(s, &space("s"), "example.com").await;
     assert_eq!(read.expires_at(), Some(whole(soon)));
     // Every credential expired: nothing is chosen (R15).
     for (scope, location) in [

@@ -102,6 +102,37 @@ fn basic_auth_of(user: &Username, password: &str) -> Zeroizing<String> {
     encoded
 }
 
+/// The fields of Docker's `AuthConfig` (as the Engine API and
+/// `config.json` name them); those that are `None` are left out.
+#[derive(Serialize, Default)]
+struct AuthConfig<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identitytoken: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registrytoken: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serveraddress: Option<&'a str>,
+}
+
+impl<'a> AuthConfig<'a> {
+    /// The token field of `credential`'s kind (R24), if it is a token.
+    fn tokens(credential: &'a Credential) -> Self {
+        let secret = credential.password().expose();
+        let kind = credential.kind();
+        AuthConfig {
+            identitytoken: (kind == CredentialKind::IdentityToken).then_some(secret),
+            registrytoken: (kind == CredentialKind::RegistryToken).then_some(secret),
+            ..AuthConfig::default()
+        }
+    }
+}
+
 /// A one-entry JSON object `{key: value}`.
 struct One<'a, V>(&'a str, V);
 
@@ -231,27 +262,15 @@ impl AuthFile {
     /// username and an empty password, as the Docker CLI writes it; a
     /// registry token is `registrytoken` alone (R24).
     pub fn to_json_bytes(&self) -> Zeroizing<Vec<u8>> {
-        #[derive(Serialize)]
-        struct Entry<'a> {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            auth: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            identitytoken: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            registrytoken: Option<&'a str>,
-        }
         let secret = self.credential.password().expose();
         let auth = match self.credential.kind() {
             CredentialKind::RegistryToken => None,
             CredentialKind::IdentityToken => Some(basic_auth_of(self.credential.username(), "")),
             _ => Some(basic_auth(&self.credential)),
         };
-        let entry = Entry {
+        let entry = AuthConfig {
             auth: auth.as_deref().map(String::as_str),
-            identitytoken: (self.credential.kind() == CredentialKind::IdentityToken)
-                .then_some(secret),
-            registrytoken: (self.credential.kind() == CredentialKind::RegistryToken)
-                .then_some(secret),
+            ..AuthConfig::tokens(&self.credential)
         };
         let doc = One("auths", One(&self.key, entry));
         let len = self.key.len() + auth.as_ref().map_or(0, |a| a.len()) + secret.len();
@@ -535,29 +554,15 @@ impl RegistryAuthHeader {
     /// `identitytoken` and a registry token `registrytoken`, the fields of
     /// the Engine's `AuthConfig` (R24).
     pub fn header_value(&self) -> Zeroizing<String> {
-        #[derive(Serialize)]
-        struct Auth<'a> {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            username: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            password: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            identitytoken: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            registrytoken: Option<&'a str>,
-            serveraddress: &'a str,
-        }
         let username = self.credential.username().as_str();
         let secret = self.credential.password().expose();
-        let kind = self.credential.kind();
-        let password = kind == CredentialKind::Password;
+        let password = self.credential.kind() == CredentialKind::Password;
         let json = secret_json(
-            &Auth {
+            &AuthConfig {
                 username: password.then_some(username),
                 password: password.then_some(secret),
-                identitytoken: (kind == CredentialKind::IdentityToken).then_some(secret),
-                registrytoken: (kind == CredentialKind::RegistryToken).then_some(secret),
-                serveraddress: &self.server_address,
+                serveraddress: Some(&self.server_address),
+                ..AuthConfig::tokens(&self.credential)
             },
             username.len() + secret.len() + self.server_address.len(),
             64,

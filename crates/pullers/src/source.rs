@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use registry_credentials::resolve::{Clock, Plan, first_live_async};
+use registry_credentials::resolve::{Clock, LiveProbe, Plan};
 use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
 use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore};
 use registry_credentials::{App, CredentialStore, Reference, RegistryCredential};
@@ -223,14 +223,18 @@ impl Source {
                     Ok(match query {
                         Query::Host(r) => {
                             let plan = Plan::new(named, r);
-                            let found = first_live_async(
-                                &store,
-                                &host_keys(&plan),
-                                &mut Clock::new(),
-                                helper_carries,
-                            )
-                            .await
-                            .map_err(e)?;
+                            let keys = host_keys(&plan);
+                            let mut clock = Clock::new();
+                            let mut probe = LiveProbe::new(&keys, &mut clock, helper_carries);
+                            let found = loop {
+                                let answer =
+                                    AsyncCredentialSource::first_match(&store, probe.keys())
+                                        .await
+                                        .map_err(e)?;
+                                if let Some(done) = probe.answer(answer) {
+                                    break done;
+                                }
+                            };
                             Answer::Found(vec![found.map(|(_, c)| c)], named.clone())
                         }
                         Query::Image(r) => {
