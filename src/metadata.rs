@@ -7,7 +7,7 @@
 //!   ends with a letter or digit. The prefix `cloudfoundry.org` (any case)
 //!   is reserved. Annotation keys are label keys.
 //! - [`LabelValue`]: empty, or the name's form, at most 63 characters.
-//! - [`AnnotationValue`]: at most 5,000 characters.
+//! - annotation values: at most 5,000 characters.
 //! - [`Metadata`]: at most 50 labels and 200 annotations, merged as a PATCH
 //!   merges them ([`Metadata::merge`]: a `None` value removes a key).
 //! - [`Selector`]: requirements joined by `,`, each `k=v`, `k==v`, `k!=v`,
