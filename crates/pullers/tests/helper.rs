@@ -2,9 +2,11 @@
 //! protocol (`get`, `list`, `version`; `store` and `erase` refused) and the
 //! scopes it searches for each puller (R14, R26).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::process::Output;
+
+use common::{answer, stdout};
 use registry_credentials::scope::{AppId, OrgId};
 use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
@@ -47,36 +49,20 @@ fn store() -> tempfile::TempDir {
 }
 
 fn helper(dir: &tempfile::TempDir, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"));
-    cmd.args(args)
-        .env_clear()
-        .env("REGISTRY_CREDENTIALS_SQLITE", dir.path().join("store.db"))
-        .env("REGISTRY_CREDENTIALS_KEY", KEY)
-        .env("REGISTRY_CREDENTIALS_KEY_ID", "k1")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
+    let db = dir.path().join("store.db");
+    let store = ("REGISTRY_CREDENTIALS_SQLITE", db.as_os_str());
+    common::helper(store, Some(("k1", KEY)), env, args, stdin)
 }
 
 #[test]
 fn get_answers_the_foundation_registry_credential_for_docker_hub_r26() {
     let dir = store();
-    let o = helper(&dir, &[], &["get"], "https://index.docker.io/v1/\n");
-    assert!(o.status.success(), "{}", stdout(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = answer(&helper(
+        &dir,
+        &[],
+        &["get"],
+        "https://index.docker.io/v1/\n",
+    ));
     assert_eq!(
         v,
         serde_json::json!({"ServerURL": "https://index.docker.io/v1/", "Username": "hub-user", "Secret": "hub-pw"})
@@ -101,8 +87,7 @@ fn get_for_an_app_uses_its_organization_registry_credential_never_a_namespace_r1
         &["get"],
         "https://registry.example.com:5000/v2/",
     );
-    assert!(o.status.success(), "{}", stdout(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = answer(&o);
     assert_eq!(v["Username"], "org-user");
     assert_eq!(v["Secret"], "org-pw");
     // Another organization's space sees none of it.
@@ -142,14 +127,12 @@ fn list_maps_the_hosts_the_scopes_hold_registry_credentials_for_to_usernames() {
         &["list"],
         "",
     );
-    assert!(o.status.success(), "{}", stdout(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = answer(&o);
     assert_eq!(
         v,
         serde_json::json!({"registry.example.com:5000": "org-user", "docker.io": "hub-user"})
     );
-    let o = helper(&dir, &[], &["list"], "");
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = answer(&helper(&dir, &[], &["list"], ""));
     assert_eq!(v, serde_json::json!({"docker.io": "hub-user"}));
 }
 

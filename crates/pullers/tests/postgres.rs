@@ -1,9 +1,11 @@
 //! The helper over a PostgreSQL store (`REGISTRY_CREDENTIALS_PG_URL`): the
 //! same choice as over SQLite (R14, R26), the puller variables ids.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::process::Output;
+
+use common::{answer, stdout};
 use registry_credentials::scope::{OrgId, ScopeRef};
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Credential, RegistryCredential, Scope};
@@ -12,25 +14,8 @@ use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 const KEY: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
 
 fn helper(url: &str, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"))
-        .args(args)
-        .env_clear()
-        .env("REGISTRY_CREDENTIALS_PG_URL", url)
-        .env("REGISTRY_CREDENTIALS_KEY", KEY)
-        .env("REGISTRY_CREDENTIALS_KEY_ID", "pullers")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let store = ("REGISTRY_CREDENTIALS_PG_URL", url.as_ref());
+    common::helper(store, Some(("pullers", KEY)), env, args, stdin)
 }
 
 #[test]
@@ -58,7 +43,6 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
             .unwrap();
         store
     });
-    let out = |o: &Output| String::from_utf8(o.stdout.clone()).unwrap();
 
     let o = helper(
         &url,
@@ -66,7 +50,6 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
         &["get"],
         &format!("https://{host}/v2/"),
     );
-    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap_or_default();
     let listed = helper(
         &url,
         &[("REGISTRY_CREDENTIALS_ORG", org.as_str())],
@@ -81,14 +64,14 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
             .await
             .unwrap();
     });
-    assert!(o.status.success(), "{}", out(&o));
+    let v = answer(&o);
     assert_eq!(v["Username"], "pg-org-user");
     assert_eq!(v["Secret"], "pg-org-pw");
-    let map: serde_json::Value = serde_json::from_str(&out(&listed)).unwrap();
+    let map = answer(&listed);
     assert_eq!(map[host.as_str()], "pg-org-user");
     assert_eq!(foundation.status.code(), Some(1));
     assert_eq!(
-        out(&foundation),
+        stdout(&foundation),
         "credentials not found in native keychain\n"
     );
 }
