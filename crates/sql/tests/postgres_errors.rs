@@ -2,9 +2,11 @@
 //! ([`DatabaseError`]): a pool with no connection free for its whole wait
 //! names the wait and the connections in use, read from the pool itself;
 //! a terminated connection says the server ended it. Each is retryable
-//! and changed nothing (R28).
+//! and changed nothing (R28). Opening a store tells the same failures
+//! apart from an address that is not valid.
 //!
-//! Every test needs a server and is `#[ignore]`d (see `registry_credentials_test_support::postgres`).
+//! Every test but the two of opening needs a server and is `#[ignore]`d
+//! (see `registry_credentials_test_support::postgres`).
 #![cfg(feature = "postgres")]
 
 mod support;
@@ -16,7 +18,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use registry_credentials::Scope;
 use registry_credentials::store::conformance::{cred, org};
 use registry_credentials::store::{AsyncCredentialStore, StoreError};
-use registry_credentials_sql::{DatabaseError, PostgresStore};
+use registry_credentials_sql::{DatabaseError, OpenError, PostgresStore};
 use registry_credentials_test_support::postgres::{fresh_schema, runtime, url, url_in};
 use support::keyring;
 
@@ -52,6 +54,52 @@ fn database_error(e: &StoreError) -> &DatabaseError {
             .unwrap_or_else(|| panic!("not a DatabaseError: {e:?}")),
         other => panic!("{other:?}"),
     }
+}
+
+/// A server that refuses the connection, met while opening: the
+/// database error that says so, retryable, under the open error's message.
+#[test]
+fn r28_opening_a_server_that_refuses_the_connection_names_it_and_is_retryable() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgresql://nobody@127.0.0.1:{port}/none");
+    let e = runtime()
+        .block_on(PostgresStore::connect(&url, keyring()))
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            OpenError::Database(DatabaseError::ServerUnavailable { .. })
+        ),
+        "{e:?}"
+    );
+    assert!(e.is_retryable());
+    assert_eq!(e.to_string(), "could not open the credential database");
+}
+
+/// An address that is not a PostgreSQL address: no database error, and
+/// the open error's message says where to look.
+#[test]
+fn opening_an_address_that_is_not_valid_says_how_to_write_one() {
+    let e = runtime()
+        .block_on(PostgresStore::connect("postgresql://[::1", keyring()))
+        .unwrap_err();
+    let OpenError::Backend { retryable, source } = &e else {
+        panic!("{e:?}")
+    };
+    assert!(!retryable);
+    assert_eq!(
+        e.to_string(),
+        "could not open the credential database; check its location and permissions"
+    );
+    assert!(
+        source
+            .to_string()
+            .starts_with("the PostgreSQL address is not valid"),
+        "{source}"
+    );
 }
 
 #[test]
