@@ -21,6 +21,8 @@ use registry_credentials::store::{AsyncCredentialStore, StoreError};
 use registry_credentials_sql::{DatabaseError, OpenError, PostgresStore};
 use registry_credentials_test_support::postgres::{fresh_schema, runtime, url, url_in};
 use support::keyring;
+use tokio::task::JoinHandle;
+use tokio_postgres::{Client, NoTls, Transaction};
 
 /// A store over a pool of at most `size` connections that waits `wait`
 /// for one, on a fresh schema.
@@ -30,7 +32,7 @@ async fn store_with_pool(test: &str, size: usize, wait: Duration) -> (PostgresSt
     let url = url_in(&url, &schema);
     let manager = Manager::from_config(
         tokio_postgres::Config::from_str(&url).unwrap(),
-        tokio_postgres::NoTls,
+        NoTls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -45,6 +47,23 @@ async fn store_with_pool(test: &str, size: usize, wait: Duration) -> (PostgresSt
         PostgresStore::from_pool(pool, keyring()).await.unwrap(),
         url,
     )
+}
+
+/// A session of its own on `url`, and the task that drives its
+/// connection.
+async fn session(url: &str) -> (Client, JoinHandle<Result<(), tokio_postgres::Error>>) {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    (client, tokio::spawn(conn))
+}
+
+/// A transaction of `client` that holds the credentials' table locked
+/// against every other session until it ends.
+async fn lock_the_table(client: &mut Client) -> Transaction<'_> {
+    let lock = client.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE registry_credentials IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    lock
 }
 
 fn database_error(e: &StoreError) -> &DatabaseError {
@@ -155,14 +174,8 @@ fn r28_a_locked_table_exhausts_the_pool_and_the_error_says_so() {
     let rt = runtime();
     rt.block_on(async {
         let (store, url) = store_with_pool("locked", POOL, Duration::from_millis(500)).await;
-        let (mut locker, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        let task = tokio::spawn(conn);
-        let lock = locker.transaction().await.unwrap();
-        lock.batch_execute("LOCK TABLE registry_credentials IN ACCESS EXCLUSIVE MODE")
-            .await
-            .unwrap();
+        let (mut locker, task) = session(&url).await;
+        let lock = lock_the_table(&mut locker).await;
         let calls: Vec<_> = (0..CALLS)
             .map(|i| {
                 let store = store.clone();
@@ -216,17 +229,11 @@ fn r28_a_terminated_connection_says_the_server_ended_it_and_a_retry_works() {
     let rt = runtime();
     rt.block_on(async {
         let (store, url) = store_with_pool("terminated", 2, Duration::from_secs(5)).await;
-        let (mut admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        let task = tokio::spawn(conn);
+        let (mut admin, task) = session(&url).await;
         // The call waits on a lock this session holds, so that it is
         // running when its backend (the one this session blocks) is
         // terminated.
-        let lock = admin.transaction().await.unwrap();
-        lock.batch_execute("LOCK TABLE registry_credentials IN ACCESS EXCLUSIVE MODE")
-            .await
-            .unwrap();
+        let lock = lock_the_table(&mut admin).await;
         let call = tokio::spawn({
             let store = store.clone();
             async move { store.list_all().await }

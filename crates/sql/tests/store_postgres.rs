@@ -25,11 +25,10 @@ use registry_credentials::store::{
 };
 use registry_credentials::{App, Password, Scope, Username};
 use registry_credentials_sql::{KeyError, Keyring, OpenError, PostgresStore};
-use registry_credentials_test_support::postgres::{
-    ProxyCounts, fresh_schema, fresh_url, proxied, runtime, url, url_in,
-};
+use registry_credentials_test_support::postgres::{fresh_url, runtime, url, url_in};
 use support::{
-    IMAGE, OUTRANKED, assert_the_winner, key, keyring, undecryptable, winner_and_outranked,
+    IMAGE, OUTRANKED, assert_the_winner, key, keyring, store_behind_proxy, undecryptable,
+    winner_and_outranked,
 };
 
 /// One runtime for the conformance tests: their stores' pools live on
@@ -612,12 +611,7 @@ fn r28_a_transaction_whose_commit_answer_is_lost_is_settled() {
     const TRANSACTIONS: usize = 300;
     let direct = url();
     runtime().block_on(async {
-        let schema = fresh_schema(&direct, "chaos_tx").await;
-        let counts = Arc::new(ProxyCounts::default());
-        let proxied = proxied(&direct, Arc::clone(&counts)).await;
-        let store = PostgresStore::connect(&url_in(&proxied, &schema), keyring())
-            .await
-            .unwrap();
+        let (store, schema, counts) = store_behind_proxy(&direct, "chaos_tx").await;
         let (reader, conn) =
             tokio_postgres::connect(&url_in(&direct, &schema), tokio_postgres::NoTls)
                 .await
