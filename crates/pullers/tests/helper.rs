@@ -13,6 +13,10 @@ use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
+/// The puller that is app `a` of space `s` of organization `o`, whose
+/// credentials [`store`] holds.
+const APP_A: (&str, &str) = ("REGISTRY_CREDENTIALS_APP", "o/s/a");
+
 fn store() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let key = EncryptionKey::from_hex("k1", KEY).unwrap();
@@ -81,13 +85,12 @@ fn get_with_nothing_for_the_host_prints_the_not_found_message_and_exits_1() {
 #[test]
 fn get_for_an_app_uses_its_organization_registry_credential_never_a_namespace_r10() {
     let dir = store();
-    let o = helper(
+    let v = answer(&helper(
         &dir,
-        &[("REGISTRY_CREDENTIALS_APP", "o/s/a")],
+        &[APP_A],
         &["get"],
         "https://registry.example.com:5000/v2/",
-    );
-    let v = answer(&o);
+    ));
     assert_eq!(v["Username"], "org-user");
     assert_eq!(v["Secret"], "org-pw");
     // Another organization's space sees none of it.
@@ -121,13 +124,7 @@ fn verbose_logs_the_choice_to_stderr_without_the_secret() {
 #[test]
 fn list_maps_the_hosts_the_scopes_hold_registry_credentials_for_to_usernames() {
     let dir = store();
-    let o = helper(
-        &dir,
-        &[("REGISTRY_CREDENTIALS_APP", "o/s/a")],
-        &["list"],
-        "",
-    );
-    let v = answer(&o);
+    let v = answer(&helper(&dir, &[APP_A], &["list"], ""));
     assert_eq!(
         v,
         serde_json::json!({"registry.example.com:5000": "org-user", "docker.io": "hub-user"})
