@@ -19,9 +19,8 @@ use registry_credentials::Scope;
 use registry_credentials::store::conformance::{cred, org};
 use registry_credentials::store::{AsyncCredentialStore, StoreError};
 use registry_credentials_sql::{DatabaseError, OpenError, PostgresStore};
-use registry_credentials_test_support::postgres::{fresh_schema, runtime, url, url_in};
+use registry_credentials_test_support::postgres::{fresh_schema, runtime, session, url, url_in};
 use support::keyring;
-use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls, Transaction};
 
 /// A store over a pool of at most `size` connections that waits `wait`
@@ -47,13 +46,6 @@ async fn store_with_pool(test: &str, size: usize, wait: Duration) -> (PostgresSt
         PostgresStore::from_pool(pool, keyring()).await.unwrap(),
         url,
     )
-}
-
-/// A session of its own on `url`, and the task that drives its
-/// connection.
-async fn session(url: &str) -> (Client, JoinHandle<Result<(), tokio_postgres::Error>>) {
-    let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    (client, tokio::spawn(conn))
 }
 
 /// A transaction of `client` that holds the credentials' table locked
@@ -174,7 +166,7 @@ fn r28_a_locked_table_exhausts_the_pool_and_the_error_says_so() {
     let rt = runtime();
     rt.block_on(async {
         let (store, url) = store_with_pool("locked", POOL, Duration::from_millis(500)).await;
-        let (mut locker, task) = session(&url).await;
+        let mut locker = session(&url).await;
         let lock = lock_the_table(&mut locker).await;
         let calls: Vec<_> = (0..CALLS)
             .map(|i| {
@@ -215,8 +207,6 @@ fn r28_a_locked_table_exhausts_the_pool_and_the_error_says_so() {
         // What failed changed nothing: the table holds the calls that
         // got a connection.
         assert_eq!(store.list_all().await.unwrap().len(), POOL);
-        drop(locker);
-        let _ = task.await;
     });
 }
 
@@ -229,7 +219,7 @@ fn r28_a_terminated_connection_says_the_server_ended_it_and_a_retry_works() {
     let rt = runtime();
     rt.block_on(async {
         let (store, url) = store_with_pool("terminated", 2, Duration::from_secs(5)).await;
-        let (mut admin, task) = session(&url).await;
+        let mut admin = session(&url).await;
         // The call waits on a lock this session holds, so that it is
         // running when its backend (the one this session blocks) is
         // terminated.
@@ -282,7 +272,5 @@ fn r28_a_terminated_connection_says_the_server_ended_it_and_a_retry_works() {
             }
         };
         assert!(listed.is_empty());
-        drop(admin);
-        let _ = task.await;
     });
 }

@@ -25,7 +25,7 @@ use registry_credentials::store::{
 };
 use registry_credentials::{App, Password, Scope, Username};
 use registry_credentials_sql::{KeyError, Keyring, OpenError, PostgresStore};
-use registry_credentials_test_support::postgres::{fresh_url, runtime, url, url_in};
+use registry_credentials_test_support::postgres::{fresh_url, runtime, session, url, url_in};
 use support::{
     IMAGE, OUTRANKED, assert_the_winner, key, keyring, store_behind_proxy, undecryptable,
     winner_and_outranked,
@@ -262,10 +262,7 @@ fn r21_the_database_never_holds_a_password_in_plain_text() {
             )
             .await
             .unwrap();
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let client = session(&url).await;
         let row = client
             .query_one(
                 "SELECT count(*) FILTER (WHERE position('SENTINEL'::bytea in secret) > 0 \
@@ -359,10 +356,7 @@ fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
         }
         // Corrupt the outranked row's sealed password behind the store's
         // back: flip one bit of its authentication tag.
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let client = session(&url).await;
         let changed = client
             .execute(
                 "UPDATE registry_credentials \
@@ -612,11 +606,7 @@ fn r28_a_transaction_whose_commit_answer_is_lost_is_settled() {
     let direct = url();
     runtime().block_on(async {
         let (store, schema, counts) = store_behind_proxy(&direct, "chaos_tx").await;
-        let (reader, conn) =
-            tokio_postgres::connect(&url_in(&direct, &schema), tokio_postgres::NoTls)
-                .await
-                .unwrap();
-        tokio::spawn(conn);
+        let reader = session(&url_in(&direct, &schema)).await;
         reader
             .batch_execute("CREATE TABLE own_marks (location TEXT PRIMARY KEY)")
             .await
