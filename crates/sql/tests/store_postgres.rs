@@ -94,14 +94,24 @@ fn with_store(test: &str, check: impl AsyncFnOnce(PostgresStore, String)) {
     });
 }
 
+/// Runs `check` on a runtime of its own with two `PostgresStore`s, two
+/// service instances with a pool each, on one fresh schema.
+///
+/// # Panics
+///
+/// Without `REGISTRY_CREDENTIALS_PG_URL`.
+fn with_two_instances(test: &str, check: impl AsyncFnOnce(PostgresStore, PostgresStore)) {
+    with_store(test, async |a, url| {
+        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+        check(a, b).await;
+    });
+}
+
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r16_two_instances_racing_on_the_same_keys() {
-    let (rt, url) = setup("race");
-    rt.block_on(async {
-        // Two service instances: two stores, two pools, one database.
-        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
-        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+    // Two service instances: two stores, two pools, one database.
+    with_two_instances("race", async |a, b| {
         const KEYS: usize = 20;
         for j in 0..KEYS {
             a.create(cred(
@@ -404,10 +414,7 @@ async fn foundation_locations(store: &PostgresStore, prefix: &str) -> Vec<String
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all() {
-    let (rt, url) = setup("tx_commit");
-    rt.block_on(async {
-        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
-        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_two_instances("tx_commit", async |a, b| {
         a.pool()
             .get()
             .await
@@ -488,9 +495,7 @@ fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all()
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r16_a_refused_write_in_a_transaction_takes_back_its_own_rows_alone() {
-    let (rt, url) = setup("tx_refused");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_store("tx_refused", async |store, _| {
         store
             .transaction(async |tx| {
                 tx.create(cred(Scope::Foundation, "kept.example.com", "u", "p"))
@@ -557,10 +562,7 @@ fn r16_a_refused_write_in_a_transaction_takes_back_its_own_rows_alone() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn a_read_transaction_sees_one_snapshot_and_refuses_writes() {
-    let (rt, url) = setup("tx_read");
-    rt.block_on(async {
-        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
-        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_two_instances("tx_read", async |a, b| {
         a.create(cred(Scope::Foundation, "before.example.com", "u", "p"))
             .await
             .unwrap();
