@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use registry_credentials::candidates::CandidateKind;
-use registry_credentials::{Credential, Location, Reference, Resolution, Username};
+use registry_credentials::{
+    Credential, CredentialKind, Location, Reference, RegistryCredential, Resolution, Username,
+};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use zeroize::Zeroizing;
@@ -42,6 +44,20 @@ pub enum ExportError {
     NotServing {
         /// The image, as written.
         image: String,
+        /// The resolution's location.
+        location: Location,
+    },
+    /// The format cannot carry the credential's kind (R24): kubelet takes
+    /// only a username and password.
+    #[error(
+        "the credential for `{location}` is a {}, which {format} cannot carry; resolve passing over that kind (see kubelet_carries)",
+        kind.secret_name()
+    )]
+    NotCarried {
+        /// The format.
+        format: &'static str,
+        /// The credential's kind.
+        kind: CredentialKind,
         /// The resolution's location.
         location: Location,
     },
@@ -70,8 +86,12 @@ fn secret_json(value: &impl Serialize, text_len: usize, overhead: usize) -> Zero
 
 /// `base64(username:password)` in a buffer wiped on drop, sized up front.
 fn basic_auth(credential: &Credential) -> Zeroizing<String> {
-    let user = credential.username().as_str();
-    let password = credential.password().expose();
+    basic_auth_of(credential.username(), credential.password().expose())
+}
+
+/// `base64(user:password)` in a buffer wiped on drop, sized up front.
+fn basic_auth_of(user: &Username, password: &str) -> Zeroizing<String> {
+    let user = user.as_str();
     let mut plain = Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
     plain.push_str(user);
     plain.push(':');
@@ -80,6 +100,37 @@ fn basic_auth(credential: &Credential) -> Zeroizing<String> {
     let mut encoded = Zeroizing::new(String::with_capacity(len));
     base64::engine::general_purpose::STANDARD.encode_string(plain.as_bytes(), &mut encoded);
     encoded
+}
+
+/// The fields of Docker's `AuthConfig` (as the Engine API and
+/// `config.json` name them); those that are `None` are left out.
+#[derive(Serialize, Default)]
+struct AuthConfig<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identitytoken: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registrytoken: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serveraddress: Option<&'a str>,
+}
+
+impl<'a> AuthConfig<'a> {
+    /// The token field of `credential`'s kind (R24), if it is a token.
+    fn tokens(credential: &'a Credential) -> Self {
+        let secret = credential.password().expose();
+        let kind = credential.kind();
+        AuthConfig {
+            identitytoken: (kind == CredentialKind::IdentityToken).then_some(secret),
+            registrytoken: (kind == CredentialKind::RegistryToken).then_some(secret),
+            ..AuthConfig::default()
+        }
+    }
 }
 
 /// A one-entry JSON object `{key: value}`.
@@ -206,15 +257,24 @@ impl AuthFile {
         self.credential.username()
     }
 
-    /// The document, in a buffer wiped when dropped.
+    /// The document, in a buffer wiped when dropped. A password is
+    /// `auth`; an identity token is `identitytoken` beside an `auth` of the
+    /// username and an empty password, as the Docker CLI writes it; a
+    /// registry token is `registrytoken` alone (R24).
     pub fn to_json_bytes(&self) -> Zeroizing<Vec<u8>> {
-        #[derive(Serialize)]
-        struct Entry<'a> {
-            auth: &'a str,
-        }
-        let auth = basic_auth(&self.credential);
-        let doc = One("auths", One(&self.key, Entry { auth: &auth }));
-        secret_json(&doc, self.key.len() + auth.len(), 64)
+        let secret = self.credential.password().expose();
+        let auth = match self.credential.kind() {
+            CredentialKind::RegistryToken => None,
+            CredentialKind::IdentityToken => Some(basic_auth_of(self.credential.username(), "")),
+            _ => Some(basic_auth(&self.credential)),
+        };
+        let entry = AuthConfig {
+            auth: auth.as_deref().map(String::as_str),
+            ..AuthConfig::tokens(&self.credential)
+        };
+        let doc = One("auths", One(&self.key, entry));
+        let len = self.key.len() + auth.as_ref().map_or(0, |a| a.len()) + secret.len();
+        secret_json(&doc, len, 96)
     }
 
     /// Writes the document to `out`.
@@ -489,22 +549,22 @@ impl RegistryAuthHeader {
 
     /// The header's value (base64url, padded, as Go's `URLEncoding` writes
     /// it), in a buffer wiped when dropped.
+    ///
+    /// A password is `username` and `password`; an identity token is
+    /// `identitytoken` and a registry token `registrytoken`, the fields of
+    /// the Engine's `AuthConfig` (R24).
     pub fn header_value(&self) -> Zeroizing<String> {
-        #[derive(Serialize)]
-        struct Auth<'a> {
-            username: &'a str,
-            password: &'a str,
-            serveraddress: &'a str,
-        }
         let username = self.credential.username().as_str();
-        let password = self.credential.password().expose();
+        let secret = self.credential.password().expose();
+        let password = self.credential.kind() == CredentialKind::Password;
         let json = secret_json(
-            &Auth {
-                username,
-                password,
-                serveraddress: &self.server_address,
+            &AuthConfig {
+                username: password.then_some(username),
+                password: password.then_some(secret),
+                serveraddress: Some(&self.server_address),
+                ..AuthConfig::tokens(&self.credential)
             },
-            username.len() + password.len() + self.server_address.len(),
+            username.len() + secret.len() + self.server_address.len(),
             64,
         );
         let len = base64::encoded_len(json.len(), true).expect("a credential is short");
@@ -523,6 +583,14 @@ impl fmt::Debug for RegistryAuthHeader {
             .field("password", &format_args!("<redacted>"))
             .finish()
     }
+}
+
+/// Whether a kubelet credential provider response can carry `credential`
+/// (R24): kubelet's `AuthConfig` has a username and password alone, so
+/// only a password credential; a provider passes over the token kinds as
+/// if absent (`registry_credentials::resolve::first_live` with this).
+pub fn kubelet_carries(credential: &RegistryCredential) -> bool {
+    credential.kind() == CredentialKind::Password
 }
 
 /// The kubelet's credential provider API version this module speaks.
@@ -575,9 +643,20 @@ impl CredentialProviderResponse {
     ///
     /// [`ExportError::NotServing`] when the resolution was made for another
     /// image.
+    ///
+    /// [`ExportError::NotCarried`] when the credential is a token (R24):
+    /// kubelet takes a username and password alone, so a provider resolves
+    /// passing over the other kinds ([`kubelet_carries`]).
     pub fn new(image: &Reference, resolution: Option<&Resolution>) -> Result<Self, ExportError> {
         if let Some(r) = resolution {
             check_serves(image, r)?;
+            if !kubelet_carries(r.stored()) {
+                return Err(ExportError::NotCarried {
+                    format: "a kubelet credential provider response",
+                    kind: r.stored().kind(),
+                    location: r.location().clone(),
+                });
+            }
         }
         Ok(CredentialProviderResponse {
             key: image.name().to_owned(),

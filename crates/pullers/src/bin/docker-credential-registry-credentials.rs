@@ -21,14 +21,15 @@ use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use registry_credentials::resolve::Plan;
-use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore};
+use registry_credentials::resolve::{Clock, LiveProbe, Plan};
+use registry_credentials::store::AsyncCredentialSource as _;
+use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{App, CredentialStore, Reference, RegistryCredential};
 use registry_credentials_cf::directory::{DirectoryReader, SqliteDirectory};
 use registry_credentials_cf_cli::state::{open_existing_state, state_dir};
 use registry_credentials_pullers::{
-    GetReply, NOT_FOUND, host_keys, host_of_server_url, host_reference, hosts_of, list_hosts,
-    puller_from_env, resolve_host,
+    GetReply, NOT_FOUND, helper_carries, helper_username, host_keys, host_of_server_url,
+    host_reference, hosts_of, list_hosts, puller_from_env, resolve_host,
 };
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore, SqliteStore};
 
@@ -220,9 +221,15 @@ fn ask(query: Query<'_>) -> Result<Answer, String> {
                 Ok(match query {
                     Query::Host(r) => {
                         let plan = Plan::new(&named, r);
-                        let found = AsyncCredentialSource::first_match(&store, &host_keys(&plan))
-                            .await
-                            .map_err(e)?;
+                        let keys = host_keys(&plan);
+                        let mut clock = Clock::new();
+                        let mut probe = LiveProbe::new(&keys, &mut clock, helper_carries);
+                        let found = loop {
+                            let answer = store.first_match(probe.keys()).await.map_err(e)?;
+                            if let Some(done) = probe.answer(answer) {
+                                break done;
+                            }
+                        };
                         Answer::Host(found.map(|(_, c)| c), named.clone())
                     }
                     Query::List => {
@@ -262,14 +269,15 @@ fn get(out: &mut impl Write) -> Result<bool, String> {
     match found {
         Some(c) => {
             log(format_args!(
-                "{host}: the {} credential at {} (user {})",
+                "{host}: the {} credential at {} (user {}, {})",
                 c.scope().kind().as_str(),
                 c.location(),
-                c.username().as_str()
+                c.username().as_str(),
+                c.kind()
             ));
             let reply = GetReply {
                 server_url,
-                username: c.username().as_str(),
+                username: helper_username(&c),
                 secret: c.password().expose(),
             };
             serde_json::to_writer(&mut *out, &reply).map_err(|e| e.to_string())?;
