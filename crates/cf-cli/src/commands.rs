@@ -157,7 +157,7 @@ fn execute(args: &[OsString], io: &mut Io<'_>) -> Result<Done, Failure> {
         .map_err(|e| fail(e.to_string()))?;
     let files = Files::new(&dir);
     // Only `auth` creates the state: without it every other command
-    // would fail as not logged in, so it fails so now, creating nothing.
+    // would fail as not logged in, so it fails here, creating nothing.
     let create = matches!(cmd, Action::Auth(_));
     let Some(store) = files.open(registry_key.as_deref(), create)? else {
         return Err(not_logged_in());

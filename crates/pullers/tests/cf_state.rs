@@ -3,15 +3,17 @@
 //! names, looked up in the tool's directory (R26).
 
 mod common;
+mod tokens;
 
 use std::ffi::OsString;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 
+use common::{answer, stdout};
 use registry_credentials_cf_cli::{Io, run};
 
 /// Runs the cf tool's `line` in `home`, with `password` as `CF_DOCKER_PASSWORD`.
-fn cf(home: &std::path::Path, password: Option<&str>, line: &str) {
+fn cf(home: &Path, password: Option<&str>, line: &str) {
     let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut prompt = |_: &str| Err(std::io::Error::other("no terminal"));
@@ -30,24 +32,8 @@ fn cf(home: &std::path::Path, password: Option<&str>, line: &str) {
     assert_eq!(code, 0, "cf {line}: {}", String::from_utf8_lossy(&err));
 }
 
-fn helper(home: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"))
-        .args(args)
-        .env_clear()
-        .env("CF_HOME", home)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+fn helper(home: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    common::helper(("CF_HOME", home.as_os_str()), None, env, args, stdin)
 }
 
 #[test]
@@ -67,25 +53,22 @@ fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
         Some("org-Password-2"),
         "create-org-registry-credential registry.example.com --username org-user",
     );
-    let out = |o: &Output| String::from_utf8(o.stdout.clone()).unwrap();
 
-    let o = helper(
+    let v = answer(&helper(
         home.path(),
         &[("REGISTRY_CREDENTIALS_SPACE", "myorg/myspace")],
         &["get"],
         "registry.example.com",
-    );
-    assert!(o.status.success(), "{}", out(&o));
-    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    ));
     assert_eq!(v["Username"], "org-user");
     assert_eq!(v["Secret"], "org-Password-2");
 
     // The foundation alone: the organization's credential is not its.
     let o = helper(home.path(), &[], &["get"], "registry.example.com");
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(out(&o), "credentials not found in native keychain\n");
+    assert_eq!(stdout(&o), "credentials not found in native keychain\n");
     let o = helper(home.path(), &[], &["get"], "https://index.docker.io/v1/");
-    assert!(out(&o).contains("hub-user"), "{}", out(&o));
+    assert!(stdout(&o).contains("hub-user"), "{}", stdout(&o));
 
     // A name the directory does not know is an error, not the foundation.
     let o = helper(
@@ -96,9 +79,9 @@ fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        out(&o).contains("no organization named \"nosuchorg\""),
+        stdout(&o).contains("no organization named \"nosuchorg\""),
         "{}",
-        out(&o)
+        stdout(&o)
     );
 }
 
@@ -107,7 +90,7 @@ fn no_cf_state_is_a_clear_error_and_creates_nothing() {
     let home = tempfile::tempdir().unwrap();
     let o = helper(home.path(), &[], &["get"], "docker.io");
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("the cf tool has no state"));
+    assert!(stdout(&o).contains("the cf tool has no state"));
     assert!(!home.path().join(".cf").exists());
 }
 
@@ -117,7 +100,7 @@ fn no_cf_state_is_a_clear_error_and_creates_nothing() {
 /// foundation's credential alone (R26).
 #[test]
 fn the_kubelet_provider_maps_service_accounts_to_names_in_the_cf_tool_s_directory() {
-    use common::{AUDIENCE, ISSUER, fixture, request, token};
+    use tokens::{AUDIENCE, ISSUER, fixture, request, token};
     let home = tempfile::tempdir().unwrap();
     cf(home.path(), None, "auth admin");
     cf(home.path(), None, "create-org myorg");
@@ -146,22 +129,13 @@ fn the_kubelet_provider_maps_service_accounts_to_names_in_the_cf_tool_s_director
         format!("--service-accounts={}", mapping.display()),
     ];
     let provider = |stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_registry-credentials-kubelet-provider"))
-            .args(&args)
-            .env_clear()
-            .env("CF_HOME", home.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        registry_credentials_test_support::process::output_with_input(
+            std::process::Command::new(env!("CARGO_BIN_EXE_registry-credentials-kubelet-provider"))
+                .args(&args)
+                .env_clear()
+                .env("CF_HOME", home.path()),
+            stdin.as_bytes(),
+        )
     };
     let sign = |ns: &str| {
         token(

@@ -3,14 +3,14 @@
 //! the test keys of `tests/fixtures`, each refusal, and every answer read
 //! back with a strict decoder of the v1 response, as kubelet reads it.
 
-mod common;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::{AUDIENCE, ISSUER, fixture, now, request, token};
+use tokens::{AUDIENCE, ISSUER, fixture, now, request, token};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
@@ -750,7 +750,7 @@ mod node_mode {
     use registry_credentials_pullers::kubelet::token::Verifier;
     use registry_credentials_pullers::kubelet::{Requester, ServiceAccounts, choose, puller};
 
-    use super::common::{AUDIENCE, ISSUER, fixture, request};
+    use super::tokens::{AUDIENCE, ISSUER, fixture, request};
 
     /// Service-account mode configured with a rule for every service
     /// account, so that only the missing token keeps a request in node mode.

@@ -3,10 +3,11 @@
 //! R26), the puller variables and the mapping's targets ids.
 
 mod common;
+mod tokens;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+use common::{answer, stdout};
 use registry_credentials::scope::{OrgId, ScopeRef};
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Credential, RegistryCredential, Scope};
@@ -15,25 +16,8 @@ use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 const KEY: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
 
 fn helper(url: &str, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"))
-        .args(args)
-        .env_clear()
-        .env("REGISTRY_CREDENTIALS_PG_URL", url)
-        .env("REGISTRY_CREDENTIALS_KEY", KEY)
-        .env("REGISTRY_CREDENTIALS_KEY_ID", "pullers")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let store = ("REGISTRY_CREDENTIALS_PG_URL", url.as_ref());
+    common::helper(store, Some(("pullers", KEY)), env, args, stdin)
 }
 
 #[test]
@@ -61,7 +45,6 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
             .unwrap();
         store
     });
-    let out = |o: &Output| String::from_utf8(o.stdout.clone()).unwrap();
 
     let o = helper(
         &url,
@@ -69,7 +52,6 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
         &["get"],
         &format!("https://{host}/v2/"),
     );
-    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap_or_default();
     let listed = helper(
         &url,
         &[("REGISTRY_CREDENTIALS_ORG", org.as_str())],
@@ -84,14 +66,14 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
             .await
             .unwrap();
     });
-    assert!(o.status.success(), "{}", out(&o));
+    let v = answer(&o);
     assert_eq!(v["Username"], "pg-org-user");
     assert_eq!(v["Secret"], "pg-org-pw");
-    let map: serde_json::Value = serde_json::from_str(&out(&listed)).unwrap();
+    let map = answer(&listed);
     assert_eq!(map[host.as_str()], "pg-org-user");
     assert_eq!(foundation.status.code(), Some(1));
     assert_eq!(
-        out(&foundation),
+        stdout(&foundation),
         "credentials not found in native keychain\n"
     );
 }
@@ -100,7 +82,7 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn the_kubelet_provider_over_postgres_serves_a_mapped_organization_and_node_mode_the_foundation_r26()
  {
-    use common::{AUDIENCE, ISSUER, fixture, request, token};
+    use tokens::{AUDIENCE, ISSUER, fixture, request, token};
     let url = std::env::var("REGISTRY_CREDENTIALS_PG_URL").expect("REGISTRY_CREDENTIALS_PG_URL");
     let org = OrgId::new(format!("kubelet-{}", std::process::id())).unwrap();
     let host = format!("kubelet-{}.example.com", std::process::id());
@@ -134,27 +116,18 @@ fn the_kubelet_provider_over_postgres_serves_a_mapped_organization_and_node_mode
     )
     .unwrap();
     let provider = |stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_registry-credentials-kubelet-provider"))
-            .arg(format!("--jwks={}", fixture("issuer.jwks.json").display()))
-            .arg(format!("--issuer={ISSUER}"))
-            .arg(format!("--audience={AUDIENCE}"))
-            .arg(format!("--service-accounts={}", mapping.display()))
-            .env_clear()
-            .env("REGISTRY_CREDENTIALS_PG_URL", &url)
-            .env("REGISTRY_CREDENTIALS_KEY", KEY)
-            .env("REGISTRY_CREDENTIALS_KEY_ID", "pullers")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        registry_credentials_test_support::process::output_with_input(
+            std::process::Command::new(env!("CARGO_BIN_EXE_registry-credentials-kubelet-provider"))
+                .arg(format!("--jwks={}", fixture("issuer.jwks.json").display()))
+                .arg(format!("--issuer={ISSUER}"))
+                .arg(format!("--audience={AUDIENCE}"))
+                .arg(format!("--service-accounts={}", mapping.display()))
+                .env_clear()
+                .env("REGISTRY_CREDENTIALS_PG_URL", &url)
+                .env("REGISTRY_CREDENTIALS_KEY", KEY)
+                .env("REGISTRY_CREDENTIALS_KEY_ID", "pullers"),
+            stdin.as_bytes(),
+        )
     };
     let image = format!("{host}/team/app");
     let t = token(

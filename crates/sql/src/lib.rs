@@ -89,7 +89,7 @@ use registry_credentials::{
 };
 
 /// What failed in the database, in words that say what to do: the source
-/// of [`StoreError::Backend`] (and [`OpenError::Backend`]) for every
+/// of [`StoreError::Backend`], and [`OpenError::Database`], for every
 /// failure a person or a retry can fix. Its message names the file or the
 /// server, the condition and the action; the database's own error is its
 /// [`source`](StdError::source), never repeated in the message. Failures
@@ -331,8 +331,13 @@ pub enum OpenError {
     /// corrupt.
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    /// The database could not be reached or read.
-    #[error("could not open the credential database{}", open_hint(*retryable, source.as_ref()))]
+    /// The database failed in a way its source names, with what to do
+    /// (a full disk, a busy or damaged file, a server that is down).
+    #[error("could not open the credential database")]
+    Database(#[from] DatabaseError),
+    /// The database could not be reached or read, for a reason none of
+    /// [`DatabaseError`]'s fit (the driver's error is the source).
+    #[error("could not open the credential database{}", if *retryable { " (retry later)" } else { "; check its location and permissions" })]
     Backend {
         /// True when the same call may succeed later.
         retryable: bool,
@@ -342,55 +347,43 @@ pub enum OpenError {
     },
 }
 
-/// What [`OpenError::Backend`] adds to its message: nothing when its
-/// source is a [`DatabaseError`], which says what to do itself.
-fn open_hint(retryable: bool, source: &(dyn StdError + Send + Sync + 'static)) -> &'static str {
-    if source.is::<DatabaseError>() {
-        ""
-    } else if retryable {
-        " (retry later)"
-    } else {
-        "; check its location and permissions"
-    }
-}
-
 impl OpenError {
     /// True when retrying may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            OpenError::Backend {
-                retryable: true,
-                ..
-            }
-        )
+        match self {
+            OpenError::Database(e) => e.is_retryable(),
+            OpenError::Backend { retryable, .. } => *retryable,
+            OpenError::Key(_) | OpenError::Schema(_) => false,
+        }
     }
 }
 
-impl From<StoreError> for OpenError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unreadable { source, .. } => match source.downcast::<KeyError>() {
-                Ok(k) => OpenError::Key(*k),
-                Err(source) => match source.downcast::<SchemaError>() {
-                    Ok(s) => OpenError::Schema(*s),
-                    Err(source) => OpenError::Backend {
-                        retryable: false,
-                        source,
-                    },
-                },
-            },
-            StoreError::Backend { retryable, source } => match source.downcast::<KeyError>() {
-                Ok(k) => OpenError::Key(*k),
-                Err(source) => match source.downcast::<SchemaError>() {
-                    Ok(s) => OpenError::Schema(*s),
-                    Err(source) => OpenError::Backend { retryable, source },
-                },
-            },
-            other => OpenError::Backend {
-                retryable: false,
-                source: Box::new(other),
-            },
+/// A failure of the database or its driver, kept typed until it is told
+/// to the caller as a [`StoreError`] or an [`OpenError`].
+pub(crate) enum Failure {
+    /// One [`DatabaseError`] names, which says what to do.
+    Database(DatabaseError),
+    /// The driver's own error, for anything else.
+    Driver {
+        retryable: bool,
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl From<Failure> for StoreError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Database(e) => e.into_store_error(),
+            Failure::Driver { retryable, source } => StoreError::Backend { retryable, source },
+        }
+    }
+}
+
+impl From<Failure> for OpenError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Database(e) => OpenError::Database(e),
+            Failure::Driver { retryable, source } => OpenError::Backend { retryable, source },
         }
     }
 }

@@ -28,8 +28,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
-    corrupt, decode, expires_column, kind_column, seal,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData,
+    check_key, corrupt, decode, expires_column, kind_column, seal,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -198,15 +198,20 @@ fn explained(e: tokio_postgres::Error) -> Result<DatabaseError, tokio_postgres::
 /// own in a [`PostgresTransaction`], whose closure's error comes
 /// `From<StoreError>`.
 pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
+    failure(e).into()
+}
+
+/// A PostgreSQL error as [`postgres_error`] tells it, still typed.
+fn failure(e: tokio_postgres::Error) -> Failure {
     let e = match explained(e) {
-        Ok(explained) => return explained.into_store_error(),
+        Ok(explained) => return Failure::Database(explained),
         Err(e) => e,
     };
     let retryable = match e.code() {
         Some(state) => retryable_state(state),
         None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
     };
-    StoreError::Backend {
+    Failure::Driver {
         retryable,
         source: Box::new(e),
     }
@@ -215,14 +220,14 @@ pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
 /// A failure to get a connection from `pool`: a wait past the pool's
 /// timeout names the wait and how many connections were in use, read from
 /// the pool itself.
-fn pool_error(e: PoolError, pool: &Pool) -> StoreError {
+fn pool_error(e: PoolError, pool: &Pool) -> Failure {
     match e {
-        PoolError::Backend(e) => postgres_error(e),
+        PoolError::Backend(e) => failure(e),
         PoolError::Timeout(kind) => {
             let timeouts = pool.timeouts();
             let status = pool.status();
             let source: Box<dyn StdError + Send + Sync> = Box::new(PoolError::Timeout(kind));
-            match kind {
+            Failure::Database(match kind {
                 TimeoutType::Wait => DatabaseError::PoolExhausted {
                     waited: timeouts.wait.unwrap_or_default(),
                     in_use: status.size.saturating_sub(status.available),
@@ -234,10 +239,9 @@ fn pool_error(e: PoolError, pool: &Pool) -> StoreError {
                     source,
                 },
                 TimeoutType::Recycle => DatabaseError::ConnectionLost { source },
-            }
-            .into_store_error()
+            })
         }
-        other => StoreError::Backend {
+        other => Failure::Driver {
             retryable: false,
             source: Box::new(other),
         },
@@ -606,42 +610,47 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
+        Ok(self.connection().await?)
+    }
+
+    /// A connection of the pool, its failure still typed.
+    async fn connection(&self) -> Result<Object, Failure> {
         self.pool.get().await.map_err(|e| pool_error(e, &self.pool))
     }
 
     /// Migrates the schema and checks the keyring, under an advisory lock
     /// so instances starting together take turns.
     async fn prepare(&self) -> Result<(), OpenError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(postgres_error)?;
+        let mut client = self.connection().await?;
+        let tx = client.transaction().await.map_err(failure)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
-            .map_err(postgres_error)?;
+            .map_err(failure)?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS registry_credentials_schema (version INTEGER NOT NULL)",
         )
         .await
-        .map_err(postgres_error)?;
+        .map_err(failure)?;
         let found: Option<i32> = tx
             .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
             .await
-            .map_err(postgres_error)?
+            .map_err(failure)?
             .get(0);
         let found = found.unwrap_or(0).max(0) as u32;
         let pending = schema::pending(found)?;
         for m in pending {
-            tx.batch_execute(m.postgres).await.map_err(postgres_error)?;
+            tx.batch_execute(m.postgres).await.map_err(failure)?;
         }
         if let Some(last) = pending.last() {
             tx.execute("DELETE FROM registry_credentials_schema", &[])
                 .await
-                .map_err(postgres_error)?;
+                .map_err(failure)?;
             tx.execute(
                 "INSERT INTO registry_credentials_schema (version) VALUES ($1)",
                 &[&(last.version as i32)],
             )
             .await
-            .map_err(postgres_error)?;
+            .map_err(failure)?;
         }
 
         let keyring = &*self.keyring;
@@ -653,7 +662,7 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(postgres_error)?
+                .map_err(failure)?
                 .map(|r| r.get::<_, Vec<u8>>(0));
             if let Some(check) = check_key(key, stored.as_deref())? {
                 tx.execute(
@@ -661,13 +670,13 @@ impl PostgresStore {
                     &[&id, &check],
                 )
                 .await
-                .map_err(postgres_error)?;
+                .map_err(failure)?;
             }
         }
         let known = tx
             .query("SELECT key_id FROM registry_credential_keys", &[])
             .await
-            .map_err(postgres_error)?;
+            .map_err(failure)?;
         for row in known {
             let id: &str = row.get(0);
             if keyring.get(id).is_some() {
@@ -679,13 +688,13 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(postgres_error)?
+                .map_err(failure)?
                 .get(0);
             if used {
                 return Err(KeyError::MissingKey { id: id.to_owned() }.into());
             }
         }
-        tx.commit().await.map_err(postgres_error)?;
+        tx.commit().await.map_err(failure)?;
         Ok(())
     }
 }

@@ -17,8 +17,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
-    corrupt, decode, expires_column, fatal, kind_column, seal,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData,
+    check_key, corrupt, decode, expires_column, fatal, kind_column, seal,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -297,79 +297,94 @@ fn explained(e: StoreError, path: &Path, busy_timeout: Duration) -> StoreError {
         return e;
     };
     match source.downcast::<rusqlite::Error>() {
-        Ok(sqlite) => match DatabaseError::from_sqlite(&sqlite, path, busy_timeout) {
-            Some(explained) => explained.into_store_error(),
-            None => StoreError::Backend {
-                retryable,
-                source: sqlite,
-            },
-        },
+        Ok(sqlite) => failure(*sqlite, path, busy_timeout).into(),
         Err(source) => StoreError::Backend { retryable, source },
     }
 }
 
-/// [`explained`] for opening: also the system's errors of creating the
-/// file (a full disk, no permission).
-fn explained_open(e: OpenError, path: &Path, busy_timeout: Duration) -> OpenError {
-    let OpenError::Backend { retryable, source } = e else {
-        return e;
-    };
-    let source = match source.downcast::<std::io::Error>() {
-        Ok(io) => {
-            let path = path.to_owned();
-            let cause = || -> Box<dyn std::error::Error + Send + Sync> {
-                Box::new(SqliteCause {
-                    message: io.to_string(),
-                    code: None,
-                })
-            };
-            let explained = match io.kind() {
-                std::io::ErrorKind::StorageFull => Some(DatabaseError::DiskFull {
-                    path,
-                    source: cause(),
-                }),
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                    Some(DatabaseError::ReadOnly {
-                        path,
-                        source: cause(),
-                    })
-                }
-                std::io::ErrorKind::NotFound => Some(DatabaseError::CannotOpen {
-                    path,
-                    source: cause(),
-                }),
-                _ => None,
-            };
-            return match explained {
-                Some(e) => OpenError::Backend {
-                    retryable: e.is_retryable(),
-                    source: Box::new(e),
-                },
-                None => OpenError::Backend {
-                    retryable,
-                    source: io,
-                },
-            };
-        }
-        Err(source) => source,
-    };
-    match explained(
-        StoreError::Backend { retryable, source },
-        path,
-        busy_timeout,
-    ) {
-        StoreError::Backend { retryable, source } => OpenError::Backend { retryable, source },
-        other => OpenError::from(other),
+/// SQLite's error `e`, met on the file at `path`: the [`DatabaseError`]
+/// it is, or SQLite's own, retryable when another connection held a lock.
+fn failure(e: rusqlite::Error, path: &Path, busy_timeout: Duration) -> Failure {
+    match DatabaseError::from_sqlite(&e, path, busy_timeout) {
+        Some(explained) => Failure::Database(explained),
+        None => Failure::Driver {
+            retryable: is_busy(&e),
+            source: Box::new(e),
+        },
     }
 }
 
-fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    let retryable = matches!(
+/// What opening the file met, kept typed until [`SqliteStore::open_with`]
+/// explains it with the file's path ([`Opening::explained`]).
+enum Opening {
+    Sqlite(rusqlite::Error),
+    /// Creating the file.
+    Io(std::io::Error),
+    Key(KeyError),
+    Schema(SchemaError),
+}
+
+impl From<rusqlite::Error> for Opening {
+    fn from(e: rusqlite::Error) -> Self {
+        Opening::Sqlite(e)
+    }
+}
+
+impl From<KeyError> for Opening {
+    fn from(e: KeyError) -> Self {
+        Opening::Key(e)
+    }
+}
+
+impl From<SchemaError> for Opening {
+    fn from(e: SchemaError) -> Self {
+        Opening::Schema(e)
+    }
+}
+
+impl Opening {
+    /// This, met on the file at `path`, as the caller's error: SQLite's
+    /// errors as [`failure`] tells them, and the system's errors of
+    /// creating the file (a full disk, no permission, no directory) as the
+    /// [`DatabaseError`] they are.
+    fn explained(self, path: &Path, busy_timeout: Duration) -> OpenError {
+        let io = match self {
+            Opening::Sqlite(e) => return failure(e, path, busy_timeout).into(),
+            Opening::Key(e) => return e.into(),
+            Opening::Schema(e) => return e.into(),
+            Opening::Io(io) => io,
+        };
+        let path = path.to_owned();
+        let source: Box<dyn std::error::Error + Send + Sync> = Box::new(SqliteCause {
+            message: io.to_string(),
+            code: None,
+        });
+        match io.kind() {
+            std::io::ErrorKind::StorageFull => DatabaseError::DiskFull { path, source }.into(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                DatabaseError::ReadOnly { path, source }.into()
+            }
+            std::io::ErrorKind::NotFound => DatabaseError::CannotOpen { path, source }.into(),
+            _ => OpenError::Backend {
+                retryable: false,
+                source: Box::new(io),
+            },
+        }
+    }
+}
+
+/// True when `e` is another connection holding a lock past the busy
+/// timeout: the same call may succeed later.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
         e.sqlite_error_code(),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-    );
+    )
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
     StoreError::Backend {
-        retryable,
+        retryable: is_busy(&e),
         source: Box::new(e),
     }
 }
@@ -401,14 +416,14 @@ impl SqliteStore {
         let path = path.as_ref().to_owned();
         let busy_timeout = options.busy_timeout;
         Self::open_inner(path.clone(), keyring, options)
-            .map_err(|e| explained_open(e, &path, busy_timeout))
+            .map_err(|e| e.explained(&path, busy_timeout))
     }
 
     fn open_inner(
         path: PathBuf,
         keyring: Keyring,
         options: SqliteOptions,
-    ) -> Result<Self, OpenError> {
+    ) -> Result<Self, Opening> {
         if options.create {
             create_private(&path)?;
         }
@@ -686,23 +701,21 @@ impl fmt::Debug for SqliteStore {
 }
 
 impl Inner {
-    fn connect(&self) -> Result<Connection, StoreError> {
+    fn connect(&self) -> rusqlite::Result<Connection> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if self.options.create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(sqlite_error)?;
-        conn.busy_timeout(self.options.busy_timeout)
-            .map_err(sqlite_error)?;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(self.options.busy_timeout)?;
         let sync = if self.options.synchronous_full {
             "FULL"
         } else {
             "NORMAL"
         };
-        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))
-            .map_err(sqlite_error)?;
+        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -715,7 +728,7 @@ impl Inner {
             .pop();
         match idle {
             Some(c) => Ok(c),
-            None => self.connect(),
+            None => self.connect().map_err(sqlite_error),
         }
     }
 
@@ -763,7 +776,7 @@ impl Inner {
 /// Creates the store's file readable and writable by its owner alone
 /// (mode 0600) when it does not exist, before SQLite opens it: SQLite
 /// gives the WAL and shared-memory files the database's mode.
-fn create_private(path: &Path) -> Result<(), OpenError> {
+fn create_private(path: &Path) -> Result<(), Opening> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -775,12 +788,7 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
         {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(OpenError::Backend {
-                    retryable: false,
-                    source: Box::new(e),
-                });
-            }
+            Err(e) => return Err(Opening::Io(e)),
         }
     }
     #[cfg(not(unix))]
@@ -792,7 +800,7 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
 /// another connection holds a lock: the switch needs the file to itself,
 /// and SQLite does not wait for that under the busy timeout. A file
 /// already in WAL mode needs no switch, and no lock.
-fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
+fn enable_wal(conn: &Connection, timeout: Duration) -> rusqlite::Result<()> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -803,12 +811,8 @@ fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };
-        let busy = matches!(
-            e.sqlite_error_code(),
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-        );
-        if !busy || Instant::now() >= deadline {
-            return Err(sqlite_error(e));
+        if !is_busy(&e) || Instant::now() >= deadline {
+            return Err(e);
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
@@ -816,15 +820,14 @@ fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
 }
 
 /// The file's schema version, read without the write lock.
-fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(sqlite_error)
 }
 
 /// Brings the schema up to date. A file that is up to date is only read,
 /// so opening it never waits for a writer; migrating takes the write lock
 /// and checks the version again under it.
-fn migrate(conn: &mut Connection, create: bool) -> Result<(), OpenError> {
+fn migrate(conn: &mut Connection, create: bool) -> Result<(), Opening> {
     let found = user_version(conn)?;
     if found == 0 && !create {
         return Err(SchemaError::NotAStore.into());
@@ -832,16 +835,13 @@ fn migrate(conn: &mut Connection, create: bool) -> Result<(), OpenError> {
     if schema::pending(found)?.is_empty() {
         return Ok(());
     }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite_error)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found = user_version(&tx)?;
     for m in schema::pending(found)? {
-        tx.execute_batch(m.sqlite).map_err(sqlite_error)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))
-            .map_err(sqlite_error)?;
+        tx.execute_batch(m.sqlite)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
     }
-    tx.commit().map_err(sqlite_error)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -849,23 +849,21 @@ fn migrate(conn: &mut Connection, create: bool) -> Result<(), OpenError> {
 /// no row is under a key the keyring lacks: a read, without the write lock.
 /// Only when a key's id is new does it take the write lock, to store its
 /// check value.
-fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), OpenError> {
-    let tx = conn.transaction().map_err(sqlite_error)?;
+fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), Opening> {
+    let tx = conn.transaction()?;
     let new_ids = check_keys_in(&tx, keyring, false)?;
-    tx.commit().map_err(sqlite_error)?;
+    tx.commit()?;
     if new_ids {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite_error)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_keys_in(&tx, keyring, true)?;
-        tx.commit().map_err(sqlite_error)?;
+        tx.commit()?;
     }
     Ok(())
 }
 
 /// [`check_keys`]'s work inside one transaction; with `write`, stores the
 /// check values of new ids. True when an id is new and nothing was written.
-fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool, OpenError> {
+fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool, Opening> {
     let mut new_ids = false;
     for id in keyring.ids() {
         let key = keyring.get(id).expect("an id of the keyring");
@@ -875,15 +873,13 @@ fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool
                 [id],
                 |r| r.get(0),
             )
-            .optional()
-            .map_err(sqlite_error)?;
+            .optional()?;
         if let Some(check) = check_key(key, stored.as_deref())? {
             if write {
                 tx.execute(
                     "INSERT INTO registry_credential_keys (key_id, check_value) VALUES (?1, ?2)",
                     params![id, check],
-                )
-                .map_err(sqlite_error)?;
+                )?;
             } else {
                 new_ids = true;
             }
@@ -891,16 +887,13 @@ fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool
     }
     let known: Vec<String> = tx
         .prepare("SELECT key_id FROM registry_credential_keys")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(sqlite_error)?;
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())?;
     for id in known.iter().filter(|id| keyring.get(id).is_none()) {
-        let used: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM registry_credentials WHERE key_id = ?1)",
-                [id],
-                |r| r.get(0),
-            )
-            .map_err(sqlite_error)?;
+        let used: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM registry_credentials WHERE key_id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
         if used {
             return Err(KeyError::MissingKey { id: id.clone() }.into());
         }

@@ -40,10 +40,26 @@ fn get(
     store.get(Key::new(scope.as_scope_ref(), &loc(location.as_ref())))
 }
 
+/// The password stored at `scope` and `location`, which must hold one.
+fn password_at(store: &SqliteStore, scope: &Scope, location: &str) -> String {
+    let stored = get(store, scope, location).unwrap();
+    let stored = stored.unwrap_or_else(|| panic!("no credential for {location} at {scope}"));
+    stored.password().expose().to_owned()
+}
+
 /// A store in a new file of its own, and the file's path.
 fn fresh_store(name: &str) -> (SqliteStore, PathBuf) {
     let path = temp_dir(name).join("c.db");
     (SqliteStore::open(&path, keyring()).unwrap(), path)
+}
+
+/// [`fresh_store`], holding the foundation's credential for `docker.io`.
+fn fresh_store_holding_one(name: &str) -> (SqliteStore, PathBuf) {
+    let (store, path) = fresh_store(name);
+    store
+        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
+        .unwrap();
+    (store, path)
 }
 
 fn store() -> SqliteStore {
@@ -208,8 +224,7 @@ fn rotate_moves_every_row_to_the_current_key() {
     let store = SqliteStore::open(&path, Keyring::new(key("new", 2))).unwrap();
     let all = store.list_all().unwrap();
     assert_eq!(all.len(), 1201);
-    let r7 = get(&store, &org("o"), "r7.example.com").unwrap().unwrap();
-    assert_eq!(r7.password().expose(), "p7");
+    assert_eq!(password_at(&store, &org("o"), "r7.example.com"), "p7");
     drop(store);
     // The old key alone no longer reads anything.
     let e = SqliteStore::open(&path, Keyring::new(key("old", 1))).unwrap_err();
@@ -280,10 +295,10 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
         .unwrap();
     assert_eq!(n, 3);
     // The untouched row still reads.
-    let v = get(&store, &victim, "registry.example.com")
-        .unwrap()
-        .unwrap();
-    assert_eq!(v.password().expose(), "victim-pw");
+    assert_eq!(
+        password_at(&store, &victim, "registry.example.com"),
+        "victim-pw"
+    );
 }
 
 #[test]
@@ -726,10 +741,7 @@ fn transactions_take_effect_whole_or_not_at_all() {
 
 #[test]
 fn read_transactions_refuse_writes_and_never_wait_for_a_writer() {
-    let (store, path) = fresh_store("read-transaction");
-    store
-        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
-        .unwrap();
+    let (store, path) = fresh_store_holding_one("read-transaction");
     let e = store
         .read_transaction(|tx| tx.create(cred(org("o"), "example.com", "u", "p")))
         .unwrap_err();
@@ -802,10 +814,7 @@ fn opening_without_create_never_makes_a_store() {
 #[test]
 fn r21_files_are_created_private_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let (store, path) = fresh_store("private");
-    store
-        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
-        .unwrap();
+    let (_open, path) = fresh_store_holding_one("private");
     let mut wal = path.clone().into_os_string();
     wal.push("-wal");
     let mut shm = path.clone().into_os_string();
@@ -881,11 +890,10 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     let e = resolve(&store, &app, &"registry.example.com/x/y".parse().unwrap()).unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     // The original still reads.
-    let old_org = org("old-org");
-    let c = get(&store, &old_org, "registry.example.com")
-        .unwrap()
-        .unwrap();
-    assert_eq!(c.password().expose(), "secret");
+    assert_eq!(
+        password_at(&store, &org("old-org"), "registry.example.com"),
+        "secret"
+    );
 }
 
 /// `create_all` inside a transaction the caller goes on with: a refused

@@ -1,85 +1,37 @@
-//! What the kubelet provider's tests share: the test keys of
-//! `tests/fixtures`, service-account tokens signed with them, and v1
-//! requests.
+//! What the helper binary's tests share: running it, and reading what it
+//! printed.
 
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::ffi::OsStr;
+use std::process::{Command, Output};
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use registry_credentials_test_support::process::output_with_input;
 
-/// The issuer the tests' tokens name.
-pub const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
-/// The audience the tests' tokens are for.
-pub const AUDIENCE: &str = "registry-credentials";
-
-/// The path of the fixture `name`.
-pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-/// The time, in seconds since the epoch, as tokens write it.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// A service-account token as the API server issues one (KEP-4412's
-/// pod-bound token), with `change` applied to its claims.
-pub fn token(
-    signer: &str,
-    alg: Algorithm,
-    kid: &str,
-    namespace: &str,
-    name: &str,
-    change: impl FnOnce(&mut serde_json::Value),
-) -> String {
-    let t = now();
-    let mut claims = serde_json::json!({
-        "aud": [AUDIENCE],
-        "exp": t + 3600,
-        "iat": t,
-        "nbf": t,
-        "iss": ISSUER,
-        "jti": "0d0b6a4e-7d3c-4a1e-9d9e-2f0f1b3c4d5e",
-        "kubernetes.io": {
-            "namespace": namespace,
-            "node": {"name": "node-1", "uid": "1"},
-            "pod": {"name": "pod-1", "uid": "2"},
-            "serviceaccount": {"name": name, "uid": "3"}
-        },
-        "sub": format!("system:serviceaccount:{namespace}:{name}")
-    });
-    change(&mut claims);
-    let der = std::fs::read(fixture(signer)).unwrap();
-    let key = match alg {
-        Algorithm::ES256 => EncodingKey::from_ec_der(&der),
-        _ => EncodingKey::from_rsa_der(&der),
-    };
-    let mut header = Header::new(alg);
-    header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, &claims, &key).unwrap()
-}
-
-/// A v1 request for `image`, with `token` and `annotations` when given.
-pub fn request(image: &str, token: Option<&str>, annotations: &[(&str, &str)]) -> String {
-    let mut r = serde_json::json!({
-        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
-        "kind": "CredentialProviderRequest",
-        "image": image,
-    });
-    if let Some(t) = token {
-        r["serviceAccountToken"] = t.into();
+/// Runs the helper with `args` and `stdin`, in an environment of `env`
+/// (the puller), the variable `store` that names its store, and the
+/// store's `key` (its id and hexadecimal value) alone.
+pub fn helper(
+    store: (&str, &OsStr),
+    key: Option<(&str, &str)>,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"));
+    cmd.env_clear().env(store.0, store.1);
+    if let Some((id, hex)) = key {
+        cmd.env("REGISTRY_CREDENTIALS_KEY_ID", id)
+            .env("REGISTRY_CREDENTIALS_KEY", hex);
     }
-    if !annotations.is_empty() {
-        r["serviceAccountAnnotations"] = annotations
-            .iter()
-            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-    }
-    r.to_string()
+    output_with_input(cmd.envs(env.iter().copied()).args(args), stdin.as_bytes())
+}
+
+/// The helper's standard output.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// The answer of a `get` or `list` that succeeded: its JSON.
+pub fn answer(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", stdout(o));
+    serde_json::from_str(&stdout(o)).unwrap()
 }
