@@ -32,16 +32,23 @@ fn cf(home: &Path, password: Option<&str>, line: &str) {
     assert_eq!(code, 0, "cf {line}: {}", String::from_utf8_lossy(&err));
 }
 
+/// A cf state with an admin logged in, the organization `myorg` and its
+/// space `myspace`.
+fn platform() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    cf(home.path(), None, "auth admin");
+    cf(home.path(), None, "create-org myorg");
+    cf(home.path(), None, "create-space myspace -o myorg");
+    home
+}
+
 fn helper(home: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
     common::helper(("CF_HOME", home.as_os_str()), None, env, args, stdin)
 }
 
 #[test]
 fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
-    let home = tempfile::tempdir().unwrap();
-    cf(home.path(), None, "auth admin");
-    cf(home.path(), None, "create-org myorg");
-    cf(home.path(), None, "create-space myspace -o myorg");
+    let home = platform();
     cf(
         home.path(),
         Some("hub-Password-1"),
@@ -101,10 +108,7 @@ fn no_cf_state_is_a_clear_error_and_creates_nothing() {
 #[test]
 fn the_kubelet_provider_maps_service_accounts_to_names_in_the_cf_tool_s_directory() {
     use tokens::{AUDIENCE, ISSUER, fixture, request, token};
-    let home = tempfile::tempdir().unwrap();
-    cf(home.path(), None, "auth admin");
-    cf(home.path(), None, "create-org myorg");
-    cf(home.path(), None, "create-space myspace -o myorg");
+    let home = platform();
     cf(
         home.path(),
         Some("hub-Password-1"),

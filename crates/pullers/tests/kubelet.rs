@@ -185,6 +185,16 @@ impl Env {
         std::fs::write(self.dir.path().join("mapping.json"), json).unwrap();
     }
 
+    /// Checks that service-account mode refuses a request for `nginx`
+    /// with the token `t` (see [`refused`]).
+    fn refuses(&self, t: &str, why: &str) {
+        refused(
+            &self.run(&self.sa_args(), &[], &request("nginx", Some(t), &[])),
+            why,
+            Some(t),
+        );
+    }
+
     /// The arguments of service-account mode.
     fn sa_args(&self) -> Vec<String> {
         vec![
@@ -488,11 +498,7 @@ fn r26_a_forged_token_is_refused() {
         "web",
         |_| {},
     );
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "not in the issuer's key set",
-        Some(&t),
-    );
+    env.refuses(&t, "not in the issuer's key set");
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("rs256-key".into());
     let t = jsonwebtoken::encode(
@@ -501,11 +507,7 @@ fn r26_a_forged_token_is_refused() {
         &EncodingKey::from_secret(b"guess"),
     )
     .unwrap();
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "no key of the issuer's set verifies",
-        Some(&t),
-    );
+    env.refuses(&t, "no key of the issuer's set verifies");
     // Not a JWT at all.
     refused(
         &env.run(
@@ -535,32 +537,16 @@ fn r26_an_expired_or_not_yet_valid_token_is_refused() {
         c["exp"] = (now() - 3600).into();
         c["nbf"] = (now() - 7200).into();
     });
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "has expired",
-        Some(&t),
-    );
+    env.refuses(&t, "has expired");
     let t = signed(|c| c["nbf"] = (now() + 3600).into());
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "not valid yet",
-        Some(&t),
-    );
+    env.refuses(&t, "not valid yet");
     // An `exp` of the wrong type is no expiry to skip.
     let t = signed(|c| c["exp"] = "never".into());
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "claims",
-        Some(&t),
-    );
+    env.refuses(&t, "claims");
     let t = signed(|c| {
         c.as_object_mut().unwrap().remove("exp");
     });
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "no `exp` claim",
-        Some(&t),
-    );
+    env.refuses(&t, "no `exp` claim");
 }
 
 #[test]
@@ -576,11 +562,7 @@ fn r26_a_token_for_another_audience_or_issuer_is_refused() {
             c["aud"] = serde_json::json!(["https://kubernetes.default.svc"]);
         },
     );
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "not for the audience \"registry-credentials\"",
-        Some(&t),
-    );
+    env.refuses(&t, "not for the audience \"registry-credentials\"");
     let t = token(
         "issuer-es256.der",
         Algorithm::ES256,
@@ -591,11 +573,7 @@ fn r26_a_token_for_another_audience_or_issuer_is_refused() {
             c["iss"] = "https://other.example.com".into();
         },
     );
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "from another issuer",
-        Some(&t),
-    );
+    env.refuses(&t, "from another issuer");
     // A `sub` that is not the service account of `kubernetes.io`.
     let t = token(
         "issuer-rs256.der",
@@ -607,22 +585,14 @@ fn r26_a_token_for_another_audience_or_issuer_is_refused() {
             c["sub"] = "system:serviceaccount:public:x".into();
         },
     );
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "its `sub` is not the service account",
-        Some(&t),
-    );
+    env.refuses(&t, "its `sub` is not the service account");
 }
 
 #[test]
 fn r26_a_service_account_the_mapping_does_not_map_is_refused() {
     let env = Env::new();
     let t = rs256("other", "web");
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
-        "maps service account other/web",
-        Some(&t),
-    );
+    env.refuses(&t, "maps service account other/web");
     // shop's organization rule needs its annotation with that value.
     let t = rs256("shop", "batch");
     refused(
@@ -636,10 +606,9 @@ fn r26_a_service_account_the_mapping_does_not_map_is_refused() {
     );
     // A rule that reads the app from an annotation kubelet did not pass.
     let t = rs256("apps", "frontend");
-    refused(
-        &env.run(&env.sa_args(), &[], &request("nginx", Some(&t), &[])),
+    env.refuses(
+        &t,
         "reads the app of service account apps/frontend from the annotation \"example.com/app\"",
-        Some(&t),
     );
 }
 

@@ -20,12 +20,22 @@ fn helper(url: &str, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output
     common::helper(store, Some(("pullers", KEY)), env, args, stdin)
 }
 
-#[test]
-#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
-fn get_and_list_over_postgres_for_an_organization_r26() {
+/// The server's URL, a runtime, and a PostgreSQL store on it holding the
+/// credential of `pg-org-user` for an organization and a host of this
+/// process's own (`{prefix}-PID`, the host with `port` after it).
+fn org_store(
+    prefix: &str,
+    port: &str,
+) -> (
+    String,
+    tokio::runtime::Runtime,
+    PostgresStore,
+    OrgId,
+    String,
+) {
     let url = std::env::var("REGISTRY_CREDENTIALS_PG_URL").expect("REGISTRY_CREDENTIALS_PG_URL");
-    let org = OrgId::new(format!("pullers-{}", std::process::id())).unwrap();
-    let host = format!("pullers-{}.example.com:5000", std::process::id());
+    let org = OrgId::new(format!("{prefix}-{}", std::process::id())).unwrap();
+    let host = format!("{prefix}-{}.example.com{port}", std::process::id());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -45,6 +55,13 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
             .unwrap();
         store
     });
+    (url, runtime, store, org, host)
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn get_and_list_over_postgres_for_an_organization_r26() {
+    let (url, runtime, store, org, host) = org_store("pullers", ":5000");
 
     let o = helper(
         &url,
@@ -83,28 +100,7 @@ fn get_and_list_over_postgres_for_an_organization_r26() {
 fn the_kubelet_provider_over_postgres_serves_a_mapped_organization_and_node_mode_the_foundation_r26()
  {
     use tokens::{AUDIENCE, ISSUER, fixture, request, token};
-    let url = std::env::var("REGISTRY_CREDENTIALS_PG_URL").expect("REGISTRY_CREDENTIALS_PG_URL");
-    let org = OrgId::new(format!("kubelet-{}", std::process::id())).unwrap();
-    let host = format!("kubelet-{}.example.com", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = runtime.block_on(async {
-        let key = EncryptionKey::from_hex("pullers", KEY).unwrap();
-        let store = PostgresStore::connect(&url, Keyring::new(key))
-            .await
-            .unwrap();
-        store
-            .create(RegistryCredential::new(
-                Scope::Org(org.clone()),
-                host.parse().unwrap(),
-                Credential::new("pg-org-user", "pg-org-pw").unwrap(),
-            ))
-            .await
-            .unwrap();
-        store
-    });
+    let (url, runtime, store, org, host) = org_store("kubelet", "");
     let dir = tempfile::tempdir().unwrap();
     let mapping = dir.path().join("mapping.json");
     std::fs::write(
