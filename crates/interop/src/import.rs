@@ -352,6 +352,8 @@ pub struct Line {
     pub location: Option<Location>,
     /// The username, for an entry that has one.
     pub username: Option<Username>,
+    /// What its secret is, for an entry (R24).
+    pub kind: Option<CredentialKind>,
     /// A warning for an entry.
     pub warning: Option<Warning>,
     /// What became of it.
@@ -365,6 +367,7 @@ impl Line {
             key: entry.key.clone(),
             location: Some(entry.location.clone()),
             username: Some(entry.credential.username().clone()),
+            kind: Some(entry.credential.kind()),
             warning: entry.warning.clone(),
             outcome,
         }
@@ -376,6 +379,7 @@ impl Line {
             key: skipped.key.clone(),
             location: skipped.location.clone(),
             username: None,
+            kind: None,
             warning: None,
             outcome: Outcome::Skipped(skipped.reason.clone()),
         }
@@ -386,7 +390,13 @@ impl fmt::Display for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let key = self.key.escape_debug();
         let target = match (&self.location, &self.username) {
-            (Some(l), Some(u)) => format!(" as `{l}`, user `{}`", u.as_str().escape_debug()),
+            (Some(l), Some(u)) => {
+                let kind = match self.kind {
+                    Some(k) if k != CredentialKind::Password => format!(", {}", k.secret_name()),
+                    _ => String::new(),
+                };
+                format!(" as `{l}`, user `{}`{kind}", u.as_str().escape_debug())
+            }
             (Some(l), None) => format!(" (`{l}`)"),
             _ => String::new(),
         };

@@ -457,6 +457,12 @@ fn r24_identity_and_registry_tokens_are_imported_with_their_kind() {
         !report.contains("eyJ") && !report.contains("bearer"),
         "{report}"
     );
+    assert!(
+        report.contains(
+            "`tokens.example.com` as `tokens.example.com`, user `<token>`, registry token"
+        ),
+        "{report}"
+    );
     assert!(!format!("{import:?}").contains("bearer"));
 }
 
