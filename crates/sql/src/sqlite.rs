@@ -923,18 +923,18 @@ impl Block {
     /// plan's keys are one block; other lists are split into several, each
     /// of at least one key.
     fn starting(keys: &[Key<'_>]) -> Block {
-        let scope = keys[0].scope();
+        let scope = scope_columns(keys[0].scope());
         let locations = keys
             .iter()
             .take(BLOCK_LOCATIONS)
-            .take_while(|k| k.scope() == scope)
+            .take_while(|k| same_scope(scope_columns(k.scope()), scope))
             .count();
         let first = &keys[..locations];
         let same_locations = |run: &[Key<'_>]| {
-            let scope = run[0].scope();
-            run.iter()
-                .zip(first)
-                .all(|(k, f)| k.scope() == scope && k.location() == f.location())
+            let scope = scope_columns(run[0].scope());
+            run.iter().zip(first).all(|(k, f)| {
+                same_scope(scope_columns(k.scope()), scope) && same(k.location(), f.location())
+            })
         };
         let more = keys[locations..]
             .chunks_exact(locations)
@@ -952,17 +952,13 @@ impl Block {
         self.scopes * self.locations
     }
 
-    /// `keys` as consecutive blocks: each block's first key's index, and
-    /// the block.
-    fn split<'k>(keys: &'k [Key<'k>]) -> impl Iterator<Item = (usize, Block)> + 'k {
-        let mut start = 0;
-        std::iter::from_fn(move || {
-            let rest = keys.get(start..).filter(|r| !r.is_empty())?;
-            let block = Block::starting(rest);
-            let at = start;
-            start += block.len();
-            Some((at, block))
-        })
+    /// `keys` as consecutive blocks.
+    fn split<'k>(keys: &'k [Key<'k>]) -> Blocks<'k> {
+        Blocks {
+            keys,
+            start: 0,
+            next: (!keys.is_empty()).then(|| Block::starting(keys)),
+        }
     }
 
     /// The statement that looks up the keys of a block of this shape:
@@ -1125,47 +1121,117 @@ fn take_scope(
     Ok(taken)
 }
 
+/// Whether `a` and `b` are the same text: a plan's keys share their
+/// scope ids and locations, so most answers come from the addresses alone.
+fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+/// Whether two scopes' (kind, id) columns are the same.
+fn same_scope((kind_a, id_a): (i16, &str), (kind_b, id_b): (i16, &str)) -> bool {
+    kind_a == kind_b && same(id_a, id_b)
+}
+
+/// The blocks of a list of keys, in order ([`Block::split`]): each
+/// block's first key's index, and the block.
+struct Blocks<'k> {
+    keys: &'k [Key<'k>],
+    start: usize,
+    /// The block at `start`, found ahead.
+    next: Option<Block>,
+}
+
+impl Blocks<'_> {
+    /// True when the list is more than one block (a plan is one).
+    fn several(&self) -> bool {
+        self.next
+            .is_some_and(|b| self.start + b.len() < self.keys.len())
+    }
+}
+
+impl Iterator for Blocks<'_> {
+    type Item = (usize, Block);
+
+    fn next(&mut self) -> Option<(usize, Block)> {
+        let block = self.next?;
+        let at = self.start;
+        self.start += block.len();
+        self.next = self
+            .keys
+            .get(self.start..)
+            .filter(|rest| !rest.is_empty())
+            .map(Block::starting);
+        Some((at, block))
+    }
+}
+
 /// The credential at each of `keys`, in order, read on `conn`: one
-/// statement per block (a plan is one).
+/// statement per block (a plan is one), all in one snapshot.
 fn get_many_in(
     conn: &Connection,
     keyring: &Keyring,
     keys: &[Key<'_>],
 ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
-    let mut found = vec![None; keys.len()];
-    for (start, block) in Block::split(keys) {
-        let chunk = &keys[start..start + block.len()];
-        let mut stmt = conn
-            .prepare_cached(block.sql(false))
-            .map_err(sqlite_error)?;
-        block.bind(&mut stmt, chunk)?;
-        let mut rows = stmt.raw_query();
-        while let Some(r) = rows.next().map_err(sqlite_error)? {
-            let (i, c) = read_plan_row(keyring, chunk, r)?;
-            found[start + i] = Some(Arc::new(c));
+    in_one_snapshot(conn, Block::split(keys), |blocks| {
+        let mut found = vec![None; keys.len()];
+        for (start, block) in blocks {
+            let chunk = &keys[start..start + block.len()];
+            let mut stmt = conn
+                .prepare_cached(block.sql(false))
+                .map_err(sqlite_error)?;
+            block.bind(&mut stmt, chunk)?;
+            let mut rows = stmt.raw_query();
+            while let Some(r) = rows.next().map_err(sqlite_error)? {
+                let (i, c) = read_plan_row(keyring, chunk, r)?;
+                found[start + i] = Some(Arc::new(c));
+            }
         }
-    }
-    Ok(found)
+        Ok(found)
+    })
 }
 
 /// The first of `keys` that holds a credential, read on `conn`: one
-/// statement per block (a plan is one), each ending at its first hit.
+/// statement per block (a plan is one), each ending at its first hit, all
+/// in one snapshot.
 fn first_match_in(
     conn: &Connection,
     keyring: &Keyring,
     keys: &[Key<'_>],
 ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
-    for (start, block) in Block::split(keys) {
-        let chunk = &keys[start..start + block.len()];
-        let mut stmt = conn.prepare_cached(block.sql(true)).map_err(sqlite_error)?;
-        block.bind(&mut stmt, chunk)?;
-        let mut rows = stmt.raw_query();
-        if let Some(r) = rows.next().map_err(sqlite_error)? {
-            let (i, c) = read_plan_row(keyring, chunk, r)?;
-            return Ok(Some((start + i, Arc::new(c))));
+    in_one_snapshot(conn, Block::split(keys), |blocks| {
+        for (start, block) in blocks {
+            let chunk = &keys[start..start + block.len()];
+            let mut stmt = conn.prepare_cached(block.sql(true)).map_err(sqlite_error)?;
+            block.bind(&mut stmt, chunk)?;
+            let mut rows = stmt.raw_query();
+            if let Some(r) = rows.next().map_err(sqlite_error)? {
+                let (i, c) = read_plan_row(keyring, chunk, r)?;
+                return Ok(Some((start + i, Arc::new(c))));
+            }
         }
+        Ok(None)
+    })
+}
+
+/// Runs `read` over `blocks`, one statement each, so that they all see
+/// one snapshot of the file, as a single statement does: a plan is one
+/// block and runs as it is; a list of several blocks runs in a read
+/// transaction of its own (a deferred `BEGIN`, which takes no write lock),
+/// unless `conn` is inside one already (a [`SqliteTransaction`]). So no
+/// reader sees part of a batch that another connection writes in one
+/// transaction.
+fn in_one_snapshot<'k, T>(
+    conn: &Connection,
+    blocks: Blocks<'k>,
+    read: impl FnOnce(Blocks<'k>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if !blocks.several() || !conn.is_autocommit() {
+        return read(blocks);
     }
-    Ok(None)
+    let tx = conn.unchecked_transaction().map_err(sqlite_error)?;
+    let out = read(blocks)?;
+    tx.commit().map_err(sqlite_error)?;
+    Ok(out)
 }
 
 /// Inserts `credential` (its password already `sealed`), inside the
