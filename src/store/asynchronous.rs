@@ -13,6 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::SystemTime;
 
 use super::{
     AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError, first_found,
@@ -198,6 +199,19 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
     ///
     /// [`StoreError::Backend`] when the backend fails.
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
+
+    /// Every credential that expires at or before `by`, soonest first; see
+    /// [`CredentialStore::expiring_by`](super::CredentialStore::expiring_by).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn expiring_by(
+        &self,
+        by: SystemTime,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { Ok(super::expiring_by(self.list_all().await?, by)) })
+    }
 }
 
 macro_rules! forward_async {

@@ -30,6 +30,7 @@ mod memory;
 
 use std::error::Error as StdError;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 pub use asynchronous::{
     AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore, block_on_ready,
@@ -490,6 +491,46 @@ pub trait CredentialStore: CredentialSource {
     ///
     /// [`StoreError::Backend`] when the backend fails.
     fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
+
+    /// Every credential that expires at or before `by`, expired ones
+    /// included, soonest first, then in [`list_all`](Self::list_all)'s
+    /// order (R25): what to renew before pulls pass over it.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use registry_credentials::{Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+    /// let store = MemoryStore::new();
+    /// let now = SystemTime::now();
+    /// let c = |l: &str| RegistryCredential::new(Scope::Foundation, l.parse().unwrap(), Credential::new("u", "p").unwrap());
+    /// store.create(c("a.example.com").with_expires_at(Some(now + Duration::from_secs(3600))))?;
+    /// store.create(c("b.example.com").with_expires_at(Some(now + Duration::from_secs(86400 * 30))))?;
+    /// store.create(c("c.example.com"))?;
+    /// let soon = store.expiring_by(now + Duration::from_secs(86400))?;
+    /// assert_eq!(soon.len(), 1);
+    /// assert_eq!(soon[0].location().as_str(), "a.example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn expiring_by(&self, by: SystemTime) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        Ok(expiring_by(self.list_all()?, by))
+    }
+}
+
+/// The credentials of `all` that expire at or before `by`, soonest first
+/// (stable, so ties keep `all`'s order).
+pub(crate) fn expiring_by(
+    all: Vec<Arc<RegistryCredential>>,
+    by: SystemTime,
+) -> Vec<Arc<RegistryCredential>> {
+    let mut soon: Vec<_> = all
+        .into_iter()
+        .filter(|c| c.expires_at().is_some_and(|at| at <= by))
+        .collect();
+    soon.sort_by_key(|c| c.expires_at());
+    soon
 }
 
 macro_rules! forward_store {

@@ -1,5 +1,8 @@
-//! The helper over the cf tool's state (`CF_HOME`): the puller variables
-//! are names, looked up in the tool's directory (R26).
+//! The helper and the kubelet provider over the cf tool's state
+//! (`CF_HOME`): the puller variables and the service-account mapping are
+//! names, looked up in the tool's directory (R26).
+
+mod common;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -106,4 +109,87 @@ fn no_cf_state_is_a_clear_error_and_creates_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("the cf tool has no state"));
     assert!(!home.path().join(".cf").exists());
+}
+
+/// The kubelet provider over the cf tool's state: the mapping names an
+/// organization and space by their names, looked up in the tool's
+/// directory as the helper's variables are; node mode serves the
+/// foundation's credential alone (R26).
+#[test]
+fn the_kubelet_provider_maps_service_accounts_to_names_in_the_cf_tool_s_directory() {
+    use common::{AUDIENCE, ISSUER, fixture, request, token};
+    let home = tempfile::tempdir().unwrap();
+    cf(home.path(), None, "auth admin");
+    cf(home.path(), None, "create-org myorg");
+    cf(home.path(), None, "create-space myspace -o myorg");
+    cf(
+        home.path(),
+        Some("hub-Password-1"),
+        "create-foundation-registry-credential registry.example.com --username hub-user",
+    );
+    cf(home.path(), None, "target -o myorg -s myspace");
+    cf(
+        home.path(),
+        Some("space-Password-2"),
+        "create-space-registry-credential registry.example.com --username space-user",
+    );
+    let mapping = home.path().join("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"serviceAccounts":[{"namespace":"shop","space":"myorg/myspace"},{"namespace":"gone","org":"nosuchorg"}]}"#,
+    )
+    .unwrap();
+    let args = [
+        format!("--jwks={}", fixture("issuer.jwks.json").display()),
+        format!("--issuer={ISSUER}"),
+        format!("--audience={AUDIENCE}"),
+        format!("--service-accounts={}", mapping.display()),
+    ];
+    let provider = |stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_registry-credentials-kubelet-provider"))
+            .args(&args)
+            .env_clear()
+            .env("CF_HOME", home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let sign = |ns: &str| {
+        token(
+            "issuer-es256.der",
+            jsonwebtoken::Algorithm::ES256,
+            "es256-key",
+            ns,
+            "web",
+            |_| {},
+        )
+    };
+    let image = "registry.example.com/team/app";
+    let user = |o: &Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["auth"][image]["username"].clone()
+    };
+    let o = provider(&request(image, Some(&sign("shop")), &[]));
+    assert_eq!(user(&o), "space-user");
+    let o = provider(&request(image, None, &[]));
+    assert_eq!(user(&o), "hub-user");
+    // A name the directory does not know is refused, not the foundation.
+    let o = provider(&request(image, Some(&sign("gone")), &[]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no organization named \"nosuchorg\""),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

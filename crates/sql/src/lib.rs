@@ -48,7 +48,7 @@ mod sqlite;
 
 use std::error::Error as StdError;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// This crate's README, whose examples run as doc tests (both stores).
 #[doc = include_str!("../README.md")]
@@ -84,7 +84,9 @@ pub use rusqlite;
 
 use crypto::RowIdentity;
 use registry_credentials::store::{StoreError, UnreadableReason};
-use registry_credentials::{Credential, Location, Password, RegistryCredential, Scope, Username};
+use registry_credentials::{
+    Credential, CredentialKind, Location, Password, RegistryCredential, Scope, Username,
+};
 
 /// What failed in the database, in words that say what to do: the source
 /// of [`StoreError::Backend`] (and [`OpenError::Backend`]) for every
@@ -408,7 +410,7 @@ pub(crate) fn check_key(
 
 /// The statement that finds up to `$2` rows not under the current key `$1`,
 /// for `rotate` (both dialects; `<>` would not use the index).
-pub(crate) const ROTATE_SELECT: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
+pub(crate) const ROTATE_SELECT: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
      FROM registry_credentials WHERE key_id < $1 OR key_id > $1 LIMIT $2";
 
 /// The statement that forgets check values of keys that encrypt nothing
@@ -458,6 +460,48 @@ pub(crate) struct RowData<'a> {
     pub username: &'a str,
     pub key_id: &'a str,
     pub secret: &'a [u8],
+    /// [`kind_column`] of its kind.
+    pub kind: i64,
+    /// [`expires_column`] of its expiry.
+    pub expires_at: Option<i64>,
+}
+
+/// The `kind` column of a credential of `kind` (R24): 0 password, 1
+/// identity token, 2 registry token; rows from before kinds read as 0.
+pub(crate) fn kind_column(kind: CredentialKind) -> i64 {
+    match kind {
+        CredentialKind::IdentityToken => 1,
+        CredentialKind::RegistryToken => 2,
+        _ => 0,
+    }
+}
+
+/// The kind a `kind` column holds.
+fn kind_of_column(column: i64) -> Option<CredentialKind> {
+    CredentialKind::ALL
+        .into_iter()
+        .find(|k| kind_column(*k) == column)
+}
+
+/// The `expires_at` column of `credential` (R25): whole seconds since
+/// 1970 (UTC), negative before it; `NULL` for none.
+pub(crate) fn expires_column(credential: &RegistryCredential) -> Option<i64> {
+    credential
+        .expires_at()
+        .map(|at| match at.duration_since(UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        })
+}
+
+/// The time an `expires_at` column holds.
+fn time_of_column(seconds: i64) -> Option<SystemTime> {
+    let magnitude = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
+    }
 }
 
 /// The credential a row holds, its password decrypted and every part
@@ -492,9 +536,26 @@ pub(crate) fn decode(
         .map_err(undecryptable)?;
     let password = Password::new(password)
         .map_err(|e| corrupt(format!("the password at `{location}` in {scope}: {e}")))?;
+    let kind = kind_of_column(row.kind).ok_or_else(|| {
+        corrupt(format!(
+            "the kind at `{location}` in {scope} is {}, not one of 0, 1 and 2",
+            row.kind
+        ))
+    })?;
+    let expires_at = row
+        .expires_at
+        .map(|seconds| {
+            time_of_column(seconds).ok_or_else(|| {
+                corrupt(format!(
+                    "the expiry at `{location}` in {scope} ({seconds} s) is out of range"
+                ))
+            })
+        })
+        .transpose()?;
     Ok(RegistryCredential::new(
         scope,
         location,
-        Credential::from_parts(username, password),
-    ))
+        Credential::from_parts_of_kind(kind, username, password),
+    )
+    .with_expires_at(expires_at))
 }

@@ -18,7 +18,7 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
     DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
-    corrupt, decode, fatal, seal,
+    corrupt, decode, expires_column, fatal, kind_column, seal,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -174,10 +174,10 @@ struct Inner {
 }
 
 /// One scope's rows, in location order (the `by_scope` index).
-const LIST_SQL: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+const LIST_SQL: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
                         WHERE scope_kind = ?1 AND scope_id = ?2 ORDER BY location";
 /// Every row, in scope and location order (the `by_scope` index).
-const LIST_ALL_SQL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
+const LIST_ALL_SQL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
                             FROM registry_credentials ORDER BY scope_kind, scope_id, location";
 /// The most scopes of one plan statement: a plan has four (app, space,
 /// organization, foundation).
@@ -629,6 +629,8 @@ impl SqliteStore {
                                 r.get::<_, String>(3)?,
                                 r.get::<_, String>(4)?,
                                 r.get::<_, Vec<u8>>(5)?,
+                                r.get::<_, i64>(6)?,
+                                r.get::<_, Option<i64>>(7)?,
                             ))
                         })
                         .map_err(sqlite_error)?;
@@ -639,7 +641,17 @@ impl SqliteStore {
                     tx.commit().map_err(sqlite_error)?;
                     return Ok(done);
                 }
-                for (kind, scope_id, location, username, key_id, secret) in rows {
+                for (
+                    kind,
+                    scope_id,
+                    location,
+                    username,
+                    key_id,
+                    secret,
+                    credential_kind,
+                    expires_at,
+                ) in rows
+                {
                     let scope =
                         scope_of(kind_of(kind).map_err(corrupt)?, &scope_id).map_err(corrupt)?;
                     let credential = decode(
@@ -650,6 +662,8 @@ impl SqliteStore {
                             username: &username,
                             key_id: &key_id,
                             secret: &secret,
+                            kind: credential_kind,
+                            expires_at,
                         },
                     )?;
                     let sealed = seal(keyring, &credential)?;
@@ -989,8 +1003,8 @@ impl Block {
                 }
             }
             sql.push_str(
-                ") SELECT k.i, c.location, c.username, c.key_id, c.secret FROM k \
-                 CROSS JOIN registry_credentials AS c ON c.location = k.loc \
+                ") SELECT k.i, c.location, c.username, c.key_id, c.secret, c.kind, \
+                 c.expires_at FROM k CROSS JOIN registry_credentials AS c ON c.location = k.loc \
                  AND c.scope_kind = k.kind AND c.scope_id = k.sid",
             );
             if first {
@@ -1037,6 +1051,12 @@ fn read_row(
     let secret = get(3)?
         .as_blob()
         .map_err(|e| fatal(rusqlite::Error::from(e)))?;
+    let kind = get(4)?
+        .as_i64()
+        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
+    let expires_at = get(5)?
+        .as_i64_or_null()
+        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
     decode(
         keyring,
         scope,
@@ -1045,14 +1065,16 @@ fn read_row(
             username: text(1)?,
             key_id: text(2)?,
             secret,
+            kind,
+            expires_at,
         },
     )
 }
 
 /// A new row; a row already at its key is a conflict (0 rows changed).
 const INSERT_NEW: &str = "INSERT INTO registry_credentials \
-     (scope_kind, scope_id, location, username, key_id, secret) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+     (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
 
 /// Writes `credential`, its password `sealed` under the keyring's current
 /// key, with `sql` ([`INSERT_NEW`]); returns the rows changed.
@@ -1072,7 +1094,9 @@ fn insert(
                 credential.location().as_str(),
                 credential.username().as_str(),
                 keyring.current().id(),
-                sealed
+                sealed,
+                kind_column(credential.kind()),
+                expires_column(credential)
             ])
         })
         .map_err(sqlite_error)
@@ -1086,7 +1110,7 @@ fn get_in(
     let (kind, id) = scope_columns(key.scope());
     let mut stmt = conn
         .prepare_cached(
-            "SELECT location, username, key_id, secret FROM registry_credentials \
+            "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
              WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
         )
         .map_err(sqlite_error)?;
@@ -1306,7 +1330,8 @@ fn update_in(
     let sealed = seal(keyring, &new)?;
     let (kind, id) = scope_columns(key.scope());
     tx.prepare_cached(
-        "UPDATE registry_credentials SET username = ?4, key_id = ?5, secret = ?6 \
+        "UPDATE registry_credentials SET username = ?4, key_id = ?5, secret = ?6, \
+         kind = ?7, expires_at = ?8 \
          WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
     )
     .and_then(|mut s| {
@@ -1316,7 +1341,9 @@ fn update_in(
             key.location(),
             new.username().as_str(),
             keyring.current().id(),
-            sealed
+            sealed,
+            kind_column(new.kind()),
+            expires_column(&new)
         ])
     })
     .map_err(sqlite_error)?;

@@ -684,3 +684,63 @@ fn r28_a_transaction_whose_commit_answer_is_lost_is_settled() {
         );
     });
 }
+
+/// A database of schema version 2 (before R24's kinds and R25's expiry)
+/// migrates on connect with every row kept, each a password without an
+/// expiry, and then stores every kind.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r24_r25_a_version_2_database_migrates_and_keeps_every_row() {
+    use registry_credentials::{Credential, CredentialKind, RegistryCredential};
+    block_on(async {
+        let first = store().await;
+        first
+            .create(cred(org("o"), "registry.example.com", "u", "kept-secret"))
+            .await
+            .unwrap();
+        let client = first.pool().get().await.unwrap();
+        client
+            .batch_execute(
+                "ALTER TABLE registry_credentials DROP COLUMN kind, DROP COLUMN expires_at;
+                 UPDATE registry_credentials_schema SET version = 2;",
+            )
+            .await
+            .unwrap();
+        drop(client);
+        let second = reopen(&first).await;
+        let all = second.list_all().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            (
+                all[0].password().expose(),
+                all[0].kind(),
+                all[0].expires_at()
+            ),
+            ("kept-secret", CredentialKind::Password, None)
+        );
+        second
+            .create(RegistryCredential::new(
+                org("o"),
+                "quay.io".parse().unwrap(),
+                Credential::identity_token("<token>", "refresh").unwrap(),
+            ))
+            .await
+            .unwrap();
+        let got = second
+            .get(Key::new(org("o").as_scope_ref(), &loc("quay.io")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.kind(), CredentialKind::IdentityToken);
+        let version: i32 = second
+            .pool()
+            .get()
+            .await
+            .unwrap()
+            .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(version, 3);
+    });
+}

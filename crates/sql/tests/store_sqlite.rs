@@ -16,7 +16,7 @@ use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
 use registry_credentials::{
-    App, Credential, Password, RegistryCredential, Scope, Username, resolve,
+    App, Credential, CredentialKind, Password, RegistryCredential, Scope, Username, resolve,
 };
 use registry_credentials_sql::{KeyError, Keyring, OpenError, SchemaError, SqliteStore};
 use support::{
@@ -321,7 +321,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     let v: u32 = raw
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -334,7 +334,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
             e,
             OpenError::Schema(SchemaError::TooNew {
                 found: 99,
-                supported: 2
+                supported: 3
             })
         ),
         "{e:?}"
@@ -345,6 +345,67 @@ fn schema_is_versioned_and_newer_files_are_refused() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(v, 99);
+}
+
+/// A file of schema version 2 (before R24's kinds and R25's expiry) opens
+/// with every row kept, each a password credential without an expiry, and
+/// then stores every kind.
+#[test]
+fn r24_r25_a_version_2_file_migrates_and_keeps_every_row() {
+    let (store, path) = fresh_store("migrate-2");
+    store
+        .create(cred(org("o"), "registry.example.com", "u", "kept-secret"))
+        .unwrap();
+    store
+        .create(cred(Scope::Foundation, "docker.io", "hub", "hub-secret"))
+        .unwrap();
+    drop(store);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "ALTER TABLE registry_credentials DROP COLUMN kind;
+         ALTER TABLE registry_credentials DROP COLUMN expires_at;
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(raw);
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let all = store.list_all().unwrap();
+    let rows: Vec<(&str, &str, CredentialKind, Option<std::time::SystemTime>)> = all
+        .iter()
+        .map(|c| {
+            (
+                c.location().as_str(),
+                c.password().expose(),
+                c.kind(),
+                c.expires_at(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "registry.example.com",
+                "kept-secret",
+                CredentialKind::Password,
+                None
+            ),
+            ("docker.io", "hub-secret", CredentialKind::Password, None),
+        ]
+    );
+    let token = RegistryCredential::new(
+        org("o"),
+        "quay.io".parse().unwrap(),
+        Credential::registry_token("robot", "bearer").unwrap(),
+    );
+    store.create(token).unwrap();
+    let got = get(&store, &org("o"), "quay.io").unwrap().unwrap();
+    assert_eq!(got.kind(), CredentialKind::RegistryToken);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let v: u32 = raw
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 3);
 }
 
 // ---- child processes ---------------------------------------------------
@@ -808,7 +869,7 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute(
         "INSERT INTO registry_credentials \
-         SELECT scope_kind, 'new-org', location, username, key_id, secret \
+         SELECT scope_kind, 'new-org', location, username, key_id, secret, kind, expires_at \
          FROM registry_credentials WHERE scope_id = 'old-org'",
         [],
     )

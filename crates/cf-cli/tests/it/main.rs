@@ -12,6 +12,7 @@ mod errors;
 mod files;
 #[cfg(unix)]
 mod habits;
+mod kinds;
 mod page;
 mod processes;
 
