@@ -427,8 +427,13 @@ impl Keyring {
         username: &str,
         password: &str,
     ) -> Result<Vec<u8>, KeyError> {
-        let aad = row_aad(scope.kind(), scope.id().unwrap_or(""), location, username);
-        self.current().seal(&aad, password.as_bytes())
+        with_row_aad(
+            scope.kind(),
+            scope.id().unwrap_or(""),
+            location,
+            username,
+            |aad| self.current().seal(aad, password.as_bytes()),
+        )
     }
 
     /// Opens a row's sealed password, checking it belongs to that row.
@@ -442,13 +447,15 @@ impl Keyring {
         let key = self.get(key_id).ok_or_else(|| KeyError::MissingKey {
             id: key_id.to_owned(),
         })?;
-        let aad = row_aad(row.kind, row.scope_id, row.location, username);
         let undecryptable = || KeyError::Undecryptable {
             scope: row.describe_scope(),
             location: row.location.to_owned(),
             id: key_id.to_owned(),
         };
-        let mut plain = key.open(&aad, sealed).ok_or_else(undecryptable)?;
+        let opened = with_row_aad(row.kind, row.scope_id, row.location, username, |aad| {
+            key.open(aad, sealed)
+        });
+        let mut plain = opened.ok_or_else(undecryptable)?;
         match String::from_utf8(std::mem::take(&mut *plain)) {
             Ok(s) => Ok(s),
             Err(e) => {
@@ -512,15 +519,40 @@ impl RowIdentity<'_> {
 
 /// The associated data of a row: a format tag, then scope kind, scope id,
 /// location and username, each length-prefixed so no two rows share it.
-fn row_aad(kind: ScopeKind, scope_id: &str, location: &str, username: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(16 + scope_id.len() + location.len() + username.len());
-    aad.extend_from_slice(b"rc1:row:");
-    aad.push(kind as u8);
-    for part in [scope_id, location, username] {
-        aad.extend_from_slice(&(part.len() as u32).to_le_bytes());
-        aad.extend_from_slice(part.as_bytes());
+/// Handed to `f` from a buffer on the stack when it fits (every row a
+/// plan reads, in practice), so sealing and opening a password allocate
+/// for the ciphertext or plaintext alone.
+fn with_row_aad<T>(
+    kind: ScopeKind,
+    scope_id: &str,
+    location: &str,
+    username: &str,
+    f: impl FnOnce(&[u8]) -> T,
+) -> T {
+    const TAG: &[u8] = b"rc1:row:";
+    let parts = [scope_id, location, username];
+    let len = TAG.len() + 1 + parts.iter().map(|p| 4 + p.len()).sum::<usize>();
+    let mut stack = [0u8; 512];
+    let mut heap = Vec::new();
+    let aad: &mut [u8] = match stack.get_mut(..len) {
+        Some(aad) => aad,
+        None => {
+            heap.resize(len, 0);
+            &mut heap
+        }
+    };
+    let (tag, mut rest) = aad.split_at_mut(TAG.len());
+    tag.copy_from_slice(TAG);
+    rest[0] = kind as u8;
+    rest = &mut rest[1..];
+    for part in parts {
+        let (prefix, after) = rest.split_at_mut(4);
+        prefix.copy_from_slice(&(part.len() as u32).to_le_bytes());
+        let (bytes, after) = after.split_at_mut(part.len());
+        bytes.copy_from_slice(part.as_bytes());
+        rest = after;
     }
-    aad
+    f(aad)
 }
 
 #[cfg(test)]
@@ -589,6 +621,34 @@ mod tests {
             .open_password(row("o", "example.com"), "u", "k1", &a)
             .unwrap();
         assert_eq!(p, "hunter2");
+    }
+
+    /// The associated data is laid out as rows have always been sealed
+    /// with, from the stack or, past 512 bytes, the heap alike.
+    #[test]
+    fn row_associated_data_is_tag_kind_and_length_prefixed_parts() {
+        let mut want = b"rc1:row:".to_vec();
+        want.push(ScopeKind::Org as u8);
+        for part in ["o", "example.com", "u"] {
+            want.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            want.extend_from_slice(part.as_bytes());
+        }
+        let got = with_row_aad(ScopeKind::Org, "o", "example.com", "u", <[u8]>::to_vec);
+        assert_eq!(got, want);
+        let long = "l".repeat(600);
+        let got = with_row_aad(ScopeKind::App, "a", &long, "u", <[u8]>::to_vec);
+        assert_eq!(got.len(), 8 + 1 + 4 + 1 + 4 + 600 + 4 + 1);
+        assert_eq!(&got[8..9], &[ScopeKind::App as u8]);
+        assert_eq!(&got[14..18], &600u32.to_le_bytes());
+        assert!(got.ends_with(b"\x01\0\0\0u"));
+        // A long row seals and opens.
+        let ring = ring();
+        let org = OrgId::new("o").unwrap();
+        let sealed = ring
+            .seal_password(ScopeRef::Org(&org), &long, "u", "pw")
+            .unwrap();
+        let p = ring.open_password(row("o", &long), "u", "k1", &sealed);
+        assert_eq!(p.unwrap(), "pw");
     }
 
     #[test]
