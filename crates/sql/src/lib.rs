@@ -82,7 +82,7 @@ pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use rusqlite;
 
-use crypto::RowIdentity;
+use crypto::{RowIdentity, SecretBinding};
 use registry_credentials::store::{StoreError, UnreadableReason};
 use registry_credentials::{
     Credential, CredentialKind, Location, Password, RegistryCredential, Scope, Username,
@@ -435,13 +435,19 @@ pub(crate) fn fatal(e: impl StdError + Send + Sync + 'static) -> StoreError {
     }
 }
 
-/// The sealed password of `credential`, under the keyring's current key.
+/// The sealed password of `credential`, under the keyring's current key,
+/// bound to its row and to its kind and expiry.
 pub(crate) fn seal(keyring: &Keyring, c: &RegistryCredential) -> Result<Vec<u8>, StoreError> {
+    let binding = SecretBinding {
+        kind: kind_column(c.kind()),
+        expires_at: expires_column(c),
+    };
     keyring
         .seal_password(
             c.scope().as_scope_ref(),
             c.location().as_str(),
             c.username().as_str(),
+            binding,
             c.password().expose(),
         )
         .map_err(fatal)
@@ -523,6 +529,10 @@ pub(crate) fn decode(
         kind: scope.kind(),
         scope_id: scope.id().unwrap_or(""),
         location: row.location,
+        binding: SecretBinding {
+            kind: row.kind,
+            expires_at: row.expires_at,
+        },
     };
     let password = keyring
         .open_password(identity, row.username, row.key_id, row.secret)

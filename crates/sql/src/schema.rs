@@ -19,7 +19,10 @@
 //!   [`list_all`](crate::CredentialStore::list_all) promises.
 //! - `kind` is the credential's kind (R24: 0 password, 1 identity token,
 //!   2 registry token) and `expires_at` its expiry in whole seconds since
-//!   1970, UTC, or `NULL` (R25).
+//!   1970, UTC, or `NULL` (R25). Both are bound into the sealed secret's
+//!   associated data (for any row but a password without an expiry, whose
+//!   data is what older releases sealed), so a row whose kind or expiry
+//!   was changed in the table does not open.
 //! - The password is never stored: `secret` is its ciphertext (nonce,
 //!   ciphertext and tag), `key_id` the key that sealed it, indexed so a
 //!   rotation finds the rows left under old keys.

@@ -362,6 +362,54 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     assert_eq!(v, 99);
 }
 
+/// R24, R25: a row whose kind or expiry is changed in the file does not
+/// decrypt: a token is never served as a password, nor a credential past
+/// the expiry it was stored with.
+#[test]
+fn r24_r25_a_row_whose_kind_or_expiry_was_changed_does_not_decrypt() {
+    let (store, path) = fresh_store("changed-kind");
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(4_000_000_000);
+    store
+        .create(
+            RegistryCredential::new(
+                org("o"),
+                "registry.example.com".parse().unwrap(),
+                Credential::registry_token("robot", "bearer").unwrap(),
+            )
+            .with_expires_at(Some(at)),
+        )
+        .unwrap();
+    assert_eq!(
+        get(&store, &org("o"), "registry.example.com")
+            .unwrap()
+            .unwrap()
+            .password()
+            .expose(),
+        "bearer"
+    );
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    for (change, undo) in [
+        (
+            "UPDATE registry_credentials SET kind = 0",
+            "UPDATE registry_credentials SET kind = 2",
+        ),
+        (
+            "UPDATE registry_credentials SET expires_at = NULL",
+            "UPDATE registry_credentials SET expires_at = 4000000000",
+        ),
+        (
+            "UPDATE registry_credentials SET expires_at = 4100000000",
+            "UPDATE registry_credentials SET expires_at = 4000000000",
+        ),
+    ] {
+        raw.execute(change, []).unwrap();
+        let e = get(&store, &org("o"), "registry.example.com").unwrap_err();
+        assert!(undecryptable(&e), "{change}: {e:?}");
+        raw.execute(undo, []).unwrap();
+        assert!(get(&store, &org("o"), "registry.example.com").is_ok(), "{undo}");
+    }
+}
+
 /// A file of schema version 2 (before R24's kinds and R25's expiry) opens
 /// with every row kept, each a password credential without an expiry, and
 /// then stores every kind.
