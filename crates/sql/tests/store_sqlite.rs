@@ -406,7 +406,10 @@ fn r24_r25_a_row_whose_kind_or_expiry_was_changed_does_not_decrypt() {
         let e = get(&store, &org("o"), "registry.example.com").unwrap_err();
         assert!(undecryptable(&e), "{change}: {e:?}");
         raw.execute(undo, []).unwrap();
-        assert!(get(&store, &org("o"), "registry.example.com").is_ok(), "{undo}");
+        assert!(
+            get(&store, &org("o"), "registry.example.com").is_ok(),
+            "{undo}"
+        );
     }
 }
 
