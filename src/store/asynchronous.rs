@@ -19,6 +19,7 @@ use super::{
 };
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
+use crate::resolve::{Plan, Resolution};
 use crate::scope::{AppId, ScopeRef};
 
 /// A pinned, boxed future that can move between threads: what the async
@@ -102,6 +103,26 @@ pub trait AsyncCredentialSource: Send + Sync {
         keys: &'a [Key<'a>],
     ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
         Box::pin(async move { Ok(first_found(self.get_many(keys).await?)) })
+    }
+
+    /// The winner of `plan` (R14), or `None` (R15): what
+    /// [`resolve_async`](crate::resolve::resolve_async) asks; see
+    /// [`CredentialSource::resolve_plan`]. The default asks
+    /// [`first_match`](Self::first_match) of the plan's keys.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn resolve_plan<'a>(
+        &'a self,
+        plan: &'a Plan<'_>,
+    ) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
+        Box::pin(async move {
+            Ok(self
+                .first_match(plan.keys())
+                .await?
+                .and_then(|(i, c)| plan.resolution(i, c)))
+        })
     }
 }
 
@@ -211,6 +232,9 @@ macro_rules! forward_async {
             }
             fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
                 (**self).first_match(keys)
+            }
+            fn resolve_plan<'a>(&'a self, plan: &'a Plan<'_>) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
+                (**self).resolve_plan(plan)
             }
         }
 
@@ -325,6 +349,12 @@ impl<S: CredentialSource> AsyncCredentialSource for InlineStore<S> {
         keys: &'a [Key<'a>],
     ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
         Box::pin(async move { self.0.first_match(keys) })
+    }
+    fn resolve_plan<'a>(
+        &'a self,
+        plan: &'a Plan<'_>,
+    ) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
+        Box::pin(async move { self.0.resolve_plan(plan) })
     }
 }
 

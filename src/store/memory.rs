@@ -1,7 +1,7 @@
 //! The in-memory store, the embedded default.
 
 use std::fmt;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::DefaultHashBuilder;
@@ -10,6 +10,7 @@ use hashbrown::{HashMap, HashTable};
 use super::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError};
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
+use crate::resolve::{Plan, Prober, Resolution};
 use crate::scope::{AppId, Scope, ScopeRef};
 
 /// Credentials in memory, indexed by scope and location together, so a
@@ -52,7 +53,7 @@ pub struct MemoryStore {
 ///   so listing one scope does not scan the whole store.
 #[derive(Default)]
 struct Inner {
-    hasher: DefaultHashBuilder,
+    hasher: KeyHasher,
     all: HashTable<Arc<RegistryCredential>>,
     scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
 }
@@ -65,25 +66,54 @@ struct Hashes {
     key: u64,
 }
 
-impl Inner {
-    fn hash_location(&self, location: &str) -> u64 {
-        self.hasher.hash_one(location)
+/// The hashes of keys, the same for every table of one store: a
+/// resolution hashes each scope and each candidate once, and each key from
+/// those two in a few instructions.
+#[derive(Default)]
+struct KeyHasher(DefaultHashBuilder);
+
+impl KeyHasher {
+    /// A location's hash: its bytes, one write.
+    fn location(&self, location: &str) -> u64 {
+        let mut h = self.0.build_hasher();
+        h.write(location.as_bytes());
+        h.finish()
     }
 
-    fn hash_scope(&self, scope: ScopeRef<'_>) -> u64 {
-        self.hasher.hash_one(scope)
+    /// A scope's hash: its id's bytes and its kind, so that scopes of
+    /// different kinds with the same id hash apart.
+    fn scope(&self, scope: ScopeRef<'_>) -> u64 {
+        let mut h = self.0.build_hasher();
+        h.write(scope.id().unwrap_or("").as_bytes());
+        h.write_u8(scope.kind() as u8);
+        h.finish()
     }
 
-    fn combine(&self, scope: u64, location: u64) -> u64 {
-        self.hasher.hash_one((scope, location))
+    /// A key's hash from its scope's and its location's: a folded
+    /// multiply, foldhash's own mixing step.
+    fn combine(scope: u64, location: u64) -> u64 {
+        let product = u128::from(scope ^ 0x243f_6a88_85a3_08d3) * u128::from(location);
+        (product as u64) ^ ((product >> 64) as u64)
     }
 
     fn hashes(&self, scope: ScopeRef<'_>, location: &str) -> Hashes {
-        let l = self.hash_location(location);
+        let l = self.location(location);
         Hashes {
             location: l,
-            key: self.combine(self.hash_scope(scope), l),
+            key: Self::combine(self.scope(scope), l),
         }
+    }
+
+    /// The key hash of a stored credential, for a table that grows.
+    fn key_of(&self, c: &RegistryCredential) -> u64 {
+        self.hashes(c.scope().as_scope_ref(), c.location().as_str())
+            .key
+    }
+}
+
+impl Inner {
+    fn hashes(&self, scope: ScopeRef<'_>, location: &str) -> Hashes {
+        self.hasher.hashes(scope, location)
     }
 
     fn find(&self, hash: u64, key: Key<'_>) -> Option<&Arc<RegistryCredential>> {
@@ -152,15 +182,13 @@ impl Inner {
     /// Adds a credential whose key holds nothing, to both indexes.
     fn insert_new(&mut self, h: Hashes, stored: Arc<RegistryCredential>) {
         let hasher = &self.hasher;
-        let rehash_location = |c: &Arc<RegistryCredential>| hasher.hash_one(c.location().as_str());
         self.scopes
             .entry_ref(&stored.scope().as_scope_ref())
             .or_default()
-            .insert_unique(h.location, Arc::clone(&stored), rehash_location);
-        self.all.insert_unique(h.key, stored, |c| {
-            let l = hasher.hash_one(c.location().as_str());
-            hasher.hash_one((hasher.hash_one(c.scope().as_scope_ref()), l))
-        });
+            .insert_unique(h.location, Arc::clone(&stored), |c| {
+                hasher.location(c.location().as_str())
+            });
+        self.all.insert_unique(h.key, stored, |c| hasher.key_of(c));
     }
 }
 
@@ -206,9 +234,30 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-/// How many location hashes [`CredentialSource::first_match`] remembers: a
-/// plan repeats the same candidates at each of its four scopes.
-const LOCATION_MEMO: usize = 8;
+/// A resolution's probes of the store's key table: each scope and each
+/// candidate hashed once, each key's hash made from the two.
+impl<'a> Prober<'a> for &Inner {
+    type Scope = u64;
+    type Location = u64;
+
+    fn scope(&mut self, scope: ScopeRef<'a>) -> u64 {
+        self.hasher.scope(scope)
+    }
+
+    fn location(&mut self, location: &'a str) -> u64 {
+        self.hasher.location(location)
+    }
+
+    fn probe(
+        &mut self,
+        key: Key<'a>,
+        scope: &u64,
+        location: &u64,
+    ) -> Option<Arc<RegistryCredential>> {
+        self.find(KeyHasher::combine(*scope, *location), key)
+            .cloned()
+    }
+}
 
 impl CredentialSource for MemoryStore {
     fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
@@ -224,40 +273,24 @@ impl CredentialSource for MemoryStore {
     }
 
     /// One read lock for the whole plan, one probe of one table per key,
-    /// each scope and location hashed once, and no allocation.
+    /// up to the first hit, and no allocation.
     fn first_match(
         &self,
         keys: &[Key<'_>],
     ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         let inner = self.read();
-        let mut scope: Option<(ScopeRef<'_>, u64)> = None;
-        // Remembered by address: a plan's keys share their location slices.
-        let mut memo = [(std::ptr::null::<u8>(), 0usize, 0u64); LOCATION_MEMO];
-        let mut memo_len = 0;
-        for (i, key) in keys.iter().enumerate() {
-            let hs = match scope {
-                Some((s, h)) if s == key.scope => h,
-                _ => {
-                    let h = inner.hash_scope(key.scope);
-                    scope = Some((key.scope, h));
-                    h
-                }
-            };
-            let addr = (key.location.as_ptr(), key.location.len());
-            let hl = match memo[..memo_len].iter().find(|m| (m.0, m.1) == addr) {
-                Some(m) => m.2,
-                None => {
-                    let h = inner.hash_location(key.location);
-                    memo[memo_len % LOCATION_MEMO] = (addr.0, addr.1, h);
-                    memo_len = (memo_len + 1).min(LOCATION_MEMO);
-                    h
-                }
-            };
-            if let Some(c) = inner.find(inner.combine(hs, hl), *key) {
-                return Ok(Some((i, Arc::clone(c))));
-            }
-        }
-        Ok(None)
+        Ok(keys
+            .iter()
+            .enumerate()
+            .find_map(|(i, k)| inner.find_key(*k).map(|c| (i, Arc::clone(c)))))
+    }
+
+    /// One read lock, and [`Plan::first_probed`] over one probe of one
+    /// table per key: keys are made up to the winner and no further, each
+    /// scope and each candidate hashed once, and nothing allocated.
+    fn resolve_plan(&self, plan: &Plan<'_>) -> Result<Option<Resolution>, StoreError> {
+        let inner = self.read();
+        Ok(plan.first_probed(&mut &*inner))
     }
 }
 

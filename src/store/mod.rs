@@ -39,6 +39,7 @@ pub use memory::MemoryStore;
 use crate::candidates::Candidate;
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
+use crate::resolve::{Plan, Resolution};
 use crate::scope::{AppId, Scope, ScopeRef};
 
 /// One look-up key: a scope and a location in normal form.
@@ -345,6 +346,22 @@ pub trait CredentialSource: Send + Sync {
     ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         Ok(first_found(self.get_many(keys)?))
     }
+
+    /// The winner of `plan` (R14), or `None` (R15): what [`resolve`](crate::resolve())
+    /// asks. The answer is always that of [`first_match`](Self::first_match)
+    /// of the plan's [`keys`](Plan::keys), which is the default. A store
+    /// that looks one key up cheaply (one in memory) overrides it with
+    /// [`Plan::first_probed`] over that look-up, so that no key after the
+    /// winner is made or probed.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn resolve_plan(&self, plan: &Plan<'_>) -> Result<Option<Resolution>, StoreError> {
+        Ok(self
+            .first_match(plan.keys())?
+            .and_then(|(i, c)| plan.resolution(i, c)))
+    }
 }
 
 /// The first found credential and its index.
@@ -503,6 +520,9 @@ macro_rules! forward_store {
             }
             fn first_match(&self, keys: &[Key<'_>]) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
                 (**self).first_match(keys)
+            }
+            fn resolve_plan(&self, plan: &Plan<'_>) -> Result<Option<Resolution>, StoreError> {
+                (**self).resolve_plan(plan)
             }
         }
 
