@@ -272,11 +272,12 @@ pub trait Prober<'a> {
 
     /// The credential stored at `key`, if any; `scope` and `location` are
     /// what [`scope`](Self::scope) and [`location`](Self::location) derived
-    /// from its scope and its location.
+    /// from its scope and its location (the scope's may be completed here,
+    /// for the scope's later keys: a hash made only once a key needs it).
     fn probe(
         &mut self,
         key: Key<'a>,
-        scope: &Self::Scope,
+        scope: &mut Self::Scope,
         location: &Self::Location,
     ) -> Option<Arc<RegistryCredential>>;
 }
@@ -381,7 +382,7 @@ impl<'a> Plan<'a> {
     ///     type Location = ();
     ///     fn scope(&mut self, _: ScopeRef<'a>) {}
     ///     fn location(&mut self, _: &'a str) {}
-    ///     fn probe(&mut self, key: Key<'a>, _: &(), _: &()) -> Option<Arc<RegistryCredential>> {
+    ///     fn probe(&mut self, key: Key<'a>, _: &mut (), _: &()) -> Option<Arc<RegistryCredential>> {
     ///         self.1.push(key);
     ///         (key == Key::of(&self.0)).then(|| Arc::clone(&self.0))
     ///     }
@@ -416,20 +417,20 @@ impl<'a> Plan<'a> {
         // The first scope makes the candidates, and keeps them with what
         // the store derived from each for the later scopes.
         let mut made: SmallVec<[(Candidate<'a>, P::Location); INLINE_CANDIDATES]> = SmallVec::new();
-        let derived = prober.scope(first);
+        let mut derived = prober.scope(first);
         for (rank, candidate) in self.reference.candidates().enumerate() {
             let location = prober.location(candidate.as_str());
             let key = Key::candidate(first, candidate);
-            if let Some(credential) = prober.probe(key, &derived, &location) {
+            if let Some(credential) = prober.probe(key, &mut derived, &location) {
                 return Some(found(credential, &candidate, rank, rank));
             }
             made.push((candidate, location));
         }
         for (scope_rank, &scope) in rest.iter().enumerate() {
-            let derived = prober.scope(scope);
+            let mut derived = prober.scope(scope);
             for (rank, (candidate, location)) in made.iter().enumerate() {
                 let key = Key::candidate(scope, *candidate);
-                if let Some(credential) = prober.probe(key, &derived, location) {
+                if let Some(credential) = prober.probe(key, &mut derived, location) {
                     let index = (scope_rank + 1) * made.len() + rank;
                     return Some(found(credential, candidate, rank, index));
                 }

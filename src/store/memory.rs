@@ -11,7 +11,7 @@ use super::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, Store
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
 use crate::resolve::{Plan, Prober, Resolution};
-use crate::scope::{AppId, Scope, ScopeRef};
+use crate::scope::{AppId, Scope, ScopeKind, ScopeRef};
 
 /// Credentials in memory, indexed by scope and location together, so a
 /// look-up costs the same with ten credentials or ten million.
@@ -42,7 +42,8 @@ pub struct MemoryStore {
     inner: Arc<RwLock<Inner>>,
 }
 
-/// Two indexes over the same `Arc`s, changed together under the write lock:
+/// Two indexes over the same `Arc`s and a filter beside them, changed
+/// together under the write lock:
 ///
 /// - `all`, one table keyed by (scope, location), is what look-ups probe.
 ///   A key that holds nothing costs one probe, usually one cache line, and
@@ -51,11 +52,82 @@ pub struct MemoryStore {
 ///   every probe wait for the scope's own look-up first.)
 /// - `scopes`, a table per scope keyed by location, is what listings read,
 ///   so listing one scope does not scan the whole store.
+/// - `locations`, how many credentials of each scope kind hold each
+///   location ([`LocationCounts`]): a resolution reads it once per
+///   candidate, and probes `all` only for the scope kinds that hold the
+///   candidate. A candidate nobody stored costs one small probe instead of
+///   one probe per scope.
 #[derive(Default)]
 struct Inner {
     hasher: KeyHasher,
     all: HashTable<Arc<RegistryCredential>>,
     scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
+    locations: LocationCounts,
+}
+
+/// How many credentials of each scope kind hold a location, by a 32-bit
+/// fingerprint of the location's hash: 8 bytes an entry, no string.
+///
+/// It is a filter with false positives and no false negatives: two
+/// locations with the same fingerprint share one entry, whose counts are
+/// their sums, and a count that reaches 255 stays there (is never counted
+/// down), so a count of 0 always means that no credential of that kind
+/// holds the location, and anything else means that one may.
+#[derive(Default)]
+struct LocationCounts(HashTable<(u32, [u8; 4])>);
+
+/// A count that has reached this stays (see [`LocationCounts`]).
+const STUCK: u8 = u8::MAX;
+
+impl LocationCounts {
+    /// The fingerprint of a location hash, and the table's hash of it.
+    fn fingerprint(location: u64) -> (u32, u64) {
+        let fp = (location >> 32) as u32;
+        (fp, u64::from(fp).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// The scope kinds that may hold the location: bit `k` for
+    /// `ScopeKind as u8 == k`.
+    fn kinds(&self, location: u64) -> u8 {
+        let (fp, hash) = Self::fingerprint(location);
+        self.0.find(hash, |e| e.0 == fp).map_or(0, |(_, counts)| {
+            counts
+                .iter()
+                .enumerate()
+                .fold(0, |m, (k, &n)| m | (u8::from(n > 0) << k))
+        })
+    }
+
+    fn add(&mut self, location: u64, kind: ScopeKind) {
+        let (fp, hash) = Self::fingerprint(location);
+        match self.0.find_mut(hash, |e| e.0 == fp) {
+            Some((_, counts)) => {
+                let n = &mut counts[kind as usize];
+                *n = n.saturating_add(1);
+            }
+            None => {
+                let mut counts = [0; 4];
+                counts[kind as usize] = 1;
+                self.0.insert_unique(hash, (fp, counts), |e| {
+                    Self::fingerprint(u64::from(e.0) << 32).1
+                });
+            }
+        }
+    }
+
+    fn remove(&mut self, location: u64, kind: ScopeKind) {
+        let (fp, hash) = Self::fingerprint(location);
+        if let Ok(mut entry) = self.0.find_entry(hash, |e| e.0 == fp) {
+            let counts = &mut entry.get_mut().1;
+            let n = &mut counts[kind as usize];
+            if *n != STUCK {
+                *n = n.saturating_sub(1);
+            }
+            if counts.iter().all(|&n| n == 0) {
+                entry.remove();
+            }
+        }
+    }
 }
 
 /// The hashes of one key: its location's (for the per-scope tables) and the
@@ -149,6 +221,7 @@ impl Inner {
             .find_entry(h.key, |c| is_key(c, key))
             .ok()?
             .remove();
+        self.locations.remove(h.location, key.scope.kind());
         if let Some(table) = self.scopes.get_mut(&key.scope) {
             if let Ok(entry) =
                 table.find_entry(h.location, |c| c.location().as_str() == key.location)
@@ -174,6 +247,7 @@ impl Inner {
             let h = self.hashes(scope, c.location().as_str());
             if let Ok(entry) = self.all.find_entry(h.key, |x| Arc::ptr_eq(x, c)) {
                 entry.remove();
+                self.locations.remove(h.location, scope.kind());
             }
         }
         taken
@@ -188,6 +262,7 @@ impl Inner {
             .insert_unique(h.location, Arc::clone(&stored), |c| {
                 hasher.location(c.location().as_str())
             });
+        self.locations.add(h.location, stored.scope().kind());
         self.all.insert_unique(h.key, stored, |c| hasher.key_of(c));
     }
 }
@@ -235,27 +310,35 @@ impl fmt::Debug for MemoryStore {
 }
 
 /// A resolution's probes of the store's key table: each scope and each
-/// candidate hashed once, each key's hash made from the two.
+/// candidate hashed once, each key's hash made from the two; a key is
+/// probed only when [`LocationCounts`] says that its scope's kind may hold
+/// its location.
 impl<'a> Prober<'a> for &Inner {
-    type Scope = u64;
-    type Location = u64;
+    /// The scope's kind bit, and its hash once a key needs it.
+    type Scope = (u8, Option<u64>);
+    /// The location's hash, and the kinds that may hold it.
+    type Location = (u64, u8);
 
-    fn scope(&mut self, scope: ScopeRef<'a>) -> u64 {
-        self.hasher.scope(scope)
+    fn scope(&mut self, scope: ScopeRef<'a>) -> (u8, Option<u64>) {
+        (1 << scope.kind() as u8, None)
     }
 
-    fn location(&mut self, location: &'a str) -> u64 {
-        self.hasher.location(location)
+    fn location(&mut self, location: &'a str) -> (u64, u8) {
+        let hash = self.hasher.location(location);
+        (hash, self.locations.kinds(hash))
     }
 
     fn probe(
         &mut self,
         key: Key<'a>,
-        scope: &u64,
-        location: &u64,
+        (kind, scope): &mut (u8, Option<u64>),
+        &(location, kinds): &(u64, u8),
     ) -> Option<Arc<RegistryCredential>> {
-        self.find(KeyHasher::combine(*scope, *location), key)
-            .cloned()
+        if kinds & *kind == 0 {
+            return None;
+        }
+        let scope = *scope.get_or_insert_with(|| self.hasher.scope(key.scope));
+        self.find(KeyHasher::combine(scope, location), key).cloned()
     }
 }
 
@@ -658,5 +741,80 @@ mod tests {
         assert!(s.is_empty());
         assert_eq!(s.read().scopes.len(), 0);
         assert_eq!(s.read().all.len(), 0);
+        assert_eq!(s.read().locations.0.len(), 0, "every count went back to 0");
+    }
+
+    /// The location filter names every scope kind that holds a location
+    /// and, while counts stay under 255, no other; a count that reached
+    /// 255 stays, so the filter never hides a credential (R13, R14).
+    #[test]
+    fn r14_location_counts_never_hide_a_stored_kind() {
+        let hasher = KeyHasher::default();
+        let mut counts = LocationCounts::default();
+        let a = hasher.location("registry.example.com/team");
+        let b = hasher.location("example.com");
+        assert_eq!(counts.kinds(a), 0);
+        counts.add(a, ScopeKind::Org);
+        counts.add(a, ScopeKind::Org);
+        counts.add(a, ScopeKind::Foundation);
+        counts.add(b, ScopeKind::App);
+        let bit = |k: ScopeKind| 1u8 << k as u8;
+        assert_eq!(
+            counts.kinds(a),
+            bit(ScopeKind::Org) | bit(ScopeKind::Foundation)
+        );
+        assert_eq!(counts.kinds(b), bit(ScopeKind::App));
+        counts.remove(a, ScopeKind::Org);
+        assert_eq!(
+            counts.kinds(a),
+            bit(ScopeKind::Org) | bit(ScopeKind::Foundation)
+        );
+        counts.remove(a, ScopeKind::Org);
+        counts.remove(a, ScopeKind::Foundation);
+        assert_eq!(counts.kinds(a), 0);
+        assert_eq!(counts.0.len(), 1, "an entry whose counts are all 0 goes");
+        for _ in 0..300 {
+            counts.add(b, ScopeKind::Space);
+        }
+        for _ in 0..300 {
+            counts.remove(b, ScopeKind::Space);
+        }
+        assert_eq!(
+            counts.kinds(b),
+            bit(ScopeKind::App) | bit(ScopeKind::Space),
+            "a count that reached 255 stays"
+        );
+    }
+
+    /// Resolution finds a credential whatever the filter holds for other
+    /// locations: many locations at many kinds, each found at its own
+    /// scope and nowhere else (R14).
+    #[test]
+    fn r14_resolution_with_the_location_filter_finds_every_credential() {
+        let s = MemoryStore::new();
+        let app = crate::App::new("o", "s", "a").unwrap();
+        let scopes = [
+            Scope::App(app.id().clone()),
+            Scope::Space(app.space().clone()),
+            Scope::Org(app.org().clone()),
+            Scope::Foundation,
+        ];
+        for i in 0..400 {
+            let scope = scopes[i % 4].clone();
+            s.create(cred(
+                scope,
+                &format!("r{i}.example.com/team"),
+                &format!("u{i}"),
+            ))
+            .unwrap();
+        }
+        for i in 0..400 {
+            let image: crate::Reference = format!("r{i}.example.com/team/image").parse().unwrap();
+            let found = crate::resolve(&s, &app, &image).unwrap().unwrap();
+            assert_eq!(found.credential().username().as_str(), format!("u{i}"));
+            assert_eq!(found.scope(), &scopes[i % 4]);
+        }
+        let image: crate::Reference = "r400.example.com/team/image".parse().unwrap();
+        assert!(crate::resolve(&s, &app, &image).unwrap().is_none());
     }
 }
