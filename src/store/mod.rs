@@ -72,7 +72,7 @@ impl<'a> Key<'a> {
     }
 
     /// A key for a reference's `candidate` at `scope`: what a resolution
-    /// [`Plan`](crate::resolve::Plan) is made of.
+    /// [`Plan`] is made of.
     pub fn candidate(scope: ScopeRef<'a>, candidate: Candidate<'a>) -> Self {
         Key {
             scope,
