@@ -1,7 +1,10 @@
-//! Credentials: a username and a secret password, and a credential as
-//! stored at a scope and location.
+//! Credentials: a username and a secret of one of three kinds (a password,
+//! an identity token or a registry token, R24), and a credential as stored
+//! at a scope and location, with an optional expiry (R25).
 
 use std::fmt;
+use std::num::NonZeroU64;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::zeroize::{Zeroize, ZeroizeOnDrop};
 use secrecy::{ExposeSecret, SecretString};
@@ -51,6 +54,35 @@ pub enum CredentialError {
         /// Its length.
         len: usize,
     },
+    /// A token is empty (R24: a token follows the password's limits).
+    #[error("the {} is empty; give the token the registry issued", kind.secret_name())]
+    EmptyToken {
+        /// Which kind of token.
+        kind: CredentialKind,
+    },
+    /// A token is too long.
+    #[error("the {} is {len} bytes long, more than the {MAX_PASSWORD_LEN} allowed", kind.secret_name())]
+    TokenTooLong {
+        /// Which kind of token.
+        kind: CredentialKind,
+        /// Its length.
+        len: usize,
+    },
+}
+
+impl CredentialError {
+    /// This error as said of a secret of `kind`: a password's limits
+    /// refused for a token name the token.
+    fn for_kind(self, kind: CredentialKind) -> Self {
+        match (kind, self) {
+            (CredentialKind::Password, e) => e,
+            (kind, CredentialError::EmptyPassword) => CredentialError::EmptyToken { kind },
+            (kind, CredentialError::PasswordTooLong { len }) => {
+                CredentialError::TokenTooLong { kind, len }
+            }
+            (_, e) => e,
+        }
+    }
 }
 
 /// Why a character may not be part of a username (R16).
@@ -332,16 +364,105 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A username and password: what a push brings, or what is stored.
+/// What a credential's secret is, and so how a puller sends it (R24).
 ///
-/// Both parts are checked when it is made ([`Credential::new`], or
-/// [`Credential::from_parts`] for parts already checked), and read through
-/// [`username`](Self::username) and [`password`](Self::password).
+/// Every kind's secret is a [`Password`] by type: the same limits (R16) and
+/// the same secrecy (R21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum CredentialKind {
+    /// A username and password, sent as HTTP Basic authentication.
+    Password,
+    /// An identity token: an OAuth 2 refresh token the registry exchanges
+    /// for access tokens (Docker's `identitytoken`; `az acr login` writes
+    /// one). Protocols that need a username with it send
+    /// [`IDENTITY_TOKEN_USERNAME`] (`<token>`).
+    IdentityToken,
+    /// A registry token: a bearer token sent as is (Docker's
+    /// `registrytoken`, oci-client's `RegistryAuth::Bearer`). No username
+    /// is sent with it; the stored one names the account in listings.
+    RegistryToken,
+}
+
+/// The username the docker credential helper protocol sends to say that
+/// the secret is an identity token (R24).
+pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
+
+impl CredentialKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [CredentialKind; 3] = [
+        CredentialKind::Password,
+        CredentialKind::IdentityToken,
+        CredentialKind::RegistryToken,
+    ];
+
+    /// Its name in listings and in the stores' schema: `password`,
+    /// `identity-token` or `registry-token`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Password => "password",
+            CredentialKind::IdentityToken => "identity-token",
+            CredentialKind::RegistryToken => "registry-token",
+        }
+    }
+
+    /// What its secret is called in messages: `password`, `identity token`
+    /// or `registry token`.
+    pub const fn secret_name(self) -> &'static str {
+        match self {
+            CredentialKind::Password => "password",
+            CredentialKind::IdentityToken => "identity token",
+            CredentialKind::RegistryToken => "registry token",
+        }
+    }
+}
+
+impl fmt::Display for CredentialKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a name is not a [`CredentialKind`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not a credential kind; give password, identity-token or registry-token")]
+pub struct UnknownKind {
+    given: Box<str>,
+}
+
+impl std::str::FromStr for CredentialKind {
+    type Err = UnknownKind;
+    fn from_str(s: &str) -> Result<Self, UnknownKind> {
+        CredentialKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind {
+                given: s.chars().take(64).collect::<String>().into(),
+            })
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for CredentialKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A username and a secret of some [`CredentialKind`]: what a push brings,
+/// or what is stored.
+///
+/// Both parts are checked when it is made ([`Credential::new`] for a
+/// password, [`Credential::identity_token`], [`Credential::registry_token`],
+/// or [`Credential::from_parts`] for parts already checked), and read
+/// through [`username`](Self::username), [`password`](Self::password) (the
+/// secret, whatever its kind) and [`kind`](Self::kind).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Credential {
     username: Username,
     password: Password,
+    kind: CredentialKind,
 }
 
 impl Credential {
@@ -354,15 +475,75 @@ impl Credential {
         username: impl AsRef<str>,
         password: impl Into<String>,
     ) -> Result<Self, CredentialError> {
+        Self::of_kind(CredentialKind::Password, username, password)
+    }
+
+    /// Checks and pairs the username an identity token was issued to and
+    /// the token (R24).
+    ///
+    /// ```
+    /// use registry_credentials::{Credential, CredentialKind};
+    /// let c = Credential::identity_token("00000000-0000-0000-0000-000000000000", "eyJ.refresh")?;
+    /// assert_eq!(c.kind(), CredentialKind::IdentityToken);
+    /// assert!(!format!("{c:?}").contains("eyJ"));
+    /// # Ok::<(), registry_credentials::credential::CredentialError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialError`] when either is refused.
+    pub fn identity_token(
+        username: impl AsRef<str>,
+        token: impl Into<String>,
+    ) -> Result<Self, CredentialError> {
+        Self::of_kind(CredentialKind::IdentityToken, username, token)
+    }
+
+    /// Checks and pairs the account a registry (bearer) token belongs to
+    /// and the token (R24). The username is shown in listings, never sent.
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialError`] when either is refused.
+    pub fn registry_token(
+        username: impl AsRef<str>,
+        token: impl Into<String>,
+    ) -> Result<Self, CredentialError> {
+        Self::of_kind(CredentialKind::RegistryToken, username, token)
+    }
+
+    /// Checks and pairs a username and a secret of `kind`.
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialError`] when either is refused; an empty or over-long
+    /// secret is named by its kind.
+    pub fn of_kind(
+        kind: CredentialKind,
+        username: impl AsRef<str>,
+        secret: impl Into<String>,
+    ) -> Result<Self, CredentialError> {
+        let username = Username::new(username)?;
+        let password = Password::new(secret).map_err(|e| e.for_kind(kind))?;
         Ok(Credential {
-            username: Username::new(username)?,
-            password: Password::new(password)?,
+            username,
+            password,
+            kind,
         })
     }
 
     /// Pairs a username and a password already checked.
     pub fn from_parts(username: Username, password: Password) -> Self {
-        Credential { username, password }
+        Self::from_parts_of_kind(CredentialKind::Password, username, password)
+    }
+
+    /// Pairs a username and a secret of `kind`, both already checked.
+    pub fn from_parts_of_kind(kind: CredentialKind, username: Username, secret: Password) -> Self {
+        Credential {
+            username,
+            password: secret,
+            kind,
+        }
     }
 
     /// The username.
@@ -370,35 +551,69 @@ impl Credential {
         &self.username
     }
 
-    /// The password.
+    /// The secret: the password, or the token for the token kinds.
     pub fn password(&self) -> &Password {
         &self.password
     }
 
-    /// The username and the password, taken apart.
+    /// What the secret is (R24).
+    pub fn kind(&self) -> CredentialKind {
+        self.kind
+    }
+
+    /// The username and the secret, taken apart (see [`kind`](Self::kind)
+    /// first: the secret may be a token).
     pub fn into_parts(self) -> (Username, Password) {
         (self.username, self.password)
     }
 }
 
-/// A credential stored at a scope, under a location (R13).
+/// A credential stored at a scope, under a location (R13), with an
+/// optional expiry (R25).
 ///
-/// Its `Debug` shows the password as `<redacted>`.
+/// Its `Debug` shows the secret as `<redacted>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryCredential {
     scope: Scope,
     location: Location,
     credential: Credential,
+    /// Whole seconds since 1970 plus one, so that no expiry takes no room.
+    expires_at: Option<NonZeroU64>,
 }
 
 impl RegistryCredential {
-    /// A credential for `location` at `scope`.
+    /// A credential for `location` at `scope`, with no expiry.
     pub fn new(scope: Scope, location: Location, credential: Credential) -> Self {
         RegistryCredential {
             scope,
             location,
             credential,
+            expires_at: None,
         }
+    }
+
+    /// This credential, expiring at `expires_at` (whole seconds: a finer
+    /// time is cut to the second before it, as the stores keep it, and a
+    /// time before 1970 is 1970), or never with `None` (R25).
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use registry_credentials::{Credential, RegistryCredential, Scope};
+    /// let at = UNIX_EPOCH + Duration::from_millis(1_800_000_000_999);
+    /// let c = RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "p")?)
+    ///     .with_expires_at(Some(at));
+    /// assert_eq!(c.expires_at(), Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)));
+    /// assert!(c.is_expired_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000)));
+    /// assert!(!c.is_expired_at(UNIX_EPOCH + Duration::from_secs(1_799_999_999)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_expires_at(mut self, expires_at: Option<SystemTime>) -> Self {
+        self.expires_at = expires_at.and_then(|at| {
+            let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            NonZeroU64::new(seconds.saturating_add(1))
+        });
+        self
     }
 
     /// Where it lives.
@@ -416,38 +631,70 @@ impl RegistryCredential {
         &self.credential.username
     }
 
-    /// The password.
+    /// The secret: the password, or the token for the token kinds.
     pub fn password(&self) -> &Password {
         &self.credential.password
     }
 
-    /// Username and password.
+    /// What the secret is (R24).
+    pub fn kind(&self) -> CredentialKind {
+        self.credential.kind
+    }
+
+    /// Username and secret.
     pub fn credential(&self) -> &Credential {
         &self.credential
     }
 
-    /// This credential with `update` applied; scope and location stay.
+    /// When it stops being chosen, if ever (R25).
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s.get() - 1))
+    }
+
+    /// Whether it has expired at `now`: from its `expires_at` on, a
+    /// resolution passes over it as if it were absent (R25).
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        self.expires_at().is_some_and(|at| at <= now)
+    }
+
+    /// This credential with `update` applied; scope and location stay
+    /// (R17). A new secret brings its kind; a new username keeps it.
     pub fn updated(&self, update: CredentialUpdate) -> Self {
         let mut c = self.clone();
         match update {
             CredentialUpdate::Username(u) => c.credential.username = u,
-            CredentialUpdate::Password(p) => c.credential.password = p,
+            CredentialUpdate::Password(p) => {
+                c.credential.password = p;
+                c.credential.kind = CredentialKind::Password;
+            }
+            CredentialUpdate::Secret(kind, secret) => {
+                c.credential.password = secret;
+                c.credential.kind = kind;
+            }
             CredentialUpdate::Both(cred) => c.credential = cred,
+            CredentialUpdate::ExpiresAt(at) => c = c.with_expires_at(at),
         }
         c
     }
 }
 
-/// A change to a stored credential: username, password or both; never the
-/// location (R17).
+/// A change to a stored credential: username, password, both (a whole
+/// credential of any kind), or its expiry; never the location (R17).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CredentialUpdate {
-    /// A new username; the password stays.
+    /// A new username; the secret stays.
     Username(Username),
-    /// A new password; the username stays.
+    /// A new password (the credential becomes a password credential); the
+    /// username stays.
     Password(Password),
-    /// A new username and password.
+    /// A new secret of the given kind; the username stays.
+    Secret(CredentialKind, Password),
+    /// A new username and secret, of any kind.
     Both(Credential),
+    /// A new expiry, or none (R25); username and secret stay.
+    ExpiresAt(Option<SystemTime>),
 }
 
 #[cfg(test)]
@@ -599,7 +846,7 @@ mod tests {
         let c = Credential::new("alice", "hunter2").unwrap();
         assert_eq!(
             format!("{c:?}"),
-            "Credential { username: Username(\"alice\"), password: Password(<redacted>) }"
+            "Credential { username: Username(\"alice\"), password: Password(<redacted>), kind: Password }"
         );
     }
 

@@ -126,9 +126,10 @@ pub mod credential;
 pub mod host;
 pub mod location;
 mod macros;
+pub mod metadata;
 pub mod reference;
 pub mod resolve;
-/// The rules R1–R21 the crate implements, as `RULES.md` states them.
+/// The rules R1–R28, as `RULES.md` states them (with which are built).
 ///
 #[doc = include_str!("../RULES.md")]
 pub mod rules {}
@@ -147,7 +148,7 @@ pub mod workload;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-pub use credential::{Credential, Password, RegistryCredential, Username};
+pub use credential::{Credential, CredentialKind, Password, RegistryCredential, Username};
 pub use location::{Location, LocationError};
 pub use reference::{Reference, ReferenceError};
 pub use resolve::{Resolution, resolve};

@@ -7,14 +7,19 @@
 //! [`resolve_async`], [`resolve_all_async`] and [`explain_async`] around an
 //! [`AsyncCredentialSource`], so sync and async callers, and a store that
 //! answers a whole plan in one query, share one rule.
+//!
+//! An expired credential (R25) is passed over as if it were absent: the
+//! next candidate, then the next scope, is tried; [`explain`] shows it as
+//! expired. The clock is read only when a found credential has an expiry.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
 use smallvec::SmallVec;
 
 use crate::candidates::{Candidate, CandidateKind};
-use crate::credential::{Credential, RegistryCredential};
+use crate::credential::{Credential, CredentialKind, RegistryCredential};
 use crate::location::Location;
 use crate::reference::Reference;
 use crate::scope::{Puller, Pulls, Scope, ScopeKind, ScopeRef};
@@ -150,6 +155,111 @@ mod trace {
     pub(super) fn found_first(_: &Span, _: &super::Plan<'_>, _: Option<&Resolution>) {}
 
     pub(super) fn failed(_: &Span, _: &StoreError) {}
+}
+
+/// The wall clock for R25, read at most once per resolution and only when
+/// a found credential has an expiry.
+#[derive(Debug, Default)]
+pub struct Clock(Option<SystemTime>);
+
+impl Clock {
+    /// A clock not yet read.
+    pub fn new() -> Self {
+        Clock(None)
+    }
+
+    /// A clock that reads `now`, for tests and for callers that fix the time
+    /// of a decision.
+    pub fn at(now: SystemTime) -> Self {
+        Clock(Some(now))
+    }
+
+    /// Whether `credential` has expired (R25).
+    pub fn expired(&mut self, credential: &RegistryCredential) -> bool {
+        credential.expires_at().is_some_and(|_| {
+            let now = *self.0.get_or_insert_with(SystemTime::now);
+            credential.is_expired_at(now)
+        })
+    }
+
+    /// `found`, unless it has expired.
+    fn live(&mut self, found: Option<Arc<RegistryCredential>>) -> Option<Arc<RegistryCredential>> {
+        found.filter(|c| !self.expired(c))
+    }
+}
+
+/// A probe of keys in order for the first credential a puller can use:
+/// each `first_match` answer over [`keys`](Self::keys) is handed to
+/// [`answer`](Self::answer), which ends the probe at a live hit the puller
+/// accepts or at a miss, and otherwise moves past what it passed over (an
+/// expired credential, R25; a kind the puller cannot carry, R24), so that
+/// one passed over is as if absent. A driver only calls the store:
+/// [`first_live`] for a sync one; for an async one, as [`resolve_async`]
+/// does:
+///
+/// ```
+/// use registry_credentials::resolve::{Clock, LiveProbe, Plan};
+/// use registry_credentials::store::{AsyncCredentialSource, InlineStore, block_on_ready};
+/// use registry_credentials::{App, Credential, CredentialKind, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// let memory = MemoryStore::new();
+/// let token = Credential::registry_token("robot", "bearer")?;
+/// memory.create(RegistryCredential::new(Scope::Foundation, "registry.example.com".parse()?, token))?;
+/// memory.create(RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "p")?))?;
+/// let store = InlineStore(memory);
+/// let app = App::new("o", "s", "a")?;
+/// let image = "registry.example.com/team/app".parse()?;
+/// let plan = Plan::new(&app, &image);
+/// let mut clock = Clock::new();
+/// // A puller that carries passwords alone.
+/// let mut probe = LiveProbe::new(plan.keys(), &mut clock, |c| c.kind() == CredentialKind::Password);
+/// let found = block_on_ready(async {
+///     loop {
+///         if let Some(done) = probe.answer(store.first_match(probe.keys()).await?) {
+///             break Ok::<_, registry_credentials::StoreError>(done);
+///         }
+///     }
+/// })?;
+/// assert_eq!(found.unwrap().1.location().as_str(), "example.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LiveProbe<'k, 'a, 'c, F> {
+    keys: &'k [Key<'a>],
+    from: usize,
+    clock: &'c mut Clock,
+    accept: F,
+}
+
+impl<'k, 'a, 'c, F: Fn(&RegistryCredential) -> bool> LiveProbe<'k, 'a, 'c, F> {
+    /// A probe of `keys`, passing over what `clock` says has expired and
+    /// what `accept` refuses.
+    pub fn new(keys: &'k [Key<'a>], clock: &'c mut Clock, accept: F) -> Self {
+        LiveProbe {
+            keys,
+            from: 0,
+            clock,
+            accept,
+        }
+    }
+
+    /// The keys to ask `first_match` for next.
+    pub fn keys(&self) -> &'k [Key<'a>] {
+        &self.keys[self.from..]
+    }
+
+    /// The outcome once `found` (the answer for [`keys`](Self::keys)) ends
+    /// the probe: the winner as an index into all the keys, or nothing.
+    pub fn answer(
+        &mut self,
+        found: Option<(usize, Arc<RegistryCredential>)>,
+    ) -> Option<Option<(usize, Arc<RegistryCredential>)>> {
+        match found {
+            Some((i, c)) if self.clock.expired(&c) || !(self.accept)(&c) => {
+                self.from += i + 1;
+                (self.from >= self.keys.len()).then_some(None)
+            }
+            found => Some(found.map(|(i, c)| (self.from + i, c))),
+        }
+    }
 }
 
 /// The winner a store found for `plan`, recorded on `span`.
@@ -357,7 +467,8 @@ impl<'a> Plan<'a> {
 
     /// The winner found by `prober`, a store's look-up of one key: the keys
     /// are probed in precedence order (R14) and the first that finds a
-    /// credential wins; `None` when none does (R15). Each candidate is made
+    /// credential `clock` does not say has expired wins (an expired one is
+    /// passed over as if absent, R25); `None` when none does (R15). Each candidate is made
     /// when the first scope reaches it (so the Public Suffix List is read
     /// once, and only when a parent domain is reached) and each key when it
     /// is probed: no key after the winner is made.
@@ -369,7 +480,7 @@ impl<'a> Plan<'a> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use registry_credentials::resolve::{Plan, Prober};
+    /// use registry_credentials::resolve::{Clock, Plan, Prober};
     /// use registry_credentials::scope::ScopeRef;
     /// use registry_credentials::store::Key;
     /// use registry_credentials::{App, Credential, RegistryCredential, Scope, ScopeKind};
@@ -399,14 +510,20 @@ impl<'a> Plan<'a> {
     ///     )),
     ///     Vec::new(),
     /// );
-    /// let winner = plan.first_probed(&mut one).expect("the space's credential");
+    /// let winner = plan
+    ///     .first_probed(&mut one, &mut Clock::new())
+    ///     .expect("the space's credential");
     /// assert_eq!((winner.scope_kind(), winner.rank()), (ScopeKind::Space, 1));
     /// // The app's three keys, then the space's first two: nothing after.
     /// assert_eq!(one.1, plan.keys()[..5]);
     /// assert_eq!(winner.key_index(), 4);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn first_probed<P: Prober<'a>>(&self, prober: &mut P) -> Option<Resolution> {
+    pub fn first_probed<P: Prober<'a>>(
+        &self,
+        prober: &mut P,
+        clock: &mut Clock,
+    ) -> Option<Resolution> {
         let found = |credential, candidate: &Candidate<'a>, rank, index| Resolution {
             credential,
             kind: candidate.kind(),
@@ -421,8 +538,11 @@ impl<'a> Plan<'a> {
         for (rank, candidate) in self.reference.candidates().enumerate() {
             let location = prober.location(candidate.as_str());
             let key = Key::candidate(first, candidate);
+            // An expired credential is passed over as if absent (R25).
             if let Some(credential) = prober.probe(key, &mut derived, &location) {
-                return Some(found(credential, &candidate, rank, rank));
+                if !clock.expired(&credential) {
+                    return Some(found(credential, &candidate, rank, rank));
+                }
             }
             made.push((candidate, location));
         }
@@ -431,8 +551,10 @@ impl<'a> Plan<'a> {
             for (rank, (candidate, location)) in made.iter().enumerate() {
                 let key = Key::candidate(scope, *candidate);
                 if let Some(credential) = prober.probe(key, &mut derived, location) {
-                    let index = (scope_rank + 1) * made.len() + rank;
-                    return Some(found(credential, candidate, rank, index));
+                    if !clock.expired(&credential) {
+                        let index = (scope_rank + 1) * made.len() + rank;
+                        return Some(found(credential, candidate, rank, index));
+                    }
                 }
             }
         }
@@ -442,24 +564,31 @@ impl<'a> Plan<'a> {
     /// The winner among what a store found for [`keys`](Self::keys),
     /// answered in key order: the first found (R14), or `None` when nothing
     /// was (R15). Answers past the last key are ignored.
+    ///
+    /// An expired credential is passed over as if absent (R25).
     pub fn resolve(
         &self,
         found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
     ) -> Option<Resolution> {
-        select_first(found).and_then(|(i, c)| self.resolution(i, c))
+        let mut clock = Clock::new();
+        select_first(found.into_iter().map(|c| clock.live(c)))
+            .and_then(|(i, c)| self.resolution(i, c))
     }
 
     /// Every found credential as a resolution, winner first: what
     /// [`resolve_all`] returns. `found` answers [`keys`](Self::keys) in
     /// order; answers past the last key are ignored.
+    ///
+    /// Expired credentials are left out (R25).
     pub fn resolve_all(
         &self,
         found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
     ) -> Vec<Resolution> {
+        let mut clock = Clock::new();
         found
             .into_iter()
             .enumerate()
-            .filter_map(|(i, c)| c.and_then(|c| self.resolution(i, c)))
+            .filter_map(|(i, c)| clock.live(c).and_then(|c| self.resolution(i, c)))
             .collect()
     }
 }
@@ -491,7 +620,7 @@ pub fn select_first(
 /// let found = resolve(&store, &app, &"nginx".parse()?)?.unwrap();
 /// assert_eq!(
 ///     serde_json::to_string(&found)?,
-///     r#"{"scope":{"kind":"foundation","id":null},"location":"docker.io","username":"hub-user","candidate":"registry","rank":1}"#
+///     r#"{"scope":{"kind":"foundation","id":null},"location":"docker.io","username":"hub-user","kind":"password","candidate":"registry","rank":1}"#
 /// );
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -607,7 +736,31 @@ pub fn resolve<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     let plan = Plan::new(app, reference);
     let span = resolve_span!("resolve", app, reference, plan);
     let _entered = span.enter();
-    first_resolution(&plan, &span, store.resolve_plan(&plan))
+    let found = store.resolve_plan(&plan, &mut Clock::new());
+    first_resolution(&plan, &span, found)
+}
+
+/// The first of `keys`, in order, whose credential has not expired (R25)
+/// and that `accept` takes, with its index: `first_match`, probing again
+/// past each credential passed over, so that one passed over is as if
+/// absent. `accept` lets a puller that can carry only some kinds (R24)
+/// pass over the others.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] when the store fails.
+pub fn first_live<S: CredentialSource + ?Sized>(
+    store: &S,
+    keys: &[Key<'_>],
+    clock: &mut Clock,
+    accept: impl Fn(&RegistryCredential) -> bool,
+) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
+    let mut probe = LiveProbe::new(keys, clock, accept);
+    loop {
+        if let Some(done) = probe.answer(store.first_match(probe.keys())?) {
+            return Ok(done);
+        }
+    }
 }
 
 /// Every stored credential that serves `reference` for `app`, in precedence
@@ -642,8 +795,9 @@ pub async fn resolve_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>
 ) -> Result<Option<Resolution>, StoreError> {
     let plan = Plan::new(app, reference);
     let span = resolve_span!("resolve_async", app, reference, plan);
-    // The span covers the store's future.
-    let found = trace::instrument(store.resolve_plan(&plan), &span).await;
+    let mut clock = Clock::new();
+    // The span covers the store's futures.
+    let found = trace::instrument(store.resolve_plan(&plan, &mut clock), &span).await;
     first_resolution(&plan, &span, found)
 }
 
@@ -675,6 +829,7 @@ pub struct Attempt {
     candidate: String,
     kind: CandidateKind,
     found: Option<Arc<RegistryCredential>>,
+    expired: bool,
 }
 
 impl Attempt {
@@ -695,9 +850,15 @@ impl Attempt {
         self.kind
     }
 
-    /// What the store held there.
+    /// What the store held there, expired or not.
     pub fn stored(&self) -> Option<&Arc<RegistryCredential>> {
         self.found.as_ref()
+    }
+
+    /// Whether what the store held there had expired, so that it was
+    /// passed over (R25).
+    pub fn expired(&self) -> bool {
+        self.expired
     }
 }
 
@@ -738,7 +899,8 @@ impl Explanation {
         &self.attempts
     }
 
-    /// The winning attempt: the first that found a credential.
+    /// The winning attempt: the first that found a credential that had
+    /// not expired.
     pub fn winner(&self) -> Option<&Attempt> {
         self.winner.and_then(|i| self.attempts.get(i))
     }
@@ -765,8 +927,18 @@ impl fmt::Display for Explanation {
         for (i, a) in self.attempts.iter().enumerate() {
             let what = match (&a.found, Some(i) == self.winner) {
                 (None, _) => "-".to_owned(),
-                (Some(c), true) => format!("found user `{}`  <- chosen", c.username()),
-                (Some(c), false) => format!("found user `{}` (outranked)", c.username()),
+                (Some(c), winner) => {
+                    let kind = match c.kind() {
+                        CredentialKind::Password => String::new(),
+                        kind => format!(" ({})", kind.secret_name()),
+                    };
+                    let verdict = match (a.expired, winner) {
+                        (true, _) => ", expired: passed over",
+                        (false, true) => "  <- chosen",
+                        (false, false) => " (outranked)",
+                    };
+                    format!("found user `{}`{kind}{verdict}", c.username())
+                }
             };
             writeln!(
                 f,
@@ -825,7 +997,7 @@ pub fn explain<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
 ) -> Result<Explanation, StoreError> {
     let plan = Plan::new(app, reference);
     let found = store.get_many(plan.keys())?;
-    Ok(explanation(&plan, app, reference, found))
+    Ok(explanation(&plan, app, reference, found, &mut Clock::new()))
 }
 
 /// [`explain`] for async stores: the same [`Plan`] and the same
@@ -859,17 +1031,18 @@ pub async fn explain_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>
 ) -> Result<Explanation, StoreError> {
     let plan = Plan::new(app, reference);
     let found = store.get_many(plan.keys()).await?;
-    Ok(explanation(&plan, app, reference, found))
+    Ok(explanation(&plan, app, reference, found, &mut Clock::new()))
 }
 
 /// What [`explain`] and [`explain_async`] report, from what a store found
 /// for `plan`'s keys (in key order): every attempt, and the first found as
-/// the winner (R14).
+/// the winner (R14), expired ones marked and passed over (R25).
 fn explanation<P: Pulls + ?Sized>(
     plan: &Plan<'_>,
     app: &P,
     reference: &Reference,
     found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
+    clock: &mut Clock,
 ) -> Explanation {
     let attempts: Vec<Attempt> = plan
         .keys()
@@ -880,10 +1053,13 @@ fn explanation<P: Pulls + ?Sized>(
             scope: key.scope().to_scope(),
             candidate: key.location().to_owned(),
             kind: candidate.kind(),
+            expired: found.as_deref().is_some_and(|c| clock.expired(c)),
             found,
         })
         .collect();
-    let winner = attempts.iter().position(|a| a.found.is_some());
+    let winner = attempts
+        .iter()
+        .position(|a| a.found.is_some() && !a.expired);
     Explanation {
         image: reference.as_str().to_owned(),
         name: reference.name().to_owned(),
@@ -935,23 +1111,27 @@ mod serialize {
         }
     }
 
-    /// What an attempt found: the username alone.
-    struct FoundFields<'a>(&'a crate::credential::RegistryCredential);
+    /// What an attempt found: the username, the kind and whether it had
+    /// expired; never the secret.
+    struct FoundFields<'a>(&'a crate::credential::RegistryCredential, bool);
 
     impl Serialize for FoundFields<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("Found", 1)?;
+            let mut st = s.serialize_struct("Found", 3)?;
             st.serialize_field("username", self.0.username())?;
+            st.serialize_field("kind", &self.0.kind())?;
+            st.serialize_field("expired", &self.1)?;
             st.end()
         }
     }
 
     impl Serialize for Resolution {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("Resolution", 5)?;
+            let mut st = s.serialize_struct("Resolution", 6)?;
             st.serialize_field("scope", &ScopeFields(self.scope()))?;
             st.serialize_field("location", self.location())?;
             st.serialize_field("username", self.credential.username())?;
+            st.serialize_field("kind", &self.credential.kind())?;
             st.serialize_field("candidate", self.kind.as_str())?;
             st.serialize_field("rank", &self.rank)?;
             st.end()
@@ -964,7 +1144,10 @@ mod serialize {
             st.serialize_field("scope", &ScopeFields(&self.scope))?;
             st.serialize_field("location", &self.candidate)?;
             st.serialize_field("candidate", self.kind.as_str())?;
-            st.serialize_field("found", &self.found.as_deref().map(FoundFields))?;
+            st.serialize_field(
+                "found",
+                &self.found.as_deref().map(|c| FoundFields(c, self.expired)),
+            )?;
             st.end()
         }
     }

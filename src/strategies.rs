@@ -595,3 +595,46 @@ pub fn store(
         (store, stored)
     })
 }
+
+/// A label or annotation key R22 accepts, with or without a prefix, drawn
+/// from a small pool of names so that selectors and labels meet.
+pub fn label_key() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec!["env", "tier", "a", "team-1", "x.y_z"]);
+    let prefix = prop::option::of(prop::sample::select(vec!["example.com", "a.b.example.org"]));
+    (prefix, name).prop_map(|(p, n)| match p {
+        Some(p) => format!("{p}/{n}"),
+        None => n.to_owned(),
+    })
+}
+
+/// A label value R22 accepts (the empty one included), from a small pool.
+pub fn label_value() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["", "prod", "dev", "v1.2", "a_b-c"]).prop_map(str::to_owned)
+}
+
+/// Labels as a PATCH or a store would hold them: up to eight pairs of a
+/// [`label_key`] and a [`label_value`].
+pub fn labels() -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::vec((label_key(), label_value()), 0..8)
+}
+
+/// One R23 requirement as text: every operator, over [`label_key`] and
+/// [`label_value`].
+pub fn requirement() -> impl Strategy<Value = String> {
+    let values = || prop::collection::vec(label_value(), 1..4);
+    prop_oneof![
+        (label_key(), label_value()).prop_map(|(k, v)| format!("{k}={v}")),
+        (label_key(), label_value()).prop_map(|(k, v)| format!("{k}=={v}")),
+        (label_key(), label_value()).prop_map(|(k, v)| format!("{k}!={v}")),
+        (label_key(), values()).prop_map(|(k, v)| format!("{k} in ({})", v.join(","))),
+        (label_key(), values()).prop_map(|(k, v)| format!("{k} notin ({})", v.join(","))),
+        label_key(),
+        label_key().prop_map(|k| format!("!{k}")),
+    ]
+}
+
+/// A label selector R23 accepts: one to six [`requirement`]s joined by
+/// `,`.
+pub fn selector() -> impl Strategy<Value = String> {
+    prop::collection::vec(requirement(), 1..6).prop_map(|r| r.join(","))
+}

@@ -13,9 +13,9 @@ use registry_credentials::syntax::Fault;
 const PARSE_REFERENCE: &[&[u8]] = &[
     // R11/R7: the parent domain `registry.hub.docker.com` is a candidate
     // (as R11 states it), but a location is never stored under a Docker
-    // Hub alias (it becomes `docker.io`), so it can match nothing. The
-    // check first failed here; it now accepts such a parent and checks it
-    // normalizes to `docker.io`.
+    // Hub alias (it becomes `docker.io`), so it can match nothing: the
+    // check accepts such a parent, and checks that it normalizes to
+    // `docker.io`.
     b"a.bccccccxl.registry.hub.docker.com/y/x/y",
 ];
 
@@ -101,12 +101,12 @@ fn r11_parent_domains_are_listed_to_the_letter_even_when_an_alias() {
     );
 }
 
-/// Found by the round-trip property (fuzz_checks.rs), on reading the checks
-/// against the input limit rather than by a fuzzer run: `a@foo:` with 1,010
-/// hex digits was accepted (1,016 bytes), but its normalized form,
-/// 18 bytes longer with `docker.io/library/`, was over the 1,024-byte input
-/// limit and refused. Digests are now at most `MAX_DIGEST_LEN`, so every
-/// accepted reference's normalized form is accepted too.
+/// The round-trip property (fuzz_checks.rs) at the input limit: a digest
+/// is at most `MAX_DIGEST_LEN`, so that every accepted reference's
+/// normalized form is accepted too. Without that bound `a@foo:` with 1,010
+/// hex digits (1,016 bytes) would be accepted while its normalized form,
+/// 18 bytes longer with `docker.io/library/`, is over the 1,024-byte input
+/// limit.
 #[test]
 fn r1_r6_a_long_digest_keeps_the_normal_form_readable() {
     use registry_credentials::reference::{

@@ -496,3 +496,62 @@ proptest! {
         prop_assert_eq!(all, expected);
     }
 }
+
+/// An oracle for one R23 requirement, read from its text apart from the
+/// parser: whether `labels` meet it.
+fn requirement_holds(text: &str, labels: &std::collections::BTreeMap<String, String>) -> bool {
+    if let Some(k) = text.strip_prefix('!') {
+        return !labels.contains_key(k);
+    }
+    for (op, member) in [(" notin (", false), (" in (", true)] {
+        if let Some((k, rest)) = text.split_once(op) {
+            let values: Vec<&str> = rest.trim_end_matches(')').split(',').collect();
+            let found = labels.get(k).is_some_and(|v| values.contains(&v.as_str()));
+            return if member { found } else { !found };
+        }
+    }
+    for (op, equal) in [("==", true), ("!=", false), ("=", true)] {
+        if let Some((k, v)) = text.split_once(op) {
+            let found = labels.get(k).is_some_and(|have| have == v);
+            return if equal { found } else { !found };
+        }
+    }
+    labels.contains_key(text)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// R23: the selector reader never panics, whatever it is given.
+    #[test]
+    fn r23_selector_parsing_never_panics(text in "\\PC{0,80}|[a-z=!,() .\\-/]{0,40}") {
+        let _ = registry_credentials::metadata::Selector::parse(&text);
+    }
+
+    /// R23: every selector of the grammar reads, writes back to a
+    /// selector that reads the same, and matches exactly when each of its
+    /// requirements holds by the oracle; R22: labels merge as a patch says.
+    #[test]
+    fn r22_r23_selectors_match_by_the_oracle(
+        text in registry_credentials::strategies::selector(),
+        pairs in registry_credentials::strategies::labels(),
+    ) {
+        use registry_credentials::metadata::{Metadata, MetadataPatch, Selector};
+        let selector: Selector = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        let again: Selector = selector.to_string().parse().unwrap();
+        prop_assert_eq!(&again, &selector);
+        let mut meta = Metadata::default();
+        meta.merge(&MetadataPatch::labels(pairs.iter().map(|(k, v)| (k.as_str(), Some(v.as_str())))))
+            .unwrap();
+        let oracle: std::collections::BTreeMap<String, String> = pairs.into_iter().collect();
+        let want = text.split(',').all(|r| requirement_holds(r, &oracle));
+        // A requirement's value list holds commas: split the text by the
+        // parser's requirements instead when it has a list.
+        let want = if text.contains('(') {
+            selector.requirements().iter().all(|r| requirement_holds(&r.to_string(), &oracle))
+        } else {
+            want
+        };
+        prop_assert_eq!(selector.matches(meta.labels()), want, "{}", text);
+    }
+}

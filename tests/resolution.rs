@@ -453,3 +453,80 @@ image `registry.example.com/repo/img:1` (registry.example.com/repo/img) for app 
 chosen: the space s1 credential for `registry.example.com/repo`, user `s`"
     );
 }
+
+/// R25 at each scope: an expired credential is passed over for the next
+/// candidate of the same scope, and, with that one expired too, for the
+/// next scope; `explain` marks both; with the foundation's expired too,
+/// nothing is chosen (R15).
+#[test]
+fn r25_an_expired_credential_is_passed_over_at_each_scope() {
+    use std::time::{Duration, SystemTime};
+    let past = SystemTime::now() - Duration::from_secs(1);
+    let a = app();
+    let image: Reference = "registry.example.com/team/img".parse().unwrap();
+    let scopes: Vec<Scope> = a.scopes().iter().map(|s| s.to_scope()).collect();
+    for (i, scope) in scopes.iter().enumerate() {
+        let store = MemoryStore::new();
+        let put = |scope: &Scope, loc: &str, user: &str, expired: bool| {
+            store
+                .create(
+                    RegistryCredential::new(
+                        scope.clone(),
+                        loc.parse().unwrap(),
+                        Credential::new(user, "pw").unwrap(),
+                    )
+                    .with_expires_at(expired.then_some(past)),
+                )
+                .unwrap();
+        };
+        put(scope, "registry.example.com/team", "expired", true);
+        put(scope, "registry.example.com", "next-candidate", false);
+        for later in &scopes[i + 1..] {
+            put(later, "example.com", "next-scope", false);
+        }
+        let user = |store: &MemoryStore| {
+            resolve(store, &a, &image).unwrap().map(|r| {
+                (
+                    r.scope().clone(),
+                    r.credential().username().as_str().to_owned(),
+                )
+            })
+        };
+        assert_eq!(
+            user(&store),
+            Some((scope.clone(), "next-candidate".to_owned())),
+            "{scope}"
+        );
+        store
+            .update(
+                scope.as_scope_ref(),
+                &"registry.example.com".parse().unwrap(),
+                CredentialUpdate::ExpiresAt(Some(past)),
+            )
+            .unwrap();
+        let next = scopes
+            .get(i + 1)
+            .map(|s| (s.clone(), "next-scope".to_owned()));
+        assert_eq!(user(&store), next, "{scope}");
+        let why = explain(&store, &a, &image).unwrap();
+        let expired: Vec<(&Scope, &str)> = why
+            .attempts()
+            .iter()
+            .filter(|t| t.expired())
+            .map(|t| (t.scope(), t.candidate()))
+            .collect();
+        assert_eq!(
+            expired,
+            [
+                (scope, "registry.example.com/team"),
+                (scope, "registry.example.com")
+            ]
+        );
+        assert_eq!(why.winner().is_some(), next.is_some());
+        assert_eq!(
+            resolve_all(&store, &a, &image).unwrap().len(),
+            scopes.len() - i - 1,
+            "{scope}: resolve_all leaves the expired out"
+        );
+    }
+}

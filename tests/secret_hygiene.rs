@@ -166,6 +166,57 @@ fn r21_debug_of_every_type_holding_a_password_is_redacted() {
     debug_clean("AppCredentialReplaced", &replaced, SECRET);
 }
 
+/// R24: a token of either kind is as secret as a password: redacted in
+/// every `Debug`, absent from every `Display` and every error, wherever it
+/// is held (a credential, an update, the store, a resolution, an
+/// explanation, an expired one).
+#[test]
+fn r24_tokens_are_as_secret_as_passwords() {
+    use registry_credentials::CredentialKind;
+    for kind in [CredentialKind::IdentityToken, CredentialKind::RegistryToken] {
+        let credential = Credential::of_kind(kind, "account", SECRET).unwrap();
+        debug_clean("token Credential", &credential, SECRET);
+        let store = MemoryStore::new();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
+        for (location, expires_at) in [("registry.example.com", Some(past)), ("example.com", None)]
+        {
+            store
+                .create(
+                    RegistryCredential::new(
+                        Scope::Foundation,
+                        location.parse().unwrap(),
+                        credential.clone(),
+                    )
+                    .with_expires_at(expires_at),
+                )
+                .unwrap();
+        }
+        debug_clean("MemoryStore of tokens", &store, SECRET);
+        debug_clean("list_all", &store.list_all().unwrap(), SECRET);
+        let update = CredentialUpdate::Secret(kind, Password::new(SECRET).unwrap());
+        debug_clean("CredentialUpdate::Secret", &update, SECRET);
+        let image: Reference = "registry.example.com/team/img".parse().unwrap();
+        let found = resolve(&store, &app(), &image).unwrap().unwrap();
+        assert_eq!(
+            found.location().as_str(),
+            "example.com",
+            "R25: the expired one is passed over"
+        );
+        debug_clean("Resolution of a token", &found, SECRET);
+        assert_clean("Resolution's Display", &found.to_string(), SECRET);
+        let why = explain(&store, &app(), &image).unwrap();
+        debug_clean("Explanation with an expired token", &why, SECRET);
+        assert_clean("Explanation's Display", &why.to_string(), SECRET);
+        assert!(why.to_string().contains(kind.secret_name()), "{why}");
+        let over = "t".repeat(registry_credentials::credential::MAX_PASSWORD_LEN + 1);
+        let e = Credential::of_kind(kind, "account", over.clone()).unwrap_err();
+        assert!(e.to_string().contains(kind.secret_name()), "{e}");
+        error_clean("token too long", &e, &over);
+        let e = Credential::of_kind(kind, "account", "").unwrap_err();
+        assert_eq!(e, CredentialError::EmptyToken { kind });
+    }
+}
+
 #[test]
 fn r21_no_error_shows_a_password() {
     // Credential errors, made from the secret itself.
@@ -327,6 +378,7 @@ fn r21_resolution_and_explanation_serialize_without_a_password() {
             "scope": {"kind": "space", "id": "s1"},
             "location": "docker.io",
             "username": "space-user",
+            "kind": "password",
             "candidate": "registry",
             "rank": 1,
         })
@@ -356,7 +408,7 @@ fn r21_resolution_and_explanation_serialize_without_a_password() {
                 attempt("app", Some("a1"), "docker.io/library", none.clone()),
                 attempt("app", Some("a1"), "docker.io", none.clone()),
                 attempt("space", Some("s1"), "docker.io/library", none.clone()),
-                attempt("space", Some("s1"), "docker.io", serde_json::json!({"username": "space-user"})),
+                attempt("space", Some("s1"), "docker.io", serde_json::json!({"username": "space-user", "kind": "password", "expired": false})),
                 attempt("organization", Some("o1"), "docker.io/library", none.clone()),
                 attempt("organization", Some("o1"), "docker.io", none.clone()),
                 attempt("foundation", None, "docker.io/library", none.clone()),

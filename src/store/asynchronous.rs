@@ -13,13 +13,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::SystemTime;
 
 use super::{
     AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError, first_found,
 };
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
-use crate::resolve::{Plan, Resolution};
+use crate::resolve::{Clock, LiveProbe, Plan, Resolution};
 use crate::scope::{AppId, ScopeRef};
 
 /// A pinned, boxed future that can move between threads: what the async
@@ -106,9 +107,11 @@ pub trait AsyncCredentialSource: Send + Sync {
     }
 
     /// The winner of `plan` (R14), or `None` (R15): what
-    /// [`resolve_async`](crate::resolve::resolve_async) asks; see
+    /// [`resolve_async`](crate::resolve::resolve_async) asks, an expired
+    /// credential passed over as if absent (R25, by `clock`); see
     /// [`CredentialSource::resolve_plan`]. The default asks
-    /// [`first_match`](Self::first_match) of the plan's keys.
+    /// [`first_match`](Self::first_match) of the plan's keys, again past
+    /// each credential passed over ([`LiveProbe`]).
     ///
     /// # Errors
     ///
@@ -116,12 +119,15 @@ pub trait AsyncCredentialSource: Send + Sync {
     fn resolve_plan<'a>(
         &'a self,
         plan: &'a Plan<'_>,
+        clock: &'a mut Clock,
     ) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
         Box::pin(async move {
-            Ok(self
-                .first_match(plan.keys())
-                .await?
-                .and_then(|(i, c)| plan.resolution(i, c)))
+            let mut probe = LiveProbe::new(plan.keys(), clock, |_| true);
+            loop {
+                if let Some(done) = probe.answer(self.first_match(probe.keys()).await?) {
+                    return Ok(done.and_then(|(i, c)| plan.resolution(i, c)));
+                }
+            }
         })
     }
 }
@@ -219,6 +225,19 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
     ///
     /// [`StoreError::Backend`] when the backend fails.
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
+
+    /// Every credential that expires at or before `by`, soonest first; see
+    /// [`CredentialStore::expiring_by`](super::CredentialStore::expiring_by).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn expiring_by(
+        &self,
+        by: SystemTime,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { Ok(super::expiring_by(self.list_all().await?, by)) })
+    }
 }
 
 macro_rules! forward_async {
@@ -233,8 +252,8 @@ macro_rules! forward_async {
             fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
                 (**self).first_match(keys)
             }
-            fn resolve_plan<'a>(&'a self, plan: &'a Plan<'_>) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
-                (**self).resolve_plan(plan)
+            fn resolve_plan<'a>(&'a self, plan: &'a Plan<'_>, clock: &'a mut Clock) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
+                (**self).resolve_plan(plan, clock)
             }
         }
 
@@ -353,8 +372,9 @@ impl<S: CredentialSource> AsyncCredentialSource for InlineStore<S> {
     fn resolve_plan<'a>(
         &'a self,
         plan: &'a Plan<'_>,
+        clock: &'a mut Clock,
     ) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
-        Box::pin(async move { self.0.resolve_plan(plan) })
+        Box::pin(async move { self.0.resolve_plan(plan, clock) })
     }
 }
 

@@ -164,6 +164,8 @@ macro_rules! store_conformance {
                 r17_resolution_sees_every_write,
                 r16_limits_and_unicode_round_trip,
                 create_all_stores_all_or_none,
+                r24_every_kind_round_trips,
+                r25_expiry_round_trips_and_resolution_passes_over_it,
             ]
             threads [
                 r16_racing_creates_exactly_one_wins,
@@ -354,6 +356,18 @@ async fn put<const N: usize>(s: &dyn AsyncCredentialStore, credentials: [Registr
             .await
             .unwrap_or_else(|e| panic!("create at {what}: {e:?}"));
     }
+}
+
+/// The credential stored at `scope` for `location`, which must exist.
+async fn stored(
+    s: &dyn AsyncCredentialStore,
+    scope: &Scope,
+    location: &str,
+) -> Arc<RegistryCredential> {
+    s.get(Key::new(scope.as_scope_ref(), &loc(location)))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing stored at {scope} for {location}"))
 }
 
 async fn user_at(s: &dyn AsyncCredentialStore, scope: &Scope, location: &str) -> Option<String> {
@@ -927,7 +941,7 @@ async fn first_match_is_the_first_found_in_key_order(s: &dyn AsyncCredentialStor
 /// candidate kind and rank, for pullers of every kind, hits at each scope
 /// and each candidate, and misses.
 async fn r14_resolve_plan_answers_as_first_match_of_every_key(s: &dyn AsyncCredentialStore) {
-    use crate::resolve::Plan;
+    use crate::resolve::{Clock, Plan};
     use crate::scope::Puller;
 
     put(
@@ -973,7 +987,7 @@ async fn r14_resolve_plan_answers_as_first_match_of_every_key(s: &dyn AsyncCrede
                 .unwrap()
                 .and_then(|(i, c)| plan.resolution(i, c));
             let got = s
-                .resolve_plan(&Plan::new(puller, &reference))
+                .resolve_plan(&Plan::new(puller, &reference), &mut Clock::new())
                 .await
                 .unwrap();
             let summary = |r: &Option<crate::resolve::Resolution>| {
@@ -1333,6 +1347,242 @@ async fn r16_limits_and_unicode_round_trip(s: &dyn AsyncCredentialStore) {
         .unwrap();
     assert_eq!(got.password().expose(), long);
     assert_eq!(got.username().as_str(), "ünï-çødé");
+}
+
+/// R24: each kind of credential reads back with its kind and secret, from
+/// `get`, the listings, a batch, a push and an update that changes the kind.
+async fn r24_every_kind_round_trips(s: &dyn AsyncCredentialStore) {
+    use crate::credential::CredentialKind;
+    let of_kind = |kind, scope, location: &str, user: &str, secret: &str| {
+        RegistryCredential::new(
+            scope,
+            loc(location),
+            Credential::of_kind(kind, user, secret).unwrap(),
+        )
+    };
+    let kinds = CredentialKind::ALL;
+    for (i, kind) in kinds.into_iter().enumerate() {
+        s.create(of_kind(
+            kind,
+            org("o"),
+            &format!("r{i}.example.com"),
+            &format!("u{i}"),
+            &format!("secret-{kind}"),
+        ))
+        .await
+        .unwrap();
+    }
+    s.create_all(vec![of_kind(
+        CredentialKind::RegistryToken,
+        space("s"),
+        "batch.example.com",
+        "robot",
+        "bearer-in-a-batch",
+    )])
+    .await
+    .unwrap();
+    let listed = s.list(org("o").as_scope_ref()).await.unwrap();
+    let got: Vec<(CredentialKind, &str, &str)> = listed
+        .iter()
+        .map(|c| (c.kind(), c.username().as_str(), c.password().expose()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (CredentialKind::Password, "u0", "secret-password"),
+            (CredentialKind::IdentityToken, "u1", "secret-identity-token"),
+            (CredentialKind::RegistryToken, "u2", "secret-registry-token"),
+        ]
+    );
+    let batch = stored(s, &space("s"), "batch.example.com").await;
+    assert_eq!(batch.kind(), CredentialKind::RegistryToken);
+    assert_eq!(batch.password().expose(), "bearer-in-a-batch");
+
+    // A push may bring a token; the app's credential keeps its kind.
+    let app = AppId::new("a").unwrap();
+    s.replace_app_credential(
+        &app,
+        loc("push.example.com"),
+        Credential::identity_token("<token>", "refresh-from-a-push").unwrap(),
+    )
+    .await
+    .unwrap();
+    let pushed = s.list(app_scope("a").as_scope_ref()).await.unwrap();
+    assert_eq!(pushed.len(), 1);
+    assert_eq!(pushed[0].kind(), CredentialKind::IdentityToken);
+    assert_eq!(pushed[0].password().expose(), "refresh-from-a-push");
+
+    // An update to a whole credential brings its kind; a new password
+    // makes it a password credential again; a new username keeps the kind.
+    let at = loc("r0.example.com");
+    let key = org("o");
+    let u = s
+        .update(
+            key.as_scope_ref(),
+            &at,
+            CredentialUpdate::Both(Credential::registry_token("robot", "bearer-2").unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.kind(), CredentialKind::RegistryToken);
+    let u = s
+        .update(
+            key.as_scope_ref(),
+            &at,
+            CredentialUpdate::Username(Username::new("robot-2").unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.kind(), CredentialKind::RegistryToken);
+    let read = stored(s, &key, at.as_str()).await;
+    assert_eq!(
+        (
+            read.kind(),
+            read.username().as_str(),
+            read.password().expose()
+        ),
+        (CredentialKind::RegistryToken, "robot-2", "bearer-2")
+    );
+    s.update(
+        key.as_scope_ref(),
+        &at,
+        CredentialUpdate::Password(Password::new("plain").unwrap()),
+    )
+    .await
+    .unwrap();
+    let read = stored(s, &key, at.as_str()).await;
+    assert_eq!(read.kind(), CredentialKind::Password);
+    let all = s.list_all().await.unwrap();
+    assert!(
+        all.iter()
+            .any(|c| c.kind() == CredentialKind::IdentityToken)
+            && all
+                .iter()
+                .any(|c| c.kind() == CredentialKind::RegistryToken)
+    );
+}
+
+/// R25: an expiry reads back to the second, an update sets or clears it,
+/// resolution passes over an expired credential to the next candidate and
+/// the next scope, `explain` marks it, and `expiring_by` finds it.
+async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCredentialStore) {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let now = SystemTime::now();
+    let past = now - Duration::from_secs(3600);
+    let soon = now + Duration::from_secs(3600);
+    let later = now + Duration::from_secs(86_400 * 365);
+    let whole = |t: SystemTime| {
+        UNIX_EPOCH + Duration::from_secs(t.duration_since(UNIX_EPOCH).unwrap().as_secs())
+    };
+    let app = App::new("o", "s", "a").unwrap();
+    let image = "registry.example.com/repo/image".parse().unwrap();
+    put(
+        s,
+        [
+            cred(
+                app_scope("a"),
+                "registry.example.com/repo",
+                "app-expired",
+                "p",
+            )
+            .with_expires_at(Some(past)),
+            cred(app_scope("a"), "registry.example.com", "app-live", "p")
+                .with_expires_at(Some(later)),
+            cred(space("s"), "example.com", "space", "p").with_expires_at(Some(soon)),
+            cred(Scope::Foundation, "registry.example.com", "foundation", "p"),
+        ],
+    )
+    .await;
+    let read = stored(s, &app_scope("a"), "registry.example.com").await;
+    assert_eq!(read.expires_at(), Some(whole(later)));
+    let user = |r: Option<crate::resolve::Resolution>| {
+        r.map(|r| r.credential().username().as_str().to_owned())
+    };
+
+    // The next candidate at the same scope.
+    let r = resolve_async(s, &app, &image).await.unwrap();
+    assert_eq!(user(r).as_deref(), Some("app-live"));
+    // With the app's live one expired too, the next scope.
+    s.update(
+        app_scope("a").as_scope_ref(),
+        &loc("registry.example.com"),
+        CredentialUpdate::ExpiresAt(Some(past)),
+    )
+    .await
+    .unwrap();
+    let r = resolve_async(s, &app, &image).await.unwrap();
+    assert_eq!(user(r).as_deref(), Some("space"));
+    let all: Vec<String> = resolve_all_async(s, &app, &image)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.credential().username().as_str().to_owned())
+        .collect();
+    assert_eq!(all, ["space", "foundation"]);
+    let why = explain_async(s, &app, &image).await.unwrap();
+    let expired: Vec<&str> = why
+        .attempts()
+        .iter()
+        .filter(|a| a.expired())
+        .map(|a| a.candidate())
+        .collect();
+    assert_eq!(
+        expired,
+        ["registry.example.com/repo", "registry.example.com"]
+    );
+    assert_eq!(
+        why.winner().unwrap().stored().unwrap().username().as_str(),
+        "space"
+    );
+    assert!(why.to_string().contains("expired: passed over"), "{why}");
+
+    // Expiring by tomorrow: the two expired app credentials and the space's.
+    let by = s
+        .expiring_by(now + Duration::from_secs(86_400))
+        .await
+        .unwrap();
+    let mut users: Vec<&str> = by.iter().map(|c| c.username().as_str()).collect();
+    assert_eq!(users.pop(), Some("space"), "soonest first");
+    users.sort_unstable();
+    assert_eq!(users, ["app-expired", "app-live"]);
+
+    // Clearing the expiry makes it chosen again.
+    s.update(
+        app_scope("a").as_scope_ref(),
+        &loc("registry.example.com"),
+        CredentialUpdate::ExpiresAt(None),
+    )
+    .await
+    .unwrap();
+    let r = resolve_async(s, &app, &image).await.unwrap();
+    assert_eq!(user(r).as_deref(), Some("app-live"));
+    // A username update keeps the expiry.
+    s.update(
+        space("s").as_scope_ref(),
+        &loc("example.com"),
+        CredentialUpdate::Username(Username::new("space-2").unwrap()),
+    )
+    .await
+    .unwrap();
+    let read = stored(s, &space("s"), "example.com").await;
+    assert_eq!(read.expires_at(), Some(whole(soon)));
+    // Every credential expired: nothing is chosen (R15).
+    for (scope, location) in [
+        (app_scope("a"), "registry.example.com"),
+        (space("s"), "example.com"),
+        (Scope::Foundation, "registry.example.com"),
+    ] {
+        s.update(
+            scope.as_scope_ref(),
+            &loc(location),
+            CredentialUpdate::ExpiresAt(Some(past)),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(resolve_async(s, &app, &image).await.unwrap().is_none());
+    let why = explain_async(s, &app, &image).await.unwrap();
+    assert!(why.winner().is_none());
 }
 
 /// `create_all` is one step: a batch is stored whole, in its order; a

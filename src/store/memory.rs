@@ -10,7 +10,7 @@ use hashbrown::{HashMap, HashTable};
 use super::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError};
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
-use crate::resolve::{Plan, Prober, Resolution};
+use crate::resolve::{Clock, Plan, Prober, Resolution};
 use crate::scope::{AppId, Scope, ScopeKind, ScopeRef};
 
 /// Credentials in memory, indexed by scope and location together, so a
@@ -371,9 +371,13 @@ impl CredentialSource for MemoryStore {
     /// One read lock, and [`Plan::first_probed`] over one probe of one
     /// table per key: keys are made up to the winner and no further, each
     /// scope and each candidate hashed once, and nothing allocated.
-    fn resolve_plan(&self, plan: &Plan<'_>) -> Result<Option<Resolution>, StoreError> {
+    fn resolve_plan(
+        &self,
+        plan: &Plan<'_>,
+        clock: &mut Clock,
+    ) -> Result<Option<Resolution>, StoreError> {
         let inner = self.read();
-        Ok(plan.first_probed(&mut &*inner))
+        Ok(plan.first_probed(&mut &*inner, clock))
     }
 }
 

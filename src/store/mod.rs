@@ -30,6 +30,7 @@ mod memory;
 
 use std::error::Error as StdError;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 pub use asynchronous::{
     AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore, block_on_ready,
@@ -39,7 +40,7 @@ pub use memory::MemoryStore;
 use crate::candidates::Candidate;
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
-use crate::resolve::{Plan, Resolution};
+use crate::resolve::{Clock, Plan, Resolution, first_live};
 use crate::scope::{AppId, Scope, ScopeRef};
 
 /// One look-up key: a scope and a location in normal form.
@@ -348,8 +349,9 @@ pub trait CredentialSource: Send + Sync {
     }
 
     /// The winner of `plan` (R14), or `None` (R15): what [`resolve`](crate::resolve())
-    /// asks. The answer is always that of [`first_match`](Self::first_match)
-    /// of the plan's [`keys`](Plan::keys), which is the default. A store
+    /// asks, an expired credential passed over as if absent (R25, by
+    /// `clock`). The answer is always that of [`first_live`] of the plan's
+    /// [`keys`](Plan::keys), which is the default. A store
     /// that looks one key up cheaply (one in memory) overrides it with
     /// [`Plan::first_probed`] over that look-up, so that no key after the
     /// winner is made or probed.
@@ -357,10 +359,15 @@ pub trait CredentialSource: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] when the backend fails.
-    fn resolve_plan(&self, plan: &Plan<'_>) -> Result<Option<Resolution>, StoreError> {
-        Ok(self
-            .first_match(plan.keys())?
-            .and_then(|(i, c)| plan.resolution(i, c)))
+    fn resolve_plan(
+        &self,
+        plan: &Plan<'_>,
+        clock: &mut Clock,
+    ) -> Result<Option<Resolution>, StoreError> {
+        Ok(
+            first_live(self, plan.keys(), clock, |_| true)?
+                .and_then(|(i, c)| plan.resolution(i, c)),
+        )
     }
 }
 
@@ -507,6 +514,46 @@ pub trait CredentialStore: CredentialSource {
     ///
     /// [`StoreError::Backend`] when the backend fails.
     fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
+
+    /// Every credential that expires at or before `by`, expired ones
+    /// included, soonest first, then in [`list_all`](Self::list_all)'s
+    /// order (R25): what to renew before pulls pass over it.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use registry_credentials::{Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+    /// let store = MemoryStore::new();
+    /// let now = SystemTime::now();
+    /// let c = |l: &str| RegistryCredential::new(Scope::Foundation, l.parse().unwrap(), Credential::new("u", "p").unwrap());
+    /// store.create(c("a.example.com").with_expires_at(Some(now + Duration::from_secs(3600))))?;
+    /// store.create(c("b.example.com").with_expires_at(Some(now + Duration::from_secs(86400 * 30))))?;
+    /// store.create(c("c.example.com"))?;
+    /// let soon = store.expiring_by(now + Duration::from_secs(86400))?;
+    /// assert_eq!(soon.len(), 1);
+    /// assert_eq!(soon[0].location().as_str(), "a.example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn expiring_by(&self, by: SystemTime) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        Ok(expiring_by(self.list_all()?, by))
+    }
+}
+
+/// The credentials of `all` that expire at or before `by`, soonest first
+/// (stable, so ties keep `all`'s order).
+pub(crate) fn expiring_by(
+    all: Vec<Arc<RegistryCredential>>,
+    by: SystemTime,
+) -> Vec<Arc<RegistryCredential>> {
+    let mut soon: Vec<_> = all
+        .into_iter()
+        .filter(|c| c.expires_at().is_some_and(|at| at <= by))
+        .collect();
+    soon.sort_by_key(|c| c.expires_at());
+    soon
 }
 
 macro_rules! forward_store {
@@ -521,8 +568,8 @@ macro_rules! forward_store {
             fn first_match(&self, keys: &[Key<'_>]) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
                 (**self).first_match(keys)
             }
-            fn resolve_plan(&self, plan: &Plan<'_>) -> Result<Option<Resolution>, StoreError> {
-                (**self).resolve_plan(plan)
+            fn resolve_plan(&self, plan: &Plan<'_>, clock: &mut Clock) -> Result<Option<Resolution>, StoreError> {
+                (**self).resolve_plan(plan, clock)
             }
         }
 

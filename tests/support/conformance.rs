@@ -78,6 +78,25 @@ fn text<'a>(case: &'a Value, field: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("case {case} has no string `{field}`"))
 }
 
+/// The case's string `field` is `got`, what the `kind` `input` parsed to
+/// gives for it.
+fn expect_field(
+    case: &Value,
+    kind: &str,
+    input: &str,
+    field: &str,
+    got: &str,
+) -> Result<(), String> {
+    let want = text(case, field)?;
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "{kind} {input:?}: {field} {got:?}, expected {want:?}"
+        ))
+    }
+}
+
 fn wants_error(case: &Value) -> bool {
     case.get("error").and_then(Value::as_bool).unwrap_or(false)
 }
@@ -95,13 +114,7 @@ fn reference_case(case: &Value) -> Result<(), String> {
         };
     }
     let r = parsed.map_err(|e| format!("reference {input:?}: expected success, got: {e}"))?;
-    let name = text(case, "name")?;
-    if r.name() != name {
-        return Err(format!(
-            "reference {input:?}: name {:?}, expected {name:?}",
-            r.name()
-        ));
-    }
+    expect_field(case, "reference", input, "name", r.name())?;
     if let Some(expected) = case.get("candidates").and_then(Value::as_array) {
         let got: Vec<&str> = r.candidates().map(|c| c.as_str()).collect();
         let want: Vec<&str> = expected.iter().filter_map(Value::as_str).collect();
@@ -133,13 +146,7 @@ fn location_case(case: &Value) -> Result<(), String> {
         };
     }
     let l = parsed.map_err(|e| format!("location {input:?}: expected success, got: {e}"))?;
-    let want = text(case, "normalized")?;
-    if l.as_str() != want {
-        return Err(format!(
-            "location {input:?}: normalized {:?}, expected {want:?}",
-            l.as_str()
-        ));
-    }
+    expect_field(case, "location", input, "normalized", l.as_str())?;
     Ok(())
 }
 

@@ -123,6 +123,20 @@ fn keep<T>(value: T) -> &'static T {
 
 // --- parse ---------------------------------------------------------------
 
+/// Benches each function once for each of the parse bench's five inputs,
+/// each made by `$setup` from the input's name.
+macro_rules! for_each_input {
+    ($setup:ident, $($bench:item),+ $(,)?) => {$(
+        #[library_benchmark]
+        #[bench::short($setup("short"))]
+        #[bench::typical($setup("typical"))]
+        #[bench::digest($setup("digest"))]
+        #[bench::deep($setup("deep"))]
+        #[bench::long255($setup("long255"))]
+        $bench
+    )+};
+}
+
 /// The parse bench's input named `case`, parsed once (so that every code
 /// path is warm).
 fn parse_input(case: &str) -> &'static str {
@@ -150,38 +164,25 @@ fn oci_spec_input(case: &str) -> &'static str {
     text
 }
 
-#[library_benchmark]
-#[bench::short(parse_input("short"))]
-#[bench::typical(parse_input("typical"))]
-#[bench::digest(parse_input("digest"))]
-#[bench::deep(parse_input("deep"))]
-#[bench::long255(parse_input("long255"))]
-fn parse_ours(text: &'static str) -> Result<Reference, ReferenceError> {
-    // The parser's own answer, unwrapped by no one: the set-up checked it.
-    Reference::parse(black_box(text))
-}
+for_each_input!(
+    parse_input,
+    fn parse_ours(text: &'static str) -> Result<Reference, ReferenceError> {
+        // The parser's own answer, unwrapped by no one: the set-up checked it.
+        Reference::parse(black_box(text))
+    },
+    fn parse_bound(text: &'static str) -> bounds::Marks {
+        bounds::scan(black_box(text))
+    }
+);
 
-#[library_benchmark]
-#[bench::short(parse_input("short"))]
-#[bench::typical(parse_input("typical"))]
-#[bench::digest(parse_input("digest"))]
-#[bench::deep(parse_input("deep"))]
-#[bench::long255(parse_input("long255"))]
-fn parse_bound(text: &'static str) -> bounds::Marks {
-    bounds::scan(black_box(text))
-}
-
-#[library_benchmark]
-#[bench::short(oci_spec_input("short"))]
-#[bench::typical(oci_spec_input("typical"))]
-#[bench::digest(oci_spec_input("digest"))]
-#[bench::deep(oci_spec_input("deep"))]
-#[bench::long255(oci_spec_input("long255"))]
-fn parse_oci_spec(
-    text: &'static str,
-) -> Result<oci_spec::distribution::Reference, oci_spec::distribution::ParseError> {
-    oci_spec::distribution::Reference::from_str(black_box(text))
-}
+for_each_input!(
+    oci_spec_input,
+    fn parse_oci_spec(
+        text: &'static str,
+    ) -> Result<oci_spec::distribution::Reference, oci_spec::distribution::ParseError> {
+        oci_spec::distribution::Reference::from_str(black_box(text))
+    }
+);
 
 library_benchmark_group!(
     name = parse,
@@ -195,41 +196,24 @@ fn parsed_input(case: &str) -> &'static Reference {
     keep(Reference::parse(parse_input(case)).expect("a valid reference"))
 }
 
-#[library_benchmark]
-#[bench::short(parsed_input("short"))]
-#[bench::typical(parsed_input("typical"))]
-#[bench::digest(parsed_input("digest"))]
-#[bench::deep(parsed_input("deep"))]
-#[bench::long255(parsed_input("long255"))]
-fn candidates_ours(reference: &'static Reference) -> (usize, &'static str) {
-    let mut count = 0;
-    let mut last = "";
-    for c in black_box(reference).candidates() {
-        count += 1;
-        last = c.as_str();
+for_each_input!(
+    parsed_input,
+    fn candidates_ours(reference: &'static Reference) -> (usize, &'static str) {
+        let mut count = 0;
+        let mut last = "";
+        for c in black_box(reference).candidates() {
+            count += 1;
+            last = c.as_str();
+        }
+        (count, last)
+    },
+    fn candidates_bound(reference: &'static Reference) -> (usize, &'static str) {
+        bounds::candidates(black_box(reference).name())
+    },
+    fn candidates_vec_of_strings(reference: &'static Reference) -> Vec<String> {
+        peers::vec_of_strings(black_box(reference).name())
     }
-    (count, last)
-}
-
-#[library_benchmark]
-#[bench::short(parsed_input("short"))]
-#[bench::typical(parsed_input("typical"))]
-#[bench::digest(parsed_input("digest"))]
-#[bench::deep(parsed_input("deep"))]
-#[bench::long255(parsed_input("long255"))]
-fn candidates_bound(reference: &'static Reference) -> (usize, &'static str) {
-    bounds::candidates(black_box(reference).name())
-}
-
-#[library_benchmark]
-#[bench::short(parsed_input("short"))]
-#[bench::typical(parsed_input("typical"))]
-#[bench::digest(parsed_input("digest"))]
-#[bench::deep(parsed_input("deep"))]
-#[bench::long255(parsed_input("long255"))]
-fn candidates_vec_of_strings(reference: &'static Reference) -> Vec<String> {
-    peers::vec_of_strings(black_box(reference).name())
-}
+);
 
 library_benchmark_group!(
     name = candidates,
@@ -237,6 +221,30 @@ library_benchmark_group!(
 );
 
 // --- resolve and explain -------------------------------------------------
+
+/// Benches each function once for each kind of the resolve bench's
+/// questions (an app's hit, the foundation's hit, a miss), each made by
+/// `$setup` on the workload of a thousand credentials; with `large`, on
+/// the workload of that many as well.
+macro_rules! for_each_kind {
+    ($setup:ident, large = $large:tt, $($bench:item),+ $(,)?) => {$(
+        #[library_benchmark]
+        #[bench::app_hit_1k($setup(PushKind::AppHit, 1_000))]
+        #[bench::foundation_hit_1k($setup(PushKind::FoundationHit, 1_000))]
+        #[bench::miss_1k($setup(PushKind::Miss, 1_000))]
+        #[bench::app_hit_1m($setup(PushKind::AppHit, $large))]
+        #[bench::foundation_hit_1m($setup(PushKind::FoundationHit, $large))]
+        #[bench::miss_1m($setup(PushKind::Miss, $large))]
+        $bench
+    )+};
+    ($setup:ident, $($bench:item),+ $(,)?) => {$(
+        #[library_benchmark]
+        #[bench::app_hit_1k($setup(PushKind::AppHit, 1_000))]
+        #[bench::foundation_hit_1k($setup(PushKind::FoundationHit, 1_000))]
+        #[bench::miss_1k($setup(PushKind::Miss, 1_000))]
+        $bench
+    )+};
+}
 
 /// A bound's probe: the kind, id and location of a plan's key.
 type Probe = (u8, &'static str, &'static str);
@@ -309,67 +317,47 @@ fn question(kind: PushKind, n: usize) -> &'static Question {
     })
 }
 
-#[library_benchmark]
-#[bench::app_hit_1k(question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(question(PushKind::Miss, 1_000))]
-#[bench::app_hit_1m(question(PushKind::AppHit, 1_000_000))]
-#[bench::foundation_hit_1m(question(PushKind::FoundationHit, 1_000_000))]
-#[bench::miss_1m(question(PushKind::Miss, 1_000_000))]
-fn resolve_ours(q: &'static Question) -> Option<Resolution> {
-    let reference = Reference::parse(black_box(q.image)).expect("a valid image");
-    registry_credentials::resolve(q.store, black_box(q.app), &reference)
-        .expect("a memory store resolves")
-}
+for_each_kind!(
+    question,
+    large = 1_000_000,
+    fn resolve_ours(q: &'static Question) -> Option<Resolution> {
+        let reference = Reference::parse(black_box(q.image)).expect("a valid image");
+        registry_credentials::resolve(q.store, black_box(q.app), &reference)
+            .expect("a memory store resolves")
+    }
+);
 
-#[library_benchmark]
-#[bench::app_hit_1k(question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(question(PushKind::Miss, 1_000))]
-fn resolve_bound(q: &'static Question) -> (bounds::Marks, Option<usize>) {
-    let marks = bounds::scan(black_box(q.image));
-    (marks, q.table.first(black_box(&q.probes)))
-}
-
-#[library_benchmark]
-#[bench::app_hit_1k(question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(question(PushKind::Miss, 1_000))]
-fn resolve_linear_scan(q: &'static Question) -> Option<&'static Arc<RegistryCredential>> {
-    peers::linear_scan(&q.entries, black_box(q.app), black_box(q.image))
-}
+for_each_kind!(
+    question,
+    fn resolve_bound(q: &'static Question) -> (bounds::Marks, Option<usize>) {
+        let marks = bounds::scan(black_box(q.image));
+        (marks, q.table.first(black_box(&q.probes)))
+    },
+    fn resolve_linear_scan(q: &'static Question) -> Option<&'static Arc<RegistryCredential>> {
+        peers::linear_scan(&q.entries, black_box(q.app), black_box(q.image))
+    }
+);
 
 library_benchmark_group!(
     name = resolve,
     benchmarks = [resolve_ours, resolve_bound, resolve_linear_scan]
 );
 
-#[library_benchmark]
-#[bench::app_hit_1k(question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(question(PushKind::Miss, 1_000))]
-fn explain_ours(q: &'static Question) -> Explanation {
-    let reference = Reference::parse(black_box(q.image)).expect("a valid image");
-    registry_credentials::resolve::explain(q.store, black_box(q.app), &reference)
-        .expect("a memory store explains")
-}
-
-#[library_benchmark]
-#[bench::app_hit_1k(question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(question(PushKind::Miss, 1_000))]
-fn explain_bound(q: &'static Question) -> (bounds::Marks, usize) {
-    let marks = bounds::scan(black_box(q.image));
-    (marks, q.table.count(black_box(&q.probes)))
-}
-
-#[library_benchmark]
-#[bench::app_hit_1k(question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(question(PushKind::Miss, 1_000))]
-fn explain_linear_scan_all(q: &'static Question) -> Vec<&'static Arc<RegistryCredential>> {
-    peers::linear_scan_all(&q.entries, black_box(q.app), black_box(q.image))
-}
+for_each_kind!(
+    question,
+    fn explain_ours(q: &'static Question) -> Explanation {
+        let reference = Reference::parse(black_box(q.image)).expect("a valid image");
+        registry_credentials::resolve::explain(q.store, black_box(q.app), &reference)
+            .expect("a memory store explains")
+    },
+    fn explain_bound(q: &'static Question) -> (bounds::Marks, usize) {
+        let marks = bounds::scan(black_box(q.image));
+        (marks, q.table.count(black_box(&q.probes)))
+    },
+    fn explain_linear_scan_all(q: &'static Question) -> Vec<&'static Arc<RegistryCredential>> {
+        peers::linear_scan_all(&q.entries, black_box(q.app), black_box(q.image))
+    }
+);
 
 library_benchmark_group!(
     name = explain,
@@ -468,40 +456,33 @@ fn build_sqlite_files() {
 /// The larger SQLite file's number of rows.
 const SQLITE_LARGE: usize = 1_000_000;
 
-#[library_benchmark]
-#[bench::app_hit_1k(sqlite_question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(sqlite_question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(sqlite_question(PushKind::Miss, 1_000))]
-#[bench::app_hit_1m(sqlite_question(PushKind::AppHit, SQLITE_LARGE))]
-#[bench::foundation_hit_1m(sqlite_question(PushKind::FoundationHit, SQLITE_LARGE))]
-#[bench::miss_1m(sqlite_question(PushKind::Miss, SQLITE_LARGE))]
-fn sqlite_ours(q: &'static SqliteQuestion) -> Option<(usize, Arc<RegistryCredential>)> {
-    q.store
-        .first_match(black_box(&q.keys))
-        .expect("the file answers")
-}
+for_each_kind!(
+    sqlite_question,
+    large = SQLITE_LARGE,
+    fn sqlite_ours(q: &'static SqliteQuestion) -> Option<(usize, Arc<RegistryCredential>)> {
+        q.store
+            .first_match(black_box(&q.keys))
+            .expect("the file answers")
+    }
+);
 
-#[library_benchmark]
-#[bench::app_hit_1k(sqlite_question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(sqlite_question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(sqlite_question(PushKind::Miss, 1_000))]
-#[bench::app_hit_1m(sqlite_question(PushKind::AppHit, SQLITE_LARGE))]
-#[bench::foundation_hit_1m(sqlite_question(PushKind::FoundationHit, SQLITE_LARGE))]
-#[bench::miss_1m(sqlite_question(PushKind::Miss, SQLITE_LARGE))]
-fn sqlite_bound(q: &'static SqliteQuestion) -> Option<(usize, usize)> {
-    select_by_key(&q.bound, black_box(q.probe))
-}
+for_each_kind!(
+    sqlite_question,
+    large = SQLITE_LARGE,
+    fn sqlite_bound(q: &'static SqliteQuestion) -> Option<(usize, usize)> {
+        select_by_key(&q.bound, black_box(q.probe))
+    }
+);
 
-#[library_benchmark]
-#[bench::app_hit_1k(sqlite_question(PushKind::AppHit, 1_000))]
-#[bench::foundation_hit_1k(sqlite_question(PushKind::FoundationHit, 1_000))]
-#[bench::miss_1k(sqlite_question(PushKind::Miss, 1_000))]
-fn sqlite_memory_store(q: &'static SqliteQuestion) -> Option<(usize, Arc<RegistryCredential>)> {
-    let memory = q.memory.as_ref().expect("the peer's store at 1 thousand");
-    memory
-        .first_match(black_box(&q.keys))
-        .expect("a memory store answers")
-}
+for_each_kind!(
+    sqlite_question,
+    fn sqlite_memory_store(q: &'static SqliteQuestion) -> Option<(usize, Arc<RegistryCredential>)> {
+        let memory = q.memory.as_ref().expect("the peer's store at 1 thousand");
+        memory
+            .first_match(black_box(&q.keys))
+            .expect("a memory store answers")
+    }
+);
 
 library_benchmark_group!(
     name = sqlite,

@@ -1,6 +1,15 @@
 //! Resolve on `PostgresStore` against a loopback server, with `MemoryStore`
-//! measured beside it in the same run, at 1 thousand and 1 million stored
-//! credentials: plan, one round trip, decrypt the winner.
+//! and a `SELECT 1` round trip on the store's own pool measured beside it
+//! in the same run, at 1 thousand and 1 million stored credentials: plan,
+//! one round trip, decrypt the winner.
+//!
+//! `resolve/<case>-<size>/{postgres,memory-store,select-1}` asks one
+//! question at a time; `concurrent/<case>-<size>/{postgres,select-1}` runs
+//! 32 tasks at once on the runtime, each asking one question (or running
+//! one `SELECT 1`), and one iteration is the whole batch. `select-1` takes
+//! a connection from the store's pool and runs the prepared `SELECT 1`:
+//! the least a round trip on that pool costs, so `postgres / select-1` is
+//! what the store adds to it.
 //!
 //! The store and the questions are the resolve bench's, from the core's workload
 //! (`registry_credentials::workload`), as in the SQLite bench: `app-hit`, `foundation-hit`
@@ -11,11 +20,13 @@
 //! `REGISTRY_CREDENTIALS_PG_URL=<address> cargo bench -p registry-credentials-bench --features postgres --bench postgres`.
 //! The rows are loaded once (the million takes several minutes) into the
 //! schemas `bench_workload_1000` and `bench_workload_1000000` and kept
-//! for later runs.
+//! for later runs. `REGISTRY_CREDENTIALS_BENCH_SIZES=1000` (a
+//! comma-separated list) runs only the sizes given.
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -26,7 +37,47 @@ use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 
 use registry_credentials::MemoryStore;
 use registry_credentials::workload::Workload;
-use registry_credentials_bench::{StoreCase, cycle, memory_store};
+use registry_credentials_bench::{Question, StoreCase, cycle, memory_store};
+
+/// How many tasks the concurrent benches run at once.
+const TASKS: usize = 32;
+
+/// The peer: one `SELECT 1` on a connection of the store's pool, prepared
+/// once per connection (the pool's statement cache) as the store's own
+/// statements are.
+async fn select_1(store: &PostgresStore) -> i32 {
+    let client = store.pool().get().await.unwrap();
+    let stmt = client.prepare_cached("SELECT 1").await.unwrap();
+    client.query_one(&stmt, &[]).await.unwrap().get(0)
+}
+
+/// Runs `TASKS` tasks at once on the current runtime, task `t` running
+/// `work(t)`, and waits for all of them.
+async fn batch<F, Fut>(work: F)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for t in 0..TASKS {
+        set.spawn(work(t));
+    }
+    while let Some(done) = set.join_next().await {
+        done.unwrap();
+    }
+}
+
+/// The sizes to run: `REGISTRY_CREDENTIALS_BENCH_SIZES`, or both.
+fn sizes() -> Vec<(usize, &'static str)> {
+    let all = [(1_000, "1k"), (1_000_000, "1m")];
+    match std::env::var("REGISTRY_CREDENTIALS_BENCH_SIZES") {
+        Ok(list) => all
+            .into_iter()
+            .filter(|(n, _)| list.split(',').any(|s| s.trim() == n.to_string()))
+            .collect(),
+        Err(_) => all.to_vec(),
+    }
+}
 
 /// The workload's credentials in a schema of their own, loaded once and
 /// kept.
@@ -90,7 +141,8 @@ fn resolve_bench(c: &mut Criterion) {
     g.sample_size(30);
     g.measurement_time(Duration::from_secs(3));
     g.warm_up_time(Duration::from_millis(500));
-    for (n, label) in [(1_000, "1k"), (1_000_000, "1m")] {
+    let mut loaded = Vec::new();
+    for (n, label) in sizes() {
         let workload = Workload::new(n);
         let memory = memory_store(&workload);
         let store = rt.block_on(store(&url, &memory, n));
@@ -109,11 +161,52 @@ fn resolve_bench(c: &mut Criterion) {
                     case.checked(found.unwrap())
                 })
             });
+            g.bench_function(BenchmarkId::new(&id, "select-1"), |b| {
+                b.iter(|| rt.block_on(select_1(&store)))
+            });
             g.bench_function(BenchmarkId::new(&id, "memory-store"), |b| {
                 let mut next = cycle(&case.questions);
                 b.iter(|| {
                     let (app, image) = next();
                     case.checked(resolve(&memory, black_box(app), black_box(image)).unwrap())
+                })
+            });
+        }
+        loaded.push((label, workload, store));
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("concurrent");
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_millis(500));
+    for (label, workload, store) in &loaded {
+        for case in StoreCase::all(workload) {
+            let id = format!("{}-{label}", case.name);
+            let case = Arc::new(case);
+            g.bench_function(BenchmarkId::new(&id, "postgres"), |b| {
+                let mut round = 0;
+                b.iter(|| {
+                    round += TASKS;
+                    rt.block_on(batch(|t| {
+                        let (store, case) = (store.clone(), Arc::clone(&case));
+                        async move {
+                            let (app, image): &Question =
+                                &case.questions[(round + t) % case.questions.len()];
+                            let found = resolve_async(&store, app, image).await.unwrap();
+                            case.checked(found);
+                        }
+                    }))
+                })
+            });
+            g.bench_function(BenchmarkId::new(&id, "select-1"), |b| {
+                b.iter(|| {
+                    rt.block_on(batch(|_| {
+                        let store = store.clone();
+                        async move {
+                            assert_eq!(select_1(&store).await, 1);
+                        }
+                    }))
                 })
             });
         }

@@ -203,7 +203,17 @@ pub struct Create {
     /// The registry username; the password comes from CF_DOCKER_PASSWORD or a prompt
     #[arg(long, value_name = "USERNAME", required = true)]
     pub username: Option<String>,
+    /// What the secret is: a password, an identity token (an OAuth refresh
+    /// token) or a registry token (a bearer token)
+    #[arg(long, value_name = "KIND", default_value = "password", value_parser = KINDS)]
+    pub kind: String,
+    /// When the credential stops being used (RFC 3339, e.g. 2027-01-01T00:00:00Z)
+    #[arg(long, value_name = "TIME")]
+    pub expires_at: Option<String>,
 }
+
+/// The values of `--kind`.
+const KINDS: [&str; 3] = ["password", "identity-token", "registry-token"];
 
 /// The arguments of `update-*-registry-credential`.
 #[derive(Debug, Args)]
@@ -215,6 +225,12 @@ pub struct Update {
     /// keep the current password); without it, the password changes
     #[arg(long, value_name = "USERNAME")]
     pub username: Option<String>,
+    /// What the new secret is (default: password)
+    #[arg(long, value_name = "KIND", value_parser = KINDS)]
+    pub kind: Option<String>,
+    /// A new expiry (RFC 3339), or `never`; given alone, it changes nothing else
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["username", "kind"])]
+    pub expires_at: Option<String>,
 }
 
 /// The arguments of `delete-*-registry-credential`.

@@ -23,7 +23,7 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::Key;
 use registry_credentials::{
-    Credential, Location, Password, Reference, RegistryCredential, Scope, Username,
+    Credential, CredentialKind, Location, Password, Reference, RegistryCredential, Scope, Username,
 };
 use registry_credentials_cf::access::{self, DirectoryAction, Operation, OrgRole, SpaceRole};
 use registry_credentials_cf::directory::{DirectoryReader, Name, Session, SqliteDirectory};
@@ -157,7 +157,7 @@ fn execute(args: &[OsString], io: &mut Io<'_>) -> Result<Done, Failure> {
         .map_err(|e| fail(e.to_string()))?;
     let files = Files::new(&dir);
     // Only `auth` creates the state: without it every other command
-    // would fail as not logged in, so it fails so now, creating nothing.
+    // would fail as not logged in, so it fails here, creating nothing.
     let create = matches!(cmd, Action::Auth(_));
     let Some(store) = files.open(registry_key.as_deref(), create)? else {
         return Err(not_logged_in());
@@ -357,11 +357,16 @@ enum Action {
         level: Level,
         location: Location,
         username: Username,
+        kind: CredentialKind,
+        expires_at: Option<std::time::SystemTime>,
     },
     Update {
         level: Level,
         location: Location,
         username: Option<Username>,
+        kind: Option<CredentialKind>,
+        /// A new expiry (`Some(None)`: none), changing nothing else.
+        expiry: Option<Option<std::time::SystemTime>>,
     },
     Delete {
         level: Level,
@@ -431,6 +436,17 @@ fn username(s: &str) -> Result<Username, Failure> {
     Ok(Username::new(s)?)
 }
 
+/// A credential kind from `--kind` (R24); clap has checked the name.
+fn credential_kind(s: &str) -> Result<CredentialKind, Failure> {
+    s.parse()
+        .map_err(|e: registry_credentials::credential::UnknownKind| fail(e.to_string()))
+}
+
+/// An expiry from `--expires-at` (R25).
+fn expiry(s: &str) -> Result<std::time::SystemTime, Failure> {
+    text::parse_utc_time(s).map_err(|e| fail(format!("--expires-at: {e}")))
+}
+
 /// A user id from an argument: the core's checks (`UserId::new`: none of
 /// the characters R16 keeps out of names but a colon), so that no message
 /// names a user that looks like another.
@@ -463,6 +479,8 @@ impl Action {
                 level,
                 location: Location::parse(&a.location)?,
                 username: username(a.username.as_deref().unwrap_or_default())?,
+                kind: credential_kind(&a.kind)?,
+                expires_at: a.expires_at.as_deref().map(expiry).transpose()?,
             })
         };
         let update = |level, a: args::Update| -> Result<Action, Failure> {
@@ -470,6 +488,15 @@ impl Action {
                 level,
                 location: Location::parse(&a.location)?,
                 username: a.username.as_deref().map(username).transpose()?,
+                kind: a.kind.as_deref().map(credential_kind).transpose()?,
+                expiry: a
+                    .expires_at
+                    .as_deref()
+                    .map(|t| match t {
+                        "never" => Ok(None),
+                        t => expiry(t).map(Some),
+                    })
+                    .transpose()?,
             })
         };
         let delete = |level, a: args::Delete| -> Result<Action, Failure> {
@@ -563,7 +590,7 @@ impl Action {
         matches!(
             self,
             Action::Create { .. }
-                | Action::Update { .. }
+                | Action::Update { expiry: None, .. }
                 | Action::Push {
                     username: Some(_),
                     ..
@@ -912,6 +939,8 @@ impl State<'_, '_> {
                 level,
                 location,
                 username,
+                kind,
+                expires_at,
             } => {
                 let (caller, scope, label) = self.allowed(*level, Operation::Create)?;
                 let password = self.required_password()?;
@@ -919,10 +948,11 @@ impl State<'_, '_> {
                     "Creating registry credential {location} for {label} as {}...\n",
                     shown(&caller)
                 ));
-                let credential = Credential::from_parts(username.clone(), password);
+                let credential = Credential::from_parts_of_kind(*kind, username.clone(), password);
                 self.manager.create(
                     &caller,
-                    RegistryCredential::new(scope, location.clone(), credential),
+                    RegistryCredential::new(scope, location.clone(), credential)
+                        .with_expires_at(*expires_at),
                 )?;
                 self.say("OK\n");
             }
@@ -930,17 +960,26 @@ impl State<'_, '_> {
                 level,
                 location,
                 username,
+                kind,
+                expiry,
             } => {
                 let (caller, scope, label) = self.allowed(*level, Operation::Update)?;
-                let update = match username {
-                    Some(username) => match self.optional_password()? {
-                        Some(password) => CredentialUpdate::Both(Credential::from_parts(
-                            username.clone(),
-                            password,
-                        )),
-                        None => CredentialUpdate::Username(username.clone()),
+                let new_kind = kind.unwrap_or(CredentialKind::Password);
+                let update = match (expiry, username) {
+                    (Some(expiry), _) => CredentialUpdate::ExpiresAt(*expiry),
+                    (None, Some(username)) => match (self.optional_password()?, kind) {
+                        (Some(secret), _) => CredentialUpdate::Both(
+                            Credential::from_parts_of_kind(new_kind, username.clone(), secret),
+                        ),
+                        (None, None) => CredentialUpdate::Username(username.clone()),
+                        (None, Some(kind)) => {
+                            return Err(fail(format!(
+                                "--kind {kind} needs a new {}; give it, or leave out --kind",
+                                kind.secret_name()
+                            )));
+                        }
                     },
-                    None => CredentialUpdate::Password(self.required_password()?),
+                    (None, None) => CredentialUpdate::Secret(new_kind, self.required_password()?),
                 };
                 self.say(format!(
                     "Updating registry credential {location} for {label} as {}...\n",

@@ -407,10 +407,8 @@ impl Files {
     fn open_existing(&self, key: EncryptionKey) -> Result<SqliteStore, Failure> {
         let shown = self.db.display();
         SqliteStore::open_with(&self.db, Keyring::new(key), Self::options().create(false)).map_err(|e| {
-            if let OpenError::Backend { source, .. } = &e {
-                if let Some(explained) = source.downcast_ref::<DatabaseError>() {
-                    return explained_failure(&self.db, explained);
-                }
+            if let OpenError::Database(explained) = &e {
+                return explained_failure(&self.db, explained);
             }
             match &e {
             OpenError::Key(KeyError::WrongKey { .. }) => fail(format!(

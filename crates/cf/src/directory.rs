@@ -1019,6 +1019,34 @@ fn unknown(what: Entity, id: &impl fmt::Display) -> DirectoryError {
     }
 }
 
+/// The error for tables that hold what no release writes: `what` names it.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn corrupt(what: impl Into<String>) -> DirectoryError {
+    DirectoryError::Corrupt { what: what.into() }
+}
+
+/// A name read from a table.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn name_of(text: &str) -> Result<Name, DirectoryError> {
+    Name::new(text).map_err(|e| corrupt(format!("the name `{}` ({e})", text.escape_debug())))
+}
+
+/// An id read from a table, checked by `make`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn id_of<'a, T>(
+    text: &'a str,
+    make: impl FnOnce(&'a str) -> Result<T, registry_credentials::scope::IdError>,
+) -> Result<T, DirectoryError> {
+    make(text).map_err(|e| corrupt(format!("the id `{}` ({e})", text.escape_debug())))
+}
+
+/// A role read from a table.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn role_of<T: std::str::FromStr>(text: &str) -> Result<T, DirectoryError> {
+    text.parse()
+        .map_err(|_| corrupt(format!("the role `{}`", text.escape_debug())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,10 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::time::SystemTime;
 
 use registry_credentials::scope::{OrgId, SpaceId};
-use registry_credentials::{Location, ScopeKind, Username};
+use registry_credentials::{CredentialKind, Location, ScopeKind, Username};
 
 use crate::directory::Name;
 use crate::text;
@@ -24,9 +25,9 @@ pub enum Target {
     Space(SpaceId),
 }
 
-/// One listed credential: location, scope, username, and the app's name
-/// for an app credential. It has no password field, so no listing can
-/// show one.
+/// One listed credential: location, scope, username, the app's name for
+/// an app credential, its kind (R24) and its expiry (R25). It has no
+/// secret field, so no listing can show one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// The location the credential is stored under.
@@ -37,6 +38,10 @@ pub struct Row {
     pub username: Username,
     /// The app's name, for an app credential.
     pub app_name: Option<Name>,
+    /// What its secret is.
+    pub kind: CredentialKind,
+    /// When it expires, if ever.
+    pub expires_at: Option<SystemTime>,
 }
 
 impl Row {
@@ -56,31 +61,45 @@ impl Row {
 /// prints: a header `location scope username app name` and one line per
 /// row, columns padded to line up, with control, format and separator
 /// characters in usernames and names escaped ([`text::escape`]), so that
-/// every row is one line and shows what it holds (R21).
+/// every row is one line and shows what it holds (R21). A `kind` column
+/// follows when a row holds a token (R24), and an `expires` column (RFC
+/// 3339, UTC) when a row expires (R25); a listing of passwords without
+/// expiry is cf's table exactly.
 ///
 /// ```
-/// use registry_credentials::ScopeKind;
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use registry_credentials::{CredentialKind, ScopeKind};
 /// use registry_credentials_cf::listing::{Listing, Row};
 ///
-/// let listing = Listing::new(vec![
-///     Row {
-///         location: "registry.example.com".parse()?,
-///         scope: ScopeKind::Foundation,
-///         username: "platform-user".parse()?,
-///         app_name: None,
-///     },
-///     Row {
-///         location: "docker.io/library".parse()?,
-///         scope: ScopeKind::App,
-///         username: "myuser".parse()?,
-///         app_name: Some("myapp".parse()?),
-///     },
-/// ]);
+/// let row = |location: &str, scope, username: &str, app: Option<&str>| -> Result<Row, Box<dyn std::error::Error>> {
+///     Ok(Row {
+///         location: location.parse()?,
+///         scope,
+///         username: username.parse()?,
+///         app_name: app.map(str::parse).transpose()?,
+///         kind: CredentialKind::Password,
+///         expires_at: None,
+///     })
+/// };
+/// let platform = row("registry.example.com", ScopeKind::Foundation, "platform-user", None)?;
+/// let app = row("docker.io/library", ScopeKind::App, "myuser", Some("myapp"))?;
+/// let listing = Listing::new(vec![platform.clone(), app]);
 /// assert_eq!(
 ///     listing.to_string(),
 ///     "location               scope        username        app name\n\
 ///      docker.io/library      app          myuser          myapp\n\
 ///      registry.example.com   foundation   platform-user\n"
+/// );
+/// let robot = Row {
+///     kind: CredentialKind::RegistryToken,
+///     expires_at: Some(UNIX_EPOCH + Duration::from_secs(1_798_761_600)),
+///     ..row("quay.io", ScopeKind::Foundation, "robot", None)?
+/// };
+/// assert_eq!(
+///     Listing::new(vec![platform, robot]).to_string(),
+///     "location               scope        username        app name   kind             expires\n\
+///      quay.io                foundation   robot                      registry-token   2027-01-01T00:00:00Z\n\
+///      registry.example.com   foundation   platform-user              password\n"
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -112,13 +131,22 @@ impl Listing {
     }
 }
 
-const HEADER: [&str; 4] = ["location", "scope", "username", "app name"];
+const HEADER: [&str; 6] = [
+    "location", "scope", "username", "app name", "kind", "expires",
+];
 const GAP: usize = 3;
 
 impl fmt::Display for Listing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cells = |r: &Row| -> [String; 4] {
-            [
+        let tokens = self.rows.iter().any(|r| r.kind != CredentialKind::Password);
+        let expiring = self.rows.iter().any(|r| r.expires_at.is_some());
+        let columns = match (tokens, expiring) {
+            (_, true) => 6,
+            (true, false) => 5,
+            (false, false) => 4,
+        };
+        let cells = |r: &Row| -> Vec<String> {
+            let mut cells = vec![
                 r.location.to_string(),
                 r.scope.as_str().to_owned(),
                 // Usernames and names come from input: escaped, so that no
@@ -128,12 +156,17 @@ impl fmt::Display for Listing {
                     .as_ref()
                     .map(|n| text::escape(n.as_str()).into_owned())
                     .unwrap_or_default(),
-            ]
+                r.kind.as_str().to_owned(),
+                r.expires_at.map(text::utc_time).unwrap_or_default(),
+            ];
+            cells.truncate(columns);
+            cells
         };
-        let lines: Vec<[String; 4]> = std::iter::once(HEADER.map(str::to_owned))
-            .chain(self.rows.iter().map(cells))
-            .collect();
-        let mut widths = [0usize; 4];
+        let lines: Vec<Vec<String>> =
+            std::iter::once(HEADER[..columns].iter().map(|h| (*h).to_owned()).collect())
+                .chain(self.rows.iter().map(cells))
+                .collect();
+        let mut widths = [0usize; 6];
         for line in &lines {
             for (w, cell) in widths.iter_mut().zip(line) {
                 *w = (*w).max(cell.chars().count());
@@ -160,6 +193,8 @@ mod tests {
 
     fn row(loc: &str, scope: ScopeKind, user: &str, app: Option<&str>) -> Row {
         Row {
+            kind: CredentialKind::Password,
+            expires_at: None,
             location: loc.parse().unwrap(),
             scope,
             username: user.parse().unwrap(),

@@ -63,6 +63,77 @@ pub fn quote(s: &str) -> String {
     }
 }
 
+/// `at` as RFC 3339 in UTC to the second (`2027-01-01T00:00:00Z`): how
+/// listings show an expiry (R25).
+pub fn utc_time(at: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// Reads an RFC 3339 time (`2027-01-01T00:00:00Z`, or with an offset such
+/// as `+02:00`), for an expiry given on the command line (R25).
+///
+/// ```
+/// use registry_credentials_cf::text::{parse_utc_time, utc_time};
+/// let at = parse_utc_time("2027-01-01T02:00:00+02:00")?;
+/// assert_eq!(utc_time(at), "2027-01-01T00:00:00Z");
+/// assert!(parse_utc_time("tomorrow").unwrap_err().to_string().contains("RFC 3339"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`TimeError`] when `text` is not such a time.
+pub fn parse_utc_time(text: &str) -> Result<std::time::SystemTime, TimeError> {
+    let (local, offset) = split_offset(text).ok_or_else(|| TimeError::new(text))?;
+    let at = humantime::parse_rfc3339_weak(local).map_err(|_| TimeError::new(text))?;
+    let shifted = if offset >= 0 {
+        at.checked_sub(std::time::Duration::from_secs(offset.unsigned_abs()))
+    } else {
+        at.checked_add(std::time::Duration::from_secs(offset.unsigned_abs()))
+    };
+    shifted.ok_or_else(|| TimeError::new(text))
+}
+
+/// `text` without its `Z` or `±HH:MM` suffix, and that offset in seconds.
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    if let Some(local) = text.strip_suffix(['Z', 'z']) {
+        return Some((local, 0));
+    }
+    let at = text.len().checked_sub(6)?;
+    let (local, offset) = (text.get(..at)?, text.get(at..)?.as_bytes());
+    let sign = match offset[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits = |b: &[u8]| -> Option<i64> {
+        b.iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (hours, minutes) = (digits(&offset[1..3])?, digits(&offset[4..6])?);
+    (offset[3] == b':' && hours < 24 && minutes < 60)
+        .then(|| (local, sign * (hours * 3600 + minutes * 60)))
+}
+
+/// Why a time was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{} is not an RFC 3339 time; give one such as 2027-01-01T00:00:00Z",
+    quote(given)
+)]
+pub struct TimeError {
+    given: String,
+}
+
+impl TimeError {
+    fn new(given: &str) -> Self {
+        TimeError {
+            given: given.to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{AsyncManager, ManageError, Source};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 use registry_credentials_test_support::cf::{World, name};
-use registry_credentials_test_support::postgres::{fresh_schema, fresh_url, url, url_in};
+use registry_credentials_test_support::postgres::{fresh_schema, fresh_url, session, url, url_in};
 
 type Instance = AsyncManager<Arc<dyn AsyncCredentialStore>, InlineDirectory<MemoryDirectory>>;
 
@@ -312,20 +312,7 @@ async fn r19_r20_two_instances_share_one_postgres_directory() {
     // The role granted through one instance lets the other's gate admit
     // the push (R20), and the push's app and credential are seen by the
     // first (R19).
-    let started = b
-        .stage(
-            &dev,
-            &space,
-            &name("web"),
-            "registry.example.com/team/web".parse().unwrap(),
-            Some(cred("pusher")),
-        )
-        .await
-        .unwrap()
-        .started()
-        .await
-        .unwrap();
-    let app = started.app().id().clone();
+    let app = pg_push_web(&b, &dev, &space).await;
     assert_eq!(a.find_app(&dev, &space, "web").await.unwrap(), app);
     let listing = a.list(&dev, &Target::Space(space.clone())).await.unwrap();
     assert_eq!(listing.len(), 1);
@@ -412,6 +399,27 @@ async fn pg_instances(test: &str) -> (PgInstance, PgInstance, String, UserId) {
     (a, b, url, admin)
 }
 
+/// `user` pushes the app `web` of `registry.example.com/team/web`, with
+/// the credential of `pusher`, into `space` through `m`; the app's id once
+/// the push has started.
+async fn pg_push_web(
+    m: &PgInstance,
+    user: &UserId,
+    space: &registry_credentials::scope::SpaceId,
+) -> registry_credentials::scope::AppId {
+    let staged = m
+        .stage(
+            user,
+            space,
+            &name("web"),
+            "registry.example.com/team/web".parse().unwrap(),
+            Some(cred("pusher")),
+        )
+        .await
+        .unwrap();
+    staged.started().await.unwrap().app().id().clone()
+}
+
 /// An organization called `name` with two spaces, a credential at the
 /// organization and at each space, and a pushed app in the first space
 /// with its credential, and an Org Manager; returns it with every scope
@@ -450,20 +458,7 @@ async fn pg_org_with_credentials(
     let Scope::Space(first) = &scopes[1] else {
         unreachable!("the second scope is a space")
     };
-    let started = m
-        .stage(
-            admin,
-            first,
-            &self::name("web"),
-            "registry.example.com/team/web".parse().unwrap(),
-            Some(cred("pusher")),
-        )
-        .await
-        .unwrap()
-        .started()
-        .await
-        .unwrap();
-    scopes.push(Scope::App(started.app().id().clone()));
+    scopes.push(Scope::App(pg_push_web(m, admin, first).await));
     (org, scopes)
 }
 
@@ -493,6 +488,20 @@ async fn pg_seen(
         .unwrap()
 }
 
+/// `by` deletes the organization `org` of [`pg_org_with_credentials`]
+/// with its four credentials, and `reader` sees none of it left.
+async fn pg_delete_whole(
+    by: &PgInstance,
+    reader: &PgInstance,
+    admin: &UserId,
+    org: &registry_credentials::scope::OrgId,
+    scopes: &[Scope],
+) {
+    let deleted = by.delete_org(admin, org).await.unwrap();
+    assert_eq!(deleted.len(), 4);
+    assert_eq!(pg_seen(reader, org, scopes).await, (false, 0));
+}
+
 /// R13 over PostgreSQL: `delete_org` is one transaction. A failure after
 /// the credentials and the directory's rows are deleted (a trigger that
 /// refuses the last statement, recording the organization's id as
@@ -505,10 +514,7 @@ async fn r13_delete_org_over_postgres_that_fails_at_its_last_step_removes_nothin
     let (org, scopes) = pg_org_with_credentials(&a, &admin, "doomed").await;
     assert_eq!(pg_seen(&b, &org, &scopes).await, (true, 4));
 
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let client = session(&url).await;
     client
         .batch_execute(
             "CREATE FUNCTION refuse_org_removal() RETURNS trigger LANGUAGE plpgsql AS \
@@ -533,9 +539,7 @@ async fn r13_delete_org_over_postgres_that_fails_at_its_last_step_removes_nothin
         .batch_execute("DROP TRIGGER refuse_org_removal ON cf_retired_ids")
         .await
         .unwrap();
-    let deleted = a.delete_org(&admin, &org).await.unwrap();
-    assert_eq!(deleted.len(), 4);
-    assert_eq!(pg_seen(&b, &org, &scopes).await, (false, 0));
+    pg_delete_whole(&a, &b, &admin, &org, &scopes).await;
 }
 
 /// R13 over PostgreSQL: a `delete_org` whose connection dies part-way
@@ -551,10 +555,7 @@ async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
 
     // Another session holds the Org Manager's role row: the removal waits
     // there, at its next-to-last statement.
-    let (blocker, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let blocker = session(&url).await;
     blocker.batch_execute("BEGIN").await.unwrap();
     blocker
         .execute(
@@ -571,10 +572,7 @@ async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
     });
     // Watched from a session outside any transaction: inside one,
     // `pg_stat_activity` is read once and then kept.
-    let (killer, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let killer = session(&url).await;
     let started = std::time::Instant::now();
     let pid: i32 = loop {
         let waiting = killer
@@ -618,9 +616,7 @@ async fn r13_delete_org_over_postgres_killed_part_way_removes_nothing() {
     assert_eq!(b.find_org(&admin, "doomed").await.unwrap(), org);
     // The other instance deletes it whole (the first one's pool may still
     // hand out the killed connection once, which fails retryably).
-    let deleted = b.delete_org(&admin, &org).await.unwrap();
-    assert_eq!(deleted.len(), 4);
-    assert_eq!(pg_seen(&b, &org, &scopes).await, (false, 0));
+    pg_delete_whole(&b, &b, &admin, &org, &scopes).await;
 }
 
 /// R13 over PostgreSQL: while one instance deletes organizations (and

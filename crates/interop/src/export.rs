@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use registry_credentials::candidates::CandidateKind;
-use registry_credentials::{Credential, Location, Reference, Resolution, Username};
+use registry_credentials::{
+    Credential, CredentialKind, Location, Reference, RegistryCredential, Resolution, Username,
+};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use zeroize::Zeroizing;
@@ -42,6 +44,20 @@ pub enum ExportError {
     NotServing {
         /// The image, as written.
         image: String,
+        /// The resolution's location.
+        location: Location,
+    },
+    /// The format cannot carry the credential's kind (R24): kubelet takes
+    /// only a username and password.
+    #[error(
+        "the credential for `{location}` is a {}, which {format} cannot carry; resolve passing over that kind (see kubelet_carries)",
+        kind.secret_name()
+    )]
+    NotCarried {
+        /// The format.
+        format: &'static str,
+        /// The credential's kind.
+        kind: CredentialKind,
         /// The resolution's location.
         location: Location,
     },
@@ -70,8 +86,12 @@ fn secret_json(value: &impl Serialize, text_len: usize, overhead: usize) -> Zero
 
 /// `base64(username:password)` in a buffer wiped on drop, sized up front.
 fn basic_auth(credential: &Credential) -> Zeroizing<String> {
-    let user = credential.username().as_str();
-    let password = credential.password().expose();
+    basic_auth_of(credential.username(), credential.password().expose())
+}
+
+/// `base64(user:password)` in a buffer wiped on drop, sized up front.
+fn basic_auth_of(user: &Username, password: &str) -> Zeroizing<String> {
+    let user = user.as_str();
     let mut plain = Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
     plain.push_str(user);
     plain.push(':');
@@ -80,6 +100,37 @@ fn basic_auth(credential: &Credential) -> Zeroizing<String> {
     let mut encoded = Zeroizing::new(String::with_capacity(len));
     base64::engine::general_purpose::STANDARD.encode_string(plain.as_bytes(), &mut encoded);
     encoded
+}
+
+/// The fields of Docker's `AuthConfig` (as the Engine API and
+/// `config.json` name them); those that are `None` are left out.
+#[derive(Serialize, Default)]
+struct AuthConfig<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identitytoken: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registrytoken: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serveraddress: Option<&'a str>,
+}
+
+impl<'a> AuthConfig<'a> {
+    /// The token field of `credential`'s kind (R24), if it is a token.
+    fn tokens(credential: &'a Credential) -> Self {
+        let secret = credential.password().expose();
+        let kind = credential.kind();
+        AuthConfig {
+            identitytoken: (kind == CredentialKind::IdentityToken).then_some(secret),
+            registrytoken: (kind == CredentialKind::RegistryToken).then_some(secret),
+            ..AuthConfig::default()
+        }
+    }
 }
 
 /// A one-entry JSON object `{key: value}`.
@@ -206,15 +257,24 @@ impl AuthFile {
         self.credential.username()
     }
 
-    /// The document, in a buffer wiped when dropped.
+    /// The document, in a buffer wiped when dropped. A password is
+    /// `auth`; an identity token is `identitytoken` beside an `auth` of the
+    /// username and an empty password, as the Docker CLI writes it; a
+    /// registry token is `registrytoken` alone (R24).
     pub fn to_json_bytes(&self) -> Zeroizing<Vec<u8>> {
-        #[derive(Serialize)]
-        struct Entry<'a> {
-            auth: &'a str,
-        }
-        let auth = basic_auth(&self.credential);
-        let doc = One("auths", One(&self.key, Entry { auth: &auth }));
-        secret_json(&doc, self.key.len() + auth.len(), 64)
+        let secret = self.credential.password().expose();
+        let auth = match self.credential.kind() {
+            CredentialKind::RegistryToken => None,
+            CredentialKind::IdentityToken => Some(basic_auth_of(self.credential.username(), "")),
+            _ => Some(basic_auth(&self.credential)),
+        };
+        let entry = AuthConfig {
+            auth: auth.as_deref().map(String::as_str),
+            ..AuthConfig::tokens(&self.credential)
+        };
+        let doc = One("auths", One(&self.key, entry));
+        let len = self.key.len() + auth.as_ref().map_or(0, |a| a.len()) + secret.len();
+        secret_json(&doc, len, 96)
     }
 
     /// Writes the document to `out`.
@@ -489,22 +549,22 @@ impl RegistryAuthHeader {
 
     /// The header's value (base64url, padded, as Go's `URLEncoding` writes
     /// it), in a buffer wiped when dropped.
+    ///
+    /// A password is `username` and `password`; an identity token is
+    /// `identitytoken` and a registry token `registrytoken`, the fields of
+    /// the Engine's `AuthConfig` (R24).
     pub fn header_value(&self) -> Zeroizing<String> {
-        #[derive(Serialize)]
-        struct Auth<'a> {
-            username: &'a str,
-            password: &'a str,
-            serveraddress: &'a str,
-        }
         let username = self.credential.username().as_str();
-        let password = self.credential.password().expose();
+        let secret = self.credential.password().expose();
+        let password = self.credential.kind() == CredentialKind::Password;
         let json = secret_json(
-            &Auth {
-                username,
-                password,
-                serveraddress: &self.server_address,
+            &AuthConfig {
+                username: password.then_some(username),
+                password: password.then_some(secret),
+                serveraddress: Some(&self.server_address),
+                ..AuthConfig::tokens(&self.credential)
             },
-            username.len() + password.len() + self.server_address.len(),
+            username.len() + secret.len() + self.server_address.len(),
             64,
         );
         let len = base64::encoded_len(json.len(), true).expect("a credential is short");
@@ -525,6 +585,14 @@ impl fmt::Debug for RegistryAuthHeader {
     }
 }
 
+/// Whether a kubelet credential provider response can carry `credential`
+/// (R24): kubelet's `AuthConfig` has a username and password alone, so
+/// only a password credential; a provider passes over the token kinds as
+/// if absent (`registry_credentials::resolve::first_live` with this).
+pub fn kubelet_carries(credential: &RegistryCredential) -> bool {
+    credential.kind() == CredentialKind::Password
+}
+
 /// The kubelet's credential provider API version this module speaks.
 pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 
@@ -536,10 +604,15 @@ pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 ///   kubelet matches keys as path prefixes, so the key serves this
 ///   repository alone, not the namespace the credential was stored under;
 ///   it has no entry when nothing matched (R15).
-/// - `cacheKeyType` is `Image` and `cacheDuration` is `0s`, which tells
-///   kubelet not to cache the answer at all (not even for the provider's
-///   `defaultCacheDuration`): an update or delete must take effect on the
-///   next pull (R17).
+/// - `cacheKeyType` is `Image`: credentials can be path-specific, so a
+///   `Registry` or `Global` key would let kubelet reuse one image's answer
+///   for another.
+/// - `cacheDuration` is `0s` unless [`with_cache_duration`](Self::with_cache_duration)
+///   says otherwise: `0s` tells kubelet not to cache the answer at all (not
+///   even for the provider's `defaultCacheDuration`), so an update or delete
+///   takes effect on the next pull (R17).
+/// - No other field: kubelet decodes the response strictly and drops an
+///   answer with a field it does not know.
 ///
 /// ```
 /// use registry_credentials::{resolve, App, Credential, CredentialStore, MemoryStore, Reference, RegistryCredential, Scope};
@@ -565,6 +638,7 @@ pub const KUBELET_API_VERSION: &str = "credentialprovider.kubelet.k8s.io/v1";
 pub struct CredentialProviderResponse {
     key: String,
     credential: Option<Credential>,
+    cache_duration: std::time::Duration,
 }
 
 impl CredentialProviderResponse {
@@ -575,14 +649,52 @@ impl CredentialProviderResponse {
     ///
     /// [`ExportError::NotServing`] when the resolution was made for another
     /// image.
+    ///
+    /// [`ExportError::NotCarried`] when the credential is a token (R24):
+    /// kubelet takes a username and password alone, so a provider resolves
+    /// passing over the other kinds ([`kubelet_carries`]).
     pub fn new(image: &Reference, resolution: Option<&Resolution>) -> Result<Self, ExportError> {
         if let Some(r) = resolution {
             check_serves(image, r)?;
+            if !kubelet_carries(r.stored()) {
+                return Err(ExportError::NotCarried {
+                    format: "a kubelet credential provider response",
+                    kind: r.stored().kind(),
+                    location: r.location().clone(),
+                });
+            }
         }
         Ok(CredentialProviderResponse {
             key: image.name().to_owned(),
             credential: resolution.map(|r| r.credential().clone()),
+            cache_duration: std::time::Duration::ZERO,
         })
+    }
+
+    /// The response with `cacheDuration` set to `duration`: how long
+    /// kubelet may reuse the answer for this image. Anything but zero lets
+    /// a pull within it miss a change to the credentials (R17); whole
+    /// seconds and their fraction are written as Go's `time.ParseDuration`
+    /// reads them (`90s`, `1.5s`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use registry_credentials_interop::export::CredentialProviderResponse;
+    /// let response = CredentialProviderResponse::new(&"nginx".parse()?, None)?
+    ///     .with_cache_duration(Duration::from_secs(300));
+    /// let doc: serde_json::Value = serde_json::from_slice(&response.to_json_bytes())?;
+    /// assert_eq!(doc["cacheDuration"], "300s");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_cache_duration(mut self, duration: std::time::Duration) -> Self {
+        self.cache_duration = duration;
+        self
+    }
+
+    /// `cacheDuration`.
+    pub fn cache_duration(&self) -> std::time::Duration {
+        self.cache_duration
     }
 
     /// The `auth` key: the image's repository name.
@@ -608,7 +720,10 @@ impl CredentialProviderResponse {
             api_version: &'static str,
             kind: &'static str,
             cache_key_type: &'static str,
-            cache_duration: &'static str,
+            cache_duration: &'a str,
+            // Left out when nothing matched, as kubelet's own encoding
+            // (`omitempty`) leaves an empty `auth` out.
+            #[serde(skip_serializing_if = "Option::is_none")]
             auth: Option<One<'a, Auth<'a>>>,
         }
         let auth = self.credential.as_ref().map(|c| {
@@ -624,11 +739,12 @@ impl CredentialProviderResponse {
             + self.credential.as_ref().map_or(0, |c| {
                 c.username().as_str().len() + c.password().expose().len()
             });
+        let cache_duration = go_duration(self.cache_duration);
         let doc = Response {
             api_version: KUBELET_API_VERSION,
             kind: "CredentialProviderResponse",
             cache_key_type: "Image",
-            cache_duration: "0s",
+            cache_duration: &cache_duration,
             auth,
         };
         secret_json(&doc, len, 256)
@@ -644,12 +760,25 @@ impl CredentialProviderResponse {
     }
 }
 
+/// `duration` as Go's `time.ParseDuration` reads it: seconds, with the
+/// fraction when there is one (`0s`, `300s`, `1.5s`).
+fn go_duration(duration: std::time::Duration) -> String {
+    let (secs, nanos) = (duration.as_secs(), duration.subsec_nanos());
+    if nanos == 0 {
+        format!("{secs}s")
+    } else {
+        let fraction = format!("{nanos:09}");
+        format!("{secs}.{}s", fraction.trim_end_matches('0'))
+    }
+}
+
 /// Redacted: the key and the username, never the password.
 impl fmt::Debug for CredentialProviderResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CredentialProviderResponse")
             .field("key", &self.key)
             .field("username", &self.username())
+            .field("cache_duration", &self.cache_duration)
             .field(
                 "password",
                 &format_args!(
@@ -701,10 +830,132 @@ pub enum RequestError {
     /// The image is not a valid reference (R1–R6).
     #[error("the request's image is not a valid reference")]
     Image(#[source] registry_credentials::ReferenceError),
+    /// `serviceAccountToken` is there but empty: kubelet omits the field
+    /// when it has no token.
+    #[error(
+        "the request's serviceAccountToken is empty: send a token, or leave the field out for a request without one"
+    )]
+    EmptyToken,
 }
 
-/// The image of a kubelet `CredentialProviderRequest` (what kubelet writes
-/// to a plugin's standard input).
+/// A kubelet `CredentialProviderRequest` (what kubelet writes to a
+/// plugin's standard input): the image, and with KEP-4412 (kubelet's
+/// `tokenAttributes`) the pod's service-account token and the service
+/// account's annotations that kubelet was told to pass.
+///
+/// The token is a secret: it is kept in a buffer wiped when dropped and
+/// left out of `Debug`. A field kubelet may add later is ignored; a key
+/// twice, another `apiVersion` or `kind`, an invalid image or an empty
+/// token (kubelet omits an absent one) are refused.
+///
+/// ```
+/// use registry_credentials_interop::export::CredentialProviderRequest;
+/// let request = CredentialProviderRequest::from_json(br#"{
+///     "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+///     "kind": "CredentialProviderRequest",
+///     "image": "registry.example.com/team/app:1",
+///     "serviceAccountToken": "eyJhbGciOi...",
+///     "serviceAccountAnnotations": {"example.com/app": "web"}
+/// }"#)?;
+/// assert_eq!(request.image().name(), "registry.example.com/team/app");
+/// assert!(request.service_account_token().is_some());
+/// assert_eq!(request.service_account_annotations()["example.com/app"], "web");
+/// assert!(!format!("{request:?}").contains("eyJ"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct CredentialProviderRequest {
+    image: Reference,
+    service_account_token: Option<Zeroizing<String>>,
+    service_account_annotations: std::collections::BTreeMap<String, String>,
+}
+
+impl CredentialProviderRequest {
+    /// Reads a request.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError`] for anything but a v1 request with a valid image
+    /// and, when it has one, a non-empty token.
+    pub fn from_json(request: &[u8]) -> Result<Self, RequestError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Request {
+            api_version: String,
+            kind: String,
+            image: String,
+            #[serde(default)]
+            service_account_token: Option<String>,
+            #[serde(default)]
+            service_account_annotations: Option<std::collections::BTreeMap<String, String>>,
+        }
+        let r: Request = crate::json::from_slice(request).map_err(|e| match e {
+            crate::json::JsonFault::Serde(e) => RequestError::Json(e),
+            crate::json::JsonFault::DuplicateKey { path, line, column } => {
+                RequestError::DuplicateKey { path, line, column }
+            }
+        })?;
+        let token = r.service_account_token.map(Zeroizing::new);
+        if r.api_version != KUBELET_API_VERSION || r.kind != "CredentialProviderRequest" {
+            return Err(RequestError::Version {
+                api_version: r.api_version,
+                kind: r.kind,
+            });
+        }
+        if token.as_ref().is_some_and(|t| t.is_empty()) {
+            return Err(RequestError::EmptyToken);
+        }
+        Ok(CredentialProviderRequest {
+            image: r.image.parse().map_err(RequestError::Image)?,
+            service_account_token: token,
+            service_account_annotations: r.service_account_annotations.unwrap_or_default(),
+        })
+    }
+
+    /// The image to pull.
+    pub fn image(&self) -> &Reference {
+        &self.image
+    }
+
+    /// `serviceAccountToken`: the pod's service-account token, when
+    /// kubelet sent one. Check it before believing any of it.
+    pub fn service_account_token(&self) -> Option<&str> {
+        self.service_account_token.as_deref().map(String::as_str)
+    }
+
+    /// `serviceAccountAnnotations`: the annotations of the pod's service
+    /// account that kubelet passes (empty when none).
+    pub fn service_account_annotations(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.service_account_annotations
+    }
+}
+
+/// Redacted: the image and the annotations, never the token.
+impl fmt::Debug for CredentialProviderRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialProviderRequest")
+            .field("image", &self.image.as_str())
+            .field(
+                "service_account_token",
+                &format_args!(
+                    "{}",
+                    if self.service_account_token.is_some() {
+                        "<redacted>"
+                    } else {
+                        "None"
+                    }
+                ),
+            )
+            .field(
+                "service_account_annotations",
+                &self.service_account_annotations,
+            )
+            .finish()
+    }
+}
+
+/// The image of a kubelet `CredentialProviderRequest`: what
+/// [`CredentialProviderRequest::from_json`] reads, without the rest.
 ///
 /// ```
 /// use registry_credentials_interop::export::image_of_request;
@@ -717,24 +968,5 @@ pub enum RequestError {
 ///
 /// [`RequestError`] for anything but a v1 request with a valid image.
 pub fn image_of_request(request: &[u8]) -> Result<Reference, RequestError> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Request {
-        api_version: String,
-        kind: String,
-        image: String,
-    }
-    let r: Request = crate::json::from_slice(request).map_err(|e| match e {
-        crate::json::JsonFault::Serde(e) => RequestError::Json(e),
-        crate::json::JsonFault::DuplicateKey { path, line, column } => {
-            RequestError::DuplicateKey { path, line, column }
-        }
-    })?;
-    if r.api_version != KUBELET_API_VERSION || r.kind != "CredentialProviderRequest" {
-        return Err(RequestError::Version {
-            api_version: r.api_version,
-            kind: r.kind,
-        });
-    }
-    r.image.parse().map_err(RequestError::Image)
+    CredentialProviderRequest::from_json(request).map(|r| r.image)
 }

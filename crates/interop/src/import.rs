@@ -38,18 +38,23 @@
 //! them; it is split at the first `:`, and NUL bytes at either end of the
 //! password are trimmed, as Docker trims them.
 //! Where `auth` is absent, `username` and `password` are taken; where both
-//! are present they must agree. Secrets that are not in the file — an entry
-//! of `credHelpers` or `credsStore`, an `identitytoken` or `registrytoken` —
-//! are reported and skipped. The decoded secrets live in buffers wiped on
-//! drop, and no report, error or `Debug` holds a password.
+//! are present they must agree. An `identitytoken` is imported as an
+//! identity token (R24), with the username of `auth` (whose password Docker
+//! leaves empty) or `username`, or `<token>` when neither names one; a
+//! `registrytoken` as a registry token, with `username` or `<token>`.
+//! Secrets that are not in the file — an entry of `credHelpers` or
+//! `credsStore` — are reported and skipped. The decoded secrets live in
+//! buffers wiped on drop, and no report, error or `Debug` holds a password.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use base64::Engine as _;
-use registry_credentials::credential::CredentialError;
+use registry_credentials::credential::{CredentialError, IDENTITY_TOKEN_USERNAME};
 use registry_credentials::location::LocationErrorKind;
-use registry_credentials::{Credential, Location, LocationError, Password, Username};
+use registry_credentials::{
+    Credential, CredentialKind, Location, LocationError, Password, Username,
+};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use zeroize::{Zeroize, Zeroizing};
@@ -185,11 +190,6 @@ pub enum Skip {
         /// The helper.
         helper: String,
     },
-    /// An `identitytoken` (an OAuth refresh token), not a username and
-    /// password.
-    IdentityToken,
-    /// A `registrytoken` (a bearer token), not a username and password.
-    RegistryToken,
     /// A wildcard key: kubelet's one-label glob has no equivalent.
     Wildcard,
     /// The key's host is a public suffix (R9).
@@ -237,8 +237,6 @@ impl Skip {
             Skip::Helper { .. }
                 | Skip::Store { .. }
                 | Skip::ShadowedByHelper { .. }
-                | Skip::IdentityToken
-                | Skip::RegistryToken
                 | Skip::SameAs { .. }
         )
     }
@@ -261,12 +259,6 @@ impl fmt::Display for Skip {
                 f,
                 "credHelpers sends this registry to `docker-credential-{}`, so Docker never uses this entry",
                 helper.escape_debug()
-            ),
-            Skip::IdentityToken => f.write_str(
-                "an identity token, not a username and password; log in with a password or an access token",
-            ),
-            Skip::RegistryToken => f.write_str(
-                "a registry bearer token, not a username and password",
             ),
             Skip::Wildcard => f.write_str(
                 "a wildcard key: kubelet's one-label glob has no equivalent here; store each registry by name",
@@ -360,6 +352,8 @@ pub struct Line {
     pub location: Option<Location>,
     /// The username, for an entry that has one.
     pub username: Option<Username>,
+    /// What its secret is, for an entry (R24).
+    pub kind: Option<CredentialKind>,
     /// A warning for an entry.
     pub warning: Option<Warning>,
     /// What became of it.
@@ -373,6 +367,7 @@ impl Line {
             key: entry.key.clone(),
             location: Some(entry.location.clone()),
             username: Some(entry.credential.username().clone()),
+            kind: Some(entry.credential.kind()),
             warning: entry.warning.clone(),
             outcome,
         }
@@ -384,6 +379,7 @@ impl Line {
             key: skipped.key.clone(),
             location: skipped.location.clone(),
             username: None,
+            kind: None,
             warning: None,
             outcome: Outcome::Skipped(skipped.reason.clone()),
         }
@@ -394,7 +390,13 @@ impl fmt::Display for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let key = self.key.escape_debug();
         let target = match (&self.location, &self.username) {
-            (Some(l), Some(u)) => format!(" as `{l}`, user `{}`", u.as_str().escape_debug()),
+            (Some(l), Some(u)) => {
+                let kind = match self.kind {
+                    Some(k) if k != CredentialKind::Password => format!(", {}", k.secret_name()),
+                    _ => String::new(),
+                };
+                format!(" as `{l}`, user `{}`{kind}", u.as_str().escape_debug())
+            }
             (Some(l), None) => format!(" (`{l}`)"),
             _ => String::new(),
         };
@@ -549,14 +551,40 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|s| !s.is_empty())
 }
 
-/// The credential of one entry.
+/// The credential of one entry: a token when it has one (R24), else a
+/// username and password.
 fn credential_of(raw: &RawEntry) -> Result<Credential, Skip> {
-    if non_empty(&raw.identitytoken).is_some() {
-        return Err(Skip::IdentityToken);
+    let token = match (non_empty(&raw.identitytoken), non_empty(&raw.registrytoken)) {
+        (Some(token), _) => Some((CredentialKind::IdentityToken, token)),
+        (None, Some(token)) => Some((CredentialKind::RegistryToken, token)),
+        (None, None) => None,
+    };
+    if let Some((kind, token)) = token {
+        // The account the token was issued to: `auth`'s username (Docker
+        // writes `username:` with no password beside an identity token),
+        // else `username`, else the protocol's `<token>`.
+        let from_auth = match non_empty(&raw.auth) {
+            Some(_) => Some(basic_of(raw)?.0),
+            None => None,
+        };
+        let user = from_auth
+            .as_deref()
+            .map(String::as_str)
+            .or(non_empty(&raw.username))
+            .unwrap_or(IDENTITY_TOKEN_USERNAME);
+        let username = parse_username(user).map_err(Skip::Username)?;
+        let secret = Password::try_from(token).map_err(Skip::Password)?;
+        return Ok(Credential::from_parts_of_kind(kind, username, secret));
     }
-    if non_empty(&raw.registrytoken).is_some() {
-        return Err(Skip::RegistryToken);
-    }
+    let (user, password) = basic_of(raw)?;
+    let username = parse_username(&user).map_err(Skip::Username)?;
+    let password = Password::try_from(password.as_str()).map_err(Skip::Password)?;
+    Ok(Credential::from_parts(username, password))
+}
+
+/// The username and password of an entry: from `auth`, checked against
+/// `username` and `password`, or from those two.
+fn basic_of(raw: &RawEntry) -> Result<(Zeroizing<String>, Zeroizing<String>), Skip> {
     let (user, password): (Zeroizing<String>, Zeroizing<String>) = match non_empty(&raw.auth) {
         Some(auth) => {
             // Go's base64 decoder, which the Docker CLI and containers/image
@@ -588,9 +616,7 @@ fn credential_of(raw: &RawEntry) -> Result<Credential, Skip> {
             _ => return Err(Skip::NoSecret),
         },
     };
-    let username = parse_username(&user).map_err(Skip::Username)?;
-    let password = Password::try_from(password.as_str()).map_err(Skip::Password)?;
-    Ok(Credential::from_parts(username, password))
+    Ok((user, password))
 }
 
 #[derive(Deserialize)]

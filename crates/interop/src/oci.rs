@@ -3,8 +3,13 @@
 //! oci-client uses as its own `Reference`.
 
 /// The `RegistryAuth` that pulls with `resolution`'s credential: HTTP
-/// Basic with its username and password, or `Anonymous` when nothing
-/// matched (R15: the pull goes on without credentials).
+/// Basic with its username and password, `Bearer` with a registry token
+/// (R24), or `Anonymous` when nothing matched (R15: the pull goes on
+/// without credentials). An identity token goes as Basic with its stored
+/// username (Azure Container Registry takes a refresh token so, with the
+/// all-zero username `az acr login` writes); oci-client has no OAuth
+/// refresh-token grant, so a registry that takes the token only through
+/// that grant refuses it.
 ///
 /// `RegistryAuth` keeps the password in a plain `String` (its `Debug` does
 /// leave it out): build it right before the pull and drop it after.
@@ -25,6 +30,15 @@
 /// ))?;
 /// let auth = registry_auth(resolve(&store, &app, &image)?.as_ref());
 /// assert!(matches!(&auth, RegistryAuth::Basic(u, p) if u == "me" && p == "pw"));
+///
+/// // A registry token goes as a bearer token.
+/// store.create(RegistryCredential::new(
+///     Scope::Foundation,
+///     "quay.io".parse()?,
+///     Credential::registry_token("robot", "bearer-token")?,
+/// ))?;
+/// let auth = registry_auth(resolve(&store, &app, &"quay.io/team/app".parse()?)?.as_ref());
+/// assert!(matches!(&auth, RegistryAuth::Bearer(t) if t == "bearer-token"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(feature = "oci-client")]
@@ -32,12 +46,17 @@
 pub fn registry_auth(
     resolution: Option<&registry_credentials::Resolution>,
 ) -> oci_client::secrets::RegistryAuth {
-    match resolution {
-        Some(r) => oci_client::secrets::RegistryAuth::Basic(
+    use registry_credentials::CredentialKind;
+    let Some(r) = resolution else {
+        return oci_client::secrets::RegistryAuth::Anonymous;
+    };
+    let secret = r.credential().password().expose().to_owned();
+    match r.credential().kind() {
+        CredentialKind::RegistryToken => oci_client::secrets::RegistryAuth::Bearer(secret),
+        _ => oci_client::secrets::RegistryAuth::Basic(
             r.credential().username().as_str().to_owned(),
-            r.credential().password().expose().to_owned(),
+            secret,
         ),
-        None => oci_client::secrets::RegistryAuth::Anonymous,
     }
 }
 

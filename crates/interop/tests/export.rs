@@ -8,8 +8,8 @@ use registry_credentials::{
     Scope, resolve,
 };
 use registry_credentials_interop::export::{
-    AuthFile, AuthFileForm, CredentialProviderResponse, ExportError, RegistryAuthHeader,
-    RequestError, image_of_request,
+    AuthFile, AuthFileForm, CredentialProviderRequest, CredentialProviderResponse, ExportError,
+    RegistryAuthHeader, RequestError, image_of_request,
 };
 use registry_credentials_interop::import;
 
@@ -198,7 +198,7 @@ fn r15_r17_kubelet_response_is_keyed_by_repository_and_never_cached() {
     // R15: nothing matched, no auth.
     let none = CredentialProviderResponse::new(&"quay.io/x/y".parse().unwrap(), None).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&none.to_json_bytes()).unwrap();
-    assert!(doc["auth"].is_null());
+    assert!(doc.get("auth").is_none(), "{doc}");
     assert_eq!(doc["cacheDuration"], "0s");
     assert!(none.username().is_none());
 
@@ -222,6 +222,58 @@ fn r15_r17_kubelet_response_is_keyed_by_repository_and_never_cached() {
         "{e:?}"
     );
     assert!(!e.to_string().contains("quay.io"), "{e}");
+}
+
+#[test]
+fn kubelet_cache_duration_is_written_as_go_parses_it() {
+    use std::time::Duration;
+    let image: Reference = "quay.io/x/y".parse().unwrap();
+    for (d, text) in [
+        (Duration::ZERO, "0s"),
+        (Duration::from_secs(300), "300s"),
+        (Duration::from_millis(1500), "1.5s"),
+        (Duration::from_nanos(1), "0.000000001s"),
+    ] {
+        let r = CredentialProviderResponse::new(&image, None)
+            .unwrap()
+            .with_cache_duration(d);
+        assert_eq!(r.cache_duration(), d);
+        let doc: serde_json::Value = serde_json::from_slice(&r.to_json_bytes()).unwrap();
+        assert_eq!(doc["cacheDuration"], text);
+    }
+}
+
+#[test]
+fn kubelet_request_carries_the_service_account_token_and_annotations_kep_4412() {
+    const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln";
+    let request = format!(
+        r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":"{TOKEN}","serviceAccountAnnotations":{{"a.example/app":"web"}},"later":1}}"#
+    );
+    let r = CredentialProviderRequest::from_json(request.as_bytes()).unwrap();
+    assert_eq!(r.image().name(), "docker.io/library/nginx");
+    assert_eq!(r.service_account_token(), Some(TOKEN));
+    assert_eq!(r.service_account_annotations()["a.example/app"], "web");
+    let shown = format!("{r:?} {r:#?}");
+    assert!(
+        !shown.contains("eyJ") && shown.contains("<redacted>"),
+        "{shown}"
+    );
+
+    let plain = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx"}"#;
+    let r = CredentialProviderRequest::from_json(plain).unwrap();
+    assert!(r.service_account_token().is_none());
+    assert!(r.service_account_annotations().is_empty());
+
+    let empty = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountToken":""}"#;
+    assert!(matches!(
+        CredentialProviderRequest::from_json(empty),
+        Err(RequestError::EmptyToken)
+    ));
+    // An annotation twice is refused, naming its place only.
+    let twice = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx","serviceAccountAnnotations":{"k":"one","k":"two"}}"#;
+    let e = CredentialProviderRequest::from_json(twice).unwrap_err();
+    assert!(matches!(e, RequestError::DuplicateKey { .. }), "{e:?}");
+    assert!(!e.to_string().contains("two"), "{e}");
 }
 
 #[test]
@@ -409,4 +461,102 @@ fn r21_write_to_path_refuses_what_is_not_a_regular_file() {
         ["config.json", "elsewhere.json", "fifo.json", "sub"]
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A store holding the foundation's credential of `kind` for
+/// `registry.example.com`, and the resolution for an image there.
+fn token_of(kind: registry_credentials::CredentialKind) -> (Reference, Resolution) {
+    let store = MemoryStore::new();
+    store
+        .create(RegistryCredential::new(
+            Scope::Foundation,
+            "registry.example.com".parse().unwrap(),
+            Credential::of_kind(kind, "account", SECRET).unwrap(),
+        ))
+        .unwrap();
+    chosen(&store, "registry.example.com/team/app:1")
+}
+
+/// R24: each kind is written as Docker and containers/image write it, and
+/// reads back through the import with its kind, username and secret.
+#[test]
+fn r24_every_kind_exports_as_docker_writes_it_and_imports_back() {
+    use registry_credentials::CredentialKind;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for (kind, entry) in [
+        (
+            CredentialKind::Password,
+            serde_json::json!({"auth": b64(&format!("account:{SECRET}"))}),
+        ),
+        (
+            CredentialKind::IdentityToken,
+            serde_json::json!({"auth": b64("account:"), "identitytoken": SECRET}),
+        ),
+        (
+            CredentialKind::RegistryToken,
+            serde_json::json!({"registrytoken": SECRET}),
+        ),
+    ] {
+        let (image, r) = token_of(kind);
+        for form in [AuthFileForm::Docker, AuthFileForm::Containers] {
+            let file = AuthFile::new(form, &image, &r).unwrap();
+            let bytes = file.to_json_bytes();
+            let doc = auths(&bytes);
+            assert_eq!(doc["registry.example.com"], entry, "{kind} {form:?}");
+            let back = import::read(&bytes).unwrap();
+            assert!(back.skipped.is_empty(), "{kind}: {:?}", back.skipped);
+            let c = &back.entries[0].credential;
+            let username = match kind {
+                CredentialKind::RegistryToken => "<token>",
+                _ => "account",
+            };
+            assert_eq!(
+                (c.kind(), c.username().as_str(), c.password().expose()),
+                (kind, username, SECRET)
+            );
+            assert!(!format!("{file:?}").contains(SECRET));
+        }
+    }
+}
+
+/// R24: `X-Registry-Auth` carries a token in the Engine's `AuthConfig`
+/// field for it, with no username or password.
+#[test]
+fn r24_x_registry_auth_carries_tokens_in_their_fields() {
+    use registry_credentials::CredentialKind;
+    for (kind, field) in [
+        (CredentialKind::IdentityToken, "identitytoken"),
+        (CredentialKind::RegistryToken, "registrytoken"),
+    ] {
+        let (image, r) = token_of(kind);
+        let header = RegistryAuthHeader::new(&image, &r).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE
+            .decode(&*header.header_value())
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({field: SECRET, "serveraddress": "registry.example.com"})
+        );
+    }
+}
+
+/// R24: kubelet takes a username and password alone: a token is refused
+/// with an error that names the kind and never the secret.
+#[test]
+fn r24_kubelet_response_refuses_a_token_kind() {
+    use registry_credentials::CredentialKind;
+    for kind in [CredentialKind::IdentityToken, CredentialKind::RegistryToken] {
+        let (image, r) = token_of(kind);
+        let e = CredentialProviderResponse::new(&image, Some(&r)).unwrap_err();
+        assert!(matches!(e, ExportError::NotCarried { kind: k, .. } if k == kind));
+        let message = e.to_string();
+        assert!(message.contains(kind.secret_name()), "{message}");
+        assert!(!message.contains(SECRET), "{message}");
+        assert!(!registry_credentials_interop::export::kubelet_carries(
+            r.stored()
+        ));
+    }
+    let (image, r) = token_of(CredentialKind::Password);
+    assert!(CredentialProviderResponse::new(&image, Some(&r)).is_ok());
 }

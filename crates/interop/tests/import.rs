@@ -2,6 +2,7 @@
 //! secrets decoded and checked, and a report line for every key.
 
 use base64::Engine as _;
+use registry_credentials::CredentialKind;
 use registry_credentials_interop::import::{
     Form, Outcome, ReadError, Skip, Warning, location_of_key, read, read_auths, read_dockercfg,
     read_kubernetes_secret,
@@ -356,8 +357,6 @@ fn secrets_kept_elsewhere_are_reported_not_imported() {
         "auths": {{
             "ghcr.io": {{}},
             "gcr.io": {{"auth": "{}"}},
-            "azurecr.example.com": {{"identitytoken": "eyJ..."}},
-            "tokens.example.com": {{"registrytoken": "abc"}},
             "quay.io": {{"auth": "{}"}}
         }},
         "credHelpers": {{"gcr.io": "gcloud", "123456789012.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"}},
@@ -378,31 +377,93 @@ fn secrets_kept_elsewhere_are_reported_not_imported() {
     assert!(
         matches!(reasons[0], ("123456789012.dkr.ecr.us-east-1.amazonaws.com", Skip::Helper { helper }) if helper == "ecr-login")
     );
-    assert!(matches!(
-        reasons[1],
-        ("azurecr.example.com", Skip::IdentityToken)
-    ));
-    assert!(matches!(reasons[2], ("gcr.io", Skip::Helper { .. })));
+    assert!(matches!(reasons[1], ("gcr.io", Skip::Helper { .. })));
     assert!(
-        matches!(reasons[3], ("gcr.io", Skip::ShadowedByHelper { helper }) if helper == "gcloud")
+        matches!(reasons[2], ("gcr.io", Skip::ShadowedByHelper { helper }) if helper == "gcloud")
     );
-    assert!(matches!(reasons[4], ("ghcr.io", Skip::Store { store }) if store == "desktop"));
-    assert!(matches!(
-        reasons[5],
-        ("tokens.example.com", Skip::RegistryToken)
-    ));
+    assert!(matches!(reasons[3], ("ghcr.io", Skip::Store { store }) if store == "desktop"));
     // None of these is a failure: the rest of an import goes on.
     assert!(!import.has_failures());
     let report = import.report().to_string();
-    assert_eq!(report.lines().count(), 7, "{report}");
+    assert_eq!(report.lines().count(), 5, "{report}");
     assert!(
         report.contains("found     `quay.io` as `quay.io`, user `robot`"),
         "{report}"
     );
+    assert!(!report.contains("stale"), "{report}");
+}
+
+/// R24: tokens are imported with their kind, as Docker and containers
+/// write them: an `identitytoken` beside `auth` of `username:` (what
+/// `az acr login` leaves), one alone, and a `registrytoken`.
+#[test]
+fn r24_identity_and_registry_tokens_are_imported_with_their_kind() {
+    let file = format!(
+        r#"{{
+        "auths": {{
+            "myregistry.azurecr.io": {{"auth": "{}", "identitytoken": "eyJ.refresh"}},
+            "alone.example.com": {{"identitytoken": "refresh-alone"}},
+            "tokens.example.com": {{"registrytoken": "bearer-abc"}},
+            "robot.example.com": {{"username": "robot", "registrytoken": "bearer-robot"}}
+        }}
+    }}"#,
+        b64("00000000-0000-0000-0000-000000000000:")
+    );
+    let import = read(file.as_bytes()).unwrap();
+    assert!(import.skipped.is_empty(), "{:?}", import.skipped);
+    let got: Vec<(&str, &str, CredentialKind, &str)> = import
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.location.as_str(),
+                e.credential.username().as_str(),
+                e.credential.kind(),
+                e.credential.password().expose(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "alone.example.com",
+                "<token>",
+                CredentialKind::IdentityToken,
+                "refresh-alone"
+            ),
+            (
+                "myregistry.azurecr.io",
+                "00000000-0000-0000-0000-000000000000",
+                CredentialKind::IdentityToken,
+                "eyJ.refresh"
+            ),
+            (
+                "robot.example.com",
+                "robot",
+                CredentialKind::RegistryToken,
+                "bearer-robot"
+            ),
+            (
+                "tokens.example.com",
+                "<token>",
+                CredentialKind::RegistryToken,
+                "bearer-abc"
+            ),
+        ]
+    );
+    let report = import.report().to_string();
     assert!(
-        !report.contains("stale") && !report.contains("eyJ"),
+        !report.contains("eyJ") && !report.contains("bearer"),
         "{report}"
     );
+    assert!(
+        report.contains(
+            "`tokens.example.com` as `tokens.example.com`, user `<token>`, registry token"
+        ),
+        "{report}"
+    );
+    assert!(!format!("{import:?}").contains("bearer"));
 }
 
 #[test]

@@ -33,38 +33,17 @@ use registry_credentials_interop::export::{AuthFile, AuthFileForm};
 use registry_credentials_interop::import;
 use registry_credentials_interop::oci::{oci_reference, registry_auth};
 use registry_credentials_test_support::cf::World;
+use registry_credentials_test_support::process::{output_with_input, printed};
+use registry_credentials_test_support::registry::Registry;
 
-const HOW: &str = "needs docker-registry and skopeo: .ci/registry.sh setup";
-
-struct Env {
-    registry: String,
-    image: Reference,
-    user: String,
-    password: String,
-}
-
-/// What `.ci/registry.sh setup` printed (its defaults when not exported).
-fn env() -> Env {
-    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
-    let registry = var("REGISTRY_CREDENTIALS_REGISTRY", "127.0.0.1:55000");
-    let image = var(
-        "REGISTRY_CREDENTIALS_REGISTRY_IMAGE",
-        &format!("{registry}/team/app:1"),
-    );
-    assert!(
-        Command::new("skopeo").arg("--version").output().is_ok(),
-        "skopeo is missing: {HOW}"
-    );
-    assert!(
-        std::net::TcpStream::connect(&registry).is_ok(),
-        "no registry listens on {registry}: {HOW}"
-    );
-    Env {
-        image: image.parse().expect("the test image is a valid reference"),
-        registry,
-        user: var("REGISTRY_CREDENTIALS_REGISTRY_USER", "team-user"),
-        password: var("REGISTRY_CREDENTIALS_REGISTRY_PASSWORD", "team-password-1"),
-    }
+/// The registry of `.ci/registry.sh setup`, and its image.
+fn registry() -> (Registry, Reference) {
+    let env = Registry::from_env();
+    let image = env
+        .image
+        .parse()
+        .expect("the test image is a valid reference");
+    (env, image)
 }
 
 /// A private scratch directory, removed when dropped.
@@ -108,12 +87,7 @@ fn skopeo_inspect(authfile: &Path, image: &Reference) -> (bool, String) {
         .arg(format!("docker://{}", image.as_str()))
         .output()
         .expect("skopeo runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    (out.status.success(), printed(&out))
 }
 
 fn pull_manifest(image: &Reference, resolution: &Resolution) -> Result<String, String> {
@@ -142,10 +116,10 @@ fn app(w: &World<Manager<MemoryStore>>) -> App {
 #[test]
 #[ignore = "needs docker-registry and skopeo: .ci/registry.sh setup"]
 fn r14_the_chosen_credential_opens_the_registry_and_outranked_ones_do_not() {
-    let env = env();
+    let (env, image) = registry();
     let w = World::new(MemoryStore::new());
     let (org, space) = (Scope::Org(w.org.clone()), Scope::Space(w.space.clone()));
-    let reg = &env.registry;
+    let reg = &env.address;
     let team = format!("{reg}/team");
     let user = &env.user;
     // The right one: the space's, for the image's namespace.
@@ -160,20 +134,20 @@ fn r14_the_chosen_credential_opens_the_registry_and_outranked_ones_do_not() {
     w.store(space, &format!("{reg}/team-x"), user, "never");
     let app = app(&w);
 
-    let chosen = resolve(w.m.store(), &app, &env.image)
+    let chosen = resolve(w.m.store(), &app, &image)
         .unwrap()
         .expect("R14: a credential");
     assert_eq!(chosen.scope_kind(), ScopeKind::Space);
     assert_eq!(chosen.location().as_str(), team);
-    let all = resolve_all(w.m.store(), &app, &env.image).unwrap();
+    let all = resolve_all(w.m.store(), &app, &image).unwrap();
     assert_eq!(all.len(), 4, "the winner and three outranked");
 
     let scratch = Scratch::new("precedence");
     for (i, r) in all.iter().enumerate() {
         for form in [AuthFileForm::Containers, AuthFileForm::Docker] {
-            let file = AuthFile::new(form, &env.image, r).unwrap();
+            let file = AuthFile::new(form, &image, r).unwrap();
             let path = scratch.write(&format!("{i}-{form:?}.json"), &file.to_json_bytes());
-            let (ok, out) = skopeo_inspect(&path, &env.image);
+            let (ok, out) = skopeo_inspect(&path, &image);
             let what = format!(
                 "{} credential for {} as {form:?} ({})",
                 r.scope_kind().as_str(),
@@ -192,10 +166,10 @@ fn r14_the_chosen_credential_opens_the_registry_and_outranked_ones_do_not() {
 
     // From Rust, with oci-client.
     let digest =
-        pull_manifest(&env.image, &chosen).expect("oci-client pulls with the chosen credential");
+        pull_manifest(&image, &chosen).expect("oci-client pulls with the chosen credential");
     assert!(digest.starts_with("sha256:"), "{digest}");
     for r in &all[1..] {
-        let e = pull_manifest(&env.image, r).unwrap_err();
+        let e = pull_manifest(&image, r).unwrap_err();
         // oci-client says "Not authorized: url …" for the registry's 401.
         assert!(e.to_lowercase().contains("authorized"), "{e}");
     }
@@ -204,26 +178,16 @@ fn r14_the_chosen_credential_opens_the_registry_and_outranked_ones_do_not() {
 #[test]
 #[ignore = "needs docker-registry and skopeo: .ci/registry.sh setup"]
 fn r16_r20_an_auth_json_from_skopeo_login_imports_and_resolves() {
-    let env = env();
+    let (env, image) = registry();
     let scratch = Scratch::new("login");
     let authfile = scratch.0.join("auth.json");
-    let out = Command::new("skopeo")
-        .args(["login", "--tls-verify=false", "--authfile"])
-        .arg(&authfile)
-        .args(["--username", &env.user, "--password-stdin", &env.registry])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(env.password.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("skopeo login runs");
+    let out = output_with_input(
+        Command::new("skopeo")
+            .args(["login", "--tls-verify=false", "--authfile"])
+            .arg(&authfile)
+            .args(["--username", &env.user, "--password-stdin", &env.address]),
+        env.password.as_bytes(),
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -234,7 +198,7 @@ fn r16_r20_an_auth_json_from_skopeo_login_imports_and_resolves() {
     let found = import::read(&bytes).unwrap();
     assert_eq!(found.form, import::Form::Auths);
     assert_eq!(found.entries.len(), 1, "{}", found.report());
-    assert_eq!(found.entries[0].location.as_str(), env.registry);
+    assert_eq!(found.entries[0].location.as_str(), env.address);
 
     let w = World::new(MemoryStore::new());
     let scope = Scope::Org(w.org.clone());
@@ -242,14 +206,14 @@ fn r16_r20_an_auth_json_from_skopeo_login_imports_and_resolves() {
     assert_eq!(report.imported(), 1, "{report}");
     assert!(!report.to_string().contains(&env.password));
 
-    let chosen = resolve(w.m.store(), &app(&w), &env.image)
+    let chosen = resolve(w.m.store(), &app(&w), &image)
         .unwrap()
         .expect("the imported credential");
     assert_eq!(chosen.scope_kind(), ScopeKind::Org);
     assert_eq!(chosen.credential().password().expose(), env.password);
-    let file = AuthFile::containers(&env.image, &chosen).unwrap();
+    let file = AuthFile::containers(&image, &chosen).unwrap();
     let path = scratch.write("exported.json", &file.to_json_bytes());
-    let (ok, out) = skopeo_inspect(&path, &env.image);
+    let (ok, out) = skopeo_inspect(&path, &image);
     assert!(ok, "{out}");
-    assert!(pull_manifest(&env.image, &chosen).is_ok());
+    assert!(pull_manifest(&image, &chosen).is_ok());
 }

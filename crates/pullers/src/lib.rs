@@ -1,5 +1,7 @@
 //! Pullers for `registry-credentials`: the protocol logic of the
-//! `docker-credential-registry-credentials` helper, without I/O.
+//! `docker-credential-registry-credentials` helper and the
+//! `registry-credentials-kubelet-provider` plugin, without I/O, and the
+//! store-opening and logging both binaries share.
 //!
 //! - [`host_of_server_url`]: the registry host a docker-credential-helpers
 //!   server URL names (`https://index.docker.io/v1/` is `docker.io`).
@@ -9,17 +11,28 @@
 //! - [`resolve_host`]: the credential for a host alone (R10, R11, R14): the
 //!   registry and its parent domains, never a namespace of it.
 //! - [`list_hosts`]: the hosts the puller's scopes hold credentials for.
+//! - [`source`]: the store the environment names (the cf tool's state, a
+//!   SQLite file, PostgreSQL), whom names or ids stand for there, and the
+//!   verbose log.
+//! - [`kubelet`]: node mode and service-account mode (KEP-4412) of the
+//!   kubelet provider: token checks, the service-account mapping, the
+//!   choice of credential.
 #![forbid(unsafe_code)]
+
+pub mod kubelet;
+pub mod source;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use registry_credentials::candidates::CandidateKind;
-use registry_credentials::resolve::Plan;
+use registry_credentials::credential::IDENTITY_TOKEN_USERNAME;
+use registry_credentials::resolve::{Clock, Plan, first_live};
 use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
 use registry_credentials::store::Key;
 use registry_credentials::{
-    App, CredentialSource, CredentialStore, Reference, RegistryCredential, StoreError,
+    App, CredentialKind, CredentialSource, CredentialStore, Reference, RegistryCredential,
+    StoreError,
 };
 
 /// The message docker-credential-helpers prints when a helper holds nothing
@@ -143,8 +156,17 @@ pub fn host_keys<'a>(plan: &Plan<'a>) -> Vec<Key<'a>> {
         .collect()
 }
 
+/// Whether the credential helper protocol can carry `credential` (R24):
+/// a password, or an identity token (sent with the username `<token>`);
+/// a registry (bearer) token has no place in it.
+pub fn helper_carries(credential: &RegistryCredential) -> bool {
+    credential.kind() != CredentialKind::RegistryToken
+}
+
 /// The credential `puller` uses for `host` alone: the first of
-/// [`host_keys`] a sync store holds.
+/// [`host_keys`] a sync store holds that has not expired (R25) and that
+/// the protocol can carry ([`helper_carries`]); one passed over is as if
+/// absent.
 ///
 /// # Errors
 ///
@@ -155,7 +177,18 @@ pub fn resolve_host<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     host: &Reference,
 ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
     let plan = Plan::new(puller, host);
-    Ok(store.first_match(&host_keys(&plan))?.map(|(_, c)| c))
+    let found = first_live(store, &host_keys(&plan), &mut Clock::new(), helper_carries)?;
+    Ok(found.map(|(_, c)| c))
+}
+
+/// The `Username` the protocol answers with for `credential`: its own, or
+/// `<token>` for an identity token, which tells docker and containers
+/// that the secret is a refresh token (R24).
+pub fn helper_username(credential: &RegistryCredential) -> &str {
+    match credential.kind() {
+        CredentialKind::IdentityToken => IDENTITY_TOKEN_USERNAME,
+        _ => credential.username().as_str(),
+    }
 }
 
 /// A reference for an image directly under `host`, whose candidates are the
@@ -191,14 +224,17 @@ pub fn list_hosts<S: CredentialStore + ?Sized, P: Pulls + ?Sized>(
 
 /// The map [`list_hosts`] returns, from each scope's credentials in
 /// precedence order (as an async store lists them): the first scope's
-/// username wins for a host; locations with a path are left out.
+/// username wins for a host; locations with a path, expired credentials
+/// (R25) and those the protocol cannot carry (R24) are left out, as `get`
+/// passes over them.
 pub fn hosts_of(
     lists: impl IntoIterator<Item = Vec<Arc<RegistryCredential>>>,
 ) -> BTreeMap<String, String> {
     let mut hosts = BTreeMap::new();
+    let mut clock = Clock::new();
     for c in lists.into_iter().flatten() {
         let location = c.location().as_str();
-        if location.contains('/') {
+        if location.contains('/') || clock.expired(&c) || !helper_carries(&c) {
             continue;
         }
         hosts

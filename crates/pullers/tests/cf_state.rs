@@ -1,14 +1,19 @@
-//! The helper over the cf tool's state (`CF_HOME`): the puller variables
-//! are names, looked up in the tool's directory (R26).
+//! The helper and the kubelet provider over the cf tool's state
+//! (`CF_HOME`): the puller variables and the service-account mapping are
+//! names, looked up in the tool's directory (R26).
+
+mod common;
+mod tokens;
 
 use std::ffi::OsString;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 
+use common::{answer, stdout};
 use registry_credentials_cf_cli::{Io, run};
 
 /// Runs the cf tool's `line` in `home`, with `password` as `CF_DOCKER_PASSWORD`.
-fn cf(home: &std::path::Path, password: Option<&str>, line: &str) {
+fn cf(home: &Path, password: Option<&str>, line: &str) {
     let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut prompt = |_: &str| Err(std::io::Error::other("no terminal"));
@@ -27,32 +32,23 @@ fn cf(home: &std::path::Path, password: Option<&str>, line: &str) {
     assert_eq!(code, 0, "cf {line}: {}", String::from_utf8_lossy(&err));
 }
 
-fn helper(home: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"))
-        .args(args)
-        .env_clear()
-        .env("CF_HOME", home)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-#[test]
-fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
+/// A cf state with an admin logged in, the organization `myorg` and its
+/// space `myspace`.
+fn platform() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     cf(home.path(), None, "auth admin");
     cf(home.path(), None, "create-org myorg");
     cf(home.path(), None, "create-space myspace -o myorg");
+    home
+}
+
+fn helper(home: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    common::helper(("CF_HOME", home.as_os_str()), None, env, args, stdin)
+}
+
+#[test]
+fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
+    let home = platform();
     cf(
         home.path(),
         Some("hub-Password-1"),
@@ -64,25 +60,22 @@ fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
         Some("org-Password-2"),
         "create-org-registry-credential registry.example.com --username org-user",
     );
-    let out = |o: &Output| String::from_utf8(o.stdout.clone()).unwrap();
 
-    let o = helper(
+    let v = answer(&helper(
         home.path(),
         &[("REGISTRY_CREDENTIALS_SPACE", "myorg/myspace")],
         &["get"],
         "registry.example.com",
-    );
-    assert!(o.status.success(), "{}", out(&o));
-    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    ));
     assert_eq!(v["Username"], "org-user");
     assert_eq!(v["Secret"], "org-Password-2");
 
     // The foundation alone: the organization's credential is not its.
     let o = helper(home.path(), &[], &["get"], "registry.example.com");
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(out(&o), "credentials not found in native keychain\n");
+    assert_eq!(stdout(&o), "credentials not found in native keychain\n");
     let o = helper(home.path(), &[], &["get"], "https://index.docker.io/v1/");
-    assert!(out(&o).contains("hub-user"), "{}", out(&o));
+    assert!(stdout(&o).contains("hub-user"), "{}", stdout(&o));
 
     // A name the directory does not know is an error, not the foundation.
     let o = helper(
@@ -93,9 +86,9 @@ fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        out(&o).contains("no organization named \"nosuchorg\""),
+        stdout(&o).contains("no organization named \"nosuchorg\""),
         "{}",
-        out(&o)
+        stdout(&o)
     );
 }
 
@@ -104,6 +97,77 @@ fn no_cf_state_is_a_clear_error_and_creates_nothing() {
     let home = tempfile::tempdir().unwrap();
     let o = helper(home.path(), &[], &["get"], "docker.io");
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("the cf tool has no state"));
+    assert!(stdout(&o).contains("the cf tool has no state"));
     assert!(!home.path().join(".cf").exists());
+}
+
+/// The kubelet provider over the cf tool's state: the mapping names an
+/// organization and space by their names, looked up in the tool's
+/// directory as the helper's variables are; node mode serves the
+/// foundation's credential alone (R26).
+#[test]
+fn the_kubelet_provider_maps_service_accounts_to_names_in_the_cf_tool_s_directory() {
+    use tokens::{AUDIENCE, ISSUER, fixture, request, token};
+    let home = platform();
+    cf(
+        home.path(),
+        Some("hub-Password-1"),
+        "create-foundation-registry-credential registry.example.com --username hub-user",
+    );
+    cf(home.path(), None, "target -o myorg -s myspace");
+    cf(
+        home.path(),
+        Some("space-Password-2"),
+        "create-space-registry-credential registry.example.com --username space-user",
+    );
+    let mapping = home.path().join("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"serviceAccounts":[{"namespace":"shop","space":"myorg/myspace"},{"namespace":"gone","org":"nosuchorg"}]}"#,
+    )
+    .unwrap();
+    let args = [
+        format!("--jwks={}", fixture("issuer.jwks.json").display()),
+        format!("--issuer={ISSUER}"),
+        format!("--audience={AUDIENCE}"),
+        format!("--service-accounts={}", mapping.display()),
+    ];
+    let provider = |stdin: &str| {
+        registry_credentials_test_support::process::output_with_input(
+            std::process::Command::new(env!("CARGO_BIN_EXE_registry-credentials-kubelet-provider"))
+                .args(&args)
+                .env_clear()
+                .env("CF_HOME", home.path()),
+            stdin.as_bytes(),
+        )
+    };
+    let sign = |ns: &str| {
+        token(
+            "issuer-es256.der",
+            jsonwebtoken::Algorithm::ES256,
+            "es256-key",
+            ns,
+            "web",
+            |_| {},
+        )
+    };
+    let image = "registry.example.com/team/app";
+    let user = |o: &Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["auth"][image]["username"].clone()
+    };
+    let o = provider(&request(image, Some(&sign("shop")), &[]));
+    assert_eq!(user(&o), "space-user");
+    let o = provider(&request(image, None, &[]));
+    assert_eq!(user(&o), "hub-user");
+    // A name the directory does not know is refused, not the foundation.
+    let o = provider(&request(image, Some(&sign("gone")), &[]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no organization named \"nosuchorg\""),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -2,14 +2,20 @@
 //! protocol (`get`, `list`, `version`; `store` and `erase` refused) and the
 //! scopes it searches for each puller (R14, R26).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::process::Output;
+
+use common::{answer, stdout};
 use registry_credentials::scope::{AppId, OrgId};
 use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// The puller that is app `a` of space `s` of organization `o`, whose
+/// credentials [`store`] holds.
+const APP_A: (&str, &str) = ("REGISTRY_CREDENTIALS_APP", "o/s/a");
 
 fn store() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -47,36 +53,20 @@ fn store() -> tempfile::TempDir {
 }
 
 fn helper(dir: &tempfile::TempDir, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-credential-registry-credentials"));
-    cmd.args(args)
-        .env_clear()
-        .env("REGISTRY_CREDENTIALS_SQLITE", dir.path().join("store.db"))
-        .env("REGISTRY_CREDENTIALS_KEY", KEY)
-        .env("REGISTRY_CREDENTIALS_KEY_ID", "k1")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
+    let db = dir.path().join("store.db");
+    let store = ("REGISTRY_CREDENTIALS_SQLITE", db.as_os_str());
+    common::helper(store, Some(("k1", KEY)), env, args, stdin)
 }
 
 #[test]
 fn get_answers_the_foundation_registry_credential_for_docker_hub_r26() {
     let dir = store();
-    let o = helper(&dir, &[], &["get"], "https://index.docker.io/v1/\n");
-    assert!(o.status.success(), "{}", stdout(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = answer(&helper(
+        &dir,
+        &[],
+        &["get"],
+        "https://index.docker.io/v1/\n",
+    ));
     assert_eq!(
         v,
         serde_json::json!({"ServerURL": "https://index.docker.io/v1/", "Username": "hub-user", "Secret": "hub-pw"})
@@ -95,14 +85,12 @@ fn get_with_nothing_for_the_host_prints_the_not_found_message_and_exits_1() {
 #[test]
 fn get_for_an_app_uses_its_organization_registry_credential_never_a_namespace_r10() {
     let dir = store();
-    let o = helper(
+    let v = answer(&helper(
         &dir,
-        &[("REGISTRY_CREDENTIALS_APP", "o/s/a")],
+        &[APP_A],
         &["get"],
         "https://registry.example.com:5000/v2/",
-    );
-    assert!(o.status.success(), "{}", stdout(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    ));
     assert_eq!(v["Username"], "org-user");
     assert_eq!(v["Secret"], "org-pw");
     // Another organization's space sees none of it.
@@ -136,20 +124,12 @@ fn verbose_logs_the_choice_to_stderr_without_the_secret() {
 #[test]
 fn list_maps_the_hosts_the_scopes_hold_registry_credentials_for_to_usernames() {
     let dir = store();
-    let o = helper(
-        &dir,
-        &[("REGISTRY_CREDENTIALS_APP", "o/s/a")],
-        &["list"],
-        "",
-    );
-    assert!(o.status.success(), "{}", stdout(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = answer(&helper(&dir, &[APP_A], &["list"], ""));
     assert_eq!(
         v,
         serde_json::json!({"registry.example.com:5000": "org-user", "docker.io": "hub-user"})
     );
-    let o = helper(&dir, &[], &["list"], "");
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = answer(&helper(&dir, &[], &["list"], ""));
     assert_eq!(v, serde_json::json!({"docker.io": "hub-user"}));
 }
 
@@ -191,4 +171,70 @@ fn a_missing_store_or_key_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("no store at"), "{}", stdout(&o));
     assert!(!dir.path().join("store.db").exists());
+}
+
+/// Adds credentials of other kinds and expiries to the store in `dir`.
+fn add_to(dir: &tempfile::TempDir, credentials: Vec<RegistryCredential>) {
+    let key = EncryptionKey::from_hex("k1", KEY).unwrap();
+    let store = SqliteStore::open(dir.path().join("store.db"), Keyring::new(key)).unwrap();
+    for c in credentials {
+        store.create(c).unwrap();
+    }
+}
+
+#[test]
+fn r24_an_identity_token_is_answered_with_the_token_username() {
+    let dir = store();
+    add_to(
+        &dir,
+        vec![RegistryCredential::new(
+            Scope::Foundation,
+            "myregistry.azurecr.io".parse().unwrap(),
+            Credential::identity_token("00000000-0000-0000-0000-000000000000", "refresh-token")
+                .unwrap(),
+        )],
+    );
+    let v = answer(&helper(&dir, &[], &["get"], "myregistry.azurecr.io"));
+    assert_eq!(
+        v,
+        serde_json::json!({"ServerURL": "myregistry.azurecr.io", "Username": "<token>", "Secret": "refresh-token"})
+    );
+}
+
+#[test]
+fn r24_r25_a_registry_token_or_an_expired_credential_is_passed_over_as_if_absent() {
+    let dir = store();
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    add_to(
+        &dir,
+        vec![
+            // A bearer token the protocol cannot carry, for the registry:
+            // the parent domain's password is the answer.
+            RegistryCredential::new(
+                Scope::Foundation,
+                "quay.example.com".parse().unwrap(),
+                Credential::registry_token("robot", "bearer").unwrap(),
+            ),
+            RegistryCredential::new(
+                Scope::Foundation,
+                "example.com".parse().unwrap(),
+                Credential::new("parent-user", "parent-pw").unwrap(),
+            ),
+            RegistryCredential::new(
+                Scope::Foundation,
+                "old.example.org".parse().unwrap(),
+                Credential::new("old-user", "old-pw").unwrap(),
+            )
+            .with_expires_at(Some(past)),
+        ],
+    );
+    let v = answer(&helper(&dir, &[], &["get"], "quay.example.com"));
+    assert_eq!(v["Username"], "parent-user");
+    let o = helper(&dir, &[], &["get"], "old.example.org");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "credentials not found in native keychain\n");
+    let listed = answer(&helper(&dir, &[], &["list"], ""));
+    assert!(listed.get("old.example.org").is_none(), "{listed}");
+    assert!(listed.get("quay.example.com").is_none(), "{listed}");
+    assert_eq!(listed["example.com"], "parent-user");
 }

@@ -22,44 +22,14 @@ use std::process::Command;
 use registry_credentials::scope::OrgId;
 use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
+use registry_credentials_test_support::process::printed;
+use registry_credentials_test_support::registry::Registry;
 
-const HOW: &str = "needs docker-registry and skopeo: .ci/registry.sh setup";
 const KEY: &str = "8899aabbccddeeff00112233445566778899aabbccddeeff0011223344556677";
-
-struct Env {
-    registry: String,
-    image: String,
-    user: String,
-    password: String,
-}
-
-/// What `.ci/registry.sh setup` printed (its defaults when not exported).
-fn env() -> Env {
-    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
-    let registry = var("REGISTRY_CREDENTIALS_REGISTRY", "127.0.0.1:55000");
-    let image = var(
-        "REGISTRY_CREDENTIALS_REGISTRY_IMAGE",
-        &format!("{registry}/team/app:1"),
-    );
-    assert!(
-        Command::new("skopeo").arg("--version").output().is_ok(),
-        "skopeo is missing: {HOW}"
-    );
-    assert!(
-        std::net::TcpStream::connect(&registry).is_ok(),
-        "no registry listens on {registry}: {HOW}"
-    );
-    Env {
-        registry,
-        image,
-        user: var("REGISTRY_CREDENTIALS_REGISTRY_USER", "team-user"),
-        password: var("REGISTRY_CREDENTIALS_REGISTRY_PASSWORD", "team-password-1"),
-    }
-}
 
 /// A store holding `credentials`, and an `auth.json` naming the helper for
 /// the registry, in a scratch directory.
-fn setup(env: &Env, credentials: &[(Scope, &str, &str)]) -> tempfile::TempDir {
+fn setup(env: &Registry, credentials: &[(Scope, &str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let key = EncryptionKey::from_hex("ci", KEY).unwrap();
     let store = SqliteStore::open(dir.path().join("store.db"), Keyring::new(key)).unwrap();
@@ -67,13 +37,13 @@ fn setup(env: &Env, credentials: &[(Scope, &str, &str)]) -> tempfile::TempDir {
         store
             .create(RegistryCredential::new(
                 scope.clone(),
-                env.registry.parse().unwrap(),
+                env.address.parse().unwrap(),
                 Credential::new(*user, *password).unwrap(),
             ))
             .unwrap();
     }
     let auth =
-        serde_json::json!({ "credHelpers": { env.registry.as_str(): "registry-credentials" } });
+        serde_json::json!({ "credHelpers": { env.address.as_str(): "registry-credentials" } });
     std::fs::write(dir.path().join("auth.json"), auth.to_string()).unwrap();
     dir
 }
@@ -106,15 +76,10 @@ fn skopeo(dir: &Path, puller: Option<(&str, &str)>, args: &[&str]) -> (bool, Str
         .arg(dir.join("auth.json"))
         .output()
         .expect("skopeo runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    (out.status.success(), printed(&out))
 }
 
-fn inspect(env: &Env, dir: &Path, puller: Option<(&str, &str)>) -> (bool, String) {
+fn inspect(env: &Registry, dir: &Path, puller: Option<(&str, &str)>) -> (bool, String) {
     let image = format!("docker://{}", env.image);
     skopeo(dir, puller, &["inspect", "--tls-verify=false", &image])
 }
@@ -122,7 +87,7 @@ fn inspect(env: &Env, dir: &Path, puller: Option<(&str, &str)>) -> (bool, String
 #[test]
 #[ignore = "needs docker-registry and skopeo: .ci/registry.sh setup"]
 fn r26_the_helper_s_foundation_credential_opens_the_registry_for_skopeo() {
-    let env = env();
+    let env = Registry::from_env();
     let org = Scope::Org(OrgId::new("o").unwrap());
     let dir = setup(
         &env,
@@ -175,7 +140,7 @@ fn r26_the_helper_s_foundation_credential_opens_the_registry_for_skopeo() {
 #[test]
 #[ignore = "needs docker-registry and skopeo: .ci/registry.sh setup"]
 fn with_no_credential_skopeo_falls_back_to_anonymous_and_is_refused() {
-    let env = env();
+    let env = Registry::from_env();
     let dir = setup(&env, &[]);
     let (ok, text) = inspect(
         &env,

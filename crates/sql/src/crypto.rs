@@ -425,10 +425,17 @@ impl Keyring {
         scope: ScopeRef<'_>,
         location: &str,
         username: &str,
+        binding: SecretBinding,
         password: &str,
     ) -> Result<Vec<u8>, KeyError> {
-        let aad = row_aad(scope.kind(), scope.id().unwrap_or(""), location, username);
-        self.current().seal(&aad, password.as_bytes())
+        with_row_aad(
+            scope.kind(),
+            scope.id().unwrap_or(""),
+            location,
+            username,
+            binding,
+            |aad| self.current().seal(aad, password.as_bytes()),
+        )
     }
 
     /// Opens a row's sealed password, checking it belongs to that row.
@@ -442,13 +449,20 @@ impl Keyring {
         let key = self.get(key_id).ok_or_else(|| KeyError::MissingKey {
             id: key_id.to_owned(),
         })?;
-        let aad = row_aad(row.kind, row.scope_id, row.location, username);
         let undecryptable = || KeyError::Undecryptable {
             scope: row.describe_scope(),
             location: row.location.to_owned(),
             id: key_id.to_owned(),
         };
-        let mut plain = key.open(&aad, sealed).ok_or_else(undecryptable)?;
+        let opened = with_row_aad(
+            row.kind,
+            row.scope_id,
+            row.location,
+            username,
+            row.binding,
+            |aad| key.open(aad, sealed),
+        );
+        let mut plain = opened.ok_or_else(undecryptable)?;
         match String::from_utf8(std::mem::take(&mut *plain)) {
             Ok(s) => Ok(s),
             Err(e) => {
@@ -499,6 +513,17 @@ pub(crate) struct RowIdentity<'a> {
     pub kind: ScopeKind,
     pub scope_id: &'a str,
     pub location: &'a str,
+    pub binding: SecretBinding,
+}
+
+/// What else a sealed secret is bound to: its credential's kind (R24, the
+/// `kind` column) and expiry (R25, `expires_at`), so that a row whose kind
+/// or expiry was changed in the table does not open, rather than serving
+/// a token as a password or past the time it was given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SecretBinding {
+    pub kind: i64,
+    pub expires_at: Option<i64>,
 }
 
 impl RowIdentity<'_> {
@@ -511,16 +536,61 @@ impl RowIdentity<'_> {
 }
 
 /// The associated data of a row: a format tag, then scope kind, scope id,
-/// location and username, each length-prefixed so no two rows share it.
-fn row_aad(kind: ScopeKind, scope_id: &str, location: &str, username: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(16 + scope_id.len() + location.len() + username.len());
-    aad.extend_from_slice(b"rc1:row:");
-    aad.push(kind as u8);
-    for part in [scope_id, location, username] {
-        aad.extend_from_slice(&(part.len() as u32).to_le_bytes());
-        aad.extend_from_slice(part.as_bytes());
+/// location and username, each length-prefixed so no two rows share it;
+/// then, for a credential that is not a password without an expiry (the
+/// only kind rows of schema versions 1 and 2 hold, whose data stays as it
+/// was), `0xFF`, the kind and the expiry (a flag, then its seconds).
+/// Handed to `f` from a buffer on the stack when it fits (every row a
+/// plan reads, in practice), so sealing and opening a password allocate
+/// for the ciphertext or plaintext alone.
+fn with_row_aad<T>(
+    kind: ScopeKind,
+    scope_id: &str,
+    location: &str,
+    username: &str,
+    binding: SecretBinding,
+    f: impl FnOnce(&[u8]) -> T,
+) -> T {
+    const TAG: &[u8] = b"rc1:row:";
+    let parts = [scope_id, location, username];
+    let bound = (binding != SecretBinding::default()).then(|| {
+        let mut extra = [0u8; 11];
+        extra[0] = 0xFF;
+        extra[1] = u8::try_from(binding.kind).unwrap_or(u8::MAX);
+        if let Some(at) = binding.expires_at {
+            extra[2] = 1;
+            extra[3..].copy_from_slice(&at.to_le_bytes());
+        }
+        extra
+    });
+    let len = TAG.len()
+        + 1
+        + parts.iter().map(|p| 4 + p.len()).sum::<usize>()
+        + bound.map_or(0, |b| b.len());
+    let mut stack = [0u8; 512];
+    let mut heap = Vec::new();
+    let aad: &mut [u8] = match stack.get_mut(..len) {
+        Some(aad) => aad,
+        None => {
+            heap.resize(len, 0);
+            &mut heap
+        }
+    };
+    let (tag, mut rest) = aad.split_at_mut(TAG.len());
+    tag.copy_from_slice(TAG);
+    rest[0] = kind as u8;
+    rest = &mut rest[1..];
+    for part in parts {
+        let (prefix, after) = rest.split_at_mut(4);
+        prefix.copy_from_slice(&(part.len() as u32).to_le_bytes());
+        let (bytes, after) = after.split_at_mut(part.len());
+        bytes.copy_from_slice(part.as_bytes());
+        rest = after;
     }
-    aad
+    if let Some(extra) = bound {
+        rest.copy_from_slice(&extra);
+    }
+    f(aad)
 }
 
 #[cfg(test)]
@@ -563,6 +633,7 @@ mod tests {
             kind: ScopeKind::Org,
             scope_id,
             location,
+            binding: SecretBinding::default(),
         }
     }
 
@@ -574,7 +645,13 @@ mod tests {
     /// `password` sealed for user `u` at `example.com` of organization `o`.
     fn seal(ring: &Keyring, password: &str) -> Vec<u8> {
         let org = OrgId::new("o").unwrap();
-        let sealed = ring.seal_password(ScopeRef::Org(&org), "example.com", "u", password);
+        let sealed = ring.seal_password(
+            ScopeRef::Org(&org),
+            "example.com",
+            "u",
+            SecretBinding::default(),
+            password,
+        );
         sealed.unwrap()
     }
 
@@ -591,6 +668,103 @@ mod tests {
         assert_eq!(p, "hunter2");
     }
 
+    /// The associated data is laid out as rows have always been sealed
+    /// with, from the stack or, past 512 bytes, the heap alike.
+    #[test]
+    fn row_associated_data_is_tag_kind_and_length_prefixed_parts() {
+        let mut want = b"rc1:row:".to_vec();
+        want.push(ScopeKind::Org as u8);
+        for part in ["o", "example.com", "u"] {
+            want.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            want.extend_from_slice(part.as_bytes());
+        }
+        let got = with_row_aad(
+            ScopeKind::Org,
+            "o",
+            "example.com",
+            "u",
+            SecretBinding::default(),
+            <[u8]>::to_vec,
+        );
+        assert_eq!(got, want);
+        let long = "l".repeat(600);
+        let got = with_row_aad(
+            ScopeKind::App,
+            "a",
+            &long,
+            "u",
+            SecretBinding::default(),
+            <[u8]>::to_vec,
+        );
+        assert_eq!(got.len(), 8 + 1 + 4 + 1 + 4 + 600 + 4 + 1);
+        assert_eq!(&got[8..9], &[ScopeKind::App as u8]);
+        assert_eq!(&got[14..18], &600u32.to_le_bytes());
+        assert!(got.ends_with(b"\x01\0\0\0u"));
+        // A long row seals and opens.
+        let ring = ring();
+        let org = OrgId::new("o").unwrap();
+        let sealed = ring
+            .seal_password(
+                ScopeRef::Org(&org),
+                &long,
+                "u",
+                SecretBinding::default(),
+                "pw",
+            )
+            .unwrap();
+        let p = ring.open_password(row("o", &long), "u", "k1", &sealed);
+        assert_eq!(p.unwrap(), "pw");
+    }
+
+    /// R24, R25: a token, or a credential with an expiry, is sealed bound
+    /// to its kind and expiry: read with another kind or expiry (a row
+    /// changed in the table), it does not open.
+    #[test]
+    fn r24_r25_a_changed_kind_or_expiry_does_not_open() {
+        let ring = ring();
+        let org = OrgId::new("o").unwrap();
+        let token = SecretBinding {
+            kind: 2,
+            expires_at: Some(1_800_000_000),
+        };
+        let sealed = ring
+            .seal_password(ScopeRef::Org(&org), "example.com", "u", token, "bearer")
+            .unwrap();
+        let open = |binding| {
+            let r = RowIdentity {
+                binding,
+                ..row("o", "example.com")
+            };
+            ring.open_password(r, "u", "k1", &sealed)
+        };
+        assert_eq!(open(token).unwrap(), "bearer");
+        for changed in [
+            SecretBinding::default(),
+            SecretBinding { kind: 0, ..token },
+            SecretBinding { kind: 1, ..token },
+            SecretBinding {
+                expires_at: None,
+                ..token
+            },
+            SecretBinding {
+                expires_at: Some(1_900_000_000),
+                ..token
+            },
+        ] {
+            assert!(open(changed).is_err(), "{changed:?}");
+        }
+        // A password without an expiry keeps the data rows always had.
+        let plain = seal(&ring, "pw");
+        let with_expiry = RowIdentity {
+            binding: SecretBinding {
+                kind: 0,
+                expires_at: Some(1),
+            },
+            ..row("o", "example.com")
+        };
+        assert!(ring.open_password(with_expiry, "u", "k1", &plain).is_err());
+    }
+
     #[test]
     fn moved_or_altered_rows_fail_to_decrypt() {
         let ring = ring();
@@ -602,8 +776,7 @@ mod tests {
             (
                 RowIdentity {
                     kind: ScopeKind::Space,
-                    scope_id: "o",
-                    location: "example.com",
+                    ..row("o", "example.com")
                 },
                 "u",
             ),

@@ -48,7 +48,7 @@ mod sqlite;
 
 use std::error::Error as StdError;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// This crate's README, whose examples run as doc tests (both stores).
 #[doc = include_str!("../README.md")]
@@ -82,12 +82,14 @@ pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use rusqlite;
 
-use crypto::RowIdentity;
+use crypto::{RowIdentity, SecretBinding};
 use registry_credentials::store::{StoreError, UnreadableReason};
-use registry_credentials::{Credential, Location, Password, RegistryCredential, Scope, Username};
+use registry_credentials::{
+    Credential, CredentialKind, Location, Password, RegistryCredential, Scope, Username,
+};
 
 /// What failed in the database, in words that say what to do: the source
-/// of [`StoreError::Backend`] (and [`OpenError::Backend`]) for every
+/// of [`StoreError::Backend`], and [`OpenError::Database`], for every
 /// failure a person or a retry can fix. Its message names the file or the
 /// server, the condition and the action; the database's own error is its
 /// [`source`](StdError::source), never repeated in the message. Failures
@@ -329,8 +331,13 @@ pub enum OpenError {
     /// corrupt.
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    /// The database could not be reached or read.
-    #[error("could not open the credential database{}", open_hint(*retryable, source.as_ref()))]
+    /// The database failed in a way its source names, with what to do
+    /// (a full disk, a busy or damaged file, a server that is down).
+    #[error("could not open the credential database")]
+    Database(#[from] DatabaseError),
+    /// The database could not be reached or read, for a reason none of
+    /// [`DatabaseError`]'s fit (the driver's error is the source).
+    #[error("could not open the credential database{}", if *retryable { " (retry later)" } else { "; check its location and permissions" })]
     Backend {
         /// True when the same call may succeed later.
         retryable: bool,
@@ -340,55 +347,43 @@ pub enum OpenError {
     },
 }
 
-/// What [`OpenError::Backend`] adds to its message: nothing when its
-/// source is a [`DatabaseError`], which says what to do itself.
-fn open_hint(retryable: bool, source: &(dyn StdError + Send + Sync + 'static)) -> &'static str {
-    if source.is::<DatabaseError>() {
-        ""
-    } else if retryable {
-        " (retry later)"
-    } else {
-        "; check its location and permissions"
-    }
-}
-
 impl OpenError {
     /// True when retrying may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            OpenError::Backend {
-                retryable: true,
-                ..
-            }
-        )
+        match self {
+            OpenError::Database(e) => e.is_retryable(),
+            OpenError::Backend { retryable, .. } => *retryable,
+            OpenError::Key(_) | OpenError::Schema(_) => false,
+        }
     }
 }
 
-impl From<StoreError> for OpenError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unreadable { source, .. } => match source.downcast::<KeyError>() {
-                Ok(k) => OpenError::Key(*k),
-                Err(source) => match source.downcast::<SchemaError>() {
-                    Ok(s) => OpenError::Schema(*s),
-                    Err(source) => OpenError::Backend {
-                        retryable: false,
-                        source,
-                    },
-                },
-            },
-            StoreError::Backend { retryable, source } => match source.downcast::<KeyError>() {
-                Ok(k) => OpenError::Key(*k),
-                Err(source) => match source.downcast::<SchemaError>() {
-                    Ok(s) => OpenError::Schema(*s),
-                    Err(source) => OpenError::Backend { retryable, source },
-                },
-            },
-            other => OpenError::Backend {
-                retryable: false,
-                source: Box::new(other),
-            },
+/// A failure of the database or its driver, kept typed until it is told
+/// to the caller as a [`StoreError`] or an [`OpenError`].
+pub(crate) enum Failure {
+    /// One [`DatabaseError`] names, which says what to do.
+    Database(DatabaseError),
+    /// The driver's own error, for anything else.
+    Driver {
+        retryable: bool,
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl From<Failure> for StoreError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Database(e) => e.into_store_error(),
+            Failure::Driver { retryable, source } => StoreError::Backend { retryable, source },
+        }
+    }
+}
+
+impl From<Failure> for OpenError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Database(e) => OpenError::Database(e),
+            Failure::Driver { retryable, source } => OpenError::Backend { retryable, source },
         }
     }
 }
@@ -408,7 +403,7 @@ pub(crate) fn check_key(
 
 /// The statement that finds up to `$2` rows not under the current key `$1`,
 /// for `rotate` (both dialects; `<>` would not use the index).
-pub(crate) const ROTATE_SELECT: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
+pub(crate) const ROTATE_SELECT: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
      FROM registry_credentials WHERE key_id < $1 OR key_id > $1 LIMIT $2";
 
 /// The statement that forgets check values of keys that encrypt nothing
@@ -440,13 +435,19 @@ pub(crate) fn fatal(e: impl StdError + Send + Sync + 'static) -> StoreError {
     }
 }
 
-/// The sealed password of `credential`, under the keyring's current key.
+/// The sealed password of `credential`, under the keyring's current key,
+/// bound to its row and to its kind and expiry.
 pub(crate) fn seal(keyring: &Keyring, c: &RegistryCredential) -> Result<Vec<u8>, StoreError> {
+    let binding = SecretBinding {
+        kind: kind_column(c.kind()),
+        expires_at: expires_column(c),
+    };
     keyring
         .seal_password(
             c.scope().as_scope_ref(),
             c.location().as_str(),
             c.username().as_str(),
+            binding,
             c.password().expose(),
         )
         .map_err(fatal)
@@ -458,6 +459,48 @@ pub(crate) struct RowData<'a> {
     pub username: &'a str,
     pub key_id: &'a str,
     pub secret: &'a [u8],
+    /// [`kind_column`] of its kind.
+    pub kind: i64,
+    /// [`expires_column`] of its expiry.
+    pub expires_at: Option<i64>,
+}
+
+/// The `kind` column of a credential of `kind` (R24): 0 password, 1
+/// identity token, 2 registry token; rows from before kinds read as 0.
+pub(crate) fn kind_column(kind: CredentialKind) -> i64 {
+    match kind {
+        CredentialKind::IdentityToken => 1,
+        CredentialKind::RegistryToken => 2,
+        _ => 0,
+    }
+}
+
+/// The kind a `kind` column holds.
+fn kind_of_column(column: i64) -> Option<CredentialKind> {
+    CredentialKind::ALL
+        .into_iter()
+        .find(|k| kind_column(*k) == column)
+}
+
+/// The `expires_at` column of `credential` (R25): whole seconds since
+/// 1970 (UTC), negative before it; `NULL` for none.
+pub(crate) fn expires_column(credential: &RegistryCredential) -> Option<i64> {
+    credential
+        .expires_at()
+        .map(|at| match at.duration_since(UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        })
+}
+
+/// The time an `expires_at` column holds.
+fn time_of_column(seconds: i64) -> Option<SystemTime> {
+    let magnitude = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
+    }
 }
 
 /// The credential a row holds, its password decrypted and every part
@@ -486,15 +529,36 @@ pub(crate) fn decode(
         kind: scope.kind(),
         scope_id: scope.id().unwrap_or(""),
         location: row.location,
+        binding: SecretBinding {
+            kind: row.kind,
+            expires_at: row.expires_at,
+        },
     };
     let password = keyring
         .open_password(identity, row.username, row.key_id, row.secret)
         .map_err(undecryptable)?;
     let password = Password::new(password)
         .map_err(|e| corrupt(format!("the password at `{location}` in {scope}: {e}")))?;
+    let kind = kind_of_column(row.kind).ok_or_else(|| {
+        corrupt(format!(
+            "the kind at `{location}` in {scope} is {}, not one of 0, 1 and 2",
+            row.kind
+        ))
+    })?;
+    let expires_at = row
+        .expires_at
+        .map(|seconds| {
+            time_of_column(seconds).ok_or_else(|| {
+                corrupt(format!(
+                    "the expiry at `{location}` in {scope} ({seconds} s) is out of range"
+                ))
+            })
+        })
+        .transpose()?;
     Ok(RegistryCredential::new(
         scope,
         location,
-        Credential::from_parts(username, password),
-    ))
+        Credential::from_parts_of_kind(kind, username, password),
+    )
+    .with_expires_at(expires_at))
 }

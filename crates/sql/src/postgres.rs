@@ -28,8 +28,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
-    corrupt, decode, seal,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData,
+    check_key, corrupt, decode, expires_column, kind_column, seal,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -97,10 +97,10 @@ pub struct PostgresStore {
 /// so that `FIRST_MATCH` extends the same text.)
 macro_rules! get_many {
     () => {
-        r#"SELECT k.i, c.location, c.username, c.key_id, c.secret
+        r#"SELECT k.i, c.location, c.username, c.key_id, c.secret, c.kind, c.expires_at
 FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
 CROSS JOIN LATERAL (
-  SELECT r.location, r.username, r.key_id, r.secret FROM registry_credentials AS r
+  SELECT r.location, r.username, r.key_id, r.secret, r.kind, r.expires_at FROM registry_credentials AS r
   WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
   LIMIT 1
 ) AS c"#
@@ -119,29 +119,30 @@ const APP_LOCK: &str = "SELECT pg_advisory_xact_lock(1919246177, hashtext($1))";
 /// Deletes every row at one scope, returning them.
 const DELETE_SCOPE: &str = "DELETE FROM registry_credentials \
                             WHERE scope_kind = $1 AND scope_id = $2 \
-                            RETURNING location, username, key_id, secret";
+                            RETURNING location, username, key_id, secret, kind, expires_at";
 /// A new row; a row at its key (made meanwhile by `create`) is replaced.
 const UPSERT: &str = "INSERT INTO registry_credentials \
-                      (scope_kind, scope_id, location, username, key_id, secret) \
-                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (location, scope_kind, scope_id) \
+                      (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (location, scope_kind, scope_id) \
                       DO UPDATE SET username = excluded.username, key_id = excluded.key_id, \
-                      secret = excluded.secret";
+                      secret = excluded.secret, kind = excluded.kind, expires_at = excluded.expires_at";
 
-const GET: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+const GET: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
                    WHERE scope_kind = $1 AND scope_id = $2 AND location = $3";
-const GET_FOR_UPDATE: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+const GET_FOR_UPDATE: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
                               WHERE scope_kind = $1 AND scope_id = $2 AND location = $3 FOR UPDATE";
 const INSERT: &str = "INSERT INTO registry_credentials \
-                      (scope_kind, scope_id, location, username, key_id, secret) \
-                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
-const UPDATE: &str = "UPDATE registry_credentials SET username = $4, key_id = $5, secret = $6 \
+                      (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
+const UPDATE: &str = "UPDATE registry_credentials SET username = $4, key_id = $5, secret = $6, \
+                      kind = $7, expires_at = $8 \
                       WHERE scope_kind = $1 AND scope_id = $2 AND location = $3";
 const DELETE: &str = "DELETE FROM registry_credentials \
                       WHERE scope_kind = $1 AND scope_id = $2 AND location = $3 \
-                      RETURNING location, username, key_id, secret";
-const LIST: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+                      RETURNING location, username, key_id, secret, kind, expires_at";
+const LIST: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
                     WHERE scope_kind = $1 AND scope_id = $2 ORDER BY location";
-const LIST_ALL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
+const LIST_ALL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
                         FROM registry_credentials ORDER BY scope_kind, scope_id, location";
 
 /// Serializes migrations and key checks of instances starting at once.
@@ -197,15 +198,20 @@ fn explained(e: tokio_postgres::Error) -> Result<DatabaseError, tokio_postgres::
 /// own in a [`PostgresTransaction`], whose closure's error comes
 /// `From<StoreError>`.
 pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
+    failure(e).into()
+}
+
+/// A PostgreSQL error as [`postgres_error`] tells it, still typed.
+fn failure(e: tokio_postgres::Error) -> Failure {
     let e = match explained(e) {
-        Ok(explained) => return explained.into_store_error(),
+        Ok(explained) => return Failure::Database(explained),
         Err(e) => e,
     };
     let retryable = match e.code() {
         Some(state) => retryable_state(state),
         None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
     };
-    StoreError::Backend {
+    Failure::Driver {
         retryable,
         source: Box::new(e),
     }
@@ -214,14 +220,14 @@ pub fn postgres_error(e: tokio_postgres::Error) -> StoreError {
 /// A failure to get a connection from `pool`: a wait past the pool's
 /// timeout names the wait and how many connections were in use, read from
 /// the pool itself.
-fn pool_error(e: PoolError, pool: &Pool) -> StoreError {
+fn pool_error(e: PoolError, pool: &Pool) -> Failure {
     match e {
-        PoolError::Backend(e) => postgres_error(e),
+        PoolError::Backend(e) => failure(e),
         PoolError::Timeout(kind) => {
             let timeouts = pool.timeouts();
             let status = pool.status();
             let source: Box<dyn StdError + Send + Sync> = Box::new(PoolError::Timeout(kind));
-            match kind {
+            Failure::Database(match kind {
                 TimeoutType::Wait => DatabaseError::PoolExhausted {
                     waited: timeouts.wait.unwrap_or_default(),
                     in_use: status.size.saturating_sub(status.available),
@@ -233,10 +239,9 @@ fn pool_error(e: PoolError, pool: &Pool) -> StoreError {
                     source,
                 },
                 TimeoutType::Recycle => DatabaseError::ConnectionLost { source },
-            }
-            .into_store_error()
+            })
         }
-        other => StoreError::Backend {
+        other => Failure::Driver {
             retryable: false,
             source: Box::new(other),
         },
@@ -605,42 +610,47 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
+        Ok(self.connection().await?)
+    }
+
+    /// A connection of the pool, its failure still typed.
+    async fn connection(&self) -> Result<Object, Failure> {
         self.pool.get().await.map_err(|e| pool_error(e, &self.pool))
     }
 
     /// Migrates the schema and checks the keyring, under an advisory lock
     /// so instances starting together take turns.
     async fn prepare(&self) -> Result<(), OpenError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(postgres_error)?;
+        let mut client = self.connection().await?;
+        let tx = client.transaction().await.map_err(failure)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
-            .map_err(postgres_error)?;
+            .map_err(failure)?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS registry_credentials_schema (version INTEGER NOT NULL)",
         )
         .await
-        .map_err(postgres_error)?;
+        .map_err(failure)?;
         let found: Option<i32> = tx
             .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
             .await
-            .map_err(postgres_error)?
+            .map_err(failure)?
             .get(0);
         let found = found.unwrap_or(0).max(0) as u32;
         let pending = schema::pending(found)?;
         for m in pending {
-            tx.batch_execute(m.postgres).await.map_err(postgres_error)?;
+            tx.batch_execute(m.postgres).await.map_err(failure)?;
         }
         if let Some(last) = pending.last() {
             tx.execute("DELETE FROM registry_credentials_schema", &[])
                 .await
-                .map_err(postgres_error)?;
+                .map_err(failure)?;
             tx.execute(
                 "INSERT INTO registry_credentials_schema (version) VALUES ($1)",
                 &[&(last.version as i32)],
             )
             .await
-            .map_err(postgres_error)?;
+            .map_err(failure)?;
         }
 
         let keyring = &*self.keyring;
@@ -652,7 +662,7 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(postgres_error)?
+                .map_err(failure)?
                 .map(|r| r.get::<_, Vec<u8>>(0));
             if let Some(check) = check_key(key, stored.as_deref())? {
                 tx.execute(
@@ -660,13 +670,13 @@ impl PostgresStore {
                     &[&id, &check],
                 )
                 .await
-                .map_err(postgres_error)?;
+                .map_err(failure)?;
             }
         }
         let known = tx
             .query("SELECT key_id FROM registry_credential_keys", &[])
             .await
-            .map_err(postgres_error)?;
+            .map_err(failure)?;
         for row in known {
             let id: &str = row.get(0);
             if keyring.get(id).is_some() {
@@ -678,13 +688,13 @@ impl PostgresStore {
                     &[&id],
                 )
                 .await
-                .map_err(postgres_error)?
+                .map_err(failure)?
                 .get(0);
             if used {
                 return Err(KeyError::MissingKey { id: id.to_owned() }.into());
             }
         }
-        tx.commit().await.map_err(postgres_error)?;
+        tx.commit().await.map_err(failure)?;
         Ok(())
     }
 }
@@ -779,10 +789,12 @@ fn row_params<'a>(
         username: c.username().as_str(),
         key_id: keyring.current().id(),
         sealed: seal(keyring, c)?,
+        credential_kind: i16::try_from(kind_column(c.kind())).unwrap_or(0),
+        expires_at: expires_column(c),
     })
 }
 
-/// `$1`–`$6` of `INSERT` and `UPDATE`.
+/// `$1`–`$8` of `INSERT` and `UPDATE`.
 struct RowParams<'a> {
     credential: &'a RegistryCredential,
     kind: i16,
@@ -791,10 +803,12 @@ struct RowParams<'a> {
     username: &'a str,
     key_id: &'a str,
     sealed: Vec<u8>,
+    credential_kind: i16,
+    expires_at: Option<i64>,
 }
 
 impl RowParams<'_> {
-    fn as_params(&self) -> [&(dyn ToSql + Sync); 6] {
+    fn as_params(&self) -> [&(dyn ToSql + Sync); 8] {
         [
             &self.kind,
             &self.scope_id,
@@ -802,6 +816,8 @@ impl RowParams<'_> {
             &self.username,
             &self.key_id,
             &self.sealed,
+            &self.credential_kind,
+            &self.expires_at,
         ]
     }
 }
@@ -826,6 +842,8 @@ fn read_row(
     let get_str =
         |i: usize| -> Result<&str, StoreError> { row.try_get(first + i).map_err(postgres_error) };
     let secret: &[u8] = row.try_get(first + 3).map_err(postgres_error)?;
+    let kind: i16 = row.try_get(first + 4).map_err(postgres_error)?;
+    let expires_at: Option<i64> = row.try_get(first + 5).map_err(postgres_error)?;
     decode(
         keyring,
         scope,
@@ -834,6 +852,8 @@ fn read_row(
             username: get_str(1)?,
             key_id: get_str(2)?,
             secret,
+            kind: kind.into(),
+            expires_at,
         },
     )
 }

@@ -17,6 +17,12 @@
 //!   text compares bytewise (SQLite's `BINARY`, PostgreSQL's `"C"`
 //!   collation), so that index's order is the order
 //!   [`list_all`](crate::CredentialStore::list_all) promises.
+//! - `kind` is the credential's kind (R24: 0 password, 1 identity token,
+//!   2 registry token) and `expires_at` its expiry in whole seconds since
+//!   1970, UTC, or `NULL` (R25). Both are bound into the sealed secret's
+//!   associated data (for any row but a password without an expiry, whose
+//!   data is what older releases sealed), so a row whose kind or expiry
+//!   was changed in the table does not open.
 //! - The password is never stored: `secret` is its ciphertext (nonce,
 //!   ciphertext and tag), `key_id` the key that sealed it, indexed so a
 //!   rotation finds the rows left under old keys.
@@ -103,6 +109,20 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             written_at TIMESTAMPTZ NOT NULL DEFAULT now()
         );
     "#,
+    },
+    Migration {
+        version: 3,
+        // R24 and R25: every row so far is a password without an expiry.
+        sqlite: "
+        ALTER TABLE registry_credentials
+            ADD COLUMN kind INTEGER NOT NULL DEFAULT 0 CHECK (kind BETWEEN 0 AND 2);
+        ALTER TABLE registry_credentials ADD COLUMN expires_at INTEGER;
+    ",
+        postgres: "
+        ALTER TABLE registry_credentials
+            ADD COLUMN kind SMALLINT NOT NULL DEFAULT 0 CHECK (kind BETWEEN 0 AND 2),
+            ADD COLUMN expires_at BIGINT;
+    ",
     },
 ];
 

@@ -17,8 +17,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData, check_key,
-    corrupt, decode, fatal, seal,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData,
+    check_key, corrupt, decode, expires_column, fatal, kind_column, seal,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -95,9 +95,10 @@ impl SqliteOptions {
 /// - A whole resolution is one query that reads one row:
 ///   [`first_match`](CredentialSource::first_match) answers every (scope,
 ///   location) key of a [`Plan`](registry_credentials::resolve::Plan) with
-///   one statement that takes `min()` of the key's place in the plan, so
-///   it returns the winning row alone without sorting, and decrypts the
-///   winner alone.
+///   one statement that looks the keys up in the plan's order and stops at
+///   the first hit (`LIMIT 1`), so it returns the winning row alone without
+///   sorting, looks up no key after the winner's, and decrypts the winner
+///   alone. Each scope and each location is bound once.
 /// - Replacing an app's credentials (R19) is one transaction.
 /// - Several operations run as one transaction with
 ///   [`transaction`](Self::transaction) (or, reading,
@@ -173,13 +174,17 @@ struct Inner {
 }
 
 /// One scope's rows, in location order (the `by_scope` index).
-const LIST_SQL: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+const LIST_SQL: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
                         WHERE scope_kind = ?1 AND scope_id = ?2 ORDER BY location";
 /// Every row, in scope and location order (the `by_scope` index).
-const LIST_ALL_SQL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret \
+const LIST_ALL_SQL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
                             FROM registry_credentials ORDER BY scope_kind, scope_id, location";
-/// Keys per statement in `get_many`; plans are far smaller.
-const KEYS_PER_QUERY: usize = 256;
+/// The most scopes of one plan statement: a plan has four (app, space,
+/// organization, foundation).
+const BLOCK_SCOPES: usize = 4;
+/// The most locations of one plan statement; plans have far fewer
+/// candidates.
+const BLOCK_LOCATIONS: usize = 64;
 /// Rows re-encrypted per transaction by `rotate`.
 const ROTATE_BATCH: usize = 500;
 
@@ -297,79 +302,94 @@ fn explained(e: StoreError, path: &Path, busy_timeout: Duration) -> StoreError {
         return e;
     };
     match source.downcast::<rusqlite::Error>() {
-        Ok(sqlite) => match DatabaseError::from_sqlite(&sqlite, path, busy_timeout) {
-            Some(explained) => explained.into_store_error(),
-            None => StoreError::Backend {
-                retryable,
-                source: sqlite,
-            },
-        },
+        Ok(sqlite) => failure(*sqlite, path, busy_timeout).into(),
         Err(source) => StoreError::Backend { retryable, source },
     }
 }
 
-/// [`explained`] for opening: also the system's errors of creating the
-/// file (a full disk, no permission).
-fn explained_open(e: OpenError, path: &Path, busy_timeout: Duration) -> OpenError {
-    let OpenError::Backend { retryable, source } = e else {
-        return e;
-    };
-    let source = match source.downcast::<std::io::Error>() {
-        Ok(io) => {
-            let path = path.to_owned();
-            let cause = || -> Box<dyn std::error::Error + Send + Sync> {
-                Box::new(SqliteCause {
-                    message: io.to_string(),
-                    code: None,
-                })
-            };
-            let explained = match io.kind() {
-                std::io::ErrorKind::StorageFull => Some(DatabaseError::DiskFull {
-                    path,
-                    source: cause(),
-                }),
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                    Some(DatabaseError::ReadOnly {
-                        path,
-                        source: cause(),
-                    })
-                }
-                std::io::ErrorKind::NotFound => Some(DatabaseError::CannotOpen {
-                    path,
-                    source: cause(),
-                }),
-                _ => None,
-            };
-            return match explained {
-                Some(e) => OpenError::Backend {
-                    retryable: e.is_retryable(),
-                    source: Box::new(e),
-                },
-                None => OpenError::Backend {
-                    retryable,
-                    source: io,
-                },
-            };
-        }
-        Err(source) => source,
-    };
-    match explained(
-        StoreError::Backend { retryable, source },
-        path,
-        busy_timeout,
-    ) {
-        StoreError::Backend { retryable, source } => OpenError::Backend { retryable, source },
-        other => OpenError::from(other),
+/// SQLite's error `e`, met on the file at `path`: the [`DatabaseError`]
+/// it is, or SQLite's own, retryable when another connection held a lock.
+fn failure(e: rusqlite::Error, path: &Path, busy_timeout: Duration) -> Failure {
+    match DatabaseError::from_sqlite(&e, path, busy_timeout) {
+        Some(explained) => Failure::Database(explained),
+        None => Failure::Driver {
+            retryable: is_busy(&e),
+            source: Box::new(e),
+        },
     }
 }
 
-fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    let retryable = matches!(
+/// What opening the file met, kept typed until [`SqliteStore::open_with`]
+/// explains it with the file's path ([`Opening::explained`]).
+enum Opening {
+    Sqlite(rusqlite::Error),
+    /// Creating the file.
+    Io(std::io::Error),
+    Key(KeyError),
+    Schema(SchemaError),
+}
+
+impl From<rusqlite::Error> for Opening {
+    fn from(e: rusqlite::Error) -> Self {
+        Opening::Sqlite(e)
+    }
+}
+
+impl From<KeyError> for Opening {
+    fn from(e: KeyError) -> Self {
+        Opening::Key(e)
+    }
+}
+
+impl From<SchemaError> for Opening {
+    fn from(e: SchemaError) -> Self {
+        Opening::Schema(e)
+    }
+}
+
+impl Opening {
+    /// This, met on the file at `path`, as the caller's error: SQLite's
+    /// errors as [`failure`] tells them, and the system's errors of
+    /// creating the file (a full disk, no permission, no directory) as the
+    /// [`DatabaseError`] they are.
+    fn explained(self, path: &Path, busy_timeout: Duration) -> OpenError {
+        let io = match self {
+            Opening::Sqlite(e) => return failure(e, path, busy_timeout).into(),
+            Opening::Key(e) => return e.into(),
+            Opening::Schema(e) => return e.into(),
+            Opening::Io(io) => io,
+        };
+        let path = path.to_owned();
+        let source: Box<dyn std::error::Error + Send + Sync> = Box::new(SqliteCause {
+            message: io.to_string(),
+            code: None,
+        });
+        match io.kind() {
+            std::io::ErrorKind::StorageFull => DatabaseError::DiskFull { path, source }.into(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                DatabaseError::ReadOnly { path, source }.into()
+            }
+            std::io::ErrorKind::NotFound => DatabaseError::CannotOpen { path, source }.into(),
+            _ => OpenError::Backend {
+                retryable: false,
+                source: Box::new(io),
+            },
+        }
+    }
+}
+
+/// True when `e` is another connection holding a lock past the busy
+/// timeout: the same call may succeed later.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
         e.sqlite_error_code(),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-    );
+    )
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
     StoreError::Backend {
-        retryable,
+        retryable: is_busy(&e),
         source: Box::new(e),
     }
 }
@@ -401,14 +421,14 @@ impl SqliteStore {
         let path = path.as_ref().to_owned();
         let busy_timeout = options.busy_timeout;
         Self::open_inner(path.clone(), keyring, options)
-            .map_err(|e| explained_open(e, &path, busy_timeout))
+            .map_err(|e| e.explained(&path, busy_timeout))
     }
 
     fn open_inner(
         path: PathBuf,
         keyring: Keyring,
         options: SqliteOptions,
-    ) -> Result<Self, OpenError> {
+    ) -> Result<Self, Opening> {
         if options.create {
             create_private(&path)?;
         }
@@ -624,6 +644,8 @@ impl SqliteStore {
                                 r.get::<_, String>(3)?,
                                 r.get::<_, String>(4)?,
                                 r.get::<_, Vec<u8>>(5)?,
+                                r.get::<_, i64>(6)?,
+                                r.get::<_, Option<i64>>(7)?,
                             ))
                         })
                         .map_err(sqlite_error)?;
@@ -634,7 +656,17 @@ impl SqliteStore {
                     tx.commit().map_err(sqlite_error)?;
                     return Ok(done);
                 }
-                for (kind, scope_id, location, username, key_id, secret) in rows {
+                for (
+                    kind,
+                    scope_id,
+                    location,
+                    username,
+                    key_id,
+                    secret,
+                    credential_kind,
+                    expires_at,
+                ) in rows
+                {
                     let scope =
                         scope_of(kind_of(kind).map_err(corrupt)?, &scope_id).map_err(corrupt)?;
                     let credential = decode(
@@ -645,6 +677,8 @@ impl SqliteStore {
                             username: &username,
                             key_id: &key_id,
                             secret: &secret,
+                            kind: credential_kind,
+                            expires_at,
                         },
                     )?;
                     let sealed = seal(keyring, &credential)?;
@@ -672,23 +706,21 @@ impl fmt::Debug for SqliteStore {
 }
 
 impl Inner {
-    fn connect(&self) -> Result<Connection, StoreError> {
+    fn connect(&self) -> rusqlite::Result<Connection> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if self.options.create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(sqlite_error)?;
-        conn.busy_timeout(self.options.busy_timeout)
-            .map_err(sqlite_error)?;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(self.options.busy_timeout)?;
         let sync = if self.options.synchronous_full {
             "FULL"
         } else {
             "NORMAL"
         };
-        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))
-            .map_err(sqlite_error)?;
+        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -701,7 +733,7 @@ impl Inner {
             .pop();
         match idle {
             Some(c) => Ok(c),
-            None => self.connect(),
+            None => self.connect().map_err(sqlite_error),
         }
     }
 
@@ -749,7 +781,7 @@ impl Inner {
 /// Creates the store's file readable and writable by its owner alone
 /// (mode 0600) when it does not exist, before SQLite opens it: SQLite
 /// gives the WAL and shared-memory files the database's mode.
-fn create_private(path: &Path) -> Result<(), OpenError> {
+fn create_private(path: &Path) -> Result<(), Opening> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -761,12 +793,7 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
         {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(OpenError::Backend {
-                    retryable: false,
-                    source: Box::new(e),
-                });
-            }
+            Err(e) => return Err(Opening::Io(e)),
         }
     }
     #[cfg(not(unix))]
@@ -778,7 +805,7 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
 /// another connection holds a lock: the switch needs the file to itself,
 /// and SQLite does not wait for that under the busy timeout. A file
 /// already in WAL mode needs no switch, and no lock.
-fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
+fn enable_wal(conn: &Connection, timeout: Duration) -> rusqlite::Result<()> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -789,12 +816,8 @@ fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };
-        let busy = matches!(
-            e.sqlite_error_code(),
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-        );
-        if !busy || Instant::now() >= deadline {
-            return Err(sqlite_error(e));
+        if !is_busy(&e) || Instant::now() >= deadline {
+            return Err(e);
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
@@ -802,15 +825,14 @@ fn enable_wal(conn: &Connection, timeout: Duration) -> Result<(), StoreError> {
 }
 
 /// The file's schema version, read without the write lock.
-fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(sqlite_error)
 }
 
 /// Brings the schema up to date. A file that is up to date is only read,
 /// so opening it never waits for a writer; migrating takes the write lock
 /// and checks the version again under it.
-fn migrate(conn: &mut Connection, create: bool) -> Result<(), OpenError> {
+fn migrate(conn: &mut Connection, create: bool) -> Result<(), Opening> {
     let found = user_version(conn)?;
     if found == 0 && !create {
         return Err(SchemaError::NotAStore.into());
@@ -818,16 +840,13 @@ fn migrate(conn: &mut Connection, create: bool) -> Result<(), OpenError> {
     if schema::pending(found)?.is_empty() {
         return Ok(());
     }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite_error)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found = user_version(&tx)?;
     for m in schema::pending(found)? {
-        tx.execute_batch(m.sqlite).map_err(sqlite_error)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))
-            .map_err(sqlite_error)?;
+        tx.execute_batch(m.sqlite)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
     }
-    tx.commit().map_err(sqlite_error)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -835,23 +854,21 @@ fn migrate(conn: &mut Connection, create: bool) -> Result<(), OpenError> {
 /// no row is under a key the keyring lacks: a read, without the write lock.
 /// Only when a key's id is new does it take the write lock, to store its
 /// check value.
-fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), OpenError> {
-    let tx = conn.transaction().map_err(sqlite_error)?;
+fn check_keys(conn: &mut Connection, keyring: &Keyring) -> Result<(), Opening> {
+    let tx = conn.transaction()?;
     let new_ids = check_keys_in(&tx, keyring, false)?;
-    tx.commit().map_err(sqlite_error)?;
+    tx.commit()?;
     if new_ids {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite_error)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_keys_in(&tx, keyring, true)?;
-        tx.commit().map_err(sqlite_error)?;
+        tx.commit()?;
     }
     Ok(())
 }
 
 /// [`check_keys`]'s work inside one transaction; with `write`, stores the
 /// check values of new ids. True when an id is new and nothing was written.
-fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool, OpenError> {
+fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool, Opening> {
     let mut new_ids = false;
     for id in keyring.ids() {
         let key = keyring.get(id).expect("an id of the keyring");
@@ -861,15 +878,13 @@ fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool
                 [id],
                 |r| r.get(0),
             )
-            .optional()
-            .map_err(sqlite_error)?;
+            .optional()?;
         if let Some(check) = check_key(key, stored.as_deref())? {
             if write {
                 tx.execute(
                     "INSERT INTO registry_credential_keys (key_id, check_value) VALUES (?1, ?2)",
                     params![id, check],
-                )
-                .map_err(sqlite_error)?;
+                )?;
             } else {
                 new_ids = true;
             }
@@ -877,16 +892,13 @@ fn check_keys_in(tx: &Connection, keyring: &Keyring, write: bool) -> Result<bool
     }
     let known: Vec<String> = tx
         .prepare("SELECT key_id FROM registry_credential_keys")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(sqlite_error)?;
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())?;
     for id in known.iter().filter(|id| keyring.get(id).is_none()) {
-        let used: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM registry_credentials WHERE key_id = ?1)",
-                [id],
-                |r| r.get(0),
-            )
-            .map_err(sqlite_error)?;
+        let used: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM registry_credentials WHERE key_id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
         if used {
             return Err(KeyError::MissingKey { id: id.clone() }.into());
         }
@@ -902,48 +914,118 @@ fn prune_keys(tx: &rusqlite::Transaction<'_>, keyring: &Keyring) -> Result<(), S
     Ok(())
 }
 
-/// `get_many`'s statement for `n` keys: the keys as a VALUES list joined
-/// to the table on its primary key (location first, so the four scopes of a
-/// candidate are neighbours in the index).
-fn get_many_sql(n: usize) -> &'static str {
-    static SQL: OnceLock<Vec<String>> = OnceLock::new();
-    &SQL.get_or_init(|| plan_statements("k.i"))[n - 1]
+/// A run of keys that holds each of `scopes` scopes with the same
+/// `locations` locations, scope by scope: the order of a plan's keys (R14:
+/// scope first, then the most specific location). One plan statement looks
+/// up a block, binding each scope and each location once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Block {
+    scopes: usize,
+    locations: usize,
 }
 
-/// `first_match`'s statement for `n` keys: `get_many`'s, answering with
-/// one row, the one of the first key that holds a credential. SQLite
-/// takes a bare column of a `min()` query from the row that holds the
-/// minimum, so no row is sorted (an `ORDER BY k.i LIMIT 1` would build a
-/// temporary B-tree on every call); with no match the one row is all NULL.
-fn first_match_sql(n: usize) -> &'static str {
-    static SQL: OnceLock<Vec<String>> = OnceLock::new();
-    &SQL.get_or_init(|| plan_statements("min(k.i)"))[n - 1]
-}
-
-/// The plan statements for 1 to `KEYS_PER_QUERY` keys, selecting `index`
-/// (the key's index, or an aggregate of it) and the row's columns.
-fn plan_statements(index: &str) -> Vec<String> {
-    {
-        (1..=KEYS_PER_QUERY)
-            .map(|n| {
-                let mut sql = String::from("WITH k(i, kind, sid, loc) AS (VALUES ");
-                for i in 0..n {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    let p = 3 * i + 1;
-                    sql.push_str(&format!("({i},?{},?{},?{})", p, p + 1, p + 2));
-                }
-                sql.push_str(") SELECT ");
-                sql.push_str(index);
-                sql.push_str(
-                    ", c.location, c.username, c.key_id, c.secret FROM k \
-                     JOIN registry_credentials AS c ON c.scope_kind = k.kind \
-                     AND c.scope_id = k.sid AND c.location = k.loc",
-                );
-                sql
+impl Block {
+    /// The longest block (of at most [`BLOCK_SCOPES`] ×
+    /// [`BLOCK_LOCATIONS`] keys) that `keys`, not empty, starts with. A
+    /// plan's keys are one block; other lists are split into several, each
+    /// of at least one key.
+    fn starting(keys: &[Key<'_>]) -> Block {
+        let scope = scope_columns(keys[0].scope());
+        let locations = keys
+            .iter()
+            .take(BLOCK_LOCATIONS)
+            .take_while(|k| same_scope(scope_columns(k.scope()), scope))
+            .count();
+        let first = &keys[..locations];
+        let same_locations = |run: &[Key<'_>]| {
+            let scope = scope_columns(run[0].scope());
+            run.iter().zip(first).all(|(k, f)| {
+                same_scope(scope_columns(k.scope()), scope) && same(k.location(), f.location())
             })
-            .collect()
+        };
+        let more = keys[locations..]
+            .chunks_exact(locations)
+            .take(BLOCK_SCOPES - 1)
+            .take_while(|run| same_locations(run))
+            .count();
+        Block {
+            scopes: 1 + more,
+            locations,
+        }
+    }
+
+    /// How many keys it holds.
+    fn len(self) -> usize {
+        self.scopes * self.locations
+    }
+
+    /// `keys` as consecutive blocks.
+    fn split<'k>(keys: &'k [Key<'k>]) -> Blocks<'k> {
+        Blocks {
+            keys,
+            start: 0,
+            next: (!keys.is_empty()).then(|| Block::starting(keys)),
+        }
+    }
+
+    /// The statement that looks up the keys of a block of this shape:
+    /// the keys as a `VALUES` list `k` in the block's order, each scope's
+    /// kind and id bound once (parameters `2j+1` and `2j+2` for scope
+    /// `j`) and each location once (parameter `2 × scopes + m + 1` for
+    /// location `m`), joined to the table on its primary key. `CROSS JOIN`
+    /// keeps `k` the outer loop (SQLite never reorders it), so rows come in
+    /// key order; with `first`, `LIMIT 1` ends the statement at the first
+    /// row, and the keys after the first hit are never looked up (R14: the
+    /// winner alone is read). The text is made once per shape.
+    fn sql(self, first: bool) -> &'static str {
+        const SHAPES: usize = BLOCK_SCOPES * BLOCK_LOCATIONS;
+        static SQL: [[OnceLock<Box<str>>; SHAPES]; 2] =
+            [const { [const { OnceLock::new() }; SHAPES] }; 2];
+        let shape = (self.scopes - 1) * BLOCK_LOCATIONS + (self.locations - 1);
+        SQL[usize::from(first)][shape].get_or_init(|| {
+            use std::fmt::Write;
+            let mut sql = String::from("WITH k(i, kind, sid, loc) AS (VALUES ");
+            for j in 0..self.scopes {
+                for m in 0..self.locations {
+                    let i = j * self.locations + m;
+                    let sep = if i == 0 { "" } else { "," };
+                    let (kind, id) = (2 * j + 1, 2 * j + 2);
+                    let loc = 2 * self.scopes + m + 1;
+                    // Writing to a `String` cannot fail.
+                    let _ = write!(sql, "{sep}({i},?{kind},?{id},?{loc})");
+                }
+            }
+            sql.push_str(
+                ") SELECT k.i, c.location, c.username, c.key_id, c.secret, c.kind, \
+                 c.expires_at FROM k CROSS JOIN registry_credentials AS c ON c.location = k.loc \
+                 AND c.scope_kind = k.kind AND c.scope_id = k.sid",
+            );
+            if first {
+                sql.push_str(" LIMIT 1");
+            }
+            sql.into()
+        })
+    }
+
+    /// Binds the scopes and locations of `keys`, a block of this shape, to
+    /// its statement's parameters.
+    fn bind(
+        self,
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        keys: &[Key<'_>],
+    ) -> Result<(), StoreError> {
+        for j in 0..self.scopes {
+            let (kind, id) = scope_columns(keys[j * self.locations].scope());
+            stmt.raw_bind_parameter(2 * j + 1, kind)
+                .map_err(sqlite_error)?;
+            stmt.raw_bind_parameter(2 * j + 2, id)
+                .map_err(sqlite_error)?;
+        }
+        for (m, key) in keys[..self.locations].iter().enumerate() {
+            stmt.raw_bind_parameter(2 * self.scopes + m + 1, key.location())
+                .map_err(sqlite_error)?;
+        }
+        Ok(())
     }
 }
 
@@ -962,6 +1044,12 @@ fn read_row(
     let secret = get(3)?
         .as_blob()
         .map_err(|e| fatal(rusqlite::Error::from(e)))?;
+    let kind = get(4)?
+        .as_i64()
+        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
+    let expires_at = get(5)?
+        .as_i64_or_null()
+        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
     decode(
         keyring,
         scope,
@@ -970,14 +1058,16 @@ fn read_row(
             username: text(1)?,
             key_id: text(2)?,
             secret,
+            kind,
+            expires_at,
         },
     )
 }
 
 /// A new row; a row already at its key is a conflict (0 rows changed).
 const INSERT_NEW: &str = "INSERT INTO registry_credentials \
-     (scope_kind, scope_id, location, username, key_id, secret) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+     (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
 
 /// Writes `credential`, its password `sealed` under the keyring's current
 /// key, with `sql` ([`INSERT_NEW`]); returns the rows changed.
@@ -997,7 +1087,9 @@ fn insert(
                 credential.location().as_str(),
                 credential.username().as_str(),
                 keyring.current().id(),
-                sealed
+                sealed,
+                kind_column(credential.kind()),
+                expires_column(credential)
             ])
         })
         .map_err(sqlite_error)
@@ -1011,7 +1103,7 @@ fn get_in(
     let (kind, id) = scope_columns(key.scope());
     let mut stmt = conn
         .prepare_cached(
-            "SELECT location, username, key_id, secret FROM registry_credentials \
+            "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
              WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
         )
         .map_err(sqlite_error)?;
@@ -1046,48 +1138,117 @@ fn take_scope(
     Ok(taken)
 }
 
-/// The credential at each of `keys`, in order, read on `conn`.
+/// Whether `a` and `b` are the same text: a plan's keys share their
+/// scope ids and locations, so most answers come from the addresses alone.
+fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+/// Whether two scopes' (kind, id) columns are the same.
+fn same_scope((kind_a, id_a): (i16, &str), (kind_b, id_b): (i16, &str)) -> bool {
+    kind_a == kind_b && same(id_a, id_b)
+}
+
+/// The blocks of a list of keys, in order ([`Block::split`]): each
+/// block's first key's index, and the block.
+struct Blocks<'k> {
+    keys: &'k [Key<'k>],
+    start: usize,
+    /// The block at `start`, found ahead.
+    next: Option<Block>,
+}
+
+impl Blocks<'_> {
+    /// True when the list is more than one block (a plan is one).
+    fn several(&self) -> bool {
+        self.next
+            .is_some_and(|b| self.start + b.len() < self.keys.len())
+    }
+}
+
+impl Iterator for Blocks<'_> {
+    type Item = (usize, Block);
+
+    fn next(&mut self) -> Option<(usize, Block)> {
+        let block = self.next?;
+        let at = self.start;
+        self.start += block.len();
+        self.next = self
+            .keys
+            .get(self.start..)
+            .filter(|rest| !rest.is_empty())
+            .map(Block::starting);
+        Some((at, block))
+    }
+}
+
+/// The credential at each of `keys`, in order, read on `conn`: one
+/// statement per block (a plan is one), all in one snapshot.
 fn get_many_in(
     conn: &Connection,
     keyring: &Keyring,
     keys: &[Key<'_>],
 ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
-    let mut found = vec![None; keys.len()];
-    for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
-        let mut stmt = conn
-            .prepare_cached(get_many_sql(chunk.len()))
-            .map_err(sqlite_error)?;
-        bind_keys(&mut stmt, chunk)?;
-        let mut rows = stmt.raw_query();
-        while let Some(r) = rows.next().map_err(sqlite_error)? {
-            let (i, c) = read_plan_row(keyring, chunk, r)?;
-            found[chunk_no * KEYS_PER_QUERY + i] = Some(Arc::new(c));
+    in_one_snapshot(conn, Block::split(keys), |blocks| {
+        let mut found = vec![None; keys.len()];
+        for (start, block) in blocks {
+            let chunk = &keys[start..start + block.len()];
+            let mut stmt = conn
+                .prepare_cached(block.sql(false))
+                .map_err(sqlite_error)?;
+            block.bind(&mut stmt, chunk)?;
+            let mut rows = stmt.raw_query();
+            while let Some(r) = rows.next().map_err(sqlite_error)? {
+                let (i, c) = read_plan_row(keyring, chunk, r)?;
+                found[start + i] = Some(Arc::new(c));
+            }
         }
-    }
-    Ok(found)
+        Ok(found)
+    })
 }
 
-/// The first of `keys` that holds a credential, read on `conn`.
+/// The first of `keys` that holds a credential, read on `conn`: one
+/// statement per block (a plan is one), each ending at its first hit, all
+/// in one snapshot.
 fn first_match_in(
     conn: &Connection,
     keyring: &Keyring,
     keys: &[Key<'_>],
 ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
-    for (chunk_no, chunk) in keys.chunks(KEYS_PER_QUERY).enumerate() {
-        let mut stmt = conn
-            .prepare_cached(first_match_sql(chunk.len()))
-            .map_err(sqlite_error)?;
-        bind_keys(&mut stmt, chunk)?;
-        let mut rows = stmt.raw_query();
-        if let Some(r) = rows.next().map_err(sqlite_error)? {
-            // The aggregate's one row is all NULL when nothing matched.
-            if r.get_ref(0).map_err(sqlite_error)? != rusqlite::types::ValueRef::Null {
+    in_one_snapshot(conn, Block::split(keys), |blocks| {
+        for (start, block) in blocks {
+            let chunk = &keys[start..start + block.len()];
+            let mut stmt = conn.prepare_cached(block.sql(true)).map_err(sqlite_error)?;
+            block.bind(&mut stmt, chunk)?;
+            let mut rows = stmt.raw_query();
+            if let Some(r) = rows.next().map_err(sqlite_error)? {
                 let (i, c) = read_plan_row(keyring, chunk, r)?;
-                return Ok(Some((chunk_no * KEYS_PER_QUERY + i, Arc::new(c))));
+                return Ok(Some((start + i, Arc::new(c))));
             }
         }
+        Ok(None)
+    })
+}
+
+/// Runs `read` over `blocks`, one statement each, so that they all see
+/// one snapshot of the file, as a single statement does: a plan is one
+/// block and runs as it is; a list of several blocks runs in a read
+/// transaction of its own (a deferred `BEGIN`, which takes no write lock),
+/// unless `conn` is inside one already (a [`SqliteTransaction`]). So no
+/// reader sees part of a batch that another connection writes in one
+/// transaction.
+fn in_one_snapshot<'k, T>(
+    conn: &Connection,
+    blocks: Blocks<'k>,
+    read: impl FnOnce(Blocks<'k>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if !blocks.several() || !conn.is_autocommit() {
+        return read(blocks);
     }
-    Ok(None)
+    let tx = conn.unchecked_transaction().map_err(sqlite_error)?;
+    let out = read(blocks)?;
+    tx.commit().map_err(sqlite_error)?;
+    Ok(out)
 }
 
 /// Inserts `credential` (its password already `sealed`), inside the
@@ -1162,7 +1323,8 @@ fn update_in(
     let sealed = seal(keyring, &new)?;
     let (kind, id) = scope_columns(key.scope());
     tx.prepare_cached(
-        "UPDATE registry_credentials SET username = ?4, key_id = ?5, secret = ?6 \
+        "UPDATE registry_credentials SET username = ?4, key_id = ?5, secret = ?6, \
+         kind = ?7, expires_at = ?8 \
          WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
     )
     .and_then(|mut s| {
@@ -1172,7 +1334,9 @@ fn update_in(
             key.location(),
             new.username().as_str(),
             keyring.current().id(),
-            sealed
+            sealed,
+            kind_column(new.kind()),
+            expires_column(&new)
         ])
     })
     .map_err(sqlite_error)?;
@@ -1248,22 +1412,6 @@ fn list_all_in(
         out.push(Arc::new(read_row(keyring, scope, r, 2)?));
     }
     Ok(out)
-}
-
-/// Binds a chunk of plan keys to a plan statement's parameters.
-fn bind_keys(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    chunk: &[Key<'_>],
-) -> Result<(), StoreError> {
-    for (i, key) in chunk.iter().enumerate() {
-        let (kind, id) = scope_columns(key.scope());
-        let p = 3 * i + 1;
-        stmt.raw_bind_parameter(p, kind).map_err(sqlite_error)?;
-        stmt.raw_bind_parameter(p + 1, id).map_err(sqlite_error)?;
-        stmt.raw_bind_parameter(p + 2, key.location())
-            .map_err(sqlite_error)?;
-    }
-    Ok(())
 }
 
 /// A plan statement's row: the index of its key in `chunk`, and the
@@ -1406,9 +1554,9 @@ macro_rules! store_on_session {
                 self.read(|c, k| Ok(get_in(c, k, key)?.map(Arc::new)))
             }
 
-            /// One statement per 256 keys (a resolution plan has far
-            /// fewer): the keys as a `VALUES` list joined to the table's
-            /// primary key.
+            /// One statement for a plan's keys (a list of another shape
+            /// takes one per run of keys with the same locations): the keys
+            /// as a `VALUES` list joined to the table's primary key.
             fn get_many(&self, keys: &[Key<'_>]) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
                 if keys.is_empty() {
                     return Ok(Vec::new());
@@ -1416,9 +1564,9 @@ macro_rules! store_on_session {
                 self.read(|c, k| get_many_in(c, k, keys))
             }
 
-            /// One statement per 256 keys that returns the winning row
-            /// alone (`min()` of the key's index, with the winner's columns
-            /// beside it): only the winner is read and decrypted, and
+            /// One statement for a plan's keys that looks them up in order
+            /// and ends at the first hit (`LIMIT 1`): only the winner is
+            /// read and decrypted, no key after it is looked up, and
             /// outranked passwords never leave the database.
             fn first_match(&self, keys: &[Key<'_>]) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
                 self.read(|c, k| first_match_in(c, k, keys))
@@ -1536,31 +1684,101 @@ mod tests {
         details
     }
 
-    /// How many keys a typical resolution's plan has.
-    fn plan_keys() -> usize {
-        let app = App::new("o", "s", "a").unwrap();
-        let image: Reference = "registry.example.com/repo/image".parse().unwrap();
-        Plan::new(&app, &image).keys().len()
+    /// The keys of a typical resolution's plan: four scopes, three
+    /// candidates (the image's path, its host, its parent domain).
+    fn plan_keys() -> Vec<Key<'static>> {
+        let app = Box::leak(Box::new(App::new("o", "s", "a").unwrap()));
+        let image: &'static Reference =
+            Box::leak(Box::new("registry.example.com/repo/image".parse().unwrap()));
+        Plan::new(app, image).keys().to_vec()
     }
 
-    /// Each key is one search of the primary key.
-    fn assert_searches_the_primary_key(details: &[String]) {
-        let search = details
-            .iter()
-            .find(|d| d.contains(" c "))
-            .unwrap_or_else(|| panic!("{details:?}"));
-        assert!(
-            search.starts_with(
-                "SEARCH c USING PRIMARY KEY (location=? AND scope_kind=? AND scope_id=?)"
-            ),
-            "{details:?}"
+    /// A typical plan's keys are one block, which binds each scope and
+    /// each location once.
+    fn plan_block() -> Block {
+        let keys = plan_keys();
+        let block = Block::starting(&keys);
+        assert_eq!(
+            block,
+            Block {
+                scopes: 4,
+                locations: 3
+            }
         );
+        assert_eq!(block.len(), keys.len());
+        block
+    }
+
+    #[test]
+    fn r14_a_plan_is_one_block_and_other_lists_split_in_order() {
+        plan_block();
+        // Keys in another order (`keys[3 * scope + location]`): runs of
+        // scopes with the same locations, in the order given, every key in
+        // one block.
+        let keys = plan_keys();
+        let shape = |scopes, locations| Block { scopes, locations };
+        let by_location = [keys[0], keys[3], keys[1], keys[4], keys[6], keys[9]];
+        let blocks: Vec<_> = Block::split(&by_location).collect();
+        assert_eq!(
+            blocks,
+            [(0, shape(2, 1)), (2, shape(2, 1)), (4, shape(2, 1))]
+        );
+        let mixed = [
+            keys[0], keys[4], keys[1], keys[5], keys[3], keys[7], keys[11],
+        ];
+        let blocks: Vec<_> = Block::split(&mixed).collect();
+        assert_eq!(
+            blocks,
+            [
+                (0, shape(1, 1)),
+                (1, shape(2, 1)),
+                (3, shape(1, 2)),
+                (5, shape(1, 1)),
+                (6, shape(1, 1)),
+            ]
+        );
+        // App and space with two locations each, then the organization with
+        // one: a block of two scopes, then one of one.
+        let uneven = [keys[0], keys[1], keys[3], keys[4], keys[6]];
+        let blocks: Vec<_> = Block::split(&uneven).collect();
+        assert_eq!(blocks, [(0, shape(2, 2)), (4, shape(1, 1))]);
+        assert_eq!(Block::split(&[]).count(), 0);
+        // The most locations of a block.
+        let app = App::new("o", "s", "a").unwrap();
+        let locations: Vec<Location> = (0..BLOCK_LOCATIONS + 1)
+            .map(|i| format!("r{i}.example.com").parse().unwrap())
+            .collect();
+        let scope = Scope::App(app.id().clone());
+        let many: Vec<_> = locations
+            .iter()
+            .map(|l| Key::new(scope.as_scope_ref(), l))
+            .collect();
+        let blocks: Vec<_> = Block::split(&many).collect();
+        assert_eq!(
+            blocks,
+            [
+                (0, shape(1, BLOCK_LOCATIONS)),
+                (BLOCK_LOCATIONS, shape(1, 1))
+            ]
+        );
+    }
+
+    /// Each key is one search of the primary key, with the keys the outer
+    /// loop (so rows come in key order), and nothing sorted.
+    fn assert_searches_the_primary_key_in_key_order(details: &[String]) {
+        let at = |prefix: &str| details.iter().position(|d| d.starts_with(prefix));
+        let outer = at("SCAN k").unwrap_or_else(|| panic!("{details:?}"));
+        let search = at("SEARCH c USING PRIMARY KEY (location=? AND scope_kind=? AND scope_id=?)")
+            .unwrap_or_else(|| panic!("{details:?}"));
+        assert!(outer < search, "{details:?}");
+        assert!(at("SCAN c").is_none(), "{details:?}");
+        assert_sorts_nothing(details);
     }
 
     #[test]
     fn r14_a_plan_is_one_statement_on_the_primary_key() {
-        let details = query_plan("plan", get_many_sql(plan_keys()));
-        assert_searches_the_primary_key(&details);
+        let details = query_plan("plan", plan_block().sql(false));
+        assert_searches_the_primary_key_in_key_order(&details);
     }
 
     /// The plan `details` builds no temporary B-tree: the rows come in the
@@ -1572,14 +1790,54 @@ mod tests {
 
     #[test]
     fn r14_first_match_is_one_statement_on_the_primary_key() {
-        let details = query_plan("first-match-plan", first_match_sql(plan_keys()));
-        // Never a scan of the table, and nothing is sorted.
-        assert_searches_the_primary_key(&details);
+        let details = query_plan("first-match-plan", plan_block().sql(true));
+        assert_searches_the_primary_key_in_key_order(&details);
+    }
+
+    /// `first_match`'s statement ends at the first hit: a hit at the plan's
+    /// first key runs a fraction of the virtual machine's steps of a hit at
+    /// its last key, which looks up every key before it.
+    #[test]
+    fn r14_first_match_looks_up_no_key_after_the_winner() {
+        let path = temp_path("first-hit-ends");
+        let store = SqliteStore::open(&path, keyring()).unwrap();
+        let keys = plan_keys();
+        let (first, last) = (keys[0], keys[keys.len() - 1]);
+        let create = |key: Key<'_>| {
+            store
+                .create(RegistryCredential::new(
+                    key.scope().to_scope(),
+                    key.location().parse().unwrap(),
+                    Credential::new("u", "pw").unwrap(),
+                ))
+                .unwrap();
+        };
+        create(last);
+        let block = plan_block();
+        let steps = || {
+            let conn = store.inner.take().unwrap();
+            let steps = {
+                let mut stmt = conn.prepare_cached(block.sql(true)).unwrap();
+                stmt.reset_status(rusqlite::StatementStatus::VmStep);
+                block.bind(&mut stmt, &keys).unwrap();
+                let mut rows = stmt.raw_query();
+                let i: usize = rows.next().unwrap().unwrap().get(0).unwrap();
+                drop(rows);
+                (i, stmt.get_status(rusqlite::StatementStatus::VmStep))
+            };
+            store.inner.give_back(conn);
+            steps
+        };
+        let (i, at_last) = steps();
+        assert_eq!(i, keys.len() - 1);
+        create(first);
+        let (i, at_first) = steps();
+        assert_eq!(i, 0);
         assert!(
-            !details.iter().any(|d| d.starts_with("SCAN c")),
-            "{details:?}"
+            at_first * 4 < at_last,
+            "{at_first} steps for a hit at the first key, {at_last} at the last"
         );
-        assert_sorts_nothing(&details);
+        assert_eq!(store.first_match(&keys).unwrap().map(|(i, _)| i), Some(0));
     }
 
     #[test]

@@ -41,10 +41,8 @@ use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::store::StoreError;
 use registry_credentials::{Location, RegistryCredential, Scope};
 use registry_credentials_sql::PostgresStore;
-use registry_credentials_test_support::postgres::{
-    ProxyCounts, Rng, fresh_schema, proxied, runtime, url, url_in,
-};
-use support::keyring;
+use registry_credentials_test_support::postgres::{Rng, runtime, url};
+use support::store_behind_proxy;
 
 const CTL_ENV: &str = "REGISTRY_CREDENTIALS_PG_CTL";
 const TASKS: usize = 16;
@@ -233,12 +231,7 @@ fn r28_chaos_no_acknowledged_write_lost_no_false_nothing_changed_no_duplicate() 
     let down = Arc::new(AtomicBool::new(false));
     let _restart = Restart(Arc::clone(&down));
     runtime().block_on(async {
-        let schema = fresh_schema(&direct, "chaos").await;
-        let counts = Arc::new(ProxyCounts::default());
-        let proxied = proxied(&direct, Arc::clone(&counts)).await;
-        let store = PostgresStore::connect(&url_in(&proxied, &schema), keyring())
-            .await
-            .unwrap();
+        let (store, _, counts) = store_behind_proxy(&direct, "chaos").await;
 
         let started = Instant::now();
         let stop = started + RUN;

@@ -2,9 +2,11 @@
 //! ([`DatabaseError`]): a pool with no connection free for its whole wait
 //! names the wait and the connections in use, read from the pool itself;
 //! a terminated connection says the server ended it. Each is retryable
-//! and changed nothing (R28).
+//! and changed nothing (R28). Opening a store tells the same failures
+//! apart from an address that is not valid.
 //!
-//! Every test needs a server and is `#[ignore]`d (see `registry_credentials_test_support::postgres`).
+//! Every test but the two of opening needs a server and is `#[ignore]`d
+//! (see `registry_credentials_test_support::postgres`).
 #![cfg(feature = "postgres")]
 
 mod support;
@@ -16,9 +18,10 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use registry_credentials::Scope;
 use registry_credentials::store::conformance::{cred, org};
 use registry_credentials::store::{AsyncCredentialStore, StoreError};
-use registry_credentials_sql::{DatabaseError, PostgresStore};
-use registry_credentials_test_support::postgres::{fresh_schema, runtime, url, url_in};
+use registry_credentials_sql::{DatabaseError, OpenError, PostgresStore};
+use registry_credentials_test_support::postgres::{fresh_schema, runtime, session, url, url_in};
 use support::keyring;
+use tokio_postgres::{Client, NoTls, Transaction};
 
 /// A store over a pool of at most `size` connections that waits `wait`
 /// for one, on a fresh schema.
@@ -28,7 +31,7 @@ async fn store_with_pool(test: &str, size: usize, wait: Duration) -> (PostgresSt
     let url = url_in(&url, &schema);
     let manager = Manager::from_config(
         tokio_postgres::Config::from_str(&url).unwrap(),
-        tokio_postgres::NoTls,
+        NoTls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -45,6 +48,16 @@ async fn store_with_pool(test: &str, size: usize, wait: Duration) -> (PostgresSt
     )
 }
 
+/// A transaction of `client` that holds the credentials' table locked
+/// against every other session until it ends.
+async fn lock_the_table(client: &mut Client) -> Transaction<'_> {
+    let lock = client.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE registry_credentials IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    lock
+}
+
 fn database_error(e: &StoreError) -> &DatabaseError {
     match e {
         StoreError::Backend { source, .. } => source
@@ -52,6 +65,52 @@ fn database_error(e: &StoreError) -> &DatabaseError {
             .unwrap_or_else(|| panic!("not a DatabaseError: {e:?}")),
         other => panic!("{other:?}"),
     }
+}
+
+/// A server that refuses the connection, met while opening: the
+/// database error that says so, retryable, under the open error's message.
+#[test]
+fn r28_opening_a_server_that_refuses_the_connection_names_it_and_is_retryable() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgresql://nobody@127.0.0.1:{port}/none");
+    let e = runtime()
+        .block_on(PostgresStore::connect(&url, keyring()))
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            OpenError::Database(DatabaseError::ServerUnavailable { .. })
+        ),
+        "{e:?}"
+    );
+    assert!(e.is_retryable());
+    assert_eq!(e.to_string(), "could not open the credential database");
+}
+
+/// An address that is not a PostgreSQL address: no database error, and
+/// the open error's message says where to look.
+#[test]
+fn opening_an_address_that_is_not_valid_says_how_to_write_one() {
+    let e = runtime()
+        .block_on(PostgresStore::connect("postgresql://[::1", keyring()))
+        .unwrap_err();
+    let OpenError::Backend { retryable, source } = &e else {
+        panic!("{e:?}")
+    };
+    assert!(!retryable);
+    assert_eq!(
+        e.to_string(),
+        "could not open the credential database; check its location and permissions"
+    );
+    assert!(
+        source
+            .to_string()
+            .starts_with("the PostgreSQL address is not valid"),
+        "{source}"
+    );
 }
 
 #[test]
@@ -107,14 +166,8 @@ fn r28_a_locked_table_exhausts_the_pool_and_the_error_says_so() {
     let rt = runtime();
     rt.block_on(async {
         let (store, url) = store_with_pool("locked", POOL, Duration::from_millis(500)).await;
-        let (mut locker, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        let task = tokio::spawn(conn);
-        let lock = locker.transaction().await.unwrap();
-        lock.batch_execute("LOCK TABLE registry_credentials IN ACCESS EXCLUSIVE MODE")
-            .await
-            .unwrap();
+        let mut locker = session(&url).await;
+        let lock = lock_the_table(&mut locker).await;
         let calls: Vec<_> = (0..CALLS)
             .map(|i| {
                 let store = store.clone();
@@ -154,8 +207,6 @@ fn r28_a_locked_table_exhausts_the_pool_and_the_error_says_so() {
         // What failed changed nothing: the table holds the calls that
         // got a connection.
         assert_eq!(store.list_all().await.unwrap().len(), POOL);
-        drop(locker);
-        let _ = task.await;
     });
 }
 
@@ -168,17 +219,11 @@ fn r28_a_terminated_connection_says_the_server_ended_it_and_a_retry_works() {
     let rt = runtime();
     rt.block_on(async {
         let (store, url) = store_with_pool("terminated", 2, Duration::from_secs(5)).await;
-        let (mut admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        let task = tokio::spawn(conn);
+        let mut admin = session(&url).await;
         // The call waits on a lock this session holds, so that it is
         // running when its backend (the one this session blocks) is
         // terminated.
-        let lock = admin.transaction().await.unwrap();
-        lock.batch_execute("LOCK TABLE registry_credentials IN ACCESS EXCLUSIVE MODE")
-            .await
-            .unwrap();
+        let lock = lock_the_table(&mut admin).await;
         let call = tokio::spawn({
             let store = store.clone();
             async move { store.list_all().await }
@@ -227,7 +272,5 @@ fn r28_a_terminated_connection_says_the_server_ended_it_and_a_retry_works() {
             }
         };
         assert!(listed.is_empty());
-        drop(admin);
-        let _ = task.await;
     });
 }

@@ -34,12 +34,17 @@ fn keyring() -> Keyring {
     Keyring::new(EncryptionKey::new("errors", [0x17; 32]).unwrap())
 }
 
-/// The [`DatabaseError`] a store error carries, if it carries one.
-fn database_error(e: &StoreError) -> Option<&DatabaseError> {
-    match e {
-        StoreError::Backend { source, .. } => source.downcast_ref(),
+/// `e` is retryable, and the [`DatabaseError`] it carries is one `is`
+/// accepts, with the message `message`.
+fn assert_retryable(e: &StoreError, is: fn(&DatabaseError) -> bool, message: &str) {
+    assert!(e.is_retryable(), "{e:?}");
+    let explained = match e {
+        StoreError::Backend { source, .. } => source.downcast_ref::<DatabaseError>(),
         _ => None,
     }
+    .unwrap_or_else(|| panic!("not a DatabaseError: {e:?}"));
+    assert!(is(explained), "{explained:?}");
+    assert_eq!(explained.to_string(), message);
 }
 
 fn sqlite(code: i32) -> Error {
@@ -136,18 +141,13 @@ fn r28_a_writer_past_the_busy_timeout_is_told_who_held_the_file_and_for_how_long
             .create(cred(Scope::Foundation, "quay.io", "waiter", "pw"))
             .unwrap_err();
         done.send(()).unwrap();
-        assert!(e.is_retryable(), "{e:?}");
-        let explained = database_error(&e).unwrap_or_else(|| panic!("{e:?}"));
-        assert!(
-            matches!(explained, DatabaseError::Busy { .. }),
-            "{explained:?}"
-        );
-        assert_eq!(
-            explained.to_string(),
-            format!(
+        assert_retryable(
+            &e,
+            |d| matches!(d, DatabaseError::Busy { .. }),
+            &format!(
                 "another writer held {} for longer than the 200 ms wait: retry when it is done; nothing was changed",
                 path.display()
-            )
+            ),
         );
     });
     // It changed nothing, and once the lock is free it goes through.
@@ -161,16 +161,10 @@ fn r28_a_writer_past_the_busy_timeout_is_told_who_held_the_file_and_for_how_long
 fn a_missing_directory_is_named_with_what_to_check() {
     let path = temp_dir("missing").join("no-such-dir").join("c.db");
     let e = SqliteStore::open(&path, keyring()).unwrap_err();
-    let OpenError::Backend { source, retryable } = &e else {
-        panic!("{e:?}")
-    };
-    assert!(!retryable);
-    let explained = source
-        .downcast_ref::<DatabaseError>()
-        .unwrap_or_else(|| panic!("{e:?}"));
+    assert!(!e.is_retryable());
     assert!(
-        matches!(explained, DatabaseError::CannotOpen { .. }),
-        "{explained:?}"
+        matches!(e, OpenError::Database(DatabaseError::CannotOpen { .. })),
+        "{e:?}"
     );
     // The open error adds no advice of its own to the explained one.
     assert_eq!(e.to_string(), "could not open the credential database");
@@ -201,20 +195,12 @@ fn r28_a_full_disk_says_so_changes_nothing_and_the_same_call_works_once_space_is
     store
         .create(cred(Scope::Foundation, "docker.io", "u", "pw"))
         .unwrap();
+    let message = format!(
+        "the disk holding {} is full: free space and retry; nothing was changed",
+        path.display()
+    );
     let full = |e: &StoreError| {
-        assert!(e.is_retryable(), "{e:?}");
-        let explained = database_error(e).unwrap_or_else(|| panic!("{e:?}"));
-        assert!(
-            matches!(explained, DatabaseError::DiskFull { .. }),
-            "{explained:?}"
-        );
-        assert_eq!(
-            explained.to_string(),
-            format!(
-                "the disk holding {} is full: free space and retry; nothing was changed",
-                path.display()
-            )
-        );
+        assert_retryable(e, |d| matches!(d, DatabaseError::DiskFull { .. }), &message);
     };
 
     // A disk already full: a single create, refused, then done once space
@@ -245,15 +231,9 @@ fn r28_a_full_disk_says_so_changes_nothing_and_the_same_call_works_once_space_is
     drop(store);
     let filler = disk.fill();
     let e = SqliteStore::open(&path, keyring()).unwrap_err();
-    let OpenError::Backend { source, retryable } = &e else {
-        panic!("{e:?}")
-    };
-    assert!(retryable, "{e:?}");
+    assert!(e.is_retryable(), "{e:?}");
     assert!(
-        matches!(
-            source.downcast_ref::<DatabaseError>(),
-            Some(DatabaseError::DiskFull { .. })
-        ),
+        matches!(e, OpenError::Database(DatabaseError::DiskFull { .. })),
         "{e:?}"
     );
     std::fs::remove_file(&filler).unwrap();

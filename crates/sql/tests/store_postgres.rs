@@ -25,11 +25,10 @@ use registry_credentials::store::{
 };
 use registry_credentials::{App, Password, Scope, Username};
 use registry_credentials_sql::{KeyError, Keyring, OpenError, PostgresStore};
-use registry_credentials_test_support::postgres::{
-    ProxyCounts, fresh_schema, fresh_url, proxied, runtime, url, url_in,
-};
+use registry_credentials_test_support::postgres::{fresh_url, runtime, session, url, url_in};
 use support::{
-    IMAGE, OUTRANKED, assert_the_winner, key, keyring, undecryptable, winner_and_outranked,
+    IMAGE, OUTRANKED, assert_the_winner, key, keyring, store_behind_proxy, undecryptable,
+    winner_and_outranked,
 };
 
 /// One runtime for the conformance tests: their stores' pools live on
@@ -95,14 +94,24 @@ fn with_store(test: &str, check: impl AsyncFnOnce(PostgresStore, String)) {
     });
 }
 
+/// Runs `check` on a runtime of its own with two `PostgresStore`s, two
+/// service instances with a pool each, on one fresh schema.
+///
+/// # Panics
+///
+/// Without `REGISTRY_CREDENTIALS_PG_URL`.
+fn with_two_instances(test: &str, check: impl AsyncFnOnce(PostgresStore, PostgresStore)) {
+    with_store(test, async |a, url| {
+        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+        check(a, b).await;
+    });
+}
+
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r16_two_instances_racing_on_the_same_keys() {
-    let (rt, url) = setup("race");
-    rt.block_on(async {
-        // Two service instances: two stores, two pools, one database.
-        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
-        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+    // Two service instances: two stores, two pools, one database.
+    with_two_instances("race", async |a, b| {
         const KEYS: usize = 20;
         for j in 0..KEYS {
             a.create(cred(
@@ -263,10 +272,7 @@ fn r21_the_database_never_holds_a_password_in_plain_text() {
             )
             .await
             .unwrap();
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let client = session(&url).await;
         let row = client
             .query_one(
                 "SELECT count(*) FILTER (WHERE position('SENTINEL'::bytea in secret) > 0 \
@@ -360,10 +366,7 @@ fn r14_resolve_reads_and_decrypts_the_winning_row_alone() {
         }
         // Corrupt the outranked row's sealed password behind the store's
         // back: flip one bit of its authentication tag.
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let client = session(&url).await;
         let changed = client
             .execute(
                 "UPDATE registry_credentials \
@@ -411,10 +414,7 @@ async fn foundation_locations(store: &PostgresStore, prefix: &str) -> Vec<String
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all() {
-    let (rt, url) = setup("tx_commit");
-    rt.block_on(async {
-        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
-        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_two_instances("tx_commit", async |a, b| {
         a.pool()
             .get()
             .await
@@ -495,9 +495,7 @@ fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all()
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r16_a_refused_write_in_a_transaction_takes_back_its_own_rows_alone() {
-    let (rt, url) = setup("tx_refused");
-    rt.block_on(async {
-        let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_store("tx_refused", async |store, _| {
         store
             .transaction(async |tx| {
                 tx.create(cred(Scope::Foundation, "kept.example.com", "u", "p"))
@@ -564,10 +562,7 @@ fn r16_a_refused_write_in_a_transaction_takes_back_its_own_rows_alone() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn a_read_transaction_sees_one_snapshot_and_refuses_writes() {
-    let (rt, url) = setup("tx_read");
-    rt.block_on(async {
-        let a = PostgresStore::connect(&url, keyring()).await.unwrap();
-        let b = PostgresStore::connect(&url, keyring()).await.unwrap();
+    with_two_instances("tx_read", async |a, b| {
         a.create(cred(Scope::Foundation, "before.example.com", "u", "p"))
             .await
             .unwrap();
@@ -612,17 +607,8 @@ fn r28_a_transaction_whose_commit_answer_is_lost_is_settled() {
     const TRANSACTIONS: usize = 300;
     let direct = url();
     runtime().block_on(async {
-        let schema = fresh_schema(&direct, "chaos_tx").await;
-        let counts = Arc::new(ProxyCounts::default());
-        let proxied = proxied(&direct, Arc::clone(&counts)).await;
-        let store = PostgresStore::connect(&url_in(&proxied, &schema), keyring())
-            .await
-            .unwrap();
-        let (reader, conn) =
-            tokio_postgres::connect(&url_in(&direct, &schema), tokio_postgres::NoTls)
-                .await
-                .unwrap();
-        tokio::spawn(conn);
+        let (store, schema, counts) = store_behind_proxy(&direct, "chaos_tx").await;
+        let reader = session(&url_in(&direct, &schema)).await;
         reader
             .batch_execute("CREATE TABLE own_marks (location TEXT PRIMARY KEY)")
             .await
@@ -682,5 +668,65 @@ fn r28_a_transaction_whose_commit_answer_is_lost_is_settled() {
             settled.committed > 0 && settled.rolled_back > 0,
             "the proxy cut answers both ways: {settled:?}"
         );
+    });
+}
+
+/// A database of schema version 2 (before R24's kinds and R25's expiry)
+/// migrates on connect with every row kept, each a password without an
+/// expiry, and then stores every kind.
+#[test]
+#[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+fn r24_r25_a_version_2_database_migrates_and_keeps_every_row() {
+    use registry_credentials::{Credential, CredentialKind, RegistryCredential};
+    block_on(async {
+        let first = store().await;
+        first
+            .create(cred(org("o"), "registry.example.com", "u", "kept-secret"))
+            .await
+            .unwrap();
+        let client = first.pool().get().await.unwrap();
+        client
+            .batch_execute(
+                "ALTER TABLE registry_credentials DROP COLUMN kind, DROP COLUMN expires_at;
+                 UPDATE registry_credentials_schema SET version = 2;",
+            )
+            .await
+            .unwrap();
+        drop(client);
+        let second = reopen(&first).await;
+        let all = second.list_all().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            (
+                all[0].password().expose(),
+                all[0].kind(),
+                all[0].expires_at()
+            ),
+            ("kept-secret", CredentialKind::Password, None)
+        );
+        second
+            .create(RegistryCredential::new(
+                org("o"),
+                "quay.io".parse().unwrap(),
+                Credential::identity_token("<token>", "refresh").unwrap(),
+            ))
+            .await
+            .unwrap();
+        let got = second
+            .get(Key::new(org("o").as_scope_ref(), &loc("quay.io")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.kind(), CredentialKind::IdentityToken);
+        let version: i32 = second
+            .pool()
+            .get()
+            .await
+            .unwrap()
+            .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(version, 3);
     });
 }

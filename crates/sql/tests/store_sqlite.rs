@@ -16,7 +16,7 @@ use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
 use registry_credentials::{
-    App, Credential, Password, RegistryCredential, Scope, Username, resolve,
+    App, Credential, CredentialKind, Password, RegistryCredential, Scope, Username, resolve,
 };
 use registry_credentials_sql::{KeyError, Keyring, OpenError, SchemaError, SqliteStore};
 use support::{
@@ -40,10 +40,26 @@ fn get(
     store.get(Key::new(scope.as_scope_ref(), &loc(location.as_ref())))
 }
 
+/// The password stored at `scope` and `location`, which must hold one.
+fn password_at(store: &SqliteStore, scope: &Scope, location: &str) -> String {
+    let stored = get(store, scope, location).unwrap();
+    let stored = stored.unwrap_or_else(|| panic!("no credential for {location} at {scope}"));
+    stored.password().expose().to_owned()
+}
+
 /// A store in a new file of its own, and the file's path.
 fn fresh_store(name: &str) -> (SqliteStore, PathBuf) {
     let path = temp_dir(name).join("c.db");
     (SqliteStore::open(&path, keyring()).unwrap(), path)
+}
+
+/// [`fresh_store`], holding the foundation's credential for `docker.io`.
+fn fresh_store_holding_one(name: &str) -> (SqliteStore, PathBuf) {
+    let (store, path) = fresh_store(name);
+    store
+        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
+        .unwrap();
+    (store, path)
 }
 
 fn store() -> SqliteStore {
@@ -208,8 +224,7 @@ fn rotate_moves_every_row_to_the_current_key() {
     let store = SqliteStore::open(&path, Keyring::new(key("new", 2))).unwrap();
     let all = store.list_all().unwrap();
     assert_eq!(all.len(), 1201);
-    let r7 = get(&store, &org("o"), "r7.example.com").unwrap().unwrap();
-    assert_eq!(r7.password().expose(), "p7");
+    assert_eq!(password_at(&store, &org("o"), "r7.example.com"), "p7");
     drop(store);
     // The old key alone no longer reads anything.
     let e = SqliteStore::open(&path, Keyring::new(key("old", 1))).unwrap_err();
@@ -280,10 +295,10 @@ fn a_ciphertext_moved_to_another_row_fails_to_decrypt() {
         .unwrap();
     assert_eq!(n, 3);
     // The untouched row still reads.
-    let v = get(&store, &victim, "registry.example.com")
-        .unwrap()
-        .unwrap();
-    assert_eq!(v.password().expose(), "victim-pw");
+    assert_eq!(
+        password_at(&store, &victim, "registry.example.com"),
+        "victim-pw"
+    );
 }
 
 #[test]
@@ -321,7 +336,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     let v: u32 = raw
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -334,7 +349,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
             e,
             OpenError::Schema(SchemaError::TooNew {
                 found: 99,
-                supported: 2
+                supported: 3
             })
         ),
         "{e:?}"
@@ -345,6 +360,118 @@ fn schema_is_versioned_and_newer_files_are_refused() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(v, 99);
+}
+
+/// R24, R25: a row whose kind or expiry is changed in the file does not
+/// decrypt: a token is never served as a password, nor a credential past
+/// the expiry it was stored with.
+#[test]
+fn r24_r25_a_row_whose_kind_or_expiry_was_changed_does_not_decrypt() {
+    let (store, path) = fresh_store("changed-kind");
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(4_000_000_000);
+    store
+        .create(
+            RegistryCredential::new(
+                org("o"),
+                "registry.example.com".parse().unwrap(),
+                Credential::registry_token("robot", "bearer").unwrap(),
+            )
+            .with_expires_at(Some(at)),
+        )
+        .unwrap();
+    assert_eq!(
+        get(&store, &org("o"), "registry.example.com")
+            .unwrap()
+            .unwrap()
+            .password()
+            .expose(),
+        "bearer"
+    );
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    for (change, undo) in [
+        (
+            "UPDATE registry_credentials SET kind = 0",
+            "UPDATE registry_credentials SET kind = 2",
+        ),
+        (
+            "UPDATE registry_credentials SET expires_at = NULL",
+            "UPDATE registry_credentials SET expires_at = 4000000000",
+        ),
+        (
+            "UPDATE registry_credentials SET expires_at = 4100000000",
+            "UPDATE registry_credentials SET expires_at = 4000000000",
+        ),
+    ] {
+        raw.execute(change, []).unwrap();
+        let e = get(&store, &org("o"), "registry.example.com").unwrap_err();
+        assert!(undecryptable(&e), "{change}: {e:?}");
+        raw.execute(undo, []).unwrap();
+        assert!(
+            get(&store, &org("o"), "registry.example.com").is_ok(),
+            "{undo}"
+        );
+    }
+}
+
+/// A file of schema version 2 (before R24's kinds and R25's expiry) opens
+/// with every row kept, each a password credential without an expiry, and
+/// then stores every kind.
+#[test]
+fn r24_r25_a_version_2_file_migrates_and_keeps_every_row() {
+    let (store, path) = fresh_store("migrate-2");
+    store
+        .create(cred(org("o"), "registry.example.com", "u", "kept-secret"))
+        .unwrap();
+    store
+        .create(cred(Scope::Foundation, "docker.io", "hub", "hub-secret"))
+        .unwrap();
+    drop(store);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "ALTER TABLE registry_credentials DROP COLUMN kind;
+         ALTER TABLE registry_credentials DROP COLUMN expires_at;
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(raw);
+    let store = SqliteStore::open(&path, keyring()).unwrap();
+    let all = store.list_all().unwrap();
+    let rows: Vec<(&str, &str, CredentialKind, Option<std::time::SystemTime>)> = all
+        .iter()
+        .map(|c| {
+            (
+                c.location().as_str(),
+                c.password().expose(),
+                c.kind(),
+                c.expires_at(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "registry.example.com",
+                "kept-secret",
+                CredentialKind::Password,
+                None
+            ),
+            ("docker.io", "hub-secret", CredentialKind::Password, None),
+        ]
+    );
+    let token = RegistryCredential::new(
+        org("o"),
+        "quay.io".parse().unwrap(),
+        Credential::registry_token("robot", "bearer").unwrap(),
+    );
+    store.create(token).unwrap();
+    let got = get(&store, &org("o"), "quay.io").unwrap().unwrap();
+    assert_eq!(got.kind(), CredentialKind::RegistryToken);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let v: u32 = raw
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 3);
 }
 
 // ---- child processes ---------------------------------------------------
@@ -665,10 +792,7 @@ fn transactions_take_effect_whole_or_not_at_all() {
 
 #[test]
 fn read_transactions_refuse_writes_and_never_wait_for_a_writer() {
-    let (store, path) = fresh_store("read-transaction");
-    store
-        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
-        .unwrap();
+    let (store, path) = fresh_store_holding_one("read-transaction");
     let e = store
         .read_transaction(|tx| tx.create(cred(org("o"), "example.com", "u", "p")))
         .unwrap_err();
@@ -741,10 +865,7 @@ fn opening_without_create_never_makes_a_store() {
 #[test]
 fn r21_files_are_created_private_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let (store, path) = fresh_store("private");
-    store
-        .create(cred(Scope::Foundation, "docker.io", "u", "p"))
-        .unwrap();
+    let (_open, path) = fresh_store_holding_one("private");
     let mut wal = path.clone().into_os_string();
     wal.push("-wal");
     let mut shm = path.clone().into_os_string();
@@ -808,7 +929,7 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute(
         "INSERT INTO registry_credentials \
-         SELECT scope_kind, 'new-org', location, username, key_id, secret \
+         SELECT scope_kind, 'new-org', location, username, key_id, secret, kind, expires_at \
          FROM registry_credentials WHERE scope_id = 'old-org'",
         [],
     )
@@ -820,11 +941,10 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     let e = resolve(&store, &app, &"registry.example.com/x/y".parse().unwrap()).unwrap_err();
     assert!(undecryptable(&e), "{e:?}");
     // The original still reads.
-    let old_org = org("old-org");
-    let c = get(&store, &old_org, "registry.example.com")
-        .unwrap()
-        .unwrap();
-    assert_eq!(c.password().expose(), "secret");
+    assert_eq!(
+        password_at(&store, &org("old-org"), "registry.example.com"),
+        "secret"
+    );
 }
 
 /// `create_all` inside a transaction the caller goes on with: a refused

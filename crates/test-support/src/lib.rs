@@ -4,6 +4,8 @@
 //!   to check what resolution and management report (and that no password
 //!   is among it).
 //! - [`fs`]: a fresh directory per test, and a 1 MiB tmpfs to fill.
+//! - [`process`]: a program run with something on its standard input.
+//! - [`registry`]: the real registry `.ci/registry.sh setup` starts.
 //! - `postgres` (feature `postgres`): the throwaway PostgreSQL server of
 //!   `REGISTRY_CREDENTIALS_PG_URL`, and a schema of its own for each test.
 //! - `cf` (feature `cf`): a `Manager` with an admin, an organization, a
@@ -19,3 +21,5 @@ pub mod cf;
 pub mod fs;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod process;
+pub mod registry;

@@ -71,6 +71,20 @@ pub async fn fresh_schema(url: &str, name: &str) -> String {
     schema
 }
 
+/// A session of its own on `url`, for statements behind a store's back;
+/// its connection runs on a task of its own until the client is dropped.
+///
+/// # Panics
+///
+/// When the server cannot be reached.
+pub async fn session(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
 /// `url` with `search_path` set to `schema`: every connection made with it
 /// reads and writes that schema's tables.
 pub fn url_in(url: &str, schema: &str) -> String {

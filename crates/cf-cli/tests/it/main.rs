@@ -12,6 +12,7 @@ mod errors;
 mod files;
 #[cfg(unix)]
 mod habits;
+mod kinds;
 mod page;
 mod processes;
 
@@ -27,6 +28,7 @@ use registry_credentials_cf_cli::state::{DB_FILE, KEY_FILE, STATE_DIR};
 use registry_credentials_cf_cli::{Io, run};
 use registry_credentials_sql::rusqlite;
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
+use registry_credentials_test_support::process::output_with_input;
 
 /// A test's own directory: `home` is its `CF_HOME` (the state lives in
 /// `home/.cf`), `work` the working directory of the binary's runs, which
@@ -363,21 +365,7 @@ pub(crate) fn cf_ok(sh: &Shell, args: &[&str], env: &[(&str, &str)]) -> String {
 
 /// Runs the binary with `stdin` as its standard input.
 pub(crate) fn cf_with_input(sh: &Shell, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write as _;
-    let mut child = cf_cmd(sh, args, &[])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A command that exits before it reads (one refused before it asks)
-    // closes the pipe: the answer was not needed, and what it printed is
-    // what the test checks.
-    match child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        written => written.unwrap(),
-    }
-    child.wait_with_output().unwrap()
+    output_with_input(&mut cf_cmd(sh, args, &[]), stdin.as_bytes())
 }
 
 /// The entries of `dir`, sorted.

@@ -80,7 +80,7 @@ registry.example.com/repo   foundation     private-repo-user"
     );
 
     // Resolution reads the current store (R14, R17): the app credential
-    // now serves later pushes without credentials…
+    // then serves later pushes without credentials…
     sh.ok_saying(
         "push myapp --docker-image nginx",
         "scope app, location docker.io/library, username myuser",

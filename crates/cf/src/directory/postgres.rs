@@ -10,7 +10,7 @@ use deadpool_postgres::{GenericClient, Object, Pool, PoolError, Transaction};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
-use registry_credentials::scope::{AppId, IdError, OrgId, SpaceId, UserId};
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::{BoxFuture, StoreError};
 use registry_credentials::{App, RegistryCredential};
 use registry_credentials_sql::{
@@ -18,8 +18,8 @@ use registry_credentials_sql::{
 };
 
 use super::{
-    AsyncDirectoryReader, AsyncDirectoryWriter, DirectoryError, Entity, Name, id_taken, name_taken,
-    unknown,
+    AsyncDirectoryReader, AsyncDirectoryWriter, DirectoryError, Entity, Name, corrupt, id_of,
+    id_taken, name_of, name_taken, role_of, unknown,
 };
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 use crate::manage::{AsyncRemoval, Entry, ManageError, remove_in_order};
@@ -126,26 +126,6 @@ fn pool_backend(e: PoolError) -> DirectoryError {
             source: Arc::new(other),
         },
     }
-}
-
-fn corrupt(what: impl Into<String>) -> DirectoryError {
-    DirectoryError::Corrupt { what: what.into() }
-}
-
-fn name_of(text: &str) -> Result<Name, DirectoryError> {
-    Name::new(text).map_err(|e| corrupt(format!("the name `{}` ({e})", text.escape_debug())))
-}
-
-fn id_of<'a, T>(
-    text: &'a str,
-    make: impl FnOnce(&'a str) -> Result<T, IdError>,
-) -> Result<T, DirectoryError> {
-    make(text).map_err(|e| corrupt(format!("the id `{}` ({e})", text.escape_debug())))
-}
-
-fn role_of<T: std::str::FromStr>(text: &str) -> Result<T, DirectoryError> {
-    text.parse()
-        .map_err(|_| corrupt(format!("the role `{}`", text.escape_debug())))
 }
 
 /// A unique violation of an insert: another instance added the same id or

@@ -9,7 +9,10 @@ use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials_sql::SqliteTransaction;
 use registry_credentials_sql::rusqlite::{self, Connection, ErrorCode, OptionalExtension, params};
 
-use super::{DirectoryError, DirectoryReader, DirectoryWriter, Entity, Name};
+use super::{
+    DirectoryError, DirectoryReader, DirectoryWriter, Entity, Name, corrupt, id_of, name_of,
+    role_of,
+};
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 
 /// The directory's schema changes, in order: (version after it, SQL).
@@ -130,11 +133,6 @@ impl fmt::Debug for SqliteDirectory<'_> {
     }
 }
 
-/// Tables that hold what no release writes.
-fn corrupt(what: impl Into<String>) -> DirectoryError {
-    DirectoryError::Corrupt { what: what.into() }
-}
-
 fn backend(e: rusqlite::Error) -> DirectoryError {
     let retryable = matches!(
         e.sqlite_error_code(),
@@ -144,22 +142,6 @@ fn backend(e: rusqlite::Error) -> DirectoryError {
         retryable,
         source: Arc::new(e),
     }
-}
-
-fn name_of(text: String) -> Result<Name, DirectoryError> {
-    Name::new(&text).map_err(|e| corrupt(format!("the name `{}` ({e})", text.escape_debug())))
-}
-
-fn id_of<'a, T>(
-    text: &'a str,
-    make: impl FnOnce(&'a str) -> Result<T, registry_credentials::scope::IdError>,
-) -> Result<T, DirectoryError> {
-    make(text).map_err(|e| corrupt(format!("the id `{}` ({e})", text.escape_debug())))
-}
-
-fn role_of<T: std::str::FromStr>(text: &str) -> Result<T, DirectoryError> {
-    text.parse()
-        .map_err(|_| corrupt(format!("the role `{}`", text.escape_debug())))
 }
 
 impl<'t> SqliteDirectory<'t> {
@@ -428,7 +410,7 @@ impl DirectoryReader for SqliteDirectory<'_> {
             )
             .optional()
         })?;
-        name.map(name_of).transpose()
+        name.as_deref().map(name_of).transpose()
     }
 
     fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
@@ -440,7 +422,7 @@ impl DirectoryReader for SqliteDirectory<'_> {
             )
             .optional()
         })?;
-        row.map(|(o, n)| Ok((id_of(&o, OrgId::new)?, name_of(n)?)))
+        row.map(|(o, n)| Ok((id_of(&o, OrgId::new)?, name_of(&n)?)))
             .transpose()
     }
 
@@ -461,7 +443,7 @@ impl DirectoryReader for SqliteDirectory<'_> {
                     id_of(&s, SpaceId::new)?,
                     app.clone(),
                 ),
-                name_of(n)?,
+                name_of(&n)?,
             ))
         })
         .transpose()
@@ -484,7 +466,7 @@ impl DirectoryReader for SqliteDirectory<'_> {
                         space.clone(),
                         id_of(&a, AppId::new)?,
                     ),
-                    name_of(n)?,
+                    name_of(&n)?,
                 ))
             })
             .collect()
@@ -497,7 +479,7 @@ impl DirectoryReader for SqliteDirectory<'_> {
                 .collect()
         })?;
         rows.into_iter()
-            .map(|(s, n)| Ok((id_of(&s, SpaceId::new)?, name_of(n)?)))
+            .map(|(s, n)| Ok((id_of(&s, SpaceId::new)?, name_of(&n)?)))
             .collect()
     }
 }

@@ -1003,5 +1003,7 @@ fn rows_of<'a>(
         scope: scope.kind(),
         username: c.username().clone(),
         app_name: app_name.cloned(),
+        kind: c.kind(),
+        expires_at: c.expires_at(),
     })
 }

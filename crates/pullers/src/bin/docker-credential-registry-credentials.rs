@@ -17,103 +17,17 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use registry_credentials::resolve::Plan;
-use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore};
-use registry_credentials::{App, CredentialStore, Reference, RegistryCredential};
-use registry_credentials_cf::directory::{DirectoryReader, SqliteDirectory};
-use registry_credentials_cf_cli::state::{open_existing_state, state_dir};
+use registry_credentials::scope::Puller;
+use registry_credentials_pullers::source::{Answer, Log, Query, Source, var};
 use registry_credentials_pullers::{
-    GetReply, NOT_FOUND, host_keys, host_of_server_url, host_reference, hosts_of, list_hosts,
-    puller_from_env, resolve_host,
+    GetReply, NOT_FOUND, helper_username, host_of_server_url, host_reference, puller_from_env,
 };
-use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore, SqliteStore};
 
 const USAGE: &str = "usage: docker-credential-registry-credentials <get|list|version|store|erase>";
 
-fn var(name: &str) -> Result<Option<String>, String> {
-    match std::env::var(name) {
-        Ok(v) if v.is_empty() => Ok(None),
-        Ok(v) => Ok(Some(v)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not UTF-8")),
-    }
-}
-
-fn verbose() -> bool {
-    var("REGISTRY_CREDENTIALS_VERBOSE")
-        .ok()
-        .flatten()
-        .is_some_and(|v| v != "0")
-}
-
-fn log(message: impl std::fmt::Display) {
-    if verbose() {
-        eprintln!("docker-credential-registry-credentials: {message}");
-    }
-}
-
-/// Where the credentials are read: a bare store whose puller variables are
-/// ids, or the cf tool's state whose puller variables are names.
-enum Source {
-    Bare(SqliteStore),
-    Cf(SqliteStore),
-    /// A PostgreSQL store's URL and key; puller variables are ids.
-    Postgres(String, Keyring),
-}
-
-/// The key of a bare store: `REGISTRY_CREDENTIALS_KEY` and `_KEY_ID`.
-fn bare_key() -> Result<Keyring, String> {
-    let hex = var("REGISTRY_CREDENTIALS_KEY")?
-        .ok_or("REGISTRY_CREDENTIALS_KEY is not set: give the store's key as 64 hex digits")?;
-    let id = var("REGISTRY_CREDENTIALS_KEY_ID")?
-        .ok_or("REGISTRY_CREDENTIALS_KEY_ID is not set: give the id the store knows its key by")?;
-    let key = EncryptionKey::from_hex(&id, &hex).map_err(|e| e.to_string())?;
-    Ok(Keyring::new(key))
-}
-
-fn open_source() -> Result<Source, String> {
-    if let Some(path) = var("REGISTRY_CREDENTIALS_SQLITE")? {
-        if !std::path::Path::new(&path).exists() {
-            return Err(format!(
-                "no store at {path:?} (REGISTRY_CREDENTIALS_SQLITE): nothing was created"
-            ));
-        }
-        let keyring = bare_key()?;
-        log(format_args!(
-            "store: SQLite file {path:?}; puller variables are ids"
-        ));
-        return SqliteStore::open(&path, keyring)
-            .map(Source::Bare)
-            .map_err(|e| format!("cannot open {path:?}: {e}"));
-    }
-    if let Some(url) = var("REGISTRY_CREDENTIALS_PG_URL")? {
-        let keyring = bare_key()?;
-        log("store: PostgreSQL (REGISTRY_CREDENTIALS_PG_URL); puller variables are ids");
-        return Ok(Source::Postgres(url, keyring));
-    }
-    let dir = state_dir(
-        std::env::var_os("CF_HOME").as_deref(),
-        std::env::var_os("HOME").as_deref(),
-    )
-    .map_err(|e| format!("no store: set REGISTRY_CREDENTIALS_SQLITE, or CF_HOME or HOME for the cf tool's state ({e})"))?;
-    let key = var("CF_REGISTRY_KEY")?;
-    match open_existing_state(&dir, key.as_deref())? {
-        Some(store) => {
-            log(format_args!(
-                "store: the cf tool's state in {}; puller variables are names",
-                dir.display()
-            ));
-            Ok(Source::Cf(store))
-        }
-        None => Err(format!(
-            "no store: the cf tool has no state in {} (run `cf auth` there, or set REGISTRY_CREDENTIALS_SQLITE); nothing was created",
-            dir.display()
-        )),
-    }
+/// The verbose log (`REGISTRY_CREDENTIALS_VERBOSE`).
+fn log() -> Log {
+    Log::from_env("docker-credential-registry-credentials")
 }
 
 /// The puller the variables name, ids as given.
@@ -126,125 +40,11 @@ fn puller_ids() -> Result<Puller, String> {
     .map_err(|e| e.to_string())
 }
 
-/// The puller the variables name, its names looked up in the cf tool's
-/// directory.
-fn puller_by_name(directory: &SqliteDirectory<'_>, named: &Puller) -> Result<Puller, String> {
-    let dir_err = |e: registry_credentials_cf::directory::DirectoryError| e.to_string();
-    let org = |name: &OrgId| -> Result<OrgId, String> {
-        directory
-            .org_by_name(name.as_str())
-            .map_err(dir_err)?
-            .ok_or_else(|| {
-                format!(
-                    "no organization named {:?} in the cf tool's state",
-                    name.as_str()
-                )
-            })
-    };
-    let space = |o: &OrgId, name: &SpaceId| -> Result<SpaceId, String> {
-        directory
-            .space_by_name(o, name.as_str())
-            .map_err(dir_err)?
-            .ok_or_else(|| format!("no space named {:?} in that organization", name.as_str()))
-    };
-    Ok(match named {
-        Puller::Foundation => Puller::Foundation,
-        Puller::Org(o) => Puller::Org(org(o)?),
-        Puller::Space { org: o, space: s } => {
-            let o = org(o)?;
-            let s = space(&o, s)?;
-            Puller::Space { org: o, space: s }
-        }
-        Puller::App(app) => {
-            let o = org(app.org())?;
-            let s = space(&o, app.space())?;
-            let a = directory
-                .app_by_name(&s, app.id().as_str())
-                .map_err(dir_err)?
-                .ok_or_else(|| format!("no app named {:?} in that space", app.id().as_str()))?;
-            Puller::App(App::from_ids(o, s, a))
-        }
-    })
-}
-
-/// What the helper asks a store.
-enum Query<'r> {
-    /// The credential for a host: `get`.
-    Host(&'r Reference),
-    /// The hosts and usernames: `list`.
-    List,
-}
-
-/// A store's answer to a [`Query`].
-enum Answer {
-    Host(Option<Arc<RegistryCredential>>, Puller),
-    List(BTreeMap<String, String>),
-}
-
 /// Asks the source's credentials `query` for the puller the variables name.
 fn ask(query: Query<'_>) -> Result<Answer, String> {
     let named = puller_ids()?;
-    let sync = |store: &dyn CredentialStore, puller: &Puller| -> Result<Answer, String> {
-        let e = |e: registry_credentials::StoreError| e.to_string();
-        Ok(match query {
-            Query::Host(r) => {
-                Answer::Host(resolve_host(store, puller, r).map_err(e)?, puller.clone())
-            }
-            Query::List => Answer::List(list_hosts(store, puller).map_err(e)?),
-        })
-    };
-    match open_source()? {
-        Source::Bare(store) => {
-            log(format_args!("acting for {named}"));
-            sync(&store, &named)
-        }
-        Source::Cf(store) => store
-            .read_transaction(|tx| -> Result<Answer, Failed> {
-                let directory = SqliteDirectory::open(tx).map_err(|e| Failed(e.to_string()))?;
-                let puller = puller_by_name(&directory, &named).map_err(Failed)?;
-                log(format_args!("acting for {named}: {puller}"));
-                sync(tx, &puller).map_err(Failed)
-            })
-            .map_err(|Failed(m)| m),
-        Source::Postgres(url, keyring) => {
-            log(format_args!("acting for {named}"));
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start the runtime for PostgreSQL: {e}"))?;
-            runtime.block_on(async {
-                let e = |e: registry_credentials::StoreError| e.to_string();
-                let store = PostgresStore::connect(&url, keyring)
-                    .await
-                    .map_err(|e| format!("cannot open the PostgreSQL store: {e}"))?;
-                Ok(match query {
-                    Query::Host(r) => {
-                        let plan = Plan::new(&named, r);
-                        let found = AsyncCredentialSource::first_match(&store, &host_keys(&plan))
-                            .await
-                            .map_err(e)?;
-                        Answer::Host(found.map(|(_, c)| c), named.clone())
-                    }
-                    Query::List => {
-                        let mut lists = Vec::new();
-                        for scope in named.scopes() {
-                            lists.push(AsyncCredentialStore::list(&store, scope).await.map_err(e)?);
-                        }
-                        Answer::List(hosts_of(lists))
-                    }
-                })
-            })
-        }
-    }
-}
-
-/// A failure inside a read transaction.
-struct Failed(String);
-
-impl From<registry_credentials::StoreError> for Failed {
-    fn from(e: registry_credentials::StoreError) -> Self {
-        Failed(e.to_string())
-    }
+    let log = log();
+    Source::open(&log)?.ask(&named, query, &log)
 }
 
 fn get(out: &mut impl Write) -> Result<bool, String> {
@@ -256,20 +56,16 @@ fn get(out: &mut impl Write) -> Result<bool, String> {
     let server_url = input.trim();
     let host = host_of_server_url(server_url).map_err(|e| e.to_string())?;
     let reference = host_reference(&host).map_err(|e| e.to_string())?;
-    let Answer::Host(found, puller) = ask(Query::Host(&reference))? else {
-        unreachable!("a host query is answered with a host answer")
+    let Answer::Found(found, puller) = ask(Query::Host(&reference))? else {
+        unreachable!("a host query is answered with what was found")
     };
+    let found = found.into_iter().flatten().next();
+    log().choice(&host, &puller, found.as_deref());
     match found {
         Some(c) => {
-            log(format_args!(
-                "{host}: the {} credential at {} (user {})",
-                c.scope().kind().as_str(),
-                c.location(),
-                c.username().as_str()
-            ));
             let reply = GetReply {
                 server_url,
-                username: c.username().as_str(),
+                username: helper_username(&c),
                 secret: c.password().expose(),
             };
             serde_json::to_writer(&mut *out, &reply).map_err(|e| e.to_string())?;
@@ -277,10 +73,6 @@ fn get(out: &mut impl Write) -> Result<bool, String> {
             Ok(true)
         }
         None => {
-            log(format_args!(
-                "{host}: no credential in the scopes of {puller} ({} scopes searched)",
-                puller.scopes().count()
-            ));
             writeln!(out, "{NOT_FOUND}").map_err(|e| e.to_string())?;
             Ok(false)
         }

@@ -64,3 +64,26 @@ pub fn assert_the_winner(r: Option<Resolution>) {
     assert_eq!(r.credential().username().as_str(), "org-user");
     assert_eq!(r.credential().password().expose(), "org-pw");
 }
+
+/// A store on a fresh schema `name` of the server at `direct`, reached
+/// through the proxy that cuts commit answers; the schema's name, and what
+/// the proxy counts.
+#[cfg(feature = "postgres")]
+pub async fn store_behind_proxy(
+    direct: &str,
+    name: &str,
+) -> (
+    registry_credentials_sql::PostgresStore,
+    String,
+    std::sync::Arc<registry_credentials_test_support::postgres::ProxyCounts>,
+) {
+    use registry_credentials_test_support::postgres::{fresh_schema, proxied, url_in};
+    let schema = fresh_schema(direct, name).await;
+    let counts = std::sync::Arc::default();
+    let proxied = proxied(direct, std::sync::Arc::clone(&counts)).await;
+    let store =
+        registry_credentials_sql::PostgresStore::connect(&url_in(&proxied, &schema), keyring())
+            .await
+            .unwrap();
+    (store, schema, counts)
+}
