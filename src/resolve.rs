@@ -37,7 +37,7 @@ macro_rules! resolve_span {
             org = scope_id($app, ScopeKind::Org),
             space = scope_id($app, ScopeKind::Space),
             app = scope_id($app, ScopeKind::App),
-            keys = $plan.keys().len(),
+            keys = $plan.key_count(),
             tried = tracing::field::Empty,
             found = tracing::field::Empty,
             outcome = tracing::field::Empty,
@@ -107,9 +107,9 @@ mod trace {
     /// looked up.
     pub(super) fn found_first(span: &Span, plan: &super::Plan<'_>, winner: Option<&Resolution>) {
         if span.is_disabled() {
-            return; // nobody listens: the plan's keys need not be listed
+            return; // nobody listens: nothing to count or record
         }
-        let tried = winner.map_or(plan.keys().len(), |r| r.index + 1);
+        let tried = winner.map_or_else(|| plan.key_count(), |r| r.index + 1);
         found(span, tried, usize::from(winner.is_some()), winner);
     }
 
@@ -426,6 +426,15 @@ impl<'a> Plan<'a> {
             }
             Listed { candidates, keys }
         })
+    }
+
+    /// How many keys the plan has, without listing them (for a span).
+    #[cfg(feature = "tracing")]
+    fn key_count(&self) -> usize {
+        match self.listed.get() {
+            Some(listed) => listed.keys.len(),
+            None => self.scope_count * self.reference.candidates().count(),
+        }
     }
 
     /// The keys, in precedence order.
