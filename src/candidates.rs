@@ -83,10 +83,14 @@ pub struct Candidates<'a> {
     back: usize,
     /// Where the next search for a `.` in the host starts.
     label: usize,
-    /// Parent domains start at or before this offset.
+    /// Parent domains start at or before this offset ([`NOT_LOOKED_UP`]
+    /// until the first parent is asked for; 0 when there is none).
     registrable: usize,
     phase: Phase,
 }
+
+/// [`Candidates::registrable`] before the Public Suffix List is read.
+const NOT_LOOKED_UP: usize = usize::MAX;
 
 impl<'a> Candidates<'a> {
     pub(crate) fn new(name: &'a str, host_len: usize, registry_len: usize, kind: HostKind) -> Self {
@@ -113,12 +117,22 @@ impl<'a> Candidates<'a> {
         if rfind_byte(host, b'.').is_none() {
             return;
         }
-        if let Some(r) = suffix::registrable_start(host) {
-            if r > 0 {
-                self.registrable = r;
-                self.phase = Phase::Parents;
-            }
+        // Where the parents stop is asked of the Public Suffix List when the
+        // first parent is: a caller that stops at the registry never reads
+        // the list.
+        self.registrable = NOT_LOOKED_UP;
+        self.phase = Phase::Parents;
+    }
+
+    /// Where the parent domains stop, from the Public Suffix List, read
+    /// once; `None` when the host has no parent (R11).
+    fn registrable(&mut self) -> Option<usize> {
+        if self.registrable == NOT_LOOKED_UP {
+            self.registrable = suffix::registrable_start(&self.name[..self.host_len])
+                .filter(|&r| r > 0)
+                .unwrap_or(0);
         }
+        (self.registrable > 0).then_some(self.registrable)
     }
 }
 
@@ -144,6 +158,10 @@ impl<'a> Iterator for Candidates<'a> {
                     });
                 }
                 Phase::Parents => {
+                    let Some(registrable) = self.registrable() else {
+                        self.phase = Phase::Done;
+                        continue;
+                    };
                     let dot = match find_byte(&self.name[self.label..self.host_len], b'.') {
                         Some(d) => self.label + d,
                         None => {
@@ -152,7 +170,7 @@ impl<'a> Iterator for Candidates<'a> {
                         }
                     };
                     let start = dot + 1;
-                    if start > self.registrable {
+                    if start > registrable {
                         self.phase = Phase::Done;
                         continue;
                     }

@@ -13,7 +13,7 @@
 //! expired. The clock is read only when a found credential has an expiry.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use smallvec::SmallVec;
@@ -22,7 +22,7 @@ use crate::candidates::{Candidate, CandidateKind};
 use crate::credential::{Credential, CredentialKind, RegistryCredential};
 use crate::location::Location;
 use crate::reference::Reference;
-use crate::scope::{Puller, Pulls, Scope, ScopeKind};
+use crate::scope::{Puller, Pulls, Scope, ScopeKind, ScopeRef};
 use crate::store::{AsyncCredentialSource, CredentialSource, Key, StoreError};
 
 /// The span each resolution opens (feature `tracing`): named after the
@@ -37,7 +37,7 @@ macro_rules! resolve_span {
             org = scope_id($app, ScopeKind::Org),
             space = scope_id($app, ScopeKind::Space),
             app = scope_id($app, ScopeKind::App),
-            keys = $plan.keys().len(),
+            keys = $plan.key_count(),
             tried = tracing::field::Empty,
             found = tracing::field::Empty,
             outcome = tracing::field::Empty,
@@ -103,6 +103,16 @@ mod trace {
         }
     }
 
+    /// The winner of a resolution (or none): the keys up to it were
+    /// looked up.
+    pub(super) fn found_first(span: &Span, plan: &super::Plan<'_>, winner: Option<&Resolution>) {
+        if span.is_disabled() {
+            return; // nobody listens: nothing to count or record
+        }
+        let tried = winner.map_or_else(|| plan.key_count(), |r| r.index + 1);
+        found(span, tried, usize::from(winner.is_some()), winner);
+    }
+
     /// The store failed.
     pub(super) fn failed(span: &Span, error: &StoreError) {
         span.record("outcome", "error");
@@ -141,6 +151,8 @@ mod trace {
     }
 
     pub(super) fn found(_: &Span, _: usize, _: usize, _: Option<&Resolution>) {}
+
+    pub(super) fn found_first(_: &Span, _: &super::Plan<'_>, _: Option<&Resolution>) {}
 
     pub(super) fn failed(_: &Span, _: &StoreError) {}
 }
@@ -250,21 +262,17 @@ impl<'k, 'a, 'c, F: Fn(&RegistryCredential) -> bool> LiveProbe<'k, 'a, 'c, F> {
     }
 }
 
-/// `first_match`'s answer as the winner's resolution, recorded on `span`.
+/// The winner a store found for `plan`, recorded on `span`.
 fn first_resolution(
     plan: &Plan,
     span: &trace::Span,
-    found: Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>,
+    found: Result<Option<Resolution>, StoreError>,
 ) -> Result<Option<Resolution>, StoreError> {
-    if let Err(e) = &found {
-        trace::failed(span, e);
+    match &found {
+        Err(e) => trace::failed(span, e),
+        Ok(resolution) => trace::found_first(span, plan, resolution.as_ref()),
     }
-    let found = found?;
-    let tried = found.as_ref().map_or(plan.keys().len(), |(i, _)| i + 1);
-    let resolution = found.and_then(|(i, c)| plan.resolution(i, c));
-    let count = usize::from(resolution.is_some());
-    trace::found(span, tried, count, resolution.as_ref());
-    Ok(resolution)
+    found
 }
 
 /// `get_many`'s answer as every resolution, winner first, recorded on
@@ -328,51 +336,126 @@ fn all_resolutions(
 /// assert_eq!(winner.rank(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A plan is made in a few instructions and lists nothing until asked:
+/// [`first_probed`](Self::first_probed) makes each candidate and key as it
+/// reaches it and stops at the first hit, so a hit at the app's first
+/// candidate makes one key and no Public Suffix List look-up; [`keys`](Self::keys)
+/// and [`candidates`](Self::candidates) list them all, once, for a store
+/// that answers every key at once.
 #[derive(Debug, Clone)]
 pub struct Plan<'a> {
+    /// The puller's scopes, in precedence order; the first `scope_count`.
+    scopes: [ScopeRef<'a>; 4],
+    scope_count: usize,
+    reference: &'a Reference,
+    /// Every candidate and key, listed on first use.
+    listed: OnceLock<Listed<'a>>,
+}
+
+/// A plan's candidates and keys, all of them.
+#[derive(Debug, Clone)]
+struct Listed<'a> {
     candidates: SmallVec<[Candidate<'a>; 8]>,
     keys: SmallVec<[Key<'a>; 32]>,
 }
 
+/// How many candidates [`Plan::first_probed`] keeps without allocating: a
+/// path of 14 components under a host with a parent domain.
+const INLINE_CANDIDATES: usize = 16;
+
+/// A store's look-up of one key at a time, as [`Plan::first_probed`]
+/// drives it: what the store derives from a scope or a candidate (a hash,
+/// say) is derived once per resolution, when the loop first reaches it, and
+/// handed back with every key that shares it.
+pub trait Prober<'a> {
+    /// What the store derives from a scope.
+    type Scope;
+    /// What the store derives from a candidate's location.
+    type Location;
+
+    /// Derives what `scope`'s keys share.
+    fn scope(&mut self, scope: ScopeRef<'a>) -> Self::Scope;
+
+    /// Derives what the keys of the candidate `location` share.
+    fn location(&mut self, location: &'a str) -> Self::Location;
+
+    /// The credential stored at `key`, if any; `scope` and `location` are
+    /// what [`scope`](Self::scope) and [`location`](Self::location) derived
+    /// from its scope and its location (the scope's may be completed here,
+    /// for the scope's later keys: a hash made only once a key needs it).
+    fn probe(
+        &mut self,
+        key: Key<'a>,
+        scope: &mut Self::Scope,
+        location: &Self::Location,
+    ) -> Option<Arc<RegistryCredential>>;
+}
+
 impl<'a> Plan<'a> {
     /// The plan for pulling `reference` for `puller` (an [`App`](crate::App) or a
-    /// [`Puller`]). Allocates nothing for up to 8
-    /// candidates.
-    #[inline] // built in the caller's frame: a plan is over a kilobyte
+    /// [`Puller`]). Lists nothing yet and allocates nothing.
+    #[inline]
     pub fn new<P: Pulls + ?Sized>(puller: &'a P, reference: &'a Reference) -> Self {
-        // Filled in place: moving a finished plan copies over a kilobyte.
-        let mut plan = Plan {
-            candidates: SmallVec::new(),
-            keys: SmallVec::new(),
-        };
-        plan.candidates.extend(reference.candidates());
-        plan.keys.reserve_exact(plan.candidates.len() * 4);
-        for scope in puller.scopes() {
-            for c in &plan.candidates {
-                plan.keys.push(Key::candidate(scope, *c));
-            }
+        let mut scopes = [ScopeRef::Foundation; 4];
+        let mut scope_count = 0;
+        for (slot, scope) in scopes.iter_mut().zip(puller.scopes()) {
+            *slot = scope;
+            scope_count += 1;
         }
-        plan
+        Plan {
+            scopes,
+            scope_count,
+            reference,
+            listed: OnceLock::new(),
+        }
+    }
+
+    /// The scopes searched, in precedence order (R14, R26).
+    pub fn scopes(&self) -> &[ScopeRef<'a>] {
+        &self.scopes[..self.scope_count]
+    }
+
+    /// Every candidate and key, listed the first time one is asked for.
+    fn listed(&self) -> &Listed<'a> {
+        self.listed.get_or_init(|| {
+            let candidates: SmallVec<[Candidate<'a>; 8]> = self.reference.candidates().collect();
+            let mut keys = SmallVec::with_capacity(candidates.len() * self.scope_count);
+            for scope in self.scopes() {
+                keys.extend(candidates.iter().map(|c| Key::candidate(*scope, *c)));
+            }
+            Listed { candidates, keys }
+        })
+    }
+
+    /// How many keys the plan has, without listing them (for a span).
+    #[cfg(feature = "tracing")]
+    fn key_count(&self) -> usize {
+        match self.listed.get() {
+            Some(listed) => listed.keys.len(),
+            None => self.scope_count * self.reference.candidates().count(),
+        }
     }
 
     /// The keys, in precedence order.
     pub fn keys(&self) -> &[Key<'a>] {
-        &self.keys
+        &self.listed().keys
     }
 
     /// The reference's candidates, most specific first.
     pub fn candidates(&self) -> &[Candidate<'a>] {
-        &self.candidates
+        &self.listed().candidates
     }
 
     /// The candidate the key at `index` looks up, and its rank among the
     /// candidates (0 is the most specific); `None` past the last key.
     pub fn candidate(&self, index: usize) -> Option<(Candidate<'a>, usize)> {
-        if index >= self.keys.len() {
+        let listed = self.listed();
+        if index >= listed.keys.len() {
             return None;
         }
-        let rank = index % self.candidates.len();
-        Some((self.candidates[rank], rank))
+        let rank = index % listed.candidates.len();
+        Some((listed.candidates[rank], rank))
     }
 
     /// The resolution for `credential`, found at the key at `index`; `None`
@@ -387,7 +470,104 @@ impl<'a> Plan<'a> {
             credential,
             kind: candidate.kind(),
             rank,
+            index,
         })
+    }
+
+    /// The winner found by `prober`, a store's look-up of one key: the keys
+    /// are probed in precedence order (R14) and the first that finds a
+    /// credential `clock` does not say has expired wins (an expired one is
+    /// passed over as if absent, R25); `None` when none does (R15). Each candidate is made
+    /// when the first scope reaches it (so the Public Suffix List is read
+    /// once, and only when a parent domain is reached) and each key when it
+    /// is probed: no key after the winner is made.
+    ///
+    /// This is the one loop of a store that probes key by key
+    /// ([`CredentialSource::resolve_plan`]); it gives what
+    /// [`resolve`](Self::resolve) gives for the same store's answers to
+    /// every key.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use registry_credentials::resolve::{Clock, Plan, Prober};
+    /// use registry_credentials::scope::ScopeRef;
+    /// use registry_credentials::store::Key;
+    /// use registry_credentials::{App, Credential, RegistryCredential, Scope, ScopeKind};
+    ///
+    /// /// One stored credential, and the keys asked for.
+    /// struct One<'a>(Arc<RegistryCredential>, Vec<Key<'a>>);
+    ///
+    /// impl<'a> Prober<'a> for One<'a> {
+    ///     type Scope = ();
+    ///     type Location = ();
+    ///     fn scope(&mut self, _: ScopeRef<'a>) {}
+    ///     fn location(&mut self, _: &'a str) {}
+    ///     fn probe(&mut self, key: Key<'a>, _: &mut (), _: &()) -> Option<Arc<RegistryCredential>> {
+    ///         self.1.push(key);
+    ///         (key == Key::of(&self.0)).then(|| Arc::clone(&self.0))
+    ///     }
+    /// }
+    ///
+    /// let app = App::new("o", "s", "a")?;
+    /// let image = "registry.example.com/repo/image".parse()?;
+    /// let plan = Plan::new(&app, &image);
+    /// let mut one = One(
+    ///     Arc::new(RegistryCredential::new(
+    ///         Scope::Space(app.space().clone()),
+    ///         "registry.example.com".parse()?,
+    ///         Credential::new("space-user", "pw")?,
+    ///     )),
+    ///     Vec::new(),
+    /// );
+    /// let winner = plan
+    ///     .first_probed(&mut one, &mut Clock::new())
+    ///     .expect("the space's credential");
+    /// assert_eq!((winner.scope_kind(), winner.rank()), (ScopeKind::Space, 1));
+    /// // The app's three keys, then the space's first two: nothing after.
+    /// assert_eq!(one.1, plan.keys()[..5]);
+    /// assert_eq!(winner.key_index(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn first_probed<P: Prober<'a>>(
+        &self,
+        prober: &mut P,
+        clock: &mut Clock,
+    ) -> Option<Resolution> {
+        let found = |credential, candidate: &Candidate<'a>, rank, index| Resolution {
+            credential,
+            kind: candidate.kind(),
+            rank,
+            index,
+        };
+        let (&first, rest) = self.scopes().split_first()?;
+        // The first scope makes the candidates, and keeps them with what
+        // the store derived from each for the later scopes.
+        let mut made: SmallVec<[(Candidate<'a>, P::Location); INLINE_CANDIDATES]> = SmallVec::new();
+        let mut derived = prober.scope(first);
+        for (rank, candidate) in self.reference.candidates().enumerate() {
+            let location = prober.location(candidate.as_str());
+            let key = Key::candidate(first, candidate);
+            // An expired credential is passed over as if absent (R25).
+            if let Some(credential) = prober.probe(key, &mut derived, &location) {
+                if !clock.expired(&credential) {
+                    return Some(found(credential, &candidate, rank, rank));
+                }
+            }
+            made.push((candidate, location));
+        }
+        for (scope_rank, &scope) in rest.iter().enumerate() {
+            let mut derived = prober.scope(scope);
+            for (rank, (candidate, location)) in made.iter().enumerate() {
+                let key = Key::candidate(scope, *candidate);
+                if let Some(credential) = prober.probe(key, &mut derived, location) {
+                    if !clock.expired(&credential) {
+                        let index = (scope_rank + 1) * made.len() + rank;
+                        return Some(found(credential, candidate, rank, index));
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// The winner among what a store found for [`keys`](Self::keys),
@@ -459,6 +639,8 @@ pub struct Resolution {
     credential: Arc<RegistryCredential>,
     kind: CandidateKind,
     rank: usize,
+    /// The index of the plan's key it was found at.
+    index: usize,
 }
 
 impl Resolution {
@@ -497,6 +679,13 @@ impl Resolution {
     /// specific.
     pub fn rank(&self) -> usize {
         self.rank
+    }
+
+    /// The index of the key it was found at among the plan's
+    /// [`keys`](Plan::keys): how many keys precede the winner in precedence
+    /// order (R14).
+    pub fn key_index(&self) -> usize {
+        self.index
     }
 }
 
@@ -556,7 +745,7 @@ pub fn resolve<S: CredentialSource + ?Sized, P: Pulls + ?Sized>(
     let plan = Plan::new(app, reference);
     let span = resolve_span!("resolve", app, reference, plan);
     let _entered = span.enter();
-    let found = first_live(store, plan.keys(), &mut Clock::new(), |_| true);
+    let found = store.resolve_plan(&plan, &mut Clock::new());
     first_resolution(&plan, &span, found)
 }
 
@@ -616,19 +805,8 @@ pub async fn resolve_async<S: AsyncCredentialSource + ?Sized, P: Pulls + ?Sized>
     let plan = Plan::new(app, reference);
     let span = resolve_span!("resolve_async", app, reference, plan);
     let mut clock = Clock::new();
-    let mut probe = LiveProbe::new(plan.keys(), &mut clock, |_| true);
     // The span covers the store's futures.
-    let found = trace::instrument(
-        async {
-            loop {
-                if let Some(done) = probe.answer(store.first_match(probe.keys()).await?) {
-                    return Ok(done);
-                }
-            }
-        },
-        &span,
-    )
-    .await;
+    let found = trace::instrument(store.resolve_plan(&plan, &mut clock), &span).await;
     first_resolution(&plan, &span, found)
 }
 

@@ -181,14 +181,23 @@ fn r14_resolve_allocates_nothing_on_a_hit_or_a_miss() {
 }
 
 #[test]
-fn r14_resolve_with_more_than_eight_candidates_allocates_twice() {
-    // 7 namespaces, the registry and a parent domain: 9 candidates, more
-    // than a plan holds inline, so its candidates and keys spill.
+fn r14_resolve_keeps_sixteen_candidates_inline_and_spills_once_past_them() {
+    // 7 namespaces, the registry and a parent domain: 9 candidates, which
+    // the probing loop keeps on the stack; it lists no keys.
     let (store, app) = store_and_app();
     let image = "registry.example.com/one/two/three/four/five/six/seven/image:tag";
     let reference = Reference::parse(image).unwrap();
     assert_eq!(reference.candidates().count(), 9);
     let (n, found) = allocations(|| resolve(&store, &app, &reference).unwrap());
-    assert_eq!(n, 2);
+    assert_eq!(n, 0);
+    assert!(found.is_none());
+    // 16 namespaces, the registry and a parent domain: 18, past the 16 kept
+    // inline, so the candidates spill to the heap once.
+    let path: Vec<String> = (0..16).map(|i| format!("n{i}")).collect();
+    let image = format!("registry.example.com/{}/image:tag", path.join("/"));
+    let reference = Reference::parse(&image).unwrap();
+    assert_eq!(reference.candidates().count(), 18);
+    let (n, found) = allocations(|| resolve(&store, &app, &reference).unwrap());
+    assert_eq!(n, 1);
     assert!(found.is_none());
 }

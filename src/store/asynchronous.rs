@@ -20,6 +20,7 @@ use super::{
 };
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
+use crate::resolve::{Clock, LiveProbe, Plan, Resolution};
 use crate::scope::{AppId, ScopeRef};
 
 /// A pinned, boxed future that can move between threads: what the async
@@ -103,6 +104,31 @@ pub trait AsyncCredentialSource: Send + Sync {
         keys: &'a [Key<'a>],
     ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
         Box::pin(async move { Ok(first_found(self.get_many(keys).await?)) })
+    }
+
+    /// The winner of `plan` (R14), or `None` (R15): what
+    /// [`resolve_async`](crate::resolve::resolve_async) asks, an expired
+    /// credential passed over as if absent (R25, by `clock`); see
+    /// [`CredentialSource::resolve_plan`]. The default asks
+    /// [`first_match`](Self::first_match) of the plan's keys, again past
+    /// each credential passed over ([`LiveProbe`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn resolve_plan<'a>(
+        &'a self,
+        plan: &'a Plan<'_>,
+        clock: &'a mut Clock,
+    ) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
+        Box::pin(async move {
+            let mut probe = LiveProbe::new(plan.keys(), clock, |_| true);
+            loop {
+                if let Some(done) = probe.answer(self.first_match(probe.keys()).await?) {
+                    return Ok(done.and_then(|(i, c)| plan.resolution(i, c)));
+                }
+            }
+        })
     }
 }
 
@@ -226,6 +252,9 @@ macro_rules! forward_async {
             fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
                 (**self).first_match(keys)
             }
+            fn resolve_plan<'a>(&'a self, plan: &'a Plan<'_>, clock: &'a mut Clock) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
+                (**self).resolve_plan(plan, clock)
+            }
         }
 
         impl<S: AsyncCredentialStore + ?Sized> AsyncCredentialStore for $ty {
@@ -339,6 +368,13 @@ impl<S: CredentialSource> AsyncCredentialSource for InlineStore<S> {
         keys: &'a [Key<'a>],
     ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
         Box::pin(async move { self.0.first_match(keys) })
+    }
+    fn resolve_plan<'a>(
+        &'a self,
+        plan: &'a Plan<'_>,
+        clock: &'a mut Clock,
+    ) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
+        Box::pin(async move { self.0.resolve_plan(plan, clock) })
     }
 }
 

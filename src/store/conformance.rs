@@ -158,6 +158,7 @@ macro_rules! store_conformance {
                 get_many_answers_in_order_with_gaps,
                 get_many_answers_long_key_lists,
                 first_match_is_the_first_found_in_key_order,
+                r14_resolve_plan_answers_as_first_match_of_every_key,
                 r14_resolution_scope_outranks_specificity,
                 r15_nothing_found_is_not_an_error,
                 r17_resolution_sees_every_write,
@@ -933,6 +934,86 @@ async fn first_match_is_the_first_found_in_key_order(s: &dyn AsyncCredentialStor
     assert_eq!((i, c.username().as_str()), (0, "space"));
     assert!(s.first_match(&keys[..2]).await.unwrap().is_none());
     assert!(s.first_match(&[]).await.unwrap().is_none());
+}
+
+/// `resolve_plan` gives, for every plan, the resolution that
+/// `first_match` of the plan's keys names (R14, R15): the same credential,
+/// candidate kind and rank, for pullers of every kind, hits at each scope
+/// and each candidate, and misses.
+async fn r14_resolve_plan_answers_as_first_match_of_every_key(s: &dyn AsyncCredentialStore) {
+    use crate::resolve::{Clock, Plan};
+    use crate::scope::Puller;
+
+    put(
+        s,
+        [
+            cred(app_scope("a"), "registry.example.com/team/deep", "app", "p"),
+            cred(space("s"), "registry.example.com", "space", "p"),
+            cred(org("o"), "example.com:5000", "org", "p"),
+            cred(Scope::Foundation, "example.com", "foundation", "p"),
+            cred(Scope::Foundation, "docker.io", "hub", "p"),
+            cred(space("other"), "quay.io/team", "other", "p"),
+        ],
+    )
+    .await;
+    let app = App::new("o", "s", "a").unwrap();
+    let pullers = [
+        Puller::App(app.clone()),
+        Puller::Space {
+            org: app.org().clone(),
+            space: app.space().clone(),
+        },
+        Puller::Org(app.org().clone()),
+        Puller::Foundation,
+    ];
+    let images = [
+        "registry.example.com/team/deep/image:1",
+        "registry.example.com/team/image:1",
+        "registry.example.com/image",
+        "a.b.registry.example.com/x/y/image",
+        "registry.example.com:5000/team/image",
+        "nginx",
+        "quay.io/team/image",
+        "registry.nowhere.io/team/image",
+    ];
+    let mut winners = Vec::new();
+    for puller in &pullers {
+        for image in images {
+            let reference = image.parse().unwrap();
+            let plan = Plan::new(puller, &reference);
+            let expected = s
+                .first_match(plan.keys())
+                .await
+                .unwrap()
+                .and_then(|(i, c)| plan.resolution(i, c));
+            let got = s
+                .resolve_plan(&Plan::new(puller, &reference), &mut Clock::new())
+                .await
+                .unwrap();
+            let summary = |r: &Option<crate::resolve::Resolution>| {
+                r.as_ref().map(|r| {
+                    (
+                        r.credential().username().as_str().to_owned(),
+                        r.candidate_kind(),
+                        r.rank(),
+                        r.key_index(),
+                    )
+                })
+            };
+            assert_eq!(summary(&got), summary(&expected), "{puller} {image}");
+            winners.push(summary(&got).map(|(user, ..)| user));
+        }
+    }
+    // Every stored credential but the other space's wins somewhere, and
+    // some pulls find nothing.
+    for user in ["app", "space", "org", "foundation", "hub"] {
+        assert!(
+            winners.iter().any(|w| w.as_deref() == Some(user)),
+            "{user} never won"
+        );
+    }
+    assert!(winners.iter().any(Option::is_none));
+    assert!(!winners.iter().any(|w| w.as_deref() == Some("other")));
 }
 
 /// R21: a listing is one scope, ordered by location.

@@ -1,7 +1,7 @@
 //! The in-memory store, the embedded default.
 
 use std::fmt;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::DefaultHashBuilder;
@@ -10,7 +10,8 @@ use hashbrown::{HashMap, HashTable};
 use super::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError};
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
-use crate::scope::{AppId, Scope, ScopeRef};
+use crate::resolve::{Clock, Plan, Prober, Resolution};
+use crate::scope::{AppId, Scope, ScopeKind, ScopeRef};
 
 /// Credentials in memory, indexed by scope and location together, so a
 /// look-up costs the same with ten credentials or ten million.
@@ -41,7 +42,8 @@ pub struct MemoryStore {
     inner: Arc<RwLock<Inner>>,
 }
 
-/// Two indexes over the same `Arc`s, changed together under the write lock:
+/// Two indexes over the same `Arc`s and a filter beside them, changed
+/// together under the write lock:
 ///
 /// - `all`, one table keyed by (scope, location), is what look-ups probe.
 ///   A key that holds nothing costs one probe, usually one cache line, and
@@ -50,11 +52,82 @@ pub struct MemoryStore {
 ///   every probe wait for the scope's own look-up first.)
 /// - `scopes`, a table per scope keyed by location, is what listings read,
 ///   so listing one scope does not scan the whole store.
+/// - `locations`, how many credentials of each scope kind hold each
+///   location ([`LocationCounts`]): a resolution reads it once per
+///   candidate, and probes `all` only for the scope kinds that hold the
+///   candidate. A candidate nobody stored costs one small probe instead of
+///   one probe per scope.
 #[derive(Default)]
 struct Inner {
-    hasher: DefaultHashBuilder,
+    hasher: KeyHasher,
     all: HashTable<Arc<RegistryCredential>>,
     scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
+    locations: LocationCounts,
+}
+
+/// How many credentials of each scope kind hold a location, by a 32-bit
+/// fingerprint of the location's hash: 8 bytes an entry, no string.
+///
+/// It is a filter with false positives and no false negatives: two
+/// locations with the same fingerprint share one entry, whose counts are
+/// their sums, and a count that reaches 255 stays there (is never counted
+/// down), so a count of 0 always means that no credential of that kind
+/// holds the location, and anything else means that one may.
+#[derive(Default)]
+struct LocationCounts(HashTable<(u32, [u8; 4])>);
+
+/// A count that has reached this stays (see [`LocationCounts`]).
+const STUCK: u8 = u8::MAX;
+
+impl LocationCounts {
+    /// The fingerprint of a location hash, and the table's hash of it.
+    fn fingerprint(location: u64) -> (u32, u64) {
+        let fp = (location >> 32) as u32;
+        (fp, u64::from(fp).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// The scope kinds that may hold the location: bit `k` for
+    /// `ScopeKind as u8 == k`.
+    fn kinds(&self, location: u64) -> u8 {
+        let (fp, hash) = Self::fingerprint(location);
+        self.0.find(hash, |e| e.0 == fp).map_or(0, |(_, counts)| {
+            counts
+                .iter()
+                .enumerate()
+                .fold(0, |m, (k, &n)| m | (u8::from(n > 0) << k))
+        })
+    }
+
+    fn add(&mut self, location: u64, kind: ScopeKind) {
+        let (fp, hash) = Self::fingerprint(location);
+        match self.0.find_mut(hash, |e| e.0 == fp) {
+            Some((_, counts)) => {
+                let n = &mut counts[kind as usize];
+                *n = n.saturating_add(1);
+            }
+            None => {
+                let mut counts = [0; 4];
+                counts[kind as usize] = 1;
+                self.0.insert_unique(hash, (fp, counts), |e| {
+                    Self::fingerprint(u64::from(e.0) << 32).1
+                });
+            }
+        }
+    }
+
+    fn remove(&mut self, location: u64, kind: ScopeKind) {
+        let (fp, hash) = Self::fingerprint(location);
+        if let Ok(mut entry) = self.0.find_entry(hash, |e| e.0 == fp) {
+            let counts = &mut entry.get_mut().1;
+            let n = &mut counts[kind as usize];
+            if *n != STUCK {
+                *n = n.saturating_sub(1);
+            }
+            if counts.iter().all(|&n| n == 0) {
+                entry.remove();
+            }
+        }
+    }
 }
 
 /// The hashes of one key: its location's (for the per-scope tables) and the
@@ -65,25 +138,54 @@ struct Hashes {
     key: u64,
 }
 
-impl Inner {
-    fn hash_location(&self, location: &str) -> u64 {
-        self.hasher.hash_one(location)
+/// The hashes of keys, the same for every table of one store: a
+/// resolution hashes each scope and each candidate once, and each key from
+/// those two in a few instructions.
+#[derive(Default)]
+struct KeyHasher(DefaultHashBuilder);
+
+impl KeyHasher {
+    /// A location's hash: its bytes, one write.
+    fn location(&self, location: &str) -> u64 {
+        let mut h = self.0.build_hasher();
+        h.write(location.as_bytes());
+        h.finish()
     }
 
-    fn hash_scope(&self, scope: ScopeRef<'_>) -> u64 {
-        self.hasher.hash_one(scope)
+    /// A scope's hash: its id's bytes and its kind, so that scopes of
+    /// different kinds with the same id hash apart.
+    fn scope(&self, scope: ScopeRef<'_>) -> u64 {
+        let mut h = self.0.build_hasher();
+        h.write(scope.id().unwrap_or("").as_bytes());
+        h.write_u8(scope.kind() as u8);
+        h.finish()
     }
 
-    fn combine(&self, scope: u64, location: u64) -> u64 {
-        self.hasher.hash_one((scope, location))
+    /// A key's hash from its scope's and its location's: a folded
+    /// multiply, foldhash's own mixing step.
+    fn combine(scope: u64, location: u64) -> u64 {
+        let product = u128::from(scope ^ 0x243f_6a88_85a3_08d3) * u128::from(location);
+        (product as u64) ^ ((product >> 64) as u64)
     }
 
     fn hashes(&self, scope: ScopeRef<'_>, location: &str) -> Hashes {
-        let l = self.hash_location(location);
+        let l = self.location(location);
         Hashes {
             location: l,
-            key: self.combine(self.hash_scope(scope), l),
+            key: Self::combine(self.scope(scope), l),
         }
+    }
+
+    /// The key hash of a stored credential, for a table that grows.
+    fn key_of(&self, c: &RegistryCredential) -> u64 {
+        self.hashes(c.scope().as_scope_ref(), c.location().as_str())
+            .key
+    }
+}
+
+impl Inner {
+    fn hashes(&self, scope: ScopeRef<'_>, location: &str) -> Hashes {
+        self.hasher.hashes(scope, location)
     }
 
     fn find(&self, hash: u64, key: Key<'_>) -> Option<&Arc<RegistryCredential>> {
@@ -119,6 +221,7 @@ impl Inner {
             .find_entry(h.key, |c| is_key(c, key))
             .ok()?
             .remove();
+        self.locations.remove(h.location, key.scope.kind());
         if let Some(table) = self.scopes.get_mut(&key.scope) {
             if let Ok(entry) =
                 table.find_entry(h.location, |c| c.location().as_str() == key.location)
@@ -144,6 +247,7 @@ impl Inner {
             let h = self.hashes(scope, c.location().as_str());
             if let Ok(entry) = self.all.find_entry(h.key, |x| Arc::ptr_eq(x, c)) {
                 entry.remove();
+                self.locations.remove(h.location, scope.kind());
             }
         }
         taken
@@ -152,15 +256,14 @@ impl Inner {
     /// Adds a credential whose key holds nothing, to both indexes.
     fn insert_new(&mut self, h: Hashes, stored: Arc<RegistryCredential>) {
         let hasher = &self.hasher;
-        let rehash_location = |c: &Arc<RegistryCredential>| hasher.hash_one(c.location().as_str());
         self.scopes
             .entry_ref(&stored.scope().as_scope_ref())
             .or_default()
-            .insert_unique(h.location, Arc::clone(&stored), rehash_location);
-        self.all.insert_unique(h.key, stored, |c| {
-            let l = hasher.hash_one(c.location().as_str());
-            hasher.hash_one((hasher.hash_one(c.scope().as_scope_ref()), l))
-        });
+            .insert_unique(h.location, Arc::clone(&stored), |c| {
+                hasher.location(c.location().as_str())
+            });
+        self.locations.add(h.location, stored.scope().kind());
+        self.all.insert_unique(h.key, stored, |c| hasher.key_of(c));
     }
 }
 
@@ -206,9 +309,38 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-/// How many location hashes [`CredentialSource::first_match`] remembers: a
-/// plan repeats the same candidates at each of its four scopes.
-const LOCATION_MEMO: usize = 8;
+/// A resolution's probes of the store's key table: each scope and each
+/// candidate hashed once, each key's hash made from the two; a key is
+/// probed only when [`LocationCounts`] says that its scope's kind may hold
+/// its location.
+impl<'a> Prober<'a> for &Inner {
+    /// The scope's kind bit, and its hash once a key needs it.
+    type Scope = (u8, Option<u64>);
+    /// The location's hash, and the kinds that may hold it.
+    type Location = (u64, u8);
+
+    fn scope(&mut self, scope: ScopeRef<'a>) -> (u8, Option<u64>) {
+        (1 << scope.kind() as u8, None)
+    }
+
+    fn location(&mut self, location: &'a str) -> (u64, u8) {
+        let hash = self.hasher.location(location);
+        (hash, self.locations.kinds(hash))
+    }
+
+    fn probe(
+        &mut self,
+        key: Key<'a>,
+        (kind, scope): &mut (u8, Option<u64>),
+        &(location, kinds): &(u64, u8),
+    ) -> Option<Arc<RegistryCredential>> {
+        if kinds & *kind == 0 {
+            return None;
+        }
+        let scope = *scope.get_or_insert_with(|| self.hasher.scope(key.scope));
+        self.find(KeyHasher::combine(scope, location), key).cloned()
+    }
+}
 
 impl CredentialSource for MemoryStore {
     fn get(&self, key: Key<'_>) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
@@ -224,40 +356,28 @@ impl CredentialSource for MemoryStore {
     }
 
     /// One read lock for the whole plan, one probe of one table per key,
-    /// each scope and location hashed once, and no allocation.
+    /// up to the first hit, and no allocation.
     fn first_match(
         &self,
         keys: &[Key<'_>],
     ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         let inner = self.read();
-        let mut scope: Option<(ScopeRef<'_>, u64)> = None;
-        // Remembered by address: a plan's keys share their location slices.
-        let mut memo = [(std::ptr::null::<u8>(), 0usize, 0u64); LOCATION_MEMO];
-        let mut memo_len = 0;
-        for (i, key) in keys.iter().enumerate() {
-            let hs = match scope {
-                Some((s, h)) if s == key.scope => h,
-                _ => {
-                    let h = inner.hash_scope(key.scope);
-                    scope = Some((key.scope, h));
-                    h
-                }
-            };
-            let addr = (key.location.as_ptr(), key.location.len());
-            let hl = match memo[..memo_len].iter().find(|m| (m.0, m.1) == addr) {
-                Some(m) => m.2,
-                None => {
-                    let h = inner.hash_location(key.location);
-                    memo[memo_len % LOCATION_MEMO] = (addr.0, addr.1, h);
-                    memo_len = (memo_len + 1).min(LOCATION_MEMO);
-                    h
-                }
-            };
-            if let Some(c) = inner.find(inner.combine(hs, hl), *key) {
-                return Ok(Some((i, Arc::clone(c))));
-            }
-        }
-        Ok(None)
+        Ok(keys
+            .iter()
+            .enumerate()
+            .find_map(|(i, k)| inner.find_key(*k).map(|c| (i, Arc::clone(c)))))
+    }
+
+    /// One read lock, and [`Plan::first_probed`] over one probe of one
+    /// table per key: keys are made up to the winner and no further, each
+    /// scope and each candidate hashed once, and nothing allocated.
+    fn resolve_plan(
+        &self,
+        plan: &Plan<'_>,
+        clock: &mut Clock,
+    ) -> Result<Option<Resolution>, StoreError> {
+        let inner = self.read();
+        Ok(plan.first_probed(&mut &*inner, clock))
     }
 }
 
@@ -625,5 +745,80 @@ mod tests {
         assert!(s.is_empty());
         assert_eq!(s.read().scopes.len(), 0);
         assert_eq!(s.read().all.len(), 0);
+        assert_eq!(s.read().locations.0.len(), 0, "every count went back to 0");
+    }
+
+    /// The location filter names every scope kind that holds a location
+    /// and, while counts stay under 255, no other; a count that reached
+    /// 255 stays, so the filter never hides a credential (R13, R14).
+    #[test]
+    fn r14_location_counts_never_hide_a_stored_kind() {
+        let hasher = KeyHasher::default();
+        let mut counts = LocationCounts::default();
+        let a = hasher.location("registry.example.com/team");
+        let b = hasher.location("example.com");
+        assert_eq!(counts.kinds(a), 0);
+        counts.add(a, ScopeKind::Org);
+        counts.add(a, ScopeKind::Org);
+        counts.add(a, ScopeKind::Foundation);
+        counts.add(b, ScopeKind::App);
+        let bit = |k: ScopeKind| 1u8 << k as u8;
+        assert_eq!(
+            counts.kinds(a),
+            bit(ScopeKind::Org) | bit(ScopeKind::Foundation)
+        );
+        assert_eq!(counts.kinds(b), bit(ScopeKind::App));
+        counts.remove(a, ScopeKind::Org);
+        assert_eq!(
+            counts.kinds(a),
+            bit(ScopeKind::Org) | bit(ScopeKind::Foundation)
+        );
+        counts.remove(a, ScopeKind::Org);
+        counts.remove(a, ScopeKind::Foundation);
+        assert_eq!(counts.kinds(a), 0);
+        assert_eq!(counts.0.len(), 1, "an entry whose counts are all 0 goes");
+        for _ in 0..300 {
+            counts.add(b, ScopeKind::Space);
+        }
+        for _ in 0..300 {
+            counts.remove(b, ScopeKind::Space);
+        }
+        assert_eq!(
+            counts.kinds(b),
+            bit(ScopeKind::App) | bit(ScopeKind::Space),
+            "a count that reached 255 stays"
+        );
+    }
+
+    /// Resolution finds a credential whatever the filter holds for other
+    /// locations: many locations at many kinds, each found at its own
+    /// scope and nowhere else (R14).
+    #[test]
+    fn r14_resolution_with_the_location_filter_finds_every_credential() {
+        let s = MemoryStore::new();
+        let app = crate::App::new("o", "s", "a").unwrap();
+        let scopes = [
+            Scope::App(app.id().clone()),
+            Scope::Space(app.space().clone()),
+            Scope::Org(app.org().clone()),
+            Scope::Foundation,
+        ];
+        for i in 0..400 {
+            let scope = scopes[i % 4].clone();
+            s.create(cred(
+                scope,
+                &format!("r{i}.example.com/team"),
+                &format!("u{i}"),
+            ))
+            .unwrap();
+        }
+        for i in 0..400 {
+            let image: crate::Reference = format!("r{i}.example.com/team/image").parse().unwrap();
+            let found = crate::resolve(&s, &app, &image).unwrap().unwrap();
+            assert_eq!(found.credential().username().as_str(), format!("u{i}"));
+            assert_eq!(found.scope(), &scopes[i % 4]);
+        }
+        let image: crate::Reference = "r400.example.com/team/image".parse().unwrap();
+        assert!(crate::resolve(&s, &app, &image).unwrap().is_none());
     }
 }

@@ -40,6 +40,7 @@ pub use memory::MemoryStore;
 use crate::candidates::Candidate;
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::location::Location;
+use crate::resolve::{Clock, Plan, Resolution, first_live};
 use crate::scope::{AppId, Scope, ScopeRef};
 
 /// One look-up key: a scope and a location in normal form.
@@ -72,7 +73,7 @@ impl<'a> Key<'a> {
     }
 
     /// A key for a reference's `candidate` at `scope`: what a resolution
-    /// [`Plan`](crate::resolve::Plan) is made of.
+    /// [`Plan`] is made of.
     pub fn candidate(scope: ScopeRef<'a>, candidate: Candidate<'a>) -> Self {
         Key {
             scope,
@@ -346,6 +347,28 @@ pub trait CredentialSource: Send + Sync {
     ) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
         Ok(first_found(self.get_many(keys)?))
     }
+
+    /// The winner of `plan` (R14), or `None` (R15): what [`resolve`](crate::resolve())
+    /// asks, an expired credential passed over as if absent (R25, by
+    /// `clock`). The answer is always that of [`first_live`] of the plan's
+    /// [`keys`](Plan::keys), which is the default. A store
+    /// that looks one key up cheaply (one in memory) overrides it with
+    /// [`Plan::first_probed`] over that look-up, so that no key after the
+    /// winner is made or probed.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn resolve_plan(
+        &self,
+        plan: &Plan<'_>,
+        clock: &mut Clock,
+    ) -> Result<Option<Resolution>, StoreError> {
+        Ok(
+            first_live(self, plan.keys(), clock, |_| true)?
+                .and_then(|(i, c)| plan.resolution(i, c)),
+        )
+    }
 }
 
 /// The first found credential and its index.
@@ -544,6 +567,9 @@ macro_rules! forward_store {
             }
             fn first_match(&self, keys: &[Key<'_>]) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
                 (**self).first_match(keys)
+            }
+            fn resolve_plan(&self, plan: &Plan<'_>, clock: &mut Clock) -> Result<Option<Resolution>, StoreError> {
+                (**self).resolve_plan(plan, clock)
             }
         }
 

@@ -43,18 +43,28 @@ fn resolve_bench(c: &mut Criterion) {
     g.sample_size(30);
     g.measurement_time(Duration::from_secs(2));
     g.warm_up_time(Duration::from_millis(500));
-    for n in [1_000, 100_000, 1_000_000] {
-        let workload = Workload::new(n);
-        let store = memory_store(&workload);
-        let entries = store.list_all().unwrap();
-        assert_eq!(entries.len(), n);
-        for kind in PushKind::ALL {
-            let (case, expected) = (kind.name(), kind.scope());
-            let queries: &[Question] = &questions(&workload, kind);
+    // Every store is built first, and each case is measured at every size
+    // before the next case: the sizes of one case run back to back, under
+    // the same load, so that their ratio (the 1m / 1k target) compares like
+    // with like on a shared machine.
+    let sizes: Vec<_> = [1_000, 100_000, 1_000_000]
+        .into_iter()
+        .map(|n| {
+            let workload = Workload::new(n);
+            let store = memory_store(&workload);
+            let entries = store.list_all().unwrap();
+            assert_eq!(entries.len(), n);
+            (n, workload, store, entries)
+        })
+        .collect();
+    for kind in PushKind::ALL {
+        let (case, expected) = (kind.name(), kind.scope());
+        for (n, workload, store, entries) in &sizes {
+            let queries: &[Question] = &questions(workload, kind);
             // Both implementations give the same answers.
             for (app, image) in queries.iter().take(64) {
-                let ours = resolve(&store, app, &image.parse().unwrap()).unwrap();
-                let linear = linear_scan(&entries, app, image);
+                let ours = resolve(store, app, &image.parse().unwrap()).unwrap();
+                let linear = linear_scan(entries, app, image);
                 assert_eq!(
                     ours.as_ref().map(|r| r.location()),
                     linear.map(|c| c.location()),
@@ -62,25 +72,25 @@ fn resolve_bench(c: &mut Criterion) {
                 );
                 assert_eq!(ours.map(|r| r.scope_kind()), expected);
             }
-            let id = format!("{case}-{}", label(n));
+            let id = format!("{case}-{}", label(*n));
             g.bench_function(BenchmarkId::new(&id, "memory-store"), |b| {
                 let mut i = 0;
                 b.iter(|| {
                     let (app, image) = &queries[i % queries.len()];
                     i += 1;
                     let reference = Reference::parse(black_box(image)).unwrap();
-                    let found = resolve(&store, black_box(app), &reference).unwrap();
+                    let found = resolve(store, black_box(app), &reference).unwrap();
                     assert_eq!(found.as_ref().map(|r| r.scope_kind()), expected);
                     found
                 })
             });
-            if n <= 100_000 {
+            if *n <= 100_000 {
                 g.bench_function(BenchmarkId::new(&id, "linear-scan"), |b| {
                     let mut i = 0;
                     b.iter(|| {
                         let (app, image) = &queries[i % queries.len()];
                         i += 1;
-                        let found = linear_scan(&entries, black_box(app), black_box(image));
+                        let found = linear_scan(entries, black_box(app), black_box(image));
                         assert_eq!(found.map(|c| c.scope().kind()), expected);
                         found.cloned()
                     })
