@@ -15,8 +15,10 @@
 //! library's own types (`Location`, `Reference`, `Username`, `Name`),
 //! whose errors say what is wrong and how to fix it.
 
+use clap::builder::TypedValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use registry_credentials::CredentialKind;
 
 use crate::output::Failure;
 
@@ -205,15 +207,19 @@ pub struct Create {
     pub username: Option<String>,
     /// What the secret is: a password, an identity token (an OAuth refresh
     /// token) or a registry token (a bearer token)
-    #[arg(long, value_name = "KIND", default_value = "password", value_parser = KINDS)]
-    pub kind: String,
+    #[arg(long, value_name = "KIND", default_value = "password", value_parser = kinds())]
+    pub kind: CredentialKind,
     /// When the credential stops being used (RFC 3339, e.g. 2027-01-01T00:00:00Z)
     #[arg(long, value_name = "TIME")]
     pub expires_at: Option<String>,
 }
 
-/// The values of `--kind`.
-const KINDS: [&str; 3] = ["password", "identity-token", "registry-token"];
+/// The values of `--kind`: the core's names of the kinds (R24), listed in
+/// the help and read into the kind.
+fn kinds() -> impl TypedValueParser<Value = CredentialKind> {
+    clap::builder::PossibleValuesParser::new(CredentialKind::ALL.map(CredentialKind::as_str))
+        .try_map(|name| name.parse::<CredentialKind>())
+}
 
 /// The arguments of `update-*-registry-credential`.
 #[derive(Debug, Args)]
@@ -226,8 +232,8 @@ pub struct Update {
     #[arg(long, value_name = "USERNAME")]
     pub username: Option<String>,
     /// What the new secret is (default: password)
-    #[arg(long, value_name = "KIND", value_parser = KINDS)]
-    pub kind: Option<String>,
+    #[arg(long, value_name = "KIND", value_parser = kinds())]
+    pub kind: Option<CredentialKind>,
     /// A new expiry (RFC 3339), or `never`; given alone, it changes nothing else
     #[arg(long, value_name = "TIME", conflicts_with_all = ["username", "kind"])]
     pub expires_at: Option<String>,

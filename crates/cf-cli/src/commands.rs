@@ -436,12 +436,6 @@ fn username(s: &str) -> Result<Username, Failure> {
     Ok(Username::new(s)?)
 }
 
-/// A credential kind from `--kind` (R24); clap has checked the name.
-fn credential_kind(s: &str) -> Result<CredentialKind, Failure> {
-    s.parse()
-        .map_err(|e: registry_credentials::credential::UnknownKind| fail(e.to_string()))
-}
-
 /// An expiry from `--expires-at` (R25).
 fn expiry(s: &str) -> Result<std::time::SystemTime, Failure> {
     text::parse_utc_time(s).map_err(|e| fail(format!("--expires-at: {e}")))
@@ -479,7 +473,7 @@ impl Action {
                 level,
                 location: Location::parse(&a.location)?,
                 username: username(a.username.as_deref().unwrap_or_default())?,
-                kind: credential_kind(&a.kind)?,
+                kind: a.kind,
                 expires_at: a.expires_at.as_deref().map(expiry).transpose()?,
             })
         };
@@ -488,7 +482,7 @@ impl Action {
                 level,
                 location: Location::parse(&a.location)?,
                 username: a.username.as_deref().map(username).transpose()?,
-                kind: a.kind.as_deref().map(credential_kind).transpose()?,
+                kind: a.kind,
                 expiry: a
                     .expires_at
                     .as_deref()

@@ -243,6 +243,19 @@ fn rs256(namespace: &str, name: &str) -> String {
     )
 }
 
+/// A token of the service account shop/web signed with the issuer's RS256
+/// key, its claims changed by `change`.
+fn shop_web_with(change: impl FnOnce(&mut serde_json::Value)) -> String {
+    token(
+        "issuer-rs256.der",
+        Algorithm::RS256,
+        "rs256-key",
+        "shop",
+        "web",
+        change,
+    )
+}
+
 /// The one auth entry's username, or `None` for an empty `auth`.
 fn user(o: &Output, image: &str) -> Option<String> {
     let (auth, _) = decode(o, image);
@@ -523,27 +536,17 @@ fn r26_a_forged_token_is_refused() {
 #[test]
 fn r26_an_expired_or_not_yet_valid_token_is_refused() {
     let env = Env::new();
-    let signed = |change: fn(&mut serde_json::Value)| {
-        token(
-            "issuer-rs256.der",
-            Algorithm::RS256,
-            "rs256-key",
-            "shop",
-            "web",
-            change,
-        )
-    };
-    let t = signed(|c| {
+    let t = shop_web_with(|c: &mut serde_json::Value| {
         c["exp"] = (now() - 3600).into();
         c["nbf"] = (now() - 7200).into();
     });
     env.refuses(&t, "has expired");
-    let t = signed(|c| c["nbf"] = (now() + 3600).into());
+    let t = shop_web_with(|c: &mut serde_json::Value| c["nbf"] = (now() + 3600).into());
     env.refuses(&t, "not valid yet");
     // An `exp` of the wrong type is no expiry to skip.
-    let t = signed(|c| c["exp"] = "never".into());
+    let t = shop_web_with(|c: &mut serde_json::Value| c["exp"] = "never".into());
     env.refuses(&t, "claims");
-    let t = signed(|c| {
+    let t = shop_web_with(|c: &mut serde_json::Value| {
         c.as_object_mut().unwrap().remove("exp");
     });
     env.refuses(&t, "no `exp` claim");
@@ -552,16 +555,9 @@ fn r26_an_expired_or_not_yet_valid_token_is_refused() {
 #[test]
 fn r26_a_token_for_another_audience_or_issuer_is_refused() {
     let env = Env::new();
-    let t = token(
-        "issuer-rs256.der",
-        Algorithm::RS256,
-        "rs256-key",
-        "shop",
-        "web",
-        |c| {
-            c["aud"] = serde_json::json!(["https://kubernetes.default.svc"]);
-        },
-    );
+    let t = shop_web_with(|c| {
+        c["aud"] = serde_json::json!(["https://kubernetes.default.svc"]);
+    });
     env.refuses(&t, "not for the audience \"registry-credentials\"");
     let t = token(
         "issuer-es256.der",
@@ -575,16 +571,9 @@ fn r26_a_token_for_another_audience_or_issuer_is_refused() {
     );
     env.refuses(&t, "from another issuer");
     // A `sub` that is not the service account of `kubernetes.io`.
-    let t = token(
-        "issuer-rs256.der",
-        Algorithm::RS256,
-        "rs256-key",
-        "shop",
-        "web",
-        |c| {
-            c["sub"] = "system:serviceaccount:public:x".into();
-        },
-    );
+    let t = shop_web_with(|c| {
+        c["sub"] = "system:serviceaccount:public:x".into();
+    });
     env.refuses(&t, "its `sub` is not the service account");
 }
 
