@@ -483,24 +483,19 @@ fn kind_of_column(column: i64) -> Option<CredentialKind> {
 }
 
 /// The `expires_at` column of `credential` (R25): whole seconds since
-/// 1970 (UTC), negative before it; `NULL` for none.
+/// 1970 (UTC); `NULL` for none.
 pub(crate) fn expires_column(credential: &RegistryCredential) -> Option<i64> {
     credential
         .expires_at()
-        .map(|at| match at.duration_since(UNIX_EPOCH) {
-            Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-            Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
-        })
+        // A credential keeps no expiry before 1970.
+        .map(|at| at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+        .map(|seconds| i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
 /// The time an `expires_at` column holds.
 fn time_of_column(seconds: i64) -> Option<SystemTime> {
-    let magnitude = Duration::from_secs(seconds.unsigned_abs());
-    if seconds >= 0 {
-        UNIX_EPOCH.checked_add(magnitude)
-    } else {
-        UNIX_EPOCH.checked_sub(magnitude)
-    }
+    // A time before 1970 is 1970, as `RegistryCredential` keeps it.
+    UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
 }
 
 /// The credential a row holds, its password decrypted and every part
