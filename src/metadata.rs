@@ -207,6 +207,14 @@ impl fmt::Debug for LabelKey {
     }
 }
 
+/// A key is ordered and compared as its text, so maps of keys are looked
+/// up by `&str`.
+impl std::borrow::Borrow<str> for LabelKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl FromStr for LabelKey {
     type Err = MetadataError;
     fn from_str(s: &str) -> Result<Self, MetadataError> {
@@ -314,10 +322,7 @@ impl Metadata {
 
     /// The label at `key`.
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels
-            .iter()
-            .find(|(k, _)| k.as_str() == key)
-            .map(|(_, v)| v.as_str())
+        self.labels.get(key).map(LabelValue::as_str)
     }
 
     /// The annotations, by key.

@@ -170,6 +170,18 @@ impl Clock {
 
     /// A clock that reads `now`, for tests and for callers that fix the time
     /// of a decision.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use registry_credentials::resolve::Clock;
+    /// use registry_credentials::{Credential, RegistryCredential, Scope};
+    /// let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let c = RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "p")?)
+    ///     .with_expires_at(Some(at));
+    /// assert!(!Clock::at(at - Duration::from_secs(1)).expired(&c));
+    /// assert!(Clock::at(at).expired(&c));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn at(now: SystemTime) -> Self {
         Clock(Some(now))
     }
