@@ -10,12 +10,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use registry_credentials::resolve::{Clock, LiveProbe, Plan};
+use registry_credentials::resolve::{Clock, LiveProbe, Plan, first_live};
 use registry_credentials::scope::{OrgId, Puller, Pulls, SpaceId};
-use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore};
-use registry_credentials::{App, CredentialStore, Reference, RegistryCredential};
+use registry_credentials::store::{AsyncCredentialSource, AsyncCredentialStore, Key};
+use registry_credentials::{
+    App, CredentialStore, Reference, RegistryCredential, Resolution, StoreError,
+};
 use registry_credentials_cf::directory::{DirectoryError, DirectoryReader, SqliteDirectory};
 use registry_credentials_cf_cli::state::{open_existing_state, state_dir};
+use registry_credentials_interop::export::kubelet_carries;
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore, SqliteStore};
 
 use crate::{helper_carries, host_keys, hosts_of, list_hosts, resolve_host};
@@ -185,13 +188,15 @@ impl Source {
         let sync = |store: &dyn CredentialStore, puller: Puller| -> Result<Answer, String> {
             let e = |e: registry_credentials::StoreError| e.to_string();
             Ok(match query {
-                Query::Host(r) => {
-                    let found = resolve_host(store, &puller, r).map_err(e)?;
-                    Answer::Found(found.into_iter().map(Some).collect(), puller)
-                }
+                Query::Host(r) => Answer::Host(resolve_host(store, &puller, r).map_err(e)?, puller),
                 Query::Image(r) => {
-                    let found = store.get_many(Plan::new(&puller, r).keys()).map_err(e)?;
-                    Answer::Found(found, puller)
+                    let chosen = {
+                        let plan = Plan::new(&puller, r);
+                        let found =
+                            first_live(store, plan.keys(), &mut Clock::new(), kubelet_carries);
+                        found.map_err(e)?.and_then(|(i, c)| plan.resolution(i, c))
+                    };
+                    Answer::Image(chosen, puller)
                 }
                 Query::List => Answer::List(list_hosts(store, &puller).map_err(e)?),
             })
@@ -224,25 +229,16 @@ impl Source {
                         Query::Host(r) => {
                             let plan = Plan::new(named, r);
                             let keys = host_keys(&plan);
-                            let mut clock = Clock::new();
-                            let mut probe = LiveProbe::new(&keys, &mut clock, helper_carries);
-                            let found = loop {
-                                let answer =
-                                    AsyncCredentialSource::first_match(&store, probe.keys())
-                                        .await
-                                        .map_err(e)?;
-                                if let Some(done) = probe.answer(answer) {
-                                    break done;
-                                }
-                            };
-                            Answer::Found(vec![found.map(|(_, c)| c)], named.clone())
+                            let found = first_live_async(&store, &keys, helper_carries);
+                            let found = found.await.map_err(e)?.map(|(_, c)| c);
+                            Answer::Host(found, named.clone())
                         }
                         Query::Image(r) => {
                             let plan = Plan::new(named, r);
-                            let found = AsyncCredentialSource::get_many(&store, plan.keys())
-                                .await
-                                .map_err(e)?;
-                            Answer::Found(found, named.clone())
+                            let found = first_live_async(&store, plan.keys(), kubelet_carries);
+                            let chosen = found.await.map_err(e)?;
+                            let chosen = chosen.and_then(|(i, c)| plan.resolution(i, c));
+                            Answer::Image(chosen, named.clone())
                         }
                         Query::List => {
                             let mut lists = Vec::new();
@@ -260,14 +256,31 @@ impl Source {
     }
 }
 
+/// The first of `keys` the async `store` holds that has not expired and
+/// that `accept` takes ([`LiveProbe`], as `first_live` for a sync store).
+async fn first_live_async(
+    store: &impl AsyncCredentialSource,
+    keys: &[Key<'_>],
+    accept: fn(&RegistryCredential) -> bool,
+) -> Result<Option<(usize, Arc<RegistryCredential>)>, StoreError> {
+    let mut clock = Clock::new();
+    let mut probe = LiveProbe::new(keys, &mut clock, accept);
+    loop {
+        if let Some(done) = probe.answer(store.first_match(probe.keys()).await?) {
+            return Ok(done);
+        }
+    }
+}
+
 /// What a puller asks a store.
 #[derive(Debug, Clone, Copy)]
 pub enum Query<'r> {
     /// The credential for a host alone ([`resolve_host`]): the docker
     /// helper's `get`.
     Host(&'r Reference),
-    /// What the store holds at each key of the image's [`Plan`] for the
-    /// puller, in key order: the kubelet provider.
+    /// The credential for an image, the first of its [`Plan`]'s keys
+    /// whose credential has not expired (R25) and that kubelet can carry
+    /// ([`kubelet_carries`], R24): the kubelet provider.
     Image(&'r Reference),
     /// The hosts and usernames ([`list_hosts`]): the docker helper's
     /// `list`.
@@ -276,10 +289,11 @@ pub enum Query<'r> {
 
 /// A store's answer to a [`Query`].
 pub enum Answer {
-    /// For [`Query::Host`], the credential found (one entry, `None` for
-    /// none); for [`Query::Image`], what each key of the plan holds. With
-    /// the puller the answer is for, its names looked up as ids.
-    Found(Vec<Option<Arc<RegistryCredential>>>, Puller),
+    /// For [`Query::Host`], the credential found, with the puller the
+    /// answer is for (its names looked up as ids).
+    Host(Option<Arc<RegistryCredential>>, Puller),
+    /// For [`Query::Image`], the credential chosen, with the puller.
+    Image(Option<Resolution>, Puller),
     /// For [`Query::List`]: each host to its username.
     List(BTreeMap<String, String>),
 }
@@ -288,11 +302,12 @@ pub enum Answer {
 impl std::fmt::Debug for Answer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Answer::Found(found, puller) => f
-                .debug_tuple("Found")
-                .field(&found.iter().filter(|c| c.is_some()).count())
-                .field(puller)
-                .finish(),
+            Answer::Host(found, puller) => {
+                f.debug_tuple("Host").field(found).field(puller).finish()
+            }
+            Answer::Image(chosen, puller) => {
+                f.debug_tuple("Image").field(chosen).field(puller).finish()
+            }
             Answer::List(hosts) => f.debug_tuple("List").field(hosts).finish(),
         }
     }

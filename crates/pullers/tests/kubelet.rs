@@ -700,13 +700,15 @@ fn a_bad_configuration_is_refused_before_any_answer() {
 mod node_mode {
     use proptest::prelude::*;
     use registry_credentials::resolve::Plan;
+    use registry_credentials::resolve::{Clock, first_live};
     use registry_credentials::scope::Puller;
     use registry_credentials::strategies;
-    use registry_credentials::{CredentialSource, ScopeKind};
+    use registry_credentials::ScopeKind;
     use registry_credentials_interop::export::CredentialProviderRequest;
+    use registry_credentials_interop::export::kubelet_carries;
     use registry_credentials_pullers::kubelet::mapping::Mapping;
     use registry_credentials_pullers::kubelet::token::Verifier;
-    use registry_credentials_pullers::kubelet::{Requester, ServiceAccounts, choose, puller};
+    use registry_credentials_pullers::kubelet::{Requester, ServiceAccounts, puller};
 
     use super::tokens::{AUDIENCE, ISSUER, fixture, request};
 
@@ -766,7 +768,9 @@ mod node_mode {
             prop_assert_eq!(&named, &Puller::Foundation);
             prop_assert_eq!(requester, Requester::Node);
             let plan = Plan::new(&named, r.image());
-            let chosen = choose(&plan, store.get_many(plan.keys()).unwrap());
+            let chosen = first_live(&store, plan.keys(), &mut Clock::new(), kubelet_carries)
+                .unwrap()
+                .and_then(|(i, c)| plan.resolution(i, c));
             // The oracle: the foundation's credential at the most specific
             // candidate, from the list of what was stored.
             let expected = plan.candidates().iter().find_map(|c| {

@@ -56,10 +56,9 @@ fn get(out: &mut impl Write) -> Result<bool, String> {
     let server_url = input.trim();
     let host = host_of_server_url(server_url).map_err(|e| e.to_string())?;
     let reference = host_reference(&host).map_err(|e| e.to_string())?;
-    let Answer::Found(found, puller) = ask(Query::Host(&reference))? else {
+    let Answer::Host(found, puller) = ask(Query::Host(&reference))? else {
         unreachable!("a host query is answered with what was found")
     };
-    let found = found.into_iter().flatten().next();
     log().choice(&host, &puller, found.as_deref());
     match found {
         Some(c) => {

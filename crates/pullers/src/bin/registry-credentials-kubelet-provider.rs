@@ -19,15 +19,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use registry_credentials::resolve::Plan;
 use registry_credentials_interop::export::{
     CredentialProviderRequest, CredentialProviderResponse, RequestError,
 };
 use registry_credentials_pullers::kubelet::mapping::Mapping;
 use registry_credentials_pullers::kubelet::token::Verifier;
-use registry_credentials_pullers::kubelet::{
-    Requester, ServiceAccounts, choose, parse_duration, puller,
-};
+use registry_credentials_pullers::kubelet::{Requester, ServiceAccounts, parse_duration, puller};
 use registry_credentials_pullers::source::{Answer, Log, Query, Source};
 use zeroize::Zeroizing;
 
@@ -135,12 +132,10 @@ fn answer(args: &Args, log: &Log, out: &mut impl Write) -> Result<(), String> {
             image.as_str()
         )),
     }
-    let Answer::Found(found, puller) = Source::open(log)?.ask(&named, Query::Image(image), log)?
+    let Answer::Image(chosen, puller) = Source::open(log)?.ask(&named, Query::Image(image), log)?
     else {
-        unreachable!("an image query is answered with what was found")
+        unreachable!("an image query is answered with what was chosen")
     };
-    let plan = Plan::new(&puller, image);
-    let chosen = choose(&plan, found);
     log.choice(
         image.as_str(),
         &puller,

@@ -10,9 +10,10 @@
 //!   resolved app → space → organization → foundation (R14). A token that
 //!   does not check out, or a service account no rule maps, is refused,
 //!   never answered from a lower scope (R26).
-//! - [`choose`]: the one place the credential for an image is chosen from
-//!   what the store holds at each key of its plan, passing over expired
-//!   credentials (R25) and kinds kubelet cannot carry (R24).
+//! - The credential for an image is the first of its plan's keys whose
+//!   credential has not expired (R25) and that kubelet can carry
+//!   ([`kubelet_carries`](registry_credentials_interop::export::kubelet_carries), R24): `first_live` over the plan's keys, as the
+//!   store query `Query::Image` asks it.
 //! - The answer is an interop
 //!   [`CredentialProviderResponse`](registry_credentials_interop::export::CredentialProviderResponse):
 //!   `cacheKeyType: Image`, the image's repository name as the only `auth`
@@ -21,13 +22,10 @@
 pub mod mapping;
 pub mod token;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use registry_credentials::resolve::Plan;
 use registry_credentials::scope::Puller;
-use registry_credentials::{RegistryCredential, Resolution};
-use registry_credentials_interop::export::{CredentialProviderRequest, kubelet_carries};
+use registry_credentials_interop::export::CredentialProviderRequest;
 
 use mapping::{Mapping, MappingError};
 use token::{ServiceAccount, TokenError, Verifier};
@@ -91,19 +89,6 @@ pub fn puller(
         .mapping
         .puller(&account, request.service_account_annotations())?;
     Ok((puller, Requester::ServiceAccount(account, rule)))
-}
-
-/// The credential for the image of `plan`, from what the store holds at
-/// each of its keys (in key order): the first held that has not expired
-/// (R25) and that kubelet can carry ([`kubelet_carries`], R24), or none
-/// (R15). One passed over is as if absent: the next candidate, then the
-/// next scope, is tried (R14). Every credential the provider answers with
-/// is chosen here.
-pub fn choose(
-    plan: &Plan<'_>,
-    found: impl IntoIterator<Item = Option<Arc<RegistryCredential>>>,
-) -> Option<Resolution> {
-    plan.resolve(found.into_iter().map(|c| c.filter(|c| kubelet_carries(c))))
 }
 
 /// Why a `--cache-duration` was refused.
