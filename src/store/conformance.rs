@@ -358,6 +358,16 @@ async fn put<const N: usize>(s: &dyn AsyncCredentialStore, credentials: [Registr
     }
 }
 
+/// The usernames of every resolution of `image` for `app`, winner first.
+async fn users_of_all(s: &dyn AsyncCredentialStore, app: &App, image: &Reference) -> Vec<String> {
+    resolve_all_async(s, app, image)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.credential().username().as_str().to_owned())
+        .collect()
+}
+
 /// The credential stored at `scope` for `location`, which must exist.
 async fn stored(
     s: &dyn AsyncCredentialStore,
@@ -1205,12 +1215,7 @@ async fn r14_resolution_scope_outranks_specificity(s: &dyn AsyncCredentialStore)
     );
     assert_eq!(r.credential().password().expose(), "p");
 
-    let all: Vec<String> = resolve_all_async(s, &app, &image)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.credential().username().as_str().to_owned())
-        .collect();
+    let all = users_of_all(s, &app, &image).await;
     assert_eq!(all, ["a", "s", "o", "f"]);
 
     let e = explain_async(s, &app, &image).await.unwrap();
@@ -1512,12 +1517,7 @@ async fn r25_expiry_round_trips_and_resolution_passes_over_it(s: &dyn AsyncCrede
     .unwrap();
     let r = resolve_async(s, &app, &image).await.unwrap();
     assert_eq!(user(r).as_deref(), Some("space"));
-    let all: Vec<String> = resolve_all_async(s, &app, &image)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.credential().username().as_str().to_owned())
-        .collect();
+    let all = users_of_all(s, &app, &image).await;
     assert_eq!(all, ["space", "foundation"]);
     let why = explain_async(s, &app, &image).await.unwrap();
     let expired: Vec<&str> = why

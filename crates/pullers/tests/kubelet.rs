@@ -699,11 +699,11 @@ fn a_bad_configuration_is_refused_before_any_answer() {
 
 mod node_mode {
     use proptest::prelude::*;
+    use registry_credentials::ScopeKind;
     use registry_credentials::resolve::Plan;
     use registry_credentials::resolve::{Clock, first_live};
     use registry_credentials::scope::Puller;
     use registry_credentials::strategies;
-    use registry_credentials::ScopeKind;
     use registry_credentials_interop::export::CredentialProviderRequest;
     use registry_credentials_interop::export::kubelet_carries;
     use registry_credentials_pullers::kubelet::mapping::Mapping;
