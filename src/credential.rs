@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use secrecy::zeroize::{Zeroize, ZeroizeOnDrop};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::identity::Record;
+use crate::metadata::{Metadata, MetadataError, MetadataPatch};
 use crate::{Location, Scope};
 
 /// The longest password accepted (R16), in bytes.
@@ -569,7 +571,8 @@ impl Credential {
 }
 
 /// A credential stored at a scope, under a location (R13), with an
-/// optional expiry (R25).
+/// optional expiry (R25), labels and annotations, and once stored the
+/// store's [`Record`] of it: GUID, created and updated (R22).
 ///
 /// Its `Debug` shows the secret as `<redacted>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -579,7 +582,20 @@ pub struct RegistryCredential {
     credential: Credential,
     /// Whole seconds since 1970 plus one, so that no expiry takes no room.
     expires_at: Option<NonZeroU64>,
+    record: Option<Record>,
+    /// Boxed, and absent when empty, so that a credential without labels
+    /// or annotations costs one word for them.
+    metadata: Option<Box<Metadata>>,
 }
+
+/// An expiry as [`RegistryCredential`] keeps it: whole seconds since 1970
+/// plus one.
+fn expiry(at: Option<SystemTime>) -> Option<NonZeroU64> {
+    at.and_then(|at| NonZeroU64::new(crate::identity::seconds(at).saturating_add(1)))
+}
+
+/// The metadata of a credential that has none.
+static NO_METADATA: Metadata = Metadata::EMPTY;
 
 impl RegistryCredential {
     /// A credential for `location` at `scope`, with no expiry.
@@ -589,7 +605,49 @@ impl RegistryCredential {
             location,
             credential,
             expires_at: None,
+            record: None,
+            metadata: None,
         }
+    }
+
+    /// This credential with `metadata` as its labels and annotations
+    /// (R22).
+    ///
+    /// ```
+    /// use registry_credentials::metadata::{Metadata, MetadataPatch};
+    /// use registry_credentials::{Credential, RegistryCredential, Scope};
+    /// let mut metadata = Metadata::default();
+    /// metadata.merge(&MetadataPatch::labels([("env", Some("prod"))]))?;
+    /// let c = RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "p")?)
+    ///     .with_metadata(metadata);
+    /// assert_eq!(c.metadata().label("env"), Some("prod"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = (!metadata.is_empty()).then(|| Box::new(metadata));
+        self
+    }
+
+    /// This credential with the store's `record` of it (R22): what a store
+    /// sets when it stores or reads one. A store's
+    /// [`create`](crate::CredentialStore::create) gives a new credential a
+    /// fresh record whatever it carried.
+    #[must_use]
+    pub fn with_record(mut self, record: Record) -> Self {
+        self.record = Some(record);
+        self
+    }
+
+    /// The store's record of it, its GUID and times; `None` before it is
+    /// stored (R22).
+    pub fn record(&self) -> Option<&Record> {
+        self.record.as_ref()
+    }
+
+    /// Its labels and annotations (R22).
+    pub fn metadata(&self) -> &Metadata {
+        self.metadata.as_deref().unwrap_or(&NO_METADATA)
     }
 
     /// This credential, expiring at `expires_at` (whole seconds: a finer
@@ -609,10 +667,7 @@ impl RegistryCredential {
     /// ```
     #[must_use]
     pub fn with_expires_at(mut self, expires_at: Option<SystemTime>) -> Self {
-        self.expires_at = expires_at.and_then(|at| {
-            let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            NonZeroU64::new(seconds.saturating_add(1))
-        });
+        self.expires_at = expiry(expires_at);
         self
     }
 
@@ -658,29 +713,52 @@ impl RegistryCredential {
         self.expires_at().is_some_and(|at| at <= now)
     }
 
-    /// This credential with `update` applied; scope and location stay
-    /// (R17). A new secret brings its kind; a new username keeps it.
-    pub fn updated(&self, update: CredentialUpdate) -> Self {
+    /// This credential with `update` applied; scope, location and record
+    /// stay (R17, R22: the store moves `updated_at`). A new secret brings
+    /// its kind; a new username keeps it. All of it or none.
+    ///
+    /// # Errors
+    ///
+    /// [`MetadataError`] when a metadata patch is refused (a key or value
+    /// out of R22's rules, or too many labels or annotations); nothing
+    /// changes then.
+    pub fn updated(&self, update: CredentialUpdate) -> Result<Self, MetadataError> {
         let mut c = self.clone();
+        c.apply(update)?;
+        Ok(c)
+    }
+
+    fn apply(&mut self, update: CredentialUpdate) -> Result<(), MetadataError> {
         match update {
-            CredentialUpdate::Username(u) => c.credential.username = u,
+            CredentialUpdate::Username(u) => self.credential.username = u,
             CredentialUpdate::Password(p) => {
-                c.credential.password = p;
-                c.credential.kind = CredentialKind::Password;
+                self.credential.password = p;
+                self.credential.kind = CredentialKind::Password;
             }
             CredentialUpdate::Secret(kind, secret) => {
-                c.credential.password = secret;
-                c.credential.kind = kind;
+                self.credential.password = secret;
+                self.credential.kind = kind;
             }
-            CredentialUpdate::Both(cred) => c.credential = cred,
-            CredentialUpdate::ExpiresAt(at) => c = c.with_expires_at(at),
+            CredentialUpdate::Both(cred) => self.credential = cred,
+            CredentialUpdate::ExpiresAt(at) => self.expires_at = expiry(at),
+            CredentialUpdate::Metadata(patch) => {
+                let mut metadata = self.metadata().clone();
+                metadata.merge(&patch)?;
+                self.metadata = (!metadata.is_empty()).then(|| Box::new(metadata));
+            }
+            CredentialUpdate::All(updates) => {
+                for update in updates {
+                    self.apply(update)?;
+                }
+            }
         }
-        c
+        Ok(())
     }
 }
 
 /// A change to a stored credential: username, password, both (a whole
-/// credential of any kind), or its expiry; never the location (R17).
+/// credential of any kind), its expiry, its metadata, or several of these
+/// at once; never the scope or the location (R17, R22).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CredentialUpdate {
@@ -695,6 +773,11 @@ pub enum CredentialUpdate {
     Both(Credential),
     /// A new expiry, or none (R25); username and secret stay.
     ExpiresAt(Option<SystemTime>),
+    /// Labels and annotations merged in, as a PATCH merges them (R22).
+    Metadata(MetadataPatch),
+    /// Several changes in one step, applied in order: all of them or none
+    /// (a PATCH of username, password and metadata at once).
+    All(Vec<CredentialUpdate>),
 }
 
 #[cfg(test)]
@@ -872,11 +955,15 @@ mod tests {
     #[test]
     fn r17_updates_keep_the_location() {
         let c = foundation_credential("old");
-        let u = c.updated(CredentialUpdate::Password(Password::new("new").unwrap()));
+        let u = c
+            .updated(CredentialUpdate::Password(Password::new("new").unwrap()))
+            .unwrap();
         assert_eq!(u.username().as_str(), "me");
         assert_eq!(u.password().expose(), "new");
         assert_eq!(u.location(), c.location());
-        let u = c.updated(CredentialUpdate::Username(Username::new("you").unwrap()));
+        let u = c
+            .updated(CredentialUpdate::Username(Username::new("you").unwrap()))
+            .unwrap();
         assert_eq!(u.password().expose(), "old");
         assert_eq!(u.username().as_str(), "you");
     }

@@ -124,6 +124,7 @@
 pub mod candidates;
 pub mod credential;
 pub mod host;
+pub mod identity;
 pub mod location;
 mod macros;
 pub mod metadata;

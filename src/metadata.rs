@@ -315,6 +315,17 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// No labels and no annotations.
+    pub const EMPTY: Metadata = Metadata {
+        labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
+    };
+
+    /// True when it has no labels and no annotations.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.annotations.is_empty()
+    }
+
     /// The labels, by key.
     pub fn labels(&self) -> &BTreeMap<LabelKey, LabelValue> {
         &self.labels

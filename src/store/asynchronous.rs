@@ -16,9 +16,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::SystemTime;
 
 use super::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError, first_found,
+    AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
+    first_found,
 };
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
+use crate::identity::Guid;
 use crate::location::Location;
 use crate::resolve::{Clock, LiveProbe, Plan, Resolution};
 use crate::scope::{AppId, ScopeRef};
@@ -226,6 +228,57 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
     /// [`StoreError::Backend`] when the backend fails.
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>>;
 
+    /// The credential with `guid`, if any (R22); see
+    /// [`CredentialStore::get_by_guid`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn get_by_guid(
+        &self,
+        guid: Guid,
+    ) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move {
+            Ok(self
+                .list_all()
+                .await?
+                .into_iter()
+                .find(|c| c.record().is_some_and(|r| r.guid() == guid)))
+        })
+    }
+
+    /// Changes the credential with `guid` in one step (R17, R22); see
+    /// [`CredentialStore::update_by_guid`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::GuidNotFound`] when no credential has it.
+    fn update_by_guid(
+        &self,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>>;
+
+    /// Removes the credential with `guid` and returns it (R18, R22).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::GuidNotFound`] when no credential has it.
+    fn delete_by_guid(
+        &self,
+        guid: Guid,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>>;
+
+    /// One page of what `query` selects (R22, R23); see
+    /// [`CredentialStore::query`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
+        Box::pin(async move { Ok(query.page_of(self.list_all().await?)) })
+    }
+
     /// Every credential that expires at or before `by`, soonest first; see
     /// [`CredentialStore::expiring_by`](super::CredentialStore::expiring_by).
     ///
@@ -281,6 +334,21 @@ macro_rules! forward_async {
             }
             fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
                 (**self).list_all()
+            }
+            fn get_by_guid(&self, guid: Guid) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+                (**self).get_by_guid(guid)
+            }
+            fn update_by_guid(&self, guid: Guid, u: CredentialUpdate) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+                (**self).update_by_guid(guid, u)
+            }
+            fn delete_by_guid(&self, guid: Guid) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+                (**self).delete_by_guid(guid)
+            }
+            fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
+                (**self).query(query)
+            }
+            fn expiring_by(&self, by: SystemTime) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+                (**self).expiring_by(by)
             }
         }
     )*};
@@ -428,6 +496,34 @@ impl<S: CredentialStore> AsyncCredentialStore for InlineStore<S> {
     }
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         Box::pin(async move { self.0.list_all() })
+    }
+    fn get_by_guid(
+        &self,
+        guid: Guid,
+    ) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.get_by_guid(guid) })
+    }
+    fn update_by_guid(
+        &self,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(async move { self.0.update_by_guid(guid, update) })
+    }
+    fn delete_by_guid(
+        &self,
+        guid: Guid,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(async move { self.0.delete_by_guid(guid) })
+    }
+    fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
+        Box::pin(async move { self.0.query(query) })
+    }
+    fn expiring_by(
+        &self,
+        by: SystemTime,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(async move { self.0.expiring_by(by) })
     }
 }
 

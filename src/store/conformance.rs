@@ -102,11 +102,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 
 use crate::credential::{Credential, CredentialUpdate, Password, RegistryCredential, Username};
+use crate::identity::Guid;
 use crate::location::Location;
+use crate::metadata::{Metadata, MetadataPatch, Selector};
 use crate::reference::Reference;
 use crate::resolve::{explain_async, resolve_all_async, resolve_async};
-use crate::scope::{App, AppId, OrgId, Scope, ScopeKind, SpaceId};
-use crate::store::{AppCredentialReplaced, AsyncCredentialStore, BoxFuture, Key, StoreError};
+use crate::scope::{App, AppId, OrgId, Scope, ScopeKind, ScopeRef, SpaceId};
+use crate::store::{
+    AppCredentialReplaced, AsyncCredentialStore, BoxFuture, Key, OrderBy, Query, StoreError,
+    TimeFilter,
+};
 
 mod hooked;
 
@@ -166,6 +171,12 @@ macro_rules! store_conformance {
                 create_all_stores_all_or_none,
                 r24_every_kind_round_trips,
                 r25_expiry_round_trips_and_resolution_passes_over_it,
+                r22_every_stored_credential_has_its_own_guid_and_times,
+                r22_an_update_moves_updated_at_only,
+                r22_get_update_and_delete_by_guid,
+                r22_metadata_round_trips_and_merges_all_or_nothing,
+                r22_replacing_an_app_credential_at_its_location_keeps_its_guid,
+                r22_r23_query_answers_as_page_of_every_credential,
             ]
             threads [
                 r16_racing_creates_exactly_one_wins,
@@ -1826,4 +1837,455 @@ mod split_replacement_is_caught {
         // The same case passes the real, one-step replacement.
         pushes_on(&InlineStore(MemoryStore::new()));
     }
+}
+
+/// Whole seconds since 1970 of `t`.
+fn secs(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// The record of a credential a store returned, which must have one.
+fn record_of(c: &RegistryCredential) -> crate::identity::Record {
+    *c.record().unwrap_or_else(|| {
+        panic!(
+            "{} {} was returned without its record",
+            c.scope(),
+            c.location()
+        )
+    })
+}
+
+/// R22: every credential a store returns (from a create, a batch, a read,
+/// a listing) carries a record: a GUID no other credential has, and
+/// `created_at` equal to `updated_at`, the time of the write to the second.
+async fn r22_every_stored_credential_has_its_own_guid_and_times(s: &dyn AsyncCredentialStore) {
+    let before = secs(std::time::SystemTime::now());
+    let one = s
+        .create(cred(Scope::Foundation, "one.example.com", "u", "p"))
+        .await
+        .unwrap();
+    let batch = s
+        .create_all(vec![
+            cred(org("o"), "one.example.com", "u", "p"),
+            cred(space("s"), "one.example.com", "u", "p"),
+        ])
+        .await
+        .unwrap();
+    let after = secs(std::time::SystemTime::now());
+    let mut guids = BTreeSet::new();
+    for c in std::iter::once(&one).chain(&batch) {
+        let r = record_of(c);
+        assert!(guids.insert(r.guid()), "{} reused a GUID", c.scope());
+        assert_eq!(r.created_at(), r.updated_at());
+        assert!(
+            (before..=after).contains(&r.created_secs()),
+            "created_at {} is not the time of the write ({before}..={after})",
+            r.created_secs()
+        );
+    }
+    let read = stored(s, &Scope::Foundation, "one.example.com").await;
+    assert_eq!(
+        read.record(),
+        one.record(),
+        "a read gives the stored record"
+    );
+    let listed: BTreeSet<Guid> = s
+        .list_all()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| record_of(c).guid())
+        .collect();
+    assert_eq!(listed, guids);
+    // A credential deleted and created again is a new one.
+    s.delete(ScopeRef::Foundation, &loc("one.example.com"))
+        .await
+        .unwrap();
+    let again = s
+        .create(cred(Scope::Foundation, "one.example.com", "u", "p"))
+        .await
+        .unwrap();
+    assert!(
+        !guids.contains(&record_of(&again).guid()),
+        "a GUID was reused"
+    );
+}
+
+/// R22: an update, of any part, keeps the GUID and `created_at` and moves
+/// `updated_at` to the time of the update.
+async fn r22_an_update_moves_updated_at_only(s: &dyn AsyncCredentialStore) {
+    let created = s
+        .create(cred(Scope::Foundation, "example.com", "u", "p"))
+        .await
+        .unwrap();
+    let first = record_of(&created);
+    // Whole seconds: wait into the next one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for update in [
+        CredentialUpdate::Username(Username::new("v").unwrap()),
+        CredentialUpdate::Metadata(MetadataPatch::labels([("env", Some("prod"))])),
+    ] {
+        let updated = s
+            .update(ScopeRef::Foundation, &loc("example.com"), update)
+            .await
+            .unwrap();
+        let r = record_of(&updated);
+        assert_eq!(r.guid(), first.guid());
+        assert_eq!(r.created_at(), first.created_at());
+        assert!(
+            r.updated_secs() > first.updated_secs(),
+            "updated_at did not move"
+        );
+        let read = stored(s, &Scope::Foundation, "example.com").await;
+        assert_eq!(read.record(), Some(&r));
+    }
+}
+
+/// R22: a credential is read, updated and deleted by its GUID as by its
+/// key; a GUID nobody has is not found, and a failed call changes nothing.
+async fn r22_get_update_and_delete_by_guid(s: &dyn AsyncCredentialStore) {
+    let a = s
+        .create(cred(space("s"), "registry.example.com", "a", "pa"))
+        .await
+        .unwrap();
+    let b = s
+        .create(cred(space("s"), "example.com", "b", "pb"))
+        .await
+        .unwrap();
+    let (ga, gb) = (record_of(&a).guid(), record_of(&b).guid());
+    let got = s.get_by_guid(ga).await.unwrap().expect("found by GUID");
+    assert_eq!(entries(&[got]), entries(std::slice::from_ref(&a)));
+    let nobody = Guid::random();
+    assert!(s.get_by_guid(nobody).await.unwrap().is_none());
+
+    let updated = s
+        .update_by_guid(
+            ga,
+            CredentialUpdate::Both(Credential::new("a2", "pa2").unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.location().as_str(), "registry.example.com");
+    assert_eq!(record_of(&updated).guid(), ga);
+    assert_eq!(
+        user_at(s, &space("s"), "registry.example.com")
+            .await
+            .as_deref(),
+        Some("a2")
+    );
+    assert_eq!(
+        user_at(s, &space("s"), "example.com").await.as_deref(),
+        Some("b")
+    );
+    for e in [
+        s.update_by_guid(
+            nobody,
+            CredentialUpdate::Username(Username::new("x").unwrap()),
+        )
+        .await
+        .unwrap_err(),
+        s.delete_by_guid(nobody).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(e, StoreError::GuidNotFound { guid } if guid == nobody),
+            "{e:?}"
+        );
+    }
+    let deleted = s.delete_by_guid(gb).await.unwrap();
+    assert_eq!(deleted.username().as_str(), "b");
+    assert!(s.get_by_guid(gb).await.unwrap().is_none());
+    assert_eq!(user_at(s, &space("s"), "example.com").await, None);
+    assert!(s.get_by_guid(ga).await.unwrap().is_some());
+}
+
+/// R22: labels and annotations round-trip whole (the longest annotation,
+/// Unicode, empty label values); a patch merges, `None` removes; a refused
+/// patch changes nothing; several changes apply in one step.
+async fn r22_metadata_round_trips_and_merges_all_or_nothing(s: &dyn AsyncCredentialStore) {
+    let long = "ü".repeat(crate::metadata::MAX_ANNOTATION_LEN);
+    let mut metadata = Metadata::default();
+    metadata
+        .merge(
+            &MetadataPatch::labels([
+                ("env", Some("prod")),
+                ("team.example.com/owner", Some("ci-bot")),
+                ("empty", Some("")),
+            ])
+            .with_annotations([
+                ("note", Some(long.as_str())),
+                ("example.com/x", Some("ÿ \n {}")),
+            ]),
+        )
+        .unwrap();
+    s.create(cred(org("o"), "example.com", "u", "p").with_metadata(metadata.clone()))
+        .await
+        .unwrap();
+    let read = stored(s, &org("o"), "example.com").await;
+    assert_eq!(read.metadata(), &metadata);
+
+    let (o, example) = (org("o"), loc("example.com"));
+    let update = |u| s.update(o.as_scope_ref(), &example, u);
+    update(CredentialUpdate::Metadata(
+        MetadataPatch::labels([
+            ("env", Some("staging")),
+            ("empty", None),
+            ("new", Some("1")),
+        ])
+        .with_annotations([("note", None)]),
+    ))
+    .await
+    .unwrap();
+    let read = stored(s, &org("o"), "example.com").await;
+    let labels: Vec<(&str, &str)> = read
+        .metadata()
+        .labels()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("env", "staging"),
+            ("new", "1"),
+            ("team.example.com/owner", "ci-bot")
+        ]
+    );
+    let annotations: Vec<&str> = read
+        .metadata()
+        .annotations()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(annotations, ["example.com/x"]);
+
+    // Refused: a bad key, and too many labels. Nothing changes, not even
+    // the username given in the same step.
+    let too_many: Vec<String> = (0..crate::metadata::MAX_LABELS)
+        .map(|i| format!("k{i}"))
+        .collect();
+    for patch in [
+        MetadataPatch::labels([("cloudfoundry.org/x", Some("v"))]),
+        MetadataPatch::labels(too_many.iter().map(|k| (k.as_str(), Some("v")))),
+    ] {
+        let e = update(CredentialUpdate::All(vec![
+            CredentialUpdate::Username(Username::new("changed").unwrap()),
+            CredentialUpdate::Metadata(patch),
+        ]))
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Metadata(_)), "{e:?}");
+        let after = stored(s, &org("o"), "example.com").await;
+        assert_eq!(after.metadata(), read.metadata());
+        assert_eq!(after.username().as_str(), "u");
+        assert_eq!(after.record(), read.record());
+    }
+    // Accepted: username, password and labels in one step.
+    let both = update(CredentialUpdate::All(vec![
+        CredentialUpdate::Username(Username::new("u2").unwrap()),
+        CredentialUpdate::Password(Password::new("p2").unwrap()),
+        CredentialUpdate::Metadata(MetadataPatch::labels([("env", None)])),
+    ]))
+    .await
+    .unwrap();
+    let after = stored(s, &org("o"), "example.com").await;
+    assert_eq!(entries(std::slice::from_ref(&after)), [("example.com", "u2", "p2")]);
+    assert_eq!(after.metadata(), both.metadata());
+    assert_eq!(after.metadata().label("env"), None);
+}
+
+/// R19, R22: a push that brings a credential for the location the app's
+/// credential already has updates that one (same GUID, `created_at` and
+/// metadata); one for another location is a new credential.
+async fn r22_replacing_an_app_credential_at_its_location_keeps_its_guid(
+    s: &dyn AsyncCredentialStore,
+) {
+    let app = AppId::new("a").unwrap();
+    let first = s
+        .replace_app_credential(
+            &app,
+            loc("example.com"),
+            Credential::new("u1", "p1").unwrap(),
+        )
+        .await
+        .unwrap()
+        .stored;
+    let labelled = s
+        .update(
+            ScopeRef::App(&app),
+            &loc("example.com"),
+            CredentialUpdate::Metadata(MetadataPatch::labels([("env", Some("prod"))])),
+        )
+        .await
+        .unwrap();
+    let same = s
+        .replace_app_credential(
+            &app,
+            loc("example.com"),
+            Credential::new("u2", "p2").unwrap(),
+        )
+        .await
+        .unwrap();
+    let r = record_of(&same.stored);
+    assert_eq!(r.guid(), record_of(&first).guid());
+    assert_eq!(r.created_at(), record_of(&first).created_at());
+    assert_eq!(same.stored.metadata(), labelled.metadata());
+    assert_eq!(same.stored.username().as_str(), "u2");
+    let read = stored(s, &app_scope("a"), "example.com").await;
+    assert_eq!(read.record(), Some(&r));
+    let other = s
+        .replace_app_credential(
+            &app,
+            loc("other.example.com"),
+            Credential::new("u3", "p3").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_ne!(record_of(&other.stored).guid(), r.guid());
+    assert!(other.stored.metadata().is_empty());
+    assert!(s.get_by_guid(r.guid()).await.unwrap().is_none());
+}
+
+/// R22, R23: every filter of a [`Query`] alone and together, every order
+/// and page boundary, answered as [`Query::page_of`] over every stored
+/// credential answers it.
+async fn r22_r23_query_answers_as_page_of_every_credential(s: &dyn AsyncCredentialStore) {
+    let scopes = [
+        Scope::Foundation,
+        org("o1"),
+        org("o2"),
+        space("s1"),
+        space("s2"),
+        app_scope("a1"),
+    ];
+    let locations = [
+        "example.com",
+        "registry.example.com",
+        "registry.example.com/team",
+        "docker.io",
+    ];
+    let label = |i: usize| -> MetadataPatch {
+        let env = ["prod", "staging", "dev"][i % 3];
+        let mut labels = vec![("env", Some(env))];
+        if i % 2 == 0 {
+            labels.push(("team.example.com/owner", Some("ci")));
+        }
+        if i % 5 == 0 {
+            labels.push(("flag", Some("")));
+        }
+        MetadataPatch::labels(labels)
+    };
+    let make = |range: std::ops::Range<usize>| {
+        range
+            .map(|i| {
+                let mut metadata = Metadata::default();
+                metadata.merge(&label(i)).unwrap();
+                cred(
+                    scopes[i % scopes.len()].clone(),
+                    locations[(i / scopes.len()) % locations.len()],
+                    &format!("u{i}"),
+                    "p",
+                )
+                .with_metadata(metadata)
+            })
+            .collect::<Vec<_>>()
+    };
+    // Two seconds of creates, and updates in a third, so that the time
+    // filters and orders have ties and differences both.
+    s.create_all(make(0..12)).await.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    s.create_all(make(12..24)).await.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for c in s.list(ScopeRef::Foundation).await.unwrap() {
+        s.update_by_guid(
+            record_of(&c).guid(),
+            CredentialUpdate::Username(Username::new("touched").unwrap()),
+        )
+        .await
+        .unwrap();
+    }
+    let all = s.list_all().await.unwrap();
+    assert_eq!(all.len(), 24);
+    let first = record_of(&all[0]);
+    let created: BTreeSet<u64> = all.iter().map(|c| record_of(c).created_secs()).collect();
+    let (early, late) = (*created.first().unwrap(), *created.last().unwrap());
+    let at = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    let selector = |t: &str| t.parse::<Selector>().unwrap();
+
+    let mut queries = vec![
+        Query::new(),
+        Query::new().guids([first.guid(), Guid::random()]),
+        Query::new().guids([]),
+        Query::new().scope_kinds([ScopeKind::Org, ScopeKind::App]),
+        Query::new().scopes([org("o1"), space("s2"), app_scope("nobody")]),
+        Query::new().scopes([Scope::Foundation]),
+        Query::new().locations([loc("registry.example.com"), loc("docker.io")]),
+        Query::new().selector(selector("env=prod")),
+        Query::new().selector(selector("env==staging,team.example.com/owner")),
+        Query::new().selector(selector("env!=prod")),
+        Query::new().selector(selector("env in (prod,dev)")),
+        Query::new().selector(selector("env notin (prod,dev),!flag")),
+        Query::new().selector(selector("flag=")),
+        Query::new().selector(selector("!team.example.com/owner")),
+        Query::new().created(TimeFilter::new().any_of([at(early), at(late + 100)])),
+        Query::new().created(TimeFilter::new().after(at(early))),
+        Query::new().created(
+            TimeFilter::new()
+                .at_or_after(at(late))
+                .at_or_before(at(late)),
+        ),
+        Query::new().created(TimeFilter::new().before(at(late))),
+        Query::new().updated(TimeFilter::new().after(at(late))),
+        Query::new()
+            .scope_kinds([ScopeKind::Space, ScopeKind::Foundation])
+            .locations([loc("example.com"), loc("registry.example.com/team")])
+            .selector(selector("env in (prod,staging)"))
+            .created(TimeFilter::new().at_or_after(at(early))),
+    ];
+    for order in [
+        OrderBy::CreatedAt,
+        OrderBy::CreatedAtDescending,
+        OrderBy::UpdatedAt,
+        OrderBy::UpdatedAtDescending,
+    ] {
+        for (page, per_page) in [
+            (1, 1),
+            (2, 7),
+            (4, 7),
+            (5, 7),
+            (1, 24),
+            (1, 5000),
+            (9, 3),
+            (30, 1),
+        ] {
+            queries.push(Query::new().order_by(order).page(page, per_page).unwrap());
+        }
+        queries.push(
+            Query::new()
+                .order_by(order)
+                .selector(selector("env!=dev"))
+                .page(2, 3)
+                .unwrap(),
+        );
+    }
+    let guids = |p: &crate::store::Page| -> Vec<Guid> {
+        p.resources().iter().map(|c| record_of(c).guid()).collect()
+    };
+    for q in &queries {
+        let want = q.page_of(all.iter().cloned());
+        let got = s.query(q).await.unwrap();
+        assert_eq!(got.total_results(), want.total_results(), "{q:?}");
+        assert_eq!(guids(&got), guids(&want), "{q:?}");
+        assert_eq!(entries(got.resources()), entries(want.resources()), "{q:?}");
+        for c in got.resources() {
+            assert!(
+                !c.metadata().is_empty(),
+                "{q:?}: the page lost a credential's labels"
+            );
+        }
+    }
+    // Not vacuous: the filters select different, non-empty sets.
+    let totals: BTreeSet<u64> = queries[..20]
+        .iter()
+        .map(|q| q.page_of(all.iter().cloned()).total_results())
+        .collect();
+    assert!(totals.len() >= 8, "{totals:?}");
 }

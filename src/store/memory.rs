@@ -3,12 +3,16 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
 
 use hashbrown::DefaultHashBuilder;
 use hashbrown::{HashMap, HashTable};
 
-use super::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError};
+use super::{
+    AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
+};
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
+use crate::identity::{Guid, Record};
 use crate::location::Location;
 use crate::resolve::{Clock, Plan, Prober, Resolution};
 use crate::scope::{AppId, Scope, ScopeKind, ScopeRef};
@@ -22,6 +26,8 @@ use crate::scope::{AppId, Scope, ScopeKind, ScopeRef};
 /// a look-up copies no strings and a replaced credential is swapped whole.
 /// Every answer arrives: it never returns
 /// [`StoreError::OutcomeUnknown`](crate::store::StoreError::OutcomeUnknown).
+/// Writes are stamped with [`SystemTime::now`] (R22), or with the clock
+/// given to [`with_clock`](Self::with_clock).
 ///
 /// ```
 /// use registry_credentials::*;
@@ -37,9 +43,16 @@ use crate::scope::{AppId, Scope, ScopeKind, ScopeRef};
 /// assert_eq!(found.credential().username().as_str(), "hub-user");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<RwLock<Inner>>,
+    now: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::with_clock(SystemTime::now)
+    }
 }
 
 /// Two indexes over the same `Arc`s and a filter beside them, changed
@@ -57,12 +70,14 @@ pub struct MemoryStore {
 ///   candidate, and probes `all` only for the scope kinds that hold the
 ///   candidate. A candidate nobody stored costs one small probe instead of
 ///   one probe per scope.
+/// - `guids`, a table keyed by GUID, for the calls by GUID (R22).
 #[derive(Default)]
 struct Inner {
     hasher: KeyHasher,
     all: HashTable<Arc<RegistryCredential>>,
     scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
     locations: LocationCounts,
+    guids: HashTable<Arc<RegistryCredential>>,
 }
 
 /// How many credentials of each scope kind hold a location, by a 32-bit
@@ -181,6 +196,25 @@ impl KeyHasher {
         self.hashes(c.scope().as_scope_ref(), c.location().as_str())
             .key
     }
+
+    /// A GUID's hash.
+    fn guid(&self, guid: Guid) -> u64 {
+        let mut h = self.0.build_hasher();
+        h.write(guid.as_bytes());
+        h.finish()
+    }
+
+    /// The GUID hash of a stored credential.
+    fn guid_of(&self, c: &RegistryCredential) -> u64 {
+        self.guid(guid_of(c))
+    }
+}
+
+/// The GUID of a credential this store holds: every one has a record.
+fn guid_of(c: &RegistryCredential) -> Guid {
+    c.record()
+        .expect("every credential of a MemoryStore carries its record")
+        .guid()
 }
 
 impl Inner {
@@ -202,7 +236,9 @@ impl Inner {
         let Some(slot) = self.all.find_mut(h.key, |c| is_key(c, key)) else {
             return false;
         };
-        *slot = Arc::clone(new);
+        let old = std::mem::replace(slot, Arc::clone(new));
+        self.remove_guid(&old);
+        self.insert_guid(new);
         if let Some(slot) = self
             .scopes
             .get_mut(&key.scope)
@@ -221,6 +257,7 @@ impl Inner {
             .find_entry(h.key, |c| is_key(c, key))
             .ok()?
             .remove();
+        self.remove_guid(&removed);
         self.locations.remove(h.location, key.scope.kind());
         if let Some(table) = self.scopes.get_mut(&key.scope) {
             if let Ok(entry) =
@@ -249,6 +286,7 @@ impl Inner {
                 entry.remove();
                 self.locations.remove(h.location, scope.kind());
             }
+            self.remove_guid(c);
         }
         taken
     }
@@ -263,7 +301,42 @@ impl Inner {
                 hasher.location(c.location().as_str())
             });
         self.locations.add(h.location, stored.scope().kind());
+        self.insert_guid(&stored);
+        let hasher = &self.hasher;
         self.all.insert_unique(h.key, stored, |c| hasher.key_of(c));
+    }
+
+    fn find_guid(&self, guid: Guid) -> Option<&Arc<RegistryCredential>> {
+        self.guids
+            .find(self.hasher.guid(guid), |c| guid_of(c) == guid)
+    }
+
+    fn insert_guid(&mut self, stored: &Arc<RegistryCredential>) {
+        let hasher = &self.hasher;
+        self.guids
+            .insert_unique(hasher.guid_of(stored), Arc::clone(stored), |c| {
+                hasher.guid_of(c)
+            });
+    }
+
+    fn remove_guid(&mut self, stored: &RegistryCredential) {
+        let guid = guid_of(stored);
+        if let Ok(entry) = self
+            .guids
+            .find_entry(self.hasher.guid(guid), |c| guid_of(c) == guid)
+        {
+            entry.remove();
+        }
+    }
+
+    /// A fresh record at `now`, with a GUID no stored credential has.
+    fn fresh_record(&self, now: SystemTime) -> Record {
+        loop {
+            let record = Record::fresh(now);
+            if self.find_guid(record.guid()).is_none() {
+                return record;
+            }
+        }
     }
 }
 
@@ -275,6 +348,25 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store that stamps its writes with the time `now` gives
+    /// (R22): a test's clock, say.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use registry_credentials::{Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+    /// let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let store = MemoryStore::with_clock(move || at);
+    /// let c = store.create(RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "p")?))?;
+    /// assert_eq!(c.record().unwrap().created_at(), at);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_clock(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        MemoryStore {
+            inner: Arc::default(),
+            now: Arc::new(now),
+        }
     }
 
     /// How many credentials it holds.
@@ -381,6 +473,18 @@ impl CredentialSource for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// `old` with `update` applied, stamped now.
+    fn updated(
+        &self,
+        old: &RegistryCredential,
+        update: CredentialUpdate,
+    ) -> Result<RegistryCredential, StoreError> {
+        let record = old.record().expect("stored").touched((self.now)());
+        Ok(old.updated(update)?.with_record(record))
+    }
+}
+
 impl CredentialStore for MemoryStore {
     fn create(
         &self,
@@ -395,7 +499,8 @@ impl CredentialStore for MemoryStore {
                 location: credential.location().clone(),
             });
         }
-        let stored = Arc::new(credential);
+        let record = inner.fresh_record((self.now)());
+        let stored = Arc::new(credential.with_record(record));
         inner.insert_new(h, Arc::clone(&stored));
         Ok(stored)
     }
@@ -423,11 +528,13 @@ impl CredentialStore for MemoryStore {
                 hashes.push(h);
             }
         }
+        let now = (self.now)();
         Ok(credentials
             .into_iter()
             .zip(hashes)
             .map(|(credential, h)| {
-                let stored = Arc::new(credential);
+                let record = inner.fresh_record(now);
+                let stored = Arc::new(credential.with_record(record));
                 inner.insert_new(h, Arc::clone(&stored));
                 stored
             })
@@ -446,9 +553,48 @@ impl CredentialStore for MemoryStore {
         let old = inner
             .find(h.key, key)
             .ok_or_else(|| StoreError::not_found(scope, location))?;
-        let new = Arc::new(old.updated(update));
+        let new = Arc::new(self.updated(old, update)?);
         inner.replace(h, key, &new);
         Ok(new)
+    }
+
+    fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        Ok(self.read().find_guid(guid).cloned())
+    }
+
+    fn update_by_guid(
+        &self,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let mut inner = self.write();
+        let old = inner
+            .find_guid(guid)
+            .ok_or(StoreError::GuidNotFound { guid })?;
+        let new = Arc::new(self.updated(old, update)?);
+        let key = Key::of(&new);
+        let h = inner.hashes(key.scope, key.location);
+        inner.replace(h, key, &new);
+        Ok(new)
+    }
+
+    fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
+        let mut inner = self.write();
+        let old = Arc::clone(
+            inner
+                .find_guid(guid)
+                .ok_or(StoreError::GuidNotFound { guid })?,
+        );
+        Ok(inner
+            .remove(Key::of(&old))
+            .expect("the GUID's credential is in every index"))
+    }
+
+    /// Every credential read under one read lock, then
+    /// [`Query::page_of`].
+    fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let inner = self.read();
+        Ok(query.page_of(inner.all.iter().cloned()))
     }
 
     fn delete(
@@ -469,20 +615,26 @@ impl CredentialStore for MemoryStore {
         location: Location,
         credential: Credential,
     ) -> Result<AppCredentialReplaced, StoreError> {
-        let stored = Arc::new(RegistryCredential::new(
-            Scope::App(app.clone()),
-            location,
-            credential,
-        ));
+        let now = (self.now)();
+        let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
         let scope = ScopeRef::App(app);
         let mut inner = self.write();
         let mut replaced = inner.take_scope(scope);
-        // The one at the same location first, as the contract says.
-        if let Some(i) = replaced
+        // The one at the same location first, as the contract says; the
+        // new one is that one updated (R22).
+        let same = replaced
             .iter()
-            .position(|c| c.location() == stored.location())
-        {
-            let same = replaced.remove(i);
+            .position(|c| c.location() == new.location())
+            .map(|i| replaced.remove(i));
+        let stored = Arc::new(match &same {
+            Some(same) => {
+                let record = same.record().expect("stored").touched(now);
+                new.with_metadata(same.metadata().clone())
+                    .with_record(record)
+            }
+            None => new.with_record(inner.fresh_record(now)),
+        });
+        if let Some(same) = same {
             replaced.insert(0, same);
         }
         let key = Key::of(&stored);

@@ -27,6 +27,7 @@ mod asynchronous;
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 mod memory;
+mod query;
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -36,10 +37,13 @@ pub use asynchronous::{
     AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore, block_on_ready,
 };
 pub use memory::MemoryStore;
+pub use query::{DEFAULT_PER_PAGE, MAX_PER_PAGE, OrderBy, Page, Query, QueryError, TimeFilter};
 
 use crate::candidates::Candidate;
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
+use crate::identity::Guid;
 use crate::location::Location;
+use crate::metadata::MetadataError;
 use crate::resolve::{Clock, Plan, Resolution, first_live};
 use crate::scope::{AppId, Scope, ScopeRef};
 
@@ -167,6 +171,16 @@ pub enum StoreError {
         /// The location.
         location: Location,
     },
+    /// No stored credential has that GUID (R22).
+    #[error("no credential has the GUID {guid}; list the credentials to find its GUID")]
+    GuidNotFound {
+        /// The GUID asked for.
+        guid: Guid,
+    },
+    /// A change to the labels or annotations was refused (R22): nothing
+    /// changed.
+    #[error("the change was refused, nothing changed: {0}")]
+    Metadata(#[from] MetadataError),
     /// A stored credential cannot be read back as it was written: it does
     /// not decrypt with the keys the store was given, or its stored data is
     /// corrupt. The store never returns a wrong credential instead.
@@ -418,6 +432,17 @@ pub(crate) fn first_found(
 /// - [`list`](Self::list) returns one scope's credentials ordered by
 ///   location; [`list_all`](Self::list_all) every credential ordered by
 ///   scope ([`Scope`]'s `Ord`), then location.
+/// - Every credential a store returns carries its
+///   [`Record`](crate::identity::Record) (R22): a GUID the store chose at
+///   random when it was created, never another credential's, and its
+///   `created_at` and `updated_at` in whole seconds, set by the store. An
+///   update (of any part, metadata too) moves `updated_at` only; a
+///   credential that [`replace_app_credential`](Self::replace_app_credential)
+///   stores at the location the app already had is that one updated
+///   (same GUID and `created_at`, its metadata kept), and at another
+///   location a new one. Labels and annotations round-trip whole.
+/// - [`query`](Self::query) answers as [`Query::page_of`] over every
+///   credential would.
 ///
 /// The suite in [`conformance`] (feature `conformance`) checks all of
 /// this; run it against a new backend.
@@ -515,6 +540,51 @@ pub trait CredentialStore: CredentialSource {
     /// [`StoreError::Backend`] when the backend fails.
     fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError>;
 
+    /// The credential with `guid`, if any (R22). The default reads
+    /// [`list_all`](Self::list_all); a store with an index overrides it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        Ok(self
+            .list_all()?
+            .into_iter()
+            .find(|c| c.record().is_some_and(|r| r.guid() == guid)))
+    }
+
+    /// Changes the credential with `guid` in one step, as
+    /// [`update`](Self::update) does (R17, R22).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::GuidNotFound`] when no credential has it;
+    /// [`StoreError::Metadata`] when a metadata patch is refused.
+    fn update_by_guid(
+        &self,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError>;
+
+    /// Removes the credential with `guid` and returns it (R18, R22).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::GuidNotFound`] when no credential has it.
+    fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError>;
+
+    /// One page of the credentials `query` selects, and how many it selects
+    /// in all: the platform's list (R22, R23). The default filters
+    /// [`list_all`](Self::list_all) with [`Query::page_of`]; a database
+    /// overrides it with one indexed statement.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        Ok(query.page_of(self.list_all()?))
+    }
+
     /// Every credential that expires at or before `by`, expired ones
     /// included, soonest first, then in [`list_all`](Self::list_all)'s
     /// order (R25): what to renew before pulls pass over it.
@@ -597,6 +667,21 @@ macro_rules! forward_store {
             }
             fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
                 (**self).list_all()
+            }
+            fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+                (**self).get_by_guid(guid)
+            }
+            fn update_by_guid(&self, guid: Guid, u: CredentialUpdate) -> Result<Arc<RegistryCredential>, StoreError> {
+                (**self).update_by_guid(guid, u)
+            }
+            fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
+                (**self).delete_by_guid(guid)
+            }
+            fn query(&self, query: &Query) -> Result<Page, StoreError> {
+                (**self).query(query)
+            }
+            fn expiring_by(&self, by: SystemTime) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                (**self).expiring_by(by)
             }
         }
     )*};

@@ -4,9 +4,12 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
+use crate::identity::Guid;
 use crate::location::Location;
 use crate::scope::{AppId, ScopeRef};
-use crate::store::{AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError};
+use crate::store::{
+    AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
+};
 
 /// A call of the store traits as [`Hooks::before`] sees it, with its
 /// arguments borrowed.
@@ -51,6 +54,19 @@ pub enum Call<'a> {
     List(ScopeRef<'a>),
     /// [`CredentialStore::list_all`].
     ListAll,
+    /// [`CredentialStore::get_by_guid`].
+    GetByGuid(Guid),
+    /// [`CredentialStore::update_by_guid`].
+    UpdateByGuid {
+        /// The GUID.
+        guid: Guid,
+        /// The change.
+        update: &'a CredentialUpdate,
+    },
+    /// [`CredentialStore::delete_by_guid`].
+    DeleteByGuid(Guid),
+    /// [`CredentialStore::query`].
+    Query(&'a Query),
 }
 
 impl Call<'_> {
@@ -64,6 +80,8 @@ impl Call<'_> {
                 | Call::Delete { .. }
                 | Call::ReplaceAppCredential { .. }
                 | Call::DeleteScope(_)
+                | Call::UpdateByGuid { .. }
+                | Call::DeleteByGuid(_)
         )
     }
 }
@@ -206,6 +224,55 @@ pub trait Hooks: Send + Sync {
         inner: &dyn CredentialStore,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         inner.list_all()
+    }
+
+    /// [`CredentialStore::get_by_guid`]; forwards by default.
+    ///
+    /// # Errors
+    ///
+    /// The inner store's.
+    fn get_by_guid(
+        &self,
+        inner: &dyn CredentialStore,
+        guid: Guid,
+    ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        inner.get_by_guid(guid)
+    }
+
+    /// [`CredentialStore::update_by_guid`]; forwards by default.
+    ///
+    /// # Errors
+    ///
+    /// The inner store's.
+    fn update_by_guid(
+        &self,
+        inner: &dyn CredentialStore,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        inner.update_by_guid(guid, update)
+    }
+
+    /// [`CredentialStore::delete_by_guid`]; forwards by default.
+    ///
+    /// # Errors
+    ///
+    /// The inner store's.
+    fn delete_by_guid(
+        &self,
+        inner: &dyn CredentialStore,
+        guid: Guid,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        inner.delete_by_guid(guid)
+    }
+
+    /// [`CredentialStore::query`]; forwards by default.
+    ///
+    /// # Errors
+    ///
+    /// The inner store's.
+    fn query(&self, inner: &dyn CredentialStore, query: &Query) -> Result<Page, StoreError> {
+        inner.query(query)
     }
 }
 
@@ -354,6 +421,33 @@ impl<S: CredentialStore, H: Hooks> CredentialStore for Hooked<S, H> {
     fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         self.hooks.before(Call::ListAll)?;
         self.hooks.list_all(&self.inner)
+    }
+
+    fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        self.hooks.before(Call::GetByGuid(guid))?;
+        self.hooks.get_by_guid(&self.inner, guid)
+    }
+
+    fn update_by_guid(
+        &self,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.hooks.before(Call::UpdateByGuid {
+            guid,
+            update: &update,
+        })?;
+        self.hooks.update_by_guid(&self.inner, guid, update)
+    }
+
+    fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
+        self.hooks.before(Call::DeleteByGuid(guid))?;
+        self.hooks.delete_by_guid(&self.inner, guid)
+    }
+
+    fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.hooks.before(Call::Query(query))?;
+        self.hooks.query(&self.inner, query)
     }
 }
 

@@ -1,0 +1,451 @@
+//! One query for listing stored credentials as the platform's list of
+//! registry credentials does (R22, R23): filters by GUID, scope, location,
+//! label selector and time, an order, and a page.
+//!
+//! [`CredentialStore::query`](super::CredentialStore::query) answers it;
+//! [`Query::matches`] and [`Query::page_of`] say what the answer is, and are
+//! the answer of a store that keeps everything in memory.
+//!
+//! ```
+//! use registry_credentials::store::{Query, OrderBy};
+//! use registry_credentials::{Credential, CredentialStore, MemoryStore, RegistryCredential, Scope, ScopeKind};
+//! let store = MemoryStore::new();
+//! for l in ["a.example.com", "b.example.com", "c.example.com"] {
+//!     store.create(RegistryCredential::new(Scope::Foundation, l.parse()?, Credential::new("u", "p")?))?;
+//! }
+//! let page = store.query(&Query::new().scope_kinds([ScopeKind::Foundation]).page(2, 2)?)?;
+//! assert_eq!(page.total_results(), 3);
+//! assert_eq!(page.total_pages(), 2);
+//! assert_eq!(page.resources().len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::credential::RegistryCredential;
+use crate::identity::{Guid, seconds};
+use crate::location::Location;
+use crate::metadata::Selector;
+use crate::scope::{Scope, ScopeKind};
+
+/// The most credentials one page holds.
+pub const MAX_PER_PAGE: u32 = 5000;
+/// How many a page holds when the query does not say.
+pub const DEFAULT_PER_PAGE: u32 = 50;
+
+/// Why a query was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// The page number is 0.
+    #[error("the page is {page}; pages are numbered from 1")]
+    Page {
+        /// The page asked for.
+        page: u64,
+    },
+    /// The page size is 0 or more than [`MAX_PER_PAGE`].
+    #[error("per_page is {per_page}; give 1 to {MAX_PER_PAGE}")]
+    PerPage {
+        /// The size asked for.
+        per_page: u64,
+    },
+}
+
+/// Which time a [`Query`] orders by, and which way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OrderBy {
+    /// Oldest created first (`created_at`), the default.
+    #[default]
+    CreatedAt,
+    /// Newest created first (`-created_at`).
+    CreatedAtDescending,
+    /// Least recently updated first (`updated_at`).
+    UpdatedAt,
+    /// Most recently updated first (`-updated_at`).
+    UpdatedAtDescending,
+}
+
+impl OrderBy {
+    /// Whether it orders by `updated_at` rather than `created_at`.
+    pub fn by_updated_at(self) -> bool {
+        matches!(self, OrderBy::UpdatedAt | OrderBy::UpdatedAtDescending)
+    }
+
+    /// Whether the newest comes first.
+    pub fn descending(self) -> bool {
+        matches!(
+            self,
+            OrderBy::CreatedAtDescending | OrderBy::UpdatedAtDescending
+        )
+    }
+}
+
+/// A filter on one of a credential's times, to the second: any of some
+/// exact times, and bounds (`[lt]`, `[lte]`, `[gt]`, `[gte]`); every part
+/// given must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TimeFilter {
+    any_of: Option<Vec<u64>>,
+    lt: Option<u64>,
+    lte: Option<u64>,
+    gt: Option<u64>,
+    gte: Option<u64>,
+}
+
+impl TimeFilter {
+    /// No condition.
+    pub fn new() -> Self {
+        TimeFilter::default()
+    }
+
+    /// The time is one of `times` (each cut to the second).
+    #[must_use]
+    pub fn any_of(mut self, times: impl IntoIterator<Item = SystemTime>) -> Self {
+        self.any_of = Some(times.into_iter().map(seconds).collect());
+        self
+    }
+
+    /// The time is before `at`.
+    #[must_use]
+    pub fn before(mut self, at: SystemTime) -> Self {
+        self.lt = Some(seconds(at));
+        self
+    }
+
+    /// The time is at or before `at`.
+    #[must_use]
+    pub fn at_or_before(mut self, at: SystemTime) -> Self {
+        self.lte = Some(seconds(at));
+        self
+    }
+
+    /// The time is after `at`.
+    #[must_use]
+    pub fn after(mut self, at: SystemTime) -> Self {
+        self.gt = Some(seconds(at));
+        self
+    }
+
+    /// The time is at or after `at`.
+    #[must_use]
+    pub fn at_or_after(mut self, at: SystemTime) -> Self {
+        self.gte = Some(seconds(at));
+        self
+    }
+
+    /// Whether it has no condition.
+    pub fn is_empty(&self) -> bool {
+        *self == TimeFilter::default()
+    }
+
+    /// Exact times, in whole seconds since 1970.
+    pub fn exact_secs(&self) -> Option<&[u64]> {
+        self.any_of.as_deref()
+    }
+
+    /// The bounds, in whole seconds since 1970: `<`, `<=`, `>`, `>=`.
+    pub fn bounds_secs(&self) -> [(&'static str, Option<u64>); 4] {
+        [
+            ("<", self.lt),
+            ("<=", self.lte),
+            (">", self.gt),
+            (">=", self.gte),
+        ]
+    }
+
+    /// Whether `secs` (whole seconds since 1970) passes.
+    pub fn holds(&self, secs: u64) -> bool {
+        self.any_of.as_ref().is_none_or(|any| any.contains(&secs))
+            && self.lt.is_none_or(|b| secs < b)
+            && self.lte.is_none_or(|b| secs <= b)
+            && self.gt.is_none_or(|b| secs > b)
+            && self.gte.is_none_or(|b| secs >= b)
+    }
+}
+
+/// What to list: every filter given must hold (a list filter holds when
+/// the credential's value is one of the list); an empty list matches
+/// nothing. Ordered by [`OrderBy`], ties by GUID; paged from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    guids: Option<Vec<Guid>>,
+    scope_kinds: Option<Vec<ScopeKind>>,
+    scopes: Option<Vec<Scope>>,
+    locations: Option<Vec<Location>>,
+    selector: Option<Selector>,
+    created: TimeFilter,
+    updated: TimeFilter,
+    order: OrderBy,
+    page: u32,
+    per_page: u32,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            guids: None,
+            scope_kinds: None,
+            scopes: None,
+            locations: None,
+            selector: None,
+            created: TimeFilter::default(),
+            updated: TimeFilter::default(),
+            order: OrderBy::default(),
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+        }
+    }
+}
+
+impl Query {
+    /// Every credential, oldest first, the first page of 50.
+    pub fn new() -> Self {
+        Query::default()
+    }
+
+    /// Only these GUIDs.
+    #[must_use]
+    pub fn guids(mut self, guids: impl IntoIterator<Item = Guid>) -> Self {
+        self.guids = Some(guids.into_iter().collect());
+        self
+    }
+
+    /// Only these kinds of scope (`scopes` of the platform's list).
+    #[must_use]
+    pub fn scope_kinds(mut self, kinds: impl IntoIterator<Item = ScopeKind>) -> Self {
+        self.scope_kinds = Some(kinds.into_iter().collect());
+        self
+    }
+
+    /// Only credentials at one of these scopes: what an organization,
+    /// space or app filter, and the read rules, come to.
+    #[must_use]
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
+        self.scopes = Some(scopes.into_iter().collect());
+        self
+    }
+
+    /// Only these locations (in normal form, as stored).
+    #[must_use]
+    pub fn locations(mut self, locations: impl IntoIterator<Item = Location>) -> Self {
+        self.locations = Some(locations.into_iter().collect());
+        self
+    }
+
+    /// Only credentials whose labels `selector` matches (R23).
+    #[must_use]
+    pub fn selector(mut self, selector: Selector) -> Self {
+        self.selector = Some(selector);
+        self
+    }
+
+    /// Only credentials whose `created_at` passes `filter`.
+    #[must_use]
+    pub fn created(mut self, filter: TimeFilter) -> Self {
+        self.created = filter;
+        self
+    }
+
+    /// Only credentials whose `updated_at` passes `filter`.
+    #[must_use]
+    pub fn updated(mut self, filter: TimeFilter) -> Self {
+        self.updated = filter;
+        self
+    }
+
+    /// Ordered so.
+    #[must_use]
+    pub fn order_by(mut self, order: OrderBy) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// Page `page` (from 1) of `per_page` (1 to 5,000).
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError`] when `page` is 0 or `per_page` is out of range.
+    pub fn page(mut self, page: u64, per_page: u64) -> Result<Self, QueryError> {
+        self.page = u32::try_from(page)
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or(QueryError::Page { page })?;
+        self.per_page = u32::try_from(per_page)
+            .ok()
+            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+            .ok_or(QueryError::PerPage { per_page })?;
+        Ok(self)
+    }
+
+    /// The GUID filter.
+    pub fn guid_filter(&self) -> Option<&[Guid]> {
+        self.guids.as_deref()
+    }
+
+    /// The scope-kind filter.
+    pub fn scope_kind_filter(&self) -> Option<&[ScopeKind]> {
+        self.scope_kinds.as_deref()
+    }
+
+    /// The scope filter.
+    pub fn scope_filter(&self) -> Option<&[Scope]> {
+        self.scopes.as_deref()
+    }
+
+    /// The location filter.
+    pub fn location_filter(&self) -> Option<&[Location]> {
+        self.locations.as_deref()
+    }
+
+    /// The label selector.
+    pub fn selector_filter(&self) -> Option<&Selector> {
+        self.selector.as_ref()
+    }
+
+    /// The `created_at` filter.
+    pub fn created_filter(&self) -> &TimeFilter {
+        &self.created
+    }
+
+    /// The `updated_at` filter.
+    pub fn updated_filter(&self) -> &TimeFilter {
+        &self.updated
+    }
+
+    /// The order.
+    pub fn order(&self) -> OrderBy {
+        self.order
+    }
+
+    /// The page number, from 1.
+    pub fn page_number(&self) -> u32 {
+        self.page
+    }
+
+    /// The page size.
+    pub fn per_page(&self) -> u32 {
+        self.per_page
+    }
+
+    /// How many credentials come before the page.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page - 1) * u64::from(self.per_page)
+    }
+
+    /// Whether `c` passes every filter. A credential that was never stored
+    /// (no [`Record`](crate::identity::Record)) passes none.
+    pub fn matches(&self, c: &RegistryCredential) -> bool {
+        let Some(record) = c.record() else {
+            return false;
+        };
+        self.guids
+            .as_ref()
+            .is_none_or(|g| g.contains(&record.guid()))
+            && self
+                .scope_kinds
+                .as_ref()
+                .is_none_or(|k| k.contains(&c.scope().kind()))
+            && self.scopes.as_ref().is_none_or(|s| s.contains(c.scope()))
+            && self
+                .locations
+                .as_ref()
+                .is_none_or(|l| l.contains(c.location()))
+            && self
+                .selector
+                .as_ref()
+                .is_none_or(|s| s.matches(c.metadata().labels()))
+            && self.created.holds(record.created_secs())
+            && self.updated.holds(record.updated_secs())
+    }
+
+    /// How two stored credentials are ordered: by the order's time, then
+    /// GUID, both in the order's direction.
+    pub fn compare(&self, a: &RegistryCredential, b: &RegistryCredential) -> Ordering {
+        let key = |c: &RegistryCredential| {
+            c.record().map(|r| {
+                let time = if self.order.by_updated_at() {
+                    r.updated_secs()
+                } else {
+                    r.created_secs()
+                };
+                (time, r.guid())
+            })
+        };
+        let ordering = key(a).cmp(&key(b));
+        if self.order.descending() {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    }
+
+    /// The answer to this query over `all`, a store's every credential in
+    /// any order.
+    pub fn page_of(&self, all: impl IntoIterator<Item = Arc<RegistryCredential>>) -> Page {
+        let mut found: Vec<_> = all.into_iter().filter(|c| self.matches(c)).collect();
+        let total = found.len() as u64;
+        found.sort_unstable_by(|a, b| self.compare(a, b));
+        let resources = found
+            .into_iter()
+            .skip(usize::try_from(self.offset()).unwrap_or(usize::MAX))
+            .take(self.per_page as usize)
+            .collect();
+        Page::new(self, total, resources)
+    }
+}
+
+/// One page of a [`Query`]'s answer: the credentials on it, and how many
+/// matched in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    total_results: u64,
+    page: u32,
+    per_page: u32,
+    resources: Vec<Arc<RegistryCredential>>,
+}
+
+impl Page {
+    /// The page `query` asked for, holding `resources`, of `total_results`
+    /// that matched.
+    pub fn new(query: &Query, total_results: u64, resources: Vec<Arc<RegistryCredential>>) -> Self {
+        Page {
+            total_results,
+            page: query.page,
+            per_page: query.per_page,
+            resources,
+        }
+    }
+
+    /// How many credentials matched, on every page.
+    pub fn total_results(&self) -> u64 {
+        self.total_results
+    }
+
+    /// How many pages there are (at least 1, as the platform counts).
+    pub fn total_pages(&self) -> u64 {
+        self.total_results.div_ceil(u64::from(self.per_page)).max(1)
+    }
+
+    /// This page's number, from 1.
+    pub fn page(&self) -> u32 {
+        self.page
+    }
+
+    /// The page size asked for.
+    pub fn per_page(&self) -> u32 {
+        self.per_page
+    }
+
+    /// The credentials on this page, in order.
+    pub fn resources(&self) -> &[Arc<RegistryCredential>] {
+        &self.resources
+    }
+
+    /// The credentials on this page, taken.
+    pub fn into_resources(self) -> Vec<Arc<RegistryCredential>> {
+        self.resources
+    }
+}
