@@ -1761,84 +1761,6 @@ fn create_all_is_never_seen_in_part(stores: &Instances<'_>) {
 /// The suite's power: a store that replaces an app's credentials in
 /// separate calls (store, then list the app, then delete the others) fails
 /// the R19 concurrency case.
-#[cfg(test)]
-mod split_replacement_is_caught {
-    use std::cell::Cell;
-
-    use super::*;
-    use crate::scope::ScopeRef;
-    use crate::store::{CredentialStore, InlineStore, MemoryStore, block_on_ready};
-
-    /// `replace_app_credential` in three steps, with every pushing thread's
-    /// first replacement made to wait for the others between the first
-    /// step and the second: the interleaving two pushes that start at the
-    /// same moment can have.
-    struct SplitReplacement {
-        rendezvous: Barrier,
-    }
-
-    thread_local! {
-        static MET: Cell<bool> = const { Cell::new(false) };
-    }
-
-    impl Hooks for SplitReplacement {
-        fn replace_app_credential(
-            &self,
-            inner: &dyn CredentialStore,
-            app: &AppId,
-            location: Location,
-            credential: Credential,
-        ) -> Result<AppCredentialReplaced, StoreError> {
-            let scope = ScopeRef::App(app);
-            let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
-            // Step 1: put (delete, then create, until the create wins).
-            let mut replaced = Vec::new();
-            let stored = loop {
-                if let Ok(old) = inner.delete(scope, new.location()) {
-                    replaced.push(old);
-                }
-                match inner.create(new.clone()) {
-                    Ok(stored) => break stored,
-                    Err(StoreError::Conflict { .. }) => continue,
-                    Err(e) => return Err(e),
-                }
-            };
-            if !MET.with(|m| m.replace(true)) {
-                self.rendezvous.wait();
-            }
-            // Steps 2 and 3: list the app, delete the others.
-            for old in inner.list(scope)? {
-                if old.location() != stored.location() {
-                    replaced.push(inner.delete(scope, old.location())?);
-                }
-            }
-            Ok(AppCredentialReplaced { stored, replaced })
-        }
-    }
-
-    fn pushes_on(store: &InlineStore<impl CredentialStore>) {
-        let exec = |f: BoxFuture<'_, ()>| block_on_ready(f);
-        r19_concurrent_pushes_of_one_app_leave_exactly_one(&Instances::new(store, store, &exec));
-    }
-
-    #[test]
-    fn r19_the_concurrency_case_fails_a_split_replacement() {
-        let split = InlineStore(Hooked::new(
-            MemoryStore::new(),
-            SplitReplacement {
-                rendezvous: Barrier::new(PUSH_THREADS),
-            },
-        ));
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pushes_on(&split)));
-        assert!(
-            outcome.is_err(),
-            "R19: the concurrency case passed a store that replaces in three steps"
-        );
-        // The same case passes the real, one-step replacement.
-        pushes_on(&InlineStore(MemoryStore::new()));
-    }
-}
-
 /// Whole seconds since 1970 of `t`.
 fn secs(t: std::time::SystemTime) -> u64 {
     t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
@@ -2087,7 +2009,10 @@ async fn r22_metadata_round_trips_and_merges_all_or_nothing(s: &dyn AsyncCredent
     .await
     .unwrap();
     let after = stored(s, &org("o"), "example.com").await;
-    assert_eq!(entries(std::slice::from_ref(&after)), [("example.com", "u2", "p2")]);
+    assert_eq!(
+        entries(std::slice::from_ref(&after)),
+        [("example.com", "u2", "p2")]
+    );
     assert_eq!(after.metadata(), both.metadata());
     assert_eq!(after.metadata().label("env"), None);
 }
@@ -2288,4 +2213,82 @@ async fn r22_r23_query_answers_as_page_of_every_credential(s: &dyn AsyncCredenti
         .map(|q| q.page_of(all.iter().cloned()).total_results())
         .collect();
     assert!(totals.len() >= 8, "{totals:?}");
+}
+
+#[cfg(test)]
+mod split_replacement_is_caught {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::scope::ScopeRef;
+    use crate::store::{CredentialStore, InlineStore, MemoryStore, block_on_ready};
+
+    /// `replace_app_credential` in three steps, with every pushing thread's
+    /// first replacement made to wait for the others between the first
+    /// step and the second: the interleaving two pushes that start at the
+    /// same moment can have.
+    struct SplitReplacement {
+        rendezvous: Barrier,
+    }
+
+    thread_local! {
+        static MET: Cell<bool> = const { Cell::new(false) };
+    }
+
+    impl Hooks for SplitReplacement {
+        fn replace_app_credential(
+            &self,
+            inner: &dyn CredentialStore,
+            app: &AppId,
+            location: Location,
+            credential: Credential,
+        ) -> Result<AppCredentialReplaced, StoreError> {
+            let scope = ScopeRef::App(app);
+            let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
+            // Step 1: put (delete, then create, until the create wins).
+            let mut replaced = Vec::new();
+            let stored = loop {
+                if let Ok(old) = inner.delete(scope, new.location()) {
+                    replaced.push(old);
+                }
+                match inner.create(new.clone()) {
+                    Ok(stored) => break stored,
+                    Err(StoreError::Conflict { .. }) => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if !MET.with(|m| m.replace(true)) {
+                self.rendezvous.wait();
+            }
+            // Steps 2 and 3: list the app, delete the others.
+            for old in inner.list(scope)? {
+                if old.location() != stored.location() {
+                    replaced.push(inner.delete(scope, old.location())?);
+                }
+            }
+            Ok(AppCredentialReplaced { stored, replaced })
+        }
+    }
+
+    fn pushes_on(store: &InlineStore<impl CredentialStore>) {
+        let exec = |f: BoxFuture<'_, ()>| block_on_ready(f);
+        r19_concurrent_pushes_of_one_app_leave_exactly_one(&Instances::new(store, store, &exec));
+    }
+
+    #[test]
+    fn r19_the_concurrency_case_fails_a_split_replacement() {
+        let split = InlineStore(Hooked::new(
+            MemoryStore::new(),
+            SplitReplacement {
+                rendezvous: Barrier::new(PUSH_THREADS),
+            },
+        ));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pushes_on(&split)));
+        assert!(
+            outcome.is_err(),
+            "R19: the concurrency case passed a store that replaces in three steps"
+        );
+        // The same case passes the real, one-step replacement.
+        pushes_on(&InlineStore(MemoryStore::new()));
+    }
 }
