@@ -684,21 +684,19 @@ pub(crate) enum Param {
     Bytes(Vec<u8>),
 }
 
-/// The two statements that answer a [`Query`] (R22, R23), the same text in
-/// both dialects (`$n` parameters, which SQLite reads too): `count`, how
-/// many rows match, and `page`, the page's rows (scope kind and id, then
-/// [`ROW_COLUMNS`]). Every filter is a condition on an indexed column or
-/// an `EXISTS` over the labels' keys, and the order is an index's: the
+/// The one statement that answers a [`Query`] (R22, R23), the same text
+/// in both dialects (`$n` parameters, which SQLite reads too), so that the
+/// count and the page come from one snapshot: each row is the count of
+/// every match, then the page's row (scope kind and id, then
+/// [`ROW_COLUMNS`]); a page past the end is one row of the count and
+/// `NULL`s. Every filter is a condition on an indexed column or an
+/// `EXISTS` over the labels' keys, and the order is an index's: the
 /// database selects and pages, nothing is filtered after it.
 #[derive(Debug)]
 pub(crate) struct QuerySql {
-    pub count: String,
-    pub page: String,
-    /// The parameters of `count`; `page` takes these, then its limit and
-    /// offset.
+    pub sql: String,
+    /// The statement's parameters, limit and offset last.
     pub params: Vec<Param>,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 impl QuerySql {
@@ -742,7 +740,7 @@ impl QuerySql {
                         let (kind, id) = schema::scope_columns(s.as_scope_ref());
                         let kind = next(Param::Small(kind));
                         let id = next(Param::Text(id.to_owned()));
-                        format!("({kind}, {id})")
+                        format!("(CAST({kind} AS SMALLINT), CAST({id} AS TEXT))")
                     })
                     .collect();
                 conditions.push(format!(
@@ -810,26 +808,23 @@ impl QuerySql {
             "c.created_at"
         };
         let direction = if order.descending() { " DESC" } else { "" };
-        let count = format!("SELECT count(*) FROM registry_credentials AS c{filter}");
-        let n = params.len();
-        let page = format!(
-            "SELECT c.scope_kind, c.scope_id, {} FROM registry_credentials AS c{filter} \
-             ORDER BY {time}{direction}, c.guid{direction} LIMIT ${} OFFSET ${}",
-            ROW_COLUMNS
-                .split(", ")
-                .map(|c| format!("c.{c}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            n + 1,
-            n + 2
+        let limit = next(Param::Int(i64::from(query.per_page())));
+        let offset = next(Param::Int(
+            i64::try_from(query.offset()).unwrap_or(i64::MAX),
+        ));
+        let columns = ROW_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT (SELECT count(*) FROM registry_credentials AS c{filter}), p.* \
+             FROM (SELECT 1) AS one LEFT JOIN (\
+             SELECT c.scope_kind, c.scope_id, {columns} FROM registry_credentials AS c{filter} \
+             ORDER BY {time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
+             ) AS p ON TRUE"
         );
-        QuerySql {
-            count,
-            page,
-            params,
-            limit: i64::from(query.per_page()),
-            offset: i64::try_from(query.offset()).unwrap_or(i64::MAX),
-        }
+        QuerySql { sql, params }
     }
 }
 

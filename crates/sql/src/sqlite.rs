@@ -1418,70 +1418,50 @@ fn get_by_guid_in(
     }
 }
 
-/// A row of scope kind and id, then [`ROW_COLUMNS`].
+/// A row of scope kind and id, then [`ROW_COLUMNS`](crate::ROW_COLUMNS).
 fn read_scoped_row(
     keyring: &Keyring,
     r: &rusqlite::Row<'_>,
 ) -> Result<RegistryCredential, StoreError> {
-    let kind: i64 = r.get(0).map_err(sqlite_error)?;
-    let id: String = r.get(1).map_err(sqlite_error)?;
-    let scope = scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)?;
-    read_row(keyring, scope, r, 2)
+    read_row(keyring, scoped(r, 0)?, r, 2)
 }
 
-/// The page of `query` and its total, read on `conn` in one snapshot.
+/// The scope of a row's kind and id columns at `first` and after it.
+fn scoped(r: &rusqlite::Row<'_>, first: usize) -> Result<Scope, StoreError> {
+    let kind: i64 = r.get(first).map_err(sqlite_error)?;
+    let id: String = r.get(first + 1).map_err(sqlite_error)?;
+    scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)
+}
+
+/// The page of `query` and its total, read on `conn` by one statement.
 fn query_in(conn: &Connection, keyring: &Keyring, query: &Query) -> Result<Page, StoreError> {
     let sql = QuerySql::new(query);
-    let bind = |stmt: &mut rusqlite::CachedStatement<'_>| -> Result<(), StoreError> {
-        for (i, p) in sql.params.iter().enumerate() {
-            match p {
-                Param::Small(v) => stmt.raw_bind_parameter(i + 1, v),
-                Param::Int(v) => stmt.raw_bind_parameter(i + 1, v),
-                Param::Text(v) => stmt.raw_bind_parameter(i + 1, v),
-                Param::Bytes(v) => stmt.raw_bind_parameter(i + 1, v),
-            }
-            .map_err(sqlite_error)?;
+    let mut stmt = conn.prepare_cached(&sql.sql).map_err(sqlite_error)?;
+    for (i, p) in sql.params.iter().enumerate() {
+        match p {
+            Param::Small(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Int(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Text(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Bytes(v) => stmt.raw_bind_parameter(i + 1, v),
         }
-        Ok(())
-    };
-    let snapshot = if conn.is_autocommit() {
-        Some(conn.unchecked_transaction().map_err(sqlite_error)?)
-    } else {
-        None
-    };
-    let page = (|| {
-        let mut count = conn.prepare_cached(&sql.count).map_err(sqlite_error)?;
-        bind(&mut count)?;
-        let total: i64 = count
-            .raw_query()
-            .next()
-            .map_err(sqlite_error)?
-            .map(|r| r.get(0))
-            .transpose()
-            .map_err(sqlite_error)?
-            .unwrap_or(0);
-        let mut page = conn.prepare_cached(&sql.page).map_err(sqlite_error)?;
-        bind(&mut page)?;
-        let n = sql.params.len();
-        page.raw_bind_parameter(n + 1, sql.limit)
-            .map_err(sqlite_error)?;
-        page.raw_bind_parameter(n + 2, sql.offset)
-            .map_err(sqlite_error)?;
-        let mut rows = page.raw_query();
-        let mut resources = Vec::new();
-        while let Some(r) = rows.next().map_err(sqlite_error)? {
-            resources.push(Arc::new(read_scoped_row(keyring, r)?));
-        }
-        Ok::<_, StoreError>(Page::new(
-            query,
-            u64::try_from(total).unwrap_or(0),
-            resources,
-        ))
-    })()?;
-    if let Some(tx) = snapshot {
-        tx.commit().map_err(sqlite_error)?;
+        .map_err(sqlite_error)?;
     }
-    Ok(page)
+    let mut rows = stmt.raw_query();
+    let mut total = 0;
+    let mut resources = Vec::new();
+    while let Some(r) = rows.next().map_err(sqlite_error)? {
+        total = r.get(0).map_err(sqlite_error)?;
+        let kind: Option<i64> = r.get(1).map_err(sqlite_error)?;
+        if kind.is_some() {
+            let scope = scoped(r, 1)?;
+            resources.push(Arc::new(read_row(keyring, scope, r, 3)?));
+        }
+    }
+    Ok(Page::new(
+        query,
+        u64::try_from(total).unwrap_or(0),
+        resources,
+    ))
 }
 
 /// Deletes a row, inside the caller's transaction.
@@ -1816,8 +1796,8 @@ macro_rules! store_on_session {
                 })
             }
 
-            /// Two statements in one read snapshot: the count and the
-            /// page, each one indexed `SELECT` ([`QuerySql`]).
+            /// One statement, the count and the page, over the indexes
+            /// ([`QuerySql`]).
             fn query(&self, query: &Query) -> Result<Page, StoreError> {
                 self.read(|c, k| query_in(c, k, query))
             }
