@@ -756,6 +756,120 @@ impl RegistryCredential {
     }
 }
 
+/// What a listing shows of a stored credential: everything but its secret
+/// (R21, R22). A [`Page`](crate::store::Page) of the platform's list holds
+/// these, so a listing cannot carry a secret, and a store answers it
+/// without opening one.
+///
+/// ```
+/// use registry_credentials::credential::CredentialSummary;
+/// use registry_credentials::{Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+/// let store = MemoryStore::new();
+/// let c = store.create(RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "s3cret")?))?;
+/// let summary = CredentialSummary::of(&c).expect("stored");
+/// assert_eq!(summary.username().as_str(), "u");
+/// assert!(!format!("{summary:?}").contains("s3cret"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialSummary {
+    scope: Scope,
+    location: Location,
+    username: Username,
+    kind: CredentialKind,
+    expires_at: Option<NonZeroU64>,
+    record: Record,
+    metadata: Option<Box<Metadata>>,
+}
+
+impl CredentialSummary {
+    /// The summary of a stored credential; `None` for one never stored
+    /// (it has no record).
+    pub fn of(credential: &RegistryCredential) -> Option<Self> {
+        Some(CredentialSummary {
+            scope: credential.scope.clone(),
+            location: credential.location.clone(),
+            username: credential.credential.username.clone(),
+            kind: credential.credential.kind,
+            expires_at: credential.expires_at,
+            record: *credential.record.as_ref()?,
+            metadata: credential.metadata.clone(),
+        })
+    }
+
+    /// The summary of a credential of `kind` for `username`, stored at
+    /// `scope` for `location` under `record`: what a store reads from its
+    /// rows without opening the secret.
+    pub fn new(
+        scope: Scope,
+        location: Location,
+        username: Username,
+        kind: CredentialKind,
+        record: Record,
+    ) -> Self {
+        CredentialSummary {
+            scope,
+            location,
+            username,
+            kind,
+            expires_at: None,
+            record,
+            metadata: None,
+        }
+    }
+
+    /// This summary, expiring at `expires_at` (as
+    /// [`RegistryCredential::with_expires_at`] keeps it).
+    #[must_use]
+    pub fn with_expires_at(mut self, expires_at: Option<SystemTime>) -> Self {
+        self.expires_at = expiry(expires_at);
+        self
+    }
+
+    /// This summary with `metadata`.
+    #[must_use]
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = (!metadata.is_empty()).then(|| Box::new(metadata));
+        self
+    }
+
+    /// Where it lives.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// What it is stored under.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The username.
+    pub fn username(&self) -> &Username {
+        &self.username
+    }
+
+    /// What its secret is (R24).
+    pub fn kind(&self) -> CredentialKind {
+        self.kind
+    }
+
+    /// When it stops being chosen, if ever (R25).
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s.get() - 1))
+    }
+
+    /// The store's record of it: GUID and times (R22).
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// Its labels and annotations (R22).
+    pub fn metadata(&self) -> &Metadata {
+        self.metadata.as_deref().unwrap_or(&NO_METADATA)
+    }
+}
+
 /// A change to a stored credential: username, password, both (a whole
 /// credential of any kind), its expiry, its metadata, or several of these
 /// at once; never the scope or the location (R17, R22).

@@ -21,10 +21,9 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::credential::RegistryCredential;
+use crate::credential::{CredentialSummary, RegistryCredential};
 use crate::identity::{Guid, seconds};
 use crate::location::Location;
 use crate::metadata::Selector;
@@ -335,12 +334,9 @@ impl Query {
         u64::from(self.page - 1) * u64::from(self.per_page)
     }
 
-    /// Whether `c` passes every filter. A credential that was never stored
-    /// (no [`Record`](crate::identity::Record)) passes none.
-    pub fn matches(&self, c: &RegistryCredential) -> bool {
-        let Some(record) = c.record() else {
-            return false;
-        };
+    /// Whether `c` passes every filter.
+    pub fn matches(&self, c: &CredentialSummary) -> bool {
+        let record = c.record();
         self.guids
             .as_ref()
             .is_none_or(|g| g.contains(&record.guid()))
@@ -361,18 +357,17 @@ impl Query {
             && self.updated.holds(record.updated_secs())
     }
 
-    /// How two stored credentials are ordered: by the order's time, then
+    /// How two listed credentials are ordered: by the order's time, then
     /// GUID, both in the order's direction.
-    pub fn compare(&self, a: &RegistryCredential, b: &RegistryCredential) -> Ordering {
-        let key = |c: &RegistryCredential| {
-            c.record().map(|r| {
-                let time = if self.order.by_updated_at() {
-                    r.updated_secs()
-                } else {
-                    r.created_secs()
-                };
-                (time, r.guid())
-            })
+    pub fn compare(&self, a: &CredentialSummary, b: &CredentialSummary) -> Ordering {
+        let key = |c: &CredentialSummary| {
+            let r = c.record();
+            let time = if self.order.by_updated_at() {
+                r.updated_secs()
+            } else {
+                r.created_secs()
+            };
+            (time, r.guid())
         };
         let ordering = key(a).cmp(&key(b));
         if self.order.descending() {
@@ -383,9 +378,16 @@ impl Query {
     }
 
     /// The answer to this query over `all`, a store's every credential in
-    /// any order.
-    pub fn page_of(&self, all: impl IntoIterator<Item = Arc<RegistryCredential>>) -> Page {
-        let mut found: Vec<_> = all.into_iter().filter(|c| self.matches(c)).collect();
+    /// any order (one never stored matches nothing).
+    pub fn page_of<C: std::ops::Deref<Target = RegistryCredential>>(
+        &self,
+        all: impl IntoIterator<Item = C>,
+    ) -> Page {
+        let mut found: Vec<_> = all
+            .into_iter()
+            .filter_map(|c| CredentialSummary::of(&c))
+            .filter(|c| self.matches(c))
+            .collect();
         let total = found.len() as u64;
         found.sort_unstable_by(|a, b| self.compare(a, b));
         let resources = found
@@ -397,20 +399,20 @@ impl Query {
     }
 }
 
-/// One page of a [`Query`]'s answer: the credentials on it, and how many
-/// matched in all.
+/// One page of a [`Query`]'s answer: the credentials on it, without
+/// their secrets ([`CredentialSummary`]), and how many matched in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     total_results: u64,
     page: u32,
     per_page: u32,
-    resources: Vec<Arc<RegistryCredential>>,
+    resources: Vec<CredentialSummary>,
 }
 
 impl Page {
     /// The page `query` asked for, holding `resources`, of `total_results`
     /// that matched.
-    pub fn new(query: &Query, total_results: u64, resources: Vec<Arc<RegistryCredential>>) -> Self {
+    pub fn new(query: &Query, total_results: u64, resources: Vec<CredentialSummary>) -> Self {
         Page {
             total_results,
             page: query.page,
@@ -440,12 +442,12 @@ impl Page {
     }
 
     /// The credentials on this page, in order.
-    pub fn resources(&self) -> &[Arc<RegistryCredential>] {
+    pub fn resources(&self) -> &[CredentialSummary] {
         &self.resources
     }
 
     /// The credentials on this page, taken.
-    pub fn into_resources(self) -> Vec<Arc<RegistryCredential>> {
+    pub fn into_resources(self) -> Vec<CredentialSummary> {
         self.resources
     }
 }

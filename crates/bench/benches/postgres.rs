@@ -16,6 +16,11 @@
 //! and `miss`, each iteration the next of 4,096 different questions, the
 //! references parsed outside the timed part.
 //!
+//! `query/<case>-<size>/postgres` lists as the platform's API does (R22,
+//! R23): a space developer's first page of 50 and one GUID, beside
+//! `query/plain-select-50-<size>/postgres`, a plain indexed select of 50
+//! rows on a connection of the same pool.
+//!
 //! Run: `.ci/postgres.sh setup` prints the server's address; then
 //! `REGISTRY_CREDENTIALS_PG_URL=<address> cargo bench -p registry-credentials-bench --features postgres --bench postgres`.
 //! The rows are loaded once (the million takes several minutes) into the
@@ -107,8 +112,10 @@ async fn store(url: &str, memory: &MemoryStore, n: usize) -> PostgresStore {
             .map(|t| {
                 let (store, all) = (store.clone(), std::sync::Arc::clone(&all));
                 tokio::spawn(async move {
-                    for c in all.iter().skip(t).step_by(8) {
-                        store.create((**c).clone()).await.unwrap();
+                    let mine: Vec<_> = all.iter().skip(t).step_by(8).collect();
+                    for chunk in mine.chunks(5_000) {
+                        let batch = chunk.iter().map(|c| (***c).clone()).collect();
+                        store.create_all(batch).await.unwrap();
                     }
                 })
             })
@@ -210,6 +217,44 @@ fn resolve_bench(c: &mut Criterion) {
                 })
             });
         }
+    }
+    g.finish();
+
+    // A page of the platform's list and one GUID, against a plain indexed
+    // select of 50 rows on a connection of the same pool (R22, R23).
+    use registry_credentials_bench::{PLAIN_SELECT_50, query_cases};
+    let mut g = c.benchmark_group("query");
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_millis(500));
+    for (label, workload, store) in &loaded {
+        let first = registry_credentials::store::Query::new()
+            .page(1, 1)
+            .unwrap();
+        let guid = rt.block_on(store.query(&first)).unwrap().resources()[0]
+            .record()
+            .guid();
+        for (name, query) in query_cases(workload, 0, guid) {
+            let page = rt.block_on(store.query(&query)).unwrap();
+            assert!(!page.resources().is_empty(), "{name} finds credentials");
+            g.bench_function(
+                BenchmarkId::new(format!("{name}-{label}"), "postgres"),
+                |b| b.iter(|| rt.block_on(store.query(black_box(&query))).unwrap()),
+            );
+        }
+        let org = workload.app(0).org().as_str().to_owned();
+        g.bench_function(
+            BenchmarkId::new(format!("plain-select-50-{label}"), "postgres"),
+            |b| {
+                b.iter(|| {
+                    rt.block_on(async {
+                        let client = store.pool().get().await.unwrap();
+                        let stmt = client.prepare_cached(PLAIN_SELECT_50).await.unwrap();
+                        client.query(&stmt, &[black_box(&org)]).await.unwrap().len()
+                    })
+                })
+            },
+        );
     }
     g.finish();
 }

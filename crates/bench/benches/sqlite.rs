@@ -9,6 +9,11 @@
 //! found), each iteration the next of 4,096 different questions. The
 //! references are parsed outside the timed part.
 //!
+//! `query-1m/<case>/sqlite` lists as the platform's API does (R22, R23):
+//! a space developer's first page of 50 and one GUID, beside
+//! `query-1m/plain-select-50/sqlite`, a plain indexed select of 50 rows
+//! (no decryption) on a connection of the same store.
+//!
 //! Run: `cargo bench -p registry-credentials-bench --features sqlite --bench sqlite`.
 //! Names are `resolve/<case>-<size>/<impl>`. The 1-million-row file is built
 //! once (half a minute) and kept under `target/bench-data/` of the
@@ -63,5 +68,55 @@ fn resolve_bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, resolve_bench);
+/// A page of the platform's list and one GUID, against a plain indexed
+/// select of 50 rows on a connection of the same store, in the same run,
+/// at 1 million rows (R22, R23).
+fn query_bench(c: &mut Criterion) {
+    use registry_credentials_bench::{PLAIN_SELECT_50, query_cases};
+    let workload = Workload::new(1_000_000);
+    let sqlite = registry_credentials_bench::sqlite::store(&workload);
+    let app = workload.app(0);
+    let guid = sqlite
+        .query(
+            &registry_credentials::store::Query::new()
+                .page(1, 1)
+                .unwrap(),
+        )
+        .unwrap()
+        .resources()[0]
+        .record()
+        .guid();
+    let mut g = c.benchmark_group("query-1m");
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(2));
+    g.warm_up_time(Duration::from_millis(500));
+    for (name, query) in query_cases(&workload, 0, guid) {
+        let page = sqlite.query(&query).unwrap();
+        assert!(!page.resources().is_empty(), "{name} finds credentials");
+        g.bench_function(BenchmarkId::new(name, "sqlite"), |b| {
+            b.iter(|| sqlite.query(black_box(&query)).unwrap())
+        });
+    }
+    let org = app.org().as_str().to_owned();
+    g.bench_function(BenchmarkId::new("plain-select-50", "sqlite"), |b| {
+        b.iter(|| {
+            sqlite
+                .read_transaction(|tx| {
+                    Ok::<_, registry_credentials::StoreError>(tx.with_connection(|c| {
+                        let mut stmt = c.prepare_cached(PLAIN_SELECT_50).unwrap();
+                        let mut rows = stmt.query([black_box(&org)]).unwrap();
+                        let mut n = 0;
+                        while let Some(r) = rows.next().unwrap() {
+                            n += r.get_ref(3).unwrap().as_blob().unwrap().len();
+                        }
+                        n
+                    }))
+                })
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, resolve_bench, query_bench);
 criterion_main!(benches);

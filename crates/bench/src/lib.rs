@@ -127,3 +127,40 @@ pub fn cycle<'q>(questions: &'q [Question]) -> impl FnMut() -> &'q Question {
         q
     }
 }
+
+/// The query benches' questions (R22, R23): what a space developer's list
+/// of the platform's registry credentials asks of a store, for app `a` of
+/// the workload: every credential they may read (the foundation's, their
+/// organization's, their space's and the app's own), oldest first, the
+/// first page of 50; and one credential by GUID.
+pub fn query_cases(
+    workload: &Workload,
+    a: usize,
+    guid: registry_credentials::identity::Guid,
+) -> Vec<(&'static str, registry_credentials::store::Query)> {
+    use registry_credentials::Scope;
+    use registry_credentials::store::Query;
+    let app = workload.app(a);
+    let visible = [
+        Scope::Foundation,
+        Scope::Org(app.org().clone()),
+        Scope::Space(app.space().clone()),
+        Scope::App(app.id().clone()),
+    ];
+    vec![
+        (
+            "space-developer-page-of-50",
+            Query::new()
+                .scopes(visible)
+                .page(1, 50)
+                .expect("a valid page"),
+        ),
+        ("one-guid", Query::new().guids([guid])),
+    ]
+}
+
+/// The peer of the query benches: a plain indexed select of 50 rows (an
+/// organization's credentials, on the `by_scope` index, no decryption),
+/// the same text in both dialects.
+pub const PLAIN_SELECT_50: &str = "SELECT location, username, key_id, secret FROM registry_credentials \
+     WHERE scope_kind = 2 AND scope_id = $1 ORDER BY location LIMIT 50";

@@ -83,6 +83,7 @@ pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
 pub use rusqlite;
 
 use crypto::{RowIdentity, SecretBinding};
+use registry_credentials::credential::CredentialSummary;
 use registry_credentials::identity::{Guid, Record};
 use registry_credentials::metadata::{Metadata, MetadataPatch, Requirement};
 use registry_credentials::store::{Query, StoreError, UnreadableReason};
@@ -475,11 +476,6 @@ pub(crate) struct RowData<'a> {
     pub metadata: Option<&'a str>,
 }
 
-/// The columns a read of a credential selects after its scope's, in
-/// [`RowData`]'s order.
-pub(crate) const ROW_COLUMNS: &str =
-    "location, username, key_id, secret, kind, expires_at, guid, created_at, updated_at, metadata";
-
 /// A new credential's record (R22): a random GUID, created and updated
 /// now.
 pub(crate) fn fresh_record() -> Record {
@@ -588,6 +584,79 @@ pub(crate) fn decode(
     row: RowData<'_>,
 ) -> Result<RegistryCredential, StoreError> {
     let corrupt = |what: String| corrupt(SchemaError::CorruptRow { what });
+    let (username, key_id, secret) = (row.username, row.key_id, row.secret);
+    let binding = SecretBinding {
+        kind: row.kind,
+        expires_at: row.expires_at,
+    };
+    let summary = decode_summary(scope, row.summary())?;
+    let identity = RowIdentity {
+        kind: summary.scope().kind(),
+        scope_id: summary.scope().id().unwrap_or(""),
+        location: summary.location().as_str(),
+        binding,
+    };
+    let password = keyring
+        .open_password(identity, username, key_id, secret)
+        .map_err(undecryptable)?;
+    let password = Password::new(password).map_err(|e| {
+        corrupt(format!(
+            "the password at `{}` in {}: {e}",
+            summary.location(),
+            summary.scope()
+        ))
+    })?;
+    Ok(RegistryCredential::new(
+        summary.scope().clone(),
+        summary.location().clone(),
+        Credential::from_parts_of_kind(summary.kind(), summary.username().clone(), password),
+    )
+    .with_expires_at(summary.expires_at())
+    .with_metadata(summary.metadata().clone())
+    .with_record(*summary.record()))
+}
+
+/// A row's columns but its secret: what a listing reads (R21).
+pub(crate) struct SummaryRow<'a> {
+    pub location: &'a str,
+    pub username: &'a str,
+    /// [`kind_column`] of its kind.
+    pub kind: i64,
+    /// [`expires_column`] of its expiry.
+    pub expires_at: Option<i64>,
+    pub guid: &'a [u8],
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub metadata: Option<&'a str>,
+}
+
+impl<'a> RowData<'a> {
+    fn summary(&self) -> SummaryRow<'a> {
+        SummaryRow {
+            location: self.location,
+            username: self.username,
+            kind: self.kind,
+            expires_at: self.expires_at,
+            guid: self.guid,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            metadata: self.metadata,
+        }
+    }
+}
+
+/// The columns a listing selects after the scope's, in [`SummaryRow`]'s
+/// order: [`RowData`]'s but the key id and the secret.
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "location, username, kind, expires_at, guid, created_at, updated_at, metadata";
+
+/// What a row shows but its secret, every part checked as [`decode`]
+/// checks it; the secret is not opened.
+pub(crate) fn decode_summary(
+    scope: Scope,
+    row: SummaryRow<'_>,
+) -> Result<CredentialSummary, StoreError> {
+    let corrupt = |what: String| corrupt(SchemaError::CorruptRow { what });
     let location = Location::parse(row.location).map_err(|e| {
         corrupt(format!(
             "location `{}` at {scope} is not valid ({e})",
@@ -602,20 +671,6 @@ pub(crate) fn decode(
     }
     let username = Username::new(row.username)
         .map_err(|e| corrupt(format!("the username at `{location}` in {scope}: {e}")))?;
-    let identity = RowIdentity {
-        kind: scope.kind(),
-        scope_id: scope.id().unwrap_or(""),
-        location: row.location,
-        binding: SecretBinding {
-            kind: row.kind,
-            expires_at: row.expires_at,
-        },
-    };
-    let password = keyring
-        .open_password(identity, row.username, row.key_id, row.secret)
-        .map_err(undecryptable)?;
-    let password = Password::new(password)
-        .map_err(|e| corrupt(format!("the password at `{location}` in {scope}: {e}")))?;
     let kind = kind_of_column(row.kind).ok_or_else(|| {
         corrupt(format!(
             "the kind at `{location}` in {scope} is {}, not one of 0, 1 and 2",
@@ -661,14 +716,11 @@ pub(crate) fn decode(
         .transpose()
         .map_err(|what| corrupt(format!("{what} at `{location}` in {scope}")))?
         .unwrap_or_default();
-    Ok(RegistryCredential::new(
-        scope,
-        location,
-        Credential::from_parts_of_kind(kind, username, password),
+    Ok(
+        CredentialSummary::new(scope, location, username, kind, record)
+            .with_expires_at(expires_at)
+            .with_metadata(metadata),
     )
-    .with_expires_at(expires_at)
-    .with_metadata(metadata)
-    .with_record(record))
 }
 
 /// A parameter of a [`QuerySql`] statement, typed as its column is.
@@ -688,8 +740,8 @@ pub(crate) enum Param {
 /// in both dialects (`$n` parameters, which SQLite reads too), so that the
 /// count and the page come from one snapshot: each row is the count of
 /// every match, then the page's row (scope kind and id, then
-/// [`ROW_COLUMNS`]); a page past the end is one row of the count and
-/// `NULL`s. Every filter is a condition on an indexed column or an
+/// [`SUMMARY_COLUMNS`]: no secret is read); a page past the end is one row
+/// of the count and `NULL`s. Every filter is a condition on an indexed column or an
 /// `EXISTS` over the labels' keys, and the order is an index's: the
 /// database selects and pages, nothing is filtered after it.
 #[derive(Debug)]
@@ -822,7 +874,7 @@ impl QuerySql {
         let offset = next(Param::Int(
             i64::try_from(query.offset()).unwrap_or(i64::MAX),
         ));
-        let columns = ROW_COLUMNS
+        let columns = SUMMARY_COLUMNS
             .split(", ")
             .map(|c| format!("c.{c}"))
             .collect::<Vec<_>>()

@@ -19,7 +19,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::credential::{Credential, CredentialSummary, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::{
@@ -31,8 +31,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
     DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
-    ROTATE_SELECT, RowData, check_key, corrupt, decode, expires_column, fresh_record, kind_column,
-    label_rows, metadata_column, seal, time_column, touched,
+    ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
+    fresh_record, kind_column, label_rows, metadata_column, seal, time_column, touched,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -944,7 +944,7 @@ fn read_row(
     )
 }
 
-/// A row of scope kind and id at `first`, then [`ROW_COLUMNS`](crate::ROW_COLUMNS).
+/// A row of scope kind and id at `first`, then [`RowData`]'s columns.
 fn read_scoped_row(
     keyring: &Keyring,
     row: &Row,
@@ -954,6 +954,29 @@ fn read_scoped_row(
     let id: &str = row.try_get(first + 1).map_err(postgres_error)?;
     let scope = scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
     read_row(keyring, scope, row, first + 2)
+}
+
+/// A query row's summary: scope kind and id at 1, then
+/// [`SUMMARY_COLUMNS`](crate::SUMMARY_COLUMNS); no secret is read or
+/// opened (R21).
+fn read_summary(row: &Row) -> Result<CredentialSummary, StoreError> {
+    let kind: i16 = row.try_get(1).map_err(postgres_error)?;
+    let id: &str = row.try_get(2).map_err(postgres_error)?;
+    let scope = scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
+    let credential_kind: i16 = row.try_get(5).map_err(postgres_error)?;
+    decode_summary(
+        scope,
+        SummaryRow {
+            location: row.try_get(3).map_err(postgres_error)?,
+            username: row.try_get(4).map_err(postgres_error)?,
+            kind: credential_kind.into(),
+            expires_at: row.try_get(6).map_err(postgres_error)?,
+            guid: row.try_get(7).map_err(postgres_error)?,
+            created_at: row.try_get(8).map_err(postgres_error)?,
+            updated_at: row.try_get(9).map_err(postgres_error)?,
+            metadata: row.try_get(10).map_err(postgres_error)?,
+        },
+    )
 }
 
 /// Makes `registry_credential_labels` hold the labels of the row of
@@ -1657,7 +1680,7 @@ mod calls {
     }
 
     /// One statement, the count and the page, over the indexes
-    /// ([`QuerySql`]); prepared once per shape of query.
+    /// (`QuerySql`); prepared once per shape of query.
     pub(super) async fn query<S: Session>(s: S, query: &Query) -> Result<Page, StoreError> {
         let sql = QuerySql::new(query);
         let params: Vec<Box<dyn ToSql + Sync + Send>> = sql
@@ -1684,7 +1707,7 @@ mod calls {
             total = row.try_get(0).map_err(postgres_error)?;
             let kind: Option<i16> = row.try_get(1).map_err(postgres_error)?;
             if kind.is_some() {
-                resources.push(Arc::new(read_scoped_row(s.keyring(), row, 1)?));
+                resources.push(read_summary(row)?);
             }
         }
         Ok(Page::new(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::credential::{Credential, CredentialSummary, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::{
@@ -19,8 +19,8 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
     DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
-    ROTATE_SELECT, RowData, check_key, corrupt, decode, expires_column, fatal, fresh_record,
-    kind_column, label_rows, metadata_column, seal, time_column, touched,
+    ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
+    fatal, fresh_record, kind_column, label_rows, metadata_column, seal, time_column, touched,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -1418,12 +1418,34 @@ fn get_by_guid_in(
     }
 }
 
-/// A row of scope kind and id, then [`ROW_COLUMNS`](crate::ROW_COLUMNS).
+/// A row of scope kind and id, then [`RowData`]'s columns.
 fn read_scoped_row(
     keyring: &Keyring,
     r: &rusqlite::Row<'_>,
 ) -> Result<RegistryCredential, StoreError> {
     read_row(keyring, scoped(r, 0)?, r, 2)
+}
+
+/// A query row's summary: scope kind and id at 1, then
+/// [`SUMMARY_COLUMNS`](crate::SUMMARY_COLUMNS); no secret is read or
+/// opened (R21).
+fn read_summary(r: &rusqlite::Row<'_>) -> Result<CredentialSummary, StoreError> {
+    let scope = scoped(r, 1)?;
+    let get = |i: usize| r.get_ref(3 + i).map_err(sqlite_error);
+    let fail = |e: rusqlite::types::FromSqlError| fatal(rusqlite::Error::from(e));
+    decode_summary(
+        scope,
+        SummaryRow {
+            location: get(0)?.as_str().map_err(fail)?,
+            username: get(1)?.as_str().map_err(fail)?,
+            kind: get(2)?.as_i64().map_err(fail)?,
+            expires_at: get(3)?.as_i64_or_null().map_err(fail)?,
+            guid: get(4)?.as_blob().map_err(fail)?,
+            created_at: get(5)?.as_i64().map_err(fail)?,
+            updated_at: get(6)?.as_i64().map_err(fail)?,
+            metadata: get(7)?.as_str_or_null().map_err(fail)?,
+        },
+    )
 }
 
 /// The scope of a row's kind and id columns at `first` and after it.
@@ -1434,7 +1456,7 @@ fn scoped(r: &rusqlite::Row<'_>, first: usize) -> Result<Scope, StoreError> {
 }
 
 /// The page of `query` and its total, read on `conn` by one statement.
-fn query_in(conn: &Connection, keyring: &Keyring, query: &Query) -> Result<Page, StoreError> {
+fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
     let sql = QuerySql::new(query);
     let mut stmt = conn.prepare_cached(&sql.sql).map_err(sqlite_error)?;
     for (i, p) in sql.params.iter().enumerate() {
@@ -1453,8 +1475,7 @@ fn query_in(conn: &Connection, keyring: &Keyring, query: &Query) -> Result<Page,
         total = r.get(0).map_err(sqlite_error)?;
         let kind: Option<i64> = r.get(1).map_err(sqlite_error)?;
         if kind.is_some() {
-            let scope = scoped(r, 1)?;
-            resources.push(Arc::new(read_row(keyring, scope, r, 3)?));
+            resources.push(read_summary(r)?);
         }
     }
     Ok(Page::new(
@@ -1796,10 +1817,9 @@ macro_rules! store_on_session {
                 })
             }
 
-            /// One statement, the count and the page, over the indexes
-            /// ([`QuerySql`]).
+            /// One statement, the count and the page, over the indexes.
             fn query(&self, query: &Query) -> Result<Page, StoreError> {
-                self.read(|c, k| query_in(c, k, query))
+                self.read(|c, _| query_in(c, query))
             }
         }
     )*};
