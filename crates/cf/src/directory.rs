@@ -31,6 +31,10 @@ use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 #[macro_use]
 mod methods;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[macro_use]
+mod tables;
+
 mod asynchronous;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]

@@ -27,51 +27,7 @@ use crate::manage::{AsyncRemoval, Entry, ManageError, remove_in_order};
 /// The directory's schema changes, in order: (version after it, SQL). Its
 /// version is kept in a table of its own, apart from the credential
 /// store's, so each side migrates on its own.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "
-    CREATE TABLE cf_orgs (
-        id   TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE
-    );
-    CREATE TABLE cf_spaces (
-        id     TEXT PRIMARY KEY,
-        org_id TEXT NOT NULL,
-        name   TEXT NOT NULL,
-        UNIQUE (org_id, name)
-    );
-    CREATE TABLE cf_apps (
-        id       TEXT PRIMARY KEY,
-        space_id TEXT NOT NULL,
-        name     TEXT NOT NULL,
-        UNIQUE (space_id, name)
-    );
-    CREATE TABLE cf_global_roles (
-        user_id TEXT NOT NULL,
-        role    TEXT NOT NULL,
-        PRIMARY KEY (user_id, role)
-    );
-    CREATE TABLE cf_org_roles (
-        user_id TEXT NOT NULL,
-        org_id  TEXT NOT NULL,
-        role    TEXT NOT NULL,
-        PRIMARY KEY (user_id, org_id, role)
-    );
-    CREATE INDEX cf_org_roles_by_org ON cf_org_roles (org_id);
-    CREATE TABLE cf_space_roles (
-        user_id  TEXT NOT NULL,
-        space_id TEXT NOT NULL,
-        role     TEXT NOT NULL,
-        PRIMARY KEY (user_id, space_id, role)
-    );
-    CREATE INDEX cf_space_roles_by_space ON cf_space_roles (space_id);
-    CREATE TABLE cf_retired_ids (
-        kind TEXT NOT NULL,
-        id   TEXT NOT NULL,
-        PRIMARY KEY (kind, id)
-    );
-    ",
-)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, directory_tables!(""))];
 
 /// The schema version this release writes.
 pub const POSTGRES_DIRECTORY_VERSION: i32 = 1;
