@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
+use std::ops::DerefMut;
 use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Object, Pool, PoolError, Transaction};
@@ -202,27 +202,15 @@ mod connections {
         fn conn(&self) -> impl Future<Output = Result<Self::Conn, DirectoryError>> + Send + '_;
     }
 
-    /// A connection of the pool, for one call.
-    pub struct Pooled(Object);
-
-    impl Deref for Pooled {
-        type Target = Object;
-        fn deref(&self) -> &Object {
-            &self.0
-        }
-    }
-
-    impl DerefMut for Pooled {
-        fn deref_mut(&mut self) -> &mut Object {
-            &mut self.0
-        }
-    }
-
+    /// A connection of the pool, for one call, boxed: the box lends the
+    /// pool's `Object` itself, the client the statements run on (the
+    /// `Object` derefs to the driver's client wrapper instead). One
+    /// allocation per call, next to its round trip to the server.
     impl Connections for Pool {
-        type Conn = Pooled;
+        type Conn = Box<Object>;
 
-        async fn conn(&self) -> Result<Pooled, DirectoryError> {
-            Ok(Pooled(self.get().await.map_err(pool_backend)?))
+        async fn conn(&self) -> Result<Box<Object>, DirectoryError> {
+            Ok(Box::new(self.get().await.map_err(pool_backend)?))
         }
     }
 
