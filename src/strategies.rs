@@ -135,6 +135,15 @@ pub fn port() -> impl Strategy<Value = String> {
     ]
 }
 
+/// `host`, half the time or so followed by `:` and a [`port`] (R12: the
+/// port is part of the place).
+fn with_optional_port(host: impl Strategy<Value = String>) -> impl Strategy<Value = String> {
+    (host, prop::option::of(port())).prop_map(|(h, p)| match p {
+        Some(p) => format!("{h}:{p}"),
+        None => h,
+    })
+}
+
 /// A host as someone might write it, with an optional [`port`]: the
 /// names the matching rules treat specially (Docker Hub's aliases,
 /// `localhost`, public suffixes such as `s3.amazonaws.com` and parents
@@ -166,10 +175,7 @@ pub fn host() -> impl Strategy<Value = String> {
         1 => ipv4(),
         1 => ipv6(),
     ];
-    (name, prop::option::of(port())).prop_map(|(h, p)| match p {
-        Some(p) => format!("{h}:{p}"),
-        None => h,
-    })
+    with_optional_port(name)
 }
 
 /// A host that ends in a number but is no IPv4 address R5 accepts, so it
@@ -369,10 +375,7 @@ fn location_host() -> impl Strategy<Value = String> {
         1 => ipv4(),
         1 => ipv6(),
     ];
-    (name, prop::option::of(port())).prop_map(|(h, p)| match p {
-        Some(p) => format!("{h}:{p}"),
-        None => h,
-    })
+    with_optional_port(name)
 }
 
 /// A location that parses (R7–R9), as written: a host (any case, Docker
