@@ -24,6 +24,7 @@ use registry_credentials::store::{
     AsyncCredentialSource, AsyncCredentialStore, Key, StoreError, UnreadableReason,
 };
 use registry_credentials::{App, Password, Scope, Username};
+use registry_credentials_sql::deadpool_postgres::tokio_postgres::types::FromSql;
 use registry_credentials_sql::{KeyError, Keyring, OpenError, PostgresStore};
 use registry_credentials_test_support::postgres::{fresh_url, runtime, session, url, url_in};
 use support::{
@@ -47,18 +48,17 @@ async fn store() -> PostgresStore {
         .unwrap()
 }
 
+/// The first column of the one row `sql` answers, over a connection of
+/// `store`'s pool.
+async fn scalar<T: for<'r> FromSql<'r>>(store: &PostgresStore, sql: &str) -> T {
+    let client = store.pool().get().await.unwrap();
+    client.query_one(sql, &[]).await.unwrap().get(0)
+}
+
 /// A second `PostgresStore`, with its own pool, on the same schema (the
 /// one `store`'s connections search), as a second service instance has.
 async fn reopen(store: &PostgresStore) -> PostgresStore {
-    let schema: String = store
-        .pool()
-        .get()
-        .await
-        .unwrap()
-        .query_one("SELECT current_schema()", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let schema: String = scalar(store, "SELECT current_schema()").await;
     PostgresStore::connect(&url_in(&url(), &schema), keyring())
         .await
         .unwrap()
@@ -423,11 +423,7 @@ fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all()
             .await
             .unwrap();
         let notes = async |store: &PostgresStore| -> i64 {
-            let c = store.pool().get().await.unwrap();
-            c.query_one("SELECT count(*) FROM own_notes", &[])
-                .await
-                .unwrap()
-                .get(0)
+            scalar(store, "SELECT count(*) FROM own_notes").await
         };
 
         let made = a
