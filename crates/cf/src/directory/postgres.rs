@@ -7,6 +7,7 @@ use std::ops::DerefMut;
 use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Object, Pool, PoolError, Transaction};
+use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
@@ -422,11 +423,31 @@ impl<C: Connections> PostgresDirectory<C> {
         params: &Params<'_>,
         read: impl FnOnce(&str) -> Result<T, DirectoryError>,
     ) -> Result<Option<T>, DirectoryError> {
+        self.row(sql, params, |r| read(r.get(0))).await
+    }
+
+    /// The row `sql` finds, read by `read`, if it finds one.
+    async fn row<T>(
+        &self,
+        sql: &str,
+        params: &Params<'_>,
+        read: impl FnOnce(&Row) -> Result<T, DirectoryError>,
+    ) -> Result<Option<T>, DirectoryError> {
         let c = self.on.conn().await?;
-        one_string(&*c, sql, params)
-            .await?
-            .map(|text| read(&text))
-            .transpose()
+        let found = c.query_opt(sql, params).await.map_err(backend)?;
+        found.as_ref().map(read).transpose()
+    }
+
+    /// Every row `sql` finds, each read by `read`.
+    async fn rows<T>(
+        &self,
+        sql: &str,
+        params: &Params<'_>,
+        read: impl FnMut(&Row) -> Result<T, DirectoryError>,
+    ) -> Result<Vec<T>, DirectoryError> {
+        let c = self.on.conn().await?;
+        let found = c.query(sql, params).await.map_err(backend)?;
+        found.iter().map(read).collect()
     }
 
     /// Adds a child entry in one change: its parent must exist (and is
@@ -548,15 +569,12 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         space: &'a SpaceId,
     ) -> BoxFuture<'a, Result<Option<(OrgId, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query_opt(
+            self.row(
                 "SELECT org_id, name FROM cf_spaces WHERE id = $1",
                 &[&space.as_str()],
+                |r| Ok((id_of(r.get(0), OrgId::new)?, name_of(r.get(1))?)),
             )
             .await
-            .map_err(backend)?
-            .map(|r| Ok((id_of(r.get(0), OrgId::new)?, name_of(r.get(1))?)))
-            .transpose()
         })
     }
 
@@ -565,25 +583,22 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         app: &'a AppId,
     ) -> BoxFuture<'a, Result<Option<(App, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query_opt(
+            self.row(
                 "SELECT s.org_id, a.space_id, a.name FROM cf_apps a \
                  JOIN cf_spaces s ON s.id = a.space_id WHERE a.id = $1",
                 &[&app.as_str()],
+                |r| {
+                    Ok((
+                        App::from_ids(
+                            id_of(r.get(0), OrgId::new)?,
+                            id_of(r.get(1), SpaceId::new)?,
+                            app.clone(),
+                        ),
+                        name_of(r.get(2))?,
+                    ))
+                },
             )
             .await
-            .map_err(backend)?
-            .map(|r| {
-                Ok((
-                    App::from_ids(
-                        id_of(r.get(0), OrgId::new)?,
-                        id_of(r.get(1), SpaceId::new)?,
-                        app.clone(),
-                    ),
-                    name_of(r.get(2))?,
-                ))
-            })
-            .transpose()
         })
     }
 
@@ -592,27 +607,23 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         space: &'a SpaceId,
     ) -> BoxFuture<'a, Result<Vec<(App, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query(
+            self.rows(
                 "SELECT s.org_id, a.id, a.name FROM cf_apps a \
                  JOIN cf_spaces s ON s.id = a.space_id WHERE a.space_id = $1 \
                  ORDER BY a.name COLLATE \"C\"",
                 &[&space.as_str()],
+                |r| {
+                    Ok((
+                        App::from_ids(
+                            id_of(r.get(0), OrgId::new)?,
+                            space.clone(),
+                            id_of(r.get(1), AppId::new)?,
+                        ),
+                        name_of(r.get(2))?,
+                    ))
+                },
             )
             .await
-            .map_err(backend)?
-            .iter()
-            .map(|r| {
-                Ok((
-                    App::from_ids(
-                        id_of(r.get(0), OrgId::new)?,
-                        space.clone(),
-                        id_of(r.get(1), AppId::new)?,
-                    ),
-                    name_of(r.get(2))?,
-                ))
-            })
-            .collect()
         })
     }
 
@@ -621,16 +632,12 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         org: &'a OrgId,
     ) -> BoxFuture<'a, Result<Vec<(SpaceId, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query(
+            self.rows(
                 "SELECT id, name FROM cf_spaces WHERE org_id = $1 ORDER BY name COLLATE \"C\"",
                 &[&org.as_str()],
+                |r| Ok((id_of(r.get(0), SpaceId::new)?, name_of(r.get(1))?)),
             )
             .await
-            .map_err(backend)?
-            .iter()
-            .map(|r| Ok((id_of(r.get(0), SpaceId::new)?, name_of(r.get(1))?)))
-            .collect()
         })
     }
 }
