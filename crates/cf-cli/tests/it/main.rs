@@ -168,7 +168,19 @@ impl Shell {
     /// [`fails`](Self::fails), and checks that the message says `part`.
     #[track_caller]
     pub(crate) fn fails_saying(&mut self, line: &str, part: &str) -> String {
-        let e = self.fails(line);
+        self.fails_with_saying(None, line, part)
+    }
+
+    /// [`fails_with`](Self::fails_with), and checks that the message says
+    /// `part`.
+    #[track_caller]
+    pub(crate) fn fails_with_saying(
+        &mut self,
+        env: Option<&str>,
+        line: &str,
+        part: &str,
+    ) -> String {
+        let e = self.fails_with(env, line);
         assert_says(&e, part);
         e
     }
