@@ -147,7 +147,19 @@ impl Shell {
     }
 
     pub(crate) fn ok_with(&mut self, env: Option<&str>, line: &str) -> String {
-        let o = self.run_with(env, None, line);
+        self.ok_answering(env, None, line)
+    }
+
+    /// Runs `line` with `env` as `CF_DOCKER_PASSWORD` and `prompt` as the
+    /// answer to a password prompt, and checks that it succeeded without
+    /// a word on standard error; what it printed.
+    pub(crate) fn ok_answering(
+        &mut self,
+        env: Option<&str>,
+        prompt: Option<&str>,
+        line: &str,
+    ) -> String {
+        let o = self.run_with(env, prompt, line);
         assert_eq!(o.code, 0, "`{line}` failed: {}", o.err);
         assert!(o.err.is_empty(), "`{line}` wrote to stderr: {}", o.err);
         o.out

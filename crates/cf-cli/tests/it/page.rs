@@ -283,27 +283,24 @@ fn r16_r18_conflicts_missing_and_bad_input() {
 #[test]
 fn r17_password_from_the_prompt_and_partial_updates() {
     let mut sh = platform("prompt");
-    let o = sh.run_with(
+    sh.ok_answering(
         None,
         Some("typed-Password-1"),
         "create-foundation-registry-credential registry.example.com --username a",
     );
-    assert_eq!(o.code, 0, "{}", o.err);
     // An empty answer keeps the password: a username-only update.
-    let o = sh.run_with(
+    sh.ok_answering(
         None,
         Some(""),
         "update-foundation-registry-credential registry.example.com --username b",
     );
-    assert_eq!(o.code, 0, "{}", o.err);
     assert_eq!(sh.stored_passwords(), ["typed-Password-1"]);
     // A password-only update.
-    let o = sh.run_with(
+    sh.ok_answering(
         None,
         Some("typed-Password-2"),
         "update-foundation-registry-credential registry.example.com",
     );
-    assert_eq!(o.code, 0, "{}", o.err);
     assert_eq!(sh.stored_passwords(), ["typed-Password-2"]);
     assert_eq!(sh.rows(), cells(&["registry.example.com foundation b"]));
     sh.assert_no_secret_printed();
