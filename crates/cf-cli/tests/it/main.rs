@@ -216,6 +216,17 @@ impl Shell {
         self.failed(o, line, &before)
     }
 
+    /// Runs `line`, a usage error: exit 1 and the database unchanged.
+    /// What it wrote to standard error.
+    #[track_caller]
+    pub(crate) fn usage_error(&mut self, line: &str) -> String {
+        let before = self.snapshot();
+        let o = self.run_with(None, None, line);
+        assert_eq!(o.code, 1, "`{line}`: {}", o.err);
+        assert_eq!(self.snapshot(), before, "`{line}` changed the database");
+        o.err
+    }
+
     pub(crate) fn fails(&mut self, line: &str) -> String {
         self.fails_with(None, line)
     }

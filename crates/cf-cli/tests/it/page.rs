@@ -246,18 +246,11 @@ fn r16_r18_conflicts_missing_and_bad_input() {
     );
     // A missing required option is a usage error: exit 1, the command's
     // help, nothing changed.
-    let before = sh.snapshot();
-    let o = sh.run_with(
-        None,
-        None,
-        "create-foundation-registry-credential example.org",
-    );
-    assert_eq!(o.code, 1);
+    let err = sh.usage_error("create-foundation-registry-credential example.org");
     assert_starts(
-        &o.err,
+        &err,
         "Incorrect Usage: the required `--username <USERNAME>` was not given\n",
     );
-    assert_eq!(sh.snapshot(), before);
     sh.fails_with_saying(
         Some(""),
         "create-foundation-registry-credential example.org --username u",
@@ -268,13 +261,11 @@ fn r16_r18_conflicts_missing_and_bad_input() {
         "create-foundation-registry-credential example.org --username u",
         "set CF_DOCKER_PASSWORD or run in a terminal",
     );
-    let o = sh.run_with(None, None, "frobnicate");
-    assert_eq!(o.code, 1);
-    assert_starts(&o.err, "Incorrect Usage: argument 1 is not a command\n");
-    assert!(!o.err.contains("frobnicate"), "{}", o.err);
-    let o = sh.run_with(None, None, "");
-    assert_eq!(o.code, 1);
-    assert_starts(&o.err, "Incorrect Usage: no command given\n");
+    let err = sh.usage_error("frobnicate");
+    assert_starts(&err, "Incorrect Usage: argument 1 is not a command\n");
+    assert!(!err.contains("frobnicate"), "{err}");
+    let err = sh.usage_error("");
+    assert_starts(&err, "Incorrect Usage: no command given\n");
     sh.ok("auth nobody");
     sh.fails("create-space-registry-credential example.org --username u");
     sh.assert_no_secret_printed();
