@@ -135,6 +135,32 @@ pub fn port() -> impl Strategy<Value = String> {
     ]
 }
 
+/// `text` with a space, a tab or a newline before or after it: refused
+/// by every parser (R6, R8).
+fn with_white_space(text: impl Strategy<Value = String>) -> impl Strategy<Value = String> {
+    (
+        text,
+        prop::sample::select(vec![" ", "\t", "\n"]),
+        any::<bool>(),
+    )
+        .prop_map(|(t, w, front)| {
+            if front {
+                format!("{w}{t}")
+            } else {
+                format!("{t}{w}")
+            }
+        })
+}
+
+/// `host`, half the time or so followed by `:` and a [`port`] (R12: the
+/// port is part of the place).
+fn with_optional_port(host: impl Strategy<Value = String>) -> impl Strategy<Value = String> {
+    (host, prop::option::of(port())).prop_map(|(h, p)| match p {
+        Some(p) => format!("{h}:{p}"),
+        None => h,
+    })
+}
+
 /// A host as someone might write it, with an optional [`port`]: the
 /// names the matching rules treat specially (Docker Hub's aliases,
 /// `localhost`, public suffixes such as `s3.amazonaws.com` and parents
@@ -166,10 +192,7 @@ pub fn host() -> impl Strategy<Value = String> {
         1 => ipv4(),
         1 => ipv6(),
     ];
-    (name, prop::option::of(port())).prop_map(|(h, p)| match p {
-        Some(p) => format!("{h}:{p}"),
-        None => h,
-    })
+    with_optional_port(name)
 }
 
 /// A host that ends in a number but is no IPv4 address R5 accepts, so it
@@ -320,16 +343,7 @@ pub fn near_valid_reference() -> impl Strategy<Value = String> {
             .prop_map(|(p, r)| format!("{p}{r}")),
         name().prop_map(|n| format!("{n}/")),
         name().prop_map(|n| n.replacen('/', "//", 1)),
-        (
-            written(),
-            prop::sample::select(vec![" ", "\t", "\n"]),
-            any::<bool>()
-        )
-            .prop_map(|(r, w, front)| if front {
-                format!("{w}{r}")
-            } else {
-                format!("{r}{w}")
-            }),
+        with_white_space(written()),
         ("[a-z]{1,6}(:[a-zA-Z0-9]{1,6})?", written()).prop_map(|(u, r)| format!("{u}@{r}")),
         (numeric_look_alike(), component()).prop_map(|(h, c)| format!("{h}:5000/{c}")),
     ]
@@ -369,10 +383,7 @@ fn location_host() -> impl Strategy<Value = String> {
         1 => ipv4(),
         1 => ipv6(),
     ];
-    (name, prop::option::of(port())).prop_map(|(h, p)| match p {
-        Some(p) => format!("{h}:{p}"),
-        None => h,
-    })
+    with_optional_port(name)
 }
 
 /// A location that parses (R7–R9), as written: a host (any case, Docker
@@ -409,16 +420,7 @@ pub fn near_valid_location() -> impl Strategy<Value = String> {
         (with_path(), 1..=u16::MAX).prop_map(|(l, p)| format!("{l}:{p}")),
         with_path().prop_map(|l| l.replacen('/', "//", 1)),
         location().prop_map(|l| format!("{l}/")),
-        (
-            location(),
-            prop::sample::select(vec![" ", "\t", "\n"]),
-            any::<bool>()
-        )
-            .prop_map(|(l, w, front)| if front {
-                format!("{w}{l}")
-            } else {
-                format!("{l}{w}")
-            }),
+        with_white_space(location()),
         (with_path(), "[A-Z]").prop_map(|(l, c)| format!("{l}{c}")),
         (
             numeric_look_alike(),

@@ -6,7 +6,7 @@ use registry_credentials::candidates::CandidateKind;
 use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::resolve::{Explanation, explain, resolve_all};
 use registry_credentials::scope::ScopeRef;
-use registry_credentials::store::conformance::{Call, Hooked, Hooks};
+use registry_credentials::store::conformance::{Call, Hooked, Hooks, cred};
 use registry_credentials::store::{Key, block_on_ready};
 use registry_credentials::*;
 
@@ -16,11 +16,7 @@ fn app() -> App {
 
 fn add(store: &dyn CredentialStore, scope: Scope, loc: &str, user: &str) {
     store
-        .create(RegistryCredential::new(
-            scope,
-            loc.parse().unwrap(),
-            Credential::new(user, format!("{user}-pw")).unwrap(),
-        ))
+        .create(cred(scope, loc, user, &format!("{user}-pw")))
         .unwrap();
 }
 

@@ -293,63 +293,69 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
     }
 }
 
+/// The methods of the async store traits as one list each, every method
+/// with its arguments and the `Ok` type of its future, so that the
+/// forwarding impls (`&S`, `Box<S>`, `Arc<S>`) and [`InlineStore`] are
+/// written once: `store_methods!(forward: …)` calls the same method of
+/// `**self`, `store_methods!(inline: …)` the sync method of `self.0`, in a
+/// future ready at once. `source_methods!` and `credential_store_methods!`
+/// expand [`AsyncCredentialSource`]'s and [`AsyncCredentialStore`]'s list
+/// the way named. The lists hold the methods with a default too, so that
+/// a wrapper passes on the wrapped store's own answer.
+macro_rules! store_methods {
+    (forward: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
+        fn $name<'a>(&'a self, $($arg: $ty),*) -> BoxFuture<'a, Result<$out, StoreError>> {
+            (**self).$name($($arg),*)
+        }
+    )*};
+    (inline: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
+        fn $name<'a>(&'a self, $($arg: $ty),*) -> BoxFuture<'a, Result<$out, StoreError>> {
+            Box::pin(async move { self.0.$name($($arg),*) })
+        }
+    )*};
+}
+
+/// [`AsyncCredentialSource`]'s methods, for `store_methods!`.
+macro_rules! source_methods {
+    ($how:ident) => {
+        store_methods! { $how:
+            get_many(keys: &'a [Key<'a>]) -> Vec<Option<Arc<RegistryCredential>>>;
+            get(key: Key<'a>) -> Option<Arc<RegistryCredential>>;
+            first_match(keys: &'a [Key<'a>]) -> Option<(usize, Arc<RegistryCredential>)>;
+            resolve_plan(plan: &'a Plan<'_>, clock: &'a mut Clock) -> Option<Resolution>;
+        }
+    };
+}
+
+/// [`AsyncCredentialStore`]'s methods, for `store_methods!`.
+macro_rules! credential_store_methods {
+    ($how:ident) => {
+        store_methods! { $how:
+            create(credential: RegistryCredential) -> Arc<RegistryCredential>;
+            create_all(credentials: Vec<RegistryCredential>) -> Vec<Arc<RegistryCredential>>;
+            update(scope: ScopeRef<'a>, location: &'a Location, update: CredentialUpdate) -> Arc<RegistryCredential>;
+            delete(scope: ScopeRef<'a>, location: &'a Location) -> Arc<RegistryCredential>;
+            replace_app_credential(app: &'a AppId, location: Location, credential: Credential) -> AppCredentialReplaced;
+            delete_scope(scope: ScopeRef<'a>) -> Vec<Arc<RegistryCredential>>;
+            list(scope: ScopeRef<'a>) -> Vec<Arc<RegistryCredential>>;
+            list_all() -> Vec<Arc<RegistryCredential>>;
+            get_by_guid(guid: Guid) -> Option<Arc<RegistryCredential>>;
+            update_by_guid(guid: Guid, update: CredentialUpdate) -> Arc<RegistryCredential>;
+            delete_by_guid(guid: Guid) -> Arc<RegistryCredential>;
+            query(query: &'a Query) -> Page;
+            expiring_by(by: SystemTime) -> Vec<Arc<RegistryCredential>>;
+        }
+    };
+}
+
 macro_rules! forward_async {
     ($($ty:ty),*) => {$(
         impl<S: AsyncCredentialSource + ?Sized> AsyncCredentialSource for $ty {
-            fn get_many<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>> {
-                (**self).get_many(keys)
-            }
-            fn get<'a>(&'a self, key: Key<'a>) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
-                (**self).get(key)
-            }
-            fn first_match<'a>(&'a self, keys: &'a [Key<'a>]) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
-                (**self).first_match(keys)
-            }
-            fn resolve_plan<'a>(&'a self, plan: &'a Plan<'_>, clock: &'a mut Clock) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
-                (**self).resolve_plan(plan, clock)
-            }
+            source_methods!(forward);
         }
 
         impl<S: AsyncCredentialStore + ?Sized> AsyncCredentialStore for $ty {
-            fn create(&self, c: RegistryCredential) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-                (**self).create(c)
-            }
-            fn create_all(&self, c: Vec<RegistryCredential>) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-                (**self).create_all(c)
-            }
-            fn update<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location, u: CredentialUpdate) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-                (**self).update(scope, location, u)
-            }
-            fn delete<'a>(&'a self, scope: ScopeRef<'a>, location: &'a Location) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-                (**self).delete(scope, location)
-            }
-            fn replace_app_credential<'a>(&'a self, app: &'a AppId, location: Location, credential: Credential) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
-                (**self).replace_app_credential(app, location, credential)
-            }
-            fn delete_scope<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-                (**self).delete_scope(scope)
-            }
-            fn list<'a>(&'a self, scope: ScopeRef<'a>) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-                (**self).list(scope)
-            }
-            fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-                (**self).list_all()
-            }
-            fn get_by_guid(&self, guid: Guid) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
-                (**self).get_by_guid(guid)
-            }
-            fn update_by_guid(&self, guid: Guid, u: CredentialUpdate) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-                (**self).update_by_guid(guid, u)
-            }
-            fn delete_by_guid(&self, guid: Guid) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-                (**self).delete_by_guid(guid)
-            }
-            fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
-                (**self).query(query)
-            }
-            fn expiring_by(&self, by: SystemTime) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-                (**self).expiring_by(by)
-            }
+            credential_store_methods!(forward);
         }
     )*};
 }
@@ -419,112 +425,11 @@ pub fn block_on_ready<F: Future>(future: F) -> F::Output {
 pub struct InlineStore<S>(pub S);
 
 impl<S: CredentialSource> AsyncCredentialSource for InlineStore<S> {
-    fn get_many<'a>(
-        &'a self,
-        keys: &'a [Key<'a>],
-    ) -> BoxFuture<'a, Result<Vec<Option<Arc<RegistryCredential>>>, StoreError>> {
-        Box::pin(async move { self.0.get_many(keys) })
-    }
-    fn get<'a>(
-        &'a self,
-        key: Key<'a>,
-    ) -> BoxFuture<'a, Result<Option<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move { self.0.get(key) })
-    }
-    fn first_match<'a>(
-        &'a self,
-        keys: &'a [Key<'a>],
-    ) -> BoxFuture<'a, Result<Option<(usize, Arc<RegistryCredential>)>, StoreError>> {
-        Box::pin(async move { self.0.first_match(keys) })
-    }
-    fn resolve_plan<'a>(
-        &'a self,
-        plan: &'a Plan<'_>,
-        clock: &'a mut Clock,
-    ) -> BoxFuture<'a, Result<Option<Resolution>, StoreError>> {
-        Box::pin(async move { self.0.resolve_plan(plan, clock) })
-    }
+    source_methods!(inline);
 }
 
 impl<S: CredentialStore> AsyncCredentialStore for InlineStore<S> {
-    fn create(
-        &self,
-        credential: RegistryCredential,
-    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(async move { self.0.create(credential) })
-    }
-    fn create_all(
-        &self,
-        credentials: Vec<RegistryCredential>,
-    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move { self.0.create_all(credentials) })
-    }
-    fn update<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-        location: &'a Location,
-        update: CredentialUpdate,
-    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(async move { self.0.update(scope, location, update) })
-    }
-    fn delete<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-        location: &'a Location,
-    ) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(async move { self.0.delete(scope, location) })
-    }
-    fn replace_app_credential<'a>(
-        &'a self,
-        app: &'a AppId,
-        location: Location,
-        credential: Credential,
-    ) -> BoxFuture<'a, Result<AppCredentialReplaced, StoreError>> {
-        Box::pin(async move { self.0.replace_app_credential(app, location, credential) })
-    }
-    fn delete_scope<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move { self.0.delete_scope(scope) })
-    }
-    fn list<'a>(
-        &'a self,
-        scope: ScopeRef<'a>,
-    ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move { self.0.list(scope) })
-    }
-    fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move { self.0.list_all() })
-    }
-    fn get_by_guid(
-        &self,
-        guid: Guid,
-    ) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move { self.0.get_by_guid(guid) })
-    }
-    fn update_by_guid(
-        &self,
-        guid: Guid,
-        update: CredentialUpdate,
-    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(async move { self.0.update_by_guid(guid, update) })
-    }
-    fn delete_by_guid(
-        &self,
-        guid: Guid,
-    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
-        Box::pin(async move { self.0.delete_by_guid(guid) })
-    }
-    fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
-        Box::pin(async move { self.0.query(query) })
-    }
-    fn expiring_by(
-        &self,
-        by: SystemTime,
-    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move { self.0.expiring_by(by) })
-    }
+    credential_store_methods!(inline);
 }
 
 #[cfg(test)]

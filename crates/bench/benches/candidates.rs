@@ -8,6 +8,8 @@
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -16,9 +18,7 @@ use registry_credentials::Reference;
 use registry_credentials_bench::peers::vec_of_strings;
 
 fn candidates(c: &mut Criterion) {
-    let mut g = c.benchmark_group("candidates");
-    g.measurement_time(Duration::from_secs(2));
-    g.warm_up_time(Duration::from_millis(500));
+    let mut g = common::group(c, "candidates", 100, Duration::from_secs(2));
     for input in registry_credentials_bench::inputs::inputs() {
         let r = Reference::parse(&input.text).unwrap();
         let expected: Vec<String> = r.candidates().map(|c| c.to_string()).collect();

@@ -28,6 +28,8 @@
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
+mod common;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -125,10 +127,7 @@ fn apply(tx: &registry_credentials_sql::SqliteTransaction<'_>, import: Import) -
 }
 
 fn bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("import");
-    g.sample_size(10);
-    g.warm_up_time(Duration::from_millis(500));
-    g.measurement_time(Duration::from_secs(5));
+    let mut g = common::group(c, "import", 10, Duration::from_secs(5));
     for n in sizes() {
         let bytes = config_json(n);
         g.bench_with_input(BenchmarkId::new("read", n), &bytes, |b, bytes| {

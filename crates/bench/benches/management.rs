@@ -9,6 +9,8 @@
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
+mod common;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::{Arc, RwLock};
@@ -174,11 +176,8 @@ fn bench_store<S: Manage>(
 }
 
 fn management(c: &mut Criterion) {
-    let mut g = c.benchmark_group("management");
+    let mut g = common::group(c, "management", 20, Duration::from_secs(2));
     g.throughput(Throughput::Elements(1));
-    g.sample_size(20);
-    g.measurement_time(Duration::from_secs(2));
-    g.warm_up_time(Duration::from_millis(500));
     let workload = Workload::new(100_000);
     let store = registry_credentials_bench::memory_store(&workload);
     let existing = store.list_all().unwrap();

@@ -5,6 +5,8 @@
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
+mod common;
+
 use std::hint::black_box;
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,9 +15,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use registry_credentials::Reference;
 
 fn parse(c: &mut Criterion) {
-    let mut g = c.benchmark_group("parse");
-    g.measurement_time(Duration::from_secs(2));
-    g.warm_up_time(Duration::from_millis(500));
+    let mut g = common::group(c, "parse", 100, Duration::from_secs(2));
     for input in registry_credentials_bench::inputs::inputs() {
         let text = input.text.as_str();
         g.bench_with_input(BenchmarkId::new(input.case, "ours"), text, |b, text| {

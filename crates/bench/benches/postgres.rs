@@ -30,6 +30,8 @@
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -144,10 +146,7 @@ fn resolve_bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let mut g = c.benchmark_group("resolve");
-    g.sample_size(30);
-    g.measurement_time(Duration::from_secs(3));
-    g.warm_up_time(Duration::from_millis(500));
+    let mut g = common::group(c, "resolve", 30, Duration::from_secs(3));
     let mut loaded = Vec::new();
     for (n, label) in sizes() {
         let workload = Workload::new(n);
@@ -183,10 +182,7 @@ fn resolve_bench(c: &mut Criterion) {
     }
     g.finish();
 
-    let mut g = c.benchmark_group("concurrent");
-    g.sample_size(20);
-    g.measurement_time(Duration::from_secs(3));
-    g.warm_up_time(Duration::from_millis(500));
+    let mut g = common::group(c, "concurrent", 20, Duration::from_secs(3));
     for (label, workload, store) in &loaded {
         for case in StoreCase::all(workload) {
             let id = format!("{}-{label}", case.name);

@@ -17,6 +17,8 @@
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -39,10 +41,7 @@ fn label(n: usize) -> &'static str {
 }
 
 fn resolve_bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("resolve");
-    g.sample_size(30);
-    g.measurement_time(Duration::from_secs(2));
-    g.warm_up_time(Duration::from_millis(500));
+    let mut g = common::group(c, "resolve", 30, Duration::from_secs(2));
     // Every store is built first, and each case is measured at every size
     // before the next case: the sizes of one case run back to back, under
     // the same load, so that their ratio (the 1m / 1k target) compares like

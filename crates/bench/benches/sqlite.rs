@@ -21,6 +21,8 @@
 
 #![allow(missing_docs, reason = "criterion_group! makes an undocumented pub fn")]
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -37,10 +39,7 @@ fn bench_store<S: CredentialStore>(
     store: &S,
     case: &StoreCase,
 ) {
-    let mut g = c.benchmark_group("resolve");
-    g.sample_size(30);
-    g.measurement_time(Duration::from_secs(2));
-    g.warm_up_time(Duration::from_millis(500));
+    let mut g = common::group(c, "resolve", 30, Duration::from_secs(2));
     g.bench_function(BenchmarkId::new(id, name), |b| {
         let mut next = cycle(&case.questions);
         b.iter(|| {

@@ -592,29 +592,27 @@ impl Action {
         )
     }
 
-    /// True when the command deletes and was given `-f`: it asks nothing.
-    fn forced(&self) -> bool {
+    /// For a command that deletes, whether it was given `-f`; `None` for
+    /// any other command.
+    fn delete_forced(&self) -> Option<bool> {
         match self {
             Action::DeleteOrg { force, .. }
             | Action::DeleteSpace { force, .. }
             | Action::Delete { force, .. }
             | Action::DeleteAppCredential { force, .. }
-            | Action::DeleteApp { force, .. } => *force,
-            _ => false,
+            | Action::DeleteApp { force, .. } => Some(*force),
+            _ => None,
         }
+    }
+
+    /// True when the command deletes and was given `-f`: it asks nothing.
+    fn forced(&self) -> bool {
+        self.delete_forced() == Some(true)
     }
 
     /// True when the command asks before it deletes.
     fn may_need_confirmation(&self) -> bool {
-        !self.forced()
-            && matches!(
-                self,
-                Action::DeleteOrg { .. }
-                    | Action::DeleteSpace { .. }
-                    | Action::Delete { .. }
-                    | Action::DeleteAppCredential { .. }
-                    | Action::DeleteApp { .. }
-            )
+        self.delete_forced() == Some(false)
     }
 }
 

@@ -28,6 +28,13 @@ use registry_credentials::{App, Scope};
 
 use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 
+#[macro_use]
+mod methods;
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[macro_use]
+mod tables;
+
 mod asynchronous;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
@@ -499,69 +506,12 @@ pub trait DirectoryWriter: DirectoryReader {
 macro_rules! forward_directory {
     ($($ty:ty),*) => {$(
         impl<D: DirectoryReader + ?Sized> DirectoryReader for $ty {
-            fn roles(&self, user: &UserId) -> Result<Roles, DirectoryError> {
-                (**self).roles(user)
-            }
-            fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DirectoryError> {
-                (**self).org_by_name(name)
-            }
-            fn space_by_name(&self, org: &OrgId, name: &str) -> Result<Option<SpaceId>, DirectoryError> {
-                (**self).space_by_name(org, name)
-            }
-            fn app_by_name(&self, space: &SpaceId, name: &str) -> Result<Option<AppId>, DirectoryError> {
-                (**self).app_by_name(space, name)
-            }
-            fn org_name(&self, org: &OrgId) -> Result<Option<Name>, DirectoryError> {
-                (**self).org_name(org)
-            }
-            fn space(&self, space: &SpaceId) -> Result<Option<(OrgId, Name)>, DirectoryError> {
-                (**self).space(space)
-            }
-            fn app(&self, app: &AppId) -> Result<Option<(App, Name)>, DirectoryError> {
-                (**self).app(app)
-            }
-            fn apps_in(&self, space: &SpaceId) -> Result<Vec<(App, Name)>, DirectoryError> {
-                (**self).apps_in(space)
-            }
-            fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError> {
-                (**self).spaces_in(org)
-            }
-            fn place(&self, scope: &Scope) -> Result<Option<Place>, DirectoryError> {
-                (**self).place(scope)
-            }
-            fn describe(&self, scope: &Scope) -> Result<String, DirectoryError> {
-                (**self).describe(scope)
-            }
+            reader_methods!(forward);
+            derived_methods!(forward);
         }
 
         impl<D: DirectoryWriter + ?Sized> DirectoryWriter for $ty {
-            fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-                (**self).add_org(id, name)
-            }
-            fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
-                (**self).remove_org(org)
-            }
-            fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
-                (**self).remove_space(space)
-            }
-            fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
-                (**self).remove_app(app)
-            }
-            fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
-                (**self).add_space(id, org, name)
-            }
-            fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
-                (**self).add_app(id, space, name)
-            }
-            fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
-                (**self).grant_global(user, role)
-            }
-            fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
-                (**self).grant_org(user, org, role)
-            }
-            fn grant_space(&self, user: UserId, space: &SpaceId, role: SpaceRole) -> Result<(), DirectoryError> {
-                (**self).grant_space(user, space, role)
-            }
+            writer_methods!(forward);
         }
     )*};
 }
@@ -724,43 +674,7 @@ impl DirectoryReader for MemoryDirectory {
 }
 
 impl DirectoryWriter for MemoryDirectory {
-    fn add_org(&self, id: OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.write().add_org(id, name)
-    }
-    fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {
-        self.write().remove_org(org)
-    }
-    fn remove_space(&self, space: &SpaceId) -> Result<(), DirectoryError> {
-        self.write().remove_space(space)
-    }
-    fn remove_app(&self, app: &AppId) -> Result<(), DirectoryError> {
-        self.write().remove_app(app)
-    }
-    fn add_space(&self, id: SpaceId, org: &OrgId, name: Name) -> Result<(), DirectoryError> {
-        self.write().add_space(id, org, name)
-    }
-    fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError> {
-        self.write().add_app(id, space, name)
-    }
-    fn grant_global(&self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
-        self.write()
-            .users
-            .entry(user)
-            .or_default()
-            .grant_global(role);
-        Ok(())
-    }
-    fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> Result<(), DirectoryError> {
-        self.write().grant_org(user, org, role)
-    }
-    fn grant_space(
-        &self,
-        user: UserId,
-        space: &SpaceId,
-        role: SpaceRole,
-    ) -> Result<(), DirectoryError> {
-        self.write().grant_space(user, space, role)
-    }
+    writer_methods!(locked);
 }
 
 /// Removes the entry `id` from `entries`, and its name from `names`, the
@@ -925,6 +839,16 @@ impl Tables {
             (e.app.space(), &e.name)
         })?;
         self.retired.insert(("app", app.to_string()));
+        Ok(())
+    }
+
+    /// Gives `user` a global role; never fails.
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the same result as every other change, so that `MemoryDirectory` calls each the same way"
+    )]
+    fn grant_global(&mut self, user: UserId, role: GlobalRole) -> Result<(), DirectoryError> {
+        self.users.entry(user).or_default().grant_global(role);
         Ok(())
     }
 

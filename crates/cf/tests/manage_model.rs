@@ -192,6 +192,24 @@ impl Model {
         }
     }
 
+    /// R17, R18, R20: `r` is the refusal [`refusal`](Self::refusal)
+    /// expects of `user` changing `key`, or a success where it expects
+    /// none; true when the call must have been carried out.
+    fn check_outcome<T: std::fmt::Debug>(
+        &self,
+        user: usize,
+        key: &(M, &'static str),
+        r: &Result<T, ManageError>,
+    ) -> Result<bool, TestCaseError> {
+        if let Some((rule, is)) = self.refusal(user, key) {
+            prop_assert!(r.as_ref().is_err_and(is), "{rule}: {r:?}");
+            Ok(false)
+        } else {
+            prop_assert!(r.is_ok(), "{r:?}");
+            Ok(true)
+        }
+    }
+
     /// R14: app, space, organization, foundation; most specific first.
     fn resolve(&self, space: usize, app: usize, image: usize) -> Option<(M, &(String, String))> {
         let scopes = [
@@ -381,11 +399,8 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     update,
                 );
                 let key = (*scope, LOCATIONS[*loc]);
-                if let Some((rule, is)) = model.refusal(*user, &key) {
-                    prop_assert!(r.as_ref().is_err_and(is), "{rule}: {r:?}");
-                    false
-                } else {
-                    prop_assert!(r.is_ok(), "{r:?}");
+                let done = model.check_outcome(*user, &key, &r)?;
+                if done {
                     let v = model.creds.get_mut(&key).expect("not refused: stored");
                     if let Some(u) = username {
                         v.0 = user_name(*u);
@@ -393,8 +408,8 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     if let Some(p) = pw {
                         v.1 = password(*p);
                     }
-                    true
                 }
+                done
             }
             Op::Delete { user, scope, loc } => {
                 let r = real.m.delete(
@@ -403,14 +418,11 @@ fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     &LOCATIONS[*loc].parse().unwrap(),
                 );
                 let key = (*scope, LOCATIONS[*loc]);
-                if let Some((rule, is)) = model.refusal(*user, &key) {
-                    prop_assert!(r.as_ref().is_err_and(is), "{rule}: {r:?}");
-                    false
-                } else {
-                    prop_assert!(r.is_ok(), "{r:?}");
+                let done = model.check_outcome(*user, &key, &r)?;
+                if done {
                     model.creds.remove(&key);
-                    true
                 }
+                done
             }
             Op::Push {
                 user,

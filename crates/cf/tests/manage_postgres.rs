@@ -12,14 +12,16 @@ use std::sync::Arc;
 
 use registry_credentials::credential::{Credential, CredentialUpdate, Password};
 use registry_credentials::resolve::resolve_async;
-use registry_credentials::scope::UserId;
+use registry_credentials::scope::{AppId, SpaceId, UserId};
 use registry_credentials::store::AsyncCredentialStore;
 use registry_credentials::{Location, RegistryCredential, Scope, ScopeKind};
 use registry_credentials_cf::access::GlobalRole;
 use registry_credentials_cf::access::SpaceRole;
-use registry_credentials_cf::directory::{InlineDirectory, MemoryDirectory, Name};
+use registry_credentials_cf::directory::{
+    AsyncDirectoryWriter, InlineDirectory, MemoryDirectory, Name,
+};
 use registry_credentials_cf::listing::Target;
-use registry_credentials_cf::manage::{AsyncManager, ManageError, Source};
+use registry_credentials_cf::manage::{AsyncManager, ManageError, Source, Started};
 use registry_credentials_sql::{EncryptionKey, Keyring, PostgresStore};
 use registry_credentials_test_support::cf::{World, name};
 use registry_credentials_test_support::postgres::{fresh_schema, fresh_url, session, url, url_in};
@@ -116,17 +118,7 @@ async fn r16_to_r21_managed_end_to_end_over_postgres() {
         format!("{host}/team")
     );
     // …and a later push through B at another location replaces it whole.
-    let staged = b
-        .stage(
-            dev,
-            space,
-            &name("web"),
-            "nginx".parse().unwrap(),
-            Some(cred("app-b")),
-        )
-        .await
-        .unwrap();
-    let started = staged.started().await.unwrap();
+    let started = push_web(&b, dev, space, "nginx", "app-b").await;
     assert_eq!(started.replaced().len(), 1);
     assert_eq!(started.replaced()[0].username().as_str(), "app-a");
 
@@ -399,25 +391,26 @@ async fn pg_instances(test: &str) -> (PgInstance, PgInstance, String, UserId) {
     (a, b, url, admin)
 }
 
+/// `user` pushes the app `web` of `image`, with the credential of
+/// `pusher`, into `space` through `m`; the push once started.
+async fn push_web<S: AsyncCredentialStore, D: AsyncDirectoryWriter>(
+    m: &AsyncManager<S, D>,
+    user: &UserId,
+    space: &SpaceId,
+    image: &str,
+    pusher: &str,
+) -> Started {
+    let (app, image) = (name("web"), image.parse().unwrap());
+    let staged = m.stage(user, space, &app, image, Some(cred(pusher)));
+    staged.await.unwrap().started().await.unwrap()
+}
+
 /// `user` pushes the app `web` of `registry.example.com/team/web`, with
 /// the credential of `pusher`, into `space` through `m`; the app's id once
 /// the push has started.
-async fn pg_push_web(
-    m: &PgInstance,
-    user: &UserId,
-    space: &registry_credentials::scope::SpaceId,
-) -> registry_credentials::scope::AppId {
-    let staged = m
-        .stage(
-            user,
-            space,
-            &name("web"),
-            "registry.example.com/team/web".parse().unwrap(),
-            Some(cred("pusher")),
-        )
-        .await
-        .unwrap();
-    staged.started().await.unwrap().app().id().clone()
+async fn pg_push_web(m: &PgInstance, user: &UserId, space: &SpaceId) -> AppId {
+    let started = push_web(m, user, space, "registry.example.com/team/web", "pusher").await;
+    started.app().id().clone()
 }
 
 /// An organization called `name` with two spaces, a credential at the

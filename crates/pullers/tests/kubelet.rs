@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 use tokens::{AUDIENCE, ISSUER, fixture, now, request, token};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use registry_credentials::scope::{AppId, OrgId, SpaceId};
+use registry_credentials::store::conformance::{app_scope, cred, loc, org, space};
 use registry_credentials::{Credential, CredentialStore, RegistryCredential, Scope};
 use registry_credentials_sql::{EncryptionKey, Keyring, SqliteStore};
 use serde::Deserialize;
@@ -137,37 +137,18 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let key = EncryptionKey::from_hex("k1", KEY).unwrap();
         let store = SqliteStore::open(dir.path().join("store.db"), Keyring::new(key)).unwrap();
-        let add = |scope, location: &str, user: &str| {
+        for (scope, location, user) in [
+            (Scope::Foundation, "docker.io", "hub-user"),
+            (Scope::Foundation, "registry.example.com", "foundation-user"),
+            (org("o"), "registry.example.com", "org-user"),
+            (org("p"), "quay.io", "other-org-user"),
+            (space("s"), "registry.example.com/team", "space-user"),
+            (app_scope("a"), "registry.example.com/team", "app-user"),
+        ] {
             store
-                .create(RegistryCredential::new(
-                    scope,
-                    location.parse().unwrap(),
-                    Credential::new(user, format!("{user}-pw")).unwrap(),
-                ))
+                .create(cred(scope, location, user, &format!("{user}-pw")))
                 .unwrap();
-        };
-        add(Scope::Foundation, "docker.io", "hub-user");
-        add(Scope::Foundation, "registry.example.com", "foundation-user");
-        add(
-            Scope::Org(OrgId::new("o").unwrap()),
-            "registry.example.com",
-            "org-user",
-        );
-        add(
-            Scope::Org(OrgId::new("p").unwrap()),
-            "quay.io",
-            "other-org-user",
-        );
-        add(
-            Scope::Space(SpaceId::new("s").unwrap()),
-            "registry.example.com/team",
-            "space-user",
-        );
-        add(
-            Scope::App(AppId::new("a").unwrap()),
-            "registry.example.com/team",
-            "app-user",
-        );
+        }
         let env = Env { dir };
         env.mapping(
             r#"{"serviceAccounts": [
@@ -440,28 +421,30 @@ fn r24_r25_kinds_kubelet_cannot_carry_and_expired_credentials_are_passed_over() 
         // The app's identity token and the space's registry token, most
         // specific first: kubelet can carry neither.
         RegistryCredential::new(
-            Scope::App(AppId::new("a").unwrap()),
-            "quay.example.com/team".parse().unwrap(),
+            app_scope("a"),
+            loc("quay.example.com/team"),
             Credential::identity_token("00000000-0000-0000-0000-000000000000", "refresh-pw")
                 .unwrap(),
         ),
         RegistryCredential::new(
-            Scope::Space(SpaceId::new("s").unwrap()),
-            "quay.example.com".parse().unwrap(),
+            space("s"),
+            loc("quay.example.com"),
             Credential::registry_token("robot", "bearer-pw").unwrap(),
         ),
         // The organization's password has expired.
-        RegistryCredential::new(
-            Scope::Org(OrgId::new("o").unwrap()),
-            "quay.example.com".parse().unwrap(),
-            Credential::new("expired-user", "expired-user-pw").unwrap(),
+        cred(
+            org("o"),
+            "quay.example.com",
+            "expired-user",
+            "expired-user-pw",
         )
         .with_expires_at(Some(past)),
         // The foundation's password for the parent domain answers.
-        RegistryCredential::new(
+        cred(
             Scope::Foundation,
-            "example.com".parse().unwrap(),
-            Credential::new("parent-user", "parent-user-pw").unwrap(),
+            "example.com",
+            "parent-user",
+            "parent-user-pw",
         ),
     ] {
         store.create(c).unwrap();

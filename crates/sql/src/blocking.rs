@@ -142,6 +142,19 @@ fn borrowed(keys: &[OwnedKey]) -> Vec<Key<'_>> {
     keys.iter().map(OwnedKey::key).collect()
 }
 
+impl<S: Clone + Send + Sync + 'static> BlockingPoolStore<S> {
+    /// `call(store, scope)` on the blocking pool, with `scope` owned to
+    /// move into the task.
+    fn at_scope<T: Send + 'static>(
+        &self,
+        scope: ScopeRef<'_>,
+        call: fn(&S, ScopeRef<'_>) -> Result<T, StoreError>,
+    ) -> BoxFuture<'_, Result<T, StoreError>> {
+        let scope: Scope = scope.to_scope();
+        Box::pin(run(&self.0, move |s| call(s, scope.as_scope_ref())))
+    }
+}
+
 impl<S: CredentialSource + Clone + 'static> AsyncCredentialSource for BlockingPoolStore<S> {
     fn get_many<'a>(
         &'a self,
@@ -222,16 +235,14 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
         &'a self,
         scope: ScopeRef<'a>,
     ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        let scope: Scope = scope.to_scope();
-        Box::pin(run(&self.0, move |s| s.delete_scope(scope.as_scope_ref())))
+        self.at_scope(scope, S::delete_scope)
     }
 
     fn list<'a>(
         &'a self,
         scope: ScopeRef<'a>,
     ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
-        let scope: Scope = scope.to_scope();
-        Box::pin(run(&self.0, move |s| s.list(scope.as_scope_ref())))
+        self.at_scope(scope, S::list)
     }
 
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {

@@ -23,7 +23,8 @@ use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::store::{
     AsyncCredentialSource, AsyncCredentialStore, Key, StoreError, UnreadableReason,
 };
-use registry_credentials::{App, Password, Scope, Username};
+use registry_credentials::{App, Password, RegistryCredential, Scope, Username};
+use registry_credentials_sql::deadpool_postgres::tokio_postgres::types::FromSql;
 use registry_credentials_sql::{KeyError, Keyring, OpenError, PostgresStore};
 use registry_credentials_test_support::postgres::{fresh_url, runtime, session, url, url_in};
 use support::{
@@ -47,18 +48,25 @@ async fn store() -> PostgresStore {
         .unwrap()
 }
 
+/// The first column of the one row `sql` answers, over a connection of
+/// `store`'s pool.
+async fn scalar<T: for<'r> FromSql<'r>>(store: &PostgresStore, sql: &str) -> T {
+    let client = store.pool().get().await.unwrap();
+    client.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+/// The credential `store` holds at `scope` for `location`, which must be
+/// one.
+async fn stored(store: &PostgresStore, scope: &Scope, location: &str) -> Arc<RegistryCredential> {
+    let location = loc(location);
+    let key = Key::new(scope.as_scope_ref(), &location);
+    store.get(key).await.unwrap().unwrap()
+}
+
 /// A second `PostgresStore`, with its own pool, on the same schema (the
 /// one `store`'s connections search), as a second service instance has.
 async fn reopen(store: &PostgresStore) -> PostgresStore {
-    let schema: String = store
-        .pool()
-        .get()
-        .await
-        .unwrap()
-        .query_one("SELECT current_schema()", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let schema: String = scalar(store, "SELECT current_schema()").await;
     PostgresStore::connect(&url_in(&url(), &schema), keyring())
         .await
         .unwrap()
@@ -181,11 +189,7 @@ fn r16_two_instances_racing_on_the_same_keys() {
         }
         assert_eq!(winners.len(), KEYS, "exactly one create wins per key");
         for (l, w) in &winners {
-            let got = b
-                .get(Key::new(Scope::Foundation.as_scope_ref(), &loc(l)))
-                .await
-                .unwrap()
-                .unwrap();
+            let got = stored(&b, &Scope::Foundation, l).await;
             assert_eq!(got.username().as_str(), format!("w{w}"));
         }
         for j in 0..KEYS {
@@ -346,11 +350,7 @@ fn wrong_and_missing_keys_and_rotation() {
         let only_new = PostgresStore::connect(&url, Keyring::new(key("new", 2)))
             .await
             .unwrap();
-        let c = only_new
-            .get(Key::new(org("o").as_scope_ref(), &loc("r5.example.com")))
-            .await
-            .unwrap()
-            .unwrap();
+        let c = stored(&only_new, &org("o"), "r5.example.com").await;
         assert_eq!(c.password().expose(), "p5");
         assert_eq!(only_new.len().await.unwrap(), 700);
         let _ = Arc::new(only_new);
@@ -423,11 +423,7 @@ fn r16_a_transaction_commits_credentials_and_own_tables_together_or_not_at_all()
             .await
             .unwrap();
         let notes = async |store: &PostgresStore| -> i64 {
-            let c = store.pool().get().await.unwrap();
-            c.query_one("SELECT count(*) FROM own_notes", &[])
-                .await
-                .unwrap()
-                .get(0)
+            scalar(store, "SELECT count(*) FROM own_notes").await
         };
 
         let made = a

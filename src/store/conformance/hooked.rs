@@ -86,6 +86,70 @@ impl Call<'_> {
     }
 }
 
+/// The store methods a [`Hooked`] store passes through its [`Hooks`], as
+/// one list per store trait: each with its arguments, the `Ok` type of its
+/// result and the [`Call`] that [`Hooks::before`] sees, so that the hooks'
+/// defaults and `Hooked`'s impls are written from it once.
+/// `forward_by_default` makes each a method of [`Hooks`] that calls the
+/// inner store's; `through_hooks` makes each the store method of `Hooked`
+/// that runs `before`, then the hook of the same name.
+macro_rules! hook_methods {
+    (forward_by_default $store:ident: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty => $call:expr;)*) => {$(
+        #[doc = concat!("[`", stringify!($store), "::", stringify!($name), "`]; forwards by default.")]
+        #[doc = ""]
+        #[doc = "# Errors"]
+        #[doc = ""]
+        #[doc = "The inner store's."]
+        fn $name(&self, inner: &dyn CredentialStore, $($arg: $ty),*) -> Result<$out, StoreError> {
+            inner.$name($($arg),*)
+        }
+    )*};
+    (through_hooks $store:ident: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty => $call:expr;)*) => {$(
+        fn $name(&self, $($arg: $ty),*) -> Result<$out, StoreError> {
+            self.hooks.before($call)?;
+            self.hooks.$name(&self.inner, $($arg),*)
+        }
+    )*};
+}
+
+/// [`CredentialSource`]'s methods, for `hook_methods!`: `get_many` alone
+/// (`get` and `first_match` stay the trait's defaults, so that every read
+/// arrives as [`Call::GetMany`]).
+macro_rules! source_hooks {
+    ($how:ident) => {
+        hook_methods! { $how CredentialSource:
+            get_many(keys: &[Key<'_>]) -> Vec<Option<Arc<RegistryCredential>>> => Call::GetMany(keys);
+        }
+    };
+}
+
+/// [`CredentialStore`]'s methods that [`Call`] names, for `hook_methods!`.
+macro_rules! store_hooks {
+    ($how:ident) => {
+        hook_methods! { $how CredentialStore:
+            create(credential: RegistryCredential) -> Arc<RegistryCredential>
+                => Call::Create(&credential);
+            create_all(credentials: Vec<RegistryCredential>) -> Vec<Arc<RegistryCredential>>
+                => Call::CreateAll(&credentials);
+            update(scope: ScopeRef<'_>, location: &Location, update: CredentialUpdate) -> Arc<RegistryCredential>
+                => Call::Update { scope, location, update: &update };
+            delete(scope: ScopeRef<'_>, location: &Location) -> Arc<RegistryCredential>
+                => Call::Delete { scope, location };
+            replace_app_credential(app: &AppId, location: Location, credential: Credential) -> AppCredentialReplaced
+                => Call::ReplaceAppCredential { app, location: &location, credential: &credential };
+            delete_scope(scope: ScopeRef<'_>) -> Vec<Arc<RegistryCredential>>
+                => Call::DeleteScope(scope);
+            list(scope: ScopeRef<'_>) -> Vec<Arc<RegistryCredential>> => Call::List(scope);
+            list_all() -> Vec<Arc<RegistryCredential>> => Call::ListAll;
+            get_by_guid(guid: Guid) -> Option<Arc<RegistryCredential>> => Call::GetByGuid(guid);
+            update_by_guid(guid: Guid, update: CredentialUpdate) -> Arc<RegistryCredential>
+                => Call::UpdateByGuid { guid, update: &update };
+            delete_by_guid(guid: Guid) -> Arc<RegistryCredential> => Call::DeleteByGuid(guid);
+            query(query: &Query) -> Page => Call::Query(query);
+        }
+    };
+}
+
 /// What a [`Hooked`] store does around its inner store: every method has
 /// a default, so a test double overrides only what it changes.
 ///
@@ -105,175 +169,8 @@ pub trait Hooks: Send + Sync {
         Ok(())
     }
 
-    /// [`CredentialSource::get_many`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn get_many(
-        &self,
-        inner: &dyn CredentialStore,
-        keys: &[Key<'_>],
-    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
-        inner.get_many(keys)
-    }
-
-    /// [`CredentialStore::create`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn create(
-        &self,
-        inner: &dyn CredentialStore,
-        credential: RegistryCredential,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        inner.create(credential)
-    }
-
-    /// [`CredentialStore::create_all`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn create_all(
-        &self,
-        inner: &dyn CredentialStore,
-        credentials: Vec<RegistryCredential>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        inner.create_all(credentials)
-    }
-
-    /// [`CredentialStore::update`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn update(
-        &self,
-        inner: &dyn CredentialStore,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        update: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        inner.update(scope, location, update)
-    }
-
-    /// [`CredentialStore::delete`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn delete(
-        &self,
-        inner: &dyn CredentialStore,
-        scope: ScopeRef<'_>,
-        location: &Location,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        inner.delete(scope, location)
-    }
-
-    /// [`CredentialStore::replace_app_credential`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn replace_app_credential(
-        &self,
-        inner: &dyn CredentialStore,
-        app: &AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        inner.replace_app_credential(app, location, credential)
-    }
-
-    /// [`CredentialStore::delete_scope`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn delete_scope(
-        &self,
-        inner: &dyn CredentialStore,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        inner.delete_scope(scope)
-    }
-
-    /// [`CredentialStore::list`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn list(
-        &self,
-        inner: &dyn CredentialStore,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        inner.list(scope)
-    }
-
-    /// [`CredentialStore::list_all`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn list_all(
-        &self,
-        inner: &dyn CredentialStore,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        inner.list_all()
-    }
-
-    /// [`CredentialStore::get_by_guid`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn get_by_guid(
-        &self,
-        inner: &dyn CredentialStore,
-        guid: Guid,
-    ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        inner.get_by_guid(guid)
-    }
-
-    /// [`CredentialStore::update_by_guid`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn update_by_guid(
-        &self,
-        inner: &dyn CredentialStore,
-        guid: Guid,
-        update: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        inner.update_by_guid(guid, update)
-    }
-
-    /// [`CredentialStore::delete_by_guid`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn delete_by_guid(
-        &self,
-        inner: &dyn CredentialStore,
-        guid: Guid,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        inner.delete_by_guid(guid)
-    }
-
-    /// [`CredentialStore::query`]; forwards by default.
-    ///
-    /// # Errors
-    ///
-    /// The inner store's.
-    fn query(&self, inner: &dyn CredentialStore, query: &Query) -> Result<Page, StoreError> {
-        inner.query(query)
-    }
+    source_hooks!(forward_by_default);
+    store_hooks!(forward_by_default);
 }
 
 /// No hooks: every call forwards.
@@ -341,114 +238,11 @@ impl<S, H> Deref for Hooked<S, H> {
 }
 
 impl<S: CredentialStore, H: Hooks> CredentialSource for Hooked<S, H> {
-    fn get_many(
-        &self,
-        keys: &[Key<'_>],
-    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
-        self.hooks.before(Call::GetMany(keys))?;
-        self.hooks.get_many(&self.inner, keys)
-    }
+    source_hooks!(through_hooks);
 }
 
 impl<S: CredentialStore, H: Hooks> CredentialStore for Hooked<S, H> {
-    fn create(
-        &self,
-        credential: RegistryCredential,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.hooks.before(Call::Create(&credential))?;
-        self.hooks.create(&self.inner, credential)
-    }
-
-    fn create_all(
-        &self,
-        credentials: Vec<RegistryCredential>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.hooks.before(Call::CreateAll(&credentials))?;
-        self.hooks.create_all(&self.inner, credentials)
-    }
-
-    fn update(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-        update: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.hooks.before(Call::Update {
-            scope,
-            location,
-            update: &update,
-        })?;
-        self.hooks.update(&self.inner, scope, location, update)
-    }
-
-    fn delete(
-        &self,
-        scope: ScopeRef<'_>,
-        location: &Location,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.hooks.before(Call::Delete { scope, location })?;
-        self.hooks.delete(&self.inner, scope, location)
-    }
-
-    fn replace_app_credential(
-        &self,
-        app: &AppId,
-        location: Location,
-        credential: Credential,
-    ) -> Result<AppCredentialReplaced, StoreError> {
-        self.hooks.before(Call::ReplaceAppCredential {
-            app,
-            location: &location,
-            credential: &credential,
-        })?;
-        self.hooks
-            .replace_app_credential(&self.inner, app, location, credential)
-    }
-
-    fn delete_scope(
-        &self,
-        scope: ScopeRef<'_>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.hooks.before(Call::DeleteScope(scope))?;
-        self.hooks.delete_scope(&self.inner, scope)
-    }
-
-    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.hooks.before(Call::List(scope))?;
-        self.hooks.list(&self.inner, scope)
-    }
-
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        self.hooks.before(Call::ListAll)?;
-        self.hooks.list_all(&self.inner)
-    }
-
-    fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        self.hooks.before(Call::GetByGuid(guid))?;
-        self.hooks.get_by_guid(&self.inner, guid)
-    }
-
-    fn update_by_guid(
-        &self,
-        guid: Guid,
-        update: CredentialUpdate,
-    ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.hooks.before(Call::UpdateByGuid {
-            guid,
-            update: &update,
-        })?;
-        self.hooks.update_by_guid(&self.inner, guid, update)
-    }
-
-    fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.hooks.before(Call::DeleteByGuid(guid))?;
-        self.hooks.delete_by_guid(&self.inner, guid)
-    }
-
-    fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        self.hooks.before(Call::Query(query))?;
-        self.hooks.query(&self.inner, query)
-    }
+    store_hooks!(through_hooks);
 }
 
 #[cfg(test)]

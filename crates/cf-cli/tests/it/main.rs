@@ -147,7 +147,19 @@ impl Shell {
     }
 
     pub(crate) fn ok_with(&mut self, env: Option<&str>, line: &str) -> String {
-        let o = self.run_with(env, None, line);
+        self.ok_answering(env, None, line)
+    }
+
+    /// Runs `line` with `env` as `CF_DOCKER_PASSWORD` and `prompt` as the
+    /// answer to a password prompt, and checks that it succeeded without
+    /// a word on standard error; what it printed.
+    pub(crate) fn ok_answering(
+        &mut self,
+        env: Option<&str>,
+        prompt: Option<&str>,
+        line: &str,
+    ) -> String {
+        let o = self.run_with(env, prompt, line);
         assert_eq!(o.code, 0, "`{line}` failed: {}", o.err);
         assert!(o.err.is_empty(), "`{line}` wrote to stderr: {}", o.err);
         o.out
@@ -168,7 +180,19 @@ impl Shell {
     /// [`fails`](Self::fails), and checks that the message says `part`.
     #[track_caller]
     pub(crate) fn fails_saying(&mut self, line: &str, part: &str) -> String {
-        let e = self.fails(line);
+        self.fails_with_saying(None, line, part)
+    }
+
+    /// [`fails_with`](Self::fails_with), and checks that the message says
+    /// `part`.
+    #[track_caller]
+    pub(crate) fn fails_with_saying(
+        &mut self,
+        env: Option<&str>,
+        line: &str,
+        part: &str,
+    ) -> String {
+        let e = self.fails_with(env, line);
         assert_says(&e, part);
         e
     }
@@ -190,6 +214,17 @@ impl Shell {
         let before = self.snapshot();
         let o = self.run_with(env, None, line);
         self.failed(o, line, &before)
+    }
+
+    /// Runs `line`, a usage error: exit 1 and the database unchanged.
+    /// What it wrote to standard error.
+    #[track_caller]
+    pub(crate) fn usage_error(&mut self, line: &str) -> String {
+        let before = self.snapshot();
+        let o = self.run_with(None, None, line);
+        assert_eq!(o.code, 1, "`{line}`: {}", o.err);
+        assert_eq!(self.snapshot(), before, "`{line}` changed the database");
+        o.err
     }
 
     pub(crate) fn fails(&mut self, line: &str) -> String {

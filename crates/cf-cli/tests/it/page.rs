@@ -193,16 +193,16 @@ fn r20_refusals_are_one_line_and_change_nothing() {
     // R20: an Org Manager may not change space credentials.
     sh.ok("auth org-manager");
     sh.ok("target -o myorg -s myspace");
-    let e = sh.fails_with(
+    sh.fails_with_saying(
         Some("pw-refused-3"),
         "create-space-registry-credential registry.example.com --username u",
+        "only an admin or a space developer of that space may",
     );
-    assert_says(&e, "only an admin or a space developer of that space may");
-    let e = sh.fails_with(
+    sh.fails_with_saying(
         Some("pw-refused-4"),
         "push app --docker-image nginx --docker-username u",
+        "may not push app `app`",
     );
-    assert_says(&e, "may not push app `app`");
     sh.fails_saying(
         "push app --docker-image nginx --docker-username u",
         "may not push app `app`",
@@ -232,52 +232,40 @@ fn r16_r18_conflicts_missing_and_bad_input() {
         e,
         "a registry credential for `registry.example.com` already exists for the foundation; update or delete it instead"
     );
-    let e = sh.fails_with(
+    sh.fails_with_saying(
         Some("pw-errors-3"),
         "update-foundation-registry-credential example.com --username b",
-    );
-    assert_says(
-        &e,
         "no registry credential for `example.com` exists for the foundation",
     );
     sh.fails("delete-foundation-registry-credential example.com");
     // R8: the page's own example location is refused with the fix.
-    let e = sh.fails_with(
+    sh.fails_with_saying(
         Some("pw-errors-4"),
         "create-foundation-registry-credential registry.example.com/path/to/repo:5000 --username u",
+        "did you mean `registry.example.com:5000/path/to/repo`?",
     );
-    assert_says(&e, "did you mean `registry.example.com:5000/path/to/repo`?");
     // A missing required option is a usage error: exit 1, the command's
     // help, nothing changed.
-    let before = sh.snapshot();
-    let o = sh.run_with(
-        None,
-        None,
-        "create-foundation-registry-credential example.org",
-    );
-    assert_eq!(o.code, 1);
+    let err = sh.usage_error("create-foundation-registry-credential example.org");
     assert_starts(
-        &o.err,
+        &err,
         "Incorrect Usage: the required `--username <USERNAME>` was not given\n",
     );
-    assert_eq!(sh.snapshot(), before);
-    let e = sh.fails_with(
+    sh.fails_with_saying(
         Some(""),
         "create-foundation-registry-credential example.org --username u",
+        "CF_DOCKER_PASSWORD: the password is empty",
     );
-    assert_says(&e, "CF_DOCKER_PASSWORD: the password is empty");
     // No CF_DOCKER_PASSWORD and no terminal to prompt on.
     sh.fails_saying(
         "create-foundation-registry-credential example.org --username u",
         "set CF_DOCKER_PASSWORD or run in a terminal",
     );
-    let o = sh.run_with(None, None, "frobnicate");
-    assert_eq!(o.code, 1);
-    assert_starts(&o.err, "Incorrect Usage: argument 1 is not a command\n");
-    assert!(!o.err.contains("frobnicate"), "{}", o.err);
-    let o = sh.run_with(None, None, "");
-    assert_eq!(o.code, 1);
-    assert_starts(&o.err, "Incorrect Usage: no command given\n");
+    let err = sh.usage_error("frobnicate");
+    assert_starts(&err, "Incorrect Usage: argument 1 is not a command\n");
+    assert!(!err.contains("frobnicate"), "{err}");
+    let err = sh.usage_error("");
+    assert_starts(&err, "Incorrect Usage: no command given\n");
     sh.ok("auth nobody");
     sh.fails("create-space-registry-credential example.org --username u");
     sh.assert_no_secret_printed();
@@ -286,27 +274,24 @@ fn r16_r18_conflicts_missing_and_bad_input() {
 #[test]
 fn r17_password_from_the_prompt_and_partial_updates() {
     let mut sh = platform("prompt");
-    let o = sh.run_with(
+    sh.ok_answering(
         None,
         Some("typed-Password-1"),
         "create-foundation-registry-credential registry.example.com --username a",
     );
-    assert_eq!(o.code, 0, "{}", o.err);
     // An empty answer keeps the password: a username-only update.
-    let o = sh.run_with(
+    sh.ok_answering(
         None,
         Some(""),
         "update-foundation-registry-credential registry.example.com --username b",
     );
-    assert_eq!(o.code, 0, "{}", o.err);
     assert_eq!(sh.stored_passwords(), ["typed-Password-1"]);
     // A password-only update.
-    let o = sh.run_with(
+    sh.ok_answering(
         None,
         Some("typed-Password-2"),
         "update-foundation-registry-credential registry.example.com",
     );
-    assert_eq!(o.code, 0, "{}", o.err);
     assert_eq!(sh.stored_passwords(), ["typed-Password-2"]);
     assert_eq!(sh.rows(), cells(&["registry.example.com foundation b"]));
     sh.assert_no_secret_printed();

@@ -27,58 +27,7 @@ use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 /// here once, over the look-ups; the sync trait drives these over
 /// [`InlineDirectory`].
 pub trait AsyncDirectoryReader: Send + Sync {
-    /// [`DirectoryReader::roles`].
-    fn roles<'a>(&'a self, user: &'a UserId) -> BoxFuture<'a, Result<Roles, DirectoryError>>;
-
-    /// [`DirectoryReader::org_by_name`].
-    fn org_by_name<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<OrgId>, DirectoryError>>;
-
-    /// [`DirectoryReader::space_by_name`].
-    fn space_by_name<'a>(
-        &'a self,
-        org: &'a OrgId,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<SpaceId>, DirectoryError>>;
-
-    /// [`DirectoryReader::app_by_name`].
-    fn app_by_name<'a>(
-        &'a self,
-        space: &'a SpaceId,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<AppId>, DirectoryError>>;
-
-    /// [`DirectoryReader::org_name`].
-    fn org_name<'a>(
-        &'a self,
-        org: &'a OrgId,
-    ) -> BoxFuture<'a, Result<Option<Name>, DirectoryError>>;
-
-    /// [`DirectoryReader::space`].
-    fn space<'a>(
-        &'a self,
-        space: &'a SpaceId,
-    ) -> BoxFuture<'a, Result<Option<(OrgId, Name)>, DirectoryError>>;
-
-    /// [`DirectoryReader::app`].
-    fn app<'a>(
-        &'a self,
-        app: &'a AppId,
-    ) -> BoxFuture<'a, Result<Option<(App, Name)>, DirectoryError>>;
-
-    /// [`DirectoryReader::apps_in`].
-    fn apps_in<'a>(
-        &'a self,
-        space: &'a SpaceId,
-    ) -> BoxFuture<'a, Result<Vec<(App, Name)>, DirectoryError>>;
-
-    /// [`DirectoryReader::spaces_in`].
-    fn spaces_in<'a>(
-        &'a self,
-        org: &'a OrgId,
-    ) -> BoxFuture<'a, Result<Vec<(SpaceId, Name)>, DirectoryError>>;
+    reader_methods!(declare_async);
 
     /// Where `scope` sits, for an access decision; `None` when the
     /// directory does not know it.
@@ -153,123 +102,18 @@ pub trait AsyncDirectoryReader: Send + Sync {
 /// call one step that changes all or nothing, and concurrent calls
 /// serialized by the backend.
 pub trait AsyncDirectoryWriter: AsyncDirectoryReader {
-    /// [`DirectoryWriter::add_org`].
-    fn add_org(&self, id: OrgId, name: Name) -> BoxFuture<'_, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::add_space`].
-    fn add_space<'a>(
-        &'a self,
-        id: SpaceId,
-        org: &'a OrgId,
-        name: Name,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::add_app`].
-    fn add_app<'a>(
-        &'a self,
-        id: AppId,
-        space: &'a SpaceId,
-        name: Name,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::remove_org`].
-    fn remove_org<'a>(&'a self, org: &'a OrgId) -> BoxFuture<'a, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::remove_space`].
-    fn remove_space<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::remove_app`].
-    fn remove_app<'a>(&'a self, app: &'a AppId) -> BoxFuture<'a, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::grant_global`].
-    fn grant_global(
-        &self,
-        user: UserId,
-        role: GlobalRole,
-    ) -> BoxFuture<'_, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::grant_org`].
-    fn grant_org<'a>(
-        &'a self,
-        user: UserId,
-        org: &'a OrgId,
-        role: OrgRole,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>>;
-
-    /// [`DirectoryWriter::grant_space`].
-    fn grant_space<'a>(
-        &'a self,
-        user: UserId,
-        space: &'a SpaceId,
-        role: SpaceRole,
-    ) -> BoxFuture<'a, Result<(), DirectoryError>>;
-}
-
-/// The methods of the async directory traits as one list each, every
-/// method with its arguments and the `Ok` type of its future, so that the
-/// forwarding impls (`&D`, `Box<D>`, `Arc<D>`) and [`InlineDirectory`]
-/// are written once: `directory_methods!(forward: …)` calls the same
-/// method of `**self`, `directory_methods!(inline: …)` the sync method of
-/// `self.0`, in a future ready at once.
-macro_rules! directory_methods {
-    (forward: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
-        fn $name<'a>(&'a self, $($arg: $ty),*) -> BoxFuture<'a, Result<$out, DirectoryError>> {
-            (**self).$name($($arg),*)
-        }
-    )*};
-    (inline: $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
-        fn $name<'a>(&'a self, $($arg: $ty),*) -> BoxFuture<'a, Result<$out, DirectoryError>> {
-            Box::pin(std::future::ready(self.0.$name($($arg),*)))
-        }
-    )*};
-}
-
-/// [`AsyncDirectoryReader`]'s required methods, for `directory_methods!`.
-macro_rules! reader_methods {
-    ($how:ident) => {
-        directory_methods! { $how:
-            roles(user: &'a UserId) -> Roles;
-            org_by_name(name: &'a str) -> Option<OrgId>;
-            space_by_name(org: &'a OrgId, name: &'a str) -> Option<SpaceId>;
-            app_by_name(space: &'a SpaceId, name: &'a str) -> Option<AppId>;
-            org_name(org: &'a OrgId) -> Option<Name>;
-            space(space: &'a SpaceId) -> Option<(OrgId, Name)>;
-            app(app: &'a AppId) -> Option<(App, Name)>;
-            apps_in(space: &'a SpaceId) -> Vec<(App, Name)>;
-            spaces_in(org: &'a OrgId) -> Vec<(SpaceId, Name)>;
-        }
-    };
-}
-
-/// [`AsyncDirectoryWriter`]'s methods, for `directory_methods!`.
-macro_rules! writer_methods {
-    ($how:ident) => {
-        directory_methods! { $how:
-            add_org(id: OrgId, name: Name) -> ();
-            add_space(id: SpaceId, org: &'a OrgId, name: Name) -> ();
-            add_app(id: AppId, space: &'a SpaceId, name: Name) -> ();
-            remove_org(org: &'a OrgId) -> ();
-            remove_space(space: &'a SpaceId) -> ();
-            remove_app(app: &'a AppId) -> ();
-            grant_global(user: UserId, role: GlobalRole) -> ();
-            grant_org(user: UserId, org: &'a OrgId, role: OrgRole) -> ();
-            grant_space(user: UserId, space: &'a SpaceId, role: SpaceRole) -> ();
-        }
-    };
+    writer_methods!(declare_async);
 }
 
 macro_rules! forward_async_directory {
     ($($ty:ty),*) => {$(
         impl<D: AsyncDirectoryReader + ?Sized> AsyncDirectoryReader for $ty {
-            reader_methods!(forward);
-            directory_methods! { forward:
-                place(scope: &'a Scope) -> Option<Place>;
-                describe(scope: &'a Scope) -> String;
-            }
+            reader_methods!(forward_async);
+            derived_methods!(forward_async);
         }
 
         impl<D: AsyncDirectoryWriter + ?Sized> AsyncDirectoryWriter for $ty {
-            writer_methods!(forward);
+            writer_methods!(forward_async);
         }
     )*};
 }

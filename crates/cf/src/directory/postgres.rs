@@ -3,10 +3,11 @@
 
 use std::fmt;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
+use std::ops::DerefMut;
 use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Object, Pool, PoolError, Transaction};
+use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
@@ -27,51 +28,7 @@ use crate::manage::{AsyncRemoval, Entry, ManageError, remove_in_order};
 /// The directory's schema changes, in order: (version after it, SQL). Its
 /// version is kept in a table of its own, apart from the credential
 /// store's, so each side migrates on its own.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "
-    CREATE TABLE cf_orgs (
-        id   TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE
-    );
-    CREATE TABLE cf_spaces (
-        id     TEXT PRIMARY KEY,
-        org_id TEXT NOT NULL,
-        name   TEXT NOT NULL,
-        UNIQUE (org_id, name)
-    );
-    CREATE TABLE cf_apps (
-        id       TEXT PRIMARY KEY,
-        space_id TEXT NOT NULL,
-        name     TEXT NOT NULL,
-        UNIQUE (space_id, name)
-    );
-    CREATE TABLE cf_global_roles (
-        user_id TEXT NOT NULL,
-        role    TEXT NOT NULL,
-        PRIMARY KEY (user_id, role)
-    );
-    CREATE TABLE cf_org_roles (
-        user_id TEXT NOT NULL,
-        org_id  TEXT NOT NULL,
-        role    TEXT NOT NULL,
-        PRIMARY KEY (user_id, org_id, role)
-    );
-    CREATE INDEX cf_org_roles_by_org ON cf_org_roles (org_id);
-    CREATE TABLE cf_space_roles (
-        user_id  TEXT NOT NULL,
-        space_id TEXT NOT NULL,
-        role     TEXT NOT NULL,
-        PRIMARY KEY (user_id, space_id, role)
-    );
-    CREATE INDEX cf_space_roles_by_space ON cf_space_roles (space_id);
-    CREATE TABLE cf_retired_ids (
-        kind TEXT NOT NULL,
-        id   TEXT NOT NULL,
-        PRIMARY KEY (kind, id)
-    );
-    ",
-)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, directory_tables!(""))];
 
 /// The schema version this release writes.
 pub const POSTGRES_DIRECTORY_VERSION: i32 = 1;
@@ -246,27 +203,15 @@ mod connections {
         fn conn(&self) -> impl Future<Output = Result<Self::Conn, DirectoryError>> + Send + '_;
     }
 
-    /// A connection of the pool, for one call.
-    pub struct Pooled(Object);
-
-    impl Deref for Pooled {
-        type Target = Object;
-        fn deref(&self) -> &Object {
-            &self.0
-        }
-    }
-
-    impl DerefMut for Pooled {
-        fn deref_mut(&mut self) -> &mut Object {
-            &mut self.0
-        }
-    }
-
+    /// A connection of the pool, for one call, boxed: the box lends the
+    /// pool's `Object` itself, the client the statements run on (the
+    /// `Object` derefs to the driver's client wrapper instead). One
+    /// allocation per call, next to its round trip to the server.
     impl Connections for Pool {
-        type Conn = Pooled;
+        type Conn = Box<Object>;
 
-        async fn conn(&self) -> Result<Pooled, DirectoryError> {
-            Ok(Pooled(self.get().await.map_err(pool_backend)?))
+        async fn conn(&self) -> Result<Box<Object>, DirectoryError> {
+            Ok(Box::new(self.get().await.map_err(pool_backend)?))
         }
     }
 
@@ -478,11 +423,31 @@ impl<C: Connections> PostgresDirectory<C> {
         params: &Params<'_>,
         read: impl FnOnce(&str) -> Result<T, DirectoryError>,
     ) -> Result<Option<T>, DirectoryError> {
+        self.row(sql, params, |r| read(r.get(0))).await
+    }
+
+    /// The row `sql` finds, read by `read`, if it finds one.
+    async fn row<T>(
+        &self,
+        sql: &str,
+        params: &Params<'_>,
+        read: impl FnOnce(&Row) -> Result<T, DirectoryError>,
+    ) -> Result<Option<T>, DirectoryError> {
         let c = self.on.conn().await?;
-        one_string(&*c, sql, params)
-            .await?
-            .map(|text| read(&text))
-            .transpose()
+        let found = c.query_opt(sql, params).await.map_err(backend)?;
+        found.as_ref().map(read).transpose()
+    }
+
+    /// Every row `sql` finds, each read by `read`.
+    async fn rows<T>(
+        &self,
+        sql: &str,
+        params: &Params<'_>,
+        read: impl FnMut(&Row) -> Result<T, DirectoryError>,
+    ) -> Result<Vec<T>, DirectoryError> {
+        let c = self.on.conn().await?;
+        let found = c.query(sql, params).await.map_err(backend)?;
+        found.iter().map(read).collect()
     }
 
     /// Adds a child entry in one change: its parent must exist (and is
@@ -604,15 +569,12 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         space: &'a SpaceId,
     ) -> BoxFuture<'a, Result<Option<(OrgId, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query_opt(
+            self.row(
                 "SELECT org_id, name FROM cf_spaces WHERE id = $1",
                 &[&space.as_str()],
+                |r| Ok((id_of(r.get(0), OrgId::new)?, name_of(r.get(1))?)),
             )
             .await
-            .map_err(backend)?
-            .map(|r| Ok((id_of(r.get(0), OrgId::new)?, name_of(r.get(1))?)))
-            .transpose()
         })
     }
 
@@ -621,25 +583,22 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         app: &'a AppId,
     ) -> BoxFuture<'a, Result<Option<(App, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query_opt(
+            self.row(
                 "SELECT s.org_id, a.space_id, a.name FROM cf_apps a \
                  JOIN cf_spaces s ON s.id = a.space_id WHERE a.id = $1",
                 &[&app.as_str()],
+                |r| {
+                    Ok((
+                        App::from_ids(
+                            id_of(r.get(0), OrgId::new)?,
+                            id_of(r.get(1), SpaceId::new)?,
+                            app.clone(),
+                        ),
+                        name_of(r.get(2))?,
+                    ))
+                },
             )
             .await
-            .map_err(backend)?
-            .map(|r| {
-                Ok((
-                    App::from_ids(
-                        id_of(r.get(0), OrgId::new)?,
-                        id_of(r.get(1), SpaceId::new)?,
-                        app.clone(),
-                    ),
-                    name_of(r.get(2))?,
-                ))
-            })
-            .transpose()
         })
     }
 
@@ -648,27 +607,23 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         space: &'a SpaceId,
     ) -> BoxFuture<'a, Result<Vec<(App, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query(
+            self.rows(
                 "SELECT s.org_id, a.id, a.name FROM cf_apps a \
                  JOIN cf_spaces s ON s.id = a.space_id WHERE a.space_id = $1 \
                  ORDER BY a.name COLLATE \"C\"",
                 &[&space.as_str()],
+                |r| {
+                    Ok((
+                        App::from_ids(
+                            id_of(r.get(0), OrgId::new)?,
+                            space.clone(),
+                            id_of(r.get(1), AppId::new)?,
+                        ),
+                        name_of(r.get(2))?,
+                    ))
+                },
             )
             .await
-            .map_err(backend)?
-            .iter()
-            .map(|r| {
-                Ok((
-                    App::from_ids(
-                        id_of(r.get(0), OrgId::new)?,
-                        space.clone(),
-                        id_of(r.get(1), AppId::new)?,
-                    ),
-                    name_of(r.get(2))?,
-                ))
-            })
-            .collect()
         })
     }
 
@@ -677,16 +632,12 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
         org: &'a OrgId,
     ) -> BoxFuture<'a, Result<Vec<(SpaceId, Name)>, DirectoryError>> {
         Box::pin(async move {
-            let c = self.on.conn().await?;
-            c.query(
+            self.rows(
                 "SELECT id, name FROM cf_spaces WHERE org_id = $1 ORDER BY name COLLATE \"C\"",
                 &[&org.as_str()],
+                |r| Ok((id_of(r.get(0), SpaceId::new)?, name_of(r.get(1))?)),
             )
             .await
-            .map_err(backend)?
-            .iter()
-            .map(|r| Ok((id_of(r.get(0), SpaceId::new)?, name_of(r.get(1))?)))
-            .collect()
         })
     }
 }

@@ -17,50 +17,14 @@ use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 
 /// The directory's schema changes, in order: (version after it, SQL).
 /// Its version is kept in a table of its own, apart from the credential
-/// store's `user_version`, so each side migrates on its own.
+/// store's `user_version`, so each side migrates on its own. The cf
+/// command line's [`Session`] lives in the same file, in a table
+/// of one row.
 const MIGRATIONS: &[(u32, &str)] = &[(
     1,
-    "
-    CREATE TABLE cf_orgs (
-        id   TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE
-    ) WITHOUT ROWID;
-    CREATE TABLE cf_spaces (
-        id     TEXT PRIMARY KEY,
-        org_id TEXT NOT NULL,
-        name   TEXT NOT NULL,
-        UNIQUE (org_id, name)
-    ) WITHOUT ROWID;
-    CREATE TABLE cf_apps (
-        id       TEXT PRIMARY KEY,
-        space_id TEXT NOT NULL,
-        name     TEXT NOT NULL,
-        UNIQUE (space_id, name)
-    ) WITHOUT ROWID;
-    CREATE TABLE cf_global_roles (
-        user_id TEXT NOT NULL,
-        role    TEXT NOT NULL,
-        PRIMARY KEY (user_id, role)
-    ) WITHOUT ROWID;
-    CREATE TABLE cf_org_roles (
-        user_id TEXT NOT NULL,
-        org_id  TEXT NOT NULL,
-        role    TEXT NOT NULL,
-        PRIMARY KEY (user_id, org_id, role)
-    ) WITHOUT ROWID;
-    CREATE INDEX cf_org_roles_by_org ON cf_org_roles (org_id);
-    CREATE TABLE cf_space_roles (
-        user_id  TEXT NOT NULL,
-        space_id TEXT NOT NULL,
-        role     TEXT NOT NULL,
-        PRIMARY KEY (user_id, space_id, role)
-    ) WITHOUT ROWID;
-    CREATE INDEX cf_space_roles_by_space ON cf_space_roles (space_id);
-    CREATE TABLE cf_retired_ids (
-        kind TEXT NOT NULL,
-        id   TEXT NOT NULL,
-        PRIMARY KEY (kind, id)
-    ) WITHOUT ROWID;
+    concat!(
+        directory_tables!(" WITHOUT ROWID"),
+        "
     CREATE TABLE cf_session (
         one      INTEGER PRIMARY KEY CHECK (one = 1),
         user_id  TEXT,
@@ -68,7 +32,8 @@ const MIGRATIONS: &[(u32, &str)] = &[(
         space_id TEXT
     );
     INSERT INTO cf_session (one) VALUES (1);
-    ",
+    "
+    ),
 )];
 
 /// The schema version this release writes.
