@@ -5,12 +5,17 @@
 use std::sync::Arc;
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::identity::Guid;
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::{AsyncCredentialStore, BoxFuture, StoreError};
+use registry_credentials::store::{AsyncCredentialStore, BoxFuture, Query, StoreError};
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
-use super::{AsyncRemoval, Chosen, Entry, Gate, ManageError, StagedPush, Started, Traced, rows_of};
+use super::resources::located;
+use super::{
+    AsyncRemoval, Chosen, Entry, Gate, Located, LocatedPage, ManageError, StagedPush, Started,
+    Traced, Within, rows_of,
+};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{
     AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name,
@@ -226,6 +231,108 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             }
             .await,
         )
+    }
+
+    /// [`Manager::get_by_guid`](super::Manager::get_by_guid), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::get_by_guid`](super::Manager::get_by_guid).
+    pub async fn get_by_guid(&self, caller: &UserId, guid: Guid) -> Result<Located, ManageError> {
+        let found = self.stored(guid).await?;
+        let place = self
+            .gate()
+            .check_stored(caller, Operation::Read, &found)
+            .await?;
+        Ok(located(found, place))
+    }
+
+    /// [`Manager::update_by_guid`](super::Manager::update_by_guid), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::update_by_guid`](super::Manager::update_by_guid).
+    pub async fn update_by_guid(
+        &self,
+        caller: &UserId,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> Result<Located, ManageError> {
+        self.write_stored(caller, guid, Operation::Update, "update", |s| {
+            s.update_by_guid(guid, update)
+        })
+        .await
+    }
+
+    /// [`Manager::delete_by_guid`](super::Manager::delete_by_guid), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::delete_by_guid`](super::Manager::delete_by_guid).
+    pub async fn delete_by_guid(
+        &self,
+        caller: &UserId,
+        guid: Guid,
+    ) -> Result<Located, ManageError> {
+        self.write_stored(caller, guid, Operation::Delete, "delete", |s| {
+            s.delete_by_guid(guid)
+        })
+        .await
+    }
+
+    /// The stored credential with `guid`, read past the access rules.
+    async fn stored(&self, guid: Guid) -> Result<Arc<RegistryCredential>, ManageError> {
+        self.store
+            .get_by_guid(guid)
+            .await
+            .map_err(ManageError::Store)?
+            .ok_or(ManageError::GuidNotFound { guid })
+    }
+
+    /// A write of the stored credential with `guid`, traced: made by
+    /// `store` only once `caller` may see it (else it is not found, R21)
+    /// and may do `operation` to it (R20). Its scope, and so the decision,
+    /// never changes while it exists (R22).
+    async fn write_stored<'a>(
+        &'a self,
+        caller: &UserId,
+        guid: Guid,
+        operation: Operation,
+        op: &'static str,
+        store: impl FnOnce(&'a S) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>>,
+    ) -> Result<Located, ManageError> {
+        let found = self.stored(guid).await?;
+        let traced = Traced::new(op, caller, found.scope(), Some(found.location()));
+        traced.done(
+            async {
+                let gate = self.gate();
+                let place = gate.check_stored(caller, operation, &found).await?;
+                let written = gate.store_result(store(&self.store).await).await?;
+                Ok(located(written, place))
+            }
+            .await,
+        )
+    }
+
+    /// [`Manager::query`](super::Manager::query), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::query`](super::Manager::query).
+    pub async fn query(
+        &self,
+        caller: &UserId,
+        query: Query,
+        within: &Within,
+    ) -> Result<LocatedPage, ManageError> {
+        let gate = self.gate();
+        let readable = gate.readable(caller, &query, within).await?;
+        let query = match &readable {
+            Some(scopes) => query.scopes(scopes.keys().cloned()),
+            None => query,
+        };
+        let page = self.store.query(&query).await.map_err(ManageError::Store)?;
+        gate.locate(page, readable).await
     }
 
     /// [`Manager::list`](super::Manager::list), async.
