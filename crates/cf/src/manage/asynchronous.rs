@@ -18,7 +18,7 @@ use super::{
 };
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{
-    AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name,
+    AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name, Place,
 };
 use crate::listing::{Listing, Target};
 
@@ -148,9 +148,24 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
+        let created = self.create_located(caller, credential).await?;
+        Ok(Arc::clone(created.credential()))
+    }
+
+    /// [`Manager::create_located`](super::Manager::create_located), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::create`](super::Manager::create).
+    pub async fn create_located(
+        &self,
+        caller: &UserId,
+        credential: RegistryCredential,
+    ) -> Result<Located, ManageError> {
         let (scope, location) = (credential.scope().clone(), credential.location().clone());
         let write = Write::new("create", Operation::Create, &scope, Some(&location));
-        self.write(caller, write, |s| s.create(credential)).await
+        let (created, place) = self.write(caller, write, |s| s.create(credential)).await?;
+        Ok(located(created, Some(place)))
     }
 
     /// [`Manager::create_all`](super::Manager::create_all), async.
@@ -171,7 +186,8 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             })
             .collect();
         let write = Write::new("create-all", Operation::Create, scope, None);
-        self.write(caller, write, |s| s.create_all(batch)).await
+        let (created, _) = self.write(caller, write, |s| s.create_all(batch)).await?;
+        Ok(created)
     }
 
     /// [`Manager::update`](super::Manager::update), async.
@@ -187,10 +203,12 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
         let write = Write::new("update", Operation::Update, scope, Some(location));
-        self.write(caller, write, |s| {
-            s.update(scope.as_scope_ref(), location, update)
-        })
-        .await
+        let (updated, _) = self
+            .write(caller, write, |s| {
+                s.update(scope.as_scope_ref(), location, update)
+            })
+            .await?;
+        Ok(updated)
     }
 
     /// [`Manager::delete`](super::Manager::delete), async.
@@ -205,8 +223,10 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
         let write = Write::new("delete", Operation::Delete, scope, Some(location));
-        self.write(caller, write, |s| s.delete(scope.as_scope_ref(), location))
-            .await
+        let (deleted, _) = self
+            .write(caller, write, |s| s.delete(scope.as_scope_ref(), location))
+            .await?;
+        Ok(deleted)
     }
 
     /// A write of credentials, traced: made by `store` only once `caller`
@@ -218,7 +238,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         what: Write<'_>,
         store: impl FnOnce(&'a S) -> BoxFuture<'a, Result<T, StoreError>>,
-    ) -> Result<T, ManageError> {
+    ) -> Result<(T, Place), ManageError> {
         let traced = Traced::new(what.op, caller, what.scope, what.location);
         traced.done(
             async {
@@ -226,8 +246,8 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
                     return Err(ManageError::AppCredentialByPush);
                 }
                 let gate = self.gate();
-                gate.check(caller, what.operation, what.scope).await?;
-                gate.store_result(store(&self.store).await).await
+                let place = gate.check(caller, what.operation, what.scope).await?;
+                Ok((gate.store_result(store(&self.store).await).await?, place))
             }
             .await,
         )

@@ -97,6 +97,15 @@ impl<S: CredentialStore, D: DirectoryWriter> Manager<S, D> {
         /// location is taken at that scope, [`ManageError::Store`].
         fn create(caller: &UserId, credential: RegistryCredential) -> Arc<RegistryCredential>;
 
+        /// [`create`](Self::create), answered with the place of the new
+        /// credential's scope (its organization, for a space credential),
+        /// as the platform's resource shows it (R22).
+        ///
+        /// # Errors
+        ///
+        /// As [`create`](Self::create).
+        fn create_located(caller: &UserId, credential: RegistryCredential) -> Located;
+
         /// Stores several credentials at one foundation, organization or
         /// space scope in one step of the store
         /// ([`CredentialStore::create_all`]): all of them or none, and no
