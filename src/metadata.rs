@@ -392,7 +392,6 @@ impl Metadata {
 
 /// One requirement of a [`Selector`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Requirement {
     /// `k=v`, `k==v`, `k in (…)`: the label with one of the values.
     In(LabelKey, Vec<LabelValue>),

@@ -116,7 +116,7 @@ fn r21_debug_of_every_type_holding_a_password_is_redacted() {
         debug_clean("CredentialUpdate", &update, SECRET);
         debug_clean(
             "updated RegistryCredential",
-            &stored.updated(update),
+            &stored.updated(update).unwrap(),
             SECRET,
         );
     }

@@ -71,7 +71,7 @@ impl Manage for NestedStd {
         let mut map = self.0.write().unwrap();
         let scope = key.scope().clone();
         let slot = map.get_mut(&scope)?.get_mut(key.location().as_str())?;
-        let new = Arc::new(slot.updated(u));
+        let new = Arc::new(slot.updated(u).ok()?);
         *slot = Arc::clone(&new);
         Some(new)
     }

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use registry_credentials::credential::{Credential, CredentialUpdate, RegistryCredential};
+use registry_credentials::identity::Guid;
 use registry_credentials::location::Location;
 use registry_credentials::scope::AppId;
 use registry_credentials::store::{
     AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture,
-    CredentialSource, CredentialStore, Key, OwnedKey, StoreError,
+    CredentialSource, CredentialStore, Key, OwnedKey, Page, Query, StoreError,
 };
 use registry_credentials::{Scope, scope::ScopeRef};
 
@@ -235,5 +236,39 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
 
     fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         Box::pin(run(&self.0, |s| s.list_all()))
+    }
+
+    fn get_by_guid(
+        &self,
+        guid: Guid,
+    ) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(run(&self.0, move |s| s.get_by_guid(guid)))
+    }
+
+    fn update_by_guid(
+        &self,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(run(&self.0, move |s| s.update_by_guid(guid, update)))
+    }
+
+    fn delete_by_guid(
+        &self,
+        guid: Guid,
+    ) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+        Box::pin(run(&self.0, move |s| s.delete_by_guid(guid)))
+    }
+
+    fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
+        let query = query.clone();
+        Box::pin(run(&self.0, move |s| s.query(&query)))
+    }
+
+    fn expiring_by(
+        &self,
+        by: std::time::SystemTime,
+    ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
+        Box::pin(run(&self.0, move |s| s.expiring_by(by)))
     }
 }

@@ -83,7 +83,9 @@ pub use sqlite::{SqliteOptions, SqliteStore, SqliteTransaction};
 pub use rusqlite;
 
 use crypto::{RowIdentity, SecretBinding};
-use registry_credentials::store::{StoreError, UnreadableReason};
+use registry_credentials::identity::{Guid, Record};
+use registry_credentials::metadata::{Metadata, MetadataPatch, Requirement};
+use registry_credentials::store::{Query, StoreError, UnreadableReason};
 use registry_credentials::{
     Credential, CredentialKind, Location, Password, RegistryCredential, Scope, Username,
 };
@@ -403,8 +405,8 @@ pub(crate) fn check_key(
 
 /// The statement that finds up to `$2` rows not under the current key `$1`,
 /// for `rotate` (both dialects; `<>` would not use the index).
-pub(crate) const ROTATE_SELECT: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
-     FROM registry_credentials WHERE key_id < $1 OR key_id > $1 LIMIT $2";
+pub(crate) const ROTATE_SELECT: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at, \
+     guid, created_at, updated_at, metadata FROM registry_credentials WHERE key_id < $1 OR key_id > $1 LIMIT $2";
 
 /// The statement that forgets check values of keys that encrypt nothing
 /// any more, except the current key `$1`.
@@ -463,6 +465,86 @@ pub(crate) struct RowData<'a> {
     pub kind: i64,
     /// [`expires_column`] of its expiry.
     pub expires_at: Option<i64>,
+    /// The 16 bytes of its GUID (R22).
+    pub guid: &'a [u8],
+    /// Whole seconds since 1970 of its creation and last update (R22).
+    pub created_at: i64,
+    /// See `created_at`.
+    pub updated_at: i64,
+    /// [`metadata_column`] of its labels and annotations, `NULL` for none.
+    pub metadata: Option<&'a str>,
+}
+
+/// The columns a read of a credential selects after its scope's, in
+/// [`RowData`]'s order.
+pub(crate) const ROW_COLUMNS: &str =
+    "location, username, key_id, secret, kind, expires_at, guid, created_at, updated_at, metadata";
+
+/// A new credential's record (R22): a random GUID, created and updated
+/// now.
+pub(crate) fn fresh_record() -> Record {
+    Record::fresh(SystemTime::now())
+}
+
+/// `record`, updated now (R22).
+pub(crate) fn touched(record: Option<&Record>) -> Record {
+    record.map_or_else(fresh_record, |r| r.touched(SystemTime::now()))
+}
+
+/// The `created_at` or `updated_at` column of whole seconds `secs`.
+pub(crate) fn time_column(secs: u64) -> i64 {
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+/// The `metadata` column of `credential` (R22): its labels and
+/// annotations as a JSON object `{"labels": {…}, "annotations": {…}}`, or
+/// `NULL` when it has none. Labels are also kept one per row in
+/// `registry_credential_labels`, for selectors; this column is what reads
+/// return, so that a read needs no second statement.
+pub(crate) fn metadata_column(credential: &RegistryCredential) -> Option<String> {
+    let metadata = credential.metadata();
+    if metadata.is_empty() {
+        return None;
+    }
+    let labels: serde_json::Map<String, serde_json::Value> = metadata
+        .labels()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.as_str().into()))
+        .collect();
+    let annotations: serde_json::Map<String, serde_json::Value> = metadata
+        .annotations()
+        .map(|(k, v)| (k.as_str().to_owned(), v.into()))
+        .collect();
+    Some(serde_json::json!({ "labels": labels, "annotations": annotations }).to_string())
+}
+
+/// The metadata a `metadata` column holds, every key and value checked
+/// again (R22); `Err` says what is wrong.
+fn metadata_of_column(text: &str) -> Result<Metadata, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("the metadata is not JSON ({e})"))?;
+    let pairs = |part: &str| -> Result<Vec<(&str, Option<&str>)>, String> {
+        match value.get(part) {
+            None => Ok(Vec::new()),
+            Some(serde_json::Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(v) => Ok((k.as_str(), Some(v.as_str()))),
+                    _ => Err(format!(
+                        "the metadata's {part} value of `{}` is not text",
+                        k.escape_debug()
+                    )),
+                })
+                .collect(),
+            Some(_) => Err(format!("the metadata's {part} are not an object")),
+        }
+    };
+    let patch = MetadataPatch::labels(pairs("labels")?).with_annotations(pairs("annotations")?);
+    let mut metadata = Metadata::default();
+    metadata
+        .merge(&patch)
+        .map_err(|e| format!("the metadata is not valid ({e})"))?;
+    Ok(metadata)
 }
 
 /// The `kind` column of a credential of `kind` (R24): 0 password, 1
@@ -550,10 +632,207 @@ pub(crate) fn decode(
             })
         })
         .transpose()?;
+    let guid = <[u8; 16]>::try_from(row.guid)
+        .ok()
+        .and_then(|bytes| Guid::from_bytes(bytes).ok())
+        .ok_or_else(|| {
+            corrupt(format!(
+                "the GUID at `{location}` in {scope} is not 16 bytes, not all zero"
+            ))
+        })?;
+    let time = |what: &str, secs: i64| {
+        u64::try_from(secs)
+            .ok()
+            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "the {what} at `{location}` in {scope} ({secs} s) is out of range"
+                ))
+            })
+    };
+    let record = Record::new(
+        guid,
+        time("created_at", row.created_at)?,
+        time("updated_at", row.updated_at)?,
+    );
+    let metadata = row
+        .metadata
+        .map(metadata_of_column)
+        .transpose()
+        .map_err(|what| corrupt(format!("{what} at `{location}` in {scope}")))?
+        .unwrap_or_default();
     Ok(RegistryCredential::new(
         scope,
         location,
         Credential::from_parts_of_kind(kind, username, password),
     )
-    .with_expires_at(expires_at))
+    .with_expires_at(expires_at)
+    .with_metadata(metadata)
+    .with_record(record))
+}
+
+/// A parameter of a [`QuerySql`] statement, typed as its column is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Param {
+    /// A scope kind code (`SMALLINT` in PostgreSQL).
+    Small(i16),
+    /// A time, a count or an offset (`BIGINT`).
+    Int(i64),
+    /// A scope id, a location, a label key or value.
+    Text(String),
+    /// A GUID's 16 bytes.
+    Bytes(Vec<u8>),
+}
+
+/// The one statement that answers a [`Query`] (R22, R23), the same text
+/// in both dialects (`$n` parameters, which SQLite reads too), so that the
+/// count and the page come from one snapshot: each row is the count of
+/// every match, then the page's row (scope kind and id, then
+/// [`ROW_COLUMNS`]); a page past the end is one row of the count and
+/// `NULL`s. Every filter is a condition on an indexed column or an
+/// `EXISTS` over the labels' keys, and the order is an index's: the
+/// database selects and pages, nothing is filtered after it.
+#[derive(Debug)]
+pub(crate) struct QuerySql {
+    pub sql: String,
+    /// The statement's parameters, limit and offset last.
+    pub params: Vec<Param>,
+}
+
+impl QuerySql {
+    pub(crate) fn new(query: &Query) -> QuerySql {
+        use std::fmt::Write;
+        let mut params = Vec::new();
+        let mut next = |p: Param| {
+            params.push(p);
+            format!("${}", params.len())
+        };
+        let mut conditions: Vec<String> = Vec::new();
+        let list = |column: &str, values: Vec<Param>, next: &mut dyn FnMut(Param) -> String| {
+            if values.is_empty() {
+                "1 = 0".to_owned()
+            } else {
+                let placeholders: Vec<String> = values.into_iter().map(&mut *next).collect();
+                format!("{column} IN ({})", placeholders.join(", "))
+            }
+        };
+        if let Some(guids) = query.guid_filter() {
+            let values = guids
+                .iter()
+                .map(|g| Param::Bytes(g.as_bytes().to_vec()))
+                .collect();
+            conditions.push(list("c.guid", values, &mut next));
+        }
+        if let Some(kinds) = query.scope_kind_filter() {
+            let values = kinds
+                .iter()
+                .map(|k| Param::Small(schema::kind_code(*k)))
+                .collect();
+            conditions.push(list("c.scope_kind", values, &mut next));
+        }
+        if let Some(scopes) = query.scope_filter() {
+            if scopes.is_empty() {
+                conditions.push("1 = 0".to_owned());
+            } else {
+                let rows: Vec<String> = scopes
+                    .iter()
+                    .map(|s| {
+                        let (kind, id) = schema::scope_columns(s.as_scope_ref());
+                        let kind = next(Param::Small(kind));
+                        let id = next(Param::Text(id.to_owned()));
+                        format!("(CAST({kind} AS SMALLINT), CAST({id} AS TEXT))")
+                    })
+                    .collect();
+                conditions.push(format!(
+                    "(c.scope_kind, c.scope_id) IN (VALUES {})",
+                    rows.join(", ")
+                ));
+            }
+        }
+        if let Some(locations) = query.location_filter() {
+            let values = locations
+                .iter()
+                .map(|l| Param::Text(l.as_str().to_owned()))
+                .collect();
+            conditions.push(list("c.location", values, &mut next));
+        }
+        for requirement in query
+            .selector_filter()
+            .map_or(&[][..], |s| s.requirements())
+        {
+            let (negated, key, values) = match requirement {
+                Requirement::In(k, v) => (false, k, Some(v)),
+                Requirement::NotIn(k, v) => (true, k, Some(v)),
+                Requirement::Exists(k) => (false, k, None),
+                Requirement::Absent(k) => (true, k, None),
+            };
+            let mut sql = format!(
+                "{}EXISTS (SELECT 1 FROM registry_credential_labels AS l WHERE l.guid = c.guid AND l.key = {}",
+                if negated { "NOT " } else { "" },
+                next(Param::Text(key.as_str().to_owned()))
+            );
+            if let Some(values) = values {
+                let values = values
+                    .iter()
+                    .map(|v| Param::Text(v.as_str().to_owned()))
+                    .collect();
+                let _ = write!(sql, " AND {}", list("l.value", values, &mut next));
+            }
+            sql.push(')');
+            conditions.push(sql);
+        }
+        for (column, filter) in [
+            ("c.created_at", query.created_filter()),
+            ("c.updated_at", query.updated_filter()),
+        ] {
+            if let Some(exact) = filter.exact_secs() {
+                let values = exact.iter().map(|s| Param::Int(time_column(*s))).collect();
+                conditions.push(list(column, values, &mut next));
+            }
+            for (op, bound) in filter.bounds_secs() {
+                if let Some(bound) = bound {
+                    let p = next(Param::Int(time_column(bound)));
+                    conditions.push(format!("{column} {op} {p}"));
+                }
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        let order = query.order();
+        let time = if order.by_updated_at() {
+            "c.updated_at"
+        } else {
+            "c.created_at"
+        };
+        let direction = if order.descending() { " DESC" } else { "" };
+        let limit = next(Param::Int(i64::from(query.per_page())));
+        let offset = next(Param::Int(
+            i64::try_from(query.offset()).unwrap_or(i64::MAX),
+        ));
+        let columns = ROW_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT (SELECT count(*) FROM registry_credentials AS c{filter}), p.* \
+             FROM (SELECT 1) AS one LEFT JOIN (\
+             SELECT c.scope_kind, c.scope_id, {columns} FROM registry_credentials AS c{filter} \
+             ORDER BY {time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
+             ) AS p ON TRUE"
+        );
+        QuerySql { sql, params }
+    }
+}
+
+/// The labels of `credential`, for the rows of `registry_credential_labels`.
+pub(crate) fn label_rows(credential: &RegistryCredential) -> impl Iterator<Item = (&str, &str)> {
+    credential
+        .metadata()
+        .labels()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
 }

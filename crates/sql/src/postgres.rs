@@ -20,16 +20,19 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::{
-    AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture, Key, StoreError,
+    AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture, Key, Page,
+    Query, StoreError,
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData,
-    check_key, corrupt, decode, expires_column, kind_column, seal,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
+    ROTATE_SELECT, RowData, check_key, corrupt, decode, expires_column, fresh_record, kind_column,
+    label_rows, metadata_column, seal, time_column, touched,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -97,10 +100,12 @@ pub struct PostgresStore {
 /// so that `FIRST_MATCH` extends the same text.)
 macro_rules! get_many {
     () => {
-        r#"SELECT k.i, c.location, c.username, c.key_id, c.secret, c.kind, c.expires_at
+        r#"SELECT k.i, c.location, c.username, c.key_id, c.secret, c.kind, c.expires_at,
+  c.guid, c.created_at, c.updated_at, c.metadata
 FROM unnest($1::int2[], $2::text[], $3::text[]) WITH ORDINALITY AS k(kind, sid, loc, i)
 CROSS JOIN LATERAL (
-  SELECT r.location, r.username, r.key_id, r.secret, r.kind, r.expires_at FROM registry_credentials AS r
+  SELECT r.location, r.username, r.key_id, r.secret, r.kind, r.expires_at,
+    r.guid, r.created_at, r.updated_at, r.metadata FROM registry_credentials AS r
   WHERE r.location = k.loc COLLATE "C" AND r.scope_kind = k.kind AND r.scope_id = k.sid COLLATE "C"
   LIMIT 1
 ) AS c"#
@@ -119,31 +124,63 @@ const APP_LOCK: &str = "SELECT pg_advisory_xact_lock(1919246177, hashtext($1))";
 /// Deletes every row at one scope, returning them.
 const DELETE_SCOPE: &str = "DELETE FROM registry_credentials \
                             WHERE scope_kind = $1 AND scope_id = $2 \
-                            RETURNING location, username, key_id, secret, kind, expires_at";
-/// A new row; a row at its key (made meanwhile by `create`) is replaced.
+                            RETURNING location, username, key_id, secret, kind, expires_at, \
+                            guid, created_at, updated_at, metadata";
+/// A new row; a row at its key (made meanwhile by `create`) is replaced,
+/// its label rows following its new GUID (`ON UPDATE CASCADE`) until they
+/// are written again.
 const UPSERT: &str = "INSERT INTO registry_credentials \
-                      (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (location, scope_kind, scope_id) \
+                      (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at, \
+                      guid, created_at, updated_at, metadata) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                      ON CONFLICT (location, scope_kind, scope_id) \
                       DO UPDATE SET username = excluded.username, key_id = excluded.key_id, \
-                      secret = excluded.secret, kind = excluded.kind, expires_at = excluded.expires_at";
+                      secret = excluded.secret, kind = excluded.kind, expires_at = excluded.expires_at, \
+                      guid = excluded.guid, created_at = excluded.created_at, \
+                      updated_at = excluded.updated_at, metadata = excluded.metadata";
 
-const GET: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
+const GET: &str = "SELECT location, username, key_id, secret, kind, expires_at, guid, created_at, \
+                   updated_at, metadata FROM registry_credentials \
                    WHERE scope_kind = $1 AND scope_id = $2 AND location = $3";
-const GET_FOR_UPDATE: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
+const GET_FOR_UPDATE: &str = "SELECT location, username, key_id, secret, kind, expires_at, guid, \
+                              created_at, updated_at, metadata FROM registry_credentials \
                               WHERE scope_kind = $1 AND scope_id = $2 AND location = $3 FOR UPDATE";
 const INSERT: &str = "INSERT INTO registry_credentials \
-                      (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
+                      (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at, \
+                      guid, created_at, updated_at, metadata) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
+/// The row's GUID and `created_at` never change (R22): they select it.
 const UPDATE: &str = "UPDATE registry_credentials SET username = $4, key_id = $5, secret = $6, \
-                      kind = $7, expires_at = $8 \
-                      WHERE scope_kind = $1 AND scope_id = $2 AND location = $3";
+                      kind = $7, expires_at = $8, updated_at = $11, metadata = $12 \
+                      WHERE scope_kind = $1 AND scope_id = $2 AND location = $3 \
+                      AND guid = $9 AND created_at = $10";
 const DELETE: &str = "DELETE FROM registry_credentials \
                       WHERE scope_kind = $1 AND scope_id = $2 AND location = $3 \
-                      RETURNING location, username, key_id, secret, kind, expires_at";
-const LIST: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
+                      RETURNING location, username, key_id, secret, kind, expires_at, \
+                      guid, created_at, updated_at, metadata";
+const LIST: &str = "SELECT location, username, key_id, secret, kind, expires_at, guid, created_at, \
+                    updated_at, metadata FROM registry_credentials \
                     WHERE scope_kind = $1 AND scope_id = $2 ORDER BY location";
-const LIST_ALL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
+const LIST_ALL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at, \
+                        guid, created_at, updated_at, metadata \
                         FROM registry_credentials ORDER BY scope_kind, scope_id, location";
+/// The row with a GUID, its scope first.
+const GET_BY_GUID: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, \
+                           expires_at, guid, created_at, updated_at, metadata \
+                           FROM registry_credentials WHERE guid = $1";
+/// [`GET_BY_GUID`], locking the row.
+const GET_BY_GUID_FOR_UPDATE: &str = "SELECT scope_kind, scope_id, location, username, key_id, \
+                           secret, kind, expires_at, guid, created_at, updated_at, metadata \
+                           FROM registry_credentials WHERE guid = $1 FOR UPDATE";
+/// Deletes the row with a GUID, returning it, its scope first.
+const DELETE_BY_GUID: &str = "DELETE FROM registry_credentials WHERE guid = $1 \
+                              RETURNING scope_kind, scope_id, location, username, key_id, secret, \
+                              kind, expires_at, guid, created_at, updated_at, metadata";
+/// Forgets a credential's label rows.
+const DELETE_LABELS: &str = "DELETE FROM registry_credential_labels WHERE guid = $1";
+/// Writes a credential's label rows, keys and values as two arrays.
+const INSERT_LABELS: &str = "INSERT INTO registry_credential_labels (guid, key, value) \
+                             SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)";
 
 /// Serializes migrations and key checks of instances starting at once.
 const MIGRATION_LOCK: i64 = 0x7265_6763_7265_6473; // "regcreds"
@@ -781,20 +818,53 @@ fn row_params<'a>(
     keyring: &'a Keyring,
     c: &'a RegistryCredential,
 ) -> Result<RowParams<'a>, StoreError> {
-    Ok(RowParams {
+    Ok(row_params_sealed(keyring, c, seal(keyring, c)?))
+}
+
+/// [`row_params`] of a password already `sealed` for `c`.
+fn row_params_sealed<'a>(
+    keyring: &'a Keyring,
+    c: &'a RegistryCredential,
+    sealed: Vec<u8>,
+) -> RowParams<'a> {
+    RowParams {
         credential: c,
         kind: scope_columns(c.scope().as_scope_ref()).0,
         scope_id: c.scope().id().unwrap_or(""),
         location: c.location().as_str(),
         username: c.username().as_str(),
         key_id: keyring.current().id(),
-        sealed: seal(keyring, c)?,
+        sealed,
         credential_kind: i16::try_from(kind_column(c.kind())).unwrap_or(0),
         expires_at: expires_column(c),
-    })
+        guid: c
+            .record()
+            .map(|r| r.guid().as_bytes().to_vec())
+            .unwrap_or_default(),
+        created_at: c.record().map_or(0, |r| time_column(r.created_secs())),
+        updated_at: c.record().map_or(0, |r| time_column(r.updated_secs())),
+        metadata: metadata_column(c),
+    }
 }
 
-/// `$1`–`$8` of `INSERT` and `UPDATE`.
+/// Writes `old` with `update` applied in its row, inside `tx`: the same
+/// GUID and `created_at`, `updated_at` now (R22).
+async fn rewrite(
+    tx: &Transaction<'_>,
+    keyring: &Keyring,
+    old: &RegistryCredential,
+    update: CredentialUpdate,
+) -> Result<RegistryCredential, StoreError> {
+    let new = old.updated(update)?.with_record(touched(old.record()));
+    let params = row_params(keyring, &new)?;
+    execute_row(tx, UPDATE, &params).await?;
+    if new.metadata() != old.metadata() {
+        write_labels(tx, &params).await?;
+    }
+    Ok(new)
+}
+
+/// `$1`–`$12` of `INSERT`, `UPSERT` and `UPDATE`.
 struct RowParams<'a> {
     credential: &'a RegistryCredential,
     kind: i16,
@@ -805,10 +875,14 @@ struct RowParams<'a> {
     sealed: Vec<u8>,
     credential_kind: i16,
     expires_at: Option<i64>,
+    guid: Vec<u8>,
+    created_at: i64,
+    updated_at: i64,
+    metadata: Option<String>,
 }
 
 impl RowParams<'_> {
-    fn as_params(&self) -> [&(dyn ToSql + Sync); 8] {
+    fn as_params(&self) -> [&(dyn ToSql + Sync); 12] {
         [
             &self.kind,
             &self.scope_id,
@@ -818,6 +892,10 @@ impl RowParams<'_> {
             &self.sealed,
             &self.credential_kind,
             &self.expires_at,
+            &self.guid,
+            &self.created_at,
+            &self.updated_at,
+            &self.metadata,
         ]
     }
 }
@@ -844,6 +922,10 @@ fn read_row(
     let secret: &[u8] = row.try_get(first + 3).map_err(postgres_error)?;
     let kind: i16 = row.try_get(first + 4).map_err(postgres_error)?;
     let expires_at: Option<i64> = row.try_get(first + 5).map_err(postgres_error)?;
+    let guid: &[u8] = row.try_get(first + 6).map_err(postgres_error)?;
+    let created_at: i64 = row.try_get(first + 7).map_err(postgres_error)?;
+    let updated_at: i64 = row.try_get(first + 8).map_err(postgres_error)?;
+    let metadata: Option<&str> = row.try_get(first + 9).map_err(postgres_error)?;
     decode(
         keyring,
         scope,
@@ -854,8 +936,47 @@ fn read_row(
             secret,
             kind: kind.into(),
             expires_at,
+            guid,
+            created_at,
+            updated_at,
+            metadata,
         },
     )
+}
+
+/// A row of scope kind and id at `first`, then [`ROW_COLUMNS`](crate::ROW_COLUMNS).
+fn read_scoped_row(
+    keyring: &Keyring,
+    row: &Row,
+    first: usize,
+) -> Result<RegistryCredential, StoreError> {
+    let kind: i16 = row.try_get(first).map_err(postgres_error)?;
+    let id: &str = row.try_get(first + 1).map_err(postgres_error)?;
+    let scope = scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
+    read_row(keyring, scope, row, first + 2)
+}
+
+/// Makes `registry_credential_labels` hold the labels of the row of
+/// `params` and no others (R23).
+async fn write_labels(tx: &Transaction<'_>, params: &RowParams<'_>) -> Result<(), StoreError> {
+    let delete = tx
+        .prepare_cached(DELETE_LABELS)
+        .await
+        .map_err(postgres_error)?;
+    tx.execute(&delete, &[&params.guid])
+        .await
+        .map_err(postgres_error)?;
+    let (keys, values): (Vec<&str>, Vec<&str>) = label_rows(params.credential).unzip();
+    if !keys.is_empty() {
+        let insert = tx
+            .prepare_cached(INSERT_LABELS)
+            .await
+            .map_err(postgres_error)?;
+        tx.execute(&insert, &[&params.guid, &keys, &values])
+            .await
+            .map_err(postgres_error)?;
+    }
+    Ok(())
 }
 
 async fn get_in(
@@ -1157,6 +1278,9 @@ async fn insert_all(tx: &Transaction<'_>, params: &[RowParams<'_>]) -> Result<()
                 location: row.credential.location().clone(),
             });
         }
+        if !row.credential.metadata().labels().is_empty() {
+            write_labels(tx, row).await?;
+        }
     }
     Ok(())
 }
@@ -1317,6 +1441,7 @@ mod calls {
         s: S,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let credential = credential.with_record(fresh_record());
         let params = vec![row_params(s.keyring(), &credential)?];
         s.write(&params, |_, params, tx| Box::pin(insert_all(tx, params)))
             .await?;
@@ -1331,6 +1456,10 @@ mod calls {
         s: S,
         credentials: Vec<RegistryCredential>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+        let credentials: Vec<_> = credentials
+            .into_iter()
+            .map(|c| c.with_record(fresh_record()))
+            .collect();
         let params = credentials
             .iter()
             .map(|c| row_params(s.keyring(), c))
@@ -1349,28 +1478,39 @@ mod calls {
         credential: Credential,
     ) -> Result<AppCredentialReplaced, StoreError> {
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
-        let params = row_params(s.keyring(), &new)?;
-        let replaced = s
-            .write(&(app, &new, &params), |keyring, (app, new, params), tx| {
-                Box::pin(async move {
-                    let lock = tx.prepare_cached(APP_LOCK).await.map_err(postgres_error)?;
-                    tx.execute(&lock, &[&app.as_str()])
-                        .await
-                        .map_err(postgres_error)?;
-                    let mut replaced = take_scope(tx, keyring, ScopeRef::App(app)).await?;
-                    if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
-                        let same = replaced.remove(i);
-                        replaced.insert(0, same);
-                    }
-                    execute_row(tx, UPSERT, params).await?;
-                    Ok(replaced)
+        let sealed = row_params(s.keyring(), &new)?.sealed;
+        s.write(&(app, &new, &sealed), |keyring, (app, new, sealed), tx| {
+            Box::pin(async move {
+                let lock = tx.prepare_cached(APP_LOCK).await.map_err(postgres_error)?;
+                tx.execute(&lock, &[&app.as_str()])
+                    .await
+                    .map_err(postgres_error)?;
+                let mut replaced = take_scope(tx, keyring, ScopeRef::App(app)).await?;
+                let same = replaced
+                    .iter()
+                    .position(|c| c.location() == new.location())
+                    .map(|i| replaced.remove(i));
+                // At the same location the new one is that one updated (R22).
+                let stored = match &same {
+                    Some(same) => (*new)
+                        .clone()
+                        .with_metadata(same.metadata().clone())
+                        .with_record(touched(same.record())),
+                    None => (*new).clone().with_record(fresh_record()),
+                };
+                if let Some(same) = same {
+                    replaced.insert(0, same);
+                }
+                let params = row_params_sealed(keyring, &stored, (*sealed).clone());
+                execute_row(tx, UPSERT, &params).await?;
+                write_labels(tx, &params).await?;
+                Ok(AppCredentialReplaced {
+                    stored: Arc::new(stored.clone()),
+                    replaced,
                 })
             })
-            .await?;
-        Ok(AppCredentialReplaced {
-            stored: Arc::new(new),
-            replaced,
         })
+        .await
     }
 
     pub(super) async fn delete_scope<S: Session>(
@@ -1396,10 +1536,7 @@ mod calls {
                 |keyring, (scope, location, update), tx| {
                     Box::pin(async move {
                         let old = row_at(tx, GET_FOR_UPDATE, keyring, *scope, location).await?;
-                        let new = old.updated((*update).clone());
-                        let params = row_params(keyring, &new)?;
-                        execute_row(tx, UPDATE, &params).await?;
-                        Ok(new)
+                        rewrite(tx, keyring, &old, (*update).clone()).await
                     })
                 },
             )
@@ -1447,14 +1584,114 @@ mod calls {
         let rows = c.query(&stmt, &[]).await.map_err(postgres_error)?;
         drop(c);
         rows.iter()
-            .map(|r| {
-                let kind: i16 = r.get(0);
-                let id: &str = r.get(1);
-                let scope =
-                    scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
-                read_row(s.keyring(), scope, r, 2).map(Arc::new)
-            })
+            .map(|r| read_scoped_row(s.keyring(), r, 0).map(Arc::new))
             .collect()
+    }
+
+    /// One look-up of the unique `guid` index.
+    pub(super) async fn get_by_guid<S: Session>(
+        s: S,
+        guid: Guid,
+    ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+        let c = s.conn().await?;
+        let stmt = c
+            .prepare_cached(GET_BY_GUID)
+            .await
+            .map_err(postgres_error)?;
+        let row = c
+            .query_opt(&stmt, &[&&guid.as_bytes()[..]])
+            .await
+            .map_err(postgres_error)?;
+        drop(c);
+        row.map(|r| read_scoped_row(s.keyring(), &r, 0).map(Arc::new))
+            .transpose()
+    }
+
+    /// Locks and reads the row by its GUID, then writes it, in one write.
+    pub(super) async fn update_by_guid<S: Session>(
+        s: S,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        s.write(&(guid, &update), |keyring, (guid, update), tx| {
+            Box::pin(async move {
+                let stmt = tx
+                    .prepare_cached(GET_BY_GUID_FOR_UPDATE)
+                    .await
+                    .map_err(postgres_error)?;
+                let row = tx
+                    .query_opt(&stmt, &[&&guid.as_bytes()[..]])
+                    .await
+                    .map_err(postgres_error)?
+                    .ok_or(StoreError::GuidNotFound { guid: *guid })?;
+                let old = read_scoped_row(keyring, &row, 0)?;
+                rewrite(tx, keyring, &old, (*update).clone()).await
+            })
+        })
+        .await
+        .map(Arc::new)
+    }
+
+    /// Deletes and reads the row by its GUID in one statement.
+    pub(super) async fn delete_by_guid<S: Session>(
+        s: S,
+        guid: Guid,
+    ) -> Result<Arc<RegistryCredential>, StoreError> {
+        let gone = s
+            .write(&guid, |keyring, guid, tx| {
+                Box::pin(async move {
+                    let stmt = tx
+                        .prepare_cached(DELETE_BY_GUID)
+                        .await
+                        .map_err(postgres_error)?;
+                    let row = tx
+                        .query_opt(&stmt, &[&&guid.as_bytes()[..]])
+                        .await
+                        .map_err(postgres_error)?
+                        .ok_or(StoreError::GuidNotFound { guid: *guid })?;
+                    read_scoped_row(keyring, &row, 0)
+                })
+            })
+            .await?;
+        Ok(Arc::new(gone))
+    }
+
+    /// One statement, the count and the page, over the indexes
+    /// ([`QuerySql`]); prepared once per shape of query.
+    pub(super) async fn query<S: Session>(s: S, query: &Query) -> Result<Page, StoreError> {
+        let sql = QuerySql::new(query);
+        let params: Vec<Box<dyn ToSql + Sync + Send>> = sql
+            .params
+            .into_iter()
+            .map(|p| -> Box<dyn ToSql + Sync + Send> {
+                match p {
+                    Param::Small(v) => Box::new(v),
+                    Param::Int(v) => Box::new(v),
+                    Param::Text(v) => Box::new(v),
+                    Param::Bytes(v) => Box::new(v),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(&sql.sql).await.map_err(postgres_error)?;
+        let rows = c.query(&stmt, &refs).await.map_err(postgres_error)?;
+        drop(c);
+        let mut total = 0i64;
+        let mut resources = Vec::new();
+        for row in &rows {
+            total = row.try_get(0).map_err(postgres_error)?;
+            let kind: Option<i16> = row.try_get(1).map_err(postgres_error)?;
+            if kind.is_some() {
+                resources.push(Arc::new(read_scoped_row(s.keyring(), row, 1)?));
+            }
+        }
+        Ok(Page::new(
+            query,
+            u64::try_from(total).unwrap_or(0),
+            resources,
+        ))
     }
 
     /// The rows of a plan statement (`GET_MANY`, `FIRST_MATCH`) for
@@ -1515,8 +1752,169 @@ macro_rules! store_on_session {
             fn list_all(&self) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
                 Box::pin(calls::list_all(self))
             }
+            fn get_by_guid(&self, guid: Guid) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
+                Box::pin(calls::get_by_guid(self, guid))
+            }
+            fn update_by_guid(&self, guid: Guid, update: CredentialUpdate) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::update_by_guid(self, guid, update))
+            }
+            fn delete_by_guid(&self, guid: Guid) -> BoxFuture<'_, Result<Arc<RegistryCredential>, StoreError>> {
+                Box::pin(calls::delete_by_guid(self, guid))
+            }
+            fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
+                Box::pin(calls::query(self, query))
+            }
         }
     )*};
 }
 
 store_on_session!(PostgresStore, PostgresTransaction<'_>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EncryptionKey;
+    use registry_credentials::metadata::{Metadata, MetadataPatch};
+    use registry_credentials::scope::OrgId;
+    use registry_credentials::{CredentialKind, Password};
+    use registry_credentials_test_support::postgres::{
+        fresh_schema, runtime, session, url, url_in,
+    };
+
+    fn keyring() -> Keyring {
+        Keyring::new(EncryptionKey::new("k1", [4; 32]).unwrap())
+    }
+
+    /// R22, R24, R25: a database of every earlier schema version, made by
+    /// this release's own migrations up to it and holding two password
+    /// credentials in that version's columns, migrates on connect and
+    /// keeps every row readable: each a password credential without an
+    /// expiry, with a GUID of its own and the time of the migration; then
+    /// it stores metadata and every kind.
+    #[test]
+    #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
+    fn r22_r24_r25_a_database_of_every_earlier_version_migrates_and_keeps_every_row() {
+        runtime().block_on(async {
+            let latest = schema::latest_version();
+            for version in 1..latest {
+                let base = url();
+                let schema_name = fresh_schema(&base, &format!("migrate_{version}")).await;
+                let url = url_in(&base, &schema_name);
+                let raw = session(&url).await;
+                for m in schema::MIGRATIONS.iter().filter(|m| m.version <= version) {
+                    raw.batch_execute(m.postgres).await.unwrap();
+                }
+                raw.batch_execute(&format!(
+                    "CREATE TABLE registry_credentials_schema (version INTEGER NOT NULL); \
+                     INSERT INTO registry_credentials_schema VALUES ({version})"
+                ))
+                .await
+                .unwrap();
+                let ring = keyring();
+                let org = OrgId::new("o").unwrap();
+                for (scope, location, user, password) in [
+                    (
+                        ScopeRef::Org(&org),
+                        "registry.example.com",
+                        "u",
+                        "kept-secret",
+                    ),
+                    (ScopeRef::Foundation, "docker.io", "hub", "hub-secret"),
+                ] {
+                    let sealed = ring
+                        .seal_password(
+                            scope,
+                            location,
+                            user,
+                            crate::crypto::SecretBinding::default(),
+                            password,
+                        )
+                        .unwrap();
+                    let (kind, id) = scope_columns(scope);
+                    raw.execute(
+                        "INSERT INTO registry_credentials \
+                         (scope_kind, scope_id, location, username, key_id, secret) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        &[&kind, &id, &location, &user, &ring.current().id(), &sealed],
+                    )
+                    .await
+                    .unwrap();
+                }
+                let before = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let store = PostgresStore::connect(&url, keyring()).await.unwrap();
+                let all = store.list_all().await.unwrap();
+                let rows: Vec<_> = all
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.location().as_str(),
+                            c.password().expose(),
+                            c.kind(),
+                            c.expires_at(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(
+                    rows,
+                    [
+                        (
+                            "registry.example.com",
+                            "kept-secret",
+                            CredentialKind::Password,
+                            None
+                        ),
+                        ("docker.io", "hub-secret", CredentialKind::Password, None),
+                    ],
+                    "from version {version}"
+                );
+                let records: Vec<_> = all.iter().map(|c| *c.record().unwrap()).collect();
+                assert_ne!(records[0].guid(), records[1].guid());
+                for r in &records {
+                    assert!(r.created_secs() + 1 >= before && r.created_secs() <= before + 60);
+                    assert_eq!(
+                        store.get_by_guid(r.guid()).await.unwrap().unwrap().record(),
+                        Some(r)
+                    );
+                }
+                let mut metadata = Metadata::default();
+                metadata
+                    .merge(&MetadataPatch::labels([("env", Some("prod"))]))
+                    .unwrap();
+                store
+                    .create(
+                        RegistryCredential::new(
+                            Scope::Org(org.clone()),
+                            "quay.io".parse().unwrap(),
+                            Credential::identity_token("<token>", "refresh").unwrap(),
+                        )
+                        .with_metadata(metadata.clone()),
+                    )
+                    .await
+                    .unwrap();
+                store
+                    .update_by_guid(
+                        records[0].guid(),
+                        CredentialUpdate::Password(Password::new("changed").unwrap()),
+                    )
+                    .await
+                    .unwrap();
+                let page = store
+                    .query(&Query::new().selector("env=prod".parse().unwrap()))
+                    .await
+                    .unwrap();
+                assert_eq!(page.total_results(), 1);
+                assert_eq!(page.resources()[0].kind(), CredentialKind::IdentityToken);
+                assert_eq!(page.resources()[0].metadata(), &metadata);
+                let found: i32 = raw
+                    .query_one("SELECT max(version) FROM registry_credentials_schema", &[])
+                    .await
+                    .unwrap()
+                    .get(0);
+                assert_eq!(found as u32, latest);
+            }
+        });
+    }
+}

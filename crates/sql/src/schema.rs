@@ -26,6 +26,14 @@
 //! - The password is never stored: `secret` is its ciphertext (nonce,
 //!   ciphertext and tag), `key_id` the key that sealed it, indexed so a
 //!   rotation finds the rows left under old keys.
+//! - `guid` (16 bytes, unique), `created_at` and `updated_at` (whole
+//!   seconds since 1970, UTC) are the store's record of the row (R22),
+//!   indexed as (time, guid) so that a page in either order is an index
+//!   range. `metadata` holds the labels and annotations as one JSON
+//!   object, read with the row; `registry_credential_labels` holds each
+//!   label again as a row (guid, key, value), deleted with its credential
+//!   (`ON DELETE CASCADE`), so that a label selector (R23) is `EXISTS`
+//!   over the (guid, key) key or the (key, value) index.
 //! - `registry_credential_writes` (PostgreSQL only) keeps the id of each
 //!   recent write, inserted first in the write's own transaction, so that
 //!   a write whose commit answer was lost can be settled: sent again with
@@ -123,6 +131,77 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ADD COLUMN kind SMALLINT NOT NULL DEFAULT 0 CHECK (kind BETWEEN 0 AND 2),
             ADD COLUMN expires_at BIGINT;
     ",
+    },
+    Migration {
+        version: 4,
+        // R22: a GUID, created and updated times and metadata per row;
+        // every row so far gets a random GUID and the time of the
+        // migration. SQLite cannot add a NOT NULL column without a
+        // constant default, so it builds the table again.
+        sqlite: "
+        CREATE TABLE registry_credentials_next (
+            scope_kind INTEGER NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
+            scope_id   TEXT    NOT NULL,
+            location   TEXT    NOT NULL,
+            username   TEXT    NOT NULL,
+            key_id     TEXT    NOT NULL,
+            secret     BLOB    NOT NULL,
+            kind       INTEGER NOT NULL DEFAULT 0 CHECK (kind BETWEEN 0 AND 2),
+            expires_at INTEGER,
+            guid       BLOB    NOT NULL UNIQUE CHECK (length(guid) = 16),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            metadata   TEXT,
+            PRIMARY KEY (location, scope_kind, scope_id),
+            CHECK ((scope_kind = 3) = (scope_id = ''))
+        ) WITHOUT ROWID;
+        INSERT INTO registry_credentials_next
+            SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at,
+                   randomblob(16), unixepoch(), unixepoch(), NULL
+            FROM registry_credentials;
+        DROP TABLE registry_credentials;
+        ALTER TABLE registry_credentials_next RENAME TO registry_credentials;
+        CREATE INDEX registry_credentials_by_scope
+            ON registry_credentials (scope_kind, scope_id, location);
+        CREATE INDEX registry_credentials_by_key ON registry_credentials (key_id);
+        CREATE INDEX registry_credentials_by_created ON registry_credentials (created_at, guid);
+        CREATE INDEX registry_credentials_by_updated ON registry_credentials (updated_at, guid);
+        CREATE TABLE registry_credential_labels (
+            guid  BLOB NOT NULL REFERENCES registry_credentials (guid) ON DELETE CASCADE,
+            key   TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (guid, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX registry_credential_labels_by_value
+            ON registry_credential_labels (key, value, guid);
+    ",
+        postgres: r#"
+        ALTER TABLE registry_credentials
+            ADD COLUMN guid BYTEA,
+            ADD COLUMN created_at BIGINT,
+            ADD COLUMN updated_at BIGINT,
+            ADD COLUMN metadata TEXT;
+        UPDATE registry_credentials SET
+            guid = uuid_send(gen_random_uuid()),
+            created_at = extract(epoch FROM now())::bigint,
+            updated_at = extract(epoch FROM now())::bigint;
+        ALTER TABLE registry_credentials
+            ALTER COLUMN guid SET NOT NULL,
+            ALTER COLUMN created_at SET NOT NULL,
+            ALTER COLUMN updated_at SET NOT NULL,
+            ADD CONSTRAINT registry_credentials_guid UNIQUE (guid),
+            ADD CONSTRAINT registry_credentials_guid_length CHECK (length(guid) = 16);
+        CREATE INDEX registry_credentials_by_created ON registry_credentials (created_at, guid);
+        CREATE INDEX registry_credentials_by_updated ON registry_credentials (updated_at, guid);
+        CREATE TABLE registry_credential_labels (
+            guid  BYTEA NOT NULL REFERENCES registry_credentials (guid) ON DELETE CASCADE,
+            key   TEXT COLLATE "C" NOT NULL,
+            value TEXT COLLATE "C" NOT NULL,
+            PRIMARY KEY (guid, key)
+        );
+        CREATE INDEX registry_credential_labels_by_value
+            ON registry_credential_labels (key, value, guid);
+    "#,
     },
 ];
 

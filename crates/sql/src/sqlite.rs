@@ -9,16 +9,18 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, Key, StoreError,
+    AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, ROTATE_SELECT, RowData,
-    check_key, corrupt, decode, expires_column, fatal, kind_column, seal,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
+    ROTATE_SELECT, RowData, check_key, corrupt, decode, expires_column, fatal, fresh_record,
+    kind_column, label_rows, metadata_column, seal, time_column, touched,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -174,10 +176,12 @@ struct Inner {
 }
 
 /// One scope's rows, in location order (the `by_scope` index).
-const LIST_SQL: &str = "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
+const LIST_SQL: &str = "SELECT location, username, key_id, secret, kind, expires_at, guid, created_at, \
+                        updated_at, metadata FROM registry_credentials \
                         WHERE scope_kind = ?1 AND scope_id = ?2 ORDER BY location";
 /// Every row, in scope and location order (the `by_scope` index).
-const LIST_ALL_SQL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at \
+const LIST_ALL_SQL: &str = "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at, \
+                            guid, created_at, updated_at, metadata \
                             FROM registry_credentials ORDER BY scope_kind, scope_id, location";
 /// The most scopes of one plan statement: a plan has four (app, space,
 /// organization, foundation).
@@ -635,58 +639,36 @@ impl SqliteStore {
                     .map_err(sqlite_error)?;
                 let rows = {
                     let mut stmt = tx.prepare_cached(ROTATE_SELECT).map_err(sqlite_error)?;
-                    let rows = stmt
-                        .query_map(params![current, ROTATE_BATCH as i64], |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                r.get::<_, String>(1)?,
-                                r.get::<_, String>(2)?,
-                                r.get::<_, String>(3)?,
-                                r.get::<_, String>(4)?,
-                                r.get::<_, Vec<u8>>(5)?,
-                                r.get::<_, i64>(6)?,
-                                r.get::<_, Option<i64>>(7)?,
-                            ))
-                        })
+                    let mut rows = stmt
+                        .query(params![current, ROTATE_BATCH as i64])
                         .map_err(sqlite_error)?;
-                    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite_error)?
+                    let mut read = Vec::new();
+                    while let Some(r) = rows.next().map_err(sqlite_error)? {
+                        read.push(read_scoped_row(keyring, r)?);
+                    }
+                    read
                 };
                 if rows.is_empty() {
                     prune_keys(&tx, keyring)?;
                     tx.commit().map_err(sqlite_error)?;
                     return Ok(done);
                 }
-                for (
-                    kind,
-                    scope_id,
-                    location,
-                    username,
-                    key_id,
-                    secret,
-                    credential_kind,
-                    expires_at,
-                ) in rows
-                {
-                    let scope =
-                        scope_of(kind_of(kind).map_err(corrupt)?, &scope_id).map_err(corrupt)?;
-                    let credential = decode(
-                        keyring,
-                        scope,
-                        RowData {
-                            location: &location,
-                            username: &username,
-                            key_id: &key_id,
-                            secret: &secret,
-                            kind: credential_kind,
-                            expires_at,
-                        },
-                    )?;
+                for credential in rows {
                     let sealed = seal(keyring, &credential)?;
+                    let (kind, scope_id) = scope_columns(credential.scope().as_scope_ref());
                     tx.prepare_cached(
                         "UPDATE registry_credentials SET key_id = ?4, secret = ?5 \
                          WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
                     )
-                    .and_then(|mut s| s.execute(params![kind, scope_id, location, current, sealed]))
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            kind,
+                            scope_id,
+                            credential.location().as_str(),
+                            current,
+                            sealed
+                        ])
+                    })
                     .map_err(sqlite_error)?;
                     done += 1;
                 }
@@ -720,7 +702,10 @@ impl Inner {
         } else {
             "NORMAL"
         };
-        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
+        // `foreign_keys`: a credential's label rows go with it (R22).
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+        ))?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -997,7 +982,8 @@ impl Block {
             }
             sql.push_str(
                 ") SELECT k.i, c.location, c.username, c.key_id, c.secret, c.kind, \
-                 c.expires_at FROM k CROSS JOIN registry_credentials AS c ON c.location = k.loc \
+                 c.expires_at, c.guid, c.created_at, c.updated_at, c.metadata \
+                 FROM k CROSS JOIN registry_credentials AS c ON c.location = k.loc \
                  AND c.scope_kind = k.kind AND c.scope_id = k.sid",
             );
             if first {
@@ -1050,6 +1036,14 @@ fn read_row(
     let expires_at = get(5)?
         .as_i64_or_null()
         .map_err(|e| fatal(rusqlite::Error::from(e)))?;
+    let int = |i: usize| -> Result<i64, StoreError> {
+        get(i)?
+            .as_i64()
+            .map_err(|e| fatal(rusqlite::Error::from(e)))
+    };
+    let metadata = get(9)?
+        .as_str_or_null()
+        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
     decode(
         keyring,
         scope,
@@ -1060,17 +1054,25 @@ fn read_row(
             secret,
             kind,
             expires_at,
+            guid: get(6)?
+                .as_blob()
+                .map_err(|e| fatal(rusqlite::Error::from(e)))?,
+            created_at: int(7)?,
+            updated_at: int(8)?,
+            metadata,
         },
     )
 }
 
 /// A new row; a row already at its key is a conflict (0 rows changed).
 const INSERT_NEW: &str = "INSERT INTO registry_credentials \
-     (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
+     (scope_kind, scope_id, location, username, key_id, secret, kind, expires_at, guid, created_at, \
+     updated_at, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+     ON CONFLICT DO NOTHING";
 
 /// Writes `credential`, its password `sealed` under the keyring's current
-/// key, with `sql` ([`INSERT_NEW`]); returns the rows changed.
+/// key, with `sql` ([`INSERT_NEW`]), and its labels; returns the rows
+/// changed. `credential` carries the record to store.
 fn insert(
     tx: &Connection,
     sql: &str,
@@ -1079,7 +1081,11 @@ fn insert(
     sealed: &[u8],
 ) -> Result<usize, StoreError> {
     let (kind, id) = scope_columns(credential.scope().as_scope_ref());
-    tx.prepare_cached(sql)
+    let record = credential
+        .record()
+        .expect("a credential is stamped before it is written");
+    let changed = tx
+        .prepare_cached(sql)
         .and_then(|mut s| {
             s.execute(params![
                 kind,
@@ -1089,10 +1095,39 @@ fn insert(
                 keyring.current().id(),
                 sealed,
                 kind_column(credential.kind()),
-                expires_column(credential)
+                expires_column(credential),
+                &record.guid().as_bytes()[..],
+                time_column(record.created_secs()),
+                time_column(record.updated_secs()),
+                metadata_column(credential),
             ])
         })
-        .map_err(sqlite_error)
+        .map_err(sqlite_error)?;
+    if changed > 0 {
+        write_labels(tx, credential)?;
+    }
+    Ok(changed)
+}
+
+/// Makes `registry_credential_labels` hold `credential`'s labels and no
+/// others (R23).
+fn write_labels(tx: &Connection, credential: &RegistryCredential) -> Result<(), StoreError> {
+    let guid = credential
+        .record()
+        .expect("a credential is stamped before it is written")
+        .guid();
+    let guid = &guid.as_bytes()[..];
+    tx.prepare_cached("DELETE FROM registry_credential_labels WHERE guid = ?1")
+        .and_then(|mut s| s.execute(params![guid]))
+        .map_err(sqlite_error)?;
+    for (key, value) in label_rows(credential) {
+        tx.prepare_cached(
+            "INSERT INTO registry_credential_labels (guid, key, value) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut s| s.execute(params![guid, key, value]))
+        .map_err(sqlite_error)?;
+    }
+    Ok(())
 }
 
 fn get_in(
@@ -1103,7 +1138,8 @@ fn get_in(
     let (kind, id) = scope_columns(key.scope());
     let mut stmt = conn
         .prepare_cached(
-            "SELECT location, username, key_id, secret, kind, expires_at FROM registry_credentials \
+            "SELECT location, username, key_id, secret, kind, expires_at, guid, created_at, \
+             updated_at, metadata FROM registry_credentials \
              WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
         )
         .map_err(sqlite_error)?;
@@ -1259,6 +1295,7 @@ fn create_in(
     credential: RegistryCredential,
     sealed: &[u8],
 ) -> Result<Arc<RegistryCredential>, StoreError> {
+    let credential = credential.with_record(fresh_record());
     if insert(tx, INSERT_NEW, keyring, &credential, sealed)? == 0 {
         return Err(StoreError::Conflict {
             scope: credential.scope().clone(),
@@ -1319,28 +1356,112 @@ fn update_in(
 ) -> Result<Arc<RegistryCredential>, StoreError> {
     let key = Key::new(scope, location);
     let old = get_in(tx, keyring, key)?.ok_or_else(|| StoreError::not_found(scope, location))?;
-    let new = old.updated(update);
+    rewrite(tx, keyring, &old, update)
+}
+
+/// Writes `old` with `update` applied in its row, inside the caller's
+/// transaction: the same GUID and `created_at`, `updated_at` now (R22).
+fn rewrite(
+    tx: &Connection,
+    keyring: &Keyring,
+    old: &RegistryCredential,
+    update: CredentialUpdate,
+) -> Result<Arc<RegistryCredential>, StoreError> {
+    let new = old.updated(update)?.with_record(touched(old.record()));
+    let record = new.record().expect("stamped");
     let sealed = seal(keyring, &new)?;
-    let (kind, id) = scope_columns(key.scope());
+    let (kind, id) = scope_columns(new.scope().as_scope_ref());
     tx.prepare_cached(
         "UPDATE registry_credentials SET username = ?4, key_id = ?5, secret = ?6, \
-         kind = ?7, expires_at = ?8 \
+         kind = ?7, expires_at = ?8, updated_at = ?9, metadata = ?10 \
          WHERE scope_kind = ?1 AND scope_id = ?2 AND location = ?3",
     )
     .and_then(|mut s| {
         s.execute(params![
             kind,
             id,
-            key.location(),
+            new.location().as_str(),
             new.username().as_str(),
             keyring.current().id(),
             sealed,
             kind_column(new.kind()),
-            expires_column(&new)
+            expires_column(&new),
+            time_column(record.updated_secs()),
+            metadata_column(&new),
         ])
     })
     .map_err(sqlite_error)?;
+    if new.metadata() != old.metadata() {
+        write_labels(tx, &new)?;
+    }
     Ok(Arc::new(new))
+}
+
+/// The credential with `guid`, read on `conn`.
+fn get_by_guid_in(
+    conn: &Connection,
+    keyring: &Keyring,
+    guid: Guid,
+) -> Result<Option<RegistryCredential>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT scope_kind, scope_id, location, username, key_id, secret, kind, expires_at, \
+             guid, created_at, updated_at, metadata FROM registry_credentials WHERE guid = ?1",
+        )
+        .map_err(sqlite_error)?;
+    let mut rows = stmt
+        .query(params![&guid.as_bytes()[..]])
+        .map_err(sqlite_error)?;
+    match rows.next().map_err(sqlite_error)? {
+        Some(r) => Ok(Some(read_scoped_row(keyring, r)?)),
+        None => Ok(None),
+    }
+}
+
+/// A row of scope kind and id, then [`ROW_COLUMNS`](crate::ROW_COLUMNS).
+fn read_scoped_row(
+    keyring: &Keyring,
+    r: &rusqlite::Row<'_>,
+) -> Result<RegistryCredential, StoreError> {
+    read_row(keyring, scoped(r, 0)?, r, 2)
+}
+
+/// The scope of a row's kind and id columns at `first` and after it.
+fn scoped(r: &rusqlite::Row<'_>, first: usize) -> Result<Scope, StoreError> {
+    let kind: i64 = r.get(first).map_err(sqlite_error)?;
+    let id: String = r.get(first + 1).map_err(sqlite_error)?;
+    scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)
+}
+
+/// The page of `query` and its total, read on `conn` by one statement.
+fn query_in(conn: &Connection, keyring: &Keyring, query: &Query) -> Result<Page, StoreError> {
+    let sql = QuerySql::new(query);
+    let mut stmt = conn.prepare_cached(&sql.sql).map_err(sqlite_error)?;
+    for (i, p) in sql.params.iter().enumerate() {
+        match p {
+            Param::Small(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Int(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Text(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Bytes(v) => stmt.raw_bind_parameter(i + 1, v),
+        }
+        .map_err(sqlite_error)?;
+    }
+    let mut rows = stmt.raw_query();
+    let mut total = 0;
+    let mut resources = Vec::new();
+    while let Some(r) = rows.next().map_err(sqlite_error)? {
+        total = r.get(0).map_err(sqlite_error)?;
+        let kind: Option<i64> = r.get(1).map_err(sqlite_error)?;
+        if kind.is_some() {
+            let scope = scoped(r, 1)?;
+            resources.push(Arc::new(read_row(keyring, scope, r, 3)?));
+        }
+    }
+    Ok(Page::new(
+        query,
+        u64::try_from(total).unwrap_or(0),
+        resources,
+    ))
 }
 
 /// Deletes a row, inside the caller's transaction.
@@ -1363,22 +1484,36 @@ fn delete_in(
 }
 
 /// Replaces an app's rows with `new` (its password already `sealed`),
-/// inside the caller's transaction; returns the rows replaced, the one at
-/// `new`'s location first.
+/// inside the caller's transaction; returns it as stored and the rows
+/// replaced, the one at `new`'s location first.
 fn replace_in(
     tx: &Connection,
     keyring: &Keyring,
     app: &AppId,
     new: &RegistryCredential,
     sealed: &[u8],
-) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+) -> Result<AppCredentialReplaced, StoreError> {
     let mut replaced = take_scope(tx, keyring, ScopeRef::App(app))?;
-    if let Some(i) = replaced.iter().position(|c| c.location() == new.location()) {
-        let same = replaced.remove(i);
+    let same = replaced
+        .iter()
+        .position(|c| c.location() == new.location())
+        .map(|i| replaced.remove(i));
+    // At the same location the new one is that one updated (R22).
+    let stored = match &same {
+        Some(same) => new
+            .clone()
+            .with_metadata(same.metadata().clone())
+            .with_record(touched(same.record())),
+        None => new.clone().with_record(fresh_record()),
+    };
+    if let Some(same) = same {
         replaced.insert(0, same);
     }
-    insert(tx, INSERT_NEW, keyring, new, sealed)?;
-    Ok(replaced)
+    insert(tx, INSERT_NEW, keyring, &stored, sealed)?;
+    Ok(AppCredentialReplaced {
+        stored: Arc::new(stored),
+        replaced,
+    })
 }
 
 /// One scope's rows, in location order, read on `conn`.
@@ -1406,10 +1541,7 @@ fn list_all_in(
     let mut rows = stmt.query([]).map_err(sqlite_error)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(sqlite_error)? {
-        let kind: i64 = r.get(0).map_err(sqlite_error)?;
-        let id: String = r.get(1).map_err(sqlite_error)?;
-        let scope = scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)?;
-        out.push(Arc::new(read_row(keyring, scope, r, 2)?));
+        out.push(Arc::new(read_scoped_row(keyring, r)?));
     }
     Ok(out)
 }
@@ -1623,11 +1755,7 @@ macro_rules! store_on_session {
             ) -> Result<AppCredentialReplaced, StoreError> {
                 let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
                 let sealed = seal(self.keyring(), &new)?;
-                let replaced = self.write(|c, k| replace_in(c, k, app, &new, &sealed))?;
-                Ok(AppCredentialReplaced {
-                    stored: Arc::new(new),
-                    replaced,
-                })
+                self.write(|c, k| replace_in(c, k, app, &new, &sealed))
             }
 
             fn delete_scope(
@@ -1643,6 +1771,35 @@ macro_rules! store_on_session {
 
             fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
                 self.read(list_all_in)
+            }
+
+            /// One look-up of the unique `guid` index.
+            fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+                self.read(|c, k| Ok(get_by_guid_in(c, k, guid)?.map(Arc::new)))
+            }
+
+            fn update_by_guid(
+                &self,
+                guid: Guid,
+                update: CredentialUpdate,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                self.write(|c, k| {
+                    let old = get_by_guid_in(c, k, guid)?.ok_or(StoreError::GuidNotFound { guid })?;
+                    rewrite(c, k, &old, update)
+                })
+            }
+
+            fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
+                self.write(|c, k| {
+                    let old = get_by_guid_in(c, k, guid)?.ok_or(StoreError::GuidNotFound { guid })?;
+                    delete_in(c, k, old.scope().as_scope_ref(), old.location())
+                })
+            }
+
+            /// One statement, the count and the page, over the indexes
+            /// ([`QuerySql`]).
+            fn query(&self, query: &Query) -> Result<Page, StoreError> {
+                self.read(|c, k| query_in(c, k, query))
             }
         }
     )*};
@@ -1870,5 +2027,142 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].username().as_str(), "first");
         assert_eq!(store.len().unwrap(), 1);
+    }
+
+    /// A file at schema `version`, made by this release's own migrations
+    /// up to it, holding two password credentials in that version's
+    /// columns, sealed as that version sealed them.
+    fn file_at_version(name: &str, version: u32) -> PathBuf {
+        let path = temp_path(name);
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in schema::MIGRATIONS.iter().filter(|m| m.version <= version) {
+            tx.execute_batch(m.sqlite).unwrap();
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))
+            .unwrap();
+        let ring = keyring();
+        let org = registry_credentials::scope::OrgId::new("o").unwrap();
+        for (scope, location, user, password) in [
+            (
+                ScopeRef::Org(&org),
+                "registry.example.com",
+                "u",
+                "kept-secret",
+            ),
+            (ScopeRef::Foundation, "docker.io", "hub", "hub-secret"),
+        ] {
+            let sealed = ring
+                .seal_password(
+                    scope,
+                    location,
+                    user,
+                    crate::crypto::SecretBinding::default(),
+                    password,
+                )
+                .unwrap();
+            let (kind, id) = scope_columns(scope);
+            tx.execute(
+                "INSERT INTO registry_credentials \
+                 (scope_kind, scope_id, location, username, key_id, secret) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![kind, id, location, user, ring.current().id(), sealed],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        path
+    }
+
+    /// R22, R24, R25: a file of every earlier schema version opens, is
+    /// migrated in place, and keeps every row readable: each a password
+    /// credential without an expiry, with a GUID of its own and the time
+    /// of the migration; then it stores metadata and every kind.
+    #[test]
+    fn r22_r24_r25_a_file_of_every_earlier_version_migrates_and_keeps_every_row() {
+        use registry_credentials::metadata::{Metadata, MetadataPatch};
+        use registry_credentials::{CredentialKind, Password};
+        let latest = schema::latest_version();
+        for version in 1..latest {
+            let path = file_at_version(&format!("migrate-{version}"), version);
+            let before = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let store = SqliteStore::open(&path, keyring()).unwrap();
+            let all = store.list_all().unwrap();
+            let rows: Vec<_> = all
+                .iter()
+                .map(|c| {
+                    (
+                        c.location().as_str(),
+                        c.password().expose(),
+                        c.kind(),
+                        c.expires_at(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                rows,
+                [
+                    (
+                        "registry.example.com",
+                        "kept-secret",
+                        CredentialKind::Password,
+                        None
+                    ),
+                    ("docker.io", "hub-secret", CredentialKind::Password, None),
+                ],
+                "from version {version}"
+            );
+            let records: Vec<_> = all.iter().map(|c| *c.record().unwrap()).collect();
+            assert_ne!(records[0].guid(), records[1].guid());
+            for r in &records {
+                assert!(r.created_secs() >= before && r.created_secs() <= before + 60);
+                assert_eq!(r.created_at(), r.updated_at());
+                assert_eq!(
+                    store.get_by_guid(r.guid()).unwrap().unwrap().record(),
+                    Some(r)
+                );
+            }
+            let mut metadata = Metadata::default();
+            metadata
+                .merge(&MetadataPatch::labels([("env", Some("prod"))]))
+                .unwrap();
+            let org = Scope::Org(registry_credentials::scope::OrgId::new("o").unwrap());
+            store
+                .create(
+                    RegistryCredential::new(
+                        org.clone(),
+                        "quay.io".parse().unwrap(),
+                        Credential::registry_token("robot", "bearer").unwrap(),
+                    )
+                    .with_metadata(metadata.clone()),
+                )
+                .unwrap();
+            store
+                .update_by_guid(
+                    records[0].guid(),
+                    CredentialUpdate::Password(Password::new("changed").unwrap()),
+                )
+                .unwrap();
+            drop(store);
+            let store = SqliteStore::open(&path, keyring()).unwrap();
+            let got = store
+                .get(Key::new(org.as_scope_ref(), &"quay.io".parse().unwrap()))
+                .unwrap()
+                .unwrap();
+            assert_eq!(got.kind(), CredentialKind::RegistryToken);
+            assert_eq!(got.metadata(), &metadata);
+            let page = store
+                .query(&Query::new().selector("env=prod".parse().unwrap()))
+                .unwrap();
+            assert_eq!(page.total_results(), 1);
+            let raw = Connection::open(&path).unwrap();
+            let v: u32 = raw
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, latest);
+        }
     }
 }

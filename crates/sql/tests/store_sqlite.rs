@@ -336,7 +336,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     let v: u32 = raw
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, 4);
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -349,7 +349,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
             e,
             OpenError::Schema(SchemaError::TooNew {
                 found: 99,
-                supported: 3
+                supported: 4
             })
         ),
         "{e:?}"
@@ -411,67 +411,6 @@ fn r24_r25_a_row_whose_kind_or_expiry_was_changed_does_not_decrypt() {
             "{undo}"
         );
     }
-}
-
-/// A file of schema version 2 (before R24's kinds and R25's expiry) opens
-/// with every row kept, each a password credential without an expiry, and
-/// then stores every kind.
-#[test]
-fn r24_r25_a_version_2_file_migrates_and_keeps_every_row() {
-    let (store, path) = fresh_store("migrate-2");
-    store
-        .create(cred(org("o"), "registry.example.com", "u", "kept-secret"))
-        .unwrap();
-    store
-        .create(cred(Scope::Foundation, "docker.io", "hub", "hub-secret"))
-        .unwrap();
-    drop(store);
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    raw.execute_batch(
-        "ALTER TABLE registry_credentials DROP COLUMN kind;
-         ALTER TABLE registry_credentials DROP COLUMN expires_at;
-         PRAGMA user_version = 2;",
-    )
-    .unwrap();
-    drop(raw);
-    let store = SqliteStore::open(&path, keyring()).unwrap();
-    let all = store.list_all().unwrap();
-    let rows: Vec<(&str, &str, CredentialKind, Option<std::time::SystemTime>)> = all
-        .iter()
-        .map(|c| {
-            (
-                c.location().as_str(),
-                c.password().expose(),
-                c.kind(),
-                c.expires_at(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        rows,
-        [
-            (
-                "registry.example.com",
-                "kept-secret",
-                CredentialKind::Password,
-                None
-            ),
-            ("docker.io", "hub-secret", CredentialKind::Password, None),
-        ]
-    );
-    let token = RegistryCredential::new(
-        org("o"),
-        "quay.io".parse().unwrap(),
-        Credential::registry_token("robot", "bearer").unwrap(),
-    );
-    store.create(token).unwrap();
-    let got = get(&store, &org("o"), "quay.io").unwrap().unwrap();
-    assert_eq!(got.kind(), CredentialKind::RegistryToken);
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    let v: u32 = raw
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(v, 3);
 }
 
 // ---- child processes ---------------------------------------------------
@@ -929,7 +868,8 @@ fn r13_a_row_copied_to_another_scope_id_does_not_decrypt() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute(
         "INSERT INTO registry_credentials \
-         SELECT scope_kind, 'new-org', location, username, key_id, secret, kind, expires_at \
+         SELECT scope_kind, 'new-org', location, username, key_id, secret, kind, expires_at, \
+         randomblob(16), created_at, updated_at, metadata \
          FROM registry_credentials WHERE scope_id = 'old-org'",
         [],
     )
