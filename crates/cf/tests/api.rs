@@ -364,7 +364,16 @@ fn r17_r22_patch_merges_metadata_with_null_removing_and_delete_answers_204() {
 
 /// A request that is refused: user, method, path, body; the status,
 /// code and title answered, and what the detail says.
-type ErrorCase<'a> = (&'a UserId, &'a str, String, String, u16, u64, &'a str, &'a str);
+type ErrorCase<'a> = (
+    &'a UserId,
+    &'a str,
+    String,
+    String,
+    u16,
+    u64,
+    &'a str,
+    &'a str,
+);
 
 #[test]
 fn every_error_has_the_platforms_status_code_title_and_a_detail_that_says_what_to_do() {
