@@ -1360,3 +1360,66 @@ fn r22_the_async_handler_is_the_same_handler() {
     let value: Value = serde_json::from_str(listed.body()).unwrap();
     assert_eq!(value["resources"][0]["location"], "docker.io");
 }
+
+/// A store whose writes fail while `mode` says so: 1, a retryable
+/// backend failure; 2, a lost answer (R28).
+#[derive(Default)]
+struct Failing {
+    mode: std::sync::atomic::AtomicU8,
+}
+
+impl registry_credentials::store::conformance::Hooks for Failing {
+    fn before(
+        &self,
+        call: registry_credentials::store::conformance::Call<'_>,
+    ) -> Result<(), registry_credentials::StoreError> {
+        let source =
+            || -> Box<dyn std::error::Error + Send + Sync> { "the disk is on fire".into() };
+        match (call.is_write(), self.mode.load(Ordering::SeqCst)) {
+            (true, 1) => Err(registry_credentials::StoreError::Backend {
+                retryable: true,
+                source: source(),
+            }),
+            (true, 2) => Err(registry_credentials::StoreError::OutcomeUnknown { source: source() }),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn r28_store_failures_answer_503_or_500_and_say_what_happened() {
+    use registry_credentials::store::conformance::Hooked;
+    let w = World::new(Hooked::new(MemoryStore::new(), Failing::default()));
+    let api = Api::new();
+    let body = json!({"location": "docker.io", "username": "u", "password": format!("{SECRET}f")})
+        .to_string();
+    for (mode, status, code, says) in [
+        (1, 503, 10015, "retry later"),
+        (2, 500, 10001, "read it back to see"),
+    ] {
+        w.m.store().mode.store(mode, Ordering::SeqCst);
+        let r = api.handle_blocking(
+            &w.m,
+            &w.admin,
+            "POST",
+            "/v3/registry_credentials",
+            body.as_bytes(),
+        );
+        assert_eq!(r.status(), status, "{}", r.body());
+        let value: Value = serde_json::from_str(r.body()).unwrap();
+        let (got, _, detail) = error_of(&value);
+        assert_eq!(got, code);
+        assert!(detail.contains(says), "{detail}");
+        assert!(!r.body().contains(SECRET));
+        assert!(!r.body().contains("on fire"), "{}", r.body());
+    }
+    w.m.store().mode.store(0, Ordering::SeqCst);
+    let r = api.handle_blocking(
+        &w.m,
+        &w.admin,
+        "POST",
+        "/v3/registry_credentials",
+        body.as_bytes(),
+    );
+    assert_eq!(r.status(), 201);
+}

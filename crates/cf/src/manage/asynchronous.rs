@@ -262,7 +262,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         let found = self.stored(guid).await?;
         let place = self
             .gate()
-            .check_stored(caller, Operation::Read, &found)
+            .check_stored(caller, Operation::Read, guid, &found)
             .await?;
         Ok(located(found, place))
     }
@@ -326,7 +326,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         traced.done(
             async {
                 let gate = self.gate();
-                let place = gate.check_stored(caller, operation, &found).await?;
+                let place = gate.check_stored(caller, operation, guid, &found).await?;
                 let written = gate.store_result(store(&self.store).await).await?;
                 Ok(located(written, place))
             }

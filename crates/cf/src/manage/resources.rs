@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::{Page, Query};
 use registry_credentials::{RegistryCredential, Scope};
@@ -189,8 +190,8 @@ impl Within {
 pub(super) type Readable = Option<BTreeMap<Scope, Place>>;
 
 impl<D: AsyncDirectoryWriter + ?Sized> Gate<'_, D> {
-    /// The place of the stored `credential` if `caller` may do `operation`
-    /// to it: one who may not see it is told it does not exist
+    /// The place of the stored `credential` (with `guid`) if `caller` may
+    /// do `operation` to it: one who may not see it is told it does not exist
     /// ([`ManageError::GuidNotFound`], R21), one who may see but not change
     /// it is refused ([`ManageError::Permission`], R20). A credential whose
     /// scope the directory no longer knows is seen by those who see
@@ -199,6 +200,7 @@ impl<D: AsyncDirectoryWriter + ?Sized> Gate<'_, D> {
         &self,
         caller: &UserId,
         operation: Operation,
+        guid: Guid,
         credential: &RegistryCredential,
     ) -> Result<Option<Place>, ManageError> {
         let roles = self.roles(caller).await?;
@@ -210,12 +212,7 @@ impl<D: AsyncDirectoryWriter + ?Sized> Gate<'_, D> {
                 None => otherwise,
             };
         if !allowed(access::may_see, roles.sees_everything()) {
-            return Err(ManageError::GuidNotFound {
-                guid: credential
-                    .record()
-                    .map(|r| r.guid())
-                    .expect("a stored credential has a record"),
-            });
+            return Err(ManageError::GuidNotFound { guid });
         }
         if operation.changes() && !allowed(access::may_change, roles.is_admin()) {
             return Err(self.refuse(
