@@ -756,6 +756,10 @@ impl QuerySql {
                 .collect();
             conditions.push(list("c.location", values, &mut next));
         }
+        // A requirement that needs a label is `c.guid IN` the GUIDs the
+        // (key, value) index gives, so that a selective selector drives
+        // the statement from that index; one that a missing label meets
+        // is `NOT EXISTS` over the (guid, key) key.
         for requirement in query
             .selector_filter()
             .map_or(&[][..], |s| s.requirements())
@@ -766,20 +770,26 @@ impl QuerySql {
                 Requirement::Exists(k) => (false, k, None),
                 Requirement::Absent(k) => (true, k, None),
             };
-            let mut sql = format!(
-                "{}EXISTS (SELECT 1 FROM registry_credential_labels AS l WHERE l.guid = c.guid AND l.key = {}",
-                if negated { "NOT " } else { "" },
-                next(Param::Text(key.as_str().to_owned()))
-            );
+            let key = next(Param::Text(key.as_str().to_owned()));
+            let mut labels = if negated {
+                format!(
+                    "NOT EXISTS (SELECT 1 FROM registry_credential_labels AS l \
+                     WHERE l.guid = c.guid AND l.key = {key}"
+                )
+            } else {
+                format!(
+                    "c.guid IN (SELECT l.guid FROM registry_credential_labels AS l WHERE l.key = {key}"
+                )
+            };
             if let Some(values) = values {
                 let values = values
                     .iter()
                     .map(|v| Param::Text(v.as_str().to_owned()))
                     .collect();
-                let _ = write!(sql, " AND {}", list("l.value", values, &mut next));
+                let _ = write!(labels, " AND {}", list("l.value", values, &mut next));
             }
-            sql.push(')');
-            conditions.push(sql);
+            labels.push(')');
+            conditions.push(labels);
         }
         for (column, filter) in [
             ("c.created_at", query.created_filter()),

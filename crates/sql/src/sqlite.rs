@@ -2165,4 +2165,59 @@ mod tests {
             assert_eq!(v, latest);
         }
     }
+
+    /// R22, R23: the query statement reads through indexes: no filter
+    /// walks the whole table or a whole index, a selector searches the
+    /// labels' index, and the unfiltered page walks the (time, GUID) index
+    /// without sorting.
+    #[test]
+    fn r22_r23_queries_search_indexes_and_never_scan_the_table() {
+        use registry_credentials::ScopeKind;
+        use registry_credentials::store::{OrderBy, TimeFilter};
+        let space = Scope::Space(registry_credentials::scope::SpaceId::new("s").unwrap());
+        let cases = [
+            ("scopes", Query::new().scopes([space.clone()])),
+            (
+                "scopes and selector",
+                Query::new()
+                    .scopes([space])
+                    .selector("env in (prod,dev),!deprecated".parse().unwrap()),
+            ),
+            ("guids", Query::new().guids([Guid::random()])),
+            (
+                "locations",
+                Query::new().locations(["example.com".parse().unwrap()]),
+            ),
+            (
+                "selector",
+                Query::new().selector("env=prod".parse().unwrap()),
+            ),
+            (
+                "created",
+                Query::new().created(TimeFilter::new().after(std::time::UNIX_EPOCH)),
+            ),
+            (
+                "kinds",
+                Query::new()
+                    .scope_kinds([ScopeKind::Foundation])
+                    .order_by(OrderBy::UpdatedAtDescending),
+            ),
+        ];
+        for (what, query) in cases {
+            let details = query_plan(
+                &format!("query-{}", what.replace(' ', "-")),
+                &QuerySql::new(&query).sql,
+            );
+            let scans = details.iter().any(|d| d.starts_with("SCAN c"));
+            assert!(!scans, "{what}: {details:?}");
+        }
+        let details = query_plan("query-all", &QuerySql::new(&Query::new()).sql);
+        assert_sorts_nothing(&details);
+        assert!(
+            details
+                .iter()
+                .any(|d| d.contains("registry_credentials_by_created")),
+            "{details:?}"
+        );
+    }
 }

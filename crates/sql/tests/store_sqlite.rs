@@ -16,7 +16,7 @@ use registry_credentials::scope::AppId;
 use registry_credentials::store::conformance::{cred, loc, org};
 use registry_credentials::store::{CredentialSource, CredentialStore, Key, StoreError};
 use registry_credentials::{
-    App, Credential, CredentialKind, Password, RegistryCredential, Scope, Username, resolve,
+    App, Credential, Password, RegistryCredential, Scope, Username, resolve,
 };
 use registry_credentials_sql::{KeyError, Keyring, OpenError, SchemaError, SqliteStore};
 use support::{
