@@ -195,7 +195,9 @@ pub enum Command {
     /// Send an API request as the logged-in user
     #[command(
         after_help = "By default `cf curl` performs a GET of PATH; with -d it performs a POST. \
-        The response body is printed as indented JSON, whatever its status.\n\n\
+        The response body is printed as indented JSON, whatever its status. \
+        A password in DATA is visible to other users in the process list: \
+        put the body in a file and give -d @FILE.\n\n\
         EXAMPLES:\n   cf curl /v3/registry_credentials?scopes=space\n   \
         cf curl /v3/registry_credentials -d @credential.json\n   \
         cf curl /v3/registry_credentials/GUID -X PATCH -d '{\"username\": \"ci\"}'"
