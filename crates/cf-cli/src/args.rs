@@ -192,6 +192,30 @@ pub enum Command {
         #[arg(short = 'f')]
         force: bool,
     },
+    /// Send an API request as the logged-in user
+    #[command(
+        after_help = "By default `cf curl` performs a GET of PATH; with -d it performs a POST. \
+        The response body is printed as indented JSON, whatever its status. \
+        A password in DATA is visible to other users in the process list: \
+        put the body in a file and give -d @FILE.\n\n\
+        EXAMPLES:\n   cf curl /v3/registry_credentials?scopes=space\n   \
+        cf curl /v3/registry_credentials -d @credential.json\n   \
+        cf curl /v3/registry_credentials/GUID -X PATCH -d '{\"username\": \"ci\"}'"
+    )]
+    Curl {
+        /// The API path, such as /v3/registry_credentials?per_page=10
+        #[arg(value_name = "PATH")]
+        path: String,
+        /// The HTTP method (GET, POST, PATCH, DELETE); default GET, or POST with -d
+        #[arg(short = 'X', value_name = "METHOD")]
+        method: Option<String>,
+        /// The request body, or `@` and a file name to read it from
+        #[arg(short = 'd', value_name = "DATA")]
+        data: Option<String>,
+        /// Exit 22 when the API answers with an error (status 400 or more)
+        #[arg(short = 'f', long = "fail")]
+        fail: bool,
+    },
     /// Print the version
     Version,
 }

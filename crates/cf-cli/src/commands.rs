@@ -26,6 +26,7 @@ use registry_credentials::{
     Credential, CredentialKind, Location, Password, Reference, RegistryCredential, Scope, Username,
 };
 use registry_credentials_cf::access::{self, DirectoryAction, Operation, OrgRole, SpaceRole};
+use registry_credentials_cf::api::Api;
 use registry_credentials_cf::directory::{DirectoryReader, Name, Session, SqliteDirectory};
 use registry_credentials_cf::listing::Target;
 use registry_credentials_cf::manage::{Chosen, ManageError, Manager};
@@ -34,7 +35,7 @@ use registry_credentials_interop::import::Import;
 use registry_credentials_sql::{SqliteStore, SqliteTransaction};
 
 use crate::args::{self, Parsed};
-use crate::output::{Failure, Kind, fail, one_line, report, shown};
+use crate::output::{Failure, Kind, fail, one_line, pretty_json, report, shown};
 use crate::state::{self, Files, check_database, kind_of, open_nonblocking};
 
 /// What a run reads and writes besides its arguments: the binary passes
@@ -65,16 +66,20 @@ pub struct Io<'a> {
 /// reason on standard error.
 pub fn run(args: &[OsString], io: &mut Io<'_>) -> i32 {
     let (code, note) = match execute(args, io) {
-        Ok(Done { output, wrote }) => match io
+        Ok(Done {
+            output,
+            wrote,
+            code,
+        }) => match io
             .out
             .write_all(output.as_bytes())
             .and_then(|()| io.out.flush())
         {
-            Ok(()) => (0, None),
+            Ok(()) => (code, None),
             // The command committed: it happened, whatever became of its
             // output.
             Err(e) if wrote => (
-                0,
+                code,
                 Some(format!(
                     "note: the command was carried out, but its output could not be written: {}\n",
                     one_line(&e.to_string(), args)
@@ -94,11 +99,12 @@ pub fn run(args: &[OsString], io: &mut Io<'_>) -> i32 {
     code
 }
 
-/// A command carried out: its output, and whether it changed the
-/// database.
+/// A command carried out: its output, whether it changed the database,
+/// and its exit code (0; 22 for `cf curl -f` answered with an error).
 struct Done {
     output: String,
     wrote: bool,
+    code: i32,
 }
 
 /// The arguments as text; a non-UTF-8 one is a usage error that names
@@ -141,6 +147,7 @@ fn execute(args: &[OsString], io: &mut Io<'_>) -> Result<Done, Failure> {
             return Ok(Done {
                 output: text,
                 wrote: false,
+                code: 0,
             });
         }
         Parsed::Run(command) => Action::check(command)?,
@@ -149,6 +156,7 @@ fn execute(args: &[OsString], io: &mut Io<'_>) -> Result<Done, Failure> {
         return Ok(Done {
             output: format!("cf {}\n", args::VERSION),
             wrote: false,
+            code: 0,
         });
     }
     let password_env = utf8_env("CF_DOCKER_PASSWORD", &io.password_env)?;
@@ -182,6 +190,7 @@ fn run_in(
     let writes = cmd.writes();
     loop {
         let mut output = String::new();
+        let mut answered = None;
         let attempt = |tx: &SqliteTransaction<'_>| -> Result<(), Failure> {
             check_database(tx, &files.db)?;
             let directory = SqliteDirectory::open(tx)?;
@@ -191,6 +200,7 @@ fn run_in(
                 password: password.clone(),
                 confirmed,
                 out: &mut output,
+                answered: &mut answered,
             };
             state.execute(cmd)?;
             if writes {
@@ -210,6 +220,7 @@ fn run_in(
                 return Ok(Done {
                     output,
                     wrote: writes,
+                    code: cmd.exit_code(answered),
                 });
             }
             Err(f) => f.on_database(&files.db, state::BUSY_TIMEOUT),
@@ -224,6 +235,7 @@ fn run_in(
                     return Ok(Done {
                         output: format!("{declined}\n"),
                         wrote: false,
+                        code: 0,
                     });
                 }
                 confirmed = true;
@@ -388,6 +400,14 @@ enum Action {
         name: String,
         force: bool,
     },
+    /// A request to the API (`cf curl`); the body was read here, before
+    /// the database is opened.
+    Curl {
+        method: String,
+        path: String,
+        body: Body,
+        fail: bool,
+    },
     /// The file was read and checked here, before the database is opened:
     /// the write transaction holds the lock for storing it alone.
     Import {
@@ -402,33 +422,75 @@ enum Action {
 /// `config.json` holds, and a bound on what a mistaken path can cost.
 const MAX_IMPORT_FILE: u64 = 4 << 20;
 
+/// The largest body `cf curl -d @FILE` reads: the API takes nothing
+/// near it (a password has at most 5,000 bytes, R16).
+const MAX_CURL_BODY: u64 = 1 << 20;
+
+/// A request body for `cf curl`: it may hold a password, so its `Debug`
+/// shows its length alone and its bytes are wiped on drop (R21).
+struct Body(secrecy::zeroize::Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Body(<{} bytes>)", self.0.len())
+    }
+}
+
+/// The body of `cf curl -d DATA`: DATA itself, or the file named after
+/// an `@`.
+fn curl_body(data: Option<String>) -> Result<Body, Failure> {
+    let bytes = match data {
+        None => Vec::new(),
+        Some(data) => match data.strip_prefix('@') {
+            Some(file) => {
+                let bytes = read_file(file, "-d @FILE", "a request body", MAX_CURL_BODY)?;
+                return Ok(Body(bytes));
+            }
+            None => data.into_bytes(),
+        },
+    };
+    Ok(Body(secrecy::zeroize::Zeroizing::new(bytes)))
+}
+
 /// Reads and checks the credentials file given as FILE of `import-*`,
 /// before the database is opened: a regular file of bounded size, opened
 /// without blocking, its bytes wiped after. Messages name the argument
 /// (`FILE`), never its text, which may be anything a person typed.
 fn read_import_file(file: &str) -> Result<Import, Failure> {
+    let bytes = read_file(file, "FILE", "a credentials file", MAX_IMPORT_FILE)?;
+    registry_credentials_interop::import::read(&bytes)
+        .map_err(|e| fail(format!("cannot import the file given as FILE: {e}")))
+}
+
+/// The bytes of the file `file`, given as `what` and holding `holds`: a
+/// regular file of at most `max` bytes, opened without blocking, its bytes wiped after use.
+/// Messages name the argument (`what`), never its text, which may be
+/// anything a person typed.
+fn read_file(
+    file: &str,
+    what: &str,
+    holds: &str,
+    max: u64,
+) -> Result<secrecy::zeroize::Zeroizing<Vec<u8>>, Failure> {
     let path = Path::new(file);
-    let cannot = |e: io::Error| fail(format!("cannot read the file given as FILE: {e}"));
+    let cannot = |e: io::Error| fail(format!("cannot read the file given as {what}: {e}"));
     let f = open_nonblocking(path).map_err(cannot)?;
     let meta = f.metadata().map_err(cannot)?;
     if !meta.is_file() {
         return Err(fail(format!(
-            "the file given as FILE is {}, not a regular file; give the path of a credentials file",
+            "the file given as {what} is {}, not a regular file; give the path of {holds}",
             kind_of(&meta)
         )));
     }
-    if meta.len() > MAX_IMPORT_FILE {
+    if meta.len() > max {
         return Err(fail(format!(
-            "the file given as FILE is {} bytes, more than the {MAX_IMPORT_FILE} a credentials file can be; check the path",
+            "the file given as {what} is {} bytes, more than the {max} {holds} can be; check the path",
             meta.len()
         )));
     }
     let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
-    f.take(MAX_IMPORT_FILE)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    registry_credentials_interop::import::read(&bytes)
-        .map_err(|e| fail(format!("cannot import the file given as FILE: {e}")))
+    f.take(max).read_to_end(&mut bytes).map_err(cannot)?;
+    Ok(bytes)
 }
 
 /// A username from an argument: the core's checks (R16).
@@ -566,6 +628,24 @@ impl Action {
                 username: docker_username.as_deref().map(username).transpose()?,
             },
             C::Delete { app, force } => Action::DeleteApp { name: app, force },
+            C::Curl {
+                path,
+                method,
+                data,
+                fail,
+            } => Action::Curl {
+                // A GET, or a POST when a body is given, as cf's `curl`.
+                method: method
+                    .unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.to_owned()),
+                // cf's `curl` puts a `/` in front of a path without one.
+                path: if path.starts_with('/') {
+                    path
+                } else {
+                    format!("/{path}")
+                },
+                body: curl_body(data)?,
+                fail,
+            },
             C::Version => Action::Version,
         })
     }
@@ -575,7 +655,18 @@ impl Action {
         match self {
             Action::Version | Action::List => false,
             Action::Target { org, space } => org.is_some() || space.is_some(),
+            Action::Curl { method, .. } => method != "GET",
             _ => true,
+        }
+    }
+
+    /// The exit code of a command carried out, whose API request (for
+    /// `cf curl`) was `answered` with that status: 22 for an error with
+    /// `-f`, as cf's `curl --fail`; 0 otherwise.
+    fn exit_code(&self, answered: Option<u16>) -> i32 {
+        match (self, answered) {
+            (Action::Curl { fail: true, .. }, Some(status)) if status >= 400 => 22,
+            _ => 0,
         }
     }
 
@@ -627,6 +718,8 @@ struct State<'t, 'o> {
     /// `-f`).
     confirmed: bool,
     out: &'o mut String,
+    /// The status the API answered `cf curl` with.
+    answered: &'o mut Option<u16>,
 }
 
 impl State<'_, '_> {
@@ -1032,6 +1125,15 @@ impl State<'_, '_> {
                 found,
                 skip_failures,
             } => self.import(*level, file, found.clone(), *skip_failures)?,
+            Action::Curl {
+                method, path, body, ..
+            } => {
+                let caller = self.caller()?;
+                let response =
+                    Api::new().handle_blocking(&self.manager, &caller, method, path, &body.0);
+                *self.answered = Some(response.status());
+                self.say(pretty_json(response.body()));
+            }
             Action::List => {
                 let caller = self.caller()?;
                 let (target, heading) = match (&self.session.org, &self.session.space) {

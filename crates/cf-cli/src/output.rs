@@ -17,6 +17,97 @@ use registry_credentials_cf::manage::ManageError;
 use registry_credentials_cf::text;
 use registry_credentials_sql::DatabaseError;
 
+/// An API response body as `cf curl` prints it: JSON indented by two
+/// spaces, then a newline; nothing but the newline for an empty body (a
+/// 204). Every character a terminal could be driven by or a line forged
+/// with ([`text::is_unsafe`]: control, format and separator characters)
+/// is written as a JSON `\u` escape, so the printed JSON reads back to the
+/// same value and shows what it holds (R21). A body that is not JSON is
+/// printed [escaped](text::escape).
+pub(crate) fn pretty_json(body: &str) -> String {
+    use serde::Serialize as _;
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return format!("{}\n", text::escape(body));
+    };
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Escaping::default());
+    match value.serialize(&mut ser) {
+        Ok(()) => format!("{}\n", String::from_utf8_lossy(&out)),
+        Err(_) => format!("{}\n", text::escape(body)),
+    }
+}
+
+/// serde_json's indented formatter, with [unsafe](text::is_unsafe)
+/// characters in strings written as `\u` escapes (UTF-16, as JSON has
+/// them).
+#[derive(Default)]
+struct Escaping(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for Escaping {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        for c in fragment.chars() {
+            if text::is_unsafe(c) {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+            } else {
+                let mut buf = [0u8; 4];
+                writer.write_all(c.encode_utf8(&mut buf).as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
 /// A failed command, or a signal from a command that needs something of
 /// the person at the terminal before it can go on.
 #[derive(Debug, thiserror::Error)]
@@ -316,6 +407,21 @@ pub(crate) fn report(failure: &Failure, args: &[OsString]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r21_curl_prints_indented_json_with_terminal_controls_escaped() {
+        let body = r#"{"a":{"b":[1,"x\u001b[2J\u202e\u2028y\u00e9\ud83d\ude00"]}}"#;
+        let printed = pretty_json(body);
+        assert_eq!(
+            printed,
+            "{\n  \"a\": {\n    \"b\": [\n      1,\n      \"x\\u001b[2J\\u202e\\u2028y\u{e9}\u{1f600}\"\n    ]\n  }\n}\n"
+        );
+        let back: serde_json::Value = serde_json::from_str(&printed).unwrap();
+        let original: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(back, original);
+        assert_eq!(pretty_json(""), "\n");
+        assert_eq!(pretty_json("not\u{1b}json"), "not\\u{1b}json\n");
+    }
 
     #[test]
     fn r21_a_failure_is_its_message_then_failed() {

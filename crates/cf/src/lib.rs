@@ -67,6 +67,10 @@
 //!   the same transaction as a `PostgresTransaction`'s credentials.
 //! - `conformance`: `directory::conformance` and `directory_conformance!`,
 //!   the suite every directory backend passes.
+//! - `api`: [`api`], the platform's v3 resource for stored registry
+//!   credentials (`/v3/registry_credentials`) as a handler without I/O:
+//!   method, path and body in, status and JSON out, through the access
+//!   rules; no HTTP library.
 //! - `import`: [`import`], the management calls that
 //!   `registry-credentials-interop` imports credential files through.
 //! - `tracing`: the core's resolution spans, and one event per management
@@ -79,6 +83,9 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+pub mod api;
 pub mod directory;
 #[cfg(feature = "import")]
 #[cfg_attr(docsrs, doc(cfg(feature = "import")))]

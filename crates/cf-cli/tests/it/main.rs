@@ -8,6 +8,7 @@
 //!
 //! One test binary for the package, with a module per concern.
 
+mod curl;
 mod errors;
 mod files;
 #[cfg(unix)]

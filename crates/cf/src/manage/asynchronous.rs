@@ -5,15 +5,20 @@
 use std::sync::Arc;
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::identity::Guid;
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::{AsyncCredentialStore, BoxFuture, StoreError};
+use registry_credentials::store::{AsyncCredentialStore, BoxFuture, Query, StoreError};
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
-use super::{AsyncRemoval, Chosen, Entry, Gate, ManageError, StagedPush, Started, Traced, rows_of};
+use super::resources::located;
+use super::{
+    AsyncRemoval, Chosen, Entry, Gate, Located, LocatedPage, ManageError, StagedPush, Started,
+    Traced, Within, rows_of,
+};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{
-    AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name,
+    AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name, Place,
 };
 use crate::listing::{Listing, Target};
 
@@ -143,9 +148,24 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
+        let created = self.create_located(caller, credential).await?;
+        Ok(Arc::clone(created.credential()))
+    }
+
+    /// [`Manager::create_located`](super::Manager::create_located), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::create`](super::Manager::create).
+    pub async fn create_located(
+        &self,
+        caller: &UserId,
+        credential: RegistryCredential,
+    ) -> Result<Located, ManageError> {
         let (scope, location) = (credential.scope().clone(), credential.location().clone());
         let write = Write::new("create", Operation::Create, &scope, Some(&location));
-        self.write(caller, write, |s| s.create(credential)).await
+        let (created, place) = self.write(caller, write, |s| s.create(credential)).await?;
+        Ok(located(created, Some(place)))
     }
 
     /// [`Manager::create_all`](super::Manager::create_all), async.
@@ -166,7 +186,8 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             })
             .collect();
         let write = Write::new("create-all", Operation::Create, scope, None);
-        self.write(caller, write, |s| s.create_all(batch)).await
+        let (created, _) = self.write(caller, write, |s| s.create_all(batch)).await?;
+        Ok(created)
     }
 
     /// [`Manager::update`](super::Manager::update), async.
@@ -182,10 +203,12 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
         let write = Write::new("update", Operation::Update, scope, Some(location));
-        self.write(caller, write, |s| {
-            s.update(scope.as_scope_ref(), location, update)
-        })
-        .await
+        let (updated, _) = self
+            .write(caller, write, |s| {
+                s.update(scope.as_scope_ref(), location, update)
+            })
+            .await?;
+        Ok(updated)
     }
 
     /// [`Manager::delete`](super::Manager::delete), async.
@@ -200,8 +223,10 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
         let write = Write::new("delete", Operation::Delete, scope, Some(location));
-        self.write(caller, write, |s| s.delete(scope.as_scope_ref(), location))
-            .await
+        let (deleted, _) = self
+            .write(caller, write, |s| s.delete(scope.as_scope_ref(), location))
+            .await?;
+        Ok(deleted)
     }
 
     /// A write of credentials, traced: made by `store` only once `caller`
@@ -213,7 +238,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         what: Write<'_>,
         store: impl FnOnce(&'a S) -> BoxFuture<'a, Result<T, StoreError>>,
-    ) -> Result<T, ManageError> {
+    ) -> Result<(T, Place), ManageError> {
         let traced = Traced::new(what.op, caller, what.scope, what.location);
         traced.done(
             async {
@@ -221,11 +246,113 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
                     return Err(ManageError::AppCredentialByPush);
                 }
                 let gate = self.gate();
-                gate.check(caller, what.operation, what.scope).await?;
-                gate.store_result(store(&self.store).await).await
+                let place = gate.check(caller, what.operation, what.scope).await?;
+                Ok((gate.store_result(store(&self.store).await).await?, place))
             }
             .await,
         )
+    }
+
+    /// [`Manager::get_by_guid`](super::Manager::get_by_guid), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::get_by_guid`](super::Manager::get_by_guid).
+    pub async fn get_by_guid(&self, caller: &UserId, guid: Guid) -> Result<Located, ManageError> {
+        let found = self.stored(guid).await?;
+        let place = self
+            .gate()
+            .check_stored(caller, Operation::Read, guid, &found)
+            .await?;
+        Ok(located(found, place))
+    }
+
+    /// [`Manager::update_by_guid`](super::Manager::update_by_guid), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::update_by_guid`](super::Manager::update_by_guid).
+    pub async fn update_by_guid(
+        &self,
+        caller: &UserId,
+        guid: Guid,
+        update: CredentialUpdate,
+    ) -> Result<Located, ManageError> {
+        self.write_stored(caller, guid, Operation::Update, "update", |s| {
+            s.update_by_guid(guid, update)
+        })
+        .await
+    }
+
+    /// [`Manager::delete_by_guid`](super::Manager::delete_by_guid), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::delete_by_guid`](super::Manager::delete_by_guid).
+    pub async fn delete_by_guid(
+        &self,
+        caller: &UserId,
+        guid: Guid,
+    ) -> Result<Located, ManageError> {
+        self.write_stored(caller, guid, Operation::Delete, "delete", |s| {
+            s.delete_by_guid(guid)
+        })
+        .await
+    }
+
+    /// The stored credential with `guid`, read past the access rules.
+    async fn stored(&self, guid: Guid) -> Result<Arc<RegistryCredential>, ManageError> {
+        self.store
+            .get_by_guid(guid)
+            .await
+            .map_err(ManageError::Store)?
+            .ok_or(ManageError::GuidNotFound { guid })
+    }
+
+    /// A write of the stored credential with `guid`, traced: made by
+    /// `store` only once `caller` may see it (else it is not found, R21)
+    /// and may do `operation` to it (R20). Its scope, and so the decision,
+    /// never changes while it exists (R22).
+    async fn write_stored<'a>(
+        &'a self,
+        caller: &UserId,
+        guid: Guid,
+        operation: Operation,
+        op: &'static str,
+        store: impl FnOnce(&'a S) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>>,
+    ) -> Result<Located, ManageError> {
+        let found = self.stored(guid).await?;
+        let traced = Traced::new(op, caller, found.scope(), Some(found.location()));
+        traced.done(
+            async {
+                let gate = self.gate();
+                let place = gate.check_stored(caller, operation, guid, &found).await?;
+                let written = gate.store_result(store(&self.store).await).await?;
+                Ok(located(written, place))
+            }
+            .await,
+        )
+    }
+
+    /// [`Manager::query`](super::Manager::query), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::query`](super::Manager::query).
+    pub async fn query(
+        &self,
+        caller: &UserId,
+        query: Query,
+        within: &Within,
+    ) -> Result<LocatedPage, ManageError> {
+        let gate = self.gate();
+        let readable = gate.readable(caller, &query, within).await?;
+        let query = match &readable {
+            Some(scopes) => query.scopes(scopes.keys().cloned()),
+            None => query,
+        };
+        let page = self.store.query(&query).await.map_err(ManageError::Store)?;
+        gate.locate(page, readable).await
     }
 
     /// [`Manager::list`](super::Manager::list), async.

@@ -8,11 +8,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use registry_credentials::credential::{Credential, CredentialUpdate};
+use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::{CredentialStore, InlineStore, block_on_ready};
+use registry_credentials::store::{CredentialStore, InlineStore, Query, block_on_ready};
 use registry_credentials::{Location, Reference, RegistryCredential, Scope};
 
-use super::{AsyncManager, ManageError, StagedPush, Started};
+use super::{AsyncManager, Located, LocatedPage, ManageError, StagedPush, Started, Within};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 use crate::listing::{Listing, Target};
@@ -96,6 +97,15 @@ impl<S: CredentialStore, D: DirectoryWriter> Manager<S, D> {
         /// location is taken at that scope, [`ManageError::Store`].
         fn create(caller: &UserId, credential: RegistryCredential) -> Arc<RegistryCredential>;
 
+        /// [`create`](Self::create), answered with the place of the new
+        /// credential's scope (its organization, for a space credential),
+        /// as the platform's resource shows it (R22).
+        ///
+        /// # Errors
+        ///
+        /// As [`create`](Self::create).
+        fn create_located(caller: &UserId, credential: RegistryCredential) -> Located;
+
         /// Stores several credentials at one foundation, organization or
         /// space scope in one step of the store
         /// ([`CredentialStore::create_all`]): all of them or none, and no
@@ -128,6 +138,52 @@ impl<S: CredentialStore, D: DirectoryWriter> Manager<S, D> {
         /// [`ManageError::Unknown`], [`ManageError::Permission`],
         /// [`ManageError::NotFound`], [`ManageError::Store`].
         fn delete(caller: &UserId, scope: &Scope, location: &Location) -> Arc<RegistryCredential>;
+
+        /// The stored credential with `guid`, located, if `caller` may see
+        /// it (R21, R22).
+        ///
+        /// # Errors
+        ///
+        /// [`ManageError::GuidNotFound`] when no credential has it or the
+        /// caller may not see it (the two look the same),
+        /// [`ManageError::Store`].
+        fn get_by_guid(caller: &UserId, guid: Guid) -> Located;
+
+        /// Changes the credential with `guid` in one step of the store
+        /// (R17, R22): username, password, metadata (merged, a `None`
+        /// value removing a key), all or none; its location and scope
+        /// never change. Only if `caller` may change its scope (R20).
+        ///
+        /// # Errors
+        ///
+        /// [`ManageError::GuidNotFound`] when no credential has it or the
+        /// caller may not see it, [`ManageError::Permission`] when the
+        /// caller may see but not change it, [`ManageError::Store`] (with
+        /// [`StoreError::Metadata`](registry_credentials::StoreError::Metadata)
+        /// for a refused metadata patch); nothing changed.
+        fn update_by_guid(caller: &UserId, guid: Guid, update: CredentialUpdate) -> Located;
+
+        /// Deletes the credential with `guid` (R18, R22) and returns it,
+        /// if `caller` may change its scope (R20).
+        ///
+        /// # Errors
+        ///
+        /// As [`update_by_guid`](Self::update_by_guid).
+        fn delete_by_guid(caller: &UserId, guid: Guid) -> Located;
+
+        /// One page of the stored credentials `query` selects that are
+        /// `within` the organizations, spaces and apps given and that
+        /// `caller` may see (R21, R22, R23), with how many there are in
+        /// all. The read rules narrow the query's scopes to those the
+        /// caller may see (the foundation's; each organization the caller
+        /// is in; each space the caller has a role in, and its apps; every
+        /// scope for those who see everything), so the store answers it in
+        /// one call and what the caller may not see is not counted.
+        ///
+        /// # Errors
+        ///
+        /// [`ManageError::Directory`], [`ManageError::Store`].
+        fn query(caller: &UserId, query: Query, within: &Within) -> LocatedPage;
 
         /// The credentials available to `target` that `caller` may see
         /// (R21), in R21's order. What the caller may not see is left out

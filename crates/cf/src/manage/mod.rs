@@ -156,11 +156,13 @@ macro_rules! with_gate_calls {
 mod asynchronous;
 mod blocking;
 mod removal;
+mod resources;
 
 use std::fmt;
 use std::sync::Arc;
 
 use registry_credentials::credential::{Credential, Username};
+use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::{AppCredentialReplaced, StoreError};
 use registry_credentials::{
@@ -172,6 +174,7 @@ pub use blocking::Manager;
 #[cfg(feature = "postgres")]
 pub(crate) use removal::remove_in_order;
 pub use removal::{AsyncRemoval, Entry};
+pub use resources::{Located, LocatedPage, Within};
 
 use crate::access::{self, DirectoryAction, Operation, Roles, ScopePath};
 use crate::directory::{AsyncDirectoryWriter, DirectoryError, Entity, Name, Place};
@@ -274,6 +277,16 @@ pub enum ManageError {
         what: Entity,
         /// Its name or id, as given.
         name: String,
+    },
+    /// No stored credential has that GUID, or the caller may not see the
+    /// one that has it (R21, R22): the two look the same, so a GUID never
+    /// reveals what the caller may not see.
+    #[error(
+        "no registry credential with the GUID {guid} exists or is visible to you; list the registry credentials to find its GUID"
+    )]
+    GuidNotFound {
+        /// The GUID asked for.
+        guid: Guid,
     },
     /// Credentials are created at app scope by a push only (R16, R19).
     #[error(
@@ -421,6 +434,7 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
                 Ok(at) => ManageError::NotFound { at, location },
                 Err(d) => ManageError::Directory(d),
             },
+            StoreError::GuidNotFound { guid } => ManageError::GuidNotFound { guid },
             other => ManageError::Store(other),
         }
     }
