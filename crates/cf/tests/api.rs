@@ -217,6 +217,9 @@ fn r16_r22_post_creates_at_each_scope_and_shows_the_resource() {
         );
         assert_eq!(r["created_at"], at);
         assert_eq!(r["updated_at"], at);
+        // This crate's extensions (R24, R25).
+        assert_eq!(r["kind"], "password");
+        assert_eq!(r["expires_at"], Value::Null);
         assert_eq!(
             r["location"],
             "registry.example.com/Team".to_ascii_lowercase()

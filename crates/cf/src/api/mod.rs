@@ -59,8 +59,11 @@
 //! space credential's organization and an app credential's space and
 //! organization are the directory's), `metadata` (`labels`,
 //! `annotations`) and `links` (`self`, and the organization, space and app
-//! where they apply). Never the password: the views written have no field
-//! for it (R21).
+//! where they apply). This crate's extensions beside them: `kind`
+//! (`password`, `identity-token` or `registry-token`, R24) and
+//! `expires_at` (RFC 3339 or `null`, R25). Never the password: the views
+//! are written from a [`CredentialSummary`](registry_credentials::credential::CredentialSummary),
+//! which has none (R21).
 //!
 //! # Errors
 //!
@@ -332,8 +335,7 @@ impl Api {
     fn resource<'a>(&self, r: &'a Located) -> Resource<'a> {
         let c = r.credential();
         let record = c.record();
-        let guid = record.map(|r| r.guid().to_string());
-        let time = |at: Option<std::time::SystemTime>| at.map(crate::text::utc_time);
+        let guid = record.guid().to_string();
         let to_one = |id: Option<&str>| ToOne {
             data: id.map(|guid| GuidRef {
                 guid: guid.to_owned(),
@@ -346,16 +348,16 @@ impl Api {
         );
         Resource {
             links: Links {
-                this: guid
-                    .as_deref()
-                    .map(|g| self.member("registry_credentials", g)),
+                this: self.member("registry_credentials", &guid),
                 organization: org.map(|o| self.member("organizations", o)),
                 space: space.map(|s| self.member("spaces", s)),
                 app: app.map(|a| self.member("apps", a)),
             },
-            created_at: time(record.map(|r| r.created_at())),
-            updated_at: time(record.map(|r| r.updated_at())),
+            created_at: crate::text::utc_time(record.created_at()),
+            updated_at: crate::text::utc_time(record.updated_at()),
             guid,
+            kind: c.kind().as_str(),
+            expires_at: c.expires_at().map(crate::text::utc_time),
             location: c.location().as_str(),
             username: c.username().as_str(),
             scope: c.scope().kind().as_str(),
@@ -445,7 +447,7 @@ struct MetadataView<'a> {
 #[derive(Serialize)]
 struct Links {
     #[serde(rename = "self")]
-    this: Option<Href>,
+    this: Href,
     #[serde(skip_serializing_if = "Option::is_none")]
     organization: Option<Href>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -456,11 +458,16 @@ struct Links {
 
 #[derive(Serialize)]
 struct Resource<'a> {
-    guid: Option<String>,
-    created_at: Option<String>,
-    updated_at: Option<String>,
+    guid: String,
+    created_at: String,
+    updated_at: String,
     location: &'a str,
     username: &'a str,
+    /// This crate's extension (R24): `password`, `identity-token` or
+    /// `registry-token`.
+    kind: &'static str,
+    /// This crate's extension (R25): RFC 3339 UTC, or `null`.
+    expires_at: Option<String>,
     scope: &'static str,
     relationships: Relationships,
     metadata: MetadataView<'a>,

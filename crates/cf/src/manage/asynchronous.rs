@@ -148,8 +148,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         credential: RegistryCredential,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
-        let created = self.create_located(caller, credential).await?;
-        Ok(Arc::clone(created.credential()))
+        Ok(self.create_placed(caller, credential).await?.0)
     }
 
     /// [`Manager::create_located`](super::Manager::create_located), async.
@@ -162,10 +161,19 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         credential: RegistryCredential,
     ) -> Result<Located, ManageError> {
+        let (created, place) = self.create_placed(caller, credential).await?;
+        located(&created, Some(place))
+    }
+
+    /// A create, and the place of the credential's scope.
+    async fn create_placed(
+        &self,
+        caller: &UserId,
+        credential: RegistryCredential,
+    ) -> Result<(Arc<RegistryCredential>, Place), ManageError> {
         let (scope, location) = (credential.scope().clone(), credential.location().clone());
         let write = Write::new("create", Operation::Create, &scope, Some(&location));
-        let (created, place) = self.write(caller, write, |s| s.create(credential)).await?;
-        Ok(located(created, Some(place)))
+        self.write(caller, write, |s| s.create(credential)).await
     }
 
     /// [`Manager::create_all`](super::Manager::create_all), async.
@@ -264,7 +272,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             .gate()
             .check_stored(caller, Operation::Read, guid, &found)
             .await?;
-        Ok(located(found, place))
+        located(&found, place)
     }
 
     /// [`Manager::update_by_guid`](super::Manager::update_by_guid), async.
@@ -328,7 +336,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
                 let gate = self.gate();
                 let place = gate.check_stored(caller, operation, guid, &found).await?;
                 let written = gate.store_result(store(&self.store).await).await?;
-                Ok(located(written, place))
+                located(&written, place)
             }
             .await,
         )

@@ -8,10 +8,11 @@
 //! `update_by_guid`, `delete_by_guid` and `query`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
+use registry_credentials::credential::CredentialSummary;
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
+use registry_credentials::store::StoreError;
 use registry_credentials::store::{Page, Query};
 use registry_credentials::{RegistryCredential, Scope};
 
@@ -24,13 +25,13 @@ use crate::directory::{AsyncDirectoryWriter, Place};
 /// them, for the relationships of the platform's resource.
 #[derive(Debug, Clone)]
 pub struct Located {
-    credential: Arc<RegistryCredential>,
+    credential: CredentialSummary,
     place: Option<Place>,
 }
 
 impl Located {
-    /// The credential (its `Debug` redacts the secret).
-    pub fn credential(&self) -> &Arc<RegistryCredential> {
+    /// The credential, without its secret (R21).
+    pub fn credential(&self) -> &CredentialSummary {
         &self.credential
     }
 
@@ -358,7 +359,23 @@ impl<D: AsyncDirectoryWriter + ?Sized> Gate<'_, D> {
     }
 }
 
-/// A stored credential located at `place`.
-pub(super) fn located(credential: Arc<RegistryCredential>, place: Option<Place>) -> Located {
-    Located { credential, place }
+/// A stored credential located at `place`, its secret left out.
+///
+/// # Errors
+///
+/// [`ManageError::Store`] when the store returned it without its record,
+/// which its contract forbids (R22).
+pub(super) fn located(
+    credential: &RegistryCredential,
+    place: Option<Place>,
+) -> Result<Located, ManageError> {
+    let credential = CredentialSummary::of(credential).ok_or_else(|| {
+        ManageError::Store(StoreError::Backend {
+            retryable: false,
+            source: "the store returned a credential without its GUID and times (R22); \
+                     it does not keep the store contract"
+                .into(),
+        })
+    })?;
+    Ok(Located { credential, place })
 }
