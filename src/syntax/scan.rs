@@ -310,6 +310,11 @@ pub(crate) struct Scanned {
     /// A `/` in the name after the one that ends the first segment: the
     /// path holds more than the first segment and one component.
     pub(crate) slash_in_path: bool,
+    /// The input is one name and nothing else (R1, R2): lowercase letters
+    /// and digits, joined by `-`, with no `.`, so both machines accept it
+    /// and no separator follows. The scan stopped there: every other field
+    /// is what [`Scanned::new`] made, but `first.end`, the input's length.
+    pub(crate) plain: bool,
 }
 
 impl Scanned {
@@ -331,6 +336,7 @@ impl Scanned {
             digest_fault: None,
             slash_after_at: false,
             slash_in_path: false,
+            plain: false,
             first: First {
                 bracket: s.as_bytes().first() == Some(&b'['),
                 ..First::default()
@@ -546,7 +552,14 @@ pub(crate) fn scan(s: &str, out: &mut Scanned) {
     let mut i = if out.first.bracket {
         first_bracketed(b, &mut out.first, &mut rare)
     } else {
-        first_named(b, &mut out.first, &mut rare)
+        match first_named(b, &mut out.first, &mut rare) {
+            Named::Ends(i) => i,
+            // Nothing else to find: what `Scanned::new` made holds.
+            Named::Plain => {
+                out.plain = true;
+                return;
+            }
+        }
     };
 
     if i < len && b[i] == b'/' {
@@ -633,11 +646,20 @@ pub(crate) fn scan(s: &str, out: &mut Scanned) {
     out.bad_byte = rare.bad_byte;
 }
 
+/// Where [`first_named`] stopped.
+enum Named {
+    /// The first segment ends here, before `/`, `@` or the end.
+    Ends(usize),
+    /// At the end of the input, every byte a plain step and the machines
+    /// in a run: the input is one name and nothing else ([`Scanned::plain`]).
+    Plain,
+}
+
 /// The first segment when it does not start with `[`: a DNS name and a
 /// path component at once (R2 decides later which it is), then a port or a
-/// tag after a `:`. Returns where it ends.
+/// tag after a `:`.
 #[inline(always)]
-fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
+fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> Named {
     // `(C_START * 8 + D_EMPTY) * 16`
     let mut state: u16 = 0;
     let mut i = 0;
@@ -650,12 +672,18 @@ fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
             |s| s & NAME_MACHINES == NAME_IN_RUN,
         );
         let Some(&byte) = b.get(i) else {
+            // A slow branch leaves a machine failed or a `.` read, so a
+            // run at the end means every byte was a plain step without one.
+            if state == NAME_IN_RUN {
+                f.end = i;
+                return Named::Plain;
+            }
             break;
         };
         let c = CLASS_OF[usize::from(byte)];
         match name_byte(c, state, i, f, rare) {
             Some(next) => state = next,
-            None if c == COLON => return port(b, i, f, rare),
+            None if c == COLON => return Named::Ends(port(b, i, f, rare)),
             None => break,
         }
         i += 1;
@@ -665,7 +693,7 @@ fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
     comp_end(comp, i, &mut f.comp_fault);
     dns_end(dns, 0, i, &mut f.host_fault);
     f.end = i;
-    i
+    Named::Ends(i)
 }
 
 /// Whether a `.` was read, and the component and DNS states, of a
@@ -1179,6 +1207,40 @@ mod tests {
             "", "-a", "a-", "a.", ".a", "a..b", "a-.b", "a.-b", "a_b", "a+b0c", "a b",
         ] {
             assert!(!dns_accepts(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn r1_r2_one_name_alone_stops_the_scan_with_nothing_else_found() {
+        for name in [
+            "a",
+            "0",
+            "nginx",
+            "my-app",
+            "a--b",
+            "x1y2",
+            &"f".repeat(300),
+        ] {
+            let x = scanned(name);
+            assert!(x.plain, "{name}");
+            // What a full scan of a lone name finds: it ends the input and
+            // is the name, with no fault, separator or part besides.
+            assert_eq!(
+                (x.first.end, x.name_end),
+                (name.len(), name.len()),
+                "{name}"
+            );
+            assert_eq!(x.first_ends, FirstEnd::Alone);
+            assert!(!x.first.has_dot && !x.first.has_upper && x.first.colon.is_none());
+            assert!(x.first.comp_fault.is_none() && x.first.host_fault.is_none());
+            assert!(x.path_fault.is_none() && x.bad_byte.is_none() && x.scheme.is_none());
+            assert!(x.tag.is_none() && x.at_sign.is_none());
+        }
+        for other in [
+            "a.b", "a_b", "a__b", "aB", "A", "a-", "-a", "a:1", "a/b", "a@b", "a b", "a+b", "[a]",
+            "a\u{e9}",
+        ] {
+            assert!(!scanned(other).plain, "{other}");
         }
     }
 
