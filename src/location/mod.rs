@@ -206,8 +206,9 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         });
         return Err(fail(kind, MAX_REFERENCE_LEN));
     }
-    let mut x = scan::Scanned::new(s);
-    scan::scan(s, &mut x);
+    let mut slot = None;
+    scan::scan(s, &mut slot);
+    let x = slot.get_or_insert_with(|| scan::Scanned::lone_name(s));
     if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
         let e = fail(LocationErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];

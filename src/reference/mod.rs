@@ -283,16 +283,16 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         });
         return Err(ReferenceError::new(kind, MAX_REFERENCE_LEN));
     }
-    let mut x = scan::Scanned::new(s);
-    scan::scan(s, &mut x);
-    if x.plain {
-        // One name and nothing else: no fault but R6's image id can apply,
-        // and on Docker Hub it is an official image (R3).
+    let mut slot = None;
+    scan::scan(s, &mut slot);
+    let Some(x) = &slot else {
+        // One name alone: no fault but R6's image id can apply, and on
+        // Docker Hub it is an official image (R3).
         if scan::is_image_id(s) {
             return Err(ReferenceError::new(ReferenceErrorKind::ImageId, 0));
         }
         return assemble(s, s, true, None, None, None);
-    }
+    };
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
     // The faults, in the order the rules rank them.
@@ -318,7 +318,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     if let Some(fault) = x.digest_fault.or(x.tag_fault) {
         return Err(fail(fault));
     }
-    let is_host = first_is_host(s, &x);
+    let is_host = first_is_host(s, x);
     let hostport = if is_host {
         Some(scan::host_port(s, &x.first).map_err(fail)?)
     } else {

@@ -310,17 +310,12 @@ pub(crate) struct Scanned {
     /// A `/` in the name after the one that ends the first segment: the
     /// path holds more than the first segment and one component.
     pub(crate) slash_in_path: bool,
-    /// The input is one name and nothing else (R1, R2): lowercase letters
-    /// and digits, joined by `-`, with no `.`, so both machines accept it
-    /// and no separator follows. The scan stopped there: every other field
-    /// is what [`Scanned::new`] made, but `first.end`, the input's length.
-    pub(crate) plain: bool,
 }
 
 impl Scanned {
-    /// What [`scan`] fills for `s`. The caller makes it in its own frame
-    /// and the scan fills it there: a `Scanned` is a few hundred bytes,
-    /// and returning it from the scan would copy them.
+    /// What [`scan`] starts from for `s`, in its caller's slot: a
+    /// `Scanned` is a few hundred bytes, and returning it from the scan
+    /// would copy them.
     #[inline(always)]
     pub(crate) fn new(s: &str) -> Self {
         Scanned {
@@ -336,12 +331,20 @@ impl Scanned {
             digest_fault: None,
             slash_after_at: false,
             slash_in_path: false,
-            plain: false,
             first: First {
                 bracket: s.as_bytes().first() == Some(&b'['),
                 ..First::default()
             },
         }
+    }
+
+    /// What a scan finds in `s` when it is one name alone, the input
+    /// [`scan`] leaves its slot empty for: a first segment that ends the
+    /// input, with no fault, separator or other part.
+    pub(crate) fn lone_name(s: &str) -> Self {
+        let mut x = Scanned::new(s);
+        x.first.end = s.len();
+        x
     }
 }
 
@@ -538,8 +541,30 @@ static PATH_PAIRS: [u8; 4096] = {
 /// keeps its state in locals: runs of letters and digits take one table
 /// look-up a byte and no state machine, the other name bytes one step of
 /// each machine, and the rare bytes (`/`, `:`, `@`, brackets, anything
-/// invalid) a slow branch. `out` is [`Scanned::new`] of `s`.
-pub(crate) fn scan(s: &str, out: &mut Scanned) {
+/// invalid) a slow branch.
+///
+/// The scan starts with the first segment's run of lowercase letters and
+/// digits. When that run is the whole input, the input is one name alone
+/// (R1, R2): nothing else can be found, and `slot` is left empty
+/// ([`Scanned::lone_name`] is what the rest would have found). Otherwise
+/// the scan fills [`Scanned::new`] of `s` in `slot`, in the caller's frame:
+/// a `Scanned` is a few hundred bytes, and returning it would copy them.
+pub(crate) fn scan(s: &str, slot: &mut Option<Scanned>) {
+    let b = s.as_bytes();
+    let len = b.len();
+    let run = b.iter().take_while(|&&c| flags(c) & ALNUM != 0).count();
+    if run == len && len > 0 {
+        return;
+    }
+    scan_from(s, run, slot.insert(Scanned::new(s)));
+}
+
+/// The rest of [`scan`], from the end of the first segment's run of
+/// lowercase letters and digits at `run`, into `out` ([`Scanned::new`] of
+/// `s`). A call of its own: its loops keep their registers, whatever the
+/// run's check before it needed.
+#[inline(never)]
+fn scan_from(s: &str, run: usize, out: &mut Scanned) {
     let b = s.as_bytes();
     let len = b.len();
     let mut rare = Rare {
@@ -552,14 +577,7 @@ pub(crate) fn scan(s: &str, out: &mut Scanned) {
     let mut i = if out.first.bracket {
         first_bracketed(b, &mut out.first, &mut rare)
     } else {
-        match first_named(b, &mut out.first, &mut rare) {
-            Named::Ends(i) => i,
-            // Nothing else to find: what `Scanned::new` made holds.
-            Named::Plain => {
-                out.plain = true;
-                return;
-            }
-        }
+        first_named(b, run, &mut out.first, &mut rare)
     };
 
     if i < len && b[i] == b'/' {
@@ -646,23 +664,16 @@ pub(crate) fn scan(s: &str, out: &mut Scanned) {
     out.bad_byte = rare.bad_byte;
 }
 
-/// Where [`first_named`] stopped.
-enum Named {
-    /// The first segment ends here, before `/`, `@` or the end.
-    Ends(usize),
-    /// At the end of the input, every byte a plain step and the machines
-    /// in a run: the input is one name and nothing else ([`Scanned::plain`]).
-    Plain,
-}
-
 /// The first segment when it does not start with `[`: a DNS name and a
 /// path component at once (R2 decides later which it is), then a port or a
-/// tag after a `:`.
+/// tag after a `:`. Its first `run` bytes are lowercase letters and digits,
+/// already read. Returns where it ends.
 #[inline(always)]
-fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> Named {
-    // `(C_START * 8 + D_EMPTY) * 16`
-    let mut state: u16 = 0;
-    let mut i = 0;
+fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare<'_>) -> usize {
+    // After a letter or digit both machines are in a run; before any byte,
+    // `(C_START * 8 + D_EMPTY) * 16`.
+    let mut state: u16 = if run > 0 { NAME_IN_RUN } else { 0 };
+    let mut i = run;
     loop {
         i += plain_steps(
             b.get(i..).unwrap_or_default(),
@@ -672,18 +683,12 @@ fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> Named {
             |s| s & NAME_MACHINES == NAME_IN_RUN,
         );
         let Some(&byte) = b.get(i) else {
-            // A slow branch leaves a machine failed or a `.` read, so a
-            // run at the end means every byte was a plain step without one.
-            if state == NAME_IN_RUN {
-                f.end = i;
-                return Named::Plain;
-            }
             break;
         };
         let c = CLASS_OF[usize::from(byte)];
         match name_byte(c, state, i, f, rare) {
             Some(next) => state = next,
-            None if c == COLON => return Named::Ends(port(b, i, f, rare)),
+            None if c == COLON => return port(b, i, f, rare),
             None => break,
         }
         i += 1;
@@ -693,7 +698,7 @@ fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> Named {
     comp_end(comp, i, &mut f.comp_fault);
     dns_end(dns, 0, i, &mut f.host_fault);
     f.end = i;
-    Named::Ends(i)
+    i
 }
 
 /// Whether a `.` was read, and the component and DNS states, of a
@@ -1071,9 +1076,16 @@ mod tests {
 
     /// What one scan of `s` found.
     fn scanned(s: &str) -> Scanned {
-        let mut x = Scanned::new(s);
-        scan(s, &mut x);
-        x
+        let mut slot = None;
+        scan(s, &mut slot);
+        slot.unwrap_or_else(|| Scanned::lone_name(s))
+    }
+
+    /// Whether the scan of `s` stopped at a lone name.
+    fn lone(s: &str) -> bool {
+        let mut slot = None;
+        scan(s, &mut slot);
+        slot.is_none()
     }
 
     fn path_fault(s: &str) -> Option<At> {
@@ -1212,36 +1224,22 @@ mod tests {
 
     #[test]
     fn r1_r2_one_name_alone_stops_the_scan_with_nothing_else_found() {
-        for name in [
-            "a",
-            "0",
-            "nginx",
-            "my-app",
-            "a--b",
-            "x1y2",
-            &"f".repeat(300),
-        ] {
-            let x = scanned(name);
-            assert!(x.plain, "{name}");
-            // What a full scan of a lone name finds: it ends the input and
-            // is the name, with no fault, separator or part besides.
-            assert_eq!(
-                (x.first.end, x.name_end),
-                (name.len(), name.len()),
-                "{name}"
-            );
-            assert_eq!(x.first_ends, FirstEnd::Alone);
-            assert!(!x.first.has_dot && !x.first.has_upper && x.first.colon.is_none());
-            assert!(x.first.comp_fault.is_none() && x.first.host_fault.is_none());
-            assert!(x.path_fault.is_none() && x.bad_byte.is_none() && x.scheme.is_none());
-            assert!(x.tag.is_none() && x.at_sign.is_none());
+        for name in ["a", "0", "nginx", "x1y2", &"f".repeat(300)] {
+            assert!(lone(name), "{name}");
         }
         for other in [
-            "a.b", "a_b", "a__b", "aB", "A", "a-", "-a", "a:1", "a/b", "a@b", "a b", "a+b", "[a]",
-            "a\u{e9}",
+            "", "my-app", "a.b", "a_b", "aB", "A", "a-", "-a", "a:1", "a/b", "a@b", "a b", "a+b",
+            "[a]", "a\u{e9}", "nginx:1", "nginx/", "nginx@",
         ] {
-            assert!(!scanned(other).plain, "{other}");
+            assert!(!lone(other), "{other}");
         }
+        // What the full scan finds for names it reads to the end, with `-`
+        // or `.` in them, is what a lone name stands for.
+        for name in ["my-app", "a--b0", "0-0"] {
+            let full = format!("{:?}", scanned(name));
+            assert_eq!(full, format!("{:?}", Scanned::lone_name(name)), "{name}");
+        }
+        assert_eq!(scanned("nginx").first.end, 5);
     }
 
     #[test]
