@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Write};
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 use arrayvec::ArrayString;
 
@@ -257,6 +258,7 @@ fn short(n: usize) -> u16 {
 /// R2: the first of several components is a host when it contains `.` or
 /// `:`, equals `localhost`, or has an uppercase letter (or is a bracketed
 /// IPv6 address, which has a `:`).
+#[inline(always)]
 fn first_is_host(s: &str, x: &Scanned) -> bool {
     let f = &x.first;
     x.first_ends == FirstEnd::Slash
@@ -264,7 +266,7 @@ fn first_is_host(s: &str, x: &Scanned) -> bool {
             || f.colon.is_some()
             || f.has_upper
             || f.bracket
-            || &s[..f.end] == "localhost")
+            || s.as_bytes().get(..f.end) == Some(b"localhost".as_slice()))
 }
 
 /// The grammar of R1–R6, in one scan. With `hints`, works out a corrected
@@ -291,7 +293,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         if scan::is_image_id(s) {
             return Err(ReferenceError::new(ReferenceErrorKind::ImageId, 0));
         }
-        return assemble(s, s, true, None, None, None);
+        return assemble(s, 0..s.len(), true, None, None, None);
     };
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
@@ -334,7 +336,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         return Err(fail(fault));
     }
     let path_start = if is_host { x.first.end + 1 } else { 0 };
-    let path = &s[path_start..x.name_end];
+    let path = path_start..x.name_end;
     // The path is a single component: `library/` goes before it on Docker
     // Hub (R3).
     let one_component = if is_host {
@@ -353,7 +355,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
 #[inline(never)]
 fn assemble_apart(
     s: &str,
-    path: &str,
+    path: Range<usize>,
     one_component: bool,
     hostport: Option<&HostPort<'_>>,
     tag: Option<(u16, u16)>,
@@ -362,15 +364,15 @@ fn assemble_apart(
     assemble(s, path, one_component, hostport, tag, digest)
 }
 
-/// The reference written as `s`, of the path `path` (a part of `s`; a
-/// single component when `one_component`), on `hostport` or on Docker Hub
+/// The reference written as `s`, of the path at `path` in `s` (a single
+/// component when `one_component`), on `hostport` or on Docker Hub
 /// when none was written, with the tag's and the digest's places in `s`:
 /// R3's defaults filled in, the name's length checked (R1) and the text
 /// written.
 #[inline(always)]
 fn assemble(
     s: &str,
-    path: &str,
+    path: Range<usize>,
     one_component: bool,
     hostport: Option<&HostPort<'_>>,
     tag: Option<(u16, u16)>,
@@ -415,7 +417,7 @@ fn assemble(
                     out.write_str(s)?;
                     h.write_normalized(out)?;
                     out.write_str(if add_library { "/library/" } else { "/" })?;
-                    out.write_str(path)
+                    out.write_str(s.get(path.clone()).unwrap_or_default())
                 };
                 store(&mut r.text, s.len() + name_len, write);
                 r.name_start = short(s.len());

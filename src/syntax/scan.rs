@@ -1033,11 +1033,17 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
             }
         }
     };
+    // R4: the aliases are lowercase, so a host without capitals is
+    // compared byte for byte.
     let alias = kind == HostKind::Domain
         && port.is_none()
-        && host::DOCKER_HUB_ALIASES
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(host));
+        && host::DOCKER_HUB_ALIASES.iter().any(|a| {
+            if first.has_upper {
+                a.eq_ignore_ascii_case(host)
+            } else {
+                *a == host
+            }
+        });
     Ok(HostPort {
         written: host,
         kind,
@@ -1442,5 +1448,15 @@ mod tests {
         hub.write_normalized(&mut s).unwrap();
         assert_eq!(s, "docker.io");
         assert!(!hp("index.docker.io:443").unwrap().is_docker_hub());
+        // R4: a host without capitals is compared with the aliases byte for
+        // byte, which holds for lowercase aliases only.
+        for alias in host::DOCKER_HUB_ALIASES {
+            assert_eq!(alias, alias.to_ascii_lowercase());
+            assert!(hp(alias).unwrap().is_docker_hub(), "{alias}");
+            assert!(
+                hp(&alias.to_ascii_uppercase()).unwrap().is_docker_hub(),
+                "{alias}"
+            );
+        }
     }
 }
