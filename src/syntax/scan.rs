@@ -624,7 +624,16 @@ fn scan_from(s: &str, run: usize, out: &mut Scanned) {
                     }
                     continue;
                 }
-                (Digest::Letter, LOWER) => Digest::Alg,
+                (Digest::Letter, LOWER) => {
+                    // The rest of the component's letters and digits in one
+                    // run.
+                    i += 1;
+                    while i < len && flags(b[i]) & ALNUM != 0 {
+                        i += 1;
+                    }
+                    state = Digest::Alg;
+                    continue;
+                }
                 (Digest::Alg, LOWER | DIGIT) => Digest::Alg,
                 (Digest::Alg, DOT | UNDER | DASH | PLUS) => Digest::Letter,
                 (Digest::Alg | Digest::Letter, COLON) => {
