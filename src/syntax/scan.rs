@@ -427,6 +427,8 @@ const ACT: u8 = 1;
 /// The flag of a [`NAME_NEXT`] state once a `.` was read.
 const DOTTED: usize = 64;
 
+/// The bit of a [`NAME_NEXT`] state that says a `.` was read.
+const NAME_DOTTED: u16 = DOTTED as u16 * 16;
 /// The bits of a [`NAME_NEXT`] state that hold the two machines' states.
 const NAME_MACHINES: u16 = 63 * 16;
 /// The machines' states in a run of letters and digits: a component and a
@@ -684,13 +686,7 @@ fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare<'_>) -> usiz
     let mut state: u16 = if run > 0 { NAME_IN_RUN } else { 0 };
     let mut i = run;
     loop {
-        i += plain_steps(
-            b.get(i..).unwrap_or_default(),
-            &mut state,
-            name_step,
-            |e| e & u16::from(ACT) == 0,
-            |s| s & NAME_MACHINES == NAME_IN_RUN,
-        );
+        i += name_steps(b.get(i..).unwrap_or_default(), &mut state);
         let Some(&byte) = b.get(i) else {
             break;
         };
@@ -877,37 +873,36 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
     i
 }
 
-/// How many of `bytes` are plain steps from `state` (`step` gives a
-/// byte's table entry, `plain` says whether an entry is a plain step); it
-/// leaves `state` at the state before the first that is not. In a state
-/// where `in_run` holds (a letter or digit was just read, and another
-/// leaves every machine where it is), a run of lowercase letters and digits
-/// is skipped without the table: its bytes do not wait for each other's
-/// look-ups.
+/// How many of `bytes` are plain steps of [`NAME_NEXT`] from `state`,
+/// which it leaves at the state before the first that is not. In a run
+/// (a letter or digit was just read, and another leaves both machines
+/// where they are), lowercase letters and digits are skipped without the
+/// table, so its bytes do not wait for each other's look-ups; so is a `.`
+/// followed by one, which leaves both machines in a run again and only
+/// records that a `.` was read (a component goes on after `.` and a
+/// letter or digit, and a label starts).
 #[inline(always)]
-fn plain_steps<S: Copy>(
-    bytes: &[u8],
-    state: &mut S,
-    step: impl Fn(S, u8) -> S,
-    plain: impl Fn(S) -> bool,
-    in_run: impl Fn(S) -> bool,
-) -> usize {
+fn name_steps(bytes: &[u8], state: &mut u16) -> usize {
     let mut s = *state;
     let mut n = 0;
     loop {
-        if in_run(s) {
-            while let Some(&byte) = bytes.get(n) {
-                if flags(byte) & ALNUM == 0 {
-                    break;
+        if s & NAME_MACHINES == NAME_IN_RUN {
+            loop {
+                match bytes.get(n) {
+                    Some(&byte) if flags(byte) & ALNUM != 0 => n += 1,
+                    Some(b'.') if bytes.get(n + 1).is_some_and(|&c| flags(c) & ALNUM != 0) => {
+                        s |= NAME_DOTTED;
+                        n += 2;
+                    }
+                    _ => break,
                 }
-                n += 1;
             }
         }
         let Some(&byte) = bytes.get(n) else {
             break;
         };
-        let next = step(s, byte);
-        if !plain(next) {
+        let next = name_step(s, byte);
+        if next & u16::from(ACT) != 0 {
             break;
         }
         s = next;
@@ -1215,6 +1210,55 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn r1_r5_name_steps_skip_only_what_the_table_steps_through() {
+        // The first segment's shortcuts (runs of letters and digits, and a
+        // `.` before one) end where a byte-by-byte walk of the table ends,
+        // in the same state.
+        let inputs = [
+            "a",
+            "ab.cd",
+            "a.b.c",
+            "a..b",
+            "a.-b",
+            "a-.b",
+            "a.",
+            ".a",
+            "a.B",
+            "a._b",
+            "A.b",
+            "ab.c/d",
+            "ab.c:1",
+            "x1.y2-z.w",
+            "a-b.c--d.e",
+            "a.b_c.d",
+            "0.0.0.0",
+            "a.b.c.",
+            "a.b+c",
+        ];
+        for input in inputs {
+            for start in [0, 1] {
+                let b = &input.as_bytes()[start.min(input.len())..];
+                let first = if start == 1 { NAME_IN_RUN } else { 0 };
+                if start == 1 && !input.as_bytes()[0].is_ascii_lowercase() {
+                    continue;
+                }
+                let mut state = first;
+                let n = name_steps(b, &mut state);
+                let (mut walked, mut at) = (first, 0);
+                while let Some(&byte) = b.get(at) {
+                    let next = name_step(walked, byte);
+                    if next & u16::from(ACT) != 0 {
+                        break;
+                    }
+                    walked = next;
+                    at += 1;
+                }
+                assert_eq!((n, state), (at, walked), "{input} from {start}");
             }
         }
     }
