@@ -317,7 +317,9 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
             0,
         ));
     }
-    if let Some(fault) = x.digest_fault.or(x.tag_fault) {
+    // The digest's fault first, then the tag's (compared by reference: a
+    // fault is 32 bytes).
+    if let Some(&fault) = x.digest_fault.as_ref().or(x.tag_fault.as_ref()) {
         return Err(fail(fault));
     }
     let is_host = first_is_host(s, x);
@@ -327,12 +329,12 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         None
     };
     let path_fault = if is_host || x.first_ends == FirstEnd::Alone {
-        x.path_fault
+        x.path_fault.as_ref()
     } else {
         // The first segment is the first path component.
-        x.first.comp_fault.or(x.path_fault)
+        x.first.comp_fault.as_ref().or(x.path_fault.as_ref())
     };
-    if let Some(fault) = path_fault {
+    if let Some(&fault) = path_fault {
         return Err(fail(fault));
     }
     let path_start = if is_host { x.first.end + 1 } else { 0 };

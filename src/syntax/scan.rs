@@ -975,6 +975,14 @@ fn tag(b: &[u8], colon: usize, rare: &mut Rare<'_>) -> Tag {
         }
         j += 1;
     }
+    // The run ends the tag, and it is neither empty, too long, nor led by
+    // `.` or `-`: a valid tag, the common case, with nothing to record.
+    if matches!(b.get(j), None | Some(b'@'))
+        && (1..=MAX_TAG_LEN).contains(&(j - start))
+        && !matches!(b.get(start), Some(b'.' | b'-'))
+    {
+        return Tag::Ends(j, None);
+    }
     let mut fault = None;
     if j > start && matches!(b[start], b'.' | b'-') {
         first(&mut fault, Fault::InvalidTag, start);
