@@ -298,13 +298,13 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
     // The faults, in the order the rules rank them.
-    if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
+    if let Some(i) = x.rare.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
         let e = ReferenceError::new(ReferenceErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];
         let fixed = hints && !rest.contains('@') && parse_with(rest, false).is_ok();
         return Err(if fixed { e.with_hint(rest) } else { e });
     }
-    if let Some(fault) = x.bad_byte {
+    if let Some(fault) = x.rare.bad_byte {
         return Err(fail(fault));
     }
     if scan::is_image_id(s) {

@@ -287,10 +287,8 @@ impl First {
 /// What one pass over the input found.
 #[derive(Debug, Clone)]
 pub(crate) struct Scanned {
-    /// The first `://`, when the input may start with a protocol.
-    pub(crate) scheme: Option<usize>,
-    /// The first white space, control or non-ASCII byte.
-    pub(crate) bad_byte: Option<At>,
+    /// The first `://` and the first byte no reference may hold.
+    pub(crate) rare: Rare,
     pub(crate) first: First,
     pub(crate) first_ends: FirstEnd,
     /// The first fault in the components after the first segment.
@@ -319,8 +317,7 @@ impl Scanned {
     #[inline(always)]
     pub(crate) fn new(s: &str) -> Self {
         Scanned {
-            scheme: None,
-            bad_byte: None,
+            rare: Rare::default(),
             first_ends: FirstEnd::Alone,
             path_fault: None,
             path_colon: None,
@@ -370,22 +367,26 @@ fn tag_end(start: usize, end: usize, fault: &mut Option<At>) {
 
 /// What every part of the scan records the same way, from its slow
 /// branches only (the bytes that are not letters, digits or `.`, `_`, `-`):
-/// the first `://`, and the first byte no reference may hold.
-struct Rare<'a> {
-    b: &'a [u8],
-    scheme: Option<usize>,
-    bad_byte: Option<At>,
+/// the first `://`, and the first byte no reference may hold. It is part of
+/// [`Scanned`], written where it is found, so the parts' loops carry
+/// nothing of it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rare {
+    /// The first `://`, when the input may start with a protocol.
+    pub(crate) scheme: Option<usize>,
+    /// The first white space, control or non-ASCII byte.
+    pub(crate) bad_byte: Option<At>,
 }
 
-impl Rare<'_> {
-    /// The byte of class `c` at `i` took a slow branch.
+impl Rare {
+    /// The byte of class `c` at `i` of `b` took a slow branch.
     #[inline(always)]
-    fn byte(&mut self, c: u8, i: usize) {
+    fn byte(&mut self, b: &[u8], c: u8, i: usize) {
         if c >= SPACE {
             self.bad(c, i);
         } else if c == COLON
             && self.scheme.is_none()
-            && self.b.get(i + 1..i + 3) == Some(b"//".as_slice())
+            && b.get(i + 1..i + 3) == Some(b"//".as_slice())
         {
             self.scheme = Some(i);
         }
@@ -569,22 +570,17 @@ pub(crate) fn scan(s: &str, slot: &mut Option<Scanned>) {
 fn scan_from(s: &str, run: usize, out: &mut Scanned) {
     let b = s.as_bytes();
     let len = b.len();
-    let mut rare = Rare {
-        b,
-        scheme: None,
-        bad_byte: None,
-    };
 
     // The first segment, up to `/`, `@` or the end.
     let mut i = if out.first.bracket {
-        first_bracketed(b, &mut out.first, &mut rare)
+        first_bracketed(b, &mut out.first, &mut out.rare)
     } else {
-        first_named(b, run, &mut out.first, &mut rare)
+        first_named(b, run, &mut out.first, &mut out.rare)
     };
 
     if i < len && b[i] == b'/' {
         out.first_ends = FirstEnd::Slash;
-        i = path(b, i + 1, out, &mut rare);
+        i = path(b, i + 1, out);
     } else {
         out.name_end = out.first.host_end();
         out.path_fault = out.first.comp_fault;
@@ -611,7 +607,7 @@ fn scan_from(s: &str, run: usize, out: &mut Scanned) {
             let fl = flags(b[i]);
             let c = fl & CLASS;
             if c >= SLASH {
-                rare.byte(c, i);
+                out.rare.byte(b, c, i);
                 out.slash_after_at |= c == SLASH;
             }
             state = match (state, c) {
@@ -671,8 +667,6 @@ fn scan_from(s: &str, run: usize, out: &mut Scanned) {
         }
         out.digest_fault = fault;
     }
-    out.scheme = rare.scheme;
-    out.bad_byte = rare.bad_byte;
 }
 
 /// The first segment when it does not start with `[`: a DNS name and a
@@ -680,7 +674,7 @@ fn scan_from(s: &str, run: usize, out: &mut Scanned) {
 /// tag after a `:`. Its first `run` bytes are lowercase letters and digits,
 /// already read. Returns where it ends.
 #[inline(always)]
-fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare<'_>) -> usize {
+fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare) -> usize {
     // After a letter or digit both machines are in a run; before any byte,
     // `(C_START * 8 + D_EMPTY) * 16`.
     let mut state: u16 = if run > 0 { NAME_IN_RUN } else { 0 };
@@ -691,7 +685,7 @@ fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare<'_>) -> usiz
             break;
         };
         let c = CLASS_OF[usize::from(byte)];
-        match name_byte(c, state, i, f, rare) {
+        match name_byte(b, c, state, i, f, rare) {
             Some(next) => state = next,
             None if c == COLON => return port(b, i, f, rare),
             None => break,
@@ -718,12 +712,12 @@ fn name_machines(state: u16) -> (bool, u8, u8) {
 /// The slow branch of the first segment's name: the byte of class `c` at
 /// `i`, read in `state`. Returns the next state, or `None` where the name
 /// ends (`/`, `@`, or `:` before a port or a tag, which it records).
-fn name_byte(c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare<'_>) -> Option<u16> {
+fn name_byte(b: &[u8], c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare) -> Option<u16> {
     let (mut dotted, mut comp, mut dns) = name_machines(state);
     match c {
         SLASH | AT_SIGN => return None,
         COLON => {
-            rare.byte(c, i);
+            rare.byte(b, c, i);
             f.has_dot = dotted;
             f.colon = Some(i);
             comp_end(comp, i, &mut f.comp_fault);
@@ -734,7 +728,7 @@ fn name_byte(c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare<'_>) ->
             dotted |= c == DOT;
             f.has_upper |= c == UPPER;
         }
-        _ => rare.byte(c, i),
+        _ => rare.byte(b, c, i),
     }
     comp = comp_step(comp, c, i, &mut f.comp_fault);
     dns = dns_step(dns, c, i, &mut f.host_fault);
@@ -746,7 +740,7 @@ fn name_byte(c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare<'_>) ->
 /// (no path component starts so), then a port after a `:`. Returns where
 /// it ends.
 #[cold]
-fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
+fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare) -> usize {
     // `[` is no byte of a component.
     let comp = comp_step(C_START, OTHER, 0, &mut f.comp_fault);
     let mut in_brackets = true;
@@ -757,7 +751,7 @@ fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
         if c == SLASH || c == AT_SIGN {
             break;
         }
-        rare.byte(c, i);
+        rare.byte(b, c, i);
         if in_brackets {
             if c == CLOSE {
                 in_brackets = false;
@@ -786,14 +780,14 @@ fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
 /// What follows the first segment's `:` at `colon`, up to `/`, `@` or the
 /// end: a port, or a tag when nothing follows (R2). Returns where the
 /// segment ends.
-fn port(b: &[u8], colon: usize, f: &mut First, rare: &mut Rare<'_>) -> usize {
+fn port(b: &[u8], colon: usize, f: &mut First, rare: &mut Rare) -> usize {
     let mut i = colon + 1;
     while let Some(&byte) = b.get(i) {
         let c = flags(byte) & CLASS;
         if c == SLASH || c == AT_SIGN {
             break;
         }
-        rare.byte(c, i);
+        rare.byte(b, c, i);
         if c == DIGIT {
             f.port = (f.port * 10 + u32::from(byte - b'0')).min(100_000);
         } else {
@@ -813,7 +807,7 @@ fn port(b: &[u8], colon: usize, f: &mut First, rare: &mut Rare<'_>) -> usize {
 /// The components after the first `/` (from `i`), then a tag; up to `@`
 /// or the end, which it returns.
 #[inline(always)]
-fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize {
+fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
     let mut fault = None;
     // `C_START * 16`
     let mut state: u8 = 0;
@@ -833,12 +827,12 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
                 state = (C_START | MORE) * 16;
             }
             COLON => {
-                rare.byte(c, i);
+                out.rare.byte(b, c, i);
                 comp_end(comp, i, &mut fault);
                 if out.path_colon.is_none() {
                     out.path_colon = Some(i);
                 }
-                match tag(b, i, rare) {
+                match tag(b, i, &mut out.rare) {
                     Tag::Ends(end, tag_fault) => {
                         out.name_end = i;
                         out.tag = Some((i + 1, end));
@@ -856,7 +850,7 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
                 }
             }
             _ => {
-                rare.byte(c, i);
+                out.rare.byte(b, c, i);
                 state = (comp_step(comp, c, i, &mut fault) * 16) | more;
             }
         }
@@ -966,7 +960,7 @@ enum Tag {
 /// What follows the path's `:` at `colon`: its valid bytes in one run;
 /// whatever stops the run takes the slow branch.
 #[inline(always)]
-fn tag(b: &[u8], colon: usize, rare: &mut Rare<'_>) -> Tag {
+fn tag(b: &[u8], colon: usize, rare: &mut Rare) -> Tag {
     let start = colon + 1;
     let mut j = start;
     while let Some(&byte) = b.get(j) {
@@ -1000,7 +994,7 @@ fn tag(b: &[u8], colon: usize, rare: &mut Rare<'_>) -> Tag {
         }
         // The run stopped at a byte no tag may hold: the tag is invalid
         // there, and later bytes come after that fault.
-        rare.byte(c, j);
+        rare.byte(b, c, j);
         first(&mut fault, Fault::InvalidTag, j);
         j += 1;
     }
@@ -1378,13 +1372,16 @@ mod tests {
 
     #[test]
     fn r6_bad_bytes_and_protocols_are_found_anywhere() {
-        assert_eq!(scanned("a/b c").bad_byte, Some((Fault::Whitespace, 3)));
+        assert_eq!(scanned("a/b c").rare.bad_byte, Some((Fault::Whitespace, 3)));
         assert_eq!(
-            scanned("a@b\u{1}").bad_byte,
+            scanned("a@b\u{1}").rare.bad_byte,
             Some((Fault::ControlCharacter, 3))
         );
-        assert_eq!(scanned("a:t\u{e9}").bad_byte, Some((Fault::NonAscii, 3)));
-        assert_eq!(scanned("https://a").scheme, Some(5));
+        assert_eq!(
+            scanned("a:t\u{e9}").rare.bad_byte,
+            Some((Fault::NonAscii, 3))
+        );
+        assert_eq!(scanned("https://a").rare.scheme, Some(5));
         assert!(is_scheme("git+ssh") && !is_scheme("1x") && !is_scheme(""));
     }
 
