@@ -1019,7 +1019,14 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
             Ok(a) => (HostKind::Ipv6, Some(a)),
             Err(_) => return Err((Fault::InvalidIpv6, 1)),
         }
-    } else if host::ends_in_a_number(last_label(host)) {
+    } else if host
+        .as_bytes()
+        .last()
+        // A number ends in a hex digit, or is `0x` (R5): a host that ends in
+        // anything else needs no look for its last label.
+        .is_some_and(|&b| b.is_ascii_hexdigit() || b == b'x' || b == b'X')
+        && host::ends_in_a_number(last_label(host))
+    {
         if !host::is_dotted_quad(host) {
             return Err((Fault::InvalidIpv4, 0));
         }
@@ -1485,6 +1492,35 @@ mod tests {
         for name in ["1.2.3.a", "0x.com", "1x", "123abc", "x.0xg", "0xg"] {
             assert_eq!(hp(name).unwrap().kind(), HostKind::Domain, "{name}");
         }
+    }
+
+    #[test]
+    fn r5_a_number_ends_in_a_hex_digit_or_0x() {
+        // `host_port` looks for the last label only when the host ends so.
+        let alphabet: Vec<u8> = (b'0'..=b'9')
+            .chain(b'a'..=b'z')
+            .chain(b'A'..=b'Z')
+            .collect();
+        let mut labels: Vec<Vec<u8>> = alphabet.iter().map(|&a| vec![a]).collect();
+        for &a in &alphabet {
+            for &b in &alphabet {
+                labels.push(vec![a, b]);
+                labels.push(vec![b'0', a, b]);
+            }
+        }
+        for label in labels {
+            let label = String::from_utf8(label).unwrap();
+            let last = *label.as_bytes().last().unwrap();
+            if host::ends_in_a_number(&label) {
+                assert!(
+                    last.is_ascii_hexdigit() || last == b'x' || last == b'X',
+                    "{label}"
+                );
+            }
+        }
+        assert_eq!(hp("a.0x").unwrap_err(), (Fault::InvalidIpv4, 0));
+        assert_eq!(hp("a.0X").unwrap_err(), (Fault::InvalidIpv4, 0));
+        assert_eq!(hp("a.bad").unwrap().kind(), HostKind::Domain);
     }
 
     #[test]
