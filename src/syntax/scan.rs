@@ -593,80 +593,90 @@ fn scan_from(s: &str, run: usize, out: &mut Scanned) {
     // At `@`: the digest is the rest.
     if i < len {
         out.at_sign = Some(i);
-        i += 1;
-        let start = i;
-        let mut fault = None;
-        if len - start > MAX_DIGEST_LEN {
-            first(&mut fault, Fault::DigestTooLong, start + MAX_DIGEST_LEN);
-        }
-        let mut state = Digest::Letter;
-        let mut alg_fault = None;
-        let mut hex_fault = None;
-        let mut colon = None;
-        while i < len {
-            let fl = flags(b[i]);
-            let c = fl & CLASS;
-            if c >= SLASH {
-                out.rare.byte(b, c, i);
-                out.slash_after_at |= c == SLASH;
-            }
-            state = match (state, c) {
-                (Digest::Hex, _) => {
-                    if fl & HEX == 0 {
-                        first(&mut hex_fault, Fault::InvalidDigestHex, i);
-                    }
-                    // The rest of the hex in one run.
-                    i += 1;
-                    while i < len && flags(b[i]) & HEX != 0 {
-                        i += 1;
-                    }
-                    continue;
-                }
-                (Digest::Letter, LOWER) => {
-                    // The rest of the component's letters and digits in one
-                    // run.
-                    i += 1;
-                    while i < len && flags(b[i]) & ALNUM != 0 {
-                        i += 1;
-                    }
-                    state = Digest::Alg;
-                    continue;
-                }
-                (Digest::Alg, LOWER | DIGIT) => Digest::Alg,
-                (Digest::Alg, DOT | UNDER | DASH | PLUS) => Digest::Letter,
-                (Digest::Alg | Digest::Letter, COLON) => {
-                    if state == Digest::Letter {
-                        first(&mut alg_fault, Fault::InvalidDigestAlgorithm, start);
-                    }
-                    colon = Some(i);
-                    Digest::Hex
-                }
-                (s, _) => {
-                    first(&mut alg_fault, Fault::InvalidDigestAlgorithm, i);
-                    s
-                }
-            };
-            i += 1;
-        }
-        match colon {
-            None => first(&mut fault, Fault::InvalidDigest, start),
-            Some(colon) => {
-                if let Some((f, at)) = alg_fault.or(hex_fault) {
-                    first(&mut fault, f, at);
-                }
-                let digits = len - colon - 1;
-                let ok = match &s[start..colon] {
-                    "sha256" => digits == 64,
-                    "sha512" => digits == 128,
-                    _ => digits >= 32,
-                };
-                if !ok {
-                    first(&mut fault, Fault::InvalidDigestHex, colon + 1);
-                }
-            }
-        }
-        out.digest_fault = fault;
+        digest(s, i + 1, out);
     }
+}
+
+/// The digest that starts at `start` and runs to the end of `s` (R1), and
+/// any `/` or byte no reference may hold in it; into `out`. A call of its
+/// own, so its loops keep their registers whatever the parts before it
+/// needed.
+#[inline(never)]
+fn digest(s: &str, start: usize, out: &mut Scanned) {
+    let b = s.as_bytes();
+    let len = b.len();
+    let mut i = start;
+    let mut fault = None;
+    if len - start > MAX_DIGEST_LEN {
+        first(&mut fault, Fault::DigestTooLong, start + MAX_DIGEST_LEN);
+    }
+    let mut state = Digest::Letter;
+    let mut alg_fault = None;
+    let mut hex_fault = None;
+    let mut colon = None;
+    while i < len {
+        let fl = flags(b[i]);
+        let c = fl & CLASS;
+        if c >= SLASH {
+            out.rare.byte(b, c, i);
+            out.slash_after_at |= c == SLASH;
+        }
+        state = match (state, c) {
+            (Digest::Hex, _) => {
+                if fl & HEX == 0 {
+                    first(&mut hex_fault, Fault::InvalidDigestHex, i);
+                }
+                // The rest of the hex in one run.
+                i += 1;
+                while i < len && flags(b[i]) & HEX != 0 {
+                    i += 1;
+                }
+                continue;
+            }
+            (Digest::Letter, LOWER) => {
+                // The rest of the component's letters and digits in one
+                // run.
+                i += 1;
+                while i < len && flags(b[i]) & ALNUM != 0 {
+                    i += 1;
+                }
+                state = Digest::Alg;
+                continue;
+            }
+            (Digest::Alg, LOWER | DIGIT) => Digest::Alg,
+            (Digest::Alg, DOT | UNDER | DASH | PLUS) => Digest::Letter,
+            (Digest::Alg | Digest::Letter, COLON) => {
+                if state == Digest::Letter {
+                    first(&mut alg_fault, Fault::InvalidDigestAlgorithm, start);
+                }
+                colon = Some(i);
+                Digest::Hex
+            }
+            (s, _) => {
+                first(&mut alg_fault, Fault::InvalidDigestAlgorithm, i);
+                s
+            }
+        };
+        i += 1;
+    }
+    match colon {
+        None => first(&mut fault, Fault::InvalidDigest, start),
+        Some(colon) => {
+            if let Some((f, at)) = alg_fault.or(hex_fault) {
+                first(&mut fault, f, at);
+            }
+            let digits = len - colon - 1;
+            let ok = match &s[start..colon] {
+                "sha256" => digits == 64,
+                "sha512" => digits == 128,
+                _ => digits >= 32,
+            };
+            if !ok {
+                first(&mut fault, Fault::InvalidDigestHex, colon + 1);
+            }
+        }
+    }
+    out.digest_fault = fault;
 }
 
 /// The first segment when it does not start with `[`: a DNS name and a
