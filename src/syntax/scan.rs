@@ -372,7 +372,8 @@ fn tag_end(start: usize, end: usize, fault: &mut Option<At>) {
 /// nothing of it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rare {
-    /// The first `://`, when the input may start with a protocol.
+    /// The first `://` in the first segment, when the input may start with
+    /// a protocol (a later one cannot end a scheme).
     pub(crate) scheme: Option<usize>,
     /// The first white space, control or non-ASCII byte.
     pub(crate) bad_byte: Option<At>,
@@ -389,6 +390,17 @@ impl Rare {
             && b.get(i + 1..i + 3) == Some(b"//".as_slice())
         {
             self.scheme = Some(i);
+        }
+    }
+
+    /// The byte of class `c` at `i`, after the first segment, took a slow
+    /// branch. A `://` there follows text that holds the `/` or `@` which
+    /// ended the first segment, so it cannot end a scheme (see
+    /// [`is_scheme`]), and only a bad byte is recorded.
+    #[inline(always)]
+    fn past_first(&mut self, c: u8, i: usize) {
+        if c >= SPACE {
+            self.bad(c, i);
         }
     }
 
@@ -618,7 +630,7 @@ fn digest(s: &str, start: usize, out: &mut Scanned) {
         let fl = flags(b[i]);
         let c = fl & CLASS;
         if c >= SLASH {
-            out.rare.byte(b, c, i);
+            out.rare.past_first(c, i);
             out.slash_after_at |= c == SLASH;
         }
         state = match (state, c) {
@@ -837,7 +849,7 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
                 state = (C_START | MORE) * 16;
             }
             COLON => {
-                out.rare.byte(b, c, i);
+                out.rare.past_first(c, i);
                 comp_end(comp, i, &mut fault);
                 if out.path_colon.is_none() {
                     out.path_colon = Some(i);
@@ -860,7 +872,7 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
                 }
             }
             _ => {
-                out.rare.byte(b, c, i);
+                out.rare.past_first(c, i);
                 state = (comp_step(comp, c, i, &mut fault) * 16) | more;
             }
         }
@@ -1004,7 +1016,7 @@ fn tag(b: &[u8], colon: usize, rare: &mut Rare) -> Tag {
         }
         // The run stopped at a byte no tag may hold: the tag is invalid
         // there, and later bytes come after that fault.
-        rare.byte(b, c, j);
+        rare.past_first(c, j);
         first(&mut fault, Fault::InvalidTag, j);
         j += 1;
     }
@@ -1399,6 +1411,13 @@ mod tests {
             Some((Fault::NonAscii, 3))
         );
         assert_eq!(scanned("https://a").rare.scheme, Some(5));
+        // After the first segment a `://` follows its `/` or `@`, so what
+        // stands before it is no scheme and the scan does not record it.
+        for input in ["a/https://b", "a@https://b", "a/b:https://c", "a/b:t@x://y"] {
+            assert_eq!(scanned(input).rare.scheme, None, "{input}");
+            let before = &input[..input.find("://").unwrap()];
+            assert!(!is_scheme(before), "{input}");
+        }
         assert!(is_scheme("git+ssh") && !is_scheme("1x") && !is_scheme(""));
     }
 
