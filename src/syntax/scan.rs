@@ -5,21 +5,25 @@
 //! from a 256-entry byte-class table (in the manner of `http`'s
 //! `URI_CHARS`): the first segment (`HOST[:PORT]` or the first path
 //! component with a tag), the path components, the tag and the digest. It
-//! records where each part is and the first fault of each kind, and never
-//! stops early, so the caller can report faults in the order the rules
-//! rank them, from this one pass.
+//! records where each part is and the first fault of each kind, and does
+//! not stop at a fault, so the caller can report faults in the order the
+//! rules rank them, from this one pass. It stops early only where nothing
+//! is left to find: an input that is one run of lowercase letters and
+//! digits is a lone name ([`Scanned::lone_name`]).
 //!
 //! The first segment and the path each run one table of their own, made at
 //! compile time from the component and DNS machines ([`NAME_NEXT`],
 //! [`PATH_NEXT`], and [`PATH_PAIRS`] for two path bytes a look-up): a byte
 //! that only moves the machines on costs one look-up, a run of letters and
-//! digits in the first segment none, and every other byte (a fault, `/`,
+//! digits in the first segment none (nor a `.` between two of them), and
+//! every other byte (a fault, `/`,
 //! `:`, `@`, anything that is no name byte) takes a slow branch that steps
 //! the machines themselves.
 //!
 //! Building a [`Reference`] or a [`Location`] from a [`Scanned`] takes no
 //! second look at the input, except at the host's last label (read from
-//! the host's end, for R5's "ends in a number") and inside the brackets of
+//! the host's end, for R5's "ends in a number", when the host ends in a
+//! hex digit or `x`) and inside the brackets of
 //! an IPv6 address: [`host_port`] does that for both, so hosts and ports
 //! have one grammar. A reference of exactly 64 bytes is also read once
 //! more, to tell an image id ([`is_image_id`]).
