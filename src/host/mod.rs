@@ -111,36 +111,35 @@ impl HostPort<'_> {
     }
 
     /// Length of the normalized host, without the port.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn normalized_host_len(&self) -> usize {
         match (self.kind, self.alias) {
             (_, true) => DOCKER_HUB.len(),
-            (HostKind::Ipv6, _) => {
-                let mut n = Counter(0);
-                let _ = write_ipv6(&mut n, &self.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED));
-                n.0 + 2
-            }
+            (HostKind::Ipv6, _) => self.ipv6_len(),
             _ => self.written.len(),
         }
     }
 
+    /// Length of the canonical IPv6 address in brackets.
+    #[cold]
+    #[inline(never)]
+    fn ipv6_len(&self) -> usize {
+        let mut n = Counter(0);
+        let _ = write_ipv6(&mut n, &self.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED));
+        n.0 + 2
+    }
+
     /// Length of the normalized `host[:port]`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn normalized_len(&self) -> usize {
         self.normalized_host_len() + self.port.map_or(0, |p| 1 + port_len(p))
     }
 
     /// True when the normal form is exactly what was written.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_normal_as_written(&self) -> bool {
         let host_ok = match self.kind {
-            HostKind::Ipv6 => {
-                self.normalized_host_len() == self.written.len() && {
-                    let mut same = SameAs::new(&self.written[1..self.written.len() - 1]);
-                    let _ = write_ipv6(&mut same, &self.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED));
-                    same.finish()
-                }
-            }
+            HostKind::Ipv6 => self.ipv6_as_written(),
             _ => !self.alias && !self.upper,
         };
         let port_ok = match (self.port, self.port_written) {
@@ -150,8 +149,23 @@ impl HostPort<'_> {
         host_ok && port_ok
     }
 
+    /// True when the IPv6 address is written in its canonical form.
+    #[cold]
+    #[inline(never)]
+    fn ipv6_as_written(&self) -> bool {
+        self.normalized_host_len() == self.written.len() && {
+            let inner = self
+                .written
+                .get(1..self.written.len().saturating_sub(1))
+                .unwrap_or("");
+            let mut same = SameAs::new(inner);
+            let _ = write_ipv6(&mut same, &self.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED));
+            same.finish()
+        }
+    }
+
     /// True when the normalized host is `docker.io` with no port.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_docker_hub(&self) -> bool {
         self.port.is_none()
             && (self.alias

@@ -206,9 +206,10 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         });
         return Err(fail(kind, MAX_REFERENCE_LEN));
     }
-    let mut x = scan::Scanned::new(s);
-    scan::scan(s, &mut x);
-    if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
+    let mut slot = None;
+    scan::scan(s, &mut slot);
+    let x = slot.get_or_insert_with(|| scan::Scanned::lone_name(s));
+    if let Some(i) = x.rare.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
         let e = fail(LocationErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];
         return Err(if rest.contains('@') {
@@ -217,7 +218,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
             hinted(e, rest)
         });
     }
-    if let Some((fault, at)) = x.bad_byte {
+    if let Some((fault, at)) = x.rare.bad_byte {
         let e = fail(fault, at);
         let trimmed = s.trim();
         return Err(if trimmed.len() < s.len() && !trimmed.contains('@') {

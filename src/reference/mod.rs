@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Write};
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 use arrayvec::ArrayString;
 
@@ -257,6 +258,7 @@ fn short(n: usize) -> u16 {
 /// R2: the first of several components is a host when it contains `.` or
 /// `:`, equals `localhost`, or has an uppercase letter (or is a bracketed
 /// IPv6 address, which has a `:`).
+#[inline(always)]
 fn first_is_host(s: &str, x: &Scanned) -> bool {
     let f = &x.first;
     x.first_ends == FirstEnd::Slash
@@ -264,7 +266,7 @@ fn first_is_host(s: &str, x: &Scanned) -> bool {
             || f.colon.is_some()
             || f.has_upper
             || f.bracket
-            || &s[..f.end] == "localhost")
+            || s.as_bytes().get(..f.end) == Some(b"localhost".as_slice()))
 }
 
 /// The grammar of R1–R6, in one scan. With `hints`, works out a corrected
@@ -283,18 +285,26 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         });
         return Err(ReferenceError::new(kind, MAX_REFERENCE_LEN));
     }
-    let mut x = scan::Scanned::new(s);
-    scan::scan(s, &mut x);
+    let mut slot = None;
+    scan::scan(s, &mut slot);
+    let Some(x) = &slot else {
+        // One name alone: no fault but R6's image id can apply, and on
+        // Docker Hub it is an official image (R3).
+        if scan::is_image_id(s) {
+            return Err(ReferenceError::new(ReferenceErrorKind::ImageId, 0));
+        }
+        return assemble(s, 0..s.len(), true, None, None, None);
+    };
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
     // The faults, in the order the rules rank them.
-    if let Some(i) = x.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
+    if let Some(i) = x.rare.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
         let e = ReferenceError::new(ReferenceErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];
         let fixed = hints && !rest.contains('@') && parse_with(rest, false).is_ok();
         return Err(if fixed { e.with_hint(rest) } else { e });
     }
-    if let Some(fault) = x.bad_byte {
+    if let Some(fault) = x.rare.bad_byte {
         return Err(fail(fault));
     }
     if scan::is_image_id(s) {
@@ -307,26 +317,28 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
             0,
         ));
     }
-    if let Some(fault) = x.digest_fault.or(x.tag_fault) {
+    // The digest's fault first, then the tag's (compared by reference: a
+    // fault is 32 bytes).
+    if let Some(&fault) = x.digest_fault.as_ref().or(x.tag_fault.as_ref()) {
         return Err(fail(fault));
     }
-    let is_host = first_is_host(s, &x);
+    let is_host = first_is_host(s, x);
     let hostport = if is_host {
         Some(scan::host_port(s, &x.first).map_err(fail)?)
     } else {
         None
     };
     let path_fault = if is_host || x.first_ends == FirstEnd::Alone {
-        x.path_fault
+        x.path_fault.as_ref()
     } else {
         // The first segment is the first path component.
-        x.first.comp_fault.or(x.path_fault)
+        x.first.comp_fault.as_ref().or(x.path_fault.as_ref())
     };
-    if let Some(fault) = path_fault {
+    if let Some(&fault) = path_fault {
         return Err(fail(fault));
     }
     let path_start = if is_host { x.first.end + 1 } else { 0 };
-    let path = &s[path_start..x.name_end];
+    let path = path_start..x.name_end;
     // The path is a single component: `library/` goes before it on Docker
     // Hub (R3).
     let one_component = if is_host {
@@ -335,9 +347,42 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         x.first_ends == FirstEnd::Alone
     };
 
-    let docker_hub = hostport.as_ref().is_none_or(HostPort::is_docker_hub);
+    let tag = x.tag.map(|(a, b)| (short(a), short(b)));
+    let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
+    assemble_apart(s, path, one_component, hostport.as_ref(), tag, digest)
+}
+
+/// [`assemble`] in a call of its own: the general case's code stays apart
+/// from the one-name case, which [`assemble`] inlined makes of constants.
+#[inline(never)]
+fn assemble_apart(
+    s: &str,
+    path: Range<usize>,
+    one_component: bool,
+    hostport: Option<&HostPort<'_>>,
+    tag: Option<(u16, u16)>,
+    digest: Option<(u16, u16)>,
+) -> Result<Reference, ReferenceError> {
+    assemble(s, path, one_component, hostport, tag, digest)
+}
+
+/// The reference written as `s`, of the path at `path` in `s` (a single
+/// component when `one_component`), on `hostport` or on Docker Hub
+/// when none was written, with the tag's and the digest's places in `s`:
+/// R3's defaults filled in, the name's length checked (R1) and the text
+/// written.
+#[inline(always)]
+fn assemble(
+    s: &str,
+    path: Range<usize>,
+    one_component: bool,
+    hostport: Option<&HostPort<'_>>,
+    tag: Option<(u16, u16)>,
+    digest: Option<(u16, u16)>,
+) -> Result<Reference, ReferenceError> {
+    let docker_hub = hostport.is_none_or(HostPort::is_docker_hub);
     let add_library = docker_hub && one_component;
-    let (host_len, registry_len) = match &hostport {
+    let (host_len, registry_len) = match hostport {
         Some(h) => (h.normalized_host_len(), h.normalized_len()),
         None => (DOCKER_HUB.len(), DOCKER_HUB.len()),
     };
@@ -347,13 +392,10 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         return Err(ReferenceError::new(kind, 0));
     }
 
-    let as_written = !add_library
-        && hostport
-            .as_ref()
-            .is_some_and(HostPort::is_normal_as_written);
-    // Made whole first and its text written in place: moving a finished
-    // text would copy its 128 inline bytes.
-    let mut r = Reference {
+    let as_written = !add_library && hostport.is_some_and(HostPort::is_normal_as_written);
+    // Made whole in the result first and its text written there: moving
+    // a finished text would copy its 128 inline bytes.
+    let mut out = Ok(Reference {
         text: Text::Inline(ArrayString::new()),
         written_start: 0,
         written_len: short(s.len()),
@@ -361,38 +403,40 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         name_len: short(name_len),
         host_len: short(host_len),
         registry_len: short(registry_len),
-        port: hostport.as_ref().and_then(|h| h.port),
-        host_kind: hostport.as_ref().map_or(HostKind::Domain, HostPort::kind),
-        tag: x.tag.map(|(a, b)| (short(a), short(b))),
-        digest: x.at_sign.map(|at| (short(at + 1), short(s.len()))),
+        port: hostport.and_then(|h| h.port),
+        host_kind: hostport.map_or(HostKind::Domain, HostPort::kind),
+        tag,
+        digest,
         host_written: hostport.is_some(),
-    };
-    match &hostport {
-        // The name is the text.
-        Some(_) if as_written => concat(&mut r.text, &[s]),
-        // The name, then what was written.
-        Some(h) => {
-            let write = |out: &mut dyn Write| {
-                out.write_str(s)?;
-                h.write_normalized(out)?;
-                out.write_str(if add_library { "/library/" } else { "/" })?;
-                out.write_str(path)
-            };
-            r.text = store(s.len() + name_len, write);
-            r.name_start = short(s.len());
-        }
-        // What was written is the name's end: Docker Hub's prefix, then
-        // the input.
-        None if add_library => {
-            concat(&mut r.text, &[LIBRARY_PREFIX, s]);
-            r.written_start = short(LIBRARY_PREFIX.len());
-        }
-        None => {
-            concat(&mut r.text, &[HUB_PREFIX, s]);
-            r.written_start = short(HUB_PREFIX.len());
+    });
+    if let Ok(r) = &mut out {
+        match hostport {
+            // The name is the text.
+            Some(_) if as_written => concat(&mut r.text, &[s]),
+            // The name, then what was written.
+            Some(h) => {
+                let write = |out: &mut dyn Write| {
+                    out.write_str(s)?;
+                    h.write_normalized(out)?;
+                    out.write_str(if add_library { "/library/" } else { "/" })?;
+                    out.write_str(s.get(path.clone()).unwrap_or_default())
+                };
+                store(&mut r.text, s.len() + name_len, write);
+                r.name_start = short(s.len());
+            }
+            // What was written is the name's end: Docker Hub's prefix, then
+            // the input.
+            None if add_library => {
+                concat(&mut r.text, &[LIBRARY_PREFIX, s]);
+                r.written_start = short(LIBRARY_PREFIX.len());
+            }
+            None => {
+                concat(&mut r.text, &[HUB_PREFIX, s]);
+                r.written_start = short(HUB_PREFIX.len());
+            }
         }
     }
-    Ok(r)
+    out
 }
 
 /// What a name on Docker Hub starts with (R3).
@@ -448,17 +492,20 @@ fn concat(text: &mut Text, pieces: &[&str]) {
     }
 }
 
-/// Writes `len` bytes inline when they fit, else into one heap allocation.
-fn store(len: usize, write: impl Fn(&mut dyn Write) -> fmt::Result) -> Text {
-    if len <= INLINE {
-        let mut a = ArrayString::<INLINE>::new();
-        if write(&mut a).is_ok() {
-            return Text::Inline(a);
+/// Writes `len` bytes into `text` (empty and inline): inline when they
+/// fit, else into one heap allocation.
+fn store(text: &mut Text, len: usize, write: impl Fn(&mut dyn Write) -> fmt::Result) {
+    if let Text::Inline(a) = text
+        && len <= INLINE
+    {
+        if write(a).is_ok() {
+            return;
         }
+        a.clear();
     }
     let mut s = String::with_capacity(len);
     let _ = write(&mut s);
-    Text::Heap(s.into_boxed_str())
+    *text = Text::Heap(s.into_boxed_str());
 }
 
 #[cfg(test)]
@@ -483,6 +530,36 @@ mod tests {
         let r = Reference::parse("docker.io/nginx").unwrap();
         assert_eq!(r.name(), "docker.io/library/nginx");
         assert!(r.has_host());
+    }
+
+    #[test]
+    fn r1_r3_r6_a_lone_name_is_an_official_image_unless_an_id_or_too_long() {
+        let r = Reference::parse("my-app").unwrap();
+        assert_eq!(
+            (r.name(), r.as_str()),
+            ("docker.io/library/my-app", "my-app")
+        );
+        assert_eq!(
+            (r.registry(), r.path(), r.image_name()),
+            ("docker.io", "library/my-app", "my-app")
+        );
+        assert_eq!(
+            (r.tag(), r.digest(), r.port(), r.has_host()),
+            (None, None, None, false)
+        );
+        assert_eq!(r, Reference::parse("docker.io/library/my-app").unwrap());
+        assert_eq!(kind(SHA), ReferenceErrorKind::ImageId);
+        // `docker.io/library/` and the name: 255 at most (R1).
+        let longest = "a".repeat(MAX_NAME_LEN - LIBRARY_PREFIX.len());
+        assert_eq!(
+            Reference::parse(&longest).unwrap().name().len(),
+            MAX_NAME_LEN
+        );
+        let over = format!("{longest}a");
+        assert_eq!(kind(&over), ReferenceErrorKind::NameTooLong { len: 256 });
+        // Past the inline bytes the text is on the heap, the same reference.
+        let long = "b".repeat(200);
+        assert_eq!(Reference::parse(&long).unwrap().as_str(), long);
     }
 
     #[test]

@@ -5,21 +5,25 @@
 //! from a 256-entry byte-class table (in the manner of `http`'s
 //! `URI_CHARS`): the first segment (`HOST[:PORT]` or the first path
 //! component with a tag), the path components, the tag and the digest. It
-//! records where each part is and the first fault of each kind, and never
-//! stops early, so the caller can report faults in the order the rules
-//! rank them, from this one pass.
+//! records where each part is and the first fault of each kind, and does
+//! not stop at a fault, so the caller can report faults in the order the
+//! rules rank them, from this one pass. It stops early only where nothing
+//! is left to find: an input that is one run of lowercase letters and
+//! digits is a lone name ([`Scanned::lone_name`]).
 //!
 //! The first segment and the path each run one table of their own, made at
 //! compile time from the component and DNS machines ([`NAME_NEXT`],
 //! [`PATH_NEXT`], and [`PATH_PAIRS`] for two path bytes a look-up): a byte
 //! that only moves the machines on costs one look-up, a run of letters and
-//! digits in the first segment none, and every other byte (a fault, `/`,
+//! digits in the first segment none (nor a `.` between two of them), and
+//! every other byte (a fault, `/`,
 //! `:`, `@`, anything that is no name byte) takes a slow branch that steps
 //! the machines themselves.
 //!
 //! Building a [`Reference`] or a [`Location`] from a [`Scanned`] takes no
 //! second look at the input, except at the host's last label (read from
-//! the host's end, for R5's "ends in a number") and inside the brackets of
+//! the host's end, for R5's "ends in a number", when the host ends in a
+//! hex digit or `x`) and inside the brackets of
 //! an IPv6 address: [`host_port`] does that for both, so hosts and ports
 //! have one grammar. A reference of exactly 64 bytes is also read once
 //! more, to tell an image id ([`is_image_id`]).
@@ -287,10 +291,8 @@ impl First {
 /// What one pass over the input found.
 #[derive(Debug, Clone)]
 pub(crate) struct Scanned {
-    /// The first `://`, when the input may start with a protocol.
-    pub(crate) scheme: Option<usize>,
-    /// The first white space, control or non-ASCII byte.
-    pub(crate) bad_byte: Option<At>,
+    /// The first `://` and the first byte no reference may hold.
+    pub(crate) rare: Rare,
     pub(crate) first: First,
     pub(crate) first_ends: FirstEnd,
     /// The first fault in the components after the first segment.
@@ -313,14 +315,13 @@ pub(crate) struct Scanned {
 }
 
 impl Scanned {
-    /// What [`scan`] fills for `s`. The caller makes it in its own frame
-    /// and the scan fills it there: a `Scanned` is a few hundred bytes,
-    /// and returning it from the scan would copy them.
+    /// What [`scan`] starts from for `s`, in its caller's slot: a
+    /// `Scanned` is a few hundred bytes, and returning it from the scan
+    /// would copy them.
     #[inline(always)]
     pub(crate) fn new(s: &str) -> Self {
         Scanned {
-            scheme: None,
-            bad_byte: None,
+            rare: Rare::default(),
             first_ends: FirstEnd::Alone,
             path_fault: None,
             path_colon: None,
@@ -336,6 +337,15 @@ impl Scanned {
                 ..First::default()
             },
         }
+    }
+
+    /// What a scan finds in `s` when it is one name alone, the input
+    /// [`scan`] leaves its slot empty for: a first segment that ends the
+    /// input, with no fault, separator or other part.
+    pub(crate) fn lone_name(s: &str) -> Self {
+        let mut x = Scanned::new(s);
+        x.first.end = s.len();
+        x
     }
 }
 
@@ -361,24 +371,40 @@ fn tag_end(start: usize, end: usize, fault: &mut Option<At>) {
 
 /// What every part of the scan records the same way, from its slow
 /// branches only (the bytes that are not letters, digits or `.`, `_`, `-`):
-/// the first `://`, and the first byte no reference may hold.
-struct Rare<'a> {
-    b: &'a [u8],
-    scheme: Option<usize>,
-    bad_byte: Option<At>,
+/// the first `://`, and the first byte no reference may hold. It is part of
+/// [`Scanned`], written where it is found, so the parts' loops carry
+/// nothing of it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rare {
+    /// The first `://` in the first segment, when the input may start with
+    /// a protocol (a later one cannot end a scheme).
+    pub(crate) scheme: Option<usize>,
+    /// The first white space, control or non-ASCII byte.
+    pub(crate) bad_byte: Option<At>,
 }
 
-impl Rare<'_> {
-    /// The byte of class `c` at `i` took a slow branch.
+impl Rare {
+    /// The byte of class `c` at `i` of `b` took a slow branch.
     #[inline(always)]
-    fn byte(&mut self, c: u8, i: usize) {
+    fn byte(&mut self, b: &[u8], c: u8, i: usize) {
         if c >= SPACE {
             self.bad(c, i);
         } else if c == COLON
             && self.scheme.is_none()
-            && self.b.get(i + 1..i + 3) == Some(b"//".as_slice())
+            && b.get(i + 1..i + 3) == Some(b"//".as_slice())
         {
             self.scheme = Some(i);
+        }
+    }
+
+    /// The byte of class `c` at `i`, after the first segment, took a slow
+    /// branch. A `://` there follows text that holds the `/` or `@` which
+    /// ended the first segment, so it cannot end a scheme (see
+    /// [`is_scheme`]), and only a bad byte is recorded.
+    #[inline(always)]
+    fn past_first(&mut self, c: u8, i: usize) {
+        if c >= SPACE {
+            self.bad(c, i);
         }
     }
 
@@ -418,6 +444,8 @@ const ACT: u8 = 1;
 /// The flag of a [`NAME_NEXT`] state once a `.` was read.
 const DOTTED: usize = 64;
 
+/// The bit of a [`NAME_NEXT`] state that says a `.` was read.
+const NAME_DOTTED: u16 = DOTTED as u16 * 16;
 /// The bits of a [`NAME_NEXT`] state that hold the two machines' states.
 const NAME_MACHINES: u16 = 63 * 16;
 /// The machines' states in a run of letters and digits: a component and a
@@ -532,26 +560,43 @@ static PATH_PAIRS: [u8; 4096] = {
 /// keeps its state in locals: runs of letters and digits take one table
 /// look-up a byte and no state machine, the other name bytes one step of
 /// each machine, and the rare bytes (`/`, `:`, `@`, brackets, anything
-/// invalid) a slow branch. `out` is [`Scanned::new`] of `s`.
-pub(crate) fn scan(s: &str, out: &mut Scanned) {
+/// invalid) a slow branch.
+///
+/// The scan starts with the first segment's run of lowercase letters and
+/// digits. When that run is the whole input, the input is one name alone
+/// (R1, R2): nothing else can be found, and `slot` is left empty
+/// ([`Scanned::lone_name`] is what the rest would have found). Otherwise
+/// the scan fills [`Scanned::new`] of `s` in `slot`, in the caller's frame:
+/// a `Scanned` is a few hundred bytes, and returning it would copy them.
+pub(crate) fn scan(s: &str, slot: &mut Option<Scanned>) {
     let b = s.as_bytes();
     let len = b.len();
-    let mut rare = Rare {
-        b,
-        scheme: None,
-        bad_byte: None,
-    };
+    let run = b.iter().take_while(|&&c| flags(c) & ALNUM != 0).count();
+    if run == len && len > 0 {
+        return;
+    }
+    scan_from(s, run, slot.insert(Scanned::new(s)));
+}
+
+/// The rest of [`scan`], from the end of the first segment's run of
+/// lowercase letters and digits at `run`, into `out` ([`Scanned::new`] of
+/// `s`). A call of its own: its loops keep their registers, whatever the
+/// run's check before it needed.
+#[inline(never)]
+fn scan_from(s: &str, run: usize, out: &mut Scanned) {
+    let b = s.as_bytes();
+    let len = b.len();
 
     // The first segment, up to `/`, `@` or the end.
     let mut i = if out.first.bracket {
-        first_bracketed(b, &mut out.first, &mut rare)
+        first_bracketed(b, &mut out.first, &mut out.rare)
     } else {
-        first_named(b, &mut out.first, &mut rare)
+        first_named(b, run, &mut out.first, &mut out.rare)
     };
 
     if i < len && b[i] == b'/' {
         out.first_ends = FirstEnd::Slash;
-        i = path(b, i + 1, out, &mut rare);
+        i = path(b, i + 1, out);
     } else {
         out.name_end = out.first.host_end();
         out.path_fault = out.first.comp_fault;
@@ -564,96 +609,109 @@ pub(crate) fn scan(s: &str, out: &mut Scanned) {
     // At `@`: the digest is the rest.
     if i < len {
         out.at_sign = Some(i);
-        i += 1;
-        let start = i;
-        let mut fault = None;
-        if len - start > MAX_DIGEST_LEN {
-            first(&mut fault, Fault::DigestTooLong, start + MAX_DIGEST_LEN);
-        }
-        let mut state = Digest::Letter;
-        let mut alg_fault = None;
-        let mut hex_fault = None;
-        let mut colon = None;
-        while i < len {
-            let fl = flags(b[i]);
-            let c = fl & CLASS;
-            if c >= SLASH {
-                rare.byte(c, i);
-                out.slash_after_at |= c == SLASH;
-            }
-            state = match (state, c) {
-                (Digest::Hex, _) => {
-                    if fl & HEX == 0 {
-                        first(&mut hex_fault, Fault::InvalidDigestHex, i);
-                    }
-                    // The rest of the hex in one run.
-                    i += 1;
-                    while i < len && flags(b[i]) & HEX != 0 {
-                        i += 1;
-                    }
-                    continue;
-                }
-                (Digest::Letter, LOWER) => Digest::Alg,
-                (Digest::Alg, LOWER | DIGIT) => Digest::Alg,
-                (Digest::Alg, DOT | UNDER | DASH | PLUS) => Digest::Letter,
-                (Digest::Alg | Digest::Letter, COLON) => {
-                    if state == Digest::Letter {
-                        first(&mut alg_fault, Fault::InvalidDigestAlgorithm, start);
-                    }
-                    colon = Some(i);
-                    Digest::Hex
-                }
-                (s, _) => {
-                    first(&mut alg_fault, Fault::InvalidDigestAlgorithm, i);
-                    s
-                }
-            };
-            i += 1;
-        }
-        match colon {
-            None => first(&mut fault, Fault::InvalidDigest, start),
-            Some(colon) => {
-                if let Some((f, at)) = alg_fault.or(hex_fault) {
-                    first(&mut fault, f, at);
-                }
-                let digits = len - colon - 1;
-                let ok = match &s[start..colon] {
-                    "sha256" => digits == 64,
-                    "sha512" => digits == 128,
-                    _ => digits >= 32,
-                };
-                if !ok {
-                    first(&mut fault, Fault::InvalidDigestHex, colon + 1);
-                }
-            }
-        }
-        out.digest_fault = fault;
+        digest(s, i + 1, out);
     }
-    out.scheme = rare.scheme;
-    out.bad_byte = rare.bad_byte;
+}
+
+/// The digest that starts at `start` and runs to the end of `s` (R1), and
+/// any `/` or byte no reference may hold in it; into `out`. A call of its
+/// own, so its loops keep their registers whatever the parts before it
+/// needed.
+#[inline(never)]
+fn digest(s: &str, start: usize, out: &mut Scanned) {
+    let b = s.as_bytes();
+    let len = b.len();
+    let mut i = start;
+    let mut fault = None;
+    if len - start > MAX_DIGEST_LEN {
+        first(&mut fault, Fault::DigestTooLong, start + MAX_DIGEST_LEN);
+    }
+    let mut state = Digest::Letter;
+    let mut alg_fault = None;
+    let mut hex_fault = None;
+    let mut colon = None;
+    while i < len {
+        let fl = flags(b[i]);
+        let c = fl & CLASS;
+        if c >= SLASH {
+            out.rare.past_first(c, i);
+            out.slash_after_at |= c == SLASH;
+        }
+        state = match (state, c) {
+            (Digest::Hex, _) => {
+                if fl & HEX == 0 {
+                    first(&mut hex_fault, Fault::InvalidDigestHex, i);
+                }
+                // The rest of the hex in one run.
+                i += 1;
+                while i < len && flags(b[i]) & HEX != 0 {
+                    i += 1;
+                }
+                continue;
+            }
+            (Digest::Letter, LOWER) => {
+                // The rest of the component's letters and digits in one
+                // run.
+                i += 1;
+                while i < len && flags(b[i]) & ALNUM != 0 {
+                    i += 1;
+                }
+                state = Digest::Alg;
+                continue;
+            }
+            (Digest::Alg, LOWER | DIGIT) => Digest::Alg,
+            (Digest::Alg, DOT | UNDER | DASH | PLUS) => Digest::Letter,
+            (Digest::Alg | Digest::Letter, COLON) => {
+                if state == Digest::Letter {
+                    first(&mut alg_fault, Fault::InvalidDigestAlgorithm, start);
+                }
+                colon = Some(i);
+                Digest::Hex
+            }
+            (s, _) => {
+                first(&mut alg_fault, Fault::InvalidDigestAlgorithm, i);
+                s
+            }
+        };
+        i += 1;
+    }
+    match colon {
+        None => first(&mut fault, Fault::InvalidDigest, start),
+        Some(colon) => {
+            if let Some((f, at)) = alg_fault.or(hex_fault) {
+                first(&mut fault, f, at);
+            }
+            let digits = len - colon - 1;
+            let ok = match &s[start..colon] {
+                "sha256" => digits == 64,
+                "sha512" => digits == 128,
+                _ => digits >= 32,
+            };
+            if !ok {
+                first(&mut fault, Fault::InvalidDigestHex, colon + 1);
+            }
+        }
+    }
+    out.digest_fault = fault;
 }
 
 /// The first segment when it does not start with `[`: a DNS name and a
 /// path component at once (R2 decides later which it is), then a port or a
-/// tag after a `:`. Returns where it ends.
+/// tag after a `:`. Its first `run` bytes are lowercase letters and digits,
+/// already read. Returns where it ends.
 #[inline(always)]
-fn first_named(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
-    // `(C_START * 8 + D_EMPTY) * 16`
-    let mut state: u16 = 0;
-    let mut i = 0;
+fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare) -> usize {
+    // After a letter or digit both machines are in a run; before any byte,
+    // `(C_START * 8 + D_EMPTY) * 16`.
+    let mut state: u16 = if run > 0 { NAME_IN_RUN } else { 0 };
+    let mut i = run;
     loop {
-        i += plain_steps(
-            b.get(i..).unwrap_or_default(),
-            &mut state,
-            name_step,
-            |e| e & u16::from(ACT) == 0,
-            |s| s & NAME_MACHINES == NAME_IN_RUN,
-        );
+        i += name_steps(b.get(i..).unwrap_or_default(), &mut state);
         let Some(&byte) = b.get(i) else {
             break;
         };
         let c = CLASS_OF[usize::from(byte)];
-        match name_byte(c, state, i, f, rare) {
+        match name_byte(b, c, state, i, f, rare) {
             Some(next) => state = next,
             None if c == COLON => return port(b, i, f, rare),
             None => break,
@@ -680,12 +738,12 @@ fn name_machines(state: u16) -> (bool, u8, u8) {
 /// The slow branch of the first segment's name: the byte of class `c` at
 /// `i`, read in `state`. Returns the next state, or `None` where the name
 /// ends (`/`, `@`, or `:` before a port or a tag, which it records).
-fn name_byte(c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare<'_>) -> Option<u16> {
+fn name_byte(b: &[u8], c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare) -> Option<u16> {
     let (mut dotted, mut comp, mut dns) = name_machines(state);
     match c {
         SLASH | AT_SIGN => return None,
         COLON => {
-            rare.byte(c, i);
+            rare.byte(b, c, i);
             f.has_dot = dotted;
             f.colon = Some(i);
             comp_end(comp, i, &mut f.comp_fault);
@@ -696,7 +754,7 @@ fn name_byte(c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare<'_>) ->
             dotted |= c == DOT;
             f.has_upper |= c == UPPER;
         }
-        _ => rare.byte(c, i),
+        _ => rare.byte(b, c, i),
     }
     comp = comp_step(comp, c, i, &mut f.comp_fault);
     dns = dns_step(dns, c, i, &mut f.host_fault);
@@ -708,7 +766,7 @@ fn name_byte(c: u8, state: u16, i: usize, f: &mut First, rare: &mut Rare<'_>) ->
 /// (no path component starts so), then a port after a `:`. Returns where
 /// it ends.
 #[cold]
-fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
+fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare) -> usize {
     // `[` is no byte of a component.
     let comp = comp_step(C_START, OTHER, 0, &mut f.comp_fault);
     let mut in_brackets = true;
@@ -719,7 +777,7 @@ fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
         if c == SLASH || c == AT_SIGN {
             break;
         }
-        rare.byte(c, i);
+        rare.byte(b, c, i);
         if in_brackets {
             if c == CLOSE {
                 in_brackets = false;
@@ -748,14 +806,14 @@ fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare<'_>) -> usize {
 /// What follows the first segment's `:` at `colon`, up to `/`, `@` or the
 /// end: a port, or a tag when nothing follows (R2). Returns where the
 /// segment ends.
-fn port(b: &[u8], colon: usize, f: &mut First, rare: &mut Rare<'_>) -> usize {
+fn port(b: &[u8], colon: usize, f: &mut First, rare: &mut Rare) -> usize {
     let mut i = colon + 1;
     while let Some(&byte) = b.get(i) {
         let c = flags(byte) & CLASS;
         if c == SLASH || c == AT_SIGN {
             break;
         }
-        rare.byte(c, i);
+        rare.byte(b, c, i);
         if c == DIGIT {
             f.port = (f.port * 10 + u32::from(byte - b'0')).min(100_000);
         } else {
@@ -775,7 +833,7 @@ fn port(b: &[u8], colon: usize, f: &mut First, rare: &mut Rare<'_>) -> usize {
 /// The components after the first `/` (from `i`), then a tag; up to `@`
 /// or the end, which it returns.
 #[inline(always)]
-fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize {
+fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
     let mut fault = None;
     // `C_START * 16`
     let mut state: u8 = 0;
@@ -795,12 +853,12 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
                 state = (C_START | MORE) * 16;
             }
             COLON => {
-                rare.byte(c, i);
+                out.rare.past_first(c, i);
                 comp_end(comp, i, &mut fault);
                 if out.path_colon.is_none() {
                     out.path_colon = Some(i);
                 }
-                match tag(b, i, rare) {
+                match tag(b, i, &mut out.rare) {
                     Tag::Ends(end, tag_fault) => {
                         out.name_end = i;
                         out.tag = Some((i + 1, end));
@@ -818,7 +876,7 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
                 }
             }
             _ => {
-                rare.byte(c, i);
+                out.rare.past_first(c, i);
                 state = (comp_step(comp, c, i, &mut fault) * 16) | more;
             }
         }
@@ -835,37 +893,36 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned, rare: &mut Rare<'_>) -> usize
     i
 }
 
-/// How many of `bytes` are plain steps from `state` (`step` gives a
-/// byte's table entry, `plain` says whether an entry is a plain step); it
-/// leaves `state` at the state before the first that is not. In a state
-/// where `in_run` holds (a letter or digit was just read, and another
-/// leaves every machine where it is), a run of lowercase letters and digits
-/// is skipped without the table: its bytes do not wait for each other's
-/// look-ups.
+/// How many of `bytes` are plain steps of [`NAME_NEXT`] from `state`,
+/// which it leaves at the state before the first that is not. In a run
+/// (a letter or digit was just read, and another leaves both machines
+/// where they are), lowercase letters and digits are skipped without the
+/// table, so its bytes do not wait for each other's look-ups; so is a `.`
+/// followed by one, which leaves both machines in a run again and only
+/// records that a `.` was read (a component goes on after `.` and a
+/// letter or digit, and a label starts).
 #[inline(always)]
-fn plain_steps<S: Copy>(
-    bytes: &[u8],
-    state: &mut S,
-    step: impl Fn(S, u8) -> S,
-    plain: impl Fn(S) -> bool,
-    in_run: impl Fn(S) -> bool,
-) -> usize {
+fn name_steps(bytes: &[u8], state: &mut u16) -> usize {
     let mut s = *state;
     let mut n = 0;
     loop {
-        if in_run(s) {
-            while let Some(&byte) = bytes.get(n) {
-                if flags(byte) & ALNUM == 0 {
-                    break;
+        if s & NAME_MACHINES == NAME_IN_RUN {
+            loop {
+                match bytes.get(n) {
+                    Some(&byte) if flags(byte) & ALNUM != 0 => n += 1,
+                    Some(b'.') if bytes.get(n + 1).is_some_and(|&c| flags(c) & ALNUM != 0) => {
+                        s |= NAME_DOTTED;
+                        n += 2;
+                    }
+                    _ => break,
                 }
-                n += 1;
             }
         }
         let Some(&byte) = bytes.get(n) else {
             break;
         };
-        let next = step(s, byte);
-        if !plain(next) {
+        let next = name_step(s, byte);
+        if next & u16::from(ACT) != 0 {
             break;
         }
         s = next;
@@ -929,7 +986,7 @@ enum Tag {
 /// What follows the path's `:` at `colon`: its valid bytes in one run;
 /// whatever stops the run takes the slow branch.
 #[inline(always)]
-fn tag(b: &[u8], colon: usize, rare: &mut Rare<'_>) -> Tag {
+fn tag(b: &[u8], colon: usize, rare: &mut Rare) -> Tag {
     let start = colon + 1;
     let mut j = start;
     while let Some(&byte) = b.get(j) {
@@ -937,6 +994,14 @@ fn tag(b: &[u8], colon: usize, rare: &mut Rare<'_>) -> Tag {
             break;
         }
         j += 1;
+    }
+    // The run ends the tag, and it is neither empty, too long, nor led by
+    // `.` or `-`: a valid tag, the common case, with nothing to record.
+    if matches!(b.get(j), None | Some(b'@'))
+        && (1..=MAX_TAG_LEN).contains(&(j - start))
+        && !matches!(b.get(start), Some(b'.' | b'-'))
+    {
+        return Tag::Ends(j, None);
     }
     let mut fault = None;
     if j > start && matches!(b[start], b'.' | b'-') {
@@ -955,7 +1020,7 @@ fn tag(b: &[u8], colon: usize, rare: &mut Rare<'_>) -> Tag {
         }
         // The run stopped at a byte no tag may hold: the tag is invalid
         // there, and later bytes come after that fault.
-        rare.byte(c, j);
+        rare.past_first(c, j);
         first(&mut fault, Fault::InvalidTag, j);
         j += 1;
     }
@@ -980,7 +1045,14 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
             Ok(a) => (HostKind::Ipv6, Some(a)),
             Err(_) => return Err((Fault::InvalidIpv6, 1)),
         }
-    } else if host::ends_in_a_number(last_label(host)) {
+    } else if host
+        .as_bytes()
+        .last()
+        // A number ends in a hex digit, or is `0x` (R5): a host that ends in
+        // anything else needs no look for its last label.
+        .is_some_and(|&b| b.is_ascii_hexdigit() || b == b'x' || b == b'X')
+        && host::ends_in_a_number(last_label(host))
+    {
         if !host::is_dotted_quad(host) {
             return Err((Fault::InvalidIpv4, 0));
         }
@@ -1000,11 +1072,17 @@ pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, A
             }
         }
     };
+    // R4: the aliases are lowercase, so a host without capitals is
+    // compared byte for byte.
     let alias = kind == HostKind::Domain
         && port.is_none()
-        && host::DOCKER_HUB_ALIASES
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(host));
+        && host::DOCKER_HUB_ALIASES.iter().any(|a| {
+            if first.has_upper {
+                a.eq_ignore_ascii_case(host)
+            } else {
+                *a == host
+            }
+        });
     Ok(HostPort {
         written: host,
         kind,
@@ -1043,9 +1121,16 @@ mod tests {
 
     /// What one scan of `s` found.
     fn scanned(s: &str) -> Scanned {
-        let mut x = Scanned::new(s);
-        scan(s, &mut x);
-        x
+        let mut slot = None;
+        scan(s, &mut slot);
+        slot.unwrap_or_else(|| Scanned::lone_name(s))
+    }
+
+    /// Whether the scan of `s` stopped at a lone name.
+    fn lone(s: &str) -> bool {
+        let mut slot = None;
+        scan(s, &mut slot);
+        slot.is_none()
     }
 
     fn path_fault(s: &str) -> Option<At> {
@@ -1164,6 +1249,55 @@ mod tests {
         }
     }
 
+    #[test]
+    fn r1_r5_name_steps_skip_only_what_the_table_steps_through() {
+        // The first segment's shortcuts (runs of letters and digits, and a
+        // `.` before one) end where a byte-by-byte walk of the table ends,
+        // in the same state.
+        let inputs = [
+            "a",
+            "ab.cd",
+            "a.b.c",
+            "a..b",
+            "a.-b",
+            "a-.b",
+            "a.",
+            ".a",
+            "a.B",
+            "a._b",
+            "A.b",
+            "ab.c/d",
+            "ab.c:1",
+            "x1.y2-z.w",
+            "a-b.c--d.e",
+            "a.b_c.d",
+            "0.0.0.0",
+            "a.b.c.",
+            "a.b+c",
+        ];
+        for input in inputs {
+            for start in [0, 1] {
+                let b = &input.as_bytes()[start.min(input.len())..];
+                let first = if start == 1 { NAME_IN_RUN } else { 0 };
+                if start == 1 && !input.as_bytes()[0].is_ascii_lowercase() {
+                    continue;
+                }
+                let mut state = first;
+                let n = name_steps(b, &mut state);
+                let (mut walked, mut at) = (first, 0);
+                while let Some(&byte) = b.get(at) {
+                    let next = name_step(walked, byte);
+                    if next & u16::from(ACT) != 0 {
+                        break;
+                    }
+                    walked = next;
+                    at += 1;
+                }
+                assert_eq!((n, state), (at, walked), "{input} from {start}");
+            }
+        }
+    }
+
     fn dns_accepts(host: &str) -> bool {
         run_alone(host, (D_EMPTY, D_FAILED), dns_step, |state, at, fault| {
             dns_end(state, 0, at, fault)
@@ -1180,6 +1314,26 @@ mod tests {
         ] {
             assert!(!dns_accepts(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn r1_r2_one_name_alone_stops_the_scan_with_nothing_else_found() {
+        for name in ["a", "0", "nginx", "x1y2", &"f".repeat(300)] {
+            assert!(lone(name), "{name}");
+        }
+        for other in [
+            "", "my-app", "a.b", "a_b", "aB", "A", "a-", "-a", "a:1", "a/b", "a@b", "a b", "a+b",
+            "[a]", "a\u{e9}", "nginx:1", "nginx/", "nginx@",
+        ] {
+            assert!(!lone(other), "{other}");
+        }
+        // What the full scan finds for names it reads to the end, with `-`
+        // or `.` in them, is what a lone name stands for.
+        for name in ["my-app", "a--b0", "0-0"] {
+            let full = format!("{:?}", scanned(name));
+            assert_eq!(full, format!("{:?}", Scanned::lone_name(name)), "{name}");
+        }
+        assert_eq!(scanned("nginx").first.end, 5);
     }
 
     #[test]
@@ -1251,13 +1405,23 @@ mod tests {
 
     #[test]
     fn r6_bad_bytes_and_protocols_are_found_anywhere() {
-        assert_eq!(scanned("a/b c").bad_byte, Some((Fault::Whitespace, 3)));
+        assert_eq!(scanned("a/b c").rare.bad_byte, Some((Fault::Whitespace, 3)));
         assert_eq!(
-            scanned("a@b\u{1}").bad_byte,
+            scanned("a@b\u{1}").rare.bad_byte,
             Some((Fault::ControlCharacter, 3))
         );
-        assert_eq!(scanned("a:t\u{e9}").bad_byte, Some((Fault::NonAscii, 3)));
-        assert_eq!(scanned("https://a").scheme, Some(5));
+        assert_eq!(
+            scanned("a:t\u{e9}").rare.bad_byte,
+            Some((Fault::NonAscii, 3))
+        );
+        assert_eq!(scanned("https://a").rare.scheme, Some(5));
+        // After the first segment a `://` follows its `/` or `@`, so what
+        // stands before it is no scheme and the scan does not record it.
+        for input in ["a/https://b", "a@https://b", "a/b:https://c", "a/b:t@x://y"] {
+            assert_eq!(scanned(input).rare.scheme, None, "{input}");
+            let before = &input[..input.find("://").unwrap()];
+            assert!(!is_scheme(before), "{input}");
+        }
         assert!(is_scheme("git+ssh") && !is_scheme("1x") && !is_scheme(""));
     }
 
@@ -1364,6 +1528,35 @@ mod tests {
     }
 
     #[test]
+    fn r5_a_number_ends_in_a_hex_digit_or_0x() {
+        // `host_port` looks for the last label only when the host ends so.
+        let alphabet: Vec<u8> = (b'0'..=b'9')
+            .chain(b'a'..=b'z')
+            .chain(b'A'..=b'Z')
+            .collect();
+        let mut labels: Vec<Vec<u8>> = alphabet.iter().map(|&a| vec![a]).collect();
+        for &a in &alphabet {
+            for &b in &alphabet {
+                labels.push(vec![a, b]);
+                labels.push(vec![b'0', a, b]);
+            }
+        }
+        for label in labels {
+            let label = String::from_utf8(label).unwrap();
+            let last = *label.as_bytes().last().unwrap();
+            if host::ends_in_a_number(&label) {
+                assert!(
+                    last.is_ascii_hexdigit() || last == b'x' || last == b'X',
+                    "{label}"
+                );
+            }
+        }
+        assert_eq!(hp("a.0x").unwrap_err(), (Fault::InvalidIpv4, 0));
+        assert_eq!(hp("a.0X").unwrap_err(), (Fault::InvalidIpv4, 0));
+        assert_eq!(hp("a.bad").unwrap().kind(), HostKind::Domain);
+    }
+
+    #[test]
     fn r5_hosts() {
         assert!(hp("registry.example.com:5000").is_ok());
         assert!(hp("[::1]:5000").is_ok());
@@ -1382,5 +1575,15 @@ mod tests {
         hub.write_normalized(&mut s).unwrap();
         assert_eq!(s, "docker.io");
         assert!(!hp("index.docker.io:443").unwrap().is_docker_hub());
+        // R4: a host without capitals is compared with the aliases byte for
+        // byte, which holds for lowercase aliases only.
+        for alias in host::DOCKER_HUB_ALIASES {
+            assert_eq!(alias, alias.to_ascii_lowercase());
+            assert!(hp(alias).unwrap().is_docker_hub(), "{alias}");
+            assert!(
+                hp(&alias.to_ascii_uppercase()).unwrap().is_docker_hub(),
+                "{alias}"
+            );
+        }
     }
 }
