@@ -238,13 +238,7 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
         &self,
         guid: Guid,
     ) -> BoxFuture<'_, Result<Option<Arc<RegistryCredential>>, StoreError>> {
-        Box::pin(async move {
-            Ok(self
-                .list_all()
-                .await?
-                .into_iter()
-                .find(|c| c.record().is_some_and(|r| r.guid() == guid)))
-        })
+        Box::pin(async move { Ok(super::with_guid(self.list_all().await?, guid)) })
     }
 
     /// Changes the credential with `guid` in one step (R17, R22); see

@@ -547,10 +547,7 @@ pub trait CredentialStore: CredentialSource {
     ///
     /// [`StoreError::Backend`] when the backend fails.
     fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        Ok(self
-            .list_all()?
-            .into_iter()
-            .find(|c| c.record().is_some_and(|r| r.guid() == guid)))
+        Ok(with_guid(self.list_all()?, guid))
     }
 
     /// Changes the credential with `guid` in one step, as
@@ -610,6 +607,15 @@ pub trait CredentialStore: CredentialSource {
     fn expiring_by(&self, by: SystemTime) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         Ok(expiring_by(self.list_all()?, by))
     }
+}
+
+/// The credential of `all` with `guid`, if any.
+pub(crate) fn with_guid(
+    all: Vec<Arc<RegistryCredential>>,
+    guid: Guid,
+) -> Option<Arc<RegistryCredential>> {
+    all.into_iter()
+        .find(|c| c.record().is_some_and(|r| r.guid() == guid))
 }
 
 /// The credentials of `all` that expire at or before `by`, soonest first

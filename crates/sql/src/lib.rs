@@ -898,3 +898,78 @@ pub(crate) fn label_rows(credential: &RegistryCredential) -> impl Iterator<Item 
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
 }
+
+/// What the migration tests of both stores share: the rows a database of
+/// an earlier schema version is made with, and what must be true of them
+/// once it is opened by this release (R22, R24, R25).
+#[cfg(test)]
+pub(crate) mod earlier_version {
+    use std::sync::Arc;
+
+    use registry_credentials::identity::Record;
+    use registry_credentials::scope::{OrgId, ScopeRef};
+    use registry_credentials::{CredentialKind, RegistryCredential};
+
+    /// (scope, location, username, password) of each row, in the order
+    /// `list_all` gives them.
+    pub(crate) fn rows(
+        org: &OrgId,
+    ) -> [(ScopeRef<'_>, &'static str, &'static str, &'static str); 2] {
+        [
+            (
+                ScopeRef::Org(org),
+                "registry.example.com",
+                "u",
+                "kept-secret",
+            ),
+            (ScopeRef::Foundation, "docker.io", "hub", "hub-secret"),
+        ]
+    }
+
+    /// Whole seconds since 1970, now.
+    pub(crate) fn now_secs() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    /// Asserts that `all`, read after migrating from `version` at
+    /// `before`, is every row kept: each a password credential without an
+    /// expiry, with a GUID of its own, created and updated at the
+    /// migration. Returns their records.
+    pub(crate) fn assert_kept(
+        all: &[Arc<RegistryCredential>],
+        version: u32,
+        before: u64,
+    ) -> Vec<Record> {
+        let org = OrgId::new("o").unwrap();
+        let got: Vec<_> = all
+            .iter()
+            .map(|c| {
+                (
+                    c.location().as_str(),
+                    c.username().as_str(),
+                    c.password().expose(),
+                    c.kind(),
+                    c.expires_at(),
+                )
+            })
+            .collect();
+        let want: Vec<_> = rows(&org)
+            .iter()
+            .map(|(_, l, u, p)| (*l, *u, *p, CredentialKind::Password, None))
+            .collect();
+        assert_eq!(got, want, "from version {version}");
+        let records: Vec<Record> = all.iter().map(|c| *c.record().unwrap()).collect();
+        assert_ne!(records[0].guid(), records[1].guid());
+        for r in &records {
+            assert!(
+                r.created_secs() + 1 >= before && r.created_secs() <= before + 60,
+                "{r:?}"
+            );
+            assert_eq!(r.created_at(), r.updated_at());
+        }
+        records
+    }
+}

@@ -1835,15 +1835,7 @@ mod tests {
                 .unwrap();
                 let ring = keyring();
                 let org = OrgId::new("o").unwrap();
-                for (scope, location, user, password) in [
-                    (
-                        ScopeRef::Org(&org),
-                        "registry.example.com",
-                        "u",
-                        "kept-secret",
-                    ),
-                    (ScopeRef::Foundation, "docker.io", "hub", "hub-secret"),
-                ] {
+                for (scope, location, user, password) in crate::earlier_version::rows(&org) {
                     let sealed = ring
                         .seal_password(
                             scope,
@@ -1863,40 +1855,11 @@ mod tests {
                     .await
                     .unwrap();
                 }
-                let before = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
+                let before = crate::earlier_version::now_secs();
                 let store = PostgresStore::connect(&url, keyring()).await.unwrap();
                 let all = store.list_all().await.unwrap();
-                let rows: Vec<_> = all
-                    .iter()
-                    .map(|c| {
-                        (
-                            c.location().as_str(),
-                            c.password().expose(),
-                            c.kind(),
-                            c.expires_at(),
-                        )
-                    })
-                    .collect();
-                assert_eq!(
-                    rows,
-                    [
-                        (
-                            "registry.example.com",
-                            "kept-secret",
-                            CredentialKind::Password,
-                            None
-                        ),
-                        ("docker.io", "hub-secret", CredentialKind::Password, None),
-                    ],
-                    "from version {version}"
-                );
-                let records: Vec<_> = all.iter().map(|c| *c.record().unwrap()).collect();
-                assert_ne!(records[0].guid(), records[1].guid());
+                let records = crate::earlier_version::assert_kept(&all, version, before);
                 for r in &records {
-                    assert!(r.created_secs() + 1 >= before && r.created_secs() <= before + 60);
                     assert_eq!(
                         store.get_by_guid(r.guid()).await.unwrap().unwrap().record(),
                         Some(r)

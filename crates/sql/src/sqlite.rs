@@ -2063,15 +2063,7 @@ mod tests {
             .unwrap();
         let ring = keyring();
         let org = registry_credentials::scope::OrgId::new("o").unwrap();
-        for (scope, location, user, password) in [
-            (
-                ScopeRef::Org(&org),
-                "registry.example.com",
-                "u",
-                "kept-secret",
-            ),
-            (ScopeRef::Foundation, "docker.io", "hub", "hub-secret"),
-        ] {
+        for (scope, location, user, password) in crate::earlier_version::rows(&org) {
             let sealed = ring
                 .seal_password(
                     scope,
@@ -2105,41 +2097,11 @@ mod tests {
         let latest = schema::latest_version();
         for version in 1..latest {
             let path = file_at_version(&format!("migrate-{version}"), version);
-            let before = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs();
+            let before = crate::earlier_version::now_secs();
             let store = SqliteStore::open(&path, keyring()).unwrap();
             let all = store.list_all().unwrap();
-            let rows: Vec<_> = all
-                .iter()
-                .map(|c| {
-                    (
-                        c.location().as_str(),
-                        c.password().expose(),
-                        c.kind(),
-                        c.expires_at(),
-                    )
-                })
-                .collect();
-            assert_eq!(
-                rows,
-                [
-                    (
-                        "registry.example.com",
-                        "kept-secret",
-                        CredentialKind::Password,
-                        None
-                    ),
-                    ("docker.io", "hub-secret", CredentialKind::Password, None),
-                ],
-                "from version {version}"
-            );
-            let records: Vec<_> = all.iter().map(|c| *c.record().unwrap()).collect();
-            assert_ne!(records[0].guid(), records[1].guid());
+            let records = crate::earlier_version::assert_kept(&all, version, before);
             for r in &records {
-                assert!(r.created_secs() >= before && r.created_secs() <= before + 60);
-                assert_eq!(r.created_at(), r.updated_at());
                 assert_eq!(
                     store.get_by_guid(r.guid()).unwrap().unwrap().record(),
                     Some(r)
