@@ -868,6 +868,19 @@ impl CredentialSummary {
     pub fn metadata(&self) -> &Metadata {
         self.metadata.as_deref().unwrap_or(&NO_METADATA)
     }
+
+    /// The stored credential this summarizes, given its secret: what a
+    /// store makes of a row once it has opened the secret.
+    pub fn into_credential(self, secret: Password) -> RegistryCredential {
+        RegistryCredential {
+            scope: self.scope,
+            location: self.location,
+            credential: Credential::from_parts_of_kind(self.kind, self.username, secret),
+            expires_at: self.expires_at,
+            record: Some(self.record),
+            metadata: self.metadata,
+        }
+    }
 }
 
 /// A change to a stored credential: username, password, both (a whole

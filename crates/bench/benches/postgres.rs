@@ -105,7 +105,7 @@ async fn store(url: &str, memory: &MemoryStore, n: usize) -> PostgresStore {
     let have = store.len().await.unwrap() as usize;
     if have != n {
         client
-            .batch_execute(&format!("TRUNCATE {schema}.registry_credentials"))
+            .batch_execute(&format!("TRUNCATE {schema}.registry_credentials CASCADE"))
             .await
             .unwrap();
         eprintln!("loading {n} credentials into {schema}…");

@@ -88,7 +88,7 @@ use registry_credentials::identity::{Guid, Record};
 use registry_credentials::metadata::{Metadata, MetadataPatch, Requirement};
 use registry_credentials::store::{Query, StoreError, UnreadableReason};
 use registry_credentials::{
-    Credential, CredentialKind, Location, Password, RegistryCredential, Scope, Username,
+    CredentialKind, Location, Password, RegistryCredential, Scope, Username,
 };
 
 /// What failed in the database, in words that say what to do: the source
@@ -606,14 +606,7 @@ pub(crate) fn decode(
             summary.scope()
         ))
     })?;
-    Ok(RegistryCredential::new(
-        summary.scope().clone(),
-        summary.location().clone(),
-        Credential::from_parts_of_kind(summary.kind(), summary.username().clone(), password),
-    )
-    .with_expires_at(summary.expires_at())
-    .with_metadata(summary.metadata().clone())
-    .with_record(*summary.record()))
+    Ok(summary.into_credential(password))
 }
 
 /// A row's columns but its secret: what a listing reads (R21).
