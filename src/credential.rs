@@ -594,6 +594,11 @@ fn expiry(at: Option<SystemTime>) -> Option<NonZeroU64> {
     at.and_then(|at| NonZeroU64::new(crate::identity::seconds(at).saturating_add(1)))
 }
 
+/// The time an expiry as [`expiry`] keeps it stands for.
+fn expiry_time(kept: Option<NonZeroU64>) -> Option<SystemTime> {
+    kept.map(|s| UNIX_EPOCH + Duration::from_secs(s.get() - 1))
+}
+
 /// The metadata of a credential that has none.
 static NO_METADATA: Metadata = Metadata::EMPTY;
 
@@ -703,8 +708,7 @@ impl RegistryCredential {
 
     /// When it stops being chosen, if ever (R25).
     pub fn expires_at(&self) -> Option<SystemTime> {
-        self.expires_at
-            .map(|s| UNIX_EPOCH + Duration::from_secs(s.get() - 1))
+        expiry_time(self.expires_at)
     }
 
     /// Whether it has expired at `now`: from its `expires_at` on, a
@@ -855,8 +859,7 @@ impl CredentialSummary {
 
     /// When it stops being chosen, if ever (R25).
     pub fn expires_at(&self) -> Option<SystemTime> {
-        self.expires_at
-            .map(|s| UNIX_EPOCH + Duration::from_secs(s.get() - 1))
+        expiry_time(self.expires_at)
     }
 
     /// The store's record of it: GUID and times (R22).

@@ -134,11 +134,16 @@ impl Record {
     /// `created_at` and updated at `updated_at` (an `updated_at` before
     /// `created_at` is taken as `created_at`).
     pub fn new(guid: Guid, created_at: SystemTime, updated_at: SystemTime) -> Self {
-        let created_at = seconds(created_at);
+        Record::from_secs(guid, seconds(created_at), seconds(updated_at))
+    }
+
+    /// [`new`](Self::new) of times in whole seconds since 1970: how the
+    /// databases keep them.
+    pub fn from_secs(guid: Guid, created_secs: u64, updated_secs: u64) -> Self {
         Record {
             guid,
-            created_at,
-            updated_at: seconds(updated_at).max(created_at),
+            created_at: created_secs,
+            updated_at: updated_secs.max(created_secs),
         }
     }
 

@@ -458,22 +458,10 @@ pub(crate) fn seal(keyring: &Keyring, c: &RegistryCredential) -> Result<Vec<u8>,
 
 /// A stored row's columns after the scope.
 pub(crate) struct RowData<'a> {
-    pub location: &'a str,
-    pub username: &'a str,
+    /// Every column but the secret's two.
+    pub summary: SummaryRow<'a>,
     pub key_id: &'a str,
     pub secret: &'a [u8],
-    /// [`kind_column`] of its kind.
-    pub kind: i64,
-    /// [`expires_column`] of its expiry.
-    pub expires_at: Option<i64>,
-    /// The 16 bytes of its GUID (R22).
-    pub guid: &'a [u8],
-    /// Whole seconds since 1970 of its creation and last update (R22).
-    pub created_at: i64,
-    /// See `created_at`.
-    pub updated_at: i64,
-    /// [`metadata_column`] of its labels and annotations, `NULL` for none.
-    pub metadata: Option<&'a str>,
 }
 
 /// A new credential's record (R22): a random GUID, created and updated
@@ -584,12 +572,12 @@ pub(crate) fn decode(
     row: RowData<'_>,
 ) -> Result<RegistryCredential, StoreError> {
     let corrupt = |what: String| corrupt(SchemaError::CorruptRow { what });
-    let (username, key_id, secret) = (row.username, row.key_id, row.secret);
+    let (username, key_id, secret) = (row.summary.username, row.key_id, row.secret);
     let binding = SecretBinding {
-        kind: row.kind,
-        expires_at: row.expires_at,
+        kind: row.summary.kind,
+        expires_at: row.summary.expires_at,
     };
-    let summary = decode_summary(scope, row.summary())?;
+    let summary = decode_summary(scope, row.summary)?;
     let identity = RowIdentity {
         kind: summary.scope().kind(),
         scope_id: summary.scope().id().unwrap_or(""),
@@ -617,29 +605,18 @@ pub(crate) struct SummaryRow<'a> {
     pub kind: i64,
     /// [`expires_column`] of its expiry.
     pub expires_at: Option<i64>,
+    /// The 16 bytes of its GUID (R22).
     pub guid: &'a [u8],
+    /// Whole seconds since 1970 of its creation and last update (R22).
     pub created_at: i64,
+    /// See `created_at`.
     pub updated_at: i64,
+    /// [`metadata_column`] of its labels and annotations, `NULL` for none.
     pub metadata: Option<&'a str>,
 }
 
-impl<'a> RowData<'a> {
-    fn summary(&self) -> SummaryRow<'a> {
-        SummaryRow {
-            location: self.location,
-            username: self.username,
-            kind: self.kind,
-            expires_at: self.expires_at,
-            guid: self.guid,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            metadata: self.metadata,
-        }
-    }
-}
-
 /// The columns a listing selects after the scope's, in [`SummaryRow`]'s
-/// order: [`RowData`]'s but the key id and the secret.
+/// order.
 pub(crate) const SUMMARY_COLUMNS: &str =
     "location, username, kind, expires_at, guid, created_at, updated_at, metadata";
 
@@ -688,20 +665,21 @@ pub(crate) fn decode_summary(
                 "the GUID at `{location}` in {scope} is not 16 bytes, not all zero"
             ))
         })?;
-    let time = |what: &str, secs: i64| {
+    let secs = |what: &str, secs: i64| {
+        // Out of range too: a time `SystemTime` cannot hold.
         u64::try_from(secs)
             .ok()
-            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+            .filter(|s| UNIX_EPOCH.checked_add(Duration::from_secs(*s)).is_some())
             .ok_or_else(|| {
                 corrupt(format!(
                     "the {what} at `{location}` in {scope} ({secs} s) is out of range"
                 ))
             })
     };
-    let record = Record::new(
+    let record = Record::from_secs(
         guid,
-        time("created_at", row.created_at)?,
-        time("updated_at", row.updated_at)?,
+        secs("created_at", row.created_at)?,
+        secs("updated_at", row.updated_at)?,
     );
     let metadata = row
         .metadata

@@ -930,16 +930,18 @@ fn read_row(
         keyring,
         scope,
         RowData {
-            location: get_str(0)?,
-            username: get_str(1)?,
+            summary: SummaryRow {
+                location: get_str(0)?,
+                username: get_str(1)?,
+                kind: kind.into(),
+                expires_at,
+                guid,
+                created_at,
+                updated_at,
+                metadata,
+            },
             key_id: get_str(2)?,
             secret,
-            kind: kind.into(),
-            expires_at,
-            guid,
-            created_at,
-            updated_at,
-            metadata,
         },
     )
 }
@@ -1617,14 +1619,7 @@ mod calls {
         guid: Guid,
     ) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
         let c = s.conn().await?;
-        let stmt = c
-            .prepare_cached(GET_BY_GUID)
-            .await
-            .map_err(postgres_error)?;
-        let row = c
-            .query_opt(&stmt, &[&&guid.as_bytes()[..]])
-            .await
-            .map_err(postgres_error)?;
+        let row = guid_row(&*c, GET_BY_GUID, guid).await?;
         drop(c);
         row.map(|r| read_scoped_row(s.keyring(), &r, 0).map(Arc::new))
             .transpose()
@@ -1638,14 +1633,8 @@ mod calls {
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         s.write(&(guid, &update), |keyring, (guid, update), tx| {
             Box::pin(async move {
-                let stmt = tx
-                    .prepare_cached(GET_BY_GUID_FOR_UPDATE)
-                    .await
-                    .map_err(postgres_error)?;
-                let row = tx
-                    .query_opt(&stmt, &[&&guid.as_bytes()[..]])
-                    .await
-                    .map_err(postgres_error)?
+                let row = guid_row(tx, GET_BY_GUID_FOR_UPDATE, *guid)
+                    .await?
                     .ok_or(StoreError::GuidNotFound { guid: *guid })?;
                 let old = read_scoped_row(keyring, &row, 0)?;
                 rewrite(tx, keyring, &old, (*update).clone()).await
@@ -1663,20 +1652,28 @@ mod calls {
         let gone = s
             .write(&guid, |keyring, guid, tx| {
                 Box::pin(async move {
-                    let stmt = tx
-                        .prepare_cached(DELETE_BY_GUID)
-                        .await
-                        .map_err(postgres_error)?;
-                    let row = tx
-                        .query_opt(&stmt, &[&&guid.as_bytes()[..]])
-                        .await
-                        .map_err(postgres_error)?
+                    let row = guid_row(tx, DELETE_BY_GUID, *guid)
+                        .await?
                         .ok_or(StoreError::GuidNotFound { guid: *guid })?;
                     read_scoped_row(keyring, &row, 0)
                 })
             })
             .await?;
         Ok(Arc::new(gone))
+    }
+
+    /// The row `sql` (`GET_BY_GUID`, `GET_BY_GUID_FOR_UPDATE`,
+    /// `DELETE_BY_GUID`) returns for `guid`, if any.
+    async fn guid_row(
+        client: &impl GenericClient,
+        sql: &str,
+        guid: Guid,
+    ) -> Result<Option<Row>, StoreError> {
+        let stmt = client.prepare_cached(sql).await.map_err(postgres_error)?;
+        client
+            .query_opt(&stmt, &[&&guid.as_bytes()[..]])
+            .await
+            .map_err(postgres_error)
     }
 
     /// One statement, the count and the page, over the indexes

@@ -1048,18 +1048,20 @@ fn read_row(
         keyring,
         scope,
         RowData {
-            location: text(0)?,
-            username: text(1)?,
+            summary: SummaryRow {
+                location: text(0)?,
+                username: text(1)?,
+                kind,
+                expires_at,
+                guid: get(6)?
+                    .as_blob()
+                    .map_err(|e| fatal(rusqlite::Error::from(e)))?,
+                created_at: int(7)?,
+                updated_at: int(8)?,
+                metadata,
+            },
             key_id: text(2)?,
             secret,
-            kind,
-            expires_at,
-            guid: get(6)?
-                .as_blob()
-                .map_err(|e| fatal(rusqlite::Error::from(e)))?,
-            created_at: int(7)?,
-            updated_at: int(8)?,
-            metadata,
         },
     )
 }

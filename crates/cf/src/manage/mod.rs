@@ -373,15 +373,25 @@ impl<'a, D: AsyncDirectoryWriter + ?Sized> Gate<'a, D> {
         if access::allows(&self.roles(caller).await?, operation, place.as_path()) {
             Ok(place)
         } else {
-            Err(self.refuse(
-                caller,
-                Refused::Credentials(operation),
-                scope,
-                format!("{operation} registry credentials"),
-                format!("for {}", self.directory.describe(scope).await?),
-                access::who_may(operation, scope.kind()),
-            ))
+            Err(self.refuse_credentials(caller, operation, scope).await?)
         }
+    }
+
+    /// The refusal of `operation` on credentials at `scope` (R20).
+    async fn refuse_credentials(
+        &self,
+        caller: &UserId,
+        operation: Operation,
+        scope: &Scope,
+    ) -> Result<ManageError, ManageError> {
+        Ok(self.refuse(
+            caller,
+            Refused::Credentials(operation),
+            scope,
+            format!("{operation} registry credentials"),
+            format!("for {}", self.directory.describe(scope).await?),
+            access::who_may(operation, scope.kind()),
+        ))
     }
 
     async fn administer(

@@ -16,7 +16,7 @@ use registry_credentials::store::StoreError;
 use registry_credentials::store::{Page, Query};
 use registry_credentials::{RegistryCredential, Scope};
 
-use super::{Gate, ManageError, Refused};
+use super::{Gate, ManageError};
 use crate::access::{self, Operation, Roles};
 use crate::directory::{AsyncDirectoryWriter, Place};
 
@@ -216,14 +216,7 @@ impl<D: AsyncDirectoryWriter + ?Sized> Gate<'_, D> {
             return Err(ManageError::GuidNotFound { guid });
         }
         if operation.changes() && !allowed(access::may_change, roles.is_admin()) {
-            return Err(self.refuse(
-                caller,
-                Refused::Credentials(operation),
-                scope,
-                format!("{operation} registry credentials"),
-                format!("for {}", self.directory.describe(scope).await?),
-                access::who_may(operation, scope.kind()),
-            ));
+            return Err(self.refuse_credentials(caller, operation, scope).await?);
         }
         Ok(place)
     }
