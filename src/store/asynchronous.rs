@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::SystemTime;
 
+use super::audit::{AuditContext, AuditEvent, AuditQuery, Write, Written};
 use super::{
     AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
     first_found,
@@ -285,6 +286,19 @@ pub trait AsyncCredentialStore: AsyncCredentialSource {
     ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         Box::pin(async move { Ok(super::expiring_by(self.list_all().await?, by)) })
     }
+
+    /// [`CredentialStore::audited`](super::CredentialStore::audited), async.
+    fn audited<'a>(
+        &'a self,
+        write: Write,
+        context: &'a AuditContext,
+    ) -> BoxFuture<'a, Result<Written, StoreError>>;
+
+    /// [`CredentialStore::audit_events`](super::CredentialStore::audit_events), async.
+    fn audit_events<'a>(
+        &'a self,
+        query: &'a AuditQuery,
+    ) -> BoxFuture<'a, Result<Page<AuditEvent>, StoreError>>;
 }
 
 /// The methods of the async store traits as one list each, every method
@@ -338,6 +352,8 @@ macro_rules! credential_store_methods {
             delete_by_guid(guid: Guid) -> Arc<RegistryCredential>;
             query(query: &'a Query) -> Page;
             expiring_by(by: SystemTime) -> Vec<Arc<RegistryCredential>>;
+            audited(write: Write, context: &'a AuditContext) -> Written;
+            audit_events(query: &'a AuditQuery) -> Page<AuditEvent>;
         }
     };
 }

@@ -108,6 +108,7 @@ use crate::metadata::{Metadata, MetadataPatch, Selector};
 use crate::reference::Reference;
 use crate::resolve::{explain_async, resolve_all_async, resolve_async};
 use crate::scope::{App, AppId, OrgId, Scope, ScopeKind, ScopeRef, SpaceId};
+use crate::store::audit::{Actor, AuditContext, AuditEvent, AuditQuery, EventType, Write};
 use crate::store::{
     AppCredentialReplaced, AsyncCredentialStore, BoxFuture, Key, OrderBy, Query, StoreError,
     TimeFilter,
@@ -177,6 +178,9 @@ macro_rules! store_conformance {
                 r22_metadata_round_trips_and_merges_all_or_nothing,
                 r22_replacing_an_app_credential_at_its_location_keeps_its_guid,
                 r22_r23_query_answers_as_page_of_every_credential,
+                r27_every_audited_write_records_its_events,
+                r27_a_refused_write_records_nothing,
+                r27_audit_query_answers_as_page_of_every_event,
             ]
             threads [
                 r16_racing_creates_exactly_one_wins,
@@ -2214,6 +2218,296 @@ async fn r22_r23_query_answers_as_page_of_every_credential(s: &dyn AsyncCredenti
         .map(|q| q.page_of(all.iter().cloned()).total_results())
         .collect();
     assert!(totals.len() >= 8, "{totals:?}");
+}
+
+/// Who makes the audited writes of the checks, and where.
+fn auditor(org: Option<&str>, space: Option<&str>) -> AuditContext {
+    let mut context = AuditContext::new(Actor::new("user-guid-1", "alice"));
+    if let Some(o) = org {
+        context = context.in_organization(OrgId::new(o).unwrap());
+    }
+    if let Some(sp) = space {
+        context = context.in_space(SpaceId::new(sp).unwrap());
+    }
+    context
+}
+
+/// Every event of the store, oldest first.
+async fn every_event(s: &dyn AsyncCredentialStore) -> Vec<AuditEvent> {
+    let page = s
+        .audit_events(&AuditQuery::new().page(1, 5000).unwrap())
+        .await
+        .unwrap();
+    page.into_resources()
+}
+
+/// R27: each audited write records, in its step, one event per credential
+/// it creates, updates or removes (one for a push), with the actor, the
+/// place, the target's GUID, scope and location, and what changed; the
+/// store lists them as written, and no event holds a secret.
+async fn r27_every_audited_write_records_its_events(s: &dyn AsyncCredentialStore) {
+    let ctx = auditor(Some("o1"), Some("s1"));
+    let mut metadata = Metadata::default();
+    metadata
+        .merge(&MetadataPatch::labels([("env", Some("prod"))]))
+        .unwrap();
+    let created = s
+        .audited(
+            Write::Create(
+                cred(space("s1"), "example.com", "u1", "secret-one").with_metadata(metadata),
+            ),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let c = Arc::clone(&created.after()[0]);
+    let guid = record_of(&c).guid();
+    assert_eq!(created.events().len(), 1);
+    let e = &created.events()[0];
+    assert_eq!(e.event_type(), EventType::Create);
+    assert_eq!(e.actor(), &Actor::new("user-guid-1", "alice"));
+    assert_eq!(e.context().organization().map(OrgId::as_str), Some("o1"));
+    assert_eq!(e.context().space().map(SpaceId::as_str), Some("s1"));
+    assert_eq!(e.target().guid(), guid);
+    assert_eq!(e.target().scope(), &space("s1"));
+    assert_eq!(e.target().location().as_str(), "example.com");
+    assert_eq!(
+        e.changes().username_after().map(Username::as_str),
+        Some("u1")
+    );
+    assert!(e.changes().is_password_changed() && e.changes().is_metadata_changed());
+
+    let renamed = s
+        .audited(
+            Write::Update {
+                scope: space("s1"),
+                location: loc("example.com"),
+                update: CredentialUpdate::Username(Username::new("u2").unwrap()),
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let e = &renamed.events()[0];
+    assert_eq!(e.event_type(), EventType::Update);
+    assert_eq!(
+        e.changes().username_before().map(Username::as_str),
+        Some("u1")
+    );
+    assert_eq!(
+        e.changes().username_after().map(Username::as_str),
+        Some("u2")
+    );
+    assert!(!e.changes().is_password_changed() && !e.changes().is_metadata_changed());
+    let rotated = s
+        .audited(
+            Write::UpdateByGuid(
+                guid,
+                CredentialUpdate::Password(Password::new("secret-two").unwrap()),
+            ),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert!(rotated.events()[0].changes().is_password_changed());
+    assert_eq!(rotated.events()[0].target().guid(), guid);
+
+    let app = AppId::new("a1").unwrap();
+    let push = |location: &str, password: &str| Write::ReplaceAppCredential {
+        app: app.clone(),
+        location: loc(location),
+        credential: Credential::new("pusher", password).unwrap(),
+    };
+    let first_push = s
+        .audited(push("docker.io/library", "secret-three"), &ctx)
+        .await
+        .unwrap();
+    let pushed = record_of(&first_push.after()[0]).guid();
+    let second_push = s
+        .audited(push("quay.io", "secret-four"), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(second_push.events().len(), 1);
+    let e = &second_push.events()[0];
+    assert_eq!(e.event_type(), EventType::Push);
+    assert_eq!(e.target().location().as_str(), "quay.io");
+    assert_eq!(e.changes().replaced_guids(), &[pushed]);
+    assert_eq!(e.changes().username_before(), None);
+
+    let batch = s
+        .audited(
+            Write::CreateAll(vec![
+                cred(Scope::Foundation, "a.example.com", "f1", "secret-five"),
+                cred(Scope::Foundation, "b.example.com", "f2", "secret-six"),
+            ]),
+            &auditor(None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(batch.events().len(), 2);
+    let gone = s
+        .audited(Write::DeleteScope(Scope::Foundation), &auditor(None, None))
+        .await
+        .unwrap();
+    assert_eq!(gone.before().len(), 2);
+    assert_eq!(gone.events().len(), 2);
+    assert!(
+        gone.events()
+            .iter()
+            .all(|e| e.event_type() == EventType::Delete)
+    );
+    let deleted = s.audited(Write::DeleteByGuid(guid), &ctx).await.unwrap();
+    let e = &deleted.events()[0];
+    assert_eq!(
+        (e.event_type(), e.target().guid()),
+        (EventType::Delete, guid)
+    );
+    assert_eq!(
+        e.changes().username_before().map(Username::as_str),
+        Some("u2")
+    );
+
+    let mut expected: Vec<AuditEvent> = [
+        &created,
+        &renamed,
+        &rotated,
+        &first_push,
+        &second_push,
+        &batch,
+        &gone,
+        &deleted,
+    ]
+    .iter()
+    .flat_map(|w| w.events().iter().cloned())
+    .collect();
+    let mut stored = every_event(s).await;
+    let order = |a: &AuditEvent, b: &AuditEvent| a.guid().cmp(&b.guid());
+    stored.sort_by(order);
+    expected.sort_by(order);
+    assert_eq!(stored, expected, "the store lists the events it returned");
+    let text = format!("{stored:?}");
+    assert!(!text.contains("secret-"), "an event holds a secret: {text}");
+}
+
+/// R27: a write that is refused records nothing, and changes nothing.
+async fn r27_a_refused_write_records_nothing(s: &dyn AsyncCredentialStore) {
+    let ctx = auditor(Some("o1"), None);
+    s.audited(
+        Write::Create(cred(org("o1"), "example.com", "u", "p")),
+        &ctx,
+    )
+    .await
+    .unwrap();
+    let before = s.list_all().await.unwrap();
+    let refused = [
+        Write::Create(cred(org("o1"), "example.com", "other", "p")),
+        Write::CreateAll(vec![
+            cred(org("o1"), "new.example.com", "u", "p"),
+            cred(org("o1"), "example.com", "u", "p"),
+        ]),
+        Write::Update {
+            scope: org("o1"),
+            location: loc("missing.example.com"),
+            update: CredentialUpdate::Username(Username::new("x").unwrap()),
+        },
+        Write::UpdateByGuid(
+            record_of(&before[0]).guid(),
+            CredentialUpdate::Metadata(MetadataPatch::labels([("cloudfoundry.org/x", Some("y"))])),
+        ),
+        Write::Delete {
+            scope: org("o1"),
+            location: loc("missing.example.com"),
+        },
+        Write::DeleteByGuid(Guid::random()),
+    ];
+    for write in refused {
+        let what = format!("{:?}", write.event_type());
+        assert!(s.audited(write, &ctx).await.is_err(), "{what} was refused");
+    }
+    assert_eq!(every_event(s).await.len(), 1, "only the create is recorded");
+    assert_eq!(s.list_all().await.unwrap(), before, "nothing changed");
+}
+
+/// R27: the list of events answers as [`AuditQuery::page_of`] over every
+/// event: each filter, the order both ways, and page boundaries.
+async fn r27_audit_query_answers_as_page_of_every_event(s: &dyn AsyncCredentialStore) {
+    let places = [
+        (None, None),
+        (Some("o1"), None),
+        (Some("o1"), Some("s1")),
+        (Some("o2"), Some("s2")),
+    ];
+    let scopes = [Scope::Foundation, org("o1"), space("s1"), space("s2")];
+    for round in 0..2 {
+        for (i, ((o, sp), scope)) in places.iter().zip(&scopes).enumerate() {
+            let ctx = auditor(*o, *sp);
+            let location = format!("r{round}-{i}.example.com");
+            s.audited(
+                Write::Create(cred(scope.clone(), &location, "u", "p")),
+                &ctx,
+            )
+            .await
+            .unwrap();
+            s.audited(
+                Write::Update {
+                    scope: scope.clone(),
+                    location: loc(&location),
+                    update: CredentialUpdate::Username(Username::new("v").unwrap()),
+                },
+                &ctx,
+            )
+            .await
+            .unwrap();
+        }
+        s.audited(
+            Write::DeleteScope(space("s2")),
+            &auditor(Some("o2"), Some("s2")),
+        )
+        .await
+        .unwrap();
+        if round == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+        }
+    }
+    let all = every_event(s).await;
+    assert_eq!(all.len(), 18);
+    let times: BTreeSet<u64> = all.iter().map(AuditEvent::created_secs).collect();
+    let (early, late) = (*times.first().unwrap(), *times.last().unwrap());
+    assert!(early < late, "the events span two seconds");
+    let at = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    let target = all[3].target().guid();
+    let queries = [
+        AuditQuery::new(),
+        AuditQuery::new().descending(true),
+        AuditQuery::new().types([EventType::Update]),
+        AuditQuery::new().types([EventType::Create, EventType::Delete]),
+        AuditQuery::new().types([]),
+        AuditQuery::new().target_guids([target, Guid::random()]),
+        AuditQuery::new().organizations([OrgId::new("o1").unwrap()]),
+        AuditQuery::new().spaces([SpaceId::new("s2").unwrap(), SpaceId::new("s9").unwrap()]),
+        AuditQuery::new().scopes([Scope::Foundation, space("s1")]),
+        AuditQuery::new().scopes([]),
+        AuditQuery::new().created(TimeFilter::new().any_of([at(early)])),
+        AuditQuery::new().created(TimeFilter::new().after(at(early))),
+        AuditQuery::new().created(
+            TimeFilter::new()
+                .at_or_before(at(late))
+                .at_or_after(at(early)),
+        ),
+        AuditQuery::new().created(TimeFilter::new().before(at(early))),
+        AuditQuery::new().page(2, 5).unwrap(),
+        AuditQuery::new().descending(true).page(4, 5).unwrap(),
+        AuditQuery::new().page(5, 5).unwrap(),
+        AuditQuery::new()
+            .types([EventType::Create])
+            .organizations([OrgId::new("o1").unwrap()])
+            .page(1, 1)
+            .unwrap(),
+    ];
+    for query in queries {
+        let got = s.audit_events(&query).await.unwrap();
+        assert_eq!(got, query.page_of(&all), "{query:?}");
+    }
 }
 
 #[cfg(test)]

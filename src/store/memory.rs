@@ -8,8 +8,10 @@ use std::time::SystemTime;
 use hashbrown::DefaultHashBuilder;
 use hashbrown::{HashMap, HashTable};
 
+use super::audit::{self, AuditContext, AuditEvent, AuditQuery, Write, Written};
 use super::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
+    AppCredentialReplaced, CredentialSource, CredentialStore, InlineStore, Key, Page, Query,
+    StoreError, block_on_ready,
 };
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::identity::{Guid, Record};
@@ -71,6 +73,7 @@ impl Default for MemoryStore {
 ///   candidate. A candidate nobody stored costs one small probe instead of
 ///   one probe per scope.
 /// - `guids`, a table keyed by GUID, for the calls by GUID (R22).
+/// - `events`, the audit events, in the order written (R27).
 #[derive(Default)]
 struct Inner {
     hasher: KeyHasher,
@@ -78,6 +81,7 @@ struct Inner {
     scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
     locations: LocationCounts,
     guids: HashTable<Arc<RegistryCredential>>,
+    events: Vec<AuditEvent>,
 }
 
 /// How many credentials of each scope kind hold a location, by a 32-bit
@@ -473,53 +477,53 @@ impl CredentialSource for MemoryStore {
     }
 }
 
-impl MemoryStore {
-    /// `old` with `update` applied, stamped now.
+/// The writes, on the tables under the write lock, stamped `now`: one
+/// implementation for [`MemoryStore`]'s calls (each under a lock of its
+/// own) and for [`Locked`] (one lock for a whole audited write).
+impl Inner {
+    /// `old` with `update` applied, stamped `now`.
     fn updated(
-        &self,
         old: &RegistryCredential,
         update: CredentialUpdate,
+        now: SystemTime,
     ) -> Result<RegistryCredential, StoreError> {
-        let record = old.record().expect("stored").touched((self.now)());
+        let record = old.record().expect("stored").touched(now);
         Ok(old.updated(update)?.with_record(record))
     }
-}
 
-impl CredentialStore for MemoryStore {
     fn create(
-        &self,
+        &mut self,
         credential: RegistryCredential,
+        now: SystemTime,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut inner = self.write();
         let key = Key::of(&credential);
-        let h = inner.hashes(key.scope, key.location);
-        if inner.find(h.key, key).is_some() {
+        let h = self.hashes(key.scope, key.location);
+        if self.find(h.key, key).is_some() {
             return Err(StoreError::Conflict {
                 scope: credential.scope().clone(),
                 location: credential.location().clone(),
             });
         }
-        let record = inner.fresh_record((self.now)());
+        let record = self.fresh_record(now);
         let stored = Arc::new(credential.with_record(record));
-        inner.insert_new(h, Arc::clone(&stored));
+        self.insert_new(h, Arc::clone(&stored));
         Ok(stored)
     }
 
-    /// One write lock for the whole batch: every key is checked before
-    /// anything is inserted, so a refusal leaves the store as it was and a
-    /// reader sees the batch whole or not at all.
+    /// Every key is checked before anything is inserted, so a refusal
+    /// leaves the tables as they were.
     fn create_all(
-        &self,
+        &mut self,
         credentials: Vec<RegistryCredential>,
+        now: SystemTime,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let mut inner = self.write();
         let mut hashes = Vec::with_capacity(credentials.len());
         {
             let mut batch = hashbrown::HashSet::with_capacity(credentials.len());
             for credential in &credentials {
                 let key = Key::of(credential);
-                let h = inner.hashes(key.scope, key.location);
-                if inner.find(h.key, key).is_some() || !batch.insert(key) {
+                let h = self.hashes(key.scope, key.location);
+                if self.find(h.key, key).is_some() || !batch.insert(key) {
                     return Err(StoreError::Conflict {
                         scope: credential.scope().clone(),
                         location: credential.location().clone(),
@@ -528,98 +532,81 @@ impl CredentialStore for MemoryStore {
                 hashes.push(h);
             }
         }
-        let now = (self.now)();
         Ok(credentials
             .into_iter()
             .zip(hashes)
             .map(|(credential, h)| {
-                let record = inner.fresh_record(now);
+                let record = self.fresh_record(now);
                 let stored = Arc::new(credential.with_record(record));
-                inner.insert_new(h, Arc::clone(&stored));
+                self.insert_new(h, Arc::clone(&stored));
                 stored
             })
             .collect())
     }
 
     fn update(
-        &self,
+        &mut self,
         scope: ScopeRef<'_>,
         location: &Location,
         update: CredentialUpdate,
+        now: SystemTime,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
         let key = Key::new(scope, location);
-        let mut inner = self.write();
-        let h = inner.hashes(key.scope, key.location);
-        let old = inner
+        let h = self.hashes(key.scope, key.location);
+        let old = self
             .find(h.key, key)
             .ok_or_else(|| StoreError::not_found(scope, location))?;
-        let new = Arc::new(self.updated(old, update)?);
-        inner.replace(h, key, &new);
+        let new = Arc::new(Inner::updated(old, update, now)?);
+        self.replace(h, key, &new);
         Ok(new)
-    }
-
-    fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
-        Ok(self.read().find_guid(guid).cloned())
     }
 
     fn update_by_guid(
-        &self,
+        &mut self,
         guid: Guid,
         update: CredentialUpdate,
+        now: SystemTime,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut inner = self.write();
-        let old = inner
+        let old = self
             .find_guid(guid)
             .ok_or(StoreError::GuidNotFound { guid })?;
-        let new = Arc::new(self.updated(old, update)?);
+        let new = Arc::new(Inner::updated(old, update, now)?);
         let key = Key::of(&new);
-        let h = inner.hashes(key.scope, key.location);
-        inner.replace(h, key, &new);
+        let h = self.hashes(key.scope, key.location);
+        self.replace(h, key, &new);
         Ok(new)
     }
 
-    fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
-        let mut inner = self.write();
+    fn delete_by_guid(&mut self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
         let old = Arc::clone(
-            inner
-                .find_guid(guid)
+            self.find_guid(guid)
                 .ok_or(StoreError::GuidNotFound { guid })?,
         );
-        Ok(inner
+        Ok(self
             .remove(Key::of(&old))
             .expect("the GUID's credential is in every index"))
     }
 
-    /// Every credential read under one read lock, then
-    /// [`Query::page_of`].
-    fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let inner = self.read();
-        Ok(query.page_of(inner.all.iter().cloned()))
-    }
-
     fn delete(
-        &self,
+        &mut self,
         scope: ScopeRef<'_>,
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, StoreError> {
-        self.write()
-            .remove(Key::new(scope, location))
+        self.remove(Key::new(scope, location))
             .ok_or_else(|| StoreError::not_found(scope, location))
     }
 
-    /// One write lock for the whole replacement: readers see the app's old
-    /// credentials or its new one, and two replacements never interleave.
+    /// Readers see the app's old credentials or its new one, and two
+    /// replacements never interleave: the lock is held for all of it.
     fn replace_app_credential(
-        &self,
+        &mut self,
         app: &AppId,
         location: Location,
         credential: Credential,
+        now: SystemTime,
     ) -> Result<AppCredentialReplaced, StoreError> {
-        let now = (self.now)();
         let new = RegistryCredential::new(Scope::App(app.clone()), location, credential);
-        let scope = ScopeRef::App(app);
-        let mut inner = self.write();
-        let mut replaced = inner.take_scope(scope);
+        let mut replaced = self.take_scope(ScopeRef::App(app));
         // The one at the same location first, as the contract says; the
         // new one is that one updated (R22).
         let same = replaced
@@ -632,40 +619,229 @@ impl CredentialStore for MemoryStore {
                 new.with_metadata(same.metadata().clone())
                     .with_record(record)
             }
-            None => new.with_record(inner.fresh_record(now)),
+            None => new.with_record(self.fresh_record(now)),
         });
         if let Some(same) = same {
             replaced.insert(0, same);
         }
         let key = Key::of(&stored);
-        let h = inner.hashes(key.scope, key.location);
-        inner.insert_new(h, Arc::clone(&stored));
+        let h = self.hashes(key.scope, key.location);
+        self.insert_new(h, Arc::clone(&stored));
         Ok(AppCredentialReplaced { stored, replaced })
     }
 
     fn delete_scope(
-        &self,
+        &mut self,
         scope: ScopeRef<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        Ok(self.write().take_scope(scope))
+        Ok(self.take_scope(scope))
     }
 
-    fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let inner = self.read();
-        let mut v: Vec<_> = inner
+    fn list(&self, scope: ScopeRef<'_>) -> Vec<Arc<RegistryCredential>> {
+        let mut v: Vec<_> = self
             .scopes
             .get(&scope)
             .map(|t| t.iter().cloned().collect())
             .unwrap_or_default();
         v.sort_unstable_by(|a, b| a.location().cmp(b.location()));
-        Ok(v)
+        v
     }
 
-    fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let inner = self.read();
-        let mut v: Vec<_> = inner.all.iter().cloned().collect();
+    fn list_all(&self) -> Vec<Arc<RegistryCredential>> {
+        let mut v: Vec<_> = self.all.iter().cloned().collect();
         v.sort_unstable_by(|a, b| (a.scope(), a.location()).cmp(&(b.scope(), b.location())));
-        Ok(v)
+        v
+    }
+}
+
+/// Where the store's calls run: [`MemoryStore`] takes its lock for each
+/// call; [`Locked`] holds the write lock for all the calls of one audited
+/// write, so that its change and its events are seen together.
+trait Session {
+    /// The time a write is stamped with.
+    fn now(&self) -> SystemTime;
+
+    /// `f` on the tables, read.
+    fn reading<T>(&self, f: impl FnOnce(&Inner) -> T) -> T;
+
+    /// `f` on the tables, written.
+    fn writing<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T;
+}
+
+impl Session for MemoryStore {
+    fn now(&self) -> SystemTime {
+        (self.now)()
+    }
+
+    fn reading<T>(&self, f: impl FnOnce(&Inner) -> T) -> T {
+        f(&MemoryStore::read(self))
+    }
+
+    fn writing<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        f(&mut MemoryStore::write(self))
+    }
+}
+
+/// The store's tables under one write lock, for one audited write: the
+/// lock is taken once, so no reader sees the change before its events.
+struct Locked<'a> {
+    inner: std::sync::Mutex<&'a mut Inner>,
+    now: SystemTime,
+}
+
+impl Session for Locked<'_> {
+    fn now(&self) -> SystemTime {
+        self.now
+    }
+
+    fn reading<T>(&self, f: impl FnOnce(&Inner) -> T) -> T {
+        f(&self.inner.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn writing<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl CredentialSource for Locked<'_> {
+    fn get_many(
+        &self,
+        keys: &[Key<'_>],
+    ) -> Result<Vec<Option<Arc<RegistryCredential>>>, StoreError> {
+        Ok(self.reading(|inner| keys.iter().map(|k| inner.find_key(*k).cloned()).collect()))
+    }
+}
+
+impl MemoryStore {
+    /// `write` made on the tables under one lock, and its events kept
+    /// under the same lock (R27).
+    fn audited_write(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError> {
+        let now = (self.now)();
+        let mut inner = MemoryStore::write(self);
+        let locked = Locked {
+            inner: std::sync::Mutex::new(&mut inner),
+            now,
+        };
+        let change = block_on_ready(audit::apply(&InlineStore(&locked), write))?;
+        drop(locked);
+        let events = change.events(context, now);
+        inner.events.extend(events.iter().cloned());
+        Ok(Written::new(change, events))
+    }
+}
+
+/// `CredentialStore` for a [`Session`]: one implementation, for
+/// [`MemoryStore`] and [`Locked`] alike.
+macro_rules! store_on_session {
+    ($($ty:ty),*) => {$(
+        impl CredentialStore for $ty {
+            fn create(
+                &self,
+                credential: RegistryCredential,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                let now = self.now();
+                self.writing(|i| i.create(credential, now))
+            }
+
+            /// One write lock for the whole batch: a refusal leaves the
+            /// store as it was, and a reader sees the batch whole or not
+            /// at all.
+            fn create_all(
+                &self,
+                credentials: Vec<RegistryCredential>,
+            ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                let now = self.now();
+                self.writing(|i| i.create_all(credentials, now))
+            }
+
+            fn update(
+                &self,
+                scope: ScopeRef<'_>,
+                location: &Location,
+                update: CredentialUpdate,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                let now = self.now();
+                self.writing(|i| i.update(scope, location, update, now))
+            }
+
+            fn get_by_guid(&self, guid: Guid) -> Result<Option<Arc<RegistryCredential>>, StoreError> {
+                Ok(self.reading(|i| i.find_guid(guid).cloned()))
+            }
+
+            fn update_by_guid(
+                &self,
+                guid: Guid,
+                update: CredentialUpdate,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                let now = self.now();
+                self.writing(|i| i.update_by_guid(guid, update, now))
+            }
+
+            fn delete_by_guid(&self, guid: Guid) -> Result<Arc<RegistryCredential>, StoreError> {
+                self.writing(|i| i.delete_by_guid(guid))
+            }
+
+            /// Every credential read under one read lock, then
+            /// [`Query::page_of`].
+            fn query(&self, query: &Query) -> Result<Page, StoreError> {
+                Ok(self.reading(|i| query.page_of(i.all.iter().cloned())))
+            }
+
+            fn delete(
+                &self,
+                scope: ScopeRef<'_>,
+                location: &Location,
+            ) -> Result<Arc<RegistryCredential>, StoreError> {
+                self.writing(|i| i.delete(scope, location))
+            }
+
+            /// One write lock for the whole replacement.
+            fn replace_app_credential(
+                &self,
+                app: &AppId,
+                location: Location,
+                credential: Credential,
+            ) -> Result<AppCredentialReplaced, StoreError> {
+                let now = self.now();
+                self.writing(|i| i.replace_app_credential(app, location, credential, now))
+            }
+
+            fn delete_scope(
+                &self,
+                scope: ScopeRef<'_>,
+            ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                self.writing(|i| i.delete_scope(scope))
+            }
+
+            fn list(&self, scope: ScopeRef<'_>) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                Ok(self.reading(|i| i.list(scope)))
+            }
+
+            fn list_all(&self) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
+                Ok(self.reading(Inner::list_all))
+            }
+
+            /// The write and its events under one write lock.
+            fn audited(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError> {
+                self.audited_write(write, context)
+            }
+
+            /// Every event read under one read lock, then
+            /// [`AuditQuery::page_of`].
+            fn audit_events(&self, query: &AuditQuery) -> Result<Page<AuditEvent>, StoreError> {
+                Ok(self.reading(|i| query.page_of(&i.events)))
+            }
+        }
+    )*};
+}
+
+store_on_session!(MemoryStore, Locked<'_>);
+
+impl Locked<'_> {
+    /// An audited write inside one is refused: [`MemoryStore::audited`]
+    /// takes the lock itself.
+    fn audited_write(&self, _: Write, _: &AuditContext) -> Result<Written, StoreError> {
+        unreachable!("audit::apply makes plain writes only")
     }
 }
 

@@ -23,6 +23,7 @@
 //! implements it.
 
 mod asynchronous;
+pub mod audit;
 #[cfg(any(test, feature = "conformance"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
@@ -37,7 +38,11 @@ pub use asynchronous::{
     AsyncCredentialSource, AsyncCredentialStore, BoxFuture, InlineStore, block_on_ready,
 };
 pub use memory::MemoryStore;
-pub use query::{DEFAULT_PER_PAGE, MAX_PER_PAGE, OrderBy, Page, Query, QueryError, TimeFilter};
+pub use query::{
+    DEFAULT_PER_PAGE, MAX_PER_PAGE, OrderBy, Page, Paged, Query, QueryError, TimeFilter,
+};
+
+use audit::{AuditContext, AuditEvent, AuditQuery, Write, Written};
 
 use crate::candidates::Candidate;
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
@@ -607,6 +612,26 @@ pub trait CredentialStore: CredentialSource {
     fn expiring_by(&self, by: SystemTime) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
         Ok(expiring_by(self.list_all()?, by))
     }
+
+    /// Makes `write` and records its [`AuditEvent`]s by `context`, in one
+    /// step (R27): the change and its events commit together, or neither
+    /// does. A store runs [`audit::apply`] in a transaction of its own
+    /// and stores [`audit::Change::events`] in it before it commits.
+    ///
+    /// # Errors
+    ///
+    /// The write's own errors, as the call of the same name has them;
+    /// whatever the error, no event is recorded unless the change was
+    /// ([`StoreError::OutcomeUnknown`]: both or neither).
+    fn audited(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError>;
+
+    /// One page of the audit events `query` selects, and how many it
+    /// selects in all (R27).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the backend fails.
+    fn audit_events(&self, query: &AuditQuery) -> Result<Page<AuditEvent>, StoreError>;
 }
 
 /// The credential of `all` with `guid`, if any.
@@ -688,6 +713,12 @@ macro_rules! forward_store {
             }
             fn expiring_by(&self, by: SystemTime) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
                 (**self).expiring_by(by)
+            }
+            fn audited(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError> {
+                (**self).audited(write, context)
+            }
+            fn audit_events(&self, query: &AuditQuery) -> Result<Page<AuditEvent>, StoreError> {
+                (**self).audit_events(query)
             }
         }
     )*};

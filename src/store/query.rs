@@ -268,14 +268,7 @@ impl Query {
     ///
     /// [`QueryError`] when `page` is 0 or `per_page` is out of range.
     pub fn page(mut self, page: u64, per_page: u64) -> Result<Self, QueryError> {
-        self.page = u32::try_from(page)
-            .ok()
-            .filter(|p| *p >= 1)
-            .ok_or(QueryError::Page { page })?;
-        self.per_page = u32::try_from(per_page)
-            .ok()
-            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-            .ok_or(QueryError::PerPage { per_page })?;
+        (self.page, self.per_page) = checked_page(page, per_page)?;
         Ok(self)
     }
 
@@ -383,45 +376,97 @@ impl Query {
         &self,
         all: impl IntoIterator<Item = C>,
     ) -> Page {
-        let mut found: Vec<_> = all
-            .into_iter()
-            .filter_map(|c| CredentialSummary::of(&c))
-            .filter(|c| self.matches(c))
-            .collect();
-        let total = found.len() as u64;
-        found.sort_unstable_by(|a, b| self.compare(a, b));
-        let resources = found
-            .into_iter()
-            .skip(usize::try_from(self.offset()).unwrap_or(usize::MAX))
-            .take(self.per_page as usize)
-            .collect();
-        Page::new(self, total, resources)
+        Page::select(
+            self,
+            all.into_iter()
+                .filter_map(|c| CredentialSummary::of(&c))
+                .filter(|c| self.matches(c)),
+            |a, b| self.compare(a, b),
+        )
     }
 }
 
-/// One page of a [`Query`]'s answer: the credentials on it, without
-/// their secrets ([`CredentialSummary`]), and how many matched in all.
+/// A request for one page: its number, from 1, and its size. [`Query`]
+/// and [`AuditQuery`](super::audit::AuditQuery) are.
+pub trait Paged {
+    /// The page's number, from 1.
+    fn page_number(&self) -> u32;
+
+    /// The page's size, 1 to [`MAX_PER_PAGE`].
+    fn per_page(&self) -> u32;
+
+    /// How many results come before the page.
+    fn offset(&self) -> u64 {
+        u64::from(self.page_number().saturating_sub(1)) * u64::from(self.per_page())
+    }
+}
+
+impl Paged for Query {
+    fn page_number(&self) -> u32 {
+        self.page
+    }
+
+    fn per_page(&self) -> u32 {
+        self.per_page
+    }
+}
+
+/// `page` and `per_page` checked as the platform checks them: pages from
+/// 1, sizes 1 to [`MAX_PER_PAGE`].
+pub(crate) fn checked_page(page: u64, per_page: u64) -> Result<(u32, u32), QueryError> {
+    let page = u32::try_from(page)
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or(QueryError::Page { page })?;
+    let per_page = u32::try_from(per_page)
+        .ok()
+        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+        .ok_or(QueryError::PerPage { per_page })?;
+    Ok((page, per_page))
+}
+
+/// One page of an answer, and how many matched in all: of a [`Query`],
+/// the credentials without their secrets ([`CredentialSummary`]); of an
+/// [`AuditQuery`](super::audit::AuditQuery), audit events.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
+pub struct Page<T = CredentialSummary> {
     total_results: u64,
     page: u32,
     per_page: u32,
-    resources: Vec<CredentialSummary>,
+    resources: Vec<T>,
 }
 
-impl Page {
+impl<T> Page<T> {
     /// The page `query` asked for, holding `resources`, of `total_results`
     /// that matched.
-    pub fn new(query: &Query, total_results: u64, resources: Vec<CredentialSummary>) -> Self {
+    pub fn new(query: &impl Paged, total_results: u64, resources: Vec<T>) -> Self {
         Page {
             total_results,
-            page: query.page,
-            per_page: query.per_page,
+            page: query.page_number(),
+            per_page: query.per_page(),
             resources,
         }
     }
 
-    /// How many credentials matched, on every page.
+    /// The page `query` asks for of every result of `found`, in the order
+    /// of `compare`.
+    pub(crate) fn select(
+        query: &impl Paged,
+        found: impl Iterator<Item = T>,
+        compare: impl Fn(&T, &T) -> Ordering,
+    ) -> Self {
+        let mut found: Vec<T> = found.collect();
+        let total = found.len() as u64;
+        found.sort_unstable_by(compare);
+        let resources = found
+            .into_iter()
+            .skip(usize::try_from(query.offset()).unwrap_or(usize::MAX))
+            .take(query.per_page() as usize)
+            .collect();
+        Page::new(query, total, resources)
+    }
+
+    /// How many matched, on every page.
     pub fn total_results(&self) -> u64 {
         self.total_results
     }
@@ -441,13 +486,13 @@ impl Page {
         self.per_page
     }
 
-    /// The credentials on this page, in order.
-    pub fn resources(&self) -> &[CredentialSummary] {
+    /// The results on this page, in order.
+    pub fn resources(&self) -> &[T] {
         &self.resources
     }
 
-    /// The credentials on this page, taken.
-    pub fn into_resources(self) -> Vec<CredentialSummary> {
+    /// The results on this page, taken.
+    pub fn into_resources(self) -> Vec<T> {
         self.resources
     }
 }

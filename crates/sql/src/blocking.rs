@@ -7,6 +7,7 @@ use registry_credentials::credential::{Credential, CredentialUpdate, RegistryCre
 use registry_credentials::identity::Guid;
 use registry_credentials::location::Location;
 use registry_credentials::scope::AppId;
+use registry_credentials::store::audit::{AuditContext, AuditEvent, AuditQuery, Write, Written};
 use registry_credentials::store::{
     AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture,
     CredentialSource, CredentialStore, Key, OwnedKey, Page, Query, StoreError,
@@ -281,5 +282,22 @@ impl<S: CredentialStore + Clone + 'static> AsyncCredentialStore for BlockingPool
         by: std::time::SystemTime,
     ) -> BoxFuture<'_, Result<Vec<Arc<RegistryCredential>>, StoreError>> {
         Box::pin(run(&self.0, move |s| s.expiring_by(by)))
+    }
+
+    fn audited<'a>(
+        &'a self,
+        write: Write,
+        context: &'a AuditContext,
+    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+        let context = context.clone();
+        Box::pin(run(&self.0, move |s| s.audited(write, &context)))
+    }
+
+    fn audit_events<'a>(
+        &'a self,
+        query: &'a AuditQuery,
+    ) -> BoxFuture<'a, Result<Page<AuditEvent>, StoreError>> {
+        let query = query.clone();
+        Box::pin(run(&self.0, move |s| s.audit_events(&query)))
     }
 }

@@ -37,6 +37,7 @@
     )
 )]
 
+mod audit;
 #[cfg(feature = "tokio")]
 mod blocking;
 mod crypto;
@@ -86,7 +87,7 @@ use crypto::{RowIdentity, SecretBinding};
 use registry_credentials::credential::CredentialSummary;
 use registry_credentials::identity::{Guid, Record};
 use registry_credentials::metadata::{Metadata, MetadataPatch, Requirement};
-use registry_credentials::store::{Query, StoreError, UnreadableReason};
+use registry_credentials::store::{Paged, Query, StoreError, TimeFilter, UnreadableReason};
 use registry_credentials::{
     CredentialKind, Location, Password, RegistryCredential, Scope, Username,
 };
@@ -705,6 +706,8 @@ pub(crate) enum Param {
     Text(String),
     /// A GUID's 16 bytes.
     Bytes(Vec<u8>),
+    /// A `NULL` text (an event's organization or space, when none).
+    Null,
 }
 
 /// The one statement that answers a [`Query`] (R22, R23), the same text
@@ -722,62 +725,125 @@ pub(crate) struct QuerySql {
     pub params: Vec<Param>,
 }
 
+/// The conditions and parameters of one statement, built in order: each
+/// value becomes the next `$n` parameter. [`QuerySql`] and the audit
+/// events' statement are built with it.
+#[derive(Debug, Default)]
+pub(crate) struct Conditions {
+    params: Vec<Param>,
+    conditions: Vec<String>,
+}
+
+impl Conditions {
+    /// `value` as the next parameter; its placeholder.
+    pub(crate) fn param(&mut self, value: Param) -> String {
+        self.params.push(value);
+        format!("${}", self.params.len())
+    }
+
+    /// `condition`, joined to the others with `AND`.
+    pub(crate) fn push(&mut self, condition: String) {
+        self.conditions.push(condition);
+    }
+
+    /// `column IN (values…)`; no values select nothing.
+    pub(crate) fn in_list(
+        &mut self,
+        column: &str,
+        values: impl IntoIterator<Item = Param>,
+    ) -> String {
+        let placeholders: Vec<String> = values.into_iter().map(|v| self.param(v)).collect();
+        if placeholders.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("{column} IN ({})", placeholders.join(", "))
+        }
+    }
+
+    /// The condition that `column` is one of `values`.
+    pub(crate) fn any_of(&mut self, column: &str, values: impl IntoIterator<Item = Param>) {
+        let condition = self.in_list(column, values);
+        self.push(condition);
+    }
+
+    /// The condition that the (scope kind, scope id) `columns` are one of
+    /// `scopes`'.
+    pub(crate) fn scopes(&mut self, columns: &str, scopes: &[Scope]) {
+        if scopes.is_empty() {
+            return self.push("1 = 0".to_owned());
+        }
+        let rows: Vec<String> = scopes
+            .iter()
+            .map(|s| {
+                let (kind, id) = schema::scope_columns(s.as_scope_ref());
+                let kind = self.param(Param::Small(kind));
+                let id = self.param(Param::Text(id.to_owned()));
+                format!("(CAST({kind} AS SMALLINT), CAST({id} AS TEXT))")
+            })
+            .collect();
+        self.push(format!("{columns} IN (VALUES {})", rows.join(", ")));
+    }
+
+    /// The conditions of `filter` on the time `column`.
+    pub(crate) fn time(&mut self, column: &str, filter: &TimeFilter) {
+        if let Some(exact) = filter.exact_secs() {
+            let values = exact.iter().map(|s| Param::Int(time_column(*s)));
+            self.any_of(column, values);
+        }
+        for (op, bound) in filter.bounds_secs() {
+            if let Some(bound) = bound {
+                let p = self.param(Param::Int(time_column(bound)));
+                self.push(format!("{column} {op} {p}"));
+            }
+        }
+    }
+
+    /// ` WHERE` and every condition, or nothing when there are none.
+    pub(crate) fn where_clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+
+    /// The placeholders of `page`'s limit and offset, the last
+    /// parameters.
+    pub(crate) fn page(&mut self, page: &impl Paged) -> (String, String) {
+        let limit = self.param(Param::Int(i64::from(page.per_page())));
+        let offset = self.param(Param::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+        (limit, offset)
+    }
+
+    /// The parameters, in order.
+    pub(crate) fn into_params(self) -> Vec<Param> {
+        self.params
+    }
+}
+
 impl QuerySql {
     pub(crate) fn new(query: &Query) -> QuerySql {
-        use std::fmt::Write;
-        let mut params = Vec::new();
-        let mut next = |p: Param| {
-            params.push(p);
-            format!("${}", params.len())
-        };
-        let mut conditions: Vec<String> = Vec::new();
-        let list = |column: &str, values: Vec<Param>, next: &mut dyn FnMut(Param) -> String| {
-            if values.is_empty() {
-                "1 = 0".to_owned()
-            } else {
-                let placeholders: Vec<String> = values.into_iter().map(&mut *next).collect();
-                format!("{column} IN ({})", placeholders.join(", "))
-            }
-        };
+        let mut c = Conditions::default();
         if let Some(guids) = query.guid_filter() {
-            let values = guids
-                .iter()
-                .map(|g| Param::Bytes(g.as_bytes().to_vec()))
-                .collect();
-            conditions.push(list("c.guid", values, &mut next));
+            c.any_of(
+                "c.guid",
+                guids.iter().map(|g| Param::Bytes(g.as_bytes().to_vec())),
+            );
         }
         if let Some(kinds) = query.scope_kind_filter() {
-            let values = kinds
-                .iter()
-                .map(|k| Param::Small(schema::kind_code(*k)))
-                .collect();
-            conditions.push(list("c.scope_kind", values, &mut next));
+            c.any_of(
+                "c.scope_kind",
+                kinds.iter().map(|k| Param::Small(schema::kind_code(*k))),
+            );
         }
         if let Some(scopes) = query.scope_filter() {
-            if scopes.is_empty() {
-                conditions.push("1 = 0".to_owned());
-            } else {
-                let rows: Vec<String> = scopes
-                    .iter()
-                    .map(|s| {
-                        let (kind, id) = schema::scope_columns(s.as_scope_ref());
-                        let kind = next(Param::Small(kind));
-                        let id = next(Param::Text(id.to_owned()));
-                        format!("(CAST({kind} AS SMALLINT), CAST({id} AS TEXT))")
-                    })
-                    .collect();
-                conditions.push(format!(
-                    "(c.scope_kind, c.scope_id) IN (VALUES {})",
-                    rows.join(", ")
-                ));
-            }
+            c.scopes("(c.scope_kind, c.scope_id)", scopes);
         }
         if let Some(locations) = query.location_filter() {
-            let values = locations
-                .iter()
-                .map(|l| Param::Text(l.as_str().to_owned()))
-                .collect();
-            conditions.push(list("c.location", values, &mut next));
+            c.any_of(
+                "c.location",
+                locations.iter().map(|l| Param::Text(l.as_str().to_owned())),
+            );
         }
         // A requirement that needs a label is `c.guid IN` the GUIDs the
         // (key, value) index gives, so that a selective selector drives
@@ -793,7 +859,7 @@ impl QuerySql {
                 Requirement::Exists(k) => (false, k, None),
                 Requirement::Absent(k) => (true, k, None),
             };
-            let key = next(Param::Text(key.as_str().to_owned()));
+            let key = c.param(Param::Text(key.as_str().to_owned()));
             let mut labels = if negated {
                 format!(
                     "NOT EXISTS (SELECT 1 FROM registry_credential_labels AS l \
@@ -805,35 +871,16 @@ impl QuerySql {
                 )
             };
             if let Some(values) = values {
-                let values = values
-                    .iter()
-                    .map(|v| Param::Text(v.as_str().to_owned()))
-                    .collect();
-                let _ = write!(labels, " AND {}", list("l.value", values, &mut next));
+                let values = values.iter().map(|v| Param::Text(v.as_str().to_owned()));
+                labels.push_str(" AND ");
+                labels.push_str(&c.in_list("l.value", values));
             }
             labels.push(')');
-            conditions.push(labels);
+            c.push(labels);
         }
-        for (column, filter) in [
-            ("c.created_at", query.created_filter()),
-            ("c.updated_at", query.updated_filter()),
-        ] {
-            if let Some(exact) = filter.exact_secs() {
-                let values = exact.iter().map(|s| Param::Int(time_column(*s))).collect();
-                conditions.push(list(column, values, &mut next));
-            }
-            for (op, bound) in filter.bounds_secs() {
-                if let Some(bound) = bound {
-                    let p = next(Param::Int(time_column(bound)));
-                    conditions.push(format!("{column} {op} {p}"));
-                }
-            }
-        }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conditions.join(" AND "))
-        };
+        c.time("c.created_at", query.created_filter());
+        c.time("c.updated_at", query.updated_filter());
+        let filter = c.where_clause();
         let order = query.order();
         let time = if order.by_updated_at() {
             "c.updated_at"
@@ -841,10 +888,7 @@ impl QuerySql {
             "c.created_at"
         };
         let direction = if order.descending() { " DESC" } else { "" };
-        let limit = next(Param::Int(i64::from(query.per_page())));
-        let offset = next(Param::Int(
-            i64::try_from(query.offset()).unwrap_or(i64::MAX),
-        ));
+        let (limit, offset) = c.page(query);
         let columns = SUMMARY_COLUMNS
             .split(", ")
             .map(|c| format!("c.{c}"))
@@ -857,7 +901,10 @@ impl QuerySql {
              ORDER BY {time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
              ) AS p ON TRUE"
         );
-        QuerySql { sql, params }
+        QuerySql {
+            sql,
+            params: c.into_params(),
+        }
     }
 }
 

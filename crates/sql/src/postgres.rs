@@ -22,12 +22,16 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 use registry_credentials::credential::{Credential, CredentialSummary, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
+use registry_credentials::store::audit::{
+    self, AuditContext, AuditEvent, AuditQuery, Write, Written,
+};
 use registry_credentials::store::{
     AppCredentialReplaced, AsyncCredentialSource, AsyncCredentialStore, BoxFuture, Key, Page,
     Query, StoreError,
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
+use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
     DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
@@ -1680,20 +1684,8 @@ mod calls {
     /// (`QuerySql`); prepared once per shape of query.
     pub(super) async fn query<S: Session>(s: S, query: &Query) -> Result<Page, StoreError> {
         let sql = QuerySql::new(query);
-        let params: Vec<Box<dyn ToSql + Sync + Send>> = sql
-            .params
-            .into_iter()
-            .map(|p| -> Box<dyn ToSql + Sync + Send> {
-                match p {
-                    Param::Small(v) => Box::new(v),
-                    Param::Int(v) => Box::new(v),
-                    Param::Text(v) => Box::new(v),
-                    Param::Bytes(v) => Box::new(v),
-                }
-            })
-            .collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+        let params = sql_params(sql.params);
+        let refs = param_refs(&params);
         let c = s.conn().await?;
         let stmt = c.prepare_cached(&sql.sql).await.map_err(postgres_error)?;
         let rows = c.query(&stmt, &refs).await.map_err(postgres_error)?;
@@ -1706,6 +1698,74 @@ mod calls {
             if kind.is_some() {
                 resources.push(read_summary(row)?);
             }
+        }
+        Ok(Page::new(
+            query,
+            u64::try_from(total).unwrap_or(0),
+            resources,
+        ))
+    }
+
+    /// Makes `write` in `tx` and inserts its events there (R27): they
+    /// commit with the change, or roll back with it.
+    pub(super) async fn audited_in(
+        tx: &PostgresTransaction<'_>,
+        write: Write,
+        context: &AuditContext,
+    ) -> Result<Written, StoreError> {
+        let change = audit::apply(tx, write).await?;
+        let events = change.events(context, std::time::SystemTime::now());
+        let c = tx.client().await;
+        let stmt = c
+            .prepare_cached(INSERT_EVENT)
+            .await
+            .map_err(postgres_error)?;
+        for event in &events {
+            let params = sql_params(event_params(event));
+            c.execute(&stmt, &param_refs(&params))
+                .await
+                .map_err(postgres_error)?;
+        }
+        drop(c);
+        Ok(Written::new(change, events))
+    }
+
+    /// One statement, the count and the page, over the indexes.
+    pub(super) async fn audit_events<S: Session>(
+        s: S,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        let (sql, params) = audit_sql(query);
+        let params = sql_params(params);
+        let c = s.conn().await?;
+        let stmt = c.prepare_cached(&sql).await.map_err(postgres_error)?;
+        let rows = c
+            .query(&stmt, &param_refs(&params))
+            .await
+            .map_err(postgres_error)?;
+        drop(c);
+        let mut total = 0i64;
+        let mut resources = Vec::new();
+        for row in &rows {
+            total = row.try_get(0).map_err(postgres_error)?;
+            let guid: Option<&[u8]> = row.try_get(1).map_err(postgres_error)?;
+            let Some(guid) = guid else { continue };
+            let get_text = |i: usize| row.try_get::<_, &str>(i).map_err(postgres_error);
+            let kind: i16 = row.try_get(7).map_err(postgres_error)?;
+            resources.push(decode_event(EventRow {
+                guid,
+                created_at: row.try_get(2).map_err(postgres_error)?,
+                event_type: get_text(3)?,
+                actor_id: get_text(4)?,
+                actor_name: get_text(5)?,
+                target_guid: row.try_get(6).map_err(postgres_error)?,
+                target_scope_kind: i64::from(kind),
+                target_scope_id: get_text(8)?,
+                target_location: get_text(9)?,
+                organization: row.try_get(10).map_err(postgres_error)?,
+                space: row.try_get(11).map_err(postgres_error)?,
+                data: get_text(12)?,
+            })?);
         }
         Ok(Page::new(
             query,
@@ -1784,8 +1844,60 @@ macro_rules! store_on_session {
             fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Page, StoreError>> {
                 Box::pin(calls::query(self, query))
             }
+            fn audited<'a>(&'a self, write: Write, context: &'a AuditContext) -> BoxFuture<'a, Result<Written, StoreError>> {
+                Box::pin(self.audited_write(write, context))
+            }
+            fn audit_events<'a>(&'a self, query: &'a AuditQuery) -> BoxFuture<'a, Result<Page<AuditEvent>, StoreError>> {
+                Box::pin(calls::audit_events(self, query))
+            }
         }
     )*};
+}
+
+/// Each query parameter, as the driver binds it.
+fn sql_params(params: Vec<Param>) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    params
+        .into_iter()
+        .map(|p| -> Box<dyn ToSql + Sync + Send> {
+            match p {
+                Param::Small(v) => Box::new(v),
+                Param::Int(v) => Box::new(v),
+                Param::Text(v) => Box::new(v),
+                Param::Bytes(v) => Box::new(v),
+                Param::Null => Box::new(None::<String>),
+            }
+        })
+        .collect()
+}
+
+/// `params` borrowed, as a statement takes them.
+fn param_refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect()
+}
+
+impl PostgresStore {
+    /// In one transaction of its own, settled when its commit answer is
+    /// lost (R28): the change, then its events.
+    async fn audited_write(
+        &self,
+        write: Write,
+        context: &AuditContext,
+    ) -> Result<Written, StoreError> {
+        self.transaction(async |tx| calls::audited_in(tx, write, context).await)
+            .await
+    }
+}
+
+impl PostgresTransaction<'_> {
+    /// In the open transaction: the change, then its events, which commit
+    /// with it.
+    async fn audited_write(
+        &self,
+        write: Write,
+        context: &AuditContext,
+    ) -> Result<Written, StoreError> {
+        calls::audited_in(self, write, context).await
+    }
 }
 
 store_on_session!(PostgresStore, PostgresTransaction<'_>);

@@ -40,6 +40,11 @@
 //!   the same id it either finds the id taken (the first attempt
 //!   committed) or takes it (the first did not). Ids older than a day are
 //!   pruned.
+//! - `registry_credential_events` keeps the audit events (R27), one row
+//!   each, inserted in the transaction of the change they record and
+//!   never deleted with their credential; `data` is what changed, as
+//!   JSON, never a secret. Indexed by time, target, organization and
+//!   space, the filters of the platform's list.
 //! - `registry_credential_keys` keeps, per key id, a check value sealed with
 //!   that key, so a store opened with the wrong key under a known id fails
 //!   at once with [`KeyError::WrongKey`](crate::KeyError::WrongKey).
@@ -201,6 +206,59 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         );
         CREATE INDEX registry_credential_labels_by_value
             ON registry_credential_labels (key, value, guid);
+    "#,
+    },
+    Migration {
+        version: 5,
+        // R27: the audit events, kept apart from the credentials (an
+        // event outlives its credential).
+        sqlite: "
+        CREATE TABLE registry_credential_events (
+            guid              BLOB    NOT NULL PRIMARY KEY CHECK (length(guid) = 16),
+            created_at        INTEGER NOT NULL,
+            type              TEXT    NOT NULL,
+            actor_id          TEXT    NOT NULL,
+            actor_name        TEXT    NOT NULL,
+            target_guid       BLOB    NOT NULL,
+            target_scope_kind INTEGER NOT NULL CHECK (target_scope_kind BETWEEN 0 AND 3),
+            target_scope_id   TEXT    NOT NULL,
+            target_location   TEXT    NOT NULL,
+            organization      TEXT,
+            space             TEXT,
+            data              TEXT    NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX registry_credential_events_by_created
+            ON registry_credential_events (created_at, guid);
+        CREATE INDEX registry_credential_events_by_target
+            ON registry_credential_events (target_guid);
+        CREATE INDEX registry_credential_events_by_organization
+            ON registry_credential_events (organization, created_at);
+        CREATE INDEX registry_credential_events_by_space
+            ON registry_credential_events (space, created_at);
+    ",
+        postgres: r#"
+        CREATE TABLE registry_credential_events (
+            guid              BYTEA    NOT NULL PRIMARY KEY CHECK (length(guid) = 16),
+            created_at        BIGINT   NOT NULL,
+            type              TEXT     NOT NULL,
+            actor_id          TEXT     NOT NULL,
+            actor_name        TEXT     NOT NULL,
+            target_guid       BYTEA    NOT NULL,
+            target_scope_kind SMALLINT NOT NULL CHECK (target_scope_kind BETWEEN 0 AND 3),
+            target_scope_id   TEXT COLLATE "C" NOT NULL,
+            target_location   TEXT     NOT NULL,
+            organization      TEXT COLLATE "C",
+            space             TEXT COLLATE "C",
+            data              TEXT     NOT NULL
+        );
+        CREATE INDEX registry_credential_events_by_created
+            ON registry_credential_events (created_at, guid);
+        CREATE INDEX registry_credential_events_by_target
+            ON registry_credential_events (target_guid);
+        CREATE INDEX registry_credential_events_by_organization
+            ON registry_credential_events (organization, created_at);
+        CREATE INDEX registry_credential_events_by_space
+            ON registry_credential_events (space, created_at);
     "#,
     },
 ];

@@ -4,18 +4,23 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use registry_credentials::credential::{Credential, CredentialSummary, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
+use registry_credentials::store::audit::{
+    self, AuditContext, AuditEvent, AuditQuery, Write, Written,
+};
 use registry_credentials::store::{
-    AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
+    AppCredentialReplaced, CredentialSource, CredentialStore, InlineStore, Key, Page, Query,
+    StoreError, block_on_ready,
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
+use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
     DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
@@ -1461,15 +1466,7 @@ fn scoped(r: &rusqlite::Row<'_>, first: usize) -> Result<Scope, StoreError> {
 fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
     let sql = QuerySql::new(query);
     let mut stmt = conn.prepare_cached(&sql.sql).map_err(sqlite_error)?;
-    for (i, p) in sql.params.iter().enumerate() {
-        match p {
-            Param::Small(v) => stmt.raw_bind_parameter(i + 1, v),
-            Param::Int(v) => stmt.raw_bind_parameter(i + 1, v),
-            Param::Text(v) => stmt.raw_bind_parameter(i + 1, v),
-            Param::Bytes(v) => stmt.raw_bind_parameter(i + 1, v),
-        }
-        .map_err(sqlite_error)?;
-    }
+    bind_all(&mut stmt, &sql.params)?;
     let mut rows = stmt.raw_query();
     let mut total = 0;
     let mut resources = Vec::new();
@@ -1479,6 +1476,92 @@ fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
         if kind.is_some() {
             resources.push(read_summary(r)?);
         }
+    }
+    Ok(Page::new(
+        query,
+        u64::try_from(total).unwrap_or(0),
+        resources,
+    ))
+}
+
+/// Binds `params` to `stmt`'s `$1`, `$2`, … in order.
+fn bind_all(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Param]) -> Result<(), StoreError> {
+    for (i, p) in params.iter().enumerate() {
+        match p {
+            Param::Small(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Int(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Text(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Bytes(v) => stmt.raw_bind_parameter(i + 1, v),
+            Param::Null => stmt.raw_bind_parameter(i + 1, rusqlite::types::Null),
+        }
+        .map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
+/// Makes `write` on `tx` and stores its events there, under a savepoint
+/// of its own: the change and its events are kept together or not at
+/// all, also inside a [`SqliteTransaction`] the caller goes on with (R27).
+fn audited_in(
+    tx: &SqliteTransaction<'_>,
+    write: Write,
+    context: &AuditContext,
+) -> Result<Written, StoreError> {
+    let savepoint = |sql: &str| {
+        tx.with_connection(|c| c.execute_batch(sql))
+            .map_err(sqlite_error)
+    };
+    savepoint("SAVEPOINT registry_credentials_audited;")?;
+    let done = block_on_ready(audit::apply(&InlineStore(tx), write)).and_then(|change| {
+        let events = change.events(context, SystemTime::now());
+        tx.with_connection(|c| {
+            let mut stmt = c.prepare_cached(INSERT_EVENT).map_err(sqlite_error)?;
+            for event in &events {
+                bind_all(&mut stmt, &event_params(event))?;
+                stmt.raw_execute().map_err(sqlite_error)?;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(Written::new(change, events))
+    });
+    if done.is_err() && !tx.with_connection(Connection::is_autocommit) {
+        savepoint("ROLLBACK TO registry_credentials_audited;")?;
+    }
+    if !tx.with_connection(Connection::is_autocommit) {
+        savepoint("RELEASE registry_credentials_audited;")?;
+    }
+    done
+}
+
+/// The page of `query` and its total, read on `conn` by one statement.
+fn audit_events_in(conn: &Connection, query: &AuditQuery) -> Result<Page<AuditEvent>, StoreError> {
+    let (sql, params) = audit_sql(query);
+    let mut stmt = conn.prepare_cached(&sql).map_err(sqlite_error)?;
+    bind_all(&mut stmt, &params)?;
+    let mut rows = stmt.raw_query();
+    let mut total = 0;
+    let mut resources = Vec::new();
+    let fail = |e: rusqlite::types::FromSqlError| fatal(rusqlite::Error::from(e));
+    while let Some(r) = rows.next().map_err(sqlite_error)? {
+        total = r.get(0).map_err(sqlite_error)?;
+        let get = |i: usize| r.get_ref(1 + i).map_err(sqlite_error);
+        if get(0)?.as_blob_or_null().map_err(fail)?.is_none() {
+            continue;
+        }
+        resources.push(decode_event(EventRow {
+            guid: get(0)?.as_blob().map_err(fail)?,
+            created_at: get(1)?.as_i64().map_err(fail)?,
+            event_type: get(2)?.as_str().map_err(fail)?,
+            actor_id: get(3)?.as_str().map_err(fail)?,
+            actor_name: get(4)?.as_str().map_err(fail)?,
+            target_guid: get(5)?.as_blob().map_err(fail)?,
+            target_scope_kind: get(6)?.as_i64().map_err(fail)?,
+            target_scope_id: get(7)?.as_str().map_err(fail)?,
+            target_location: get(8)?.as_str().map_err(fail)?,
+            organization: get(9)?.as_str_or_null().map_err(fail)?,
+            space: get(10)?.as_str_or_null().map_err(fail)?,
+            data: get(11)?.as_str().map_err(fail)?,
+        })?);
     }
     Ok(Page::new(
         query,
@@ -1663,6 +1746,12 @@ trait Session {
     ) -> Result<T, StoreError> {
         self.read(f)
     }
+
+    /// Runs `f` in a transaction: [`SqliteStore`]'s own, or the open one.
+    fn in_transaction<T>(
+        &self,
+        f: impl FnOnce(&SqliteTransaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
 }
 
 impl Session for SqliteStore {
@@ -1683,6 +1772,13 @@ impl Session for SqliteStore {
     ) -> Result<T, StoreError> {
         self.inner.write(|tx| f(tx, &self.inner.keyring))
     }
+
+    fn in_transaction<T>(
+        &self,
+        f: impl FnOnce(&SqliteTransaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.transaction(f)
+    }
 }
 
 impl Session for SqliteTransaction<'_> {
@@ -1696,6 +1792,13 @@ impl Session for SqliteTransaction<'_> {
     ) -> Result<T, StoreError> {
         self.with_connection(|c| f(c, self.keyring))
             .map_err(|e| self.inner.explain(e))
+    }
+
+    fn in_transaction<T>(
+        &self,
+        f: impl FnOnce(&SqliteTransaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        f(self)
     }
 }
 
@@ -1822,6 +1925,17 @@ macro_rules! store_on_session {
             /// One statement, the count and the page, over the indexes.
             fn query(&self, query: &Query) -> Result<Page, StoreError> {
                 self.read(|c, _| query_in(c, query))
+            }
+
+            /// In one transaction (the store's own, or a savepoint of the
+            /// open one): the change, then its events.
+            fn audited(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError> {
+                self.in_transaction(|tx| audited_in(tx, write, context))
+            }
+
+            /// One statement, the count and the page, over the indexes.
+            fn audit_events(&self, query: &AuditQuery) -> Result<Page<AuditEvent>, StoreError> {
+                self.read(|c, _| audit_events_in(c, query))
             }
         }
     )*};

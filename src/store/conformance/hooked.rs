@@ -7,6 +7,7 @@ use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::identity::Guid;
 use crate::location::Location;
 use crate::scope::{AppId, ScopeRef};
+use crate::store::audit::{AuditContext, AuditEvent, AuditQuery, Write, Written};
 use crate::store::{
     AppCredentialReplaced, CredentialSource, CredentialStore, Key, Page, Query, StoreError,
 };
@@ -67,6 +68,16 @@ pub enum Call<'a> {
     DeleteByGuid(Guid),
     /// [`CredentialStore::query`].
     Query(&'a Query),
+    /// [`CredentialStore::audited`]: a write, made by the inner store's
+    /// own `audited`, so that its events are recorded in its step.
+    Audited {
+        /// The write.
+        write: &'a Write,
+        /// Who makes it, and where.
+        context: &'a AuditContext,
+    },
+    /// [`CredentialStore::audit_events`].
+    AuditEvents(&'a AuditQuery),
 }
 
 impl Call<'_> {
@@ -82,6 +93,7 @@ impl Call<'_> {
                 | Call::DeleteScope(_)
                 | Call::UpdateByGuid { .. }
                 | Call::DeleteByGuid(_)
+                | Call::Audited { .. }
         )
     }
 }
@@ -146,6 +158,9 @@ macro_rules! store_hooks {
                 => Call::UpdateByGuid { guid, update: &update };
             delete_by_guid(guid: Guid) -> Arc<RegistryCredential> => Call::DeleteByGuid(guid);
             query(query: &Query) -> Page => Call::Query(query);
+            audited(write: Write, context: &AuditContext) -> Written
+                => Call::Audited { write: &write, context };
+            audit_events(query: &AuditQuery) -> Page<AuditEvent> => Call::AuditEvents(query);
         }
     };
 }
