@@ -163,7 +163,67 @@ pub enum Command {
         force: bool,
     },
     /// List the registry credentials available to the target
-    RegistryCredentials,
+    #[command(
+        after_help = "EXAMPLES:\n   cf registry-credentials --labels env=prod\n   \
+        cf registry-credentials --labels 'env in (prod,staging),team.example.com/owner,!deprecated'"
+    )]
+    RegistryCredentials {
+        /// Only the credentials whose labels the selector matches:
+        /// requirements joined by `,`, each KEY=VALUE, KEY!=VALUE,
+        /// `KEY in (V1,V2)`, `KEY notin (V1,V2)`, KEY or !KEY
+        #[arg(long, value_name = "SELECTOR")]
+        labels: Option<String>,
+    },
+    /// Set labels (key-value pairs) of a registry credential
+    #[command(after_help = "RESOURCES:\n   registry-credential\n\n\
+        EXAMPLES:\n   cf set-label registry-credential docker.io env=prod --scope foundation\n   \
+        cf set-label registry-credential registry.example.com/team team.example.com/owner=ci tier= --scope space\n   \
+        cf set-label registry-credential docker.io/library env=prod --app myapp")]
+    SetLabel {
+        /// The kind of resource: registry-credential
+        #[arg(value_name = "RESOURCE")]
+        resource: String,
+        /// The credential's location
+        #[arg(value_name = "LOCATION")]
+        location: String,
+        /// The labels to set, each KEY=VALUE (KEY= for an empty value)
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        labels: Vec<String>,
+        /// Which credential of LOCATION
+        #[command(flatten)]
+        holder: Holder,
+    },
+    /// Remove labels of a registry credential
+    #[command(after_help = "RESOURCES:\n   registry-credential\n\n\
+        EXAMPLES:\n   cf unset-label registry-credential docker.io env --scope foundation")]
+    UnsetLabel {
+        /// The kind of resource: registry-credential
+        #[arg(value_name = "RESOURCE")]
+        resource: String,
+        /// The credential's location
+        #[arg(value_name = "LOCATION")]
+        location: String,
+        /// The keys of the labels to remove
+        #[arg(value_name = "KEY", required = true)]
+        keys: Vec<String>,
+        /// Which credential of LOCATION
+        #[command(flatten)]
+        holder: Holder,
+    },
+    /// List the labels of a registry credential
+    #[command(after_help = "RESOURCES:\n   registry-credential\n\n\
+        EXAMPLES:\n   cf labels registry-credential docker.io --scope foundation")]
+    Labels {
+        /// The kind of resource: registry-credential
+        #[arg(value_name = "RESOURCE")]
+        resource: String,
+        /// The credential's location
+        #[arg(value_name = "LOCATION")]
+        location: String,
+        /// Which credential of LOCATION
+        #[command(flatten)]
+        holder: Holder,
+    },
     /// Import a credentials file into the foundation
     ImportFoundationRegistryCredentials(Import),
     /// Import a credentials file into the targeted org
@@ -272,6 +332,41 @@ pub struct Delete {
     /// Force deletion without confirmation
     #[arg(short = 'f')]
     pub force: bool,
+}
+
+/// Which credential of a location the label commands name: the scope, as
+/// the `update-*`, `delete-*` and `delete-app-registry-credential`
+/// commands name it (the foundation, the targeted organization or space,
+/// or an app of the targeted space).
+#[derive(Debug, Args)]
+pub struct Holder {
+    /// Where the credential is stored: foundation, org (the targeted
+    /// organization), space (the targeted space) or app (with --app)
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        value_enum,
+        required_unless_present = "app",
+        requires_if("app", "app")
+    )]
+    pub scope: Option<ScopeArg>,
+    /// The app of the targeted space whose credential it is (--scope app)
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
+}
+
+/// The values of `--scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScopeArg {
+    /// The foundation
+    Foundation,
+    /// The targeted organization
+    #[value(alias = "organization")]
+    Org,
+    /// The targeted space
+    Space,
+    /// An app of the targeted space, given with --app
+    App,
 }
 
 /// The arguments of `import-*-registry-credentials`.
@@ -424,6 +519,12 @@ fn usage_error(e: &clap::Error, args: &[String]) -> Failure {
         }
         ErrorKind::MissingRequiredArgument => {
             format!("the required {definitions} was not given")
+        }
+        // A value that is not one of the option's own (`--scope`,
+        // `--kind`): those are listed, what was typed is not repeated.
+        ErrorKind::InvalidValue if !context(e, ContextKind::ValidValue).is_empty() => {
+            let valid = context(e, ContextKind::ValidValue).join(", ");
+            format!("{definitions} takes one of: {valid}")
         }
         ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::TooFewValues => {
             format!("{definitions} needs a value")

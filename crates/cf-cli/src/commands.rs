@@ -13,6 +13,7 @@
 //! on and the write transaction that does it, so no lock is held while a
 //! person types.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Read, Write};
@@ -20,22 +21,25 @@ use std::path::Path;
 
 use registry_credentials::CredentialSource as _;
 use registry_credentials::credential::CredentialUpdate;
+use registry_credentials::metadata::{
+    LabelKey, LabelValue, MetadataError, MetadataPatch, Selector,
+};
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::Key;
+use registry_credentials::store::{Key, MAX_PER_PAGE, Query};
 use registry_credentials::{
     Credential, CredentialKind, Location, Password, Reference, RegistryCredential, Scope, Username,
 };
 use registry_credentials_cf::access::{self, DirectoryAction, Operation, OrgRole, SpaceRole};
 use registry_credentials_cf::api::Api;
-use registry_credentials_cf::directory::{DirectoryReader, Name, Session, SqliteDirectory};
-use registry_credentials_cf::listing::Target;
-use registry_credentials_cf::manage::{Chosen, ManageError, Manager};
+use registry_credentials_cf::directory::{DirectoryReader, Entity, Name, Session, SqliteDirectory};
+use registry_credentials_cf::listing::{Listing, Row, Target};
+use registry_credentials_cf::manage::{Chosen, Located, ManageError, Manager, Within};
 use registry_credentials_cf::text;
 use registry_credentials_interop::import::Import;
 use registry_credentials_sql::{SqliteStore, SqliteTransaction};
 
 use crate::args::{self, Parsed};
-use crate::output::{Failure, Kind, fail, one_line, pretty_json, report, shown};
+use crate::output::{Failure, Kind, chain, fail, one_line, pretty_json, report, shown};
 use crate::state::{self, Files, check_database, kind_of, open_nonblocking};
 
 /// What a run reads and writes besides its arguments: the binary passes
@@ -329,6 +333,17 @@ enum Level {
     Space,
 }
 
+/// Which credential of a location a label command names: one at the
+/// foundation or the target's organization or space, as `update-*`
+/// names it, or one of an app of the targeted space, as
+/// `delete-app-registry-credential` names it (the app's name stays as
+/// given: the directory finds it).
+#[derive(Debug)]
+enum Holder {
+    At(Level),
+    App(String),
+}
+
 /// A command, its arguments checked with the library's types. Names of
 /// organizations, spaces and apps to look up stay as given: the
 /// directory finds them (or says it cannot).
@@ -390,7 +405,27 @@ enum Action {
         app: String,
         force: bool,
     },
-    List,
+    /// `registry-credentials`, with `--labels` (R23).
+    List {
+        selector: Option<Selector>,
+    },
+    /// `set-label registry-credential` (R22): the labels checked here.
+    SetLabels {
+        holder: Holder,
+        location: Location,
+        labels: Vec<(LabelKey, LabelValue)>,
+    },
+    /// `unset-label registry-credential` (R22).
+    UnsetLabels {
+        holder: Holder,
+        location: Location,
+        keys: Vec<LabelKey>,
+    },
+    /// `labels registry-credential` (R22).
+    Labels {
+        holder: Holder,
+        location: Location,
+    },
     Push {
         app: Name,
         image: Reference,
@@ -491,6 +526,101 @@ fn read_file(
     let mut bytes = secrecy::zeroize::Zeroizing::new(Vec::new());
     f.take(max).read_to_end(&mut bytes).map_err(cannot)?;
     Ok(bytes)
+}
+
+/// The one kind of resource the label commands know, `RESOURCE`, as cf
+/// names its resources (any case, as cf reads it).
+const LABELLED: &str = "registry-credential";
+
+/// Checks `RESOURCE` of a label command. What was typed is not repeated.
+fn labelled(resource: &str) -> Result<(), Failure> {
+    if resource.eq_ignore_ascii_case(LABELLED) {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "RESOURCE is not a kind of resource with labels here; give {LABELLED}"
+        )))
+    }
+}
+
+/// Which credential the scope options of `command` name.
+fn holder(command: &str, h: args::Holder) -> Result<Holder, Failure> {
+    use args::ScopeArg;
+    match (h.scope, h.app) {
+        (None | Some(ScopeArg::App), Some(app)) => Ok(Holder::App(app)),
+        (Some(ScopeArg::Foundation), None) => Ok(Holder::At(Level::Foundation)),
+        (Some(ScopeArg::Org), None) => Ok(Holder::At(Level::Org)),
+        (Some(ScopeArg::Space), None) => Ok(Holder::At(Level::Space)),
+        // clap asks for `--app` with `--scope app`, and for one of the
+        // two; these are what it lets through.
+        (Some(_), Some(_)) => Err(Failure::usage(
+            Some(command),
+            "`--app <APP>` names an app's credential; give it alone, or with `--scope app`",
+        )),
+        (Some(ScopeArg::App) | None, None) => Err(Failure::usage(
+            Some(command),
+            "give `--scope <SCOPE>`, or `--app <APP>` for an app's credential",
+        )),
+    }
+}
+
+/// A label key or value refused by the core's checks (R22), named by
+/// `what` (`the key of label 2`, `KEY 2`) rather than repeated: what
+/// was typed in the wrong place may be a password. The reason is the
+/// core's, which names no input.
+fn metadata_failure(e: MetadataError, what: &str) -> Failure {
+    match e {
+        MetadataError::Key { why, .. } | MetadataError::LabelValue { why, .. } => {
+            fail(format!("{what} is not valid: {why}"))
+        }
+        other => fail(format!("{what}: {}", chain(&other))),
+    }
+}
+
+/// The `n`th KEY=VALUE of `set-label` (from 1), checked as the core
+/// checks labels (R22).
+fn label_pair(n: usize, arg: &str) -> Result<(LabelKey, LabelValue), Failure> {
+    let (key, value) = arg.split_once('=').ok_or_else(|| {
+        fail(format!(
+            "label {n} has no `=`; give each label as KEY=VALUE (KEY= for an empty value)"
+        ))
+    })?;
+    let key =
+        LabelKey::new(key).map_err(|e| metadata_failure(e, &format!("the key of label {n}")))?;
+    let value = LabelValue::new(value)
+        .map_err(|e| metadata_failure(e, &format!("the value of label {n}")))?;
+    Ok((key, value))
+}
+
+/// The `n`th KEY of `unset-label` (from 1), checked as the core checks
+/// keys (R22).
+fn label_key(n: usize, key: &str) -> Result<LabelKey, Failure> {
+    LabelKey::new(key).map_err(|e| metadata_failure(e, &format!("KEY {n}")))
+}
+
+/// The labels as cf's `labels` prints them: a table of `key` and
+/// `value`, sorted by key, columns three spaces apart; `No labels
+/// found.` when there are none. Keys and values are R22's characters
+/// alone; they are escaped all the same, as everything printed from a
+/// store is.
+fn labels_table(labels: &BTreeMap<LabelKey, LabelValue>) -> String {
+    if labels.is_empty() {
+        return "No labels found.\n".to_owned();
+    }
+    let rows: Vec<(String, String)> = std::iter::once(("key".to_owned(), "value".to_owned()))
+        .chain(labels.iter().map(|(k, v)| (shown(k), shown(v))))
+        .collect();
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut table = String::new();
+    for (key, value) in rows {
+        let line = format!("{key:<width$}   {value}");
+        let _ = writeln!(table, "{}", line.trim_end());
+    }
+    table
 }
 
 /// A username from an argument: the core's checks (R16).
@@ -614,7 +744,54 @@ impl Action {
                 app,
                 force,
             },
-            C::RegistryCredentials => Action::List,
+            C::RegistryCredentials { labels } => Action::List {
+                // The core's parser (R23); its message quotes the part
+                // of the selector that is wrong, as a location's does.
+                selector: labels.as_deref().map(Selector::parse).transpose()?,
+            },
+            C::SetLabel {
+                resource,
+                location,
+                labels,
+                holder: h,
+            } => {
+                labelled(&resource)?;
+                Action::SetLabels {
+                    location: Location::parse(&location)?,
+                    labels: (1..)
+                        .zip(&labels)
+                        .map(|(n, l)| label_pair(n, l))
+                        .collect::<Result<_, _>>()?,
+                    holder: holder("set-label", h)?,
+                }
+            }
+            C::UnsetLabel {
+                resource,
+                location,
+                keys,
+                holder: h,
+            } => {
+                labelled(&resource)?;
+                Action::UnsetLabels {
+                    location: Location::parse(&location)?,
+                    keys: (1..)
+                        .zip(&keys)
+                        .map(|(n, k)| label_key(n, k))
+                        .collect::<Result<_, _>>()?,
+                    holder: holder("unset-label", h)?,
+                }
+            }
+            C::Labels {
+                resource,
+                location,
+                holder: h,
+            } => {
+                labelled(&resource)?;
+                Action::Labels {
+                    location: Location::parse(&location)?,
+                    holder: holder("labels", h)?,
+                }
+            }
             C::ImportFoundationRegistryCredentials(a) => import(Level::Foundation, a)?,
             C::ImportOrgRegistryCredentials(a) => import(Level::Org, a)?,
             C::ImportSpaceRegistryCredentials(a) => import(Level::Space, a)?,
@@ -653,7 +830,7 @@ impl Action {
     /// True when the command may change the database.
     fn writes(&self) -> bool {
         match self {
-            Action::Version | Action::List => false,
+            Action::Version | Action::List { .. } | Action::Labels { .. } => false,
             Action::Target { org, space } => org.is_some() || space.is_some(),
             Action::Curl { method, .. } => method != "GET",
             _ => true,
@@ -1134,7 +1311,7 @@ impl State<'_, '_> {
                 *self.answered = Some(response.status());
                 self.say(pretty_json(response.body()));
             }
-            Action::List => {
+            Action::List { selector } => {
                 let caller = self.caller()?;
                 let (target, heading) = match (&self.session.org, &self.session.space) {
                     (Some(org), Some(space)) => (
@@ -1151,10 +1328,43 @@ impl State<'_, '_> {
                     ),
                     _ => (Target::Foundation, "the foundation".to_owned()),
                 };
-                let listing = self.manager.list(&caller, &target)?;
+                let listing = match selector {
+                    None => self.manager.list(&caller, &target)?,
+                    Some(selector) => self.selected(&caller, &target, selector)?,
+                };
                 self.say(format!(
                     "Showing registry credentials available to {heading}...\n{listing}"
                 ));
+            }
+            Action::SetLabels {
+                holder,
+                location,
+                labels,
+            } => {
+                let patch = MetadataPatch::labels(
+                    labels.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))),
+                );
+                self.change_labels("Setting", holder, location, patch)?;
+            }
+            Action::UnsetLabels {
+                holder,
+                location,
+                keys,
+            } => {
+                let patch = MetadataPatch::labels(keys.iter().map(|k| (k.as_str(), None)));
+                self.change_labels("Removing", holder, location, patch)?;
+            }
+            Action::Labels { holder, location } => {
+                let caller = self.caller()?;
+                let (scope, label) = self.held(&caller, holder)?;
+                self.manager
+                    .check_access(&caller, Operation::Read, &scope)?;
+                let found = self.stored_at(&caller, &scope, location)?;
+                self.say(format!(
+                    "Getting labels for {LABELLED} {location} of {label} as {}...\n\n",
+                    shown(&caller)
+                ));
+                self.say(labels_table(found.credential().metadata().labels()));
             }
             Action::Push {
                 app,
@@ -1248,6 +1458,137 @@ impl State<'_, '_> {
             }
             _ => Err(fail(message)),
         }
+    }
+
+    /// Sets or removes (`verb`: `Setting`, `Removing`) the labels of the
+    /// credential `holder` names at `location`, as cf's `set-label` and
+    /// `unset-label` do: through the manager's update by GUID, the call
+    /// the API's PATCH makes (R20, R22). A refusal comes before a
+    /// credential is looked for, as for `update-*`.
+    fn change_labels(
+        &mut self,
+        verb: &str,
+        holder: &Holder,
+        location: &Location,
+        patch: MetadataPatch,
+    ) -> Result<(), Failure> {
+        let caller = self.caller()?;
+        let (scope, label) = self.held(&caller, holder)?;
+        self.manager
+            .check_access(&caller, Operation::Update, &scope)?;
+        let found = self.stored_at(&caller, &scope, location)?;
+        self.say(format!(
+            "{verb} label(s) for {LABELLED} {location} of {label} as {}...\n",
+            shown(&caller)
+        ));
+        let guid = found.credential().record().guid();
+        self.manager
+            .update_by_guid(&caller, guid, CredentialUpdate::Metadata(patch))?;
+        self.say("OK\n");
+        Ok(())
+    }
+
+    /// The scope `holder` names and its label (`space myspace`, `app
+    /// myapp`), as the `update-*` and `delete-app-registry-credential`
+    /// commands name them.
+    fn held(&self, caller: &UserId, holder: &Holder) -> Result<(Scope, String), Failure> {
+        match holder {
+            Holder::At(level) => self.scope(*level),
+            Holder::App(name) => {
+                let space = self.target_space()?;
+                let app = self
+                    .manager
+                    .find_app(caller, &space, name)
+                    .map_err(|e| not_found(e, "with --app"))?;
+                Ok((Scope::App(app), format!("app {}", shown(name))))
+            }
+        }
+    }
+
+    /// The credential stored at `scope` for `location`, as `caller` may
+    /// see it (R21), found by the manager's query; not found is the error
+    /// `update-*` gives.
+    fn stored_at(
+        &self,
+        caller: &UserId,
+        scope: &Scope,
+        location: &Location,
+    ) -> Result<Located, Failure> {
+        let query = Query::new()
+            .scopes([scope.clone()])
+            .locations([location.clone()]);
+        let page = self.manager.query(caller, query, &Within::new())?;
+        match page.resources().first() {
+            Some(found) => Ok(found.clone()),
+            None => Err(ManageError::NotFound {
+                at: self.dir().describe(scope)?,
+                location: location.clone(),
+            }
+            .into()),
+        }
+    }
+
+    /// The listing for `target` of the credentials whose labels
+    /// `selector` matches (R21, R23): those at the scopes available to
+    /// the target (the foundation; its organization; its space and the
+    /// space's apps) that `caller` may see, read through the manager's
+    /// query, which applies the read rules, a page at a time.
+    fn selected(
+        &self,
+        caller: &UserId,
+        target: &Target,
+        selector: &Selector,
+    ) -> Result<Listing, Failure> {
+        let unknown = |what, id: &dyn std::fmt::Display| ManageError::Unknown {
+            what,
+            name: id.to_string(),
+        };
+        let mut scopes = vec![Scope::Foundation];
+        let mut app_names = BTreeMap::new();
+        match target {
+            Target::Foundation => {}
+            Target::Org(org) => {
+                if self.dir().org_name(org)?.is_none() {
+                    return Err(unknown(Entity::Org, org).into());
+                }
+                scopes.push(Scope::Org(org.clone()));
+            }
+            Target::Space(space) => {
+                let Some((org, _)) = self.dir().space(space)? else {
+                    return Err(unknown(Entity::Space, space).into());
+                };
+                scopes.push(Scope::Org(org));
+                scopes.push(Scope::Space(space.clone()));
+                for (app, name) in self.dir().apps_in(space)? {
+                    scopes.push(Scope::App(app.id().clone()));
+                    app_names.insert(app.id().clone(), name);
+                }
+            }
+        }
+        let mut rows = Vec::new();
+        for number in 1.. {
+            let query = Query::new()
+                .scopes(scopes.iter().cloned())
+                .selector(selector.clone())
+                .page(number, MAX_PER_PAGE.into())
+                .map_err(|e| fail(e.to_string()))?;
+            let page = self.manager.query(caller, query, &Within::new())?;
+            rows.extend(page.resources().iter().map(|found| {
+                let c = found.credential();
+                Row {
+                    location: c.location().clone(),
+                    scope: c.scope().kind(),
+                    username: c.username().clone(),
+                    app_name: found.app().and_then(|app| app_names.get(app)).cloned(),
+                    kind: c.kind(),
+                    expires_at: c.expires_at(),
+                }
+            }));
+            if number >= page.total_pages() {
+                break;
+            }
+        }
+        Ok(Listing::new(rows))
     }
 
     fn scope(&self, level: Level) -> Result<(Scope, String), Failure> {

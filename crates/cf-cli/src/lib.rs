@@ -9,10 +9,12 @@
 //! $ cf create-space myspace -o myorg
 //! $ cf set-space-role dev myorg myspace SpaceDeveloper
 //! $ CF_DOCKER_PASSWORD=secret cf create-foundation-registry-credential docker.io --username hub-user
+//! $ cf set-label registry-credential docker.io env=prod --scope foundation
 //! $ cf auth dev
 //! $ cf target -o myorg -s myspace
 //! $ cf push myapp --docker-image nginx
 //! $ cf registry-credentials
+//! $ cf registry-credentials --labels env=prod
 //! ```
 //!
 //! The user `admin` holds the Admin role; any other name is a user with

@@ -170,12 +170,16 @@ pub(crate) fn fail(message: impl Into<String>) -> Failure {
 }
 
 /// Every error becomes one message: its text, then each source's, joined
-/// by `: ` (the crate's errors never repeat their source's text).
+/// by `: `. A source whose text the message already ends with (an error
+/// that repeats its source's in its own) is not said twice.
 pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(inner) = source {
-        let _ = write!(s, ": {inner}");
+        let text = inner.to_string();
+        if !s.ends_with(&text) {
+            let _ = write!(s, ": {text}");
+        }
         source = inner.source();
     }
     s
@@ -350,7 +354,8 @@ impl_failure_from!(
     registry_credentials_cf::directory::NameError,
     registry_credentials::credential::CredentialError,
     registry_credentials::LocationError,
-    registry_credentials::ReferenceError
+    registry_credentials::ReferenceError,
+    registry_credentials::metadata::MetadataError
 );
 
 /// Text from input, safe to print ([`text::escape`]).
@@ -451,6 +456,21 @@ mod tests {
         };
         let text = report(&Failure::from(refused), &[]);
         assert!(!text.contains("may or may not"), "{text}");
+    }
+
+    #[test]
+    fn a_chain_says_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("refused: {0}")]
+        struct Repeats(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("inner")]
+        struct Inner;
+        assert_eq!(chain(&Outer(Inner)), "outer: inner");
+        assert_eq!(chain(&Repeats(Inner)), "refused: inner");
     }
 
     #[test]

@@ -13,9 +13,10 @@ use super::*;
 /// goes.
 const SECRET: &str = "Hunter2-Pw-77";
 
-/// R21: every argument that is not a location or an image, typed wrong
-/// or naming what does not exist, is named in the error line by its
-/// position or role, never repeated.
+/// R21: every argument that is not a location, an image or a label
+/// selector, typed wrong or naming what does not exist, is named in the
+/// error line by its position or role, never repeated. (Those three are
+/// quoted where they are wrong, escaped and cut short, as the fix needs.)
 #[test]
 fn r21_error_lines_never_repeat_an_argument_that_is_not_a_location() {
     let mut sh = platform("errors-arguments");
@@ -109,6 +110,70 @@ fn r21_error_lines_never_repeat_an_argument_that_is_not_a_location() {
             "nginx".into(),
             "--docker-username".into(),
             format!("{s}:x"),
+        ],
+        // Labels (R22): a label without `=`, a bad key or value, a key
+        // that is fine on a credential that is not there, an app not
+        // found, a scope or a resource that is none.
+        vec![
+            "set-label".into(),
+            "registry-credential".into(),
+            "docker.io".into(),
+            s.into(),
+            "--scope".into(),
+            "space".into(),
+        ],
+        vec![
+            "set-label".into(),
+            "registry-credential".into(),
+            "docker.io".into(),
+            format!("{s}!=x"),
+            "--scope".into(),
+            "space".into(),
+        ],
+        vec![
+            "set-label".into(),
+            "registry-credential".into(),
+            "docker.io".into(),
+            format!("k={s}!"),
+            "--scope".into(),
+            "space".into(),
+        ],
+        vec![
+            "set-label".into(),
+            "registry-credential".into(),
+            "docker.io".into(),
+            format!("{s}=x"),
+            "--scope".into(),
+            "space".into(),
+        ],
+        vec![
+            "unset-label".into(),
+            "registry-credential".into(),
+            "docker.io".into(),
+            format!("{s}!"),
+            "--scope".into(),
+            "space".into(),
+        ],
+        vec![
+            "labels".into(),
+            "registry-credential".into(),
+            "docker.io".into(),
+            "--app".into(),
+            format!("{s}-x"),
+        ],
+        vec![
+            "labels".into(),
+            "registry-credential".into(),
+            "docker.io".into(),
+            "--scope".into(),
+            s.into(),
+        ],
+        vec![
+            "labels".into(),
+            s.into(),
+            "docker.io".into(),
+            "--scope".into(),
+            "space".into(),
         ],
         // Files given as FILE.
         vec![

@@ -14,6 +14,7 @@ mod files;
 #[cfg(unix)]
 mod habits;
 mod kinds;
+mod labels;
 mod page;
 mod processes;
 
