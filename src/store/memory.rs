@@ -718,12 +718,13 @@ impl MemoryStore {
     fn audited_write(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError> {
         let now = (self.now)();
         let mut inner = MemoryStore::write(self);
-        let locked = Locked {
-            inner: std::sync::Mutex::new(&mut inner),
-            now,
+        let change = {
+            let locked = Locked {
+                inner: std::sync::Mutex::new(&mut inner),
+                now,
+            };
+            block_on_ready(audit::apply(&InlineStore(&locked), write))?
         };
-        let change = block_on_ready(audit::apply(&InlineStore(&locked), write))?;
-        drop(locked);
         let events = change.events(context, now);
         inner.events.extend(events.iter().cloned());
         Ok(Written::new(change, events))

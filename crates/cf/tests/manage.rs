@@ -704,3 +704,91 @@ async fn r13_async_manager_deletes_an_app_and_its_credentials() {
     assert!(m.delete_org(admin, org).await.unwrap().is_empty());
     assert!(m.directory().0.org_by_name("o").unwrap().is_none());
 }
+
+/// R27 through the manager: every committed management write (create,
+/// update, delete, a started push) leaves its event, with the caller and
+/// the place; a write the backend fails leaves none; and a caller lists
+/// only the events of credentials it may see (R21).
+#[test]
+fn r27_committed_writes_leave_events_and_failed_ones_none() {
+    use registry_credentials::store::audit::{AuditQuery, EventType};
+    let w = World::over(
+        Hooked::new(MemoryStore::new(), Flaky::default()),
+        MemoryDirectory::new(),
+    );
+    let (m, admin) = (&w.m, &w.admin);
+    let foundation = w.store(Scope::Foundation, "registry.example.com", "u", "p");
+    let space = Scope::Space(w.space.clone());
+    let loc: Location = "quay.io".parse().unwrap();
+    m.create(
+        &w.dev,
+        RegistryCredential::new(
+            space.clone(),
+            loc.clone(),
+            Credential::new("d", "dp").unwrap(),
+        ),
+    )
+    .unwrap();
+    m.update(
+        &w.dev,
+        &space,
+        &loc,
+        CredentialUpdate::Username("d2".parse().unwrap()),
+    )
+    .unwrap();
+    let given = Credential::new("app-user", "app-pw").unwrap();
+    w.push("app", "registry.example.com/img", Some(given))
+        .started()
+        .unwrap();
+    m.delete(admin, &Scope::Foundation, foundation.location())
+        .unwrap();
+
+    let events = m.audit_events(admin, AuditQuery::new()).unwrap();
+    // Events of one second are ordered by their GUIDs: compare as sets.
+    let mut types: Vec<EventType> = events.resources().iter().map(|e| e.event_type()).collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            EventType::Create,
+            EventType::Create,
+            EventType::Update,
+            EventType::Delete,
+            EventType::Push,
+        ]
+    );
+    let update = events
+        .resources()
+        .iter()
+        .find(|e| e.event_type() == EventType::Update)
+        .unwrap();
+    assert_eq!(update.actor().id(), "dev");
+    assert_eq!(update.context().organization(), Some(&w.org));
+    assert_eq!(update.context().space(), Some(&w.space));
+    assert_eq!(update.changes().username_before().unwrap().as_str(), "d");
+    let text = format!("{events:?}");
+    assert!(!text.contains("app-pw") && !text.contains("dp\""), "{text}");
+
+    // The developer sees the foundation's and its own space's events.
+    let seen = m.audit_events(&w.dev, AuditQuery::new()).unwrap();
+    assert_eq!(seen.total_results(), 5);
+    let stranger = w.org_user("stranger", registry_credentials_cf::access::OrgRole::User);
+    let seen = m.audit_events(&stranger, AuditQuery::new()).unwrap();
+    assert_eq!(
+        seen.total_results(),
+        2,
+        "the foundation's create and delete"
+    );
+
+    m.store().broken.store(true, Ordering::SeqCst);
+    let refused = m.update(
+        &w.dev,
+        &space,
+        &loc,
+        CredentialUpdate::Username("d3".parse().unwrap()),
+    );
+    assert!(refused.is_err());
+    m.store().broken.store(false, Ordering::SeqCst);
+    let after = m.audit_events(admin, AuditQuery::new()).unwrap();
+    assert_eq!(after.total_results(), 5, "a failed write records nothing");
+}

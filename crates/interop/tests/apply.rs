@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use registry_credentials::scope::{AppId, UserId};
+use registry_credentials::store::audit::{AuditContext, Write, Written};
 use registry_credentials::store::conformance::{Call, Hooked, Hooks};
 use registry_credentials::store::{CredentialSource, InlineStore, Key, StoreError, block_on_ready};
 use registry_credentials::{
@@ -56,24 +57,37 @@ impl Hooks for RaceNextCreate {
         let lost = match call {
             Call::Create(c) => self.lost(c),
             Call::CreateAll(batch) => batch.iter().find_map(|c| self.lost(c)),
+            Call::Audited {
+                write: Write::CreateAll(batch),
+                ..
+            } => batch.iter().find_map(|c| self.lost(c)),
+            Call::Audited {
+                write: Write::Create(c),
+                ..
+            } => self.lost(c),
             _ => None,
         };
         lost.map_or(Ok(()), Err)
     }
 
-    fn create_all(
+    /// The manager's writes arrive here, made with their events by the
+    /// inner store; a lost answer or a failed commit is simulated after
+    /// it, as for a plain batch.
+    fn audited(
         &self,
         inner: &dyn CredentialStore,
-        batch: Vec<RegistryCredential>,
-    ) -> Result<Vec<Arc<RegistryCredential>>, StoreError> {
-        let written = inner.create_all(batch)?;
-        if self.answer_lost.load(Ordering::SeqCst) {
+        write: Write,
+        context: &AuditContext,
+    ) -> Result<Written, StoreError> {
+        let batch = matches!(write, Write::CreateAll(_));
+        let written = inner.audited(write, context)?;
+        if batch && self.answer_lost.load(Ordering::SeqCst) {
             return Err(StoreError::OutcomeUnknown {
                 source: "the connection closed after COMMIT was sent".into(),
             });
         }
-        if self.commit_fails.load(Ordering::SeqCst) {
-            for row in &written {
+        if batch && self.commit_fails.load(Ordering::SeqCst) {
+            for row in written.after() {
                 inner.delete(row.scope().as_scope_ref(), row.location())?;
             }
             return Err(StoreError::Backend {

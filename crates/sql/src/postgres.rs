@@ -1955,10 +1955,24 @@ mod tests {
                         )
                         .unwrap();
                     let (kind, id) = scope_columns(scope);
+                    // From version 4 a row has its identity (R22), set as
+                    // the store sets it.
+                    let identity = if version >= 4 {
+                        (
+                            ", guid, created_at, updated_at",
+                            ", uuid_send(gen_random_uuid()), extract(epoch FROM now())::bigint, \
+                             extract(epoch FROM now())::bigint",
+                        )
+                    } else {
+                        ("", "")
+                    };
                     raw.execute(
-                        "INSERT INTO registry_credentials \
-                         (scope_kind, scope_id, location, username, key_id, secret) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        &format!(
+                            "INSERT INTO registry_credentials \
+                             (scope_kind, scope_id, location, username, key_id, secret{}) \
+                             VALUES ($1, $2, $3, $4, $5, $6{})",
+                            identity.0, identity.1
+                        ),
                         &[&kind, &id, &location, &user, &ring.current().id(), &sealed],
                     )
                     .await

@@ -2190,10 +2190,23 @@ mod tests {
                 )
                 .unwrap();
             let (kind, id) = scope_columns(scope);
+            // From version 4 a row has its identity (R22), set as the
+            // store sets it: a random GUID, created and updated now.
+            let identity = if version >= 4 {
+                (
+                    ", guid, created_at, updated_at",
+                    ", randomblob(16), unixepoch(), unixepoch()",
+                )
+            } else {
+                ("", "")
+            };
             tx.execute(
-                "INSERT INTO registry_credentials \
-                 (scope_kind, scope_id, location, username, key_id, secret) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &format!(
+                    "INSERT INTO registry_credentials \
+                     (scope_kind, scope_id, location, username, key_id, secret{}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
+                    identity.0, identity.1
+                ),
                 params![kind, id, location, user, ring.current().id(), sealed],
             )
             .unwrap();

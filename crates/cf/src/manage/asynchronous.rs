@@ -8,7 +8,10 @@ use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::{AsyncCredentialStore, BoxFuture, Query, StoreError};
+use registry_credentials::store::audit::{
+    self, Actor, AuditContext, AuditEvent, AuditQuery, Written,
+};
+use registry_credentials::store::{AppCredentialReplaced, AsyncCredentialStore, Page, Query};
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
 use super::resources::located;
@@ -173,7 +176,10 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
     ) -> Result<(Arc<RegistryCredential>, Place), ManageError> {
         let (scope, location) = (credential.scope().clone(), credential.location().clone());
         let write = Write::new("create", Operation::Create, &scope, Some(&location));
-        self.write(caller, write, |s| s.create(credential)).await
+        let (written, place) = self
+            .write(caller, write, audit::Write::Create(credential))
+            .await?;
+        Ok((stored(written.after()), place))
     }
 
     /// [`Manager::create_all`](super::Manager::create_all), async.
@@ -194,8 +200,10 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             })
             .collect();
         let write = Write::new("create-all", Operation::Create, scope, None);
-        let (created, _) = self.write(caller, write, |s| s.create_all(batch)).await?;
-        Ok(created)
+        let (written, _) = self
+            .write(caller, write, audit::Write::CreateAll(batch))
+            .await?;
+        Ok(written.after().to_vec())
     }
 
     /// [`Manager::update`](super::Manager::update), async.
@@ -211,12 +219,13 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         update: CredentialUpdate,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
         let write = Write::new("update", Operation::Update, scope, Some(location));
-        let (updated, _) = self
-            .write(caller, write, |s| {
-                s.update(scope.as_scope_ref(), location, update)
-            })
-            .await?;
-        Ok(updated)
+        let change = audit::Write::Update {
+            scope: scope.clone(),
+            location: location.clone(),
+            update,
+        };
+        let (written, _) = self.write(caller, write, change).await?;
+        Ok(stored(written.after()))
     }
 
     /// [`Manager::delete`](super::Manager::delete), async.
@@ -231,22 +240,24 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         location: &Location,
     ) -> Result<Arc<RegistryCredential>, ManageError> {
         let write = Write::new("delete", Operation::Delete, scope, Some(location));
-        let (deleted, _) = self
-            .write(caller, write, |s| s.delete(scope.as_scope_ref(), location))
-            .await?;
-        Ok(deleted)
+        let change = audit::Write::Delete {
+            scope: scope.clone(),
+            location: location.clone(),
+        };
+        let (written, _) = self.write(caller, write, change).await?;
+        Ok(stored(written.before()))
     }
 
     /// A write of credentials, traced: made by `store` only once `caller`
     /// may do it (R20), and never at app scope for a create (R16, R19:
     /// pushes store those); its store errors turned into management
     /// errors.
-    async fn write<'a, T>(
-        &'a self,
+    async fn write(
+        &self,
         caller: &UserId,
         what: Write<'_>,
-        store: impl FnOnce(&'a S) -> BoxFuture<'a, Result<T, StoreError>>,
-    ) -> Result<(T, Place), ManageError> {
+        change: audit::Write,
+    ) -> Result<(Written, Place), ManageError> {
         let traced = Traced::new(what.op, caller, what.scope, what.location);
         traced.done(
             async {
@@ -255,7 +266,9 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
                 }
                 let gate = self.gate();
                 let place = gate.check(caller, what.operation, what.scope).await?;
-                Ok((gate.store_result(store(&self.store).await).await?, place))
+                let context = audit_context(caller, &place);
+                let written = self.store.audited(change, &context).await;
+                Ok((gate.store_result(written).await?, place))
             }
             .await,
         )
@@ -286,10 +299,9 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         guid: Guid,
         update: CredentialUpdate,
     ) -> Result<Located, ManageError> {
-        self.write_stored(caller, guid, Operation::Update, "update", |s| {
-            s.update_by_guid(guid, update)
-        })
-        .await
+        let change = audit::Write::UpdateByGuid(guid, update);
+        self.write_stored(caller, guid, Operation::Update, "update", change)
+            .await
     }
 
     /// [`Manager::delete_by_guid`](super::Manager::delete_by_guid), async.
@@ -302,10 +314,9 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         caller: &UserId,
         guid: Guid,
     ) -> Result<Located, ManageError> {
-        self.write_stored(caller, guid, Operation::Delete, "delete", |s| {
-            s.delete_by_guid(guid)
-        })
-        .await
+        let change = audit::Write::DeleteByGuid(guid);
+        self.write_stored(caller, guid, Operation::Delete, "delete", change)
+            .await
     }
 
     /// The stored credential with `guid`, read past the access rules.
@@ -321,13 +332,13 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
     /// `store` only once `caller` may see it (else it is not found, R21)
     /// and may do `operation` to it (R20). Its scope, and so the decision,
     /// never changes while it exists (R22).
-    async fn write_stored<'a>(
-        &'a self,
+    async fn write_stored(
+        &self,
         caller: &UserId,
         guid: Guid,
         operation: Operation,
         op: &'static str,
-        store: impl FnOnce(&'a S) -> BoxFuture<'a, Result<Arc<RegistryCredential>, StoreError>>,
+        change: audit::Write,
     ) -> Result<Located, ManageError> {
         let found = self.stored(guid).await?;
         let traced = Traced::new(op, caller, found.scope(), Some(found.location()));
@@ -335,8 +346,18 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
             async {
                 let gate = self.gate();
                 let place = gate.check_stored(caller, operation, guid, &found).await?;
-                let written = gate.store_result(store(&self.store).await).await?;
-                located(&written, place)
+                let context = place.as_ref().map_or_else(
+                    || audit_context(caller, &Place::Foundation),
+                    |p| audit_context(caller, p),
+                );
+                let written = gate
+                    .store_result(self.store.audited(change, &context).await)
+                    .await?;
+                let one = match operation {
+                    Operation::Delete => written.before(),
+                    _ => written.after(),
+                };
+                located(&stored(one), place)
             }
             .await,
         )
@@ -361,6 +382,37 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
         };
         let page = self.store.query(&query).await.map_err(ManageError::Store)?;
         gate.locate(page, readable).await
+    }
+
+    /// [`Manager::audit_events`](super::Manager::audit_events), async.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::audit_events`](super::Manager::audit_events).
+    pub async fn audit_events(
+        &self,
+        caller: &UserId,
+        query: AuditQuery,
+    ) -> Result<Page<AuditEvent>, ManageError> {
+        let readable = self
+            .gate()
+            .readable(caller, &Query::new(), &Within::new())
+            .await?;
+        let query = match readable {
+            Some(places) => {
+                let allowed = places.into_keys();
+                let scopes: Vec<Scope> = match query.scope_filter() {
+                    Some(asked) => allowed.filter(|s| asked.contains(s)).collect(),
+                    None => allowed.collect(),
+                };
+                query.scopes(scopes)
+            }
+            None => query,
+        };
+        self.store
+            .audit_events(&query)
+            .await
+            .map_err(ManageError::Store)
     }
 
     /// [`Manager::list`](super::Manager::list), async.
@@ -481,12 +533,23 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManag
                     .check_push(&self.caller, &self.app, &self.app_name)
                     .await?;
                 let done = match kept {
-                    Some((location, credential)) => Some(
-                        m.store
-                            .replace_app_credential(self.app.id(), location, credential)
+                    Some((location, credential)) => {
+                        let change = audit::Write::ReplaceAppCredential {
+                            app: self.app.id().clone(),
+                            location,
+                            credential,
+                        };
+                        let context = audit_context(&self.caller, &Place::App(self.app.clone()));
+                        let written = m
+                            .store
+                            .audited(change, &context)
                             .await
-                            .map_err(ManageError::Store)?,
-                    ),
+                            .map_err(ManageError::Store)?;
+                        Some(AppCredentialReplaced {
+                            stored: stored(written.after()),
+                            replaced: written.before().to_vec(),
+                        })
+                    }
                     None => None,
                 };
                 Ok(self.started_with(done))
@@ -494,6 +557,28 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManag
             .await,
         )
     }
+}
+
+/// Who makes a write and where, as its audit events record it (R27).
+fn audit_context(caller: &UserId, place: &Place) -> AuditContext {
+    let context = AuditContext::new(Actor::new(caller.as_str(), caller.as_str()));
+    match place {
+        Place::Foundation => context,
+        Place::Org(org) => context.in_organization(org.clone()),
+        Place::Space(org, space) => context.in_organization(org.clone()).in_space(space.clone()),
+        Place::App(app) => context
+            .in_organization(app.org().clone())
+            .in_space(app.space().clone()),
+    }
+}
+
+/// The one credential a write of one credential stored or removed.
+fn stored(credentials: &[Arc<RegistryCredential>]) -> Arc<RegistryCredential> {
+    Arc::clone(
+        credentials
+            .first()
+            .expect("a write of one credential stores or removes one"),
+    )
 }
 
 /// What a credential write is, for [`AsyncManager::write`]: its name in

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::{CredentialStore, InlineStore, Query, block_on_ready};
+use registry_credentials::store::audit::{AuditEvent, AuditQuery};
+use registry_credentials::store::{CredentialStore, InlineStore, Page, Query, block_on_ready};
 use registry_credentials::{Location, Reference, RegistryCredential, Scope};
 
 use super::{AsyncManager, Located, LocatedPage, ManageError, StagedPush, Started, Within};
@@ -184,6 +185,16 @@ impl<S: CredentialStore, D: DirectoryWriter> Manager<S, D> {
         ///
         /// [`ManageError::Directory`], [`ManageError::Store`].
         fn query(caller: &UserId, query: Query, within: &Within) -> LocatedPage;
+
+        /// One page of the audit events `query` selects that `caller` may
+        /// see (R21, R27): those about credentials of the scopes the
+        /// caller may read (every event for those who see everything),
+        /// with how many there are in all.
+        ///
+        /// # Errors
+        ///
+        /// [`ManageError::Directory`], [`ManageError::Store`].
+        fn audit_events(caller: &UserId, query: AuditQuery) -> Page<AuditEvent>;
 
         /// The credentials available to `target` that `caller` may see
         /// (R21), in R21's order. What the caller may not see is left out
