@@ -155,6 +155,7 @@ macro_rules! with_gate_calls {
 
 mod asynchronous;
 mod blocking;
+mod reach;
 mod removal;
 mod resources;
 
@@ -171,6 +172,7 @@ use registry_credentials::{
 
 pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
+pub use reach::{AppRef, CredentialRef, Move, Overlay, Proposal, Stored};
 #[cfg(feature = "postgres")]
 pub(crate) use removal::remove_in_order;
 pub use removal::{AsyncRemoval, Entry};
