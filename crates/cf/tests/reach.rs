@@ -554,3 +554,266 @@ mod postgres {
         super::rotation(&w).await;
     }
 }
+
+/// The API's extension (R29): `GET /v3/registry_credentials/:guid/apps`
+/// and `?dry_run=true` on `POST`, `PATCH` and `DELETE`.
+#[cfg(feature = "api")]
+mod api {
+    use registry_credentials::scope::UserId;
+    use registry_credentials::{MemoryStore, Scope};
+    use registry_credentials_cf::access::OrgRole;
+    use registry_credentials_cf::api::{Api, Response};
+    use registry_credentials_cf::manage::Manager;
+    use registry_credentials_test_support::cf::World;
+    use serde_json::{Value, json};
+
+    fn call(
+        w: &World<Manager<MemoryStore>>,
+        who: &UserId,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let r: Response = Api::new().handle_blocking(&w.m, who, method, path, &body);
+        assert!(!r.body().contains("-pw"), "R21: a secret in {}", r.body());
+        let value = if r.body().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(r.body()).unwrap()
+        };
+        (r.status(), value)
+    }
+
+    fn app_names(value: &Value) -> Vec<&str> {
+        value["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().or(r["app"]["name"].as_str()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn r29_the_rotation_through_the_api_with_its_dry_runs() {
+        let w = World::new(MemoryStore::new());
+        let alice = w.org_user("alice", OrgRole::Manager);
+        let org = json!({"organization": {"data": {"guid": w.org.as_str()}}});
+        let create = |location: &str, user: &str| json!({"location": location, "username": user, "password": format!("{user}-pw"), "relationships": org});
+        let (status, a) = call(
+            &w,
+            &alice,
+            "POST",
+            "/v3/registry_credentials",
+            &create("example.com", "robot-a"),
+        );
+        assert_eq!(status, 201);
+        let a_guid = a["guid"].as_str().unwrap().to_owned();
+        w.push("web", "registry.example.com/team/web:1", None)
+            .started()
+            .unwrap();
+        w.push("cache", "quay.io/x/cache", None).started().unwrap();
+
+        let apps_of = |guid: &str| {
+            call(
+                &w,
+                &alice,
+                "GET",
+                &format!("/v3/registry_credentials/{guid}/apps"),
+                &Value::Null,
+            )
+        };
+        let (status, apps) = apps_of(&a_guid);
+        assert_eq!(status, 200);
+        let web = w.m.find_app(&w.dev, &w.space, "web").unwrap();
+        assert_eq!(
+            apps["resources"][0],
+            json!({
+                "guid": web.as_str(),
+                "name": "web",
+                "image": "registry.example.com/team/web:1",
+                "space": {"guid": w.space.as_str(), "name": "s"},
+                "organization": {"guid": w.org.as_str(), "name": "o"},
+                "links": {
+                    "self": {"href": format!("/v3/apps/{}", web.as_str())},
+                    "space": {"href": format!("/v3/spaces/{}", w.space.as_str())},
+                    "organization": {"href": format!("/v3/organizations/{}", w.org.as_str())},
+                }
+            })
+        );
+        assert_eq!(app_names(&apps), ["web"]);
+
+        // The dry run of B: 200, the move, and nothing created.
+        let b = create("registry.example.com", "robot-b");
+        let (status, would) = call(
+            &w,
+            &alice,
+            "POST",
+            "/v3/registry_credentials?dry_run=true",
+            &b,
+        );
+        assert_eq!(status, 200, "{would}");
+        assert_eq!(
+            (
+                &would["resources"][0]["before"],
+                &would["resources"][0]["after"]
+            ),
+            (
+                &json!({"guid": a_guid, "scope": "organization", "location": "example.com", "username": "robot-a"}),
+                &json!({"guid": null, "scope": "organization", "location": "registry.example.com", "username": "robot-b"}),
+            )
+        );
+        assert_eq!(app_names(&would), ["web"]);
+        let (_, listed) = call(
+            &w,
+            &alice,
+            "GET",
+            "/v3/registry_credentials?scopes=organization",
+            &Value::Null,
+        );
+        assert_eq!(listed["pagination"]["total_results"], 1);
+
+        let (status, b) = call(
+            &w,
+            &alice,
+            "POST",
+            "/v3/registry_credentials?dry_run=false",
+            &b,
+        );
+        assert_eq!(status, 201);
+        let b_guid = b["guid"].as_str().unwrap().to_owned();
+        assert_eq!(app_names(&apps_of(&b_guid).1), ["web"]);
+        assert!(app_names(&apps_of(&a_guid).1).is_empty());
+
+        // A new password for B reaches its app, which keeps B.
+        let path = format!("/v3/registry_credentials/{b_guid}?dry_run=true");
+        let (status, would) = call(
+            &w,
+            &alice,
+            "PATCH",
+            &path,
+            &json!({"password": "rotated-pw"}),
+        );
+        assert_eq!(status, 200);
+        let moved = &would["resources"][0];
+        assert_eq!(moved["before"]["guid"], moved["after"]["guid"]);
+        let (_, would) = call(
+            &w,
+            &alice,
+            "PATCH",
+            &path,
+            &json!({"metadata": {"labels": {"env": "prod"}}}),
+        );
+        assert_eq!(would, json!({"resources": []}));
+
+        // A's delete moves nothing; its dry run says so and deletes nothing.
+        let path = format!("/v3/registry_credentials/{a_guid}?dry_run=true");
+        let (status, would) = call(&w, &alice, "DELETE", &path, &Value::Null);
+        assert_eq!((status, would), (200, json!({"resources": []})));
+        let (status, _) = call(
+            &w,
+            &alice,
+            "GET",
+            &format!("/v3/registry_credentials/{a_guid}"),
+            &Value::Null,
+        );
+        assert_eq!(status, 200);
+        let (status, _) = call(
+            &w,
+            &alice,
+            "DELETE",
+            &format!("/v3/registry_credentials/{a_guid}"),
+            &Value::Null,
+        );
+        assert_eq!(status, 204);
+    }
+
+    #[test]
+    fn r29_r20_r21_the_extension_refuses_as_the_resource_does() {
+        let w = World::new(MemoryStore::new());
+        let hub = w.store(Scope::Foundation, "docker.io", "hub", "hub-pw");
+        let guid = hub.record().unwrap().guid().to_string();
+        let code = |value: &Value| value["errors"][0]["code"].as_u64().unwrap();
+        // A developer may see the foundation's credential and its apps,
+        // but not dry-run its delete (R20).
+        let path = format!("/v3/registry_credentials/{guid}?dry_run=true");
+        let (status, e) = call(&w, &w.dev, "DELETE", &path, &Value::Null);
+        assert_eq!((status, code(&e)), (403, 10003));
+        let (status, _) = call(
+            &w,
+            &w.dev,
+            "GET",
+            &format!("/v3/registry_credentials/{guid}/apps"),
+            &Value::Null,
+        );
+        assert_eq!(status, 200);
+        // A dry-run create is checked as a create: taken, and a space not
+        // visible (422, as the platform hides it).
+        let taken = json!({"location": "docker.io", "username": "u", "password": "p-pw"});
+        let (status, e) = call(
+            &w,
+            &w.admin,
+            "POST",
+            "/v3/registry_credentials?dry_run=true",
+            &taken,
+        );
+        assert_eq!((status, code(&e)), (422, 10008));
+        let stranger = UserId::new("stranger").unwrap();
+        let in_space = json!({"location": "example.com", "username": "u", "password": "p-pw",
+            "relationships": {"space": {"data": {"guid": w.space.as_str()}}}});
+        let (status, e) = call(
+            &w,
+            &stranger,
+            "POST",
+            "/v3/registry_credentials?dry_run=true",
+            &in_space,
+        );
+        assert_eq!((status, code(&e)), (422, 10008));
+        // Unknown GUIDs, parameters and values.
+        let (status, e) = call(
+            &w,
+            &w.admin,
+            "GET",
+            "/v3/registry_credentials/not-a-guid/apps",
+            &Value::Null,
+        );
+        assert_eq!((status, code(&e)), (404, 10010));
+        let missing = "/v3/registry_credentials/00000000-0000-4000-8000-000000000000/apps";
+        let (status, e) = call(&w, &w.admin, "GET", missing, &Value::Null);
+        assert_eq!((status, code(&e)), (404, 10010));
+        for query in ["dry_run=yes", "dry_run=true&x=1", "preview=true"] {
+            let path = format!("/v3/registry_credentials/{guid}?{query}");
+            let (status, e) = call(&w, &w.admin, "DELETE", &path, &Value::Null);
+            assert_eq!((status, code(&e)), (400, 10005), "{query}");
+        }
+        let (status, e) = call(
+            &w,
+            &w.admin,
+            "GET",
+            &format!("/v3/registry_credentials/{guid}/apps?dry_run=true"),
+            &Value::Null,
+        );
+        assert_eq!((status, code(&e)), (400, 10005));
+        let (status, e) = call(
+            &w,
+            &w.admin,
+            "POST",
+            &format!("/v3/registry_credentials/{guid}/apps"),
+            &Value::Null,
+        );
+        assert_eq!((status, code(&e)), (404, 10000));
+        // The credential is still there.
+        let (status, _) = call(
+            &w,
+            &w.admin,
+            "GET",
+            &format!("/v3/registry_credentials/{guid}"),
+            &Value::Null,
+        );
+        assert_eq!(status, 200);
+    }
+}
