@@ -16,6 +16,7 @@ mod habits;
 mod kinds;
 mod page;
 mod processes;
+mod reach;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
