@@ -14,6 +14,12 @@
 //! pure [`access`](crate::access::allows) rules, and only then reads or writes. A
 //! call that is refused or fails changes nothing.
 //!
+//! Which apps a credential reaches (R29): `apps_using` lists the apps
+//! whose next pull uses a stored credential, `dry_run` the apps a proposed
+//! create, update or delete ([`Proposal`]) would move, before and after,
+//! resolved over an [`Overlay`] of the store and the change; nothing is
+//! written.
+//!
 //! ```
 //! use registry_credentials::scope::UserId;
 //! use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
