@@ -161,6 +161,9 @@ pub enum Command {
         /// Force deletion without confirmation
         #[arg(short = 'f')]
         force: bool,
+        /// List the apps whose registry credential the deletion would change, and delete nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List the registry credentials available to the target
     #[command(
@@ -224,6 +227,14 @@ pub enum Command {
         #[command(flatten)]
         holder: Holder,
     },
+    /// List the apps whose next pull uses a registry credential
+    #[command(
+        after_help = "Without a scope option, the foundation's credential for LOCATION. \
+        An app is listed when the image of its last push resolves to the credential (R29).\n\n\
+        EXAMPLES:\n   cf registry-credential-apps registry.example.com --org\n   \
+        cf registry-credential-apps docker.io/library --app myapp"
+    )]
+    RegistryCredentialApps(Apps),
     /// Import a credentials file into the foundation
     ImportFoundationRegistryCredentials(Import),
     /// Import a credentials file into the targeted org
@@ -296,6 +307,10 @@ pub struct Create {
     /// When the credential stops being used (RFC 3339, e.g. 2027-01-01T00:00:00Z)
     #[arg(long, value_name = "TIME")]
     pub expires_at: Option<String>,
+    /// List the apps that would move to the new credential, and create
+    /// nothing (no password is asked for)
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// The values of `--kind`: the core's names of the kinds (R24), listed in
@@ -321,6 +336,10 @@ pub struct Update {
     /// A new expiry (RFC 3339), or `never`; given alone, it changes nothing else
     #[arg(long, value_name = "TIME", conflicts_with_all = ["username", "kind"])]
     pub expires_at: Option<String>,
+    /// List the apps whose registry credential the change would change,
+    /// and change nothing (no password is asked for)
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// The arguments of `delete-*-registry-credential`.
@@ -332,6 +351,28 @@ pub struct Delete {
     /// Force deletion without confirmation
     #[arg(short = 'f')]
     pub force: bool,
+    /// List the apps whose registry credential the deletion would change,
+    /// and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The arguments of `registry-credential-apps`: a location, and the scope
+/// of the credential (the foundation unless an option names another).
+#[derive(Debug, Args)]
+pub struct Apps {
+    /// The credential's location
+    #[arg(value_name = "LOCATION")]
+    pub location: String,
+    /// The targeted org's credential
+    #[arg(long, conflicts_with_all = ["space", "app"])]
+    pub org: bool,
+    /// The targeted space's credential
+    #[arg(long, conflicts_with_all = ["org", "app"])]
+    pub space: bool,
+    /// The credential of the app APP in the targeted space
+    #[arg(long, value_name = "APP", conflicts_with_all = ["org", "space"])]
+    pub app: Option<String>,
 }
 
 /// Which credential of a location the label commands name: the scope, as

@@ -33,10 +33,14 @@ use registry_credentials_cf::access::{self, DirectoryAction, Operation, OrgRole,
 use registry_credentials_cf::api::Api;
 use registry_credentials_cf::directory::{DirectoryReader, Entity, Name, Session, SqliteDirectory};
 use registry_credentials_cf::listing::{Listing, Row, Target};
-use registry_credentials_cf::manage::{Chosen, Located, ManageError, Manager, Within};
+use registry_credentials_cf::manage::{
+    Chosen, Located, ManageError, Manager, Proposal, Stored, Within,
+};
 use registry_credentials_cf::text;
 use registry_credentials_interop::import::Import;
 use registry_credentials_sql::{SqliteStore, SqliteTransaction};
+
+mod reach;
 
 use crate::args::{self, Parsed};
 use crate::output::{Failure, Kind, chain, fail, one_line, pretty_json, report, shown};
@@ -386,6 +390,7 @@ enum Action {
         username: Username,
         kind: CredentialKind,
         expires_at: Option<std::time::SystemTime>,
+        dry_run: bool,
     },
     Update {
         level: Level,
@@ -394,16 +399,19 @@ enum Action {
         kind: Option<CredentialKind>,
         /// A new expiry (`Some(None)`: none), changing nothing else.
         expiry: Option<Option<std::time::SystemTime>>,
+        dry_run: bool,
     },
     Delete {
         level: Level,
         location: Location,
         force: bool,
+        dry_run: bool,
     },
     DeleteAppCredential {
         location: Location,
         app: String,
         force: bool,
+        dry_run: bool,
     },
     /// `registry-credentials`, with `--labels` (R23).
     List {
@@ -425,6 +433,13 @@ enum Action {
     Labels {
         holder: Holder,
         location: Location,
+    },
+    /// `registry-credential-apps`: the credential at `location` of the
+    /// scope `level` names, or of the app `app` in the targeted space.
+    Apps {
+        location: Location,
+        level: Level,
+        app: Option<String>,
     },
     Push {
         app: Name,
@@ -667,6 +682,7 @@ impl Action {
                 username: username(a.username.as_deref().unwrap_or_default())?,
                 kind: a.kind,
                 expires_at: a.expires_at.as_deref().map(expiry).transpose()?,
+                dry_run: a.dry_run,
             })
         };
         let update = |level, a: args::Update| -> Result<Action, Failure> {
@@ -683,6 +699,7 @@ impl Action {
                         t => expiry(t).map(Some),
                     })
                     .transpose()?,
+                dry_run: a.dry_run,
             })
         };
         let delete = |level, a: args::Delete| -> Result<Action, Failure> {
@@ -690,6 +707,7 @@ impl Action {
                 level,
                 location: Location::parse(&a.location)?,
                 force: a.force,
+                dry_run: a.dry_run,
             })
         };
         let import = |level, a: args::Import| -> Result<Action, Failure> {
@@ -739,10 +757,12 @@ impl Action {
                 location,
                 app,
                 force,
+                dry_run,
             } => Action::DeleteAppCredential {
                 location: Location::parse(&location)?,
                 app,
                 force,
+                dry_run,
             },
             C::RegistryCredentials { labels } => Action::List {
                 // The core's parser (R23); its message quotes the part
@@ -792,6 +812,15 @@ impl Action {
                     holder: holder("labels", h)?,
                 }
             }
+            C::RegistryCredentialApps(a) => Action::Apps {
+                location: Location::parse(&a.location)?,
+                level: match (a.org, a.space) {
+                    (true, _) => Level::Org,
+                    (_, true) => Level::Space,
+                    _ => Level::Foundation,
+                },
+                app: a.app,
+            },
             C::ImportFoundationRegistryCredentials(a) => import(Level::Foundation, a)?,
             C::ImportOrgRegistryCredentials(a) => import(Level::Org, a)?,
             C::ImportSpaceRegistryCredentials(a) => import(Level::Space, a)?,
@@ -830,7 +859,10 @@ impl Action {
     /// True when the command may change the database.
     fn writes(&self) -> bool {
         match self {
-            Action::Version | Action::List { .. } | Action::Labels { .. } => false,
+            Action::Version | Action::List { .. } | Action::Labels { .. } | Action::Apps { .. } => {
+                false
+            }
+            _ if self.dry_run() => false,
             Action::Target { org, space } => org.is_some() || space.is_some(),
             Action::Curl { method, .. } => method != "GET",
             _ => true,
@@ -847,23 +879,36 @@ impl Action {
         }
     }
 
-    /// True when the command may ask for a password.
-    fn may_need_password(&self) -> bool {
+    /// True for a `--dry-run`: it changes nothing, and asks nothing (R29).
+    fn dry_run(&self) -> bool {
         matches!(
             self,
-            Action::Create { .. }
-                | Action::Update { expiry: None, .. }
-                | Action::Push {
-                    username: Some(_),
-                    ..
-                }
+            Action::Create { dry_run: true, .. }
+                | Action::Update { dry_run: true, .. }
+                | Action::Delete { dry_run: true, .. }
+                | Action::DeleteAppCredential { dry_run: true, .. }
         )
+    }
+
+    /// True when the command may ask for a password.
+    fn may_need_password(&self) -> bool {
+        !self.dry_run()
+            && matches!(
+                self,
+                Action::Create { .. }
+                    | Action::Update { expiry: None, .. }
+                    | Action::Push {
+                        username: Some(_),
+                        ..
+                    }
+            )
     }
 
     /// For a command that deletes, whether it was given `-f`; `None` for
     /// any other command.
     fn delete_forced(&self) -> Option<bool> {
         match self {
+            _ if self.dry_run() => None,
             Action::DeleteOrg { force, .. }
             | Action::DeleteSpace { force, .. }
             | Action::Delete { force, .. }
@@ -1203,8 +1248,17 @@ impl State<'_, '_> {
                 username,
                 kind,
                 expires_at,
+                dry_run,
             } => {
                 let (caller, scope, label) = self.allowed(*level, Operation::Create)?;
+                if *dry_run {
+                    let credential =
+                        Credential::from_parts_of_kind(*kind, username.clone(), reach::unasked());
+                    let proposed = RegistryCredential::new(scope, location.clone(), credential)
+                        .with_expires_at(*expires_at);
+                    let what = format!("creating registry credential {location} for {label}");
+                    return self.dry_run(&caller, &what, Proposal::Create(proposed));
+                }
                 let password = self.required_password()?;
                 self.say(format!(
                     "Creating registry credential {location} for {label} as {}...\n",
@@ -1224,8 +1278,15 @@ impl State<'_, '_> {
                 username,
                 kind,
                 expiry,
+                dry_run,
             } => {
                 let (caller, scope, label) = self.allowed(*level, Operation::Update)?;
+                if *dry_run {
+                    let update = reach::update(username.as_ref(), *kind, *expiry);
+                    let which = Stored::At(scope, location.clone());
+                    let what = format!("updating registry credential {location} for {label}");
+                    return self.dry_run(&caller, &what, Proposal::Update(which, update));
+                }
                 let new_kind = kind.unwrap_or(CredentialKind::Password);
                 let update = match (expiry, username) {
                     (Some(expiry), _) => CredentialUpdate::ExpiresAt(*expiry),
@@ -1251,11 +1312,19 @@ impl State<'_, '_> {
                 self.say("OK\n");
             }
             Action::Delete {
-                level, location, ..
+                level,
+                location,
+                dry_run,
+                ..
             } => {
                 // Asked only of those who may, about one that exists: a
                 // refusal or a not-found error comes first.
                 let (caller, scope, label) = self.allowed(*level, Operation::Delete)?;
+                if *dry_run {
+                    let which = Stored::At(scope, location.clone());
+                    let what = format!("deleting registry credential {location} for {label}");
+                    return self.dry_run(&caller, &what, Proposal::Delete(which));
+                }
                 if self.exists(&scope, location)? {
                     self.confirm(
                         format!("Really delete the registry credential {location} for {label}?"),
@@ -1269,13 +1338,26 @@ impl State<'_, '_> {
                 self.manager.delete(&caller, &scope, location)?;
                 self.say("OK\n");
             }
-            Action::DeleteAppCredential { location, app, .. } => {
+            Action::DeleteAppCredential {
+                location,
+                app,
+                dry_run,
+                ..
+            } => {
                 let caller = self.caller()?;
                 let space = self.target_space()?;
                 let id = self.find_app(&caller, &space, app)?;
                 let scope = Scope::App(id);
                 self.manager
                     .check_access(&caller, Operation::Delete, &scope)?;
+                if *dry_run {
+                    let which = Stored::At(scope, location.clone());
+                    let what = format!(
+                        "deleting registry credential {location} for app {}",
+                        shown(app)
+                    );
+                    return self.dry_run(&caller, &what, Proposal::Delete(which));
+                }
                 if self.exists(&scope, location)? {
                     self.confirm(
                         format!(
@@ -1371,6 +1453,11 @@ impl State<'_, '_> {
                 image,
                 username,
             } => self.push(app, image, username.as_ref())?,
+            Action::Apps {
+                location,
+                level,
+                app,
+            } => self.apps(location, *level, app.as_deref())?,
             Action::DeleteApp { name, .. } => {
                 let caller = self.caller()?;
                 let space = self.target_space()?;

@@ -37,6 +37,12 @@
 //!   and read the answer from standard input, unless given `-f`; any
 //!   answer but `y` or `yes`, or the end of the input, deletes nothing and
 //!   exits 0.
+//! - `--dry-run` on the `create-*`, `update-*` and `delete-*` registry
+//!   credential commands prints the apps whose next pull the change would
+//!   change, before and after, and changes nothing; it asks for no
+//!   password and no confirmation. `registry-credential-apps LOCATION`
+//!   (`--org`, `--space`, `--app APP`) lists the apps whose next pull
+//!   uses a credential now (R29).
 //! - The state lives where cf keeps its own: `$CF_HOME/.cf`, or `$HOME/.cf`
 //!   when `CF_HOME` is unset ([`state`]).
 //!

@@ -405,6 +405,22 @@ impl Files {
     }
 
     fn open_existing(&self, key: EncryptionKey) -> Result<SqliteStore, Failure> {
+        let store = self.open_store(key)?;
+        // Commands that only read open the directory in a read
+        // transaction, which cannot migrate it: tables of an earlier
+        // release are brought up to date here, once.
+        if let Err(e) = SqliteDirectory::migrate(&store) {
+            let failure = Failure::from(e).on_database(&self.db, BUSY_TIMEOUT);
+            return Err(match failure.kind {
+                Kind::Damage => self.damaged(&failure.message),
+                _ => failure,
+            });
+        }
+        Ok(store)
+    }
+
+    /// The store in the existing database, opened.
+    fn open_store(&self, key: EncryptionKey) -> Result<SqliteStore, Failure> {
         let shown = self.db.display();
         SqliteStore::open_with(&self.db, Keyring::new(key), Self::options().create(false)).map_err(|e| {
             if let OpenError::Database(explained) = &e {

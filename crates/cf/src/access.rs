@@ -404,6 +404,16 @@ pub fn may_see(roles: &Roles, at: ScopePath<'_>) -> bool {
     }
 }
 
+/// May a user with `roles` be told that `app` pulls with a credential, and
+/// which (R29)? Those who may see the app's own credentials (R21: Admin,
+/// Admin Read-Only, Global Auditor, anyone with a role in its space), and
+/// an Org Manager of its organization, who in cf sees every space and app
+/// of the organization: so that whoever may change a credential (R20) is
+/// shown every app the change reaches.
+pub fn may_see_app(roles: &Roles, app: &App) -> bool {
+    may_see(roles, ScopePath::App(app)) || roles.has_org_role(app.org(), OrgRole::Manager)
+}
+
 /// May a user with `roles` do `operation` at `at`? [`may_change`] for
 /// create, update and delete; [`may_see`] for read.
 pub fn allows(roles: &Roles, operation: Operation, at: ScopePath<'_>) -> bool {

@@ -24,7 +24,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::block_on_ready;
-use registry_credentials::{App, Scope};
+use registry_credentials::{App, Reference, Scope};
 
 use crate::access::{GlobalRole, OrgRole, Roles, ScopePath, SpaceRole};
 
@@ -368,6 +368,21 @@ pub trait DirectoryReader: Send + Sync {
     /// [`DirectoryError::Backend`].
     fn spaces_in(&self, org: &OrgId) -> Result<Vec<(SpaceId, Name)>, DirectoryError>;
 
+    /// Every app at or inside `within` whose image the directory has
+    /// recorded ([`DirectoryWriter::set_app_image`]), with its name and
+    /// that image, in app id order: every app for the foundation, the apps
+    /// of an organization's spaces, a space's apps, or the app itself. An
+    /// app never pushed to its start has no image and is left out.
+    ///
+    /// This is what tells which apps a credential serves (R29): their
+    /// next pull resolves this image.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Backend`], or [`DirectoryError::Corrupt`] for a
+    /// recorded image that does not parse.
+    fn app_images(&self, within: &Scope) -> Result<Vec<(App, Name, Reference)>, DirectoryError>;
+
     /// Where `scope` sits, for an access decision; `None` when the
     /// directory does not know it.
     ///
@@ -473,6 +488,17 @@ pub trait DirectoryWriter: DirectoryReader {
     /// [`DirectoryError::Backend`].
     fn add_app(&self, id: AppId, space: &SpaceId, name: Name) -> Result<(), DirectoryError>;
 
+    /// Records `image` as the image `app` runs, replacing the one recorded
+    /// before: the manager calls it when a push of the app starts (R19's
+    /// moment, R29), so the directory knows what the app's next pull
+    /// resolves. Removing the app removes its image with it.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `app` does not exist,
+    /// [`DirectoryError::Backend`].
+    fn set_app_image(&self, app: &AppId, image: &Reference) -> Result<(), DirectoryError>;
+
     /// Gives `user` a global role.
     ///
     /// # Errors
@@ -528,6 +554,8 @@ struct SpaceEntry {
 struct AppEntry {
     app: App,
     name: Name,
+    /// The image its last started push ran (R29).
+    image: Option<Reference>,
 }
 
 /// A [`DirectoryReader`] and [`DirectoryWriter`] in memory: the embedded default.
@@ -671,6 +699,25 @@ impl DirectoryReader for MemoryDirectory {
             .map(|(name, id)| (id.clone(), name.clone()))
             .collect())
     }
+    fn app_images(&self, within: &Scope) -> Result<Vec<(App, Name, Reference)>, DirectoryError> {
+        let t = self.read();
+        Ok(t.apps
+            .values()
+            .filter(|e| is_within(&e.app, within))
+            .filter_map(|e| Some((e.app.clone(), e.name.clone(), e.image.clone()?)))
+            .collect())
+    }
+}
+
+/// Whether `app` is at or inside `within` (R13's "at that scope and below
+/// it").
+fn is_within(app: &App, within: &Scope) -> bool {
+    match within {
+        Scope::Foundation => true,
+        Scope::Org(org) => app.org() == org,
+        Scope::Space(space) => app.space() == space,
+        Scope::App(id) => app.id() == id,
+    }
 }
 
 impl DirectoryWriter for MemoryDirectory {
@@ -782,7 +829,28 @@ impl Tables {
             .entry(space.clone())
             .or_default()
             .insert(name.clone(), id.clone());
-        self.apps.insert(id, AppEntry { app, name });
+        self.apps.insert(
+            id,
+            AppEntry {
+                app,
+                name,
+                image: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Records the image `app` runs.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Unknown`] when `app` does not exist.
+    fn set_app_image(&mut self, app: &AppId, image: &Reference) -> Result<(), DirectoryError> {
+        let entry = self
+            .apps
+            .get_mut(app)
+            .ok_or_else(|| unknown(Entity::App, app))?;
+        entry.image = Some(image.clone());
         Ok(())
     }
 
@@ -962,6 +1030,13 @@ fn id_of<'a, T>(
     make: impl FnOnce(&'a str) -> Result<T, registry_credentials::scope::IdError>,
 ) -> Result<T, DirectoryError> {
     make(text).map_err(|e| corrupt(format!("the id `{}` ({e})", text.escape_debug())))
+}
+
+/// An app's image read from a table (R29).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn image_of(text: &str) -> Result<Reference, DirectoryError> {
+    Reference::parse(text)
+        .map_err(|e| corrupt(format!("the image `{}` ({e})", text.escape_debug())))
 }
 
 /// A role read from a table.

@@ -8,7 +8,9 @@
 //! `manage_postgres.rs`, beside the server it needs.
 
 #[cfg(feature = "sqlite")]
-use registry_credentials::scope::{OrgId, UserId};
+use registry_credentials::Scope;
+#[cfg(feature = "sqlite")]
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 #[cfg(feature = "sqlite")]
 use registry_credentials_cf::access::GlobalRole;
 #[cfg(feature = "sqlite")]
@@ -166,5 +168,70 @@ mod sqlite {
             .unwrap_err();
         assert!(matches!(e, DirectoryError::Corrupt { .. }), "{e}");
         assert!(e.to_string().contains("newer than"), "{e}");
+    }
+
+    /// Tables of the first schema, as a release before the apps' images
+    /// wrote them: the current tables without the image column, at
+    /// version 1.
+    fn first_schema(store: &SqliteStore) {
+        store
+            .transaction(|tx| -> Result<(), DirectoryError> {
+                let d = SqliteDirectory::open(tx)?;
+                d.add_org(OrgId::new("o1").unwrap(), name("org"))?;
+                d.add_space(
+                    SpaceId::new("s1").unwrap(),
+                    &OrgId::new("o1").unwrap(),
+                    name("space"),
+                )?;
+                d.add_app(
+                    AppId::new("a1").unwrap(),
+                    &SpaceId::new("s1").unwrap(),
+                    name("web"),
+                )?;
+                tx.with_connection(|c| {
+                    c.execute_batch(
+                        "ALTER TABLE cf_apps DROP COLUMN image; \
+                         UPDATE registry_credentials_cf_schema SET version = 1;",
+                    )
+                })
+                .unwrap();
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn r29_first_schema_tables_migrate_keeping_their_apps_without_images() {
+        let store = store("migrate");
+        first_schema(&store);
+        // A read transaction cannot migrate, and says how.
+        let e = store
+            .read_transaction(|tx| SqliteDirectory::open(tx).map(|_| ()))
+            .unwrap_err();
+        assert!(e.to_string().contains("older than 2"), "{e}");
+        SqliteDirectory::migrate(&store).unwrap();
+        // Migrated once: a second call has nothing to do.
+        SqliteDirectory::migrate(&store).unwrap();
+        let app = AppId::new("a1").unwrap();
+        store
+            .read_transaction(|tx| -> Result<(), DirectoryError> {
+                let d = SqliteDirectory::open(tx)?;
+                let (found, n) = d.app(&app)?.expect("the app is kept");
+                assert_eq!((found.space().as_str(), n.as_str()), ("s1", "web"));
+                // Pushed before images were recorded: none until its next push.
+                assert!(d.app_images(&Scope::Foundation)?.is_empty());
+                Ok(())
+            })
+            .unwrap();
+        store
+            .transaction(|tx| -> Result<(), DirectoryError> {
+                let d = SqliteDirectory::open(tx)?;
+                d.set_app_image(&app, &"registry.example.com/team/web:2".parse().unwrap())?;
+                let images = d.app_images(&Scope::Space(SpaceId::new("s1").unwrap()))?;
+                assert_eq!(images.len(), 1);
+                assert_eq!(images[0].2.as_str(), "registry.example.com/team/web:2");
+                Ok(())
+            })
+            .unwrap();
     }
 }

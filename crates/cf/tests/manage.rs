@@ -9,8 +9,8 @@ use registry_credentials::credential::CredentialUpdate;
 use registry_credentials::scope::{AppId, OrgId, ScopeRef, SpaceId, UserId};
 use registry_credentials::store::conformance::{Call, Hooked, Hooks};
 use registry_credentials::{
-    App, Credential, CredentialStore, Location, MemoryStore, Password, RegistryCredential, Scope,
-    ScopeKind, StoreError,
+    App, Credential, CredentialStore, Location, MemoryStore, Password, Reference,
+    RegistryCredential, Scope, ScopeKind, StoreError,
 };
 use registry_credentials_cf::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 use registry_credentials_cf::directory::{
@@ -429,6 +429,7 @@ impl DirectoryReader for TestDirectory {
         fn app(&self, app: &AppId) -> Option<(App, Name)>;
         fn apps_in(&self, space: &SpaceId) -> Vec<(App, Name)>;
         fn spaces_in(&self, org: &OrgId) -> Vec<(SpaceId, Name)>;
+        fn app_images(&self, within: &Scope) -> Vec<(App, Name, Reference)>;
     }
 }
 
@@ -447,6 +448,7 @@ impl DirectoryWriter for TestDirectory {
         fn remove_org(&self, org: &OrgId) -> ();
         fn remove_space(&self, space: &SpaceId) -> ();
         fn remove_app(&self, app: &AppId) -> ();
+        fn set_app_image(&self, app: &AppId, image: &Reference) -> ();
         fn grant_global(&self, user: UserId, role: GlobalRole) -> ();
         fn grant_org(&self, user: UserId, org: &OrgId, role: OrgRole) -> ();
         fn grant_space(&self, user: UserId, space: &SpaceId, role: SpaceRole) -> ();

@@ -17,6 +17,7 @@ mod kinds;
 mod labels;
 mod page;
 mod processes;
+mod reach;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -51,6 +51,30 @@
 //!   holds for the organization's credentials and those of its spaces and
 //!   their apps, a space filter for the space's and its apps'.
 //!
+//! # Which apps a credential reaches: this crate's extension (R29)
+//!
+//! The platform has no such routes; these are this crate's own, beside
+//! the resource:
+//!
+//! - `GET /v3/registry_credentials/:guid/apps` (200): the apps whose next
+//!   pull would use the credential now, those the caller may see, ordered
+//!   by organization, space and app name: `{"resources": [APP, …]}`, an
+//!   APP being `{"guid", "name", "image", "space": {"guid", "name"},
+//!   "organization": {"guid", "name"}, "links": {"self", "space",
+//!   "organization"}}`, where `image` is the image its last started push
+//!   ran. Not paged.
+//! - `POST /v3/registry_credentials?dry_run=true`, `PATCH
+//!   /v3/registry_credentials/:guid?dry_run=true` and `DELETE
+//!   /v3/registry_credentials/:guid?dry_run=true` (200): the same request
+//!   as without `dry_run`, checked the same way and refused with the same
+//!   errors, but nothing is written: the answer lists every app whose
+//!   chosen credential the change would change, `{"resources": [{"app":
+//!   APP, "before": CREDENTIAL, "after": CREDENTIAL}, …]}`, a CREDENTIAL
+//!   being `{"guid", "scope", "location", "username"}` (`guid` is `null`
+//!   for the one a create would store) or `null` for none (R15). A change
+//!   of `metadata` alone moves no app. `dry_run=false` is the same as
+//!   leaving it out.
+//!
 //! # The resource
 //!
 //! `guid`, `created_at`, `updated_at` (RFC 3339, UTC, whole seconds),
@@ -84,6 +108,7 @@
 mod body;
 mod error;
 mod params;
+mod reach;
 
 use std::collections::BTreeMap;
 
@@ -97,10 +122,14 @@ use self::error::ApiError;
 use self::params::ListParams;
 use crate::access::Operation;
 use crate::directory::{AsyncDirectoryWriter, DirectoryWriter, Entity};
-use crate::manage::{AsyncManager, Located, LocatedPage, ManageError, Manager};
+use crate::manage::{AsyncManager, Located, LocatedPage, ManageError, Manager, Proposal, Stored};
 
 /// The path of the resource.
 pub const PATH: &str = "/v3/registry_credentials";
+
+/// What follows a credential's path for the apps it serves, this crate's
+/// extension (R29): `/v3/registry_credentials/:guid/apps`.
+const APPS: &str = "/apps";
 
 /// What the handler answers: an HTTP status and a body, JSON or (for 204)
 /// empty.
@@ -164,6 +193,8 @@ enum Route<'a> {
     Get(&'a str),
     Update(&'a str),
     Delete(&'a str),
+    /// This crate's extension (R29): the apps a credential serves.
+    Apps(&'a str),
 }
 
 fn route<'a>(method: &str, path: &'a str) -> Option<Route<'a>> {
@@ -175,9 +206,12 @@ fn route<'a>(method: &str, path: &'a str) -> Option<Route<'a>> {
             _ => None,
         };
     }
-    let guid = rest
-        .strip_prefix('/')
-        .filter(|g| !g.is_empty() && !g.contains('/'))?;
+    let member = rest.strip_prefix('/')?;
+    if let Some(guid) = member.strip_suffix(APPS) {
+        let guid = Some(guid).filter(|g| !g.is_empty() && !g.contains('/'))?;
+        return (method == "GET").then_some(Route::Apps(guid));
+    }
+    let guid = Some(member).filter(|g| !g.is_empty() && !g.contains('/'))?;
     match method {
         "GET" => Some(Route::Get(guid)),
         "PATCH" => Some(Route::Update(guid)),
@@ -261,9 +295,15 @@ impl Api {
                 ok(200, json(&self.list(&page, &params)))
             }
             Route::Create => {
-                params::none(query)?;
+                let dry_run = params::dry_run(query)?;
                 let credential = body::create(body)?;
                 let scope = credential.scope().clone();
+                if dry_run {
+                    return match m.dry_run(actor, Proposal::Create(credential)).await {
+                        Ok(moves) => ok(200, self.moves(&moves)),
+                        Err(e) => Err(self.refused_create(m, actor, &scope, e).await),
+                    };
+                }
                 match m.create_located(actor, credential).await {
                     Ok(created) => ok(201, json(&self.resource(&created))),
                     Err(e) => Err(self.refused_create(m, actor, &scope, e).await),
@@ -275,16 +315,30 @@ impl Api {
                 ok(200, json(&self.resource(&found)))
             }
             Route::Update(id) => {
-                params::none(query)?;
+                let dry_run = params::dry_run(query)?;
                 let guid = guid(id)?;
                 let update = body::update(body)?;
+                if dry_run {
+                    let proposal = Proposal::Update(Stored::Guid(guid), update);
+                    return ok(200, self.moves(&m.dry_run(actor, proposal).await?));
+                }
                 let updated = m.update_by_guid(actor, guid, update).await?;
                 ok(200, json(&self.resource(&updated)))
             }
             Route::Delete(id) => {
-                params::none(query)?;
-                m.delete_by_guid(actor, guid(id)?).await?;
+                let dry_run = params::dry_run(query)?;
+                let guid = guid(id)?;
+                if dry_run {
+                    let proposal = Proposal::Delete(Stored::Guid(guid));
+                    return ok(200, self.moves(&m.dry_run(actor, proposal).await?));
+                }
+                m.delete_by_guid(actor, guid).await?;
                 ok(204, String::new())
+            }
+            Route::Apps(id) => {
+                params::none(query)?;
+                let apps = m.apps_using(actor, &Stored::Guid(guid(id)?)).await?;
+                ok(200, self.apps(&apps))
             }
         }
     }

@@ -96,6 +96,32 @@ pub(super) fn none(query: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Whether a create, change or delete is asked as a dry run (R29): the
+/// one parameter these routes take, `dry_run=true` (or `false`, the same
+/// as leaving it out).
+pub(super) fn dry_run(query: &str) -> Result<bool, ApiError> {
+    let mut dry_run = false;
+    for (key, value) in pairs(query)? {
+        if key != "dry_run" {
+            return Err(ApiError::bad_query(format!(
+                "Unknown query parameter(s): '{}'. This request takes no query parameters but 'dry_run' (this crate's extension); filters and pages belong to GET /v3/registry_credentials",
+                text::quote(&key)
+            )));
+        }
+        dry_run = match value.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                return Err(ApiError::bad_query(format!(
+                    "the query parameter 'dry_run' is `{}`; give true or false",
+                    text::quote(&value)
+                )));
+            }
+        };
+    }
+    Ok(dry_run)
+}
+
 /// The list's parameters, read.
 #[derive(Debug)]
 pub(super) struct ListParams {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::BoxFuture;
-use registry_credentials::{App, Scope};
+use registry_credentials::{App, Reference, Scope};
 
 use super::{DirectoryError, DirectoryReader, DirectoryWriter, Name, Place};
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};

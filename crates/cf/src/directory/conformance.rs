@@ -3,7 +3,9 @@
 //! [`DirectoryWriter`](super::DirectoryWriter) (names unique where cf
 //! wants them, ids never reused (R13), missing is `None` for a look-up and
 //! [`DirectoryError::Unknown`] for a change, lists in name order, removals
-//! that take what is inside along, space roles that make Org Users (R21)).
+//! that take what is inside along, space roles that make Org Users (R21),
+//! the image each app runs, found by scope and removed with its app
+//! (R29)).
 //!
 //! The suite is written once, over [`AsyncDirectoryWriter`], as the core's
 //! store suite is: a sync directory runs it through
@@ -35,9 +37,9 @@
 //! `ignore = "why"`: its tests are `#[ignore]`d with that reason, so a run
 //! without the server reports them as ignored, not passed.
 
-use registry_credentials::Scope;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::BoxFuture;
+use registry_credentials::{Reference, Scope};
 
 use super::{AsyncDirectoryWriter, DirectoryError, Name, Place};
 use crate::access::{GlobalRole, OrgRole, SpaceRole};
@@ -67,6 +69,7 @@ macro_rules! directory_conformance {
             lists_are_in_name_order,
             r21_a_space_role_makes_an_org_user,
             r13_removing_takes_what_is_inside_along,
+            r29_app_images_are_recorded_by_scope_and_go_with_their_app,
         ]);
     };
     (@tests $attrs:tt [$($name:ident),* $(,)?]) => {
@@ -358,4 +361,105 @@ async fn r13_removing_takes_what_is_inside_along(d: &dyn AsyncDirectoryWriter) {
     assert!(!r.in_org(&org("o1")));
     assert!(!r.in_space(&space("s2")));
     assert!(r.has_org_role(&org("o2"), OrgRole::Manager));
+}
+
+fn image(s: &str) -> Reference {
+    Reference::parse(s).expect("a valid reference")
+}
+
+/// The apps `within` holds with images, as (app id, name, image as
+/// written, organization, space).
+async fn images(
+    d: &dyn AsyncDirectoryWriter,
+    within: &Scope,
+) -> Vec<(String, String, String, String, String)> {
+    d.app_images(within)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(a, name, image)| {
+            (
+                a.id().to_string(),
+                name.to_string(),
+                image.as_str().to_owned(),
+                a.org().to_string(),
+                a.space().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    app: &str,
+    name: &str,
+    image: &str,
+    org: &str,
+    space: &str,
+) -> (String, String, String, String, String) {
+    (
+        app.to_owned(),
+        name.to_owned(),
+        image.to_owned(),
+        org.to_owned(),
+        space.to_owned(),
+    )
+}
+
+async fn r29_app_images_are_recorded_by_scope_and_go_with_their_app(d: &dyn AsyncDirectoryWriter) {
+    seed(d).await;
+    // No push has started yet: no app has an image.
+    assert!(images(d, &Scope::Foundation).await.is_empty());
+    d.add_org(org("o2"), n("other")).await.unwrap();
+    d.add_space(space("s3"), &org("o2"), n("x")).await.unwrap();
+    d.add_app(app("a0"), &space("s3"), n("zz")).await.unwrap();
+    d.set_app_image(&app("a2"), &image("registry.example.com/team/api:1"))
+        .await
+        .unwrap();
+    d.set_app_image(&app("a1"), &image("Registry.Example.com/team/web"))
+        .await
+        .unwrap();
+    d.set_app_image(&app("a0"), &image("nginx")).await.unwrap();
+    // In app id order, each with its organization and space; the image
+    // as it was written.
+    let web = row("a1", "web", "Registry.Example.com/team/web", "o1", "s1");
+    let api = row("a2", "api", "registry.example.com/team/api:1", "o1", "s1");
+    let zz = row("a0", "zz", "nginx", "o2", "s3");
+    assert_eq!(
+        images(d, &Scope::Foundation).await,
+        [zz.clone(), web.clone(), api.clone()]
+    );
+    assert_eq!(
+        images(d, &Scope::Org(org("o1"))).await,
+        [web.clone(), api.clone()]
+    );
+    assert_eq!(
+        images(d, &Scope::Space(space("s1"))).await,
+        [web.clone(), api.clone()]
+    );
+    assert!(images(d, &Scope::Space(space("s2"))).await.is_empty());
+    assert_eq!(images(d, &Scope::App(app("a2"))).await, [api]);
+    assert!(images(d, &Scope::App(app("nope"))).await.is_empty());
+    // A later push replaces the image.
+    d.set_app_image(&app("a1"), &image("registry.example.com/team/web:2"))
+        .await
+        .unwrap();
+    let web2 = row("a1", "web", "registry.example.com/team/web:2", "o1", "s1");
+    assert_eq!(
+        images(d, &Scope::App(app("a1"))).await,
+        std::slice::from_ref(&web2)
+    );
+    assert!(is_unknown(
+        d.set_app_image(&app("nope"), &image("nginx")).await
+    ));
+    // Removing an app, or its space, removes its image; a removed app
+    // gets none again.
+    d.remove_app(&app("a2")).await.unwrap();
+    assert_eq!(images(d, &Scope::Org(org("o1"))).await, [web2]);
+    assert!(is_unknown(
+        d.set_app_image(&app("a2"), &image("nginx")).await
+    ));
+    d.remove_space(&space("s1")).await.unwrap();
+    assert_eq!(images(d, &Scope::Foundation).await, [zz]);
+    d.remove_org(&org("o2")).await.unwrap();
+    assert!(images(d, &Scope::Foundation).await.is_empty());
 }

@@ -60,6 +60,7 @@ macro_rules! reader_methods {
             app(app: &'a AppId) -> Option<(App, Name)>;
             apps_in(space: &'a SpaceId) -> Vec<(App, Name)>;
             spaces_in(org: &'a OrgId) -> Vec<(SpaceId, Name)>;
+            app_images(within: &'a Scope) -> Vec<(App, Name, Reference)>;
         }
     };
 }
@@ -82,6 +83,7 @@ macro_rules! writer_methods {
             add_org(id: OrgId, name: Name) -> ();
             add_space(id: SpaceId, org: &'a OrgId, name: Name) -> ();
             add_app(id: AppId, space: &'a SpaceId, name: Name) -> ();
+            set_app_image(app: &'a AppId, image: &'a Reference) -> ();
             remove_org(org: &'a OrgId) -> ();
             remove_space(space: &'a SpaceId) -> ();
             remove_app(app: &'a AppId) -> ();

@@ -13,14 +13,14 @@ use tokio_postgres::types::ToSql;
 
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::{BoxFuture, StoreError};
-use registry_credentials::{App, RegistryCredential};
+use registry_credentials::{App, Reference, RegistryCredential, Scope};
 use registry_credentials_sql::{
     PostgresStore, PostgresTransaction, TransactionClient, postgres_error,
 };
 
 use super::{
     AsyncDirectoryReader, AsyncDirectoryWriter, DirectoryError, Entity, Name, corrupt, id_of,
-    id_taken, name_of, name_taken, role_of, unknown,
+    id_taken, image_of, name_of, name_taken, role_of, unknown,
 };
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 use crate::manage::{AsyncRemoval, Entry, ManageError, remove_in_order};
@@ -28,10 +28,10 @@ use crate::manage::{AsyncRemoval, Entry, ManageError, remove_in_order};
 /// The directory's schema changes, in order: (version after it, SQL). Its
 /// version is kept in a table of its own, apart from the credential
 /// store's, so each side migrates on its own.
-const MIGRATIONS: &[(i32, &str)] = &[(1, directory_tables!(""))];
+const MIGRATIONS: &[(i32, &str)] = &[(1, directory_tables!("")), (2, directory_images!())];
 
 /// The schema version this release writes.
-pub const POSTGRES_DIRECTORY_VERSION: i32 = 1;
+pub const POSTGRES_DIRECTORY_VERSION: i32 = 2;
 
 /// Serializes the directory's migrations across instances starting at
 /// once.
@@ -640,6 +640,38 @@ impl<C: Connections> AsyncDirectoryReader for PostgresDirectory<C> {
             .await
         })
     }
+
+    fn app_images<'a>(
+        &'a self,
+        within: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<(App, Name, Reference)>, DirectoryError>> {
+        Box::pin(async move {
+            let (filter, id) = match within {
+                Scope::Foundation => ("", None),
+                Scope::Org(org) => (" AND s.org_id = $1", Some(org.as_str())),
+                Scope::Space(space) => (" AND a.space_id = $1", Some(space.as_str())),
+                Scope::App(app) => (" AND a.id = $1", Some(app.as_str())),
+            };
+            let sql = format!(
+                "SELECT s.org_id, a.space_id, a.id, a.name, a.image FROM cf_apps a \
+                 JOIN cf_spaces s ON s.id = a.space_id WHERE a.image IS NOT NULL{filter} \
+                 ORDER BY a.id COLLATE \"C\""
+            );
+            let params: Vec<&(dyn ToSql + Sync)> = match &id {
+                Some(id) => vec![id],
+                None => Vec::new(),
+            };
+            self.rows(&sql, &params, |r| {
+                let app = App::from_ids(
+                    id_of(r.get(0), OrgId::new)?,
+                    id_of(r.get(1), SpaceId::new)?,
+                    id_of(r.get(2), AppId::new)?,
+                );
+                Ok((app, name_of(r.get(3))?, image_of(r.get(4))?))
+            })
+            .await
+        })
+    }
 }
 
 impl<C: Connections> AsyncDirectoryWriter for PostgresDirectory<C> {
@@ -674,6 +706,29 @@ impl<C: Connections> AsyncDirectoryWriter for PostgresDirectory<C> {
         Box::pin(async move {
             self.add_child(&APP_IN_SPACE, id.as_str(), space.as_str(), name)
                 .await
+        })
+    }
+
+    fn set_app_image<'a>(
+        &'a self,
+        app: &'a AppId,
+        image: &'a Reference,
+    ) -> BoxFuture<'a, Result<(), DirectoryError>> {
+        Box::pin(async move {
+            self.change(async |tx| {
+                let set = tx
+                    .execute(
+                        "UPDATE cf_apps SET image = $2 WHERE id = $1",
+                        &[&app.as_str(), &image.as_str()],
+                    )
+                    .await
+                    .map_err(backend)?;
+                match set {
+                    0 => Err(unknown(Entity::App, app)),
+                    _ => Ok(()),
+                }
+            })
+            .await
         })
     }
 

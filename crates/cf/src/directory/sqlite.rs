@@ -4,14 +4,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use registry_credentials::App;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials_sql::SqliteTransaction;
+use registry_credentials::{App, Reference, Scope};
 use registry_credentials_sql::rusqlite::{self, Connection, ErrorCode, OptionalExtension, params};
+use registry_credentials_sql::{SqliteStore, SqliteTransaction};
 
 use super::{
-    DirectoryError, DirectoryReader, DirectoryWriter, Entity, Name, corrupt, id_of, name_of,
-    role_of,
+    DirectoryError, DirectoryReader, DirectoryWriter, Entity, Name, corrupt, id_of, image_of,
+    name_of, role_of,
 };
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 
@@ -20,11 +20,12 @@ use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 /// store's `user_version`, so each side migrates on its own. The cf
 /// command line's [`Session`] lives in the same file, in a table
 /// of one row.
-const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    concat!(
-        directory_tables!(" WITHOUT ROWID"),
-        "
+const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        concat!(
+            directory_tables!(" WITHOUT ROWID"),
+            "
     CREATE TABLE cf_session (
         one      INTEGER PRIMARY KEY CHECK (one = 1),
         user_id  TEXT,
@@ -33,11 +34,13 @@ const MIGRATIONS: &[(u32, &str)] = &[(
     );
     INSERT INTO cf_session (one) VALUES (1);
     "
+        ),
     ),
-)];
+    (2, directory_images!()),
+];
 
 /// The schema version this release writes.
-pub const SQLITE_DIRECTORY_VERSION: u32 = 1;
+pub const SQLITE_DIRECTORY_VERSION: u32 = 2;
 
 /// The cf command line's session: who is logged in and what is targeted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -145,6 +148,25 @@ impl<'t> SqliteDirectory<'t> {
             })?;
         }
         Ok(dir)
+    }
+
+    /// Brings the directory's tables in `store`'s file to this release's
+    /// schema, in a write transaction, when they are older (or missing);
+    /// does nothing, in a read transaction, when they are current. For a
+    /// program whose commands may open the directory in read transactions
+    /// only ([`open`](Self::open) migrates in write transactions alone).
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn migrate(store: &SqliteStore) -> Result<(), DirectoryError> {
+        let current = store.read_transaction(|tx| -> Result<bool, DirectoryError> {
+            Ok(SqliteDirectory { tx }.version()? >= SQLITE_DIRECTORY_VERSION)
+        })?;
+        if !current {
+            store.transaction(|tx| SqliteDirectory::open(tx).map(drop))?;
+        }
+        Ok(())
     }
 
     /// The tables' schema version; 0 when there are none.
@@ -447,6 +469,35 @@ impl DirectoryReader for SqliteDirectory<'_> {
             .map(|(s, n)| Ok((id_of(&s, SpaceId::new)?, name_of(&n)?)))
             .collect()
     }
+
+    fn app_images(&self, within: &Scope) -> Result<Vec<(App, Name, Reference)>, DirectoryError> {
+        const SELECT: &str = "SELECT s.org_id, a.space_id, a.id, a.name, a.image FROM cf_apps a \
+             JOIN cf_spaces s ON s.id = a.space_id WHERE a.image IS NOT NULL";
+        let (filter, id) = match within {
+            Scope::Foundation => ("", None),
+            Scope::Org(org) => (" AND s.org_id = ?1", Some(org.as_str())),
+            Scope::Space(space) => (" AND a.space_id = ?1", Some(space.as_str())),
+            Scope::App(app) => (" AND a.id = ?1", Some(app.as_str())),
+        };
+        let sql = format!("{SELECT}{filter} ORDER BY a.id");
+        let rows: Vec<[String; 5]> = self.q(|c| {
+            c.prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(id), |r| {
+                    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
+                })?
+                .collect()
+        })?;
+        rows.into_iter()
+            .map(|[o, s, a, n, image]| {
+                let app = App::from_ids(
+                    id_of(&o, OrgId::new)?,
+                    id_of(&s, SpaceId::new)?,
+                    id_of(&a, AppId::new)?,
+                );
+                Ok((app, name_of(&n)?, image_of(&image)?))
+            })
+            .collect()
+    }
 }
 
 impl DirectoryWriter for SqliteDirectory<'_> {
@@ -497,6 +548,19 @@ impl DirectoryWriter for SqliteDirectory<'_> {
             &[id.as_str(), space.as_str(), name.as_str()],
             taken,
         )
+    }
+
+    fn set_app_image(&self, app: &AppId, image: &Reference) -> Result<(), DirectoryError> {
+        let set = self.q(|c| {
+            c.execute(
+                "UPDATE cf_apps SET image = ?2 WHERE id = ?1",
+                [app.as_str(), image.as_str()],
+            )
+        })?;
+        if set == 0 {
+            return Err(super::unknown(Entity::App, app));
+        }
+        Ok(())
     }
 
     fn remove_org(&self, org: &OrgId) -> Result<(), DirectoryError> {

@@ -67,3 +67,13 @@ macro_rules! directory_tables {
         )
     };
 }
+
+/// The statements of the directory's second migration, for both
+/// databases: each app's image, recorded when a push of it starts, so
+/// that the directory knows which image the app's next pull resolves
+/// (R29). A row of an app pushed before it holds none until its next push.
+macro_rules! directory_images {
+    () => {
+        "ALTER TABLE cf_apps ADD COLUMN image TEXT;"
+    };
+}

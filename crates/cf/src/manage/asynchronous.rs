@@ -510,14 +510,17 @@ impl<S: AsyncCredentialStore, D: AsyncRemoval<S>> AsyncManager<S, D> {
 
 impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManager<S, D>> {
     /// [`StagedPush::started`] for an [`AsyncManager`]: checks the caller's
-    /// roles again, then replaces the app's credentials in one step of the
-    /// store (R19).
+    /// roles again, records the image as the one the app runs (R29), then
+    /// replaces the app's credentials in one step of the store (R19).
     ///
     /// # Errors
     ///
-    /// [`ManageError::Permission`] or [`ManageError::Store`]; nothing
-    /// changed, unless the store lost the answer to the replacement
-    /// ([`ManageError::is_outcome_unknown`]).
+    /// [`ManageError::Permission`], [`ManageError::Directory`] or
+    /// [`ManageError::Store`]; nothing changed, unless the store lost the
+    /// answer to the replacement ([`ManageError::is_outcome_unknown`]) or
+    /// failed after the directory recorded the image (over a store and a
+    /// directory that do not share a transaction: the image is the app's
+    /// all the same, as it started with it).
     pub async fn started(self) -> Result<Started, ManageError> {
         let kept = self.keep();
         let traced = Traced::new(
@@ -531,6 +534,12 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManag
                 let m = self.manager;
                 m.gate()
                     .check_push(&self.caller, &self.app, &self.app_name)
+                    .await?;
+                // The app runs this image from now on: what its next pull
+                // resolves (R29). Recorded before the credential is kept,
+                // as the app started with it whatever becomes of that.
+                m.directory
+                    .set_app_image(self.app.id(), &self.image)
                     .await?;
                 let done = match kept {
                     Some((location, credential)) => {

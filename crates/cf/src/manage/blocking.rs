@@ -278,14 +278,19 @@ impl<S: CredentialStore, D: DirectoryWriter> StagedPush<'_, Manager<S, D>> {
     /// starting at once leave exactly one.
     ///
     /// The caller's right to push is checked again first: a role taken
-    /// away between staging and start stops the push from storing.
+    /// away between staging and start stops the push from storing. Then
+    /// the directory records the image as the one the app runs, what its
+    /// next pull resolves (R29): over a `SqliteTransaction` and its
+    /// `SqliteDirectory`, in the same transaction as the credential.
     ///
     /// # Errors
     ///
     /// [`ManageError::Permission`] when the caller may no longer push
-    /// there, [`ManageError::Store`] when the store fails; nothing changed,
-    /// unless the store lost the answer to the replacement
-    /// ([`ManageError::is_outcome_unknown`]).
+    /// there, [`ManageError::Directory`] or [`ManageError::Store`] when
+    /// the directory or the store fails; nothing changed, unless the store
+    /// lost the answer to the replacement
+    /// ([`ManageError::is_outcome_unknown`]) or failed after the directory
+    /// recorded the image (see [`AsyncManager`]'s `started`).
     pub fn started(self) -> Result<Started, ManageError> {
         let inner = self.manager.as_async();
         block_on_ready(self.rebind(inner).started())

@@ -14,6 +14,12 @@
 //! pure [`access`](crate::access::allows) rules, and only then reads or writes. A
 //! call that is refused or fails changes nothing.
 //!
+//! Which apps a credential reaches (R29): `apps_using` lists the apps
+//! whose next pull uses a stored credential, `dry_run` the apps a proposed
+//! create, update or delete ([`Proposal`]) would move, before and after,
+//! resolved over an [`Overlay`] of the store and the change; nothing is
+//! written.
+//!
 //! ```
 //! use registry_credentials::scope::UserId;
 //! use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
@@ -155,6 +161,7 @@ macro_rules! with_gate_calls {
 
 mod asynchronous;
 mod blocking;
+mod reach;
 mod removal;
 mod resources;
 
@@ -171,6 +178,7 @@ use registry_credentials::{
 
 pub use asynchronous::AsyncManager;
 pub use blocking::Manager;
+pub use reach::{AppRef, CredentialRef, Move, Overlay, Proposal, Stored};
 #[cfg(feature = "postgres")]
 pub(crate) use removal::remove_in_order;
 pub use removal::{AsyncRemoval, Entry};
