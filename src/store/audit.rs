@@ -31,7 +31,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::query::{Page, Paged, QueryError, TimeFilter, checked_page};
+use super::query::{Page, Paged, QueryError, TimeFilter, checked_page, list_filters};
 use super::{AsyncCredentialStore, StoreError};
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential, Username};
 use crate::identity::{Guid, seconds};
@@ -650,39 +650,17 @@ impl AuditQuery {
         AuditQuery::default()
     }
 
-    /// Events of these types.
-    #[must_use]
-    pub fn types(mut self, types: impl IntoIterator<Item = EventType>) -> Self {
-        self.types = Some(types.into_iter().collect());
-        self
-    }
-
-    /// Events about the credentials with these GUIDs.
-    #[must_use]
-    pub fn target_guids(mut self, guids: impl IntoIterator<Item = Guid>) -> Self {
-        self.targets = Some(guids.into_iter().collect());
-        self
-    }
-
-    /// Events in these organizations.
-    #[must_use]
-    pub fn organizations(mut self, orgs: impl IntoIterator<Item = OrgId>) -> Self {
-        self.organizations = Some(orgs.into_iter().collect());
-        self
-    }
-
-    /// Events in these spaces.
-    #[must_use]
-    pub fn spaces(mut self, spaces: impl IntoIterator<Item = SpaceId>) -> Self {
-        self.spaces = Some(spaces.into_iter().collect());
-        self
-    }
-
-    /// Events about credentials of these scopes.
-    #[must_use]
-    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
-        self.scopes = Some(scopes.into_iter().collect());
-        self
+    list_filters! {
+        /// Events of these types.
+        types, type_filter: types: EventType;
+        /// Events about the credentials with these GUIDs.
+        target_guids, target_filter: targets: Guid;
+        /// Events in these organizations.
+        organizations, organization_filter: organizations: OrgId;
+        /// Events in these spaces.
+        spaces, space_filter: spaces: SpaceId;
+        /// Events about credentials of these scopes.
+        scopes, scope_filter: scopes: Scope;
     }
 
     /// Events whose time `filter` holds.
@@ -708,31 +686,6 @@ impl AuditQuery {
     pub fn page(mut self, page: u64, per_page: u64) -> Result<Self, QueryError> {
         (self.page, self.per_page) = checked_page(page, per_page)?;
         Ok(self)
-    }
-
-    /// The types asked for.
-    pub fn type_filter(&self) -> Option<&[EventType]> {
-        self.types.as_deref()
-    }
-
-    /// The target GUIDs asked for.
-    pub fn target_filter(&self) -> Option<&[Guid]> {
-        self.targets.as_deref()
-    }
-
-    /// The organizations asked for.
-    pub fn organization_filter(&self) -> Option<&[OrgId]> {
-        self.organizations.as_deref()
-    }
-
-    /// The spaces asked for.
-    pub fn space_filter(&self) -> Option<&[SpaceId]> {
-        self.spaces.as_deref()
-    }
-
-    /// The scopes asked for.
-    pub fn scope_filter(&self) -> Option<&[Scope]> {
-        self.scopes.as_deref()
     }
 
     /// The time filter.

@@ -29,6 +29,27 @@ use crate::location::Location;
 use crate::metadata::Selector;
 use crate::scope::{Scope, ScopeKind};
 
+/// The setter and the getter of each optional list filter of a query:
+/// `set` keeps only what has one of the values given (none: nothing), and
+/// `get` is the list set, if any. Used by [`Query`] and
+/// [`AuditQuery`](super::audit::AuditQuery).
+macro_rules! list_filters {
+    ($($(#[$doc:meta])* $set:ident, $get:ident: $field:ident: $t:ty;)*) => {$(
+        $(#[$doc])*
+        #[must_use]
+        pub fn $set(mut self, values: impl IntoIterator<Item = $t>) -> Self {
+            self.$field = Some(values.into_iter().collect());
+            self
+        }
+
+        #[doc = concat!("The filter [`", stringify!($set), "`](Self::", stringify!($set), ") set, if any.")]
+        pub fn $get(&self) -> Option<&[$t]> {
+            self.$field.as_deref()
+        }
+    )*};
+}
+pub(crate) use list_filters;
+
 /// The most credentials one page holds.
 pub const MAX_PER_PAGE: u32 = 5000;
 /// How many a page holds when the query does not say.
@@ -205,33 +226,16 @@ impl Query {
         Query::default()
     }
 
-    /// Only these GUIDs.
-    #[must_use]
-    pub fn guids(mut self, guids: impl IntoIterator<Item = Guid>) -> Self {
-        self.guids = Some(guids.into_iter().collect());
-        self
-    }
-
-    /// Only these kinds of scope (`scopes` of the platform's list).
-    #[must_use]
-    pub fn scope_kinds(mut self, kinds: impl IntoIterator<Item = ScopeKind>) -> Self {
-        self.scope_kinds = Some(kinds.into_iter().collect());
-        self
-    }
-
-    /// Only credentials at one of these scopes: what an organization,
-    /// space or app filter, and the read rules, come to.
-    #[must_use]
-    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
-        self.scopes = Some(scopes.into_iter().collect());
-        self
-    }
-
-    /// Only these locations (in normal form, as stored).
-    #[must_use]
-    pub fn locations(mut self, locations: impl IntoIterator<Item = Location>) -> Self {
-        self.locations = Some(locations.into_iter().collect());
-        self
+    list_filters! {
+        /// Only these GUIDs.
+        guids, guid_filter: guids: Guid;
+        /// Only these kinds of scope (`scopes` of the platform's list).
+        scope_kinds, scope_kind_filter: scope_kinds: ScopeKind;
+        /// Only credentials at one of these scopes: what an organization,
+        /// space or app filter, and the read rules, come to.
+        scopes, scope_filter: scopes: Scope;
+        /// Only these locations (in normal form, as stored).
+        locations, location_filter: locations: Location;
     }
 
     /// Only credentials whose labels `selector` matches (R23).
@@ -270,26 +274,6 @@ impl Query {
     pub fn page(mut self, page: u64, per_page: u64) -> Result<Self, QueryError> {
         (self.page, self.per_page) = checked_page(page, per_page)?;
         Ok(self)
-    }
-
-    /// The GUID filter.
-    pub fn guid_filter(&self) -> Option<&[Guid]> {
-        self.guids.as_deref()
-    }
-
-    /// The scope-kind filter.
-    pub fn scope_kind_filter(&self) -> Option<&[ScopeKind]> {
-        self.scope_kinds.as_deref()
-    }
-
-    /// The scope filter.
-    pub fn scope_filter(&self) -> Option<&[Scope]> {
-        self.scopes.as_deref()
-    }
-
-    /// The location filter.
-    pub fn location_filter(&self) -> Option<&[Location]> {
-        self.locations.as_deref()
     }
 
     /// The label selector.
@@ -494,5 +478,16 @@ impl<T> Page<T> {
     /// The results on this page, taken.
     pub fn into_resources(self) -> Vec<T> {
         self.resources
+    }
+
+    /// The same page, counts and numbers, holding `resources` instead:
+    /// these results with what a caller adds to each (where it sits, say).
+    pub fn with_resources<U>(&self, resources: Vec<U>) -> Page<U> {
+        Page {
+            total_results: self.total_results,
+            page: self.page,
+            per_page: self.per_page,
+            resources,
+        }
     }
 }

@@ -1426,3 +1426,99 @@ fn r28_store_failures_answer_503_or_500_and_say_what_happened() {
     );
     assert_eq!(r.status(), 201);
 }
+
+/// R27: `GET /v3/audit_events` lists the events of the writes made through
+/// the API in the platform's shape, filtered and paged, only those of the
+/// credentials the caller may see, and never a secret.
+#[test]
+fn r27_audit_events_list_each_write_with_actor_target_and_changes() {
+    let env = Env::new();
+    let w = &env.w;
+    let in_space = env.stored("registry.example.com", space_rel(&w.space), json!({}));
+    env.tick(1);
+    let patch = json!({"username": "renamed", "password": format!("{SECRET}new")});
+    let (status, _) = env.call(
+        &w.dev,
+        "PATCH",
+        &format!("/v3/registry_credentials/{in_space}"),
+        &patch.to_string(),
+    );
+    assert_eq!(status, 200);
+    env.tick(1);
+    let other = env.stored("quay.io", space_rel(&env.s2), json!({}));
+    let (status, _) = env.call(
+        &w.admin,
+        "DELETE",
+        &format!("/v3/registry_credentials/{other}"),
+        "",
+    );
+    assert_eq!(status, 204);
+
+    let (status, all) = env.call(&w.admin, "GET", "/v3/audit_events", "");
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["pagination"]["total_results"], 4);
+    let update = &all["resources"][1];
+    assert_eq!(update["type"], "audit.registry_credential.update");
+    assert_eq!(update["actor"]["guid"], w.dev.as_str());
+    assert_eq!(update["actor"]["type"], "user");
+    assert_eq!(update["target"]["guid"], in_space.as_str());
+    assert_eq!(update["target"]["type"], "registry_credential");
+    assert_eq!(update["target"]["name"], "registry.example.com");
+    assert_eq!(update["data"]["username"]["before"], "user");
+    assert_eq!(update["data"]["username"]["after"], "renamed");
+    assert_eq!(update["data"]["password_changed"], true);
+    assert_eq!(update["space"]["guid"], w.space.as_str());
+    assert_eq!(update["organization"]["guid"], w.org.as_str());
+
+    let (_, deletes) = env.call(
+        &w.admin,
+        "GET",
+        &format!("/v3/audit_events?types=audit.registry_credential.delete&target_guids={other}"),
+        "",
+    );
+    assert_eq!(deletes["pagination"]["total_results"], 1);
+    assert_eq!(
+        deletes["resources"][0]["data"]["username"]["before"],
+        "user"
+    );
+    let (_, paged) = env.call(
+        &w.admin,
+        "GET",
+        "/v3/audit_events?order_by=-created_at&per_page=3&page=2",
+        "",
+    );
+    assert_eq!(paged["resources"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        paged["resources"][0]["type"],
+        "audit.registry_credential.create"
+    );
+    assert_eq!(
+        paged["pagination"]["previous"]["href"],
+        "/v3/audit_events?page=1&per_page=3&order_by=-created_at"
+    );
+
+    // The developer of the first space sees its events, not the second's.
+    let (_, seen) = env.call(&w.dev, "GET", "/v3/audit_events", "");
+    assert_eq!(seen["pagination"]["total_results"], 2);
+    let (_, seen) = env.call(&env.dev2, "GET", "/v3/audit_events", "");
+    assert_eq!(seen["pagination"]["total_results"], 2);
+    assert!(
+        seen["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["target"]["name"] == "quay.io")
+    );
+
+    for bad in [
+        "/v3/audit_events?types=audit.app.create",
+        "/v3/audit_events?target_guids=nope",
+        "/v3/audit_events?locations=docker.io",
+        "/v3/audit_events?order_by=updated_at",
+    ] {
+        let (status, body) = env.call(&w.admin, "GET", bad, "");
+        assert_eq!((status, error_of(&body).0), (400, 10005), "{bad}: {body}");
+    }
+    let (status, _) = env.call(&w.admin, "POST", "/v3/audit_events", "{}");
+    assert_eq!(status, 404);
+}

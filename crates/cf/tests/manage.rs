@@ -793,4 +793,24 @@ fn r27_committed_writes_leave_events_and_failed_ones_none() {
     m.store().broken.store(false, Ordering::SeqCst);
     let after = m.audit_events(admin, AuditQuery::new()).unwrap();
     assert_eq!(after.total_results(), 5, "a failed write records nothing");
+
+    // Deleting the space deletes its credential and its app's, each
+    // recorded in its place.
+    let removed = m.delete_space(admin, &w.space).unwrap();
+    assert_eq!(removed.len(), 2);
+    let deletes = m
+        .audit_events(
+            admin,
+            AuditQuery::new()
+                .types([EventType::Delete])
+                .spaces([w.space.clone()]),
+        )
+        .unwrap();
+    assert_eq!(deletes.total_results(), 2);
+    assert!(
+        deletes
+            .resources()
+            .iter()
+            .all(|e| e.context().organization() == Some(&w.org) && e.actor().id() == "admin")
+    );
 }

@@ -114,12 +114,13 @@ use std::collections::BTreeMap;
 
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::UserId;
-use registry_credentials::store::{AsyncCredentialStore, block_on_ready};
+use registry_credentials::store::audit::AuditEvent;
+use registry_credentials::store::{AsyncCredentialStore, Page, block_on_ready};
 use registry_credentials::{CredentialStore, Scope};
 use serde::Serialize;
 
 use self::error::ApiError;
-use self::params::ListParams;
+use self::params::{AuditParams, ListParams};
 use crate::access::Operation;
 use crate::directory::{AsyncDirectoryWriter, DirectoryWriter, Entity};
 use crate::manage::{AsyncManager, Located, LocatedPage, ManageError, Manager, Proposal, Stored};
@@ -195,9 +196,17 @@ enum Route<'a> {
     Delete(&'a str),
     /// This crate's extension (R29): the apps a credential serves.
     Apps(&'a str),
+    /// The audit events of registry credentials (R27).
+    AuditEvents,
 }
 
+/// The path of the audit events' list (R27).
+pub const AUDIT_EVENTS_PATH: &str = "/v3/audit_events";
+
 fn route<'a>(method: &str, path: &'a str) -> Option<Route<'a>> {
+    if path == AUDIT_EVENTS_PATH {
+        return (method == "GET").then_some(Route::AuditEvents);
+    }
     let rest = path.strip_prefix(PATH)?;
     if rest.is_empty() {
         return match method {
@@ -340,6 +349,11 @@ impl Api {
                 let apps = m.apps_using(actor, &Stored::Guid(guid(id)?)).await?;
                 ok(200, self.apps(&apps))
             }
+            Route::AuditEvents => {
+                let params = params::audit_params(query)?;
+                let page = m.audit_events(actor, params.query.clone()).await?;
+                ok(200, json(&self.events(&page, &params)))
+            }
         }
     }
 
@@ -436,10 +450,21 @@ impl Api {
         }
     }
 
-    fn list<'a>(&self, page: &'a LocatedPage, params: &ListParams) -> List<'a> {
+    fn list<'a>(&self, page: &'a LocatedPage, params: &ListParams) -> List<Resource<'a>> {
+        self.page_of(page, |n| params.href(PATH, n), |r| self.resource(r))
+    }
+
+    /// `page` in the platform's shape: its pagination, each page's href
+    /// made by `href`, and each result as `view` shows it.
+    fn page_of<'a, T, V>(
+        &self,
+        page: &'a Page<T>,
+        href: impl Fn(u64) -> String,
+        view: impl Fn(&'a T) -> V,
+    ) -> List<V> {
         let number = u64::from(page.page());
         let last = page.total_pages();
-        let at = |n: u64| self.href(&params.href(PATH, n));
+        let at = |n: u64| self.href(&href(n));
         List {
             pagination: Pagination {
                 total_results: page.total_results(),
@@ -449,8 +474,61 @@ impl Api {
                 next: (number < last).then(|| at(number + 1)),
                 previous: (number > 1).then(|| at((number - 1).min(last))),
             },
-            resources: page.resources().iter().map(|r| self.resource(r)).collect(),
+            resources: page.resources().iter().map(view).collect(),
         }
+    }
+
+    /// The platform's audit event: who, what, when and where, and what
+    /// changed (R27), never a secret.
+    fn event<'a>(&self, e: &'a AuditEvent) -> EventView<'a> {
+        let changes = e.changes();
+        let guid_of = |id: Option<&str>| {
+            id.map(|guid| GuidRef {
+                guid: guid.to_owned(),
+            })
+        };
+        let target = e.target();
+        EventView {
+            guid: e.guid().to_string(),
+            created_at: crate::text::utc_time(e.created_at()),
+            updated_at: crate::text::utc_time(e.created_at()),
+            event_type: e.event_type().as_str(),
+            actor: Actor {
+                guid: e.actor().id(),
+                actor_type: "user",
+                name: e.actor().name(),
+            },
+            target: Target {
+                guid: target.guid().to_string(),
+                target_type: "registry_credential",
+                name: target.location().as_str(),
+            },
+            data: EventData {
+                scope: target.scope().kind().as_str(),
+                location: target.location().as_str(),
+                username: Change {
+                    before: changes.username_before().map(|u| u.as_str()),
+                    after: changes.username_after().map(|u| u.as_str()),
+                },
+                password_changed: changes.is_password_changed(),
+                metadata_changed: changes.is_metadata_changed(),
+                replaced: changes
+                    .replaced_guids()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            },
+            space: guid_of(e.context().space().map(|s| s.as_str())),
+            organization: guid_of(e.context().organization().map(|o| o.as_str())),
+        }
+    }
+
+    fn events<'a>(&self, page: &'a Page<AuditEvent>, params: &AuditParams) -> List<EventView<'a>> {
+        self.page_of(
+            page,
+            |n| params.href(AUDIT_EVENTS_PATH, n),
+            |e| self.event(e),
+        )
     }
 }
 
@@ -539,7 +617,53 @@ struct Pagination {
 }
 
 #[derive(Serialize)]
-struct List<'a> {
+struct List<T> {
     pagination: Pagination,
-    resources: Vec<Resource<'a>>,
+    resources: Vec<T>,
+}
+
+#[derive(Serialize)]
+struct Actor<'a> {
+    guid: &'a str,
+    #[serde(rename = "type")]
+    actor_type: &'static str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Target<'a> {
+    guid: String,
+    #[serde(rename = "type")]
+    target_type: &'static str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Change<'a> {
+    before: Option<&'a str>,
+    after: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EventData<'a> {
+    scope: &'static str,
+    location: &'a str,
+    username: Change<'a>,
+    password_changed: bool,
+    metadata_changed: bool,
+    replaced: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct EventView<'a> {
+    guid: String,
+    created_at: String,
+    updated_at: String,
+    #[serde(rename = "type")]
+    event_type: &'static str,
+    actor: Actor<'a>,
+    target: Target<'a>,
+    data: EventData<'a>,
+    space: Option<GuidRef>,
+    organization: Option<GuidRef>,
 }

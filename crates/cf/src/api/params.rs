@@ -9,7 +9,8 @@ use std::time::SystemTime;
 use registry_credentials::identity::Guid;
 use registry_credentials::metadata::Selector;
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
-use registry_credentials::store::{DEFAULT_PER_PAGE, OrderBy, Query, TimeFilter};
+use registry_credentials::store::audit::{AuditQuery, EventType};
+use registry_credentials::store::{DEFAULT_PER_PAGE, OrderBy, Paged, Query, TimeFilter};
 use registry_credentials::{Location, ScopeKind};
 
 use super::error::ApiError;
@@ -139,15 +140,83 @@ impl ListParams {
     /// The href of page `page` of this list under `path`: `page` and
     /// `per_page` first, then the other parameters as given.
     pub(super) fn href(&self, path: &str, page: u64) -> String {
-        let mut href = format!("{path}?page={page}&per_page={}", self.query.per_page());
-        for (key, value) in &self.kept {
-            href.push('&');
-            encode(key, &mut href);
-            href.push('=');
-            encode(value, &mut href);
-        }
-        href
+        href(path, page, self.query.per_page(), &self.kept)
     }
+}
+
+/// The href of page `page` of a list under `path`: `page` and `per_page`
+/// first, then the `kept` parameters as given.
+fn href(path: &str, page: u64, per_page: u32, kept: &[(String, String)]) -> String {
+    let mut href = format!("{path}?page={page}&per_page={per_page}");
+    for (key, value) in kept {
+        href.push('&');
+        encode(key, &mut href);
+        href.push('=');
+        encode(value, &mut href);
+    }
+    href
+}
+
+/// Every parameter the list of audit events takes.
+const AUDIT_PARAMETERS: &str = "'page', 'per_page', 'order_by', 'types', 'target_guids', 'space_guids', 'organization_guids', 'created_ats' (and 'created_ats[lt]', '[lte]', '[gt]', '[gte]')";
+
+/// The parameters of the list of audit events (R27), read.
+#[derive(Debug)]
+pub(super) struct AuditParams {
+    /// The store's query.
+    pub(super) query: AuditQuery,
+    /// Every parameter but `page` and `per_page`, as [`ListParams`] keeps
+    /// them.
+    kept: Vec<(String, String)>,
+}
+
+impl AuditParams {
+    /// The href of page `page` of this list under `path`.
+    pub(super) fn href(&self, path: &str, page: u64) -> String {
+        href(path, page, self.query.per_page(), &self.kept)
+    }
+}
+
+/// The parameters of `GET /v3/audit_events` in `query` (the text after
+/// `?`).
+pub(super) fn audit_params(query: &str) -> Result<AuditParams, ApiError> {
+    let mut q = AuditQuery::new();
+    let (mut page, mut per_page) = (1, u64::from(DEFAULT_PER_PAGE));
+    let mut created = TimeFilter::new();
+    let mut kept = Vec::new();
+    for (key, value) in pairs(query)? {
+        if paging(&key, &value, &mut page, &mut per_page)? {
+            continue;
+        }
+        match key.as_str() {
+            "order_by" => {
+                q = q.descending(match value.as_str() {
+                    "created_at" | "+created_at" => false,
+                    "-created_at" => true,
+                    _ => {
+                        return Err(ApiError::bad_query(format!(
+                            "Order by can only be: 'created_at' (with '-' for newest first); `{}` is not one",
+                            text::quote(&value)
+                        )));
+                    }
+                });
+            }
+            "types" => q = q.types(list(&key, &value, str::parse::<EventType>)?),
+            "target_guids" => q = q.target_guids(list(&key, &value, str::parse::<Guid>)?),
+            "organization_guids" => q = q.organizations(list(&key, &value, |id| OrgId::new(id))?),
+            "space_guids" => q = q.spaces(list(&key, &value, |id| SpaceId::new(id))?),
+            k if k.starts_with("created_ats") => {
+                created = time_filter(created, "created_ats", k, &value, AUDIT_PARAMETERS)?;
+            }
+            _ => return Err(unknown(&key, AUDIT_PARAMETERS)),
+        }
+        kept.push((key, value));
+    }
+    let query = q
+        .created(created)
+        .page(page, per_page)
+        .map_err(|e| ApiError::bad_query(format!("the page is not valid: {e}")))?;
+    Ok(AuditParams { query, kept })
 }
 
 /// The comma-separated items of `value`, empty ones skipped.
@@ -169,6 +238,17 @@ fn list<T, E: std::fmt::Display>(
             })
         })
         .collect()
+}
+
+/// `value` read into `page` or `per_page` when `key` names one of them;
+/// false for any other key.
+fn paging(key: &str, value: &str, page: &mut u64, per_page: &mut u64) -> Result<bool, ApiError> {
+    match key {
+        "page" => *page = number(key, value, "from 1")?,
+        "per_page" => *per_page = number(key, value, "from 1 to 5000")?,
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// A whole number for `page` or `per_page`.
@@ -198,6 +278,7 @@ fn time_filter(
     field: &str,
     key: &str,
     value: &str,
+    valid: &str,
 ) -> Result<TimeFilter, ApiError> {
     let operator = &key[field.len()..];
     if operator.is_empty() {
@@ -219,13 +300,14 @@ fn time_filter(
         "[lte]" => bound(TimeFilter::at_or_before),
         "[gt]" => bound(TimeFilter::after),
         "[gte]" => bound(TimeFilter::at_or_after),
-        _ => Err(unknown(key)),
+        _ => Err(unknown(key, valid)),
     }
 }
 
-fn unknown(key: &str) -> ApiError {
+/// An unknown parameter `key`, of a list that takes those `valid` names.
+fn unknown(key: &str, valid: &str) -> ApiError {
     ApiError::bad_query(format!(
-        "Unknown query parameter(s): '{}'. Valid parameters are: {LIST_PARAMETERS}",
+        "Unknown query parameter(s): '{}'. Valid parameters are: {valid}",
         text::quote(key)
     ))
 }
@@ -238,15 +320,10 @@ pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
     let (mut created, mut updated) = (TimeFilter::new(), TimeFilter::new());
     let mut kept = Vec::new();
     for (key, value) in pairs(query)? {
+        if paging(&key, &value, &mut page, &mut per_page)? {
+            continue;
+        }
         match key.as_str() {
-            "page" => {
-                page = number(&key, &value, "from 1")?;
-                continue;
-            }
-            "per_page" => {
-                per_page = number(&key, &value, "from 1 to 5000")?;
-                continue;
-            }
             "order_by" => {
                 q = q.order_by(match value.as_str() {
                     "created_at" | "+created_at" => OrderBy::CreatedAt,
@@ -275,12 +352,12 @@ pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
                 })?);
             }
             k if k.starts_with("created_ats") => {
-                created = time_filter(created, "created_ats", k, &value)?;
+                created = time_filter(created, "created_ats", k, &value, LIST_PARAMETERS)?;
             }
             k if k.starts_with("updated_ats") => {
-                updated = time_filter(updated, "updated_ats", k, &value)?;
+                updated = time_filter(updated, "updated_ats", k, &value, LIST_PARAMETERS)?;
             }
-            _ => return Err(unknown(&key)),
+            _ => return Err(unknown(&key, LIST_PARAMETERS)),
         }
         kept.push((key, value));
     }

@@ -24,6 +24,7 @@ use super::{
 };
 use crate::access::{GlobalRole, OrgRole, Roles, SpaceRole};
 use crate::manage::{AsyncRemoval, Entry, ManageError, remove_in_order};
+use registry_credentials::store::audit::Actor;
 
 /// The directory's schema changes, in order: (version after it, SQL). Its
 /// version is kept in a table of its own, apart from the credential
@@ -908,10 +909,11 @@ impl<'a, 't> AsyncRemoval<&'a PostgresTransaction<'t>>
         &'b self,
         store: &'b &'a PostgresTransaction<'t>,
         what: Entry<'b>,
+        by: &'b Actor,
     ) -> BoxFuture<'b, Result<Vec<Arc<RegistryCredential>>, ManageError>> {
         Box::pin(async move {
             self.lock_for_removal(what).await?;
-            remove_in_order(*store, self, what).await
+            remove_in_order(*store, self, what, by).await
         })
     }
 }
@@ -926,12 +928,13 @@ impl AsyncRemoval<PostgresStore> for PostgresDirectory {
         &'a self,
         store: &'a PostgresStore,
         what: Entry<'a>,
+        by: &'a Actor,
     ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, ManageError>> {
         Box::pin(async move {
             store
                 .transaction(async |tx| {
                     self.in_transaction(tx)
-                        .remove_with_credentials(&tx, what)
+                        .remove_with_credentials(&tx, what, by)
                         .await
                         .map_err(InTransaction)
                 })

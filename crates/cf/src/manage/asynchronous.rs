@@ -8,9 +8,7 @@ use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::resolve::resolve_async;
 use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
-use registry_credentials::store::audit::{
-    self, Actor, AuditContext, AuditEvent, AuditQuery, Written,
-};
+use registry_credentials::store::audit::{self, AuditEvent, AuditQuery, Written};
 use registry_credentials::store::{AppCredentialReplaced, AsyncCredentialStore, Page, Query};
 use registry_credentials::{Location, Reference, RegistryCredential, Scope, ScopeKind};
 
@@ -19,6 +17,7 @@ use super::{
     AsyncRemoval, Chosen, Entry, Gate, Located, LocatedPage, ManageError, StagedPush, Started,
     Traced, Within, rows_of,
 };
+use super::{actor, audit_context};
 use crate::access::{Operation, OrgRole, Roles, SpaceRole};
 use crate::directory::{
     AsyncDirectoryWriter, DirectoryError, InlineDirectory, MemoryDirectory, Name, Place,
@@ -266,7 +265,7 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
                 }
                 let gate = self.gate();
                 let place = gate.check(caller, what.operation, what.scope).await?;
-                let context = audit_context(caller, &place);
+                let context = audit_context(actor(caller), &place);
                 let written = self.store.audited(change, &context).await;
                 Ok((gate.store_result(written).await?, place))
             }
@@ -347,8 +346,8 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> AsyncManager<S, D> {
                 let gate = self.gate();
                 let place = gate.check_stored(caller, operation, guid, &found).await?;
                 let context = place.as_ref().map_or_else(
-                    || audit_context(caller, &Place::Foundation),
-                    |p| audit_context(caller, p),
+                    || audit_context(actor(caller), &Place::Foundation),
+                    |p| audit_context(actor(caller), p),
                 );
                 let written = gate
                     .store_result(self.store.audited(change, &context).await)
@@ -502,8 +501,9 @@ impl<S: AsyncCredentialStore, D: AsyncRemoval<S>> AsyncManager<S, D> {
         what: Entry<'_>,
     ) -> Result<Vec<Arc<RegistryCredential>>, ManageError> {
         self.gate().check_deletion(caller, what).await?;
+        let by = actor(caller);
         self.directory
-            .remove_with_credentials(&self.store, what)
+            .remove_with_credentials(&self.store, what, &by)
             .await
     }
 }
@@ -548,7 +548,8 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManag
                             location,
                             credential,
                         };
-                        let context = audit_context(&self.caller, &Place::App(self.app.clone()));
+                        let context =
+                            audit_context(actor(&self.caller), &Place::App(self.app.clone()));
                         let written = m
                             .store
                             .audited(change, &context)
@@ -565,19 +566,6 @@ impl<S: AsyncCredentialStore, D: AsyncDirectoryWriter> StagedPush<'_, AsyncManag
             }
             .await,
         )
-    }
-}
-
-/// Who makes a write and where, as its audit events record it (R27).
-fn audit_context(caller: &UserId, place: &Place) -> AuditContext {
-    let context = AuditContext::new(Actor::new(caller.as_str(), caller.as_str()));
-    match place {
-        Place::Foundation => context,
-        Place::Org(org) => context.in_organization(org.clone()),
-        Place::Space(org, space) => context.in_organization(org.clone()).in_space(space.clone()),
-        Place::App(app) => context
-            .in_organization(app.org().clone())
-            .in_space(app.space().clone()),
     }
 }
 

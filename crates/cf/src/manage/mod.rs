@@ -181,6 +181,26 @@ pub use blocking::Manager;
 pub use reach::{AppRef, CredentialRef, Move, Overlay, Proposal, Stored};
 #[cfg(feature = "postgres")]
 pub(crate) use removal::remove_in_order;
+
+use registry_credentials::store::audit::{Actor, AuditContext};
+
+/// The actor of `caller`'s writes (R27): a user is known by its id.
+pub(crate) fn actor(caller: &UserId) -> Actor {
+    Actor::new(caller.as_str(), caller.as_str())
+}
+
+/// Who makes a write and where, as its audit events record it (R27).
+pub(crate) fn audit_context(actor: Actor, place: &Place) -> AuditContext {
+    let context = AuditContext::new(actor);
+    match place {
+        Place::Foundation => context,
+        Place::Org(org) => context.in_organization(org.clone()),
+        Place::Space(org, space) => context.in_organization(org.clone()).in_space(space.clone()),
+        Place::App(app) => context
+            .in_organization(app.org().clone())
+            .in_space(app.space().clone()),
+    }
+}
 pub use removal::{AsyncRemoval, Entry};
 pub use resources::{Located, LocatedPage, Within};
 

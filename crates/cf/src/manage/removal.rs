@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
+use registry_credentials::store::audit::{Actor, Write};
 use registry_credentials::store::{AsyncCredentialStore, BoxFuture};
 use registry_credentials::{RegistryCredential, Scope};
 
-use super::ManageError;
+use super::{ManageError, audit_context};
 use crate::directory::{
     AsyncDirectoryReader, AsyncDirectoryWriter, DirectoryError, DirectoryWriter, InlineDirectory,
+    Place,
 };
 
 /// An organization, space or app that a deletion removes, with everything
@@ -51,6 +53,7 @@ impl Entry<'_> {
 /// ```
 /// use registry_credentials::scope::{OrgId, SpaceId};
 /// use registry_credentials::store::{block_on_ready, AsyncCredentialStore, InlineStore};
+/// use registry_credentials::store::audit::Actor;
 /// use registry_credentials::{Credential, MemoryStore, RegistryCredential, Scope};
 /// use registry_credentials_cf::directory::{DirectoryReader, DirectoryWriter, InlineDirectory, MemoryDirectory, Name};
 /// use registry_credentials_cf::manage::{AsyncRemoval, Entry};
@@ -65,7 +68,8 @@ impl Entry<'_> {
 /// );
 /// block_on_ready(store.create(at_space))?;
 ///
-/// let deleted = block_on_ready(directory.remove_with_credentials(&store, Entry::Org(&org)))?;
+/// let admin = Actor::new("admin", "admin");
+/// let deleted = block_on_ready(directory.remove_with_credentials(&store, Entry::Org(&org), &admin))?;
 /// assert_eq!(deleted.len(), 1);
 /// assert!(store.0.is_empty());
 /// assert_eq!(directory.0.org_name(&org)?, None);
@@ -98,17 +102,20 @@ pub trait AsyncRemoval<S: AsyncCredentialStore + ?Sized>: AsyncDirectoryWriter {
         &'a self,
         store: &'a S,
         what: Entry<'a>,
+        by: &'a Actor,
     ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, ManageError>> {
-        Box::pin(remove_in_order(store, self, what))
+        Box::pin(remove_in_order(store, self, what, by))
     }
 }
 
 /// [`AsyncRemoval`]'s provided removal: the credentials at every scope of
-/// `what`, innermost first, then the entry.
+/// `what`, innermost first, each deletion audited as `by`'s in its place
+/// (R27), then the entry.
 pub(crate) async fn remove_in_order<S, D>(
     store: &S,
     directory: &D,
     what: Entry<'_>,
+    by: &Actor,
 ) -> Result<Vec<Arc<RegistryCredential>>, ManageError>
 where
     S: AsyncCredentialStore + ?Sized,
@@ -116,12 +123,13 @@ where
 {
     let mut deleted = Vec::new();
     for scope in scopes_under(directory, what).await? {
-        deleted.extend(
-            store
-                .delete_scope(scope.as_scope_ref())
-                .await
-                .map_err(ManageError::Store)?,
-        );
+        let place = directory.place(&scope).await?.unwrap_or(Place::Foundation);
+        let context = audit_context(by.clone(), &place);
+        let written = store
+            .audited(Write::DeleteScope(scope), &context)
+            .await
+            .map_err(ManageError::Store)?;
+        deleted.extend_from_slice(written.before());
     }
     match what {
         Entry::Org(org) => directory.remove_org(org).await?,
@@ -172,8 +180,9 @@ macro_rules! forward_removal {
                 &'a self,
                 store: &'a S,
                 what: Entry<'a>,
+                by: &'a Actor,
             ) -> BoxFuture<'a, Result<Vec<Arc<RegistryCredential>>, ManageError>> {
-                (**self).remove_with_credentials(store, what)
+                (**self).remove_with_credentials(store, what, by)
             }
         }
     )*};

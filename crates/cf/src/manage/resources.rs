@@ -74,41 +74,7 @@ impl Located {
 
 /// One page of [`AsyncManager::query`](super::AsyncManager::query)'s
 /// answer: the credentials on it, located, and how many matched in all.
-#[derive(Debug, Clone)]
-pub struct LocatedPage {
-    total_results: u64,
-    total_pages: u64,
-    page: u32,
-    per_page: u32,
-    resources: Vec<Located>,
-}
-
-impl LocatedPage {
-    /// How many credentials matched, on every page.
-    pub fn total_results(&self) -> u64 {
-        self.total_results
-    }
-
-    /// How many pages there are (at least 1, as the platform counts).
-    pub fn total_pages(&self) -> u64 {
-        self.total_pages
-    }
-
-    /// This page's number, from 1.
-    pub fn page(&self) -> u32 {
-        self.page
-    }
-
-    /// The page size asked for.
-    pub fn per_page(&self) -> u32 {
-        self.per_page
-    }
-
-    /// The credentials on this page, in the query's order.
-    pub fn resources(&self) -> &[Located] {
-        &self.resources
-    }
-}
+pub type LocatedPage = Page<Located>;
 
 /// The organizations, spaces and apps a query is narrowed to, by the
 /// credentials' relationships (R22): a credential is within an
@@ -325,9 +291,8 @@ impl<D: AsyncDirectoryWriter + ?Sized> Gate<'_, D> {
         known: Readable,
     ) -> Result<LocatedPage, ManageError> {
         let mut known = known.unwrap_or_default();
-        let (total_results, total_pages) = (page.total_results(), page.total_pages());
-        let (number, per_page) = (page.page(), page.per_page());
         let mut resources = Vec::with_capacity(page.resources().len());
+        let counts = page.with_resources(Vec::<()>::new());
         for credential in page.into_resources() {
             let scope = credential.scope();
             let place = match known.get(scope) {
@@ -342,13 +307,7 @@ impl<D: AsyncDirectoryWriter + ?Sized> Gate<'_, D> {
             };
             resources.push(Located { credential, place });
         }
-        Ok(LocatedPage {
-            total_results,
-            total_pages,
-            page: number,
-            per_page,
-            resources,
-        })
+        Ok(counts.with_resources(resources))
     }
 }
 
