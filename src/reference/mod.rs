@@ -50,6 +50,13 @@ impl Text {
             Text::Heap(s) => s,
         }
     }
+
+    fn as_mut_str(&mut self) -> &mut str {
+        match self {
+            Text::Inline(s) => s.as_mut_str(),
+            Text::Heap(s) => s,
+        }
+    }
 }
 
 /// A parsed image reference (R1–R6).
@@ -250,9 +257,12 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
 const _: () = assert!(MAX_REFERENCE_LEN + MAX_NAME_LEN <= u16::MAX as usize);
 const _: () = assert!(MAX_DIGEST_LEN == 639, "the digest message says 639");
 
-/// A length or offset of a reference, which fits (the assertion above).
+/// A length or offset of a reference: at most the input's length and its
+/// name's together, so the cast keeps every bit (the assertion above).
+#[inline(always)]
 fn short(n: usize) -> u16 {
-    u16::try_from(n).unwrap_or(u16::MAX)
+    debug_assert!(n <= MAX_REFERENCE_LEN + MAX_NAME_LEN);
+    n as u16
 }
 
 /// R2: the first of several components is a host when it contains `.` or
@@ -413,7 +423,34 @@ fn assemble(
         match hostport {
             // The name is the text.
             Some(_) if as_written => concat(&mut r.text, &[s]),
-            // The name, then what was written.
+            // What was written, then the name: the host (lowercased in
+            // place), the port's digits without leading zeros, the path.
+            Some(h) if h.kind() != HostKind::Ipv6 => {
+                let path = s.get(path.clone()).unwrap_or_default();
+                if h.alias {
+                    let prefix = if add_library {
+                        LIBRARY_PREFIX
+                    } else {
+                        HUB_PREFIX
+                    };
+                    concat(&mut r.text, &[s, prefix, path]);
+                } else {
+                    let host = h.written;
+                    let sep = if add_library { "/library/" } else { "/" };
+                    match h.port_written {
+                        Some(p) => concat(
+                            &mut r.text,
+                            &[s, host, ":", p.trim_start_matches('0'), sep, path],
+                        ),
+                        None => concat(&mut r.text, &[s, host, sep, path]),
+                    }
+                    if h.upper {
+                        r.text.as_mut_str()[s.len()..s.len() + host.len()].make_ascii_lowercase();
+                    }
+                }
+                r.name_start = short(s.len());
+            }
+            // The name, then what was written, for an IPv6 address.
             Some(h) => {
                 let write = |out: &mut dyn Write| {
                     out.write_str(s)?;
@@ -807,6 +844,29 @@ mod tests {
             (r.name(), r.tag()),
             ("docker.io/library/test.com", Some("5000"))
         );
+    }
+
+    #[test]
+    fn r4_the_normal_host_and_port_follow_what_was_written() {
+        let long = format!("Example.COM:05000/{}", "a".repeat(120));
+        let cases = [
+            ("Example.COM:05000/a", "example.com:5000/a"),
+            ("Example.COM/a/b", "example.com/a/b"),
+            ("example.com:00080/a", "example.com:80/a"),
+            ("10.0.0.1:065535/a", "10.0.0.1:65535/a"),
+            ("Index.Docker.io/a", "docker.io/library/a"),
+            ("registry-1.docker.io/a/b:t", "docker.io/a/b"),
+            ("Docker.io/a", "docker.io/library/a"),
+            (
+                long.as_str(),
+                &long.to_lowercase().replace(":05000", ":5000"),
+            ),
+        ];
+        for (written, name) in cases {
+            let r = Reference::parse(written).unwrap();
+            assert_eq!((r.as_str(), r.name()), (written, name), "{written}");
+            assert_eq!(Reference::parse(r.name()).unwrap().name(), name);
+        }
     }
 
     #[test]
