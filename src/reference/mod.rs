@@ -332,9 +332,26 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     if let Some(&fault) = x.digest_fault.as_ref().or(x.tag_fault.as_ref()) {
         return Err(fail(fault));
     }
+    finish(s, x)
+}
+
+/// What parsing checks and builds once the scan's first faults passed:
+/// R2's host, its check (R4, R5), the path's fault, and the reference.
+/// A call of its own, with the host's check inlined: the general case's
+/// code stays apart from the one-name case, which [`assemble`] inlined
+/// makes of constants.
+#[inline(never)]
+fn finish(s: &str, x: &Scanned) -> Result<Reference, ReferenceError> {
+    let fail = |(fault, at): At| ReferenceError::new(fault, at);
     let is_host = first_is_host(s, x);
+    // Borrowed where `host_port` left it, not moved into an `Option`.
+    let checked;
     let hostport = if is_host {
-        Some(scan::host_port(s, &x.first).map_err(fail)?)
+        checked = scan::host_port_inlined(s, &x.first);
+        match &checked {
+            Ok(h) => Some(h),
+            Err(fault) => return Err(fail(*fault)),
+        }
     } else {
         None
     };
@@ -359,20 +376,6 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
 
     let tag = x.tag.map(|(a, b)| (short(a), short(b)));
     let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
-    assemble_apart(s, path, one_component, hostport.as_ref(), tag, digest)
-}
-
-/// [`assemble`] in a call of its own: the general case's code stays apart
-/// from the one-name case, which [`assemble`] inlined makes of constants.
-#[inline(never)]
-fn assemble_apart(
-    s: &str,
-    path: Range<usize>,
-    one_component: bool,
-    hostport: Option<&HostPort<'_>>,
-    tag: Option<(u16, u16)>,
-    digest: Option<(u16, u16)>,
-) -> Result<Reference, ReferenceError> {
     assemble(s, path, one_component, hostport, tag, digest)
 }
 
