@@ -95,9 +95,10 @@ impl Text {
 #[derive(Clone)]
 pub struct Reference {
     /// What was written and the normalized name: the one text when they
-    /// are the same, the name with what was written as its end when the
-    /// input named no host (`docker.io/library/` + `nginx`), else what was
-    /// written followed by the name.
+    /// are the same or the name is a part of what was written
+    /// (`index.docker.io/team/app`), the name with what was written as its
+    /// end when the input named no host (`docker.io/library/` + `nginx`),
+    /// else what was written followed by the name.
     text: Text,
     written_start: u16,
     written_len: u16,
@@ -426,6 +427,19 @@ fn assemble(
         match hostport {
             // The name is the text.
             Some(_) if as_written => concat(&mut r.text, &[s]),
+            // An alias in lowercase that ends in `docker.io`, before a path
+            // of more than one component (`index.docker.io/team/app`): the
+            // name is what was written from there, a slice of the text.
+            Some(h)
+                if h.alias
+                    && !add_library
+                    && !h.upper
+                    && h.written.ends_with(DOCKER_HUB)
+                    && path.start == h.written.len() + 1 =>
+            {
+                concat(&mut r.text, &[s]);
+                r.name_start = short(h.written.len() - DOCKER_HUB.len());
+            }
             // What was written, then the name: the host (lowercased in
             // place), the port's digits without leading zeros, the path.
             Some(h) if h.kind() != HostKind::Ipv6 => {
@@ -859,6 +873,10 @@ mod tests {
             ("10.0.0.1:065535/a", "10.0.0.1:65535/a"),
             ("Index.Docker.io/a", "docker.io/library/a"),
             ("registry-1.docker.io/a/b:t", "docker.io/a/b"),
+            ("index.docker.io/a/b@sha256:{SHA}", "docker.io/a/b"),
+            ("index.docker.io/a", "docker.io/library/a"),
+            ("Index.docker.io/a/b", "docker.io/a/b"),
+            ("registry.hub.docker.com/a/b", "docker.io/a/b"),
             ("Docker.io/a", "docker.io/library/a"),
             (
                 long.as_str(),
@@ -866,6 +884,8 @@ mod tests {
             ),
         ];
         for (written, name) in cases {
+            let written = written.replace("{SHA}", SHA);
+            let written = written.as_str();
             let r = Reference::parse(written).unwrap();
             assert_eq!((r.as_str(), r.name()), (written, name), "{written}");
             assert_eq!(Reference::parse(r.name()).unwrap().name(), name);
