@@ -139,6 +139,7 @@ impl<'a> Candidates<'a> {
 impl<'a> Iterator for Candidates<'a> {
     type Item = Candidate<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Candidate<'a>> {
         loop {
             match self.phase {

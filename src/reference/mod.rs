@@ -50,6 +50,13 @@ impl Text {
             Text::Heap(s) => s,
         }
     }
+
+    fn as_mut_str(&mut self) -> &mut str {
+        match self {
+            Text::Inline(s) => s.as_mut_str(),
+            Text::Heap(s) => s,
+        }
+    }
 }
 
 /// A parsed image reference (R1–R6).
@@ -88,9 +95,10 @@ impl Text {
 #[derive(Clone)]
 pub struct Reference {
     /// What was written and the normalized name: the one text when they
-    /// are the same, the name with what was written as its end when the
-    /// input named no host (`docker.io/library/` + `nginx`), else what was
-    /// written followed by the name.
+    /// are the same or the name is a part of what was written
+    /// (`index.docker.io/team/app`), the name with what was written as its
+    /// end when the input named no host (`docker.io/library/` + `nginx`),
+    /// else what was written followed by the name.
     text: Text,
     written_start: u16,
     written_len: u16,
@@ -250,9 +258,12 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
 const _: () = assert!(MAX_REFERENCE_LEN + MAX_NAME_LEN <= u16::MAX as usize);
 const _: () = assert!(MAX_DIGEST_LEN == 639, "the digest message says 639");
 
-/// A length or offset of a reference, which fits (the assertion above).
+/// A length or offset of a reference: at most the input's length and its
+/// name's together, so the cast keeps every bit (the assertion above).
+#[inline(always)]
 fn short(n: usize) -> u16 {
-    u16::try_from(n).unwrap_or(u16::MAX)
+    debug_assert!(n <= MAX_REFERENCE_LEN + MAX_NAME_LEN);
+    n as u16
 }
 
 /// R2: the first of several components is a host when it contains `.` or
@@ -322,9 +333,26 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     if let Some(&fault) = x.digest_fault.as_ref().or(x.tag_fault.as_ref()) {
         return Err(fail(fault));
     }
+    finish(s, x)
+}
+
+/// What parsing checks and builds once the scan's first faults passed:
+/// R2's host, its check (R4, R5), the path's fault, and the reference.
+/// A call of its own, with the host's check inlined: the general case's
+/// code stays apart from the one-name case, which [`assemble`] inlined
+/// makes of constants.
+#[inline(never)]
+fn finish(s: &str, x: &Scanned) -> Result<Reference, ReferenceError> {
+    let fail = |(fault, at): At| ReferenceError::new(fault, at);
     let is_host = first_is_host(s, x);
+    // Borrowed where `host_port` left it, not moved into an `Option`.
+    let checked;
     let hostport = if is_host {
-        Some(scan::host_port(s, &x.first).map_err(fail)?)
+        checked = scan::host_port_inlined(s, &x.first);
+        match &checked {
+            Ok(h) => Some(h),
+            Err(fault) => return Err(fail(*fault)),
+        }
     } else {
         None
     };
@@ -349,20 +377,6 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
 
     let tag = x.tag.map(|(a, b)| (short(a), short(b)));
     let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
-    assemble_apart(s, path, one_component, hostport.as_ref(), tag, digest)
-}
-
-/// [`assemble`] in a call of its own: the general case's code stays apart
-/// from the one-name case, which [`assemble`] inlined makes of constants.
-#[inline(never)]
-fn assemble_apart(
-    s: &str,
-    path: Range<usize>,
-    one_component: bool,
-    hostport: Option<&HostPort<'_>>,
-    tag: Option<(u16, u16)>,
-    digest: Option<(u16, u16)>,
-) -> Result<Reference, ReferenceError> {
     assemble(s, path, one_component, hostport, tag, digest)
 }
 
@@ -413,7 +427,47 @@ fn assemble(
         match hostport {
             // The name is the text.
             Some(_) if as_written => concat(&mut r.text, &[s]),
-            // The name, then what was written.
+            // An alias in lowercase that ends in `docker.io`, before a path
+            // of more than one component (`index.docker.io/team/app`): the
+            // name is what was written from there, a slice of the text.
+            Some(h)
+                if h.alias
+                    && !add_library
+                    && !h.upper
+                    && h.written.ends_with(DOCKER_HUB)
+                    && path.start == h.written.len() + 1 =>
+            {
+                concat(&mut r.text, &[s]);
+                r.name_start = short(h.written.len() - DOCKER_HUB.len());
+            }
+            // What was written, then the name: the host (lowercased in
+            // place), the port's digits without leading zeros, the path.
+            Some(h) if h.kind() != HostKind::Ipv6 => {
+                let path = s.get(path.clone()).unwrap_or_default();
+                if h.alias {
+                    let prefix = if add_library {
+                        LIBRARY_PREFIX
+                    } else {
+                        HUB_PREFIX
+                    };
+                    concat(&mut r.text, &[s, prefix, path]);
+                } else {
+                    let host = h.written;
+                    let sep = if add_library { "/library/" } else { "/" };
+                    match h.port_written {
+                        Some(p) => concat(
+                            &mut r.text,
+                            &[s, host, ":", p.trim_start_matches('0'), sep, path],
+                        ),
+                        None => concat(&mut r.text, &[s, host, sep, path]),
+                    }
+                    if h.upper {
+                        r.text.as_mut_str()[s.len()..s.len() + host.len()].make_ascii_lowercase();
+                    }
+                }
+                r.name_start = short(s.len());
+            }
+            // The name, then what was written, for an IPv6 address.
             Some(h) => {
                 let write = |out: &mut dyn Write| {
                     out.write_str(s)?;
@@ -807,6 +861,35 @@ mod tests {
             (r.name(), r.tag()),
             ("docker.io/library/test.com", Some("5000"))
         );
+    }
+
+    #[test]
+    fn r4_the_normal_host_and_port_follow_what_was_written() {
+        let long = format!("Example.COM:05000/{}", "a".repeat(120));
+        let cases = [
+            ("Example.COM:05000/a", "example.com:5000/a"),
+            ("Example.COM/a/b", "example.com/a/b"),
+            ("example.com:00080/a", "example.com:80/a"),
+            ("10.0.0.1:065535/a", "10.0.0.1:65535/a"),
+            ("Index.Docker.io/a", "docker.io/library/a"),
+            ("registry-1.docker.io/a/b:t", "docker.io/a/b"),
+            ("index.docker.io/a/b@sha256:{SHA}", "docker.io/a/b"),
+            ("index.docker.io/a", "docker.io/library/a"),
+            ("Index.docker.io/a/b", "docker.io/a/b"),
+            ("registry.hub.docker.com/a/b", "docker.io/a/b"),
+            ("Docker.io/a", "docker.io/library/a"),
+            (
+                long.as_str(),
+                &long.to_lowercase().replace(":05000", ":5000"),
+            ),
+        ];
+        for (written, name) in cases {
+            let written = written.replace("{SHA}", SHA);
+            let written = written.as_str();
+            let r = Reference::parse(written).unwrap();
+            assert_eq!((r.as_str(), r.name()), (written, name), "{written}");
+            assert_eq!(Reference::parse(r.name()).unwrap().name(), name);
+        }
     }
 
     #[test]

@@ -344,8 +344,28 @@ impl Inner {
     }
 }
 
+/// Whether `c` is stored at `key`: the same location, and a scope of the
+/// same kind with the same id.
 fn is_key(c: &RegistryCredential, key: Key<'_>) -> bool {
-    c.location().as_str() == key.location && c.scope().as_scope_ref() == key.scope
+    let scope = c.scope().as_scope_ref();
+    same_text(c.location().as_str(), key.location)
+        && scope.kind() == key.scope.kind()
+        && same_text(scope.id().unwrap_or(""), key.scope.id().unwrap_or(""))
+}
+
+/// `a == b`, with texts of 8 to 16 bytes (most locations and ids) compared
+/// as two overlapping words instead of by a call of `memcmp`.
+#[inline(always)]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if !(8..=16).contains(&a.len()) {
+        return a == b;
+    }
+    let word = |w: Option<&[u8; 8]>| w.map(|w| u64::from_ne_bytes(*w));
+    word(a.first_chunk()) == word(b.first_chunk()) && word(a.last_chunk()) == word(b.last_chunk())
 }
 
 impl MemoryStore {
@@ -424,6 +444,7 @@ impl<'a> Prober<'a> for &Inner {
         (hash, self.locations.kinds(hash))
     }
 
+    #[inline]
     fn probe(
         &mut self,
         key: Key<'a>,
@@ -1120,6 +1141,23 @@ mod tests {
     }
 
     /// Resolution finds a credential whatever the filter holds for other
+    /// A key's texts compare as `==` does at every length, whichever byte
+    /// differs (R13, R14).
+    #[test]
+    fn r13_key_texts_compare_as_equality_does() {
+        for len in 0..=20 {
+            let a = "k".repeat(len);
+            assert!(same_text(&a, &a.clone()), "{len}");
+            assert!(!same_text(&a, &format!("{a}k")), "{len}");
+            for i in 0..len {
+                let mut b = a.clone().into_bytes();
+                b[i] = b'j';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same_text(&a, &b), "{len} {i}");
+            }
+        }
+    }
+
     /// locations: many locations at many kinds, each found at its own
     /// scope and nowhere else (R14).
     #[test]

@@ -1032,6 +1032,12 @@ fn tag(b: &[u8], colon: usize, rare: &mut Rare) -> Tag {
 /// whole input; the host starts at byte 0.
 #[inline]
 pub(crate) fn host_port<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, At> {
+    host_port_inlined(s, first)
+}
+
+/// [`host_port`], inlined where a reference is built from its fields.
+#[inline(always)]
+pub(crate) fn host_port_inlined<'a>(s: &'a str, first: &First) -> Result<HostPort<'a>, At> {
     if let Some(fault) = first.host_fault {
         return Err(fault);
     }
