@@ -26,7 +26,6 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -143,21 +142,15 @@ impl EventType {
         EventType::Delete,
         EventType::Push,
     ];
-
-    /// The platform's name: `audit.registry_credential.create` and so on.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Create => "audit.registry_credential.create",
-            EventType::Update => "audit.registry_credential.update",
-            EventType::Delete => "audit.registry_credential.delete",
-            EventType::Push => "audit.app.registry_credential.push",
-        }
-    }
 }
 
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::macros::enum_names! {
+    /// The platform's name: `audit.registry_credential.create` and so on.
+    EventType::as_str {
+        Create => "audit.registry_credential.create",
+        Update => "audit.registry_credential.update",
+        Delete => "audit.registry_credential.delete",
+        Push => "audit.app.registry_credential.push",
     }
 }
 
