@@ -1,7 +1,7 @@
 //! What several types share, written once: the conversions of every
 //! checked string type (one validator behind `FromStr`, `TryFrom<&str>`,
 //! `TryFrom<String>` and serde's reading, and serde writing `as_str()`)
-//! and its accessors (`as_str()`, `Display`, `Debug`),
+//! and its accessors (`as_str()`, `Display`, `Debug`), builder setters,
 //! the error type of each parser of the shared grammar, and the names of
 //! fieldless enums (one table behind a name method and `Display`).
 
@@ -75,6 +75,21 @@ macro_rules! string_accessors {
 }
 
 pub(crate) use string_accessors;
+
+/// Builder methods that each take `self`, set a field and return `self`:
+/// `name(arg: Type) => field = value;`, each led by its doc.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $t:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, $arg: $t) -> Self {
+            self.$field = $value;
+            self
+        }
+    )*};
+}
+
+pub(crate) use setters;
 
 /// `$method` (`as_str`, or the name given) and `Display` for a fieldless
 /// enum, from one table of each variant's name: the method's doc comes

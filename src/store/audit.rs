@@ -201,25 +201,13 @@ impl Changes {
         self
     }
 
-    /// Whether the secret (password or token) or its kind changed.
-    #[must_use]
-    pub fn password_changed(mut self, changed: bool) -> Self {
-        self.password_changed = changed;
-        self
-    }
-
-    /// Whether the labels or annotations changed.
-    #[must_use]
-    pub fn metadata_changed(mut self, changed: bool) -> Self {
-        self.metadata_changed = changed;
-        self
-    }
-
-    /// The app credentials a push replaced at other locations (R19).
-    #[must_use]
-    pub fn replaced(mut self, replaced: Vec<Guid>) -> Self {
-        self.replaced = replaced;
-        self
+    crate::macros::setters! {
+        /// Whether the secret (password or token) or its kind changed.
+        password_changed(changed: bool) => password_changed = changed;
+        /// Whether the labels or annotations changed.
+        metadata_changed(changed: bool) => metadata_changed = changed;
+        /// The app credentials a push replaced at other locations (R19).
+        replaced(replaced: Vec<Guid>) => replaced = replaced;
     }
 
     /// The username before the write.
@@ -656,18 +644,11 @@ impl AuditQuery {
         scopes, scope_filter: scopes: Scope;
     }
 
-    /// Events whose time `filter` holds.
-    #[must_use]
-    pub fn created(mut self, filter: TimeFilter) -> Self {
-        self.created = filter;
-        self
-    }
-
-    /// Newest first (`order_by=-created_at`) when `descending`.
-    #[must_use]
-    pub fn descending(mut self, descending: bool) -> Self {
-        self.descending = descending;
-        self
+    crate::macros::setters! {
+        /// Events whose time `filter` holds.
+        created(filter: TimeFilter) => created = filter;
+        /// Newest first (`order_by=-created_at`) when `descending`.
+        descending(descending: bool) => descending = descending;
     }
 
     /// Page `page` (from 1) of `per_page` (1 to
