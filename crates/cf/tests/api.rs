@@ -600,24 +600,34 @@ fn r20_r21_the_read_rules_hold_for_every_route() {
 fn r22_r23_every_list_filter() {
     let env = Env::new();
     let w = &env.w;
-    let f = env.stored("docker.io", Value::Null, json!({"env": "prod"}));
-    env.tick(10);
-    let o = env.stored(
-        "org.example.com",
-        org_rel(&w.org),
-        json!({"env": "dev", "team": "a"}),
-    );
-    env.tick(10);
-    let s = env.stored("s.example.com", space_rel(&w.space), json!({"team": "b"}));
-    env.tick(10);
-    let s2 = env.stored(
-        "s2.example.com",
-        space_rel(&env.s2),
-        json!({"env": "prod", "team": "a"}),
-    );
-    env.tick(10);
-    env.stored("o2.example.com", org_rel(&env.o2), json!({}));
-    env.tick(1);
+    // Each stored, then the clock moved on by the seconds given.
+    let [f, o, s, s2, _] = [
+        ("docker.io", Value::Null, json!({"env": "prod"}), 10),
+        (
+            "org.example.com",
+            org_rel(&w.org),
+            json!({"env": "dev", "team": "a"}),
+            10,
+        ),
+        (
+            "s.example.com",
+            space_rel(&w.space),
+            json!({"team": "b"}),
+            10,
+        ),
+        (
+            "s2.example.com",
+            space_rel(&env.s2),
+            json!({"env": "prod", "team": "a"}),
+            10,
+        ),
+        ("o2.example.com", org_rel(&env.o2), json!({}), 1),
+    ]
+    .map(|(location, relationships, labels, seconds)| {
+        let guid = env.stored(location, relationships, labels);
+        env.tick(seconds);
+        guid
+    });
     let app = env.started_app("app.example.com/x/i", "a");
     env.tick(100);
     // updated_at moves for `s` alone.
@@ -977,18 +987,13 @@ fn r28_store_failures_answer_503_or_500_and_say_what_happened() {
     let api = Api::new();
     let body = json!({"location": "docker.io", "username": "u", "password": format!("{SECRET}f")})
         .to_string();
+    let post = || api.handle_blocking(&w.m, &w.admin, "POST", COLLECTION, body.as_bytes());
     for (mode, status, code, says) in [
         (1, 503, 10015, "retry later"),
         (2, 500, 10001, "read it back to see"),
     ] {
         w.m.store().mode.store(mode, Ordering::SeqCst);
-        let r = api.handle_blocking(
-            &w.m,
-            &w.admin,
-            "POST",
-            "/v3/registry_credentials",
-            body.as_bytes(),
-        );
+        let r = post();
         assert_eq!(r.status(), status, "{}", r.body());
         let value: Value = serde_json::from_str(r.body()).unwrap();
         let (got, _, detail) = error_of(&value);
@@ -998,13 +1003,7 @@ fn r28_store_failures_answer_503_or_500_and_say_what_happened() {
         assert!(!r.body().contains("on fire"), "{}", r.body());
     }
     w.m.store().mode.store(0, Ordering::SeqCst);
-    let r = api.handle_blocking(
-        &w.m,
-        &w.admin,
-        "POST",
-        "/v3/registry_credentials",
-        body.as_bytes(),
-    );
+    let r = post();
     assert_eq!(r.status(), 201);
 }
 
