@@ -191,47 +191,14 @@ impl Username {
         }
         Ok(Username(name.into()))
     }
+}
 
+crate::macros::string_accessors! {
     /// The username.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    Username
 }
 
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Username({:?})", &*self.0)
-    }
-}
-
-impl std::str::FromStr for Username {
-    type Err = CredentialError;
-    fn from_str(s: &str) -> Result<Self, CredentialError> {
-        Self::new(s)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Username {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-/// Reads a string and checks it as [`Username::new`] does.
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Username {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Username::new(&*s).map_err(serde::de::Error::custom)
-    }
-}
+crate::macros::checked_string_conversions!(Username, CredentialError, Username::new);
 
 /// A registry password: non-empty, at most 5,000 bytes (R16).
 ///
@@ -398,16 +365,6 @@ impl CredentialKind {
         CredentialKind::RegistryToken,
     ];
 
-    /// Its name in listings and in the stores' schema: `password`,
-    /// `identity-token` or `registry-token`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CredentialKind::Password => "password",
-            CredentialKind::IdentityToken => "identity-token",
-            CredentialKind::RegistryToken => "registry-token",
-        }
-    }
-
     /// What its secret is called in messages: `password`, `identity token`
     /// or `registry token`.
     pub const fn secret_name(self) -> &'static str {
@@ -419,9 +376,13 @@ impl CredentialKind {
     }
 }
 
-impl fmt::Display for CredentialKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::macros::enum_names! {
+    /// Its name in listings and in the stores' schema: `password`,
+    /// `identity-token` or `registry-token`.
+    CredentialKind::as_str {
+        Password => "password",
+        IdentityToken => "identity-token",
+        RegistryToken => "registry-token",
     }
 }
 

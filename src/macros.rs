@@ -1,6 +1,7 @@
 //! What several types share, written once: the conversions of every
 //! checked string type (one validator behind `FromStr`, `TryFrom<&str>`,
-//! `TryFrom<String>` and serde's reading, and serde writing `as_str()`),
+//! `TryFrom<String>` and serde's reading, and serde writing `as_str()`)
+//! and its accessors (`as_str()`, `Display`, `Debug`), builder setters,
 //! the error type of each parser of the shared grammar, and the names of
 //! fieldless enums (one table behind a name method and `Display`).
 
@@ -47,6 +48,49 @@ macro_rules! checked_string_conversions {
 
 pub(crate) use checked_string_conversions;
 
+/// `as_str()`, `Display` (the text as it is) and `Debug` (`Type("text")`)
+/// of a checked string type that holds its text in its one field; the doc
+/// of `as_str` comes first.
+macro_rules! string_accessors {
+    ($(#[$doc:meta])* $ty:ident) => {
+        impl $ty {
+            $(#[$doc])*
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl ::std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, concat!(stringify!($ty), "({:?})"), &*self.0)
+            }
+        }
+    };
+}
+
+pub(crate) use string_accessors;
+
+/// Builder methods that each take `self`, set a field and return `self`:
+/// `name(arg: Type) => field = value;`, each led by its doc.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $t:ty) => $field:ident = $value:expr;)*) => {$(
+        $(#[$doc])*
+        #[must_use]
+        pub fn $name(mut self, $arg: $t) -> Self {
+            self.$field = $value;
+            self
+        }
+    )*};
+}
+
+pub(crate) use setters;
+
 /// `$method` (`as_str`, or the name given) and `Display` for a fieldless
 /// enum, from one table of each variant's name: the method's doc comes
 /// first, then `Type::method { Variant => "name", … }`.
@@ -54,7 +98,7 @@ macro_rules! enum_names {
     ($(#[$doc:meta])* $ty:ident::$method:ident { $($variant:ident => $name:literal,)+ }) => {
         impl $ty {
             $(#[$doc])*
-            pub fn $method(self) -> &'static str {
+            pub const fn $method(self) -> &'static str {
                 match self {
                     $($ty::$variant => $name,)+
                 }

@@ -188,23 +188,11 @@ impl LabelKey {
         check_name(name).map_err(refuse)?;
         Ok(LabelKey(key.into()))
     }
+}
 
+crate::macros::string_accessors! {
     /// The key.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for LabelKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for LabelKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LabelKey({:?})", &*self.0)
-    }
+    LabelKey
 }
 
 /// A key is ordered and compared as its text, so maps of keys are looked
@@ -241,23 +229,11 @@ impl LabelValue {
         }
         Ok(LabelValue(value.into()))
     }
+}
 
+crate::macros::string_accessors! {
     /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for LabelValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for LabelValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LabelValue({:?})", &*self.0)
-    }
+    LabelValue
 }
 
 /// A change to metadata, as a PATCH body's `metadata` gives it: each key

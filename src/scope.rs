@@ -86,26 +86,14 @@ macro_rules! id_type {
                 check_id(id, $what)?;
                 Ok(Self(Arc::from(id)))
             }
+        }
 
+        crate::macros::string_accessors! {
             /// The id.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
+            $name
         }
 
         crate::macros::checked_string_conversions!($name, IdError, $name::new);
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({:?})"), &*self.0)
-            }
-        }
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {

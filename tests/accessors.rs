@@ -263,24 +263,21 @@ fn r13_scope_parsing_refuses_other_notations() {
         })
     );
     // The id goes through the id's own check.
-    assert_eq!(
-        Scope::parse("app "),
-        Err(ScopeParseError::Id {
-            input: "app ".into(),
-            source: IdError::Empty { what: "app" }
-        })
-    );
-    assert_eq!(
-        Scope::parse("organization  o"),
-        Err(ScopeParseError::Id {
-            input: "organization  o".into(),
-            source: IdError::BadCharacter {
-                what: "organization",
-                at: 0,
-                class: ForbiddenCharacter::Whitespace,
-            }
-        })
-    );
+    let whitespace = |what, at| IdError::BadCharacter {
+        what,
+        at,
+        class: ForbiddenCharacter::Whitespace,
+    };
+    for (input, source) in [
+        ("app ", IdError::Empty { what: "app" }),
+        ("organization  o", whitespace("organization", 0)),
+    ] {
+        let id_error = ScopeParseError::Id {
+            input: input.into(),
+            source,
+        };
+        assert_eq!(Scope::parse(input), Err(id_error));
+    }
     let long = format!("space {}", "x".repeat(256));
     assert!(matches!(
         Scope::parse(&long),
@@ -359,24 +356,24 @@ fn r13_app_parsing_refuses_other_notations() {
         "app `o/s/a` is not written as `app APP in space SPACE of organization ORG`; write it so, one space between words"
     );
     // Ids go through `App::new`'s checks.
-    assert_eq!(
-        App::parse("app a in space  of organization o"),
-        Err(AppParseError::Id {
-            input: "app a in space  of organization o".into(),
-            source: IdError::Empty { what: "space" }
-        })
-    );
-    assert_eq!(
-        App::parse("app a  in space s of organization o"),
-        Err(AppParseError::Id {
-            input: "app a  in space s of organization o".into(),
-            source: IdError::BadCharacter {
-                what: "app",
-                at: 1,
-                class: ForbiddenCharacter::Whitespace,
-            }
-        })
-    );
+    let whitespace = |what, at| IdError::BadCharacter {
+        what,
+        at,
+        class: ForbiddenCharacter::Whitespace,
+    };
+    for (input, source) in [
+        (
+            "app a in space  of organization o",
+            IdError::Empty { what: "space" },
+        ),
+        ("app a  in space s of organization o", whitespace("app", 1)),
+    ] {
+        let id_error = AppParseError::Id {
+            input: input.into(),
+            source,
+        };
+        assert_eq!(App::parse(input), Err(id_error));
+    }
     let e = App::parse("app a in space s of organization o p").unwrap_err();
     assert_eq!(
         e.to_string(),

@@ -26,7 +26,6 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -143,21 +142,15 @@ impl EventType {
         EventType::Delete,
         EventType::Push,
     ];
-
-    /// The platform's name: `audit.registry_credential.create` and so on.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Create => "audit.registry_credential.create",
-            EventType::Update => "audit.registry_credential.update",
-            EventType::Delete => "audit.registry_credential.delete",
-            EventType::Push => "audit.app.registry_credential.push",
-        }
-    }
 }
 
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::macros::enum_names! {
+    /// The platform's name: `audit.registry_credential.create` and so on.
+    EventType::as_str {
+        Create => "audit.registry_credential.create",
+        Update => "audit.registry_credential.update",
+        Delete => "audit.registry_credential.delete",
+        Push => "audit.app.registry_credential.push",
     }
 }
 
@@ -208,25 +201,13 @@ impl Changes {
         self
     }
 
-    /// Whether the secret (password or token) or its kind changed.
-    #[must_use]
-    pub fn password_changed(mut self, changed: bool) -> Self {
-        self.password_changed = changed;
-        self
-    }
-
-    /// Whether the labels or annotations changed.
-    #[must_use]
-    pub fn metadata_changed(mut self, changed: bool) -> Self {
-        self.metadata_changed = changed;
-        self
-    }
-
-    /// The app credentials a push replaced at other locations (R19).
-    #[must_use]
-    pub fn replaced(mut self, replaced: Vec<Guid>) -> Self {
-        self.replaced = replaced;
-        self
+    crate::macros::setters! {
+        /// Whether the secret (password or token) or its kind changed.
+        password_changed(changed: bool) => password_changed = changed;
+        /// Whether the labels or annotations changed.
+        metadata_changed(changed: bool) => metadata_changed = changed;
+        /// The app credentials a push replaced at other locations (R19).
+        replaced(replaced: Vec<Guid>) => replaced = replaced;
     }
 
     /// The username before the write.
@@ -663,18 +644,11 @@ impl AuditQuery {
         scopes, scope_filter: scopes: Scope;
     }
 
-    /// Events whose time `filter` holds.
-    #[must_use]
-    pub fn created(mut self, filter: TimeFilter) -> Self {
-        self.created = filter;
-        self
-    }
-
-    /// Newest first (`order_by=-created_at`) when `descending`.
-    #[must_use]
-    pub fn descending(mut self, descending: bool) -> Self {
-        self.descending = descending;
-        self
+    crate::macros::setters! {
+        /// Events whose time `filter` holds.
+        created(filter: TimeFilter) => created = filter;
+        /// Newest first (`order_by=-created_at`) when `descending`.
+        descending(descending: bool) => descending = descending;
     }
 
     /// Page `page` (from 1) of `per_page` (1 to

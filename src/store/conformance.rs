@@ -373,6 +373,14 @@ async fn put<const N: usize>(s: &dyn AsyncCredentialStore, credentials: [Registr
     }
 }
 
+/// The location of each of `credentials`, in order.
+fn locations_of(credentials: &[Arc<RegistryCredential>]) -> Vec<String> {
+    credentials
+        .iter()
+        .map(|c| c.location().to_string())
+        .collect()
+}
+
 /// The usernames of every resolution of `image` for `app`, winner first.
 async fn users_of_all(s: &dyn AsyncCredentialStore, app: &App, image: &Reference) -> Vec<String> {
     resolve_all_async(s, app, image)
@@ -765,13 +773,7 @@ async fn r13_delete_scope_removes_that_scope_alone(s: &dyn AsyncCredentialStore)
         ],
     )
     .await;
-    let gone: Vec<_> = s
-        .delete_scope(o.as_scope_ref())
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.location().to_string())
-        .collect();
+    let gone = locations_of(&s.delete_scope(o.as_scope_ref()).await.unwrap());
     assert_eq!(gone, ["example.com", "quay.io/a", "quay.io/b"]);
     assert!(s.list(o.as_scope_ref()).await.unwrap().is_empty());
     assert!(s.delete_scope(o.as_scope_ref()).await.unwrap().is_empty());
@@ -1066,13 +1068,7 @@ async fn r21_list_is_one_scope_ordered_by_location(s: &dyn AsyncCredentialStore)
         ],
     )
     .await;
-    let listed: Vec<String> = s
-        .list(o.as_scope_ref())
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.location().as_str().to_owned())
-        .collect();
+    let listed = locations_of(&s.list(o.as_scope_ref()).await.unwrap());
     let mut expected: Vec<String> = locations.iter().map(|l| l.to_string()).collect();
     expected.sort();
     assert_eq!(listed, expected);
@@ -2028,15 +2024,13 @@ async fn r22_replacing_an_app_credential_at_its_location_keeps_its_guid(
     s: &dyn AsyncCredentialStore,
 ) {
     let app = AppId::new("a").unwrap();
-    let first = s
-        .replace_app_credential(
-            &app,
-            loc("example.com"),
-            Credential::new("u1", "p1").unwrap(),
-        )
-        .await
-        .unwrap()
-        .stored;
+    // The app pushes with a credential of `user` and `password` for
+    // `location`.
+    let push = |location: &str, user: &str, password: &str| {
+        let credential = Credential::new(user, password).unwrap();
+        s.replace_app_credential(&app, loc(location), credential)
+    };
+    let first = push("example.com", "u1", "p1").await.unwrap().stored;
     let labelled = s
         .update(
             ScopeRef::App(&app),
@@ -2045,14 +2039,7 @@ async fn r22_replacing_an_app_credential_at_its_location_keeps_its_guid(
         )
         .await
         .unwrap();
-    let same = s
-        .replace_app_credential(
-            &app,
-            loc("example.com"),
-            Credential::new("u2", "p2").unwrap(),
-        )
-        .await
-        .unwrap();
+    let same = push("example.com", "u2", "p2").await.unwrap();
     let r = record_of(&same.stored);
     assert_eq!(r.guid(), record_of(&first).guid());
     assert_eq!(r.created_at(), record_of(&first).created_at());
@@ -2060,14 +2047,7 @@ async fn r22_replacing_an_app_credential_at_its_location_keeps_its_guid(
     assert_eq!(same.stored.username().as_str(), "u2");
     let read = stored(s, &app_scope("a"), "example.com").await;
     assert_eq!(read.record(), Some(&r));
-    let other = s
-        .replace_app_credential(
-            &app,
-            loc("other.example.com"),
-            Credential::new("u3", "p3").unwrap(),
-        )
-        .await
-        .unwrap();
+    let other = push("other.example.com", "u3", "p3").await.unwrap();
     assert_ne!(record_of(&other.stored).guid(), r.guid());
     assert!(other.stored.metadata().is_empty());
     assert!(s.get_by_guid(r.guid()).await.unwrap().is_none());

@@ -128,32 +128,15 @@ impl TimeFilter {
         self
     }
 
-    /// The time is before `at`.
-    #[must_use]
-    pub fn before(mut self, at: SystemTime) -> Self {
-        self.lt = Some(seconds(at));
-        self
-    }
-
-    /// The time is at or before `at`.
-    #[must_use]
-    pub fn at_or_before(mut self, at: SystemTime) -> Self {
-        self.lte = Some(seconds(at));
-        self
-    }
-
-    /// The time is after `at`.
-    #[must_use]
-    pub fn after(mut self, at: SystemTime) -> Self {
-        self.gt = Some(seconds(at));
-        self
-    }
-
-    /// The time is at or after `at`.
-    #[must_use]
-    pub fn at_or_after(mut self, at: SystemTime) -> Self {
-        self.gte = Some(seconds(at));
-        self
+    crate::macros::setters! {
+        /// The time is before `at`.
+        before(at: SystemTime) => lt = Some(seconds(at));
+        /// The time is at or before `at`.
+        at_or_before(at: SystemTime) => lte = Some(seconds(at));
+        /// The time is after `at`.
+        after(at: SystemTime) => gt = Some(seconds(at));
+        /// The time is at or after `at`.
+        at_or_after(at: SystemTime) => gte = Some(seconds(at));
     }
 
     /// Whether it has no condition.
@@ -238,32 +221,15 @@ impl Query {
         locations, location_filter: locations: Location;
     }
 
-    /// Only credentials whose labels `selector` matches (R23).
-    #[must_use]
-    pub fn selector(mut self, selector: Selector) -> Self {
-        self.selector = Some(selector);
-        self
-    }
-
-    /// Only credentials whose `created_at` passes `filter`.
-    #[must_use]
-    pub fn created(mut self, filter: TimeFilter) -> Self {
-        self.created = filter;
-        self
-    }
-
-    /// Only credentials whose `updated_at` passes `filter`.
-    #[must_use]
-    pub fn updated(mut self, filter: TimeFilter) -> Self {
-        self.updated = filter;
-        self
-    }
-
-    /// Ordered so.
-    #[must_use]
-    pub fn order_by(mut self, order: OrderBy) -> Self {
-        self.order = order;
-        self
+    crate::macros::setters! {
+        /// Only credentials whose labels `selector` matches (R23).
+        selector(selector: Selector) => selector = Some(selector);
+        /// Only credentials whose `created_at` passes `filter`.
+        created(filter: TimeFilter) => created = filter;
+        /// Only credentials whose `updated_at` passes `filter`.
+        updated(filter: TimeFilter) => updated = filter;
+        /// Ordered so.
+        order_by(order: OrderBy) => order = order;
     }
 
     /// Page `page` (from 1) of `per_page` (1 to 5,000).

@@ -21,6 +21,7 @@ const ADMIN_TOKEN: &str = "admin-token-0123456789";
 const DEV_TOKEN: &str = "dev-token-0123456789ab";
 const NOBODY_TOKEN: &str = "nobody-token-012345678";
 const SECRET: &str = "SERVICE-SECRET-";
+const COLLECTION: &str = "/v3/registry_credentials";
 
 fn store(db: &Path) -> SqliteStore {
     SqliteStore::open(
@@ -155,14 +156,9 @@ fn r20_r21_r22_the_service_serves_the_api_from_its_file_to_callers_known_by_toke
     let mut s = Running::start(&db);
 
     // Without a token, or with one the service was not given: 401.
-    let (status, e) = s.curl(None, "GET", "/v3/registry_credentials", None);
+    let (status, e) = s.curl(None, "GET", COLLECTION, None);
     assert_eq!((status, &e["errors"][0]["code"]), (401, &json!(10002)));
-    let (status, e) = s.curl(
-        Some("not-a-known-token-at-all"),
-        "GET",
-        "/v3/registry_credentials",
-        None,
-    );
+    let (status, e) = s.curl(Some("not-a-known-token-at-all"), "GET", COLLECTION, None);
     assert_eq!((status, &e["errors"][0]["code"]), (401, &json!(1000)));
 
     // The developer stores a space credential (R16, R20).
@@ -174,12 +170,7 @@ fn r20_r21_r22_the_service_serves_the_api_from_its_file_to_callers_known_by_toke
         "metadata": {"labels": {"env": "prod"}},
     })
     .to_string();
-    let (status, created) = s.curl(
-        Some(DEV_TOKEN),
-        "POST",
-        "/v3/registry_credentials",
-        Some(&body),
-    );
+    let (status, created) = s.curl(Some(DEV_TOKEN), "POST", COLLECTION, Some(&body));
     assert_eq!(status, 201, "{created}");
     let guid = created["guid"].as_str().unwrap().to_owned();
     let member = format!("/v3/registry_credentials/{guid}");
@@ -188,19 +179,9 @@ fn r20_r21_r22_the_service_serves_the_api_from_its_file_to_callers_known_by_toke
     let foundation =
         json!({"location": "docker.io", "username": "u", "password": format!("{SECRET}2")})
             .to_string();
-    let (status, _) = s.curl(
-        Some(DEV_TOKEN),
-        "POST",
-        "/v3/registry_credentials",
-        Some(&foundation),
-    );
+    let (status, _) = s.curl(Some(DEV_TOKEN), "POST", COLLECTION, Some(&foundation));
     assert_eq!(status, 403);
-    let (status, _) = s.curl(
-        Some(DEV_TOKEN),
-        "POST",
-        "/v3/registry_credentials",
-        Some(&body),
-    );
+    let (status, _) = s.curl(Some(DEV_TOKEN), "POST", COLLECTION, Some(&body));
     assert_eq!(status, 422);
 
     // R21: the developer and the admin see it; a user with no role does not.
@@ -217,7 +198,7 @@ fn r20_r21_r22_the_service_serves_the_api_from_its_file_to_callers_known_by_toke
     );
     let (status, _) = s.curl(Some(ADMIN_TOKEN), "GET", &member, None);
     assert_eq!(status, 200);
-    let (_, list) = s.curl(Some(NOBODY_TOKEN), "GET", "/v3/registry_credentials", None);
+    let (_, list) = s.curl(Some(NOBODY_TOKEN), "GET", COLLECTION, None);
     assert_eq!(list["pagination"]["total_results"], 0);
     let (status, _) = s.curl(Some(NOBODY_TOKEN), "DELETE", &member, None);
     assert_eq!(status, 404);

@@ -37,6 +37,21 @@ pub(crate) fn pretty_json(body: &str) -> String {
     }
 }
 
+/// The methods of serde_json's `Formatter` that lay out arrays and
+/// objects, handed to the pretty formatter `self.0`; a method with
+/// `(first)` takes whether its value is the first.
+macro_rules! pretty_layout {
+    ($($method:ident $(($first:ident))?,)*) => {$(
+        fn $method<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+            $($first: bool,)?
+        ) -> std::io::Result<()> {
+            self.0.$method(w, $($first)?)
+        }
+    )*};
+}
+
 /// serde_json's indented formatter, with [unsafe](text::is_unsafe)
 /// characters in strings written as `\u` escapes (UTF-16, as JSON has
 /// them).
@@ -63,48 +78,9 @@ impl serde_json::ser::Formatter for Escaping {
         Ok(())
     }
 
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.0.begin_array(w)
-    }
-
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.0.end_array(w)
-    }
-
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.0.begin_array_value(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.0.end_array_value(w)
-    }
-
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.0.begin_object(w)
-    }
-
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.0.end_object(w)
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.0.begin_object_key(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.0.begin_object_value(w)
-    }
-
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.0.end_object_value(w)
+    pretty_layout! {
+        begin_array, end_array, begin_array_value(first), end_array_value,
+        begin_object, end_object, begin_object_key(first), begin_object_value, end_object_value,
     }
 }
 

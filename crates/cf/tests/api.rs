@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
-use registry_credentials::scope::{OrgId, SpaceId, UserId};
+use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::{InlineStore, block_on_ready};
 use registry_credentials::{Credential, CredentialStore, MemoryStore};
 use registry_credentials_cf::access::{GlobalRole, SpaceRole};
@@ -120,6 +120,20 @@ impl Env {
             "metadata": {"labels": labels},
         });
         guid_of(&self.create(&self.w.admin, body))
+    }
+
+    /// The app `app` of the test space starts with `image`, bringing a
+    /// credential with the password `{SECRET}{suffix}`; the app's id.
+    fn started_app(&self, image: &str, suffix: &str) -> AppId {
+        let w = &self.w;
+        w.push(
+            "app",
+            image,
+            Some(Credential::new("a", format!("{SECRET}{suffix}")).unwrap()),
+        )
+        .started()
+        .unwrap();
+        w.m.find_app(&w.admin, &w.space, "app").unwrap()
     }
 
     /// The locations a list answers, in its order, after checking 200.
@@ -262,14 +276,7 @@ fn r16_r22_post_creates_at_each_scope_and_shows_the_resource() {
 fn r22_an_app_credential_shows_its_app_space_and_organization_under_a_base_url() {
     let env = Env::with_api(Api::with_base_url("https://api.example.com/"));
     let w = &env.w;
-    w.push(
-        "app",
-        "app.example.com/x/img",
-        Some(Credential::new("a", format!("{SECRET}app")).unwrap()),
-    )
-    .started()
-    .unwrap();
-    let app = w.m.find_app(&w.admin, &w.space, "app").unwrap();
+    let app = env.started_app("app.example.com/x/img", "app");
     let (status, list) = env.call(&w.dev, "GET", "/v3/registry_credentials?scopes=app", "");
     assert_eq!(status, 200);
     let r = &list["resources"][0];
@@ -365,18 +372,24 @@ fn r17_r22_patch_merges_metadata_with_null_removing_and_delete_answers_204() {
     assert!(w.m.store().is_empty());
 }
 
-/// A request that is refused: user, method, path, body; the status,
-/// code and title answered, and what the detail says.
-type ErrorCase<'a> = (
-    &'a UserId,
-    &'a str,
-    String,
-    String,
-    u16,
-    u64,
-    &'a str,
-    &'a str,
-);
+/// How the platform refuses a request: the status, code and title.
+type Refusal = (u16, u64, &'static str);
+const PARSE: Refusal = (400, 1001, "CF-MessageParseError");
+const UNPROCESSABLE: Refusal = (422, 10008, "CF-UnprocessableEntity");
+const NOT_AUTHORIZED: Refusal = (403, 10003, "CF-NotAuthorized");
+const NO_SUCH_RESOURCE: Refusal = (404, 10010, "CF-ResourceNotFound");
+const UNKNOWN_ROUTE: Refusal = (404, 10000, "CF-NotFound");
+const BAD_QUERY: Refusal = (400, 10005, "CF-BadQueryParameter");
+
+const COLLECTION: &str = "/v3/registry_credentials";
+
+/// Requests that are refused, one a line: `user, method, path, body =>
+/// refusal, what the detail says;`.
+macro_rules! refusals {
+    ($($user:expr, $method:literal, $path:expr, $body:expr => $refusal:expr, $says:literal;)*) => {
+        vec![$(($user, $method, String::from($path), String::from($body), $refusal, $says)),*]
+    };
+}
 
 #[test]
 fn every_error_has_the_platforms_status_code_title_and_a_detail_that_says_what_to_do() {
@@ -398,487 +411,62 @@ fn every_error_has_the_platforms_status_code_title_and_a_detail_that_says_what_t
     };
     let random = registry_credentials::identity::Guid::random();
     let admin = &w.admin;
-    let cases: Vec<ErrorCase<'_>> = vec![
+    let cases = refusals! {
         // Bodies that are not JSON objects, and fields of the wrong JSON type.
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            "{not json".into(),
-            400,
-            1001,
-            "CF-MessageParseError",
-            "not JSON",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            "".into(),
-            400,
-            1001,
-            "CF-MessageParseError",
-            "not JSON",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            "[1]".into(),
-            400,
-            1001,
-            "CF-MessageParseError",
-            "not an object",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"username": 7})),
-            400,
-            1001,
-            "CF-MessageParseError",
-            "'username' must be a string, not a number",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"metadata": {"labels": {"env": true}}})),
-            400,
-            1001,
-            "CF-MessageParseError",
-            "'metadata.labels.env' must be a string or null",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"relationships": {"space": {"data": {"guid": 5}}}})),
-            400,
-            1001,
-            "CF-MessageParseError",
-            "'relationships.space.data.guid' must be a string",
-        ),
-        (
-            admin,
-            "PATCH",
-            member.clone(),
-            r#"{"password": ["x"]}"#.into(),
-            400,
-            1001,
-            "CF-MessageParseError",
-            "'password' must be a string, not an array",
-        ),
+        admin, "POST", COLLECTION, "{not json" => PARSE, "not JSON";
+        admin, "POST", COLLECTION, "" => PARSE, "not JSON";
+        admin, "POST", COLLECTION, "[1]" => PARSE, "not an object";
+        admin, "POST", COLLECTION, create(json!({"username": 7})) => PARSE, "'username' must be a string, not a number";
+        admin, "POST", COLLECTION, create(json!({"metadata": {"labels": {"env": true}}})) => PARSE, "'metadata.labels.env' must be a string or null";
+        admin, "POST", COLLECTION, create(json!({"relationships": {"space": {"data": {"guid": 5}}}})) => PARSE, "'relationships.space.data.guid' must be a string";
+        admin, "PATCH", &member, r#"{"password": ["x"]}"# => PARSE, "'password' must be a string, not an array";
         // Missing, unknown and invalid fields; a conflict.
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"password": null})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "'password' is required",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"password": ""})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "'password' is not valid",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"username": "a:b"})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "'username' is not valid",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"location": "https://registry.example.com"})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "leave out the protocol",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"colour": "red"})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "Unknown field(s): 'colour'",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"relationships": {"app": {"data": {"guid": "a"}}}})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "pushing the app",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(
-                json!({"relationships": {"organization": {"data": {"guid": w.org.as_str()}}, "space": {"data": {"guid": w.space.as_str()}}}}),
-            ),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "give one of them",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"metadata": {"labels": {"cloudfoundry.org/x": "y"}}})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "reserved",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"location": "taken.example.com", "relationships": org_rel(&w.org)})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "already exists",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"relationships": org_rel(&OrgId::new("no-such-org").unwrap())})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "Invalid organization. Ensure that the organization exists and you have access to it",
-        ),
-        (
-            &env.dev2,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"relationships": space_rel(&w.space)})),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "Invalid space",
-        ),
-        (
-            admin,
-            "PATCH",
-            member.clone(),
-            r#"{"location": "other.example.com"}"#.into(),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "'location' cannot be changed",
-        ),
-        (
-            admin,
-            "PATCH",
-            member.clone(),
-            r#"{"relationships": {}}"#.into(),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "'relationships' cannot be changed",
-        ),
-        (
-            admin,
-            "PATCH",
-            member.clone(),
-            r#"{"name": "x"}"#.into(),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "the fields are 'username', 'password' and 'metadata'",
-        ),
-        (
-            admin,
-            "PATCH",
-            member.clone(),
-            r#"{"username": "two words"}"#.into(),
-            422,
-            10008,
-            "CF-UnprocessableEntity",
-            "U+0020",
-        ),
+        admin, "POST", COLLECTION, create(json!({"password": null})) => UNPROCESSABLE, "'password' is required";
+        admin, "POST", COLLECTION, create(json!({"password": ""})) => UNPROCESSABLE, "'password' is not valid";
+        admin, "POST", COLLECTION, create(json!({"username": "a:b"})) => UNPROCESSABLE, "'username' is not valid";
+        admin, "POST", COLLECTION, create(json!({"location": "https://registry.example.com"})) => UNPROCESSABLE, "leave out the protocol";
+        admin, "POST", COLLECTION, create(json!({"colour": "red"})) => UNPROCESSABLE, "Unknown field(s): 'colour'";
+        admin, "POST", COLLECTION, create(json!({"relationships": {"app": {"data": {"guid": "a"}}}})) => UNPROCESSABLE, "pushing the app";
+        admin, "POST", COLLECTION, create(json!({"relationships": {"organization": {"data": {"guid": w.org.as_str()}}, "space": {"data": {"guid": w.space.as_str()}}}})) => UNPROCESSABLE, "give one of them";
+        admin, "POST", COLLECTION, create(json!({"metadata": {"labels": {"cloudfoundry.org/x": "y"}}})) => UNPROCESSABLE, "reserved";
+        admin, "POST", COLLECTION, create(json!({"location": "taken.example.com", "relationships": org_rel(&w.org)})) => UNPROCESSABLE, "already exists";
+        admin, "POST", COLLECTION, create(json!({"relationships": org_rel(&OrgId::new("no-such-org").unwrap())})) => UNPROCESSABLE, "Invalid organization. Ensure that the organization exists and you have access to it";
+        &env.dev2, "POST", COLLECTION, create(json!({"relationships": space_rel(&w.space)})) => UNPROCESSABLE, "Invalid space";
+        admin, "PATCH", &member, r#"{"location": "other.example.com"}"# => UNPROCESSABLE, "'location' cannot be changed";
+        admin, "PATCH", &member, r#"{"relationships": {}}"# => UNPROCESSABLE, "'relationships' cannot be changed";
+        admin, "PATCH", &member, r#"{"name": "x"}"# => UNPROCESSABLE, "the fields are 'username', 'password' and 'metadata'";
+        admin, "PATCH", &member, r#"{"username": "two words"}"# => UNPROCESSABLE, "U+0020";
         // Not authorized: seen, but not to be changed (R20).
-        (
-            &w.dev,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({"relationships": org_rel(&w.org)})),
-            403,
-            10003,
-            "CF-NotAuthorized",
-            "only an admin or an org manager",
-        ),
-        (
-            &w.dev,
-            "POST",
-            "/v3/registry_credentials".into(),
-            create(json!({})),
-            403,
-            10003,
-            "CF-NotAuthorized",
-            "only an admin may",
-        ),
-        (
-            &w.dev,
-            "PATCH",
-            member.clone(),
-            r#"{"username": "x"}"#.into(),
-            403,
-            10003,
-            "CF-NotAuthorized",
-            "may not update",
-        ),
-        (
-            &w.dev,
-            "DELETE",
-            member.clone(),
-            "".into(),
-            403,
-            10003,
-            "CF-NotAuthorized",
-            "may not delete",
-        ),
-        (
-            &env.auditor,
-            "DELETE",
-            member.clone(),
-            "".into(),
-            403,
-            10003,
-            "CF-NotAuthorized",
-            "may not delete",
-        ),
+        &w.dev, "POST", COLLECTION, create(json!({"relationships": org_rel(&w.org)})) => NOT_AUTHORIZED, "only an admin or an org manager";
+        &w.dev, "POST", COLLECTION, create(json!({})) => NOT_AUTHORIZED, "only an admin may";
+        &w.dev, "PATCH", &member, r#"{"username": "x"}"# => NOT_AUTHORIZED, "may not update";
+        &w.dev, "DELETE", &member, "" => NOT_AUTHORIZED, "may not delete";
+        &env.auditor, "DELETE", &member, "" => NOT_AUTHORIZED, "may not delete";
         // Not found: no such GUID, or not one the caller may see (R21).
-        (
-            admin,
-            "GET",
-            format!("/v3/registry_credentials/{random}"),
-            "".into(),
-            404,
-            10010,
-            "CF-ResourceNotFound",
-            "list the registry credentials",
-        ),
-        (
-            admin,
-            "GET",
-            "/v3/registry_credentials/not-a-guid".into(),
-            "".into(),
-            404,
-            10010,
-            "CF-ResourceNotFound",
-            "is not a GUID",
-        ),
-        (
-            admin,
-            "PATCH",
-            format!("/v3/registry_credentials/{random}"),
-            "{}".into(),
-            404,
-            10010,
-            "CF-ResourceNotFound",
-            "list the registry credentials",
-        ),
-        (
-            admin,
-            "DELETE",
-            format!("/v3/registry_credentials/{random}"),
-            "".into(),
-            404,
-            10010,
-            "CF-ResourceNotFound",
-            "list the registry credentials",
-        ),
-        (
-            &env.nobody,
-            "GET",
-            member.clone(),
-            "".into(),
-            404,
-            10010,
-            "CF-ResourceNotFound",
-            "list the registry credentials",
-        ),
-        (
-            &env.nobody,
-            "DELETE",
-            member.clone(),
-            "".into(),
-            404,
-            10010,
-            "CF-ResourceNotFound",
-            "list the registry credentials",
-        ),
+        admin, "GET", format!("/v3/registry_credentials/{random}"), "" => NO_SUCH_RESOURCE, "list the registry credentials";
+        admin, "GET", "/v3/registry_credentials/not-a-guid", "" => NO_SUCH_RESOURCE, "is not a GUID";
+        admin, "PATCH", format!("/v3/registry_credentials/{random}"), "{}" => NO_SUCH_RESOURCE, "list the registry credentials";
+        admin, "DELETE", format!("/v3/registry_credentials/{random}"), "" => NO_SUCH_RESOURCE, "list the registry credentials";
+        &env.nobody, "GET", &member, "" => NO_SUCH_RESOURCE, "list the registry credentials";
+        &env.nobody, "DELETE", &member, "" => NO_SUCH_RESOURCE, "list the registry credentials";
         // Unknown routes and methods: the platform's 404 CF-NotFound.
-        (
-            admin,
-            "GET",
-            "/v3/registry_credential".into(),
-            "".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "Unknown request",
-        ),
-        (
-            admin,
-            "GET",
-            "/v3/apps".into(),
-            "".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "Unknown request",
-        ),
-        (
-            admin,
-            "PUT",
-            "/v3/registry_credentials".into(),
-            "".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "use GET or POST /v3/registry_credentials",
-        ),
-        (
-            admin,
-            "DELETE",
-            "/v3/registry_credentials".into(),
-            "".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "Unknown request",
-        ),
-        (
-            admin,
-            "POST",
-            member.clone(),
-            "{}".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "Unknown request",
-        ),
-        (
-            admin,
-            "get",
-            member.clone(),
-            "".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "Unknown request",
-        ),
-        (
-            admin,
-            "GET",
-            format!("{member}/extra"),
-            "".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "Unknown request",
-        ),
-        (
-            admin,
-            "GET",
-            "/v3/registry_credentials/".into(),
-            "".into(),
-            404,
-            10000,
-            "CF-NotFound",
-            "Unknown request",
-        ),
+        admin, "GET", "/v3/registry_credential", "" => UNKNOWN_ROUTE, "Unknown request";
+        admin, "GET", "/v3/apps", "" => UNKNOWN_ROUTE, "Unknown request";
+        admin, "PUT", COLLECTION, "" => UNKNOWN_ROUTE, "use GET or POST /v3/registry_credentials";
+        admin, "DELETE", COLLECTION, "" => UNKNOWN_ROUTE, "Unknown request";
+        admin, "POST", &member, "{}" => UNKNOWN_ROUTE, "Unknown request";
+        admin, "get", &member, "" => UNKNOWN_ROUTE, "Unknown request";
+        admin, "GET", format!("{member}/extra"), "" => UNKNOWN_ROUTE, "Unknown request";
+        admin, "GET", "/v3/registry_credentials/", "" => UNKNOWN_ROUTE, "Unknown request";
         // Bad query parameters.
-        (
-            admin,
-            "GET",
-            "/v3/registry_credentials?names=x".into(),
-            "".into(),
-            400,
-            10005,
-            "CF-BadQueryParameter",
-            "Unknown query parameter(s): 'names'. Valid parameters are: 'page'",
-        ),
-        (
-            admin,
-            "GET",
-            "/v3/registry_credentials?per_page=5001".into(),
-            "".into(),
-            400,
-            10005,
-            "CF-BadQueryParameter",
-            "give 1 to 5000",
-        ),
-        (
-            admin,
-            "GET",
-            "/v3/registry_credentials?page=0".into(),
-            "".into(),
-            400,
-            10005,
-            "CF-BadQueryParameter",
-            "numbered from 1",
-        ),
-        (
-            admin,
-            "GET",
-            "/v3/registry_credentials?label_selector=a%20b".into(),
-            "".into(),
-            400,
-            10005,
-            "CF-BadQueryParameter",
-            "label selector",
-        ),
-        (
-            admin,
-            "GET",
-            format!("{member}?page=1"),
-            "".into(),
-            400,
-            10005,
-            "CF-BadQueryParameter",
-            "takes no query parameters",
-        ),
-        (
-            admin,
-            "POST",
-            "/v3/registry_credentials?x=1".into(),
-            create(json!({})),
-            400,
-            10005,
-            "CF-BadQueryParameter",
-            "takes no query parameters",
-        ),
-    ];
-    for (user, method, path, body, status, code, title, says) in cases {
+        admin, "GET", "/v3/registry_credentials?names=x", "" => BAD_QUERY, "Unknown query parameter(s): 'names'. Valid parameters are: 'page'";
+        admin, "GET", "/v3/registry_credentials?per_page=5001", "" => BAD_QUERY, "give 1 to 5000";
+        admin, "GET", "/v3/registry_credentials?page=0", "" => BAD_QUERY, "numbered from 1";
+        admin, "GET", "/v3/registry_credentials?label_selector=a%20b", "" => BAD_QUERY, "label selector";
+        admin, "GET", format!("{member}?page=1"), "" => BAD_QUERY, "takes no query parameters";
+        admin, "POST", "/v3/registry_credentials?x=1", create(json!({})) => BAD_QUERY, "takes no query parameters";
+    };
+    for (user, method, path, body, (status, code, title), says) in cases {
         let (got, value) = env.call(user, method, &path, &body);
         let what = format!("{method} {path} {body} by {user}: {value}");
         assert_eq!(got, status, "{what}");
@@ -1012,32 +600,35 @@ fn r20_r21_the_read_rules_hold_for_every_route() {
 fn r22_r23_every_list_filter() {
     let env = Env::new();
     let w = &env.w;
-    let f = env.stored("docker.io", Value::Null, json!({"env": "prod"}));
-    env.tick(10);
-    let o = env.stored(
-        "org.example.com",
-        org_rel(&w.org),
-        json!({"env": "dev", "team": "a"}),
-    );
-    env.tick(10);
-    let s = env.stored("s.example.com", space_rel(&w.space), json!({"team": "b"}));
-    env.tick(10);
-    let s2 = env.stored(
-        "s2.example.com",
-        space_rel(&env.s2),
-        json!({"env": "prod", "team": "a"}),
-    );
-    env.tick(10);
-    env.stored("o2.example.com", org_rel(&env.o2), json!({}));
-    env.tick(1);
-    w.push(
-        "app",
-        "app.example.com/x/i",
-        Some(Credential::new("a", format!("{SECRET}a")).unwrap()),
-    )
-    .started()
-    .unwrap();
-    let app = w.m.find_app(&w.admin, &w.space, "app").unwrap();
+    // Each stored, then the clock moved on by the seconds given.
+    let [f, o, s, s2, _] = [
+        ("docker.io", Value::Null, json!({"env": "prod"}), 10),
+        (
+            "org.example.com",
+            org_rel(&w.org),
+            json!({"env": "dev", "team": "a"}),
+            10,
+        ),
+        (
+            "s.example.com",
+            space_rel(&w.space),
+            json!({"team": "b"}),
+            10,
+        ),
+        (
+            "s2.example.com",
+            space_rel(&env.s2),
+            json!({"env": "prod", "team": "a"}),
+            10,
+        ),
+        ("o2.example.com", org_rel(&env.o2), json!({}), 1),
+    ]
+    .map(|(location, relationships, labels, seconds)| {
+        let guid = env.stored(location, relationships, labels);
+        env.tick(seconds);
+        guid
+    });
+    let app = env.started_app("app.example.com/x/i", "a");
     env.tick(100);
     // updated_at moves for `s` alone.
     let (status, _) = env.call(
@@ -1396,18 +987,13 @@ fn r28_store_failures_answer_503_or_500_and_say_what_happened() {
     let api = Api::new();
     let body = json!({"location": "docker.io", "username": "u", "password": format!("{SECRET}f")})
         .to_string();
+    let post = || api.handle_blocking(&w.m, &w.admin, "POST", COLLECTION, body.as_bytes());
     for (mode, status, code, says) in [
         (1, 503, 10015, "retry later"),
         (2, 500, 10001, "read it back to see"),
     ] {
         w.m.store().mode.store(mode, Ordering::SeqCst);
-        let r = api.handle_blocking(
-            &w.m,
-            &w.admin,
-            "POST",
-            "/v3/registry_credentials",
-            body.as_bytes(),
-        );
+        let r = post();
         assert_eq!(r.status(), status, "{}", r.body());
         let value: Value = serde_json::from_str(r.body()).unwrap();
         let (got, _, detail) = error_of(&value);
@@ -1417,13 +1003,7 @@ fn r28_store_failures_answer_503_or_500_and_say_what_happened() {
         assert!(!r.body().contains("on fire"), "{}", r.body());
     }
     w.m.store().mode.store(0, Ordering::SeqCst);
-    let r = api.handle_blocking(
-        &w.m,
-        &w.admin,
-        "POST",
-        "/v3/registry_credentials",
-        body.as_bytes(),
-    );
+    let r = post();
     assert_eq!(r.status(), 201);
 }
 

@@ -333,12 +333,17 @@ impl Hooks for Flaky {
     }
 }
 
-#[test]
-fn r16_r19_backend_failures_change_nothing() {
-    let w = World::over(
+/// A world over a [`Flaky`] memory store.
+fn flaky_world() -> World<Manager<Hooked<MemoryStore, Flaky>>> {
+    World::over(
         Hooked::new(MemoryStore::new(), Flaky::default()),
         MemoryDirectory::new(),
-    );
+    )
+}
+
+#[test]
+fn r16_r19_backend_failures_change_nothing() {
+    let w = flaky_world();
     let (m, admin) = (&w.m, &w.admin);
     let loc: Location = "registry.example.com".parse().unwrap();
     w.store(Scope::Foundation, loc.as_str(), "u", "p");
@@ -714,10 +719,7 @@ async fn r13_async_manager_deletes_an_app_and_its_credentials() {
 #[test]
 fn r27_committed_writes_leave_events_and_failed_ones_none() {
     use registry_credentials::store::audit::{AuditQuery, EventType};
-    let w = World::over(
-        Hooked::new(MemoryStore::new(), Flaky::default()),
-        MemoryDirectory::new(),
-    );
+    let w = flaky_world();
     let (m, admin) = (&w.m, &w.admin);
     let foundation = w.store(Scope::Foundation, "registry.example.com", "u", "p");
     let space = Scope::Space(w.space.clone());

@@ -737,83 +737,54 @@ mod api {
         let w = World::new(MemoryStore::new());
         let hub = w.store(Scope::Foundation, "docker.io", "hub", "hub-pw");
         let guid = hub.record().unwrap().guid().to_string();
-        let code = |value: &Value| value["errors"][0]["code"].as_u64().unwrap();
+        // The status, and the error's code when it is an error.
+        let answer = |who: &UserId, method: &str, path: &str, body: &Value| {
+            let (status, value) = call(&w, who, method, path, body);
+            (status, value["errors"][0]["code"].as_u64())
+        };
+        let none = Value::Null;
+        let credential = format!("/v3/registry_credentials/{guid}");
+        let apps = format!("{credential}/apps");
         // A developer may see the foundation's credential and its apps,
         // but not dry-run its delete (R20).
-        let path = format!("/v3/registry_credentials/{guid}?dry_run=true");
-        let (status, e) = call(&w, &w.dev, "DELETE", &path, &Value::Null);
-        assert_eq!((status, code(&e)), (403, 10003));
-        let (status, _) = call(
-            &w,
-            &w.dev,
-            "GET",
-            &format!("/v3/registry_credentials/{guid}/apps"),
-            &Value::Null,
+        let dry_run_delete = format!("{credential}?dry_run=true");
+        assert_eq!(
+            answer(&w.dev, "DELETE", &dry_run_delete, &none),
+            (403, Some(10003))
         );
-        assert_eq!(status, 200);
+        assert_eq!(answer(&w.dev, "GET", &apps, &none), (200, None));
         // A dry-run create is checked as a create: taken, and a space not
         // visible (422, as the platform hides it).
+        let dry_run_create = "/v3/registry_credentials?dry_run=true";
         let taken = json!({"location": "docker.io", "username": "u", "password": "p-pw"});
-        let (status, e) = call(
-            &w,
-            &w.admin,
-            "POST",
-            "/v3/registry_credentials?dry_run=true",
-            &taken,
+        assert_eq!(
+            answer(&w.admin, "POST", dry_run_create, &taken),
+            (422, Some(10008))
         );
-        assert_eq!((status, code(&e)), (422, 10008));
         let stranger = UserId::new("stranger").unwrap();
         let in_space = json!({"location": "example.com", "username": "u", "password": "p-pw",
             "relationships": {"space": {"data": {"guid": w.space.as_str()}}}});
-        let (status, e) = call(
-            &w,
-            &stranger,
-            "POST",
-            "/v3/registry_credentials?dry_run=true",
-            &in_space,
+        assert_eq!(
+            answer(&stranger, "POST", dry_run_create, &in_space),
+            (422, Some(10008))
         );
-        assert_eq!((status, code(&e)), (422, 10008));
         // Unknown GUIDs, parameters and values.
-        let (status, e) = call(
-            &w,
-            &w.admin,
-            "GET",
-            "/v3/registry_credentials/not-a-guid/apps",
-            &Value::Null,
-        );
-        assert_eq!((status, code(&e)), (404, 10010));
         let missing = "/v3/registry_credentials/00000000-0000-4000-8000-000000000000/apps";
-        let (status, e) = call(&w, &w.admin, "GET", missing, &Value::Null);
-        assert_eq!((status, code(&e)), (404, 10010));
-        for query in ["dry_run=yes", "dry_run=true&x=1", "preview=true"] {
-            let path = format!("/v3/registry_credentials/{guid}?{query}");
-            let (status, e) = call(&w, &w.admin, "DELETE", &path, &Value::Null);
-            assert_eq!((status, code(&e)), (400, 10005), "{query}");
+        for path in ["/v3/registry_credentials/not-a-guid/apps", missing] {
+            assert_eq!(answer(&w.admin, "GET", path, &none), (404, Some(10010)));
         }
-        let (status, e) = call(
-            &w,
-            &w.admin,
-            "GET",
-            &format!("/v3/registry_credentials/{guid}/apps?dry_run=true"),
-            &Value::Null,
+        for query in ["dry_run=yes", "dry_run=true&x=1", "preview=true"] {
+            let path = format!("{credential}?{query}");
+            let got = answer(&w.admin, "DELETE", &path, &none);
+            assert_eq!(got, (400, Some(10005)), "{query}");
+        }
+        let dry_run_apps = format!("{apps}?dry_run=true");
+        assert_eq!(
+            answer(&w.admin, "GET", &dry_run_apps, &none),
+            (400, Some(10005))
         );
-        assert_eq!((status, code(&e)), (400, 10005));
-        let (status, e) = call(
-            &w,
-            &w.admin,
-            "POST",
-            &format!("/v3/registry_credentials/{guid}/apps"),
-            &Value::Null,
-        );
-        assert_eq!((status, code(&e)), (404, 10000));
+        assert_eq!(answer(&w.admin, "POST", &apps, &none), (404, Some(10000)));
         // The credential is still there.
-        let (status, _) = call(
-            &w,
-            &w.admin,
-            "GET",
-            &format!("/v3/registry_credentials/{guid}"),
-            &Value::Null,
-        );
-        assert_eq!(status, 200);
+        assert_eq!(answer(&w.admin, "GET", &credential, &none), (200, None));
     }
 }

@@ -232,6 +232,10 @@ fn r20_r21_by_guid_unseen_is_not_found_and_seen_but_unchangeable_is_refused() {
         );
         assert!(!e.to_string().contains("s2"), "{e}");
     }
+    let stored_password = || {
+        let stored = w.m.store().get_by_guid(guid).unwrap().unwrap();
+        stored.password().expose().to_owned()
+    };
     // The supporter of s2 sees it but may not change it (R20).
     assert_eq!(
         w.m.get_by_guid(&user("supporter"), guid)
@@ -248,29 +252,13 @@ fn r20_r21_by_guid_unseen_is_not_found_and_seen_but_unchangeable_is_refused() {
     ] {
         assert!(matches!(e, ManageError::Permission(_)), "{e}");
     }
-    assert_eq!(
-        w.m.store()
-            .get_by_guid(guid)
-            .unwrap()
-            .unwrap()
-            .password()
-            .expose(),
-        "pw-s2"
-    );
+    assert_eq!(stored_password(), "pw-s2");
     // The Space Developer of s2 changes it, then deletes it.
     let updated =
         w.m.update_by_guid(&user("dev2"), guid, new_password())
             .unwrap();
     assert_eq!(updated.credential().record().guid(), guid);
-    assert_eq!(
-        w.m.store()
-            .get_by_guid(guid)
-            .unwrap()
-            .unwrap()
-            .password()
-            .expose(),
-        "pw-new"
-    );
+    assert_eq!(stored_password(), "pw-new");
     assert_eq!(updated.org(), Some(&w.org));
     let deleted = w.m.delete_by_guid(&user("dev2"), guid).unwrap();
     assert_eq!(deleted.credential().location().as_str(), "s2.example.com");

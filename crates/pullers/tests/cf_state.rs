@@ -42,18 +42,22 @@ fn platform() -> tempfile::TempDir {
     home
 }
 
+/// [`platform`] with a foundation credential for `location`: user
+/// `hub-user`, password `hub-Password-1`.
+fn platform_with_foundation_credential(location: &str) -> tempfile::TempDir {
+    let home = platform();
+    let line = format!("create-foundation-registry-credential {location} --username hub-user");
+    cf(home.path(), Some("hub-Password-1"), &line);
+    home
+}
+
 fn helper(home: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
     common::helper(("CF_HOME", home.as_os_str()), None, env, args, stdin)
 }
 
 #[test]
 fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
-    let home = platform();
-    cf(
-        home.path(),
-        Some("hub-Password-1"),
-        "create-foundation-registry-credential docker.io --username hub-user",
-    );
+    let home = platform_with_foundation_credential("docker.io");
     cf(home.path(), None, "target -o myorg");
     cf(
         home.path(),
@@ -108,12 +112,7 @@ fn no_cf_state_is_a_clear_error_and_creates_nothing() {
 #[test]
 fn the_kubelet_provider_maps_service_accounts_to_names_in_the_cf_tool_s_directory() {
     use tokens::{AUDIENCE, ISSUER, fixture, request, token};
-    let home = platform();
-    cf(
-        home.path(),
-        Some("hub-Password-1"),
-        "create-foundation-registry-credential registry.example.com --username hub-user",
-    );
+    let home = platform_with_foundation_credential("registry.example.com");
     cf(home.path(), None, "target -o myorg -s myspace");
     cf(
         home.path(),

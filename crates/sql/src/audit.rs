@@ -148,6 +148,11 @@ fn changes_of(text: &str) -> Result<Changes, String> {
         .replaced(replaced))
 }
 
+/// Each id as a text parameter.
+fn texts<T: AsRef<str>>(ids: &[T]) -> impl Iterator<Item = Param> + '_ {
+    ids.iter().map(|id| Param::Text(id.as_ref().to_owned()))
+}
+
 /// The one statement that answers an [`AuditQuery`], the same text in
 /// both dialects, as [`QuerySql`](crate::QuerySql) answers a credential
 /// query: each row is the count of every match, then the page's row
@@ -168,16 +173,10 @@ pub(crate) fn audit_sql(query: &AuditQuery) -> (String, Vec<Param>) {
         );
     }
     if let Some(orgs) = query.organization_filter() {
-        c.any_of(
-            "e.organization",
-            orgs.iter().map(|o| Param::Text(o.as_str().to_owned())),
-        );
+        c.any_of("e.organization", texts(orgs));
     }
     if let Some(spaces) = query.space_filter() {
-        c.any_of(
-            "e.space",
-            spaces.iter().map(|s| Param::Text(s.as_str().to_owned())),
-        );
+        c.any_of("e.space", texts(spaces));
     }
     if let Some(scopes) = query.scope_filter() {
         c.scopes("(e.target_scope_kind, e.target_scope_id)", scopes);

@@ -928,6 +928,8 @@ pub(crate) mod earlier_version {
     use registry_credentials::scope::{OrgId, ScopeRef};
     use registry_credentials::{CredentialKind, RegistryCredential};
 
+    use crate::Keyring;
+
     /// (scope, location, username, password) of each row, in the order
     /// `list_all` gives them.
     pub(crate) fn rows(
@@ -942,6 +944,45 @@ pub(crate) mod earlier_version {
             ),
             (ScopeRef::Foundation, "docker.io", "hub", "hub-secret"),
         ]
+    }
+
+    /// The values of a row as an earlier version's INSERT writes them:
+    /// scope kind and id, location, username, key id, sealed password.
+    pub(crate) type SealedRow<'a> = (i16, &'a str, &'static str, &'static str, &'a str, Vec<u8>);
+
+    /// Each of [`rows`] as a [`SealedRow`], the password sealed under
+    /// `ring`'s current key as every version seals one.
+    pub(crate) fn sealed_rows<'a>(ring: &'a Keyring, org: &'a OrgId) -> Vec<SealedRow<'a>> {
+        rows(org)
+            .into_iter()
+            .map(|(scope, location, user, password)| {
+                let binding = crate::crypto::SecretBinding::default();
+                let sealed = ring
+                    .seal_password(scope, location, user, binding, password)
+                    .unwrap();
+                let (kind, id) = crate::schema::scope_columns(scope);
+                (kind, id, location, user, ring.current().id(), sealed)
+            })
+            .collect()
+    }
+
+    /// The INSERT of one of [`sealed_rows`] into a database at `version`,
+    /// its six values written `{marker}1` to `{marker}6` (`$` or `?`).
+    /// From version 4 a row has its identity (R22), set as the store sets
+    /// it: `identity` is the dialect's random GUID, now, and now again.
+    pub(crate) fn insert(version: u32, marker: char, identity: &str) -> String {
+        let (columns, identity) = if version >= 4 {
+            (", guid, created_at, updated_at", identity)
+        } else {
+            ("", "")
+        };
+        let values: Vec<String> = (1..=6).map(|n| format!("{marker}{n}")).collect();
+        format!(
+            "INSERT INTO registry_credentials \
+             (scope_kind, scope_id, location, username, key_id, secret{columns}) \
+             VALUES ({}{identity})",
+            values.join(", ")
+        )
     }
 
     /// Whole seconds since 1970, now.

@@ -1944,39 +1944,18 @@ mod tests {
                 .unwrap();
                 let ring = keyring();
                 let org = OrgId::new("o").unwrap();
-                for (scope, location, user, password) in crate::earlier_version::rows(&org) {
-                    let sealed = ring
-                        .seal_password(
-                            scope,
-                            location,
-                            user,
-                            crate::crypto::SecretBinding::default(),
-                            password,
-                        )
+                let insert = crate::earlier_version::insert(
+                    version,
+                    '$',
+                    ", uuid_send(gen_random_uuid()), extract(epoch FROM now())::bigint, \
+                     extract(epoch FROM now())::bigint",
+                );
+                for (kind, id, location, user, key, sealed) in
+                    crate::earlier_version::sealed_rows(&ring, &org)
+                {
+                    raw.execute(&insert, &[&kind, &id, &location, &user, &key, &sealed])
+                        .await
                         .unwrap();
-                    let (kind, id) = scope_columns(scope);
-                    // From version 4 a row has its identity (R22), set as
-                    // the store sets it.
-                    let identity = if version >= 4 {
-                        (
-                            ", guid, created_at, updated_at",
-                            ", uuid_send(gen_random_uuid()), extract(epoch FROM now())::bigint, \
-                             extract(epoch FROM now())::bigint",
-                        )
-                    } else {
-                        ("", "")
-                    };
-                    raw.execute(
-                        &format!(
-                            "INSERT INTO registry_credentials \
-                             (scope_kind, scope_id, location, username, key_id, secret{}) \
-                             VALUES ($1, $2, $3, $4, $5, $6{})",
-                            identity.0, identity.1
-                        ),
-                        &[&kind, &id, &location, &user, &ring.current().id(), &sealed],
-                    )
-                    .await
-                    .unwrap();
                 }
                 let before = crate::earlier_version::now_secs();
                 let store = PostgresStore::connect(&url, keyring()).await.unwrap();

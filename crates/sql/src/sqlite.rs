@@ -2179,37 +2179,16 @@ mod tests {
             .unwrap();
         let ring = keyring();
         let org = registry_credentials::scope::OrgId::new("o").unwrap();
-        for (scope, location, user, password) in crate::earlier_version::rows(&org) {
-            let sealed = ring
-                .seal_password(
-                    scope,
-                    location,
-                    user,
-                    crate::crypto::SecretBinding::default(),
-                    password,
-                )
+        let insert = crate::earlier_version::insert(
+            version,
+            '?',
+            ", randomblob(16), unixepoch(), unixepoch()",
+        );
+        for (kind, id, location, user, key, sealed) in
+            crate::earlier_version::sealed_rows(&ring, &org)
+        {
+            tx.execute(&insert, params![kind, id, location, user, key, sealed])
                 .unwrap();
-            let (kind, id) = scope_columns(scope);
-            // From version 4 a row has its identity (R22), set as the
-            // store sets it: a random GUID, created and updated now.
-            let identity = if version >= 4 {
-                (
-                    ", guid, created_at, updated_at",
-                    ", randomblob(16), unixepoch(), unixepoch()",
-                )
-            } else {
-                ("", "")
-            };
-            tx.execute(
-                &format!(
-                    "INSERT INTO registry_credentials \
-                     (scope_kind, scope_id, location, username, key_id, secret{}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
-                    identity.0, identity.1
-                ),
-                params![kind, id, location, user, ring.current().id(), sealed],
-            )
-            .unwrap();
         }
         tx.commit().unwrap();
         path

@@ -28,169 +28,63 @@ fn r21_error_lines_never_repeat_an_argument_that_is_not_a_location() {
     sh.ok(&format!("create-org {SECRET}"));
     sh.ok(&format!("create-space {SECRET} -o myorg"));
     let s = SECRET;
-    let lines: Vec<Vec<String>> = [
+    // Each line split on white space, `SECRET` standing for its text.
+    let mut lines: Vec<Vec<String>> = [
         // Unknown commands and options.
-        vec![s.to_owned()],
-        vec!["help".into(), s.into()],
-        vec![
-            "target".into(),
-            "-o".into(),
-            "myorg".into(),
-            format!("--{s}"),
-        ],
-        vec![
-            "target".into(),
-            "-o".into(),
-            "myorg".into(),
-            format!("-{s}"),
-        ],
-        vec!["create-org".into(), "x".into(), format!("--{s}=1")],
-        vec!["create-org".into(), "x".into(), s.into()],
+        "SECRET",
+        "help SECRET",
+        "target -o myorg --SECRET",
+        "target -o myorg -SECRET",
+        "create-org x --SECRET=1",
+        "create-org x SECRET",
         // Names that are not found, taken, or not names at all.
-        vec!["target".into(), "-o".into(), format!("{s}-x")],
-        vec![
-            "target".into(),
-            "-o".into(),
-            "myorg".into(),
-            "-s".into(),
-            format!("{s}-x"),
-        ],
-        vec!["create-org".into(), s.into()],
-        vec!["create-space".into(), s.into(), "-o".into(), "myorg".into()],
-        vec!["create-org".into(), format!("{s} x")],
-        vec!["create-org".into(), format!("{s}\u{202e}")],
-        vec!["delete-org".into(), format!("{s}-x"), "-f".into()],
-        vec!["delete-space".into(), format!("{s}-x"), "-f".into()],
-        vec!["delete".into(), s.into(), "-f".into()],
-        vec![
-            "delete-app-registry-credential".into(),
-            "docker.io".into(),
-            s.into(),
-            "-f".into(),
-        ],
-        vec![
-            "set-org-role".into(),
-            "u".into(),
-            format!("{s}-x"),
-            "OrgManager".into(),
-        ],
-        vec!["set-org-role".into(), "u".into(), "myorg".into(), s.into()],
-        vec![
-            "set-space-role".into(),
-            "u".into(),
-            "myorg".into(),
-            format!("{s}-x"),
-            "SpaceDeveloper".into(),
-        ],
-        vec![
-            "set-space-role".into(),
-            "u".into(),
-            "myorg".into(),
-            "myspace".into(),
-            s.into(),
-        ],
-        vec![
-            "set-org-role".into(),
-            format!("{s}\u{7}"),
-            "myorg".into(),
-            "OrgManager".into(),
-        ],
-        vec!["auth".into(), format!("{s} x")],
+        "target -o SECRET-x",
+        "target -o myorg -s SECRET-x",
+        "create-org SECRET",
+        "create-space SECRET -o myorg",
+        "create-org SECRET\u{202e}",
+        "delete-org SECRET-x -f",
+        "delete-space SECRET-x -f",
+        "delete SECRET -f",
+        "delete-app-registry-credential docker.io SECRET -f",
+        "set-org-role u SECRET-x OrgManager",
+        "set-org-role u myorg SECRET",
+        "set-space-role u myorg SECRET-x SpaceDeveloper",
+        "set-space-role u myorg myspace SECRET",
+        "set-org-role SECRET\u{7} myorg OrgManager",
         // Usernames that R16 refuses.
-        vec![
-            "create-org-registry-credential".into(),
-            "docker.io".into(),
-            "--username".into(),
-            format!("{s}:x"),
-        ],
-        vec![
-            "push".into(),
-            "app".into(),
-            "--docker-image".into(),
-            "nginx".into(),
-            "--docker-username".into(),
-            format!("{s}:x"),
-        ],
+        "create-org-registry-credential docker.io --username SECRET:x",
+        "push app --docker-image nginx --docker-username SECRET:x",
         // Labels (R22): a label without `=`, a bad key or value, a key
         // that is fine on a credential that is not there, an app not
         // found, a scope or a resource that is none.
-        vec![
-            "set-label".into(),
-            "registry-credential".into(),
-            "docker.io".into(),
-            s.into(),
-            "--scope".into(),
-            "space".into(),
-        ],
-        vec![
-            "set-label".into(),
-            "registry-credential".into(),
-            "docker.io".into(),
-            format!("{s}!=x"),
-            "--scope".into(),
-            "space".into(),
-        ],
-        vec![
-            "set-label".into(),
-            "registry-credential".into(),
-            "docker.io".into(),
-            format!("k={s}!"),
-            "--scope".into(),
-            "space".into(),
-        ],
-        vec![
-            "set-label".into(),
-            "registry-credential".into(),
-            "docker.io".into(),
-            format!("{s}=x"),
-            "--scope".into(),
-            "space".into(),
-        ],
-        vec![
-            "unset-label".into(),
-            "registry-credential".into(),
-            "docker.io".into(),
-            format!("{s}!"),
-            "--scope".into(),
-            "space".into(),
-        ],
-        vec![
-            "labels".into(),
-            "registry-credential".into(),
-            "docker.io".into(),
-            "--app".into(),
-            format!("{s}-x"),
-        ],
-        vec![
-            "labels".into(),
-            "registry-credential".into(),
-            "docker.io".into(),
-            "--scope".into(),
-            s.into(),
-        ],
-        vec![
-            "labels".into(),
-            s.into(),
-            "docker.io".into(),
-            "--scope".into(),
-            "space".into(),
-        ],
+        "set-label registry-credential docker.io SECRET --scope space",
+        "set-label registry-credential docker.io SECRET!=x --scope space",
+        "set-label registry-credential docker.io k=SECRET! --scope space",
+        "set-label registry-credential docker.io SECRET=x --scope space",
+        "unset-label registry-credential docker.io SECRET! --scope space",
+        "labels registry-credential docker.io --app SECRET-x",
+        "labels registry-credential docker.io --scope SECRET",
+        "labels SECRET docker.io --scope space",
         // Files given as FILE.
-        vec![
-            "import-org-registry-credentials".into(),
-            format!("/nonexistent/{s}"),
-        ],
+        "import-org-registry-credentials /nonexistent/SECRET",
+        "import-space-registry-credentials SECRET-relative.json",
+    ]
+    .map(|line| {
+        line.split_whitespace()
+            .map(|w| w.replace("SECRET", s))
+            .collect()
+    })
+    .into();
+    // Lines with an argument that holds a space, or a path.
+    lines.extend([
+        vec!["create-org".into(), format!("{s} x")],
+        vec!["auth".into(), format!("{s} x")],
         vec![
             "import-org-registry-credentials".into(),
             dir.display().to_string(),
         ],
-        vec![
-            "import-space-registry-credentials".into(),
-            format!("{s}-relative.json"),
-        ],
-    ]
-    .into_iter()
-    .collect();
+    ]);
     for line in &lines {
         let args: Vec<OsString> = line.iter().map(OsString::from).collect();
         let o = sh.run_args(Some("a-password"), None, &args);

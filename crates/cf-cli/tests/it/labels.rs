@@ -27,6 +27,19 @@ fn bin_ok(sh: &Shell, args: &[&str]) -> String {
     text(o.stdout)
 }
 
+/// [`bin_ok`] of `line` split on white space (its arguments hold none).
+#[track_caller]
+fn ok_line(sh: &Shell, line: &str) -> String {
+    bin_ok(sh, &line.split_whitespace().collect::<Vec<_>>())
+}
+
+/// [`bin_fails`] of `line` split on white space (its arguments hold
+/// none).
+#[track_caller]
+fn fails_line(sh: &Shell, line: &str) -> String {
+    bin_fails(sh, &line.split_whitespace().collect::<Vec<_>>())
+}
+
 /// Runs the binary, which must fail: exit 1, nothing on standard
 /// output, one line then `FAILED` on standard error, the database
 /// unchanged. The line.
@@ -125,18 +138,9 @@ fn r22_set_label_labels_and_unset_label_change_the_labels_alone() {
     );
     let before = stored(&sh, "docker.io", "foundation");
 
-    let out = bin_ok(
+    let out = ok_line(
         &sh,
-        &[
-            "set-label",
-            "registry-credential",
-            "docker.io",
-            "env=prod",
-            "team.example.com/owner=ci",
-            "tier=",
-            "--scope",
-            "foundation",
-        ],
+        "set-label registry-credential docker.io env=prod team.example.com/owner=ci tier= --scope foundation",
     );
     assert_eq!(
         out,
@@ -157,14 +161,9 @@ fn r22_set_label_labels_and_unset_label_change_the_labels_alone() {
     assert_eq!(after.username().as_str(), "hub-user");
     assert_eq!(after.password().expose(), "hub-Pw");
 
-    let out = bin_ok(
+    let out = ok_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io",
-            "--scope=foundation",
-        ],
+        "labels registry-credential docker.io --scope=foundation",
     );
     assert_eq!(
         out,
@@ -177,16 +176,9 @@ fn r22_set_label_labels_and_unset_label_change_the_labels_alone() {
     );
 
     // A merge: `env` takes its new value, the rest stay.
-    bin_ok(
+    ok_line(
         &sh,
-        &[
-            "set-label",
-            "registry-credential",
-            "docker.io",
-            "env=staging",
-            "--scope",
-            "foundation",
-        ],
+        "set-label registry-credential docker.io env=staging --scope foundation",
     );
     assert_eq!(
         labels_of(&stored(&sh, "docker.io", "foundation")),
@@ -197,17 +189,9 @@ fn r22_set_label_labels_and_unset_label_change_the_labels_alone() {
         ])
     );
 
-    let out = bin_ok(
+    let out = ok_line(
         &sh,
-        &[
-            "unset-label",
-            "registry-credential",
-            "docker.io",
-            "env",
-            "tier",
-            "--scope",
-            "foundation",
-        ],
+        "unset-label registry-credential docker.io env tier --scope foundation",
     );
     assert_eq!(
         out,
@@ -219,27 +203,13 @@ fn r22_set_label_labels_and_unset_label_change_the_labels_alone() {
     );
     // Removing a key the credential does not have is no error, and
     // changes no label.
-    bin_ok(
+    ok_line(
         &sh,
-        &[
-            "unset-label",
-            "registry-credential",
-            "docker.io",
-            "team.example.com/owner",
-            "never-set",
-            "--scope",
-            "foundation",
-        ],
+        "unset-label registry-credential docker.io team.example.com/owner never-set --scope foundation",
     );
-    let out = bin_ok(
+    let out = ok_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io",
-            "--scope",
-            "foundation",
-        ],
+        "labels registry-credential docker.io --scope foundation",
     );
     assert_eq!(
         out,
@@ -297,27 +267,14 @@ fn r22_label_commands_name_a_credential_by_location_and_scope() {
     }
     // `--scope organization` is `--scope org`; `--scope app --app APP`
     // is `--app APP`.
-    let out = bin_ok(
+    let out = ok_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io/library",
-            "--scope",
-            "organization",
-        ],
+        "labels registry-credential docker.io/library --scope organization",
     );
     assert_says(&out, "\nat    org\n");
-    let out = bin_ok(
+    let out = ok_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io/library",
-            "--scope",
-            "app",
-            "--app=myapp",
-        ],
+        "labels registry-credential docker.io/library --scope app --app=myapp",
     );
     assert_says(
         &out,
@@ -344,15 +301,9 @@ fn r22_label_commands_name_a_credential_by_location_and_scope() {
             .iter()
             .all(|c| c.scope().kind().as_str() != "app")
     );
-    let e = bin_fails(
+    let e = fails_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io/library",
-            "--app",
-            "myapp",
-        ],
+        "labels registry-credential docker.io/library --app myapp",
     );
     assert_eq!(
         e,
@@ -426,17 +377,9 @@ fn r22_bad_labels_are_refused_with_the_reason_and_change_nothing() {
     );
     assert_eq!(e.matches("labels would be 51").count(), 1, "{e}");
     // Unset: a bad key.
-    let e = bin_fails(
+    let e = fails_line(
         &sh,
-        &[
-            "unset-label",
-            "registry-credential",
-            "docker.io",
-            "env",
-            "Hunter2!",
-            "--scope",
-            "foundation",
-        ],
+        "unset-label registry-credential docker.io env Hunter2! --scope foundation",
     );
     assert_eq!(
         e,
@@ -462,16 +405,9 @@ fn r22_bad_labels_are_refused_with_the_reason_and_change_nothing() {
         e,
         "no registry credential for `quay.io` exists for the foundation; check the location and the target"
     );
-    let e = bin_fails(
+    let e = fails_line(
         &sh,
-        &[
-            "set-label",
-            "registry-credential",
-            "docker.io",
-            "env=prod",
-            "--app",
-            "Hunter2-app",
-        ],
+        "set-label registry-credential docker.io env=prod --app Hunter2-app",
     );
     assert_eq!(e, "app not found; check the name given with --app");
     // Usage errors: no scope, `--scope app` without an app, an app with
@@ -538,56 +474,29 @@ fn r20_r21_label_commands_are_refused_to_who_may_not_change_or_see() {
     let mut sh = four_scopes("labels-refused");
     // The space developer may not change the foundation's or the
     // organization's credentials, but may see and label the space's.
-    let e = bin_fails(
+    let e = fails_line(
         &sh,
-        &[
-            "set-label",
-            "registry-credential",
-            "docker.io/library",
-            "env=prod",
-            "--scope",
-            "foundation",
-        ],
+        "set-label registry-credential docker.io/library env=prod --scope foundation",
     );
     assert_eq!(
         e,
         "user `developer` may not update registry credentials for the foundation: only an admin may"
     );
-    let e = bin_fails(
+    let e = fails_line(
         &sh,
-        &[
-            "unset-label",
-            "registry-credential",
-            "docker.io/library",
-            "env",
-            "--scope",
-            "org",
-        ],
+        "unset-label registry-credential docker.io/library env --scope org",
     );
     assert_starts(
         &e,
         "user `developer` may not update registry credentials for organization `myorg`",
     );
-    bin_ok(
+    ok_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io/library",
-            "--scope",
-            "org",
-        ],
+        "labels registry-credential docker.io/library --scope org",
     );
-    bin_ok(
+    ok_line(
         &sh,
-        &[
-            "set-label",
-            "registry-credential",
-            "docker.io/library",
-            "env=prod",
-            "--scope",
-            "space",
-        ],
+        "set-label registry-credential docker.io/library env=prod --scope space",
     );
     // The org manager may not change the space's or the app's (R20),
     // nor see them (R21: no role in the space).
@@ -618,15 +527,9 @@ fn r20_r21_label_commands_are_refused_to_who_may_not_change_or_see() {
         );
         assert_says(&e, "only an admin or a space developer of that space may");
     }
-    let e = bin_fails(
+    let e = fails_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io/library",
-            "--scope",
-            "space",
-        ],
+        "labels registry-credential docker.io/library --scope space",
     );
     assert_eq!(
         e,
@@ -634,26 +537,13 @@ fn r20_r21_label_commands_are_refused_to_who_may_not_change_or_see() {
     );
     // A user with no role sees the foundation's labels, and changes none.
     sh.ok("auth stranger");
-    bin_ok(
+    ok_line(
         &sh,
-        &[
-            "labels",
-            "registry-credential",
-            "docker.io/library",
-            "--scope",
-            "foundation",
-        ],
+        "labels registry-credential docker.io/library --scope foundation",
     );
-    bin_fails(
+    fails_line(
         &sh,
-        &[
-            "set-label",
-            "registry-credential",
-            "docker.io/library",
-            "env=x",
-            "--scope",
-            "foundation",
-        ],
+        "set-label registry-credential docker.io/library env=x --scope foundation",
     );
     assert_eq!(
         labels_of(&stored(&sh, "docker.io/library", "space")),

@@ -10,7 +10,9 @@ use registry_credentials::identity::Guid;
 use registry_credentials::metadata::Selector;
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::store::audit::{AuditQuery, EventType};
-use registry_credentials::store::{DEFAULT_PER_PAGE, OrderBy, Paged, Query, TimeFilter};
+use registry_credentials::store::{
+    DEFAULT_PER_PAGE, OrderBy, Paged, Query, QueryError, TimeFilter,
+};
 use registry_credentials::{Location, ScopeKind};
 
 use super::error::ApiError;
@@ -181,42 +183,43 @@ impl AuditParams {
 /// `?`).
 pub(super) fn audit_params(query: &str) -> Result<AuditParams, ApiError> {
     let mut q = AuditQuery::new();
-    let (mut page, mut per_page) = (1, u64::from(DEFAULT_PER_PAGE));
     let mut created = TimeFilter::new();
-    let mut kept = Vec::new();
+    let mut paging = Paging::new();
     for (key, value) in pairs(query)? {
-        if paging(&key, &value, &mut page, &mut per_page)? {
+        let Some((key, value)) = paging.read(key, value)? else {
             continue;
-        }
-        match key.as_str() {
+        };
+        match key {
             "order_by" => {
-                q = q.descending(match value.as_str() {
+                q = q.descending(match value {
                     "created_at" | "+created_at" => false,
                     "-created_at" => true,
                     _ => {
                         return Err(ApiError::bad_query(format!(
                             "Order by can only be: 'created_at' (with '-' for newest first); `{}` is not one",
-                            text::quote(&value)
+                            text::quote(value)
                         )));
                     }
                 });
             }
-            "types" => q = q.types(list(&key, &value, str::parse::<EventType>)?),
-            "target_guids" => q = q.target_guids(list(&key, &value, str::parse::<Guid>)?),
-            "organization_guids" => q = q.organizations(list(&key, &value, |id| OrgId::new(id))?),
-            "space_guids" => q = q.spaces(list(&key, &value, |id| SpaceId::new(id))?),
+            "types" => q = q.types(list(key, value, str::parse::<EventType>)?),
+            "target_guids" => q = q.target_guids(list(key, value, str::parse::<Guid>)?),
+            "organization_guids" => q = q.organizations(list(key, value, |id| OrgId::new(id))?),
+            "space_guids" => q = q.spaces(list(key, value, |id| SpaceId::new(id))?),
             k if k.starts_with("created_ats") => {
-                created = time_filter(created, "created_ats", k, &value, AUDIT_PARAMETERS)?;
+                created = time_filter(created, "created_ats", k, value, AUDIT_PARAMETERS)?;
             }
-            _ => return Err(unknown(&key, AUDIT_PARAMETERS)),
+            _ => return Err(unknown(key, AUDIT_PARAMETERS)),
         }
-        kept.push((key, value));
     }
     let query = q
         .created(created)
-        .page(page, per_page)
-        .map_err(|e| ApiError::bad_query(format!("the page is not valid: {e}")))?;
-    Ok(AuditParams { query, kept })
+        .page(paging.page, paging.per_page)
+        .map_err(bad_page)?;
+    Ok(AuditParams {
+        query,
+        kept: paging.kept,
+    })
 }
 
 /// The comma-separated items of `value`, empty ones skipped.
@@ -240,15 +243,43 @@ fn list<T, E: std::fmt::Display>(
         .collect()
 }
 
-/// `value` read into `page` or `per_page` when `key` names one of them;
-/// false for any other key.
-fn paging(key: &str, value: &str, page: &mut u64, per_page: &mut u64) -> Result<bool, ApiError> {
-    match key {
-        "page" => *page = number(key, value, "from 1")?,
-        "per_page" => *per_page = number(key, value, "from 1 to 5000")?,
-        _ => return Ok(false),
+/// What a list's parameters say of the page, and every other parameter,
+/// decoded, in the order given: what the pagination's hrefs repeat.
+struct Paging {
+    page: u64,
+    per_page: u64,
+    kept: Vec<(String, String)>,
+}
+
+impl Paging {
+    /// The first page of the default size, and no other parameter.
+    fn new() -> Self {
+        Paging {
+            page: 1,
+            per_page: u64::from(DEFAULT_PER_PAGE),
+            kept: Vec::new(),
+        }
     }
-    Ok(true)
+
+    /// `value` read into the page or its size when `key` names one of
+    /// them (`None`); any other parameter kept, and given back to be read.
+    fn read(&mut self, key: String, value: String) -> Result<Option<(&str, &str)>, ApiError> {
+        match key.as_str() {
+            "page" => self.page = number(&key, &value, "from 1")?,
+            "per_page" => self.per_page = number(&key, &value, "from 1 to 5000")?,
+            _ => {
+                self.kept.push((key, value));
+                let (key, value) = self.kept.last().expect("just pushed");
+                return Ok(Some((key, value)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A page that a query refused.
+fn bad_page(e: QueryError) -> ApiError {
+    ApiError::bad_query(format!("the page is not valid: {e}"))
 }
 
 /// A whole number for `page` or `per_page`.
@@ -316,16 +347,15 @@ fn unknown(key: &str, valid: &str) -> ApiError {
 pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
     let mut q = Query::new();
     let mut within = Within::new();
-    let (mut page, mut per_page) = (1, u64::from(DEFAULT_PER_PAGE));
     let (mut created, mut updated) = (TimeFilter::new(), TimeFilter::new());
-    let mut kept = Vec::new();
+    let mut paging = Paging::new();
     for (key, value) in pairs(query)? {
-        if paging(&key, &value, &mut page, &mut per_page)? {
+        let Some((key, value)) = paging.read(key, value)? else {
             continue;
-        }
-        match key.as_str() {
+        };
+        match key {
             "order_by" => {
-                q = q.order_by(match value.as_str() {
+                q = q.order_by(match value {
                     "created_at" | "+created_at" => OrderBy::CreatedAt,
                     "-created_at" => OrderBy::CreatedAtDescending,
                     "updated_at" | "+updated_at" => OrderBy::UpdatedAt,
@@ -333,43 +363,42 @@ pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
                     _ => {
                         return Err(ApiError::bad_query(format!(
                             "Order by can only be: 'created_at', 'updated_at' (with '-' for newest first); `{}` is not one",
-                            text::quote(&value)
+                            text::quote(value)
                         )));
                     }
                 });
             }
-            "guids" => q = q.guids(list(&key, &value, str::parse::<Guid>)?),
-            "organization_guids" => within = within.orgs(list(&key, &value, |id| OrgId::new(id))?),
-            "space_guids" => within = within.spaces(list(&key, &value, |id| SpaceId::new(id))?),
-            "app_guids" => within = within.apps(list(&key, &value, |id| AppId::new(id))?),
-            "scopes" => q = q.scope_kinds(list(&key, &value, scope_kind)?),
-            "locations" => q = q.locations(list(&key, &value, Location::parse)?),
+            "guids" => q = q.guids(list(key, value, str::parse::<Guid>)?),
+            "organization_guids" => within = within.orgs(list(key, value, |id| OrgId::new(id))?),
+            "space_guids" => within = within.spaces(list(key, value, |id| SpaceId::new(id))?),
+            "app_guids" => within = within.apps(list(key, value, |id| AppId::new(id))?),
+            "scopes" => q = q.scope_kinds(list(key, value, scope_kind)?),
+            "locations" => q = q.locations(list(key, value, Location::parse)?),
             "label_selector" => {
-                q = q.selector(Selector::parse(&value).map_err(|e| {
+                q = q.selector(Selector::parse(value).map_err(|e| {
                     ApiError::bad_query(format!(
                         "the query parameter 'label_selector' is not valid: {e}"
                     ))
                 })?);
             }
             k if k.starts_with("created_ats") => {
-                created = time_filter(created, "created_ats", k, &value, LIST_PARAMETERS)?;
+                created = time_filter(created, "created_ats", k, value, LIST_PARAMETERS)?;
             }
             k if k.starts_with("updated_ats") => {
-                updated = time_filter(updated, "updated_ats", k, &value, LIST_PARAMETERS)?;
+                updated = time_filter(updated, "updated_ats", k, value, LIST_PARAMETERS)?;
             }
-            _ => return Err(unknown(&key, LIST_PARAMETERS)),
+            _ => return Err(unknown(key, LIST_PARAMETERS)),
         }
-        kept.push((key, value));
     }
     let query = q
         .created(created)
         .updated(updated)
-        .page(page, per_page)
-        .map_err(|e| ApiError::bad_query(format!("the page is not valid: {e}")))?;
+        .page(paging.page, paging.per_page)
+        .map_err(bad_page)?;
     Ok(ListParams {
         query,
         within,
-        kept,
+        kept: paging.kept,
     })
 }
 

@@ -309,13 +309,12 @@ async fn r21_a_space_role_makes_an_org_user(d: &dyn AsyncDirectoryWriter) {
     d.grant_org(u.clone(), &org("o2"), OrgRole::Manager)
         .await
         .unwrap();
-    d.grant_space(u.clone(), &space("s1"), SpaceRole::Developer)
-        .await
-        .unwrap();
     // Granting a role held already changes nothing.
-    d.grant_space(u.clone(), &space("s1"), SpaceRole::Developer)
-        .await
-        .unwrap();
+    for _ in 0..2 {
+        d.grant_space(u.clone(), &space("s1"), SpaceRole::Developer)
+            .await
+            .unwrap();
+    }
     let r = d.roles(&u).await.unwrap();
     assert!(r.has_global(GlobalRole::GlobalAuditor));
     assert!(r.has_org_role(&org("o2"), OrgRole::Manager));
@@ -330,12 +329,9 @@ async fn r13_removing_takes_what_is_inside_along(d: &dyn AsyncDirectoryWriter) {
     seed(d).await;
     d.add_org(org("o2"), n("other")).await.unwrap();
     let u = user("u");
-    d.grant_space(u.clone(), &space("s1"), SpaceRole::Manager)
-        .await
-        .unwrap();
-    d.grant_space(u.clone(), &space("s2"), SpaceRole::Auditor)
-        .await
-        .unwrap();
+    for (s, role) in [("s1", SpaceRole::Manager), ("s2", SpaceRole::Auditor)] {
+        d.grant_space(u.clone(), &space(s), role).await.unwrap();
+    }
     d.grant_org(u.clone(), &org("o2"), OrgRole::Manager)
         .await
         .unwrap();
