@@ -222,6 +222,32 @@ fn r20_r21_r22_the_service_serves_the_api_from_its_file_to_callers_known_by_toke
     assert_eq!((status, body), (204, Value::Null));
     assert!(store(&db).list_all().unwrap().is_empty());
 
+    // Every write above is in the file's audit events, the last a delete
+    // by the developer (R27).
+    let (status, events) = s.curl(
+        Some(ADMIN_TOKEN),
+        "GET",
+        &format!("/v3/audit_events?target_guids={guid}&order_by=-created_at"),
+        None,
+    );
+    assert_eq!(status, 200, "{events}");
+    let types: Vec<&str> = events["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"audit.registry_credential.delete"),
+        "{events}"
+    );
+    assert!(
+        types.contains(&"audit.registry_credential.create"),
+        "{events}"
+    );
+    let (status, e) = s.curl(Some(ADMIN_TOKEN), "GET", "/v3/audit_events?types=x", None);
+    assert_eq!((status, &e["errors"][0]["code"]), (400, &json!(10005)));
+
     for body in &s.bodies {
         assert!(
             !body.contains(SECRET),

@@ -489,8 +489,78 @@ library_benchmark_group!(
     benchmarks = [sqlite_ours, sqlite_bound, sqlite_memory_store]
 );
 
+// --- The list (R22, R23) -------------------------------------------------
+
+/// The list's questions on the 1-million-row SQLite file: the store, the
+/// query of a case of [`query_cases`](registry_credentials_bench::query_cases),
+/// and a connection of the store's for the peer's plain select of 50.
+struct ListQuestion {
+    store: SqliteStore,
+    query: registry_credentials::store::Query,
+    org: String,
+}
+
+/// The list's case `name` on the file of `n` rows, run once.
+fn list_question(name: &str, n: usize) -> &'static ListQuestion {
+    let workload = Workload::new(n);
+    let store = registry_credentials_bench::sqlite::store(&workload);
+    let first = registry_credentials::store::Query::new()
+        .page(1, 1)
+        .expect("a valid page");
+    let guid = store.query(&first).expect("the file answers").resources()[0]
+        .record()
+        .guid();
+    let query = registry_credentials_bench::query_cases(&workload, 0, guid)
+        .into_iter()
+        .find(|(case, _)| *case == name)
+        .map(|(_, q)| q)
+        .expect("a case of that name");
+    assert!(!store.query(&query).expect("answers").resources().is_empty());
+    let org = workload.app(0).org().as_str().to_owned();
+    start_instrumentation();
+    keep(ListQuestion { store, query, org })
+}
+
+#[library_benchmark]
+#[bench::space_developer_page_of_50_1m(list_question("space-developer-page-of-50", SQLITE_LARGE))]
+#[bench::one_guid_1m(list_question("one-guid", SQLITE_LARGE))]
+fn query_ours(q: &'static ListQuestion) -> registry_credentials::store::Page {
+    q.store
+        .query(black_box(&q.query))
+        .expect("the file answers")
+}
+
+// The peer: a plain indexed select of 50 rows of one organization, on a
+// connection of the same store.
+#[library_benchmark]
+#[bench::plain_select_50_1m(list_question("one-guid", SQLITE_LARGE))]
+fn query_plain_select_50(q: &'static ListQuestion) -> usize {
+    q.store
+        .read_transaction(|tx| {
+            Ok::<_, registry_credentials::StoreError>(tx.with_connection(|c| {
+                let mut stmt = c
+                    .prepare_cached(registry_credentials_bench::PLAIN_SELECT_50)
+                    .expect("the statement prepares");
+                let mut rows = stmt.query([black_box(&q.org)]).expect("it runs");
+                let mut n = 0;
+                while let Some(r) = rows.next().expect("a row reads") {
+                    n += r
+                        .get_ref(3)
+                        .map_or(0, |v| v.as_bytes().map_or(0, <[u8]>::len));
+                }
+                n
+            }))
+        })
+        .expect("the file answers")
+}
+
+library_benchmark_group!(
+    name = list,
+    benchmarks = [query_ours, query_plain_select_50]
+);
+
 main!(
     config = uninstrumented_setup(),
     setup = build_sqlite_files(),
-    library_benchmark_groups = [parse, candidates, resolve, explain, sqlite]
+    library_benchmark_groups = [parse, candidates, resolve, explain, sqlite, list]
 );

@@ -883,23 +883,30 @@ impl QuerySql {
         let filter = c.where_clause();
         let order = query.order();
         let time = if order.by_updated_at() {
-            "c.updated_at"
+            "updated_at"
         } else {
-            "c.created_at"
+            "created_at"
         };
         let direction = if order.descending() { " DESC" } else { "" };
         let (limit, offset) = c.page(query);
         let columns = SUMMARY_COLUMNS
             .split(", ")
-            .map(|c| format!("c.{c}"))
+            .map(|c| format!("t.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
+        // The page's keys are found first, on an index that holds the
+        // scope, the time and the GUID (and, in SQLite's tables without a
+        // rowid, the primary key): only the page's rows are then read, by
+        // their primary key.
         let sql = format!(
             "SELECT (SELECT count(*) FROM registry_credentials AS c{filter}), p.* \
              FROM (SELECT 1) AS one LEFT JOIN (\
-             SELECT c.scope_kind, c.scope_id, {columns} FROM registry_credentials AS c{filter} \
-             ORDER BY {time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
-             ) AS p ON TRUE"
+             SELECT t.scope_kind, t.scope_id, {columns} FROM (\
+             SELECT c.location, c.scope_kind, c.scope_id FROM registry_credentials AS c{filter} \
+             ORDER BY c.{time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
+             ) AS k JOIN registry_credentials AS t \
+             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id\
+             ) AS p ON TRUE ORDER BY p.{time}{direction}, p.guid{direction}"
         );
         QuerySql {
             sql,

@@ -261,6 +261,25 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ON registry_credential_events (space, created_at);
     "#,
     },
+    Migration {
+        version: 6,
+        // R21, R22: a page of the credentials a caller may read is the
+        // first rows of a few scopes in time order; these indexes hold
+        // them in that order, so the page and its count read the index
+        // alone and only the page's rows are read from the table.
+        sqlite: "
+        CREATE INDEX registry_credentials_by_scope_created
+            ON registry_credentials (scope_kind, scope_id, created_at, guid);
+        CREATE INDEX registry_credentials_by_scope_updated
+            ON registry_credentials (scope_kind, scope_id, updated_at, guid);
+    ",
+        postgres: "
+        CREATE INDEX registry_credentials_by_scope_created
+            ON registry_credentials (scope_kind, scope_id, created_at, guid);
+        CREATE INDEX registry_credentials_by_scope_updated
+            ON registry_credentials (scope_kind, scope_id, updated_at, guid);
+    ",
+    },
 ];
 
 /// The schema version this release writes.

@@ -2301,8 +2301,17 @@ mod tests {
             let scans = details.iter().any(|d| d.starts_with("SCAN c"));
             assert!(!scans, "{what}: {details:?}");
         }
+        // The page's keys come in the order of the time index, unsorted;
+        // only the page's own rows may be sorted after they are read.
         let details = query_plan("query-all", &QuerySql::new(&Query::new()).sql);
-        assert_sorts_nothing(&details);
+        let keys = details
+            .iter()
+            .skip_while(|d| *d != "CO-ROUTINE k")
+            .take_while(|d| *d != "SCAN k")
+            .cloned()
+            .collect::<Vec<_>>();
+        assert!(!keys.is_empty(), "{details:?}");
+        assert_sorts_nothing(&keys);
         assert!(
             details
                 .iter()

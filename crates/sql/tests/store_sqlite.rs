@@ -336,7 +336,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
     let v: u32 = raw
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 5);
+    assert_eq!(v, 6);
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -349,7 +349,7 @@ fn schema_is_versioned_and_newer_files_are_refused() {
             e,
             OpenError::Schema(SchemaError::TooNew {
                 found: 99,
-                supported: 5
+                supported: 6
             })
         ),
         "{e:?}"
