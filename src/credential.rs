@@ -110,6 +110,17 @@ impl ForbiddenCharacter {
     /// The class of `c`, when a username may not hold it (R16).
     pub fn of(c: char) -> Option<Self> {
         use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+        // ASCII, the common case, without the Unicode tables: its only
+        // forbidden characters are the colon, the controls (every ASCII
+        // white space but the space is one) and the space.
+        if c.is_ascii() {
+            return match c {
+                ':' => Some(Self::Colon),
+                ' ' => Some(Self::Whitespace),
+                _ if c.is_ascii_control() => Some(Self::Control),
+                _ => None,
+            };
+        }
         // `U+180E` (Mongolian vowel separator) was white space before
         // Unicode 6.3 and `U+200B` is read as one by many tools; both are
         // Cf today, so the format class covers them.

@@ -598,6 +598,28 @@ pub(crate) fn decode(
     Ok(summary.into_credential(password))
 }
 
+/// The scopes of a page's rows, each checked once: a page holds the rows
+/// of a few scopes, so a row of the scope before it takes that one again
+/// instead of checking its id anew.
+#[derive(Default)]
+pub(crate) struct PageScopes(Option<(i64, String, Scope)>);
+
+impl PageScopes {
+    /// The scope of the kind code `kind` and id `id`, checked
+    /// ([`schema::scope_of`]) unless it is the last one asked for.
+    pub(crate) fn get(&mut self, kind: i64, id: &str) -> Result<Scope, StoreError> {
+        if let Some((k, i, scope)) = &self.0 {
+            if *k == kind && i == id {
+                return Ok(scope.clone());
+            }
+        }
+        let scope =
+            schema::scope_of(schema::kind_of(kind).map_err(corrupt)?, id).map_err(corrupt)?;
+        self.0 = Some((kind, id.to_owned(), scope.clone()));
+        Ok(scope)
+    }
+}
+
 /// A row's columns but its secret: what a listing reads (R21).
 pub(crate) struct SummaryRow<'a> {
     pub location: &'a str,
@@ -710,18 +732,21 @@ pub(crate) enum Param {
     Null,
 }
 
-/// The one statement that answers a [`Query`] (R22, R23), the same text
-/// in both dialects (`$n` parameters, which SQLite reads too), so that the
-/// count and the page come from one snapshot: each row is the count of
-/// every match, then the page's row (scope kind and id, then
-/// [`SUMMARY_COLUMNS`]: no secret is read); a page past the end is one row
-/// of the count and `NULL`s. Every filter is a condition on an indexed column or an
-/// `EXISTS` over the labels' keys, and the order is an index's: the
-/// database selects and pages, nothing is filtered after it.
+/// The statement that answers a [`Query`] (R22, R23), the same text in
+/// both dialects (`$n` parameters, which SQLite reads too): each row is
+/// the count of every match, then the page's row (scope kind and id, then
+/// [`SUMMARY_COLUMNS`]: no secret is read), so that the count and the page
+/// come from one snapshot. A page past the end has no row; its count is
+/// [`count_sql`](Self::count_sql)'s. Every filter is a condition on an
+/// indexed column or an `EXISTS` over the labels' keys, and the order is
+/// an index's: the database selects and pages, nothing is filtered after
+/// it.
 #[derive(Debug)]
 pub(crate) struct QuerySql {
     pub sql: String,
-    /// The statement's parameters, limit and offset last.
+    /// The count alone, for a page past the end.
+    pub count_sql: String,
+    /// The statement's parameters, the offset last.
     pub params: Vec<Param>,
 }
 
@@ -807,12 +832,14 @@ impl Conditions {
         }
     }
 
-    /// The placeholders of `page`'s limit and offset, the last
-    /// parameters.
+    /// `page`'s limit, as a number in the statement's text, and the
+    /// placeholder of its offset, the last parameter. SQLite reads a bound
+    /// `LIMIT` while it plans, so a statement whose limit were bound would
+    /// be planned again each time it is bound; one statement per page size
+    /// is cached instead.
     pub(crate) fn page(&mut self, page: &impl Paged) -> (String, String) {
-        let limit = self.param(Param::Int(i64::from(page.per_page())));
         let offset = self.param(Param::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
-        (limit, offset)
+        (page.per_page().to_string(), offset)
     }
 
     /// The parameters, in order.
@@ -898,20 +925,25 @@ impl QuerySql {
         // scope, the time and the GUID (and, in SQLite's tables without a
         // rowid, the primary key): only the page's rows are then read, by
         // their primary key.
+        let count_sql = format!("SELECT count(*) FROM registry_credentials AS c{filter}");
         let sql = format!(
-            "SELECT (SELECT count(*) FROM registry_credentials AS c{filter}), p.* \
-             FROM (SELECT 1) AS one LEFT JOIN (\
-             SELECT t.scope_kind, t.scope_id, {columns} FROM (\
+            "SELECT ({count_sql}), t.scope_kind, t.scope_id, {columns} FROM (\
              SELECT c.location, c.scope_kind, c.scope_id FROM registry_credentials AS c{filter} \
              ORDER BY c.{time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
              ) AS k JOIN registry_credentials AS t \
-             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id\
-             ) AS p ON TRUE ORDER BY p.{time}{direction}, p.guid{direction}"
+             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id"
         );
         QuerySql {
             sql,
+            count_sql,
             params: c.into_params(),
         }
+    }
+
+    /// The parameters of [`count_sql`](Self::count_sql): all but the
+    /// offset.
+    pub(crate) fn count_params(&self) -> &[Param] {
+        &self.params[..self.params.len() - 1]
     }
 }
 

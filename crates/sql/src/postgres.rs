@@ -34,7 +34,7 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageScopes, Param, QuerySql,
     ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
     fresh_record, kind_column, label_rows, metadata_column, seal, time_column, touched,
 };
@@ -965,10 +965,10 @@ fn read_scoped_row(
 /// A query row's summary: scope kind and id at 1, then
 /// [`SUMMARY_COLUMNS`](crate::SUMMARY_COLUMNS); no secret is read or
 /// opened (R21).
-fn read_summary(row: &Row) -> Result<CredentialSummary, StoreError> {
+fn read_summary(row: &Row, scopes: &mut PageScopes) -> Result<CredentialSummary, StoreError> {
     let kind: i16 = row.try_get(1).map_err(postgres_error)?;
     let id: &str = row.try_get(2).map_err(postgres_error)?;
-    let scope = scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
+    let scope = scopes.get(kind.into(), id)?;
     let credential_kind: i16 = row.try_get(5).map_err(postgres_error)?;
     decode_summary(
         scope,
@@ -1681,7 +1681,8 @@ mod calls {
     }
 
     /// One statement, the count and the page, over the indexes
-    /// (`QuerySql`); prepared once per shape of query.
+    /// (`QuerySql`; a second for the count of a page past the end);
+    /// prepared once per shape of query.
     pub(super) async fn query<S: Session>(s: S, query: &Query) -> Result<Page, StoreError> {
         let sql = QuerySql::new(query);
         let params = sql_params(sql.params);
@@ -1689,15 +1690,24 @@ mod calls {
         let c = s.conn().await?;
         let stmt = c.prepare_cached(&sql.sql).await.map_err(postgres_error)?;
         let rows = c.query(&stmt, &refs).await.map_err(postgres_error)?;
-        drop(c);
         let mut total = 0i64;
+        if rows.is_empty() {
+            let count = c
+                .prepare_cached(&sql.count_sql)
+                .await
+                .map_err(postgres_error)?;
+            let row = c
+                .query_one(&count, &refs[..refs.len() - 1])
+                .await
+                .map_err(postgres_error)?;
+            total = row.try_get(0).map_err(postgres_error)?;
+        }
+        drop(c);
         let mut resources = Vec::new();
+        let mut scopes = PageScopes::default();
         for row in &rows {
             total = row.try_get(0).map_err(postgres_error)?;
-            let kind: Option<i16> = row.try_get(1).map_err(postgres_error)?;
-            if kind.is_some() {
-                resources.push(read_summary(row)?);
-            }
+            resources.push(read_summary(row, &mut scopes)?);
         }
         Ok(Page::new(
             query,

@@ -23,7 +23,7 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, Param, QuerySql,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageScopes, Param, QuerySql,
     ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
     fatal, fresh_record, kind_column, label_rows, metadata_column, seal, time_column, touched,
 };
@@ -1436,10 +1436,17 @@ fn read_scoped_row(
 /// A query row's summary: scope kind and id at 1, then
 /// [`SUMMARY_COLUMNS`](crate::SUMMARY_COLUMNS); no secret is read or
 /// opened (R21).
-fn read_summary(r: &rusqlite::Row<'_>) -> Result<CredentialSummary, StoreError> {
-    let scope = scoped(r, 1)?;
-    let get = |i: usize| r.get_ref(3 + i).map_err(sqlite_error);
+fn read_summary(
+    r: &rusqlite::Row<'_>,
+    scopes: &mut PageScopes,
+) -> Result<CredentialSummary, StoreError> {
+    let get = |i: usize| r.get_ref(1 + i).map_err(sqlite_error);
     let fail = |e: rusqlite::types::FromSqlError| fatal(rusqlite::Error::from(e));
+    let scope = scopes.get(
+        get(0)?.as_i64().map_err(fail)?,
+        get(1)?.as_str().map_err(fail)?,
+    )?;
+    let get = |i: usize| r.get_ref(3 + i).map_err(sqlite_error);
     decode_summary(
         scope,
         SummaryRow {
@@ -1462,7 +1469,8 @@ fn scoped(r: &rusqlite::Row<'_>, first: usize) -> Result<Scope, StoreError> {
     scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)
 }
 
-/// The page of `query` and its total, read on `conn` by one statement.
+/// The page of `query` and its total, read on `conn` by one statement
+/// (two for a page past the end).
 fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
     let sql = QuerySql::new(query);
     let mut stmt = conn.prepare_cached(&sql.sql).map_err(sqlite_error)?;
@@ -1470,11 +1478,17 @@ fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
     let mut rows = stmt.raw_query();
     let mut total = 0;
     let mut resources = Vec::new();
+    let mut scopes = PageScopes::default();
     while let Some(r) = rows.next().map_err(sqlite_error)? {
         total = r.get(0).map_err(sqlite_error)?;
-        let kind: Option<i64> = r.get(1).map_err(sqlite_error)?;
-        if kind.is_some() {
-            resources.push(read_summary(r)?);
+        resources.push(read_summary(r, &mut scopes)?);
+    }
+    if resources.is_empty() {
+        let mut count = conn.prepare_cached(&sql.count_sql).map_err(sqlite_error)?;
+        bind_all(&mut count, sql.count_params())?;
+        let mut rows = count.raw_query();
+        if let Some(r) = rows.next().map_err(sqlite_error)? {
+            total = r.get(0).map_err(sqlite_error)?;
         }
     }
     Ok(Page::new(
