@@ -1685,6 +1685,7 @@ mod calls {
     /// prepared once per shape of query.
     pub(super) async fn query<S: Session>(s: S, query: &Query) -> Result<Page, StoreError> {
         let sql = QuerySql::new(query);
+        let counted = sql.count_params().len();
         let params = sql_params(sql.params);
         let refs = param_refs(&params);
         let c = s.conn().await?;
@@ -1697,7 +1698,7 @@ mod calls {
                 .await
                 .map_err(postgres_error)?;
             let row = c
-                .query_one(&count, &refs[..refs.len() - 1])
+                .query_one(&count, &refs[..counted])
                 .await
                 .map_err(postgres_error)?;
             total = row.try_get(0).map_err(postgres_error)?;
