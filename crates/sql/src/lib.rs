@@ -931,7 +931,8 @@ impl QuerySql {
              SELECT c.location, c.scope_kind, c.scope_id FROM registry_credentials AS c{filter} \
              ORDER BY c.{time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
              ) AS k JOIN registry_credentials AS t \
-             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id"
+             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id \
+             ORDER BY t.{time}{direction}, t.guid{direction}"
         );
         QuerySql {
             sql,
