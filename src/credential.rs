@@ -109,7 +109,6 @@ pub enum ForbiddenCharacter {
 impl ForbiddenCharacter {
     /// The class of `c`, when a username may not hold it (R16).
     pub fn of(c: char) -> Option<Self> {
-        use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
         // ASCII, the common case, without the Unicode tables: its only
         // forbidden characters are the colon, the controls (every ASCII
         // white space but the space is one) and the space.
@@ -121,6 +120,13 @@ impl ForbiddenCharacter {
                 _ => None,
             };
         }
+        Self::by_category(c)
+    }
+
+    /// The class of `c` by its Unicode general category: what [`of`](Self::of)
+    /// answers for every character.
+    fn by_category(c: char) -> Option<Self> {
+        use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
         // `U+180E` (Mongolian vowel separator) was white space before
         // Unicode 6.3 and `U+200B` is read as one by many tools; both are
         // Cf today, so the format class covers them.
@@ -885,6 +891,19 @@ pub enum CredentialUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// R16: the ASCII classes answer as the Unicode categories do, for
+    /// every ASCII character.
+    #[test]
+    fn r16_ascii_characters_are_classed_as_their_unicode_category() {
+        for c in (0u8..=127).map(char::from) {
+            assert_eq!(
+                ForbiddenCharacter::of(c),
+                ForbiddenCharacter::by_category(c),
+                "{c:?}"
+            );
+        }
+    }
 
     #[test]
     fn r16_password_limits() {

@@ -255,13 +255,14 @@ impl EventTarget {
         }
     }
 
-    /// The stored credential's target.
-    fn of(credential: &RegistryCredential) -> Self {
-        EventTarget::new(
-            credential.record().map_or_else(Guid::random, |r| r.guid()),
+    /// The stored credential's target; `None` for a credential with no
+    /// record, which no store returns from a write.
+    fn of(credential: &RegistryCredential) -> Option<Self> {
+        Some(EventTarget::new(
+            credential.record()?.guid(),
             credential.scope().clone(),
             credential.location().clone(),
-        )
+        ))
     }
 
     /// The credential's GUID.
@@ -435,24 +436,26 @@ impl Change {
     }
 
     /// The events that record it, by `context` at `at`: one per
-    /// credential created, updated or removed, and one for a push.
+    /// credential created, updated or removed, and one for a push. A
+    /// credential without a record (no store returns one from a write) has
+    /// no GUID to name, and no event.
     pub fn events(&self, context: &AuditContext, at: SystemTime) -> Vec<AuditEvent> {
         let event = |target: &RegistryCredential, changes| {
-            AuditEvent::new(
+            Some(AuditEvent::new(
                 Guid::random(),
                 self.event_type,
                 context.clone(),
-                EventTarget::of(target),
+                EventTarget::of(target)?,
                 seconds(at),
                 changes,
-            )
+            ))
         };
         let username = |c: &RegistryCredential| Some(c.username().clone());
         match self.event_type {
             EventType::Create => self
                 .after
                 .iter()
-                .map(|c| {
+                .filter_map(|c| {
                     let changes = Changes::new()
                         .usernames(None, username(c))
                         .password_changed(true)
@@ -463,7 +466,7 @@ impl Change {
             EventType::Delete => self
                 .before
                 .iter()
-                .map(|c| event(c, Changes::new().usernames(username(c), None)))
+                .filter_map(|c| event(c, Changes::new().usernames(username(c), None)))
                 .collect(),
             EventType::Update | EventType::Push => {
                 let Some(after) = self.after.first() else {
@@ -486,7 +489,7 @@ impl Change {
                     }))
                     .metadata_changed(same.is_some_and(|b| b.metadata() != after.metadata()))
                     .replaced(replaced);
-                vec![event(after, changes)]
+                event(after, changes).into_iter().collect()
             }
         }
     }

@@ -737,17 +737,22 @@ impl MemoryStore {
     /// `write` made on the tables under one lock, and its events kept
     /// under the same lock (R27).
     fn audited_write(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError> {
-        let now = (self.now)();
         let mut inner = MemoryStore::write(self);
-        let change = {
-            let locked = Locked {
-                inner: std::sync::Mutex::new(&mut inner),
-                now,
-            };
-            block_on_ready(audit::apply(&InlineStore(&locked), write))?
-        };
-        let events = change.events(context, now);
-        inner.events.extend(events.iter().cloned());
+        Locked {
+            inner: std::sync::Mutex::new(&mut inner),
+            now: (self.now)(),
+        }
+        .audited_write(write, context)
+    }
+}
+
+impl Locked<'_> {
+    /// `write` made through the locked tables' own calls, and its events
+    /// kept in them, all under the one lock held (R27).
+    fn audited_write(&self, write: Write, context: &AuditContext) -> Result<Written, StoreError> {
+        let change = block_on_ready(audit::apply(&InlineStore(self), write))?;
+        let events = change.events(context, self.now);
+        self.writing(|i| i.events.extend(events.iter().cloned()));
         Ok(Written::new(change, events))
     }
 }
@@ -858,14 +863,6 @@ macro_rules! store_on_session {
 }
 
 store_on_session!(MemoryStore, Locked<'_>);
-
-impl Locked<'_> {
-    /// An audited write inside one is refused: [`MemoryStore::audited`]
-    /// takes the lock itself.
-    fn audited_write(&self, _: Write, _: &AuditContext) -> Result<Written, StoreError> {
-        unreachable!("audit::apply makes plain writes only")
-    }
-}
 
 #[cfg(test)]
 mod conformance {

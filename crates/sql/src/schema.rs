@@ -267,20 +267,18 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         // first rows of a few scopes in time order; these indexes hold
         // them in that order, so the page and its count read the index
         // alone and only the page's rows are read from the table.
-        sqlite: "
-        CREATE INDEX registry_credentials_by_scope_created
-            ON registry_credentials (scope_kind, scope_id, created_at, guid);
-        CREATE INDEX registry_credentials_by_scope_updated
-            ON registry_credentials (scope_kind, scope_id, updated_at, guid);
-    ",
-        postgres: "
-        CREATE INDEX registry_credentials_by_scope_created
-            ON registry_credentials (scope_kind, scope_id, created_at, guid);
-        CREATE INDEX registry_credentials_by_scope_updated
-            ON registry_credentials (scope_kind, scope_id, updated_at, guid);
-    ",
+        sqlite: BY_SCOPE_AND_TIME,
+        postgres: BY_SCOPE_AND_TIME,
     },
 ];
+
+/// Version 6's indexes, the same text in both dialects.
+const BY_SCOPE_AND_TIME: &str = "
+        CREATE INDEX registry_credentials_by_scope_created
+            ON registry_credentials (scope_kind, scope_id, created_at, guid);
+        CREATE INDEX registry_credentials_by_scope_updated
+            ON registry_credentials (scope_kind, scope_id, updated_at, guid);
+    ";
 
 /// The schema version this release writes.
 pub(crate) fn latest_version() -> u32 {
