@@ -5,7 +5,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
-use hashbrown::DefaultHashBuilder;
+use foldhash::SharedSeed;
+use foldhash::fast::SeedableRandomState;
 use hashbrown::{HashMap, HashTable};
 
 use super::audit::{self, AuditContext, AuditEvent, AuditQuery, Write, Written};
@@ -159,9 +160,20 @@ struct Hashes {
 
 /// The hashes of keys, the same for every table of one store: a
 /// resolution hashes each scope and each candidate once, and each key from
-/// those two in a few instructions.
+/// those two in a few instructions. Seeded at random, unless the store was
+/// made by [`MemoryStore::with_hash_seed`].
 #[derive(Default)]
-struct KeyHasher(DefaultHashBuilder);
+struct KeyHasher(SeedableRandomState);
+
+impl KeyHasher {
+    /// The hasher of `seed` and foldhash's fixed shared seed.
+    fn seeded(seed: u64) -> Self {
+        KeyHasher(SeedableRandomState::with_seed(
+            seed,
+            SharedSeed::global_fixed(),
+        ))
+    }
+}
 
 impl KeyHasher {
     /// A location's hash: its bytes, one write.
@@ -390,6 +402,33 @@ impl MemoryStore {
         MemoryStore {
             inner: Arc::default(),
             now: Arc::new(now),
+        }
+    }
+
+    /// An empty store whose tables hash keys with `seed` instead of a
+    /// random seed: the same seed and the same writes lay its tables out
+    /// the same in every process, so a benchmark's instruction counts
+    /// repeat from one machine to the next. Its answers are those of any
+    /// other store; only the cost of a look-up may differ.
+    ///
+    /// A store holding locations written by untrusted users should keep
+    /// the random seed of [`new`](Self::new): one who knows the seed can
+    /// choose locations that collide.
+    ///
+    /// ```
+    /// use registry_credentials::{Credential, CredentialStore, MemoryStore, RegistryCredential, Scope};
+    /// let store = MemoryStore::with_hash_seed(7);
+    /// store.create(RegistryCredential::new(Scope::Foundation, "example.com".parse()?, Credential::new("u", "p")?))?;
+    /// assert_eq!(store.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_hash_seed(seed: u64) -> Self {
+        MemoryStore {
+            inner: Arc::new(RwLock::new(Inner {
+                hasher: KeyHasher::seeded(seed),
+                ..Inner::default()
+            })),
+            now: Arc::new(SystemTime::now),
         }
     }
 
@@ -881,6 +920,23 @@ mod conformance {
     crate::store_conformance!();
 }
 
+/// A store of a fixed hash seed keeps the whole contract: the seed changes
+/// where its tables put keys, never what it answers.
+#[cfg(test)]
+mod conformance_with_hash_seed {
+    use super::MemoryStore;
+
+    fn store() -> MemoryStore {
+        MemoryStore::with_hash_seed(0)
+    }
+
+    fn reopen(store: &MemoryStore) -> MemoryStore {
+        store.clone()
+    }
+
+    crate::store_conformance!();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1093,6 +1149,19 @@ mod tests {
         assert_eq!(s.read().scopes.len(), 0);
         assert_eq!(s.read().all.len(), 0);
         assert_eq!(s.read().locations.0.len(), 0, "every count went back to 0");
+    }
+
+    /// One seed hashes alike in every store, and apart from another seed.
+    #[test]
+    fn a_hash_seed_gives_the_same_hashes_in_every_store() {
+        let (a, b) = (KeyHasher::seeded(7), KeyHasher::seeded(7));
+        let l = "registry.example.com/team";
+        assert_eq!(a.location(l), b.location(l));
+        assert_eq!(
+            a.scope(Scope::Foundation.as_scope_ref()),
+            b.scope(Scope::Foundation.as_scope_ref())
+        );
+        assert_ne!(a.location(l), KeyHasher::seeded(8).location(l));
     }
 
     /// The location filter names every scope kind that holds a location

@@ -43,9 +43,11 @@ pub fn questions(workload: &Workload, kind: PushKind) -> Vec<(App, String)> {
         .collect()
 }
 
-/// A `MemoryStore` holding the workload.
+/// A `MemoryStore` holding the workload, its tables hashed with a fixed
+/// seed so that their layout, and the instructions a look-up takes, are
+/// the same on every machine.
 pub fn memory_store(workload: &Workload) -> MemoryStore {
-    let store = MemoryStore::new();
+    let store = MemoryStore::with_hash_seed(0);
     workload
         .fill(&store)
         .expect("a workload's keys are distinct");
