@@ -73,8 +73,9 @@ pub fn path(n: usize) -> PathBuf {
 }
 
 /// The file of `workload`, opened; built first (one transaction, about
-/// 10 µs a credential, then [`settle`]) when it is missing, holds another
-/// number of rows or was built with random GUIDs.
+/// 10 µs a credential, then settled: every row's GUID and times drawn
+/// from its place, and the file vacuumed) when it is missing, holds
+/// another number of rows or was built with random GUIDs.
 pub fn store(workload: &Workload) -> SqliteStore {
     let n = workload.len();
     let path = path(n);
