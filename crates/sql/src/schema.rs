@@ -68,6 +68,23 @@ pub(crate) struct Migration {
     pub postgres: &'static str,
 }
 
+/// Version 5's indexes of the audit events, the same text in both
+/// dialects (a macro, so that `concat!` joins it to each table's text).
+macro_rules! events_indexes {
+    () => {
+        "
+        CREATE INDEX registry_credential_events_by_created
+            ON registry_credential_events (created_at, guid);
+        CREATE INDEX registry_credential_events_by_target
+            ON registry_credential_events (target_guid);
+        CREATE INDEX registry_credential_events_by_organization
+            ON registry_credential_events (organization, created_at);
+        CREATE INDEX registry_credential_events_by_space
+            ON registry_credential_events (space, created_at);
+    "
+    };
+}
+
 /// Every migration, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -212,7 +229,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 5,
         // R27: the audit events, kept apart from the credentials (an
         // event outlives its credential).
-        sqlite: "
+        sqlite: concat!(
+            "
         CREATE TABLE registry_credential_events (
             guid              BLOB    NOT NULL PRIMARY KEY CHECK (length(guid) = 16),
             created_at        INTEGER NOT NULL,
@@ -226,17 +244,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             organization      TEXT,
             space             TEXT,
             data              TEXT    NOT NULL
-        ) WITHOUT ROWID;
-        CREATE INDEX registry_credential_events_by_created
-            ON registry_credential_events (created_at, guid);
-        CREATE INDEX registry_credential_events_by_target
-            ON registry_credential_events (target_guid);
-        CREATE INDEX registry_credential_events_by_organization
-            ON registry_credential_events (organization, created_at);
-        CREATE INDEX registry_credential_events_by_space
-            ON registry_credential_events (space, created_at);
-    ",
-        postgres: r#"
+        ) WITHOUT ROWID;",
+            events_indexes!()
+        ),
+        postgres: concat!(
+            r#"
         CREATE TABLE registry_credential_events (
             guid              BYTEA    NOT NULL PRIMARY KEY CHECK (length(guid) = 16),
             created_at        BIGINT   NOT NULL,
@@ -250,16 +262,9 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             organization      TEXT COLLATE "C",
             space             TEXT COLLATE "C",
             data              TEXT     NOT NULL
-        );
-        CREATE INDEX registry_credential_events_by_created
-            ON registry_credential_events (created_at, guid);
-        CREATE INDEX registry_credential_events_by_target
-            ON registry_credential_events (target_guid);
-        CREATE INDEX registry_credential_events_by_organization
-            ON registry_credential_events (organization, created_at);
-        CREATE INDEX registry_credential_events_by_space
-            ON registry_credential_events (space, created_at);
-    "#,
+        );"#,
+            events_indexes!()
+        ),
     },
     Migration {
         version: 6,

@@ -266,9 +266,73 @@ impl Api {
         path_and_query: &str,
         body: &[u8],
     ) -> Response {
-        self.serve(m, actor, method, path_and_query, body)
-            .await
-            .unwrap_or_else(Response::from)
+        let answer: Result<Response, ApiError> = async {
+            let (path, query) = path_and_query
+                .split_once('?')
+                .unwrap_or((path_and_query, ""));
+            let route = route(method, path).ok_or_else(|| ApiError::no_route(method, path))?;
+            let ok = |status, body| Ok(Response { status, body });
+            match route {
+                Route::List => {
+                    let params = params::list_params(query)?;
+                    let page = m.query(actor, params.query.clone(), &params.within).await?;
+                    ok(200, json(&self.list(&page, &params)))
+                }
+                Route::Create => {
+                    let dry_run = params::dry_run(query)?;
+                    let credential = body::create(body)?;
+                    let scope = credential.scope().clone();
+                    if dry_run {
+                        return match m.dry_run(actor, Proposal::Create(credential)).await {
+                            Ok(moves) => ok(200, self.moves(&moves)),
+                            Err(e) => Err(self.refused_create(m, actor, &scope, e).await),
+                        };
+                    }
+                    match m.create_located(actor, credential).await {
+                        Ok(created) => ok(201, json(&self.resource(&created))),
+                        Err(e) => Err(self.refused_create(m, actor, &scope, e).await),
+                    }
+                }
+                Route::Get(id) => {
+                    params::none(query)?;
+                    let found = m.get_by_guid(actor, guid(id)?).await?;
+                    ok(200, json(&self.resource(&found)))
+                }
+                Route::Update(id) => {
+                    let dry_run = params::dry_run(query)?;
+                    let guid = guid(id)?;
+                    let update = body::update(body)?;
+                    if dry_run {
+                        let proposal = Proposal::Update(Stored::Guid(guid), update);
+                        return ok(200, self.moves(&m.dry_run(actor, proposal).await?));
+                    }
+                    let updated = m.update_by_guid(actor, guid, update).await?;
+                    ok(200, json(&self.resource(&updated)))
+                }
+                Route::Delete(id) => {
+                    let dry_run = params::dry_run(query)?;
+                    let guid = guid(id)?;
+                    if dry_run {
+                        let proposal = Proposal::Delete(Stored::Guid(guid));
+                        return ok(200, self.moves(&m.dry_run(actor, proposal).await?));
+                    }
+                    m.delete_by_guid(actor, guid).await?;
+                    ok(204, String::new())
+                }
+                Route::Apps(id) => {
+                    params::none(query)?;
+                    let apps = m.apps_using(actor, &Stored::Guid(guid(id)?)).await?;
+                    ok(200, self.apps(&apps))
+                }
+                Route::AuditEvents => {
+                    let params = params::audit_params(query)?;
+                    let page = m.audit_events(actor, params.query.clone()).await?;
+                    ok(200, json(&self.events(&page, &params)))
+                }
+            }
+        }
+        .await;
+        answer.unwrap_or_else(Response::from)
     }
 
     /// [`handle`](Self::handle) over a sync [`Manager`]: the same handler,
@@ -282,79 +346,6 @@ impl Api {
         body: &[u8],
     ) -> Response {
         block_on_ready(self.handle(m.as_async(), actor, method, path_and_query, body))
-    }
-
-    async fn serve<S: AsyncCredentialStore, D: AsyncDirectoryWriter>(
-        &self,
-        m: &AsyncManager<S, D>,
-        actor: &UserId,
-        method: &str,
-        path_and_query: &str,
-        body: &[u8],
-    ) -> Result<Response, ApiError> {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        let route = route(method, path).ok_or_else(|| ApiError::no_route(method, path))?;
-        let ok = |status, body| Ok(Response { status, body });
-        match route {
-            Route::List => {
-                let params = params::list_params(query)?;
-                let page = m.query(actor, params.query.clone(), &params.within).await?;
-                ok(200, json(&self.list(&page, &params)))
-            }
-            Route::Create => {
-                let dry_run = params::dry_run(query)?;
-                let credential = body::create(body)?;
-                let scope = credential.scope().clone();
-                if dry_run {
-                    return match m.dry_run(actor, Proposal::Create(credential)).await {
-                        Ok(moves) => ok(200, self.moves(&moves)),
-                        Err(e) => Err(self.refused_create(m, actor, &scope, e).await),
-                    };
-                }
-                match m.create_located(actor, credential).await {
-                    Ok(created) => ok(201, json(&self.resource(&created))),
-                    Err(e) => Err(self.refused_create(m, actor, &scope, e).await),
-                }
-            }
-            Route::Get(id) => {
-                params::none(query)?;
-                let found = m.get_by_guid(actor, guid(id)?).await?;
-                ok(200, json(&self.resource(&found)))
-            }
-            Route::Update(id) => {
-                let dry_run = params::dry_run(query)?;
-                let guid = guid(id)?;
-                let update = body::update(body)?;
-                if dry_run {
-                    let proposal = Proposal::Update(Stored::Guid(guid), update);
-                    return ok(200, self.moves(&m.dry_run(actor, proposal).await?));
-                }
-                let updated = m.update_by_guid(actor, guid, update).await?;
-                ok(200, json(&self.resource(&updated)))
-            }
-            Route::Delete(id) => {
-                let dry_run = params::dry_run(query)?;
-                let guid = guid(id)?;
-                if dry_run {
-                    let proposal = Proposal::Delete(Stored::Guid(guid));
-                    return ok(200, self.moves(&m.dry_run(actor, proposal).await?));
-                }
-                m.delete_by_guid(actor, guid).await?;
-                ok(204, String::new())
-            }
-            Route::Apps(id) => {
-                params::none(query)?;
-                let apps = m.apps_using(actor, &Stored::Guid(guid(id)?)).await?;
-                ok(200, self.apps(&apps))
-            }
-            Route::AuditEvents => {
-                let params = params::audit_params(query)?;
-                let page = m.audit_events(actor, params.query.clone()).await?;
-                ok(200, json(&self.events(&page, &params)))
-            }
-        }
     }
 
     /// A create's refusal as the platform words it: an organization or

@@ -184,23 +184,19 @@ impl AuditParams {
 pub(super) fn audit_params(query: &str) -> Result<AuditParams, ApiError> {
     let mut q = AuditQuery::new();
     let mut created = TimeFilter::new();
-    let mut paging = Paging::new();
-    for (key, value) in pairs(query)? {
-        let Some((key, value)) = paging.read(key, value)? else {
-            continue;
-        };
+    let paging = Paging::read_query(query)?;
+    for (key, value) in paging.others() {
         match key {
             "order_by" => {
-                q = q.descending(match value {
-                    "created_at" | "+created_at" => false,
-                    "-created_at" => true,
-                    _ => {
-                        return Err(ApiError::bad_query(format!(
-                            "Order by can only be: 'created_at' (with '-' for newest first); `{}` is not one",
-                            text::quote(value)
-                        )));
-                    }
-                });
+                q = q.descending(order(
+                    value,
+                    &[
+                        ("created_at", false),
+                        ("+created_at", false),
+                        ("-created_at", true),
+                    ],
+                    "'created_at'",
+                )?);
             }
             "types" => q = q.types(list(key, value, str::parse::<EventType>)?),
             "target_guids" => q = q.target_guids(list(key, value, str::parse::<Guid>)?),
@@ -220,6 +216,21 @@ pub(super) fn audit_params(query: &str) -> Result<AuditParams, ApiError> {
         query,
         kept: paging.kept,
     })
+}
+
+/// The order that `value` names among `orders` (the names of
+/// `order_by`); a refusal lists `names`, the times it may order by.
+fn order<T: Copy>(value: &str, orders: &[(&str, T)], names: &str) -> Result<T, ApiError> {
+    orders
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|&(_, order)| order)
+        .ok_or_else(|| {
+            ApiError::bad_query(format!(
+                "Order by can only be: {names} (with '-' for newest first); `{}` is not one",
+                text::quote(value)
+            ))
+        })
 }
 
 /// The comma-separated items of `value`, empty ones skipped.
@@ -261,19 +272,29 @@ impl Paging {
         }
     }
 
-    /// `value` read into the page or its size when `key` names one of
-    /// them (`None`); any other parameter kept, and given back to be read.
-    fn read(&mut self, key: String, value: String) -> Result<Option<(&str, &str)>, ApiError> {
+    /// The page that `query` asks for, and every other parameter kept
+    /// for [`others`](Self::others).
+    fn read_query(query: &str) -> Result<Self, ApiError> {
+        let mut paging = Paging::new();
+        for (key, value) in pairs(query)? {
+            paging.read(key, value)?;
+        }
+        Ok(paging)
+    }
+
+    /// The parameters other than the page's, in the order given.
+    fn others(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.kept.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Reads `key`'s `value` if it is the page's, else keeps the pair.
+    fn read(&mut self, key: String, value: String) -> Result<(), ApiError> {
         match key.as_str() {
             "page" => self.page = number(&key, &value, "from 1")?,
             "per_page" => self.per_page = number(&key, &value, "from 1 to 5000")?,
-            _ => {
-                self.kept.push((key, value));
-                let (key, value) = self.kept.last().expect("just pushed");
-                return Ok(Some((key, value)));
-            }
+            _ => self.kept.push((key, value)),
         }
-        Ok(None)
+        Ok(())
     }
 }
 
@@ -348,25 +369,22 @@ pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
     let mut q = Query::new();
     let mut within = Within::new();
     let (mut created, mut updated) = (TimeFilter::new(), TimeFilter::new());
-    let mut paging = Paging::new();
-    for (key, value) in pairs(query)? {
-        let Some((key, value)) = paging.read(key, value)? else {
-            continue;
-        };
+    let paging = Paging::read_query(query)?;
+    for (key, value) in paging.others() {
         match key {
             "order_by" => {
-                q = q.order_by(match value {
-                    "created_at" | "+created_at" => OrderBy::CreatedAt,
-                    "-created_at" => OrderBy::CreatedAtDescending,
-                    "updated_at" | "+updated_at" => OrderBy::UpdatedAt,
-                    "-updated_at" => OrderBy::UpdatedAtDescending,
-                    _ => {
-                        return Err(ApiError::bad_query(format!(
-                            "Order by can only be: 'created_at', 'updated_at' (with '-' for newest first); `{}` is not one",
-                            text::quote(value)
-                        )));
-                    }
-                });
+                q = q.order_by(order(
+                    value,
+                    &[
+                        ("created_at", OrderBy::CreatedAt),
+                        ("+created_at", OrderBy::CreatedAt),
+                        ("-created_at", OrderBy::CreatedAtDescending),
+                        ("updated_at", OrderBy::UpdatedAt),
+                        ("+updated_at", OrderBy::UpdatedAt),
+                        ("-updated_at", OrderBy::UpdatedAtDescending),
+                    ],
+                    "'created_at', 'updated_at'",
+                )?);
             }
             "guids" => q = q.guids(list(key, value, str::parse::<Guid>)?),
             "organization_guids" => within = within.orgs(list(key, value, |id| OrgId::new(id))?),
