@@ -545,6 +545,7 @@ fn list_question(name: &str, n: usize) -> &'static ListQuestion {
 
 #[library_benchmark]
 #[bench::space_developer_page_of_50_1m(list_question("space-developer-page-of-50", SQLITE_LARGE))]
+#[bench::organization_page_of_50_1m(list_question("organization-page-of-50", SQLITE_LARGE))]
 #[bench::one_guid_1m(list_question("one-guid", SQLITE_LARGE))]
 fn list_ours(q: &'static ListQuestion) -> registry_credentials::store::Page {
     q.store

@@ -134,7 +134,9 @@ pub fn cycle<'q>(questions: &'q [Question]) -> impl FnMut() -> &'q Question {
 /// of the platform's registry credentials asks of a store, for app `a` of
 /// the workload: every credential they may read (the foundation's, their
 /// organization's, their space's and the app's own), oldest first, the
-/// first page of 50; and one credential by GUID.
+/// first page of 50; the first page of 50 of the app's organization's own
+/// credentials, the rows the plain select reads, oldest first; and one
+/// credential by GUID.
 pub fn query_cases(
     workload: &Workload,
     a: usize,
@@ -154,6 +156,13 @@ pub fn query_cases(
             "space-developer-page-of-50",
             Query::new()
                 .scopes(visible)
+                .page(1, 50)
+                .expect("a valid page"),
+        ),
+        (
+            "organization-page-of-50",
+            Query::new()
+                .scopes([Scope::Org(app.org().clone())])
                 .page(1, 50)
                 .expect("a valid page"),
         ),

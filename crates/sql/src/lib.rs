@@ -87,7 +87,7 @@ use crypto::{RowIdentity, SecretBinding};
 use registry_credentials::credential::CredentialSummary;
 use registry_credentials::identity::{Guid, Record};
 use registry_credentials::metadata::{Metadata, MetadataPatch, Requirement};
-use registry_credentials::store::{Paged, Query, StoreError, TimeFilter, UnreadableReason};
+use registry_credentials::store::{Page, Paged, Query, StoreError, TimeFilter, UnreadableReason};
 use registry_credentials::{
     CredentialKind, Location, Password, RegistryCredential, Scope, Username,
 };
@@ -740,7 +740,9 @@ pub(crate) enum Param {
 /// [`count_sql`](Self::count_sql)'s. Every filter is a condition on an
 /// indexed column or an `EXISTS` over the labels' keys, and the order is
 /// an index's: the database selects and pages, nothing is filtered after
-/// it.
+/// it. The join of the page's keys to their rows keeps no order of its
+/// own (PostgreSQL's hash join does not), so [`query_page`] sorts the
+/// page's rows, 50 or so, as they arrive.
 #[derive(Debug)]
 pub(crate) struct QuerySql {
     pub sql: String,
@@ -931,8 +933,7 @@ impl QuerySql {
              SELECT c.location, c.scope_kind, c.scope_id FROM registry_credentials AS c{filter} \
              ORDER BY c.{time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
              ) AS k JOIN registry_credentials AS t \
-             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id \
-             ORDER BY t.{time}{direction}, t.guid{direction}"
+             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id"
         );
         QuerySql {
             sql,
@@ -946,6 +947,13 @@ impl QuerySql {
     pub(crate) fn count_params(&self) -> &[Param] {
         &self.params[..self.params.len() - 1]
     }
+}
+
+/// The page of `query` whose rows [`QuerySql`]'s statement read, in the
+/// query's order, with `total`, its count of every match.
+pub(crate) fn query_page(query: &Query, total: i64, mut resources: Vec<CredentialSummary>) -> Page {
+    resources.sort_unstable_by(|a, b| query.compare(a, b));
+    Page::new(query, u64::try_from(total).unwrap_or(0), resources)
 }
 
 /// The labels of `credential`, for the rows of `registry_credential_labels`.

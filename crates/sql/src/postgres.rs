@@ -36,7 +36,7 @@ use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
     DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageScopes, Param, QuerySql,
     ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
-    fresh_record, kind_column, label_rows, metadata_column, seal, time_column, touched,
+    fresh_record, kind_column, label_rows, metadata_column, query_page, seal, time_column, touched,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -1710,11 +1710,7 @@ mod calls {
             total = row.try_get(0).map_err(postgres_error)?;
             resources.push(read_summary(row, &mut scopes)?);
         }
-        Ok(Page::new(
-            query,
-            u64::try_from(total).unwrap_or(0),
-            resources,
-        ))
+        Ok(query_page(query, total, resources))
     }
 
     /// Makes `write` in `tx` and inserts its events there (R27): they

@@ -25,7 +25,8 @@ use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
     DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageScopes, Param, QuerySql,
     ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
-    fatal, fresh_record, kind_column, label_rows, metadata_column, seal, time_column, touched,
+    fatal, fresh_record, kind_column, label_rows, metadata_column, query_page, seal, time_column,
+    touched,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -1491,11 +1492,7 @@ fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
             total = r.get(0).map_err(sqlite_error)?;
         }
     }
-    Ok(Page::new(
-        query,
-        u64::try_from(total).unwrap_or(0),
-        resources,
-    ))
+    Ok(query_page(query, total, resources))
 }
 
 /// Binds `params` to `stmt`'s `$1`, `$2`, … in order.
