@@ -733,7 +733,8 @@ pub(crate) enum Param {
 }
 
 /// The statement that answers a [`Query`] (R22, R23), the same text in
-/// both dialects (`$n` parameters, which SQLite reads too): each row is
+/// both dialects but for the [`PageJoin`] (`$n` parameters, which SQLite
+/// reads too): each row is
 /// the count of every match, then the page's row (scope kind and id, then
 /// [`SUMMARY_COLUMNS`]: no secret is read), so that the count and the page
 /// come from one snapshot. A page past the end has no row; its count is
@@ -850,8 +851,23 @@ impl Conditions {
     }
 }
 
+/// Which key the page's keys are joined to their rows by, the one each
+/// database's (scope, time, GUID) index gives without reading the table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PageJoin {
+    /// The primary key: SQLite's tables without a rowid keep it in every
+    /// index.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    PrimaryKey,
+    /// The GUID: PostgreSQL's index holds it (and not the location), so
+    /// the keys are an index-only scan and the GUID's unique index finds
+    /// each row.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Guid,
+}
+
 impl QuerySql {
-    pub(crate) fn new(query: &Query) -> QuerySql {
+    pub(crate) fn new(query: &Query, join: PageJoin) -> QuerySql {
         let mut c = Conditions::default();
         if let Some(guids) = query.guid_filter() {
             c.any_of(
@@ -924,16 +940,21 @@ impl QuerySql {
             .collect::<Vec<_>>()
             .join(", ");
         // The page's keys are found first, on an index that holds the
-        // scope, the time and the GUID (and, in SQLite's tables without a
-        // rowid, the primary key): only the page's rows are then read, by
-        // their primary key.
+        // scope, the time and the GUID: only the page's rows are then
+        // read, by `join`'s key.
+        let (keys, on) = match join {
+            PageJoin::PrimaryKey => (
+                "c.location, c.scope_kind, c.scope_id",
+                "t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id",
+            ),
+            PageJoin::Guid => ("c.guid", "t.guid = k.guid"),
+        };
         let count_sql = format!("SELECT count(*) FROM registry_credentials AS c{filter}");
         let sql = format!(
             "SELECT ({count_sql}), t.scope_kind, t.scope_id, {columns} FROM (\
-             SELECT c.location, c.scope_kind, c.scope_id FROM registry_credentials AS c{filter} \
+             SELECT {keys} FROM registry_credentials AS c{filter} \
              ORDER BY c.{time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
-             ) AS k JOIN registry_credentials AS t \
-             ON t.location = k.location AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id"
+             ) AS k JOIN registry_credentials AS t ON {on}"
         );
         QuerySql {
             sql,

@@ -34,9 +34,10 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageScopes, Param, QuerySql,
-    ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
-    fresh_record, kind_column, label_rows, metadata_column, query_page, seal, time_column, touched,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin, PageScopes, Param,
+    QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary,
+    expires_column, fresh_record, kind_column, label_rows, metadata_column, query_page, seal,
+    time_column, touched,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -1684,7 +1685,7 @@ mod calls {
     /// (`QuerySql`; a second for the count of a page past the end);
     /// prepared once per shape of query.
     pub(super) async fn query<S: Session>(s: S, query: &Query) -> Result<Page, StoreError> {
-        let sql = QuerySql::new(query);
+        let sql = QuerySql::new(query, PageJoin::Guid);
         let counted = sql.count_params().len();
         let params = sql_params(sql.params);
         let refs = param_refs(&params);

@@ -23,10 +23,10 @@ use registry_credentials::{Location, RegistryCredential, Scope};
 use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
 use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageScopes, Param, QuerySql,
-    ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary, expires_column,
-    fatal, fresh_record, kind_column, label_rows, metadata_column, query_page, seal, time_column,
-    touched,
+    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin, PageScopes, Param,
+    QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary,
+    expires_column, fatal, fresh_record, kind_column, label_rows, metadata_column, query_page,
+    seal, time_column, touched,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -1473,7 +1473,7 @@ fn scoped(r: &rusqlite::Row<'_>, first: usize) -> Result<Scope, StoreError> {
 /// The page of `query` and its total, read on `conn` by one statement
 /// (two for a page past the end).
 fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
-    let sql = QuerySql::new(query);
+    let sql = QuerySql::new(query, PageJoin::PrimaryKey);
     let mut stmt = conn.prepare_cached(&sql.sql).map_err(sqlite_error)?;
     bind_all(&mut stmt, &sql.params)?;
     let mut rows = stmt.raw_query();
@@ -2307,14 +2307,17 @@ mod tests {
         for (what, query) in cases {
             let details = query_plan(
                 &format!("query-{}", what.replace(' ', "-")),
-                &QuerySql::new(&query).sql,
+                &QuerySql::new(&query, PageJoin::PrimaryKey).sql,
             );
             let scans = details.iter().any(|d| d.starts_with("SCAN c"));
             assert!(!scans, "{what}: {details:?}");
         }
         // The page's keys come in the order of the time index, unsorted;
         // only the page's own rows may be sorted after they are read.
-        let details = query_plan("query-all", &QuerySql::new(&Query::new()).sql);
+        let details = query_plan(
+            "query-all",
+            &QuerySql::new(&Query::new(), PageJoin::PrimaryKey).sql,
+        );
         let keys = details
             .iter()
             .skip_while(|d| *d != "CO-ROUTINE k")
