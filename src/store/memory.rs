@@ -173,9 +173,7 @@ impl KeyHasher {
             SharedSeed::global_fixed(),
         ))
     }
-}
 
-impl KeyHasher {
     /// A location's hash: its bytes, one write.
     fn location(&self, location: &str) -> u64 {
         let mut h = self.0.build_hasher();
@@ -423,13 +421,9 @@ impl MemoryStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_hash_seed(seed: u64) -> Self {
-        MemoryStore {
-            inner: Arc::new(RwLock::new(Inner {
-                hasher: KeyHasher::seeded(seed),
-                ..Inner::default()
-            })),
-            now: Arc::new(SystemTime::now),
-        }
+        let store = MemoryStore::new();
+        store.write().hasher = KeyHasher::seeded(seed);
+        store
     }
 
     /// How many credentials it holds.

@@ -21,7 +21,7 @@ const ROWS_PER_SECOND: i64 = 100_000;
 
 /// The GUID a settled file gives its `i`-th row in key order: a version 4
 /// UUID whose bits are drawn from `i` alone (splitmix64), never nil.
-pub fn guid(i: u64) -> Guid {
+fn guid(i: u64) -> Guid {
     let mix = |mut z: u64| {
         z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -741,9 +741,9 @@ pub(crate) enum Param {
 /// [`count_sql`](Self::count_sql)'s. Every filter is a condition on an
 /// indexed column or an `EXISTS` over the labels' keys, and the order is
 /// an index's: the database selects and pages, nothing is filtered after
-/// it. The join of the page's keys to their rows keeps no order of its
-/// own (PostgreSQL's hash join does not), so [`query_page`] sorts the
-/// page's rows, 50 or so, as they arrive.
+/// it. A join of the page's keys to their rows need not keep the keys'
+/// order (PostgreSQL's plans do not promise it), so [`query_page`] sorts
+/// the page's rows, 50 or so, as they arrive.
 #[derive(Debug)]
 pub(crate) struct QuerySql {
     pub sql: String,
@@ -1099,5 +1099,64 @@ pub(crate) mod earlier_version {
             assert_eq!(r.created_at(), r.updated_at());
         }
         records
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use registry_credentials::credential::CredentialSummary;
+    use registry_credentials::identity::{Guid, Record};
+    use registry_credentials::store::{OrderBy, Query};
+    use registry_credentials::{CredentialKind, Scope, Username};
+
+    use super::query_page;
+
+    /// R22, R23: a page whose rows the database gave in another order is
+    /// answered in the query's order, time first and the GUID after.
+    #[test]
+    fn r22_r23_a_page_read_out_of_order_is_put_in_the_query_order() {
+        let summary = |secs: u64, guid: &str| {
+            let at = UNIX_EPOCH + Duration::from_secs(secs);
+            CredentialSummary::new(
+                Scope::Foundation,
+                format!("r{secs}-{}.example.com", &guid[..1])
+                    .parse()
+                    .unwrap(),
+                Username::new("u").unwrap(),
+                CredentialKind::Password,
+                Record::new(guid.parse::<Guid>().unwrap(), at, at),
+            )
+        };
+        let (a, b) = (
+            "1aaaaaaa-0000-4000-8000-000000000000",
+            "2bbbbbbb-0000-4000-8000-000000000000",
+        );
+        let read = || {
+            vec![
+                summary(20, a),
+                summary(10, b),
+                summary(20, b),
+                summary(10, a),
+            ]
+        };
+        let order = |query: &Query| {
+            query_page(query, 4, read())
+                .resources()
+                .iter()
+                .map(|c| (c.record().created_secs(), c.record().guid().to_string()))
+                .collect::<Vec<_>>()
+        };
+        let at = |secs, guid: &str| (secs, guid.to_owned());
+        assert_eq!(
+            order(&Query::new()),
+            [at(10, a), at(10, b), at(20, a), at(20, b)]
+        );
+        assert_eq!(
+            order(&Query::new().order_by(OrderBy::CreatedAtDescending)),
+            [at(20, b), at(20, a), at(10, b), at(10, a)]
+        );
+        assert_eq!(query_page(&Query::new(), 4, read()).total_results(), 4);
     }
 }

@@ -195,7 +195,6 @@ pub(super) fn audit_params(query: &str) -> Result<AuditParams, ApiError> {
                         ("+created_at", false),
                         ("-created_at", true),
                     ],
-                    "'created_at'",
                 )?);
             }
             "types" => q = q.types(list(key, value, str::parse::<EventType>)?),
@@ -219,15 +218,22 @@ pub(super) fn audit_params(query: &str) -> Result<AuditParams, ApiError> {
 }
 
 /// The order that `value` names among `orders` (the names of
-/// `order_by`); a refusal lists `names`, the times it may order by.
-fn order<T: Copy>(value: &str, orders: &[(&str, T)], names: &str) -> Result<T, ApiError> {
+/// `order_by`); a refusal lists the times it may order by, the names
+/// without a sign.
+fn order<T: Copy>(value: &str, orders: &[(&str, T)]) -> Result<T, ApiError> {
     orders
         .iter()
         .find(|(name, _)| *name == value)
         .map(|&(_, order)| order)
         .ok_or_else(|| {
+            let names: Vec<String> = orders
+                .iter()
+                .filter(|(name, _)| !name.starts_with(['+', '-']))
+                .map(|(name, _)| format!("'{name}'"))
+                .collect();
             ApiError::bad_query(format!(
-                "Order by can only be: {names} (with '-' for newest first); `{}` is not one",
+                "Order by can only be: {} (with '-' for newest first); `{}` is not one",
+                names.join(", "),
                 text::quote(value)
             ))
         })
@@ -383,7 +389,6 @@ pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
                         ("+updated_at", OrderBy::UpdatedAt),
                         ("-updated_at", OrderBy::UpdatedAtDescending),
                     ],
-                    "'created_at', 'updated_at'",
                 )?);
             }
             "guids" => q = q.guids(list(key, value, str::parse::<Guid>)?),
