@@ -18,6 +18,8 @@ pub enum CandidateKind {
 }
 
 crate::macros::enum_names! {
+    /// All three, from the most specific.
+    ALL,
     /// How `explain` and serialized resolutions name it: `namespace`,
     /// `registry` or `parent domain`.
     CandidateKind::as_str {

@@ -375,13 +375,6 @@ pub enum CredentialKind {
 pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
 
 impl CredentialKind {
-    /// Every kind, in a fixed order.
-    pub const ALL: [CredentialKind; 3] = [
-        CredentialKind::Password,
-        CredentialKind::IdentityToken,
-        CredentialKind::RegistryToken,
-    ];
-
     /// What its secret is called in messages: `password`, `identity token`
     /// or `registry token`.
     pub const fn secret_name(self) -> &'static str {
@@ -394,6 +387,8 @@ impl CredentialKind {
 }
 
 crate::macros::enum_names! {
+    /// Every kind, in a fixed order.
+    ALL,
     /// Its name in listings and in the stores' schema: `password`,
     /// `identity-token` or `registry-token`.
     CredentialKind::as_str {
@@ -401,6 +396,7 @@ crate::macros::enum_names! {
         IdentityToken => "identity-token",
         RegistryToken => "registry-token",
     }
+    parse: UnknownKind
 }
 
 /// Why a name is not a [`CredentialKind`].
@@ -410,15 +406,12 @@ pub struct UnknownKind {
     given: Box<str>,
 }
 
-impl std::str::FromStr for CredentialKind {
-    type Err = UnknownKind;
-    fn from_str(s: &str) -> Result<Self, UnknownKind> {
-        CredentialKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownKind {
-                given: s.chars().take(64).collect::<String>().into(),
-            })
+impl UnknownKind {
+    /// The error for `given`, of which it keeps the first 64 characters.
+    fn unknown(given: &str) -> Self {
+        UnknownKind {
+            given: given.chars().take(64).collect::<String>().into(),
+        }
     }
 }
 

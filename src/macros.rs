@@ -91,12 +91,24 @@ macro_rules! setters {
 
 pub(crate) use setters;
 
-/// `$method` (`as_str`, or the name given) and `Display` for a fieldless
-/// enum, from one table of each variant's name: the method's doc comes
-/// first, then `Type::method { Variant => "name", … }`.
+/// `ALL`, `$method` (`as_str`, or the name given) and `Display` for a
+/// fieldless enum, from one table of each variant's name: the doc of
+/// `ALL` first, then the method's, then `Type::method { Variant => "name",
+/// … }`, in the order `ALL` lists them. With `parse: Error` after the
+/// table it also gets `FromStr`, which refuses any other name with
+/// `Error::unknown(given)`.
 macro_rules! enum_names {
-    ($(#[$doc:meta])* $ty:ident::$method:ident { $($variant:ident => $name:literal,)+ }) => {
+    (
+        $(#[$all_doc:meta])*
+        ALL,
+        $(#[$doc:meta])*
+        $ty:ident::$method:ident { $($variant:ident => $name:literal,)+ }
+        $(parse: $err:ident)?
+    ) => {
         impl $ty {
+            $(#[$all_doc])*
+            pub const ALL: [$ty; [$($name),+].len()] = [$($ty::$variant),+];
+
             $(#[$doc])*
             pub const fn $method(self) -> &'static str {
                 match self {
@@ -110,6 +122,18 @@ macro_rules! enum_names {
                 f.write_str(self.$method())
             }
         }
+
+        $(
+            impl ::std::str::FromStr for $ty {
+                type Err = $err;
+                fn from_str(s: &str) -> Result<Self, $err> {
+                    Self::ALL
+                        .into_iter()
+                        .find(|v| v.$method() == s)
+                        .ok_or_else(|| $err::unknown(s))
+                }
+            }
+        )?
     };
 }
 

@@ -139,17 +139,9 @@ pub enum ScopeKind {
     Foundation,
 }
 
-impl ScopeKind {
-    /// All four, in precedence order.
-    pub const ALL: [ScopeKind; 4] = [
-        ScopeKind::App,
-        ScopeKind::Space,
-        ScopeKind::Org,
-        ScopeKind::Foundation,
-    ];
-}
-
 crate::macros::enum_names! {
+    /// All four, in precedence order.
+    ALL,
     /// The name cf prints: `app`, `space`, `organization`, `foundation`.
     ScopeKind::as_str {
         App => "app",

@@ -153,15 +153,6 @@ pub enum PushKind {
 }
 
 impl PushKind {
-    /// Every kind, from the most specific scope to none.
-    pub const ALL: [PushKind; 5] = [
-        PushKind::AppHit,
-        PushKind::SpaceHit,
-        PushKind::OrgHit,
-        PushKind::FoundationHit,
-        PushKind::Miss,
-    ];
-
     /// The scope whose credential answers, `None` for a miss.
     pub fn scope(self) -> Option<ScopeKind> {
         match self {
@@ -175,6 +166,8 @@ impl PushKind {
 }
 
 crate::macros::enum_names! {
+    /// Every kind, from the most specific scope to none.
+    ALL,
     /// The kind's name in bench ids: `app-hit`, `space-hit`, `org-hit`,
     /// `foundation-hit`, `miss`.
     PushKind::name {

@@ -26,7 +26,6 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -134,17 +133,9 @@ pub enum EventType {
     Push,
 }
 
-impl EventType {
-    /// Every type, in this order.
-    pub const ALL: [EventType; 4] = [
-        EventType::Create,
-        EventType::Update,
-        EventType::Delete,
-        EventType::Push,
-    ];
-}
-
 crate::macros::enum_names! {
+    /// Every type, in this order.
+    ALL,
     /// The platform's name: `audit.registry_credential.create` and so on.
     EventType::as_str {
         Create => "audit.registry_credential.create",
@@ -152,6 +143,7 @@ crate::macros::enum_names! {
         Delete => "audit.registry_credential.delete",
         Push => "audit.app.registry_credential.push",
     }
+    parse: UnknownEventType
 }
 
 /// A name that is no [`EventType`]'s.
@@ -161,16 +153,12 @@ pub struct UnknownEventType {
     given: String,
 }
 
-impl FromStr for EventType {
-    type Err = UnknownEventType;
-
-    fn from_str(s: &str) -> Result<Self, UnknownEventType> {
-        EventType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownEventType {
-                given: s.to_owned(),
-            })
+impl UnknownEventType {
+    /// The error for `given`.
+    fn unknown(given: &str) -> Self {
+        UnknownEventType {
+            given: given.to_owned(),
+        }
     }
 }
 

@@ -392,6 +392,20 @@ impl From<Failure> for OpenError {
     }
 }
 
+/// A transaction's `Debug`: its keyring, which prints no key, and whether
+/// it only reads; never its connection.
+pub(crate) fn debug_transaction(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    keyring: &Keyring,
+    read_only: bool,
+) -> std::fmt::Result {
+    f.debug_struct(name)
+        .field("keyring", keyring)
+        .field("read_only", &read_only)
+        .finish_non_exhaustive()
+}
+
 /// What opening a store does about one key of its keyring, given the
 /// check value the database holds for its id: verify it, or return the
 /// check value to store for an id seen first.

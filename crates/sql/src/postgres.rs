@@ -765,10 +765,7 @@ pub struct PostgresTransaction<'t> {
 
 impl fmt::Debug for PostgresTransaction<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostgresTransaction")
-            .field("keyring", &self.keyring)
-            .field("read_only", &self.read_only)
-            .finish_non_exhaustive()
+        crate::debug_transaction(f, "PostgresTransaction", self.keyring, self.read_only)
     }
 }
 

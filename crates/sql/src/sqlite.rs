@@ -1706,10 +1706,7 @@ pub struct SqliteTransaction<'s> {
 
 impl fmt::Debug for SqliteTransaction<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteTransaction")
-            .field("keyring", &self.keyring)
-            .field("read_only", &self.read_only)
-            .finish_non_exhaustive()
+        crate::debug_transaction(f, "SqliteTransaction", self.keyring, self.read_only)
     }
 }
 

@@ -33,6 +33,20 @@ fn ok_line(sh: &Shell, line: &str) -> String {
     bin_ok(sh, &line.split_whitespace().collect::<Vec<_>>())
 }
 
+/// Runs `labels` for the foundation's credential of `docker.io`, naming
+/// the scope with `scope` as written, and checks that it printed its
+/// header, a blank line, then `table`.
+#[track_caller]
+fn assert_foundation_labels(sh: &Shell, scope: &str, table: &str) {
+    let out = ok_line(sh, &format!("labels registry-credential docker.io {scope}"));
+    assert_eq!(
+        out,
+        format!(
+            "Getting labels for registry-credential docker.io of the foundation as admin...\n\n{table}"
+        )
+    );
+}
+
 /// [`bin_fails`] of `line` split on white space (its arguments hold
 /// none).
 #[track_caller]
@@ -161,18 +175,13 @@ fn r22_set_label_labels_and_unset_label_change_the_labels_alone() {
     assert_eq!(after.username().as_str(), "hub-user");
     assert_eq!(after.password().expose(), "hub-Pw");
 
-    let out = ok_line(
+    assert_foundation_labels(
         &sh,
-        "labels registry-credential docker.io --scope=foundation",
-    );
-    assert_eq!(
-        out,
-        "Getting labels for registry-credential docker.io of the foundation as admin...\n\
-         \n\
-         key                      value\n\
+        "--scope=foundation",
+        "key                      value\n\
          env                      prod\n\
          team.example.com/owner   ci\n\
-         tier\n"
+         tier\n",
     );
 
     // A merge: `env` takes its new value, the rest stay.
@@ -207,16 +216,7 @@ fn r22_set_label_labels_and_unset_label_change_the_labels_alone() {
         &sh,
         "unset-label registry-credential docker.io team.example.com/owner never-set --scope foundation",
     );
-    let out = ok_line(
-        &sh,
-        "labels registry-credential docker.io --scope foundation",
-    );
-    assert_eq!(
-        out,
-        "Getting labels for registry-credential docker.io of the foundation as admin...\n\
-         \n\
-         No labels found.\n"
-    );
+    assert_foundation_labels(&sh, "--scope foundation", "No labels found.\n");
     let last = stored(&sh, "docker.io", "foundation");
     assert_eq!(last.record().unwrap().guid(), was.guid());
     assert_eq!(last.password().expose(), "hub-Pw");
@@ -286,8 +286,7 @@ fn r22_label_commands_name_a_credential_by_location_and_scope() {
     sh.ok("auth developer");
     sh.ok("target -o myorg -s myspace");
     sh.ok_answering(
-        None,
-        Some(""),
+        "",
         "update-space-registry-credential docker.io/library --username s-user-2",
     );
     let space = stored(&sh, "docker.io/library", "space");

@@ -56,6 +56,21 @@ pub(crate) struct Outcome {
     pub(crate) err: String,
 }
 
+impl Outcome {
+    /// What `line` printed, checking that it exited 0 and wrote nothing
+    /// to standard error.
+    #[track_caller]
+    pub(crate) fn succeeded(self, line: &str) -> String {
+        assert_eq!(self.code, 0, "`{line}` failed: {}", self.err);
+        assert!(
+            self.err.is_empty(),
+            "`{line}` wrote to stderr: {}",
+            self.err
+        );
+        self.out
+    }
+}
+
 pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -149,23 +164,17 @@ impl Shell {
         self.run_args(env, prompt, &args)
     }
 
+    /// Runs `line` with `env` as `CF_DOCKER_PASSWORD`, and checks that it
+    /// succeeded without a word on standard error; what it printed.
     pub(crate) fn ok_with(&mut self, env: Option<&str>, line: &str) -> String {
-        self.ok_answering(env, None, line)
+        self.run_with(env, None, line).succeeded(line)
     }
 
-    /// Runs `line` with `env` as `CF_DOCKER_PASSWORD` and `prompt` as the
-    /// answer to a password prompt, and checks that it succeeded without
-    /// a word on standard error; what it printed.
-    pub(crate) fn ok_answering(
-        &mut self,
-        env: Option<&str>,
-        prompt: Option<&str>,
-        line: &str,
-    ) -> String {
-        let o = self.run_with(env, prompt, line);
-        assert_eq!(o.code, 0, "`{line}` failed: {}", o.err);
-        assert!(o.err.is_empty(), "`{line}` wrote to stderr: {}", o.err);
-        o.out
+    /// Runs `line` with `prompt` as the answer to a password prompt, and
+    /// checks that it succeeded without a word on standard error; what it
+    /// printed.
+    pub(crate) fn ok_answering(&mut self, prompt: &str, line: &str) -> String {
+        self.run_with(None, Some(prompt), line).succeeded(line)
     }
 
     pub(crate) fn ok(&mut self, line: &str) -> String {

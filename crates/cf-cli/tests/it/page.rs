@@ -275,21 +275,18 @@ fn r16_r18_conflicts_missing_and_bad_input() {
 fn r17_password_from_the_prompt_and_partial_updates() {
     let mut sh = platform("prompt");
     sh.ok_answering(
-        None,
-        Some("typed-Password-1"),
+        "typed-Password-1",
         "create-foundation-registry-credential registry.example.com --username a",
     );
     // An empty answer keeps the password: a username-only update.
     sh.ok_answering(
-        None,
-        Some(""),
+        "",
         "update-foundation-registry-credential registry.example.com --username b",
     );
     assert_eq!(sh.stored_passwords(), ["typed-Password-1"]);
     // A password-only update.
     sh.ok_answering(
-        None,
-        Some("typed-Password-2"),
+        "typed-Password-2",
         "update-foundation-registry-credential registry.example.com",
     );
     assert_eq!(sh.stored_passwords(), ["typed-Password-2"]);
