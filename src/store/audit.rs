@@ -273,10 +273,10 @@ impl EventTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     guid: Guid,
+    created_secs: u64,
     event_type: EventType,
     context: AuditContext,
     target: EventTarget,
-    created_secs: u64,
     changes: Changes,
 }
 

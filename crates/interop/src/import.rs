@@ -443,11 +443,10 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, line) in self.lines.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{line}")?;
+        let mut separator = "";
+        for line in &self.lines {
+            write!(f, "{separator}{line}")?;
+            separator = "\n";
         }
         Ok(())
     }

@@ -6,13 +6,13 @@ use registry_credentials::credential::Username;
 use registry_credentials::identity::Guid;
 use registry_credentials::location::Location;
 use registry_credentials::scope::{OrgId, SpaceId};
-use registry_credentials::store::StoreError;
 use registry_credentials::store::audit::{
     Actor, AuditContext, AuditEvent, AuditQuery, Changes, EventTarget, EventType,
 };
+use registry_credentials::store::{Page, StoreError};
 
 use crate::schema::{self, SchemaError};
-use crate::{Conditions, Param, corrupt, time_column};
+use crate::{Columns, Conditions, Param, corrupt, qualified, time_column};
 
 /// The columns of an event's row, in [`EventRow`]'s order.
 pub(crate) const EVENT_COLUMNS: &str = "guid, created_at, type, actor_id, actor_name, \
@@ -74,6 +74,58 @@ pub(crate) struct EventRow<'a> {
     pub organization: Option<&'a str>,
     pub space: Option<&'a str>,
     pub data: &'a str,
+}
+
+impl<'a> EventRow<'a> {
+    /// The [`EVENT_COLUMNS`] from `first` on; `None` for the row of
+    /// `NULL`s that a page past the end is.
+    pub(crate) fn read(row: impl Columns<'a>, first: usize) -> Result<Option<Self>, StoreError> {
+        let Some(guid) = row.bytes_or_null(first)? else {
+            return Ok(None);
+        };
+        Ok(Some(EventRow {
+            guid,
+            created_at: row.int(first + 1)?,
+            event_type: row.text(first + 2)?,
+            actor_id: row.text(first + 3)?,
+            actor_name: row.text(first + 4)?,
+            target_guid: row.bytes(first + 5)?,
+            target_scope_kind: row.small(first + 6)?,
+            target_scope_id: row.text(first + 7)?,
+            target_location: row.text(first + 8)?,
+            organization: row.text_or_null(first + 9)?,
+            space: row.text_or_null(first + 10)?,
+            data: row.text(first + 11)?,
+        }))
+    }
+}
+
+/// A page of events as the rows of [`audit_sql`]'s statement are read.
+#[derive(Default)]
+pub(crate) struct EventPage {
+    total: i64,
+    resources: Vec<AuditEvent>,
+}
+
+impl EventPage {
+    /// Reads one row of the statement: the total, then an event unless
+    /// the page is past the end.
+    pub(crate) fn read<'a>(&mut self, row: impl Columns<'a>) -> Result<(), StoreError> {
+        self.total = row.int(0)?;
+        if let Some(event) = EventRow::read(row, 1)? {
+            self.resources.push(decode_event(event)?);
+        }
+        Ok(())
+    }
+
+    /// The page of `query` these rows are.
+    pub(crate) fn into_page(self, query: &AuditQuery) -> Page<AuditEvent> {
+        Page::new(
+            query,
+            u64::try_from(self.total).unwrap_or(0),
+            self.resources,
+        )
+    }
 }
 
 /// The event a row holds, every part checked: a row that fails is an
@@ -148,11 +200,6 @@ fn changes_of(text: &str) -> Result<Changes, String> {
         .replaced(replaced))
 }
 
-/// Each id as a text parameter.
-fn texts<T: AsRef<str>>(ids: &[T]) -> impl Iterator<Item = Param> + '_ {
-    ids.iter().map(|id| Param::Text(id.as_ref().to_owned()))
-}
-
 /// The one statement that answers an [`AuditQuery`], the same text in
 /// both dialects, as [`QuerySql`](crate::QuerySql) answers a credential
 /// query: each row is the count of every match, then the page's row
@@ -160,24 +207,10 @@ fn texts<T: AsRef<str>>(ids: &[T]) -> impl Iterator<Item = Param> + '_ {
 /// `NULL`s.
 pub(crate) fn audit_sql(query: &AuditQuery) -> (String, Vec<Param>) {
     let mut c = Conditions::default();
-    if let Some(types) = query.type_filter() {
-        c.any_of(
-            "e.type",
-            types.iter().map(|t| Param::Text(t.as_str().to_owned())),
-        );
-    }
-    if let Some(guids) = query.target_filter() {
-        c.any_of(
-            "e.target_guid",
-            guids.iter().map(|g| Param::Bytes(g.as_bytes().to_vec())),
-        );
-    }
-    if let Some(orgs) = query.organization_filter() {
-        c.any_of("e.organization", texts(orgs));
-    }
-    if let Some(spaces) = query.space_filter() {
-        c.any_of("e.space", texts(spaces));
-    }
+    c.any_of("e.type", query.type_filter(), |t| Param::text(&t.as_str()));
+    c.any_of("e.target_guid", query.target_filter(), Param::guid);
+    c.any_of("e.organization", query.organization_filter(), Param::text);
+    c.any_of("e.space", query.space_filter(), Param::text);
     if let Some(scopes) = query.scope_filter() {
         c.scopes("(e.target_scope_kind, e.target_scope_id)", scopes);
     }
@@ -185,11 +218,7 @@ pub(crate) fn audit_sql(query: &AuditQuery) -> (String, Vec<Param>) {
     let filter = c.where_clause();
     let direction = if query.is_descending() { " DESC" } else { "" };
     let (limit, offset) = c.page(query);
-    let columns = EVENT_COLUMNS
-        .split(", ")
-        .map(|c| format!("e.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = qualified("e", EVENT_COLUMNS);
     let sql = format!(
         "SELECT (SELECT count(*) FROM registry_credential_events AS e{filter}), p.* \
          FROM (SELECT 1) AS one LEFT JOIN (\

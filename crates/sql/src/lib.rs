@@ -479,6 +479,53 @@ pub(crate) struct RowData<'a> {
     pub secret: &'a [u8],
 }
 
+impl<'a> RowData<'a> {
+    /// The columns from `first` on: location, username, key id, secret,
+    /// kind, expiry, GUID, created and updated times, metadata.
+    pub(crate) fn read(row: impl Columns<'a>, first: usize) -> Result<Self, StoreError> {
+        Ok(RowData {
+            summary: SummaryRow {
+                location: row.text(first)?,
+                username: row.text(first + 1)?,
+                kind: row.small(first + 4)?,
+                expires_at: row.int_or_null(first + 5)?,
+                guid: row.bytes(first + 6)?,
+                created_at: row.int(first + 7)?,
+                updated_at: row.int(first + 8)?,
+                metadata: row.text_or_null(first + 9)?,
+            },
+            key_id: row.text(first + 2)?,
+            secret: row.bytes(first + 3)?,
+        })
+    }
+}
+
+/// A row of either driver, its columns read by index as the store's
+/// columns are typed; a column of another type is a fatal error (the
+/// schema is not the store's).
+pub(crate) trait Columns<'a>: Copy {
+    /// A `TEXT NOT NULL` column.
+    fn text(self, i: usize) -> Result<&'a str, StoreError>;
+    /// A `TEXT` column.
+    fn text_or_null(self, i: usize) -> Result<Option<&'a str>, StoreError>;
+    /// A `BLOB NOT NULL` (`BYTEA`) column.
+    fn bytes(self, i: usize) -> Result<&'a [u8], StoreError>;
+    /// A `BLOB` (`BYTEA`) column.
+    fn bytes_or_null(self, i: usize) -> Result<Option<&'a [u8]>, StoreError>;
+    /// A kind code (`SMALLINT` in PostgreSQL).
+    fn small(self, i: usize) -> Result<i64, StoreError>;
+    /// A time (`BIGINT NOT NULL`).
+    fn int(self, i: usize) -> Result<i64, StoreError>;
+    /// An expiry (`BIGINT`).
+    fn int_or_null(self, i: usize) -> Result<Option<i64>, StoreError>;
+
+    /// The scope of the kind and id columns at `first` and after it.
+    fn scope(self, first: usize) -> Result<Scope, StoreError> {
+        let kind = schema::kind_of(self.small(first)?).map_err(corrupt)?;
+        schema::scope_of(kind, self.text(first + 1)?).map_err(corrupt)
+    }
+}
+
 /// A new credential's record (R22): a random GUID, created and updated
 /// now.
 pub(crate) fn fresh_record() -> Record {
@@ -634,6 +681,22 @@ impl PageScopes {
     }
 }
 
+impl<'a> SummaryRow<'a> {
+    /// The [`SUMMARY_COLUMNS`] from `first` on.
+    pub(crate) fn read(row: impl Columns<'a>, first: usize) -> Result<Self, StoreError> {
+        Ok(SummaryRow {
+            location: row.text(first)?,
+            username: row.text(first + 1)?,
+            kind: row.small(first + 2)?,
+            expires_at: row.int_or_null(first + 3)?,
+            guid: row.bytes(first + 4)?,
+            created_at: row.int(first + 5)?,
+            updated_at: row.int(first + 6)?,
+            metadata: row.text_or_null(first + 7)?,
+        })
+    }
+}
+
 /// A row's columns but its secret: what a listing reads (R21).
 pub(crate) struct SummaryRow<'a> {
     pub location: &'a str,
@@ -650,6 +713,15 @@ pub(crate) struct SummaryRow<'a> {
     pub updated_at: i64,
     /// [`metadata_column`] of its labels and annotations, `NULL` for none.
     pub metadata: Option<&'a str>,
+}
+
+/// Each of `columns` (a list joined by `, `) prefixed with `table.`.
+pub(crate) fn qualified(table: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{table}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The columns a listing selects after the scope's, in [`SummaryRow`]'s
@@ -746,6 +818,18 @@ pub(crate) enum Param {
     Null,
 }
 
+impl Param {
+    /// A GUID's bytes.
+    pub(crate) fn guid(guid: &Guid) -> Param {
+        Param::Bytes(guid.as_bytes().to_vec())
+    }
+
+    /// Text: an id, a location, a name.
+    pub(crate) fn text(text: &impl AsRef<str>) -> Param {
+        Param::Text(text.as_ref().to_owned())
+    }
+}
+
 /// The statement that answers a [`Query`] (R22, R23), the same text in
 /// both dialects but for the [`PageJoin`] (`$n` parameters, which SQLite
 /// reads too): each row is
@@ -802,10 +886,18 @@ impl Conditions {
         }
     }
 
-    /// The condition that `column` is one of `values`.
-    pub(crate) fn any_of(&mut self, column: &str, values: impl IntoIterator<Item = Param>) {
-        let condition = self.in_list(column, values);
-        self.push(condition);
+    /// Where a filter gives `values`, the condition that `column` is one
+    /// of them, each bound as `param` makes it; no condition for `None`.
+    pub(crate) fn any_of<T>(
+        &mut self,
+        column: &str,
+        values: Option<&[T]>,
+        param: impl Fn(&T) -> Param,
+    ) {
+        if let Some(values) = values {
+            let condition = self.in_list(column, values.iter().map(param));
+            self.push(condition);
+        }
     }
 
     /// The condition that the (scope kind, scope id) `columns` are one of
@@ -828,10 +920,7 @@ impl Conditions {
 
     /// The conditions of `filter` on the time `column`.
     pub(crate) fn time(&mut self, column: &str, filter: &TimeFilter) {
-        if let Some(exact) = filter.exact_secs() {
-            let values = exact.iter().map(|s| Param::Int(time_column(*s)));
-            self.any_of(column, values);
-        }
+        self.any_of(column, filter.exact_secs(), |s| Param::Int(time_column(*s)));
         for (op, bound) in filter.bounds_secs() {
             if let Some(bound) = bound {
                 let p = self.param(Param::Int(time_column(bound)));
@@ -883,27 +972,14 @@ pub(crate) enum PageJoin {
 impl QuerySql {
     pub(crate) fn new(query: &Query, join: PageJoin) -> QuerySql {
         let mut c = Conditions::default();
-        if let Some(guids) = query.guid_filter() {
-            c.any_of(
-                "c.guid",
-                guids.iter().map(|g| Param::Bytes(g.as_bytes().to_vec())),
-            );
-        }
-        if let Some(kinds) = query.scope_kind_filter() {
-            c.any_of(
-                "c.scope_kind",
-                kinds.iter().map(|k| Param::Small(schema::kind_code(*k))),
-            );
-        }
+        c.any_of("c.guid", query.guid_filter(), Param::guid);
+        c.any_of("c.scope_kind", query.scope_kind_filter(), |k| {
+            Param::Small(schema::kind_code(*k))
+        });
         if let Some(scopes) = query.scope_filter() {
             c.scopes("(c.scope_kind, c.scope_id)", scopes);
         }
-        if let Some(locations) = query.location_filter() {
-            c.any_of(
-                "c.location",
-                locations.iter().map(|l| Param::Text(l.as_str().to_owned())),
-            );
-        }
+        c.any_of("c.location", query.location_filter(), Param::text);
         // A requirement that needs a label is `c.guid IN` the GUIDs the
         // (key, value) index gives, so that a selective selector drives
         // the statement from that index; one that a missing label meets
@@ -948,11 +1024,7 @@ impl QuerySql {
         };
         let direction = if order.descending() { " DESC" } else { "" };
         let (limit, offset) = c.page(query);
-        let columns = SUMMARY_COLUMNS
-            .split(", ")
-            .map(|c| format!("t.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = qualified("t", SUMMARY_COLUMNS);
         // The page's keys are found first, on an index that holds the
         // scope, the time and the GUID: only the page's rows are then
         // read, by `join`'s key.

@@ -31,13 +31,13 @@ use registry_credentials::store::{
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
-use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
+use crate::audit::{EventPage, INSERT_EVENT, audit_sql, event_params};
 use crate::schema::{self, kind_of, scope_columns, scope_of};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin, PageScopes, Param,
-    QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary,
-    expires_column, fresh_record, kind_column, label_rows, metadata_column, query_page, seal,
-    time_column, touched,
+    Columns, DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin,
+    PageScopes, Param, QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode,
+    decode_summary, expires_column, fresh_record, kind_column, label_rows, metadata_column,
+    query_page, seal, time_column, touched,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -919,33 +919,7 @@ fn read_row(
     row: &Row,
     first: usize,
 ) -> Result<RegistryCredential, StoreError> {
-    let get_str =
-        |i: usize| -> Result<&str, StoreError> { row.try_get(first + i).map_err(postgres_error) };
-    let secret: &[u8] = row.try_get(first + 3).map_err(postgres_error)?;
-    let kind: i16 = row.try_get(first + 4).map_err(postgres_error)?;
-    let expires_at: Option<i64> = row.try_get(first + 5).map_err(postgres_error)?;
-    let guid: &[u8] = row.try_get(first + 6).map_err(postgres_error)?;
-    let created_at: i64 = row.try_get(first + 7).map_err(postgres_error)?;
-    let updated_at: i64 = row.try_get(first + 8).map_err(postgres_error)?;
-    let metadata: Option<&str> = row.try_get(first + 9).map_err(postgres_error)?;
-    decode(
-        keyring,
-        scope,
-        RowData {
-            summary: SummaryRow {
-                location: get_str(0)?,
-                username: get_str(1)?,
-                kind: kind.into(),
-                expires_at,
-                guid,
-                created_at,
-                updated_at,
-                metadata,
-            },
-            key_id: get_str(2)?,
-            secret,
-        },
-    )
+    decode(keyring, scope, RowData::read(row, first)?)
 }
 
 /// A row of scope kind and id at `first`, then [`RowData`]'s columns.
@@ -954,33 +928,47 @@ fn read_scoped_row(
     row: &Row,
     first: usize,
 ) -> Result<RegistryCredential, StoreError> {
-    let kind: i16 = row.try_get(first).map_err(postgres_error)?;
-    let id: &str = row.try_get(first + 1).map_err(postgres_error)?;
-    let scope = scope_of(kind_of(kind.into()).map_err(corrupt)?, id).map_err(corrupt)?;
-    read_row(keyring, scope, row, first + 2)
+    read_row(keyring, row.scope(first)?, row, first + 2)
 }
 
 /// A query row's summary: scope kind and id at 1, then
 /// [`SUMMARY_COLUMNS`](crate::SUMMARY_COLUMNS); no secret is read or
 /// opened (R21).
 fn read_summary(row: &Row, scopes: &mut PageScopes) -> Result<CredentialSummary, StoreError> {
-    let kind: i16 = row.try_get(1).map_err(postgres_error)?;
-    let id: &str = row.try_get(2).map_err(postgres_error)?;
-    let scope = scopes.get(kind.into(), id)?;
-    let credential_kind: i16 = row.try_get(5).map_err(postgres_error)?;
-    decode_summary(
-        scope,
-        SummaryRow {
-            location: row.try_get(3).map_err(postgres_error)?,
-            username: row.try_get(4).map_err(postgres_error)?,
-            kind: credential_kind.into(),
-            expires_at: row.try_get(6).map_err(postgres_error)?,
-            guid: row.try_get(7).map_err(postgres_error)?,
-            created_at: row.try_get(8).map_err(postgres_error)?,
-            updated_at: row.try_get(9).map_err(postgres_error)?,
-            metadata: row.try_get(10).map_err(postgres_error)?,
-        },
-    )
+    let scope = scopes.get(row.small(1)?, row.text(2)?)?;
+    decode_summary(scope, SummaryRow::read(row, 3)?)
+}
+
+/// Column `i` of `row`, as the driver converts it.
+fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    i: usize,
+) -> Result<T, StoreError> {
+    row.try_get(i).map_err(postgres_error)
+}
+
+impl<'a> Columns<'a> for &'a Row {
+    fn text(self, i: usize) -> Result<&'a str, StoreError> {
+        column(self, i)
+    }
+    fn text_or_null(self, i: usize) -> Result<Option<&'a str>, StoreError> {
+        column(self, i)
+    }
+    fn bytes(self, i: usize) -> Result<&'a [u8], StoreError> {
+        column(self, i)
+    }
+    fn bytes_or_null(self, i: usize) -> Result<Option<&'a [u8]>, StoreError> {
+        column(self, i)
+    }
+    fn small(self, i: usize) -> Result<i64, StoreError> {
+        column::<i16>(self, i).map(i64::from)
+    }
+    fn int(self, i: usize) -> Result<i64, StoreError> {
+        column(self, i)
+    }
+    fn int_or_null(self, i: usize) -> Result<Option<i64>, StoreError> {
+        column(self, i)
+    }
 }
 
 /// Makes `registry_credential_labels` hold the labels of the row of
@@ -1749,34 +1737,11 @@ mod calls {
             .await
             .map_err(postgres_error)?;
         drop(c);
-        let mut total = 0i64;
-        let mut resources = Vec::new();
+        let mut page = EventPage::default();
         for row in &rows {
-            total = row.try_get(0).map_err(postgres_error)?;
-            let guid: Option<&[u8]> = row.try_get(1).map_err(postgres_error)?;
-            let Some(guid) = guid else { continue };
-            let get_text = |i: usize| row.try_get::<_, &str>(i).map_err(postgres_error);
-            let kind: i16 = row.try_get(7).map_err(postgres_error)?;
-            resources.push(decode_event(EventRow {
-                guid,
-                created_at: row.try_get(2).map_err(postgres_error)?,
-                event_type: get_text(3)?,
-                actor_id: get_text(4)?,
-                actor_name: get_text(5)?,
-                target_guid: row.try_get(6).map_err(postgres_error)?,
-                target_scope_kind: i64::from(kind),
-                target_scope_id: get_text(8)?,
-                target_location: get_text(9)?,
-                organization: row.try_get(10).map_err(postgres_error)?,
-                space: row.try_get(11).map_err(postgres_error)?,
-                data: get_text(12)?,
-            })?);
+            page.read(row)?;
         }
-        Ok(Page::new(
-            query,
-            u64::try_from(total).unwrap_or(0),
-            resources,
-        ))
+        Ok(page.into_page(query))
     }
 
     /// The rows of a plan statement (`GET_MANY`, `FIRST_MATCH`) for

@@ -68,6 +68,20 @@ pub(crate) struct Migration {
     pub postgres: &'static str,
 }
 
+/// The six columns of SQLite's first credential table, which version 4
+/// builds again (a macro, so that `concat!` joins it to both).
+macro_rules! sqlite_first_columns {
+    () => {
+        "
+            scope_kind INTEGER NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
+            scope_id   TEXT    NOT NULL,
+            location   TEXT    NOT NULL,
+            username   TEXT    NOT NULL,
+            key_id     TEXT    NOT NULL,
+            secret     BLOB    NOT NULL,"
+    };
+}
+
 /// Version 5's indexes of the audit events, the same text in both
 /// dialects (a macro, so that `concat!` joins it to each table's text).
 macro_rules! events_indexes {
@@ -89,14 +103,11 @@ macro_rules! events_indexes {
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
-        sqlite: "
-        CREATE TABLE registry_credentials (
-            scope_kind INTEGER NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
-            scope_id   TEXT    NOT NULL,
-            location   TEXT    NOT NULL,
-            username   TEXT    NOT NULL,
-            key_id     TEXT    NOT NULL,
-            secret     BLOB    NOT NULL,
+        sqlite: concat!(
+            "
+        CREATE TABLE registry_credentials (",
+            sqlite_first_columns!(),
+            "
             PRIMARY KEY (location, scope_kind, scope_id),
             CHECK ((scope_kind = 3) = (scope_id = ''))
         ) WITHOUT ROWID;
@@ -107,7 +118,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             key_id TEXT PRIMARY KEY,
             check_value BLOB NOT NULL
         ) WITHOUT ROWID;
-    ",
+    "
+        ),
         postgres: r#"
         CREATE TABLE registry_credentials (
             scope_kind SMALLINT NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
@@ -160,14 +172,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         // every row so far gets a random GUID and the time of the
         // migration. SQLite cannot add a NOT NULL column without a
         // constant default, so it builds the table again.
-        sqlite: "
-        CREATE TABLE registry_credentials_next (
-            scope_kind INTEGER NOT NULL CHECK (scope_kind BETWEEN 0 AND 3),
-            scope_id   TEXT    NOT NULL,
-            location   TEXT    NOT NULL,
-            username   TEXT    NOT NULL,
-            key_id     TEXT    NOT NULL,
-            secret     BLOB    NOT NULL,
+        sqlite: concat!(
+            "
+        CREATE TABLE registry_credentials_next (",
+            sqlite_first_columns!(),
+            "
             kind       INTEGER NOT NULL DEFAULT 0 CHECK (kind BETWEEN 0 AND 2),
             expires_at INTEGER,
             guid       BLOB    NOT NULL UNIQUE CHECK (length(guid) = 16),
@@ -196,7 +205,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         ) WITHOUT ROWID;
         CREATE INDEX registry_credential_labels_by_value
             ON registry_credential_labels (key, value, guid);
-    ",
+    "
+        ),
         postgres: r#"
         ALTER TABLE registry_credentials
             ADD COLUMN guid BYTEA,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use rusqlite::types::{FromSqlResult, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use registry_credentials::credential::{Credential, CredentialSummary, CredentialUpdate};
@@ -20,13 +21,13 @@ use registry_credentials::store::{
 };
 use registry_credentials::{Location, RegistryCredential, Scope};
 
-use crate::audit::{EventRow, INSERT_EVENT, audit_sql, decode_event, event_params};
-use crate::schema::{self, SchemaError, kind_of, scope_columns, scope_of};
+use crate::audit::{EventPage, INSERT_EVENT, audit_sql, event_params};
+use crate::schema::{self, SchemaError, scope_columns};
 use crate::{
-    DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin, PageScopes, Param,
-    QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode, decode_summary,
-    expires_column, fatal, fresh_record, kind_column, label_rows, metadata_column, query_page,
-    seal, time_column, touched,
+    Columns, DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin,
+    PageScopes, Param, QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode,
+    decode_summary, expires_column, fatal, fresh_record, kind_column, label_rows, metadata_column,
+    query_page, seal, time_column, touched,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -1027,49 +1028,40 @@ fn read_row(
     r: &rusqlite::Row<'_>,
     first: usize,
 ) -> Result<RegistryCredential, StoreError> {
-    let get = |i: usize| r.get_ref(first + i).map_err(sqlite_error);
-    let text = |i: usize| -> Result<&str, StoreError> {
-        get(i)?
-            .as_str()
-            .map_err(|e| fatal(rusqlite::Error::from(e)))
-    };
-    let secret = get(3)?
-        .as_blob()
-        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
-    let kind = get(4)?
-        .as_i64()
-        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
-    let expires_at = get(5)?
-        .as_i64_or_null()
-        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
-    let int = |i: usize| -> Result<i64, StoreError> {
-        get(i)?
-            .as_i64()
-            .map_err(|e| fatal(rusqlite::Error::from(e)))
-    };
-    let metadata = get(9)?
-        .as_str_or_null()
-        .map_err(|e| fatal(rusqlite::Error::from(e)))?;
-    decode(
-        keyring,
-        scope,
-        RowData {
-            summary: SummaryRow {
-                location: text(0)?,
-                username: text(1)?,
-                kind,
-                expires_at,
-                guid: get(6)?
-                    .as_blob()
-                    .map_err(|e| fatal(rusqlite::Error::from(e)))?,
-                created_at: int(7)?,
-                updated_at: int(8)?,
-                metadata,
-            },
-            key_id: text(2)?,
-            secret,
-        },
-    )
+    decode(keyring, scope, RowData::read(r, first)?)
+}
+
+/// Column `i` of `r`, converted by `as_type`.
+fn column<'a, T>(
+    r: &'a rusqlite::Row<'_>,
+    i: usize,
+    as_type: impl FnOnce(&ValueRef<'a>) -> FromSqlResult<T>,
+) -> Result<T, StoreError> {
+    as_type(&r.get_ref(i).map_err(sqlite_error)?).map_err(|e| fatal(rusqlite::Error::from(e)))
+}
+
+impl<'a> Columns<'a> for &'a rusqlite::Row<'_> {
+    fn text(self, i: usize) -> Result<&'a str, StoreError> {
+        column(self, i, ValueRef::as_str)
+    }
+    fn text_or_null(self, i: usize) -> Result<Option<&'a str>, StoreError> {
+        column(self, i, ValueRef::as_str_or_null)
+    }
+    fn bytes(self, i: usize) -> Result<&'a [u8], StoreError> {
+        column(self, i, ValueRef::as_blob)
+    }
+    fn bytes_or_null(self, i: usize) -> Result<Option<&'a [u8]>, StoreError> {
+        column(self, i, ValueRef::as_blob_or_null)
+    }
+    fn small(self, i: usize) -> Result<i64, StoreError> {
+        column(self, i, ValueRef::as_i64)
+    }
+    fn int(self, i: usize) -> Result<i64, StoreError> {
+        column(self, i, ValueRef::as_i64)
+    }
+    fn int_or_null(self, i: usize) -> Result<Option<i64>, StoreError> {
+        column(self, i, ValueRef::as_i64_or_null)
+    }
 }
 
 /// A new row; a row already at its key is a conflict (0 rows changed).
@@ -1431,7 +1423,7 @@ fn read_scoped_row(
     keyring: &Keyring,
     r: &rusqlite::Row<'_>,
 ) -> Result<RegistryCredential, StoreError> {
-    read_row(keyring, scoped(r, 0)?, r, 2)
+    read_row(keyring, r.scope(0)?, r, 2)
 }
 
 /// A query row's summary: scope kind and id at 1, then
@@ -1441,33 +1433,8 @@ fn read_summary(
     r: &rusqlite::Row<'_>,
     scopes: &mut PageScopes,
 ) -> Result<CredentialSummary, StoreError> {
-    let get = |i: usize| r.get_ref(1 + i).map_err(sqlite_error);
-    let fail = |e: rusqlite::types::FromSqlError| fatal(rusqlite::Error::from(e));
-    let scope = scopes.get(
-        get(0)?.as_i64().map_err(fail)?,
-        get(1)?.as_str().map_err(fail)?,
-    )?;
-    let get = |i: usize| r.get_ref(3 + i).map_err(sqlite_error);
-    decode_summary(
-        scope,
-        SummaryRow {
-            location: get(0)?.as_str().map_err(fail)?,
-            username: get(1)?.as_str().map_err(fail)?,
-            kind: get(2)?.as_i64().map_err(fail)?,
-            expires_at: get(3)?.as_i64_or_null().map_err(fail)?,
-            guid: get(4)?.as_blob().map_err(fail)?,
-            created_at: get(5)?.as_i64().map_err(fail)?,
-            updated_at: get(6)?.as_i64().map_err(fail)?,
-            metadata: get(7)?.as_str_or_null().map_err(fail)?,
-        },
-    )
-}
-
-/// The scope of a row's kind and id columns at `first` and after it.
-fn scoped(r: &rusqlite::Row<'_>, first: usize) -> Result<Scope, StoreError> {
-    let kind: i64 = r.get(first).map_err(sqlite_error)?;
-    let id: String = r.get(first + 1).map_err(sqlite_error)?;
-    scope_of(kind_of(kind).map_err(corrupt)?, &id).map_err(corrupt)
+    let scope = scopes.get(r.small(1)?, r.text(2)?)?;
+    decode_summary(scope, SummaryRow::read(r, 3)?)
 }
 
 /// The page of `query` and its total, read on `conn` by one statement
@@ -1550,35 +1517,11 @@ fn audit_events_in(conn: &Connection, query: &AuditQuery) -> Result<Page<AuditEv
     let mut stmt = conn.prepare_cached(&sql).map_err(sqlite_error)?;
     bind_all(&mut stmt, &params)?;
     let mut rows = stmt.raw_query();
-    let mut total = 0;
-    let mut resources = Vec::new();
-    let fail = |e: rusqlite::types::FromSqlError| fatal(rusqlite::Error::from(e));
+    let mut page = EventPage::default();
     while let Some(r) = rows.next().map_err(sqlite_error)? {
-        total = r.get(0).map_err(sqlite_error)?;
-        let get = |i: usize| r.get_ref(1 + i).map_err(sqlite_error);
-        if get(0)?.as_blob_or_null().map_err(fail)?.is_none() {
-            continue;
-        }
-        resources.push(decode_event(EventRow {
-            guid: get(0)?.as_blob().map_err(fail)?,
-            created_at: get(1)?.as_i64().map_err(fail)?,
-            event_type: get(2)?.as_str().map_err(fail)?,
-            actor_id: get(3)?.as_str().map_err(fail)?,
-            actor_name: get(4)?.as_str().map_err(fail)?,
-            target_guid: get(5)?.as_blob().map_err(fail)?,
-            target_scope_kind: get(6)?.as_i64().map_err(fail)?,
-            target_scope_id: get(7)?.as_str().map_err(fail)?,
-            target_location: get(8)?.as_str().map_err(fail)?,
-            organization: get(9)?.as_str_or_null().map_err(fail)?,
-            space: get(10)?.as_str_or_null().map_err(fail)?,
-            data: get(11)?.as_str().map_err(fail)?,
-        })?);
+        page.read(r)?;
     }
-    Ok(Page::new(
-        query,
-        u64::try_from(total).unwrap_or(0),
-        resources,
-    ))
+    Ok(page.into_page(query))
 }
 
 /// Deletes a row, inside the caller's transaction.

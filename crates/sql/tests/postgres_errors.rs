@@ -116,8 +116,7 @@ fn opening_an_address_that_is_not_valid_says_how_to_write_one() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r28_a_pool_of_one_held_busy_names_its_wait_and_the_connection_in_use() {
-    let rt = runtime();
-    rt.block_on(async {
+    runtime().block_on(async {
         let (store, _) = store_with_pool("pool-one", 1, Duration::from_millis(300)).await;
         let held = store.pool().get().await.unwrap();
         let started = Instant::now();
@@ -163,8 +162,7 @@ fn r28_a_pool_of_one_held_busy_names_its_wait_and_the_connection_in_use() {
 fn r28_a_locked_table_exhausts_the_pool_and_the_error_says_so() {
     const POOL: usize = 4;
     const CALLS: usize = 10;
-    let rt = runtime();
-    rt.block_on(async {
+    runtime().block_on(async {
         let (store, url) = store_with_pool("locked", POOL, Duration::from_millis(500)).await;
         let mut locker = session(&url).await;
         let lock = lock_the_table(&mut locker).await;
@@ -216,8 +214,7 @@ fn r28_a_locked_table_exhausts_the_pool_and_the_error_says_so() {
 #[test]
 #[ignore = "needs PostgreSQL: set REGISTRY_CREDENTIALS_PG_URL (.ci/postgres.sh setup starts one)"]
 fn r28_a_terminated_connection_says_the_server_ended_it_and_a_retry_works() {
-    let rt = runtime();
-    rt.block_on(async {
+    runtime().block_on(async {
         let (store, url) = store_with_pool("terminated", 2, Duration::from_secs(5)).await;
         let mut admin = session(&url).await;
         // The call waits on a lock this session holds, so that it is

@@ -162,6 +162,14 @@ fn href(path: &str, page: u64, per_page: u32, kept: &[(String, String)]) -> Stri
 /// Every parameter the list of audit events takes.
 const AUDIT_PARAMETERS: &str = "'page', 'per_page', 'order_by', 'types', 'target_guids', 'space_guids', 'organization_guids', 'created_ats' (and 'created_ats[lt]', '[lte]', '[gt]', '[gte]')";
 
+/// The names `order_by` takes in the list of audit events, and whether
+/// each is newest first.
+const AUDIT_ORDERS: &[(&str, bool)] = &[
+    ("created_at", false),
+    ("+created_at", false),
+    ("-created_at", true),
+];
+
 /// The parameters of the list of audit events (R27), read.
 #[derive(Debug)]
 pub(super) struct AuditParams {
@@ -187,16 +195,7 @@ pub(super) fn audit_params(query: &str) -> Result<AuditParams, ApiError> {
     let paging = Paging::read_query(query)?;
     for (key, value) in paging.others() {
         match key {
-            "order_by" => {
-                q = q.descending(order(
-                    value,
-                    &[
-                        ("created_at", false),
-                        ("+created_at", false),
-                        ("-created_at", true),
-                    ],
-                )?);
-            }
+            "order_by" => q = q.descending(order(value, AUDIT_ORDERS)?),
             "types" => q = q.types(list(key, value, str::parse::<EventType>)?),
             "target_guids" => q = q.target_guids(list(key, value, str::parse::<Guid>)?),
             "organization_guids" => q = q.organizations(list(key, value, |id| OrgId::new(id))?),
@@ -370,6 +369,17 @@ fn unknown(key: &str, valid: &str) -> ApiError {
     ))
 }
 
+/// The names `order_by` takes in the list of credentials, and the order
+/// each names.
+const LIST_ORDERS: &[(&str, OrderBy)] = &[
+    ("created_at", OrderBy::CreatedAt),
+    ("+created_at", OrderBy::CreatedAt),
+    ("-created_at", OrderBy::CreatedAtDescending),
+    ("updated_at", OrderBy::UpdatedAt),
+    ("+updated_at", OrderBy::UpdatedAt),
+    ("-updated_at", OrderBy::UpdatedAtDescending),
+];
+
 /// The list's parameters in `query` (the text after `?`).
 pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
     let mut q = Query::new();
@@ -378,19 +388,7 @@ pub(super) fn list_params(query: &str) -> Result<ListParams, ApiError> {
     let paging = Paging::read_query(query)?;
     for (key, value) in paging.others() {
         match key {
-            "order_by" => {
-                q = q.order_by(order(
-                    value,
-                    &[
-                        ("created_at", OrderBy::CreatedAt),
-                        ("+created_at", OrderBy::CreatedAt),
-                        ("-created_at", OrderBy::CreatedAtDescending),
-                        ("updated_at", OrderBy::UpdatedAt),
-                        ("+updated_at", OrderBy::UpdatedAt),
-                        ("-updated_at", OrderBy::UpdatedAtDescending),
-                    ],
-                )?);
-            }
+            "order_by" => q = q.order_by(order(value, LIST_ORDERS)?),
             "guids" => q = q.guids(list(key, value, str::parse::<Guid>)?),
             "organization_guids" => within = within.orgs(list(key, value, |id| OrgId::new(id))?),
             "space_guids" => within = within.spaces(list(key, value, |id| SpaceId::new(id))?),
