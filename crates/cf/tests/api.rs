@@ -15,7 +15,7 @@ use registry_credentials::scope::{AppId, OrgId, SpaceId, UserId};
 use registry_credentials::store::{InlineStore, block_on_ready};
 use registry_credentials::{Credential, CredentialStore, MemoryStore};
 use registry_credentials_cf::access::{GlobalRole, SpaceRole};
-use registry_credentials_cf::api::{self, Api};
+use registry_credentials_cf::api::Api;
 use registry_credentials_cf::directory::{DirectoryWriter, InlineDirectory, MemoryDirectory};
 use registry_credentials_cf::manage::{AsyncManager, Manager};
 use registry_credentials_test_support::cf::{World, name};
@@ -935,7 +935,8 @@ fn r22_the_async_handler_is_the_same_handler() {
         .unwrap();
     let body =
         json!({"location": "docker.io", "username": "u", "password": format!("{SECRET}async")});
-    let created = block_on_ready(api::handle(
+    let api = Api::new();
+    let created = block_on_ready(api.handle(
         &m,
         &admin,
         "POST",
@@ -944,13 +945,7 @@ fn r22_the_async_handler_is_the_same_handler() {
     ));
     assert_eq!(created.status(), 201, "{}", created.body());
     assert!(!created.body().contains(SECRET));
-    let listed = block_on_ready(api::handle(
-        &m,
-        &admin,
-        "GET",
-        "/v3/registry_credentials",
-        b"",
-    ));
+    let listed = block_on_ready(api.handle(&m, &admin, "GET", "/v3/registry_credentials", b""));
     let value: Value = serde_json::from_str(listed.body()).unwrap();
     assert_eq!(value["resources"][0]["location"], "docker.io");
 }

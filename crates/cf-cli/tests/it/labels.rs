@@ -564,6 +564,11 @@ fn listed(out: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The scope of each row of a listing, in order.
+fn scopes_listed(out: &str) -> Vec<String> {
+    listed(out).iter().map(|r| r[1].clone()).collect()
+}
+
 /// R23: `registry-credentials --labels SELECTOR` lists what the plain
 /// listing lists (R21: available to the target, visible to the caller,
 /// in its order) whose labels the selector matches, as Kubernetes reads
@@ -597,7 +602,7 @@ fn r23_registry_credentials_lists_only_what_the_selector_matches() {
             &out,
             "Showing registry credentials available to org 'myorg' and space 'myspace'...\nlocation",
         );
-        listed(&out).iter().map(|r| r[1].clone()).collect()
+        scopes_listed(&out)
     };
     // The other space's credential matches `env=prod` but is not
     // available to this target: it is never listed.
@@ -643,26 +648,14 @@ fn r23_registry_credentials_lists_only_what_the_selector_matches() {
         &out,
         "Showing registry credentials available to org 'myorg'...\n",
     );
-    assert_eq!(
-        listed(&out)
-            .iter()
-            .map(|r| r[1].as_str())
-            .collect::<Vec<_>>(),
-        ["organization", "foundation"]
-    );
+    assert_eq!(scopes_listed(&out), ["organization", "foundation"]);
     sh.ok("auth admin");
     let out = bin_ok(&sh, &["registry-credentials", "--labels", "env"]);
     assert_starts(
         &out,
         "Showing registry credentials available to the foundation...\n",
     );
-    assert_eq!(
-        listed(&out)
-            .iter()
-            .map(|r| r[1].as_str())
-            .collect::<Vec<_>>(),
-        ["foundation"]
-    );
+    assert_eq!(scopes_listed(&out), ["foundation"]);
 }
 
 /// R23: a selector that is not one is refused with the core's reason,

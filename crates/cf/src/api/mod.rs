@@ -523,19 +523,6 @@ impl Api {
     }
 }
 
-/// [`Api::handle`] with relative links.
-pub async fn handle<S: AsyncCredentialStore, D: AsyncDirectoryWriter>(
-    m: &AsyncManager<S, D>,
-    actor: &UserId,
-    method: &str,
-    path_and_query: &str,
-    body: &[u8],
-) -> Response {
-    Api::new()
-        .handle(m, actor, method, path_and_query, body)
-        .await
-}
-
 // The views written as JSON: borrowed from the credential, with no field
 // for its secret (R21).
 
