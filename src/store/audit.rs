@@ -29,7 +29,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::query::{Page, Paged, QueryError, TimeFilter, checked_page, list_filters};
+use super::query::{Page, TimeFilter, list_filters};
 use super::{AsyncCredentialStore, StoreError};
 use crate::credential::{Credential, CredentialUpdate, RegistryCredential, Username};
 use crate::identity::{Guid, seconds};
@@ -587,7 +587,7 @@ pub async fn apply<S: AsyncCredentialStore + ?Sized>(
 /// `space_guids`, `created_ats`, `order_by`, `page`, `per_page`), plus the
 /// scopes of the credentials written, through which a caller's read
 /// rules apply (R21). A filter not given selects every event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     types: Option<Vec<EventType>>,
     targets: Option<Vec<Guid>>,
@@ -596,32 +596,15 @@ pub struct AuditQuery {
     scopes: Option<Vec<Scope>>,
     created: TimeFilter,
     descending: bool,
-    page: u32,
-    per_page: u32,
+    page: super::query::PageSpec,
 }
 
-impl Default for AuditQuery {
-    fn default() -> Self {
-        AuditQuery {
-            types: None,
-            targets: None,
-            organizations: None,
-            spaces: None,
-            scopes: None,
-            created: TimeFilter::default(),
-            descending: false,
-            page: 1,
-            per_page: super::DEFAULT_PER_PAGE,
-        }
-    }
-}
+super::query::paged_query!(
+    AuditQuery,
+    "Every event, oldest first, the first page of 50."
+);
 
 impl AuditQuery {
-    /// Every event, oldest first, the first page of 50.
-    pub fn new() -> Self {
-        AuditQuery::default()
-    }
-
     list_filters! {
         /// Events of these types.
         types, type_filter: types: EventType;
@@ -640,17 +623,6 @@ impl AuditQuery {
         created(filter: TimeFilter) => created = filter;
         /// Newest first (`order_by=-created_at`) when `descending`.
         descending(descending: bool) => descending = descending;
-    }
-
-    /// Page `page` (from 1) of `per_page` (1 to
-    /// [`MAX_PER_PAGE`](super::MAX_PER_PAGE)).
-    ///
-    /// # Errors
-    ///
-    /// [`QueryError`] when either is out of range.
-    pub fn page(mut self, page: u64, per_page: u64) -> Result<Self, QueryError> {
-        (self.page, self.per_page) = checked_page(page, per_page)?;
-        Ok(self)
     }
 
     /// The time filter.
@@ -694,16 +666,6 @@ impl AuditQuery {
             all.into_iter().filter(|e| self.matches(e)).cloned(),
             |a, b| self.compare(a, b),
         )
-    }
-}
-
-impl Paged for AuditQuery {
-    fn page_number(&self) -> u32 {
-        self.page
-    }
-
-    fn per_page(&self) -> u32 {
-        self.per_page
     }
 }
 

@@ -50,6 +50,56 @@ macro_rules! list_filters {
 }
 pub(crate) use list_filters;
 
+/// `new` (documented by `$new`), `page`, `page_number`, `per_page` and
+/// [`Paged`] for a query type whose `page` field is a [`PageSpec`].
+macro_rules! paged_query {
+    ($ty:ident, $new:literal) => {
+        impl $ty {
+            #[doc = $new]
+            pub fn new() -> Self {
+                $ty::default()
+            }
+
+            /// Page `page` (from 1) of `per_page` (1 to
+            /// [`MAX_PER_PAGE`](crate::store::MAX_PER_PAGE)).
+            ///
+            /// # Errors
+            ///
+            /// [`QueryError`](crate::store::QueryError) when `page` is 0
+            /// or `per_page` is out of range.
+            pub fn page(
+                mut self,
+                page: u64,
+                per_page: u64,
+            ) -> Result<Self, $crate::store::QueryError> {
+                self.page = $crate::store::query::PageSpec::new(page, per_page)?;
+                Ok(self)
+            }
+
+            /// The page number, from 1.
+            pub fn page_number(&self) -> u32 {
+                self.page.number
+            }
+
+            /// The page size.
+            pub fn per_page(&self) -> u32 {
+                self.page.size
+            }
+        }
+
+        impl $crate::store::Paged for $ty {
+            fn page_number(&self) -> u32 {
+                self.page.number
+            }
+
+            fn per_page(&self) -> u32 {
+                self.page.size
+            }
+        }
+    };
+}
+pub(crate) use paged_query;
+
 /// The most credentials one page holds.
 pub const MAX_PER_PAGE: u32 = 5000;
 /// How many a page holds when the query does not say.
@@ -172,7 +222,7 @@ impl TimeFilter {
 /// What to list: every filter given must hold (a list filter holds when
 /// the credential's value is one of the list); an empty list matches
 /// nothing. Ordered by [`OrderBy`], ties by GUID; paged from 1.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     guids: Option<Vec<Guid>>,
     scope_kinds: Option<Vec<ScopeKind>>,
@@ -182,33 +232,15 @@ pub struct Query {
     created: TimeFilter,
     updated: TimeFilter,
     order: OrderBy,
-    page: u32,
-    per_page: u32,
+    page: PageSpec,
 }
 
-impl Default for Query {
-    fn default() -> Self {
-        Query {
-            guids: None,
-            scope_kinds: None,
-            scopes: None,
-            locations: None,
-            selector: None,
-            created: TimeFilter::default(),
-            updated: TimeFilter::default(),
-            order: OrderBy::default(),
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-        }
-    }
-}
+paged_query!(
+    Query,
+    "Every credential, oldest first, the first page of 50."
+);
 
 impl Query {
-    /// Every credential, oldest first, the first page of 50.
-    pub fn new() -> Self {
-        Query::default()
-    }
-
     list_filters! {
         /// Only these GUIDs.
         guids, guid_filter: guids: Guid;
@@ -232,16 +264,6 @@ impl Query {
         order_by(order: OrderBy) => order = order;
     }
 
-    /// Page `page` (from 1) of `per_page` (1 to 5,000).
-    ///
-    /// # Errors
-    ///
-    /// [`QueryError`] when `page` is 0 or `per_page` is out of range.
-    pub fn page(mut self, page: u64, per_page: u64) -> Result<Self, QueryError> {
-        (self.page, self.per_page) = checked_page(page, per_page)?;
-        Ok(self)
-    }
-
     /// The label selector.
     pub fn selector_filter(&self) -> Option<&Selector> {
         self.selector.as_ref()
@@ -262,19 +284,9 @@ impl Query {
         self.order
     }
 
-    /// The page number, from 1.
-    pub fn page_number(&self) -> u32 {
-        self.page
-    }
-
-    /// The page size.
-    pub fn per_page(&self) -> u32 {
-        self.per_page
-    }
-
     /// How many credentials come before the page.
     pub fn offset(&self) -> u64 {
-        u64::from(self.page - 1) * u64::from(self.per_page)
+        Paged::offset(self)
     }
 
     /// Whether `c` passes every filter.
@@ -351,28 +363,36 @@ pub trait Paged {
     }
 }
 
-impl Paged for Query {
-    fn page_number(&self) -> u32 {
-        self.page
-    }
+/// Which page a query asks for: its number, from 1, and its size, 1 to
+/// [`MAX_PER_PAGE`]; by default the first of [`DEFAULT_PER_PAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageSpec {
+    pub(crate) number: u32,
+    pub(crate) size: u32,
+}
 
-    fn per_page(&self) -> u32 {
-        self.per_page
+impl Default for PageSpec {
+    fn default() -> Self {
+        PageSpec {
+            number: 1,
+            size: DEFAULT_PER_PAGE,
+        }
     }
 }
 
-/// `page` and `per_page` checked as the platform checks them: pages from
-/// 1, sizes 1 to [`MAX_PER_PAGE`].
-pub(crate) fn checked_page(page: u64, per_page: u64) -> Result<(u32, u32), QueryError> {
-    let page = u32::try_from(page)
-        .ok()
-        .filter(|p| *p >= 1)
-        .ok_or(QueryError::Page { page })?;
-    let per_page = u32::try_from(per_page)
-        .ok()
-        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-        .ok_or(QueryError::PerPage { per_page })?;
-    Ok((page, per_page))
+impl PageSpec {
+    /// `page` and `per_page` checked as the platform checks them.
+    pub(crate) fn new(page: u64, per_page: u64) -> Result<Self, QueryError> {
+        let number = u32::try_from(page)
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or(QueryError::Page { page })?;
+        let size = u32::try_from(per_page)
+            .ok()
+            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+            .ok_or(QueryError::PerPage { per_page })?;
+        Ok(PageSpec { number, size })
+    }
 }
 
 /// One page of an answer, and how many matched in all: of a [`Query`],

@@ -51,6 +51,13 @@ fn platform_with_foundation_credential(location: &str) -> tempfile::TempDir {
     home
 }
 
+/// Targets `target` (`-o ORG [-s SPACE]`), then runs `create`, a
+/// `create-*-registry-credential` line, with `password`.
+fn create_targeted(home: &Path, target: &str, password: &str, create: &str) {
+    cf(home, None, &format!("target {target}"));
+    cf(home, Some(password), create);
+}
+
 fn helper(home: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
     common::helper(("CF_HOME", home.as_os_str()), None, env, args, stdin)
 }
@@ -58,10 +65,10 @@ fn helper(home: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Outp
 #[test]
 fn names_are_looked_up_in_the_cf_tool_s_directory_r26() {
     let home = platform_with_foundation_credential("docker.io");
-    cf(home.path(), None, "target -o myorg");
-    cf(
+    create_targeted(
         home.path(),
-        Some("org-Password-2"),
+        "-o myorg",
+        "org-Password-2",
         "create-org-registry-credential registry.example.com --username org-user",
     );
 
@@ -113,10 +120,10 @@ fn no_cf_state_is_a_clear_error_and_creates_nothing() {
 fn the_kubelet_provider_maps_service_accounts_to_names_in_the_cf_tool_s_directory() {
     use tokens::{AUDIENCE, ISSUER, fixture, request, token};
     let home = platform_with_foundation_credential("registry.example.com");
-    cf(home.path(), None, "target -o myorg -s myspace");
-    cf(
+    create_targeted(
         home.path(),
-        Some("space-Password-2"),
+        "-o myorg -s myspace",
+        "space-Password-2",
         "create-space-registry-credential registry.example.com --username space-user",
     );
     let mapping = home.path().join("mapping.json");

@@ -10,9 +10,7 @@ use registry_credentials::identity::Guid;
 use registry_credentials::metadata::Selector;
 use registry_credentials::scope::{AppId, OrgId, SpaceId};
 use registry_credentials::store::audit::{AuditQuery, EventType};
-use registry_credentials::store::{
-    DEFAULT_PER_PAGE, OrderBy, Paged, Query, QueryError, TimeFilter,
-};
+use registry_credentials::store::{DEFAULT_PER_PAGE, OrderBy, Query, QueryError, TimeFilter};
 use registry_credentials::{Location, ScopeKind};
 
 use super::error::ApiError;
