@@ -12,11 +12,12 @@ use registry_credentials::store::audit::{
 use registry_credentials::store::{Page, StoreError};
 
 use crate::schema::{self, SchemaError};
-use crate::{Columns, Conditions, Param, corrupt, qualified, time_column};
+use crate::{Columns, Conditions, Param, corrupt, time_column};
 
-/// The columns of an event's row, in [`EventRow`]'s order.
-pub(crate) const EVENT_COLUMNS: &str = "guid, created_at, type, actor_id, actor_name, \
-     target_guid, target_scope_kind, target_scope_id, target_location, organization, space, data";
+/// The columns of an event's row (`e`), in [`EventRow`]'s order.
+pub(crate) const EVENT_COLUMNS: &str = "e.guid, e.created_at, e.type, e.actor_id, \
+     e.actor_name, e.target_guid, e.target_scope_kind, e.target_scope_id, e.target_location, \
+     e.organization, e.space, e.data";
 
 /// Inserts one event: [`event_params`] in order.
 pub(crate) const INSERT_EVENT: &str = "INSERT INTO registry_credential_events (guid, created_at, \
@@ -218,11 +219,10 @@ pub(crate) fn audit_sql(query: &AuditQuery) -> (String, Vec<Param>) {
     let filter = c.where_clause();
     let direction = if query.is_descending() { " DESC" } else { "" };
     let (limit, offset) = c.page(query);
-    let columns = qualified("e", EVENT_COLUMNS);
     let sql = format!(
         "SELECT (SELECT count(*) FROM registry_credential_events AS e{filter}), p.* \
          FROM (SELECT 1) AS one LEFT JOIN (\
-         SELECT {columns} FROM registry_credential_events AS e{filter} \
+         SELECT {EVENT_COLUMNS} FROM registry_credential_events AS e{filter} \
          ORDER BY e.created_at{direction}, e.guid{direction} LIMIT {limit} OFFSET {offset}\
          ) AS p ON TRUE"
     );

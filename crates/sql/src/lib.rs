@@ -715,19 +715,10 @@ pub(crate) struct SummaryRow<'a> {
     pub metadata: Option<&'a str>,
 }
 
-/// Each of `columns` (a list joined by `, `) prefixed with `table.`.
-pub(crate) fn qualified(table: &str, columns: &str) -> String {
-    columns
-        .split(", ")
-        .map(|c| format!("{table}.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The columns a listing selects after the scope's, in [`SummaryRow`]'s
-/// order.
-pub(crate) const SUMMARY_COLUMNS: &str =
-    "location, username, kind, expires_at, guid, created_at, updated_at, metadata";
+/// order, of the page's rows (`t`).
+pub(crate) const SUMMARY_COLUMNS: &str = "t.location, t.username, t.kind, t.expires_at, t.guid, \
+     t.created_at, t.updated_at, t.metadata";
 
 /// What a row shows but its secret, every part checked as [`decode`]
 /// checks it; the secret is not opened.
@@ -1024,7 +1015,6 @@ impl QuerySql {
         };
         let direction = if order.descending() { " DESC" } else { "" };
         let (limit, offset) = c.page(query);
-        let columns = qualified("t", SUMMARY_COLUMNS);
         // The page's keys are found first, on an index that holds the
         // scope, the time and the GUID: only the page's rows are then
         // read, by `join`'s key.
@@ -1037,7 +1027,7 @@ impl QuerySql {
         };
         let count_sql = format!("SELECT count(*) FROM registry_credentials AS c{filter}");
         let sql = format!(
-            "SELECT ({count_sql}), t.scope_kind, t.scope_id, {columns} FROM (\
+            "SELECT ({count_sql}), t.scope_kind, t.scope_id, {SUMMARY_COLUMNS} FROM (\
              SELECT {keys} FROM registry_credentials AS c{filter} \
              ORDER BY c.{time}{direction}, c.guid{direction} LIMIT {limit} OFFSET {offset}\
              ) AS k JOIN registry_credentials AS t ON {on}"
