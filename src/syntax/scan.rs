@@ -537,10 +537,15 @@ static PATH_NEXT: [u8; 256] = {
     t
 };
 
+/// The flag of a [`PATH_PAIRS`] entry with [`ACT`] whose first byte is a
+/// plain step: the entry's high four bits are the state after it.
+const FIRST_PLAIN: u8 = 2;
+
 /// Two steps of [`PATH_NEXT`] at once: the state (times sixteen) and the
 /// first byte's class, times sixteen, plus the second byte's class, index
 /// it. An entry is the state after both, or [`ACT`] when either is no plain
-/// step. Two bytes then wait for one look-up instead of two.
+/// step: with [`FIRST_PLAIN`] and the state after the first byte when only
+/// the second is none. Two bytes then wait for one look-up instead of two.
 static PATH_PAIRS: [u8; 4096] = {
     let mut t = [ACT; 4096];
     let mut i = 0;
@@ -548,7 +553,12 @@ static PATH_PAIRS: [u8; 4096] = {
         let (state, first, second) = (i >> 8, (i >> 4) & 15, i & 15);
         let after_first = PATH_NEXT[state * 16 + first];
         if after_first & ACT == 0 {
-            t[i] = PATH_NEXT[after_first as usize + second];
+            let both = PATH_NEXT[after_first as usize + second];
+            t[i] = if both & ACT == 0 {
+                both
+            } else {
+                after_first | ACT | FIRST_PLAIN
+            };
         }
         i += 1;
     }
@@ -945,13 +955,20 @@ fn path_steps(bytes: &[u8], state: &mut u8) -> usize {
         let second = CLASS_OF[usize::from(pair[1])];
         let next = PATH_PAIRS[(usize::from(s | first) << 4 | usize::from(second)) & 4095];
         if next & ACT != 0 {
-            break;
+            // The pair that holds the slow byte: its first byte may be a
+            // plain step.
+            if next & FIRST_PLAIN != 0 {
+                s = next & !15;
+                n += 1;
+            }
+            *state = s;
+            return n;
         }
         s = next;
         n += 2;
     }
-    // The pair that holds the slow byte, or the last byte alone.
-    if let Some(&byte) = bytes.get(n) {
+    // The last byte alone.
+    if let [byte] = *pairs.remainder() {
         let next = path_step(s, byte);
         if next & ACT == 0 {
             s = next;
@@ -1244,11 +1261,14 @@ mod tests {
                         let pair = PATH_PAIRS[usize::from(state | c) << 4 | usize::from(c2)];
                         let second = PATH_NEXT[usize::from((entry & !ACT) | c2)];
                         let both = entry & ACT == 0 && second & ACT == 0;
-                        assert_eq!(
-                            pair,
-                            if both { second } else { ACT },
-                            "{comp} {more} {c} {c2}"
-                        );
+                        let want = if both {
+                            second
+                        } else if entry & ACT == 0 {
+                            entry | ACT | FIRST_PLAIN
+                        } else {
+                            ACT
+                        };
+                        assert_eq!(pair, want, "{comp} {more} {c} {c2}");
                     }
                 }
             }
