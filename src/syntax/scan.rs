@@ -720,6 +720,9 @@ fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare) -> usize {
         let Some(&byte) = b.get(i) else {
             break;
         };
+        if byte == b'/' {
+            break;
+        }
         let c = CLASS_OF[usize::from(byte)];
         match name_byte(b, c, state, i, f, rare) {
             Some(next) => state = next,
@@ -728,10 +731,14 @@ fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare) -> usize {
         }
         i += 1;
     }
-    let (dotted, comp, dns) = name_machines(state);
-    f.has_dot = dotted;
-    comp_end(comp, i, &mut f.comp_fault);
-    dns_end(dns, 0, i, &mut f.host_fault);
+    f.has_dot = state & NAME_DOTTED != 0;
+    // In a run both machines are at a whole component and label: nothing
+    // to record.
+    if state & NAME_MACHINES != NAME_IN_RUN {
+        let (_, comp, dns) = name_machines(state);
+        comp_end(comp, i, &mut f.comp_fault);
+        dns_end(dns, 0, i, &mut f.host_fault);
+    }
     f.end = i;
     i
 }
@@ -918,19 +925,26 @@ fn name_steps(bytes: &[u8], state: &mut u16) -> usize {
     loop {
         if s & NAME_MACHINES == NAME_IN_RUN {
             loop {
-                match bytes.get(n) {
-                    Some(&byte) if flags(byte) & ALNUM != 0 => n += 1,
-                    Some(b'.') if bytes.get(n + 1).is_some_and(|&c| flags(c) & ALNUM != 0) => {
-                        s |= NAME_DOTTED;
-                        n += 2;
-                    }
-                    _ => break,
+                while bytes.get(n).is_some_and(|&c| flags(c) & ALNUM != 0) {
+                    n += 1;
+                }
+                if bytes.get(n) == Some(&b'.')
+                    && bytes.get(n + 1).is_some_and(|&c| flags(c) & ALNUM != 0)
+                {
+                    s |= NAME_DOTTED;
+                    n += 2;
+                } else {
+                    break;
                 }
             }
         }
         let Some(&byte) = bytes.get(n) else {
             break;
         };
+        // `/` ends the first segment, and is no plain step.
+        if byte == b'/' {
+            break;
+        }
         let next = name_step(s, byte);
         if next & u16::from(ACT) != 0 {
             break;
