@@ -578,14 +578,36 @@ static PATH_PAIRS: [u8; 4096] = {
 /// ([`Scanned::lone_name`] is what the rest would have found). Otherwise
 /// the scan fills [`Scanned::new`] of `s` in `slot`, in the caller's frame:
 /// a `Scanned` is a few hundred bytes, and returning it would copy them.
+#[inline(always)]
 pub(crate) fn scan(s: &str, slot: &mut Option<Scanned>) {
     let b = s.as_bytes();
     let len = b.len();
-    let run = b.iter().take_while(|&&c| flags(c) & ALNUM != 0).count();
+    let run = alnum_run(b);
     if run == len && len > 0 {
         return;
     }
     scan_from(s, run, slot.insert(Scanned::new(s)));
+}
+
+/// How many of `bytes` lead as a run of lowercase letters and digits: two
+/// bytes a round, whose flags are tested at once.
+#[inline(always)]
+fn alnum_run(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    let mut pairs = bytes.chunks_exact(2);
+    for pair in &mut pairs {
+        let (a, b) = (flags(pair[0]), flags(pair[1]));
+        if a & b & ALNUM == 0 {
+            return n + usize::from(a & ALNUM != 0);
+        }
+        n += 2;
+    }
+    n + usize::from(
+        pairs
+            .remainder()
+            .first()
+            .is_some_and(|&c| flags(c) & ALNUM != 0),
+    )
 }
 
 /// The rest of [`scan`], from the end of the first segment's run of
@@ -1353,6 +1375,31 @@ mod tests {
             "", "-a", "a-", "a.", ".a", "a..b", "a-.b", "a.-b", "a_b", "a+b0c", "a b",
         ] {
             assert!(!dns_accepts(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn r1_a_run_of_letters_and_digits_is_counted_two_bytes_a_round() {
+        for s in [
+            "",
+            "a",
+            "A",
+            "ab",
+            "a-",
+            "-a",
+            "abc",
+            "ab-",
+            "a-b",
+            "abcd",
+            "abc.",
+            "ab.d",
+            "nginx",
+            "x1y2/z",
+            "registry.example.com",
+        ] {
+            let b = s.as_bytes();
+            let want = b.iter().take_while(|&&c| flags(c) & ALNUM != 0).count();
+            assert_eq!(alnum_run(b), want, "{s}");
         }
     }
 
