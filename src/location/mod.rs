@@ -227,7 +227,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
             e
         });
     }
-    if let Some(at) = x.at_sign {
+    if let Some(at) = x.at_sign() {
         let after_path = x.first_ends == FirstEnd::Slash;
         if after_path || x.digest_fault.is_none() {
             // `@` after the path, or a digest after the host: leave it out,

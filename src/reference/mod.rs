@@ -375,9 +375,7 @@ fn finish(s: &str, x: &Scanned) -> Result<Reference, ReferenceError> {
         x.first_ends == FirstEnd::Alone
     };
 
-    let tag = x.tag.map(|(a, b)| (short(a), short(b)));
-    let digest = x.at_sign.map(|at| (short(at + 1), short(s.len())));
-    assemble(s, path, one_component, hostport, tag, digest)
+    assemble(s, path, one_component, hostport, x.tag, x.digest)
 }
 
 /// The reference written as `s`, of the path at `path` in `s` (a single

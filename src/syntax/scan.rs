@@ -301,11 +301,13 @@ pub(crate) struct Scanned {
     pub(crate) path_colon: Option<usize>,
     /// Where the name ends: its tag's `:`, its `@`, or the end.
     pub(crate) name_end: usize,
-    /// The tag after the first segment: its text's start and end.
-    pub(crate) tag: Option<(usize, usize)>,
+    /// The tag after the first segment: its text's start and end, as a
+    /// reference stores them.
+    pub(crate) tag: Option<(u16, u16)>,
     pub(crate) tag_fault: Option<At>,
-    /// The first `@` (outside a digest) and the digest's fault.
-    pub(crate) at_sign: Option<usize>,
+    /// The digest after the first `@` (outside a digest): its text's start
+    /// and end, as a reference stores them; and its fault.
+    pub(crate) digest: Option<(u16, u16)>,
     pub(crate) digest_fault: Option<At>,
     /// A `/` after the `@`.
     pub(crate) slash_after_at: bool,
@@ -315,6 +317,11 @@ pub(crate) struct Scanned {
 }
 
 impl Scanned {
+    /// The first `@` (outside a digest).
+    pub(crate) fn at_sign(&self) -> Option<usize> {
+        self.digest.map(|(start, _)| usize::from(start) - 1)
+    }
+
     /// What [`scan`] starts from for `s`, in its caller's slot: a
     /// `Scanned` is a few hundred bytes, and returning it from the scan
     /// would copy them.
@@ -328,7 +335,7 @@ impl Scanned {
             name_end: s.len(),
             tag: None,
             tag_fault: None,
-            at_sign: None,
+            digest: None,
             digest_fault: None,
             slash_after_at: false,
             slash_in_path: false,
@@ -348,6 +355,17 @@ impl Scanned {
         x
     }
 }
+
+/// The bytes from `start` to `end` of an input the parsers read (at most
+/// [`MAX_REFERENCE_LEN`](crate::reference::MAX_REFERENCE_LEN) bytes, so
+/// the casts keep every bit).
+#[inline(always)]
+fn span(start: usize, end: usize) -> (u16, u16) {
+    debug_assert!(end <= crate::reference::MAX_REFERENCE_LEN);
+    (start as u16, end as u16)
+}
+
+const _: () = assert!(crate::reference::MAX_REFERENCE_LEN <= u16::MAX as usize);
 
 /// Checks the tag byte at `i`, the `n`th of the tag (R1).
 #[inline]
@@ -633,14 +651,14 @@ fn scan_from(s: &str, run: usize, out: &mut Scanned) {
         out.name_end = out.first.host_end();
         out.path_fault = out.first.comp_fault;
         if let Some(colon) = out.first.colon {
-            out.tag = Some((colon + 1, i));
+            out.tag = Some(span(colon + 1, i));
             out.tag_fault = out.first.tag_fault;
         }
     }
 
     // At `@`: the digest is the rest.
     if i < len {
-        out.at_sign = Some(i);
+        out.digest = Some(span(i + 1, len));
         digest(s, i + 1, out);
     }
 }
@@ -900,7 +918,7 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
                 match tag(b, i, &mut out.rare) {
                     Tag::Ends(end, tag_fault) => {
                         out.name_end = i;
-                        out.tag = Some((i + 1, end));
+                        out.tag = Some(span(i + 1, end));
                         out.tag_fault = tag_fault;
                         out.slash_in_path = more != 0;
                         out.path_fault = fault;
@@ -1431,7 +1449,7 @@ mod tests {
         assert_eq!(x.first.end, 5);
         assert_eq!(x.name_end, 9);
         assert_eq!(x.tag, Some((10, 11)));
-        assert_eq!(x.at_sign, Some(11));
+        assert_eq!(x.at_sign(), Some(11));
         assert_eq!(x.digest_fault, None);
         assert!(x.slash_in_path);
         // A `:` followed by `/` is not a tag.
