@@ -1127,7 +1127,7 @@ pub(crate) fn host_port_inlined<'a>(s: &'a str, first: &First) -> Result<HostPor
         .last()
         // A number ends in a hex digit, or is `0x` (R5): a host that ends in
         // anything else needs no look for its last label.
-        .is_some_and(|&b| b.is_ascii_hexdigit() || b == b'x' || b == b'X')
+        .is_some_and(|&b| flags(b) & ANY_HEX != 0 || b | 0x20 == b'x')
         && host::ends_in_a_number(last_label(host))
     {
         if !host::is_dotted_quad(host) {
