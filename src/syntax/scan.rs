@@ -919,9 +919,15 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
                     Tag::Ends(end, tag_fault) => {
                         out.name_end = i;
                         out.tag = Some(span(i + 1, end));
-                        out.tag_fault = tag_fault;
+                        // `Scanned::new` left the faults empty: only a
+                        // fault is written.
+                        if tag_fault.is_some() {
+                            out.tag_fault = tag_fault;
+                        }
                         out.slash_in_path = more != 0;
-                        out.path_fault = fault;
+                        if fault.is_some() {
+                            out.path_fault = fault;
+                        }
                         return end;
                     }
                     Tag::Slash(slash) => {
@@ -946,7 +952,10 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
     comp_end((state >> 4) & 7, i, &mut fault);
     out.name_end = i;
     out.slash_in_path = state & (MORE * 16) != 0;
-    out.path_fault = fault;
+    // Left empty by `Scanned::new`: only a fault is written.
+    if fault.is_some() {
+        out.path_fault = fault;
+    }
     i
 }
 
