@@ -309,7 +309,9 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
     // The faults, in the order the rules rank them.
-    if let Some(i) = x.rare.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
+    if let Some(i) = x.rare.scheme
+        && scan::is_scheme(&s[..i])
+    {
         let e = ReferenceError::new(ReferenceErrorKind::Syntax(Fault::Scheme), 0);
         let rest = &s[i + 3..];
         let fixed = hints && !rest.contains('@') && parse_with(rest, false).is_ok();
