@@ -112,7 +112,6 @@ pub struct Reference {
     host_kind: HostKind,
     tag: Option<(u16, u16)>,
     digest: Option<(u16, u16)>,
-    host_written: bool,
 }
 
 impl Reference {
@@ -180,7 +179,9 @@ impl Reference {
 
     /// True when the input named a host; false when `docker.io` was assumed.
     pub fn has_host(&self) -> bool {
-        self.host_written
+        // Only a name on a host nobody wrote has text before what was
+        // written (Docker Hub's prefix).
+        self.written_start == 0
     }
 
     /// True when the image is on Docker Hub (`docker.io`, after aliases).
@@ -421,7 +422,6 @@ fn assemble(
         host_kind: hostport.map_or(HostKind::Domain, HostPort::kind),
         tag,
         digest,
-        host_written: hostport.is_some(),
     });
     if let Ok(r) = &mut out {
         match hostport {

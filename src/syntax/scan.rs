@@ -263,8 +263,6 @@ pub(crate) struct First {
     pub(crate) colon: Option<usize>,
     /// It starts with `[`.
     pub(crate) bracket: bool,
-    /// Where its `]` is.
-    pub(crate) close: Option<usize>,
     /// It holds a `.` (before any `:`).
     pub(crate) has_dot: bool,
     pub(crate) has_upper: bool,
@@ -827,6 +825,8 @@ fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare) -> usize {
     // `[` is no byte of a component.
     let comp = comp_step(C_START, OTHER, 0, &mut f.comp_fault);
     let mut in_brackets = true;
+    // Where the `]` is.
+    let mut close = None;
     let mut i = 1;
     while let Some(&byte) = b.get(i) {
         let fl = flags(byte);
@@ -838,7 +838,7 @@ fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare) -> usize {
         if in_brackets {
             if c == CLOSE {
                 in_brackets = false;
-                f.close = Some(i);
+                close = Some(i);
             } else if c != COLON && fl & ANY_HEX == 0 {
                 first(&mut f.host_fault, Fault::InvalidIpv6, i);
             }
@@ -853,7 +853,7 @@ fn first_bracketed(b: &[u8], f: &mut First, rare: &mut Rare) -> usize {
         i += 1;
     }
     comp_end(comp, i, &mut f.comp_fault);
-    if f.close.is_none() {
+    if close.is_none() {
         first(&mut f.host_fault, Fault::InvalidIpv6, 0);
     }
     f.end = i;
