@@ -168,10 +168,18 @@ fn comp_fault(c: u8, at: usize, fault: &mut Option<At>) {
 /// The component ends before byte `at`.
 #[inline]
 fn comp_end(state: u8, at: usize, fault: &mut Option<At>) {
+    if !matches!(state, C_ALNUM | C_FAILED) {
+        comp_end_fault(state, at, fault);
+    }
+}
+
+/// The component ends before byte `at` in `state`, which is no whole
+/// component: its fault. Apart, so that the ends' hot code reads no fault.
+#[cold]
+fn comp_end_fault(state: u8, at: usize, fault: &mut Option<At>) {
     match state {
-        C_ALNUM | C_FAILED => {}
         C_START => first(fault, Fault::EmptyComponent, at),
-        _ => first(fault, Fault::InvalidComponent, at - 1),
+        _ => first(fault, Fault::InvalidComponent, at.saturating_sub(1)),
     }
 }
 
@@ -225,11 +233,21 @@ fn dns_fault(state: u8, c: u8, at: usize, fault: &mut Option<At>) {
 }
 
 /// The host name ends before byte `at`; it started at `start`.
+#[inline]
 fn dns_end(state: u8, start: usize, at: usize, fault: &mut Option<At>) {
+    if !matches!(state, D_LABEL | D_FAILED) {
+        dns_end_fault(state, start, at, fault);
+    }
+}
+
+/// The host name ends before byte `at` in `state`, which ends no name: its
+/// fault. Apart, so that the ends' hot code reads no fault.
+#[cold]
+fn dns_end_fault(state: u8, start: usize, at: usize, fault: &mut Option<At>) {
     match state {
         D_EMPTY => first(fault, Fault::EmptyHost, start),
-        D_LABEL_START => first(fault, Fault::TrailingDot, at - 1),
-        D_DASH => first(fault, Fault::InvalidHost, at - 1),
+        D_LABEL_START => first(fault, Fault::TrailingDot, at.saturating_sub(1)),
+        D_DASH => first(fault, Fault::InvalidHost, at.saturating_sub(1)),
         _ => {}
     }
 }
