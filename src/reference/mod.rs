@@ -12,7 +12,7 @@ use crate::host::{DOCKER_HUB, Host, HostKind, HostPort};
 pub(crate) mod error;
 
 use crate::syntax::Fault;
-use crate::syntax::scan::{self, At, FirstEnd, Scanned};
+use crate::syntax::scan::{self, At, FirstEnd, Scanned, Spans};
 pub use error::{ReferenceError, ReferenceErrorKind};
 
 /// The longest input [`Reference`] reads; longer input is refused before any
@@ -110,8 +110,8 @@ pub struct Reference {
     registry_len: u16,
     port: Option<u16>,
     host_kind: HostKind,
-    tag: Option<(u16, u16)>,
-    digest: Option<(u16, u16)>,
+    /// The tag's and the digest's places in what was written.
+    spans: Spans,
 }
 
 impl Reference {
@@ -167,13 +167,15 @@ impl Reference {
 
     /// The tag, if one was written (no `latest` is assumed).
     pub fn tag(&self) -> Option<&str> {
-        self.tag
+        self.spans
+            .tag
             .map(|(s, e)| &self.as_str()[usize::from(s)..usize::from(e)])
     }
 
     /// The digest (`algorithm:hex`), if one was written.
     pub fn digest(&self) -> Option<&str> {
-        self.digest
+        self.spans
+            .digest
             .map(|(s, e)| &self.as_str()[usize::from(s)..usize::from(e)])
     }
 
@@ -305,7 +307,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         if scan::is_image_id(s) {
             return Err(ReferenceError::new(ReferenceErrorKind::ImageId, 0));
         }
-        return assemble(s, 0..s.len(), true, None, None, None);
+        return assemble(s, 0..s.len(), true, None, Spans::default());
     };
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
@@ -378,7 +380,7 @@ fn finish(s: &str, x: &Scanned) -> Result<Reference, ReferenceError> {
         x.first_ends == FirstEnd::Alone
     };
 
-    assemble(s, path, one_component, hostport, x.tag, x.digest)
+    assemble(s, path, one_component, hostport, x.spans)
 }
 
 /// The reference written as `s`, of the path at `path` in `s` (a single
@@ -392,8 +394,7 @@ fn assemble(
     path: Range<usize>,
     one_component: bool,
     hostport: Option<&HostPort<'_>>,
-    tag: Option<(u16, u16)>,
-    digest: Option<(u16, u16)>,
+    spans: Spans,
 ) -> Result<Reference, ReferenceError> {
     let docker_hub = hostport.is_none_or(HostPort::is_docker_hub);
     let add_library = docker_hub && one_component;
@@ -420,8 +421,7 @@ fn assemble(
         registry_len: short(registry_len),
         port: hostport.and_then(|h| h.port),
         host_kind: hostport.map_or(HostKind::Domain, HostPort::kind),
-        tag,
-        digest,
+        spans,
     });
     if let Ok(r) = &mut out {
         match hostport {

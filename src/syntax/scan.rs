@@ -304,6 +304,15 @@ impl First {
     }
 }
 
+/// Where a reference's tag and digest are in what was written: each its
+/// text's start and end. The scan records them as a reference stores them,
+/// so that building one copies them whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Spans {
+    pub(crate) tag: Option<(u16, u16)>,
+    pub(crate) digest: Option<(u16, u16)>,
+}
+
 /// What one pass over the input found.
 #[derive(Debug, Clone)]
 pub(crate) struct Scanned {
@@ -317,13 +326,11 @@ pub(crate) struct Scanned {
     pub(crate) path_colon: Option<usize>,
     /// Where the name ends: its tag's `:`, its `@`, or the end.
     pub(crate) name_end: usize,
-    /// The tag after the first segment: its text's start and end, as a
-    /// reference stores them.
-    pub(crate) tag: Option<(u16, u16)>,
+    /// Where the tag after the first segment and the digest after the
+    /// first `@` (outside a digest) are, as a reference stores them.
+    pub(crate) spans: Spans,
     pub(crate) tag_fault: Option<At>,
-    /// The digest after the first `@` (outside a digest): its text's start
-    /// and end, as a reference stores them; and its fault.
-    pub(crate) digest: Option<(u16, u16)>,
+    /// The digest's fault.
     pub(crate) digest_fault: Option<At>,
     /// A `/` after the `@`.
     pub(crate) slash_after_at: bool,
@@ -335,7 +342,7 @@ pub(crate) struct Scanned {
 impl Scanned {
     /// The first `@` (outside a digest).
     pub(crate) fn at_sign(&self) -> Option<usize> {
-        self.digest.map(|(start, _)| usize::from(start) - 1)
+        self.spans.digest.map(|(start, _)| usize::from(start) - 1)
     }
 
     /// What [`scan`] starts from for `s`, in its caller's slot: a
@@ -349,9 +356,8 @@ impl Scanned {
             path_fault: None,
             path_colon: None,
             name_end: s.len(),
-            tag: None,
+            spans: Spans::default(),
             tag_fault: None,
-            digest: None,
             digest_fault: None,
             slash_after_at: false,
             slash_in_path: false,
@@ -667,14 +673,14 @@ fn scan_from(s: &str, run: usize, out: &mut Scanned) {
         out.name_end = out.first.host_end();
         out.path_fault = out.first.comp_fault;
         if let Some(colon) = out.first.colon {
-            out.tag = Some(span(colon + 1, i));
+            out.spans.tag = Some(span(colon + 1, i));
             out.tag_fault = out.first.tag_fault;
         }
     }
 
     // At `@`: the digest is the rest.
     if i < len {
-        out.digest = Some(span(i + 1, len));
+        out.spans.digest = Some(span(i + 1, len));
         digest(s, i + 1, out);
     }
 }
@@ -936,7 +942,7 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
                 match tag(b, i, &mut out.rare) {
                     Tag::Ends(end, tag_fault) => {
                         out.name_end = i;
-                        out.tag = Some(span(i + 1, end));
+                        out.spans.tag = Some(span(i + 1, end));
                         // `Scanned::new` left the faults empty: only a
                         // fault is written.
                         if tag_fault.is_some() {
@@ -1475,18 +1481,18 @@ mod tests {
         let x = scanned(&s);
         assert_eq!(x.first.end, 5);
         assert_eq!(x.name_end, 9);
-        assert_eq!(x.tag, Some((10, 11)));
+        assert_eq!(x.spans.tag, Some((10, 11)));
         assert_eq!(x.at_sign(), Some(11));
         assert_eq!(x.digest_fault, None);
         assert!(x.slash_in_path);
         // A `:` followed by `/` is not a tag.
         let x = scanned("a/b:c/d:e");
         assert_eq!(x.path_fault, Some((Fault::InvalidComponent, 3)));
-        assert_eq!(x.tag, Some((8, 9)));
+        assert_eq!(x.spans.tag, Some((8, 9)));
         // The first segment alone: component and tag.
         let x = scanned("test.com:5000");
         assert_eq!(x.first_ends, FirstEnd::Alone);
-        assert_eq!((x.name_end, x.tag), (8, Some((9, 13))));
+        assert_eq!((x.name_end, x.spans.tag), (8, Some((9, 13))));
         assert_eq!(x.first.tag_fault, None);
     }
 
