@@ -652,21 +652,23 @@ fn alnum_run(bytes: &[u8]) -> usize {
 
 /// The rest of [`scan`], from the end of the first segment's run of
 /// lowercase letters and digits at `run`, into `out` ([`Scanned::new`] of
-/// `s`). A call of its own: its loops keep their registers, whatever the
-/// run's check before it needed.
-#[inline(never)]
+/// `s`). Inlined with the scan into the parsers, so that the record is
+/// written and read in one frame.
+#[inline(always)]
 fn scan_from(s: &str, run: usize, out: &mut Scanned) {
     let b = s.as_bytes();
     let len = b.len();
 
-    // The first segment, up to `/`, `@` or the end.
-    let mut i = if out.first.bracket {
-        first_bracketed(b, &mut out.first, &mut out.rare)
+    // The first segment, up to `/`, `@` or the end, and whether a `/`
+    // ends it.
+    let (mut i, slash) = if out.first.bracket {
+        let end = first_bracketed(b, &mut out.first, &mut out.rare);
+        (end, b.get(end) == Some(&b'/'))
     } else {
         first_named(b, run, &mut out.first, &mut out.rare)
     };
 
-    if i < len && b[i] == b'/' {
+    if slash {
         out.first_ends = FirstEnd::Slash;
         i = path(b, i + 1, out);
     } else {
@@ -770,25 +772,30 @@ fn digest(s: &str, start: usize, out: &mut Scanned) {
 /// The first segment when it does not start with `[`: a DNS name and a
 /// path component at once (R2 decides later which it is), then a port or a
 /// tag after a `:`. Its first `run` bytes are lowercase letters and digits,
-/// already read. Returns where it ends.
+/// already read. Returns where it ends, and whether a `/` ends it.
 #[inline(always)]
-fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare) -> usize {
+fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare) -> (usize, bool) {
     // After a letter or digit both machines are in a run; before any byte,
     // `(C_START * 8 + D_EMPTY) * 16`.
     let mut state: u16 = if run > 0 { NAME_IN_RUN } else { 0 };
     let mut i = run;
+    let mut slash = false;
     loop {
         i += name_steps(b.get(i..).unwrap_or_default(), &mut state);
         let Some(&byte) = b.get(i) else {
             break;
         };
         if byte == b'/' {
+            slash = true;
             break;
         }
         let c = CLASS_OF[usize::from(byte)];
         match name_byte(b, c, state, i, f, rare) {
             Some(next) => state = next,
-            None if c == COLON => return port(b, i, f, rare),
+            None if c == COLON => {
+                let end = port(b, i, f, rare);
+                return (end, b.get(end) == Some(&b'/'));
+            }
             None => break,
         }
         i += 1;
@@ -802,7 +809,7 @@ fn first_named(b: &[u8], run: usize, f: &mut First, rare: &mut Rare) -> usize {
         dns_end(dns, 0, i, &mut f.host_fault);
     }
     f.end = i;
-    i
+    (i, slash)
 }
 
 /// Whether a `.` was read, and the component and DNS states, of a
