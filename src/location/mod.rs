@@ -249,7 +249,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
 
     let hostport = &s[..x.first.end];
     let path = (x.first_ends == FirstEnd::Slash).then(|| (&s[x.first.end + 1..], x.first.end + 1));
-    if let (Some(at), Some((path, path_at))) = (x.path_colon, path) {
+    if let (Some(at), Some((path, path_at))) = (x.path_colon(), path) {
         let c = at - path_at;
         let (before, after) = (&path[..c], &path[c + 1..]);
         if !after.is_empty() && after.bytes().all(|b| b.is_ascii_digit()) && x.first.colon.is_none()

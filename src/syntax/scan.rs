@@ -322,8 +322,10 @@ pub(crate) struct Scanned {
     pub(crate) first_ends: FirstEnd,
     /// The first fault in the components after the first segment.
     pub(crate) path_fault: Option<At>,
-    /// The first `:` after the first `/` (for locations).
-    pub(crate) path_colon: Option<usize>,
+    /// The first `:` after the first `/` that a `/` follows, so that it is
+    /// no tag's; before the tag's, which [`Scanned::path_colon`] reads
+    /// otherwise.
+    pub(crate) slashed_colon: Option<usize>,
     /// Where the name ends: its tag's `:`, its `@`, or the end.
     pub(crate) name_end: usize,
     /// Where the tag after the first segment and the digest after the
@@ -340,6 +342,16 @@ pub(crate) struct Scanned {
 }
 
 impl Scanned {
+    /// The first `:` after the first `/` (for locations): one that a `/`
+    /// follows, else the tag's.
+    pub(crate) fn path_colon(&self) -> Option<usize> {
+        if self.first_ends != FirstEnd::Slash {
+            return None;
+        }
+        let tag_colon = || self.spans.tag.map(|(start, _)| usize::from(start) - 1);
+        self.slashed_colon.or_else(tag_colon)
+    }
+
     /// The first `@` (outside a digest).
     pub(crate) fn at_sign(&self) -> Option<usize> {
         self.spans.digest.map(|(start, _)| usize::from(start) - 1)
@@ -354,7 +366,7 @@ impl Scanned {
             rare: Rare::default(),
             first_ends: FirstEnd::Alone,
             path_fault: None,
-            path_colon: None,
+            slashed_colon: None,
             name_end: s.len(),
             spans: Spans::default(),
             tag_fault: None,
@@ -943,9 +955,6 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
             COLON => {
                 out.rare.past_first(c, i);
                 comp_end(comp, i, &mut fault);
-                if out.path_colon.is_none() {
-                    out.path_colon = Some(i);
-                }
                 match tag(b, i, &mut out.rare) {
                     Tag::Ends(end, tag_fault) => {
                         out.name_end = i;
@@ -963,6 +972,9 @@ fn path(b: &[u8], mut i: usize, out: &mut Scanned) -> usize {
                     }
                     Tag::Slash(slash) => {
                         // It was no tag, but a component with a `:` in it.
+                        if out.slashed_colon.is_none() {
+                            out.slashed_colon = Some(i);
+                        }
                         first(&mut fault, Fault::InvalidComponent, i);
                         state = (C_START | MORE) * 16;
                         i = slash;
@@ -1433,6 +1445,35 @@ mod tests {
             "", "-a", "a-", "a.", ".a", "a..b", "a-.b", "a.-b", "a_b", "a+b0c", "a b",
         ] {
             assert!(!dns_accepts(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn r1_the_paths_first_colon_is_one_a_slash_follows_or_the_tags() {
+        for s in [
+            "h/a",
+            "h/a:t",
+            "h/a:b/c",
+            "h/a:b/c:d",
+            "h/a:b:c/d:e",
+            "h/a/b:t@x:y",
+            "h/a@x:y",
+            "h:1/a:t",
+            "h:1",
+            "a:t",
+            "h/a:",
+            "h/:a/b",
+            "[::1]/a:b/c",
+        ] {
+            let x = scanned(s);
+            let want = (x.first_ends == FirstEnd::Slash)
+                .then(|| {
+                    let path = &s[x.first.end + 1..];
+                    let path = path.split('@').next().unwrap_or_default();
+                    path.find(':').map(|c| x.first.end + 1 + c)
+                })
+                .flatten();
+            assert_eq!(x.path_colon(), want, "{s}");
         }
     }
 
