@@ -207,7 +207,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Location, LocationError> {
         return Err(fail(kind, MAX_REFERENCE_LEN));
     }
     let mut slot = None;
-    scan::scan(s, &mut slot);
+    let _ = scan::scan(s, &mut slot);
     let x = slot.get_or_insert_with(|| scan::Scanned::lone_name(s));
     if let Some(i) = x.rare.scheme.filter(|&i| scan::is_scheme(&s[..i])) {
         let e = fail(LocationErrorKind::Syntax(Fault::Scheme), 0);

@@ -300,8 +300,7 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
         return Err(ReferenceError::new(kind, MAX_REFERENCE_LEN));
     }
     let mut slot = None;
-    scan::scan(s, &mut slot);
-    let Some(x) = &slot else {
+    let Some(x) = scan::scan(s, &mut slot) else {
         // One name alone: no fault but R6's image id can apply, and on
         // Docker Hub it is an official image (R3).
         if scan::is_image_id(s) {

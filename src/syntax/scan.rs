@@ -626,19 +626,22 @@ static PATH_PAIRS: [u8; 4096] = {
 ///
 /// The scan starts with the first segment's run of lowercase letters and
 /// digits. When that run is the whole input, the input is one name alone
-/// (R1, R2): nothing else can be found, and `slot` is left empty
-/// ([`Scanned::lone_name`] is what the rest would have found). Otherwise
-/// the scan fills [`Scanned::new`] of `s` in `slot`, in the caller's frame:
-/// a `Scanned` is a few hundred bytes, and returning it would copy them.
+/// (R1, R2): nothing else can be found, `slot` is left empty and the scan
+/// returns `None` ([`Scanned::lone_name`] is what the rest would have
+/// found). Otherwise the scan fills [`Scanned::new`] of `s` in `slot`, in
+/// the caller's frame (a `Scanned` is a few hundred bytes, and returning it
+/// would copy them), and returns it.
 #[inline(always)]
-pub(crate) fn scan(s: &str, slot: &mut Option<Scanned>) {
+pub(crate) fn scan<'a>(s: &str, slot: &'a mut Option<Scanned>) -> Option<&'a Scanned> {
     let b = s.as_bytes();
     let len = b.len();
     let run = alnum_run(b);
     if run == len && len > 0 {
-        return;
+        return None;
     }
-    scan_from(s, run, slot.insert(Scanned::new(s)));
+    let out = slot.insert(Scanned::new(s));
+    scan_from(s, run, out);
+    Some(out)
 }
 
 /// How many of `bytes` lead as a run of lowercase letters and digits: two
