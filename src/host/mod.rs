@@ -18,6 +18,37 @@ pub const DOCKER_HUB_ALIASES: [&str; 3] = [
     "registry.hub.docker.com",
 ];
 
+/// True when `alias`, one of [`DOCKER_HUB_ALIASES`] as written there, ends
+/// in [`DOCKER_HUB`]: every one but `registry.hub.docker.com`, the one of
+/// its length.
+#[inline(always)]
+pub(crate) fn ends_in_hub(alias: &str) -> bool {
+    alias.len() != DOCKER_HUB_ALIASES[2].len()
+}
+
+/// What [`ends_in_hub`] tells by length: the alias of the third one's
+/// length is the only one that does not end in `docker.io`.
+const fn aliases_end_in_hub_by_length() -> bool {
+    let hub = DOCKER_HUB.as_bytes();
+    let mut k = 0;
+    while k < DOCKER_HUB_ALIASES.len() {
+        let a = DOCKER_HUB_ALIASES[k].as_bytes();
+        let mut ends = a.len() >= hub.len();
+        let mut i = 0;
+        while ends && i < hub.len() {
+            ends = a[a.len() - hub.len() + i] == hub[i];
+            i += 1;
+        }
+        if ends != (a.len() != DOCKER_HUB_ALIASES[2].len()) {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+const _: () = assert!(aliases_end_in_hub_by_length());
+
 /// A registry host in normal form, as a reference or location holds it.
 ///
 /// ```

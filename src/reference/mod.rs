@@ -7,7 +7,7 @@ use std::ops::Range;
 use arrayvec::ArrayString;
 
 use crate::candidates::Candidates;
-use crate::host::{DOCKER_HUB, Host, HostKind, HostPort};
+use crate::host::{self, DOCKER_HUB, Host, HostKind, HostPort};
 
 pub(crate) mod error;
 
@@ -427,15 +427,10 @@ fn assemble(
             // The name is the text.
             Some(_) if as_written => concat(&mut r.text, &[s]),
             // An alias in lowercase that ends in `docker.io`, before a path
-            // of more than one component (`index.docker.io/team/app`): the
-            // name is what was written from there, a slice of the text.
-            Some(h)
-                if h.alias
-                    && !add_library
-                    && !h.upper
-                    && h.written.ends_with(DOCKER_HUB)
-                    && path.start == h.written.len() + 1 =>
-            {
+            // of more than one component (`index.docker.io/team/app`; an
+            // alias has no port, so the path follows it): the name is what
+            // was written from there, a slice of the text.
+            Some(h) if h.alias && !add_library && !h.upper && host::ends_in_hub(h.written) => {
                 concat(&mut r.text, &[s]);
                 r.name_start = short(h.written.len() - DOCKER_HUB.len());
             }
