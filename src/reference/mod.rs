@@ -311,13 +311,13 @@ fn parse_with(s: &str, hints: bool) -> Result<Reference, ReferenceError> {
     let fail = |(fault, at): At| ReferenceError::new(fault, at);
 
     // The faults, in the order the rules rank them.
-    if let Some(i) = x.rare.scheme
-        && scan::is_scheme(&s[..i])
-    {
-        let e = ReferenceError::new(ReferenceErrorKind::Syntax(Fault::Scheme), 0);
-        let rest = &s[i + 3..];
-        let fixed = hints && !rest.contains('@') && parse_with(rest, false).is_ok();
-        return Err(if fixed { e.with_hint(rest) } else { e });
+    if let Some(i) = x.rare.scheme {
+        if scan::is_scheme(&s[..i]) {
+            let e = ReferenceError::new(ReferenceErrorKind::Syntax(Fault::Scheme), 0);
+            let rest = &s[i + 3..];
+            let fixed = hints && !rest.contains('@') && parse_with(rest, false).is_ok();
+            return Err(if fixed { e.with_hint(rest) } else { e });
+        }
     }
     if let Some(fault) = x.rare.bad_byte {
         return Err(fail(fault));
@@ -543,13 +543,13 @@ fn concat(text: &mut Text, pieces: &[&str]) {
 /// Writes `len` bytes into `text` (empty and inline): inline when they
 /// fit, else into one heap allocation.
 fn store(text: &mut Text, len: usize, write: impl Fn(&mut dyn Write) -> fmt::Result) {
-    if let Text::Inline(a) = text
-        && len <= INLINE
-    {
-        if write(a).is_ok() {
-            return;
+    if let Text::Inline(a) = text {
+        if len <= INLINE {
+            if write(a).is_ok() {
+                return;
+            }
+            a.clear();
         }
-        a.clear();
     }
     let mut s = String::with_capacity(len);
     let _ = write(&mut s);
