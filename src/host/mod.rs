@@ -33,16 +33,26 @@ const fn aliases_end_in_hub_by_length() -> bool {
     let mut k = 0;
     while k < DOCKER_HUB_ALIASES.len() {
         let a = DOCKER_HUB_ALIASES[k].as_bytes();
-        let mut ends = a.len() >= hub.len();
-        let mut i = 0;
-        while ends && i < hub.len() {
-            ends = a[a.len() - hub.len() + i] == hub[i];
-            i += 1;
-        }
+        let ends = a.len() >= hub.len() && same_bytes(a.split_at(a.len() - hub.len()).1, hub);
         if ends != (a.len() != DOCKER_HUB_ALIASES[2].len()) {
             return false;
         }
         k += 1;
+    }
+    true
+}
+
+/// `a == b`, for the compile-time checks of these constants.
+pub(crate) const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
     }
     true
 }

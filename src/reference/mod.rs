@@ -495,24 +495,12 @@ const LIBRARY_PREFIX: &str = "docker.io/library/";
 /// `prefix` is `DOCKER_HUB`, then `/` and `more`.
 const fn is_hub_prefix(prefix: &str, more: &str) -> bool {
     let (p, h, m) = (prefix.as_bytes(), DOCKER_HUB.as_bytes(), more.as_bytes());
-    if p.len() != h.len() + 1 + m.len() || p[h.len()] != b'/' {
+    if p.len() != h.len() + 1 + m.len() {
         return false;
     }
-    let mut i = 0;
-    while i < p.len() {
-        let want = if i < h.len() {
-            h[i]
-        } else if i == h.len() {
-            b'/'
-        } else {
-            m[i - h.len() - 1]
-        };
-        if p[i] != want {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    let (hub, rest) = p.split_at(h.len());
+    let (slash, rest) = rest.split_at(1);
+    host::same_bytes(hub, h) && slash[0] == b'/' && host::same_bytes(rest, m)
 }
 
 const _: () = assert!(is_hub_prefix(HUB_PREFIX, ""));

@@ -89,11 +89,11 @@ macro_rules! paged_query {
 
         impl $crate::store::Paged for $ty {
             fn page_number(&self) -> u32 {
-                self.page.number
+                $ty::page_number(self)
             }
 
             fn per_page(&self) -> u32 {
-                self.page.size
+                $ty::per_page(self)
             }
         }
     };

@@ -484,20 +484,42 @@ impl<'a> RowData<'a> {
     /// kind, expiry, GUID, created and updated times, metadata.
     pub(crate) fn read(row: impl Columns<'a>, first: usize) -> Result<Self, StoreError> {
         Ok(RowData {
-            summary: SummaryRow {
-                location: row.text(first)?,
-                username: row.text(first + 1)?,
-                kind: row.small(first + 4)?,
-                expires_at: row.int_or_null(first + 5)?,
-                guid: row.bytes(first + 6)?,
-                created_at: row.int(first + 7)?,
-                updated_at: row.int(first + 8)?,
-                metadata: row.text_or_null(first + 9)?,
-            },
+            summary: SummaryRow::read_around(row, first, 2)?,
             key_id: row.text(first + 2)?,
             secret: row.bytes(first + 3)?,
         })
     }
+}
+
+/// The credential of a stored row at `scope`: [`RowData`]'s columns from
+/// `first` on, decoded and its secret opened.
+pub(crate) fn read_row<'a>(
+    keyring: &Keyring,
+    scope: Scope,
+    row: impl Columns<'a>,
+    first: usize,
+) -> Result<RegistryCredential, StoreError> {
+    decode(keyring, scope, RowData::read(row, first)?)
+}
+
+/// [`read_row`] of a row whose scope kind and id stand at `first`, before
+/// [`RowData`]'s columns.
+pub(crate) fn read_scoped_row<'a>(
+    keyring: &Keyring,
+    row: impl Columns<'a>,
+    first: usize,
+) -> Result<RegistryCredential, StoreError> {
+    read_row(keyring, row.scope(first)?, row, first + 2)
+}
+
+/// A query row's summary: the count at 0, scope kind and id at 1, then
+/// [`SUMMARY_COLUMNS`]; no secret is read or opened (R21).
+pub(crate) fn read_summary<'a>(
+    row: impl Columns<'a>,
+    scopes: &mut PageScopes,
+) -> Result<CredentialSummary, StoreError> {
+    let scope = scopes.get(row.small(1)?, row.text(2)?)?;
+    decode_summary(scope, SummaryRow::read(row, 3)?)
 }
 
 /// A row of either driver, its columns read by index as the store's
@@ -684,15 +706,26 @@ impl PageScopes {
 impl<'a> SummaryRow<'a> {
     /// The [`SUMMARY_COLUMNS`] from `first` on.
     pub(crate) fn read(row: impl Columns<'a>, first: usize) -> Result<Self, StoreError> {
+        Self::read_around(row, first, 0)
+    }
+
+    /// Its columns from `first` on, with `skipped` columns of another
+    /// reader's between the username and the kind (a stored row's secret).
+    fn read_around(
+        row: impl Columns<'a>,
+        first: usize,
+        skipped: usize,
+    ) -> Result<Self, StoreError> {
+        let rest = first + 2 + skipped;
         Ok(SummaryRow {
             location: row.text(first)?,
             username: row.text(first + 1)?,
-            kind: row.small(first + 2)?,
-            expires_at: row.int_or_null(first + 3)?,
-            guid: row.bytes(first + 4)?,
-            created_at: row.int(first + 5)?,
-            updated_at: row.int(first + 6)?,
-            metadata: row.text_or_null(first + 7)?,
+            kind: row.small(rest)?,
+            expires_at: row.int_or_null(rest + 1)?,
+            guid: row.bytes(rest + 2)?,
+            created_at: row.int(rest + 3)?,
+            updated_at: row.int(rest + 4)?,
+            metadata: row.text_or_null(rest + 5)?,
         })
     }
 }

@@ -19,7 +19,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use registry_credentials::credential::{Credential, CredentialSummary, CredentialUpdate};
+use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::audit::{
@@ -32,12 +32,12 @@ use registry_credentials::store::{
 use registry_credentials::{Location, RegistryCredential, Scope};
 
 use crate::audit::{EventPage, INSERT_EVENT, audit_sql, event_params};
-use crate::schema::{self, kind_of, scope_columns, scope_of};
+use crate::schema::{self, scope_columns};
 use crate::{
     Columns, DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin,
-    PageScopes, Param, QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode,
-    decode_summary, expires_column, fresh_record, kind_column, label_rows, metadata_column,
-    query_page, seal, time_column, touched,
+    PageScopes, Param, QuerySql, ROTATE_SELECT, check_key, corrupt, expires_column, fresh_record,
+    kind_column, label_rows, metadata_column, query_page, read_row, read_scoped_row, read_summary,
+    seal, time_column, touched,
 };
 
 /// Credentials in a PostgreSQL database, for services whose instances must
@@ -436,11 +436,8 @@ impl PostgresStore {
                 return Ok(done);
             }
             for row in &rows {
-                let kind: i16 = row.get(0);
-                let scope_id: &str = row.get(1);
-                let scope =
-                    scope_of(kind_of(kind.into()).map_err(corrupt)?, scope_id).map_err(corrupt)?;
-                let credential = read_row(keyring, scope, row, 2)?;
+                let credential = read_scoped_row(keyring, row, 0)?;
+                let (kind, scope_id) = scope_columns(credential.scope().as_scope_ref());
                 let sealed = seal(keyring, &credential)?;
                 let location = credential.location().as_str();
                 tx.execute(
@@ -911,32 +908,6 @@ impl fmt::Debug for PostgresStore {
             .field("keyring", &self.keyring)
             .finish_non_exhaustive()
     }
-}
-
-fn read_row(
-    keyring: &Keyring,
-    scope: Scope,
-    row: &Row,
-    first: usize,
-) -> Result<RegistryCredential, StoreError> {
-    decode(keyring, scope, RowData::read(row, first)?)
-}
-
-/// A row of scope kind and id at `first`, then [`RowData`]'s columns.
-fn read_scoped_row(
-    keyring: &Keyring,
-    row: &Row,
-    first: usize,
-) -> Result<RegistryCredential, StoreError> {
-    read_row(keyring, row.scope(first)?, row, first + 2)
-}
-
-/// A query row's summary: scope kind and id at 1, then
-/// [`SUMMARY_COLUMNS`](crate::SUMMARY_COLUMNS); no secret is read or
-/// opened (R21).
-fn read_summary(row: &Row, scopes: &mut PageScopes) -> Result<CredentialSummary, StoreError> {
-    let scope = scopes.get(row.small(1)?, row.text(2)?)?;
-    decode_summary(scope, SummaryRow::read(row, 3)?)
 }
 
 /// Column `i` of `row`, as the driver converts it.
@@ -1693,7 +1664,7 @@ mod calls {
         let mut resources = Vec::new();
         let mut scopes = PageScopes::default();
         for row in &rows {
-            total = row.try_get(0).map_err(postgres_error)?;
+            total = row.int(0)?;
             resources.push(read_summary(row, &mut scopes)?);
         }
         Ok(query_page(query, total, resources))

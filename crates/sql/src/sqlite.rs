@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rusqlite::types::{FromSqlResult, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use registry_credentials::credential::{Credential, CredentialSummary, CredentialUpdate};
+use registry_credentials::credential::{Credential, CredentialUpdate};
 use registry_credentials::identity::Guid;
 use registry_credentials::scope::{AppId, ScopeRef};
 use registry_credentials::store::audit::{
@@ -25,9 +25,9 @@ use crate::audit::{EventPage, INSERT_EVENT, audit_sql, event_params};
 use crate::schema::{self, SchemaError, scope_columns};
 use crate::{
     Columns, DatabaseError, Failure, KeyError, Keyring, OpenError, PRUNE_KEYS, PageJoin,
-    PageScopes, Param, QuerySql, ROTATE_SELECT, RowData, SummaryRow, check_key, corrupt, decode,
-    decode_summary, expires_column, fatal, fresh_record, kind_column, label_rows, metadata_column,
-    query_page, seal, time_column, touched,
+    PageScopes, Param, QuerySql, ROTATE_SELECT, check_key, corrupt, expires_column, fatal,
+    fresh_record, kind_column, label_rows, metadata_column, query_page, read_row, read_scoped_row,
+    read_summary, seal, time_column, touched,
 };
 
 /// How a [`SqliteStore`] uses its file.
@@ -651,7 +651,7 @@ impl SqliteStore {
                         .map_err(sqlite_error)?;
                     let mut read = Vec::new();
                     while let Some(r) = rows.next().map_err(sqlite_error)? {
-                        read.push(read_scoped_row(keyring, r)?);
+                        read.push(read_scoped_row(keyring, r, 0)?);
                     }
                     read
                 };
@@ -1020,15 +1020,6 @@ impl Block {
         }
         Ok(())
     }
-}
-
-fn read_row(
-    keyring: &Keyring,
-    scope: Scope,
-    r: &rusqlite::Row<'_>,
-    first: usize,
-) -> Result<RegistryCredential, StoreError> {
-    decode(keyring, scope, RowData::read(r, first)?)
 }
 
 /// Column `i` of `r`, converted by `as_type`.
@@ -1413,28 +1404,9 @@ fn get_by_guid_in(
         .query(params![&guid.as_bytes()[..]])
         .map_err(sqlite_error)?;
     match rows.next().map_err(sqlite_error)? {
-        Some(r) => Ok(Some(read_scoped_row(keyring, r)?)),
+        Some(r) => Ok(Some(read_scoped_row(keyring, r, 0)?)),
         None => Ok(None),
     }
-}
-
-/// A row of scope kind and id, then [`RowData`]'s columns.
-fn read_scoped_row(
-    keyring: &Keyring,
-    r: &rusqlite::Row<'_>,
-) -> Result<RegistryCredential, StoreError> {
-    read_row(keyring, r.scope(0)?, r, 2)
-}
-
-/// A query row's summary: scope kind and id at 1, then
-/// [`SUMMARY_COLUMNS`](crate::SUMMARY_COLUMNS); no secret is read or
-/// opened (R21).
-fn read_summary(
-    r: &rusqlite::Row<'_>,
-    scopes: &mut PageScopes,
-) -> Result<CredentialSummary, StoreError> {
-    let scope = scopes.get(r.small(1)?, r.text(2)?)?;
-    decode_summary(scope, SummaryRow::read(r, 3)?)
 }
 
 /// The page of `query` and its total, read on `conn` by one statement
@@ -1448,7 +1420,7 @@ fn query_in(conn: &Connection, query: &Query) -> Result<Page, StoreError> {
     let mut resources = Vec::new();
     let mut scopes = PageScopes::default();
     while let Some(r) = rows.next().map_err(sqlite_error)? {
-        total = r.get(0).map_err(sqlite_error)?;
+        total = r.int(0)?;
         resources.push(read_summary(r, &mut scopes)?);
     }
     if resources.is_empty() {
@@ -1601,7 +1573,7 @@ fn list_all_in(
     let mut rows = stmt.query([]).map_err(sqlite_error)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(sqlite_error)? {
-        out.push(Arc::new(read_scoped_row(keyring, r)?));
+        out.push(Arc::new(read_scoped_row(keyring, r, 0)?));
     }
     Ok(out)
 }
