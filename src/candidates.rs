@@ -116,7 +116,7 @@ impl<'a> Candidates<'a> {
         let host = &self.name[..self.host_len];
         // A single label has no parent (R11). A name that is not an IPv4
         // address is a DNS name, whatever its labels look like.
-        if rfind_byte(host, b'.').is_none() {
+        if rfind_byte(host.as_bytes(), b'.').is_none() {
             return;
         }
         // Where the parents stop is asked of the Public Suffix List when the
@@ -146,7 +146,7 @@ impl<'a> Iterator for Candidates<'a> {
         loop {
             match self.phase {
                 Phase::Path => {
-                    let slash = rfind_byte(&self.name[..self.back], b'/')?;
+                    let slash = rfind_byte(&self.name.as_bytes()[..self.back], b'/')?;
                     self.back = slash;
                     if slash == self.registry_len {
                         self.start_parents();

@@ -327,10 +327,23 @@ pub(crate) fn find_byte(s: &str, needle: u8) -> Option<usize> {
     s.bytes().position(|b| b == needle)
 }
 
-/// The last `needle` in `s`; see [`find_byte`].
+/// The last `needle` in `b`: eight bytes a step from the end, then byte by
+/// byte (a candidate's next `/` is usually in the last eight bytes).
 #[inline]
-pub(crate) fn rfind_byte(s: &str, needle: u8) -> Option<usize> {
-    s.bytes().rposition(|b| b == needle)
+pub(crate) fn rfind_byte(b: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut end = b.len();
+    while let Some(word) = b[..end].last_chunk::<8>() {
+        let differs = u64::from_le_bytes(*word) ^ (u64::from(needle) * ONES);
+        // 0x80 in each byte that is `needle`, and nowhere else.
+        let hits = !(((differs & LOW) + LOW) | differs | LOW);
+        if hits != 0 {
+            return Some(end - 8 + (63 - hits.leading_zeros() as usize) / 8);
+        }
+        end -= 8;
+    }
+    b[..end].iter().rposition(|&c| c == needle)
 }
 
 /// R5, after the WHATWG URL standard's "ends in a number": the last label
@@ -348,25 +361,102 @@ pub(crate) fn ends_in_a_number(last_label: &str) -> bool {
 }
 
 /// R5: four decimal numbers 0–255, dot-separated, without leading zeros.
+/// One pass over the bytes.
 pub(crate) fn is_dotted_quad(host: &str) -> bool {
-    let mut parts = 0;
-    for part in host.split('.') {
-        parts += 1;
-        let b = part.as_bytes();
-        let number = !b.is_empty()
-            && b.len() <= 3
-            && b.iter().all(u8::is_ascii_digit)
-            && (b.len() == 1 || b[0] != b'0');
-        if !number || part.parse::<u16>().map_or(true, |n| n > 255) {
+    let mut dots = 0;
+    // The current number's value and digits.
+    let (mut value, mut digits) = (0u32, 0u32);
+    for &b in host.as_bytes() {
+        let digit = u32::from(b.wrapping_sub(b'0'));
+        if digit < 10 {
+            // A leading zero is a number of its own: `0`, never `01`.
+            if digits == 3 || (digits == 1 && value == 0) {
+                return false;
+            }
+            value = value * 10 + digit;
+            digits += 1;
+        } else if b == b'.' && digits > 0 && value <= 255 {
+            dots += 1;
+            (value, digits) = (0, 0);
+        } else {
             return false;
         }
     }
-    parts == 4
+    dots == 3 && digits > 0 && value <= 255
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass check says what a split at dots and a number parse of
+    /// each part say (R5), on every host of up to six bytes over digits,
+    /// dots and one other byte, and on every address-like text of four
+    /// parts of up to four digits.
+    #[test]
+    fn r5_dotted_quad_is_what_splitting_says() {
+        fn by_split(host: &str) -> bool {
+            let parts: Vec<_> = host.split('.').collect();
+            parts.len() == 4
+                && parts.iter().all(|p| {
+                    !p.is_empty()
+                        && p.len() <= 3
+                        && p.bytes().all(|b| b.is_ascii_digit())
+                        && (p.len() == 1 || !p.starts_with('0'))
+                        && p.parse::<u16>().is_ok_and(|n| n <= 255)
+                })
+        }
+        let alphabet = [b'0', b'1', b'2', b'5', b'9', b'.', b'a'];
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = texts
+                .iter()
+                .filter(|t| t.len() == texts.last().map_or(0, String::len))
+                .flat_map(|t| alphabet.iter().map(move |&b| format!("{t}{}", b as char)))
+                .collect();
+            texts.extend(longer);
+        }
+        let numbers = [
+            "0", "00", "01", "1", "9", "10", "99", "100", "199", "255", "256", "299", "999",
+            "1000", "",
+        ];
+        for a in numbers {
+            for b in numbers {
+                texts.push(format!("{a}.{b}.1.{b}"));
+                texts.push(format!("1.{a}.{b}.255"));
+                texts.push(format!("{a}.{b}.{a}.{b}.1"));
+            }
+        }
+        for t in &texts {
+            assert_eq!(is_dotted_quad(t), by_split(t), "{t:?}");
+        }
+    }
+
+    /// `rfind_byte` finds what a byte-by-byte search from the end finds, at
+    /// every length and place, beside every other byte value.
+    #[test]
+    fn rfind_byte_is_the_last_occurrence() {
+        for len in 0..=40 {
+            for fill in [b'a', b'/' ^ 1, b'.' ^ 1, 0x7f, 0x80 + b'/'] {
+                let base = vec![fill; len];
+                for needle in [b'/', b'.'] {
+                    let s = String::from_utf8_lossy(&base).into_owned();
+                    let want = s.bytes().rposition(|c| c == needle);
+                    assert_eq!(rfind_byte(s.as_bytes(), needle), want, "{len} {fill:x}");
+                    for i in 0..len {
+                        for j in i..len {
+                            let mut b = base.clone();
+                            b[i] = needle;
+                            b[j] = needle;
+                            let s = String::from_utf8_lossy(&b).into_owned();
+                            let want = s.bytes().rposition(|c| c == needle);
+                            assert_eq!(rfind_byte(s.as_bytes(), needle), want, "{s:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     fn canonical(s: &str) -> String {
         let mut out = String::new();
