@@ -108,6 +108,12 @@ impl<'a> Candidates<'a> {
         }
     }
 
+    /// The reference's registry, `host[:port]`.
+    #[inline]
+    pub(crate) fn registry(&self) -> &'a str {
+        &self.name[..self.registry_len]
+    }
+
     fn start_parents(&mut self) {
         self.phase = Phase::Done;
         if self.host_kind != HostKind::Domain {

@@ -392,6 +392,15 @@ pub trait Prober<'a> {
     /// Derives what the keys of the candidate `location` share.
     fn location(&mut self, location: &'a str) -> Self::Location;
 
+    /// Derives what every candidate of the reference shares from its
+    /// `registry` (`host[:port]`), before the first
+    /// [`location`](Self::location): every candidate's registry ends in
+    /// the last two labels and the port of this one (R10–R12). Does
+    /// nothing unless a store needs it.
+    fn registry(&mut self, registry: &'a str) {
+        let _ = registry;
+    }
+
     /// The credential stored at `key`, if any; `scope` and `location` are
     /// what [`scope`](Self::scope) and [`location`](Self::location) derived
     /// from its scope and its location (the scope's may be completed here,
@@ -552,11 +561,13 @@ impl<'a> Plan<'a> {
             index,
         };
         let (&first, rest) = self.scopes().split_first()?;
+        let candidates = self.reference.candidates();
+        prober.registry(candidates.registry());
         // The first scope makes the candidates, and keeps them with what
         // the store derived from each for the later scopes.
         let mut made: SmallVec<[(Candidate<'a>, P::Location); INLINE_CANDIDATES]> = SmallVec::new();
         let mut derived = prober.scope(first);
-        for (rank, candidate) in self.reference.candidates().enumerate() {
+        for (rank, candidate) in candidates.enumerate() {
             let location = prober.location(candidate.as_str());
             let key = Key::candidate(first, candidate);
             // An expired credential is passed over as if absent (R25).

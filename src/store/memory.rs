@@ -1,5 +1,6 @@
 //! The in-memory store, the embedded default.
 
+use std::cell::Cell;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -18,7 +19,11 @@ use crate::credential::{Credential, CredentialUpdate, RegistryCredential};
 use crate::identity::{Guid, Record};
 use crate::location::Location;
 use crate::resolve::{Clock, Plan, Prober, Resolution};
-use crate::scope::{AppId, Scope, ScopeKind, ScopeRef};
+use crate::scope::{AppId, Scope, ScopeRef};
+
+mod filter;
+
+use filter::{LocationFilter, kind_mask};
 
 /// Credentials in memory, indexed by scope and location together, so a
 /// look-up costs the same with ten credentials or ten million.
@@ -68,85 +73,26 @@ impl Default for MemoryStore {
 ///   every probe wait for the scope's own look-up first.)
 /// - `scopes`, a table per scope keyed by location, is what listings read,
 ///   so listing one scope does not scan the whole store.
-/// - `locations`, how many credentials of each scope kind hold each
-///   location ([`LocationCounts`]): a resolution reads it once per
-///   candidate, and probes `all` only for the scope kinds that hold the
-///   candidate. A candidate nobody stored costs one small probe instead of
-///   one probe per scope.
+/// - `locations`, which scope kinds may hold each location
+///   ([`LocationFilter`]): a resolution reads it once per candidate, and
+///   probes `all` only for the scope kinds that may hold the candidate. A
+///   candidate nobody stored costs a read of the line its reference's
+///   group shares with all of its candidates, instead of one probe per
+///   scope.
 /// - `guids`, a table keyed by GUID, for the calls by GUID (R22).
 /// - `events`, the audit events, in the order written (R27).
-#[derive(Default)]
 struct Inner {
     hasher: KeyHasher,
     all: HashTable<Arc<RegistryCredential>>,
     scopes: HashMap<Scope, HashTable<Arc<RegistryCredential>>>,
-    locations: LocationCounts,
+    locations: LocationFilter,
     guids: HashTable<Arc<RegistryCredential>>,
     events: Vec<AuditEvent>,
 }
 
-/// How many credentials of each scope kind hold a location, by a 32-bit
-/// fingerprint of the location's hash: 8 bytes an entry, no string.
-///
-/// It is a filter with false positives and no false negatives: two
-/// locations with the same fingerprint share one entry, whose counts are
-/// their sums, and a count that reaches 255 stays there (is never counted
-/// down), so a count of 0 always means that no credential of that kind
-/// holds the location, and anything else means that one may.
-#[derive(Default)]
-struct LocationCounts(HashTable<(u32, [u8; 4])>);
-
-/// A count that has reached this stays (see [`LocationCounts`]).
-const STUCK: u8 = u8::MAX;
-
-impl LocationCounts {
-    /// The fingerprint of a location hash, and the table's hash of it.
-    fn fingerprint(location: u64) -> (u32, u64) {
-        let fp = (location >> 32) as u32;
-        (fp, u64::from(fp).wrapping_mul(0x9e37_79b9_7f4a_7c15))
-    }
-
-    /// The scope kinds that may hold the location: bit `k` for
-    /// `ScopeKind as u8 == k`.
-    fn kinds(&self, location: u64) -> u8 {
-        let (fp, hash) = Self::fingerprint(location);
-        self.0.find(hash, |e| e.0 == fp).map_or(0, |(_, counts)| {
-            counts
-                .iter()
-                .enumerate()
-                .fold(0, |m, (k, &n)| m | (u8::from(n > 0) << k))
-        })
-    }
-
-    fn add(&mut self, location: u64, kind: ScopeKind) {
-        let (fp, hash) = Self::fingerprint(location);
-        match self.0.find_mut(hash, |e| e.0 == fp) {
-            Some((_, counts)) => {
-                let n = &mut counts[kind as usize];
-                *n = n.saturating_add(1);
-            }
-            None => {
-                let mut counts = [0; 4];
-                counts[kind as usize] = 1;
-                self.0.insert_unique(hash, (fp, counts), |e| {
-                    Self::fingerprint(u64::from(e.0) << 32).1
-                });
-            }
-        }
-    }
-
-    fn remove(&mut self, location: u64, kind: ScopeKind) {
-        let (fp, hash) = Self::fingerprint(location);
-        if let Ok(mut entry) = self.0.find_entry(hash, |e| e.0 == fp) {
-            let counts = &mut entry.get_mut().1;
-            let n = &mut counts[kind as usize];
-            if *n != STUCK {
-                *n = n.saturating_sub(1);
-            }
-            if counts.iter().all(|&n| n == 0) {
-                entry.remove();
-            }
-        }
+impl Default for Inner {
+    fn default() -> Self {
+        Inner::with_hasher(KeyHasher::default())
     }
 }
 
@@ -211,6 +157,11 @@ impl KeyHasher {
             .key
     }
 
+    /// The seed of the location filter's group hash.
+    fn group_seed(&self) -> u64 {
+        self.location("")
+    }
+
     /// A GUID's hash.
     fn guid(&self, guid: Guid) -> u64 {
         let mut h = self.0.build_hasher();
@@ -232,6 +183,18 @@ fn guid_of(c: &RegistryCredential) -> Guid {
 }
 
 impl Inner {
+    /// Empty tables over `hasher`.
+    fn with_hasher(hasher: KeyHasher) -> Self {
+        Inner {
+            locations: LocationFilter::new(1, hasher.group_seed()),
+            hasher,
+            all: HashTable::new(),
+            scopes: HashMap::new(),
+            guids: HashTable::new(),
+            events: Vec::new(),
+        }
+    }
+
     fn hashes(&self, scope: ScopeRef<'_>, location: &str) -> Hashes {
         self.hasher.hashes(scope, location)
     }
@@ -272,7 +235,10 @@ impl Inner {
             .ok()?
             .remove();
         self.remove_guid(&removed);
-        self.locations.remove(h.location, key.scope.kind());
+        let group = self
+            .locations
+            .group(removed.location().registry().as_bytes());
+        self.locations.remove(group, h.location, key.scope.kind());
         if let Some(table) = self.scopes.get_mut(&key.scope) {
             if let Ok(entry) =
                 table.find_entry(h.location, |c| c.location().as_str() == key.location)
@@ -298,7 +264,8 @@ impl Inner {
             let h = self.hashes(scope, c.location().as_str());
             if let Ok(entry) = self.all.find_entry(h.key, |x| Arc::ptr_eq(x, c)) {
                 entry.remove();
-                self.locations.remove(h.location, scope.kind());
+                let group = self.locations.group(c.location().registry().as_bytes());
+                self.locations.remove(group, h.location, scope.kind());
             }
             self.remove_guid(c);
         }
@@ -314,10 +281,27 @@ impl Inner {
             .insert_unique(h.location, Arc::clone(&stored), |c| {
                 hasher.location(c.location().as_str())
             });
-        self.locations.add(h.location, stored.scope().kind());
+        let group = self
+            .locations
+            .group(stored.location().registry().as_bytes());
+        self.locations.add(group, h.location, stored.scope().kind());
         self.insert_guid(&stored);
         let hasher = &self.hasher;
         self.all.insert_unique(h.key, stored, |c| hasher.key_of(c));
+        if self.locations.is_crowded() {
+            self.locations = self.filter_of(2 * self.locations.buckets());
+        }
+    }
+
+    /// A location filter of `buckets` buckets over every stored credential.
+    fn filter_of(&self, buckets: usize) -> LocationFilter {
+        let mut filter = LocationFilter::new(buckets, self.hasher.group_seed());
+        for c in &self.all {
+            let group = filter.group(c.location().registry().as_bytes());
+            let location = self.hasher.location(c.location().as_str());
+            filter.add(group, location, c.scope().kind());
+        }
+        filter
     }
 
     fn find_guid(&self, guid: Guid) -> Option<&Arc<RegistryCredential>> {
@@ -422,7 +406,7 @@ impl MemoryStore {
     /// ```
     pub fn with_hash_seed(seed: u64) -> Self {
         let store = MemoryStore::new();
-        store.write().hasher = KeyHasher::seeded(seed);
+        *store.write() = Inner::with_hasher(KeyHasher::seeded(seed));
         store
     }
 
@@ -458,37 +442,91 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-/// A resolution's probes of the store's key table: each scope and each
+/// A resolution's probes of a store's key table: each scope and each
 /// candidate hashed once, each key's hash made from the two; a key is
-/// probed only when [`LocationCounts`] says that its scope's kind may hold
-/// its location.
-impl<'a> Prober<'a> for &Inner {
-    /// The scope's kind bit, and its hash once a key needs it.
-    type Scope = (u8, Option<u64>);
-    /// The location's hash, and the kinds that may hold it.
-    type Location = (u64, u8);
+/// probed only when the [`LocationFilter`] says that its scope's kind may
+/// hold its location.
+///
+/// One key is probed without the filter: the first, when the reference's
+/// group is too large for its bucket (Docker Hub's, say). There the filter
+/// holds the candidate in a bucket of its own, a cache line and about the
+/// instructions of the probe it could spare, and the first key (the app's
+/// own, at the most specific candidate) is where a pushed app's credential
+/// is (R19). The candidate's kinds are read when a later scope asks.
+struct Probe<'i> {
+    inner: &'i Inner,
+    /// The filter's bucket of the reference's group.
+    group: usize,
+    /// Whether the next key is probed without the filter.
+    unfiltered: bool,
+}
 
-    fn scope(&mut self, scope: ScopeRef<'a>) -> (u8, Option<u64>) {
-        (1 << scope.kind() as u8, None)
+/// A candidate's kinds not read from the filter yet.
+const UNREAD: u64 = u64::MAX;
+
+impl Probe<'_> {
+    /// The filter's kinds of the candidate of hash `location`, kept in
+    /// `kinds` for its later keys.
+    #[inline(never)]
+    fn read_kinds(&self, location: u64, kinds: &Cell<u64>) -> u64 {
+        let read = u64::from(self.inner.locations.kinds(self.group, location));
+        kinds.set(read);
+        read
+    }
+}
+
+impl<'a> Prober<'a> for Probe<'_> {
+    /// The scope's kind in a filter answer, and its hash once a key needs
+    /// it.
+    type Scope = (u32, Option<u64>);
+    /// The location's hash, and the kinds that may hold it once read.
+    type Location = (u64, Cell<u64>);
+
+    #[inline]
+    fn registry(&mut self, registry: &'a str) {
+        let filter = &self.inner.locations;
+        self.group = filter.group(registry.as_bytes());
+        self.unfiltered = filter.is_closed(self.group);
     }
 
-    fn location(&mut self, location: &'a str) -> (u64, u8) {
-        let hash = self.hasher.location(location);
-        (hash, self.locations.kinds(hash))
+    fn scope(&mut self, scope: ScopeRef<'a>) -> (u32, Option<u64>) {
+        (kind_mask(scope.kind()), None)
+    }
+
+    #[inline]
+    fn location(&mut self, location: &'a str) -> (u64, Cell<u64>) {
+        let hash = self.inner.hasher.location(location);
+        let kinds = if self.unfiltered {
+            UNREAD
+        } else {
+            u64::from(self.inner.locations.kinds(self.group, hash))
+        };
+        (hash, Cell::new(kinds))
     }
 
     #[inline]
     fn probe(
         &mut self,
         key: Key<'a>,
-        (kind, scope): &mut (u8, Option<u64>),
-        &(location, kinds): &(u64, u8),
+        (kind, scope): &mut (u32, Option<u64>),
+        (location, kinds): &(u64, Cell<u64>),
     ) -> Option<Arc<RegistryCredential>> {
-        if kinds & *kind == 0 {
+        let mut may = kinds.get();
+        if may == UNREAD {
+            if self.unfiltered {
+                self.unfiltered = false;
+            } else {
+                may = self.read_kinds(*location, kinds);
+            }
+        }
+        if may & u64::from(*kind) == 0 {
             return None;
         }
-        let scope = *scope.get_or_insert_with(|| self.hasher.scope(key.scope));
-        self.find(KeyHasher::combine(scope, location), key).cloned()
+        let inner = self.inner;
+        let scope = *scope.get_or_insert_with(|| inner.hasher.scope(key.scope));
+        inner
+            .find(KeyHasher::combine(scope, *location), key)
+            .cloned()
     }
 }
 
@@ -527,7 +565,12 @@ impl CredentialSource for MemoryStore {
         clock: &mut Clock,
     ) -> Result<Option<Resolution>, StoreError> {
         let inner = self.read();
-        Ok(plan.first_probed(&mut &*inner, clock))
+        let mut probe = Probe {
+            inner: &inner,
+            group: 0,
+            unfiltered: false,
+        };
+        Ok(plan.first_probed(&mut probe, clock))
     }
 }
 
@@ -1142,7 +1185,7 @@ mod tests {
         assert!(s.is_empty());
         assert_eq!(s.read().scopes.len(), 0);
         assert_eq!(s.read().all.len(), 0);
-        assert_eq!(s.read().locations.0.len(), 0, "every count went back to 0");
+        assert_eq!(s.read().locations.len(), 0, "every count went back to 0");
     }
 
     /// One seed hashes alike in every store, and apart from another seed.
@@ -1158,49 +1201,6 @@ mod tests {
         assert_ne!(a.location(l), KeyHasher::seeded(8).location(l));
     }
 
-    /// The location filter names every scope kind that holds a location
-    /// and, while counts stay under 255, no other; a count that reached
-    /// 255 stays, so the filter never hides a credential (R13, R14).
-    #[test]
-    fn r14_location_counts_never_hide_a_stored_kind() {
-        let hasher = KeyHasher::default();
-        let mut counts = LocationCounts::default();
-        let a = hasher.location("registry.example.com/team");
-        let b = hasher.location("example.com");
-        assert_eq!(counts.kinds(a), 0);
-        counts.add(a, ScopeKind::Org);
-        counts.add(a, ScopeKind::Org);
-        counts.add(a, ScopeKind::Foundation);
-        counts.add(b, ScopeKind::App);
-        let bit = |k: ScopeKind| 1u8 << k as u8;
-        assert_eq!(
-            counts.kinds(a),
-            bit(ScopeKind::Org) | bit(ScopeKind::Foundation)
-        );
-        assert_eq!(counts.kinds(b), bit(ScopeKind::App));
-        counts.remove(a, ScopeKind::Org);
-        assert_eq!(
-            counts.kinds(a),
-            bit(ScopeKind::Org) | bit(ScopeKind::Foundation)
-        );
-        counts.remove(a, ScopeKind::Org);
-        counts.remove(a, ScopeKind::Foundation);
-        assert_eq!(counts.kinds(a), 0);
-        assert_eq!(counts.0.len(), 1, "an entry whose counts are all 0 goes");
-        for _ in 0..300 {
-            counts.add(b, ScopeKind::Space);
-        }
-        for _ in 0..300 {
-            counts.remove(b, ScopeKind::Space);
-        }
-        assert_eq!(
-            counts.kinds(b),
-            bit(ScopeKind::App) | bit(ScopeKind::Space),
-            "a count that reached 255 stays"
-        );
-    }
-
-    /// Resolution finds a credential whatever the filter holds for other
     /// A key's texts compare as `==` does at every length, whichever byte
     /// differs (R13, R14).
     #[test]
@@ -1247,5 +1247,54 @@ mod tests {
         }
         let image: crate::Reference = "r400.example.com/team/image".parse().unwrap();
         assert!(crate::resolve(&s, &app, &image).unwrap().is_none());
+    }
+
+    /// Locations in one large group (Docker Hub's, whose bucket closes and
+    /// whose locations spill to buckets of their own and the overflow
+    /// table), in groups of a few dozen and in groups of one, through the
+    /// filter's rebuilds as the store grows and after deletes: each is
+    /// found at its own scope, a deleted one is not, and the counts all
+    /// return to 0 (R14, R15).
+    #[test]
+    fn r14_resolution_finds_every_credential_in_groups_large_and_small() {
+        let s = MemoryStore::new();
+        let app = crate::App::new("o", "s", "a").unwrap();
+        let scopes = [
+            Scope::App(app.id().clone()),
+            Scope::Space(app.space().clone()),
+            Scope::Org(app.org().clone()),
+            Scope::Foundation,
+        ];
+        let location = |i: usize| match i % 3 {
+            0 => format!("docker.io/team{i}"),
+            1 => format!("r{i}.example{}.com/team", i % 7),
+            _ => format!("host{i}.cold{i}.io"),
+        };
+        let n = 3_000;
+        for i in 0..n {
+            s.create(cred(scopes[i % 4].clone(), &location(i), &format!("u{i}")))
+                .unwrap();
+        }
+        let (closed, overflowed) = s.read().locations.spilled();
+        assert!(closed > 0 && overflowed > 0, "{closed} {overflowed}");
+        for i in (0..n).step_by(5) {
+            let l = Location::parse(&location(i)).unwrap();
+            s.delete(scopes[i % 4].as_scope_ref(), &l).unwrap();
+        }
+        for i in 0..n {
+            let image: crate::Reference = format!("{}/image:1", location(i)).parse().unwrap();
+            let found = crate::resolve(&s, &app, &image).unwrap();
+            if i % 5 == 0 {
+                assert!(found.is_none(), "{image} was deleted");
+            } else {
+                let found = found.unwrap_or_else(|| panic!("{image}"));
+                assert_eq!(found.credential().username().as_str(), format!("u{i}"));
+                assert_eq!(found.scope(), &scopes[i % 4]);
+            }
+        }
+        for scope in &scopes {
+            s.delete_scope(scope.as_scope_ref()).unwrap();
+        }
+        assert_eq!(s.read().locations.len(), 0, "every count went back to 0");
     }
 }
