@@ -1218,37 +1218,6 @@ mod tests {
         }
     }
 
-    /// locations: many locations at many kinds, each found at its own
-    /// scope and nowhere else (R14).
-    #[test]
-    fn r14_resolution_with_the_location_filter_finds_every_credential() {
-        let s = MemoryStore::new();
-        let app = crate::App::new("o", "s", "a").unwrap();
-        let scopes = [
-            Scope::App(app.id().clone()),
-            Scope::Space(app.space().clone()),
-            Scope::Org(app.org().clone()),
-            Scope::Foundation,
-        ];
-        for i in 0..400 {
-            let scope = scopes[i % 4].clone();
-            s.create(cred(
-                scope,
-                &format!("r{i}.example.com/team"),
-                &format!("u{i}"),
-            ))
-            .unwrap();
-        }
-        for i in 0..400 {
-            let image: crate::Reference = format!("r{i}.example.com/team/image").parse().unwrap();
-            let found = crate::resolve(&s, &app, &image).unwrap().unwrap();
-            assert_eq!(found.credential().username().as_str(), format!("u{i}"));
-            assert_eq!(found.scope(), &scopes[i % 4]);
-        }
-        let image: crate::Reference = "r400.example.com/team/image".parse().unwrap();
-        assert!(crate::resolve(&s, &app, &image).unwrap().is_none());
-    }
-
     /// Locations in one large group (Docker Hub's, whose bucket closes and
     /// whose locations spill to buckets of their own and the overflow
     /// table), in groups of a few dozen and in groups of one, through the
