@@ -395,10 +395,13 @@ pub trait Prober<'a> {
     /// Derives what every candidate of the reference shares from its
     /// `registry` (`host[:port]`), before the first
     /// [`location`](Self::location): every candidate's registry ends in
-    /// the last two labels and the port of this one (R10–R12). Does
-    /// nothing unless a store needs it.
-    fn registry(&mut self, registry: &'a str) {
+    /// the last two labels and the port of this one (R10–R12). False when
+    /// the store can tell from that alone that it holds no candidate: the
+    /// resolution then finds nothing (R15) and makes no key. True, and
+    /// nothing derived, unless a store needs it.
+    fn registry(&mut self, registry: &'a str) -> bool {
         let _ = registry;
+        true
     }
 
     /// The credential stored at `key`, if any; `scope` and `location` are
@@ -562,7 +565,9 @@ impl<'a> Plan<'a> {
         };
         let (&first, rest) = self.scopes().split_first()?;
         let candidates = self.reference.candidates();
-        prober.registry(candidates.registry());
+        if !prober.registry(candidates.registry()) {
+            return None;
+        }
         // The first scope makes the candidates, and keeps them with what
         // the store derived from each for the later scopes.
         let mut made: SmallVec<[(Candidate<'a>, P::Location); INLINE_CANDIDATES]> = SmallVec::new();

@@ -23,7 +23,7 @@ use crate::scope::{AppId, Scope, ScopeRef};
 
 mod filter;
 
-use filter::{LocationFilter, kind_mask};
+use filter::{LocationFilter, Presence, kind_mask};
 
 /// Credentials in memory, indexed by scope and location together, so a
 /// look-up costs the same with ten credentials or ten million.
@@ -482,11 +482,21 @@ impl<'a> Prober<'a> for Probe<'_> {
     /// The location's hash, and the kinds that may hold it once read.
     type Location = (u64, Cell<u64>);
 
+    /// Reads the summary of the reference's group, which stays in cache:
+    /// false when the group holds no location, so no candidate is stored.
     #[inline]
-    fn registry(&mut self, registry: &'a str) {
+    fn registry(&mut self, registry: &'a str) -> bool {
         let filter = &self.inner.locations;
-        self.group = filter.group(registry.as_bytes());
-        self.unfiltered = filter.is_closed(self.group);
+        let group = filter.group(registry.as_bytes());
+        self.group = group.bucket;
+        match filter.presence(group) {
+            Presence::Absent => false,
+            Presence::Open => true,
+            Presence::Closed => {
+                self.unfiltered = true;
+                true
+            }
+        }
     }
 
     fn scope(&mut self, scope: ScopeRef<'a>) -> (u32, Option<u64>) {

@@ -152,6 +152,30 @@ pub(super) fn kind_mask(kind: ScopeKind) -> u32 {
     0xff << (8 * kind as u32)
 }
 
+/// A reference's group in the filter: its bucket, and its bit in the
+/// bucket's summary byte (one of seven; groups that share a bucket may
+/// share a bit).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Group {
+    /// The index of its bucket.
+    pub(super) bucket: usize,
+    bit: u8,
+}
+
+/// What a bucket's summary byte says of a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Presence {
+    /// No location of the group is stored (R15).
+    Absent,
+    /// Its bucket is open and may hold its locations.
+    Open,
+    /// Its bucket is closed: its locations are in buckets of their own.
+    Closed,
+}
+
+/// The summary byte's bit of a closed bucket.
+const CLOSED_BIT: u8 = 0x80;
+
 /// The word of a location in its group's bucket: the high half of its
 /// hash, odd and without the [`OWN`] bit.
 fn group_word_of(location: u64) -> u32 {
@@ -194,6 +218,12 @@ pub(super) fn group_word(bytes: &[u8]) -> u64 {
 pub(super) struct LocationFilter {
     /// A power of two of them, at least one.
     buckets: Vec<Bucket>,
+    /// A byte per bucket, small enough to stay in the second-level cache:
+    /// [`CLOSED_BIT`] when the bucket is closed, and a bit of each group
+    /// that has had an entry there since the filter was built (see
+    /// [`Group`]). A group whose bucket is open and whose bit is clear
+    /// holds no location.
+    summary: Vec<u8>,
     /// The seed of the group words' hash (the store's own, so one store's
     /// layout repeats with its hash seed).
     seed: u64,
@@ -209,6 +239,7 @@ impl LocationFilter {
         debug_assert!(buckets.is_power_of_two());
         LocationFilter {
             buckets: vec![Bucket::default(); buckets],
+            summary: vec![0; buckets],
             seed,
             used: 0,
             overflow: HashTable::new(),
@@ -244,25 +275,36 @@ impl LocationFilter {
         (closed, self.overflow.len())
     }
 
-    /// The bucket of a registry's group (see [`group_word`]): the high
-    /// bits of a multiplicative hash, which every bit of the word reaches
-    /// (the low bits would not see the word's first bytes).
+    /// The bucket of a registry's group (see [`group_word`]) and its bit in
+    /// the summary: the high bits of a multiplicative hash, which every
+    /// bit of the word reaches (the low bits would not see the word's
+    /// first bytes), and three of its low bits.
     #[inline]
-    pub(super) fn group(&self, registry: &[u8]) -> usize {
-        self.bucket_of((group_word(registry) ^ self.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    pub(super) fn group(&self, registry: &[u8]) -> Group {
+        let hash = (group_word(registry) ^ self.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        Group {
+            bucket: self.bucket_of(hash),
+            bit: 1 << (hash as u32 >> 8 & 7).min(6),
+        }
+    }
+
+    /// What the summary says of `group`, without reading its bucket.
+    #[inline]
+    pub(super) fn presence(&self, group: Group) -> Presence {
+        let summary = self.summary[group.bucket];
+        if summary & CLOSED_BIT != 0 {
+            Presence::Closed
+        } else if summary & group.bit != 0 {
+            Presence::Open
+        } else {
+            Presence::Absent
+        }
     }
 
     /// The bucket of a hash, from its high bits.
     #[inline]
     fn bucket_of(&self, hash: u64) -> usize {
         ((u128::from(hash) * self.buckets.len() as u128) >> 64) as usize
-    }
-
-    /// Whether the bucket `group` is closed: its groups' locations are in
-    /// buckets of their own.
-    #[inline]
-    pub(super) fn is_closed(&self, group: usize) -> bool {
-        self.buckets[group].is_closed()
     }
 
     /// The own bucket of an entry's word: a hash of its fingerprint bits.
@@ -299,18 +341,21 @@ impl LocationFilter {
 
     /// Counts a credential of `kind` at the location with hash `location`,
     /// whose group's bucket is `group`.
-    pub(super) fn add(&mut self, group: usize, location: u64, kind: ScopeKind) {
+    pub(super) fn add(&mut self, group: Group, location: u64, kind: ScopeKind) {
         let word = group_word_of(location);
-        let bucket = &mut self.buckets[group];
+        let bucket = &mut self.buckets[group.bucket];
         if !bucket.is_closed() {
             if let Some(slot) = bucket.slot(word).or_else(|| bucket.slot(0)) {
                 if bucket.words[slot] == 0 {
                     self.used += 1;
                 }
                 bucket.add(slot, word, one(kind));
+                // Whether the entry is new or another group's of the same
+                // word: the group has an entry here.
+                self.summary[group.bucket] |= group.bit;
                 return;
             }
-            self.close(group);
+            self.close(group.bucket);
         }
         self.add_own(word | OWN, one(kind));
     }
@@ -318,6 +363,7 @@ impl LocationFilter {
     /// Closes the bucket `group`: its group entries move to their own
     /// buckets.
     fn close(&mut self, group: usize) {
+        self.summary[group] |= CLOSED_BIT;
         let bucket = &mut self.buckets[group];
         bucket.words[SLOTS] = CLOSED;
         let mut moved = [(0, 0); SLOTS];
@@ -365,9 +411,9 @@ impl LocationFilter {
 
     /// Counts down a credential of `kind` that [`add`](Self::add) counted
     /// with the same `group` and `location`.
-    pub(super) fn remove(&mut self, group: usize, location: u64, kind: ScopeKind) {
+    pub(super) fn remove(&mut self, group: Group, location: u64, kind: ScopeKind) {
         let word = group_word_of(location);
-        let bucket = &mut self.buckets[group];
+        let bucket = &mut self.buckets[group.bucket];
         if !bucket.is_closed() {
             if let Some(slot) = bucket.slot(word) {
                 if bucket.remove(slot, kind) {
@@ -479,6 +525,11 @@ mod tests {
         LocationFilter::new(1, 0)
     }
 
+    /// The group of bucket `bucket` with the summary's first bit.
+    fn g(bucket: usize) -> Group {
+        Group { bucket, bit: 1 }
+    }
+
     /// The kinds a filter's answer names.
     fn named(counts: u32) -> Vec<ScopeKind> {
         ScopeKind::ALL
@@ -498,20 +549,20 @@ mod tests {
         for spilled in [0, 7, 14] {
             let mut f = tiny();
             for i in 0..spilled {
-                f.add(0, (4 * i + 400) << 32, App);
+                f.add(g(0), (4 * i + 400) << 32, App);
             }
             let (a, b) = (4 << 32, 8 << 32);
             assert_eq!(f.kinds(0, a), 0);
-            f.add(0, a, Org);
-            f.add(0, a, Org);
-            f.add(0, a, Foundation);
-            f.add(0, b, App);
+            f.add(g(0), a, Org);
+            f.add(g(0), a, Org);
+            f.add(g(0), a, Foundation);
+            f.add(g(0), b, App);
             assert_eq!(named(f.kinds(0, a)), [Org, Foundation], "{spilled}");
             assert_eq!(named(f.kinds(0, b)), [App], "{spilled}");
-            f.remove(0, a, Org);
+            f.remove(g(0), a, Org);
             assert_eq!(named(f.kinds(0, a)), [Org, Foundation], "{spilled}");
-            f.remove(0, a, Org);
-            f.remove(0, a, Foundation);
+            f.remove(g(0), a, Org);
+            f.remove(g(0), a, Foundation);
             assert_eq!(f.kinds(0, a), 0, "{spilled}");
             assert_eq!(
                 f.len(),
@@ -519,10 +570,10 @@ mod tests {
                 "an entry whose counts are all 0 goes"
             );
             for _ in 0..300 {
-                f.add(0, b, Space);
+                f.add(g(0), b, Space);
             }
             for _ in 0..300 {
-                f.remove(0, b, Space);
+                f.remove(g(0), b, Space);
             }
             assert_eq!(
                 named(f.kinds(0, b)),
@@ -530,6 +581,31 @@ mod tests {
                 "a count that reached 255 stays ({spilled})"
             );
         }
+    }
+
+    /// A group with no location is absent until one of its locations is
+    /// added; a closed bucket says so for every group of it; a group keeps
+    /// its bit after its locations go, until the filter is rebuilt (R15).
+    #[test]
+    fn r15_the_summary_names_absent_groups() {
+        let mut f = LocationFilter::new(2, 0);
+        let (a, b) = (Group { bucket: 0, bit: 1 }, Group { bucket: 0, bit: 2 });
+        assert_eq!(f.presence(a), Presence::Absent);
+        f.add(a, 4 << 32, ScopeKind::App);
+        assert_eq!(f.presence(a), Presence::Open);
+        assert_eq!(
+            f.presence(b),
+            Presence::Absent,
+            "another group of the bucket"
+        );
+        f.remove(a, 4 << 32, ScopeKind::App);
+        assert_eq!(f.presence(a), Presence::Open, "the bit stays");
+        for i in 0..8 {
+            f.add(b, (4 * i + 400) << 32, ScopeKind::Org);
+        }
+        assert_eq!(f.presence(a), Presence::Closed);
+        assert_eq!(f.presence(Group { bucket: 0, bit: 4 }), Presence::Closed);
+        assert_eq!(f.presence(Group { bucket: 1, bit: 1 }), Presence::Absent);
     }
 
     /// A model check: random adds and removes over few buckets, so that
@@ -551,31 +627,48 @@ mod tests {
             let mut f = LocationFilter::new(buckets, 9);
             // (group, location, kind) -> how many are held.
             let mut held: BTreeMap<(usize, u64, u8), u32> = BTreeMap::new();
+            // Three groups, each with a bucket and a summary bit of its own.
+            let group = |id: usize| Group {
+                bucket: id & (buckets - 1),
+                bit: 1 << id,
+            };
             let mut overflowed = false;
             for _ in 0..20_000 {
                 let r = next();
                 // Few distinct groups and fingerprints, so they collide.
-                let group = (r % 3) as usize & (buckets - 1);
+                let id = (r % 3) as usize;
                 let location = (((r >> 8) % 40) << 32) | ((r >> 16) % 8);
                 let kind = ScopeKind::ALL[(r >> 24) as usize % 4];
-                let key = (group, location, kind as u8);
+                let key = (id, location, kind as u8);
                 if (r >> 40) & 1 == 0 {
-                    f.add(group, location, kind);
+                    f.add(group(id), location, kind);
                     *held.entry(key).or_default() += 1;
                 } else if let Some(n) = held.get_mut(&key) {
-                    f.remove(group, location, kind);
+                    f.remove(group(id), location, kind);
                     *n -= 1;
                     if *n == 0 {
                         held.remove(&key);
                     }
                 }
                 overflowed |= !f.overflow.is_empty();
-                for (&(g, l, k), _) in held.iter().take(64) {
-                    assert_ne!(f.kinds(g, l) & (0xff << (8 * k)), 0, "{g} {l:x} {k}");
+                for (&(id, l, k), _) in held.iter().take(64) {
+                    let g = group(id);
+                    assert_ne!(f.presence(g), Presence::Absent, "{id} {l:x} {k}");
+                    assert_ne!(
+                        f.kinds(g.bucket, l) & (0xff << (8 * k)),
+                        0,
+                        "{id} {l:x} {k}"
+                    );
                 }
             }
-            for (&(g, l, k), &n) in &held {
-                assert_ne!(f.kinds(g, l) & (0xff << (8 * k)), 0, "{g} {l:x} {k}");
+            for (&(id, l, k), &n) in &held {
+                let g = group(id);
+                assert_ne!(f.presence(g), Presence::Absent, "{id} {l:x} {k}");
+                assert_ne!(
+                    f.kinds(g.bucket, l) & (0xff << (8 * k)),
+                    0,
+                    "{id} {l:x} {k}"
+                );
                 for _ in 0..n {
                     f.remove(g, l, ScopeKind::ALL[usize::from(k)]);
                 }
