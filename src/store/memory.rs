@@ -182,6 +182,21 @@ fn guid_of(c: &RegistryCredential) -> Guid {
         .guid()
 }
 
+/// The filter's counts of a stored credential, whose location's hash is
+/// `location`: in the group of its location's registry, at its scope's
+/// kind.
+impl LocationFilter {
+    fn add_stored(&mut self, c: &RegistryCredential, location: u64) {
+        let group = self.group(c.location().registry().as_bytes());
+        self.add(group, location, c.scope().kind());
+    }
+
+    fn remove_stored(&mut self, c: &RegistryCredential, location: u64) {
+        let group = self.group(c.location().registry().as_bytes());
+        self.remove(group, location, c.scope().kind());
+    }
+}
+
 impl Inner {
     /// Empty tables over `hasher`.
     fn with_hasher(hasher: KeyHasher) -> Self {
@@ -235,10 +250,7 @@ impl Inner {
             .ok()?
             .remove();
         self.remove_guid(&removed);
-        let group = self
-            .locations
-            .group(removed.location().registry().as_bytes());
-        self.locations.remove(group, h.location, key.scope.kind());
+        self.locations.remove_stored(&removed, h.location);
         if let Some(table) = self.scopes.get_mut(&key.scope) {
             if let Ok(entry) =
                 table.find_entry(h.location, |c| c.location().as_str() == key.location)
@@ -264,8 +276,7 @@ impl Inner {
             let h = self.hashes(scope, c.location().as_str());
             if let Ok(entry) = self.all.find_entry(h.key, |x| Arc::ptr_eq(x, c)) {
                 entry.remove();
-                let group = self.locations.group(c.location().registry().as_bytes());
-                self.locations.remove(group, h.location, scope.kind());
+                self.locations.remove_stored(c, h.location);
             }
             self.remove_guid(c);
         }
@@ -281,10 +292,7 @@ impl Inner {
             .insert_unique(h.location, Arc::clone(&stored), |c| {
                 hasher.location(c.location().as_str())
             });
-        let group = self
-            .locations
-            .group(stored.location().registry().as_bytes());
-        self.locations.add(group, h.location, stored.scope().kind());
+        self.locations.add_stored(&stored, h.location);
         self.insert_guid(&stored);
         let hasher = &self.hasher;
         self.all.insert_unique(h.key, stored, |c| hasher.key_of(c));
@@ -297,9 +305,7 @@ impl Inner {
     fn filter_of(&self, buckets: usize) -> LocationFilter {
         let mut filter = LocationFilter::new(buckets, self.hasher.group_seed());
         for c in &self.all {
-            let group = filter.group(c.location().registry().as_bytes());
-            let location = self.hasher.location(c.location().as_str());
-            filter.add(group, location, c.scope().kind());
+            filter.add_stored(c, self.hasher.location(c.location().as_str()));
         }
         filter
     }
@@ -448,7 +454,7 @@ impl fmt::Debug for MemoryStore {
 /// hold its location.
 ///
 /// One key is probed without the filter: the first, when the reference's
-/// group is too large for its bucket (Docker Hub's, say). There the filter
+/// group's bucket is closed (Docker Hub's, say). There the filter
 /// holds the candidate in a bucket of its own, a cache line and about the
 /// instructions of the probe it could spare, and the first key (the app's
 /// own, at the most specific candidate) is where a pushed app's credential
@@ -457,6 +463,8 @@ struct Probe<'i> {
     inner: &'i Inner,
     /// The filter's bucket of the reference's group.
     group: usize,
+    /// Whether that bucket is closed.
+    closed: bool,
     /// Whether the next key is probed without the filter.
     unfiltered: bool,
 }
@@ -465,11 +473,21 @@ struct Probe<'i> {
 const UNREAD: u64 = u64::MAX;
 
 impl Probe<'_> {
-    /// The filter's kinds of the candidate of hash `location`, kept in
-    /// `kinds` for its later keys.
+    /// The filter's kinds of the candidate of hash `location`.
+    #[inline]
+    fn kinds(&self, location: u64) -> u64 {
+        u64::from(
+            self.inner
+                .locations
+                .kinds(self.group, self.closed, location),
+        )
+    }
+
+    /// [`kinds`](Self::kinds), kept in `kinds` for the candidate's later
+    /// keys: out of line, so that the look-up is inlined in one place.
     #[inline(never)]
     fn read_kinds(&self, location: u64, kinds: &Cell<u64>) -> u64 {
-        let read = u64::from(self.inner.locations.kinds(self.group, location));
+        let read = self.kinds(location);
         kinds.set(read);
         read
     }
@@ -493,6 +511,7 @@ impl<'a> Prober<'a> for Probe<'_> {
             Presence::Absent => false,
             Presence::Open => true,
             Presence::Closed => {
+                self.closed = true;
                 self.unfiltered = true;
                 true
             }
@@ -509,7 +528,7 @@ impl<'a> Prober<'a> for Probe<'_> {
         let kinds = if self.unfiltered {
             UNREAD
         } else {
-            u64::from(self.inner.locations.kinds(self.group, hash))
+            self.kinds(hash)
         };
         (hash, Cell::new(kinds))
     }
@@ -578,6 +597,7 @@ impl CredentialSource for MemoryStore {
         let mut probe = Probe {
             inner: &inner,
             group: 0,
+            closed: false,
             unfiltered: false,
         };
         Ok(plan.first_probed(&mut probe, clock))

@@ -8,14 +8,17 @@
 //! *group*. The filter keeps a location in the bucket of its group, one
 //! 64-byte line of seven entries, so a reference whose group holds few
 //! locations is answered, for every candidate and every scope, from that
-//! one line, and a reference whose group holds none (a registry no
-//! credential names) costs that line and no other. A bucket that fills up
-//! (Docker Hub's group, say) closes: its entries move to the buckets of
-//! their own fingerprints, where every later location of its groups goes
-//! too, and a full one of those spills to an open table. A location of a
-//! closed group costs the line of its own bucket, as in a table of
-//! locations alone, after its group's line, which the group's references
-//! share and keep in cache.
+//! one line. A bucket that fills up (Docker Hub's group, say) closes: its
+//! entries move to the buckets of their own fingerprints, where every
+//! later location of its groups goes too, and a full one of those spills to
+//! an overflow table. A location of a closed group costs the line of its
+//! own bucket, as in a table of locations alone.
+//!
+//! Beside the buckets, a summary byte each, small enough to stay in cache
+//! where the buckets cannot: whether the bucket is closed, and a bit of
+//! each group that has had an entry there. A reference whose group's
+//! bucket is open and whose bit is clear has no candidate stored (R15),
+//! and is answered from that byte alone.
 //!
 //! # Entries and what they promise
 //!
@@ -38,16 +41,16 @@
 //!   table (the bucket counts its entries there, and takes no new entry of
 //!   a word the table holds).
 //!
-//! So a look-up reads its group's bucket, and only when that is closed the
-//! location's own bucket, and only when that has sent entries to the table
-//! the table.
+//! So a look-up reads its group's summary byte, then its group's bucket
+//! when that is open, or else the location's own bucket, and the table
+//! only when that bucket has sent entries there.
 
 use hashbrown::HashTable;
 
 use crate::scope::ScopeKind;
 
-/// How many entries a bucket holds; its eighth words say whether it is
-/// closed and how many of its own entries are in the overflow table.
+/// How many entries a bucket holds; its eighth count says how many of its
+/// own entries are in the overflow table.
 const SLOTS: usize = 7;
 
 /// A count that has reached this stays (see the module's text).
@@ -57,13 +60,13 @@ const STUCK: u8 = u8::MAX;
 /// group's.
 const OWN: u32 = 2;
 
-/// One cache line: seven entries, and what the bucket has turned away.
+/// One cache line: seven entries, and how many it has sent to the
+/// overflow table.
 ///
-/// `words[7]` is 0 while the bucket is open and [`CLOSED`] once it is
-/// closed; `counts[7]` counts the overflow table's entries whose own
-/// bucket this is. Entry words are odd and `words[7]` is even, so a look-up
-/// compares all eight words at once (two vector compares) and the eighth
-/// never matches.
+/// `counts[7]` counts the overflow table's entries whose own bucket this
+/// is. Entry words are odd and `words[7]` stays 0, so a look-up compares
+/// all eight words at once (two vector compares) and the eighth never
+/// matches. Whether the bucket is closed is in the filter's summary byte.
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
 struct Bucket {
@@ -73,9 +76,6 @@ struct Bucket {
     /// a slot that holds an entry.
     counts: [u32; SLOTS + 1],
 }
-
-/// `words[7]` of a closed bucket.
-const CLOSED: u32 = 2;
 
 impl Bucket {
     /// The counts of the entry of `word` (odd), or 0 when the bucket holds
@@ -93,11 +93,6 @@ impl Bucket {
     /// The slot holding `word` (0: the first free slot), if any.
     fn slot(&self, word: u32) -> Option<usize> {
         self.words[..SLOTS].iter().position(|&w| w == word)
-    }
-
-    #[inline(always)]
-    fn is_closed(&self) -> bool {
-        self.words[SLOTS] != 0
     }
 
     fn overflowed(&self) -> u32 {
@@ -271,7 +266,11 @@ impl LocationFilter {
     /// overflow table.
     #[cfg(test)]
     pub(super) fn spilled(&self) -> (usize, usize) {
-        let closed = self.buckets.iter().filter(|b| b.is_closed()).count();
+        let closed = self
+            .summary
+            .iter()
+            .filter(|&&s| s & CLOSED_BIT != 0)
+            .count();
         (closed, self.overflow.len())
     }
 
@@ -301,6 +300,11 @@ impl LocationFilter {
         }
     }
 
+    /// Whether the bucket `group` is closed.
+    fn is_closed(&self, group: usize) -> bool {
+        self.summary[group] & CLOSED_BIT != 0
+    }
+
     /// The bucket of a hash, from its high bits.
     #[inline]
     fn bucket_of(&self, hash: u64) -> usize {
@@ -314,13 +318,13 @@ impl LocationFilter {
     }
 
     /// The scope kinds that may hold the location with hash `location`,
-    /// whose group's bucket is `group`: see [`kind_mask`].
+    /// whose group's bucket is `group`, closed when `closed` (as
+    /// [`presence`](Self::presence) says): see [`kind_mask`].
     #[inline]
-    pub(super) fn kinds(&self, group: usize, location: u64) -> u32 {
+    pub(super) fn kinds(&self, group: usize, closed: bool, location: u64) -> u32 {
         let word = group_word_of(location);
-        let bucket = &self.buckets[group];
-        if !bucket.is_closed() {
-            return bucket.counts_of(word);
+        if !closed {
+            return self.buckets[group].counts_of(word);
         }
         self.kinds_in_own(word | OWN)
     }
@@ -343,8 +347,8 @@ impl LocationFilter {
     /// whose group's bucket is `group`.
     pub(super) fn add(&mut self, group: Group, location: u64, kind: ScopeKind) {
         let word = group_word_of(location);
-        let bucket = &mut self.buckets[group.bucket];
-        if !bucket.is_closed() {
+        if !self.is_closed(group.bucket) {
+            let bucket = &mut self.buckets[group.bucket];
             if let Some(slot) = bucket.slot(word).or_else(|| bucket.slot(0)) {
                 if bucket.words[slot] == 0 {
                     self.used += 1;
@@ -365,7 +369,6 @@ impl LocationFilter {
     fn close(&mut self, group: usize) {
         self.summary[group] |= CLOSED_BIT;
         let bucket = &mut self.buckets[group];
-        bucket.words[SLOTS] = CLOSED;
         let mut moved = [(0, 0); SLOTS];
         for (m, slot) in moved.iter_mut().zip(0..SLOTS) {
             let word = bucket.words[slot];
@@ -413,8 +416,8 @@ impl LocationFilter {
     /// with the same `group` and `location`.
     pub(super) fn remove(&mut self, group: Group, location: u64, kind: ScopeKind) {
         let word = group_word_of(location);
-        let bucket = &mut self.buckets[group.bucket];
-        if !bucket.is_closed() {
+        if !self.is_closed(group.bucket) {
+            let bucket = &mut self.buckets[group.bucket];
             if let Some(slot) = bucket.slot(word) {
                 if bucket.remove(slot, kind) {
                     self.used -= 1;
@@ -552,18 +555,26 @@ mod tests {
                 f.add(g(0), (4 * i + 400) << 32, App);
             }
             let (a, b) = (4 << 32, 8 << 32);
-            assert_eq!(f.kinds(0, a), 0);
+            assert_eq!(f.kinds(0, f.is_closed(0), a), 0);
             f.add(g(0), a, Org);
             f.add(g(0), a, Org);
             f.add(g(0), a, Foundation);
             f.add(g(0), b, App);
-            assert_eq!(named(f.kinds(0, a)), [Org, Foundation], "{spilled}");
-            assert_eq!(named(f.kinds(0, b)), [App], "{spilled}");
+            assert_eq!(
+                named(f.kinds(0, f.is_closed(0), a)),
+                [Org, Foundation],
+                "{spilled}"
+            );
+            assert_eq!(named(f.kinds(0, f.is_closed(0), b)), [App], "{spilled}");
             f.remove(g(0), a, Org);
-            assert_eq!(named(f.kinds(0, a)), [Org, Foundation], "{spilled}");
+            assert_eq!(
+                named(f.kinds(0, f.is_closed(0), a)),
+                [Org, Foundation],
+                "{spilled}"
+            );
             f.remove(g(0), a, Org);
             f.remove(g(0), a, Foundation);
-            assert_eq!(f.kinds(0, a), 0, "{spilled}");
+            assert_eq!(f.kinds(0, f.is_closed(0), a), 0, "{spilled}");
             assert_eq!(
                 f.len(),
                 spilled as usize + 1,
@@ -576,7 +587,7 @@ mod tests {
                 f.remove(g(0), b, Space);
             }
             assert_eq!(
-                named(f.kinds(0, b)),
+                named(f.kinds(0, f.is_closed(0), b)),
                 [App, Space],
                 "a count that reached 255 stays ({spilled})"
             );
@@ -655,7 +666,7 @@ mod tests {
                     let g = group(id);
                     assert_ne!(f.presence(g), Presence::Absent, "{id} {l:x} {k}");
                     assert_ne!(
-                        f.kinds(g.bucket, l) & (0xff << (8 * k)),
+                        f.kinds(g.bucket, f.is_closed(g.bucket), l) & (0xff << (8 * k)),
                         0,
                         "{id} {l:x} {k}"
                     );
@@ -665,7 +676,7 @@ mod tests {
                 let g = group(id);
                 assert_ne!(f.presence(g), Presence::Absent, "{id} {l:x} {k}");
                 assert_ne!(
-                    f.kinds(g.bucket, l) & (0xff << (8 * k)),
+                    f.kinds(g.bucket, f.is_closed(g.bucket), l) & (0xff << (8 * k)),
                     0,
                     "{id} {l:x} {k}"
                 );
@@ -674,7 +685,7 @@ mod tests {
                 }
             }
             assert!(overflowed, "the overflow table was used");
-            assert!(f.buckets.iter().any(Bucket::is_closed), "a bucket closed");
+            assert!(f.spilled().0 > 0, "a bucket closed");
             assert_eq!(f.len(), 0, "every count went back to 0");
             for b in &f.buckets {
                 assert_eq!(b.overflowed(), 0);
